@@ -1,0 +1,15 @@
+# One image for the collector, the dashboard and the demo services (docker-compose.yml picks
+# the command). Node 24 runs the TypeScript sources directly (type stripping).
+FROM node:24-bookworm-slim
+WORKDIR /app
+COPY package.json package-lock.json ./
+COPY devstack/package.json devstack/
+COPY collector/package.json collector/
+COPY dashboard/package.json dashboard/
+COPY demo-services/package.json demo-services/
+RUN npm ci --no-audit --no-fund
+COPY . .
+RUN npm run build -w dashboard
+ENV NODE_ENV=production
+EXPOSE 8080 4318 8090 5173
+CMD ["node", "collector/src/server.ts"]

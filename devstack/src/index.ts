@@ -1,0 +1,15 @@
+export { DevstackError } from './errors.ts';
+export type { DevstackErrorCode } from './errors.ts';
+export { DEFAULT_KAFKA_VERSION, ensureKafka, installKafka, kafkaClasspath, probeKafka } from './kafka.ts';
+export type { KafkaHandle, KafkaOptions } from './kafka.ts';
+export { DEFAULT_REGISTRY_VERSION, ensureRegistry, probeRegistry } from './registry.ts';
+export type { RegistryHandle, RegistryOptions } from './registry.ts';
+export { ensureStack, stopLeftovers } from './stack.ts';
+export type { Stack, StackOptions } from './stack.ts';
+export { requireJava, findJava } from './java.ts';
+export type { Jdk } from './java.ts';
+export { ensureTool, findTool, CHROMIUM, PROMETHEUS, PROMTOOL } from './tools.ts';
+export type { DebianTool } from './tools.ts';
+export { isPortOpen, waitFor } from './proc.ts';
+export { repoRoot, stateDir, logDir } from './paths.ts';
+export { PORTS, LOCAL_ENV } from './ports.ts';
