@@ -1,0 +1,100 @@
+/**
+ * Builds the collector as a Fastify app. server.ts only adds logging, listen and graceful
+ * shutdown; tests build exactly this app and call it with app.inject().
+ */
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import { type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import { healthPlugin } from './api/health.ts';
+import { type Config } from './config.ts';
+import { CollectorError } from './errors.ts';
+import { metricsPlugin } from './metrics/registry.ts';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    config: Config;
+  }
+}
+
+export interface BuildOptions {
+  config: Config;
+  logger?: FastifyServerOptions['logger'] | FastifyBaseLogger;
+  /** Start background work (Kafka poll, tap). Tests of the HTTP surface alone can turn it off. */
+  background?: boolean;
+}
+
+export type App = FastifyInstance;
+
+export async function buildApp(options: BuildOptions): Promise<App> {
+  const { config } = options;
+  const app = Fastify({
+    logger: options.logger ?? false,
+    bodyLimit: config.bodyLimitBytes,
+    // Bearer tokens never reach the logs.
+    disableRequestLogging: false,
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  app.decorate('config', config);
+
+  app.setErrorHandler((err: Error & { statusCode?: number; code?: string; validation?: unknown }, req, reply) => {
+    if (err instanceof CollectorError) {
+      if (err.statusCode >= 500) req.log.error({ err }, err.message);
+      if (err.retryable) void reply.header('retry-after', '1');
+      return reply.code(err.statusCode).send({ error: err.code, message: err.message, retryable: err.retryable });
+    }
+    const status = err.statusCode ?? 500;
+    if (status < 500) {
+      const code =
+        status === 413
+          ? 'PAYLOAD_TOO_LARGE'
+          : status === 415
+            ? 'UNSUPPORTED_MEDIA_TYPE'
+            : status === 404
+              ? 'NOT_FOUND'
+              : 'BAD_REQUEST';
+      return reply.code(status).send({ error: code, message: err.message });
+    }
+    req.log.error({ err }, 'unhandled error');
+    return reply.code(500).send({ error: 'INTERNAL', message: 'internal error; see the collector log' });
+  });
+  app.setNotFoundHandler((req, reply) =>
+    reply.code(404).send({ error: 'NOT_FOUND', message: `no route ${req.method} ${req.url.split('?')[0] ?? ''}` }),
+  );
+
+  await app.register(swagger, {
+    openapi: {
+      info: {
+        title: 'eventscope collector API',
+        version: '0.1.0',
+        description: 'Lag in messages and seconds, DLQs, sagas, flows and where-is-my-event for Kafka.',
+      },
+      components: config.apiToken ? { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } } : undefined,
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+
+  // Optional bearer token on /api. Compared in constant time; never logged.
+  if (config.apiToken) {
+    const { timingSafeEqual } = await import('node:crypto');
+    const expected = Buffer.from(`Bearer ${config.apiToken}`);
+    app.addHook('onRequest', (req, _reply, done) => {
+      if (!req.url.startsWith('/api/')) return done();
+      const got = Buffer.from(req.headers.authorization ?? '');
+      if (got.length !== expected.length || !timingSafeEqual(got, expected)) {
+        return done(
+          new CollectorError('UNAUTHORIZED', 'missing or wrong bearer token (Authorization: Bearer <token>)'),
+        );
+      }
+      done();
+    });
+  }
+
+  await app.register(metricsPlugin);
+  await app.register(healthPlugin);
+
+  // Capabilities register here, each a plugin with its routes, metrics and background work.
+  // (lag/, dlq/, store/, traces/, flows/, api/overview)
+
+  return app;
+}

@@ -1,0 +1,332 @@
+/**
+ * The collector's configuration: one table of keys, parsed once at startup from a JSON file
+ * (EVENTSCOPE_CONFIG_FILE) and the environment (which wins), with defaults applied, unknown
+ * keys rejected, and the result frozen. docs/configuration.md is generated from this table
+ * (test/config.test.ts fails when it is stale).
+ */
+import { readFileSync } from 'node:fs';
+import { CollectorError } from './errors.ts';
+
+type Kind = 'string' | 'int' | 'bool' | 'enum' | 'list';
+
+interface KeySpec<K extends Kind = Kind> {
+  env: string;
+  kind: K;
+  default: K extends 'int' ? number : K extends 'bool' ? boolean : K extends 'list' ? string[] : string | undefined;
+  doc: string;
+  values?: readonly string[];
+  min?: number;
+  max?: number;
+  secret?: boolean;
+}
+
+const spec = <K extends Kind>(s: KeySpec<K>): KeySpec<K> => s;
+
+export const CONFIG_KEYS = {
+  host: spec({
+    env: 'EVENTSCOPE_HOST',
+    kind: 'string',
+    default: '127.0.0.1',
+    doc: 'Address the HTTP listeners bind to. Keep 127.0.0.1 unless a proxy or token protects the API.',
+  }),
+  port: spec({
+    env: 'EVENTSCOPE_PORT',
+    kind: 'int',
+    default: 8080,
+    min: 0,
+    max: 65535,
+    doc: 'Main port: API, dashboard, /metrics, /docs, and OTLP/HTTP at /v1/traces.',
+  }),
+  otlpPort: spec({
+    env: 'EVENTSCOPE_OTLP_PORT',
+    kind: 'int',
+    default: 4318,
+    min: 0,
+    max: 65535,
+    doc: 'Second port serving only OTLP/HTTP (/v1/traces), the standard 4318. 0 picks a free port.',
+  }),
+  kafkaBrokers: spec({
+    env: 'KAFKA_BROKERS',
+    kind: 'list',
+    default: ['127.0.0.1:9092'],
+    doc: 'Comma-separated Kafka bootstrap servers.',
+  }),
+  kafkaClientId: spec({
+    env: 'EVENTSCOPE_KAFKA_CLIENT_ID',
+    kind: 'string',
+    default: 'eventscope-collector',
+    doc: 'Client id the collector uses towards Kafka.',
+  }),
+  schemaRegistryUrl: spec({
+    env: 'SCHEMA_REGISTRY_URL',
+    kind: 'string',
+    default: undefined,
+    doc: 'Confluent-compatible schema registry URL, used to decode Avro payloads of DLQ records. Unset: payloads are shown as bytes.',
+  }),
+  dataDir: spec({
+    env: 'EVENTSCOPE_DATA_DIR',
+    kind: 'string',
+    default: '.eventscope/collector',
+    doc: 'Folder of the embedded store (SQLite) and the persisted offset-time tables.',
+  }),
+  store: spec({
+    env: 'EVENTSCOPE_STORE',
+    kind: 'enum',
+    values: ['sqlite', 'postgres'],
+    default: 'sqlite',
+    doc: 'Storage engine.',
+  }),
+  postgresUrl: spec({
+    env: 'EVENTSCOPE_POSTGRES_URL',
+    kind: 'string',
+    default: undefined,
+    secret: true,
+    doc: 'PostgreSQL connection string when store=postgres.',
+  }),
+  retentionHours: spec({
+    env: 'EVENTSCOPE_RETENTION_HOURS',
+    kind: 'int',
+    default: 168,
+    min: 1,
+    doc: 'Stored flows older than this are deleted.',
+  }),
+  retentionMaxMb: spec({
+    env: 'EVENTSCOPE_RETENTION_MAX_MB',
+    kind: 'int',
+    default: 2048,
+    min: 16,
+    doc: 'The oldest flows are deleted while the store is larger than this.',
+  }),
+  pollIntervalMs: spec({
+    env: 'EVENTSCOPE_POLL_INTERVAL_MS',
+    kind: 'int',
+    default: 5000,
+    min: 200,
+    doc: 'Interval of the Kafka lag and DLQ poll.',
+  }),
+  pollConcurrency: spec({
+    env: 'EVENTSCOPE_POLL_CONCURRENCY',
+    kind: 'int',
+    default: 8,
+    min: 1,
+    max: 256,
+    doc: 'Admin requests in flight at once during a poll.',
+  }),
+  dlqPattern: spec({
+    env: 'EVENTSCOPE_DLQ_PATTERN',
+    kind: 'string',
+    default: '*.dlq',
+    doc: 'Glob (with *) matching dead-letter topics.',
+  }),
+  groupsInclude: spec({
+    env: 'EVENTSCOPE_GROUPS_INCLUDE',
+    kind: 'string',
+    default: '*',
+    doc: 'Glob of consumer groups to monitor.',
+  }),
+  groupsExclude: spec({
+    env: 'EVENTSCOPE_GROUPS_EXCLUDE',
+    kind: 'string',
+    default: 'eventscope-*',
+    doc: "Glob of consumer groups to leave out (the collector's own tap by default).",
+  }),
+  lagTolerance: spec({
+    env: 'EVENTSCOPE_LAG_TOLERANCE',
+    kind: 'int',
+    default: 10,
+    min: 0,
+    doc: 'Lag in messages at or below which a partition counts as caught up.',
+  }),
+  statusWindow: spec({
+    env: 'EVENTSCOPE_STATUS_WINDOW',
+    kind: 'int',
+    default: 10,
+    min: 2,
+    max: 1000,
+    doc: 'Offset samples per partition the status rules look at (Burrow-style window).',
+  }),
+  perPartitionMetrics: spec({
+    env: 'EVENTSCOPE_PER_PARTITION_METRICS',
+    kind: 'bool',
+    default: false,
+    doc: 'Also export per-partition lag series (more cardinality).',
+  }),
+  tapTopics: spec({
+    env: 'EVENTSCOPE_TAP_TOPICS',
+    kind: 'list',
+    default: [],
+    doc: 'Topics the optional tap reads headers from (offset <-> event id mapping). Empty: tap off.',
+  }),
+  stuckAfterMs: spec({
+    env: 'EVENTSCOPE_STUCK_AFTER_MS',
+    kind: 'int',
+    default: 60000,
+    min: 1000,
+    doc: 'A saga with no progress for this long is reported as stuck.',
+  }),
+  bodyLimitBytes: spec({
+    env: 'EVENTSCOPE_BODY_LIMIT_BYTES',
+    kind: 'int',
+    default: 8388608,
+    min: 1024,
+    doc: 'Largest accepted OTLP request body (after decompression); larger is 413.',
+  }),
+  intakeQueueSpans: spec({
+    env: 'EVENTSCOPE_INTAKE_QUEUE_SPANS',
+    kind: 'int',
+    default: 200000,
+    min: 100,
+    doc: 'Spans waiting to be stored before OTLP requests are refused with 503 and Retry-After.',
+  }),
+  apiToken: spec({
+    env: 'EVENTSCOPE_API_TOKEN',
+    kind: 'string',
+    default: undefined,
+    secret: true,
+    doc: 'When set, /api requires `Authorization: Bearer <token>`.',
+  }),
+  dashboardDir: spec({
+    env: 'EVENTSCOPE_DASHBOARD_DIR',
+    kind: 'string',
+    default: undefined,
+    doc: 'Built dashboard to serve at /. Default: ../dashboard/dist when it exists.',
+  }),
+  logLevel: spec({
+    env: 'EVENTSCOPE_LOG_LEVEL',
+    kind: 'enum',
+    values: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'],
+    default: 'info',
+    doc: 'Log level.',
+  }),
+} as const;
+
+type Keys = typeof CONFIG_KEYS;
+export type Config = Readonly<{ [K in keyof Keys]: Keys[K]['default'] }>;
+
+function invalid(key: string, env: string, message: string): CollectorError {
+  return new CollectorError('CONFIG_INVALID', `config ${key} (${env}): ${message}`);
+}
+
+function parseValue(key: string, s: KeySpec, raw: unknown): unknown {
+  switch (s.kind) {
+    case 'string': {
+      if (typeof raw !== 'string') throw invalid(key, s.env, `expected a string, got ${JSON.stringify(raw)}`);
+      return raw;
+    }
+    case 'int': {
+      const n = typeof raw === 'number' ? raw : typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : NaN;
+      if (!Number.isInteger(n)) throw invalid(key, s.env, `expected an integer, got ${JSON.stringify(raw)}`);
+      if (s.min !== undefined && n < s.min) throw invalid(key, s.env, `must be >= ${s.min}, got ${n}`);
+      if (s.max !== undefined && n > s.max) throw invalid(key, s.env, `must be <= ${s.max}, got ${n}`);
+      return n;
+    }
+    case 'bool': {
+      if (typeof raw === 'boolean') return raw;
+      if (raw === 'true' || raw === '1') return true;
+      if (raw === 'false' || raw === '0') return false;
+      throw invalid(key, s.env, `expected true or false, got ${JSON.stringify(raw)}`);
+    }
+    case 'enum': {
+      if (typeof raw !== 'string' || !s.values?.includes(raw)) {
+        throw invalid(key, s.env, `expected one of ${s.values?.join(', ')}, got ${JSON.stringify(raw)}`);
+      }
+      return raw;
+    }
+    case 'list': {
+      if (Array.isArray(raw) && raw.every((v) => typeof v === 'string')) return raw;
+      if (typeof raw === 'string')
+        return raw
+          .split(',')
+          .map((v) => v.trim())
+          .filter(Boolean);
+      throw invalid(key, s.env, `expected a comma-separated list, got ${JSON.stringify(raw)}`);
+    }
+  }
+}
+
+/**
+ * Builds the configuration from a config file (JSON, camelCase keys; path in
+ * EVENTSCOPE_CONFIG_FILE) and the environment, environment winning. `overrides` (tests)
+ * win over both. Throws CONFIG_INVALID naming the key and the valid values.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Partial<Config> = {}): Config {
+  let file: Record<string, unknown> = {};
+  const fileName = env.EVENTSCOPE_CONFIG_FILE;
+  if (fileName) {
+    try {
+      file = JSON.parse(readFileSync(fileName, 'utf8')) as Record<string, unknown>;
+    } catch (err) {
+      throw new CollectorError('CONFIG_INVALID', `cannot read config file ${fileName}: ${(err as Error).message}`);
+    }
+    if (typeof file !== 'object' || file === null || Array.isArray(file)) {
+      throw new CollectorError('CONFIG_INVALID', `config file ${fileName} must hold a JSON object`);
+    }
+    const unknown = Object.keys(file).filter((k) => !(k in CONFIG_KEYS));
+    if (unknown.length > 0) {
+      throw new CollectorError(
+        'CONFIG_INVALID',
+        `config file ${fileName}: unknown key(s) ${unknown.join(', ')}; valid keys: ${Object.keys(CONFIG_KEYS).join(', ')}`,
+      );
+    }
+  }
+  const unknownEnv = Object.keys(env).filter(
+    (k) =>
+      k.startsWith('EVENTSCOPE_') &&
+      k !== 'EVENTSCOPE_CONFIG_FILE' &&
+      !Object.values(CONFIG_KEYS).some((s) => s.env === k),
+  );
+  if (unknownEnv.length > 0) {
+    throw new CollectorError(
+      'CONFIG_INVALID',
+      `unknown environment variable(s) ${unknownEnv.join(', ')}; see collector/docs/configuration.md`,
+    );
+  }
+  const out: Record<string, unknown> = {};
+  for (const [key, s] of Object.entries(CONFIG_KEYS) as [string, KeySpec][]) {
+    if (key in overrides) {
+      out[key] = (overrides as Record<string, unknown>)[key];
+      continue;
+    }
+    const raw = env[s.env] !== undefined && env[s.env] !== '' ? env[s.env] : file[key];
+    out[key] = raw === undefined ? s.default : parseValue(key, s, raw);
+  }
+  return Object.freeze(out) as Config;
+}
+
+/** The configuration with secrets masked, safe to log. */
+export function redactConfig(config: Config): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [key, s] of Object.entries(CONFIG_KEYS) as [string, KeySpec][]) {
+    const value = (config as Record<string, unknown>)[key];
+    out[key] = s.secret && value !== undefined ? '***' : value;
+  }
+  return out;
+}
+
+/** Markdown reference of every key (docs/configuration.md is this text). */
+export function configReference(): string {
+  const rows = (Object.entries(CONFIG_KEYS) as [string, KeySpec][]).map(([key, s]) => {
+    const def =
+      s.default === undefined
+        ? '(unset)'
+        : Array.isArray(s.default)
+          ? s.default.join(',') || '(empty)'
+          : String(s.default);
+    const values = s.values ? ` One of: ${s.values.join(', ')}.` : '';
+    return `| \`${key}\` | \`${s.env}\` | ${s.kind} | \`${def}\` | ${s.doc}${values} |`;
+  });
+  return [
+    '# Collector configuration reference',
+    '',
+    '<!-- Generated from collector/src/config.ts by `npm run docs -w collector`; test/config.test.ts fails when stale. -->',
+    '',
+    'Set keys as environment variables, or as camelCase keys in a JSON file named by',
+    '`EVENTSCOPE_CONFIG_FILE` (the environment wins). Unknown keys and unknown `EVENTSCOPE_*`',
+    'variables are refused at startup, as are values of the wrong type.',
+    '',
+    '| key | environment variable | type | default | meaning |',
+    '| --- | --- | --- | --- | --- |',
+    ...rows,
+    '',
+  ].join('\n');
+}

@@ -1,0 +1,42 @@
+/** Stable error codes of the collector. `retryable` says whether trying again can help. */
+export type CollectorErrorCode =
+  | 'CONFIG_INVALID'
+  | 'BAD_REQUEST'
+  | 'NOT_FOUND'
+  | 'UNAUTHORIZED'
+  | 'PAYLOAD_TOO_LARGE'
+  | 'UNSUPPORTED_MEDIA_TYPE'
+  | 'OVERLOADED'
+  | 'KAFKA_UNAVAILABLE'
+  | 'STORE_FAILED';
+
+const STATUS: Record<CollectorErrorCode, number> = {
+  CONFIG_INVALID: 500,
+  BAD_REQUEST: 400,
+  NOT_FOUND: 404,
+  UNAUTHORIZED: 401,
+  PAYLOAD_TOO_LARGE: 413,
+  UNSUPPORTED_MEDIA_TYPE: 415,
+  OVERLOADED: 503,
+  KAFKA_UNAVAILABLE: 503,
+  STORE_FAILED: 500,
+};
+
+const RETRYABLE = new Set<CollectorErrorCode>(['OVERLOADED', 'KAFKA_UNAVAILABLE']);
+
+export class CollectorError extends Error {
+  readonly code: CollectorErrorCode;
+  readonly statusCode: number;
+  readonly retryable: boolean;
+
+  constructor(code: CollectorErrorCode, message: string, options: { cause?: unknown } = {}) {
+    super(message, { cause: options.cause });
+    this.name = 'CollectorError';
+    this.code = code;
+    this.statusCode = STATUS[code];
+    this.retryable = RETRYABLE.has(code);
+  }
+}
+
+export const badRequest = (message: string): CollectorError => new CollectorError('BAD_REQUEST', message);
+export const notFound = (message: string): CollectorError => new CollectorError('NOT_FOUND', message);

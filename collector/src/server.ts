@@ -1,0 +1,61 @@
+/**
+ * The collector process: parses config, builds the app, listens on the main port and the
+ * OTLP port, and shuts down cleanly on SIGINT/SIGTERM (stop taking requests, drain, close).
+ */
+import { buildApp } from './app.ts';
+import { loadConfig, redactConfig } from './config.ts';
+import { CollectorError } from './errors.ts';
+
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    process.stderr.write(`eventscope-collector: ${(err as Error).message}\n`);
+    process.exit(2);
+  }
+  const app = await buildApp({
+    config,
+    logger: { level: config.logLevel, redact: ['req.headers.authorization'] },
+  });
+  app.log.info({ config: redactConfig(config) }, 'starting');
+
+  let closing = false;
+  const shutdown = (signal: string): void => {
+    if (closing) return;
+    closing = true;
+    app.log.info({ signal }, 'shutting down');
+    const force = setTimeout(() => {
+      app.log.error('shutdown took longer than 20 s; exiting');
+      process.exit(1);
+    }, 20_000);
+    force.unref();
+    app.close().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        app.log.error({ err }, 'error during shutdown');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+
+  try {
+    await app.listen({ host: config.host, port: config.port });
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    const message =
+      e.code === 'EADDRINUSE'
+        ? `port already in use (${e.message}); set EVENTSCOPE_PORT / EVENTSCOPE_OTLP_PORT to free ports`
+        : e.message;
+    app.log.error({ err }, message);
+    await app.close();
+    process.exit(1);
+  }
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`eventscope-collector: ${err instanceof CollectorError ? err.message : String(err)}\n`);
+  process.exit(1);
+});

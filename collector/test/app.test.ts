@@ -1,0 +1,39 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { buildApp, type App } from '../src/app.ts';
+import { loadConfig } from '../src/config.ts';
+
+let app: App | undefined;
+afterEach(async () => {
+  await app?.close();
+  app = undefined;
+});
+
+describe('collector app', () => {
+  it('serves health, metrics and the OpenAPI document', async () => {
+    app = await buildApp({ config: loadConfig({}), background: false });
+    expect((await app.inject('/healthz')).json()).toEqual({ status: 'ok' });
+    const metrics = await app.inject('/metrics');
+    expect(metrics.statusCode).toBe(200);
+    expect(metrics.headers['content-type']).toContain('text/plain');
+    expect(metrics.body).toContain('eventscope_collector_process_');
+    const openapi = await app.inject('/docs/json');
+    expect(openapi.json()).toMatchObject({ openapi: expect.stringMatching(/^3\./) as unknown });
+  });
+
+  it('answers unknown routes with a JSON 404 naming the route', async () => {
+    app = await buildApp({ config: loadConfig({}), background: false });
+    const res = await app.inject('/api/nope');
+    expect(res.statusCode).toBe(404);
+    expect(res.json()).toMatchObject({ error: 'NOT_FOUND', message: expect.stringContaining('/api/nope') as unknown });
+  });
+
+  it('requires the bearer token on /api when one is configured, but not on /healthz', async () => {
+    app = await buildApp({ config: loadConfig({ EVENTSCOPE_API_TOKEN: 'tok' }), background: false });
+    expect((await app.inject('/api/anything')).statusCode).toBe(401);
+    expect((await app.inject({ url: '/api/anything', headers: { authorization: 'Bearer wrong' } })).statusCode).toBe(
+      401,
+    );
+    expect((await app.inject({ url: '/api/anything', headers: { authorization: 'Bearer tok' } })).statusCode).toBe(404);
+    expect((await app.inject('/healthz')).statusCode).toBe(200);
+  });
+});
