@@ -6,6 +6,7 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import { type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import { dashboardPlugin } from './api/dashboard.ts';
 import { healthPlugin } from './api/health.ts';
 import { type Config } from './config.ts';
 import { CollectorError } from './errors.ts';
@@ -58,9 +59,6 @@ export async function buildApp(options: BuildOptions): Promise<App> {
     req.log.error({ err }, 'unhandled error');
     return reply.code(500).send({ error: 'INTERNAL', message: 'internal error; see the collector log' });
   });
-  app.setNotFoundHandler((req, reply) =>
-    reply.code(404).send({ error: 'NOT_FOUND', message: `no route ${req.method} ${req.url.split('?')[0] ?? ''}` }),
-  );
 
   await app.register(swagger, {
     openapi: {
@@ -95,6 +93,9 @@ export async function buildApp(options: BuildOptions): Promise<App> {
 
   // Capabilities register here, each a plugin with its routes, metrics and background work.
   // (lag/, dlq/, store/, traces/, flows/, api/overview)
+
+  // Last: the built dashboard, and the not-found handler (JSON 404, or index.html for app paths).
+  await app.register(dashboardPlugin, { dir: config.dashboardDir });
 
   return app;
 }

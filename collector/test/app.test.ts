@@ -37,3 +37,24 @@ describe('collector app', () => {
     expect((await app.inject('/healthz')).statusCode).toBe(200);
   });
 });
+
+describe('dashboard serving', () => {
+  it('serves the built dashboard with a SPA fallback, and keeps API 404s as JSON', async () => {
+    const { mkdtempSync, writeFileSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const path = await import('node:path');
+    const dir = mkdtempSync(path.join(tmpdir(), 'es-dash-'));
+    writeFileSync(path.join(dir, 'index.html'), '<!doctype html><title>eventscope</title><div id="root"></div>');
+    app = await buildApp({ config: loadConfig({ EVENTSCOPE_DASHBOARD_DIR: dir }), background: false });
+    const root = await app.inject('/');
+    expect(root.statusCode).toBe(200);
+    expect(root.body).toContain('<title>eventscope</title>');
+    const deepLink = await app.inject('/groups/orders-service?range=1h');
+    expect(deepLink.statusCode).toBe(200);
+    expect(deepLink.body).toContain('id="root"');
+    const api = await app.inject('/api/nope');
+    expect(api.statusCode).toBe(404);
+    expect(api.json()).toMatchObject({ error: 'NOT_FOUND' });
+    expect((await app.inject('/assets/missing.js')).statusCode).toBe(404);
+  });
+});

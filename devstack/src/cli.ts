@@ -7,16 +7,19 @@ import path from 'node:path';
 import { DevstackError } from './errors.ts';
 import { DEFAULT_KAFKA_VERSION, ensureKafka, installKafka, intFromEnv } from './kafka.ts';
 import { log, phase, phaseExit } from './log.ts';
-import { repoRoot, stateDir } from './paths.ts';
+import { exists, repoRoot, stateDir } from './paths.ts';
+import { PORTS } from './ports.ts';
 import { runInherit, tail } from './proc.ts';
 import { installRegistry, DEFAULT_REGISTRY_VERSION } from './registry.ts';
+import { startCollector, startDemo, startPrometheus, type RunningService } from './services.ts';
 import { ensureStack, stopLeftovers, type Stack } from './stack.ts';
 import { CHROMIUM, ensureTool, PROMETHEUS, PROMTOOL } from './tools.ts';
 
 const USAGE = `usage: npm run stack -- <command>
 
 commands:
-  start        start Kafka, the schema registry and the demo; Ctrl-C stops what it started
+  start        start Kafka, the registry, the collector + dashboard, the demo services with
+               steady load, and Prometheus; prints the URLs; Ctrl-C stops what it started
   test         run every check: typecheck, lint, all workspace tests against a real broker
                and registry, and the broker smoke test on Kafka 3.9 as well
   setup        install everything the demo and tests need, start nothing
@@ -66,32 +69,74 @@ async function setup(): Promise<void> {
 }
 
 async function start(): Promise<void> {
-  const stack = await phase('start Kafka and the schema registry', () => ensureStack());
+  const running: RunningService[] = [];
+  let stack: Stack | undefined;
   let stopping = false;
   const stopAll = async (): Promise<void> => {
     if (stopping) return;
     stopping = true;
     log('stopping what this run started…');
-    await stack.stop();
+    for (const svc of [...running].reverse()) {
+      log(`stopping ${svc.name}`);
+      await svc.stop().catch((err: unknown) => log(`could not stop ${svc.name}: ${String(err)}`));
+    }
+    await stack?.stop();
     log('stopped');
   };
   onSignals((signal) => {
     void stopAll().then(() => process.exit(signal === 'SIGINT' ? 130 : 143));
   });
+  try {
+    stack = await phase('start Kafka and the schema registry', () => ensureStack());
+    const env = stack.env;
+    if (exists(path.join(repoRoot, 'dashboard', 'src'))) {
+      const code = await phaseExit('build the dashboard', () =>
+        runInherit('npm', ['run', 'build', '--silent', '-w', 'dashboard'], { cwd: repoRoot }),
+      );
+      if (code !== 0) log('the dashboard did not build; the collector serves the API only');
+    }
+    const collector = await phase('start the collector', () => startCollector(env));
+    if (collector) running.push(collector);
+    const demo = await phase('start the demo services', () => startDemo(env));
+    if (demo) running.push(demo);
+    const prometheus = await phase('start Prometheus', () => startPrometheus());
+    if (prometheus) running.push(prometheus);
+  } catch (err) {
+    await stopAll();
+    throw err;
+  }
+  const kafka = stack.kafka;
+  const registry = stack.registry;
+  const row = (label: string, value: string | undefined): string => `  ${label.padEnd(22)}${value ?? '-'}`;
+  const byName = (name: string): RunningService | undefined => running.find((s) => s.name === name);
+  const collectorUrl = byName('collector')?.url;
   const lines = [
     '',
     'eventscope is running:',
-    `  Kafka bootstrap      ${stack.kafka.brokers}${stack.kafka.owned ? '' : ' (reused)'}`,
-    `  Schema registry      ${stack.registry?.url ?? '-'}${stack.registry?.owned === false ? ' (reused)' : ''}`,
-    `  Registry UI/API      ${stack.registry?.root ?? '-'}`,
-    `  Logs                 ${path.join(stateDir, 'logs')}`,
+    row('Dashboard', collectorUrl),
+    row('Collector API docs', collectorUrl && `${collectorUrl}/docs`),
+    row('Collector metrics', collectorUrl && `${collectorUrl}/metrics`),
+    row('OTLP/HTTP traces', collectorUrl && `http://127.0.0.1:${PORTS.otlp}/v1/traces`),
+    row('Demo order API', byName('demo-services')?.url),
+    row('Prometheus', running.find((s) => s.name.startsWith('prometheus'))?.url),
+    row('Kafka bootstrap', `${kafka.brokers}${kafka.owned ? '' : ' (reused)'}`),
+    row('Schema registry', `${registry?.url ?? '-'}${registry?.owned === false ? ' (reused)' : ''}`),
+    row('Logs', path.join(stateDir, 'logs')),
     '',
     'Press Ctrl-C to stop everything this command started.',
     '',
   ];
   process.stdout.write(lines.join('\n'));
-  // Keep running until a signal arrives.
-  await new Promise<never>(() => undefined);
+  // Keep running until a signal arrives; a service that dies is reported.
+  for (;;) {
+    await new Promise((resolve) => setTimeout(resolve, 5_000));
+    for (const svc of running) {
+      if (svc.exitStatus?.()) {
+        log(`${svc.name} ${svc.exitStatus()}; see ${svc.logFile}`);
+        running.splice(running.indexOf(svc), 1);
+      }
+    }
+  }
 }
 
 async function runWorkspaceTests(stack: Stack, counts: TestCounts): Promise<string[]> {
@@ -159,8 +204,11 @@ async function test(): Promise<number> {
     await check('typecheck', 'npm', ['run', 'typecheck', '--silent']);
     await check('lint', 'npm', ['run', 'lint', '--silent']);
     await check('format', 'npm', ['run', 'format:check', '--silent']);
-    stack = await phase('start Kafka and the schema registry', () => ensureStack({ kafka: { instance: 'test' } }));
-    failures.push(...(await runWorkspaceTests(stack, counts)));
+    const testStack = await phase('start Kafka and the schema registry', () =>
+      ensureStack({ kafka: { instance: 'test' } }),
+    );
+    stack = testStack;
+    failures.push(...(await runWorkspaceTests(testStack, counts)));
     // The broker smoke tests once more against the older supported Kafka line.
     const compatPort = intFromEnv(process.env, 'ES_COMPAT_KAFKA_PORT', 19092);
     const compat = await phase(`start Kafka ${COMPAT_KAFKA_VERSION} for the compatibility run`, () =>
@@ -189,7 +237,7 @@ async function test(): Promise<number> {
           '--reporter=json',
           `--outputFile.json=${report}`,
         ],
-        { cwd: repoRoot, env: { ...process.env, ...stack.env, KAFKA_BROKERS: compat.brokers } },
+        { cwd: repoRoot, env: { ...process.env, ...testStack.env, KAFKA_BROKERS: compat.brokers } },
       ),
     );
     addCounts(report, counts);

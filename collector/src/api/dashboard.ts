@@ -1,0 +1,37 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import fastifyStatic from '@fastify/static';
+import fp from 'fastify-plugin';
+
+/** Where the built dashboard lives unless EVENTSCOPE_DASHBOARD_DIR says otherwise. */
+export const DEFAULT_DASHBOARD_DIR = path.resolve(
+  path.dirname(fileURLToPath(import.meta.url)),
+  '../../../dashboard/dist',
+);
+
+/**
+ * Serves the built dashboard at / (when built) with a single-page-app fallback: a GET that is
+ * not an API, OTLP, docs or metrics path and matches no file gets index.html, so deep links
+ * work. Every other unknown route is a JSON 404 naming it.
+ */
+export const dashboardPlugin = fp<{ dir: string | undefined }>(
+  async (app, opts) => {
+    const dir = opts.dir ?? DEFAULT_DASHBOARD_DIR;
+    const haveDashboard = existsSync(path.join(dir, 'index.html'));
+    if (haveDashboard) {
+      await app.register(fastifyStatic, { root: dir, wildcard: false, index: 'index.html' });
+    } else {
+      app.log.info({ dir }, 'no built dashboard found; serving the API only (npm run build -w dashboard)');
+    }
+    app.setNotFoundHandler((req, reply) => {
+      const url = req.url.split('?')[0] ?? '';
+      const isAppPath = !/^\/(api|v1|docs|metrics|healthz|readyz)(\/|$)/.test(url);
+      if (haveDashboard && req.method === 'GET' && isAppPath && !path.extname(url)) {
+        return reply.sendFile('index.html');
+      }
+      return reply.code(404).send({ error: 'NOT_FOUND', message: `no route ${req.method} ${url}` });
+    });
+  },
+  { name: 'dashboard' },
+);

@@ -1,0 +1,191 @@
+/**
+ * The eventscope processes `npm start` runs beside Kafka and the registry: the collector,
+ * the demo services (with their load generator) and Prometheus. Each is started only when
+ * its part of the repository exists, logs to .eventscope/logs/<name>.log, and is stopped on
+ * Ctrl-C. A port already answering is reported, not fought over.
+ */
+import { mkdirSync, writeFileSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { parse, stringify } from 'yaml';
+import { DevstackError } from './errors.ts';
+import { log } from './log.ts';
+import { exists, logDir, repoRoot, runDir } from './paths.ts';
+import { PORTS } from './ports.ts';
+import { isPortOpen, startDaemon, tail, waitFor, type Daemon } from './proc.ts';
+import { findTool, PROMETHEUS } from './tools.ts';
+
+export interface RunningService {
+  name: string;
+  url: string | undefined;
+  logFile: string;
+  /** Set once the process has exited on its own. */
+  exitStatus?: () => string | undefined;
+  stop(): Promise<void>;
+}
+
+async function httpOk(url: string): Promise<true | undefined> {
+  try {
+    const res = await fetch(url, { signal: AbortSignal.timeout(1_000) });
+    return res.ok ? true : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+async function startAndWait(
+  name: string,
+  cmd: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  ready: { url: string; timeoutMs: number } | undefined,
+): Promise<Daemon> {
+  const logFile = path.join(logDir, `${name}.log`);
+  mkdirSync(logDir, { recursive: true });
+  writeFileSync(logFile, '');
+  const daemon = startDaemon(name, cmd, args, {
+    logFile,
+    pidFile: path.join(runDir, `${name}.pid`),
+    cwd: repoRoot,
+    env,
+  });
+  if (ready) {
+    try {
+      await waitFor(name, () => httpOk(ready.url), {
+        timeoutMs: ready.timeoutMs,
+        abort: () => daemon.exitStatus() && `the process ${daemon.exitStatus()}`,
+      });
+    } catch (err) {
+      await daemon.stop(5_000);
+      throw new DevstackError(
+        'START_FAILED',
+        `${(err as Error).message}\nlast lines of ${logFile}:\n${tail(logFile, 30)}`,
+        { logFile, cause: err },
+      );
+    }
+  }
+  return daemon;
+}
+
+function nodeEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
+  return { ...process.env, ...extra, NODE_NO_WARNINGS: '1' };
+}
+
+/** Starts the collector (API, dashboard, /metrics, OTLP) when collector/src/server.ts exists. */
+export async function startCollector(stackEnv: Record<string, string>): Promise<RunningService | undefined> {
+  const entry = path.join(repoRoot, 'collector', 'src', 'server.ts');
+  if (!exists(entry)) return undefined;
+  for (const port of [PORTS.collector, PORTS.otlp]) {
+    if (await isPortOpen(port)) {
+      throw new DevstackError('PORT_TAKEN', `port ${port} (collector) is already in use; stop what listens there`);
+    }
+  }
+  const url = `http://127.0.0.1:${PORTS.collector}`;
+  log(`starting the collector on ${url}`);
+  const daemon = await startAndWait(
+    'collector',
+    process.execPath,
+    [entry],
+    nodeEnv({ ...stackEnv, EVENTSCOPE_TAP_TOPICS: process.env.EVENTSCOPE_TAP_TOPICS ?? '' }),
+    { url: `${url}/healthz`, timeoutMs: 60_000 },
+  );
+  return {
+    name: 'collector',
+    url,
+    logFile: daemon.logFile,
+    exitStatus: () => daemon.exitStatus(),
+    stop: () => daemon.stop(20_000),
+  };
+}
+
+/** Starts every demo service and the load generator when demo-services/src/main.ts exists. */
+export async function startDemo(stackEnv: Record<string, string>): Promise<RunningService | undefined> {
+  const entry = path.join(repoRoot, 'demo-services', 'src', 'main.ts');
+  if (!exists(entry)) return undefined;
+  if (await isPortOpen(PORTS.orderService)) {
+    throw new DevstackError('PORT_TAKEN', `port ${PORTS.orderService} (order service) is already in use`);
+  }
+  const url = `http://127.0.0.1:${PORTS.orderService}`;
+  log(`starting the demo services (order API on ${url}) with steady load`);
+  const daemon = await startAndWait(
+    'demo-services',
+    process.execPath,
+    [entry, 'run-all'],
+    nodeEnv({
+      ...stackEnv,
+      OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${PORTS.otlp}`,
+      DEMO_DATA_DIR: path.join(repoRoot, '.eventscope', 'demo'),
+    }),
+    undefined,
+  );
+  return {
+    name: 'demo-services',
+    url,
+    logFile: daemon.logFile,
+    exitStatus: () => daemon.exitStatus(),
+    stop: () => daemon.stop(30_000),
+  };
+}
+
+/**
+ * Writes a local copy of prometheus/prometheus.yml whose targets point at 127.0.0.1 (the
+ * repository's file is written for docker-compose's service names).
+ */
+export function localPrometheusConfig(dir: string): string {
+  const source = parse(readFileSync(path.join(repoRoot, 'prometheus', 'prometheus.yml'), 'utf8')) as {
+    rule_files?: string[];
+    alerting?: unknown;
+    scrape_configs?: { static_configs?: { targets?: string[] }[] }[];
+  };
+  const local = {
+    ...source,
+    rule_files: (source.rule_files ?? []).map((f) => path.join(repoRoot, 'prometheus', f)),
+    scrape_configs: (source.scrape_configs ?? []).map((job) => ({
+      ...job,
+      static_configs: (job.static_configs ?? []).map((sc) => ({
+        ...sc,
+        targets: (sc.targets ?? []).map((t) => `127.0.0.1:${t.split(':')[1] ?? ''}`),
+      })),
+    })),
+  };
+  delete local.alerting; // no Alertmanager runs locally; alerts show in Prometheus's UI
+  mkdirSync(dir, { recursive: true });
+  const file = path.join(dir, 'prometheus.yml');
+  writeFileSync(file, `# Generated by devstack from prometheus/prometheus.yml for local use.\n${stringify(local)}`);
+  return file;
+}
+
+/** Starts Prometheus scraping the local collector, when Prometheus is installed. */
+export async function startPrometheus(port = PORTS.prometheus): Promise<RunningService | undefined> {
+  const binary = await findTool(PROMETHEUS);
+  if (!binary) {
+    log('Prometheus is not installed; skipping it (npm run stack -- setup installs it)');
+    return undefined;
+  }
+  if (await isPortOpen(port)) {
+    log(`port ${port} already answers; leaving Prometheus to whoever runs it there`);
+    return undefined;
+  }
+  const dir = path.join(runDir, `prometheus-${port}`);
+  const config = localPrometheusConfig(dir);
+  const url = `http://127.0.0.1:${port}`;
+  log(`starting Prometheus on ${url}`);
+  const daemon = await startAndWait(
+    `prometheus-${port}`,
+    binary,
+    [
+      `--config.file=${config}`,
+      `--storage.tsdb.path=${path.join(dir, 'data')}`,
+      `--web.listen-address=127.0.0.1:${port}`,
+      '--web.enable-lifecycle',
+    ],
+    process.env,
+    { url: `${url}/-/ready`, timeoutMs: 60_000 },
+  );
+  return {
+    name: 'prometheus',
+    url,
+    logFile: daemon.logFile,
+    exitStatus: () => daemon.exitStatus(),
+    stop: () => daemon.stop(10_000),
+  };
+}
