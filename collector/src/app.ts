@@ -8,6 +8,7 @@ import { type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { dashboardPlugin } from './api/dashboard.ts';
 import { healthPlugin } from './api/health.ts';
+import { streamPlugin } from './api/stream.ts';
 import { type Config } from './config.ts';
 import { CollectorError } from './errors.ts';
 import { metricsPlugin } from './metrics/registry.ts';
@@ -32,8 +33,6 @@ export async function buildApp(options: BuildOptions): Promise<App> {
   const app = Fastify({
     logger: options.logger ?? false,
     bodyLimit: config.bodyLimitBytes,
-    // Bearer tokens never reach the logs.
-    disableRequestLogging: false,
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   app.decorate('config', config);
@@ -90,6 +89,7 @@ export async function buildApp(options: BuildOptions): Promise<App> {
 
   await app.register(metricsPlugin);
   await app.register(healthPlugin);
+  await app.register(streamPlugin);
 
   // Capabilities register here, each a plugin with its routes, metrics and background work.
   // (lag/, dlq/, store/, traces/, flows/, api/overview)
