@@ -74,3 +74,24 @@ describe('devstack failure handling', () => {
     expect(await isPortOpen(port)).toBe(false);
   });
 });
+
+describe('missing tools', () => {
+  it('names Maven when it is needed and missing, and leaves no half-made cache behind', async () => {
+    const { installKafka: install } = await import('../src/kafka.ts');
+    const { existsSync } = await import('node:fs');
+    const { cacheDir } = await import('../src/paths.ts');
+    const path = await import('node:path');
+    const savedPath = process.env.PATH;
+    process.env.PATH = '/nonexistent';
+    try {
+      // A version never resolved here, so Maven would really be needed.
+      await expect(install('0.0.0-not-a-release')).rejects.toMatchObject({
+        code: 'TOOL_MISSING',
+        message: expect.stringContaining('Maven (mvn)') as unknown,
+      });
+    } finally {
+      process.env.PATH = savedPath;
+    }
+    expect(existsSync(path.join(cacheDir, 'kafka-0.0.0-not-a-release', 'libs'))).toBe(false);
+  });
+});
