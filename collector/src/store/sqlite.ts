@@ -1,0 +1,959 @@
+/**
+ * The embedded store: one SQLite file (better-sqlite3, WAL) under the data directory.
+ *
+ * Rows are compact (trace and span ids as 16/8-byte blobs, times as integer microseconds)
+ * and nothing is cached in memory beyond row counters, so memory stays flat however many
+ * events are stored. Every write batch is one transaction of prepared statements.
+ * Retention deletes by insertion order (`id`, monotonic with `ingest_s`), found by a binary
+ * search over the rowid, so no time index is needed on the hop tables.
+ */
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database, { type Database as Db, type Statement } from 'better-sqlite3';
+import type {
+  Delivery,
+  DuplicateEntry,
+  EventHops,
+  IngestBatch,
+  IngestResult,
+  Outcome,
+  Publish,
+  RecordRef,
+  RetentionPolicy,
+  SagaFilter,
+  SagaOutcome,
+  SagaPage,
+  SagaSummary,
+  Store,
+  StoreStats,
+  UnaccountedEntry,
+} from './types.ts';
+
+const SCHEMA_VERSION = '1';
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS publishes (
+  id INTEGER PRIMARY KEY,
+  ingest_s INTEGER NOT NULL,
+  event_id TEXT, event_type TEXT, correlation_id TEXT, causation_id TEXT,
+  topic TEXT NOT NULL, part INTEGER, off INTEGER,
+  time_us INTEGER NOT NULL, end_us INTEGER NOT NULL,
+  service TEXT NOT NULL, trace_id BLOB NOT NULL, span_id BLOB NOT NULL,
+  saga_type TEXT, compensation INTEGER NOT NULL, terminal TEXT
+);
+CREATE UNIQUE INDEX IF NOT EXISTS publishes_span ON publishes(span_id);
+CREATE INDEX IF NOT EXISTS publishes_event ON publishes(event_id) WHERE event_id IS NOT NULL;
+CREATE INDEX IF NOT EXISTS publishes_trace ON publishes(trace_id);
+CREATE INDEX IF NOT EXISTS publishes_corr ON publishes(correlation_id) WHERE correlation_id IS NOT NULL;
+CREATE TABLE IF NOT EXISTS deliveries (
+  id INTEGER PRIMARY KEY,
+  ingest_s INTEGER NOT NULL,
+  event_id TEXT, event_type TEXT, correlation_id TEXT,
+  topic TEXT NOT NULL, part INTEGER, off INTEGER, grp TEXT NOT NULL, service TEXT NOT NULL,
+  start_us INTEGER NOT NULL, end_us INTEGER NOT NULL, outcome TEXT NOT NULL, attempt INTEGER NOT NULL,
+  dlq_topic TEXT, trace_id BLOB NOT NULL, span_id BLOB NOT NULL, origin_span_id BLOB,
+  terminal TEXT, compensation INTEGER NOT NULL
+);
+CREATE UNIQUE INDEX IF NOT EXISTS deliveries_span ON deliveries(span_id);
+CREATE INDEX IF NOT EXISTS deliveries_event ON deliveries(event_id) WHERE event_id IS NOT NULL;
+CREATE INDEX IF NOT EXISTS deliveries_trace ON deliveries(trace_id);
+CREATE INDEX IF NOT EXISTS deliveries_corr ON deliveries(correlation_id) WHERE correlation_id IS NOT NULL;
+CREATE INDEX IF NOT EXISTS deliveries_tpo ON deliveries(topic, part, off) WHERE off IS NOT NULL;
+CREATE INDEX IF NOT EXISTS deliveries_origin ON deliveries(origin_span_id) WHERE event_id IS NULL;
+CREATE TABLE IF NOT EXISTS records (
+  id INTEGER PRIMARY KEY,
+  ingest_s INTEGER NOT NULL,
+  topic TEXT NOT NULL, part INTEGER NOT NULL, off INTEGER NOT NULL, ts_us INTEGER NOT NULL,
+  event_id TEXT, correlation_id TEXT
+);
+CREATE UNIQUE INDEX IF NOT EXISTS records_tpo ON records(topic, part, off);
+CREATE INDEX IF NOT EXISTS records_event ON records(event_id) WHERE event_id IS NOT NULL;
+CREATE TABLE IF NOT EXISTS sagas (
+  correlation_id TEXT PRIMARY KEY,
+  saga_type TEXT, first_us INTEGER NOT NULL, first_is_publish INTEGER NOT NULL, last_us INTEGER NOT NULL,
+  outcome TEXT, terminal_type TEXT, terminal_us INTEGER, hops INTEGER NOT NULL,
+  compensations INTEGER NOT NULL, dlq_steps INTEGER NOT NULL, stuck_reported INTEGER NOT NULL DEFAULT 0,
+  updated_s INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS sagas_first ON sagas(first_us, correlation_id);
+CREATE INDEX IF NOT EXISTS sagas_last ON sagas(last_us);
+CREATE INDEX IF NOT EXISTS sagas_updated ON sagas(updated_s);
+CREATE TABLE IF NOT EXISTS duplicates (
+  event_id TEXT NOT NULL, grp TEXT NOT NULL, count INTEGER NOT NULL, first_us INTEGER NOT NULL, last_us INTEGER NOT NULL,
+  PRIMARY KEY (event_id, grp)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS duplicates_last ON duplicates(last_us);
+CREATE TABLE IF NOT EXISTS unaccounted (
+  grp TEXT NOT NULL, topic TEXT NOT NULL, part INTEGER NOT NULL, off INTEGER NOT NULL,
+  event_id TEXT, correlation_id TEXT, detected_us INTEGER NOT NULL,
+  PRIMARY KEY (grp, topic, part, off)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS unaccounted_detected ON unaccounted(detected_us);
+CREATE TABLE IF NOT EXISTS audit_checkpoints (
+  grp TEXT NOT NULL, topic TEXT NOT NULL, part INTEGER NOT NULL, off INTEGER NOT NULL,
+  PRIMARY KEY (grp, topic, part)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS group_topics (
+  grp TEXT NOT NULL, topic TEXT NOT NULL, PRIMARY KEY (grp, topic)
+) WITHOUT ROWID;
+`;
+
+const hexBuf = (hex: string): Buffer => Buffer.from(hex, 'hex');
+const bufHex = (b: Buffer | null): string | null => (b ? b.toString('hex') : null);
+
+interface PublishRow {
+  event_id: string | null;
+  event_type: string | null;
+  correlation_id: string | null;
+  causation_id: string | null;
+  topic: string;
+  part: number | null;
+  off: number | null;
+  time_us: number;
+  end_us: number;
+  service: string;
+  trace_id: Buffer;
+  span_id: Buffer;
+  saga_type: string | null;
+  compensation: number;
+  terminal: string | null;
+}
+
+interface DeliveryRow {
+  event_id: string | null;
+  event_type: string | null;
+  correlation_id: string | null;
+  topic: string;
+  part: number | null;
+  off: number | null;
+  grp: string;
+  service: string;
+  start_us: number;
+  end_us: number;
+  outcome: string;
+  attempt: number;
+  dlq_topic: string | null;
+  trace_id: Buffer;
+  span_id: Buffer;
+  origin_span_id: Buffer | null;
+  terminal: string | null;
+  compensation: number;
+}
+
+interface RecordRow {
+  topic: string;
+  part: number;
+  off: number;
+  ts_us: number;
+  event_id: string | null;
+  correlation_id: string | null;
+}
+
+interface SagaRow {
+  correlation_id: string;
+  saga_type: string | null;
+  first_us: number;
+  first_is_publish: number;
+  last_us: number;
+  outcome: string | null;
+  terminal_type: string | null;
+  terminal_us: number | null;
+  hops: number;
+  compensations: number;
+  dlq_steps: number;
+  stuck_reported: number;
+  updated_s: number;
+}
+
+const toPublish = (r: PublishRow): Publish => ({
+  eventId: r.event_id,
+  eventType: r.event_type,
+  correlationId: r.correlation_id,
+  causationId: r.causation_id,
+  topic: r.topic,
+  partition: r.part,
+  offset: r.off,
+  timeUs: r.time_us,
+  endUs: r.end_us,
+  service: r.service,
+  traceId: r.trace_id.toString('hex'),
+  spanId: r.span_id.toString('hex'),
+  sagaType: r.saga_type,
+  compensation: r.compensation === 1,
+  terminal: r.terminal as SagaOutcome | null,
+});
+
+const toDelivery = (r: DeliveryRow): Delivery => ({
+  eventId: r.event_id,
+  eventType: r.event_type,
+  correlationId: r.correlation_id,
+  topic: r.topic,
+  partition: r.part,
+  offset: r.off,
+  group: r.grp,
+  service: r.service,
+  startUs: r.start_us,
+  endUs: r.end_us,
+  outcome: r.outcome as Outcome,
+  attempt: r.attempt,
+  dlqTopic: r.dlq_topic,
+  traceId: r.trace_id.toString('hex'),
+  spanId: r.span_id.toString('hex'),
+  originSpanId: bufHex(r.origin_span_id),
+  terminal: r.terminal as SagaOutcome | null,
+  compensation: r.compensation === 1,
+});
+
+const toRecord = (r: RecordRow): RecordRef => ({
+  topic: r.topic,
+  partition: r.part,
+  offset: r.off,
+  timestampUs: r.ts_us,
+  eventId: r.event_id,
+  correlationId: r.correlation_id,
+});
+
+const toSaga = (r: SagaRow): SagaSummary => ({
+  correlationId: r.correlation_id,
+  sagaType: r.saga_type,
+  firstUs: r.first_us,
+  lastUs: r.last_us,
+  outcome: r.outcome as SagaOutcome | null,
+  terminalEventType: r.terminal_type,
+  terminalUs: r.terminal_us,
+  endToEndUs: r.terminal_us !== null && r.first_is_publish === 1 ? r.terminal_us - r.first_us : null,
+  hops: r.hops,
+  compensations: r.compensations,
+  dlqSteps: r.dlq_steps,
+});
+
+/** Every statement the store runs, prepared once. */
+function statements(db: Db) {
+  const p = (sql: string): Statement => db.prepare(sql);
+  return {
+    insPublish: p(`INSERT OR IGNORE INTO publishes
+      (ingest_s, event_id, event_type, correlation_id, causation_id, topic, part, off, time_us, end_us, service,
+       trace_id, span_id, saga_type, compensation, terminal)
+      VALUES (@ingest_s, @event_id, @event_type, @correlation_id, @causation_id, @topic, @part, @off, @time_us,
+       @end_us, @service, @trace_id, @span_id, @saga_type, @compensation, @terminal)`),
+    insDelivery: p(`INSERT OR IGNORE INTO deliveries
+      (ingest_s, event_id, event_type, correlation_id, topic, part, off, grp, service, start_us, end_us, outcome,
+       attempt, dlq_topic, trace_id, span_id, origin_span_id, terminal, compensation)
+      VALUES (@ingest_s, @event_id, @event_type, @correlation_id, @topic, @part, @off, @grp, @service, @start_us,
+       @end_us, @outcome, @attempt, @dlq_topic, @trace_id, @span_id, @origin_span_id, @terminal, @compensation)`),
+    upsRecord: p(`INSERT INTO records (ingest_s, topic, part, off, ts_us, event_id, correlation_id)
+      VALUES (?, ?, ?, ?, ?, ?, ?)
+      ON CONFLICT (topic, part, off) DO UPDATE SET
+        ts_us = min(ts_us, excluded.ts_us),
+        event_id = coalesce(event_id, excluded.event_id),
+        correlation_id = coalesce(correlation_id, excluded.correlation_id)`),
+    publishesByEvent: p(`SELECT * FROM publishes WHERE event_id = ? ORDER BY time_us`),
+    firstPublishTo: p(
+      `SELECT time_us, event_type, correlation_id, terminal, compensation FROM publishes WHERE event_id = ? AND topic = ? ORDER BY time_us LIMIT 1`,
+    ),
+    publishBySpan: p(`SELECT event_id, event_type, correlation_id FROM publishes WHERE span_id = ?`),
+    publishesByTrace: p(`SELECT * FROM publishes WHERE trace_id = ? ORDER BY time_us LIMIT 5000`),
+    publishesByCorr: p(`SELECT * FROM publishes WHERE correlation_id = ? ORDER BY time_us LIMIT 5000`),
+    deliveriesByEvent: p(`SELECT * FROM deliveries WHERE event_id = ? ORDER BY start_us`),
+    deliveriesByEventTopic: p(`SELECT grp, start_us, end_us FROM deliveries WHERE event_id = ? AND topic = ?`),
+    processedCount: p(`SELECT count(*) AS n FROM deliveries WHERE event_id = ? AND grp = ? AND outcome = 'processed'`),
+    deliveriesByTpo: p(`SELECT * FROM deliveries WHERE topic = ? AND part = ? AND off = ?`),
+    deliveriesByOrigin: p(`SELECT * FROM deliveries WHERE origin_span_id = ? AND event_id IS NULL`),
+    deliveriesByTrace: p(`SELECT * FROM deliveries WHERE trace_id = ? ORDER BY start_us LIMIT 5000`),
+    deliveriesByCorr: p(`SELECT * FROM deliveries WHERE correlation_id = ? ORDER BY start_us LIMIT 5000`),
+    backfillByOrigin: p(`UPDATE deliveries SET event_id = ?, correlation_id = coalesce(correlation_id, ?),
+      event_type = coalesce(event_type, ?) WHERE origin_span_id = ? AND event_id IS NULL`),
+    backfillByTpo: p(`UPDATE deliveries SET event_id = ?, correlation_id = coalesce(correlation_id, ?)
+      WHERE topic = ? AND part = ? AND off = ? AND event_id IS NULL`),
+    recordByTpo: p(`SELECT * FROM records WHERE topic = ? AND part = ? AND off = ?`),
+    recordsByEvent: p(`SELECT * FROM records WHERE event_id = ?`),
+    saga: p(`SELECT * FROM sagas WHERE correlation_id = ?`),
+    insSaga:
+      p(`INSERT INTO sagas (correlation_id, saga_type, first_us, first_is_publish, last_us, outcome, terminal_type,
+        terminal_us, hops, compensations, dlq_steps, stuck_reported, updated_s)
+      VALUES (@correlation_id, @saga_type, @first_us, @first_is_publish, @last_us, @outcome, @terminal_type,
+        @terminal_us, @hops, @compensations, @dlq_steps, @stuck_reported, @updated_s)
+      ON CONFLICT (correlation_id) DO UPDATE SET saga_type = excluded.saga_type, first_us = excluded.first_us,
+        first_is_publish = excluded.first_is_publish, last_us = excluded.last_us, outcome = excluded.outcome,
+        terminal_type = excluded.terminal_type, terminal_us = excluded.terminal_us, hops = excluded.hops,
+        compensations = excluded.compensations, dlq_steps = excluded.dlq_steps, stuck_reported = excluded.stuck_reported,
+        updated_s = excluded.updated_s`),
+    insGroupTopic: p(`INSERT OR IGNORE INTO group_topics (grp, topic) VALUES (?, ?)`),
+    groupTopics: p(`SELECT grp, topic FROM group_topics ORDER BY grp, topic`),
+    upsDuplicate: p(`INSERT INTO duplicates (event_id, grp, count, first_us, last_us) VALUES (?, ?, ?, ?, ?)
+      ON CONFLICT (event_id, grp) DO UPDATE SET count = excluded.count,
+        first_us = min(first_us, excluded.first_us), last_us = max(last_us, excluded.last_us)`),
+    duplicates: p(`SELECT * FROM duplicates ORDER BY last_us DESC LIMIT ?`),
+    unaccounted: p(`SELECT * FROM unaccounted ORDER BY detected_us DESC LIMIT ?`),
+    insUnaccounted: p(`INSERT OR IGNORE INTO unaccounted (grp, topic, part, off, event_id, correlation_id, detected_us)
+      VALUES (?, ?, ?, ?, ?, ?, ?)`),
+    checkpoint: p(`SELECT off FROM audit_checkpoints WHERE grp = ? AND topic = ? AND part = ?`),
+    setCheckpoint: p(`INSERT INTO audit_checkpoints (grp, topic, part, off) VALUES (?, ?, ?, ?)
+      ON CONFLICT (grp, topic, part) DO UPDATE SET off = excluded.off`),
+    candidates: p(`SELECT r.* FROM records r
+      WHERE r.topic = @topic AND r.part = @part AND r.off >= @from AND r.off < @to AND r.ts_us < @before
+        AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.topic = r.topic AND d.part = r.part AND d.off = r.off
+                          AND d.off IS NOT NULL AND d.grp = @grp)
+        AND NOT (r.event_id IS NOT NULL AND EXISTS (
+              SELECT 1 FROM deliveries d WHERE d.event_id = r.event_id AND d.grp = @grp))
+        AND NOT (r.event_id IS NOT NULL AND EXISTS (
+              SELECT 1 FROM publishes p WHERE p.event_id = r.event_id AND p.topic = @dlq))
+      ORDER BY r.off LIMIT @limit`),
+    firstYoung: p(`SELECT min(off) AS off FROM records
+      WHERE topic = ? AND part = ? AND off >= ? AND off < ? AND ts_us >= ?`),
+    newlyStuck: p(`SELECT * FROM sagas WHERE last_us < ? AND outcome IS NULL AND stuck_reported = 0
+      ORDER BY last_us LIMIT ?`),
+    markStuck: p(`UPDATE sagas SET stuck_reported = 1 WHERE correlation_id = ?`),
+    existsEvent: p(`SELECT 1 FROM publishes WHERE event_id = @q UNION ALL SELECT 1 FROM deliveries WHERE event_id = @q
+      UNION ALL SELECT 1 FROM records WHERE event_id = @q LIMIT 1`),
+    existsTrace: p(
+      `SELECT 1 FROM publishes WHERE trace_id = @q UNION ALL SELECT 1 FROM deliveries WHERE trace_id = @q LIMIT 1`,
+    ),
+    existsSaga: p(`SELECT 1 FROM sagas WHERE correlation_id = ?`),
+  };
+}
+
+export interface SqliteStoreOptions {
+  /** File path, or ':memory:'. */
+  file: string;
+}
+
+export class SqliteStore implements Store {
+  readonly kind = 'sqlite';
+  readonly #db: Db;
+  readonly #s: ReturnType<typeof statements>;
+  readonly #rows: StoreStats['rows'];
+  readonly #ingestTx: (batch: IngestBatch) => IngestResult;
+
+  constructor(options: SqliteStoreOptions) {
+    if (options.file !== ':memory:') mkdirSync(dirname(options.file), { recursive: true });
+    const db = new Database(options.file);
+    this.#db = db;
+    // auto_vacuum must be chosen before the first table exists; a no-op on an existing file.
+    db.pragma('auto_vacuum = INCREMENTAL');
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = NORMAL');
+    db.pragma('temp_store = MEMORY');
+    db.pragma('cache_size = -16000'); // 16 MB page cache: memory stays bounded
+    db.pragma('busy_timeout = 5000');
+    db.exec(SCHEMA);
+    const version = db.prepare<[], { value: string }>(`SELECT value FROM meta WHERE key = 'schema'`).get();
+    if (!version) db.prepare(`INSERT INTO meta(key, value) VALUES ('schema', ?)`).run(SCHEMA_VERSION);
+    else if (version.value !== SCHEMA_VERSION) {
+      throw new Error(`store ${options.file} has schema ${version.value}; this collector needs ${SCHEMA_VERSION}`);
+    }
+
+    this.#s = statements(db);
+
+    const count = (t: string): number => (db.prepare(`SELECT count(*) AS n FROM ${t}`).get() as { n: number }).n;
+    this.#rows = {
+      publishes: count('publishes'),
+      deliveries: count('deliveries'),
+      records: count('records'),
+      sagas: count('sagas'),
+    };
+    this.#ingestTx = db.transaction((batch: IngestBatch) => this.#ingest(batch));
+  }
+
+  // eslint-disable-next-line @typescript-eslint/require-await -- async so a throw becomes a rejection
+  async ingest(batch: IngestBatch): Promise<IngestResult> {
+    return this.#ingestTx(batch);
+  }
+
+  #ingest(batch: IngestBatch): IngestResult {
+    const s = this.#s;
+    const nowS = Math.floor(Date.now() / 1000);
+    const result: IngestResult = { hopTimings: [], duplicates: [], sagasEnded: [] };
+
+    for (const r of batch.records) this.#putRecord(nowS, r, true);
+
+    // Publishes first, so a delivery in the same batch finds its publish.
+    for (const p of batch.publishes) {
+      const firstToTopic =
+        p.eventId !== null ? (s.firstPublishTo.get(p.eventId, p.topic) as { time_us: number } | undefined) : undefined;
+      const spanId = hexBuf(p.spanId);
+      const info = s.insPublish.run({
+        ingest_s: nowS,
+        event_id: p.eventId,
+        event_type: p.eventType,
+        correlation_id: p.correlationId,
+        causation_id: p.causationId,
+        topic: p.topic,
+        part: p.partition,
+        off: p.offset,
+        time_us: p.timeUs,
+        end_us: p.endUs,
+        service: p.service,
+        trace_id: hexBuf(p.traceId),
+        span_id: spanId,
+        saga_type: p.sagaType,
+        compensation: p.compensation ? 1 : 0,
+        terminal: p.terminal,
+      });
+      if (info.changes === 0) continue; // the same span again (an exporter retry)
+      this.#rows.publishes++;
+      if (p.eventId !== null) {
+        s.backfillByOrigin.run(p.eventId, p.correlationId, p.eventType, spanId);
+        if (p.partition !== null && p.offset !== null) {
+          this.#putRecord(nowS, {
+            topic: p.topic,
+            partition: p.partition,
+            offset: p.offset,
+            timestampUs: p.timeUs,
+            eventId: p.eventId,
+            correlationId: p.correlationId,
+          });
+        }
+        // Deliveries that arrived before this publish get their queue time now.
+        if (!firstToTopic || firstToTopic.time_us > p.timeUs) {
+          for (const d of s.deliveriesByEventTopic.all(p.eventId, p.topic) as {
+            grp: string;
+            start_us: number;
+            end_us: number;
+          }[]) {
+            if (firstToTopic) continue; // already timed against the earlier-arrived publish
+            result.hopTimings.push({
+              topic: p.topic,
+              group: d.grp,
+              queueUs: Math.max(0, d.start_us - p.timeUs),
+              processingUs: d.end_us - d.start_us,
+            });
+          }
+        }
+      }
+      if (p.correlationId !== null) this.#sagaOnPublish(p);
+    }
+
+    for (const d0 of batch.deliveries) {
+      const d = { ...d0 };
+      // Resolve the event: (topic, partition, offset) first, then the producer span.
+      if (d.eventId === null && d.partition !== null && d.offset !== null) {
+        const rec = s.recordByTpo.get(d.topic, d.partition, d.offset) as RecordRow | undefined;
+        if (rec?.event_id) {
+          d.eventId = rec.event_id;
+          d.correlationId ??= rec.correlation_id;
+        }
+      }
+      if (d.eventId === null && d.originSpanId !== null) {
+        const pub = s.publishBySpan.get(hexBuf(d.originSpanId)) as
+          { event_id: string | null; event_type: string | null; correlation_id: string | null } | undefined;
+        if (pub?.event_id) {
+          d.eventId = pub.event_id;
+          d.correlationId ??= pub.correlation_id;
+          d.eventType ??= pub.event_type;
+        }
+      }
+      let publishUs: number | undefined;
+      if (d.eventId !== null) {
+        const pub = s.firstPublishTo.get(d.eventId, d.topic) as
+          | {
+              time_us: number;
+              event_type: string | null;
+              correlation_id: string | null;
+              terminal: SagaOutcome | null;
+              compensation: number;
+            }
+          | undefined;
+        if (pub) {
+          // The publish is the authority on what the event is.
+          publishUs = pub.time_us;
+          d.correlationId ??= pub.correlation_id;
+          d.eventType = pub.event_type ?? d.eventType;
+          d.terminal ??= pub.terminal;
+          d.compensation ||= pub.compensation === 1;
+        }
+      }
+      const priorProcessed =
+        d.eventId !== null && d.outcome === 'processed'
+          ? (s.processedCount.get(d.eventId, d.group) as { n: number }).n
+          : 0;
+      const info = s.insDelivery.run({
+        ingest_s: nowS,
+        event_id: d.eventId,
+        event_type: d.eventType,
+        correlation_id: d.correlationId,
+        topic: d.topic,
+        part: d.partition,
+        off: d.offset,
+        grp: d.group,
+        service: d.service,
+        start_us: d.startUs,
+        end_us: d.endUs,
+        outcome: d.outcome,
+        attempt: d.attempt,
+        dlq_topic: d.dlqTopic,
+        trace_id: hexBuf(d.traceId),
+        span_id: hexBuf(d.spanId),
+        origin_span_id: d.originSpanId === null ? null : hexBuf(d.originSpanId),
+        terminal: d.terminal,
+        compensation: d.compensation ? 1 : 0,
+      });
+      if (info.changes === 0) continue;
+      this.#rows.deliveries++;
+      s.insGroupTopic.run(d.group, d.topic);
+      if (d.partition !== null && d.offset !== null) {
+        this.#putRecord(nowS, {
+          topic: d.topic,
+          partition: d.partition,
+          offset: d.offset,
+          timestampUs: d.startUs,
+          eventId: d.eventId,
+          correlationId: d.correlationId,
+        });
+      }
+      if (publishUs !== undefined) {
+        result.hopTimings.push({
+          topic: d.topic,
+          group: d.group,
+          queueUs: Math.max(0, d.startUs - publishUs),
+          processingUs: d.endUs - d.startUs,
+        });
+      }
+      if (priorProcessed > 0 && d.eventId !== null) {
+        s.upsDuplicate.run(d.eventId, d.group, priorProcessed + 1, d.startUs, d.startUs);
+        result.duplicates.push({ eventId: d.eventId, group: d.group });
+      }
+      if (d.correlationId !== null) {
+        const ended = this.#sagaOnDelivery(d);
+        if (ended) result.sagasEnded.push(ended);
+      }
+    }
+    return result;
+  }
+
+  #putRecord(nowS: number, r: RecordRef, backfill = false): void {
+    this.#s.upsRecord.run(nowS, r.topic, r.partition, r.offset, r.timestampUs, r.eventId, r.correlationId);
+    if (backfill && r.eventId !== null) {
+      this.#s.backfillByTpo.run(r.eventId, r.correlationId, r.topic, r.partition, r.offset);
+    }
+  }
+
+  #sagaRow(correlationId: string): SagaRow | undefined {
+    return this.#s.saga.get(correlationId) as SagaRow | undefined;
+  }
+
+  #writeSaga(row: SagaRow, isNew: boolean): void {
+    row.updated_s = Math.floor(Date.now() / 1000);
+    this.#s.insSaga.run(row);
+    if (isNew) this.#rows.sagas++;
+  }
+
+  #sagaOnPublish(p: Publish): void {
+    const id = p.correlationId as string;
+    const old = this.#sagaRow(id);
+    if (!old) {
+      this.#writeSaga(
+        {
+          correlation_id: id,
+          saga_type: p.sagaType,
+          first_us: p.timeUs,
+          first_is_publish: 1,
+          last_us: p.endUs,
+          outcome: null,
+          terminal_type: null,
+          terminal_us: null,
+          hops: 1,
+          compensations: p.compensation ? 1 : 0,
+          dlq_steps: 0,
+          stuck_reported: 0,
+          updated_s: 0,
+        },
+        true,
+      );
+      return;
+    }
+    const earlier = old.first_is_publish === 0 || p.timeUs < old.first_us;
+    const row: SagaRow = {
+      ...old,
+      saga_type: earlier && p.sagaType !== null ? p.sagaType : (old.saga_type ?? p.sagaType),
+      first_us: earlier ? p.timeUs : old.first_us,
+      first_is_publish: 1,
+      last_us: Math.max(old.last_us, p.endUs),
+      hops: old.hops + 1,
+      compensations: old.compensations + (p.compensation ? 1 : 0),
+      stuck_reported: 0,
+    };
+    this.#writeSaga(row, false);
+  }
+
+  #sagaOnDelivery(d: Delivery): IngestResult['sagasEnded'][number] | undefined {
+    const id = d.correlationId as string;
+    const old = this.#sagaRow(id);
+    const row: SagaRow = old
+      ? { ...old, last_us: Math.max(old.last_us, d.endUs), stuck_reported: 0 }
+      : {
+          correlation_id: id,
+          saga_type: null,
+          // Provisional until a publish of the saga arrives (first_is_publish = 0).
+          first_us: d.startUs,
+          first_is_publish: 0,
+          last_us: d.endUs,
+          outcome: null,
+          terminal_type: null,
+          terminal_us: null,
+          hops: 0,
+          compensations: 0,
+          dlq_steps: 0,
+          stuck_reported: 0,
+          updated_s: 0,
+        };
+    if (d.outcome === 'dead_lettered') row.dlq_steps++;
+    let ended: IngestResult['sagasEnded'][number] | undefined;
+    if (d.terminal !== null && d.outcome === 'processed' && row.outcome === null) {
+      row.outcome = d.terminal === 'failed' && row.compensations > 0 ? 'compensated' : d.terminal;
+      row.terminal_type = d.eventType;
+      row.terminal_us = d.endUs;
+      ended = {
+        correlationId: id,
+        sagaType: row.saga_type ?? 'unknown',
+        outcome: row.outcome as SagaOutcome,
+        endToEndUs: row.first_is_publish === 1 ? d.endUs - row.first_us : null,
+      };
+    }
+    this.#writeSaga(row, !old);
+    return ended;
+  }
+
+  event(eventId: string): Promise<EventHops> {
+    const s = this.#s;
+    const publishes = (s.publishesByEvent.all(eventId) as PublishRow[]).map(toPublish);
+    const records = (s.recordsByEvent.all(eventId) as RecordRow[]).map(toRecord);
+    const deliveries = new Map<string, Delivery>();
+    for (const r of s.deliveriesByEvent.all(eventId) as DeliveryRow[])
+      deliveries.set(r.span_id.toString('hex'), toDelivery(r));
+    // Deliveries that carry no event id: by position, then by producer span.
+    for (const rec of records) {
+      for (const r of s.deliveriesByTpo.all(rec.topic, rec.partition, rec.offset) as DeliveryRow[]) {
+        if (r.event_id === null || r.event_id === eventId) {
+          const d = toDelivery(r);
+          d.eventId = eventId;
+          deliveries.set(d.spanId, d);
+        }
+      }
+    }
+    for (const p of publishes) {
+      for (const r of s.deliveriesByOrigin.all(hexBuf(p.spanId)) as DeliveryRow[]) {
+        const d = toDelivery(r);
+        d.eventId = eventId;
+        deliveries.set(d.spanId, d);
+      }
+    }
+    return Promise.resolve({
+      publishes,
+      deliveries: [...deliveries.values()].sort((a, b) => a.startUs - b.startUs),
+      records,
+    });
+  }
+
+  trace(traceId: string): Promise<{ publishes: Publish[]; deliveries: Delivery[] }> {
+    const id = hexBuf(traceId);
+    return Promise.resolve({
+      publishes: (this.#s.publishesByTrace.all(id) as PublishRow[]).map(toPublish),
+      deliveries: (this.#s.deliveriesByTrace.all(id) as DeliveryRow[]).map(toDelivery),
+    });
+  }
+
+  async saga(correlationId: string): Promise<{ summary: SagaSummary; hops: EventHops } | undefined> {
+    const row = this.#sagaRow(correlationId);
+    if (!row) return undefined;
+    const s = this.#s;
+    const publishes = (s.publishesByCorr.all(correlationId) as PublishRow[]).map(toPublish);
+    const deliveries = new Map<string, Delivery>();
+    for (const r of s.deliveriesByCorr.all(correlationId) as DeliveryRow[]) {
+      deliveries.set(r.span_id.toString('hex'), toDelivery(r));
+    }
+    const records: RecordRef[] = [];
+    const seen = new Set<string>();
+    for (const p of publishes) {
+      if (p.eventId === null || seen.has(p.eventId)) continue;
+      seen.add(p.eventId);
+      const hops = await this.event(p.eventId);
+      for (const d of hops.deliveries) deliveries.set(d.spanId, d);
+      records.push(...hops.records);
+    }
+    return {
+      summary: toSaga(row),
+      hops: { publishes, deliveries: [...deliveries.values()].sort((a, b) => a.startUs - b.startUs), records },
+    };
+  }
+
+  sagas(f: SagaFilter): Promise<SagaPage> {
+    const where: string[] = [];
+    const args: (string | number)[] = [];
+    const stuckBefore = f.nowUs - f.stuckAfterUs;
+    switch (f.status) {
+      case undefined:
+        break;
+      case 'in_flight':
+        where.push('outcome IS NULL AND last_us >= ?');
+        args.push(stuckBefore);
+        break;
+      case 'stuck':
+        where.push('outcome IS NULL AND last_us < ?');
+        args.push(stuckBefore);
+        break;
+      default:
+        where.push('outcome = ?');
+        args.push(f.status);
+    }
+    if (f.sagaType !== undefined) {
+      where.push('saga_type = ?');
+      args.push(f.sagaType);
+    }
+    if (f.fromUs !== undefined) {
+      where.push('first_us >= ?');
+      args.push(f.fromUs);
+    }
+    if (f.toUs !== undefined) {
+      where.push('first_us < ?');
+      args.push(f.toUs);
+    }
+    if (f.correlationIdPrefix !== undefined && f.correlationIdPrefix !== '') {
+      where.push('substr(correlation_id, 1, ?) = ?');
+      args.push(f.correlationIdPrefix.length, f.correlationIdPrefix);
+    }
+    if (f.cursor !== undefined) {
+      const sep = f.cursor.indexOf('~');
+      const us = Number(f.cursor.slice(0, sep));
+      if (sep < 1 || !Number.isSafeInteger(us)) throw new RangeError(`bad cursor ${f.cursor}`);
+      where.push('(first_us, correlation_id) < (?, ?)');
+      args.push(us, f.cursor.slice(sep + 1));
+    }
+    const sql = `SELECT * FROM sagas ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+      ORDER BY first_us DESC, correlation_id DESC LIMIT ?`;
+    const rows = this.#db.prepare(sql).all(...args, f.limit + 1) as SagaRow[];
+    const more = rows.length > f.limit;
+    const items = rows.slice(0, f.limit).map(toSaga);
+    const last = items.at(-1);
+    return Promise.resolve({ items, nextCursor: more && last ? `${last.firstUs}~${last.correlationId}` : null });
+  }
+
+  search(q: string): Promise<{ event: boolean; trace: boolean; saga: boolean }> {
+    const s = this.#s;
+    const trace = /^[0-9a-f]{32}$/i.test(q) ? s.existsTrace.get({ q: hexBuf(q) }) !== undefined : false;
+    return Promise.resolve({
+      event: s.existsEvent.get({ q }) !== undefined,
+      trace,
+      saga: s.existsSaga.get(q) !== undefined,
+    });
+  }
+
+  instrumentedGroups(): Promise<{ group: string; topic: string }[]> {
+    return Promise.resolve(
+      (this.#s.groupTopics.all() as { grp: string; topic: string }[]).map((r) => ({ group: r.grp, topic: r.topic })),
+    );
+  }
+
+  unaccountedCandidates(q: {
+    group: string;
+    topic: string;
+    partition: number;
+    fromOffset: number;
+    toOffset: number;
+    seenBeforeUs: number;
+    limit: number;
+  }): Promise<{ records: RecordRef[]; nextCheckpoint: number }> {
+    const young = this.#s.firstYoung.get(q.topic, q.partition, q.fromOffset, q.toOffset, q.seenBeforeUs) as {
+      off: number | null;
+    };
+    const to = young.off ?? q.toOffset;
+    const rows = this.#s.candidates.all({
+      topic: q.topic,
+      part: q.partition,
+      from: q.fromOffset,
+      to,
+      before: q.seenBeforeUs,
+      grp: q.group,
+      dlq: `${q.group}.dlq`,
+      limit: q.limit,
+    }) as RecordRow[];
+    const records = rows.map(toRecord);
+    const last = records.at(-1);
+    const nextCheckpoint = records.length >= q.limit && last ? last.offset + 1 : to;
+    return Promise.resolve({ records, nextCheckpoint });
+  }
+
+  addUnaccounted(entries: UnaccountedEntry[]): Promise<number> {
+    let added = 0;
+    this.#db.transaction(() => {
+      for (const e of entries) {
+        added += this.#s.insUnaccounted.run(
+          e.group,
+          e.topic,
+          e.partition,
+          e.offset,
+          e.eventId,
+          e.correlationId,
+          e.detectedUs,
+        ).changes;
+      }
+    })();
+    return Promise.resolve(added);
+  }
+
+  auditCheckpoint(group: string, topic: string, partition: number): Promise<number | undefined> {
+    const row = this.#s.checkpoint.get(group, topic, partition) as { off: number } | undefined;
+    return Promise.resolve(row?.off);
+  }
+
+  setAuditCheckpoint(group: string, topic: string, partition: number, offset: number): Promise<void> {
+    this.#s.setCheckpoint.run(group, topic, partition, offset);
+    return Promise.resolve();
+  }
+
+  duplicates(limit: number): Promise<DuplicateEntry[]> {
+    return Promise.resolve(
+      (
+        this.#s.duplicates.all(limit) as {
+          event_id: string;
+          grp: string;
+          count: number;
+          first_us: number;
+          last_us: number;
+        }[]
+      ).map((r) => ({ eventId: r.event_id, group: r.grp, count: r.count, firstUs: r.first_us, lastUs: r.last_us })),
+    );
+  }
+
+  unaccounted(limit: number): Promise<UnaccountedEntry[]> {
+    return Promise.resolve(
+      (
+        this.#s.unaccounted.all(limit) as {
+          grp: string;
+          topic: string;
+          part: number;
+          off: number;
+          event_id: string | null;
+          correlation_id: string | null;
+          detected_us: number;
+        }[]
+      ).map((r) => ({
+        group: r.grp,
+        topic: r.topic,
+        partition: r.part,
+        offset: r.off,
+        eventId: r.event_id,
+        correlationId: r.correlation_id,
+        detectedUs: r.detected_us,
+      })),
+    );
+  }
+
+  takeNewlyStuck(beforeUs: number, limit: number): Promise<SagaSummary[]> {
+    const rows = this.#db.transaction(() => {
+      const found = this.#s.newlyStuck.all(beforeUs, limit) as SagaRow[];
+      for (const r of found) this.#s.markStuck.run(r.correlation_id);
+      return found;
+    })();
+    return Promise.resolve(rows.map(toSaga));
+  }
+
+  #usedBytes(): number {
+    const pageSize = this.#db.pragma('page_size', { simple: true }) as number;
+    const pages = this.#db.pragma('page_count', { simple: true }) as number;
+    const free = this.#db.pragma('freelist_count', { simple: true }) as number;
+    return (pages - free) * pageSize;
+  }
+
+  stats(): Promise<StoreStats> {
+    // records are upserted (an update reports a change too), so count them from the id range:
+    // ids are only ever deleted as a prefix (retention), and a conflicting upsert takes no id.
+    const r = this.#db.prepare(`SELECT min(id) AS lo, max(id) AS hi FROM records`).get() as {
+      lo: number | null;
+      hi: number | null;
+    };
+    this.#rows.records = r.lo === null || r.hi === null ? 0 : r.hi - r.lo + 1;
+    return Promise.resolve({ bytes: this.#usedBytes(), rows: { ...this.#rows } });
+  }
+
+  /** Largest id of `table` whose ingest_s is below `cutoffS` (ids grow with ingest_s). */
+  #cutoffId(table: 'publishes' | 'deliveries' | 'records', cutoffS: number): number {
+    const bounds = this.#db.prepare(`SELECT min(id) AS lo, max(id) AS hi FROM ${table}`).get() as {
+      lo: number | null;
+      hi: number | null;
+    };
+    if (bounds.lo === null || bounds.hi === null) return 0;
+    const at = this.#db.prepare(`SELECT id, ingest_s FROM ${table} WHERE id >= ? ORDER BY id LIMIT 1`);
+    let lo = bounds.lo;
+    let hi = bounds.hi;
+    let found = 0;
+    while (lo <= hi) {
+      const mid = Math.floor((lo + hi) / 2);
+      const row = at.get(mid) as { id: number; ingest_s: number } | undefined;
+      if (!row) break;
+      if (row.ingest_s < cutoffS) {
+        found = row.id;
+        lo = row.id + 1;
+      } else {
+        hi = mid - 1;
+      }
+    }
+    return found;
+  }
+
+  #deleteUpTo(ids: Partial<Record<'publishes' | 'deliveries' | 'records', number>>, deleteSagas: () => number): number {
+    let deleted = 0;
+    this.#db.transaction(() => {
+      for (const table of ['publishes', 'deliveries', 'records'] as const) {
+        const id = ids[table];
+        if (id !== undefined && id > 0) {
+          const n = this.#db.prepare(`DELETE FROM ${table} WHERE id <= ?`).run(id).changes;
+          deleted += n;
+          if (table !== 'records') this.#rows[table] -= n;
+        }
+      }
+      const sagas = deleteSagas();
+      this.#rows.sagas -= sagas;
+      deleted += sagas;
+    })();
+    return deleted;
+  }
+
+  enforceRetention(policy: RetentionPolicy): Promise<number> {
+    const cutoffUs = policy.nowUs - policy.maxAgeUs;
+    const cutoffS = Math.floor(cutoffUs / 1e6);
+    let deleted = this.#deleteUpTo(
+      {
+        publishes: this.#cutoffId('publishes', cutoffS),
+        deliveries: this.#cutoffId('deliveries', cutoffS),
+        records: this.#cutoffId('records', cutoffS),
+      },
+      () => this.#db.prepare(`DELETE FROM sagas WHERE updated_s < ?`).run(cutoffS).changes,
+    );
+    deleted += this.#db.prepare(`DELETE FROM duplicates WHERE last_us < ?`).run(cutoffUs).changes;
+    deleted += this.#db.prepare(`DELETE FROM unaccounted WHERE detected_us < ?`).run(cutoffUs).changes;
+    // By size: drop the oldest tenth of every table (by insertion order) until under the limit.
+    for (let round = 0; round < 20 && this.#usedBytes() > policy.maxBytes; round++) {
+      const ids: Partial<Record<'publishes' | 'deliveries' | 'records', number>> = {};
+      for (const table of ['publishes', 'deliveries', 'records'] as const) {
+        const b = this.#db.prepare(`SELECT min(id) AS lo, max(id) AS hi FROM ${table}`).get() as {
+          lo: number | null;
+          hi: number | null;
+        };
+        if (b.lo !== null && b.hi !== null) ids[table] = b.lo + Math.floor((b.hi - b.lo) / 10);
+      }
+      const n = this.#deleteUpTo(ids, () => {
+        const tenth = Math.max(1, Math.floor(this.#rows.sagas / 10));
+        return this.#db
+          .prepare(
+            `DELETE FROM sagas WHERE correlation_id IN (SELECT correlation_id FROM sagas ORDER BY updated_s LIMIT ?)`,
+          )
+          .run(BigInt(tenth)).changes;
+      });
+      deleted += n;
+      if (n === 0) break;
+      this.#db.pragma('incremental_vacuum');
+    }
+    if (deleted > 0) this.#db.pragma('incremental_vacuum');
+    return Promise.resolve(deleted);
+  }
+
+  close(): Promise<void> {
+    if (this.#db.open) {
+      this.#db.pragma('wal_checkpoint(TRUNCATE)');
+      this.#db.close();
+    }
+    return Promise.resolve();
+  }
+}

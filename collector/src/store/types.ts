@@ -1,0 +1,204 @@
+/**
+ * The store's contract: what flows/ writes (hops, tap records) and reads (events, traces,
+ * sagas, audits). Every method is async so a PostgreSQL implementation can sit behind the
+ * same interface and pass the same test suite (test/store.suite.ts).
+ *
+ * Times are integer microseconds since the Unix epoch (`...Us`): exact in a JS number and
+ * fine enough for the 1 ms end-to-end figure. Trace and span ids are lowercase hex strings.
+ */
+
+/** Outcome of one delivery (a consumer `process` span), from `eventscope.outcome`. */
+export type Outcome = 'processed' | 'duplicate' | 'retried' | 'dead_lettered' | 'failed';
+export const OUTCOMES: readonly Outcome[] = ['processed', 'duplicate', 'retried', 'dead_lettered', 'failed'];
+
+/** Terminal saga status decided by a terminal event being processed. */
+export type SagaOutcome = 'completed' | 'compensated' | 'failed';
+/** Status as reported: terminal, or in-flight / stuck (derived from the last activity). */
+export type SagaStatus = 'in_flight' | 'completed' | 'compensated' | 'failed' | 'stuck';
+export const SAGA_STATUSES: readonly SagaStatus[] = ['in_flight', 'completed', 'compensated', 'failed', 'stuck'];
+
+/** A record published to a topic (a producer `send` span). */
+export interface Publish {
+  eventId: string | null;
+  eventType: string | null;
+  correlationId: string | null;
+  causationId: string | null;
+  topic: string;
+  partition: number | null;
+  offset: number | null;
+  /** Producer span start: when the service handed the record to the client. */
+  timeUs: number;
+  /** Producer span end: when the send was acknowledged. */
+  endUs: number;
+  service: string;
+  traceId: string;
+  spanId: string;
+  /** Set by flows/: the saga this event belongs to starts a saga of this type. */
+  sagaType: string | null;
+  /** Set by flows/: the event is a compensation step. */
+  compensation: boolean;
+  /** Set by flows/: processing this event ends the saga with this outcome ('failed' may become 'compensated'). */
+  terminal: SagaOutcome | null;
+}
+
+/** One consumer group's processing of one record (a consumer `process` span). */
+export interface Delivery {
+  eventId: string | null;
+  eventType: string | null;
+  correlationId: string | null;
+  topic: string;
+  partition: number | null;
+  offset: number | null;
+  group: string;
+  service: string;
+  startUs: number;
+  endUs: number;
+  outcome: Outcome;
+  attempt: number;
+  dlqTopic: string | null;
+  traceId: string;
+  spanId: string;
+  /** The producer span this delivery came from: its span link (eachBatch) or its parent (eachMessage). */
+  originSpanId: string | null;
+  /** Set by flows/ (from the event type): processing this event ends the saga. */
+  terminal: SagaOutcome | null;
+  compensation: boolean;
+}
+
+/** A record seen on a topic (tap, or learnt from a span carrying its offset). */
+export interface RecordRef {
+  topic: string;
+  partition: number;
+  offset: number;
+  timestampUs: number;
+  eventId: string | null;
+  correlationId: string | null;
+}
+
+export interface IngestBatch {
+  publishes: Publish[];
+  deliveries: Delivery[];
+  records: RecordRef[];
+}
+
+/** Facts the store derives while ingesting, for metrics. */
+export interface IngestResult {
+  /** Deliveries whose publish is now known (whichever arrived second): per-hop timings. */
+  hopTimings: { topic: string; group: string; queueUs: number; processingUs: number }[];
+  /** A second (or later) `processed` delivery of one event id by one group. */
+  duplicates: { eventId: string; group: string }[];
+  /** Sagas that reached a terminal state in this batch. */
+  sagasEnded: { correlationId: string; sagaType: string; outcome: SagaOutcome; endToEndUs: number | null }[];
+}
+
+export interface SagaSummary {
+  correlationId: string;
+  sagaType: string | null;
+  firstUs: number;
+  lastUs: number;
+  /** Terminal outcome when a terminal event was processed; null while running. */
+  outcome: SagaOutcome | null;
+  terminalEventType: string | null;
+  terminalUs: number | null;
+  endToEndUs: number | null;
+  hops: number;
+  compensations: number;
+  dlqSteps: number;
+}
+
+export interface SagaFilter {
+  status?: SagaStatus;
+  sagaType?: string;
+  /** Sagas that started at or after / before these times. */
+  fromUs?: number;
+  toUs?: number;
+  /** Correlation id prefix. */
+  correlationIdPrefix?: string;
+  /** Now and the stuck threshold decide in-flight vs stuck. */
+  nowUs: number;
+  stuckAfterUs: number;
+  limit: number;
+  /** Keyset cursor from a previous page. */
+  cursor?: string;
+}
+
+export interface SagaPage {
+  items: SagaSummary[];
+  nextCursor: string | null;
+}
+
+export interface EventHops {
+  publishes: Publish[];
+  deliveries: Delivery[];
+  records: RecordRef[];
+}
+
+export interface DuplicateEntry {
+  eventId: string;
+  group: string;
+  count: number;
+  firstUs: number;
+  lastUs: number;
+}
+
+export interface UnaccountedEntry {
+  group: string;
+  topic: string;
+  partition: number;
+  offset: number;
+  eventId: string | null;
+  correlationId: string | null;
+  detectedUs: number;
+}
+
+export interface StoreStats {
+  bytes: number;
+  rows: { publishes: number; deliveries: number; records: number; sagas: number };
+}
+
+export interface RetentionPolicy {
+  nowUs: number;
+  maxAgeUs: number;
+  maxBytes: number;
+}
+
+export interface Store {
+  readonly kind: string;
+  ingest(batch: IngestBatch): Promise<IngestResult>;
+  /** Publishes, deliveries and records of one event id, joined by event id, (topic, partition, offset) and origin span. */
+  event(eventId: string): Promise<EventHops>;
+  /** Hops whose span belongs to this trace. */
+  trace(traceId: string): Promise<{ publishes: Publish[]; deliveries: Delivery[] }>;
+  saga(correlationId: string): Promise<{ summary: SagaSummary; hops: EventHops } | undefined>;
+  sagas(filter: SagaFilter): Promise<SagaPage>;
+  /** Which kinds of id `q` is: an event id, a trace id, a correlation id. */
+  search(q: string): Promise<{ event: boolean; trace: boolean; saga: boolean }>;
+  /** (group, topic) pairs with at least one delivery: the instrumented groups. */
+  instrumentedGroups(): Promise<{ group: string; topic: string }[]>;
+  /**
+   * Records of a partition in [fromOffset, toOffset) with a timestamp before `seenBeforeUs`
+   * that the group has no delivery of and that were not published to `<group>.dlq`.
+   * `nextCheckpoint`: where the next check starts (the first record still inside the grace
+   * period, or the end of the range / the record after the last one returned when limited).
+   */
+  unaccountedCandidates(q: {
+    group: string;
+    topic: string;
+    partition: number;
+    fromOffset: number;
+    toOffset: number;
+    seenBeforeUs: number;
+    limit: number;
+  }): Promise<{ records: RecordRef[]; nextCheckpoint: number }>;
+  addUnaccounted(entries: UnaccountedEntry[]): Promise<number>;
+  auditCheckpoint(group: string, topic: string, partition: number): Promise<number | undefined>;
+  setAuditCheckpoint(group: string, topic: string, partition: number, offset: number): Promise<void>;
+  duplicates(limit: number): Promise<DuplicateEntry[]>;
+  unaccounted(limit: number): Promise<UnaccountedEntry[]>;
+  /** Sagas without a terminal outcome and no activity since `beforeUs`, not reported stuck yet; marks them reported. */
+  takeNewlyStuck(beforeUs: number, limit: number): Promise<SagaSummary[]>;
+  stats(): Promise<StoreStats>;
+  /** Deletes by age, then the oldest rows while larger than maxBytes. Returns rows deleted. */
+  enforceRetention(policy: RetentionPolicy): Promise<number>;
+  close(): Promise<void>;
+}

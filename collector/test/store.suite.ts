@@ -1,0 +1,356 @@
+/**
+ * The store contract as a reusable suite: every Store implementation (SQLite now, PostgreSQL
+ * later) runs exactly these tests through its own factory.
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Delivery, Publish, Store } from '../src/store/types.ts';
+
+export interface StoreFactory {
+  /** A new, empty store. */
+  create(): Promise<Store>;
+  /** Opens the same storage as `store` again after it was closed (durability). */
+  reopen(store: Store): Promise<Store>;
+}
+
+const hex = (bytes: number): string => randomBytes(bytes).toString('hex');
+const T0 = 1_760_000_000_000_000; // µs
+
+export function publish(over: Partial<Publish> = {}): Publish {
+  return {
+    eventId: randomUUID(),
+    eventType: 'order.placed',
+    correlationId: null,
+    causationId: null,
+    topic: 'orders',
+    partition: 0,
+    offset: null,
+    timeUs: T0,
+    endUs: T0 + 2_000,
+    service: 'orders-api',
+    traceId: hex(16),
+    spanId: hex(8),
+    sagaType: 'order',
+    compensation: false,
+    terminal: null,
+    ...over,
+  };
+}
+
+export function delivery(over: Partial<Delivery> = {}): Delivery {
+  return {
+    eventId: null,
+    eventType: null,
+    correlationId: null,
+    topic: 'orders',
+    partition: 0,
+    offset: 0,
+    group: 'payments',
+    service: 'payments',
+    startUs: T0 + 10_000,
+    endUs: T0 + 15_000,
+    outcome: 'processed',
+    attempt: 1,
+    dlqTopic: null,
+    traceId: hex(16),
+    spanId: hex(8),
+    originSpanId: null,
+    terminal: null,
+    compensation: false,
+    ...over,
+  };
+}
+
+const empty = { publishes: [], deliveries: [], records: [] };
+
+export function storeSuite(name: string, factory: StoreFactory): void {
+  describe(`store contract: ${name}`, () => {
+    const open: Store[] = [];
+    const make = async (): Promise<Store> => {
+      const s = await factory.create();
+      open.push(s);
+      return s;
+    };
+    afterEach(async () => {
+      for (const s of open.splice(0)) await s.close();
+    });
+
+    it('joins a publish and its delivery by event id and reports the hop timing', async () => {
+      const store = await make();
+      const p = publish({ offset: 7 });
+      const res = await store.ingest({
+        ...empty,
+        publishes: [p],
+        deliveries: [delivery({ eventId: p.eventId, offset: 7 })],
+      });
+      expect(res.hopTimings).toEqual([{ topic: 'orders', group: 'payments', queueUs: 10_000, processingUs: 5_000 }]);
+      const hops = await store.event(p.eventId as string);
+      expect(hops.publishes).toHaveLength(1);
+      expect(hops.publishes[0]).toMatchObject({ traceId: p.traceId, spanId: p.spanId, offset: 7 });
+      expect(hops.deliveries.map((d) => d.group)).toEqual(['payments']);
+      expect(hops.records).toEqual([
+        expect.objectContaining({ topic: 'orders', partition: 0, offset: 7, eventId: p.eventId }),
+      ]);
+    });
+
+    it('times a delivery that arrived before its publish once the publish arrives', async () => {
+      const store = await make();
+      const p = publish();
+      const first = await store.ingest({ ...empty, deliveries: [delivery({ eventId: p.eventId })] });
+      expect(first.hopTimings).toEqual([]);
+      const second = await store.ingest({ ...empty, publishes: [p] });
+      expect(second.hopTimings).toEqual([{ topic: 'orders', group: 'payments', queueUs: 10_000, processingUs: 5_000 }]);
+    });
+
+    it('resolves deliveries without an event id by offset and by producer span, in either order', async () => {
+      const store = await make();
+      // By span link/parent: the delivery arrives first, the publish later.
+      const p1 = publish();
+      await store.ingest({ ...empty, deliveries: [delivery({ originSpanId: p1.spanId, offset: null })] });
+      await store.ingest({ ...empty, publishes: [p1] });
+      expect((await store.event(p1.eventId as string)).deliveries).toHaveLength(1);
+      // By (topic, partition, offset): a tap record names the event at offset 42.
+      const eventId = randomUUID();
+      await store.ingest({ ...empty, deliveries: [delivery({ offset: 42, group: 'shipping' })] });
+      await store.ingest({
+        ...empty,
+        records: [{ topic: 'orders', partition: 0, offset: 42, timestampUs: T0, eventId, correlationId: 'corr-tap' }],
+      });
+      const hops = await store.event(eventId);
+      expect(hops.deliveries).toEqual([expect.objectContaining({ group: 'shipping', eventId, offset: 42 })]);
+    });
+
+    it('counts a second processed delivery by one group as a duplicate, but not a re-sent span', async () => {
+      const store = await make();
+      const p = publish();
+      const d1 = delivery({ eventId: p.eventId });
+      const r1 = await store.ingest({ ...empty, publishes: [p], deliveries: [d1] });
+      expect(r1.duplicates).toEqual([]);
+      // The exporter retried: the very same span again is not a second delivery.
+      const again = await store.ingest({ ...empty, deliveries: [d1] });
+      expect(again.duplicates).toEqual([]);
+      expect(again.hopTimings).toEqual([]);
+      const other = await store.ingest({ ...empty, deliveries: [delivery({ eventId: p.eventId, group: 'audit' })] });
+      expect(other.duplicates).toEqual([]);
+      const dup = await store.ingest({
+        ...empty,
+        deliveries: [delivery({ eventId: p.eventId, startUs: T0 + 50_000 })],
+      });
+      expect(dup.duplicates).toEqual([{ eventId: p.eventId, group: 'payments' }]);
+      expect(await store.duplicates(10)).toEqual([
+        { eventId: p.eventId, group: 'payments', count: 2, firstUs: T0 + 50_000, lastUs: T0 + 50_000 },
+      ]);
+      expect((await store.event(p.eventId as string)).deliveries).toHaveLength(3);
+    });
+
+    it('assembles a saga: type from the first event, compensations, DLQ steps, terminal outcome and latency', async () => {
+      const store = await make();
+      const corr = `order-${randomUUID()}`;
+      const placed = publish({ correlationId: corr, timeUs: T0 });
+      const refund = publish({
+        correlationId: corr,
+        eventType: 'payment.refunded',
+        topic: 'payments',
+        sagaType: 'payment',
+        compensation: true,
+        timeUs: T0 + 30_000,
+        endUs: T0 + 31_000,
+      });
+      const failed = publish({
+        correlationId: corr,
+        eventType: 'order.failed',
+        terminal: 'failed',
+        timeUs: T0 + 40_000,
+        endUs: T0 + 41_000,
+      });
+      // The later events arrive first: the saga type must still come from the first event.
+      await store.ingest({ ...empty, publishes: [refund, failed] });
+      await store.ingest({ ...empty, publishes: [placed] });
+      await store.ingest({
+        ...empty,
+        deliveries: [delivery({ eventId: placed.eventId, outcome: 'dead_lettered', dlqTopic: 'payments.dlq' })],
+      });
+      const res = await store.ingest({
+        ...empty,
+        deliveries: [
+          delivery({
+            eventId: failed.eventId,
+            group: 'orchestrator',
+            terminal: 'failed',
+            startUs: T0 + 45_000,
+            endUs: T0 + 47_000,
+          }),
+        ],
+      });
+      expect(res.sagasEnded).toEqual([
+        { correlationId: corr, sagaType: 'order', outcome: 'compensated', endToEndUs: 47_000 },
+      ]);
+      const saga = await store.saga(corr);
+      expect(saga?.summary).toMatchObject({
+        correlationId: corr,
+        sagaType: 'order',
+        outcome: 'compensated',
+        terminalEventType: 'order.failed',
+        firstUs: T0,
+        endToEndUs: 47_000,
+        hops: 3,
+        compensations: 1,
+        dlqSteps: 1,
+      });
+      expect(saga?.hops.publishes.map((p) => p.eventType)).toEqual([
+        'order.placed',
+        'payment.refunded',
+        'order.failed',
+      ]);
+      expect(saga?.hops.deliveries).toHaveLength(2);
+      expect(await store.saga('no-such-saga')).toBeUndefined();
+    });
+
+    it('lists sagas by status, type, time and correlation id prefix, with keyset paging', async () => {
+      const store = await make();
+      const prefix = `p${hex(4)}-`;
+      const now = T0 + 10 * 60e6;
+      const publishes: Publish[] = [];
+      for (let i = 0; i < 5; i++) {
+        publishes.push(
+          publish({ correlationId: `${prefix}${i}`, timeUs: now - (i + 1) * 1e6, endUs: now - (i + 1) * 1e6 }),
+        );
+      }
+      // One old saga (stuck), one completed.
+      publishes.push(publish({ correlationId: `${prefix}old`, timeUs: now - 5 * 60e6, endUs: now - 5 * 60e6 }));
+      const done = publish({
+        correlationId: `${prefix}done`,
+        eventType: 'order.completed',
+        terminal: 'completed',
+        timeUs: now - 1e5,
+        endUs: now - 1e5,
+      });
+      publishes.push(done);
+      await store.ingest({
+        ...empty,
+        publishes,
+        deliveries: [delivery({ eventId: done.eventId, terminal: 'completed', startUs: now - 5e4, endUs: now - 4e4 })],
+      });
+      const base = { nowUs: now, stuckAfterUs: 60e6, correlationIdPrefix: prefix };
+      const page1 = await store.sagas({ ...base, limit: 3 });
+      expect(page1.items.map((s) => s.correlationId)).toEqual([`${prefix}done`, `${prefix}0`, `${prefix}1`]);
+      expect(page1.nextCursor).not.toBeNull();
+      const page2 = await store.sagas({ ...base, limit: 3, cursor: page1.nextCursor as string });
+      expect(page2.items.map((s) => s.correlationId)).toEqual([`${prefix}2`, `${prefix}3`, `${prefix}4`]);
+      const page3 = await store.sagas({ ...base, limit: 3, cursor: page2.nextCursor as string });
+      expect(page3.items.map((s) => s.correlationId)).toEqual([`${prefix}old`]);
+      expect(page3.nextCursor).toBeNull();
+      expect((await store.sagas({ ...base, limit: 10, status: 'stuck' })).items.map((s) => s.correlationId)).toEqual([
+        `${prefix}old`,
+      ]);
+      expect((await store.sagas({ ...base, limit: 10, status: 'completed' })).items).toEqual([
+        expect.objectContaining({ correlationId: `${prefix}done`, outcome: 'completed', endToEndUs: 6e4 }),
+      ]);
+      expect((await store.sagas({ ...base, limit: 10, status: 'in_flight' })).items).toHaveLength(5);
+      expect((await store.sagas({ ...base, limit: 10, sagaType: 'nope' })).items).toHaveLength(0);
+      const window = await store.sagas({ ...base, limit: 10, fromUs: now - 3.5e6, toUs: now - 1.5e6 });
+      expect(window.items.map((s) => s.correlationId)).toEqual([`${prefix}1`, `${prefix}2`]);
+      const stuck = await store.takeNewlyStuck(now - 60e6, 100);
+      expect(stuck.map((s) => s.correlationId)).toContain(`${prefix}old`);
+      expect((await store.takeNewlyStuck(now - 60e6, 100)).map((s) => s.correlationId)).not.toContain(`${prefix}old`);
+    });
+
+    it('finds hops by trace id and says what kind of id a search term is', async () => {
+      const store = await make();
+      const p = publish({ correlationId: `c-${hex(4)}` });
+      const d = delivery({ eventId: p.eventId, traceId: p.traceId, originSpanId: p.spanId });
+      await store.ingest({ ...empty, publishes: [p], deliveries: [d] });
+      const t = await store.trace(p.traceId);
+      expect(t.publishes.map((x) => x.spanId)).toEqual([p.spanId]);
+      expect(t.deliveries.map((x) => x.spanId)).toEqual([d.spanId]);
+      expect(await store.search(p.eventId as string)).toEqual({ event: true, trace: false, saga: false });
+      expect(await store.search(p.traceId)).toEqual({ event: false, trace: true, saga: false });
+      expect(await store.search(p.correlationId as string)).toEqual({ event: false, trace: false, saga: true });
+      expect(await store.search('nothing')).toEqual({ event: false, trace: false, saga: false });
+    });
+
+    it('finds records a group passed without a delivery or a DLQ entry, honouring the grace period', async () => {
+      const store = await make();
+      const topic = `t-${hex(4)}`;
+      const ids = [0, 1, 2, 3, 4].map(() => randomUUID());
+      await store.ingest({
+        ...empty,
+        records: ids.map((eventId, off) => ({
+          topic,
+          partition: 0,
+          offset: off,
+          timestampUs: off === 4 ? T0 + 100e6 : T0,
+          eventId,
+          correlationId: null,
+        })),
+        // offset 0 delivered; offset 2 dead-lettered (published to grp.dlq); 1 and 3 lost; 4 is too young.
+        publishes: [publish({ eventId: ids[2] as string, topic: 'grp.dlq' })],
+        deliveries: [delivery({ topic, offset: 0, group: 'grp', eventId: ids[0] as string })],
+      });
+      expect(await store.instrumentedGroups()).toContainEqual({ group: 'grp', topic });
+      const q = { group: 'grp', topic, partition: 0, fromOffset: 0, toOffset: 5, seenBeforeUs: T0 + 50e6, limit: 100 };
+      const res = await store.unaccountedCandidates(q);
+      expect(res.records.map((r) => r.offset)).toEqual([1, 3]);
+      expect(res.nextCheckpoint).toBe(4);
+      const limited = await store.unaccountedCandidates({ ...q, limit: 1 });
+      expect(limited).toMatchObject({ records: [{ offset: 1 }], nextCheckpoint: 2 });
+      const entries = res.records.map((r) => ({
+        group: 'grp',
+        topic,
+        partition: 0,
+        offset: r.offset,
+        eventId: r.eventId,
+        correlationId: null,
+        detectedUs: T0,
+      }));
+      expect(await store.addUnaccounted(entries)).toBe(2);
+      expect(await store.addUnaccounted(entries)).toBe(0);
+      expect((await store.unaccounted(10)).map((u) => u.offset).sort()).toEqual([1, 3]);
+      expect(await store.auditCheckpoint('grp', topic, 0)).toBeUndefined();
+      await store.setAuditCheckpoint('grp', topic, 0, 4);
+      expect(await store.auditCheckpoint('grp', topic, 0)).toBe(4);
+    });
+
+    it('deletes by age and by size', async () => {
+      const store = await make();
+      const publishes = Array.from({ length: 2000 }, (_, i) =>
+        publish({ correlationId: `r-${i}`, eventType: `order.placed.${'x'.repeat(200)}` }),
+      );
+      await store.ingest({ ...empty, publishes });
+      const before = await store.stats();
+      expect(before.rows.publishes).toBe(2000);
+      expect(before.rows.sagas).toBe(2000);
+      expect(before.bytes).toBeGreaterThan(400_000);
+      // Nothing is old enough yet, and the store is under the size limit.
+      expect(await store.enforceRetention({ nowUs: Date.now() * 1000, maxAgeUs: 3600e6, maxBytes: 1e9 })).toBe(0);
+      // Under a small size limit the oldest rows go, not the newest.
+      await store.enforceRetention({ nowUs: Date.now() * 1000, maxAgeUs: 3600e6, maxBytes: before.bytes / 2 });
+      const mid = await store.stats();
+      expect(mid.bytes).toBeLessThanOrEqual(before.bytes / 2);
+      expect(mid.rows.publishes).toBeLessThan(2000);
+      expect(mid.rows.publishes).toBeGreaterThan(0);
+      const newest = publishes.at(-1) as Publish;
+      expect((await store.event(newest.eventId as string)).publishes).toHaveLength(1);
+      expect((await store.event(publishes[0]?.eventId as string)).publishes).toHaveLength(0);
+      // Everything was ingested before "now + 2 h", so a 1 h age limit then removes it all.
+      await store.enforceRetention({ nowUs: Date.now() * 1000 + 7200e6, maxAgeUs: 3600e6, maxBytes: 1e9 });
+      const after = await store.stats();
+      expect(after.rows).toEqual({ publishes: 0, deliveries: 0, records: 0, sagas: 0 });
+    });
+
+    it('keeps everything across close and reopen', async () => {
+      const store = await make();
+      const p = publish({ correlationId: `dur-${hex(4)}`, offset: 3 });
+      await store.ingest({ ...empty, publishes: [p], deliveries: [delivery({ eventId: p.eventId, offset: 3 })] });
+      await store.close();
+      open.splice(open.indexOf(store), 1);
+      const again = await factory.reopen(store);
+      open.push(again);
+      const hops = await again.event(p.eventId as string);
+      expect(hops.publishes).toHaveLength(1);
+      expect(hops.deliveries).toHaveLength(1);
+      expect((await again.saga(p.correlationId as string))?.summary.hops).toBe(1);
+      expect((await again.stats()).rows.publishes).toBe(1);
+    });
+  });
+}
