@@ -1,0 +1,89 @@
+/**
+ * Configuration of every demo process, parsed once from the environment, with defaults,
+ * frozen. Every key, its default and its variable are listed in demo-services/README.md.
+ */
+import path from 'node:path';
+import { ConfigError } from './lib/errors.ts';
+
+export interface DemoConfig {
+  /** KAFKA_BROKERS: comma-separated bootstrap servers. */
+  readonly brokers: readonly string[];
+  /** SCHEMA_REGISTRY_URL: Confluent-compatible registry API root. */
+  readonly registryUrl: string;
+  /** DEMO_DATA_DIR: where each service keeps its SQLite file. */
+  readonly dataDir: string;
+  /** DEMO_TOPIC_PREFIX: prepended to every topic and consumer group name (tests use a unique one). */
+  readonly topicPrefix: string;
+  /** DEMO_PARTITIONS: partitions of each topic the demo creates. */
+  readonly partitions: number;
+  /** ORDER_HOST / ORDER_PORT: where the order service listens. */
+  readonly orderHost: string;
+  readonly orderPort: number;
+  /** ORDER_URL: where the load generator finds the order service. */
+  readonly orderUrl: string;
+  /** DEMO_STEP_TIMEOUT_MS: a saga step with no reply for this long is compensated and timed out. */
+  readonly stepTimeoutMs: number;
+  /** DEMO_MAX_ATTEMPTS: attempts per record before it goes to the DLQ. */
+  readonly maxAttempts: number;
+  /** DEMO_RETRY_BASE_MS: first retry backoff; doubles per attempt, capped at 5 s, with jitter. */
+  readonly retryBaseMs: number;
+  /** DEMO_SLOW_MS: extra processing time per record (builds lag on purpose). */
+  readonly slowMs: number;
+  /** DEMO_TRANSIENT_FAILURE_RATE: probability that handling a record fails with a TransientError. */
+  readonly transientFailureRate: number;
+  /** DEMO_PAYMENT_LIMIT: charges above this amount are declined. */
+  readonly paymentLimit: number;
+  /** DEMO_INSTANCE: instance name (logs, client id). */
+  readonly instance: string;
+  /** OTEL_SDK_DISABLED=true or DEMO_TRACING=off: no tracing at all. */
+  readonly tracing: boolean;
+}
+
+function num(env: NodeJS.ProcessEnv, key: string, fallback: number, min = 0, max = Number.MAX_SAFE_INTEGER): number {
+  const raw = env[key];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value < min || value > max) {
+    throw new ConfigError(`${key}=${raw} is not a number between ${min} and ${max}`);
+  }
+  return value;
+}
+
+export function tracingEnabled(env: NodeJS.ProcessEnv = process.env): boolean {
+  const disabled = (env.OTEL_SDK_DISABLED ?? '').toLowerCase() === 'true';
+  const flag = (env.DEMO_TRACING ?? 'on').toLowerCase();
+  if (!['on', 'off', 'true', 'false', '1', '0'].includes(flag)) {
+    throw new ConfigError(`DEMO_TRACING=${flag}: valid values are on, off`);
+  }
+  return !disabled && !['off', 'false', '0'].includes(flag);
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): DemoConfig {
+  const orderHost = env.ORDER_HOST || '127.0.0.1';
+  const orderPort = num(env, 'ORDER_PORT', 8090, 0, 65535);
+  const prefix = env.DEMO_TOPIC_PREFIX ?? '';
+  if (!/^[A-Za-z0-9._-]*$/.test(prefix)) {
+    throw new ConfigError(`DEMO_TOPIC_PREFIX=${prefix}: only letters, digits, '.', '_' and '-' are allowed`);
+  }
+  return Object.freeze({
+    brokers: Object.freeze((env.KAFKA_BROKERS || '127.0.0.1:9092').split(',').map((b) => b.trim())),
+    registryUrl: (env.SCHEMA_REGISTRY_URL || 'http://127.0.0.1:8081/apis/ccompat/v7').replace(/\/$/, ''),
+    dataDir: path.resolve(env.DEMO_DATA_DIR || path.join(process.cwd(), '.demo-data')),
+    topicPrefix: prefix,
+    partitions: num(env, 'DEMO_PARTITIONS', 3, 1, 1000),
+    orderHost,
+    orderPort,
+    orderUrl: (env.ORDER_URL || `http://${orderHost === '0.0.0.0' ? '127.0.0.1' : orderHost}:${orderPort}`).replace(
+      /\/$/,
+      '',
+    ),
+    stepTimeoutMs: num(env, 'DEMO_STEP_TIMEOUT_MS', 30_000, 100),
+    maxAttempts: num(env, 'DEMO_MAX_ATTEMPTS', 4, 1, 100),
+    retryBaseMs: num(env, 'DEMO_RETRY_BASE_MS', 100, 0, 60_000),
+    slowMs: num(env, 'DEMO_SLOW_MS', 0, 0, 600_000),
+    transientFailureRate: num(env, 'DEMO_TRANSIENT_FAILURE_RATE', 0, 0, 1),
+    paymentLimit: num(env, 'DEMO_PAYMENT_LIMIT', 10_000, 0),
+    instance: env.DEMO_INSTANCE || String(process.pid),
+    tracing: tracingEnabled(env),
+  });
+}

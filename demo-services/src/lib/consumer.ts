@@ -1,0 +1,311 @@
+/**
+ * The consumer runtime every demo consumer runs on. Per record:
+ *
+ * 1. Decode (headers + Avro). A record that cannot be decoded goes to the DLQ at once.
+ * 2. Handle it inside ONE SQLite transaction that first records its `event-id` in
+ *    `processed_events`; when that row already exists the record is a duplicate: the handler
+ *    is skipped (no second side effect) and the duplicate is recorded and counted.
+ * 3. A failed attempt is retried with exponential backoff (bounded, with jitter, heartbeating
+ *    while it waits); after `maxAttempts`, or at once for a non-retryable error, the record goes
+ *    to `<group>.dlq` with the original key, value and headers plus the `dlq-*` headers.
+ * 4. Only then is its offset resolved. Offsets are committed by kafkajs (interval/threshold,
+ *    after each batch, and on disconnect); `eachBatchAutoResolve` is off, so a record that was
+ *    not fully handled is never committed.
+ *
+ * Between records the loop heartbeats and stops taking records when the consumer is stopping
+ * or the batch went stale (a rebalance took the partition away): the remaining records are
+ * left to the partition's next owner. This is at-least-once delivery; with the idempotency
+ * record it is effectively once.
+ */
+import { context, trace, type Attributes } from '@opentelemetry/api';
+import type { DemoConfig } from '../config.ts';
+import { ATTR, type Outcome } from '../tracing/attributes.ts';
+import { annotateDelivery, deliverySpan, recordRetriedAttempt } from '../tracing/spans.ts';
+import { type EventType, type Naming } from '../topics.ts';
+import { bump, type Db } from './db.ts';
+import { headersToStrings, readEnvelope, type Envelope } from './envelope.ts';
+import { DecodeError, TransientError, errorClass, errorMessage, isRetryable } from './errors.ts';
+import type { KafkaJs } from './kafka.ts';
+import type { Log } from './log.ts';
+import type { Codec } from './schemas.ts';
+
+export interface ConsumedEvent<T = unknown> {
+  topic: string;
+  eventType: EventType;
+  partition: number;
+  offset: string;
+  /** Record timestamp (ms). */
+  timestamp: number;
+  key: string;
+  value: T;
+  envelope: Envelope;
+  attempt: number;
+}
+
+export interface ConsumerSpec {
+  /** The service: the group is `<prefix><service>`, the DLQ `<prefix><service>.dlq`. */
+  service: string;
+  topics: EventType[];
+  /**
+   * Applies the record's side effects. Runs inside the SQLite transaction that records the
+   * event id, so it must be synchronous and use only `db` (and the outbox) for its effects.
+   */
+  handle(event: ConsumedEvent): void;
+  /** Called after the transaction committed (e.g. to wake the outbox relay). */
+  afterCommit?(): void;
+}
+
+export interface ConsumerDeps {
+  kafka: KafkaJs.Kafka;
+  producer: KafkaJs.Producer;
+  codec: Codec;
+  db: Db;
+  names: Naming;
+  config: DemoConfig;
+  log: Log;
+}
+
+export interface RunningConsumer {
+  consumer: KafkaJs.Consumer;
+  groupId: string;
+  dlqTopic: string;
+  stop(): Promise<void>;
+}
+
+export const DLQ_HEADER = {
+  originalTopic: 'dlq-original-topic',
+  originalPartition: 'dlq-original-partition',
+  originalOffset: 'dlq-original-offset',
+  consumerGroup: 'dlq-consumer-group',
+  errorClass: 'dlq-error-class',
+  errorMessage: 'dlq-error-message',
+  attempts: 'dlq-attempts',
+  firstFailureTime: 'dlq-first-failure-time',
+  lastFailureTime: 'dlq-last-failure-time',
+} as const;
+
+type Handled = Outcome | 'aborted';
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+export async function runConsumer(deps: ConsumerDeps, spec: ConsumerSpec): Promise<RunningConsumer> {
+  const { kafka, producer, codec, db, names, config, log } = deps;
+  const groupId = names.group(spec.service);
+  const dlqTopic = names.dlq(spec.service);
+  const consumer = kafka.consumer({
+    groupId,
+    sessionTimeout: 10_000,
+    rebalanceTimeout: 20_000,
+    heartbeatInterval: 1_000,
+    maxWaitTimeInMs: 100,
+    retry: { retries: 10, initialRetryTime: 200 },
+  });
+
+  const insertProcessed = db.prepare(
+    `INSERT INTO processed_events (event_id, event_type, topic, partition, "offset", outcome, instance, processed_at)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(event_id) DO NOTHING`,
+  );
+  const insertDuplicate = db.prepare(
+    'INSERT INTO duplicates (event_id, topic, partition, "offset", instance, seen_at) VALUES (?, ?, ?, ?, ?, ?)',
+  );
+  const insertDeadLetter = db.prepare(
+    `INSERT INTO dead_letters (event_id, topic, partition, "offset", error_class, error, attempts, at)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+  );
+
+  function applyOnce(event: ConsumedEvent): 'processed' | 'duplicate' {
+    return db
+      .transaction((): 'processed' | 'duplicate' => {
+        const fresh = insertProcessed.run(
+          event.envelope.eventId,
+          event.eventType,
+          event.topic,
+          event.partition,
+          Number(event.offset),
+          'processed',
+          config.instance,
+          Date.now(),
+        );
+        if (fresh.changes === 0) {
+          insertDuplicate.run(
+            event.envelope.eventId,
+            event.topic,
+            event.partition,
+            Number(event.offset),
+            config.instance,
+            Date.now(),
+          );
+          bump(db, 'duplicates');
+          return 'duplicate';
+        }
+        spec.handle(event);
+        bump(db, 'processed');
+        return 'processed';
+      })
+      .immediate();
+  }
+
+  async function deadLetter(
+    topic: string,
+    partition: number,
+    message: KafkaJs.KafkaMessage,
+    error: unknown,
+    attempts: number,
+    firstFailure: Date,
+    eventId: string | undefined,
+  ): Promise<void> {
+    const headers: Record<string, string> = {
+      ...headersToStrings(message.headers),
+      [DLQ_HEADER.originalTopic]: topic,
+      [DLQ_HEADER.originalPartition]: String(partition),
+      [DLQ_HEADER.originalOffset]: message.offset,
+      [DLQ_HEADER.consumerGroup]: groupId,
+      [DLQ_HEADER.errorClass]: errorClass(error),
+      [DLQ_HEADER.errorMessage]: errorMessage(error).slice(0, 1_000),
+      [DLQ_HEADER.attempts]: String(attempts),
+      [DLQ_HEADER.firstFailureTime]: firstFailure.toISOString(),
+      [DLQ_HEADER.lastFailureTime]: new Date().toISOString(),
+    };
+    await producer.send({ topic: dlqTopic, messages: [{ key: message.key, value: message.value, headers }] });
+    db.transaction(() => {
+      insertDeadLetter.run(
+        eventId ?? null,
+        topic,
+        partition,
+        Number(message.offset),
+        errorClass(error),
+        errorMessage(error).slice(0, 1_000),
+        attempts,
+        Date.now(),
+      );
+      // A redelivery of this record (we crashed before committing its offset) is a duplicate, not a second DLQ entry.
+      if (eventId) {
+        insertProcessed.run(
+          eventId,
+          '',
+          topic,
+          partition,
+          Number(message.offset),
+          'dead_lettered',
+          config.instance,
+          Date.now(),
+        );
+      }
+      bump(db, 'dead_lettered');
+    }).immediate();
+    log.warn(
+      `dead-lettered ${topic}[${partition}]@${message.offset} to ${dlqTopic}: ${errorClass(error)}: ${errorMessage(error)}`,
+    );
+  }
+
+  async function handleRecord(
+    topic: string,
+    partition: number,
+    message: KafkaJs.KafkaMessage,
+    keepGoing: () => boolean,
+    heartbeat: () => Promise<void>,
+  ): Promise<Handled> {
+    const base: Attributes = { [ATTR.consumerGroup]: groupId };
+    annotateDelivery(message, base);
+    let envelope: Envelope;
+    let value: unknown;
+    const eventType = names.typeOf(topic);
+    try {
+      envelope = readEnvelope(message.headers);
+      if (!eventType) throw new DecodeError(`topic ${topic} is not a demo topic`);
+      value = await codec.decode(message.value);
+    } catch (error) {
+      await deadLetter(topic, partition, message, error, 1, new Date(), undefined);
+      annotateDelivery(message, { [ATTR.outcome]: 'dead_lettered', [ATTR.attempt]: 1, [ATTR.dlqTopic]: dlqTopic });
+      return 'dead_lettered';
+    }
+    let firstFailure: Date | undefined;
+    for (let attempt = 1; ; attempt++) {
+      const started = Date.now();
+      try {
+        if (config.slowMs > 0) await sleep(config.slowMs);
+        if (config.transientFailureRate > 0 && Math.random() < config.transientFailureRate) {
+          throw new TransientError('injected transient failure (DEMO_TRANSIENT_FAILURE_RATE)');
+        }
+        const span = deliverySpan(message);
+        const ctx = span ? trace.setSpan(context.active(), span) : context.active();
+        // Inside the delivery span's context, so events enqueued to the outbox continue its trace.
+        const outcome = context.with(ctx, () =>
+          applyOnce({
+            topic,
+            eventType,
+            partition,
+            offset: message.offset,
+            timestamp: Number(message.timestamp),
+            key: message.key?.toString('utf8') ?? '',
+            value,
+            envelope,
+            attempt,
+          }),
+        );
+        spec.afterCommit?.();
+        annotateDelivery(message, { [ATTR.outcome]: outcome, [ATTR.attempt]: attempt });
+        return outcome;
+      } catch (error) {
+        firstFailure ??= new Date();
+        if (!isRetryable(error) || attempt >= config.maxAttempts) {
+          await deadLetter(topic, partition, message, error, attempt, firstFailure, envelope.eventId);
+          annotateDelivery(message, {
+            [ATTR.outcome]: 'dead_lettered',
+            [ATTR.attempt]: attempt,
+            [ATTR.dlqTopic]: dlqTopic,
+          });
+          return 'dead_lettered';
+        }
+        db.transaction(() => bump(db, 'retried')).immediate();
+        recordRetriedAttempt(message, topic, { ...base, [ATTR.attempt]: attempt }, started, error);
+        log.warn(`retrying ${topic}[${partition}]@${message.offset} (attempt ${attempt}): ${errorMessage(error)}`);
+        const backoff = Math.min(5_000, config.retryBaseMs * 2 ** (attempt - 1)) * (0.5 + Math.random() / 2);
+        const until = Date.now() + backoff;
+        while (Date.now() < until) {
+          if (!keepGoing()) return 'aborted';
+          await sleep(Math.min(500, until - Date.now()));
+          await heartbeat();
+        }
+        if (!keepGoing()) return 'aborted';
+      }
+    }
+  }
+
+  await consumer.connect();
+  await consumer.subscribe({ topics: spec.topics.map((t) => names.topic(t)), fromBeginning: true });
+  consumer.on(consumer.events.CRASH, (event) => {
+    log.error(`consumer ${groupId} crashed (restart: ${String(event.payload.restart)})`, event.payload.error);
+    if (!event.payload.restart) process.exitCode = 1;
+  });
+  await consumer.run({
+    autoCommit: true,
+    autoCommitInterval: 500,
+    autoCommitThreshold: 50,
+    eachBatchAutoResolve: false,
+    partitionsConsumedConcurrently: 3,
+    eachBatch: async (payload) => {
+      const { batch } = payload;
+      const keepGoing = (): boolean => payload.isRunning() && !payload.isStale();
+      const heartbeat = (): Promise<void> => payload.heartbeat();
+      for (const message of batch.messages) {
+        if (!keepGoing()) break;
+        const outcome = await handleRecord(batch.topic, batch.partition, message, keepGoing, heartbeat);
+        if (outcome === 'aborted') break;
+        payload.resolveOffset(message.offset);
+        await payload.commitOffsetsIfNecessary();
+        await heartbeat();
+      }
+    },
+  });
+  log.info(`consuming ${spec.topics.join(', ')} as group ${groupId}`);
+  return {
+    consumer,
+    groupId,
+    dlqTopic,
+    stop: async () => {
+      // Finishes the record in hand, commits resolved offsets and leaves the group.
+      await consumer.disconnect();
+    },
+  };
+}

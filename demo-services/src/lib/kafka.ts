@@ -1,0 +1,61 @@
+/**
+ * The kafkajs client. kafkajs is loaded with `require` on first use, not with a static
+ * `import`, so the OpenTelemetry SDK (started by src/tracing/register.ts, before anything
+ * else) is in place when the module loads and the kafkajs instrumentation can patch it.
+ * A static ESM import would be evaluated before the SDK starts and stay unpatched.
+ */
+import { createRequire } from 'node:module';
+import type * as KafkaJs from 'kafkajs';
+
+const require = createRequire(import.meta.url);
+let kafkajs: typeof KafkaJs | undefined;
+
+export function kafkaModule(): typeof KafkaJs {
+  kafkajs ??= require('kafkajs') as typeof KafkaJs;
+  return kafkajs;
+}
+
+// kafkajs 2.2 schedules a timer with a negative timeout on Node 24; the warning is harmless noise.
+const originalEmitWarning = process.emitWarning.bind(process);
+process.emitWarning = (warning: string | Error, ...rest: unknown[]) => {
+  const name = typeof warning === 'string' ? (typeof rest[0] === 'string' ? rest[0] : '') : warning.name;
+  if (name === 'TimeoutNegativeWarning') return;
+  (originalEmitWarning as (...args: unknown[]) => void)(warning, ...rest);
+};
+
+export function createKafka(brokers: readonly string[], clientId: string): KafkaJs.Kafka {
+  const { Kafka, logLevel } = kafkaModule();
+  const level = (process.env.KAFKAJS_LOG_LEVEL ?? 'warn').toUpperCase();
+  return new Kafka({
+    clientId,
+    brokers: [...brokers],
+    logLevel: (logLevel as unknown as Record<string, number>)[level] ?? logLevel.WARN,
+    retry: { initialRetryTime: 200, retries: 10 },
+    connectionTimeout: 5_000,
+  });
+}
+
+/** Creates the topics that do not exist yet; a topic created concurrently by another process is fine. */
+export async function ensureTopics(kafka: KafkaJs.Kafka, topics: string[], partitions: number): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const existing = new Set(await admin.listTopics());
+    const missing = topics.filter((t) => !existing.has(t));
+    if (missing.length === 0) return;
+    try {
+      await admin.createTopics({
+        waitForLeaders: true,
+        topics: missing.map((topic) => ({ topic, numPartitions: partitions, replicationFactor: 1 })),
+      });
+    } catch (error) {
+      // Another service created some of them in between: fine, as long as they exist now.
+      const now = new Set(await admin.listTopics());
+      if (missing.some((t) => !now.has(t))) throw error;
+    }
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+export type { KafkaJs };

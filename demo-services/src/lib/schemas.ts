@@ -1,0 +1,107 @@
+/**
+ * Avro schemas and the registry. Each topic has one subject, `<topic>-value`, with BACKWARD
+ * compatibility, and values use the Confluent wire format: byte 0 = 0, bytes 1-4 = schema id
+ * (big-endian), then Avro binary. Encoding is synchronous (the writer schema and its id are
+ * looked up once at startup) so it can happen inside a SQLite transaction; decoding goes through
+ * @kafkajs/confluent-schema-registry, which fetches (and caches) the writer schema by id.
+ */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { COMPATIBILITY, SchemaRegistry } from '@kafkajs/confluent-schema-registry';
+import avro from 'avsc';
+import { DecodeError } from './errors.ts';
+import { EVENT_TYPES, type EventType, type Naming } from '../topics.ts';
+
+export const SCHEMA_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'schemas');
+
+export interface RawSchema {
+  type: 'record';
+  name: string;
+  namespace?: string;
+  fields: unknown[];
+}
+
+export function readSchema(file: string): RawSchema {
+  return JSON.parse(readFileSync(path.resolve(SCHEMA_DIR, file), 'utf8')) as RawSchema;
+}
+
+export function subjectOf(topic: string): string {
+  return `${topic}-value`;
+}
+
+/** Sets BACKWARD on the subject (idempotent), then registers the schema; returns its id. A 409 means incompatible. */
+export async function registerSchema(
+  registry: SchemaRegistry,
+  registryUrl: string,
+  subject: string,
+  schema: RawSchema,
+): Promise<number> {
+  const res = await fetch(`${registryUrl}/config/${encodeURIComponent(subject)}`, {
+    method: 'PUT',
+    headers: { 'content-type': 'application/vnd.schemaregistry.v1+json' },
+    body: JSON.stringify({ compatibility: 'BACKWARD' }),
+  });
+  if (!res.ok) throw new Error(`registry: setting BACKWARD on ${subject} failed: ${res.status} ${await res.text()}`);
+  const { id } = await registry.register(schema, { subject, compatibility: COMPATIBILITY.BACKWARD });
+  return id;
+}
+
+export function encodeWire(id: number, type: avro.Type, value: unknown): Buffer {
+  const body = type.toBuffer(value);
+  const out = Buffer.alloc(5 + body.length);
+  out.writeUInt8(0, 0);
+  out.writeUInt32BE(id, 1);
+  body.copy(out, 5);
+  return out;
+}
+
+/** The demo's codec: one registered schema per event type, under the run's topic names. */
+export class Codec {
+  readonly registry: SchemaRegistry;
+  private readonly writers = new Map<EventType, { id: number; type: avro.Type }>();
+  private readonly names: Naming;
+  private readonly registryUrl: string;
+
+  constructor(registryUrl: string, names: Naming) {
+    this.registryUrl = registryUrl;
+    this.registry = new SchemaRegistry({ host: registryUrl, retry: { retries: 5 } });
+    this.names = names;
+  }
+
+  /** Registers (or finds) every event type's schema. Safe to run from many processes at once. */
+  async init(): Promise<void> {
+    await Promise.all(
+      EVENT_TYPES.map(async (eventType) => {
+        const schema = readSchema(`${eventType}.avsc`);
+        const id = await registerSchema(
+          this.registry,
+          this.registryUrl,
+          subjectOf(this.names.topic(eventType)),
+          schema,
+        );
+        this.writers.set(eventType, { id, type: avro.Type.forSchema(schema as avro.Schema) });
+      }),
+    );
+  }
+
+  encode(eventType: EventType, value: unknown): Buffer {
+    const writer = this.writers.get(eventType);
+    if (!writer) throw new Error(`codec: ${eventType} not initialised`);
+    return encodeWire(writer.id, writer.type, value);
+  }
+
+  /** Decodes a Confluent wire-format value; anything that is not one is a DecodeError. */
+  async decode<T>(value: Buffer | null): Promise<T> {
+    if (!value || value.length < 6 || value.readUInt8(0) !== 0) {
+      throw new DecodeError('value is not in the Confluent wire format (magic byte 0 + schema id + Avro)');
+    }
+    try {
+      return (await this.registry.decode(value)) as T;
+    } catch (error) {
+      throw new DecodeError(`cannot decode value: ${error instanceof Error ? error.message : String(error)}`, {
+        cause: error,
+      });
+    }
+  }
+}

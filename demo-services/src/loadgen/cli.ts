@@ -1,0 +1,96 @@
+/** `main.ts loadgen` argument parsing. */
+import { parseArgs } from 'node:util';
+import { runLoadgen, type LoadgenOptions } from './run.ts';
+
+export const LOADGEN_HELP = `usage: node demo-services/src/main.ts loadgen [options]
+
+Places orders through the order service (ORDER_URL) and follows each to its terminal event.
+
+  --rate <n>                 orders per second (default 5)
+  --count <n>                stop after n orders
+  --duration <s>             stop placing after s seconds (default 30 unless --count/--forever)
+  --forever                  never stop placing (Ctrl-C prints the summary)
+  --decline-rate <0..1>      share of orders above the payment limit (declined -> compensated)
+  --reject-rate <0..1>       share of orders for a sold-out SKU (inventory rejected -> failed)
+  --poison-rate <0..1>       per order, chance of also producing an undecodable record to inventory.reserve
+  --duplicate-rate <0..1>    share of order.placed events re-published with the same event id
+  --spawn <service>[:n]      start n extra instances of a service (joining its group) for the run
+  --slow-ms <ms>             processing delay of the spawned instances (builds lag)
+  --chaos-interval-ms <ms>   SIGKILL one spawned instance and restart it at this interval
+  --drain-timeout <s>        after placing, wait this long for terminal events (default 60)
+  --concurrency <n>          HTTP requests in flight (default 32)
+  --json-out <file>          write the final summary as JSON
+  --quiet                    no progress output
+`;
+
+export async function runLoadgenCli(argv: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    strict: true,
+    options: {
+      rate: { type: 'string' },
+      count: { type: 'string' },
+      duration: { type: 'string' },
+      forever: { type: 'boolean' },
+      'decline-rate': { type: 'string' },
+      'reject-rate': { type: 'string' },
+      'poison-rate': { type: 'string' },
+      'duplicate-rate': { type: 'string' },
+      spawn: { type: 'string' },
+      'slow-ms': { type: 'string' },
+      'chaos-interval-ms': { type: 'string' },
+      'drain-timeout': { type: 'string' },
+      concurrency: { type: 'string' },
+      'json-out': { type: 'string' },
+      quiet: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help) {
+    process.stdout.write(LOADGEN_HELP);
+    return 0;
+  }
+  const num = (name: string, raw: string | undefined, fallback: number, min = 0, max = Infinity): number => {
+    if (raw === undefined) return fallback;
+    const n = Number(raw);
+    if (!Number.isFinite(n) || n < min || n > max)
+      throw new Error(`--${name} ${raw}: expected a number in [${min}, ${max}]`);
+    return n;
+  };
+  let spawn: LoadgenOptions['spawn'];
+  if (values.spawn) {
+    const [service, n] = values.spawn.split(':');
+    if (!['order', 'orchestrator', 'inventory', 'payment', 'notification'].includes(service ?? '')) {
+      throw new Error(
+        `--spawn ${values.spawn}: service must be order, orchestrator, inventory, payment or notification`,
+      );
+    }
+    spawn = { service: service ?? '', instances: num('spawn', n, 1, 1, 20) };
+  }
+  const options: LoadgenOptions = {
+    rate: num('rate', values.rate, 5, 0.01, 10_000),
+    count: values.count !== undefined ? num('count', values.count, 0, 1) : undefined,
+    durationMs:
+      values.forever || values.count !== undefined
+        ? values.duration !== undefined
+          ? num('duration', values.duration, 30, 0) * 1000
+          : undefined
+        : num('duration', values.duration, 30, 0) * 1000,
+    declineRate: num('decline-rate', values['decline-rate'], 0, 0, 1),
+    rejectRate: num('reject-rate', values['reject-rate'], 0, 0, 1),
+    poisonRate: num('poison-rate', values['poison-rate'], 0, 0, 1),
+    duplicateRate: num('duplicate-rate', values['duplicate-rate'], 0, 0, 1),
+    spawn,
+    slowMs: num('slow-ms', values['slow-ms'], 0, 0),
+    chaosIntervalMs:
+      values['chaos-interval-ms'] !== undefined
+        ? num('chaos-interval-ms', values['chaos-interval-ms'], 0, 100)
+        : undefined,
+    drainTimeoutMs: num('drain-timeout', values['drain-timeout'], 60, 0) * 1000,
+    concurrency: num('concurrency', values.concurrency, 32, 1, 1000),
+    jsonOut: values['json-out'],
+    progress: !values.quiet,
+  };
+  const summary = await runLoadgen(options);
+  return summary.pending === 0 ? 0 : 1;
+}

@@ -1,0 +1,354 @@
+/**
+ * The load generator: places orders over HTTP at a steady rate, follows every order it placed
+ * to its terminal event (`order.completed` / `order.failed`, read from Kafka with its own
+ * consumer group) and keeps its own ground truth: placed, completed, compensated, failed,
+ * still pending, and the end-to-end latency of each saga.
+ *
+ * End-to-end latency of one order = (time this process handles the terminal event) minus
+ * (timestamp of the `order.placed` record, i.e. the first publish of the flow, which the
+ * orchestrator copies into the terminal event as `placedAt`).
+ *
+ * Fault knobs: payment declines, sold-out SKUs, poison records, duplicate re-publishes, extra
+ * (optionally slow) instances of a service, and chaos (SIGKILL + restart of those instances).
+ */
+import { writeFileSync } from 'node:fs';
+import cliProgress from 'cli-progress';
+import { loadConfig } from '../config.ts';
+import { envelopeHeaders, newEventId } from '../lib/envelope.ts';
+import { createKafka, ensureTopics, kafkaModule, type KafkaJs } from '../lib/kafka.ts';
+import { Codec } from '../lib/schemas.ts';
+import { ServiceProcess } from '../supervisor.ts';
+import { naming } from '../topics.ts';
+import { summarize, type LatencySummary } from './stats.ts';
+
+export interface LoadgenOptions {
+  rate: number;
+  count?: number;
+  durationMs?: number;
+  declineRate: number;
+  rejectRate: number;
+  poisonRate: number;
+  duplicateRate: number;
+  spawn?: { service: string; instances: number };
+  slowMs: number;
+  chaosIntervalMs?: number;
+  drainTimeoutMs: number;
+  concurrency: number;
+  jsonOut?: string;
+  progress: boolean;
+  /** Stops placing orders when aborted (SIGINT/SIGTERM do this too). */
+  signal?: AbortSignal;
+  env?: NodeJS.ProcessEnv;
+}
+
+export interface LoadgenSummary {
+  runId: string;
+  placed: number;
+  completed: number;
+  /** Failed after compensations ran (payment declined, or a step timed out). */
+  compensated: number;
+  /** Failed without compensation (inventory rejected). */
+  failed: number;
+  /** Of the compensated, how many timed out. */
+  timedOut: number;
+  /** Placed but not terminal when the run ended. */
+  pending: number;
+  httpErrors: number;
+  poisonSent: number;
+  duplicatesSent: number;
+  chaosKills: number;
+  placingMs: number;
+  totalMs: number;
+  /** End-to-end latency in milliseconds (first publish -> terminal event handled here). */
+  latencyMs: LatencySummary;
+  pendingOrderIds: string[];
+}
+
+interface Tracked {
+  placedHttpAt: number;
+  terminal?: 'completed' | 'compensated' | 'failed';
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+function orderBody(n: number, decline: boolean, reject: boolean): unknown {
+  const lines = 1 + (n % 3);
+  const items = Array.from({ length: lines }, (_, i) => ({
+    sku: reject && i === 0 ? 'sold-out-widget' : `sku-${(n * 7 + i * 13) % 50}`,
+    quantity: 1 + ((n + i) % 3),
+    price: decline && i === 0 ? 20_000 : 5 + ((n * 31 + i * 17) % 95),
+    currency: 'EUR',
+  }));
+  return { customer: `customer-${n % 100}`, items };
+}
+
+export async function runLoadgen(o: LoadgenOptions): Promise<LoadgenSummary> {
+  const env = o.env ?? process.env;
+  const config = loadConfig(env);
+  const names = naming(config.topicPrefix);
+  const runId = newEventId().slice(-12);
+  const log = (line: string): void => {
+    if (o.progress) process.stderr.write(`[loadgen] ${line}\n`);
+  };
+  const kafka = createKafka(config.brokers, `${names.prefix}loadgen-${runId}`);
+  await ensureTopics(kafka, names.allTopics(), config.partitions);
+  const codec = new Codec(config.registryUrl, names);
+  await codec.init();
+
+  const orders = new Map<string, Tracked>();
+  const latencies: number[] = [];
+  const counts = {
+    completed: 0,
+    compensated: 0,
+    failed: 0,
+    timedOut: 0,
+    httpErrors: 0,
+    poison: 0,
+    duplicates: 0,
+    kills: 0,
+  };
+
+  // Follow terminal events (and order.placed, for duplicate re-publishes) from the current end.
+  const groupId = `${names.prefix}loadgen-${runId}`;
+  const followed = [names.topic('order.completed'), names.topic('order.failed')];
+  if (o.duplicateRate > 0) followed.push(names.topic('order.placed'));
+  const admin = kafka.admin();
+  await admin.connect();
+  for (const topic of followed) {
+    const offsets = await admin.fetchTopicOffsets(topic);
+    await admin.setOffsets({
+      groupId,
+      topic,
+      partitions: offsets.map((p) => ({ partition: p.partition, offset: p.high })),
+    });
+  }
+  await admin.disconnect();
+  const producer = kafka.producer({
+    allowAutoTopicCreation: false,
+    createPartitioner: kafkaModule().Partitioners.DefaultPartitioner,
+  });
+  await producer.connect();
+  const consumer = kafka.consumer({ groupId, sessionTimeout: 10_000, heartbeatInterval: 1_000, maxWaitTimeInMs: 100 });
+  await consumer.connect();
+  await consumer.subscribe({ topics: followed });
+  let joined = false;
+  consumer.on(consumer.events.GROUP_JOIN, () => {
+    joined = true;
+  });
+  await consumer.run({
+    partitionsConsumedConcurrently: 3,
+    eachMessage: async ({ topic, message }) => {
+      const handledAt = Date.now();
+      const type = names.typeOf(topic);
+      if (type === 'order.placed') {
+        const key = message.key?.toString('utf8') ?? '';
+        if (orders.has(key) && Math.random() < o.duplicateRate) {
+          // Same key, value and headers (same event-id): a re-publish the consumers must de-duplicate.
+          await producer.send({
+            topic,
+            messages: [{ key: message.key, value: message.value, headers: message.headers }],
+          });
+          counts.duplicates++;
+        }
+        return;
+      }
+      const value = await codec.decode<{
+        orderId: string;
+        placedAt: number;
+        compensated?: boolean;
+        timedOut?: boolean;
+      }>(message.value);
+      const tracked = orders.get(value.orderId);
+      if (!tracked || tracked.terminal) return;
+      if (type === 'order.completed') tracked.terminal = 'completed';
+      else tracked.terminal = value.compensated ? 'compensated' : 'failed';
+      counts[tracked.terminal]++;
+      if (value.timedOut) counts.timedOut++;
+      latencies.push(handledAt - Number(value.placedAt));
+    },
+  });
+
+  // Extra instances of one service, optionally slow, optionally killed and restarted (chaos).
+  const spawned: ServiceProcess[] = [];
+  let chaosTimer: NodeJS.Timeout | undefined;
+  if (o.spawn) {
+    for (let i = 0; i < o.spawn.instances; i++) {
+      const p = new ServiceProcess(o.spawn.service, `${o.spawn.service}-lg${i + 1}`, {
+        env: { ...env, ...(o.slowMs > 0 ? { DEMO_SLOW_MS: String(o.slowMs) } : {}), DEMO_LOG_LEVEL: 'warn' },
+        output: (line) => {
+          if (o.progress && /error|dead-lettered/i.test(line))
+            process.stderr.write(`[${o.spawn?.service}-lg${i + 1}] ${line}\n`);
+        },
+      });
+      spawned.push(p.start());
+    }
+    if (o.chaosIntervalMs) {
+      let next = 0;
+      chaosTimer = setInterval(() => {
+        const victim = spawned[next++ % spawned.length];
+        if (!victim) return;
+        counts.kills++;
+        void victim.restart();
+      }, o.chaosIntervalMs);
+    }
+  }
+
+  // Wait for the order service.
+  const healthDeadline = Date.now() + 60_000;
+  for (;;) {
+    try {
+      const res = await fetch(`${config.orderUrl}/healthz`);
+      if (res.ok) break;
+    } catch {
+      // not up yet
+    }
+    if (Date.now() > healthDeadline) throw new Error(`order service at ${config.orderUrl} did not answer within 60 s`);
+    await sleep(250);
+  }
+  const joinDeadline = Date.now() + 30_000;
+  while (!joined && Date.now() < joinDeadline) await sleep(100);
+
+  const abort = new AbortController();
+  const onSignal = (): void => abort.abort();
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  o.signal?.addEventListener('abort', onSignal);
+
+  const target = o.count ?? (o.durationMs !== undefined ? Math.round((o.durationMs / 1000) * o.rate) : Infinity);
+  const bar =
+    o.progress && process.stderr.isTTY
+      ? new cliProgress.SingleBar(
+          {
+            format: 'orders {bar} {value}/{total} placed | {terminal} terminal | {pending} pending | p50 {p50} ms',
+            stream: process.stderr,
+          },
+          cliProgress.Presets.shades_classic,
+        )
+      : undefined;
+  const terminalCount = (): number => counts.completed + counts.compensated + counts.failed;
+  let placed = 0;
+  const progress = (): void => {
+    const snapshot = {
+      terminal: terminalCount(),
+      pending: placed - terminalCount(),
+      p50: Math.round(summarize(latencies.slice(-500)).p50),
+    };
+    if (bar) bar.update(placed, snapshot);
+    else log(`placed ${placed} | terminal ${snapshot.terminal} | pending ${snapshot.pending} | p50 ${snapshot.p50} ms`);
+  };
+  bar?.start(Number.isFinite(target) ? target : 0, 0, { terminal: 0, pending: 0, p50: 0 });
+  const ticker = setInterval(progress, bar ? 250 : 5_000);
+
+  const started = Date.now();
+  let inFlight = 0;
+  const place = async (n: number): Promise<void> => {
+    const decline = Math.random() < o.declineRate;
+    const reject = !decline && Math.random() < o.rejectRate;
+    try {
+      const res = await fetch(`${config.orderUrl}/orders`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(orderBody(n, decline, reject)),
+      });
+      if (res.status !== 201) {
+        counts.httpErrors++;
+        return;
+      }
+      const body = (await res.json()) as { orderId: string };
+      orders.set(body.orderId, { placedHttpAt: Date.now() });
+      placed++;
+      if (o.poisonRate > 0 && Math.random() < o.poisonRate) {
+        await producer.send({
+          topic: names.topic('inventory.reserve'),
+          messages: [
+            {
+              key: body.orderId,
+              value: Buffer.concat([Buffer.from('poison: not Avro '), Buffer.from(newEventId())]),
+              headers: envelopeHeaders({
+                eventId: newEventId(),
+                eventType: 'inventory.reserve',
+                correlationId: body.orderId,
+              }),
+            },
+          ],
+        });
+        counts.poison++;
+      }
+    } catch {
+      counts.httpErrors++;
+    }
+  };
+  const pending = new Set<Promise<void>>();
+  for (let n = 0; n < target && !abort.signal.aborted; n++) {
+    if (o.durationMs !== undefined && Date.now() - started >= o.durationMs) break;
+    const due = started + (n * 1000) / o.rate;
+    const wait = due - Date.now();
+    if (wait > 0) await sleep(wait);
+    while (inFlight >= o.concurrency) await Promise.race(pending);
+    inFlight++;
+    const p = place(n).finally(() => {
+      inFlight--;
+      pending.delete(p);
+    });
+    pending.add(p);
+  }
+  await Promise.all(pending);
+  const placingMs = Date.now() - started;
+
+  // Drain: wait for every placed order to reach a terminal state.
+  // Interrupted (Ctrl-C): a short drain, so the summary comes quickly.
+  const drainDeadline = Date.now() + (abort.signal.aborted ? Math.min(o.drainTimeoutMs, 5_000) : o.drainTimeoutMs);
+  while (terminalCount() < orders.size && Date.now() < drainDeadline) await sleep(100);
+  if (chaosTimer) clearInterval(chaosTimer);
+  clearInterval(ticker);
+  progress();
+  bar?.stop();
+  process.off('SIGINT', onSignal);
+  process.off('SIGTERM', onSignal);
+
+  await Promise.all(spawned.map((p) => p.stop()));
+  await consumer.disconnect();
+  await producer.disconnect();
+  const admin2 = kafka.admin();
+  await admin2.connect();
+  await admin2.deleteGroups([groupId]).catch(() => undefined);
+  await admin2.disconnect();
+
+  const pendingOrderIds = [...orders.entries()].filter(([, t]) => !t.terminal).map(([id]) => id);
+  const summary: LoadgenSummary = {
+    runId,
+    placed: orders.size,
+    completed: counts.completed,
+    compensated: counts.compensated,
+    failed: counts.failed,
+    timedOut: counts.timedOut,
+    pending: pendingOrderIds.length,
+    httpErrors: counts.httpErrors,
+    poisonSent: counts.poison,
+    duplicatesSent: counts.duplicates,
+    chaosKills: counts.kills,
+    placingMs,
+    totalMs: Date.now() - started,
+    latencyMs: summarize(latencies),
+    pendingOrderIds: pendingOrderIds.slice(0, 100),
+  };
+  const l = summary.latencyMs;
+  process.stdout.write(
+    [
+      '',
+      `loadgen summary (run ${runId})`,
+      `  placed       ${summary.placed} in ${(placingMs / 1000).toFixed(1)} s (${(summary.placed / Math.max(placingMs / 1000, 0.001)).toFixed(1)}/s)`,
+      `  completed    ${summary.completed}`,
+      `  compensated  ${summary.compensated} (timed out: ${summary.timedOut})`,
+      `  failed       ${summary.failed}`,
+      `  pending      ${summary.pending}`,
+      `  http errors  ${summary.httpErrors}   poison sent ${summary.poisonSent}   duplicates sent ${summary.duplicatesSent}   chaos kills ${summary.chaosKills}`,
+      `  e2e latency  p50 ${l.p50.toFixed(0)} ms  p95 ${l.p95.toFixed(0)} ms  p99 ${l.p99.toFixed(0)} ms  max ${l.max.toFixed(0)} ms (n=${l.count})`,
+      '',
+    ].join('\n'),
+  );
+  if (o.jsonOut) writeFileSync(o.jsonOut, JSON.stringify(summary, null, 2));
+  return summary;
+}
+
+export type { KafkaJs };

@@ -1,0 +1,54 @@
+/**
+ * `main.ts run-all [loadgen options]`: every demo service as a child process, then the load
+ * generator (default `--rate 5 --forever`). SIGINT/SIGTERM stop the load generator first, then
+ * the services (SIGTERM, so they commit offsets and flush spans). `startDemo()` does the same
+ * for callers such as `npm start`.
+ */
+import { ServiceProcess, SERVICES } from './supervisor.ts';
+
+export interface RunningDemo {
+  services: ServiceProcess[];
+  loadgen: ServiceProcess | undefined;
+  /** The order service's port (from its ORDER_LISTENING line). */
+  orderPort: number;
+  stop(): Promise<void>;
+}
+
+export async function startDemo(
+  options: { env?: NodeJS.ProcessEnv; loadgenArgs?: string[]; withLoadgen?: boolean } = {},
+): Promise<RunningDemo> {
+  const env = { ...process.env, ...options.env };
+  const services = SERVICES.map((name) => new ServiceProcess(name, name, { env }));
+  const listening = services[0]?.waitForLine(/^ORDER_LISTENING port=(\d+)/, 120_000);
+  for (const s of services) s.start();
+  const orderPort = Number((await listening)?.[1]);
+  let loadgen: ServiceProcess | undefined;
+  if (options.withLoadgen !== false) {
+    const host = env.ORDER_HOST && env.ORDER_HOST !== '0.0.0.0' ? env.ORDER_HOST : '127.0.0.1';
+    const args = options.loadgenArgs?.length ? options.loadgenArgs : ['--rate', '5', '--forever'];
+    loadgen = new ServiceProcess('loadgen', 'loadgen', {
+      env: { ...env, ORDER_URL: env.ORDER_URL ?? `http://${host}:${orderPort}` },
+      args,
+    }).start();
+  }
+  return {
+    services,
+    loadgen,
+    orderPort,
+    stop: async () => {
+      await loadgen?.stop();
+      await Promise.all(services.map((s) => s.stop()));
+    },
+  };
+}
+
+export async function runAll(args: string[]): Promise<number> {
+  const demo = await startDemo({ loadgenArgs: args });
+  process.stdout.write(`demo running: order service on port ${demo.orderPort}; Ctrl-C stops everything\n`);
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', () => resolve());
+    process.once('SIGTERM', () => resolve());
+  });
+  await demo.stop();
+  return 0;
+}
