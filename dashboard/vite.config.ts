@@ -20,6 +20,8 @@ export default defineConfig({
   test: {
     environment: 'jsdom',
     include: ['src/**/*.test.{ts,tsx}'],
-    passWithNoTests: true,
+    setupFiles: ['src/test/setup.ts'],
+    // Every component test asserts something; an empty run is a mistake, not a pass.
+    passWithNoTests: false,
   },
 });

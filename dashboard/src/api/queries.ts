@@ -1,0 +1,183 @@
+/**
+ * TanStack Query hooks: the only way views get server data. Query keys are grouped so the
+ * live stream (live.ts) can invalidate exactly what a collector event changed.
+ */
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useLiveStatus } from './live-context.ts';
+import { apiGet, apiPost, qs } from './client.ts';
+import {
+  type AuditResponse,
+  type DlqDetail,
+  type DlqMarkResponse,
+  type DlqsResponse,
+  type EventLookup,
+  type FlowMapResponse,
+  type GroupDetail,
+  type GroupsResponse,
+  type OverviewResponse,
+  type SagaDetail,
+  type SagasResponse,
+  type SagaStatus,
+  type SearchResponse,
+  type TopicsResponse,
+  type TraceResponse,
+} from './types.ts';
+
+export interface SagaFilters {
+  status?: SagaStatus | undefined;
+  type?: string | undefined;
+  q?: string | undefined;
+  rangeSeconds?: number | undefined;
+  limit?: number | undefined;
+}
+
+export const queryKeys = {
+  overview: (rangeSeconds: number) => ['overview', rangeSeconds] as const,
+  groups: () => ['groups'] as const,
+  group: (group: string, rangeSeconds: number) => ['groups', group, rangeSeconds] as const,
+  topics: () => ['topics'] as const,
+  dlqs: () => ['dlqs'] as const,
+  dlq: (topic: string, rangeSeconds: number) => ['dlqs', topic, rangeSeconds] as const,
+  sagas: (filters: SagaFilters) => ['sagas', filters] as const,
+  saga: (correlationId: string) => ['saga', correlationId] as const,
+  event: (eventId: string) => ['event', eventId] as const,
+  trace: (traceId: string) => ['trace', traceId] as const,
+  search: (q: string) => ['search', q] as const,
+  audit: () => ['audit'] as const,
+  flows: (rangeSeconds: number) => ['flows', rangeSeconds] as const,
+};
+
+/** Without the live stream, poll instead so the page still moves. */
+function usePoll(ms = 10_000): number | false {
+  return useLiveStatus() === 'live' ? false : ms;
+}
+
+const enc = encodeURIComponent;
+
+export function useOverview(rangeSeconds: number) {
+  const refetchInterval = usePoll();
+  return useQuery({
+    queryKey: queryKeys.overview(rangeSeconds),
+    queryFn: ({ signal }) => apiGet<OverviewResponse>(`/api/overview${qs({ rangeSeconds })}`, signal),
+    refetchInterval,
+  });
+}
+
+export function useGroups() {
+  const refetchInterval = usePoll();
+  return useQuery({
+    queryKey: queryKeys.groups(),
+    queryFn: ({ signal }) => apiGet<GroupsResponse>('/api/groups', signal),
+    refetchInterval,
+  });
+}
+
+export function useGroup(group: string, rangeSeconds: number) {
+  const refetchInterval = usePoll();
+  return useQuery({
+    queryKey: queryKeys.group(group, rangeSeconds),
+    queryFn: ({ signal }) => apiGet<GroupDetail>(`/api/groups/${enc(group)}${qs({ rangeSeconds })}`, signal),
+    refetchInterval,
+  });
+}
+
+export function useTopics() {
+  const refetchInterval = usePoll();
+  return useQuery({
+    queryKey: queryKeys.topics(),
+    queryFn: ({ signal }) => apiGet<TopicsResponse>('/api/topics', signal),
+    refetchInterval,
+  });
+}
+
+export function useDlqs() {
+  const refetchInterval = usePoll();
+  return useQuery({
+    queryKey: queryKeys.dlqs(),
+    queryFn: ({ signal }) => apiGet<DlqsResponse>('/api/dlqs', signal),
+    refetchInterval,
+  });
+}
+
+export function useDlq(topic: string, rangeSeconds: number) {
+  const refetchInterval = usePoll();
+  return useQuery({
+    queryKey: queryKeys.dlq(topic, rangeSeconds),
+    queryFn: ({ signal }) => apiGet<DlqDetail>(`/api/dlqs/${enc(topic)}${qs({ rangeSeconds })}`, signal),
+    refetchInterval,
+  });
+}
+
+/** Sets the DLQ's mark to now, so "added since mark" counts from here. */
+export function useMarkDlq(topic: string) {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: () => apiPost<DlqMarkResponse>(`/api/dlqs/${enc(topic)}/mark`),
+    onSuccess: () => client.invalidateQueries({ queryKey: queryKeys.dlqs() }),
+  });
+}
+
+export function useSagas(filters: SagaFilters) {
+  const refetchInterval = usePoll();
+  return useQuery({
+    queryKey: queryKeys.sagas(filters),
+    queryFn: ({ signal }) =>
+      apiGet<SagasResponse>(
+        `/api/sagas${qs({ status: filters.status, type: filters.type, q: filters.q, rangeSeconds: filters.rangeSeconds, limit: filters.limit })}`,
+        signal,
+      ),
+    refetchInterval,
+    placeholderData: (previous) => previous,
+  });
+}
+
+export function useSaga(correlationId: string) {
+  const refetchInterval = usePoll();
+  return useQuery({
+    queryKey: queryKeys.saga(correlationId),
+    queryFn: ({ signal }) => apiGet<SagaDetail>(`/api/sagas/${enc(correlationId)}`, signal),
+    refetchInterval,
+  });
+}
+
+export function useEventLookup(eventId: string) {
+  const refetchInterval = usePoll();
+  return useQuery({
+    queryKey: queryKeys.event(eventId),
+    queryFn: ({ signal }) => apiGet<EventLookup>(`/api/events/${enc(eventId)}`, signal),
+    refetchInterval,
+  });
+}
+
+export function useTrace(traceId: string) {
+  return useQuery({
+    queryKey: queryKeys.trace(traceId),
+    queryFn: ({ signal }) => apiGet<TraceResponse>(`/api/traces/${enc(traceId)}`, signal),
+  });
+}
+
+export function useSearch(q: string) {
+  return useQuery({
+    queryKey: queryKeys.search(q),
+    queryFn: ({ signal }) => apiGet<SearchResponse>(`/api/search${qs({ q })}`, signal),
+    enabled: q.trim() !== '',
+  });
+}
+
+export function useAudit() {
+  const refetchInterval = usePoll();
+  return useQuery({
+    queryKey: queryKeys.audit(),
+    queryFn: ({ signal }) => apiGet<AuditResponse>('/api/audit', signal),
+    refetchInterval,
+  });
+}
+
+export function useFlowMap(rangeSeconds: number) {
+  const refetchInterval = usePoll();
+  return useQuery({
+    queryKey: queryKeys.flows(rangeSeconds),
+    queryFn: ({ signal }) => apiGet<FlowMapResponse>(`/api/flows${qs({ rangeSeconds })}`, signal),
+    refetchInterval,
+  });
+}

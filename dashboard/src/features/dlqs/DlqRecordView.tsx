@@ -1,0 +1,65 @@
+import { Link } from 'react-router';
+import { type DlqRecord } from '../../api/types.ts';
+import { formatDateTime, formatInteger, formatRelative, shortId } from '../../lib/format.ts';
+
+function Headers({ headers }: { headers: Record<string, string> }) {
+  const entries = Object.entries(headers).sort(([a], [b]) => a.localeCompare(b));
+  if (entries.length === 0) return <p className="subtle">No headers.</p>;
+  return (
+    <dl className="kv" aria-label="Headers">
+      {entries.map(([k, v]) => (
+        <div key={k} style={{ display: 'contents' }}>
+          <dt className="mono">{k}</dt>
+          <dd className="mono">{v}</dd>
+        </div>
+      ))}
+    </dl>
+  );
+}
+
+export { Headers };
+
+/** One DLQ record: summary line, then headers and the decoded payload on expand. */
+export function DlqRecordView({ record, open = false }: { record: DlqRecord; open?: boolean }) {
+  return (
+    <details className="record" open={open}>
+      <summary>
+        <strong>{record.errorClass ?? 'unknown error'}</strong>{' '}
+        <span className="subtle">
+          {record.originalTopic ?? '?'}/{record.originalPartition ?? '?'}@{formatInteger(record.originalOffset)} ·{' '}
+          {record.consumerGroup ?? 'unknown group'} · {record.attempts ?? '?'} attempts ·{' '}
+          <span title={formatDateTime(record.timestamp)}>{formatRelative(record.timestamp)}</span>
+        </span>
+        {record.eventId ? (
+          <>
+            {' · '}
+            <Link to={`/events/${encodeURIComponent(record.eventId)}`} title={record.eventId}>
+              event {shortId(record.eventId)}
+            </Link>
+          </>
+        ) : null}
+      </summary>
+      {record.errorMessage ? <p className="mono">{record.errorMessage}</p> : null}
+      <div className="grid-2">
+        <div>
+          <h3>Headers</h3>
+          <Headers headers={record.headers} />
+        </div>
+        <div>
+          <h3>Payload{record.eventType ? ` (${record.eventType})` : ''}</h3>
+          {record.payloadError ? (
+            <p className="subtle">Could not decode the value: {record.payloadError}</p>
+          ) : record.payload === null || record.payload === undefined ? (
+            <p className="subtle">Empty value (tombstone).</p>
+          ) : (
+            <pre className="payload">{JSON.stringify(record.payload, null, 2)}</pre>
+          )}
+          <div className="subtle">
+            key <code>{record.key ?? 'null'}</code> · DLQ partition {record.partition} offset{' '}
+            {formatInteger(record.offset)}
+          </div>
+        </div>
+      </div>
+    </details>
+  );
+}

@@ -1,0 +1,66 @@
+import { Link } from 'react-router';
+import { useDlqs } from '../../api/queries.ts';
+import { Empty, QueryView } from '../../components/states.tsx';
+import { formatCount, formatRate, formatRelative } from '../../lib/format.ts';
+
+export function DlqsPage() {
+  const query = useDlqs();
+  return (
+    <>
+      <div className="page-header">
+        <h1>Dead-letter queues</h1>
+        {query.data?.snapshotAt ? (
+          <span className="subtle">snapshot {formatRelative(query.data.snapshotAt)}</span>
+        ) : null}
+      </div>
+      <QueryView query={query} what="DLQs">
+        {(data) =>
+          data.dlqs.length === 0 ? (
+            <Empty title="No DLQ topics found.">
+              The collector watches topics matching its DLQ pattern (default <code>*.dlq</code>, see the configuration
+              reference). A DLQ appears here once a consumer dead-letters a record.
+            </Empty>
+          ) : (
+            <div className="panel table-wrap">
+              <table aria-label="DLQ topics">
+                <thead>
+                  <tr>
+                    <th>Topic</th>
+                    <th className="num">Depth</th>
+                    <th className="num">Added (last poll)</th>
+                    <th className="num">Growth</th>
+                    <th className="num">Since mark</th>
+                    <th>Groups</th>
+                    <th>Top reasons</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {[...data.dlqs]
+                    .sort((a, b) => b.depth - a.depth)
+                    .map((d) => (
+                      <tr key={d.topic}>
+                        <td>
+                          <Link to={`/dlqs/${encodeURIComponent(d.topic)}`}>{d.topic}</Link>
+                        </td>
+                        <td className="num">{formatCount(d.depth)}</td>
+                        <td className="num">{formatCount(d.addedLastInterval)}</td>
+                        <td className="num">{formatRate(d.growthPerMinute, '/min')}</td>
+                        <td className="num">{d.addedSinceMark === null ? 'no mark' : formatCount(d.addedSinceMark)}</td>
+                        <td>{d.consumerGroups.join(', ') || '—'}</td>
+                        <td>
+                          {d.reasons
+                            .slice(0, 3)
+                            .map((r) => `${r.errorClass} (${formatCount(r.count)})`)
+                            .join(', ') || '—'}
+                        </td>
+                      </tr>
+                    ))}
+                </tbody>
+              </table>
+            </div>
+          )
+        }
+      </QueryView>
+    </>
+  );
+}

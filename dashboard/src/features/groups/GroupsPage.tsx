@@ -1,0 +1,119 @@
+import { Link, useNavigate } from 'react-router';
+import { useGroups } from '../../api/queries.ts';
+import { LagBadge } from '../../components/StatusBadge.tsx';
+import { Empty, QueryView } from '../../components/states.tsx';
+import { formatCount, formatRate, formatRelative, formatSeconds } from '../../lib/format.ts';
+import { useSort, useUrlParam } from '../../lib/url-state.ts';
+import { GROUP_SORT_KEYS, STATUS_OPTIONS, filterGroups, sortGroups, type GroupSortKey } from './sort-groups.ts';
+
+const COLUMNS: { key: GroupSortKey; label: string; num?: boolean }[] = [
+  { key: 'group', label: 'Group' },
+  { key: 'status', label: 'Status' },
+  { key: 'lagMessages', label: 'Lag (msgs)', num: true },
+  { key: 'lagSeconds', label: 'Lag (time)', num: true },
+  { key: 'members', label: 'Members', num: true },
+  { key: 'consumeRate', label: 'Rate', num: true },
+  { key: 'timeToCatchUpSeconds', label: 'Catch up in', num: true },
+  { key: 'lastRebalanceAt', label: 'Last rebalance' },
+];
+
+export function GroupsPage() {
+  const query = useGroups();
+  const navigate = useNavigate();
+  const [text, setText] = useUrlParam('q');
+  const [status, setStatus] = useUrlParam('status');
+  const sort = useSort(GROUP_SORT_KEYS, 'status', 'desc');
+
+  return (
+    <>
+      <div className="page-header">
+        <h1>Consumer groups</h1>
+        {query.data?.snapshotAt ? (
+          <span className="subtle">snapshot {formatRelative(query.data.snapshotAt)}</span>
+        ) : null}
+      </div>
+      <div className="filters">
+        <input
+          type="search"
+          aria-label="Filter groups by name or topic"
+          placeholder="Filter by group or topic"
+          value={text}
+          onChange={(e) => setText(e.target.value)}
+        />
+        <select aria-label="Status" value={status} onChange={(e) => setStatus(e.target.value)}>
+          <option value="">any status</option>
+          {STATUS_OPTIONS.map((s) => (
+            <option key={s} value={s}>
+              {s}
+            </option>
+          ))}
+        </select>
+      </div>
+      <QueryView query={query} what="consumer groups">
+        {(data) => {
+          if (data.groups.length === 0)
+            return (
+              <Empty title="No consumer groups yet.">
+                {data.snapshotAt === null
+                  ? 'The collector has not finished its first Kafka poll; this page updates when it does.'
+                  : 'Kafka reports no groups. Start a consumer (e.g. the demo: `npm start`).'}
+              </Empty>
+            );
+          const rows = sortGroups(filterGroups(data.groups, text, status), sort.key, sort.dir);
+          return (
+            <div className="panel table-wrap">
+              <table aria-label="Consumer groups">
+                <thead>
+                  <tr>
+                    {COLUMNS.map((c) => (
+                      <th
+                        key={c.key}
+                        className={c.num ? 'num' : undefined}
+                        aria-sort={sort.key === c.key ? (sort.dir === 'asc' ? 'ascending' : 'descending') : 'none'}
+                      >
+                        <button type="button" className="sort" onClick={() => sort.toggle(c.key)}>
+                          {c.label}
+                          {sort.key === c.key ? (sort.dir === 'asc' ? ' ▲' : ' ▼') : ''}
+                        </button>
+                      </th>
+                    ))}
+                  </tr>
+                </thead>
+                <tbody>
+                  {rows.map((g) => {
+                    const to = `/groups/${encodeURIComponent(g.group)}`;
+                    return (
+                      <tr key={g.group} className="clickable" onDoubleClick={() => void navigate(to)}>
+                        <td>
+                          <Link to={to}>{g.group}</Link>
+                          <div className="subtle">
+                            {g.state} · {g.topics.join(', ') || 'no topics'}
+                          </div>
+                        </td>
+                        <td>
+                          <LagBadge status={g.status} />
+                        </td>
+                        <td className="num">{formatCount(g.lagMessages)}</td>
+                        <td className="num" title={g.lagSecondsLowerBound ? 'at least (lower bound)' : undefined}>
+                          {g.lagSecondsLowerBound ? '≥ ' : ''}
+                          {formatSeconds(g.lagSeconds)}
+                        </td>
+                        <td className="num">{g.members}</td>
+                        <td className="num">{formatRate(g.consumeRate)}</td>
+                        <td className="num">
+                          {g.lagMessages === 0 ? 'caught up' : formatSeconds(g.timeToCatchUpSeconds)}
+                        </td>
+                        <td>{g.lastRebalanceAt === null ? 'none seen' : formatRelative(g.lastRebalanceAt)}</td>
+                      </tr>
+                    );
+                  })}
+                </tbody>
+              </table>
+              {rows.length === 0 ? <Empty title="No group matches these filters." /> : null}
+            </div>
+          );
+        }}
+      </QueryView>
+    </>
+  );
+}

@@ -1,0 +1,158 @@
+import { Link } from 'react-router';
+import { useOverview } from '../../api/queries.ts';
+import { SAGA_STATUSES } from '../../api/types.ts';
+import { RangePicker } from '../../components/RangePicker.tsx';
+import { LagBadge, SagaBadge } from '../../components/StatusBadge.tsx';
+import { Figure, Tile } from '../../components/Tile.tsx';
+import { TimeSeriesChart } from '../../components/TimeSeriesChart.tsx';
+import { Empty, ErrorState } from '../../components/states.tsx';
+import { formatCount, formatDuration, formatRate, formatRelative, formatSeconds } from '../../lib/format.ts';
+import { useRange } from '../../lib/url-state.ts';
+
+const enc = encodeURIComponent;
+
+export function OverviewPage() {
+  const range = useRange();
+  const query = useOverview(range.seconds);
+  const data = query.data;
+  const withRange = (path: string) => `${path}${path.includes('?') ? '&' : '?'}range=${range.id}`;
+
+  return (
+    <>
+      <div className="page-header">
+        <h1>Overview</h1>
+        {data?.snapshotAt ? (
+          <span className="subtle">Kafka snapshot {formatRelative(data.snapshotAt)}</span>
+        ) : data ? (
+          <span className="subtle">Waiting for the first Kafka poll…</span>
+        ) : null}
+        <span className="spacer" />
+        <RangePicker />
+      </div>
+      {query.isError && !data ? (
+        <ErrorState error={query.error} what="the overview" onRetry={() => void query.refetch()} />
+      ) : null}
+      <div className="tiles">
+        <Tile title="Throughput" to={withRange('/flows')} linkText="Flow map">
+          <TimeSeriesChart
+            title="Throughput"
+            loading={query.isPending}
+            error={query.error}
+            data={data?.throughput as unknown as Record<string, number | null>[] | undefined}
+            series={[{ key: 'recordsPerSecond', label: 'records in', color: 'var(--series-1)' }]}
+            format={(v) => formatRate(v)}
+            kind="area"
+            emptyText="No records produced in this range. Is anything producing?"
+          />
+        </Tile>
+        <Tile title="End-to-end latency" to={withRange('/sagas?sort=duration&dir=desc')} linkText="Slowest sagas">
+          <TimeSeriesChart
+            title="End-to-end latency"
+            loading={query.isPending}
+            error={query.error}
+            data={data?.latency as unknown as Record<string, number | null>[] | undefined}
+            series={[
+              { key: 'p50Ms', label: 'p50', color: 'var(--series-1)' },
+              { key: 'p95Ms', label: 'p95', color: 'var(--series-2)' },
+              { key: 'p99Ms', label: 'p99', color: 'var(--series-3)' },
+            ]}
+            format={(v) => formatDuration(v)}
+            emptyText="No saga finished in this range. Latency needs instrumented services sending spans."
+          />
+        </Tile>
+        <Tile title="Saga outcomes" to={withRange('/sagas')} linkText="Sagas">
+          {data ? (
+            <ul className="bars" aria-label="Saga outcomes">
+              {SAGA_STATUSES.map((s) => (
+                <li key={s}>
+                  <Link to={withRange(`/sagas?status=${s}`)}>
+                    <SagaBadge status={s} />
+                  </Link>
+                  <span />
+                  <span className="mono">{formatCount(data.sagaOutcomes[s] ?? 0)}</span>
+                </li>
+              ))}
+            </ul>
+          ) : null}
+        </Tile>
+        <Tile title="Worst consumer groups" to="/groups?sort=lagSeconds&dir=desc" linkText="All groups">
+          {data && data.worstGroups.length === 0 ? (
+            <Empty title="No consumer groups found.">Groups appear after the first poll once something consumes.</Empty>
+          ) : data ? (
+            <table>
+              <thead>
+                <tr>
+                  <th>Group</th>
+                  <th>Status</th>
+                  <th className="num">Lag</th>
+                  <th className="num">Behind</th>
+                </tr>
+              </thead>
+              <tbody>
+                {data.worstGroups.slice(0, 6).map((g) => (
+                  <tr key={g.group}>
+                    <td>
+                      <Link to={withRange(`/groups/${enc(g.group)}`)}>{g.group}</Link>
+                    </td>
+                    <td>
+                      <LagBadge status={g.status} />
+                    </td>
+                    <td className="num">{formatCount(g.lagMessages)} msgs</td>
+                    <td className="num">
+                      {g.lagSecondsLowerBound ? '≥ ' : ''}
+                      {formatSeconds(g.lagSeconds)}
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          ) : null}
+        </Tile>
+        <Tile title="Dead-letter queues" to="/dlqs" linkText="All DLQs">
+          {data && data.dlqs.length === 0 ? (
+            <Empty title="No DLQ topics.">The collector watches topics matching its DLQ pattern (default *.dlq).</Empty>
+          ) : data ? (
+            <table>
+              <thead>
+                <tr>
+                  <th>Topic</th>
+                  <th className="num">Depth</th>
+                  <th className="num">Growth</th>
+                  <th>Top reason</th>
+                </tr>
+              </thead>
+              <tbody>
+                {data.dlqs.map((d) => (
+                  <tr key={d.topic}>
+                    <td>
+                      <Link to={withRange(`/dlqs/${enc(d.topic)}`)}>{d.topic}</Link>
+                    </td>
+                    <td className="num">{formatCount(d.depth)}</td>
+                    <td className="num">{formatRate(d.growthPerMinute, '/min')}</td>
+                    <td>{d.reasons[0]?.errorClass ?? '—'}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          ) : null}
+        </Tile>
+        <Tile title="Loss and duplicate audit" to="/audit" linkText="Audit">
+          {data ? (
+            <div className="figures">
+              <Figure
+                label="duplicate deliveries"
+                value={formatCount(data.duplicates)}
+                tone={data.duplicates > 0 ? 'warn' : 'ok'}
+              />
+              <Figure
+                label="unaccounted records"
+                value={formatCount(data.unaccounted)}
+                tone={data.unaccounted > 0 ? 'bad' : 'ok'}
+              />
+            </div>
+          ) : null}
+        </Tile>
+      </div>
+    </>
+  );
+}

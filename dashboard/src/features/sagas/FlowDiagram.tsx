@@ -1,0 +1,217 @@
+/**
+ * Saga flow diagram in plain SVG: one lane per service, a shared time axis (offsets from the
+ * first publish), and per hop an arrow from the publishing service to the consuming one.
+ * On the consuming lane a thin amber bar is the time the event waited in the topic (queue
+ * time) and a solid bar the time the service spent on it (processing). Failed / DLQ'd,
+ * compensation, retried, duplicate and pending hops are marked in shape and words, not only
+ * colour. Every hop is a button: click or Enter selects it.
+ */
+import { useEffect, useRef, useState } from 'react';
+import { type Hop } from '../../api/types.ts';
+import { formatCount, formatDuration, formatSeconds } from '../../lib/format.ts';
+import { AXIS_HEIGHT, LABEL_WIDTH, LANE_HEIGHT, layoutFlow, type LaidOutHop } from './flow-layout.ts';
+
+function useWidth(fallback: number) {
+  const ref = useRef<HTMLDivElement>(null);
+  const [width, setWidth] = useState(fallback);
+  useEffect(() => {
+    const el = ref.current;
+    if (!el || typeof ResizeObserver === 'undefined') return;
+    const ro = new ResizeObserver((entries) => {
+      const w = entries[0]?.contentRect.width;
+      if (w && w > 0) setWidth(Math.round(w));
+    });
+    ro.observe(el);
+    return () => ro.disconnect();
+  }, []);
+  return [ref, width] as const;
+}
+
+export function hopDescription(h: Hop): string {
+  const parts = [`${h.eventType} from ${h.fromService}`];
+  if (h.group) parts.push(`to ${h.toService ?? h.group}`);
+  if (h.outcome === 'pending') {
+    parts.push('pending');
+    if (h.position !== null) parts.push(`${formatCount(h.position)} messages ahead`);
+    if (h.estimatedWaitSeconds !== null) parts.push(`about ${formatSeconds(h.estimatedWaitSeconds)} to go`);
+  } else if (h.group) {
+    parts.push(h.outcome.replace('_', '-'));
+    parts.push(`queue ${formatDuration(h.queueMs)}`);
+    parts.push(`processing ${formatDuration(h.processingMs)}`);
+  } else {
+    parts.push('no consumer');
+  }
+  if (h.compensation) parts.push('compensation');
+  if (h.attempts > 1) parts.push(`${h.attempts} attempts`);
+  if (h.dlqTopic) parts.push(`dead-lettered to ${h.dlqTopic}`);
+  return parts.join(', ');
+}
+
+function hopLabel(l: LaidOutHop): string {
+  const h = l.hop;
+  const marks: string[] = [];
+  if (h.compensation) marks.push('↺');
+  if (h.outcome === 'dead_lettered') marks.push('✕ DLQ');
+  if (h.outcome === 'duplicate') marks.push('duplicate');
+  if (h.attempts > 1) marks.push(`×${h.attempts}`);
+  if (l.kind === 'pending') {
+    const ahead = h.position !== null ? `${formatCount(h.position)} ahead` : 'waiting';
+    const wait = h.estimatedWaitSeconds !== null ? ` · ~${formatSeconds(h.estimatedWaitSeconds)}` : '';
+    return `${h.eventType} · pending · ${ahead}${wait}`;
+  }
+  return [h.eventType, ...marks].join(' ');
+}
+
+function HopShape({ l, selected, onSelect }: { l: LaidOutHop; selected: boolean; onSelect: (key: string) => void }) {
+  const h = l.hop;
+  const classes = ['hop', l.kind];
+  if (h.compensation) classes.push('compensation');
+  if (selected) classes.push('selected');
+  const barH = 8;
+  const xEnd = l.x2 ?? l.x1;
+  const labelX = l.kind === 'unconsumed' ? l.x0 + 6 : Math.max(xEnd, l.x1) + 6;
+  const labelY = l.kind === 'unconsumed' ? l.y0 - 8 : l.y1 + 4;
+  return (
+    <g
+      className={classes.join(' ')}
+      role="button"
+      tabIndex={0}
+      aria-pressed={selected}
+      aria-label={hopDescription(h)}
+      data-testid={`hop-${l.key}`}
+      onClick={() => onSelect(l.key)}
+      onKeyDown={(e) => {
+        if (e.key === 'Enter' || e.key === ' ') {
+          e.preventDefault();
+          onSelect(l.key);
+        }
+      }}
+    >
+      <title>{hopDescription(h)}</title>
+      {l.kind !== 'unconsumed' ? (
+        <>
+          {/* queue time on the target lane: publish -> delivery start */}
+          <rect
+            className="queue"
+            x={Math.min(l.x0, l.x1)}
+            y={l.y1 - 2}
+            width={Math.max(1, Math.abs(l.x1 - l.x0))}
+            height={4}
+          />
+          <path className="hop-arrow" d={`M ${l.x0} ${l.y0} L ${l.x1} ${l.y1}`} markerEnd="url(#arrowhead)" />
+          {l.x2 !== null ? (
+            <rect
+              className="processing"
+              x={l.x1}
+              y={l.y1 - barH / 2}
+              width={Math.max(2, l.x2 - l.x1)}
+              height={barH}
+              rx={2}
+            />
+          ) : null}
+          {l.kind === 'failed' ? (
+            <text className="marker-dlq" x={xEnd + 2} y={l.y1 - 6} fontSize={12} fontWeight={700}>
+              ✕
+            </text>
+          ) : null}
+        </>
+      ) : null}
+      <circle className="publish-dot" cx={l.x0} cy={l.y0} r={3.5} />
+      <text className="hop-label" x={labelX} y={labelY}>
+        {hopLabel(l)}
+      </text>
+      {/* a wider invisible hit area */}
+      <path
+        d={`M ${l.x0} ${l.y0} L ${l.x1} ${l.y1} L ${xEnd} ${l.y1}`}
+        stroke="transparent"
+        strokeWidth={12}
+        fill="none"
+      />
+    </g>
+  );
+}
+
+export function FlowDiagram({
+  hops,
+  selected,
+  onSelect,
+  now,
+}: {
+  hops: Hop[];
+  selected: string | null;
+  onSelect: (key: string) => void;
+  now?: number;
+}) {
+  const [ref, width] = useWidth(1000);
+  const layout = layoutFlow(hops, width, now);
+  return (
+    <div className="flow-diagram" ref={ref}>
+      <svg
+        width={layout.width}
+        height={layout.height}
+        viewBox={`0 0 ${layout.width} ${layout.height}`}
+        role="group"
+        aria-label={`Saga flow: ${layout.lanes.length} services, ${hops.length} hops`}
+      >
+        <defs>
+          <marker
+            id="arrowhead"
+            viewBox="0 0 10 10"
+            refX="9"
+            refY="5"
+            markerWidth="7"
+            markerHeight="7"
+            orient="auto-start-reverse"
+          >
+            <path d="M 0 0 L 10 5 L 0 10 z" fill="var(--muted)" />
+          </marker>
+        </defs>
+        {layout.lanes.map((lane, i) => (
+          <g key={lane.name} data-testid={`lane-${lane.name}`}>
+            {i % 2 === 0 ? (
+              <rect className="lane" x={0} y={lane.y - LANE_HEIGHT / 2} width={layout.width} height={LANE_HEIGHT} />
+            ) : null}
+            <text className="lane-label" x={10} y={lane.y + 4}>
+              {lane.name.length > 20 ? `${lane.name.slice(0, 19)}…` : lane.name}
+            </text>
+          </g>
+        ))}
+        <g className="axis" aria-hidden="true">
+          {layout.ticks.map((t) => (
+            <g key={t.x}>
+              <line x1={t.x} x2={t.x} y1={AXIS_HEIGHT - 6} y2={layout.height} />
+              <text x={t.x} y={14} textAnchor="middle">
+                +{formatDuration(t.label)}
+              </text>
+            </g>
+          ))}
+          <line x1={LABEL_WIDTH} x2={layout.width} y1={AXIS_HEIGHT - 6} y2={AXIS_HEIGHT - 6} />
+        </g>
+        {layout.hops.map((l) => (
+          <HopShape key={l.key} l={l} selected={selected === l.key} onSelect={onSelect} />
+        ))}
+      </svg>
+    </div>
+  );
+}
+
+export function FlowLegend() {
+  return (
+    <div className="legend" aria-label="Legend">
+      <span>
+        <span className="swatch" style={{ background: 'var(--queue)', height: 4 }} />
+        queue time (waiting in the topic)
+      </span>
+      <span>
+        <span className="swatch" style={{ background: 'var(--processing)' }} />
+        processing time
+      </span>
+      <span>
+        <span className="swatch" style={{ background: 'var(--bad)' }} />✕ failed / dead-lettered
+      </span>
+      <span>↺ dashed: compensation</span>
+      <span>dotted: pending (messages ahead of it)</span>
+      <span>×n: attempts</span>
+    </div>
+  );
+}

@@ -1,0 +1,148 @@
+import { useState } from 'react';
+import { Link } from 'react-router';
+import { useSagas } from '../../api/queries.ts';
+import { SAGA_STATUSES, type SagaStatus, type SagaSummary } from '../../api/types.ts';
+import { RangePicker } from '../../components/RangePicker.tsx';
+import { SagaBadge } from '../../components/StatusBadge.tsx';
+import { Empty, QueryView } from '../../components/states.tsx';
+import { formatDateTime, formatDuration, formatRelative } from '../../lib/format.ts';
+import { useRange, useSort, useUrlParam } from '../../lib/url-state.ts';
+
+const SORT_KEYS = ['started', 'duration', 'hops'] as const;
+type SortKey = (typeof SORT_KEYS)[number];
+
+function sortValue(s: SagaSummary, key: SortKey): number {
+  if (key === 'duration') return s.durationMs ?? -1;
+  if (key === 'hops') return s.hopCount;
+  return s.startedAt;
+}
+
+export function SagasPage() {
+  const range = useRange();
+  const [status, setStatus] = useUrlParam('status');
+  const [type, setType] = useUrlParam('type');
+  const [q, setQ] = useUrlParam('q');
+  const [draft, setDraft] = useState(q);
+  const sort = useSort(SORT_KEYS, 'started', 'desc');
+  const validStatus = SAGA_STATUSES.includes(status as SagaStatus) ? (status as SagaStatus) : undefined;
+  const query = useSagas({
+    status: validStatus,
+    type: type || undefined,
+    q: q || undefined,
+    rangeSeconds: range.seconds,
+    limit: 200,
+  });
+
+  const header = (key: SortKey, label: string) => (
+    <th className="num" aria-sort={sort.key === key ? (sort.dir === 'asc' ? 'ascending' : 'descending') : 'none'}>
+      <button type="button" className="sort" onClick={() => sort.toggle(key)}>
+        {label}
+        {sort.key === key ? (sort.dir === 'asc' ? ' ▲' : ' ▼') : ''}
+      </button>
+    </th>
+  );
+
+  return (
+    <>
+      <div className="page-header">
+        <h1>Sagas</h1>
+        <span className="spacer" />
+        <RangePicker />
+      </div>
+      <div className="filters">
+        <form
+          onSubmit={(e) => {
+            e.preventDefault();
+            setQ(draft.trim());
+          }}
+        >
+          <input
+            type="search"
+            aria-label="Search sagas by correlation id"
+            placeholder="Correlation id (Enter)"
+            value={draft}
+            onChange={(e) => setDraft(e.target.value)}
+          />
+        </form>
+        <select aria-label="Saga status" value={validStatus ?? ''} onChange={(e) => setStatus(e.target.value)}>
+          <option value="">any status</option>
+          {SAGA_STATUSES.map((s) => (
+            <option key={s} value={s}>
+              {s}
+            </option>
+          ))}
+        </select>
+        <input
+          aria-label="Saga type"
+          placeholder="Type, e.g. order.placed"
+          value={type}
+          onChange={(e) => setType(e.target.value)}
+        />
+        {query.data ? (
+          <span className="subtle">
+            {query.data.sagas.length} of {query.data.total}
+          </span>
+        ) : null}
+      </div>
+      <QueryView query={query} what="sagas">
+        {(data) => {
+          if (data.sagas.length === 0)
+            return (
+              <Empty title="No sagas match.">
+                {status || type || q
+                  ? 'Clear the filters or widen the time range.'
+                  : 'Sagas appear when instrumented services send spans to the collector (OTLP on port 4318).'}
+              </Empty>
+            );
+          const sign = sort.dir === 'asc' ? 1 : -1;
+          const rows = [...data.sagas].sort((a, b) => sign * (sortValue(a, sort.key) - sortValue(b, sort.key)));
+          return (
+            <div className="panel table-wrap">
+              <table aria-label="Sagas">
+                <thead>
+                  <tr>
+                    <th>Correlation id</th>
+                    <th>Type</th>
+                    <th>Status</th>
+                    {header('started', 'Started')}
+                    {header('duration', 'Duration')}
+                    {header('hops', 'Hops')}
+                    <th>Services</th>
+                    <th>Marks</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {rows.map((s) => (
+                    <tr key={s.correlationId}>
+                      <td className="mono">
+                        <Link to={`/sagas/${encodeURIComponent(s.correlationId)}`}>{s.correlationId}</Link>
+                      </td>
+                      <td>{s.type}</td>
+                      <td>
+                        <SagaBadge status={s.status} />
+                      </td>
+                      <td className="num" title={formatDateTime(s.startedAt)}>
+                        {formatRelative(s.startedAt)}
+                      </td>
+                      <td className="num">{formatDuration(s.durationMs)}</td>
+                      <td className="num">{s.hopCount}</td>
+                      <td>{s.services.join(', ')}</td>
+                      <td>
+                        {[
+                          s.compensations ? `${s.compensations} compensation${s.compensations > 1 ? 's' : ''}` : '',
+                          s.dlqSteps ? `${s.dlqSteps} dead-lettered` : '',
+                        ]
+                          .filter(Boolean)
+                          .join(', ') || '—'}
+                      </td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
+          );
+        }}
+      </QueryView>
+    </>
+  );
+}

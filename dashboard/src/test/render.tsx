@@ -1,0 +1,70 @@
+/**
+ * Renders the real routes at a path, with the collector's answers supplied per API path.
+ * Nothing is mocked but `fetch`: query hooks, routing and URL state run as in the browser.
+ */
+import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
+import { render } from '@testing-library/react';
+import { MemoryRouter, useLocation } from 'react-router';
+import { vi } from 'vitest';
+import { AppRoutes } from '../App.tsx';
+
+export interface ApiStub {
+  /** Every request made, as path + query string. */
+  calls: string[];
+}
+
+export function errorAnswer(status: number, body: unknown): { status: number; body: unknown; __error: true } {
+  return { status, body, __error: true };
+}
+
+function isErrorAnswer(a: unknown): a is { status: number; body: unknown; __error: true } {
+  return typeof a === 'object' && a !== null && (a as { __error?: boolean }).__error === true;
+}
+
+/** Stubs fetch: `answers` maps a pathname (no query) to the JSON body, or to errorAnswer(). */
+export function stubApi(answers: Record<string, unknown>): ApiStub {
+  const calls: string[] = [];
+  vi.stubGlobal(
+    'fetch',
+    vi.fn((input: RequestInfo | URL) => {
+      const url = new URL(
+        typeof input === 'string' ? input : input instanceof URL ? input.href : input.url,
+        'http://localhost',
+      );
+      calls.push(url.pathname + url.search);
+      const answer = answers[url.pathname];
+      if (answer === undefined)
+        return Promise.resolve(
+          new Response(JSON.stringify({ error: 'NOT_FOUND', message: `no route GET ${url.pathname}` }), {
+            status: 404,
+          }),
+        );
+      if (isErrorAnswer(answer))
+        return Promise.resolve(
+          new Response(typeof answer.body === 'string' ? answer.body : JSON.stringify(answer.body), {
+            status: answer.status,
+          }),
+        );
+      return Promise.resolve(new Response(JSON.stringify(answer), { status: 200 }));
+    }),
+  );
+  return { calls };
+}
+
+function LocationProbe() {
+  const loc = useLocation();
+  return <output data-testid="location">{loc.pathname + loc.search}</output>;
+}
+
+export function renderAt(path: string) {
+  const client = new QueryClient({ defaultOptions: { queries: { retry: false, staleTime: Infinity } } });
+  const utils = render(
+    <QueryClientProvider client={client}>
+      <MemoryRouter initialEntries={[path]}>
+        <AppRoutes />
+        <LocationProbe />
+      </MemoryRouter>
+    </QueryClientProvider>,
+  );
+  return { ...utils, client };
+}
