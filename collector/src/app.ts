@@ -11,6 +11,8 @@ import { healthPlugin } from './api/health.ts';
 import { streamPlugin } from './api/stream.ts';
 import { type Config } from './config.ts';
 import { CollectorError } from './errors.ts';
+import { kafkaPlugin } from './kafka/index.ts';
+import { lagPlugin } from './lag/index.ts';
 import { metricsPlugin } from './metrics/registry.ts';
 
 declare module 'fastify' {
@@ -93,6 +95,8 @@ export async function buildApp(options: BuildOptions): Promise<App> {
 
   // Capabilities register here, each a plugin with its routes, metrics and background work.
   // (lag/, dlq/, store/, traces/, flows/, api/overview)
+  await app.register(kafkaPlugin);
+  await app.register(lagPlugin, { background: options.background ?? true });
 
   // Last: the built dashboard, and the not-found handler (JSON 404, or index.html for app paths).
   await app.register(dashboardPlugin, { dir: config.dashboardDir });

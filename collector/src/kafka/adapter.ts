@@ -1,0 +1,382 @@
+/**
+ * The only code of the collector that talks to Kafka for monitoring: a thin, typed adapter
+ * over one shared kafkajs admin client (and, for bounded record reads, kafkajs's own cluster
+ * client). Wire values (offset strings, Buffers) become numbers and plain objects here, once.
+ * Services (lag/, dlq/) call it from the background poll; outputs never do.
+ */
+import { AssignerProtocol, Kafka, logLevel, type Admin, type LogEntry, type logCreator } from 'kafkajs';
+import { CollectorError } from '../errors.ts';
+
+export interface KafkaAdapterOptions {
+  brokers: readonly string[];
+  clientId: string;
+  /** Receives kafkajs's log lines (already filtered to warn and worse unless debug is on). */
+  log?: (level: 'error' | 'warn' | 'info' | 'debug', message: string, extra: Record<string, unknown>) => void;
+  /** Per-request timeout, ms. */
+  requestTimeoutMs?: number;
+}
+
+export interface GroupListing {
+  groupId: string;
+  protocolType: string;
+}
+
+export interface MemberInfo {
+  memberId: string;
+  clientId: string;
+  host: string;
+  /** topic -> partitions; empty when the group's protocol is not the consumer protocol. */
+  assignment: Record<string, number[]>;
+}
+
+export interface GroupInfo {
+  groupId: string;
+  state: string;
+  protocolType: string;
+  protocol: string;
+  members: MemberInfo[];
+  /** Broker error code for this group (0 = none). */
+  errorCode: number;
+}
+
+export interface CommittedOffset {
+  topic: string;
+  partition: number;
+  offset: number;
+}
+
+export interface PartitionOffsets {
+  partition: number;
+  /** Log start offset (earliest retained). */
+  start: number;
+  /** Log end offset (high watermark). */
+  end: number;
+}
+
+export interface ReadRequest {
+  topic: string;
+  partition: number;
+  offset: number;
+}
+
+export interface KafkaRecord {
+  topic: string;
+  partition: number;
+  offset: number;
+  /** Record timestamp, ms since epoch. */
+  timestamp: number;
+  key: Buffer | null;
+  value: Buffer | null;
+  headers: Record<string, Buffer[]>;
+}
+
+interface RawMessage {
+  offset: string;
+  timestamp: string;
+  key: Buffer | null;
+  value: Buffer | null;
+  headers?: Record<string, Buffer | Buffer[] | string | undefined>;
+  isControlRecord?: boolean;
+}
+
+interface RawFetchResponse {
+  responses: {
+    topicName: string;
+    partitions: { partition: number; errorCode: number; messages: RawMessage[] }[];
+  }[];
+}
+
+interface RawBroker {
+  fetch(args: {
+    replicaId?: number;
+    isolationLevel: number;
+    maxWaitTime: number;
+    minBytes: number;
+    maxBytes: number;
+    topics: { topic: string; partitions: { partition: number; fetchOffset: string; maxBytes: number }[] }[];
+  }): Promise<RawFetchResponse>;
+}
+
+/** The part of kafkajs's (internal) Cluster class the record reader uses. */
+interface RawCluster {
+  connect(): Promise<void>;
+  disconnect(): Promise<void>;
+  isConnected(): boolean;
+  addMultipleTargetTopics(topics: string[]): Promise<void>;
+  refreshMetadata(): Promise<void>;
+  findLeaderForPartitions(topic: string, partitions: number[]): Record<string, number[]>;
+  findBroker(args: { nodeId: string }): Promise<RawBroker>;
+}
+
+const LEVEL_NAMES: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
+  [logLevel.ERROR]: 'error',
+  [logLevel.WARN]: 'warn',
+  [logLevel.INFO]: 'info',
+  [logLevel.DEBUG]: 'debug',
+};
+
+const toNumber = (s: string | number): number => (typeof s === 'number' ? s : Number(s));
+
+/** Splits `items` into chunks of `size`. */
+export function chunks<T>(items: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
+/** Runs `fn` over `items` with at most `limit` in flight; results in input order. */
+export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const i = next++;
+      results[i] = await fn(items[i] as T);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
+}
+
+function decodeAssignment(protocolType: string, buffer: Buffer | undefined): Record<string, number[]> {
+  if (protocolType !== 'consumer' || !buffer || buffer.length === 0) return {};
+  try {
+    const decoded = AssignerProtocol.MemberAssignment.decode(buffer);
+    return decoded?.assignment ?? {};
+  } catch {
+    // A client with a custom assignment encoding: members are still reported, without assignment.
+    return {};
+  }
+}
+
+function headersOf(raw: RawMessage['headers']): Record<string, Buffer[]> {
+  const out: Record<string, Buffer[]> = {};
+  for (const [name, value] of Object.entries(raw ?? {})) {
+    if (value === undefined) continue;
+    const list = Array.isArray(value) ? value : [value];
+    out[name] = list.map((v) => (typeof v === 'string' ? Buffer.from(v) : v));
+  }
+  return out;
+}
+
+export class KafkaAdapter {
+  readonly #kafka: Kafka;
+  readonly #admin: Admin;
+  #cluster: RawCluster | undefined;
+  #connecting: Promise<void> | undefined;
+  #connected = false;
+  #closed = false;
+
+  constructor(options: KafkaAdapterOptions) {
+    const log = options.log;
+    const creator: logCreator = () => (entry: LogEntry) => {
+      if (!log) return;
+      const { message, timestamp: _t, ...extra } = entry.log;
+      log(LEVEL_NAMES[entry.level] ?? 'info', `kafkajs ${entry.namespace}: ${message}`, extra);
+    };
+    this.#kafka = new Kafka({
+      clientId: options.clientId,
+      brokers: [...options.brokers],
+      logLevel: logLevel.WARN,
+      logCreator: creator,
+      requestTimeout: options.requestTimeoutMs ?? 10_000,
+      connectionTimeout: 3_000,
+      retry: { retries: 2, initialRetryTime: 200, maxRetryTime: 2_000 },
+    });
+    this.#admin = this.#kafka.admin({ retry: { retries: 2, initialRetryTime: 200, maxRetryTime: 2_000 } });
+    this.#admin.on(this.#admin.events.DISCONNECT, () => {
+      this.#connected = false;
+    });
+  }
+
+  get connected(): boolean {
+    return this.#connected;
+  }
+
+  /** Connects the admin client once; concurrent callers share the attempt; a failure is retried on the next call. */
+  async connect(): Promise<void> {
+    if (this.#closed) throw new CollectorError('KAFKA_UNAVAILABLE', 'the Kafka client is closed');
+    if (this.#connected) return;
+    this.#connecting ??= this.#admin.connect().then(
+      () => {
+        this.#connected = true;
+        this.#connecting = undefined;
+      },
+      (err: unknown) => {
+        this.#connecting = undefined;
+        throw new CollectorError('KAFKA_UNAVAILABLE', `cannot connect to Kafka: ${(err as Error).message}`, {
+          cause: err,
+        });
+      },
+    );
+    return this.#connecting;
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    await this.#connecting?.catch(() => undefined);
+    await this.#admin.disconnect().catch(() => undefined);
+    await this.#cluster?.disconnect().catch(() => undefined);
+    this.#connected = false;
+  }
+
+  async listTopics(): Promise<string[]> {
+    await this.connect();
+    return this.#admin.listTopics();
+  }
+
+  async listGroups(): Promise<GroupListing[]> {
+    await this.connect();
+    const { groups } = await this.#admin.listGroups();
+    return groups.map((g) => ({ groupId: g.groupId, protocolType: g.protocolType }));
+  }
+
+  /** One DescribeGroups round for `groupIds` (callers batch). */
+  async describeGroups(groupIds: string[]): Promise<GroupInfo[]> {
+    await this.connect();
+    const { groups } = await this.#admin.describeGroups(groupIds);
+    return groups.map((g) => ({
+      groupId: g.groupId,
+      state: g.state,
+      protocolType: g.protocolType,
+      protocol: g.protocol,
+      errorCode: (g as { errorCode?: number }).errorCode ?? 0,
+      members: g.members.map((m) => ({
+        memberId: m.memberId,
+        clientId: m.clientId,
+        // Kafka reports the host as "/127.0.0.1".
+        host: m.clientHost.replace(/^\//, ''),
+        assignment: decodeAssignment(g.protocolType, m.memberAssignment),
+      })),
+    }));
+  }
+
+  /** The group's committed offsets on every topic it committed to; partitions without a commit are left out. */
+  async committedOffsets(groupId: string): Promise<CommittedOffset[]> {
+    await this.connect();
+    const topics = await this.#admin.fetchOffsets({ groupId });
+    const out: CommittedOffset[] = [];
+    for (const t of topics) {
+      for (const p of t.partitions) {
+        const offset = toNumber(p.offset);
+        if (offset >= 0) out.push({ topic: t.topic, partition: p.partition, offset });
+      }
+    }
+    return out;
+  }
+
+  /** Log start and end offsets of every partition of `topic`. */
+  async topicOffsets(topic: string): Promise<PartitionOffsets[]> {
+    await this.connect();
+    const offsets = await this.#admin.fetchTopicOffsets(topic);
+    return offsets
+      .map((o) => ({ partition: o.partition, start: toNumber(o.low), end: toNumber(o.high) }))
+      .sort((a, b) => a.partition - b.partition);
+  }
+
+  /**
+   * Bounded reads: for each request, the first record at or after `offset` (none when the
+   * partition's first batch there is larger than `maxBytesPerPartition`, or the read fails).
+   * One Fetch request per leader broker and chunk of partitions; never waits for new data.
+   * `count` > 1 returns up to that many records per request (used for DLQ tails).
+   */
+  async readRecords(
+    requests: readonly ReadRequest[],
+    options: { maxBytesPerPartition: number; count?: number },
+  ): Promise<Map<string, KafkaRecord[]>> {
+    const out = new Map<string, KafkaRecord[]>();
+    if (requests.length === 0) return out;
+    const cluster = await this.#recordCluster();
+    const topics = [...new Set(requests.map((r) => r.topic))];
+    await cluster.addMultipleTargetTopics(topics);
+    // Group by leader.
+    const byBroker = new Map<string, ReadRequest[]>();
+    for (const r of requests) {
+      let leaders: Record<string, number[]>;
+      try {
+        leaders = cluster.findLeaderForPartitions(r.topic, [r.partition]);
+      } catch {
+        continue;
+      }
+      const nodeId = Object.keys(leaders)[0];
+      if (nodeId === undefined) continue;
+      const list = byBroker.get(nodeId) ?? [];
+      list.push(r);
+      byBroker.set(nodeId, list);
+    }
+    const count = options.count ?? 1;
+    for (const [nodeId, list] of byBroker) {
+      const broker = await cluster.findBroker({ nodeId });
+      for (const chunk of chunks(list, 64)) {
+        const byTopic = new Map<string, { partition: number; fetchOffset: string; maxBytes: number }[]>();
+        const wanted = new Map<string, number>();
+        for (const r of chunk) {
+          const parts = byTopic.get(r.topic) ?? [];
+          parts.push({ partition: r.partition, fetchOffset: String(r.offset), maxBytes: options.maxBytesPerPartition });
+          byTopic.set(r.topic, parts);
+          wanted.set(`${r.topic}\u0000${r.partition}`, r.offset);
+        }
+        const res = await broker.fetch({
+          replicaId: -1,
+          isolationLevel: 0, // read uncommitted: the oldest record a consumer has not passed, committed or not
+          maxWaitTime: 0,
+          minBytes: 1,
+          maxBytes: options.maxBytesPerPartition * chunk.length,
+          topics: [...byTopic].map(([topic, partitions]) => ({ topic, partitions })),
+        });
+        for (const t of res.responses) {
+          for (const p of t.partitions) {
+            const key = `${t.topicName}\u0000${p.partition}`;
+            const from = wanted.get(key);
+            if (from === undefined || p.errorCode !== 0) continue;
+            const records: KafkaRecord[] = [];
+            for (const m of p.messages) {
+              // A batch starts at or before the requested offset; control records are not user data.
+              const offset = toNumber(m.offset);
+              if (offset < from || m.isControlRecord) continue;
+              records.push({
+                topic: t.topicName,
+                partition: p.partition,
+                offset,
+                timestamp: toNumber(m.timestamp),
+                key: m.key,
+                value: m.value,
+                headers: headersOf(m.headers),
+              });
+              if (records.length >= count) break;
+            }
+            if (records.length > 0) out.set(key, records);
+          }
+        }
+      }
+    }
+    return out;
+  }
+
+  /**
+   * kafkajs's admin client cannot fetch records and its consumer needs a group; its own
+   * Cluster class (built with the same brokers, client id and logger through the Kafka
+   * instance's factory) can send a plain Fetch. kafkajs 2.2.4 is pinned; the lag tests fail
+   * if this stops working, and callers fall back to the interpolation table.
+   */
+  async #recordCluster(): Promise<RawCluster> {
+    if (this.#closed) throw new CollectorError('KAFKA_UNAVAILABLE', 'the Kafka client is closed');
+    if (!this.#cluster) {
+      const factorySymbol = Object.getOwnPropertySymbols(this.#kafka).find(
+        (s) => s.description === 'private:Kafka:createCluster',
+      );
+      const factory = factorySymbol ? (this.#kafka as unknown as Record<symbol, unknown>)[factorySymbol] : undefined;
+      if (typeof factory !== 'function') {
+        throw new CollectorError(
+          'KAFKA_UNAVAILABLE',
+          'this kafkajs version offers no cluster factory for record reads',
+        );
+      }
+      this.#cluster = (factory as (o: object) => RawCluster)({ allowAutoTopicCreation: false });
+    }
+    if (!this.#cluster.isConnected()) await this.#cluster.connect();
+    return this.#cluster;
+  }
+}
+
+export const partitionKey = (topic: string, partition: number): string => `${topic}\u0000${partition}`;

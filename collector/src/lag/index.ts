@@ -1,0 +1,11 @@
+export { KafkaMonitor, globToRegExp } from './monitor.ts';
+export type { CycleContext, CycleResult, CycleStep, MonitorOptions, PollOptions } from './monitor.ts';
+export { OffsetTimeTable, addPoint, estimateTime } from './offset-times.ts';
+export type { Point, TimeEstimate } from './offset-times.ts';
+export { partitionStatus, worstStatus, STATUS_CODES, STATUSES } from './status.ts';
+export type { OffsetSample, PartitionStatusInput, Status } from './status.ts';
+export type { OffsetsView } from './offsets-view.ts';
+export { createOffsetsView } from './offsets-view-impl.ts';
+export { lagPlugin } from './plugin.ts';
+export type { LagPluginOptions } from './plugin.ts';
+export type * from './types.ts';

@@ -1,0 +1,242 @@
+/**
+ * Prometheus collectors of the Kafka monitor, registered on the app's own registry. Gauges
+ * are filled from the last snapshot at scrape time (a scrape never calls Kafka); poll
+ * duration and errors are observed when a cycle ends.
+ */
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import type { KafkaMonitor } from './monitor.ts';
+import { STATUS_CODES } from './status.ts';
+
+export function registerLagMetrics(
+  registry: Registry,
+  monitor: KafkaMonitor,
+  options: { perPartition: boolean },
+): void {
+  const snap = () => monitor.snapshot;
+
+  new Gauge({
+    name: 'eventscope_consumergroup_lag_messages',
+    help: 'Records the group has not consumed yet on the topic (sum over partitions of end offset - committed offset).',
+    labelNames: ['group', 'topic'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const g of snap()?.groups.values() ?? []) {
+        if (g.error) continue;
+        for (const t of g.topics) this.set({ group: g.group, topic: t.topic }, t.lag);
+      }
+    },
+  });
+  new Gauge({
+    name: 'eventscope_consumergroup_lag_seconds',
+    help: 'Age of the oldest record the group has not consumed on the topic (max over partitions); 0 when caught up.',
+    labelNames: ['group', 'topic'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const g of snap()?.groups.values() ?? []) {
+        if (g.error) continue;
+        for (const t of g.topics) {
+          if (t.lagSeconds !== null) this.set({ group: g.group, topic: t.topic }, t.lagSeconds);
+        }
+      }
+    },
+  });
+  new Gauge({
+    name: 'eventscope_consumergroup_lag_seconds_lower_bound',
+    help: '1 when eventscope_consumergroup_lag_seconds is only a lower bound (the record is older than the offset/time table reaches), else 0.',
+    labelNames: ['group', 'topic'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const g of snap()?.groups.values() ?? []) {
+        if (g.error) continue;
+        for (const t of g.topics) this.set({ group: g.group, topic: t.topic }, t.lagSecondsIsLowerBound ? 1 : 0);
+      }
+    },
+  });
+  new Gauge({
+    name: 'eventscope_consumergroup_status',
+    help: 'Group status code (worst partition): 0 OK, 1 WARN, 2 REWIND, 3 STALL, 4 STOP, 5 ERR.',
+    labelNames: ['group'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const g of snap()?.groups.values() ?? []) this.set({ group: g.group }, STATUS_CODES[g.status]);
+    },
+  });
+  new Gauge({
+    name: 'eventscope_consumergroup_members',
+    help: 'Members of the group (0 for a group with no active consumer).',
+    labelNames: ['group'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const g of snap()?.groups.values() ?? []) this.set({ group: g.group }, g.members.length);
+    },
+  });
+  new Counter({
+    name: 'eventscope_consumergroup_rebalances_total',
+    help: 'Rebalances the collector observed since it started (group state or member set changes).',
+    labelNames: ['group'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const g of snap()?.groups.values() ?? []) this.inc({ group: g.group }, monitor.rebalanceCount(g.group));
+    },
+  });
+  new Gauge({
+    name: 'eventscope_consumergroup_consumed_records_per_second',
+    help: 'Records per second the group consumed on the topic (committed offset advance over the status window).',
+    labelNames: ['group', 'topic'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const g of snap()?.groups.values() ?? []) {
+        for (const t of g.topics) {
+          if (t.consumeRate !== null) this.set({ group: g.group, topic: t.topic }, t.consumeRate);
+        }
+      }
+    },
+  });
+  new Gauge({
+    name: 'eventscope_consumergroup_time_to_catch_up_seconds',
+    help: 'Lag / (consume rate - produce rate): seconds until the group is caught up at current rates. Absent when it is not catching up.',
+    labelNames: ['group'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const g of snap()?.groups.values() ?? []) {
+        if (g.timeToCatchUpSeconds !== null) this.set({ group: g.group }, g.timeToCatchUpSeconds);
+      }
+    },
+  });
+  new Gauge({
+    name: 'eventscope_topic_records_in_per_second',
+    help: 'Records per second produced to the topic (end offset advance over the status window).',
+    labelNames: ['topic'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const t of snap()?.topics.values() ?? []) {
+        if (t.recordsInPerSecond !== null) this.set({ topic: t.topic }, t.recordsInPerSecond);
+      }
+    },
+  });
+  new Gauge({
+    name: 'eventscope_topic_end_offset_sum',
+    help: "Sum of the topic's partition end offsets: records ever produced (use rate() for throughput).",
+    labelNames: ['topic'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const t of snap()?.topics.values() ?? []) if (!t.error) this.set({ topic: t.topic }, t.endOffsetSum);
+    },
+  });
+  new Gauge({
+    name: 'eventscope_topic_records_retained',
+    help: 'Records the topic retains (sum over partitions of end - start offset).',
+    labelNames: ['topic'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const t of snap()?.topics.values() ?? []) if (!t.error) this.set({ topic: t.topic }, t.records);
+    },
+  });
+  if (options.perPartition) {
+    new Gauge({
+      name: 'eventscope_consumergroup_partition_lag_messages',
+      help: 'Per-partition lag in messages (EVENTSCOPE_PER_PARTITION_METRICS).',
+      labelNames: ['group', 'topic', 'partition'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const g of snap()?.groups.values() ?? []) {
+          for (const p of g.partitions) {
+            if (p.lag !== null) this.set({ group: g.group, topic: p.topic, partition: String(p.partition) }, p.lag);
+          }
+        }
+      },
+    });
+    new Gauge({
+      name: 'eventscope_consumergroup_partition_lag_seconds',
+      help: 'Per-partition lag in seconds (EVENTSCOPE_PER_PARTITION_METRICS).',
+      labelNames: ['group', 'topic', 'partition'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const g of snap()?.groups.values() ?? []) {
+          for (const p of g.partitions) {
+            if (p.lagSeconds !== null)
+              this.set({ group: g.group, topic: p.topic, partition: String(p.partition) }, p.lagSeconds);
+          }
+        }
+      },
+    });
+    new Gauge({
+      name: 'eventscope_consumergroup_partition_status',
+      help: 'Per-partition status code, as eventscope_consumergroup_status (EVENTSCOPE_PER_PARTITION_METRICS).',
+      labelNames: ['group', 'topic', 'partition'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const g of snap()?.groups.values() ?? []) {
+          for (const p of g.partitions) {
+            this.set({ group: g.group, topic: p.topic, partition: String(p.partition) }, STATUS_CODES[p.status]);
+          }
+        }
+      },
+    });
+  }
+
+  // The collector's own health.
+  const duration = new Histogram({
+    name: 'eventscope_kafka_poll_duration_seconds',
+    help: 'Duration of one Kafka poll cycle (admin round, record reads, DLQ tails).',
+    buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    registers: [registry],
+  });
+  const errors = new Counter({
+    name: 'eventscope_kafka_poll_errors_total',
+    help: 'Failures in Kafka poll cycles by stage (list_topics, list_groups, describe_groups, group_offsets, topic_offsets, record_reads, dlq_tail); a failed group or topic is skipped, not fatal.',
+    labelNames: ['stage'],
+    registers: [registry],
+  });
+  const reads = new Counter({
+    name: 'eventscope_kafka_record_reads_total',
+    help: 'Time-lag lookups of the record at a committed offset, by result: read (fetched), cached, skipped (over the per-cycle cap), missed (not returned); skipped and missed fall back to interpolation.',
+    labelNames: ['result'],
+    registers: [registry],
+  });
+  const success = new Gauge({
+    name: 'eventscope_kafka_poll_success',
+    help: '1 when the last poll cycle produced a snapshot, 0 when it failed (broker unreachable, listing failed).',
+    registers: [registry],
+  });
+  new Gauge({
+    name: 'eventscope_kafka_poll_last_success_timestamp_seconds',
+    help: 'When the last successful poll cycle took its snapshot (Unix time, seconds).',
+    registers: [registry],
+    collect() {
+      const t = monitor.lastSuccessTime;
+      if (t !== undefined) this.set(t / 1000);
+    },
+  });
+  new Gauge({
+    name: 'eventscope_kafka_monitored_groups',
+    help: 'Consumer groups in the last snapshot (after groupsInclude/groupsExclude).',
+    registers: [registry],
+    collect() {
+      this.set(snap()?.groups.size ?? 0);
+    },
+  });
+  for (const stage of ['list_topics', 'list_groups', 'describe_groups', 'group_offsets', 'topic_offsets']) {
+    errors.inc({ stage }, 0);
+  }
+  monitor.onCycle((result) => {
+    duration.observe(result.durationMs / 1000);
+    success.set(result.ok ? 1 : 0);
+    for (const [stage, n] of Object.entries(result.errors)) errors.inc({ stage }, n);
+    for (const [result_, n] of Object.entries(result.recordReads)) if (n > 0) reads.inc({ result: result_ }, n);
+  });
+}

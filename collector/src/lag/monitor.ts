@@ -1,0 +1,697 @@
+/**
+ * The lag service: one admin round per poll (list topics and groups, describe groups in
+ * batches, committed offsets per group, log start/end offsets per topic once, bounded
+ * concurrency), then lag in messages and seconds, status, rates and rebalances, kept as the
+ * last snapshot. Outputs (metrics, routes, OffsetsView) read the snapshot; nothing but the
+ * poll calls Kafka. A group or topic that fails is skipped and counted.
+ */
+import path from 'node:path';
+import {
+  chunks,
+  mapLimit,
+  partitionKey,
+  type GroupInfo,
+  type KafkaAdapter,
+  type MemberInfo,
+  type PartitionOffsets,
+} from '../kafka/index.ts';
+import { OffsetTimeTable } from './offset-times.ts';
+import { partitionStatus, worstStatus, type OffsetSample } from './status.ts';
+import type {
+  GroupLag,
+  GroupTopicLag,
+  LagPoint,
+  LagSecondsSource,
+  PartitionLag,
+  RebalanceEvent,
+  Snapshot,
+  TopicSnapshot,
+} from './types.ts';
+
+export interface MonitorOptions {
+  pollIntervalMs: number;
+  pollConcurrency: number;
+  groupsInclude: string;
+  groupsExclude: string;
+  lagTolerance: number;
+  statusWindow: number;
+  dataDir: string;
+  /** Direct record reads for time lag per cycle (the rest falls back to interpolation). */
+  maxRecordReadsPerCycle?: number;
+  /** Bytes asked per partition in a record read. */
+  recordReadMaxBytes?: number;
+  /** Groups per DescribeGroups request. */
+  describeBatchSize?: number;
+  /** Lag history points kept per group (and topic) for charts. */
+  historyPoints?: number;
+  /** Rebalance events kept per group. */
+  rebalanceHistory?: number;
+  /** Persist the offset/time table at most this often, ms. */
+  persistEveryMs?: number;
+  log?: (level: 'error' | 'warn' | 'info' | 'debug', message: string, extra?: Record<string, unknown>) => void;
+}
+
+export interface PollOptions {
+  /** Read record timestamps for lagging partitions (default true); false uses only the table. */
+  recordReads?: boolean;
+}
+
+export interface CycleContext {
+  time: number;
+  topics: ReadonlyMap<string, TopicSnapshot>;
+  kafka: KafkaAdapter;
+  countError(stage: string, err: unknown): void;
+}
+
+export type CycleStep = (ctx: CycleContext) => Promise<void>;
+
+export interface CycleResult {
+  snapshot: Snapshot | undefined;
+  ok: boolean;
+  durationMs: number;
+  errors: Record<string, number>;
+  recordReads: { read: number; cached: number; skipped: number; missed: number };
+}
+
+/** Glob with `*` (any run of characters) to a RegExp anchored on both ends. */
+export function globToRegExp(glob: string): RegExp {
+  const escaped = glob
+    .split('*')
+    .map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+    .join('.*');
+  return new RegExp(`^${escaped}$`);
+}
+
+const REBALANCING = new Set(['PreparingRebalance', 'CompletingRebalance']);
+
+interface GroupObservation {
+  time: number;
+  state: string;
+  memberIds: Set<string>;
+}
+
+function rate(first: { time: number; value: number } | undefined, last: { time: number; value: number } | undefined) {
+  if (!first || !last || last.time <= first.time) return null;
+  const delta = last.value - first.value;
+  if (delta < 0) return null;
+  return delta / ((last.time - first.time) / 1000);
+}
+
+const sumOrNull = (values: (number | null)[]): number | null =>
+  values.some((v) => v !== null) ? values.reduce<number>((s, v) => s + (v ?? 0), 0) : null;
+
+function catchUp(lag: number, consumeRate: number | null, produceRate: number | null): number | null {
+  if (lag === 0) return 0;
+  if (consumeRate === null) return null;
+  const net = consumeRate - (produceRate ?? 0);
+  return net > 0 ? lag / net : null;
+}
+
+export class KafkaMonitor {
+  readonly #kafka: KafkaAdapter;
+  readonly #o: Required<Omit<MonitorOptions, 'log'>> & Pick<MonitorOptions, 'log'>;
+  readonly #include: RegExp;
+  readonly #exclude: RegExp;
+  readonly table: OffsetTimeTable;
+
+  #snapshot: Snapshot | undefined;
+  #lastSuccess: number | undefined;
+  #lastCycleOk = false;
+  #running: Promise<CycleResult> | undefined;
+  #timer: NodeJS.Timeout | undefined;
+  #stopped = false;
+  #lastPersist = 0;
+
+  readonly #windows = new Map<string, Map<string, OffsetSample[]>>();
+  readonly #topicWindows = new Map<string, { time: number; value: number }[]>();
+  readonly #observations = new Map<string, GroupObservation>();
+  readonly #openRebalances = new Map<string, RebalanceEvent>();
+  readonly #rebalances = new Map<string, RebalanceEvent[]>();
+  readonly #rebalanceCounts = new Map<string, number>();
+  readonly #history = new Map<string, { total: LagPoint[]; topics: Map<string, LagPoint[]> }>();
+  /** Timestamp of the record at (topic, partition, offset), from direct reads. */
+  #recordTimes = new Map<string, number>();
+  readonly #steps: { name: string; step: CycleStep }[] = [];
+  readonly #listeners: ((result: CycleResult) => void)[] = [];
+  readonly #errorTotals = new Map<string, number>();
+
+  constructor(kafka: KafkaAdapter, options: MonitorOptions) {
+    this.#kafka = kafka;
+    this.#o = {
+      maxRecordReadsPerCycle: 200,
+      recordReadMaxBytes: 64 * 1024,
+      describeBatchSize: 100,
+      historyPoints: 720,
+      rebalanceHistory: 50,
+      persistEveryMs: 30_000,
+      ...options,
+    };
+    this.#include = globToRegExp(options.groupsInclude);
+    this.#exclude = globToRegExp(options.groupsExclude);
+    this.table = new OffsetTimeTable({ file: path.join(options.dataDir, 'lag-offset-times.json') });
+    const problem = this.table.load();
+    if (problem) this.#o.log?.('warn', `lag offset/time table: ${problem}`);
+  }
+
+  /** The last successful snapshot. */
+  get snapshot(): Snapshot | undefined {
+    return this.#snapshot;
+  }
+
+  get lastSuccessTime(): number | undefined {
+    return this.#lastSuccess;
+  }
+
+  get lastCycleOk(): boolean {
+    return this.#lastCycleOk;
+  }
+
+  /** Cumulative errors by stage since start. */
+  get errorTotals(): ReadonlyMap<string, number> {
+    return this.#errorTotals;
+  }
+
+  rebalanceCount(group: string): number {
+    return this.#rebalanceCounts.get(group) ?? 0;
+  }
+
+  rebalances(group: string): readonly RebalanceEvent[] {
+    return this.#rebalances.get(group) ?? [];
+  }
+
+  history(group: string): { total: readonly LagPoint[]; topics: ReadonlyMap<string, readonly LagPoint[]> } {
+    return this.#history.get(group) ?? { total: [], topics: new Map() };
+  }
+
+  get tolerance(): number {
+    return this.#o.lagTolerance;
+  }
+
+  get statusWindow(): number {
+    return this.#o.statusWindow;
+  }
+
+  /** Extra work in each cycle after the offsets (e.g. DLQ tails); its failures are counted under `name`. */
+  addCycleStep(name: string, step: CycleStep): void {
+    this.#steps.push({ name, step });
+  }
+
+  onCycle(listener: (result: CycleResult) => void): void {
+    this.#listeners.push(listener);
+  }
+
+  /** Polls every pollIntervalMs until stop(). */
+  start(): void {
+    if (this.#timer || this.#stopped) return;
+    const loop = (): void => {
+      const started = Date.now();
+      this.pollOnce()
+        .catch(() => undefined)
+        .finally(() => {
+          if (this.#stopped) return;
+          const wait = Math.max(0, this.#o.pollIntervalMs - (Date.now() - started));
+          this.#timer = setTimeout(loop, wait);
+        });
+    };
+    this.#timer = setTimeout(loop, 0);
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = undefined;
+    await this.#running?.catch(() => undefined);
+    this.#persist(true);
+  }
+
+  /** One poll cycle; concurrent callers share the cycle in flight. */
+  pollOnce(options: PollOptions = {}): Promise<CycleResult> {
+    this.#running ??= this.#cycle(options).finally(() => {
+      this.#running = undefined;
+    });
+    return this.#running;
+  }
+
+  #persist(force: boolean): void {
+    const now = Date.now();
+    if (!force && now - this.#lastPersist < this.#o.persistEveryMs) return;
+    this.#lastPersist = now;
+    try {
+      this.table.save();
+    } catch (err) {
+      this.#o.log?.('warn', `cannot persist the lag offset/time table: ${(err as Error).message}`);
+    }
+  }
+
+  async #cycle(options: PollOptions): Promise<CycleResult> {
+    const started = Date.now();
+    const errors: Record<string, number> = {};
+    const countError = (stage: string, err: unknown): void => {
+      errors[stage] = (errors[stage] ?? 0) + 1;
+      this.#errorTotals.set(stage, (this.#errorTotals.get(stage) ?? 0) + 1);
+      this.#o.log?.('warn', `kafka poll: ${stage} failed: ${(err as Error)?.message ?? String(err)}`);
+    };
+    const recordReads = { read: 0, cached: 0, skipped: 0, missed: 0 };
+    const finish = (ok: boolean, snapshot: Snapshot | undefined): CycleResult => {
+      this.#lastCycleOk = ok;
+      const result = { snapshot, ok, durationMs: Date.now() - started, errors, recordReads };
+      for (const l of this.#listeners) l(result);
+      return result;
+    };
+
+    // 1. What exists.
+    let topicNames: string[];
+    let groupIds: string[];
+    try {
+      topicNames = (await this.#kafka.listTopics()).filter((t) => !t.startsWith('__')).sort();
+    } catch (err) {
+      countError('list_topics', err);
+      return finish(false, undefined);
+    }
+    try {
+      groupIds = (await this.#kafka.listGroups())
+        .map((g) => g.groupId)
+        .filter((g) => this.#include.test(g) && !this.#exclude.test(g))
+        .sort();
+    } catch (err) {
+      countError('list_groups', err);
+      return finish(false, undefined);
+    }
+
+    // 2. Describe groups in batches; committed offsets per group and log offsets per topic,
+    //    all through one limiter.
+    const limit = this.#o.pollConcurrency;
+    const described = new Map<string, GroupInfo>();
+    await mapLimit(chunks(groupIds, this.#o.describeBatchSize), limit, async (batch) => {
+      try {
+        for (const g of await this.#kafka.describeGroups(batch)) described.set(g.groupId, g);
+      } catch (err) {
+        countError('describe_groups', err);
+      }
+    });
+    const committed = new Map<string, { topic: string; partition: number; offset: number }[] | Error>();
+    const topicOffsets = new Map<string, { offsets: PartitionOffsets[]; time: number } | Error>();
+    type Job = { kind: 'group'; id: string } | { kind: 'topic'; id: string };
+    const jobs: Job[] = [
+      ...groupIds.map((id) => ({ kind: 'group' as const, id })),
+      ...topicNames.map((id) => ({ kind: 'topic' as const, id })),
+    ];
+    await mapLimit(jobs, limit, async (job) => {
+      try {
+        if (job.kind === 'group') committed.set(job.id, await this.#kafka.committedOffsets(job.id));
+        else topicOffsets.set(job.id, { offsets: await this.#kafka.topicOffsets(job.id), time: Date.now() });
+      } catch (err) {
+        countError(job.kind === 'group' ? 'group_offsets' : 'topic_offsets', err);
+        (job.kind === 'group' ? committed : topicOffsets).set(
+          job.id,
+          err instanceof Error ? err : new Error(String(err)),
+        );
+      }
+    });
+    const now = Date.now();
+
+    // 3. Topics: the offset/time table, throughput.
+    const topics = new Map<string, TopicSnapshot>();
+    for (const topic of topicNames) {
+      const entry = topicOffsets.get(topic);
+      if (!entry || entry instanceof Error) {
+        topics.set(topic, {
+          topic,
+          partitions: [],
+          records: 0,
+          endOffsetSum: 0,
+          recordsInPerSecond: null,
+          recordsInLastInterval: null,
+          error: entry?.message ?? 'not read',
+        });
+        continue;
+      }
+      let endSum = 0;
+      let records = 0;
+      for (const p of entry.offsets) {
+        this.table.add(topic, p.partition, p.end, entry.time);
+        endSum += p.end;
+        records += Math.max(0, p.end - p.start);
+      }
+      const window = this.#topicWindows.get(topic) ?? [];
+      const previous = window[window.length - 1];
+      if (previous && endSum < previous.value) window.length = 0; // recreated topic
+      window.push({ time: entry.time, value: endSum });
+      while (window.length > this.#o.statusWindow) window.shift();
+      this.#topicWindows.set(topic, window);
+      const before = window[window.length - 2];
+      topics.set(topic, {
+        topic,
+        partitions: entry.offsets,
+        records,
+        endOffsetSum: endSum,
+        recordsInPerSecond: rate(window[0], window[window.length - 1]),
+        recordsInLastInterval: before ? endSum - before.value : null,
+        error: null,
+      });
+    }
+    const existing = new Set(topicNames);
+    for (const t of this.#topicWindows.keys()) if (!existing.has(t)) this.#topicWindows.delete(t);
+    this.table.retainTopics(existing);
+
+    // 4. Per group and partition: offsets, lag, the status window.
+    interface Pending {
+      part: PartitionLag;
+      target: number;
+    }
+    const pending: Pending[] = [];
+    const groups = new Map<string, GroupLag>();
+    const previousGroups = this.#snapshot?.groups;
+    for (const groupId of groupIds) {
+      const info: GroupInfo = described.get(groupId) ?? {
+        groupId,
+        state: 'Unknown',
+        protocolType: '',
+        protocol: '',
+        members: [],
+        errorCode: -1,
+      };
+      if (info.state === 'Dead') continue; // deleted between list and describe
+      this.#observeMembership(groupId, info, now);
+      const offsets = committed.get(groupId);
+      const owners = new Map<string, MemberInfo>();
+      let anyAssignment = false;
+      for (const m of info.members) {
+        for (const [topic, parts] of Object.entries(m.assignment)) {
+          for (const p of parts) {
+            owners.set(partitionKey(topic, p), m);
+            anyAssignment = true;
+          }
+        }
+      }
+      if (!offsets || offsets instanceof Error) {
+        const prev = previousGroups?.get(groupId);
+        groups.set(groupId, {
+          ...this.#emptyGroup(groupId, info, now),
+          status: 'ERR',
+          error: offsets?.message ?? 'offsets not read',
+          partitions: (prev?.partitions ?? []).map((p) => ({ ...p, status: 'ERR' })),
+        });
+        continue;
+      }
+      const windows = this.#windows.get(groupId) ?? new Map<string, OffsetSample[]>();
+      const seen = new Set<string>();
+      const partitions: PartitionLag[] = [];
+      for (const c of offsets) {
+        const t = topicOffsets.get(c.topic);
+        if (!existing.has(c.topic)) continue; // commits on a deleted topic
+        const key = partitionKey(c.topic, c.partition);
+        seen.add(key);
+        const owner = owners.get(key);
+        const ownerInfo = owner ? { memberId: owner.memberId, clientId: owner.clientId, host: owner.host } : null;
+        const owned = owner !== undefined || (!anyAssignment && info.members.length > 0);
+        const po = t && !(t instanceof Error) ? t.offsets.find((p) => p.partition === c.partition) : undefined;
+        const window = windows.get(key) ?? [];
+        if (!po) {
+          partitions.push({
+            topic: c.topic,
+            partition: c.partition,
+            committedOffset: c.offset,
+            endOffset: null,
+            startOffset: null,
+            lag: null,
+            lagSeconds: null,
+            lagSecondsSource: 'unknown',
+            lagSecondsIsLowerBound: false,
+            status: 'ERR',
+            owner: ownerInfo,
+            consumeRate: null,
+            samples: [...window],
+          });
+          windows.set(key, window);
+          continue;
+        }
+        // The end offset is read after the committed offset (or before): a consumer can
+        // commit in between, so end - committed can come out negative for a moment. It is
+        // a race between two reads, not a real state; report 0.
+        const lag = Math.max(0, po.end - c.offset);
+        window.push({ time: now, offset: c.offset, lag });
+        while (window.length > this.#o.statusWindow) window.shift();
+        windows.set(key, window);
+        const first = window[0];
+        const last = window[window.length - 1];
+        const part: PartitionLag = {
+          topic: c.topic,
+          partition: c.partition,
+          committedOffset: c.offset,
+          endOffset: po.end,
+          startOffset: po.start,
+          lag,
+          lagSeconds: lag === 0 ? 0 : null,
+          lagSecondsSource: lag === 0 ? 'caught-up' : 'unknown',
+          lagSecondsIsLowerBound: false,
+          status: partitionStatus({ samples: window, tolerance: this.#o.lagTolerance, owned }),
+          owner: ownerInfo,
+          consumeRate:
+            first && last && !window.some((s, i) => i > 0 && s.offset < (window[i - 1] as OffsetSample).offset)
+              ? rate({ time: first.time, value: first.offset }, { time: last.time, value: last.offset })
+              : null,
+          samples: [...window],
+        };
+        partitions.push(part);
+        // Records below the log start are gone; the oldest unconsumed one left is at the start.
+        if (lag > 0) pending.push({ part, target: Math.max(c.offset, po.start) });
+      }
+      for (const key of windows.keys()) if (!seen.has(key)) windows.delete(key);
+      this.#windows.set(groupId, windows);
+      partitions.sort((a, b) => (a.topic === b.topic ? a.partition - b.partition : a.topic < b.topic ? -1 : 1));
+      groups.set(groupId, { ...this.#emptyGroup(groupId, info, now), partitions });
+    }
+    for (const g of this.#windows.keys()) if (!groups.has(g)) this.#windows.delete(g);
+    for (const g of this.#observations.keys()) {
+      if (!groups.has(g)) {
+        this.#observations.delete(g);
+        this.#openRebalances.delete(g);
+      }
+    }
+
+    // 5. Time lag: record timestamps for lagging partitions (cached by offset, capped per
+    //    cycle, most lagging first), the offset/time table for the rest.
+    const recordKey = (topic: string, partition: number, offset: number): string =>
+      `${topic}\u0000${partition}\u0000${offset}`;
+    const usedRecordTimes = new Map<string, number>();
+    const toRead = new Map<string, { topic: string; partition: number; offset: number; lag: number }>();
+    for (const { part, target } of pending) {
+      const k = recordKey(part.topic, part.partition, target);
+      const cached = this.#recordTimes.get(k);
+      if (cached !== undefined) {
+        usedRecordTimes.set(k, cached);
+        recordReads.cached++;
+      } else if (options.recordReads !== false) {
+        const prev = toRead.get(k);
+        if (!prev || prev.lag < (part.lag ?? 0))
+          toRead.set(k, { topic: part.topic, partition: part.partition, offset: target, lag: part.lag ?? 0 });
+      }
+    }
+    const reads = [...toRead.values()].sort((a, b) => b.lag - a.lag);
+    const selected = reads.slice(0, this.#o.maxRecordReadsPerCycle);
+    recordReads.skipped = reads.length - selected.length;
+    if (selected.length > 0) {
+      try {
+        const result = await this.#kafka.readRecords(selected, { maxBytesPerPartition: this.#o.recordReadMaxBytes });
+        for (const r of selected) {
+          const rec = result.get(partitionKey(r.topic, r.partition))?.[0];
+          if (rec) {
+            // A compacted or transactional log may have no record at exactly this offset;
+            // the first one after it is the oldest unconsumed.
+            usedRecordTimes.set(recordKey(r.topic, r.partition, r.offset), rec.timestamp);
+            recordReads.read++;
+          } else recordReads.missed++;
+        }
+      } catch (err) {
+        countError('record_reads', err);
+        recordReads.missed += selected.length;
+      }
+    }
+    this.#recordTimes = usedRecordTimes;
+    for (const { part, target } of pending) {
+      const ts = usedRecordTimes.get(recordKey(part.topic, part.partition, target));
+      let time: number | undefined;
+      let source: LagSecondsSource = 'unknown';
+      if (ts !== undefined) {
+        time = ts;
+        source = 'record';
+      } else {
+        const estimate = this.table.estimate(part.topic, part.partition, target);
+        if (estimate) {
+          time = estimate.time;
+          source = estimate.lowerBound ? 'lower-bound' : 'interpolated';
+        }
+      }
+      if (time !== undefined) {
+        // A producer clock ahead of ours gives a future timestamp; the record is not negative seconds old.
+        part.lagSeconds = Math.max(0, (now - time) / 1000);
+        part.lagSecondsSource = source;
+        part.lagSecondsIsLowerBound = source === 'lower-bound';
+      }
+    }
+
+    // 6. Group and topic roll-ups, history.
+    for (const g of groups.values()) {
+      if (g.error === null) this.#rollUp(g, topics);
+      g.rebalanceCount = this.#rebalanceCounts.get(g.group) ?? 0;
+      const events = this.#rebalances.get(g.group);
+      g.lastRebalance = this.#openRebalances.get(g.group) ?? events?.[events.length - 1] ?? null;
+      this.#recordHistory(g, now);
+    }
+    for (const g of this.#history.keys()) if (!groups.has(g)) this.#history.delete(g);
+    for (const g of this.#rebalances.keys()) {
+      if (!groups.has(g)) {
+        this.#rebalances.delete(g);
+        this.#rebalanceCounts.delete(g);
+      }
+    }
+
+    const snapshot: Snapshot = { time: now, durationMs: Date.now() - started, groups, topics, errors };
+    this.#snapshot = snapshot;
+    this.#lastSuccess = now;
+
+    // 7. Extra steps (DLQ tails) on this cycle's data.
+    for (const { name, step } of this.#steps) {
+      try {
+        await step({ time: now, topics, kafka: this.#kafka, countError });
+      } catch (err) {
+        countError(name, err);
+      }
+    }
+    this.#persist(false);
+    snapshot.durationMs = Date.now() - started;
+    return finish(true, snapshot);
+  }
+
+  #emptyGroup(groupId: string, info: GroupInfo, now: number): GroupLag {
+    return {
+      group: groupId,
+      state: info.state,
+      protocolType: info.protocolType,
+      protocol: info.protocol,
+      members: info.members,
+      status: 'OK',
+      error: null,
+      lag: 0,
+      lagSeconds: null,
+      lagSecondsIsLowerBound: false,
+      consumeRate: null,
+      timeToCatchUpSeconds: null,
+      topics: [],
+      partitions: [],
+      rebalanceCount: 0,
+      lastRebalance: null,
+      updatedAt: now,
+    };
+  }
+
+  #rollUp(g: GroupLag, topics: ReadonlyMap<string, TopicSnapshot>): void {
+    const byTopic = new Map<string, PartitionLag[]>();
+    for (const p of g.partitions) {
+      const list = byTopic.get(p.topic) ?? [];
+      list.push(p);
+      byTopic.set(p.topic, list);
+    }
+    const topicLags: GroupTopicLag[] = [];
+    for (const [topic, parts] of byTopic) {
+      const lag = parts.reduce((s, p) => s + (p.lag ?? 0), 0);
+      const seconds = parts.map((p) => p.lagSeconds).filter((s): s is number => s !== null);
+      const consumeRate = sumOrNull(parts.map((p) => p.consumeRate));
+      const produceRate = topics.get(topic)?.recordsInPerSecond ?? null;
+      topicLags.push({
+        topic,
+        partitions: parts.length,
+        lag,
+        lagSeconds: seconds.length > 0 ? Math.max(...seconds) : null,
+        // The group's age is the oldest partition's; if any partition's figure is only a lower
+        // bound, the true maximum may be higher.
+        lagSecondsIsLowerBound: parts.some((p) => p.lagSecondsIsLowerBound),
+        consumeRate,
+        produceRate,
+        timeToCatchUpSeconds: catchUp(lag, consumeRate, produceRate),
+        status: worstStatus(parts.map((p) => p.status)),
+      });
+    }
+    g.topics = topicLags;
+    g.lag = topicLags.reduce((s, t) => s + t.lag, 0);
+    const seconds = topicLags.map((t) => t.lagSeconds).filter((s): s is number => s !== null);
+    g.lagSeconds = seconds.length > 0 ? Math.max(...seconds) : null;
+    g.lagSecondsIsLowerBound = topicLags.some((t) => t.lagSecondsIsLowerBound);
+    g.consumeRate = sumOrNull(topicLags.map((t) => t.consumeRate));
+    g.status = worstStatus(g.partitions.map((p) => p.status));
+    const catchUps = topicLags.map((t) => t.timeToCatchUpSeconds);
+    g.timeToCatchUpSeconds =
+      g.lag === 0 ? 0 : catchUps.some((c) => c === null) ? null : Math.max(0, ...(catchUps as number[]));
+  }
+
+  #recordHistory(g: GroupLag, now: number): void {
+    const h = this.#history.get(g.group) ?? { total: [], topics: new Map<string, LagPoint[]>() };
+    const push = (list: LagPoint[], point: LagPoint): void => {
+      list.push(point);
+      while (list.length > this.#o.historyPoints) list.shift();
+    };
+    if (g.error === null) {
+      push(h.total, { time: now, lag: g.lag, lagSeconds: g.lagSeconds });
+      const current = new Set<string>();
+      for (const t of g.topics) {
+        current.add(t.topic);
+        const list = h.topics.get(t.topic) ?? [];
+        push(list, { time: now, lag: t.lag, lagSeconds: t.lagSeconds });
+        h.topics.set(t.topic, list);
+      }
+      for (const t of h.topics.keys()) if (!current.has(t)) h.topics.delete(t);
+    }
+    this.#history.set(g.group, h);
+  }
+
+  /**
+   * Rebalances from what the admin API shows: DescribeGroups has no generation id, so a
+   * rebalance is (a) the group seen in PreparingRebalance/CompletingRebalance, ended by the
+   * first poll that sees it settled, or (b) a different member set between two settled polls
+   * (the whole rebalance happened between them; duration unknown).
+   */
+  #observeMembership(groupId: string, info: GroupInfo, now: number): void {
+    const memberIds = new Set(info.members.map((m) => m.memberId));
+    const prev = this.#observations.get(groupId);
+    const rebalancing = REBALANCING.has(info.state);
+    const open = this.#openRebalances.get(groupId);
+    const record = (event: RebalanceEvent): void => {
+      const list = this.#rebalances.get(groupId) ?? [];
+      list.push(event);
+      while (list.length > this.#o.rebalanceHistory) list.shift();
+      this.#rebalances.set(groupId, list);
+      this.#rebalanceCounts.set(groupId, (this.#rebalanceCounts.get(groupId) ?? 0) + 1);
+    };
+    if (rebalancing) {
+      if (!open) {
+        this.#openRebalances.set(groupId, {
+          startedAt: now,
+          endedAt: null,
+          durationMs: null,
+          detectedBy: 'state',
+          membersBefore: prev ? prev.memberIds.size : memberIds.size,
+          membersAfter: null,
+        });
+      }
+    } else if (info.state !== 'Unknown') {
+      if (open) {
+        this.#openRebalances.delete(groupId);
+        record({ ...open, endedAt: now, durationMs: now - open.startedAt, membersAfter: memberIds.size });
+      } else if (prev && !REBALANCING.has(prev.state) && prev.state !== 'Unknown') {
+        const changed = prev.memberIds.size !== memberIds.size || [...memberIds].some((m) => !prev.memberIds.has(m));
+        if (changed) {
+          record({
+            startedAt: prev.time,
+            endedAt: now,
+            durationMs: null,
+            detectedBy: 'members',
+            membersBefore: prev.memberIds.size,
+            membersAfter: memberIds.size,
+          });
+        }
+      }
+    }
+    this.#observations.set(groupId, { time: now, state: info.state, memberIds });
+  }
+}

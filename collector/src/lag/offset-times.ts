@@ -1,0 +1,174 @@
+/**
+ * Per-partition (end offset, time) table: the cheap fallback for time lag (the approach of
+ * kafka-lag-exporter). Each poll adds the partition's end offset and when it was seen. The
+ * record at offset C was produced after the last sample whose end offset was <= C and no
+ * later than the first sample whose end offset was > C; we interpolate linearly between
+ * the two. When C is older than the table's first sample we do NOT extrapolate: the record
+ * is at least as old as that sample, and we say it is a lower bound.
+ *
+ * The table is persisted under dataDir (JSON, written atomically) so a restart keeps it.
+ */
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+
+/** [end offset, time ms] */
+export type Point = [offset: number, time: number];
+
+export interface TimeEstimate {
+  /** Estimated time the record was produced (ms); for a lower bound, the latest it can have been produced. */
+  time: number;
+  lowerBound: boolean;
+}
+
+const FILE_VERSION = 1;
+
+/**
+ * Adds a sample to `points` (kept in time order, offsets non-decreasing) and trims it to
+ * `maxPoints`. Returns the array (mutated).
+ */
+export function addPoint(points: Point[], offset: number, time: number, maxPoints: number): Point[] {
+  const last = points[points.length - 1];
+  if (last && offset < last[0]) {
+    // The end offset went backwards: the topic was deleted and recreated. Start over.
+    points.length = 0;
+  } else if (last && offset === last[0]) {
+    // Nothing produced since: the next record came after `time`. Keep the first and the
+    // latest sighting of this end offset: the first says how old the records before it are
+    // at least, the latest bounds when the next one was produced (lookups use the latest).
+    const previous = points[points.length - 2];
+    if (previous && previous[0] === offset) {
+      last[1] = Math.max(last[1], time);
+      return points;
+    }
+  }
+  points.push([offset, time]);
+  while (points.length > maxPoints) removeLeastUseful(points);
+  return points;
+}
+
+/**
+ * Removes the interior point whose loss changes the interpolation least (the one closest
+ * to the line between its neighbours, in time). The first point (how far back the table
+ * reaches) and the last are always kept.
+ */
+function removeLeastUseful(points: Point[]): void {
+  let best = 1;
+  let bestError = Infinity;
+  for (let i = 1; i < points.length - 1; i++) {
+    const [o0, t0] = points[i - 1] as Point;
+    const [o1, t1] = points[i] as Point;
+    const [o2, t2] = points[i + 1] as Point;
+    const estimate = o2 === o0 ? t0 : t0 + ((o1 - o0) / (o2 - o0)) * (t2 - t0);
+    const error = Math.abs(estimate - t1);
+    if (error < bestError) {
+      bestError = error;
+      best = i;
+    }
+  }
+  points.splice(best, 1);
+}
+
+/**
+ * When was the record at `offset` produced, according to `points`? Undefined when the table
+ * is empty or the record is not produced yet (offset >= the last end offset seen).
+ */
+export function estimateTime(points: readonly Point[], offset: number): TimeEstimate | undefined {
+  const first = points[0];
+  const last = points[points.length - 1];
+  if (!first || !last) return undefined;
+  if (offset >= last[0]) return undefined;
+  if (offset < first[0]) return { time: first[1], lowerBound: true };
+  // Binary search the last point with end offset <= offset.
+  let lo = 0;
+  let hi = points.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if ((points[mid] as Point)[0] <= offset) lo = mid;
+    else hi = mid - 1;
+  }
+  const [o0, t0] = points[lo] as Point;
+  const [o1, t1] = points[lo + 1] as Point;
+  return { time: t0 + ((offset - o0) / (o1 - o0)) * (t1 - t0), lowerBound: false };
+}
+
+export class OffsetTimeTable {
+  readonly #points = new Map<string, Point[]>();
+  readonly #maxPoints: number;
+  readonly #file: string | undefined;
+
+  constructor(options: { maxPoints?: number; file?: string } = {}) {
+    this.#maxPoints = Math.max(3, options.maxPoints ?? 64);
+    this.#file = options.file;
+  }
+
+  static key(topic: string, partition: number): string {
+    return `${topic}:${partition}`;
+  }
+
+  add(topic: string, partition: number, endOffset: number, time: number): void {
+    const key = OffsetTimeTable.key(topic, partition);
+    let points = this.#points.get(key);
+    if (!points) {
+      points = [];
+      this.#points.set(key, points);
+    }
+    addPoint(points, endOffset, time, this.#maxPoints);
+  }
+
+  estimate(topic: string, partition: number, offset: number): TimeEstimate | undefined {
+    const points = this.#points.get(OffsetTimeTable.key(topic, partition));
+    return points ? estimateTime(points, offset) : undefined;
+  }
+
+  points(topic: string, partition: number): readonly Point[] {
+    return this.#points.get(OffsetTimeTable.key(topic, partition)) ?? [];
+  }
+
+  get size(): number {
+    return this.#points.size;
+  }
+
+  /** Forgets partitions of topics that no longer exist. */
+  retainTopics(topics: ReadonlySet<string>): void {
+    for (const key of this.#points.keys()) {
+      const topic = key.slice(0, key.lastIndexOf(':'));
+      if (!topics.has(topic)) this.#points.delete(key);
+    }
+  }
+
+  /** Loads the persisted table; a missing or unreadable file starts an empty table (returns why). */
+  load(): string | undefined {
+    if (!this.#file) return undefined;
+    let text: string;
+    try {
+      text = readFileSync(this.#file, 'utf8');
+    } catch (err) {
+      return (err as NodeJS.ErrnoException).code === 'ENOENT' ? undefined : (err as Error).message;
+    }
+    try {
+      const data = JSON.parse(text) as { version?: number; partitions?: Record<string, Point[]> };
+      if (data.version !== FILE_VERSION || typeof data.partitions !== 'object' || data.partitions === null) {
+        return `unexpected content in ${this.#file}; starting a new table`;
+      }
+      for (const [key, points] of Object.entries(data.partitions)) {
+        if (!Array.isArray(points)) continue;
+        const clean = points.filter(
+          (p): p is Point => Array.isArray(p) && Number.isFinite(p[0]) && Number.isFinite(p[1]),
+        );
+        if (clean.length > 0) this.#points.set(key, clean.slice(-this.#maxPoints));
+      }
+      return undefined;
+    } catch (err) {
+      return `cannot parse ${this.#file}: ${(err as Error).message}; starting a new table`;
+    }
+  }
+
+  /** Writes the table atomically (temporary file, then rename). */
+  save(): void {
+    if (!this.#file) return;
+    mkdirSync(path.dirname(this.#file), { recursive: true });
+    const tmp = `${this.#file}.tmp-${process.pid}`;
+    writeFileSync(tmp, JSON.stringify({ version: FILE_VERSION, partitions: Object.fromEntries(this.#points) }));
+    renameSync(tmp, this.#file);
+  }
+}

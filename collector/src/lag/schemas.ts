@@ -1,0 +1,158 @@
+/**
+ * API schemas of the Kafka monitor's routes (TypeBox; request and response types derive from
+ * them, and so does the OpenAPI document). Times are milliseconds since the Unix epoch;
+ * rates are per second; lag seconds are seconds.
+ */
+import { Type, type Static, type TSchema } from 'typebox';
+
+const Nullable = <T extends TSchema>(t: T) => Type.Union([t, Type.Null()]);
+
+export const StatusSchema = Type.Union(
+  [
+    Type.Literal('OK'),
+    Type.Literal('WARN'),
+    Type.Literal('REWIND'),
+    Type.Literal('STALL'),
+    Type.Literal('STOP'),
+    Type.Literal('ERR'),
+  ],
+  {
+    description:
+      'Burrow-style status: OK; WARN (lag never decreasing); REWIND (offset went back); STALL (owned, not moving); STOP (nobody consuming); ERR (offsets unreadable).',
+  },
+);
+
+export const ErrorSchema = Type.Object({
+  error: Type.String(),
+  message: Type.String(),
+  retryable: Type.Optional(Type.Boolean()),
+});
+
+export const RebalanceSchema = Type.Object({
+  startedAt: Type.Number(),
+  endedAt: Nullable(Type.Number()),
+  durationMs: Nullable(Type.Number()),
+  detectedBy: Type.Union([Type.Literal('state'), Type.Literal('members')]),
+  membersBefore: Type.Integer(),
+  membersAfter: Nullable(Type.Integer()),
+});
+
+export const GroupTopicSchema = Type.Object({
+  topic: Type.String(),
+  partitions: Type.Integer(),
+  lag: Type.Integer(),
+  lagSeconds: Nullable(Type.Number()),
+  lagSecondsIsLowerBound: Type.Boolean(),
+  consumeRate: Nullable(Type.Number()),
+  produceRate: Nullable(Type.Number()),
+  timeToCatchUpSeconds: Nullable(Type.Number()),
+  status: StatusSchema,
+});
+
+export const GroupSummarySchema = Type.Object({
+  group: Type.String(),
+  state: Type.String(),
+  status: StatusSchema,
+  error: Nullable(Type.String()),
+  memberCount: Type.Integer(),
+  lag: Type.Integer(),
+  lagSeconds: Nullable(Type.Number()),
+  lagSecondsIsLowerBound: Type.Boolean(),
+  consumeRate: Nullable(Type.Number()),
+  timeToCatchUpSeconds: Nullable(Type.Number()),
+  topics: Type.Array(GroupTopicSchema),
+  rebalanceCount: Type.Integer(),
+  lastRebalance: Nullable(RebalanceSchema),
+  updatedAt: Type.Number(),
+});
+
+export const GroupListSchema = Type.Object({
+  snapshotTime: Nullable(Type.Number()),
+  groups: Type.Array(GroupSummarySchema),
+});
+
+export const GroupListQuerySchema = Type.Object({
+  status: Type.Optional(StatusSchema),
+});
+
+export const MemberSchema = Type.Object({
+  memberId: Type.String(),
+  clientId: Type.String(),
+  host: Type.String(),
+  assignment: Type.Array(Type.Object({ topic: Type.String(), partitions: Type.Array(Type.Integer()) })),
+});
+
+export const SampleSchema = Type.Object({ time: Type.Number(), offset: Type.Integer(), lag: Type.Integer() });
+
+export const PartitionSchema = Type.Object({
+  topic: Type.String(),
+  partition: Type.Integer(),
+  committedOffset: Type.Integer(),
+  endOffset: Nullable(Type.Integer()),
+  startOffset: Nullable(Type.Integer()),
+  lag: Nullable(Type.Integer()),
+  lagSeconds: Nullable(Type.Number()),
+  lagSecondsSource: Type.Union([
+    Type.Literal('record'),
+    Type.Literal('interpolated'),
+    Type.Literal('lower-bound'),
+    Type.Literal('caught-up'),
+    Type.Literal('unknown'),
+  ]),
+  lagSecondsIsLowerBound: Type.Boolean(),
+  status: StatusSchema,
+  owner: Nullable(Type.Object({ memberId: Type.String(), clientId: Type.String(), host: Type.String() })),
+  consumeRate: Nullable(Type.Number()),
+  samples: Type.Array(SampleSchema),
+});
+
+export const LagPointSchema = Type.Object({
+  time: Type.Number(),
+  lag: Type.Integer(),
+  lagSeconds: Nullable(Type.Number()),
+});
+
+export const GroupDetailSchema = Type.Object({
+  snapshotTime: Type.Number(),
+  group: Type.Object({
+    ...GroupSummarySchema.properties,
+    protocolType: Type.String(),
+    protocol: Type.String(),
+    members: Type.Array(MemberSchema),
+    partitions: Type.Array(PartitionSchema),
+    history: Type.Object({
+      total: Type.Array(LagPointSchema),
+      topics: Type.Record(Type.String(), Type.Array(LagPointSchema)),
+    }),
+    rebalances: Type.Array(RebalanceSchema),
+    statusWindow: Type.Integer(),
+    lagTolerance: Type.Integer(),
+  }),
+});
+
+export const GroupParamsSchema = Type.Object({
+  group: Type.String({ minLength: 1, maxLength: 255 }),
+});
+
+export const TopicSchema = Type.Object({
+  topic: Type.String(),
+  partitions: Type.Integer(),
+  records: Type.Integer(),
+  endOffsetSum: Type.Integer(),
+  recordsInPerSecond: Nullable(Type.Number()),
+  recordsInLastInterval: Nullable(Type.Integer()),
+  isDlq: Type.Boolean(),
+  consumerGroups: Type.Array(Type.String()),
+  offsets: Type.Array(Type.Object({ partition: Type.Integer(), start: Type.Integer(), end: Type.Integer() })),
+  error: Nullable(Type.String()),
+});
+
+export const TopicListSchema = Type.Object({
+  snapshotTime: Nullable(Type.Number()),
+  topics: Type.Array(TopicSchema),
+});
+
+export type GroupSummary = Static<typeof GroupSummarySchema>;
+export type GroupList = Static<typeof GroupListSchema>;
+export type GroupDetail = Static<typeof GroupDetailSchema>;
+export type TopicList = Static<typeof TopicListSchema>;
