@@ -116,6 +116,9 @@ export async function ensureRegistry(opts: RegistryOptions): Promise<RegistryHan
       ...process.env,
       QUARKUS_HTTP_HOST: '127.0.0.1',
       QUARKUS_HTTP_PORT: String(opts.port),
+      // Quarkus's management interface (health, metrics) would bind 0.0.0.0:9000: not wanted
+      // on a developer machine, and it collides with a second registry.
+      QUARKUS_MANAGEMENT_ENABLED: 'false',
       // In-memory H2 storage: nothing persists across restarts, which is what the demo and tests want.
       APICURIO_STORAGE_KIND: 'sql',
       APICURIO_STORAGE_SQL_KIND: 'h2',
