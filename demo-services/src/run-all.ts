@@ -21,7 +21,21 @@ export async function startDemo(
   const services = SERVICES.map((name) => new ServiceProcess(name, name, { env }));
   const listening = services[0]?.waitForLine(/^ORDER_LISTENING port=(\d+)/, 120_000);
   for (const s of services) s.start();
-  const orderPort = Number((await listening)?.[1]);
+  // A service that exits during startup (bad config, registry down) fails the whole start.
+  const earlyExit = Promise.race(
+    services.map((s) =>
+      s.exit.then((code) => Promise.reject(new Error(`${s.name} exited during startup (code ${code})`))),
+    ),
+  );
+  let orderPort: number;
+  try {
+    orderPort = Number((await Promise.race([listening, earlyExit]))?.[1]);
+  } catch (error) {
+    await Promise.all(services.map((s) => s.stop()));
+    throw error;
+  } finally {
+    earlyExit.catch(() => undefined);
+  }
   let loadgen: ServiceProcess | undefined;
   if (options.withLoadgen !== false) {
     const host = env.ORDER_HOST && env.ORDER_HOST !== '0.0.0.0' ? env.ORDER_HOST : '127.0.0.1';
@@ -43,12 +57,13 @@ export async function startDemo(
 }
 
 export async function runAll(args: string[]): Promise<number> {
-  const demo = await startDemo({ loadgenArgs: args });
-  process.stdout.write(`demo running: order service on port ${demo.orderPort}; Ctrl-C stops everything\n`);
-  await new Promise<void>((resolve) => {
+  const signalled = new Promise<void>((resolve) => {
     process.once('SIGINT', () => resolve());
     process.once('SIGTERM', () => resolve());
   });
+  const demo = await startDemo({ loadgenArgs: args });
+  process.stdout.write(`demo running: order service on port ${demo.orderPort}; Ctrl-C stops everything\n`);
+  await signalled;
   await demo.stop();
   return 0;
 }

@@ -37,6 +37,11 @@ export class ServiceProcess {
     return this.child?.pid;
   }
 
+  /** Resolves with the exit code (null after a signal) when the current child exits. */
+  get exit(): Promise<number | null> {
+    return this.exited;
+  }
+
   get running(): boolean {
     return this.child !== undefined && this.child.exitCode === null && this.child.signalCode === null;
   }

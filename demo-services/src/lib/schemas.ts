@@ -37,14 +37,34 @@ export async function registerSchema(
   subject: string,
   schema: RawSchema,
 ): Promise<number> {
-  const res = await fetch(`${registryUrl}/config/${encodeURIComponent(subject)}`, {
-    method: 'PUT',
-    headers: { 'content-type': 'application/vnd.schemaregistry.v1+json' },
-    body: JSON.stringify({ compatibility: 'BACKWARD' }),
-  });
-  if (!res.ok) throw new Error(`registry: setting BACKWARD on ${subject} failed: ${res.status} ${await res.text()}`);
+  await ensureBackward(registryUrl, subject);
   const { id } = await registry.register(schema, { subject, compatibility: COMPATIBILITY.BACKWARD });
   return id;
+}
+
+/**
+ * Sets BACKWARD compatibility on a subject unless it already has it. Several services start at
+ * once and race here; Apicurio answers 409 to the loser, which is fine once the rule is in place.
+ */
+export async function ensureBackward(registryUrl: string, subject: string): Promise<void> {
+  const url = `${registryUrl}/config/${encodeURIComponent(subject)}`;
+  const current = async (): Promise<string | undefined> => {
+    const res = await fetch(url);
+    if (!res.ok) return undefined;
+    return ((await res.json()) as { compatibilityLevel?: string }).compatibilityLevel?.toUpperCase();
+  };
+  for (let attempt = 1; ; attempt++) {
+    if ((await current()) === 'BACKWARD') return;
+    const res = await fetch(url, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/vnd.schemaregistry.v1+json' },
+      body: JSON.stringify({ compatibility: 'BACKWARD' }),
+    });
+    if (res.ok) return;
+    if (attempt >= 5)
+      throw new Error(`registry: setting BACKWARD on ${subject} failed: ${res.status} ${await res.text()}`);
+    await new Promise((r) => setTimeout(r, 100 * attempt));
+  }
 }
 
 export function encodeWire(id: number, type: avro.Type, value: unknown): Buffer {
