@@ -10,6 +10,7 @@ import { dashboardPlugin } from './api/dashboard.ts';
 import { healthPlugin } from './api/health.ts';
 import { streamPlugin } from './api/stream.ts';
 import { type Config } from './config.ts';
+import { dlqPlugin } from './dlq/index.ts';
 import { CollectorError } from './errors.ts';
 import { kafkaPlugin } from './kafka/index.ts';
 import { lagPlugin } from './lag/index.ts';
@@ -97,6 +98,7 @@ export async function buildApp(options: BuildOptions): Promise<App> {
   // (lag/, dlq/, store/, traces/, flows/, api/overview)
   await app.register(kafkaPlugin);
   await app.register(lagPlugin, { background: options.background ?? true });
+  await app.register(dlqPlugin);
 
   // Last: the built dashboard, and the not-found handler (JSON 404, or index.html for app paths).
   await app.register(dashboardPlugin, { dir: config.dashboardDir });

@@ -1,0 +1,35 @@
+/**
+ * DLQ capability: a step of the Kafka monitor's poll (depth, growth, latest records), its
+ * routes and metrics. Avro values are decoded through the schema registry when
+ * schemaRegistryUrl is set. `app.dlqs` exposes the service.
+ */
+import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
+import fp from 'fastify-plugin';
+import { registerDlqMetrics } from './metrics.ts';
+import { dlqRoutes } from './routes.ts';
+import { DlqService } from './service.ts';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    dlqs: DlqService;
+  }
+}
+
+export const dlqPlugin = fp(
+  (app, _opts, done) => {
+    const c = app.config;
+    const registry = c.schemaRegistryUrl ? new SchemaRegistry({ host: c.schemaRegistryUrl }) : undefined;
+    const service = new DlqService({
+      pattern: c.dlqPattern ?? '*.dlq',
+      dataDir: c.dataDir ?? '.eventscope/collector',
+      statusWindow: c.statusWindow,
+      decoder: registry ? { decode: (buffer) => registry.decode(buffer) } : undefined,
+    });
+    service.attach(app.kafkaMonitor);
+    app.decorate('dlqs', service);
+    registerDlqMetrics(app.metrics, service);
+    dlqRoutes(app, service, app.kafkaMonitor);
+    done();
+  },
+  { name: 'dlq', dependencies: ['lag', 'metrics'] },
+);

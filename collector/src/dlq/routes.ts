@@ -1,0 +1,76 @@
+/** HTTP routes of the DLQ capability: read the service's state (from the last poll); never call Kafka. */
+import { type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { FastifyInstance } from 'fastify';
+import { notFound } from '../errors.ts';
+import type { KafkaMonitor } from '../lag/index.ts';
+import { ErrorSchema } from '../lag/schemas.ts';
+import {
+  DlqDetailSchema,
+  DlqListSchema,
+  DlqMarkResponseSchema,
+  TopicParamsSchema,
+  type DlqDetail,
+  type DlqList,
+  type DlqMarkResponse,
+} from './schemas.ts';
+import type { DlqService, DlqState } from './service.ts';
+
+const summary = ({ latest: _latest, ...rest }: DlqState) => rest;
+
+export function dlqRoutes(appBase: FastifyInstance, service: DlqService, monitor: KafkaMonitor): void {
+  const app = appBase.withTypeProvider<TypeBoxTypeProvider>();
+  const missing = (topic: string) =>
+    notFound(
+      service.isDlq(topic)
+        ? `DLQ topic ${JSON.stringify(topic)} is not in the last snapshot`
+        : `${JSON.stringify(topic)} does not match the DLQ pattern (EVENTSCOPE_DLQ_PATTERN)`,
+    );
+
+  app.get(
+    '/api/dlqs',
+    {
+      schema: {
+        tags: ['dlq'],
+        summary: 'Dead-letter topics with depth, growth and records added since the mark',
+        response: { 200: DlqListSchema },
+      },
+    },
+    (): DlqList => ({ snapshotTime: monitor.snapshot?.time ?? null, dlqs: service.list().map(summary) }),
+  );
+
+  app.get(
+    '/api/dlqs/:topic',
+    {
+      schema: {
+        tags: ['dlq'],
+        summary:
+          'One DLQ with its latest records: error class and message, original topic/partition/offset, group, attempts',
+        params: TopicParamsSchema,
+        response: { 200: DlqDetailSchema, 400: ErrorSchema, 404: ErrorSchema },
+      },
+    },
+    (req): DlqDetail => {
+      const state = service.get(req.params.topic);
+      const time = monitor.snapshot?.time;
+      if (!state || time === undefined) throw missing(req.params.topic);
+      return { snapshotTime: time, dlq: state };
+    },
+  );
+
+  app.post(
+    '/api/dlqs/:topic/mark',
+    {
+      schema: {
+        tags: ['dlq'],
+        summary: "Marks the DLQ's current end offsets; addedSinceMark counts from here",
+        params: TopicParamsSchema,
+        response: { 200: DlqMarkResponseSchema, 400: ErrorSchema, 404: ErrorSchema },
+      },
+    },
+    (req): DlqMarkResponse => {
+      const state = service.mark(req.params.topic);
+      if (!state?.mark) throw missing(req.params.topic);
+      return { topic: state.topic, mark: state.mark, addedSinceMark: state.addedSinceMark ?? 0 };
+    },
+  );
+}

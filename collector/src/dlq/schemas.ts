@@ -1,0 +1,82 @@
+/** API schemas of the DLQ routes (TypeBox). Times are ms since the Unix epoch unless named ...Time (ISO 8601, as in the headers). */
+import { Type, type Static, type TSchema } from 'typebox';
+
+const Nullable = <T extends TSchema>(t: T) => Type.Union([t, Type.Null()]);
+
+export const DlqMarkSchema = Type.Object({
+  at: Type.Number(),
+  endOffsets: Type.Record(Type.String(), Type.Integer()),
+});
+
+export const DlqSummarySchema = Type.Object({
+  topic: Type.String(),
+  partitions: Type.Integer(),
+  depth: Type.Integer({ description: 'Records retained (end - start offsets).' }),
+  endOffsetSum: Type.Integer(),
+  addedLastInterval: Nullable(Type.Integer()),
+  addedTotal: Type.Integer({ description: 'Records added since the collector started watching.' }),
+  growthPerSecond: Nullable(Type.Number()),
+  mark: Nullable(DlqMarkSchema),
+  addedSinceMark: Nullable(Type.Integer()),
+  lastGrowthAt: Nullable(Type.Number()),
+  groups: Type.Array(Type.String()),
+  errorClasses: Type.Record(Type.String(), Type.Integer()),
+  updatedAt: Type.Number(),
+});
+
+export const DlqRecordSchema = Type.Object({
+  partition: Type.Integer(),
+  offset: Type.Integer(),
+  timestamp: Type.Number(),
+  key: Nullable(Type.String()),
+  headers: Type.Record(Type.String(), Type.String()),
+  originalTopic: Nullable(Type.String()),
+  originalPartition: Nullable(Type.Integer()),
+  originalOffset: Nullable(Type.Integer()),
+  consumerGroup: Nullable(Type.String()),
+  errorClass: Nullable(Type.String()),
+  errorMessage: Nullable(Type.String()),
+  attempts: Nullable(Type.Integer()),
+  firstFailureTime: Nullable(Type.String()),
+  lastFailureTime: Nullable(Type.String()),
+  eventId: Nullable(Type.String()),
+  eventType: Nullable(Type.String()),
+  correlationId: Nullable(Type.String()),
+  value: Type.Object({
+    encoding: Type.Union([
+      Type.Literal('avro'),
+      Type.Literal('json'),
+      Type.Literal('utf8'),
+      Type.Literal('base64'),
+      Type.Literal('null'),
+    ]),
+    schemaId: Nullable(Type.Integer()),
+    data: Type.Unknown(),
+    decodeError: Nullable(Type.String()),
+  }),
+});
+
+export const DlqListSchema = Type.Object({
+  snapshotTime: Nullable(Type.Number()),
+  dlqs: Type.Array(DlqSummarySchema),
+});
+
+export const DlqDetailSchema = Type.Object({
+  snapshotTime: Type.Number(),
+  dlq: Type.Object({ ...DlqSummarySchema.properties, latest: Type.Array(DlqRecordSchema) }),
+});
+
+export const DlqMarkResponseSchema = Type.Object({
+  topic: Type.String(),
+  mark: DlqMarkSchema,
+  addedSinceMark: Type.Integer(),
+});
+
+/** Kafka topic names: 1-249 of [a-zA-Z0-9._-]. */
+export const TopicParamsSchema = Type.Object({
+  topic: Type.String({ pattern: '^[a-zA-Z0-9._-]{1,249}$' }),
+});
+
+export type DlqList = Static<typeof DlqListSchema>;
+export type DlqDetail = Static<typeof DlqDetailSchema>;
+export type DlqMarkResponse = Static<typeof DlqMarkResponseSchema>;

@@ -1,0 +1,347 @@
+/**
+ * Dead-letter queues: topics matching dlqPattern. Depth (records retained), records added
+ * per interval and since a mark, growth rate, and the latest records with their `dlq-*`
+ * headers (docs/event-contract.md). Runs as a step of the Kafka monitor's poll cycle, on the
+ * cycle's topic offsets; reads record tails with bounded fetches only when a DLQ grew.
+ * Routes and metrics read the state kept here.
+ */
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import type { KafkaRecord } from '../kafka/index.ts';
+import type { CycleContext, KafkaMonitor } from '../lag/index.ts';
+import { globToRegExp } from '../lag/index.ts';
+
+/** Header names of the DLQ contract (docs/event-contract.md). */
+export const DLQ_HEADERS = {
+  originalTopic: 'dlq-original-topic',
+  originalPartition: 'dlq-original-partition',
+  originalOffset: 'dlq-original-offset',
+  consumerGroup: 'dlq-consumer-group',
+  errorClass: 'dlq-error-class',
+  errorMessage: 'dlq-error-message',
+  attempts: 'dlq-attempts',
+  firstFailureTime: 'dlq-first-failure-time',
+  lastFailureTime: 'dlq-last-failure-time',
+} as const;
+
+export interface DecodedValue {
+  /** avro: decoded through the registry; json/utf8: text; base64: other bytes; null: no value. */
+  encoding: 'avro' | 'json' | 'utf8' | 'base64' | 'null';
+  schemaId: number | null;
+  data: unknown;
+  /** Why an Avro value could not be decoded (then encoding is base64). */
+  decodeError: string | null;
+}
+
+export interface DlqRecord {
+  partition: number;
+  offset: number;
+  timestamp: number;
+  key: string | null;
+  headers: Record<string, string>;
+  originalTopic: string | null;
+  originalPartition: number | null;
+  originalOffset: number | null;
+  consumerGroup: string | null;
+  errorClass: string | null;
+  errorMessage: string | null;
+  attempts: number | null;
+  firstFailureTime: string | null;
+  lastFailureTime: string | null;
+  eventId: string | null;
+  eventType: string | null;
+  correlationId: string | null;
+  value: DecodedValue;
+}
+
+export interface DlqMark {
+  /** When the mark was set, ms since epoch. */
+  at: number;
+  /** End offset per partition at the mark. */
+  endOffsets: Record<string, number>;
+}
+
+export interface DlqState {
+  topic: string;
+  partitions: number;
+  /** Records retained (sum of end - start). */
+  depth: number;
+  endOffsetSum: number;
+  /** Records added since the previous poll (null on the first). */
+  addedLastInterval: number | null;
+  /** Records added since the collector started watching the topic. */
+  addedTotal: number;
+  /** Records per second added over the status window (null with fewer than two samples). */
+  growthPerSecond: number | null;
+  mark: DlqMark | null;
+  addedSinceMark: number | null;
+  /** Last time records were added (as seen by the poll), ms. */
+  lastGrowthAt: number | null;
+  /** Consumer groups named in the latest records' `dlq-consumer-group` headers. */
+  groups: string[];
+  /** Error classes of the latest records with counts. */
+  errorClasses: Record<string, number>;
+  latest: DlqRecord[];
+  updatedAt: number;
+}
+
+export interface Decoder {
+  decode(buffer: Buffer): Promise<unknown>;
+}
+
+export interface DlqServiceOptions {
+  pattern: string;
+  dataDir: string;
+  statusWindow: number;
+  /** Latest records kept per DLQ. */
+  latestCount?: number;
+  /** Bytes asked per partition when reading tails. */
+  readMaxBytes?: number;
+  /** Avro decoder (the schema registry); absent: values shown as text or base64. */
+  decoder?: Decoder;
+}
+
+const text = (headers: Record<string, Buffer[]>, name: string): string | null => {
+  const v = headers[name]?.[0];
+  return v === undefined ? null : v.toString('utf8');
+};
+
+const int = (s: string | null): number | null => {
+  if (s === null || s.trim() === '') return null;
+  const n = Number(s);
+  return Number.isFinite(n) ? n : null;
+};
+
+/** A UTF-8 string without control characters other than whitespace looks like text. */
+function asText(buffer: Buffer): string | undefined {
+  const s = buffer.toString('utf8');
+  if (s.includes('\uFFFD')) return undefined;
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u0008\u000E-\u001F\u007F]/.test(s)) return undefined;
+  return s;
+}
+
+/** JSON-safe copy of a decoded Avro value (Buffers to base64, bigints to strings). */
+function jsonSafe(value: unknown): unknown {
+  if (value === null || value === undefined) return null;
+  if (Buffer.isBuffer(value)) return value.toString('base64');
+  if (typeof value === 'bigint') return value.toString();
+  if (value instanceof Date) return value.toISOString();
+  if (Array.isArray(value)) return value.map(jsonSafe);
+  if (typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value as Record<string, unknown>)) out[k] = jsonSafe(v);
+    return out;
+  }
+  return value;
+}
+
+export async function decodeValue(value: Buffer | null, decoder: Decoder | undefined): Promise<DecodedValue> {
+  if (value === null) return { encoding: 'null', schemaId: null, data: null, decodeError: null };
+  let decodeError: string | null = null;
+  // Confluent wire format: magic byte 0, 4-byte schema id, Avro binary.
+  if (value.length >= 5 && value[0] === 0) {
+    const schemaId = value.readInt32BE(1);
+    if (decoder) {
+      try {
+        return { encoding: 'avro', schemaId, data: jsonSafe(await decoder.decode(value)), decodeError: null };
+      } catch (err) {
+        decodeError = (err as Error).message;
+      }
+    }
+    return { encoding: 'base64', schemaId, data: value.toString('base64'), decodeError };
+  }
+  const s = asText(value);
+  if (s !== undefined) {
+    try {
+      return { encoding: 'json', schemaId: null, data: JSON.parse(s) as unknown, decodeError: null };
+    } catch {
+      return { encoding: 'utf8', schemaId: null, data: s, decodeError: null };
+    }
+  }
+  return { encoding: 'base64', schemaId: null, data: value.toString('base64'), decodeError: null };
+}
+
+export async function toDlqRecord(r: KafkaRecord, decoder: Decoder | undefined): Promise<DlqRecord> {
+  const headers: Record<string, string> = {};
+  for (const [name, values] of Object.entries(r.headers)) {
+    const v = values[0];
+    if (v !== undefined) headers[name] = asText(v) ?? v.toString('base64');
+  }
+  const h = (name: string) => text(r.headers, name);
+  return {
+    partition: r.partition,
+    offset: r.offset,
+    timestamp: r.timestamp,
+    key: r.key === null ? null : (asText(r.key) ?? r.key.toString('base64')),
+    headers,
+    originalTopic: h(DLQ_HEADERS.originalTopic),
+    originalPartition: int(h(DLQ_HEADERS.originalPartition)),
+    originalOffset: int(h(DLQ_HEADERS.originalOffset)),
+    consumerGroup: h(DLQ_HEADERS.consumerGroup),
+    errorClass: h(DLQ_HEADERS.errorClass),
+    errorMessage: h(DLQ_HEADERS.errorMessage),
+    attempts: int(h(DLQ_HEADERS.attempts)),
+    firstFailureTime: h(DLQ_HEADERS.firstFailureTime),
+    lastFailureTime: h(DLQ_HEADERS.lastFailureTime),
+    eventId: h('event-id'),
+    eventType: h('event-type'),
+    correlationId: h('correlation-id'),
+    value: await decodeValue(r.value, decoder),
+  };
+}
+
+export class DlqService {
+  readonly #o: Required<Omit<DlqServiceOptions, 'decoder'>> & Pick<DlqServiceOptions, 'decoder'>;
+  readonly #pattern: RegExp;
+  readonly #marksFile: string;
+  readonly #states = new Map<string, DlqState>();
+  readonly #windows = new Map<string, { time: number; value: number }[]>();
+  /** End offsets per DLQ when its tail was last read. */
+  readonly #tailReadAt = new Map<string, string>();
+  readonly #marks = new Map<string, DlqMark>();
+
+  constructor(options: DlqServiceOptions) {
+    this.#o = { latestCount: 20, readMaxBytes: 256 * 1024, ...options };
+    this.#pattern = globToRegExp(options.pattern);
+    this.#marksFile = path.join(options.dataDir, 'dlq-marks.json');
+    try {
+      const data = JSON.parse(readFileSync(this.#marksFile, 'utf8')) as Record<string, DlqMark>;
+      for (const [topic, mark] of Object.entries(data)) {
+        if (typeof mark?.at === 'number' && typeof mark.endOffsets === 'object') this.#marks.set(topic, mark);
+      }
+    } catch {
+      // No marks yet (or an unreadable file): start without.
+    }
+  }
+
+  /** Hooks the service into the monitor's poll cycle. */
+  attach(monitor: KafkaMonitor): void {
+    monitor.addCycleStep('dlq_tail', (ctx) => this.onCycle(ctx));
+  }
+
+  isDlq(topic: string): boolean {
+    return this.#pattern.test(topic);
+  }
+
+  list(): DlqState[] {
+    return [...this.#states.values()].sort((a, b) => (a.topic < b.topic ? -1 : 1));
+  }
+
+  get(topic: string): DlqState | undefined {
+    return this.#states.get(topic);
+  }
+
+  /** Sets the mark at the DLQ's current end offsets (from the last poll). Undefined for an unknown DLQ. */
+  mark(topic: string, now = Date.now()): DlqState | undefined {
+    const state = this.#states.get(topic);
+    if (!state) return undefined;
+    const ends = this.#ends.get(topic) ?? {};
+    const mark: DlqMark = { at: now, endOffsets: { ...ends } };
+    this.#marks.set(topic, mark);
+    state.mark = mark;
+    state.addedSinceMark = 0;
+    this.#saveMarks();
+    return state;
+  }
+
+  readonly #ends = new Map<string, Record<string, number>>();
+
+  #saveMarks(): void {
+    mkdirSync(path.dirname(this.#marksFile), { recursive: true });
+    const tmp = `${this.#marksFile}.tmp-${process.pid}`;
+    writeFileSync(tmp, JSON.stringify(Object.fromEntries(this.#marks)));
+    renameSync(tmp, this.#marksFile);
+  }
+
+  async onCycle(ctx: CycleContext): Promise<void> {
+    const seen = new Set<string>();
+    for (const t of ctx.topics.values()) {
+      if (!this.isDlq(t.topic) || t.error !== null) continue;
+      seen.add(t.topic);
+      const ends: Record<string, number> = {};
+      let depth = 0;
+      for (const p of t.partitions) {
+        ends[String(p.partition)] = p.end;
+        depth += Math.max(0, p.end - p.start);
+      }
+      this.#ends.set(t.topic, ends);
+      const window = this.#windows.get(t.topic) ?? [];
+      const prev = window[window.length - 1];
+      if (prev && t.endOffsetSum < prev.value) window.length = 0; // topic recreated
+      const added = window.length > 0 && prev ? t.endOffsetSum - prev.value : null;
+      window.push({ time: ctx.time, value: t.endOffsetSum });
+      while (window.length > this.#o.statusWindow) window.shift();
+      this.#windows.set(t.topic, window);
+      const first = window[0];
+      const last = window[window.length - 1];
+      const growth =
+        first && last && last.time > first.time ? (last.value - first.value) / ((last.time - first.time) / 1000) : null;
+      const previous = this.#states.get(t.topic);
+      const mark = this.#marks.get(t.topic) ?? null;
+      const addedSinceMark = mark
+        ? t.partitions.reduce((s, p) => s + Math.max(0, p.end - (mark.endOffsets[String(p.partition)] ?? 0)), 0)
+        : null;
+      const state: DlqState = {
+        topic: t.topic,
+        partitions: t.partitions.length,
+        depth,
+        endOffsetSum: t.endOffsetSum,
+        addedLastInterval: added,
+        addedTotal: (previous?.addedTotal ?? 0) + (added ?? 0),
+        growthPerSecond: growth,
+        mark,
+        addedSinceMark,
+        lastGrowthAt: added !== null && added > 0 ? ctx.time : (previous?.lastGrowthAt ?? null),
+        groups: previous?.groups ?? [],
+        errorClasses: previous?.errorClasses ?? {},
+        latest: previous?.latest ?? [],
+        updatedAt: ctx.time,
+      };
+      this.#states.set(t.topic, state);
+
+      // Read the tail only when the DLQ changed since the last read.
+      const signature = t.partitions.map((p) => `${p.partition}:${p.start}:${p.end}`).join(',');
+      if (this.#tailReadAt.get(t.topic) === signature) continue;
+      try {
+        state.latest = await this.#readTail(ctx, t.topic, t.partitions);
+        const groups = new Set<string>();
+        const classes: Record<string, number> = {};
+        for (const r of state.latest) {
+          if (r.consumerGroup) groups.add(r.consumerGroup);
+          const c = r.errorClass ?? 'unknown';
+          classes[c] = (classes[c] ?? 0) + 1;
+        }
+        state.groups = [...groups].sort();
+        state.errorClasses = classes;
+        this.#tailReadAt.set(t.topic, signature);
+      } catch (err) {
+        ctx.countError('dlq_tail', err);
+      }
+    }
+    for (const topic of this.#states.keys()) {
+      if (!seen.has(topic)) {
+        this.#states.delete(topic);
+        this.#windows.delete(topic);
+        this.#tailReadAt.delete(topic);
+        this.#ends.delete(topic);
+      }
+    }
+  }
+
+  async #readTail(
+    ctx: CycleContext,
+    topic: string,
+    partitions: readonly { partition: number; start: number; end: number }[],
+  ): Promise<DlqRecord[]> {
+    const n = this.#o.latestCount;
+    const requests = partitions
+      .filter((p) => p.end > p.start)
+      .map((p) => ({ topic, partition: p.partition, offset: Math.max(p.start, p.end - n) }));
+    if (requests.length === 0) return [];
+    const read = await ctx.kafka.readRecords(requests, { maxBytesPerPartition: this.#o.readMaxBytes, count: n });
+    const records = [...read.values()].flat();
+    records.sort((a, b) => b.timestamp - a.timestamp || b.offset - a.offset);
+    return Promise.all(records.slice(0, n).map((r) => toDlqRecord(r, this.#o.decoder)));
+  }
+}
