@@ -15,6 +15,9 @@ import { CollectorError } from './errors.ts';
 import { kafkaPlugin } from './kafka/index.ts';
 import { lagPlugin } from './lag/index.ts';
 import { metricsPlugin } from './metrics/registry.ts';
+import { flowsPlugin } from './flows/index.ts';
+import { storePlugin } from './store/index.ts';
+import { tracesPlugin } from './traces/index.ts';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -96,6 +99,9 @@ export async function buildApp(options: BuildOptions): Promise<App> {
 
   // Capabilities register here, each a plugin with its routes, metrics and background work.
   // (lag/, dlq/, store/, traces/, flows/, api/overview)
+  await app.register(storePlugin);
+  await app.register(tracesPlugin);
+  await app.register(flowsPlugin, { background: options.background ?? true });
   await app.register(kafkaPlugin);
   await app.register(lagPlugin, { background: options.background ?? true });
   await app.register(dlqPlugin);

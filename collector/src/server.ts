@@ -5,6 +5,7 @@
 import { buildApp } from './app.ts';
 import { loadConfig, redactConfig } from './config.ts';
 import { CollectorError } from './errors.ts';
+import { createOtlpServer } from './traces/index.ts';
 
 async function main(): Promise<void> {
   let config;
@@ -19,6 +20,8 @@ async function main(): Promise<void> {
     logger: { level: config.logLevel, redact: ['req.headers.authorization'] },
   });
   app.log.info({ config: redactConfig(config) }, 'starting');
+  // The OTLP port: only POST /v1/traces, into the same intake queue as the main port.
+  const otlp = await createOtlpServer(app);
 
   let closing = false;
   const shutdown = (signal: string): void => {
@@ -30,19 +33,24 @@ async function main(): Promise<void> {
       process.exit(1);
     }, 20_000);
     force.unref();
-    app.close().then(
-      () => process.exit(0),
-      (err: unknown) => {
-        app.log.error({ err }, 'error during shutdown');
-        process.exit(1);
-      },
-    );
+    otlp
+      .close()
+      .catch((err: unknown) => app.log.error({ err }, 'error closing the OTLP listener'))
+      .then(() => app.close())
+      .then(
+        () => process.exit(0),
+        (err: unknown) => {
+          app.log.error({ err }, 'error during shutdown');
+          process.exit(1);
+        },
+      );
   };
   process.on('SIGINT', () => shutdown('SIGINT'));
   process.on('SIGTERM', () => shutdown('SIGTERM'));
 
   try {
     await app.listen({ host: config.host, port: config.port });
+    await otlp.listen({ host: config.host, port: config.otlpPort });
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
     const message =
@@ -50,6 +58,7 @@ async function main(): Promise<void> {
         ? `port already in use (${e.message}); set EVENTSCOPE_PORT / EVENTSCOPE_OTLP_PORT to free ports`
         : e.message;
     app.log.error({ err }, message);
+    await otlp.close();
     await app.close();
     process.exit(1);
   }

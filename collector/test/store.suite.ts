@@ -287,7 +287,7 @@ export function storeSuite(name: string, factory: StoreFactory): void {
         publishes: [publish({ eventId: ids[2] as string, topic: 'grp.dlq' })],
         deliveries: [delivery({ topic, offset: 0, group: 'grp', eventId: ids[0] as string })],
       });
-      expect(await store.instrumentedGroups()).toContainEqual({ group: 'grp', topic });
+      expect(await store.instrumentedGroups()).toContainEqual({ group: 'grp', topic, partition: 0, firstOffset: 0 });
       const q = { group: 'grp', topic, partition: 0, fromOffset: 0, toOffset: 5, seenBeforeUs: T0 + 50e6, limit: 100 };
       const res = await store.unaccountedCandidates(q);
       expect(res.records.map((r) => r.offset)).toEqual([1, 3]);

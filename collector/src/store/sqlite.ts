@@ -16,6 +16,7 @@ import type {
   EventHops,
   IngestBatch,
   IngestResult,
+  InstrumentedPartition,
   Outcome,
   Publish,
   RecordRef,
@@ -94,8 +95,9 @@ CREATE TABLE IF NOT EXISTS audit_checkpoints (
   grp TEXT NOT NULL, topic TEXT NOT NULL, part INTEGER NOT NULL, off INTEGER NOT NULL,
   PRIMARY KEY (grp, topic, part)
 ) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS group_topics (
-  grp TEXT NOT NULL, topic TEXT NOT NULL, PRIMARY KEY (grp, topic)
+CREATE TABLE IF NOT EXISTS group_partitions (
+  grp TEXT NOT NULL, topic TEXT NOT NULL, part INTEGER NOT NULL, first_off INTEGER NOT NULL,
+  PRIMARY KEY (grp, topic, part)
 ) WITHOUT ROWID;
 `;
 
@@ -279,8 +281,9 @@ function statements(db: Db) {
         terminal_type = excluded.terminal_type, terminal_us = excluded.terminal_us, hops = excluded.hops,
         compensations = excluded.compensations, dlq_steps = excluded.dlq_steps, stuck_reported = excluded.stuck_reported,
         updated_s = excluded.updated_s`),
-    insGroupTopic: p(`INSERT OR IGNORE INTO group_topics (grp, topic) VALUES (?, ?)`),
-    groupTopics: p(`SELECT grp, topic FROM group_topics ORDER BY grp, topic`),
+    upsGroupPartition: p(`INSERT INTO group_partitions (grp, topic, part, first_off) VALUES (?, ?, ?, ?)
+      ON CONFLICT (grp, topic, part) DO UPDATE SET first_off = excluded.first_off WHERE excluded.first_off < first_off`),
+    groupPartitions: p(`SELECT * FROM group_partitions ORDER BY grp, topic, part`),
     upsDuplicate: p(`INSERT INTO duplicates (event_id, grp, count, first_us, last_us) VALUES (?, ?, ?, ?, ?)
       ON CONFLICT (event_id, grp) DO UPDATE SET count = excluded.count,
         first_us = min(first_us, excluded.first_us), last_us = max(last_us, excluded.last_us)`),
@@ -491,8 +494,8 @@ export class SqliteStore implements Store {
       });
       if (info.changes === 0) continue;
       this.#rows.deliveries++;
-      s.insGroupTopic.run(d.group, d.topic);
       if (d.partition !== null && d.offset !== null) {
+        s.upsGroupPartition.run(d.group, d.topic, d.partition, d.offset);
         this.#putRecord(nowS, {
           topic: d.topic,
           partition: d.partition,
@@ -739,9 +742,14 @@ export class SqliteStore implements Store {
     });
   }
 
-  instrumentedGroups(): Promise<{ group: string; topic: string }[]> {
+  instrumentedGroups(): Promise<InstrumentedPartition[]> {
     return Promise.resolve(
-      (this.#s.groupTopics.all() as { grp: string; topic: string }[]).map((r) => ({ group: r.grp, topic: r.topic })),
+      (this.#s.groupPartitions.all() as { grp: string; topic: string; part: number; first_off: number }[]).map((r) => ({
+        group: r.grp,
+        topic: r.topic,
+        partition: r.part,
+        firstOffset: r.first_off,
+      })),
     );
   }
 

@@ -151,6 +151,14 @@ export interface UnaccountedEntry {
   detectedUs: number;
 }
 
+export interface InstrumentedPartition {
+  group: string;
+  topic: string;
+  partition: number;
+  /** Lowest offset with a delivery by the group: auditing starts there. */
+  firstOffset: number;
+}
+
 export interface StoreStats {
   bytes: number;
   rows: { publishes: number; deliveries: number; records: number; sagas: number };
@@ -173,8 +181,8 @@ export interface Store {
   sagas(filter: SagaFilter): Promise<SagaPage>;
   /** Which kinds of id `q` is: an event id, a trace id, a correlation id. */
   search(q: string): Promise<{ event: boolean; trace: boolean; saga: boolean }>;
-  /** (group, topic) pairs with at least one delivery: the instrumented groups. */
-  instrumentedGroups(): Promise<{ group: string; topic: string }[]>;
+  /** Partitions each instrumented group has deliveries on, with the lowest offset delivered. */
+  instrumentedGroups(): Promise<InstrumentedPartition[]>;
   /**
    * Records of a partition in [fromOffset, toOffset) with a timestamp before `seenBeforeUs`
    * that the group has no delivery of and that were not published to `<group>.dlq`.

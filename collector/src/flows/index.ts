@@ -1,0 +1,158 @@
+/**
+ * The flows capability: consumes the intake queue (spans -> hops -> store), keeps the flow
+ * metrics (queue/processing time per hop, end-to-end latency and outcomes per saga,
+ * duplicates, unaccounted records), runs the loss audit and the stuck-saga sweep in the
+ * background, and serves the flows API.
+ */
+import fp from 'fastify-plugin';
+import { Counter, Histogram } from 'prom-client';
+import type { OffsetsView } from '../lag/offsets-view.ts';
+import type { UnaccountedEntry } from '../store/types.ts';
+import type { SpanData } from '../traces/span.ts';
+import { auditOnce } from './audit.ts';
+import { assemble, compileRules, DEFAULT_RULES, type FlowRules } from './hops.ts';
+import { flowRoutes } from './routes.ts';
+
+export { assemble, compileRules, DEFAULT_RULES, spanToHop, type FlowRules } from './hops.ts';
+export { auditOnce } from './audit.ts';
+
+export interface FlowsPluginOptions {
+  rules?: FlowRules;
+  /** Start the background audit and stuck sweep (default true). */
+  background?: boolean;
+  /** Interval of the audit and the stuck sweep (default: the lag poll interval). */
+  auditIntervalMs?: number;
+  /** A record passed without a delivery counts as unaccounted only this long after it was seen (default 30 s). */
+  auditGraceMs?: number;
+}
+
+export interface FlowsService {
+  /** Spans -> hops -> store, with metrics: the intake queue's consumer. */
+  ingest(spans: SpanData[]): Promise<void>;
+  /** One audit run now (tests, and the background loop). */
+  audit(): Promise<UnaccountedEntry[]>;
+  /** Reports sagas that became stuck since the last sweep; returns how many. */
+  sweepStuck(): Promise<number>;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    flows: FlowsService;
+  }
+}
+
+// Hop and saga latencies span sub-millisecond hops to minutes-long sagas.
+const BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900];
+
+export const flowsPlugin = fp<FlowsPluginOptions>(
+  (app, opts, done) => {
+    const rules = compileRules(opts.rules ?? DEFAULT_RULES);
+    const registers = [app.metrics];
+    const m = {
+      e2e: new Histogram({
+        name: 'eventscope_saga_end_to_end_seconds',
+        help: 'Saga end-to-end latency: first publish to the terminal event processed.',
+        labelNames: ['saga_type', 'outcome'],
+        buckets: BUCKETS,
+        registers,
+      }),
+      queue: new Histogram({
+        name: 'eventscope_hop_queue_seconds',
+        help: 'Time a record waited in its topic: delivery start - publish.',
+        labelNames: ['topic', 'group'],
+        buckets: BUCKETS,
+        registers,
+      }),
+      processing: new Histogram({
+        name: 'eventscope_hop_processing_seconds',
+        help: 'Time a group spent processing a record (consumer process span duration).',
+        labelNames: ['topic', 'group'],
+        buckets: BUCKETS,
+        registers,
+      }),
+      outcomes: new Counter({
+        name: 'eventscope_saga_outcomes_total',
+        help: 'Sagas that ended (completed, compensated, failed) or became stuck.',
+        labelNames: ['saga_type', 'outcome'],
+        registers,
+      }),
+      duplicates: new Counter({
+        name: 'eventscope_duplicates_total',
+        help: 'Deliveries beyond the first processed one of one event id by one group.',
+        labelNames: ['group'],
+        registers,
+      }),
+      unaccounted: new Counter({
+        name: 'eventscope_unaccounted_total',
+        help: 'Records an instrumented group committed past with no delivery and no DLQ entry.',
+        labelNames: ['group', 'topic'],
+        registers,
+      }),
+      ignored: new Counter({
+        name: 'eventscope_spans_ignored_total',
+        help: 'Accepted spans that describe no messaging hop (not stored).',
+        registers,
+      }),
+    };
+    const offsets = (): OffsetsView | undefined => (app.hasDecorator('offsets') ? app.offsets : undefined);
+    const stuckAfterUs = app.config.stuckAfterMs * 1000;
+    const graceUs = (opts.auditGraceMs ?? 30_000) * 1000;
+
+    const service: FlowsService = {
+      async ingest(spans) {
+        const batch = assemble(spans, rules);
+        if (batch.ignored > 0) m.ignored.inc(batch.ignored);
+        if (batch.publishes.length === 0 && batch.deliveries.length === 0) return;
+        const res = await app.store.ingest(batch);
+        for (const t of res.hopTimings) {
+          m.queue.observe({ topic: t.topic, group: t.group }, t.queueUs / 1e6);
+          m.processing.observe({ topic: t.topic, group: t.group }, t.processingUs / 1e6);
+        }
+        for (const d of res.duplicates) m.duplicates.inc({ group: d.group });
+        for (const s of res.sagasEnded) {
+          m.outcomes.inc({ saga_type: s.sagaType, outcome: s.outcome });
+          if (s.endToEndUs !== null) m.e2e.observe({ saga_type: s.sagaType, outcome: s.outcome }, s.endToEndUs / 1e6);
+        }
+      },
+      async audit() {
+        const view = offsets();
+        if (!view || view.snapshotTime() === undefined) return [];
+        const found = await auditOnce(app.store, view, { nowUs: Date.now() * 1000, graceUs });
+        for (const u of found) m.unaccounted.inc({ group: u.group, topic: u.topic });
+        return found;
+      },
+      async sweepStuck() {
+        const stuck = await app.store.takeNewlyStuck(Date.now() * 1000 - stuckAfterUs, 10_000);
+        for (const s of stuck) m.outcomes.inc({ saga_type: s.sagaType ?? 'unknown', outcome: 'stuck' });
+        return stuck.length;
+      },
+    };
+    app.decorate('flows', service);
+    app.intake.setConsumer((spans) => service.ingest(spans));
+    flowRoutes(app, app.config.stuckAfterMs);
+
+    if (opts.background ?? true) {
+      let running = false;
+      const tick = async (): Promise<void> => {
+        if (running) return;
+        running = true;
+        try {
+          await service.audit();
+          await service.sweepStuck();
+        } catch (err) {
+          app.log.error({ err }, 'flows audit failed');
+        } finally {
+          running = false;
+        }
+      };
+      const timer = setInterval(() => void tick(), opts.auditIntervalMs ?? app.config.pollIntervalMs);
+      timer.unref();
+      app.addHook('onClose', (_app, hookDone) => {
+        clearInterval(timer);
+        hookDone();
+      });
+    }
+    done();
+  },
+  { name: 'flows', dependencies: ['store', 'traces', 'metrics'] },
+);

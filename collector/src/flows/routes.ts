@@ -1,0 +1,215 @@
+/**
+ * The flows API: where is my event, traces, sagas, search, audit. Reads the store and the
+ * lag monitor's last snapshot; never calls Kafka.
+ */
+import type { FastifyInstance } from 'fastify';
+import { Type } from 'typebox';
+import { badRequest, notFound } from '../errors.ts';
+import type { OffsetsView } from '../lag/offsets-view.ts';
+import type { SagaStatus } from '../store/types.ts';
+import {
+  AuditView,
+  ErrorView,
+  EventView,
+  ID_PATTERN,
+  SagaPageView,
+  SagaStatusSchema,
+  SagaView,
+  SearchView,
+  TRACE_ID_PATTERN,
+  TraceView,
+} from './schemas.ts';
+import { deliveryView, eventView, publishView, sagaListItem, sagaView } from './views.ts';
+
+const errors = { 400: ErrorView, 404: ErrorView };
+const ID_RE = new RegExp(ID_PATTERN);
+
+export function flowRoutes(app: FastifyInstance, stuckAfterMs: number): void {
+  const offsets = (): OffsetsView | undefined => (app.hasDecorator('offsets') ? app.offsets : undefined);
+  const stuckAfterUs = stuckAfterMs * 1000;
+  // Path ids are checked in the handler so a bad id is a 400 naming the rule, not a generic schema error.
+  const checkId = (id: string, what: string): void => {
+    if (!ID_RE.test(id)) throw badRequest(`${what} '${id.slice(0, 80)}' is not a valid id (${ID_PATTERN})`);
+  };
+
+  app.get(
+    '/api/events/:eventId',
+    {
+      schema: {
+        tags: ['flows'],
+        summary: 'Where is my event: its publish, every group that processed it, and where it waits for the others',
+        params: Type.Object({ eventId: Type.String() }),
+        response: { 200: EventView, ...errors },
+      },
+    },
+    async (req) => {
+      const { eventId } = req.params as { eventId: string };
+      checkId(eventId, 'event id');
+      const hops = await app.store.event(eventId);
+      if (hops.publishes.length === 0 && hops.deliveries.length === 0 && hops.records.length === 0) {
+        throw notFound(`no event with id ${eventId}`);
+      }
+      return eventView(eventId, hops, offsets());
+    },
+  );
+
+  app.get(
+    '/api/traces/:traceId',
+    {
+      schema: {
+        tags: ['flows'],
+        summary: 'The hops (publishes, deliveries) of one trace, and the events and sagas it touches',
+        params: Type.Object({ traceId: Type.String() }),
+        response: { 200: TraceView, ...errors },
+      },
+    },
+    async (req) => {
+      const { traceId } = req.params as { traceId: string };
+      if (!new RegExp(TRACE_ID_PATTERN).test(traceId) || /^0+$/.test(traceId)) {
+        throw badRequest(`trace id '${traceId.slice(0, 80)}' must be 32 hex digits, not all zero`);
+      }
+      const t = await app.store.trace(traceId.toLowerCase());
+      if (t.publishes.length === 0 && t.deliveries.length === 0) throw notFound(`no trace with id ${traceId}`);
+      const eventIds = new Set<string>();
+      const corr = new Set<string>();
+      for (const h of [...t.publishes, ...t.deliveries]) {
+        if (h.eventId) eventIds.add(h.eventId);
+        if (h.correlationId) corr.add(h.correlationId);
+      }
+      return {
+        traceId: traceId.toLowerCase(),
+        publishes: t.publishes.map(publishView),
+        deliveries: t.deliveries.map((d) => ({ ...deliveryView(d, t.publishes), eventId: d.eventId })),
+        eventIds: [...eventIds],
+        correlationIds: [...corr],
+      };
+    },
+  );
+
+  app.get(
+    '/api/sagas',
+    {
+      schema: {
+        tags: ['flows'],
+        summary: 'Sagas, newest first: filter by status, type, start time, correlation id prefix; keyset paging',
+        querystring: Type.Object({
+          status: Type.Optional(SagaStatusSchema),
+          type: Type.Optional(Type.String({ maxLength: 200 })),
+          from: Type.Optional(Type.String({ description: 'ISO 8601 or ms since epoch: started at or after' })),
+          to: Type.Optional(Type.String({ description: 'ISO 8601 or ms since epoch: started before' })),
+          q: Type.Optional(Type.String({ maxLength: 200, description: 'correlation id (prefix)' })),
+          limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 50 })),
+          cursor: Type.Optional(Type.String({ maxLength: 300 })),
+        }),
+        response: { 200: SagaPageView, 400: ErrorView },
+      },
+    },
+    async (req) => {
+      const q = req.query as {
+        status?: SagaStatus;
+        type?: string;
+        from?: string;
+        to?: string;
+        q?: string;
+        limit?: number;
+        cursor?: string;
+      };
+      const time = (v: string | undefined, name: string): number | undefined => {
+        if (v === undefined || v === '') return undefined;
+        const n = /^\d+(\.\d+)?$/.test(v) ? Number(v) : Date.parse(v);
+        if (!Number.isFinite(n)) throw badRequest(`${name} '${v}' is not a time (ISO 8601 or ms since epoch)`);
+        return Math.round(n * 1000);
+      };
+      if (q.cursor !== undefined && !/^\d+~.+$/.test(q.cursor)) throw badRequest(`cursor '${q.cursor}' is not valid`);
+      const nowUs = Date.now() * 1000;
+      const page = await app.store.sagas({
+        status: q.status,
+        sagaType: q.type,
+        fromUs: time(q.from, 'from'),
+        toUs: time(q.to, 'to'),
+        correlationIdPrefix: q.q,
+        limit: q.limit ?? 50,
+        cursor: q.cursor,
+        nowUs,
+        stuckAfterUs,
+      });
+      return { items: page.items.map((s) => sagaListItem(s, nowUs, stuckAfterUs)), nextCursor: page.nextCursor };
+    },
+  );
+
+  app.get(
+    '/api/sagas/:correlationId',
+    {
+      schema: {
+        tags: ['flows'],
+        summary: 'One saga: its hops on a time axis, queue and processing times, pending hops with positions',
+        params: Type.Object({ correlationId: Type.String() }),
+        response: { 200: SagaView, ...errors },
+      },
+    },
+    async (req) => {
+      const { correlationId } = req.params as { correlationId: string };
+      checkId(correlationId, 'correlation id');
+      const saga = await app.store.saga(correlationId);
+      if (!saga) throw notFound(`no saga with correlation id ${correlationId}`);
+      return sagaView(saga.summary, saga.hops, offsets(), Date.now() * 1000, stuckAfterUs);
+    },
+  );
+
+  app.get(
+    '/api/search',
+    {
+      schema: {
+        tags: ['flows'],
+        summary: 'What an id is: an event id, a trace id or a correlation id, and where to look',
+        querystring: Type.Object({ q: Type.String({ minLength: 1, maxLength: 200 }) }),
+        response: { 200: SearchView, 400: ErrorView },
+      },
+    },
+    async (req) => {
+      const q = (req.query as { q: string }).q.trim();
+      if (!ID_RE.test(q)) throw badRequest(`'${q.slice(0, 80)}' is not a valid id (${ID_PATTERN})`);
+      const found = await app.store.search(q);
+      const matches: { kind: 'event' | 'trace' | 'saga'; id: string; href: string }[] = [];
+      const enc = encodeURIComponent(q);
+      if (found.event) matches.push({ kind: 'event', id: q, href: `/api/events/${enc}` });
+      if (found.trace) matches.push({ kind: 'trace', id: q.toLowerCase(), href: `/api/traces/${q.toLowerCase()}` });
+      if (found.saga) matches.push({ kind: 'saga', id: q, href: `/api/sagas/${enc}` });
+      return { query: q, matches };
+    },
+  );
+
+  app.get(
+    '/api/audit',
+    {
+      schema: {
+        tags: ['flows'],
+        summary: 'Loss and duplicate audit: events processed twice by one group, records a group skipped',
+        querystring: Type.Object({ limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 100 })) }),
+        response: { 200: AuditView },
+      },
+    },
+    async (req) => {
+      const limit = (req.query as { limit?: number }).limit ?? 100;
+      const [dups, lost] = await Promise.all([app.store.duplicates(limit), app.store.unaccounted(limit)]);
+      return {
+        duplicates: dups.map((d) => ({
+          eventId: d.eventId,
+          group: d.group,
+          count: d.count,
+          firstMs: d.firstUs / 1000,
+          lastMs: d.lastUs / 1000,
+        })),
+        unaccounted: lost.map((u) => ({
+          group: u.group,
+          topic: u.topic,
+          partition: u.partition,
+          offset: u.offset,
+          eventId: u.eventId,
+          correlationId: u.correlationId,
+          detectedMs: u.detectedUs / 1000,
+        })),
+      };
+    },
+  );
+}

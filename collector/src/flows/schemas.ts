@@ -1,0 +1,219 @@
+/**
+ * TypeBox schemas of the flows API: request validation, response serialization, the OpenAPI
+ * document and the TypeScript types all come from here. Times are milliseconds since the
+ * Unix epoch (fractional: microsecond precision); durations are milliseconds.
+ */
+import { Type, type Static, type TSchema } from 'typebox';
+
+const Nullable = <T extends TSchema>(t: T) => Type.Union([t, Type.Null()]);
+
+export const OutcomeSchema = Type.Union([
+  Type.Literal('processed'),
+  Type.Literal('duplicate'),
+  Type.Literal('retried'),
+  Type.Literal('dead_lettered'),
+  Type.Literal('failed'),
+]);
+
+export const SagaStatusSchema = Type.Union([
+  Type.Literal('in_flight'),
+  Type.Literal('completed'),
+  Type.Literal('compensated'),
+  Type.Literal('failed'),
+  Type.Literal('stuck'),
+]);
+
+export const PublishView = Type.Object({
+  eventId: Nullable(Type.String()),
+  eventType: Nullable(Type.String()),
+  correlationId: Nullable(Type.String()),
+  causationId: Nullable(Type.String()),
+  topic: Type.String(),
+  partition: Nullable(Type.Integer()),
+  offset: Nullable(Type.Integer()),
+  timeMs: Type.Number({ description: 'producer span start: the record was handed to the client' }),
+  endMs: Type.Number({ description: 'producer span end: the send was acknowledged' }),
+  service: Type.String(),
+  traceId: Type.String(),
+  spanId: Type.String(),
+});
+export type PublishView = Static<typeof PublishView>;
+
+export const DeliveryView = Type.Object({
+  group: Type.String(),
+  service: Type.String(),
+  topic: Type.String(),
+  partition: Nullable(Type.Integer()),
+  offset: Nullable(Type.Integer()),
+  startMs: Type.Number(),
+  endMs: Type.Number(),
+  outcome: OutcomeSchema,
+  attempt: Type.Integer(),
+  queueTimeMs: Nullable(
+    Type.Number({ description: 'delivery start - publish time; null when the publish is unknown' }),
+  ),
+  processingTimeMs: Type.Number(),
+  dlqTopic: Nullable(Type.String()),
+  traceId: Type.String(),
+  spanId: Type.String(),
+});
+export type DeliveryView = Static<typeof DeliveryView>;
+
+export const PendingView = Type.Object({
+  group: Type.String(),
+  topic: Type.String(),
+  partition: Type.Integer(),
+  committedOffset: Nullable(Type.Integer()),
+  position: Nullable(Type.Integer({ description: 'messages ahead of the event: event offset - committed offset' })),
+  estimatedWaitSeconds: Nullable(Type.Number({ description: 'position / consumption rate; null when unknown' })),
+});
+export type PendingView = Static<typeof PendingView>;
+
+export const GroupState = Type.Union([
+  Type.Literal('processed'),
+  Type.Literal('dead_lettered'),
+  Type.Literal('duplicate'),
+  Type.Literal('retrying'),
+  Type.Literal('failed'),
+  Type.Literal('pending'),
+  Type.Literal('passed_without_delivery'),
+]);
+
+export const GroupView = Type.Object({
+  group: Type.String(),
+  topic: Type.String(),
+  state: GroupState,
+  processedCount: Type.Integer(),
+  duplicate: Type.Boolean({ description: 'processed more than once by this group' }),
+  deliveries: Type.Array(DeliveryView),
+  pending: Nullable(PendingView),
+});
+export type GroupView = Static<typeof GroupView>;
+
+export const EventView = Type.Object({
+  eventId: Type.String(),
+  eventType: Nullable(Type.String()),
+  correlationId: Nullable(Type.String()),
+  causationId: Nullable(Type.String()),
+  record: Nullable(
+    Type.Object({
+      topic: Type.String(),
+      partition: Type.Integer(),
+      offset: Nullable(Type.Integer()),
+    }),
+  ),
+  publish: Nullable(PublishView),
+  republishes: Type.Array(PublishView, { description: 'later publishes of the same event id (DLQ, retry topics)' }),
+  groups: Type.Array(GroupView),
+  deadLettered: Type.Boolean(),
+  duplicate: Type.Boolean(),
+  offsetsSnapshotMs: Nullable(Type.Number({ description: 'when the lag snapshot used for positions was taken' })),
+});
+export type EventView = Static<typeof EventView>;
+
+export const HopView = Type.Object({
+  eventId: Nullable(Type.String()),
+  eventType: Nullable(Type.String()),
+  causationId: Nullable(Type.String()),
+  topic: Type.String(),
+  partition: Nullable(Type.Integer()),
+  offset: Nullable(Type.Integer()),
+  publishedMs: Nullable(Type.Number()),
+  service: Nullable(Type.String()),
+  traceId: Nullable(Type.String()),
+  spanId: Nullable(Type.String()),
+  compensation: Type.Boolean(),
+  deliveries: Type.Array(DeliveryView),
+  pending: Type.Array(PendingView),
+});
+export type HopView = Static<typeof HopView>;
+
+export const SagaListItem = Type.Object({
+  correlationId: Type.String(),
+  sagaType: Nullable(Type.String()),
+  status: SagaStatusSchema,
+  startMs: Type.Number(),
+  lastActivityMs: Type.Number(),
+  endToEndMs: Nullable(Type.Number()),
+  terminalEventType: Nullable(Type.String()),
+  hops: Type.Integer(),
+  compensations: Type.Integer(),
+  dlqSteps: Type.Integer(),
+});
+export type SagaListItem = Static<typeof SagaListItem>;
+
+export const SagaView = Type.Object({
+  ...SagaListItem.properties,
+  hops: Type.Array(HopView),
+  hopCount: Type.Integer(),
+  compensations: Type.Array(
+    Type.Object({
+      eventId: Nullable(Type.String()),
+      eventType: Nullable(Type.String()),
+      timeMs: Type.Number(),
+      service: Type.String(),
+    }),
+  ),
+  dlqSteps: Type.Array(
+    Type.Object({
+      eventId: Nullable(Type.String()),
+      eventType: Nullable(Type.String()),
+      group: Type.String(),
+      topic: Type.String(),
+      dlqTopic: Nullable(Type.String()),
+      timeMs: Type.Number(),
+    }),
+  ),
+  pendingCount: Type.Integer(),
+});
+export type SagaView = Static<typeof SagaView>;
+
+export const SagaPageView = Type.Object({ items: Type.Array(SagaListItem), nextCursor: Nullable(Type.String()) });
+
+export const TraceView = Type.Object({
+  traceId: Type.String(),
+  publishes: Type.Array(PublishView),
+  deliveries: Type.Array(Type.Object({ ...DeliveryView.properties, eventId: Nullable(Type.String()) })),
+  eventIds: Type.Array(Type.String(), { description: 'events this trace touches: look them up for full flows' }),
+  correlationIds: Type.Array(Type.String()),
+});
+
+export const SearchView = Type.Object({
+  query: Type.String(),
+  matches: Type.Array(
+    Type.Object({
+      kind: Type.Union([Type.Literal('event'), Type.Literal('trace'), Type.Literal('saga')]),
+      id: Type.String(),
+      href: Type.String(),
+    }),
+  ),
+});
+
+export const AuditView = Type.Object({
+  duplicates: Type.Array(
+    Type.Object({
+      eventId: Type.String(),
+      group: Type.String(),
+      count: Type.Integer(),
+      firstMs: Type.Number(),
+      lastMs: Type.Number(),
+    }),
+  ),
+  unaccounted: Type.Array(
+    Type.Object({
+      group: Type.String(),
+      topic: Type.String(),
+      partition: Type.Integer(),
+      offset: Type.Integer(),
+      eventId: Nullable(Type.String()),
+      correlationId: Nullable(Type.String()),
+      detectedMs: Type.Number(),
+    }),
+  ),
+});
+
+export const ErrorView = Type.Object({ error: Type.String(), message: Type.String() });
+
+/** Ids: event and correlation ids are opaque (UUIDs in the demo); trace ids are 32 hex digits. */
+export const ID_PATTERN = '^[A-Za-z0-9][A-Za-z0-9._:@/+=-]{0,199}$';
+export const TRACE_ID_PATTERN = '^[0-9a-fA-F]{32}$';

@@ -1,0 +1,290 @@
+/**
+ * The answers flows/ gives: "where is my event" and the saga view, assembled from the
+ * stored hops and the lag monitor's last snapshot (OffsetsView). Pure functions: no I/O.
+ */
+import type { OffsetsView } from '../lag/offsets-view.ts';
+import type { Delivery, EventHops, Publish, SagaStatus, SagaSummary } from '../store/types.ts';
+import type {
+  DeliveryView,
+  EventView,
+  GroupView,
+  HopView,
+  PendingView,
+  PublishView,
+  SagaListItem,
+  SagaView,
+} from './schemas.ts';
+
+const ms = (us: number): number => us / 1000;
+
+export const isDlqTopic = (topic: string): boolean => topic.endsWith('.dlq');
+
+export function publishView(p: Publish): PublishView {
+  return {
+    eventId: p.eventId,
+    eventType: p.eventType,
+    correlationId: p.correlationId,
+    causationId: p.causationId,
+    topic: p.topic,
+    partition: p.partition,
+    offset: p.offset,
+    timeMs: ms(p.timeUs),
+    endMs: ms(p.endUs),
+    service: p.service,
+    traceId: p.traceId,
+    spanId: p.spanId,
+  };
+}
+
+export function deliveryView(d: Delivery, publishes: Publish[]): DeliveryView {
+  const pub = publishes.find((p) => p.topic === d.topic && (d.eventId === null || p.eventId === d.eventId));
+  return {
+    group: d.group,
+    service: d.service,
+    topic: d.topic,
+    partition: d.partition,
+    offset: d.offset,
+    startMs: ms(d.startUs),
+    endMs: ms(d.endUs),
+    outcome: d.outcome,
+    attempt: d.attempt,
+    queueTimeMs: pub ? Math.max(0, ms(d.startUs - pub.timeUs)) : null,
+    processingTimeMs: ms(d.endUs - d.startUs),
+    dlqTopic: d.dlqTopic,
+    traceId: d.traceId,
+    spanId: d.spanId,
+  };
+}
+
+/** Where a record sits: from the publish span's offset, a tap/offset record, or any delivery. */
+function recordPosition(
+  hops: EventHops,
+  topic: string,
+): { topic: string; partition: number; offset: number | null } | null {
+  const pub = hops.publishes.find((p) => p.topic === topic && p.partition !== null && p.offset !== null);
+  if (pub) return { topic, partition: pub.partition as number, offset: pub.offset };
+  const rec = hops.records.find((r) => r.topic === topic);
+  if (rec) return { topic, partition: rec.partition, offset: rec.offset };
+  const d = hops.deliveries.find((x) => x.topic === topic && x.partition !== null && x.offset !== null);
+  if (d) return { topic, partition: d.partition as number, offset: d.offset };
+  const partial = hops.publishes.find((p) => p.topic === topic && p.partition !== null);
+  if (partial) return { topic, partition: partial.partition as number, offset: null };
+  return null;
+}
+
+/** Position of a record behind a group's committed offset, and the wait at the group's rate. */
+export function pendingFor(
+  offsets: OffsetsView | undefined,
+  group: string,
+  rec: { topic: string; partition: number; offset: number | null },
+): PendingView {
+  const committed = offsets?.committedOffset(group, rec.topic, rec.partition);
+  const position =
+    committed !== undefined && rec.offset !== null
+      ? // the committed offset is the next record the group reads: records before ours are ahead of it
+        Math.max(0, rec.offset - committed)
+      : null;
+  const rate = offsets?.consumeRate(group, rec.topic);
+  return {
+    group,
+    topic: rec.topic,
+    partition: rec.partition,
+    committedOffset: committed ?? null,
+    position,
+    estimatedWaitSeconds: position !== null && rate !== undefined && rate > 0 ? position / rate : null,
+  };
+}
+
+function groupState(ds: Delivery[]): GroupView['state'] {
+  if (ds.some((d) => d.outcome === 'processed')) return 'processed';
+  if (ds.some((d) => d.outcome === 'dead_lettered')) return 'dead_lettered';
+  if (ds.some((d) => d.outcome === 'duplicate')) return 'duplicate';
+  if (ds.some((d) => d.outcome === 'retried')) return 'retrying';
+  return 'failed';
+}
+
+/** The full "where is my event" answer. */
+export function eventView(eventId: string, hops: EventHops, offsets: OffsetsView | undefined): EventView {
+  const sorted = [...hops.publishes].sort((a, b) => a.timeUs - b.timeUs);
+  const original = sorted.find((p) => !isDlqTopic(p.topic)) ?? sorted[0];
+  const mainTopic = original?.topic ?? hops.records[0]?.topic ?? hops.deliveries[0]?.topic;
+  const record = mainTopic !== undefined ? recordPosition(hops, mainTopic) : null;
+  const anyCorr = hops.deliveries.find((d) => d.correlationId !== null)?.correlationId ?? null;
+  const anyType = hops.deliveries.find((d) => d.eventType !== null)?.eventType ?? null;
+
+  const byGroup = new Map<string, Delivery[]>();
+  for (const d of hops.deliveries) {
+    const key = `${d.group}\u0000${d.topic}`;
+    const list = byGroup.get(key) ?? [];
+    list.push(d);
+    byGroup.set(key, list);
+  }
+  const groups: GroupView[] = [];
+  for (const [key, ds] of byGroup) {
+    const [group, topic] = key.split('\u0000') as [string, string];
+    const processedCount = ds.filter((d) => d.outcome === 'processed').length;
+    groups.push({
+      group,
+      topic,
+      state: groupState(ds),
+      processedCount,
+      duplicate: processedCount > 1,
+      deliveries: ds.map((d) => deliveryView(d, hops.publishes)),
+      pending: null,
+    });
+  }
+  // Groups reading the topic that have no delivery of the event: where is it for them?
+  if (record && offsets) {
+    for (const group of offsets.groupsForTopic(record.topic)) {
+      const mine = groups.find((g) => g.group === group && g.topic === record.topic);
+      if (mine && mine.state !== 'retrying' && mine.state !== 'failed') continue;
+      const pending = pendingFor(offsets, group, record);
+      const passed =
+        pending.committedOffset !== null && record.offset !== null && pending.committedOffset > record.offset;
+      if (mine) {
+        mine.pending = passed ? null : pending;
+        continue;
+      }
+      groups.push({
+        group,
+        topic: record.topic,
+        state: passed ? 'passed_without_delivery' : 'pending',
+        processedCount: 0,
+        duplicate: false,
+        deliveries: [],
+        pending: passed ? null : pending,
+      });
+    }
+  }
+  groups.sort((a, b) => a.topic.localeCompare(b.topic) || a.group.localeCompare(b.group));
+  const snapshot = offsets?.snapshotTime();
+  return {
+    eventId,
+    eventType: original?.eventType ?? anyType,
+    correlationId: original?.correlationId ?? hops.records.find((r) => r.correlationId)?.correlationId ?? anyCorr,
+    causationId: original?.causationId ?? null,
+    record,
+    publish: original ? publishView(original) : null,
+    republishes: sorted.filter((p) => p !== original).map(publishView),
+    groups,
+    deadLettered: hops.deliveries.some((d) => d.outcome === 'dead_lettered') || sorted.some((p) => isDlqTopic(p.topic)),
+    duplicate: groups.some((g) => g.duplicate),
+    offsetsSnapshotMs: snapshot ?? null,
+  };
+}
+
+export function sagaStatus(s: SagaSummary, nowUs: number, stuckAfterUs: number): SagaStatus {
+  if (s.outcome !== null) return s.outcome;
+  return nowUs - s.lastUs > stuckAfterUs ? 'stuck' : 'in_flight';
+}
+
+export function sagaListItem(s: SagaSummary, nowUs: number, stuckAfterUs: number): SagaListItem {
+  return {
+    correlationId: s.correlationId,
+    sagaType: s.sagaType,
+    status: sagaStatus(s, nowUs, stuckAfterUs),
+    startMs: ms(s.firstUs),
+    lastActivityMs: ms(s.lastUs),
+    endToEndMs: s.endToEndUs === null ? null : ms(s.endToEndUs),
+    terminalEventType: s.terminalEventType,
+    hops: s.hops,
+    compensations: s.compensations,
+    dlqSteps: s.dlqSteps,
+  };
+}
+
+/** Every hop of one saga on a time axis, with what is still pending and where. */
+export function sagaView(
+  summary: SagaSummary,
+  hops: EventHops,
+  offsets: OffsetsView | undefined,
+  nowUs: number,
+  stuckAfterUs: number,
+): SagaView {
+  const list: HopView[] = [];
+  const publishes = [...hops.publishes].sort((a, b) => a.timeUs - b.timeUs);
+  const used = new Set<Delivery>();
+  for (const p of publishes) {
+    const ds = hops.deliveries.filter(
+      (d) => d.topic === p.topic && (p.eventId !== null ? d.eventId === p.eventId : d.originSpanId === p.spanId),
+    );
+    ds.forEach((d) => used.add(d));
+    const sub: EventHops = {
+      publishes: [p],
+      deliveries: ds,
+      records: hops.records.filter((r) => r.eventId === p.eventId),
+    };
+    const rec = recordPosition(sub, p.topic);
+    const pending: PendingView[] = [];
+    if (rec && offsets) {
+      for (const group of offsets.groupsForTopic(p.topic)) {
+        if (ds.some((d) => d.group === group && d.outcome !== 'retried' && d.outcome !== 'failed')) continue;
+        const pv = pendingFor(offsets, group, rec);
+        const passed = pv.committedOffset !== null && rec.offset !== null && pv.committedOffset > rec.offset;
+        if (!passed) pending.push(pv);
+      }
+    }
+    list.push({
+      eventId: p.eventId,
+      eventType: p.eventType,
+      causationId: p.causationId,
+      topic: p.topic,
+      partition: rec?.partition ?? p.partition,
+      offset: rec?.offset ?? p.offset,
+      publishedMs: ms(p.timeUs),
+      service: p.service,
+      traceId: p.traceId,
+      spanId: p.spanId,
+      compensation: p.compensation,
+      deliveries: ds.map((d) => deliveryView(d, [p])),
+      pending,
+    });
+  }
+  // Deliveries whose publish span never arrived still show, as hops without a publish.
+  const orphans = new Map<string, Delivery[]>();
+  for (const d of hops.deliveries) {
+    if (used.has(d)) continue;
+    const key = `${d.eventId ?? d.spanId}\u0000${d.topic}`;
+    orphans.set(key, [...(orphans.get(key) ?? []), d]);
+  }
+  for (const ds of orphans.values()) {
+    const d0 = ds[0] as Delivery;
+    list.push({
+      eventId: d0.eventId,
+      eventType: d0.eventType,
+      causationId: null,
+      topic: d0.topic,
+      partition: d0.partition,
+      offset: d0.offset,
+      publishedMs: null,
+      service: null,
+      traceId: null,
+      spanId: null,
+      compensation: d0.compensation,
+      deliveries: ds.map((d) => deliveryView(d, [])),
+      pending: [],
+    });
+  }
+  const at = (h: HopView): number => h.publishedMs ?? h.deliveries[0]?.startMs ?? 0;
+  list.sort((a, b) => at(a) - at(b));
+  const item = sagaListItem(summary, nowUs, stuckAfterUs);
+  return {
+    ...item,
+    hops: list,
+    hopCount: list.length,
+    compensations: publishes
+      .filter((p) => p.compensation)
+      .map((p) => ({ eventId: p.eventId, eventType: p.eventType, timeMs: ms(p.timeUs), service: p.service })),
+    dlqSteps: hops.deliveries
+      .filter((d) => d.outcome === 'dead_lettered')
+      .map((d) => ({
+        eventId: d.eventId,
+        eventType: d.eventType,
+        group: d.group,
+        topic: d.topic,
+        dlqTopic: d.dlqTopic,
+        timeMs: ms(d.endUs),
+      })),
+    pendingCount: list.reduce((n, h) => n + h.pending.length, 0),
+  };
+}

@@ -1,0 +1,146 @@
+/**
+ * OTLP/HTTP trace receiver: `POST /v1/traces`, JSON or protobuf, optionally gzip. Registered
+ * on the main app and on the OTLP port's own small server, both feeding one intake queue.
+ * An encapsulated plugin: its body parsers and error handler do not leak into the app.
+ */
+import { promisify } from 'node:util';
+import { gunzip as gunzipCb } from 'node:zlib';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Counter } from 'prom-client';
+import { Type } from 'typebox';
+import type { IntakeQueue } from './intake.ts';
+import { decodeJsonRequest, encodeJsonResponse } from './otlp/json.ts';
+import { decodeProtobufRequest, encodeProtobufResponse, encodeProtobufStatus, RPC_CODE } from './otlp/protobuf.ts';
+import { MalformedExport, toSpans } from './otlp/wire.ts';
+
+const gunzip = promisify(gunzipCb);
+
+export interface ReceiverMetrics {
+  accepted: Counter<string>;
+  rejected: Counter<'reason'>;
+  requests: Counter<'encoding' | 'code'>;
+}
+
+export interface ReceiverOptions {
+  intake: IntakeQueue;
+  bodyLimit: number;
+  metrics: ReceiverMetrics;
+}
+
+type Encoding = 'json' | 'protobuf';
+
+const JSON_TYPES = new Set(['application/json']);
+const PROTO_TYPES = new Set(['application/x-protobuf', 'application/protobuf']);
+
+function encodingOf(req: FastifyRequest): Encoding | undefined {
+  const ct = (req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
+  if (JSON_TYPES.has(ct)) return 'json';
+  if (PROTO_TYPES.has(ct)) return 'protobuf';
+  return undefined;
+}
+
+const GRPC_FOR_STATUS: Record<number, number> = {
+  400: RPC_CODE.INVALID_ARGUMENT,
+  413: RPC_CODE.RESOURCE_EXHAUSTED,
+  415: RPC_CODE.INVALID_ARGUMENT,
+  503: RPC_CODE.UNAVAILABLE,
+};
+
+const CODES: Record<number, string> = {
+  400: 'BAD_REQUEST',
+  413: 'PAYLOAD_TOO_LARGE',
+  415: 'UNSUPPORTED_MEDIA_TYPE',
+  503: 'OVERLOADED',
+};
+
+export function otlpReceiver(app: FastifyInstance, opts: ReceiverOptions, done: (err?: Error) => void): void {
+  const { intake, bodyLimit, metrics } = opts;
+
+  /** An error in the request's own encoding: google.rpc.Status for protobuf, JSON otherwise. */
+  const fail = (req: FastifyRequest, reply: FastifyReply, status: number, message: string): FastifyReply => {
+    const enc = encodingOf(req) ?? 'json';
+    metrics.requests.inc({ encoding: enc, code: String(status) });
+    if (status === 503) void reply.header('retry-after', '1');
+    void reply.code(status);
+    if (enc === 'protobuf') {
+      return reply
+        .type('application/x-protobuf')
+        .send(Buffer.from(encodeProtobufStatus(GRPC_FOR_STATUS[status] ?? RPC_CODE.INTERNAL, message)));
+    }
+    return reply.type('application/json').send({ error: CODES[status] ?? 'INTERNAL', message });
+  };
+
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit }, (_req, body, parsed) => parsed(null, body));
+
+  app.setErrorHandler((err: Error & { statusCode?: number }, req, reply) => {
+    const status = err.statusCode ?? 500;
+    if (status === 413) return fail(req, reply, 413, `body larger than ${bodyLimit} bytes`);
+    if (status < 500) return fail(req, reply, 400, err.message);
+    req.log.error({ err }, 'OTLP receiver failed');
+    metrics.requests.inc({ encoding: encodingOf(req) ?? 'json', code: '500' });
+    return reply.code(500).send({ error: 'INTERNAL', message: 'internal error; see the collector log' });
+  });
+
+  app.post(
+    '/v1/traces',
+    {
+      schema: {
+        tags: ['otlp'],
+        summary: 'OTLP/HTTP trace export (application/json or application/x-protobuf, optionally gzip)',
+        headers: Type.Object({
+          'content-type': Type.Optional(Type.String()),
+          'content-encoding': Type.Optional(Type.String()),
+        }),
+      },
+    },
+    async (req, reply) => {
+      const enc = encodingOf(req);
+      if (!enc) {
+        return fail(
+          req,
+          reply,
+          415,
+          `unsupported content type '${req.headers['content-type'] ?? ''}'; use application/json or application/x-protobuf`,
+        );
+      }
+      let body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+      const ce = (req.headers['content-encoding'] ?? 'identity').trim().toLowerCase();
+      if (ce === 'gzip') {
+        try {
+          // Inflate at most bodyLimit bytes: a zip bomb stops here.
+          body = await gunzip(body, { maxOutputLength: bodyLimit });
+        } catch (err) {
+          const e = err as NodeJS.ErrnoException;
+          if (e.code === 'ERR_BUFFER_TOO_LARGE' || e instanceof RangeError) {
+            return fail(req, reply, 413, `body larger than ${bodyLimit} bytes after gzip decompression`);
+          }
+          return fail(req, reply, 400, `body is not valid gzip: ${e.message}`);
+        }
+      } else if (ce !== 'identity') {
+        return fail(req, reply, 415, `unsupported content encoding '${ce}'; use gzip or none`);
+      }
+      let decoded;
+      try {
+        decoded = toSpans(enc === 'json' ? decodeJsonRequest(body) : decodeProtobufRequest(body));
+      } catch (err) {
+        if (err instanceof MalformedExport) return fail(req, reply, 400, err.message);
+        throw err;
+      }
+      if (!intake.offer(decoded.spans)) {
+        metrics.rejected.inc({ reason: 'queue_full' }, decoded.spans.length);
+        return fail(req, reply, 503, `intake queue full (${intake.limit} spans); retry later`);
+      }
+      metrics.accepted.inc(decoded.spans.length);
+      if (decoded.rejected > 0) metrics.rejected.inc({ reason: 'invalid' }, decoded.rejected);
+      metrics.requests.inc({ encoding: enc, code: '200' });
+      if (enc === 'protobuf') {
+        return reply
+          .type('application/x-protobuf')
+          .send(Buffer.from(encodeProtobufResponse(decoded.rejected, decoded.rejectReason)));
+      }
+      return reply.type('application/json').send(encodeJsonResponse(decoded.rejected, decoded.rejectReason));
+    },
+  );
+  done();
+}

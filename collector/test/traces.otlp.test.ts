@@ -1,0 +1,312 @@
+/**
+ * OTLP/HTTP intake: the real OpenTelemetry SDK exporters (JSON and protobuf, gzip) sending
+ * to a listening collector, on the main port and on the OTLP port; malformed, oversized and
+ * unsupported bodies; the queue-full 503.
+ */
+import { randomUUID } from 'node:crypto';
+import { gzipSync } from 'node:zlib';
+import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
+import { OTLPTraceExporter as JsonExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { OTLPTraceExporter as ProtoExporter } from '@opentelemetry/exporter-trace-otlp-proto';
+import { resourceFromAttributes } from '@opentelemetry/resources';
+import { SimpleSpanProcessor, TracerProvider, type SpanExporter } from '@opentelemetry/sdk-trace';
+import { afterEach, describe, expect, it } from 'vitest';
+import { decodeProtobufResponse, encodeProtobufRequest } from '../src/traces/otlp/protobuf.ts';
+import { metricValue, removeDir, startHarness, waitFor, type Harness } from './traces-helpers.ts';
+
+let h: Harness | undefined;
+afterEach(async () => {
+  if (h) {
+    await h.close();
+    removeDir(h.dataDir);
+    h = undefined;
+  }
+});
+
+/** Emits one publish and one delivery of a new event through `exporter`, with exact times. */
+async function emitHop(
+  exporter: SpanExporter,
+  service: string,
+): Promise<{ eventId: string; correlationId: string; t0: number; traceId: string }> {
+  const provider = new TracerProvider({
+    resource: resourceFromAttributes({ 'service.name': service }),
+    spanProcessors: [new SimpleSpanProcessor({ exporter })],
+  });
+  const tracer = provider.getTracer('test');
+  const eventId = randomUUID();
+  const correlationId = `order-${randomUUID()}`;
+  const t0 = Date.now() - 1000;
+  const common = {
+    'messaging.system': 'kafka',
+    'messaging.destination.name': 'orders',
+    'messaging.destination.partition.id': '2',
+    'messaging.message.id': eventId,
+    'eventscope.event.type': 'order.placed',
+    'eventscope.correlation.id': correlationId,
+  };
+  const send = tracer.startSpan('send orders', { kind: SpanKind.PRODUCER, startTime: t0, attributes: common });
+  send.end(t0 + 3);
+  const process = tracer.startSpan('process orders', {
+    kind: SpanKind.CONSUMER,
+    startTime: t0 + 20,
+    links: [{ context: send.spanContext() }],
+    attributes: {
+      ...common,
+      'messaging.kafka.offset': '17',
+      'messaging.consumer.group.name': 'payments',
+      'messaging.operation.type': 'process',
+      'eventscope.outcome': 'processed',
+      'eventscope.attempt': 1,
+    },
+  });
+  process.setStatus({ code: SpanStatusCode.OK });
+  process.end(t0 + 32);
+  await provider.forceFlush();
+  await provider.shutdown();
+  return { eventId, correlationId, t0, traceId: send.spanContext().traceId };
+}
+
+describe('OTLP intake', () => {
+  it('stores hops sent by the OpenTelemetry JSON exporter (main port) and protobuf exporter with gzip (OTLP port)', async () => {
+    h = await startHarness();
+    const json = await emitHop(new JsonExporter({ url: `${h.url}/v1/traces` }), 'svc-json');
+    const proto = await emitHop(
+      new ProtoExporter({ url: `${h.otlpUrl}/v1/traces`, compression: 'gzip' as never }),
+      'svc-proto',
+    );
+    for (const sent of [json, proto]) {
+      const body = await waitFor(`event ${sent.eventId}`, async () => {
+        const res = await h?.app.inject(`/api/events/${sent.eventId}`);
+        return res?.statusCode === 200 ? res.json<Record<string, unknown>>() : undefined;
+      });
+      expect(body).toMatchObject({
+        eventId: sent.eventId,
+        eventType: 'order.placed',
+        correlationId: sent.correlationId,
+        record: { topic: 'orders', partition: 2, offset: 17 },
+        publish: { topic: 'orders', partition: 2, timeMs: sent.t0, endMs: sent.t0 + 3, traceId: sent.traceId },
+        groups: [
+          {
+            group: 'payments',
+            topic: 'orders',
+            state: 'processed',
+            processedCount: 1,
+            duplicate: false,
+            deliveries: [{ startMs: sent.t0 + 20, endMs: sent.t0 + 32, queueTimeMs: 20, processingTimeMs: 12 }],
+          },
+        ],
+      });
+    }
+    expect(await metricValue(h.app, 'eventscope_spans_accepted_total')).toBe(4);
+    expect(await metricValue(h.app, 'eventscope_otlp_requests_total', { encoding: 'protobuf', code: '200' })).toBe(2);
+    expect(await metricValue(h.app, 'eventscope_otlp_requests_total', { encoding: 'json', code: '200' })).toBe(2);
+    const metrics = (await h.app.inject('/metrics')).body;
+    expect(metrics).toMatch(/eventscope_hop_queue_seconds_count\{topic="orders",group="payments"\} 2/);
+    expect(metrics).toMatch(/eventscope_store_rows\{table="deliveries"\} 2/);
+  });
+
+  it('answers malformed bodies with 400 and a reason, in the request encoding', async () => {
+    h = await startHarness();
+    const bad = await h.app.inject({
+      method: 'POST',
+      url: '/v1/traces',
+      headers: { 'content-type': 'application/json' },
+      payload: '{"resourceSpans": [',
+    });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json()).toMatchObject({
+      error: 'BAD_REQUEST',
+      message: expect.stringContaining('not valid JSON') as unknown,
+    });
+
+    const shape = await h.app.inject({
+      method: 'POST',
+      url: '/v1/traces',
+      headers: { 'content-type': 'application/json' },
+      payload: { resourceSpans: { not: 'an array' } },
+    });
+    expect(shape.statusCode).toBe(400);
+    expect(shape.json<{ message: string }>().message).toContain('resourceSpans must be an array');
+
+    const garbage = await h.app.inject({
+      method: 'POST',
+      url: '/v1/traces',
+      headers: { 'content-type': 'application/x-protobuf' },
+      payload: Buffer.from([0x0a, 0xff, 0xff, 0xff, 0x0f, 0x01]),
+    });
+    expect(garbage.statusCode).toBe(400);
+    expect(garbage.headers['content-type']).toBe('application/x-protobuf');
+    expect(garbage.rawPayload.toString('latin1')).toContain('not a protobuf ExportTraceServiceRequest');
+
+    const notGzip = await h.app.inject({
+      method: 'POST',
+      url: '/v1/traces',
+      headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' },
+      payload: Buffer.from('plainly not gzip'),
+    });
+    expect(notGzip.statusCode).toBe(400);
+    expect(notGzip.json<{ message: string }>().message).toContain('not valid gzip');
+
+    const text = await h.app.inject({
+      method: 'POST',
+      url: '/v1/traces',
+      headers: { 'content-type': 'text/plain' },
+      payload: 'hello',
+    });
+    expect(text.statusCode).toBe(415);
+    const br = await h.app.inject({
+      method: 'POST',
+      url: '/v1/traces',
+      headers: { 'content-type': 'application/json', 'content-encoding': 'br' },
+      payload: '{}',
+    });
+    expect(br.statusCode).toBe(415);
+  });
+
+  it('rejects invalid spans with partialSuccess and keeps the valid ones (JSON and protobuf)', async () => {
+    h = await startHarness();
+    const now = BigInt(Date.now()) * 1_000_000n;
+    const span = (traceId: string, eventId: string) => ({
+      traceId,
+      spanId: '00f067aa0ba902b7',
+      name: 'send t',
+      kind: 4,
+      startTimeUnixNano: String(now),
+      endTimeUnixNano: String(now + 1_000_000n),
+      attributes: [
+        { key: 'messaging.system', value: { stringValue: 'kafka' } },
+        { key: 'messaging.destination.name', value: { stringValue: 't' } },
+        { key: 'messaging.message.id', value: { stringValue: eventId } },
+      ],
+    });
+    const good = randomUUID();
+    const res = await h.app.inject({
+      method: 'POST',
+      url: '/v1/traces',
+      headers: { 'content-type': 'application/json' },
+      payload: {
+        resourceSpans: [
+          { scopeSpans: [{ spans: [span('4bf92f3577b34da6a3ce929d0e0e4736', good), span('xyz', randomUUID())] }] },
+        ],
+      },
+    });
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toEqual({
+      partialSuccess: { rejectedSpans: 1, errorMessage: expect.stringContaining('traceId') as unknown },
+    });
+    // The same request in protobuf: a span whose trace id has 3 bytes is rejected.
+    const protoGood = randomUUID();
+    const pbSpan = (traceId: Buffer, eventId: string) => ({
+      ...span('', eventId),
+      traceId,
+      spanId: Buffer.from('00f067aa0ba902b8', 'hex'),
+      startTimeUnixNano: now.toString(),
+      endTimeUnixNano: (now + 1_000_000n).toString(),
+    });
+    const pb = await h.app.inject({
+      method: 'POST',
+      url: '/v1/traces',
+      headers: { 'content-type': 'application/x-protobuf' },
+      payload: Buffer.from(
+        encodeProtobufRequest({
+          resourceSpans: [
+            {
+              scopeSpans: [
+                {
+                  spans: [
+                    pbSpan(Buffer.from('5bf92f3577b34da6a3ce929d0e0e4736', 'hex'), protoGood),
+                    pbSpan(Buffer.from([1, 2, 3]), randomUUID()),
+                  ],
+                },
+              ],
+            },
+          ],
+        }),
+      ),
+    });
+    expect(pb.statusCode).toBe(200);
+    expect(decodeProtobufResponse(pb.rawPayload)).toMatchObject({ partialSuccess: { rejectedSpans: 1 } });
+    for (const id of [good, protoGood]) {
+      await waitFor(`event ${id}`, async () =>
+        (await h?.app.inject(`/api/events/${id}`))?.statusCode === 200 ? true : undefined,
+      );
+    }
+    expect(await metricValue(h.app, 'eventscope_spans_rejected_total', { reason: 'invalid' })).toBe(2);
+  });
+
+  it('answers 413 above the body limit, also after gzip inflation (zip bomb)', async () => {
+    h = await startHarness({ bodyLimitBytes: 4096 });
+    const big = Buffer.alloc(5000, 0x20);
+    const raw = await fetch(`${h.url}/v1/traces`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: big,
+    });
+    expect(raw.status).toBe(413);
+    // 1 MB of zeros gzips to about 1 KB: under the limit on the wire, far over it inflated.
+    const bomb = gzipSync(Buffer.alloc(1024 * 1024));
+    expect(bomb.length).toBeLessThan(4096);
+    const res = await fetch(`${h.otlpUrl}/v1/traces`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-protobuf', 'content-encoding': 'gzip' },
+      body: bomb,
+    });
+    expect(res.status).toBe(413);
+    // A small gzip body is fine.
+    const ok = await fetch(`${h.url}/v1/traces`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' },
+      body: gzipSync(Buffer.from('{"resourceSpans":[]}')),
+    });
+    expect(ok.status).toBe(200);
+    expect(await ok.json()).toEqual({});
+  });
+
+  it('refuses with 503 and Retry-After while the intake queue is full, and accepts again once drained', async () => {
+    h = await startHarness({ intakeQueueSpans: 100 });
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const stored: number[] = [];
+    h.app.intake.setConsumer(async (spans) => {
+      await gate;
+      stored.push(spans.length);
+    });
+    const now = BigInt(Date.now()) * 1_000_000n;
+    const payload = (n: number) => ({
+      resourceSpans: [
+        {
+          scopeSpans: [
+            {
+              spans: Array.from({ length: n }, (_, i) => ({
+                traceId: '4bf92f3577b34da6a3ce929d0e0e4736',
+                spanId: (i + 1).toString(16).padStart(16, '0'),
+                name: 'x',
+                startTimeUnixNano: String(now),
+                endTimeUnixNano: String(now),
+              })),
+            },
+          ],
+        },
+      ],
+    });
+    const post = (n: number) =>
+      h!.app.inject({
+        method: 'POST',
+        url: '/v1/traces',
+        headers: { 'content-type': 'application/json' },
+        payload: payload(n),
+      });
+    expect((await post(100)).statusCode).toBe(200);
+    expect(h.app.intake.depth).toBe(100);
+    const full = await post(1);
+    expect(full.statusCode).toBe(503);
+    expect(full.headers['retry-after']).toBe('1');
+    expect(full.json()).toMatchObject({ error: 'OVERLOADED' });
+    expect(await metricValue(h.app, 'eventscope_spans_rejected_total', { reason: 'queue_full' })).toBe(1);
+    expect((await h.app.inject('/metrics')).body).toMatch(/eventscope_intake_queue_spans 100/);
+    release();
+    await h.app.intake.flush();
+    expect(stored.reduce((a, b) => a + b, 0)).toBe(100);
+    expect((await post(1)).statusCode).toBe(200);
+  });
+});
