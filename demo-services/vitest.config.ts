@@ -7,5 +7,7 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 120_000,
     passWithNoTests: true,
+    // The suites start real service processes; on a small machine they must not all run at once.
+    fileParallelism: false,
   },
 });

@@ -70,6 +70,8 @@ export async function startService(
     );
   }
   log.info(`${def.name} started (data ${config.dataDir}, topic prefix "${names.prefix}")`);
+  // Machine-readable, whatever the log level: supervisors and tests wait for it.
+  console.log(`DEMO_READY service=${def.name} instance=${config.instance}`);
   let stopped: Promise<void> | undefined;
   return {
     ctx,
