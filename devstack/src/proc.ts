@@ -53,6 +53,18 @@ export function isPortOpen(port: number, host = '127.0.0.1', timeoutMs = 500): P
   });
 }
 
+/** A TCP port on 127.0.0.1 that nothing listens on right now. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
 export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);

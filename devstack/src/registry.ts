@@ -4,7 +4,7 @@ import { DevstackError } from './errors.ts';
 import { atomicDir, copyArtifact, findJava, requireJava } from './java.ts';
 import { log } from './log.ts';
 import { cacheDir, logDir, runDir } from './paths.ts';
-import { isPortOpen, livePid, run, startDaemon, tail, waitFor } from './proc.ts';
+import { freePort, isPortOpen, livePid, run, startDaemon, tail, waitFor } from './proc.ts';
 
 /** Apicurio Registry 3.3.x needs Java 21+; 3.0.x is the newest line that runs on Java 17. */
 export const DEFAULT_REGISTRY_VERSION = '3.3.3';
@@ -116,9 +116,10 @@ export async function ensureRegistry(opts: RegistryOptions): Promise<RegistryHan
       ...process.env,
       QUARKUS_HTTP_HOST: '127.0.0.1',
       QUARKUS_HTTP_PORT: String(opts.port),
-      // Quarkus's management interface (health, metrics) would bind 0.0.0.0:9000: not wanted
-      // on a developer machine, and it collides with a second registry.
-      QUARKUS_MANAGEMENT_ENABLED: 'false',
+      // Quarkus's management interface (health, metrics) binds 0.0.0.0:9000 by default (a
+      // build-time choice): keep it on loopback, on a free port, so two registries can run.
+      QUARKUS_MANAGEMENT_HOST: '127.0.0.1',
+      QUARKUS_MANAGEMENT_PORT: String(await freePort()),
       // In-memory H2 storage: nothing persists across restarts, which is what the demo and tests want.
       APICURIO_STORAGE_KIND: 'sql',
       APICURIO_STORAGE_SQL_KIND: 'h2',
