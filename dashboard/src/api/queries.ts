@@ -10,17 +10,17 @@ import {
   type DlqDetail,
   type DlqMarkResponse,
   type DlqsResponse,
-  type EventLookup,
+  type EventView,
   type FlowMapResponse,
-  type GroupDetail,
+  type GroupDetailResponse,
   type GroupsResponse,
   type OverviewResponse,
-  type SagaDetail,
-  type SagasResponse,
+  type SagaPage,
   type SagaStatus,
+  type SagaView,
   type SearchResponse,
   type TopicsResponse,
-  type TraceResponse,
+  type TraceView,
 } from './types.ts';
 
 export interface SagaFilters {
@@ -34,7 +34,7 @@ export interface SagaFilters {
 export const queryKeys = {
   overview: (rangeSeconds: number) => ['overview', rangeSeconds] as const,
   groups: () => ['groups'] as const,
-  group: (group: string, rangeSeconds: number) => ['groups', group, rangeSeconds] as const,
+  group: (group: string) => ['groups', group] as const,
   topics: () => ['topics'] as const,
   dlqs: () => ['dlqs'] as const,
   dlq: (topic: string, rangeSeconds: number) => ['dlqs', topic, rangeSeconds] as const,
@@ -72,11 +72,11 @@ export function useGroups() {
   });
 }
 
-export function useGroup(group: string, rangeSeconds: number) {
+export function useGroup(group: string) {
   const refetchInterval = usePoll();
   return useQuery({
-    queryKey: queryKeys.group(group, rangeSeconds),
-    queryFn: ({ signal }) => apiGet<GroupDetail>(`/api/groups/${enc(group)}${qs({ rangeSeconds })}`, signal),
+    queryKey: queryKeys.group(group),
+    queryFn: ({ signal }) => apiGet<GroupDetailResponse>(`/api/groups/${enc(group)}`, signal),
     refetchInterval,
   });
 }
@@ -121,11 +121,14 @@ export function useSagas(filters: SagaFilters) {
   const refetchInterval = usePoll();
   return useQuery({
     queryKey: queryKeys.sagas(filters),
-    queryFn: ({ signal }) =>
-      apiGet<SagasResponse>(
-        `/api/sagas${qs({ status: filters.status, type: filters.type, q: filters.q, rangeSeconds: filters.rangeSeconds, limit: filters.limit })}`,
+    queryFn: ({ signal }) => {
+      // The collector filters by start time (`from`, ms since epoch); the key holds the range, not the instant.
+      const from = filters.rangeSeconds ? Math.floor(Date.now() - filters.rangeSeconds * 1000) : undefined;
+      return apiGet<SagaPage>(
+        `/api/sagas${qs({ status: filters.status, type: filters.type, q: filters.q, from, limit: filters.limit })}`,
         signal,
-      ),
+      );
+    },
     refetchInterval,
     placeholderData: (previous) => previous,
   });
@@ -135,7 +138,7 @@ export function useSaga(correlationId: string) {
   const refetchInterval = usePoll();
   return useQuery({
     queryKey: queryKeys.saga(correlationId),
-    queryFn: ({ signal }) => apiGet<SagaDetail>(`/api/sagas/${enc(correlationId)}`, signal),
+    queryFn: ({ signal }) => apiGet<SagaView>(`/api/sagas/${enc(correlationId)}`, signal),
     refetchInterval,
   });
 }
@@ -144,7 +147,7 @@ export function useEventLookup(eventId: string) {
   const refetchInterval = usePoll();
   return useQuery({
     queryKey: queryKeys.event(eventId),
-    queryFn: ({ signal }) => apiGet<EventLookup>(`/api/events/${enc(eventId)}`, signal),
+    queryFn: ({ signal }) => apiGet<EventView>(`/api/events/${enc(eventId)}`, signal),
     refetchInterval,
   });
 }
@@ -152,7 +155,7 @@ export function useEventLookup(eventId: string) {
 export function useTrace(traceId: string) {
   return useQuery({
     queryKey: queryKeys.trace(traceId),
-    queryFn: ({ signal }) => apiGet<TraceResponse>(`/api/traces/${enc(traceId)}`, signal),
+    queryFn: ({ signal }) => apiGet<TraceView>(`/api/traces/${enc(traceId)}`, signal),
   });
 }
 

@@ -1,24 +1,13 @@
 /**
  * The collector's HTTP API as the dashboard reads it: ONE file, kept in step with the
- * collector's TypeBox route schemas (collector/src/<capability>/routes*.ts).
+ * collector's TypeBox route schemas. Sections say which schema file they mirror; where no
+ * route exists yet the section says "ASSUMED" and the collector must match it (or this file
+ * changes).
  *
- * Conventions assumed for every route (to be checked against the schemas as they land):
- * - times are milliseconds since the epoch (numbers); durations say their unit in the name
- *   (`...Ms`, `...Seconds`); rates are per second;
- * - a value the collector does not know is `null`, never a missing key or a sentinel;
- * - errors are `{ error: CODE, message, retryable? }` with a 4xx/5xx status (collector/src/app.ts).
+ * Conventions of the collector: times are milliseconds since the epoch (fractional allowed);
+ * durations say their unit in the name; rates are per second; unknown values are `null`;
+ * errors are `{ error: CODE, message, retryable? }` with a 4xx/5xx status (collector/src/app.ts).
  */
-
-/** Burrow-style status of a partition or group; ERR when the collector could not read it. */
-export type LagStatus = 'OK' | 'WARN' | 'STALL' | 'STOP' | 'REWIND' | 'ERR';
-export const LAG_STATUSES: readonly LagStatus[] = ['OK', 'WARN', 'STALL', 'STOP', 'REWIND', 'ERR'];
-
-export type SagaStatus = 'in-flight' | 'completed' | 'compensated' | 'failed' | 'stuck';
-export const SAGA_STATUSES: readonly SagaStatus[] = ['in-flight', 'completed', 'compensated', 'failed', 'stuck'];
-
-/** `eventscope.outcome` of a consumer span (docs/event-contract.md), plus `pending` for a hop not yet delivered. */
-export type DeliveryOutcome = 'processed' | 'duplicate' | 'retried' | 'dead_lettered';
-export type HopOutcome = DeliveryOutcome | 'pending';
 
 /** The collector's JSON error body. */
 export interface ApiErrorBody {
@@ -27,51 +16,61 @@ export interface ApiErrorBody {
   retryable?: boolean;
 }
 
-/** A time range the dashboard asks for: `?rangeSeconds=` on routes that return history. */
-export type RangeSeconds = number;
+// ---------------------------------------------------------------------------------------------
+// Kafka monitor: mirrors collector/src/lag/schemas.ts
+// GET /api/groups[?status=], GET /api/groups/:group, GET /api/topics
+// ---------------------------------------------------------------------------------------------
 
-// ---------------------------------------------------------------------------------------------
-// Consumer groups: GET /api/groups, GET /api/groups/:group
-// ---------------------------------------------------------------------------------------------
+/** Burrow-style status of a partition, topic or group; ERR when the collector could not read it. */
+export type LagStatus = 'OK' | 'WARN' | 'REWIND' | 'STALL' | 'STOP' | 'ERR';
+export const LAG_STATUSES: readonly LagStatus[] = ['OK', 'WARN', 'REWIND', 'STALL', 'STOP', 'ERR'];
+
+export interface Rebalance {
+  startedAt: number;
+  endedAt: number | null;
+  durationMs: number | null;
+  detectedBy: 'state' | 'members';
+  membersBefore: number;
+  membersAfter: number | null;
+}
+
+export interface GroupTopic {
+  topic: string;
+  partitions: number;
+  lag: number;
+  lagSeconds: number | null;
+  lagSecondsIsLowerBound: boolean;
+  consumeRate: number | null;
+  produceRate: number | null;
+  timeToCatchUpSeconds: number | null;
+  status: LagStatus;
+}
 
 export interface GroupSummary {
   group: string;
-  /** Kafka group state: Stable, Empty, PreparingRebalance, CompletingRebalance, Dead. */
+  /** Kafka group state: Stable, Empty, PreparingRebalance, CompletingRebalance, Dead, Unknown. */
   state: string;
   status: LagStatus;
-  topics: string[];
-  /** Number of members right now. */
-  members: number;
-  lagMessages: number;
-  /** Age of the oldest unconsumed record; null when unknown (no committed offset, no table yet). */
+  /** Why the offsets could not be read (status ERR). */
+  error: string | null;
+  memberCount: number;
+  /** Lag in messages. */
+  lag: number;
+  /** Age of the oldest unconsumed record; null when unknown. */
   lagSeconds: number | null;
-  /** True when lagSeconds is a lower bound (the interpolation table does not reach back far enough). */
-  lagSecondsLowerBound: boolean;
-  /** Records per second consumed over the status window. */
+  lagSecondsIsLowerBound: boolean;
   consumeRate: number | null;
-  /** Seconds to catch up at the current rate; null when not consuming. */
   timeToCatchUpSeconds: number | null;
-  /** When the last rebalance (generation change) was seen. */
-  lastRebalanceAt: number | null;
+  topics: GroupTopic[];
+  rebalanceCount: number;
+  lastRebalance: Rebalance | null;
+  updatedAt: number;
 }
 
 export interface GroupsResponse {
   /** When the lag snapshot was taken; null before the first poll finished. */
-  snapshotAt: number | null;
+  snapshotTime: number | null;
   groups: GroupSummary[];
-}
-
-export interface PartitionLag {
-  topic: string;
-  partition: number;
-  committedOffset: number | null;
-  endOffset: number;
-  lagMessages: number;
-  lagSeconds: number | null;
-  lagSecondsLowerBound: boolean;
-  status: LagStatus;
-  /** Member the partition is assigned to right now, if any. */
-  memberId: string | null;
 }
 
 export interface GroupMember {
@@ -81,54 +80,75 @@ export interface GroupMember {
   assignment: { topic: string; partitions: number[] }[];
 }
 
-export interface Rebalance {
-  at: number;
-  generation: number;
-  /** How long the group was not Stable; null while still rebalancing or unknown. */
-  durationMs: number | null;
-  membersBefore: number | null;
-  membersAfter: number | null;
+export interface OffsetSample {
+  time: number;
+  offset: number;
+  lag: number;
 }
 
-/** One sample of one partition's lag, for the per-partition chart. */
-export interface PartitionLagPoint {
-  at: number;
+export type LagSecondsSource = 'record' | 'interpolated' | 'lower-bound' | 'caught-up' | 'unknown';
+
+export interface PartitionLag {
   topic: string;
   partition: number;
-  lagMessages: number;
+  committedOffset: number;
+  endOffset: number | null;
+  startOffset: number | null;
+  lag: number | null;
+  lagSeconds: number | null;
+  lagSecondsSource: LagSecondsSource;
+  lagSecondsIsLowerBound: boolean;
+  status: LagStatus;
+  owner: { memberId: string; clientId: string; host: string } | null;
+  consumeRate: number | null;
+  /** The status window, oldest first. */
+  samples: OffsetSample[];
+}
+
+export interface LagPoint {
+  time: number;
+  lag: number;
   lagSeconds: number | null;
 }
 
-export interface GroupDetail {
-  snapshotAt: number | null;
-  summary: GroupSummary;
-  partitions: PartitionLag[];
+export interface GroupDetail extends GroupSummary {
+  protocolType: string;
+  protocol: string;
   members: GroupMember[];
+  partitions: PartitionLag[];
+  history: { total: LagPoint[]; topics: Record<string, LagPoint[]> };
   rebalances: Rebalance[];
-  history: PartitionLagPoint[];
+  /** Samples in the status window, and the lag tolerated before WARN. */
+  statusWindow: number;
+  lagTolerance: number;
 }
 
-// ---------------------------------------------------------------------------------------------
-// Topics: GET /api/topics
-// ---------------------------------------------------------------------------------------------
+export interface GroupDetailResponse {
+  snapshotTime: number;
+  group: GroupDetail;
+}
 
 export interface TopicSummary {
   topic: string;
   partitions: number;
-  /** Records in per second (end offsets over the last interval). */
-  recordsPerSecond: number | null;
   /** Records retained (sum of end - start). */
   records: number;
+  endOffsetSum: number;
+  recordsInPerSecond: number | null;
+  recordsInLastInterval: number | null;
   isDlq: boolean;
+  consumerGroups: string[];
+  offsets: { partition: number; start: number; end: number }[];
+  error: string | null;
 }
 
 export interface TopicsResponse {
-  snapshotAt: number | null;
+  snapshotTime: number | null;
   topics: TopicSummary[];
 }
 
 // ---------------------------------------------------------------------------------------------
-// DLQs: GET /api/dlqs, GET /api/dlqs/:topic, POST /api/dlqs/:topic/mark
+// DLQs: ASSUMED (no route yet). GET /api/dlqs, GET /api/dlqs/:topic, POST /api/dlqs/:topic/mark
 // ---------------------------------------------------------------------------------------------
 
 export interface ReasonCount {
@@ -149,7 +169,7 @@ export interface DlqSummary {
   growthPerMinute: number | null;
   /** Records added since the mark (POST .../mark); null when no mark was set. */
   addedSinceMark: number | null;
-  markAt: number | null;
+  markTime: number | null;
   /** Groups and topics named by the latest records' headers. */
   consumerGroups: string[];
   originalTopics: string[];
@@ -157,7 +177,7 @@ export interface DlqSummary {
 }
 
 export interface DlqsResponse {
-  snapshotAt: number | null;
+  snapshotTime: number | null;
   dlqs: DlqSummary[];
 }
 
@@ -185,13 +205,13 @@ export interface DlqRecord {
 }
 
 export interface DlqDepthPoint {
-  at: number;
+  time: number;
   depth: number;
   added: number;
 }
 
 export interface DlqDetail {
-  snapshotAt: number | null;
+  snapshotTime: number | null;
   summary: DlqSummary;
   history: DlqDepthPoint[];
   records: DlqRecord[];
@@ -199,136 +219,156 @@ export interface DlqDetail {
 
 export interface DlqMarkResponse {
   topic: string;
-  markAt: number;
+  markTime: number;
 }
 
 // ---------------------------------------------------------------------------------------------
-// Flows: hops, sagas, events, traces
+// Flows: mirrors collector/src/flows/schemas.ts
+// GET /api/events/:eventId, /api/traces/:traceId, /api/sagas, /api/sagas/:correlationId,
+// /api/search?q=, /api/audit
 // ---------------------------------------------------------------------------------------------
 
-export interface SpanInfo {
-  traceId: string;
-  spanId: string;
-  parentSpanId: string | null;
-  name: string;
-  kind: 'PRODUCER' | 'CONSUMER' | 'INTERNAL' | 'CLIENT' | 'SERVER';
-  service: string;
-  startAt: number;
-  endAt: number;
-  attributes: Record<string, string | number | boolean>;
-}
+/** `eventscope.outcome` of a consumer span (docs/event-contract.md), plus `failed`. */
+export type DeliveryOutcome = 'processed' | 'duplicate' | 'retried' | 'dead_lettered' | 'failed';
 
-/**
- * One hop: an event published by a service onto a topic and its delivery to ONE consumer
- * group (a publish with n consuming groups yields n hops; an event nobody consumes, one hop
- * with group null).
- */
-export interface Hop {
-  eventId: string;
-  eventType: string;
-  topic: string;
-  partition: number | null;
-  offset: number | null;
-  fromService: string;
-  publishedAt: number;
-  group: string | null;
-  toService: string | null;
-  /** Consumer span start / end of the last attempt. */
-  startedAt: number | null;
-  endedAt: number | null;
-  queueMs: number | null;
-  processingMs: number | null;
-  outcome: HopOutcome;
-  attempts: number;
-  /** The event is a compensation (undo) step of the saga. */
-  compensation: boolean;
-  /** DLQ topic the record went to, when dead-lettered. */
-  dlqTopic: string | null;
-  /** For a pending hop: messages ahead of it behind the group's committed offset, and the estimated wait. */
-  position: number | null;
-  estimatedWaitSeconds: number | null;
-  traceId: string | null;
-  headers: Record<string, string>;
-  spans: SpanInfo[];
-}
+export type SagaStatus = 'in_flight' | 'completed' | 'compensated' | 'failed' | 'stuck';
+export const SAGA_STATUSES: readonly SagaStatus[] = ['in_flight', 'completed', 'compensated', 'failed', 'stuck'];
 
-export interface SagaSummary {
-  correlationId: string;
-  /** Saga type, e.g. the first event's type (`order.placed`) or a declared name. */
-  type: string;
-  status: SagaStatus;
-  startedAt: number;
-  /** When the terminal event was processed; null while running. */
-  endedAt: number | null;
-  /** End-to-end latency; for a running saga, the time so far. */
-  durationMs: number | null;
-  hopCount: number;
-  services: string[];
-  compensations: number;
-  dlqSteps: number;
-  lastEventType: string | null;
-}
-
-export interface SagasResponse {
-  sagas: SagaSummary[];
-  /** Matching sagas in total (the list is limited). */
-  total: number;
-}
-
-export interface SagaDetail {
-  saga: SagaSummary;
-  hops: Hop[];
-}
-
-export interface EventInfo {
-  eventId: string;
-  eventType: string;
-  topic: string;
-  partition: number | null;
-  offset: number | null;
-  publishedAt: number | null;
-  service: string | null;
-  key: string | null;
+export interface PublishView {
+  eventId: string | null;
+  eventType: string | null;
   correlationId: string | null;
   causationId: string | null;
-  traceId: string | null;
-  headers: Record<string, string>;
-}
-
-export type GroupProgressState = 'processed' | 'pending' | 'retrying' | 'dead_lettered';
-
-/** "Where is event X" per group consuming its topic. */
-export interface GroupProgress {
-  group: string;
-  service: string | null;
-  state: GroupProgressState;
-  /** Deliveries of this event to this group (more than one processed = duplicate). */
-  deliveries: {
-    startedAt: number;
-    endedAt: number | null;
-    outcome: DeliveryOutcome;
-    attempt: number;
-    service: string;
-  }[];
-  duplicate: boolean;
-  committedOffset: number | null;
-  /** Pending only: messages ahead of the event behind the committed offset, and estimated wait. */
-  position: number | null;
-  estimatedWaitSeconds: number | null;
-  dlqTopic: string | null;
-}
-
-export interface EventLookup {
-  event: EventInfo;
-  groups: GroupProgress[];
-}
-
-export interface TraceResponse {
+  topic: string;
+  partition: number | null;
+  offset: number | null;
+  /** Producer span start: the record was handed to the client. */
+  timeMs: number;
+  /** Producer span end: the send was acknowledged. */
+  endMs: number;
+  service: string;
   traceId: string;
-  spans: SpanInfo[];
-  /** Sagas (correlation ids) the trace's spans belong to. */
-  correlationIds: string[];
+  spanId: string;
+}
+
+export interface DeliveryView {
+  group: string;
+  service: string;
+  topic: string;
+  partition: number | null;
+  offset: number | null;
+  startMs: number;
+  endMs: number;
+  outcome: DeliveryOutcome;
+  attempt: number;
+  /** Delivery start - publish time; null when the publish is unknown. */
+  queueTimeMs: number | null;
+  processingTimeMs: number;
+  dlqTopic: string | null;
+  traceId: string;
+  spanId: string;
+}
+
+export interface PendingView {
+  group: string;
+  topic: string;
+  partition: number;
+  committedOffset: number | null;
+  /** Messages ahead of the event: event offset - committed offset. */
+  position: number | null;
+  /** position / consumption rate; null when unknown. */
+  estimatedWaitSeconds: number | null;
+}
+
+export type GroupState =
+  'processed' | 'dead_lettered' | 'duplicate' | 'retrying' | 'failed' | 'pending' | 'passed_without_delivery';
+
+export interface GroupView {
+  group: string;
+  topic: string;
+  state: GroupState;
+  processedCount: number;
+  /** Processed more than once by this group. */
+  duplicate: boolean;
+  deliveries: DeliveryView[];
+  pending: PendingView | null;
+}
+
+/** "Where is my event". */
+export interface EventView {
+  eventId: string;
+  eventType: string | null;
+  correlationId: string | null;
+  causationId: string | null;
+  record: { topic: string; partition: number; offset: number | null } | null;
+  publish: PublishView | null;
+  /** Later publishes of the same event id (DLQ, retry topics). */
+  republishes: PublishView[];
+  groups: GroupView[];
+  deadLettered: boolean;
+  duplicate: boolean;
+  /** When the lag snapshot used for positions was taken. */
+  offsetsSnapshotMs: number | null;
+}
+
+/** One published event with its deliveries (one per group and attempt) and the groups it still waits for. */
+export interface HopView {
+  eventId: string | null;
+  eventType: string | null;
+  causationId: string | null;
+  topic: string;
+  partition: number | null;
+  offset: number | null;
+  /** null for deliveries whose publish span never arrived. */
+  publishedMs: number | null;
+  service: string | null;
+  traceId: string | null;
+  spanId: string | null;
+  compensation: boolean;
+  deliveries: DeliveryView[];
+  pending: PendingView[];
+}
+
+export interface SagaListItem {
+  correlationId: string;
+  sagaType: string | null;
+  status: SagaStatus;
+  startMs: number;
+  lastActivityMs: number;
+  /** First publish to terminal event processed; null while not finished. */
+  endToEndMs: number | null;
+  terminalEventType: string | null;
+  hops: number;
+  compensations: number;
+  dlqSteps: number;
+}
+
+export interface SagaPage {
+  items: SagaListItem[];
+  nextCursor: string | null;
+}
+
+export interface SagaView extends Omit<SagaListItem, 'hops' | 'compensations' | 'dlqSteps'> {
+  hops: HopView[];
+  hopCount: number;
+  compensations: { eventId: string | null; eventType: string | null; timeMs: number; service: string }[];
+  dlqSteps: {
+    eventId: string | null;
+    eventType: string | null;
+    group: string;
+    topic: string;
+    dlqTopic: string | null;
+    timeMs: number;
+  }[];
+  pendingCount: number;
+}
+
+export interface TraceView {
+  traceId: string;
+  publishes: PublishView[];
+  deliveries: (DeliveryView & { eventId: string | null })[];
   eventIds: string[];
+  correlationIds: string[];
 }
 
 export type SearchKind = 'event' | 'trace' | 'saga';
@@ -336,8 +376,8 @@ export type SearchKind = 'event' | 'trace' | 'saga';
 export interface SearchMatch {
   kind: SearchKind;
   id: string;
-  /** Short human label, e.g. `order.placed in orders` or `saga completed`. */
-  label: string | null;
+  /** The API path of the match, e.g. /api/events/<id>. */
+  href: string;
 }
 
 export interface SearchResponse {
@@ -345,42 +385,38 @@ export interface SearchResponse {
   matches: SearchMatch[];
 }
 
-export interface AuditItem {
-  kind: 'duplicate' | 'unaccounted';
-  group: string;
-  topic: string;
-  partition: number;
-  offset: number | null;
-  eventId: string | null;
-  detectedAt: number;
-  count: number;
-}
-
 export interface AuditResponse {
-  duplicates: number;
-  unaccounted: number;
-  items: AuditItem[];
+  duplicates: { eventId: string; group: string; count: number; firstMs: number; lastMs: number }[];
+  unaccounted: {
+    group: string;
+    topic: string;
+    partition: number;
+    offset: number;
+    eventId: string | null;
+    correlationId: string | null;
+    detectedMs: number;
+  }[];
 }
 
 // ---------------------------------------------------------------------------------------------
-// Overview: GET /api/overview?rangeSeconds=
+// Overview: ASSUMED (no route yet). GET /api/overview?rangeSeconds=
 // ---------------------------------------------------------------------------------------------
 
 export interface ThroughputPoint {
-  at: number;
+  time: number;
   /** Records in per second over all non-DLQ topics. */
   recordsPerSecond: number;
 }
 
 export interface LatencyPoint {
-  at: number;
+  time: number;
   p50Ms: number | null;
   p95Ms: number | null;
   p99Ms: number | null;
 }
 
 export interface OverviewResponse {
-  snapshotAt: number | null;
+  snapshotTime: number | null;
   rangeSeconds: number;
   throughput: ThroughputPoint[];
   latency: LatencyPoint[];
@@ -393,7 +429,7 @@ export interface OverviewResponse {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Flow map: GET /api/flows?rangeSeconds=
+// Flow map: ASSUMED (no route yet). GET /api/flows?rangeSeconds=
 // ---------------------------------------------------------------------------------------------
 
 export interface FlowNode {
@@ -421,7 +457,7 @@ export interface FlowMapResponse {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Live updates: GET /api/stream (Server-Sent Events)
+// Live updates: mirrors collector/src/api/stream.ts. GET /api/stream (Server-Sent Events)
 // ---------------------------------------------------------------------------------------------
 
 /** `event: snapshot`: a lag/DLQ poll finished. */
@@ -432,5 +468,5 @@ export interface SnapshotEvent {
 /** `event: saga`: a saga changed. */
 export interface SagaEvent {
   correlationId: string;
-  status: SagaStatus;
+  status: string;
 }

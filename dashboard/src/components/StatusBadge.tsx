@@ -1,4 +1,4 @@
-import { type HopOutcome, type LagStatus, type SagaStatus } from '../api/types.ts';
+import { type DeliveryOutcome, type GroupState, type LagStatus, type SagaStatus } from '../api/types.ts';
 
 const LAG_TITLES: Record<LagStatus, string> = {
   OK: 'Consuming and keeping up',
@@ -18,7 +18,7 @@ export function LagBadge({ status }: { status: LagStatus }) {
 }
 
 const SAGA_CLASS: Record<SagaStatus, string> = {
-  'in-flight': 'badge-info',
+  in_flight: 'badge-info',
   completed: 'badge-ok',
   compensated: 'badge-warn',
   failed: 'badge-stop',
@@ -26,18 +26,27 @@ const SAGA_CLASS: Record<SagaStatus, string> = {
 };
 
 export function SagaBadge({ status }: { status: SagaStatus }) {
-  return <span className={`badge ${SAGA_CLASS[status]}`}>{status}</span>;
+  return <span className={`badge ${SAGA_CLASS[status]}`}>{status.replace('_', '-')}</span>;
 }
 
-const OUTCOME_CLASS: Record<HopOutcome, string> = {
+export type OutcomeLike = DeliveryOutcome | GroupState | 'pending';
+
+const OUTCOME_CLASS: Record<OutcomeLike, string> = {
   processed: 'badge-ok',
   duplicate: 'badge-warn',
   retried: 'badge-warn',
+  retrying: 'badge-warn',
   dead_lettered: 'badge-stop',
+  failed: 'badge-stop',
   pending: 'badge-info',
+  passed_without_delivery: 'badge-stop',
 };
 
-export function OutcomeBadge({ outcome }: { outcome: HopOutcome | 'retrying' }) {
-  const cls = outcome === 'retrying' ? 'badge-warn' : OUTCOME_CLASS[outcome];
-  return <span className={`badge ${cls}`}>{outcome.replace('_', '-')}</span>;
+const OUTCOME_TEXT: Partial<Record<OutcomeLike, string>> = {
+  dead_lettered: 'dead-lettered',
+  passed_without_delivery: 'skipped (no delivery)',
+};
+
+export function OutcomeBadge({ outcome }: { outcome: OutcomeLike }) {
+  return <span className={`badge ${OUTCOME_CLASS[outcome]}`}>{OUTCOME_TEXT[outcome] ?? outcome}</span>;
 }

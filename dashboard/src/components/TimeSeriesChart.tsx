@@ -39,7 +39,7 @@ export function TimeSeriesChart({
   emptyText = 'No data in this time range yet.',
   height = 220,
   kind = 'line',
-  xKey = 'at',
+  xKey = 'time',
 }: TimeSeriesChartProps) {
   if (error && !data) return <ErrorState error={error} what={title.toLowerCase()} />;
   if (loading && !data) return <Loading what={title.toLowerCase()} />;

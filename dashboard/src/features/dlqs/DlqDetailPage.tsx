@@ -45,9 +45,9 @@ export function DlqDetailPage() {
                 <Figure label="growth" value={formatRate(d.summary.growthPerMinute, '/min')} />
                 <Figure
                   label={
-                    d.summary.markAt === null
+                    d.summary.markTime === null
                       ? 'since mark (no mark set)'
-                      : `since mark (${formatRelative(d.summary.markAt)})`
+                      : `since mark (${formatRelative(d.summary.markTime)})`
                   }
                   value={d.summary.addedSinceMark === null ? '—' : formatCount(d.summary.addedSinceMark)}
                 />

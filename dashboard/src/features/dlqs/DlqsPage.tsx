@@ -9,8 +9,8 @@ export function DlqsPage() {
     <>
       <div className="page-header">
         <h1>Dead-letter queues</h1>
-        {query.data?.snapshotAt ? (
-          <span className="subtle">snapshot {formatRelative(query.data.snapshotAt)}</span>
+        {query.data?.snapshotTime ? (
+          <span className="subtle">snapshot {formatRelative(query.data.snapshotTime)}</span>
         ) : null}
       </div>
       <QueryView query={query} what="DLQs">

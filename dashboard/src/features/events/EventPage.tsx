@@ -1,6 +1,6 @@
 import { Link, useParams } from 'react-router';
 import { useEventLookup } from '../../api/queries.ts';
-import { type GroupProgress } from '../../api/types.ts';
+import { type GroupView } from '../../api/types.ts';
 import { OutcomeBadge } from '../../components/StatusBadge.tsx';
 import { Empty, QueryView } from '../../components/states.tsx';
 import {
@@ -9,38 +9,53 @@ import {
   formatDateTime,
   formatDuration,
   formatInteger,
+  formatRelative,
   formatSeconds,
 } from '../../lib/format.ts';
-import { Headers } from '../dlqs/DlqRecordView.tsx';
 
 const enc = encodeURIComponent;
 
-function Where({ g }: { g: GroupProgress }) {
-  if (g.state === 'pending')
+/** Groups that are done with the event (processed it, even twice). */
+export function isDone(g: GroupView): boolean {
+  return g.state === 'processed' || g.state === 'duplicate';
+}
+
+function Where({ g }: { g: GroupView }) {
+  const last = g.deliveries[g.deliveries.length - 1];
+  if (g.state === 'pending' || (g.pending && !isDone(g))) {
+    const p = g.pending;
     return (
       <>
-        not yet: {g.position === null ? 'position unknown' : `${formatCount(g.position)} messages ahead`}
-        {g.estimatedWaitSeconds !== null ? `, about ${formatSeconds(g.estimatedWaitSeconds)} to go` : ''}
+        not yet: {p?.position === null || !p ? 'position unknown' : `${formatCount(p.position)} messages ahead of it`}
+        {p?.estimatedWaitSeconds != null ? `, about ${formatSeconds(p.estimatedWaitSeconds)} to go` : ''}
+        {p?.committedOffset != null ? ` (committed offset ${formatInteger(p.committedOffset)})` : ''}
       </>
     );
-  if (g.state === 'dead_lettered')
+  }
+  if (g.state === 'passed_without_delivery')
+    return <>the group's committed offset passed it with no delivery and no DLQ entry: unaccounted</>;
+  if (g.state === 'dead_lettered') {
+    const dlq = g.deliveries.find((d) => d.dlqTopic)?.dlqTopic;
     return (
       <>
         dead-lettered
-        {g.dlqTopic ? (
+        {dlq ? (
           <>
             {' '}
-            to <Link to={`/dlqs/${enc(g.dlqTopic)}`}>{g.dlqTopic}</Link>
+            to <Link to={`/dlqs/${enc(dlq)}`}>{dlq}</Link>
           </>
         ) : null}
       </>
     );
-  const last = g.deliveries[g.deliveries.length - 1];
+  }
   if (g.state === 'retrying') return <>retrying (attempt {last?.attempt ?? '?'})</>;
+  if (g.state === 'failed') return <>failed (attempt {last?.attempt ?? '?'})</>;
   return (
     <>
-      processed {last ? `at ${formatClockMs(last.endedAt ?? last.startedAt)}` : ''}
-      {last && last.endedAt !== null ? ` in ${formatDuration(last.endedAt - last.startedAt)}` : ''}
+      processed{g.processedCount > 1 ? ` ${g.processedCount} times` : ''}
+      {last
+        ? ` at ${formatClockMs(last.endMs)}, queue ${formatDuration(last.queueTimeMs)}, processing ${formatDuration(last.processingTimeMs)}`
+        : ''}
     </>
   );
 }
@@ -56,61 +71,74 @@ export function EventPage() {
         <h1>
           Event <span className="mono">{eventId}</span>
         </h1>
+        {query.data?.deadLettered ? <OutcomeBadge outcome="dead_lettered" /> : null}
+        {query.data?.duplicate ? <OutcomeBadge outcome="duplicate" /> : null}
       </div>
       <QueryView query={query} what={`event ${eventId}`}>
         {(d) => {
-          const done = d.groups.filter((g) => g.state === 'processed');
-          const notDone = d.groups.filter((g) => g.state !== 'processed');
+          const done = d.groups.filter(isDone);
+          const notDone = d.groups.filter((g) => !isDone(g));
+          const services = new Map(d.groups.map((g) => [g.group, g.deliveries[0]?.service ?? null]));
           return (
             <>
               <section className="panel" aria-label="Event">
-                <h2>{d.event.eventType}</h2>
+                <h2>{d.eventType ?? 'unknown event type'}</h2>
                 <dl className="kv" style={{ marginTop: 8 }}>
-                  <dt>Topic</dt>
+                  <dt>Record</dt>
                   <dd>
-                    {d.event.topic} / {d.event.partition ?? '?'} @ {formatInteger(d.event.offset)}
+                    {d.record
+                      ? `${d.record.topic} / partition ${d.record.partition} @ offset ${formatInteger(d.record.offset)}`
+                      : 'not known'}
                   </dd>
                   <dt>Published</dt>
                   <dd>
-                    {formatDateTime(d.event.publishedAt)} by {d.event.service ?? 'unknown service'}
+                    {d.publish
+                      ? `${formatDateTime(d.publish.timeMs)} by ${d.publish.service}`
+                      : 'no publish span received'}
                   </dd>
-                  <dt>Key</dt>
-                  <dd className="mono">{d.event.key ?? 'null'}</dd>
                   <dt>Saga</dt>
                   <dd className="mono">
-                    {d.event.correlationId ? (
-                      <Link to={`/sagas/${enc(d.event.correlationId)}?hop=${enc(`${d.event.eventId}~`)}`}>
-                        {d.event.correlationId}
-                      </Link>
+                    {d.correlationId ? (
+                      <Link to={`/sagas/${enc(d.correlationId)}`}>{d.correlationId}</Link>
                     ) : (
-                      'none (no correlation-id header)'
+                      'none (no correlation-id)'
                     )}
                   </dd>
                   <dt>Caused by</dt>
                   <dd className="mono">
-                    {d.event.causationId ? (
-                      <Link to={`/events/${enc(d.event.causationId)}`}>{d.event.causationId}</Link>
+                    {d.causationId ? (
+                      <Link to={`/events/${enc(d.causationId)}`}>{d.causationId}</Link>
                     ) : (
                       'nothing (first event)'
                     )}
                   </dd>
                   <dt>Trace</dt>
                   <dd className="mono">
-                    {d.event.traceId ? <Link to={`/traces/${enc(d.event.traceId)}`}>{d.event.traceId}</Link> : 'none'}
+                    {d.publish ? <Link to={`/traces/${enc(d.publish.traceId)}`}>{d.publish.traceId}</Link> : 'unknown'}
                   </dd>
+                  {d.republishes.length ? (
+                    <>
+                      <dt>Re-published to</dt>
+                      <dd>{d.republishes.map((p) => `${p.topic} (${p.service})`).join(', ')}</dd>
+                    </>
+                  ) : null}
                 </dl>
               </section>
               <section className="panel" aria-label="Where is it">
                 <h2>
-                  Where is it: processed by {done.length} of {d.groups.length} group{d.groups.length === 1 ? '' : 's'}
+                  Processed by {done.length} of {d.groups.length} group{d.groups.length === 1 ? '' : 's'}
                 </h2>
+                {d.offsetsSnapshotMs !== null ? (
+                  <p className="subtle">Positions from the Kafka snapshot {formatRelative(d.offsetsSnapshotMs)}.</p>
+                ) : null}
                 {d.groups.length === 0 ? (
-                  <Empty title="No consumer group reads this topic." />
+                  <Empty title="No consumer group has read or is reading this topic." />
                 ) : (
                   <table aria-label="Groups">
                     <thead>
                       <tr>
                         <th>Group</th>
+                        <th>Topic</th>
                         <th>Service</th>
                         <th>State</th>
                         <th>Where</th>
@@ -119,14 +147,15 @@ export function EventPage() {
                     </thead>
                     <tbody>
                       {[...notDone, ...done].map((g) => (
-                        <tr key={g.group}>
+                        <tr key={`${g.group}-${g.topic}`}>
                           <td>
                             <Link to={`/groups/${enc(g.group)}`}>{g.group}</Link>
                           </td>
-                          <td>{g.service ?? '—'}</td>
+                          <td>{g.topic}</td>
+                          <td>{services.get(g.group) ?? '—'}</td>
                           <td>
-                            <OutcomeBadge outcome={g.state === 'processed' ? 'processed' : g.state} />
-                            {g.duplicate ? (
+                            <OutcomeBadge outcome={g.state} />
+                            {g.duplicate && g.state !== 'duplicate' ? (
                               <>
                                 {' '}
                                 <OutcomeBadge outcome="duplicate" />
@@ -142,10 +171,6 @@ export function EventPage() {
                     </tbody>
                   </table>
                 )}
-              </section>
-              <section className="panel" aria-label="Headers">
-                <h2>Headers</h2>
-                <Headers headers={d.event.headers} />
               </section>
             </>
           );

@@ -50,7 +50,6 @@ export function SearchPage() {
               {d.matches.map((m) => (
                 <li key={`${m.kind}-${m.id}`}>
                   {KIND_LABEL[m.kind]} <Link to={matchPath(m)}>{m.id}</Link>
-                  {m.label ? <span className="subtle"> · {m.label}</span> : null}
                 </li>
               ))}
             </ul>

@@ -1,13 +1,15 @@
 import { Link, useParams } from 'react-router';
 import { useTrace } from '../../api/queries.ts';
+import { OutcomeBadge } from '../../components/StatusBadge.tsx';
 import { Empty, QueryView } from '../../components/states.tsx';
 import { formatClockMs, formatDuration, shortId } from '../../lib/format.ts';
 
-/** A trace's spans and the sagas and events it touches (eachBatch consumers make many traces per saga). */
+const enc = encodeURIComponent;
+
+/** A trace's publishes and deliveries, and the sagas and events it touches (eachBatch consumers make many traces per saga). */
 export function TracePage() {
   const { traceId = '' } = useParams();
   const query = useTrace(traceId);
-  const enc = encodeURIComponent;
   return (
     <>
       <div className="page-header">
@@ -16,68 +18,85 @@ export function TracePage() {
         </h1>
       </div>
       <QueryView query={query} what={`trace ${traceId}`}>
-        {(d) => (
-          <>
-            <section className="panel">
-              <h2>Belongs to</h2>
-              {d.correlationIds.length === 0 ? (
-                <p className="subtle">No saga: the spans carry no correlation id.</p>
-              ) : (
-                <ul>
-                  {d.correlationIds.map((c) => (
-                    <li key={c}>
-                      saga <Link to={`/sagas/${enc(c)}`}>{c}</Link>
-                    </li>
-                  ))}
-                </ul>
-              )}
-              {d.eventIds.length ? (
-                <p>
-                  Events:{' '}
-                  {d.eventIds.map((e, i) => (
-                    <span key={e}>
-                      {i ? ', ' : ''}
-                      <Link to={`/events/${enc(e)}`} title={e}>
-                        {shortId(e)}
-                      </Link>
-                    </span>
-                  ))}
-                </p>
-              ) : null}
-            </section>
-            <section className="panel table-wrap">
-              <h2>Spans</h2>
-              {d.spans.length === 0 ? (
-                <Empty title="No spans stored for this trace." />
-              ) : (
-                <table aria-label="Spans">
-                  <thead>
-                    <tr>
-                      <th>Start</th>
-                      <th>Span</th>
-                      <th>Kind</th>
-                      <th>Service</th>
-                      <th className="num">Duration</th>
-                    </tr>
-                  </thead>
-                  <tbody>
-                    {[...d.spans]
-                      .sort((a, b) => a.startAt - b.startAt)
-                      .map((s) => (
-                        <tr key={s.spanId}>
-                          <td>{formatClockMs(s.startAt)}</td>
-                          <td>{s.name}</td>
-                          <td>{s.kind}</td>
-                          <td>{s.service}</td>
-                          <td className="num">{formatDuration(s.endAt - s.startAt)}</td>
+        {(d) => {
+          const rows = [
+            ...d.publishes.map((p) => ({
+              key: p.spanId,
+              at: p.timeMs,
+              what: `send ${p.topic}`,
+              service: p.service,
+              outcome: null,
+              duration: p.endMs - p.timeMs,
+              eventId: p.eventId,
+            })),
+            ...d.deliveries.map((x) => ({
+              key: x.spanId,
+              at: x.startMs,
+              what: `process ${x.topic} (${x.group}, attempt ${x.attempt})`,
+              service: x.service,
+              outcome: x.outcome,
+              duration: x.processingTimeMs,
+              eventId: x.eventId,
+            })),
+          ].sort((a, b) => a.at - b.at);
+          return (
+            <>
+              <section className="panel">
+                <h2>Belongs to</h2>
+                {d.correlationIds.length === 0 ? (
+                  <p className="subtle">No saga: the spans carry no correlation id.</p>
+                ) : (
+                  <ul>
+                    {d.correlationIds.map((c) => (
+                      <li key={c}>
+                        saga <Link to={`/sagas/${enc(c)}`}>{c}</Link>
+                      </li>
+                    ))}
+                  </ul>
+                )}
+              </section>
+              <section className="panel table-wrap">
+                <h2>Spans</h2>
+                {rows.length === 0 ? (
+                  <Empty title="No spans stored for this trace." />
+                ) : (
+                  <table aria-label="Spans">
+                    <thead>
+                      <tr>
+                        <th>Start</th>
+                        <th>Span</th>
+                        <th>Service</th>
+                        <th>Outcome</th>
+                        <th className="num">Duration</th>
+                        <th>Event</th>
+                      </tr>
+                    </thead>
+                    <tbody>
+                      {rows.map((r) => (
+                        <tr key={r.key}>
+                          <td>{formatClockMs(r.at)}</td>
+                          <td>{r.what}</td>
+                          <td>{r.service}</td>
+                          <td>{r.outcome ? <OutcomeBadge outcome={r.outcome} /> : 'published'}</td>
+                          <td className="num">{formatDuration(r.duration)}</td>
+                          <td className="mono">
+                            {r.eventId ? (
+                              <Link to={`/events/${enc(r.eventId)}`} title={r.eventId}>
+                                {shortId(r.eventId)}
+                              </Link>
+                            ) : (
+                              '—'
+                            )}
+                          </td>
                         </tr>
                       ))}
-                  </tbody>
-                </table>
-              )}
-            </section>
-          </>
-        )}
+                    </tbody>
+                  </table>
+                )}
+              </section>
+            </>
+          );
+        }}
       </QueryView>
     </>
   );

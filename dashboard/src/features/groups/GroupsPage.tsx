@@ -9,12 +9,12 @@ import { GROUP_SORT_KEYS, STATUS_OPTIONS, filterGroups, sortGroups, type GroupSo
 const COLUMNS: { key: GroupSortKey; label: string; num?: boolean }[] = [
   { key: 'group', label: 'Group' },
   { key: 'status', label: 'Status' },
-  { key: 'lagMessages', label: 'Lag (msgs)', num: true },
+  { key: 'lag', label: 'Lag (msgs)', num: true },
   { key: 'lagSeconds', label: 'Lag (time)', num: true },
-  { key: 'members', label: 'Members', num: true },
+  { key: 'memberCount', label: 'Members', num: true },
   { key: 'consumeRate', label: 'Rate', num: true },
   { key: 'timeToCatchUpSeconds', label: 'Catch up in', num: true },
-  { key: 'lastRebalanceAt', label: 'Last rebalance' },
+  { key: 'lastRebalance', label: 'Last rebalance' },
 ];
 
 export function GroupsPage() {
@@ -28,8 +28,8 @@ export function GroupsPage() {
     <>
       <div className="page-header">
         <h1>Consumer groups</h1>
-        {query.data?.snapshotAt ? (
-          <span className="subtle">snapshot {formatRelative(query.data.snapshotAt)}</span>
+        {query.data?.snapshotTime ? (
+          <span className="subtle">snapshot {formatRelative(query.data.snapshotTime)}</span>
         ) : null}
       </div>
       <div className="filters">
@@ -54,7 +54,7 @@ export function GroupsPage() {
           if (data.groups.length === 0)
             return (
               <Empty title="No consumer groups yet.">
-                {data.snapshotAt === null
+                {data.snapshotTime === null
                   ? 'The collector has not finished its first Kafka poll; this page updates when it does.'
                   : 'Kafka reports no groups. Start a consumer (e.g. the demo: `npm start`).'}
               </Empty>
@@ -87,23 +87,27 @@ export function GroupsPage() {
                         <td>
                           <Link to={to}>{g.group}</Link>
                           <div className="subtle">
-                            {g.state} · {g.topics.join(', ') || 'no topics'}
+                            {g.state} · {g.topics.map((t) => t.topic).join(', ') || 'no topics'}
                           </div>
                         </td>
                         <td>
                           <LagBadge status={g.status} />
                         </td>
-                        <td className="num">{formatCount(g.lagMessages)}</td>
-                        <td className="num" title={g.lagSecondsLowerBound ? 'at least (lower bound)' : undefined}>
-                          {g.lagSecondsLowerBound ? '≥ ' : ''}
+                        <td className="num">{formatCount(g.lag)}</td>
+                        <td className="num" title={g.lagSecondsIsLowerBound ? 'at least (lower bound)' : undefined}>
+                          {g.lagSecondsIsLowerBound ? '≥ ' : ''}
                           {formatSeconds(g.lagSeconds)}
                         </td>
-                        <td className="num">{g.members}</td>
+                        <td className="num">{g.memberCount}</td>
                         <td className="num">{formatRate(g.consumeRate)}</td>
                         <td className="num">
-                          {g.lagMessages === 0 ? 'caught up' : formatSeconds(g.timeToCatchUpSeconds)}
+                          {g.lag === 0
+                            ? 'caught up'
+                            : g.timeToCatchUpSeconds === null
+                              ? 'not catching up'
+                              : formatSeconds(g.timeToCatchUpSeconds)}
                         </td>
-                        <td>{g.lastRebalanceAt === null ? 'none seen' : formatRelative(g.lastRebalanceAt)}</td>
+                        <td>{g.lastRebalance === null ? 'none seen' : formatRelative(g.lastRebalance.startedAt)}</td>
                       </tr>
                     );
                   })}

@@ -4,24 +4,30 @@ import { type SortDir } from '../../lib/url-state.ts';
 export const GROUP_SORT_KEYS = [
   'group',
   'status',
-  'lagMessages',
+  'lag',
   'lagSeconds',
-  'members',
+  'memberCount',
   'consumeRate',
   'timeToCatchUpSeconds',
-  'lastRebalanceAt',
+  'lastRebalance',
 ] as const;
 export type GroupSortKey = (typeof GROUP_SORT_KEYS)[number];
 
 /** Severity for sorting: worst first when descending. */
-const SEVERITY: Record<LagStatus, number> = { OK: 0, WARN: 2, REWIND: 3, STALL: 4, STOP: 5, ERR: 1 };
+const SEVERITY: Record<LagStatus, number> = { OK: 0, ERR: 1, WARN: 2, REWIND: 3, STALL: 4, STOP: 5 };
 
 function value(g: GroupSummary, key: GroupSortKey): number | string | null {
-  if (key === 'status') return SEVERITY[g.status];
-  return g[key];
+  switch (key) {
+    case 'status':
+      return SEVERITY[g.status];
+    case 'lastRebalance':
+      return g.lastRebalance?.startedAt ?? null;
+    default:
+      return g[key];
+  }
 }
 
-/** Sorts a copy; unknown values (null) always go last, whatever the direction. */
+/** Sorts a copy; unknown values (null) always go last, whatever the direction; ties by name. */
 export function sortGroups(groups: GroupSummary[], key: GroupSortKey, dir: SortDir): GroupSummary[] {
   const sign = dir === 'asc' ? 1 : -1;
   return [...groups].sort((a, b) => {
@@ -40,7 +46,9 @@ export function filterGroups(groups: GroupSummary[], text: string, status: strin
   return groups.filter(
     (g) =>
       (!status || g.status === status) &&
-      (!needle || g.group.toLowerCase().includes(needle) || g.topics.some((t) => t.toLowerCase().includes(needle))),
+      (!needle ||
+        g.group.toLowerCase().includes(needle) ||
+        g.topics.some((t) => t.topic.toLowerCase().includes(needle))),
   );
 }
 

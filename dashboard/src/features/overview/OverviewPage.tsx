@@ -1,6 +1,6 @@
 import { Link } from 'react-router';
 import { useOverview } from '../../api/queries.ts';
-import { SAGA_STATUSES } from '../../api/types.ts';
+import { SAGA_STATUSES, type ReasonCount } from '../../api/types.ts';
 import { RangePicker } from '../../components/RangePicker.tsx';
 import { LagBadge, SagaBadge } from '../../components/StatusBadge.tsx';
 import { Figure, Tile } from '../../components/Tile.tsx';
@@ -10,6 +10,11 @@ import { formatCount, formatDuration, formatRate, formatRelative, formatSeconds 
 import { useRange } from '../../lib/url-state.ts';
 
 const enc = encodeURIComponent;
+
+function topReason(reasons: ReasonCount[]): string {
+  const top = [...reasons].sort((a, b) => b.count - a.count)[0];
+  return top ? top.errorClass : '—';
+}
 
 export function OverviewPage() {
   const range = useRange();
@@ -21,8 +26,8 @@ export function OverviewPage() {
     <>
       <div className="page-header">
         <h1>Overview</h1>
-        {data?.snapshotAt ? (
-          <span className="subtle">Kafka snapshot {formatRelative(data.snapshotAt)}</span>
+        {data?.snapshotTime ? (
+          <span className="subtle">Kafka snapshot {formatRelative(data.snapshotTime)}</span>
         ) : data ? (
           <span className="subtle">Waiting for the first Kafka poll…</span>
         ) : null}
@@ -97,9 +102,9 @@ export function OverviewPage() {
                     <td>
                       <LagBadge status={g.status} />
                     </td>
-                    <td className="num">{formatCount(g.lagMessages)} msgs</td>
+                    <td className="num">{formatCount(g.lag)} msgs</td>
                     <td className="num">
-                      {g.lagSecondsLowerBound ? '≥ ' : ''}
+                      {g.lagSecondsIsLowerBound ? '≥ ' : ''}
                       {formatSeconds(g.lagSeconds)}
                     </td>
                   </tr>
@@ -129,7 +134,7 @@ export function OverviewPage() {
                     </td>
                     <td className="num">{formatCount(d.depth)}</td>
                     <td className="num">{formatRate(d.growthPerMinute, '/min')}</td>
-                    <td>{d.reasons[0]?.errorClass ?? '—'}</td>
+                    <td>{topReason(d.reasons)}</td>
                   </tr>
                 ))}
               </tbody>

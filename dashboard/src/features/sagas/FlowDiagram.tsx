@@ -7,9 +7,9 @@
  * colour. Every hop is a button: click or Enter selects it.
  */
 import { useEffect, useRef, useState } from 'react';
-import { type Hop } from '../../api/types.ts';
 import { formatCount, formatDuration, formatSeconds } from '../../lib/format.ts';
 import { AXIS_HEIGHT, LABEL_WIDTH, LANE_HEIGHT, layoutFlow, type LaidOutHop } from './flow-layout.ts';
+import { type FlowStep } from './flow-model.ts';
 
 function useWidth(fallback: number) {
   const ref = useRef<HTMLDivElement>(null);
@@ -27,19 +27,21 @@ function useWidth(fallback: number) {
   return [ref, width] as const;
 }
 
-export function hopDescription(h: Hop): string {
+export function hopDescription(h: FlowStep): string {
   const parts = [`${h.eventType} from ${h.fromService}`];
   if (h.group) parts.push(`to ${h.toService ?? h.group}`);
+  const position = h.pending?.position ?? null;
+  const wait = h.pending?.estimatedWaitSeconds ?? null;
   if (h.outcome === 'pending') {
     parts.push('pending');
-    if (h.position !== null) parts.push(`${formatCount(h.position)} messages ahead`);
-    if (h.estimatedWaitSeconds !== null) parts.push(`about ${formatSeconds(h.estimatedWaitSeconds)} to go`);
-  } else if (h.group) {
+    if (position !== null) parts.push(`${formatCount(position)} messages ahead`);
+    if (wait !== null) parts.push(`about ${formatSeconds(wait)} to go`);
+  } else if (h.outcome === 'unconsumed') {
+    parts.push('no consumer');
+  } else {
     parts.push(h.outcome.replace('_', '-'));
     parts.push(`queue ${formatDuration(h.queueMs)}`);
     parts.push(`processing ${formatDuration(h.processingMs)}`);
-  } else {
-    parts.push('no consumer');
   }
   if (h.compensation) parts.push('compensation');
   if (h.attempts > 1) parts.push(`${h.attempts} attempts`);
@@ -48,22 +50,24 @@ export function hopDescription(h: Hop): string {
 }
 
 function hopLabel(l: LaidOutHop): string {
-  const h = l.hop;
+  const h = l.step;
   const marks: string[] = [];
   if (h.compensation) marks.push('↺');
   if (h.outcome === 'dead_lettered') marks.push('✕ DLQ');
+  if (h.outcome === 'failed') marks.push('✕ failed');
   if (h.outcome === 'duplicate') marks.push('duplicate');
   if (h.attempts > 1) marks.push(`×${h.attempts}`);
   if (l.kind === 'pending') {
-    const ahead = h.position !== null ? `${formatCount(h.position)} ahead` : 'waiting';
-    const wait = h.estimatedWaitSeconds !== null ? ` · ~${formatSeconds(h.estimatedWaitSeconds)}` : '';
-    return `${h.eventType} · pending · ${ahead}${wait}`;
+    const position = h.pending?.position ?? null;
+    const wait = h.pending?.estimatedWaitSeconds ?? null;
+    const ahead = position !== null ? `${formatCount(position)} ahead` : 'waiting';
+    return `${h.eventType} · pending · ${ahead}${wait !== null ? ` · ~${formatSeconds(wait)}` : ''}`;
   }
   return [h.eventType, ...marks].join(' ');
 }
 
 function HopShape({ l, selected, onSelect }: { l: LaidOutHop; selected: boolean; onSelect: (key: string) => void }) {
-  const h = l.hop;
+  const h = l.step;
   const classes = ['hop', l.kind];
   if (h.compensation) classes.push('compensation');
   if (selected) classes.push('selected');
@@ -137,7 +141,7 @@ export function FlowDiagram({
   onSelect,
   now,
 }: {
-  hops: Hop[];
+  hops: FlowStep[];
   selected: string | null;
   onSelect: (key: string) => void;
   now?: number;

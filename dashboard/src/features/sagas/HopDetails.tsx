@@ -1,69 +1,86 @@
 import { Link } from 'react-router';
-import { type Hop } from '../../api/types.ts';
 import { OutcomeBadge } from '../../components/StatusBadge.tsx';
 import { formatClockMs, formatCount, formatDuration, formatInteger, formatSeconds } from '../../lib/format.ts';
 import { Headers } from '../dlqs/DlqRecordView.tsx';
+import { type FlowStep } from './flow-model.ts';
+
+/**
+ * The envelope headers as the spans recorded them (docs/event-contract.md). The collector
+ * stores span attributes, not raw record headers, so this is what it can vouch for.
+ */
+export function envelopeHeaders(step: FlowStep, correlationId: string): Record<string, string> {
+  const h: Record<string, string> = {};
+  if (step.eventId) h['event-id'] = step.eventId;
+  if (step.hop.eventType) h['event-type'] = step.hop.eventType;
+  h['correlation-id'] = correlationId;
+  if (step.hop.causationId) h['causation-id'] = step.hop.causationId;
+  if (step.hop.traceId && step.hop.spanId) h.traceparent = `00-${step.hop.traceId}-${step.hop.spanId}-01`;
+  return h;
+}
 
 /** The selected hop: event, timings, headers, spans and trace id. */
-export function HopDetails({ hop }: { hop: Hop }) {
+export function HopDetails({ step, correlationId }: { step: FlowStep; correlationId: string }) {
   const enc = encodeURIComponent;
+  const hop = step.hop;
+  const outcome = step.outcome === 'unconsumed' ? null : step.outcome;
   return (
     <section className="panel" aria-label="Hop details">
       <h2>
-        {hop.eventType} <OutcomeBadge outcome={hop.outcome} />
+        {step.eventType} {outcome ? <OutcomeBadge outcome={outcome} /> : null}
+        {step.compensation ? <span className="badge badge-warn">compensation</span> : null}
       </h2>
       <dl className="kv" style={{ marginTop: 8 }}>
         <dt>Event id</dt>
         <dd className="mono">
-          <Link to={`/events/${enc(hop.eventId)}`}>{hop.eventId}</Link>
+          {step.eventId ? <Link to={`/events/${enc(step.eventId)}`}>{step.eventId}</Link> : 'unknown (no event-id)'}
         </dd>
         <dt>From</dt>
-        <dd>{hop.fromService}</dd>
+        <dd>{step.fromService}</dd>
         <dt>Topic</dt>
         <dd>
           {hop.topic} / {hop.partition ?? '?'} @ {formatInteger(hop.offset)}
         </dd>
         <dt>To</dt>
         <dd>
-          {hop.group ? (
+          {step.group ? (
             <>
-              {hop.toService ?? 'unknown service'} (group <Link to={`/groups/${enc(hop.group)}`}>{hop.group}</Link>)
+              {step.toService ?? 'service not seen yet'} (group{' '}
+              <Link to={`/groups/${enc(step.group)}`}>{step.group}</Link>)
             </>
           ) : (
-            'no consumer group'
+            'no consumer group reads it'
           )}
         </dd>
         <dt>Published</dt>
-        <dd>{formatClockMs(hop.publishedAt)}</dd>
-        {hop.outcome === 'pending' ? (
+        <dd>{hop.publishedMs === null ? 'publish span not received' : formatClockMs(hop.publishedMs)}</dd>
+        {step.pending ? (
           <>
             <dt>Position</dt>
             <dd>
-              {hop.position === null ? 'unknown' : `${formatCount(hop.position)} messages ahead of it`}
-              {hop.estimatedWaitSeconds !== null ? `, about ${formatSeconds(hop.estimatedWaitSeconds)} to go` : ''}
+              {step.pending.position === null
+                ? 'unknown'
+                : `${formatCount(step.pending.position)} messages ahead of it in ${step.pending.topic}/${step.pending.partition}`}
+              {step.pending.estimatedWaitSeconds !== null
+                ? `, about ${formatSeconds(step.pending.estimatedWaitSeconds)} to go`
+                : ''}
             </dd>
           </>
-        ) : (
+        ) : null}
+        {step.startedAt !== null ? (
           <>
             <dt>Queue time</dt>
-            <dd>{formatDuration(hop.queueMs)}</dd>
+            <dd>{formatDuration(step.queueMs)}</dd>
             <dt>Processing</dt>
-            <dd>{formatDuration(hop.processingMs)}</dd>
-          </>
-        )}
-        <dt>Attempts</dt>
-        <dd>{hop.attempts}</dd>
-        {hop.compensation ? (
-          <>
-            <dt>Step</dt>
-            <dd>compensation</dd>
+            <dd>{formatDuration(step.processingMs)}</dd>
           </>
         ) : null}
-        {hop.dlqTopic ? (
+        <dt>Attempts</dt>
+        <dd>{step.attempts}</dd>
+        {step.dlqTopic ? (
           <>
             <dt>DLQ</dt>
             <dd>
-              <Link to={`/dlqs/${enc(hop.dlqTopic)}`}>{hop.dlqTopic}</Link>
+              <Link to={`/dlqs/${enc(step.dlqTopic)}`}>{step.dlqTopic}</Link>
             </dd>
           </>
         ) : null}
@@ -71,39 +88,47 @@ export function HopDetails({ hop }: { hop: Hop }) {
         <dd className="mono">{hop.traceId ? <Link to={`/traces/${enc(hop.traceId)}`}>{hop.traceId}</Link> : 'none'}</dd>
       </dl>
       <h3>Headers</h3>
-      <Headers headers={hop.headers} />
+      <Headers headers={envelopeHeaders(step, correlationId)} />
       <h3>Spans</h3>
-      {hop.spans.length === 0 ? (
-        <p className="subtle">No spans received for this hop.</p>
-      ) : (
-        <div className="table-wrap">
-          <table aria-label="Spans">
-            <thead>
+      <div className="table-wrap">
+        <table aria-label="Spans">
+          <thead>
+            <tr>
+              <th>Span</th>
+              <th>Service</th>
+              <th>Outcome</th>
+              <th className="num">Duration</th>
+              <th>Span id</th>
+            </tr>
+          </thead>
+          <tbody>
+            {hop.spanId ? (
               <tr>
-                <th>Span</th>
-                <th>Service</th>
-                <th className="num">Duration</th>
-                <th>Span id</th>
+                <td>send {hop.topic}</td>
+                <td>{hop.service}</td>
+                <td>published</td>
+                <td className="num">—</td>
+                <td className="mono">{hop.spanId}</td>
               </tr>
-            </thead>
-            <tbody>
-              {hop.spans.map((s) => (
-                <tr
-                  key={s.spanId}
-                  title={Object.entries(s.attributes)
-                    .map(([k, v]) => `${k}=${String(v)}`)
-                    .join('\n')}
-                >
-                  <td>{s.name}</td>
-                  <td>{s.service}</td>
-                  <td className="num">{formatDuration(s.endAt - s.startAt)}</td>
-                  <td className="mono">{s.spanId}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      )}
+            ) : null}
+            {step.deliveries.map((d) => (
+              <tr key={d.spanId}>
+                <td>
+                  process {d.topic} (attempt {d.attempt})
+                </td>
+                <td>{d.service}</td>
+                <td>
+                  <OutcomeBadge outcome={d.outcome} />
+                </td>
+                <td className="num">{formatDuration(d.processingTimeMs)}</td>
+                <td className="mono" title={`trace ${d.traceId}`}>
+                  {d.traceId !== hop.traceId ? <Link to={`/traces/${enc(d.traceId)}`}>{d.spanId}</Link> : d.spanId}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
     </section>
   );
 }

@@ -3,11 +3,11 @@ import { useSaga } from '../../api/queries.ts';
 import { SagaBadge } from '../../components/StatusBadge.tsx';
 import { Figure } from '../../components/Tile.tsx';
 import { Empty, QueryView } from '../../components/states.tsx';
-import { formatDateTime, formatDuration } from '../../lib/format.ts';
+import { formatDateTime, formatDuration, formatRelative } from '../../lib/format.ts';
 import { useUrlParam } from '../../lib/url-state.ts';
 import { FlowDiagram, FlowLegend } from './FlowDiagram.tsx';
 import { HopDetails } from './HopDetails.tsx';
-import { hopKey } from './flow-layout.ts';
+import { stepsFromHops } from './flow-model.ts';
 
 export function SagaDetailPage() {
   const { correlationId = '' } = useParams();
@@ -23,48 +23,58 @@ export function SagaDetailPage() {
         <h1>
           Saga <span className="mono">{correlationId}</span>
         </h1>
-        {query.data ? <SagaBadge status={query.data.saga.status} /> : null}
-        {query.data ? <span className="subtle">{query.data.saga.type}</span> : null}
+        {query.data ? <SagaBadge status={query.data.status} /> : null}
+        {query.data?.sagaType ? <span className="subtle">{query.data.sagaType}</span> : null}
       </div>
       <QueryView query={query} what={`saga ${correlationId}`}>
         {(d) => {
-          const hop = d.hops.find((h) => hopKey(h) === selected);
-          const queueTotal = d.hops.reduce((s, h) => s + (h.queueMs ?? 0), 0);
-          const procTotal = d.hops.reduce((s, h) => s + (h.processingMs ?? 0), 0);
+          const steps = stepsFromHops(d.hops);
+          const step = steps.find((x) => x.key === selected);
+          const queueTotal = steps.reduce((sum, x) => sum + (x.queueMs ?? 0), 0);
+          const procTotal = steps.reduce((sum, x) => sum + (x.processingMs ?? 0), 0);
+          const finished = d.endToEndMs !== null;
           return (
             <>
               <div className="panel figures">
                 <Figure
-                  label={d.saga.endedAt === null ? 'running for' : 'end to end'}
-                  value={formatDuration(d.saga.durationMs)}
+                  label={finished ? 'end to end' : 'running for'}
+                  value={formatDuration(finished ? d.endToEndMs : d.lastActivityMs - d.startMs)}
                 />
-                <Figure label="waiting in topics" value={formatDuration(queueTotal)} />
-                <Figure label="processing" value={formatDuration(procTotal)} />
-                <Figure label="hops" value={String(d.hops.length)} />
+                <Figure label="waiting in topics (sum)" value={formatDuration(queueTotal)} />
+                <Figure label="processing (sum)" value={formatDuration(procTotal)} />
+                <Figure label="events" value={String(d.hopCount)} />
+                <Figure
+                  label="pending deliveries"
+                  value={String(d.pendingCount)}
+                  tone={d.pendingCount ? 'warn' : undefined}
+                />
                 <Figure
                   label="compensations"
-                  value={String(d.saga.compensations)}
-                  tone={d.saga.compensations ? 'warn' : undefined}
+                  value={String(d.compensations.length)}
+                  tone={d.compensations.length ? 'warn' : undefined}
                 />
                 <Figure
                   label="dead-lettered steps"
-                  value={String(d.saga.dlqSteps)}
-                  tone={d.saga.dlqSteps ? 'bad' : undefined}
+                  value={String(d.dlqSteps.length)}
+                  tone={d.dlqSteps.length ? 'bad' : undefined}
                 />
-                <Figure label="started" value={formatDateTime(d.saga.startedAt)} />
+                <Figure
+                  label={`started, last activity ${formatRelative(d.lastActivityMs)}`}
+                  value={formatDateTime(d.startMs)}
+                />
               </div>
               <div className="saga-layout" style={{ marginTop: 14 }}>
                 <section className="panel" aria-label="Flow diagram">
                   <h2>Flow</h2>
                   <FlowLegend />
-                  {d.hops.length === 0 ? (
+                  {steps.length === 0 ? (
                     <Empty title="No hops recorded for this saga yet." />
                   ) : (
-                    <FlowDiagram hops={d.hops} selected={hop ? selected : null} onSelect={setSelected} />
+                    <FlowDiagram hops={steps} selected={step ? selected : null} onSelect={setSelected} />
                   )}
                 </section>
-                {hop ? (
-                  <HopDetails hop={hop} />
+                {step ? (
+                  <HopDetails step={step} correlationId={d.correlationId} />
                 ) : (
                   <section className="panel">
                     <Empty title="Select a hop">

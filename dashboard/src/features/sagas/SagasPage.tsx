@@ -1,7 +1,7 @@
 import { useState } from 'react';
 import { Link } from 'react-router';
 import { useSagas } from '../../api/queries.ts';
-import { SAGA_STATUSES, type SagaStatus, type SagaSummary } from '../../api/types.ts';
+import { SAGA_STATUSES, type SagaListItem, type SagaStatus } from '../../api/types.ts';
 import { RangePicker } from '../../components/RangePicker.tsx';
 import { SagaBadge } from '../../components/StatusBadge.tsx';
 import { Empty, QueryView } from '../../components/states.tsx';
@@ -11,10 +11,15 @@ import { useRange, useSort, useUrlParam } from '../../lib/url-state.ts';
 const SORT_KEYS = ['started', 'duration', 'hops'] as const;
 type SortKey = (typeof SORT_KEYS)[number];
 
-function sortValue(s: SagaSummary, key: SortKey): number {
-  if (key === 'duration') return s.durationMs ?? -1;
-  if (key === 'hops') return s.hopCount;
-  return s.startedAt;
+/** End-to-end latency when finished; otherwise the time so far. */
+export function sagaDuration(s: SagaListItem): number {
+  return s.endToEndMs ?? s.lastActivityMs - s.startMs;
+}
+
+function sortValue(s: SagaListItem, key: SortKey): number {
+  if (key === 'duration') return sagaDuration(s);
+  if (key === 'hops') return s.hops;
+  return s.startMs;
 }
 
 export function SagasPage() {
@@ -23,6 +28,7 @@ export function SagasPage() {
   const [type, setType] = useUrlParam('type');
   const [q, setQ] = useUrlParam('q');
   const [draft, setDraft] = useState(q);
+  const [typeDraft, setTypeDraft] = useState(type);
   const sort = useSort(SORT_KEYS, 'started', 'desc');
   const validStatus = SAGA_STATUSES.includes(status as SagaStatus) ? (status as SagaStatus) : undefined;
   const query = useSagas({
@@ -49,44 +55,46 @@ export function SagasPage() {
         <span className="spacer" />
         <RangePicker />
       </div>
-      <div className="filters">
-        <form
-          onSubmit={(e) => {
-            e.preventDefault();
-            setQ(draft.trim());
-          }}
-        >
-          <input
-            type="search"
-            aria-label="Search sagas by correlation id"
-            placeholder="Correlation id (Enter)"
-            value={draft}
-            onChange={(e) => setDraft(e.target.value)}
-          />
-        </form>
+      <form
+        className="filters"
+        onSubmit={(e) => {
+          e.preventDefault();
+          setQ(draft.trim());
+          setType(typeDraft.trim());
+        }}
+      >
+        <input
+          type="search"
+          aria-label="Search sagas by correlation id"
+          placeholder="Correlation id or prefix"
+          value={draft}
+          onChange={(e) => setDraft(e.target.value)}
+        />
+        <input
+          aria-label="Saga type"
+          placeholder="Saga type"
+          value={typeDraft}
+          onChange={(e) => setTypeDraft(e.target.value)}
+        />
+        <button type="submit">Filter</button>
         <select aria-label="Saga status" value={validStatus ?? ''} onChange={(e) => setStatus(e.target.value)}>
           <option value="">any status</option>
           {SAGA_STATUSES.map((s) => (
             <option key={s} value={s}>
-              {s}
+              {s.replace('_', '-')}
             </option>
           ))}
         </select>
-        <input
-          aria-label="Saga type"
-          placeholder="Type, e.g. order.placed"
-          value={type}
-          onChange={(e) => setType(e.target.value)}
-        />
         {query.data ? (
           <span className="subtle">
-            {query.data.sagas.length} of {query.data.total}
+            {query.data.items.length} saga{query.data.items.length === 1 ? '' : 's'}
+            {query.data.nextCursor ? ' (newest; narrow the filters to see older ones)' : ''}
           </span>
         ) : null}
-      </div>
+      </form>
       <QueryView query={query} what="sagas">
         {(data) => {
-          if (data.sagas.length === 0)
+          if (data.items.length === 0)
             return (
               <Empty title="No sagas match.">
                 {status || type || q
@@ -95,7 +103,7 @@ export function SagasPage() {
               </Empty>
             );
           const sign = sort.dir === 'asc' ? 1 : -1;
-          const rows = [...data.sagas].sort((a, b) => sign * (sortValue(a, sort.key) - sortValue(b, sort.key)));
+          const rows = [...data.items].sort((a, b) => sign * (sortValue(a, sort.key) - sortValue(b, sort.key)));
           return (
             <div className="panel table-wrap">
               <table aria-label="Sagas">
@@ -106,8 +114,8 @@ export function SagasPage() {
                     <th>Status</th>
                     {header('started', 'Started')}
                     {header('duration', 'Duration')}
-                    {header('hops', 'Hops')}
-                    <th>Services</th>
+                    {header('hops', 'Events')}
+                    <th>Last event</th>
                     <th>Marks</th>
                   </tr>
                 </thead>
@@ -117,16 +125,19 @@ export function SagasPage() {
                       <td className="mono">
                         <Link to={`/sagas/${encodeURIComponent(s.correlationId)}`}>{s.correlationId}</Link>
                       </td>
-                      <td>{s.type}</td>
+                      <td>{s.sagaType ?? '—'}</td>
                       <td>
                         <SagaBadge status={s.status} />
                       </td>
-                      <td className="num" title={formatDateTime(s.startedAt)}>
-                        {formatRelative(s.startedAt)}
+                      <td className="num" title={formatDateTime(s.startMs)}>
+                        {formatRelative(s.startMs)}
                       </td>
-                      <td className="num">{formatDuration(s.durationMs)}</td>
-                      <td className="num">{s.hopCount}</td>
-                      <td>{s.services.join(', ')}</td>
+                      <td className="num" title={s.endToEndMs === null ? 'so far' : 'end to end'}>
+                        {formatDuration(sagaDuration(s))}
+                        {s.endToEndMs === null ? '…' : ''}
+                      </td>
+                      <td className="num">{s.hops}</td>
+                      <td>{s.terminalEventType ?? '—'}</td>
                       <td>
                         {[
                           s.compensations ? `${s.compensations} compensation${s.compensations > 1 ? 's' : ''}` : '',

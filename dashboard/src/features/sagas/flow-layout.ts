@@ -3,25 +3,21 @@
  * hop the geometry of its arrow, queue segment and processing segment. Kept apart from the
  * SVG so it can be tested without a browser.
  */
-import { type Hop } from '../../api/types.ts';
+import { type FlowStep } from './flow-model.ts';
 
 export const LANE_HEIGHT = 64;
 export const LABEL_WIDTH = 150;
 export const AXIS_HEIGHT = 28;
 export const RIGHT_PAD = 170;
 
-export function hopKey(h: Pick<Hop, 'eventId' | 'group'>): string {
-  return `${h.eventId}~${h.group ?? ''}`;
-}
-
 /** The lane a delivery lands in: its service, or its group when the service is unknown. */
-export function targetLane(h: Hop): string | null {
+export function targetLane(h: FlowStep): string | null {
   return h.toService ?? h.group;
 }
 
 export interface LaidOutHop {
   key: string;
-  hop: Hop;
+  step: FlowStep;
   /** Publish point on the source lane. */
   x0: number;
   y0: number;
@@ -44,7 +40,7 @@ export interface FlowLayout {
   x: (t: number) => number;
 }
 
-export function layoutFlow(hops: Hop[], width: number, now: number = Date.now()): FlowLayout {
+export function layoutFlow(hops: FlowStep[], width: number, now: number = Date.now()): FlowLayout {
   const ordered = [...hops].sort((a, b) => a.publishedAt - b.publishedAt || (a.startedAt ?? 0) - (b.startedAt ?? 0));
 
   // Lanes in order of first appearance, so the flow reads top-down.
@@ -87,26 +83,26 @@ export function layoutFlow(hops: Hop[], width: number, now: number = Date.now())
   };
 
   const laid: LaidOutHop[] = ordered.map((hop) => {
-    const key = hopKey(hop);
+    const key = hop.key;
     const x0 = x(hop.publishedAt);
     const y0 = laneY(hop.fromService);
     const lane = targetLane(hop);
-    if (lane === null) return { key, hop, x0, y0, x1: x0, y1: y0, x2: null, kind: 'unconsumed' };
+    if (lane === null) return { key, step: hop, x0, y0, x1: x0, y1: y0, x2: null, kind: 'unconsumed' };
     if (hop.outcome === 'pending' || hop.startedAt === null) {
       const off = offsetFor(lane, hop.publishedAt, t1);
-      return { key, hop, x0, y0, x1: plotRight, y1: laneY(lane) + off, x2: null, kind: 'pending' };
+      return { key, step: hop, x0, y0, x1: plotRight, y1: laneY(lane) + off, x2: null, kind: 'pending' };
     }
     const end = hop.endedAt ?? hop.startedAt;
     const off = offsetFor(lane, hop.publishedAt, end);
     return {
       key,
-      hop,
+      step: hop,
       x0,
       y0,
       x1: x(hop.startedAt),
       y1: laneY(lane) + off,
       x2: x(end),
-      kind: hop.outcome === 'dead_lettered' ? 'failed' : 'delivered',
+      kind: hop.outcome === 'dead_lettered' || hop.outcome === 'failed' ? 'failed' : 'delivered',
     };
   });
 
