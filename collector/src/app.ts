@@ -17,6 +17,7 @@ import { lagPlugin } from './lag/index.ts';
 import { metricsPlugin } from './metrics/registry.ts';
 import { flowsPlugin } from './flows/index.ts';
 import { storePlugin } from './store/index.ts';
+import { tapPlugin } from './tap/index.ts';
 import { tracesPlugin } from './traces/index.ts';
 
 declare module 'fastify' {
@@ -102,6 +103,7 @@ export async function buildApp(options: BuildOptions): Promise<App> {
   await app.register(storePlugin);
   await app.register(tracesPlugin);
   await app.register(flowsPlugin, { background: options.background ?? true });
+  await app.register(tapPlugin, { background: options.background ?? true });
   await app.register(kafkaPlugin);
   await app.register(lagPlugin, { background: options.background ?? true });
   await app.register(dlqPlugin);
