@@ -7,6 +7,7 @@ COPY devstack/package.json devstack/
 COPY collector/package.json collector/
 COPY dashboard/package.json dashboard/
 COPY demo-services/package.json demo-services/
+COPY grafana/package.json grafana/
 RUN npm ci --no-audit --no-fund
 COPY . .
 RUN npm run build -w dashboard

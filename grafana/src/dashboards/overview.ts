@@ -1,0 +1,146 @@
+/** eventscope / Overview: is anything behind, failing, dead-lettered or lost, at a glance. */
+import type * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
+import { RowBuilder } from '@grafana/grafana-foundation-sdk/dashboard';
+import {
+  baseDashboard,
+  labelVariable,
+  query,
+  STATUS_MAPPING,
+  statPanel,
+  steps,
+  tablePanel,
+  timeseriesPanel,
+  instantQuery,
+  valueMapping,
+} from '../common.ts';
+
+export function overview(): dashboard.Dashboard {
+  return baseDashboard(
+    'eventscope-overview',
+    'eventscope / Overview',
+    'Consumer lag, group status, DLQs, sagas and the collector itself, at a glance.',
+  )
+    .withVariable(labelVariable('job', 'Collector job', 'label_values(eventscope_kafka_poll_success, job)'))
+    .withRow(new RowBuilder('Health'))
+    .withPanel(
+      statPanel(
+        'Collector up',
+        'Prometheus can scrape the eventscope collector (up).',
+        'short',
+        query('min(up{job=~"$job"})'),
+        steps('red', [1, 'green']),
+      ).mappings([
+        valueMapping([
+          ['0', 'DOWN'],
+          ['1', 'UP'],
+        ]),
+      ]),
+    )
+    .withPanel(
+      statPanel(
+        'Kafka poll',
+        'The last Kafka poll cycle of every collector produced a snapshot (eventscope_kafka_poll_success).',
+        'short',
+        query('min(eventscope_kafka_poll_success{job=~"$job"})'),
+        steps('red', [1, 'green']),
+      ).mappings([
+        valueMapping([
+          ['0', 'FAILING'],
+          ['1', 'OK'],
+        ]),
+      ]),
+    )
+    .withPanel(
+      statPanel(
+        'Groups monitored',
+        'Consumer groups in the last snapshot.',
+        'short',
+        query('sum(eventscope_kafka_monitored_groups{job=~"$job"})'),
+        steps('green'),
+      ),
+    )
+    .withPanel(
+      statPanel(
+        'Groups not OK',
+        'Groups whose status is WARN, REWIND, STALL, STOP or ERR.',
+        'short',
+        query('count(eventscope_consumergroup_status{job=~"$job"} > 0) or vector(0)'),
+        steps('green', [1, 'orange']),
+      ),
+    )
+    .withPanel(
+      statPanel(
+        'Worst lag',
+        'The oldest unconsumed record over all groups and topics.',
+        's',
+        query('max(eventscope_consumergroup_lag_seconds{job=~"$job"}) or vector(0)'),
+        steps('green', [60, 'yellow'], [300, 'red']),
+      ),
+    )
+    .withPanel(
+      statPanel(
+        'Firing alerts',
+        'eventscope alerts firing in this Prometheus.',
+        'short',
+        query('count(ALERTS{alertname=~"Eventscope.*",alertstate="firing"}) or vector(0)'),
+        steps('green', [1, 'red']),
+      ),
+    )
+    .withRow(new RowBuilder('Consumer groups'))
+    .withPanel(
+      timeseriesPanel('Lag by group (seconds)', 'Worst lag in seconds over the topics of each group.', 's', [
+        query('eventscope:consumergroup_lag_seconds:max', '{{group}}'),
+      ]),
+    )
+    .withPanel(
+      timeseriesPanel('Lag by group (messages)', 'Records each group has not consumed yet.', 'short', [
+        query('eventscope:consumergroup_lag_messages:sum', '{{group}}'),
+      ]),
+    )
+    .withPanel(
+      tablePanel(
+        'Group status',
+        'Worst partition status per group (Burrow-style rules).',
+        [
+          instantQuery('eventscope_consumergroup_status{job=~"$job"}', '', 'A'),
+          instantQuery('eventscope_consumergroup_members{job=~"$job"}', '', 'B'),
+        ],
+        { w: 12, h: 8 },
+      ).mappings([STATUS_MAPPING]),
+    )
+    .withPanel(
+      timeseriesPanel('Produced records per second by topic', 'Throughput into each topic.', 'ops', [
+        query('sum by (topic) (eventscope_topic_records_in_per_second{job=~"$job"})', '{{topic}}'),
+      ]),
+    )
+    .withRow(new RowBuilder('DLQs and sagas'))
+    .withPanel(
+      timeseriesPanel('Dead-lettered records per second', 'Records added to each dead-letter topic.', 'ops', [
+        query('eventscope:dlq_records_added:rate5m', '{{topic}}'),
+      ]),
+    )
+    .withPanel(
+      timeseriesPanel('Sagas ended per second by outcome', 'Completed, compensated and failed sagas.', 'ops', [
+        query('sum by (outcome) (rate(eventscope_saga_outcomes_total{job=~"$job"}[$__rate_interval]))', '{{outcome}}'),
+      ]),
+    )
+    .withPanel(
+      timeseriesPanel('Saga end-to-end latency p99', 'First publish to terminal event processed.', 's', [
+        query(
+          'histogram_quantile(0.99, sum by (saga_type, le) (rate(eventscope_saga_end_to_end_seconds_bucket{job=~"$job"}[$__rate_interval])))',
+          '{{saga_type}}',
+        ),
+      ]),
+    )
+    .withPanel(
+      timeseriesPanel('Spans received per second', 'OTLP spans accepted and refused by the collector.', 'ops', [
+        query('sum(rate(eventscope_spans_accepted_total{job=~"$job"}[$__rate_interval]))', 'accepted', 'A'),
+        query(
+          'sum by (reason) (rate(eventscope_spans_rejected_total{job=~"$job"}[$__rate_interval]))',
+          'rejected {{reason}}',
+          'B',
+        ),
+      ]),
+    )
+    .build();
+}
