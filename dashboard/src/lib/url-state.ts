@@ -25,6 +25,30 @@ export function useUrlParam(name: string, fallback = ''): [string, (value: strin
   return [value, set];
 }
 
+/**
+ * Sets several parameters in one navigation. Two setters of useUrlParam called in the same
+ * event would each start from the same location, and the second would undo the first.
+ */
+export function useSetUrlParams(): (values: Record<string, string>) => void {
+  const [, setParams] = useSearchParams();
+  return useCallback(
+    (values: Record<string, string>) => {
+      setParams(
+        (prev) => {
+          const sp = new URLSearchParams(prev);
+          for (const [k, v] of Object.entries(values)) {
+            if (v === '') sp.delete(k);
+            else sp.set(k, v);
+          }
+          return sp;
+        },
+        { replace: true },
+      );
+    },
+    [setParams],
+  );
+}
+
 export const RANGES = [
   { id: '15m', label: '15 min', seconds: 900 },
   { id: '1h', label: '1 h', seconds: 3600 },

@@ -53,7 +53,8 @@ export function stubApi(answers: Record<string, unknown>): ApiStub {
 
 function LocationProbe() {
   const loc = useLocation();
-  return <output data-testid="location">{loc.pathname + loc.search}</output>;
+  // Decoded, so tests read `hop=e1~payments` rather than `hop=e1%7Epayments`.
+  return <output data-testid="location">{decodeURIComponent(loc.pathname + loc.search)}</output>;
 }
 
 export function renderAt(path: string) {

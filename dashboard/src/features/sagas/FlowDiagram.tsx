@@ -139,15 +139,13 @@ export function FlowDiagram({
   hops,
   selected,
   onSelect,
-  now,
 }: {
   hops: FlowStep[];
   selected: string | null;
   onSelect: (key: string) => void;
-  now?: number;
 }) {
   const [ref, width] = useWidth(1000);
-  const layout = layoutFlow(hops, width, now);
+  const layout = layoutFlow(hops, width);
   return (
     <div className="flow-diagram" ref={ref}>
       <svg

@@ -6,7 +6,7 @@ import { RangePicker } from '../../components/RangePicker.tsx';
 import { SagaBadge } from '../../components/StatusBadge.tsx';
 import { Empty, QueryView } from '../../components/states.tsx';
 import { formatDateTime, formatDuration, formatRelative } from '../../lib/format.ts';
-import { useRange, useSort, useUrlParam } from '../../lib/url-state.ts';
+import { useRange, useSetUrlParams, useSort, useUrlParam } from '../../lib/url-state.ts';
 
 const SORT_KEYS = ['started', 'duration', 'hops'] as const;
 type SortKey = (typeof SORT_KEYS)[number];
@@ -25,8 +25,9 @@ function sortValue(s: SagaListItem, key: SortKey): number {
 export function SagasPage() {
   const range = useRange();
   const [status, setStatus] = useUrlParam('status');
-  const [type, setType] = useUrlParam('type');
-  const [q, setQ] = useUrlParam('q');
+  const [type] = useUrlParam('type');
+  const [q] = useUrlParam('q');
+  const setParams = useSetUrlParams();
   const [draft, setDraft] = useState(q);
   const [typeDraft, setTypeDraft] = useState(type);
   const sort = useSort(SORT_KEYS, 'started', 'desc');
@@ -59,8 +60,7 @@ export function SagasPage() {
         className="filters"
         onSubmit={(e) => {
           e.preventDefault();
-          setQ(draft.trim());
-          setType(typeDraft.trim());
+          setParams({ q: draft.trim(), type: typeDraft.trim() });
         }}
       >
         <input

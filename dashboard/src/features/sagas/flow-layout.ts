@@ -40,7 +40,7 @@ export interface FlowLayout {
   x: (t: number) => number;
 }
 
-export function layoutFlow(hops: FlowStep[], width: number, now: number = Date.now()): FlowLayout {
+export function layoutFlow(hops: FlowStep[], width: number): FlowLayout {
   const ordered = [...hops].sort((a, b) => a.publishedAt - b.publishedAt || (a.startedAt ?? 0) - (b.startedAt ?? 0));
 
   // Lanes in order of first appearance, so the flow reads top-down.
@@ -60,9 +60,10 @@ export function layoutFlow(hops: FlowStep[], width: number, now: number = Date.n
     if (h.endedAt !== null) times.push(h.endedAt);
   }
   const hasPending = ordered.some((h) => h.outcome === 'pending');
-  const t0 = times.length ? Math.min(...times) : now;
-  let t1 = times.length ? Math.max(...times) : now;
-  if (hasPending) t1 = Math.max(t1, Math.min(now, t1 + Math.max(1000, (t1 - t0) * 0.25)));
+  const t0 = times.length ? Math.min(...times) : 0;
+  let t1 = times.length ? Math.max(...times) : 1;
+  // Room on the right for pending arrows: they point past the last thing that happened.
+  if (hasPending) t1 += Math.max(100, (t1 - t0) * 0.2);
   if (t1 <= t0) t1 = t0 + 1;
 
   const plotLeft = LABEL_WIDTH;

@@ -1,0 +1,73 @@
+import { fireEvent, screen, waitFor, within } from '@testing-library/react';
+import { describe, expect, it } from 'vitest';
+import { DLQ, DLQ_DETAIL } from '../../test/fixtures.ts';
+import { renderAt, stubApi } from '../../test/render.tsx';
+
+describe('DlqsPage', () => {
+  it('lists DLQ topics with depth, growth, groups and top reasons', async () => {
+    stubApi({
+      '/api/dlqs': { snapshotTime: Date.now(), dlqs: [DLQ, { ...DLQ, topic: 'empty.dlq', depth: 0, reasons: [] }] },
+    });
+    renderAt('/dlqs');
+    const table = await screen.findByRole('table', { name: 'DLQ topics' });
+    const rows = within(table).getAllByRole('row').slice(1);
+    expect(rows[0]).toHaveTextContent('payments.dlq');
+    expect(rows[0]).toHaveTextContent('6/min');
+    expect(rows[0]).toHaveTextContent('no mark');
+    expect(rows[0]).toHaveTextContent('TransientError (12), DecodeError (30)');
+    expect(within(rows[0]!).getByRole('link')).toHaveAttribute('href', '/dlqs/payments.dlq');
+    expect(rows[1]).toHaveTextContent('empty.dlq');
+  });
+
+  it('says where DLQs come from when there are none', async () => {
+    stubApi({ '/api/dlqs': { snapshotTime: Date.now(), dlqs: [] } });
+    renderAt('/dlqs');
+    expect(await screen.findByText('No DLQ topics found.')).toBeInTheDocument();
+  });
+});
+
+describe('DlqDetailPage', () => {
+  it('shows reasons largest first, and the latest records with headers and decoded payload', async () => {
+    stubApi({ '/api/dlqs/payments.dlq': DLQ_DETAIL });
+    renderAt('/dlqs/payments.dlq');
+    const reasons = await screen.findByRole('list', { name: 'Error reasons' });
+    const items = within(reasons).getAllByRole('listitem');
+    expect(items[0]).toHaveTextContent('DecodeError');
+    expect(items[0]).toHaveTextContent('30');
+    expect(items[1]).toHaveTextContent('TransientError');
+
+    const records = screen.getByRole('region', { name: 'Latest records' });
+    const first = within(records).getAllByRole('group')[0]!;
+    expect(first).toHaveAttribute('open');
+    expect(first).toHaveTextContent('orders/2@1,234');
+    expect(first).toHaveTextContent('3 attempts');
+    expect(within(first).getByText('dlq-error-message')).toBeInTheDocument();
+    expect(within(first).getByText('unknown magic byte 0x7b', { selector: 'dd' })).toBeInTheDocument();
+    expect(first.querySelector('pre.payload')?.textContent).toContain('"amountCents": 1999');
+    expect(within(first).getByRole('link', { name: /event 0193a1b2/ })).toHaveAttribute(
+      'href',
+      '/events/0193a1b2-0000-7000-8000-0000000000aa',
+    );
+    expect(records).toHaveTextContent('Could not decode the value: schema 99 not found in the registry');
+  });
+
+  it('filters records by error class through the URL', async () => {
+    stubApi({ '/api/dlqs/payments.dlq': DLQ_DETAIL });
+    renderAt('/dlqs/payments.dlq?reason=TransientError');
+    const records = await screen.findByRole('region', { name: 'Latest records' });
+    expect(within(records).getAllByRole('group')).toHaveLength(1);
+    expect(records).toHaveTextContent('orders/0@77');
+  });
+
+  it('sets the mark with a POST and refetches', async () => {
+    const api = stubApi({
+      '/api/dlqs/payments.dlq': DLQ_DETAIL,
+      '/api/dlqs/payments.dlq/mark': { topic: 'payments.dlq', markTime: Date.now() },
+    });
+    renderAt('/dlqs/payments.dlq');
+    await screen.findByRole('region', { name: 'Latest records' });
+    fireEvent.click(screen.getByRole('button', { name: 'Set mark now' }));
+    await waitFor(() => expect(api.calls).toContain('/api/dlqs/payments.dlq/mark'));
+    await waitFor(() => expect(api.calls.filter((c) => c.startsWith('/api/dlqs/payments.dlq?'))).toHaveLength(2));
+  });
+});

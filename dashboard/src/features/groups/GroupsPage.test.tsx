@@ -1,0 +1,104 @@
+import { fireEvent, screen, waitFor, within } from '@testing-library/react';
+import { describe, expect, it } from 'vitest';
+import { GROUPS, GROUP_DETAIL } from '../../test/fixtures.ts';
+import { errorAnswer, renderAt, stubApi } from '../../test/render.tsx';
+
+const groupNames = () =>
+  within(screen.getByRole('table', { name: 'Consumer groups' }))
+    .getAllByRole('row')
+    .slice(1)
+    .map((r) => within(r).getAllByRole('link')[0]?.textContent);
+
+describe('GroupsPage', () => {
+  it('lists groups worst first with status, lag in messages and time, members, rate and catch-up', async () => {
+    stubApi({ '/api/groups': { snapshotTime: Date.now(), groups: GROUPS } });
+    renderAt('/groups');
+    await screen.findByRole('table', { name: 'Consumer groups' });
+    expect(groupNames()).toEqual(['shipping', 'inventory', 'payments']);
+    const shipping = screen.getByRole('link', { name: 'shipping' }).closest('tr')!;
+    expect(within(shipping).getByText('STOP')).toBeInTheDocument();
+    expect(shipping).toHaveTextContent('≥ 1 h 6 min');
+    expect(shipping).toHaveTextContent('not catching up');
+    expect(shipping).toHaveTextContent('none seen');
+    const inventory = screen.getByRole('link', { name: 'inventory' }).closest('tr')!;
+    expect(inventory).toHaveTextContent('12.4k');
+    expect(inventory).toHaveTextContent('1 min 35 s');
+    expect(inventory).toHaveTextContent('80/s');
+    expect(inventory).toHaveTextContent('2 min 35 s');
+    expect(inventory).toHaveTextContent('orders, payments');
+  });
+
+  it('sorts by a column on click, toggles direction, and keeps the sort in the URL', async () => {
+    stubApi({ '/api/groups': { snapshotTime: Date.now(), groups: GROUPS } });
+    renderAt('/groups');
+    await screen.findByRole('table', { name: 'Consumer groups' });
+    fireEvent.click(screen.getByRole('button', { name: /Rate/ }));
+    await waitFor(() => expect(screen.getByTestId('location')).toHaveTextContent('sort=consumeRate&dir=desc'));
+    expect(groupNames()).toEqual(['payments', 'inventory', 'shipping']);
+    fireEvent.click(screen.getByRole('button', { name: /Rate/ }));
+    await waitFor(() => expect(screen.getByTestId('location')).toHaveTextContent('dir=asc'));
+    expect(groupNames()).toEqual(['shipping', 'inventory', 'payments']);
+    expect(screen.getByRole('columnheader', { name: /Rate/ })).toHaveAttribute('aria-sort', 'ascending');
+  });
+
+  it('filters by text and status from the URL, and says when nothing matches', async () => {
+    stubApi({ '/api/groups': { snapshotTime: Date.now(), groups: GROUPS } });
+    renderAt('/groups?status=WARN');
+    await screen.findByRole('table', { name: 'Consumer groups' });
+    expect(groupNames()).toEqual(['inventory']);
+    expect(screen.getByRole('combobox', { name: 'Status' })).toHaveValue('WARN');
+    fireEvent.change(screen.getByRole('searchbox', { name: /Filter groups/ }), { target: { value: 'zzz' } });
+    await waitFor(() => expect(screen.getByTestId('location')).toHaveTextContent('q=zzz'));
+    expect(screen.getByText('No group matches these filters.')).toBeInTheDocument();
+  });
+
+  it('explains an empty list before the first poll', async () => {
+    stubApi({ '/api/groups': { snapshotTime: null, groups: [] } });
+    renderAt('/groups');
+    expect(await screen.findByText(/has not finished its first Kafka poll/)).toBeInTheDocument();
+  });
+});
+
+describe('GroupDetailPage', () => {
+  it('shows figures, partitions with owners, members and the rebalance timeline', async () => {
+    stubApi({ '/api/groups/inventory': GROUP_DETAIL });
+    renderAt('/groups/inventory');
+    const partitions = await screen.findByRole('region', { name: 'Partitions' });
+    const rows = within(partitions).getAllByRole('row').slice(1);
+    expect(rows).toHaveLength(2);
+    expect(rows[0]).toHaveTextContent('13,000');
+    expect(rows[0]).toHaveTextContent('inventory-1 (/127.0.0.1)');
+    expect(rows[1]).toHaveTextContent('unassigned');
+    const members = screen.getByRole('region', { name: 'Members' });
+    expect(members).toHaveTextContent('orders [0, 1]');
+    const timeline = screen.getByRole('list', { name: 'Rebalance timeline' });
+    const items = within(timeline).getAllByRole('listitem');
+    expect(items[0]).toHaveTextContent('took 3.2 s');
+    expect(items[0]).toHaveTextContent('members 2 → 1');
+    expect(items[1]).toHaveTextContent('still rebalancing');
+    expect(screen.getByText('12.4k').nextSibling).toHaveTextContent('lag (messages)');
+  });
+
+  it('switches the lag chart between seconds and messages through the URL', async () => {
+    stubApi({ '/api/groups/inventory': GROUP_DETAIL });
+    renderAt('/groups/inventory');
+    const chart = await screen.findByRole('region', { name: 'Lag per topic over time' });
+    expect(within(chart).getByText(/Latest: all topics 1 min 35 s/)).toBeInTheDocument();
+    fireEvent.click(within(chart).getByRole('button', { name: 'messages' }));
+    await waitFor(() => expect(screen.getByTestId('location')).toHaveTextContent('metric=lag'));
+    expect(within(chart).getByText('Latest: all topics 12.4k, orders 12k, payments 400')).toBeInTheDocument();
+  });
+
+  it('names an unknown group and what to check', async () => {
+    stubApi({
+      '/api/groups/nope': errorAnswer(404, {
+        error: 'NOT_FOUND',
+        message: 'consumer group "nope" is not in the last snapshot',
+      }),
+    });
+    renderAt('/groups/nope');
+    const alert = await screen.findByRole('alert');
+    expect(alert).toHaveTextContent('consumer group "nope" is not in the last snapshot');
+    expect(alert).toHaveTextContent('Check the id or link');
+  });
+});
