@@ -23,17 +23,20 @@ const T = {
   orders: `flows-orders-${suffix}`,
   payments: `flows-payments-${suffix}`,
   where: `flows-where-${suffix}`,
+  audit: `flows-audit-${suffix}`,
 };
 const G = {
   orchestrator: `flows-orchestrator-${suffix}`,
   payments: `flows-payments-${suffix}`,
   shipping: `flows-shipping-${suffix}`,
+  audit: `flows-audit-${suffix}`,
 };
 /** The group each test topic is consumed by, for the consumer hook (kafkajs's span has no group). */
 const groupOfTopic = new Map([
   [T.orders, G.orchestrator],
   [T.payments, G.payments],
   [T.where, G.shipping],
+  [T.audit, G.audit],
 ]);
 
 const header = (m: KafkajsMessage, name: string): string | undefined => {
@@ -84,10 +87,17 @@ async function createTopics(): Promise<boolean> {
     await a.disconnect();
   }
 }
+/** Polls the lag monitor until its snapshot has the group's committed offset (a cycle may fail on a busy broker). */
+async function snapshotShows(group: string, topic: string, committed: number): Promise<void> {
+  await waitFor(`${group} committed ${committed} in the lag snapshot`, async () => {
+    await h.app.kafkaMonitor.pollOnce();
+    return h.app.offsets.committedOffset(group, topic, 0) === committed ? true : undefined;
+  });
+}
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 beforeAll(async () => {
-  h = await startHarness({ tapTopics: [T.where] }, dataDir);
+  h = await startHarness({ tapTopics: [T.where, T.audit] }, dataDir);
   if (!(await createTopics())) throw new Error('test topics existed already');
   // The tap starts before the SDK patches kafkajs, so its own consumer makes no spans.
   await h.app.tap.start();
@@ -283,7 +293,7 @@ describe('flows from instrumented kafkajs services on the real broker', () => {
       const hops = await h.app.store.event(last.id);
       return hops.records.length > 0 && hops.publishes.length > 0 ? true : undefined;
     });
-    await h.app.kafkaMonitor.pollOnce();
+    await snapshotShows(G.shipping, T.where, 1);
 
     const view = (await h.app.inject(`/api/events/${last.id}`)).json<EventView>();
     expect(view.record).toEqual({ topic: T.where, partition: 0, offset: 3 });
@@ -307,11 +317,60 @@ describe('flows from instrumented kafkajs services on the real broker', () => {
     expect(saga.pendingCount).toBe(3);
   });
 
+  it('audits: a re-published event processed twice is a duplicate; records skipped by an offset reset are unaccounted', async () => {
+    const corr = `order-${randomUUID()}`;
+    let processed = 0;
+    const group = await startConsumer(G.audit, T.audit, {
+      eachMessage: async () => {
+        processed++;
+        await Promise.resolve();
+      },
+    });
+    // The same event (same event-id) published twice, e.g. by a producer retry: processed twice.
+    const dup = event('invoice.issued', corr);
+    await producer.send({ topic: T.audit, messages: [dup.message] });
+    await producer.send({ topic: T.audit, messages: [dup.message] });
+    await waitFor('both copies consumed', () => (processed === 2 ? true : undefined));
+    const dupView = await waitFor('the duplicate deliveries', async () => {
+      const v = (await h.app.inject(`/api/events/${dup.id}`)).json<EventView>();
+      return v.groups[0]?.processedCount === 2 ? v : undefined;
+    });
+    expect(dupView.duplicate).toBe(true);
+    await group.disconnect();
+    // Three records the group never reads: its offset is reset past them (as after a bad rebalance or a reset).
+    const skipped = [1, 2, 3].map(() => event('invoice.issued', corr));
+    for (const e of skipped) await producer.send({ topic: T.audit, messages: [e.message] });
+    await waitFor('the tap to map the skipped records', async () => {
+      const hops = await h.app.store.event((skipped[2] as (typeof skipped)[number]).id);
+      return hops.records.length > 0 ? true : undefined;
+    });
+    await admin.setOffsets({ groupId: G.audit, topic: T.audit, partitions: [{ partition: 0, offset: '5' }] });
+    await snapshotShows(G.audit, T.audit, 5);
+    const found = await h.app.flows.audit({ graceMs: 0 });
+    expect(found.map((u) => [u.group, u.offset, u.eventId])).toEqual(skipped.map((e, i) => [G.audit, i + 2, e.id]));
+    // A second run reports nothing new.
+    expect(await h.app.flows.audit({ graceMs: 0 })).toEqual([]);
+
+    const audit = (await h.app.inject('/api/audit')).json<{
+      duplicates: { eventId: string; group: string; count: number }[];
+      unaccounted: { group: string; topic: string; offset: number; eventId: string | null }[];
+    }>();
+    expect(audit.duplicates).toContainEqual(expect.objectContaining({ eventId: dup.id, group: G.audit, count: 2 }));
+    expect(
+      audit.unaccounted
+        .filter((u) => u.group === G.audit)
+        .map((u) => u.offset)
+        .sort(),
+    ).toEqual([2, 3, 4]);
+    expect(await metricValue(h.app, 'eventscope_duplicates_total', { group: G.audit })).toBe(1);
+    expect(await metricValue(h.app, 'eventscope_unaccounted_total', { group: G.audit, topic: T.audit })).toBe(3);
+  });
+
   it('keeps stored flows across closing and rebuilding the app on the same data directory', async () => {
     expect(completed).toBeDefined();
     const before = completed as SagaView;
     await h.close();
-    h = await startHarness({ tapTopics: [T.where] }, dataDir);
+    h = await startHarness({ tapTopics: [T.where, T.audit] }, dataDir);
     const again = (await h.app.inject(`/api/sagas/${before.correlationId}`)).json<SagaView>();
     expect(again.status).toBe('completed');
     expect(again.endToEndMs).toBe(before.endToEndMs);

@@ -29,8 +29,8 @@ export interface FlowsPluginOptions {
 export interface FlowsService {
   /** Spans -> hops -> store, with metrics: the intake queue's consumer. */
   ingest(spans: SpanData[]): Promise<void>;
-  /** One audit run now (tests, and the background loop). */
-  audit(): Promise<UnaccountedEntry[]>;
+  /** One audit run now (the background loop; tests pass a shorter grace period). */
+  audit(options?: { graceMs?: number }): Promise<UnaccountedEntry[]>;
   /** Reports sagas that became stuck since the last sweep; returns how many. */
   sweepStuck(): Promise<number>;
 }
@@ -114,10 +114,13 @@ export const flowsPlugin = fp<FlowsPluginOptions>(
           if (s.endToEndUs !== null) m.e2e.observe({ saga_type: s.sagaType, outcome: s.outcome }, s.endToEndUs / 1e6);
         }
       },
-      async audit() {
+      async audit(options = {}) {
         const view = offsets();
         if (!view || view.snapshotTime() === undefined) return [];
-        const found = await auditOnce(app.store, view, { nowUs: Date.now() * 1000, graceUs });
+        const found = await auditOnce(app.store, view, {
+          nowUs: Date.now() * 1000,
+          graceUs: options.graceMs !== undefined ? options.graceMs * 1000 : graceUs,
+        });
         for (const u of found) m.unaccounted.inc({ group: u.group, topic: u.topic });
         return found;
       },
