@@ -38,6 +38,7 @@ environment:
 
 /** Workspaces whose tests `npm test` runs, in order. */
 const WORKSPACES = ['devstack', 'collector', 'demo-services', 'dashboard', 'grafana'] as const;
+const STATIC_CHECKS = ['typecheck', 'lint', 'format'];
 const COMPAT_KAFKA_VERSION = process.env.ES_COMPAT_KAFKA_VERSION ?? '3.9.1';
 
 interface TestCounts {
@@ -247,17 +248,21 @@ async function test(): Promise<number> {
   } catch (err) {
     failures.push(describe(err));
   } finally {
+    // The services' log tails are read before stopping them, so they show the failure rather
+    // than the shutdown. Static checks (typecheck, lint, format) don't need them.
+    const serviceTrouble = failures.some((f) => !STATIC_CHECKS.some((c) => f.startsWith(c))) || counts.failed > 0;
+    if (serviceTrouble && stack) {
+      log(`last lines of the broker log (${stack.kafka.logFile}):\n${tail(stack.kafka.logFile, 40)}`);
+      if (stack.registry) {
+        log(`last lines of the registry log (${stack.registry.logFile}):\n${tail(stack.registry.logFile, 20)}`);
+      }
+    }
     await stack?.stop();
     await compatStop?.();
   }
   const seconds = ((performance.now() - started) / 1000).toFixed(0);
   if (failures.length > 0) {
     log(`FAILED after ${seconds} s:\n  - ${failures.join('\n  - ')}`);
-    if (stack) {
-      log(`last lines of the broker log (${stack.kafka.logFile}):\n${tail(stack.kafka.logFile, 40)}`);
-      if (stack.registry)
-        log(`last lines of the registry log (${stack.registry.logFile}):\n${tail(stack.registry.logFile, 20)}`);
-    }
   } else {
     log(`all checks passed in ${seconds} s`);
   }
