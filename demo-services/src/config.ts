@@ -33,6 +33,8 @@ export interface DemoConfig {
   readonly transientFailureRate: number;
   /** DEMO_PAYMENT_LIMIT: charges above this amount are declined. */
   readonly paymentLimit: number;
+  /** DEMO_SESSION_TIMEOUT_MS: consumer group session timeout (how soon a killed instance's partitions move). */
+  readonly sessionTimeoutMs: number;
   /** DEMO_INSTANCE: instance name (logs, client id). */
   readonly instance: string;
   /** OTEL_SDK_DISABLED=true or DEMO_TRACING=off: no tracing at all. */
@@ -83,6 +85,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): DemoConfig {
     slowMs: num(env, 'DEMO_SLOW_MS', 0, 0, 600_000),
     transientFailureRate: num(env, 'DEMO_TRANSIENT_FAILURE_RATE', 0, 0, 1),
     paymentLimit: num(env, 'DEMO_PAYMENT_LIMIT', 10_000, 0),
+    sessionTimeoutMs: num(env, 'DEMO_SESSION_TIMEOUT_MS', 10_000, 6_000, 300_000),
     instance: env.DEMO_INSTANCE || String(process.pid),
     tracing: tracingEnabled(env),
   });

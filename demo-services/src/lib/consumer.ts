@@ -94,7 +94,7 @@ export async function runConsumer(deps: ConsumerDeps, spec: ConsumerSpec): Promi
   const dlqTopic = names.dlq(spec.service);
   const consumer = kafka.consumer({
     groupId,
-    sessionTimeout: 10_000,
+    sessionTimeout: config.sessionTimeoutMs,
     rebalanceTimeout: 20_000,
     heartbeatInterval: 1_000,
     maxWaitTimeInMs: 100,

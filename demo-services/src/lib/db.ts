@@ -71,7 +71,23 @@ export function openDb(dataDir: string, service: string, schema = ''): Db {
   mkdirSync(dataDir, { recursive: true });
   const db = new Database(path.join(dataDir, `${service}.sqlite`));
   db.pragma('busy_timeout = 15000');
-  db.pragma('journal_mode = WAL');
+  // Switching a new file to WAL needs an exclusive lock and does not wait on the busy
+  // timeout: instances of one service starting together retry here instead of crashing.
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    try {
+      db.pragma('journal_mode = WAL');
+      break;
+    } catch (error) {
+      if (!(
+        error instanceof Error && /SQLITE_BUSY|locked/i.test(`${(error as { code?: string }).code} ${error.message}`)
+      )) {
+        throw error;
+      }
+      if (Date.now() > deadline) throw error;
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20 + Math.random() * 80);
+    }
+  }
   db.pragma('synchronous = NORMAL');
   // Two instances starting at once both run this; IMMEDIATE serialises them.
   db.transaction(() => {

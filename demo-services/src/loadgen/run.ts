@@ -170,7 +170,19 @@ export async function runLoadgen(o: LoadgenOptions): Promise<LoadgenSummary> {
 
   // Extra instances of one service, optionally slow, optionally killed and restarted (chaos).
   const spawned: ServiceProcess[] = [];
-  let chaosTimer: NodeJS.Timeout | undefined;
+  let finishing = false;
+  const killed = new WeakSet<Promise<number | null>>();
+  // An instance that dies by itself (not by chaos) is worth knowing about.
+  const watchExit = (p: ServiceProcess): void => {
+    const exit = p.exit;
+    void exit.then((code) => {
+      if (!finishing && !killed.has(exit) && code !== null) {
+        process.stderr.write(`[loadgen] ${p.instance} exited on its own with code ${code}\n`);
+      }
+    });
+  };
+  let chaos: Promise<void> | undefined;
+  const chaosStop = new AbortController();
   if (o.spawn) {
     for (let i = 0; i < o.spawn.instances; i++) {
       const p = new ServiceProcess(o.spawn.service, `${o.spawn.service}-lg${i + 1}`, {
@@ -181,15 +193,45 @@ export async function runLoadgen(o: LoadgenOptions): Promise<LoadgenSummary> {
         },
       });
       spawned.push(p.start());
+      watchExit(p);
     }
-    if (o.chaosIntervalMs) {
-      let next = 0;
-      chaosTimer = setInterval(() => {
-        const victim = spawned[next++ % spawned.length];
-        if (!victim) return;
+    if (o.chaosIntervalMs) chaos = runChaos(spawned, o.chaosIntervalMs);
+  }
+
+  /**
+   * Chaos: wait the interval, SIGKILL one spawned instance (round robin), restart it at once,
+   * then wait until its group is stable again with every instance in it before the next
+   * interval starts. Without that wait, kills faster than the group can rebalance (a killed
+   * member holds its partitions for a whole session timeout) would stop all progress.
+   */
+  async function runChaos(instances: ServiceProcess[], intervalMs: number): Promise<void> {
+    const service = instances[0]?.name ?? '';
+    const chaosAdmin = kafka.admin();
+    await chaosAdmin.connect();
+    const waitStable = async (): Promise<void> => {
+      const deadline = Date.now() + 60_000;
+      while (!chaosStop.signal.aborted && Date.now() < deadline) {
+        const { groups } = await chaosAdmin.describeGroups([names.group(service)]);
+        const g = groups[0];
+        if (g?.state === 'Stable' && g.members.length >= instances.length) return;
+        await sleep(250);
+      }
+    };
+    try {
+      await waitStable();
+      for (let next = 0; !chaosStop.signal.aborted; next++) {
+        await sleep(intervalMs);
+        if (chaosStop.signal.aborted) break;
+        const victim = instances[next % instances.length];
+        if (!victim) break;
         counts.kills++;
-        void victim.restart();
-      }, o.chaosIntervalMs);
+        killed.add(victim.exit);
+        await victim.restart();
+        watchExit(victim);
+        await waitStable();
+      }
+    } finally {
+      await chaosAdmin.disconnect();
     }
   }
 
@@ -294,18 +336,21 @@ export async function runLoadgen(o: LoadgenOptions): Promise<LoadgenSummary> {
   }
   await Promise.all(pending);
   const placingMs = Date.now() - started;
+  // Chaos runs while orders are placed; the drain below shows everything still settles.
+  chaosStop.abort();
+  await chaos;
 
   // Drain: wait for every placed order to reach a terminal state.
   // Interrupted (Ctrl-C): a short drain, so the summary comes quickly.
   const drainDeadline = Date.now() + (abort.signal.aborted ? Math.min(o.drainTimeoutMs, 5_000) : o.drainTimeoutMs);
   while (terminalCount() < orders.size && Date.now() < drainDeadline) await sleep(100);
-  if (chaosTimer) clearInterval(chaosTimer);
   clearInterval(ticker);
   progress();
   bar?.stop();
   process.off('SIGINT', onSignal);
   process.off('SIGTERM', onSignal);
 
+  finishing = true;
   await Promise.all(spawned.map((p) => p.stop()));
   await consumer.disconnect();
   await producer.disconnect();
