@@ -7,6 +7,7 @@
  *  - every query of every Grafana dashboard (grafana/dashboards/*.json) runs against the
  *    Prometheus API without error, and the core panels return data.
  */
+import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -31,6 +32,8 @@ let promUrl = '';
 let producer: Producer | undefined;
 let consumer: Consumer | undefined;
 let producing: NodeJS.Timeout | undefined;
+let tracing: NodeJS.Timeout | undefined;
+let sagasSent = 0;
 let consumed = 0;
 
 interface PromResponse<T> {
@@ -105,6 +108,72 @@ function testLagRule(): string {
   return stringify({ groups: [{ name: 'eventscope-test-lag', rules: [{ ...rule, expr, for: '5s' }] }] });
 }
 
+type Attr = { key: string; value: { stringValue: string } };
+const attrs = (o: Record<string, string>): Attr[] =>
+  Object.entries(o).map(([key, v]) => ({ key, value: { stringValue: v } }));
+const hex = (bytes: number): string => randomBytes(bytes).toString('hex');
+
+/**
+ * OTLP/JSON spans of one saga as the demo services emit them (docs/event-contract.md): an
+ * `order.placed` and a terminal event, each published and processed; every 5th saga fails,
+ * and its first event is processed twice (a duplicate).
+ */
+function sagaExport(i: number): unknown {
+  const sagaTopic = `${base}-saga`;
+  const svcGroup = `${base}-svc`;
+  const correlation = `${base}-order-${i}`;
+  const t0 = BigInt(Date.now()) * 1_000_000n;
+  const ms = (n: number): string => String(t0 + BigInt(n) * 1_000_000n);
+  const failed = i % 5 === 4;
+  const events = [
+    { id: `${correlation}-placed`, type: 'order.placed', at: 0 },
+    { id: `${correlation}-end`, type: failed ? 'order.failed' : 'order.completed', at: 40 },
+  ];
+  const spans = events.flatMap((e, n) => {
+    const common = {
+      'messaging.system': 'kafka',
+      'messaging.destination.name': sagaTopic,
+      'messaging.destination.partition.id': '0',
+      'messaging.kafka.offset': String(i * 2 + n),
+      'messaging.message.id': e.id,
+      'eventscope.event.type': e.type,
+      'eventscope.correlation.id': correlation,
+    };
+    const traceId = hex(16);
+    const sendId = hex(8);
+    const deliveries = failed && n === 0 ? [5, 25] : [5];
+    return [
+      {
+        traceId,
+        spanId: sendId,
+        name: `send ${sagaTopic}`,
+        kind: 4,
+        startTimeUnixNano: ms(e.at),
+        endTimeUnixNano: ms(e.at + 2),
+        attributes: attrs(common),
+      },
+      ...deliveries.map((d) => ({
+        traceId,
+        spanId: hex(8),
+        parentSpanId: sendId,
+        name: `process ${sagaTopic}`,
+        kind: 5,
+        startTimeUnixNano: ms(e.at + d),
+        endTimeUnixNano: ms(e.at + d + 10),
+        attributes: attrs({ ...common, 'messaging.consumer.group.name': svcGroup, 'eventscope.outcome': 'processed' }),
+      })),
+    ];
+  });
+  return {
+    resourceSpans: [
+      {
+        resource: { attributes: attrs({ 'service.name': `${base}-svc` }) },
+        scopeSpans: [{ scope: { name: 'eventscope-test' }, spans }],
+      },
+    ],
+  };
+}
+
 beforeAll(async () => {
   const binary = await findTool(PROMETHEUS);
   if (!binary) throw new Error('prometheus is not installed (npm run stack -- setup installs the Debian package)');
@@ -175,6 +244,16 @@ beforeAll(async () => {
     { timeoutMs: 60_000, abort: () => collector?.exitStatus() && `${collector.exitStatus()}\n${logTails()}` },
   );
 
+  // Span traffic: one saga a second.
+  tracing = setInterval(() => {
+    const i = sagasSent++;
+    void fetch(`${collectorUrl}/v1/traces`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(sagaExport(i)),
+    }).catch(() => undefined);
+  }, 1_000);
+
   // Prometheus: the repository's rules, the test-only lag rule, 1 s scrape and evaluation.
   const promPort = await freePort();
   promUrl = `http://127.0.0.1:${promPort}`;
@@ -211,6 +290,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   clearInterval(producing);
+  clearInterval(tracing);
   await consumer?.disconnect().catch(() => undefined);
   await producer?.disconnect().catch(() => undefined);
   await prometheus?.stop(10_000);
@@ -303,11 +383,40 @@ describe('Prometheus scraping a running collector', () => {
     expect(Number(lag[0]?.value?.[1])).toBeLessThanOrEqual(3);
   }, 200_000);
 
+  it('sees the sagas, hops and duplicates the collector assembled from the spans', async () => {
+    let last = '';
+    await waitFor(
+      'saga metrics in Prometheus',
+      async () => {
+        const ended = await instant('sum by (outcome) (eventscope_saga_outcomes_total{saga_type="order"})');
+        const dups = await instant(`eventscope_duplicates_total{group="${base}-svc"}`);
+        const hops = await instant(`eventscope_hop_processing_seconds_count{group="${base}-svc"}`);
+        const byOutcome: Record<string, number> = Object.fromEntries(
+          ended.map((x) => [x.metric.outcome ?? '', Number(x.value?.[1])]),
+        );
+        last = `${JSON.stringify(byOutcome)} duplicates=${dups[0]?.value?.[1]} hops=${hops[0]?.value?.[1]} sent=${sagasSent}`;
+        return (byOutcome.completed ?? 0) >= 4 && (byOutcome.failed ?? 0) >= 1 && Number(dups[0]?.value?.[1]) >= 1
+          ? true
+          : undefined;
+      },
+      { timeoutMs: 60_000, intervalMs: 1_000 },
+    ).catch((err: unknown) => {
+      throw new Error(`${(err as Error).message} (last: ${last})\n${logTails()}`);
+    });
+    // 40 ms from first publish to the terminal event processed: all within the SLO's 2.5 s.
+    const fast = await instant(
+      'sum(eventscope_saga_end_to_end_seconds_bucket{saga_type="order",le="2.5"}) / sum(eventscope_saga_end_to_end_seconds_count{saga_type="order"})',
+    );
+    expect(Number(fast[0]?.value?.[1])).toBe(1);
+  }, 90_000);
+
   describe('every Grafana dashboard query runs against Prometheus', () => {
     const dir = path.join(repoRoot, 'grafana', 'dashboards');
     const files = readdirSync(dir).filter((f) => f.endsWith('.json'));
-    // Panels that must return data with a watched group, topic and DLQ (no span traffic:
-    // saga and hop panels only have to run without error).
+    // Panels that must return data under the test's traffic: a watched group, topic and DLQ,
+    // and a saga a second (one in five failed, with a duplicate). Stuck sagas, unaccounted
+    // records, time to catch up, the DLQ mark and per-partition series have no data here;
+    // their queries only have to run.
     const CORE: Record<string, string[]> = {
       'eventscope-overview': [
         'Collector up',
@@ -321,6 +430,9 @@ describe('Prometheus scraping a running collector', () => {
         'Group status',
         'Produced records per second by topic',
         'Dead-lettered records per second',
+        'Sagas ended per second by outcome',
+        'Saga end-to-end latency p99',
+        'Spans received per second',
       ],
       'eventscope-consumer-groups': [
         'Worst status',
@@ -336,7 +448,19 @@ describe('Prometheus scraping a running collector', () => {
         'Members',
       ],
       'eventscope-dlqs': ['Records in DLQs', 'Added in range', 'Growth now', 'DLQ topics', 'Depth', 'Added per second'],
-      'eventscope-sagas': [],
+      'eventscope-sagas': [
+        'Slow sagas (1h)',
+        'Burn rate (1h)',
+        'Sagas ended (range)',
+        'Failed (15m)',
+        'End-to-end latency',
+        'Slow-saga ratio per window',
+        'Sagas per second by outcome',
+        'Queue time',
+        'Processing time',
+        'Duplicates',
+        'Spans',
+      ],
     };
 
     interface Panel {
@@ -397,6 +521,7 @@ describe('Prometheus scraping a running collector', () => {
           expect(res.status, `${d.uid} variable ${v.name}`).toBe('success');
           if (v.name === 'group' && d.uid === 'eventscope-consumer-groups') expect(res.data).toContain(group);
           if (v.name === 'dlq') expect(res.data).toContain(dlqTopic);
+          if (v.name === 'saga_type') expect(res.data).toContain('order');
           if (v.name === 'job') expect(res.data).toContain('eventscope-collector');
         }
       },
