@@ -120,6 +120,34 @@ export function storeSuite(name: string, factory: StoreFactory): void {
       expect(hops.deliveries).toEqual([expect.objectContaining({ group: 'shipping', eventId, offset: 42 })]);
     });
 
+    it('ends a saga when the terminal publish arrives after its link-only delivery', async () => {
+      const store = await make();
+      const corr = `late-${hex(4)}`;
+      const placed = publish({ correlationId: corr, timeUs: T0 });
+      const done = publish({
+        correlationId: corr,
+        eventType: 'order.completed',
+        terminal: 'completed',
+        timeUs: T0 + 10_000,
+        endUs: T0 + 11_000,
+      });
+      await store.ingest({ ...empty, publishes: [placed] });
+      // The orchestrator's eachBatch span names no event: only its link to the producer span.
+      await store.ingest({
+        ...empty,
+        deliveries: [delivery({ originSpanId: done.spanId, offset: null, startUs: T0 + 20_000, endUs: T0 + 25_000 })],
+      });
+      expect((await store.saga(corr))?.summary.outcome).toBeNull();
+      const res = await store.ingest({ ...empty, publishes: [done] });
+      expect(res.sagasEnded).toEqual([
+        { correlationId: corr, sagaType: 'order', outcome: 'completed', endToEndUs: 25_000 },
+      ]);
+      expect(res.hopTimings).toEqual([{ topic: 'orders', group: 'payments', queueUs: 10_000, processingUs: 5_000 }]);
+      const saga = await store.saga(corr);
+      expect(saga?.summary).toMatchObject({ outcome: 'completed', lastUs: T0 + 25_000, endToEndUs: 25_000 });
+      expect(saga?.hops.deliveries.map((d) => d.eventId)).toEqual([done.eventId]);
+    });
+
     it('counts a second processed delivery by one group as a duplicate, but not a re-sent span', async () => {
       const store = await make();
       const p = publish();

@@ -161,6 +161,8 @@ describe('OTLP intake', () => {
       payload: '{}',
     });
     expect(br.statusCode).toBe(415);
+    const none = await fetch(`${h.otlpUrl}/v1/traces`, { method: 'POST', body: new Uint8Array([1, 2, 3]) });
+    expect(none.status).toBe(415);
   });
 
   it('rejects invalid spans with partialSuccess and keeps the valid ones (JSON and protobuf)', async () => {

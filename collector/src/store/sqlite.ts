@@ -378,6 +378,7 @@ export class SqliteStore implements Store {
       const firstToTopic =
         p.eventId !== null ? (s.firstPublishTo.get(p.eventId, p.topic) as { time_us: number } | undefined) : undefined;
       const spanId = hexBuf(p.spanId);
+      const resolved: Delivery[] = [];
       const info = s.insPublish.run({
         ingest_s: nowS,
         event_id: p.eventId,
@@ -399,6 +400,10 @@ export class SqliteStore implements Store {
       if (info.changes === 0) continue; // the same span again (an exporter retry)
       this.#rows.publishes++;
       if (p.eventId !== null) {
+        // Deliveries that arrived first with no ids of their own (eachBatch: a span link only).
+        for (const r of s.deliveriesByOrigin.all(spanId) as DeliveryRow[]) {
+          if (r.correlation_id === null) resolved.push(toDelivery(r));
+        }
         s.backfillByOrigin.run(p.eventId, p.correlationId, p.eventType, spanId);
         if (p.partition !== null && p.offset !== null) {
           this.#putRecord(nowS, {
@@ -427,7 +432,21 @@ export class SqliteStore implements Store {
           }
         }
       }
-      if (p.correlationId !== null) this.#sagaOnPublish(p);
+      if (p.correlationId !== null) {
+        this.#sagaOnPublish(p);
+        // They join the saga now: last activity, DLQ steps, and its end if this event is terminal.
+        for (const d of resolved) {
+          const ended = this.#sagaOnDelivery({
+            ...d,
+            eventId: p.eventId,
+            eventType: p.eventType,
+            correlationId: p.correlationId,
+            terminal: p.terminal,
+            compensation: p.compensation,
+          });
+          if (ended) result.sagasEnded.push(ended);
+        }
+      }
     }
 
     for (const d0 of batch.deliveries) {

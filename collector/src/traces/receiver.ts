@@ -76,6 +76,7 @@ export function otlpReceiver(app: FastifyInstance, opts: ReceiverOptions, done: 
   app.setErrorHandler((err: Error & { statusCode?: number }, req, reply) => {
     const status = err.statusCode ?? 500;
     if (status === 413) return fail(req, reply, 413, `body larger than ${bodyLimit} bytes`);
+    if (status === 415) return fail(req, reply, 415, err.message);
     if (status < 500) return fail(req, reply, 400, err.message);
     req.log.error({ err }, 'OTLP receiver failed');
     metrics.requests.inc({ encoding: encodingOf(req) ?? 'json', code: '500' });
