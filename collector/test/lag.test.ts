@@ -44,7 +44,7 @@ function newGroup(): string {
 
 async function poll(options?: { recordReads?: boolean }) {
   const result = await t.app.kafkaMonitor.pollOnce(options);
-  expect(result.ok).toBe(true);
+  expect(result.ok, JSON.stringify(result.errors)).toBe(true);
   return result;
 }
 
@@ -245,6 +245,22 @@ describe('Kafka monitor scenarios (real broker)', () => {
       await b?.stop();
       await a.stop();
     }
+  });
+
+  it('regression: a deleted topic does not break later polls (kafkajs kept it as a metadata target)', async () => {
+    const topic = await newTopic(1);
+    const g = newGroup();
+    await produce(producer, topic, 0, [Date.now()]);
+    await admin.setOffsets({ groupId: g, topic, partitions: [{ partition: 0, offset: '0' }] });
+    await poll();
+    expect(t.app.kafkaMonitor.snapshot?.topics.has(topic)).toBe(true);
+    await admin.deleteTopics({ topics: [topic] });
+    await waitFor('the topic to be gone', async () => !(await admin.listTopics()).includes(topic));
+    const result = await poll();
+    expect(result.errors).toEqual({});
+    expect(t.app.kafkaMonitor.snapshot?.topics.has(topic)).toBe(false);
+    // The group is still listed; its commits on the deleted topic are not lag.
+    expect(group(g).partitions).toEqual([]);
   });
 
   it('serves groups, group detail, topics, /metrics and app.offsets from the snapshot', async () => {

@@ -86,7 +86,16 @@ interface RawFetchResponse {
   }[];
 }
 
+interface RawListOffsetsResponse {
+  responses: { topic: string; partitions: { partition: number; errorCode: number; offset: string }[] }[];
+}
+
 interface RawBroker {
+  listOffsets(args: {
+    replicaId?: number;
+    isolationLevel: number;
+    topics: { topic: string; partitions: { partition: number; timestamp: number }[] }[];
+  }): Promise<RawListOffsetsResponse>;
   fetch(args: {
     replicaId?: number;
     isolationLevel: number;
@@ -102,9 +111,9 @@ interface RawCluster {
   connect(): Promise<void>;
   disconnect(): Promise<void>;
   isConnected(): boolean;
-  addMultipleTargetTopics(topics: string[]): Promise<void>;
-  refreshMetadata(): Promise<void>;
-  findLeaderForPartitions(topic: string, partitions: number[]): Record<string, number[]>;
+  metadata(): Promise<{
+    topicMetadata: { topic: string; partitionMetadata: { partitionId: number; leader: number | null }[] }[];
+  }>;
   findBroker(args: { nodeId: string }): Promise<RawBroker>;
 }
 
@@ -163,6 +172,7 @@ export class KafkaAdapter {
   readonly #kafka: Kafka;
   readonly #admin: Admin;
   #cluster: RawCluster | undefined;
+  #leaders = new Map<string, Map<number, string>>();
   #connecting: Promise<void> | undefined;
   #connected = false;
   #closed = false;
@@ -220,9 +230,32 @@ export class KafkaAdapter {
     this.#connected = false;
   }
 
+  /**
+   * Topics and partition leaders, from one Metadata request for all topics. Kept for the
+   * cycle's offset and record reads, so kafkajs never holds a list of "target topics" (a
+   * deleted topic in that list makes its later metadata refreshes, and listGroups, fail).
+   */
   async listTopics(): Promise<string[]> {
     await this.connect();
-    return this.#admin.listTopics();
+    const cluster = await this.#recordCluster();
+    const { topicMetadata } = await cluster.metadata();
+    const leaders = new Map<string, Map<number, string>>();
+    for (const t of topicMetadata) {
+      leaders.set(
+        t.topic,
+        new Map(
+          t.partitionMetadata
+            .filter((p) => p.leader !== null && p.leader >= 0)
+            .map((p) => [p.partitionId, String(p.leader)]),
+        ),
+      );
+    }
+    this.#leaders = leaders;
+    return [...leaders.keys()];
+  }
+
+  #leaderOf(topic: string, partition: number): string | undefined {
+    return this.#leaders.get(topic)?.get(partition);
   }
 
   async listGroups(): Promise<GroupListing[]> {
@@ -265,13 +298,89 @@ export class KafkaAdapter {
     return out;
   }
 
-  /** Log start and end offsets of every partition of `topic`. */
-  async topicOffsets(topic: string): Promise<PartitionOffsets[]> {
+  /**
+   * Log start and end offsets (high watermark, as Kafka's consumer-groups tool reports) of
+   * every partition of `topics` (leaders from the last listTopics): one ListOffsets request
+   * per leader and chunk for the end offsets and one for the start offsets. A chunk that fails
+   * is retried topic by topic, so one bad topic is skipped (its entry is the Error) without
+   * failing the others.
+   */
+  async topicOffsets(topics: readonly string[], concurrency = 4): Promise<Map<string, PartitionOffsets[] | Error>> {
     await this.connect();
-    const offsets = await this.#admin.fetchTopicOffsets(topic);
-    return offsets
-      .map((o) => ({ partition: o.partition, start: toNumber(o.low), end: toNumber(o.high) }))
-      .sort((a, b) => a.partition - b.partition);
+    const cluster = await this.#recordCluster();
+    const out = new Map<string, PartitionOffsets[] | Error>();
+    const byLeader = new Map<string, string[]>();
+    for (const topic of topics) {
+      const leaders = this.#leaders.get(topic);
+      if (!leaders || leaders.size === 0) {
+        out.set(topic, new Error(`no partition leaders known for ${topic}`));
+        continue;
+      }
+      // A topic's partitions may have several leaders; group the topic under each.
+      for (const nodeId of new Set(leaders.values())) {
+        const list = byLeader.get(nodeId) ?? [];
+        list.push(topic);
+        byLeader.set(nodeId, list);
+      }
+    }
+    const collected = new Map<string, Map<number, { start?: number; end?: number }>>();
+    const request = async (nodeId: string, chunk: string[]): Promise<void> => {
+      const broker = await cluster.findBroker({ nodeId });
+      const spec = (timestamp: number) =>
+        chunk.map((topic) => ({
+          topic,
+          partitions: [...(this.#leaders.get(topic) ?? [])]
+            .filter(([, leader]) => leader === nodeId)
+            .map(([partition]) => ({ partition, timestamp })),
+        }));
+      // -1: latest (end), -2: earliest (start). READ_UNCOMMITTED: the high watermark.
+      const [ends, starts] = await Promise.all([
+        broker.listOffsets({ replicaId: -1, isolationLevel: 0, topics: spec(-1) }),
+        broker.listOffsets({ replicaId: -1, isolationLevel: 0, topics: spec(-2) }),
+      ]);
+      for (const [res, field] of [
+        [ends, 'end'],
+        [starts, 'start'],
+      ] as const) {
+        for (const t of res.responses) {
+          const parts = collected.get(t.topic) ?? new Map<number, { start?: number; end?: number }>();
+          for (const p of t.partitions) {
+            const entry = parts.get(p.partition) ?? {};
+            entry[field] = toNumber(p.offset);
+            parts.set(p.partition, entry);
+          }
+          collected.set(t.topic, parts);
+        }
+      }
+    };
+    const jobs = [...byLeader].flatMap(([nodeId, list]) => chunks(list, 100).map((chunk) => ({ nodeId, chunk })));
+    await mapLimit(jobs, concurrency, async ({ nodeId, chunk }) => {
+      try {
+        await request(nodeId, chunk);
+      } catch {
+        await mapLimit(chunk, concurrency, async (topic) => {
+          try {
+            await request(nodeId, [topic]);
+          } catch (err) {
+            out.set(topic, err instanceof Error ? err : new Error(String(err)));
+          }
+        });
+      }
+    });
+    for (const topic of topics) {
+      if (out.has(topic)) continue;
+      const parts = collected.get(topic);
+      const expected = this.#leaders.get(topic)?.size ?? 0;
+      const offsets = [...(parts ?? [])]
+        .filter(([, o]) => o.start !== undefined && o.end !== undefined)
+        .map(([partition, o]) => ({ partition, start: o.start as number, end: o.end as number }))
+        .sort((a, b) => a.partition - b.partition);
+      out.set(
+        topic,
+        offsets.length === expected && expected > 0 ? offsets : new Error(`offsets of ${topic} incomplete`),
+      );
+    }
+    return out;
   }
 
   /**
@@ -287,18 +396,10 @@ export class KafkaAdapter {
     const out = new Map<string, KafkaRecord[]>();
     if (requests.length === 0) return out;
     const cluster = await this.#recordCluster();
-    const topics = [...new Set(requests.map((r) => r.topic))];
-    await cluster.addMultipleTargetTopics(topics);
-    // Group by leader.
+    // Group by leader (from the cycle's metadata).
     const byBroker = new Map<string, ReadRequest[]>();
     for (const r of requests) {
-      let leaders: Record<string, number[]>;
-      try {
-        leaders = cluster.findLeaderForPartitions(r.topic, [r.partition]);
-      } catch {
-        continue;
-      }
-      const nodeId = Object.keys(leaders)[0];
+      const nodeId = this.#leaderOf(r.topic, r.partition);
       if (nodeId === undefined) continue;
       const list = byBroker.get(nodeId) ?? [];
       list.push(r);

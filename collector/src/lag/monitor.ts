@@ -291,23 +291,32 @@ export class KafkaMonitor {
     });
     const committed = new Map<string, { topic: string; partition: number; offset: number }[] | Error>();
     const topicOffsets = new Map<string, { offsets: PartitionOffsets[]; time: number } | Error>();
-    type Job = { kind: 'group'; id: string } | { kind: 'topic'; id: string };
-    const jobs: Job[] = [
-      ...groupIds.map((id) => ({ kind: 'group' as const, id })),
-      ...topicNames.map((id) => ({ kind: 'topic' as const, id })),
-    ];
-    await mapLimit(jobs, limit, async (job) => {
+    const groupsDone = mapLimit(groupIds, limit, async (id) => {
       try {
-        if (job.kind === 'group') committed.set(job.id, await this.#kafka.committedOffsets(job.id));
-        else topicOffsets.set(job.id, { offsets: await this.#kafka.topicOffsets(job.id), time: Date.now() });
+        committed.set(id, await this.#kafka.committedOffsets(id));
       } catch (err) {
-        countError(job.kind === 'group' ? 'group_offsets' : 'topic_offsets', err);
-        (job.kind === 'group' ? committed : topicOffsets).set(
-          job.id,
-          err instanceof Error ? err : new Error(String(err)),
-        );
+        countError('group_offsets', err);
+        committed.set(id, err instanceof Error ? err : new Error(String(err)));
       }
     });
+    // Log offsets of every topic once per cycle, batched per leader broker.
+    const topicsDone = (async () => {
+      let result: Map<string, PartitionOffsets[] | Error>;
+      try {
+        result = await this.#kafka.topicOffsets(topicNames, limit);
+      } catch (err) {
+        const e = err instanceof Error ? err : new Error(String(err));
+        result = new Map(topicNames.map((t) => [t, e]));
+      }
+      const time = Date.now();
+      for (const [topic, entry] of result) {
+        if (entry instanceof Error) {
+          countError('topic_offsets', entry);
+          topicOffsets.set(topic, entry);
+        } else topicOffsets.set(topic, { offsets: entry, time });
+      }
+    })();
+    await Promise.all([groupsDone, topicsDone]);
     const now = Date.now();
 
     // 3. Topics: the offset/time table, throughput.
@@ -355,6 +364,10 @@ export class KafkaMonitor {
     this.table.retainTopics(existing);
 
     // 4. Per group and partition: offsets, lag, the status window.
+    const byPartition = new Map<string, Map<number, PartitionOffsets>>();
+    for (const [topic, entry] of topicOffsets) {
+      if (!(entry instanceof Error)) byPartition.set(topic, new Map(entry.offsets.map((p) => [p.partition, p])));
+    }
     interface Pending {
       part: PartitionLag;
       target: number;
@@ -405,7 +418,7 @@ export class KafkaMonitor {
         const owner = owners.get(key);
         const ownerInfo = owner ? { memberId: owner.memberId, clientId: owner.clientId, host: owner.host } : null;
         const owned = owner !== undefined || (!anyAssignment && info.members.length > 0);
-        const po = t && !(t instanceof Error) ? t.offsets.find((p) => p.partition === c.partition) : undefined;
+        const po = t && !(t instanceof Error) ? byPartition.get(c.topic)?.get(c.partition) : undefined;
         const window = windows.get(key) ?? [];
         if (!po) {
           partitions.push({

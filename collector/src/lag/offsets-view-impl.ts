@@ -1,30 +1,60 @@
-/** OffsetsView over the monitor's last snapshot (never calls Kafka). */
+/** OffsetsView over the monitor's last snapshot (never calls Kafka); lookups indexed once per snapshot. */
+import type { PartitionOffsets } from '../kafka/index.ts';
 import type { KafkaMonitor } from './monitor.ts';
 import type { OffsetsView } from './offsets-view.ts';
+import type { Snapshot } from './types.ts';
+
+interface Index {
+  partitions: Map<string, PartitionOffsets>;
+  committed: Map<string, number>;
+  groupsByTopic: Map<string, string[]>;
+}
+
+const key = (...parts: (string | number)[]): string => parts.join('\u0000');
+
+function buildIndex(snapshot: Snapshot): Index {
+  const partitions = new Map<string, PartitionOffsets>();
+  for (const t of snapshot.topics.values()) for (const p of t.partitions) partitions.set(key(t.topic, p.partition), p);
+  const committed = new Map<string, number>();
+  const groupsByTopic = new Map<string, Set<string>>();
+  const addGroup = (topic: string, group: string): void => {
+    const set = groupsByTopic.get(topic) ?? new Set<string>();
+    set.add(group);
+    groupsByTopic.set(topic, set);
+  };
+  for (const g of snapshot.groups.values()) {
+    for (const p of g.partitions) {
+      committed.set(key(g.group, p.topic, p.partition), p.committedOffset);
+      addGroup(p.topic, g.group);
+    }
+    for (const m of g.members) for (const topic of Object.keys(m.assignment)) addGroup(topic, g.group);
+  }
+  return {
+    partitions,
+    committed,
+    groupsByTopic: new Map([...groupsByTopic].map(([t, set]) => [t, [...set].sort()])),
+  };
+}
 
 export function createOffsetsView(monitor: KafkaMonitor): OffsetsView {
-  const partitionOf = (topic: string, partition: number) =>
-    monitor.snapshot?.topics.get(topic)?.partitions.find((p) => p.partition === partition);
+  const indexes = new WeakMap<Snapshot, Index>();
+  const index = (): Index | undefined => {
+    const snapshot = monitor.snapshot;
+    if (!snapshot) return undefined;
+    let i = indexes.get(snapshot);
+    if (!i) {
+      i = buildIndex(snapshot);
+      indexes.set(snapshot, i);
+    }
+    return i;
+  };
   return {
-    groupsForTopic(topic) {
-      const out: string[] = [];
-      for (const g of monitor.snapshot?.groups.values() ?? []) {
-        const onTopic =
-          g.partitions.some((p) => p.topic === topic) ||
-          g.members.some((m) => Object.prototype.hasOwnProperty.call(m.assignment, topic));
-        if (onTopic) out.push(g.group);
-      }
-      return out;
-    },
-    committedOffset(group, topic, partition) {
-      return monitor.snapshot?.groups.get(group)?.partitions.find((p) => p.topic === topic && p.partition === partition)
-        ?.committedOffset;
-    },
-    endOffset: (topic, partition) => partitionOf(topic, partition)?.end,
-    startOffset: (topic, partition) => partitionOf(topic, partition)?.start,
-    consumeRate(group, topic) {
-      return monitor.snapshot?.groups.get(group)?.topics.find((t) => t.topic === topic)?.consumeRate ?? undefined;
-    },
+    groupsForTopic: (topic) => [...(index()?.groupsByTopic.get(topic) ?? [])],
+    committedOffset: (group, topic, partition) => index()?.committed.get(key(group, topic, partition)),
+    endOffset: (topic, partition) => index()?.partitions.get(key(topic, partition))?.end,
+    startOffset: (topic, partition) => index()?.partitions.get(key(topic, partition))?.start,
+    consumeRate: (group, topic) =>
+      monitor.snapshot?.groups.get(group)?.topics.find((t) => t.topic === topic)?.consumeRate ?? undefined,
     snapshotTime: () => monitor.snapshot?.time,
   };
 }
