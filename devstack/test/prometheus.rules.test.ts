@@ -47,6 +47,19 @@ interface PromtoolTest {
   alert_rule_test?: { alertname: string; exp_alerts?: unknown[] }[];
   promql_expr_test?: { expr: string; exp_samples?: { labels: string }[] }[];
 }
+function walk(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? walk(path.join(dir, e.name)) : e.name.endsWith('.ts') ? [path.join(dir, e.name)] : [],
+  );
+}
+
+/** Metric names the collector registers (prom-client `name: '...'`). */
+const collectorMetrics = new Set(
+  walk(path.join(repoRoot, 'collector', 'src')).flatMap((f) =>
+    [...readFileSync(f, 'utf8').matchAll(/name: '(eventscope_[a-z0-9_]+)'/g)].map((m) => m[1] ?? ''),
+  ),
+);
+
 const tests: PromtoolTest[] = testFiles.flatMap(
   (f) => (parse(readFileSync(f, 'utf8')) as { tests: PromtoolTest[] }).tests,
 );
@@ -85,6 +98,26 @@ describe('Prometheus rules', () => {
     execFileSync('rm', ['-rf', dir]);
     expect(res.code).not.toBe(0);
     expect(res.out).toMatch(/FAILED[\s\S]*EventscopeConsumerLagHigh/);
+  });
+
+  it('rules use only metrics the collector registers (a renamed metric breaks this, not production)', () => {
+    const rules = ruleFiles.flatMap((f) =>
+      (parse(readFileSync(f, 'utf8')) as { groups: { rules: Rule[] }[] }).groups.flatMap((g) => g.rules),
+    );
+    const recorded = new Set(rules.flatMap((r) => (r.record ? [r.record] : [])));
+    expect(collectorMetrics.size).toBeGreaterThan(10);
+    for (const rule of rules) {
+      for (const m of rule.expr.matchAll(/\beventscope_[a-z0-9_]+/g)) {
+        const name = m[0].replace(/_(bucket|count|sum)$/, '');
+        expect(
+          collectorMetrics.has(name) || collectorMetrics.has(m[0]),
+          `${m[0]} in ${rule.alert ?? rule.record}`,
+        ).toBe(true);
+      }
+      for (const m of rule.expr.matchAll(/\beventscope:[a-z0-9_:]+/g)) {
+        expect(recorded, `${m[0]} in ${rule.alert ?? rule.record}`).toContain(m[0]);
+      }
+    }
   });
 
   it.each(alerts.map((a) => [a.alert ?? '', a]))(
