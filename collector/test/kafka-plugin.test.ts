@@ -27,11 +27,15 @@ function config(kafkaBrokers: string[]) {
 describe('Kafka plugin and background poll', () => {
   it('polls in the background on its interval, is ready after the first snapshot, and stops on close', async () => {
     app = await buildApp({ config: config(brokers) });
+    const announced: number[] = [];
+    app.live.on('snapshot', ({ at }) => announced.push(at));
     await app.ready();
     const first = await waitFor('a first snapshot', () => app?.kafkaMonitor.snapshot?.time);
     await waitFor('a later snapshot', () => ((app?.kafkaMonitor.snapshot?.time ?? 0) > first ? true : undefined));
     const ready = await app.inject('/readyz');
     expect(ready.json()).toMatchObject({ checks: { kafka: 'ok', 'kafka-poll': 'ok' } });
+    // Each finished poll is announced to live views (GET /api/stream).
+    expect(announced).toContain(first);
     const metrics = (await app.inject('/metrics')).body;
     expect(metrics).toContain('eventscope_kafka_poll_success 1');
     expect(metrics).toMatch(/eventscope_kafka_poll_duration_seconds_count ([2-9]|\d\d+)/);

@@ -41,6 +41,12 @@ export const lagPlugin = fp<LagPluginOptions>(
       name: 'kafka-poll',
       check: () => (monitor.snapshot ? undefined : 'no Kafka snapshot yet'),
     });
+    // Live views (GET /api/stream) refetch when a poll finished (DLQ tails included).
+    if (app.hasDecorator('live')) {
+      monitor.onCycle((result) => {
+        if (result.ok && result.snapshot) app.live.emit('snapshot', { at: result.snapshot.time });
+      });
+    }
     if (opts.background ?? true) {
       app.addHook('onReady', (hookDone) => {
         monitor.start();
