@@ -142,5 +142,52 @@ export function overview(): dashboard.Dashboard {
         ),
       ]),
     )
+    .withRow(new RowBuilder('Collector'))
+    .withPanel(
+      timeseriesPanel(
+        'Kafka poll duration',
+        'p50 and p99 of one poll cycle (admin round, record reads, DLQ tails); keep it under the poll interval.',
+        's',
+        [
+          query(
+            'histogram_quantile(0.5, sum by (le) (rate(eventscope_kafka_poll_duration_seconds_bucket{job=~"$job"}[$__rate_interval])))',
+            'p50',
+            'A',
+          ),
+          query(
+            'histogram_quantile(0.99, sum by (le) (rate(eventscope_kafka_poll_duration_seconds_bucket{job=~"$job"}[$__rate_interval])))',
+            'p99',
+            'B',
+          ),
+        ],
+        { w: 8, h: 8 },
+      ),
+    )
+    .withPanel(
+      timeseriesPanel(
+        'Kafka poll errors',
+        'Failed stages per interval; a failed group or topic is skipped, a failed listing fails the cycle.',
+        'short',
+        [
+          query(
+            'sum by (stage) (increase(eventscope_kafka_poll_errors_total{job=~"$job"}[$__rate_interval]))',
+            '{{stage}}',
+          ),
+        ],
+        { w: 8, h: 8 },
+      ),
+    )
+    .withPanel(
+      timeseriesPanel(
+        'Store and intake queue',
+        'Bytes of the embedded store in use, and spans waiting to be stored.',
+        'bytes',
+        [
+          query('sum by (instance) (eventscope_store_size_bytes{job=~"$job"})', 'store {{instance}}', 'A'),
+          query('sum by (instance) (eventscope_intake_queue_spans{job=~"$job"})', 'queued spans {{instance}}', 'B'),
+        ],
+        { w: 8, h: 8 },
+      ).overrideByQuery('B', [{ id: 'unit', value: 'short' }]),
+    )
     .build();
 }
