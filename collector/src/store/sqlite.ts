@@ -80,7 +80,10 @@ CREATE TABLE IF NOT EXISTS sagas (
   updated_s INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS sagas_first ON sagas(first_us, correlation_id);
-CREATE INDEX IF NOT EXISTS sagas_last ON sagas(last_us);
+DROP INDEX IF EXISTS sagas_last;
+-- Open sagas by last activity (stuck sweep); ended sagas by outcome (status filters), newest first.
+CREATE INDEX IF NOT EXISTS sagas_open_last ON sagas(last_us) WHERE outcome IS NULL;
+CREATE INDEX IF NOT EXISTS sagas_outcome ON sagas(outcome, first_us, correlation_id) WHERE outcome IS NOT NULL;
 CREATE INDEX IF NOT EXISTS sagas_updated ON sagas(updated_s);
 CREATE TABLE IF NOT EXISTS duplicates (
   event_id TEXT NOT NULL, grp TEXT NOT NULL, count INTEGER NOT NULL, first_us INTEGER NOT NULL, last_us INTEGER NOT NULL,
