@@ -6,6 +6,7 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { DASHBOARDS, renderDashboards } from '../src/index.ts';
 
@@ -139,5 +140,23 @@ describe('Grafana dashboards', () => {
     }
     const exprs = allPanels(d as Dashboard).flatMap((p) => (p.targets ?? []).map((t) => t.expr ?? ''));
     expect(exprs.every((e) => e.includes('$group') || e.includes('$topic'))).toBe(true);
+  });
+
+  it('docker-compose provisions these dashboards and a Prometheus datasource into Grafana', () => {
+    const compose = parse(readFileSync(path.join(root, 'docker-compose.yml'), 'utf8'), { merge: true }) as {
+      services: Record<string, { volumes?: string[] }>;
+    };
+    const provider = parse(
+      readFileSync(path.join(root, 'grafana', 'provisioning', 'dashboards', 'eventscope.yml'), 'utf8'),
+    ) as { providers: { type: string; options: { path: string } }[] };
+    const datasources = parse(
+      readFileSync(path.join(root, 'grafana', 'provisioning', 'datasources', 'prometheus.yml'), 'utf8'),
+    ) as { datasources: { type: string; isDefault?: boolean }[] };
+    const volumes = compose.services.grafana?.volumes ?? [];
+    expect(provider.providers[0]?.type).toBe('file');
+    expect(volumes).toContain(`./grafana/dashboards:${provider.providers[0]?.options.path}:ro`);
+    expect(volumes).toContain('./grafana/provisioning:/etc/grafana/provisioning:ro');
+    // The dashboards' datasource variable picks the default Prometheus datasource.
+    expect(datasources.datasources.find((d) => d.isDefault)?.type).toBe('prometheus');
   });
 });
