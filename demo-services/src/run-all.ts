@@ -4,7 +4,7 @@
  * the services (SIGTERM, so they commit offsets and flush spans). `startDemo()` does the same
  * for callers such as `npm start`.
  */
-import { ServiceProcess, SERVICES } from './supervisor.ts';
+import { ServiceProcess, SERVICES, type ChildOptions } from './supervisor.ts';
 
 export interface RunningDemo {
   services: ServiceProcess[];
@@ -15,10 +15,17 @@ export interface RunningDemo {
 }
 
 export async function startDemo(
-  options: { env?: NodeJS.ProcessEnv; loadgenArgs?: string[]; withLoadgen?: boolean } = {},
+  options: {
+    env?: NodeJS.ProcessEnv;
+    loadgenArgs?: string[];
+    withLoadgen?: boolean;
+    /** Where child output goes (default: this process's stdout/stderr, prefixed). */
+    output?: ChildOptions['output'];
+  } = {},
 ): Promise<RunningDemo> {
   const env = { ...process.env, ...options.env };
-  const services = SERVICES.map((name) => new ServiceProcess(name, name, { env }));
+  const output = options.output ? { output: options.output } : {};
+  const services = SERVICES.map((name) => new ServiceProcess(name, name, { env, ...output }));
   const listening = services[0]?.waitForLine(/^ORDER_LISTENING port=(\d+)/, 120_000);
   for (const s of services) s.start();
   // A service that exits during startup (bad config, registry down) fails the whole start.
@@ -41,8 +48,10 @@ export async function startDemo(
     const host = env.ORDER_HOST && env.ORDER_HOST !== '0.0.0.0' ? env.ORDER_HOST : '127.0.0.1';
     const args = options.loadgenArgs?.length ? options.loadgenArgs : ['--rate', '5', '--forever'];
     loadgen = new ServiceProcess('loadgen', 'loadgen', {
-      env: { ...env, ORDER_URL: env.ORDER_URL ?? `http://${host}:${orderPort}` },
+      // Always the order service started here (its port may have been 0 = any).
+      env: { ...env, ORDER_URL: `http://${host}:${orderPort}` },
       args,
+      ...output,
     }).start();
   }
   return {

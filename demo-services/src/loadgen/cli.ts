@@ -17,6 +17,7 @@ Places orders through the order service (ORDER_URL) and follows each to its term
   --spawn <service>[:n]      start n extra instances of a service (joining its group) for the run
   --slow-ms <ms>             processing delay of the spawned instances (builds lag)
   --chaos-interval-ms <ms>   SIGKILL one spawned instance and restart it at this interval
+  --chaos-min-kills <n>      keep the chaos going after placing until n kills happened
   --drain-timeout <s>        after placing, wait this long for terminal events (default 60)
   --concurrency <n>          HTTP requests in flight (default 32)
   --json-out <file>          write the final summary as JSON
@@ -39,6 +40,7 @@ export async function runLoadgenCli(argv: string[]): Promise<number> {
       spawn: { type: 'string' },
       'slow-ms': { type: 'string' },
       'chaos-interval-ms': { type: 'string' },
+      'chaos-min-kills': { type: 'string' },
       'drain-timeout': { type: 'string' },
       concurrency: { type: 'string' },
       'json-out': { type: 'string' },
@@ -86,6 +88,7 @@ export async function runLoadgenCli(argv: string[]): Promise<number> {
       values['chaos-interval-ms'] !== undefined
         ? num('chaos-interval-ms', values['chaos-interval-ms'], 0, 100)
         : undefined,
+    chaosMinKills: num('chaos-min-kills', values['chaos-min-kills'], 0, 0, 1000),
     drainTimeoutMs: num('drain-timeout', values['drain-timeout'], 60, 0) * 1000,
     concurrency: num('concurrency', values.concurrency, 32, 1, 1000),
     jsonOut: values['json-out'],

@@ -32,6 +32,8 @@ export interface LoadgenOptions {
   spawn?: { service: string; instances: number };
   slowMs: number;
   chaosIntervalMs?: number;
+  /** Keep the chaos going after placing ends until this many kills happened. */
+  chaosMinKills?: number;
   drainTimeoutMs: number;
   concurrency: number;
   jsonOut?: string;
@@ -57,6 +59,8 @@ export interface LoadgenSummary {
   poisonSent: number;
   duplicatesSent: number;
   chaosKills: number;
+  /** Per kill: milliseconds from the SIGKILL until the group was stable again with every instance. */
+  chaosRecoveryMs: number[];
   placingMs: number;
   totalMs: number;
   /** End-to-end latency in milliseconds (first publish -> terminal event handled here). */
@@ -183,6 +187,8 @@ export async function runLoadgen(o: LoadgenOptions): Promise<LoadgenSummary> {
   };
   let chaos: Promise<void> | undefined;
   const chaosStop = new AbortController();
+  const abort = new AbortController();
+  const recoveries: number[] = [];
   if (o.spawn) {
     for (let i = 0; i < o.spawn.instances; i++) {
       const p = new ServiceProcess(o.spawn.service, `${o.spawn.service}-lg${i + 1}`, {
@@ -210,7 +216,7 @@ export async function runLoadgen(o: LoadgenOptions): Promise<LoadgenSummary> {
     await chaosAdmin.connect();
     const waitStable = async (): Promise<void> => {
       const deadline = Date.now() + 60_000;
-      while (!chaosStop.signal.aborted && Date.now() < deadline) {
+      while (Date.now() < deadline) {
         const { groups } = await chaosAdmin.describeGroups([names.group(service)]);
         const g = groups[0];
         if (g?.state === 'Stable' && g.members.length >= instances.length) return;
@@ -219,16 +225,21 @@ export async function runLoadgen(o: LoadgenOptions): Promise<LoadgenSummary> {
     };
     try {
       await waitStable();
-      for (let next = 0; !chaosStop.signal.aborted; next++) {
+      const done = (): boolean =>
+        abort.signal.aborted || (chaosStop.signal.aborted && counts.kills >= (o.chaosMinKills ?? 0));
+      for (let next = 0; !done(); next++) {
         await sleep(intervalMs);
-        if (chaosStop.signal.aborted) break;
+        if (done()) break;
         const victim = instances[next % instances.length];
         if (!victim) break;
         counts.kills++;
         killed.add(victim.exit);
+        const killedAt = Date.now();
         await victim.restart();
         watchExit(victim);
         await waitStable();
+        recoveries.push(Date.now() - killedAt);
+        log(`chaos: killed and restarted ${victim.instance}; group stable again after ${Date.now() - killedAt} ms`);
       }
     } finally {
       await chaosAdmin.disconnect();
@@ -250,7 +261,6 @@ export async function runLoadgen(o: LoadgenOptions): Promise<LoadgenSummary> {
   const joinDeadline = Date.now() + 30_000;
   while (!joined && Date.now() < joinDeadline) await sleep(100);
 
-  const abort = new AbortController();
   const onSignal = (): void => abort.abort();
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
@@ -372,6 +382,7 @@ export async function runLoadgen(o: LoadgenOptions): Promise<LoadgenSummary> {
     poisonSent: counts.poison,
     duplicatesSent: counts.duplicates,
     chaosKills: counts.kills,
+    chaosRecoveryMs: recoveries,
     placingMs,
     totalMs: Date.now() - started,
     latencyMs: summarize(latencies),
