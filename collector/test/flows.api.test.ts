@@ -78,6 +78,8 @@ async function send(specs: SpanSpec[]): Promise<void> {
 describe('flows API', () => {
   it('reports a compensated saga with its compensation and DLQ step, and the DLQ step on the event', async () => {
     const corr = `order-${randomUUID()}`;
+    const live: { correlationId: string; status: string }[] = [];
+    const off = h.app.live.on('saga', (e) => live.push(e));
     const t = Date.now() - 500;
     const placed = randomUUID();
     const refunded = randomUUID();
@@ -125,6 +127,8 @@ describe('flows API', () => {
         group: 'orchestrator',
       },
     ]);
+    off();
+    expect(live).toContainEqual({ correlationId: corr, status: 'compensated' });
     const saga = (await h.app.inject(`/api/sagas/${corr}`)).json<SagaView>();
     expect(saga).toMatchObject({
       correlationId: corr,

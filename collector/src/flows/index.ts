@@ -113,6 +113,15 @@ export const flowsPlugin = fp<FlowsPluginOptions>(
           m.outcomes.inc({ saga_type: s.sagaType, outcome: s.outcome });
           if (s.endToEndUs !== null) m.e2e.observe({ saga_type: s.sagaType, outcome: s.outcome }, s.endToEndUs / 1e6);
         }
+        // Live views (GET /api/stream) refetch the sagas that changed; the bus coalesces bursts.
+        if (app.hasDecorator('live')) {
+          const status = new Map<string, string>();
+          for (const h of [...batch.publishes, ...batch.deliveries]) {
+            if (h.correlationId !== null) status.set(h.correlationId, 'in_flight');
+          }
+          for (const s of res.sagasEnded) status.set(s.correlationId, s.outcome);
+          for (const [correlationId, st] of status) app.live.emit('saga', { correlationId, status: st });
+        }
       },
       async audit(options = {}) {
         const view = offsets();
@@ -126,7 +135,10 @@ export const flowsPlugin = fp<FlowsPluginOptions>(
       },
       async sweepStuck() {
         const stuck = await app.store.takeNewlyStuck(Date.now() * 1000 - stuckAfterUs, 10_000);
-        for (const s of stuck) m.outcomes.inc({ saga_type: s.sagaType ?? 'unknown', outcome: 'stuck' });
+        for (const s of stuck) {
+          m.outcomes.inc({ saga_type: s.sagaType ?? 'unknown', outcome: 'stuck' });
+          if (app.hasDecorator('live')) app.live.emit('saga', { correlationId: s.correlationId, status: 'stuck' });
+        }
         return stuck.length;
       },
     };
