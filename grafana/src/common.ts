@@ -122,6 +122,13 @@ export const STATUS_MAPPING = valueMapping([
   ['5', 'ERR', 'purple'],
 ]);
 
+/** A data link from a series with a `group` label to that group on the consumer groups dashboard. */
+export function groupDrillDown(): dashboard.DashboardLinkBuilder {
+  return new dashboard.DashboardLinkBuilder('Consumer group ${__field.labels.group}')
+    .type(dashboard.DashboardLinkType.Link)
+    .url('/d/eventscope-consumer-groups?var-group=${__field.labels.group}&${__url_time_range}');
+}
+
 export function baseDashboard(uid: string, title: string, description: string): dashboard.DashboardBuilder {
   return new dashboard.DashboardBuilder(title)
     .uid(uid)

@@ -3,6 +3,7 @@ import type * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
 import { RowBuilder } from '@grafana/grafana-foundation-sdk/dashboard';
 import {
   baseDashboard,
+  groupDrillDown,
   labelVariable,
   query,
   STATUS_MAPPING,
@@ -90,12 +91,12 @@ export function overview(): dashboard.Dashboard {
     .withPanel(
       timeseriesPanel('Lag by group (seconds)', 'Worst lag in seconds over the topics of each group.', 's', [
         query('eventscope:consumergroup_lag_seconds:max', '{{group}}'),
-      ]),
+      ]).dataLinks([groupDrillDown()]),
     )
     .withPanel(
       timeseriesPanel('Lag by group (messages)', 'Records each group has not consumed yet.', 'short', [
         query('eventscope:consumergroup_lag_messages:sum', '{{group}}'),
-      ]),
+      ]).dataLinks([groupDrillDown()]),
     )
     .withPanel(
       tablePanel(
@@ -106,7 +107,9 @@ export function overview(): dashboard.Dashboard {
           instantQuery('eventscope_consumergroup_members{job=~"$job"}', '', 'B'),
         ],
         { w: 12, h: 8 },
-      ).mappings([STATUS_MAPPING]),
+      )
+        .mappings([STATUS_MAPPING])
+        .dataLinks([groupDrillDown()]),
     )
     .withPanel(
       timeseriesPanel('Produced records per second by topic', 'Throughput into each topic.', 'ops', [
