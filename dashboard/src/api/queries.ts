@@ -7,7 +7,7 @@ import { useLiveStatus } from './live-context.ts';
 import { apiGet, apiPost, qs } from './client.ts';
 import {
   type AuditResponse,
-  type DlqDetail,
+  type DlqDetailResponse,
   type DlqMarkResponse,
   type DlqsResponse,
   type EventView,
@@ -37,7 +37,7 @@ export const queryKeys = {
   group: (group: string) => ['groups', group] as const,
   topics: () => ['topics'] as const,
   dlqs: () => ['dlqs'] as const,
-  dlq: (topic: string, rangeSeconds: number) => ['dlqs', topic, rangeSeconds] as const,
+  dlq: (topic: string) => ['dlqs', topic] as const,
   sagas: (filters: SagaFilters) => ['sagas', filters] as const,
   saga: (correlationId: string) => ['saga', correlationId] as const,
   event: (eventId: string) => ['event', eventId] as const,
@@ -99,11 +99,11 @@ export function useDlqs() {
   });
 }
 
-export function useDlq(topic: string, rangeSeconds: number) {
+export function useDlq(topic: string) {
   const refetchInterval = usePoll();
   return useQuery({
-    queryKey: queryKeys.dlq(topic, rangeSeconds),
-    queryFn: ({ signal }) => apiGet<DlqDetail>(`/api/dlqs/${enc(topic)}${qs({ rangeSeconds })}`, signal),
+    queryKey: queryKeys.dlq(topic),
+    queryFn: ({ signal }) => apiGet<DlqDetailResponse>(`/api/dlqs/${enc(topic)}`, signal),
     refetchInterval,
   });
 }

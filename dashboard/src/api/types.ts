@@ -148,32 +148,33 @@ export interface TopicsResponse {
 }
 
 // ---------------------------------------------------------------------------------------------
-// DLQs: ASSUMED (no route yet). GET /api/dlqs, GET /api/dlqs/:topic, POST /api/dlqs/:topic/mark
+// DLQs: mirrors collector/src/dlq/schemas.ts
+// GET /api/dlqs, GET /api/dlqs/:topic, POST /api/dlqs/:topic/mark
 // ---------------------------------------------------------------------------------------------
 
-export interface ReasonCount {
-  /** `dlq-error-class` header. */
-  errorClass: string;
-  /** A representative `dlq-error-message`. */
-  message: string | null;
-  count: number;
+export interface DlqMark {
+  at: number;
+  endOffsets: Record<string, number>;
 }
 
 export interface DlqSummary {
   topic: string;
-  /** Records retained. */
+  partitions: number;
+  /** Records retained (end - start offsets). */
   depth: number;
-  /** Records added during the last poll interval. */
-  addedLastInterval: number;
-  /** Records added per minute over the status window. */
-  growthPerMinute: number | null;
-  /** Records added since the mark (POST .../mark); null when no mark was set. */
+  endOffsetSum: number;
+  addedLastInterval: number | null;
+  /** Records added since the collector started watching. */
+  addedTotal: number;
+  growthPerSecond: number | null;
+  mark: DlqMark | null;
   addedSinceMark: number | null;
-  markTime: number | null;
-  /** Groups and topics named by the latest records' headers. */
-  consumerGroups: string[];
-  originalTopics: string[];
-  reasons: ReasonCount[];
+  lastGrowthAt: number | null;
+  /** Groups named in the latest records' `dlq-consumer-group` headers. */
+  groups: string[];
+  /** Error classes of the latest records with counts. */
+  errorClasses: Record<string, number>;
+  updatedAt: number;
 }
 
 export interface DlqsResponse {
@@ -186,40 +187,37 @@ export interface DlqRecord {
   offset: number;
   timestamp: number;
   key: string | null;
-  /** All headers as UTF-8 strings (the dlq-* ones and the original envelope). */
   headers: Record<string, string>;
-  /** Value decoded through the registry (Avro -> JSON); null when it could not be decoded. */
-  payload: unknown;
-  /** Why the payload could not be decoded, if so. */
-  payloadError: string | null;
-  /** Parsed from headers for convenience. */
-  eventId: string | null;
-  eventType: string | null;
-  errorClass: string | null;
-  errorMessage: string | null;
   originalTopic: string | null;
   originalPartition: number | null;
   originalOffset: number | null;
   consumerGroup: string | null;
+  errorClass: string | null;
+  errorMessage: string | null;
   attempts: number | null;
+  /** ISO 8601, as in the headers. */
+  firstFailureTime: string | null;
+  lastFailureTime: string | null;
+  eventId: string | null;
+  eventType: string | null;
+  correlationId: string | null;
+  value: {
+    encoding: 'avro' | 'json' | 'utf8' | 'base64' | 'null';
+    schemaId: number | null;
+    data: unknown;
+    decodeError: string | null;
+  };
 }
 
-export interface DlqDepthPoint {
-  time: number;
-  depth: number;
-  added: number;
-}
-
-export interface DlqDetail {
-  snapshotTime: number | null;
-  summary: DlqSummary;
-  history: DlqDepthPoint[];
-  records: DlqRecord[];
+export interface DlqDetailResponse {
+  snapshotTime: number;
+  dlq: DlqSummary & { latest: DlqRecord[] };
 }
 
 export interface DlqMarkResponse {
   topic: string;
-  markTime: number;
+  mark: DlqMark;
+  addedSinceMark: number;
 }
 
 // ---------------------------------------------------------------------------------------------

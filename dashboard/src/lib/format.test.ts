@@ -7,6 +7,7 @@ import {
   formatCount,
   formatDateTime,
   formatDuration,
+  formatGrowth,
   formatInteger,
   formatPercent,
   formatRate,
@@ -180,5 +181,15 @@ describe('shortId', () => {
     expect(shortId('abc')).toBe('abc');
     expect(shortId('0193a1b2-0000-7000-8000-00000000c3d4')).toBe('0193a1b2…c3d4');
     expect(shortId(null)).toBe(NONE);
+  });
+});
+
+describe('formatGrowth', () => {
+  it('reads slow growth per minute and fast growth per second', () => {
+    expect(formatGrowth(0.1)).toBe('6/min');
+    expect(formatGrowth(0)).toBe('0/min');
+    expect(formatGrowth(2.5)).toBe('2.5/s');
+    expect(formatGrowth(-0.5)).toBe('-30/min');
+    expect(formatGrowth(null)).toBe(NONE);
   });
 });

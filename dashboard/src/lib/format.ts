@@ -164,3 +164,14 @@ export function shortId(id: string | null | undefined, head = 8, tail = 4): stri
   if (!id) return NONE;
   return id.length <= head + tail + 1 ? id : `${id.slice(0, head)}…${id.slice(-tail)}`;
 }
+
+/**
+ * Growth of a queue given per second, in the unit that reads best: DLQs grow by a few
+ * records a minute, so 0.1/s reads "6/min"; fast growth stays per second.
+ */
+export function formatGrowth(perSecond: Num): string {
+  if (!known(perSecond)) return NONE;
+  if (perSecond === 0) return '0/min';
+  if (Math.abs(perSecond) < 1) return formatRate(perSecond * 60, '/min');
+  return formatRate(perSecond);
+}

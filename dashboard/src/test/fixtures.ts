@@ -1,7 +1,8 @@
 /** Fixture data typed by the API types, so a change in types.ts breaks the tests that depend on it. */
 import {
   type DeliveryView,
-  type DlqDetail,
+  type DlqDetailResponse,
+  type DlqRecord,
   type DlqSummary,
   type EventView,
   type FlowMapResponse,
@@ -97,17 +98,18 @@ export const GROUPS: GroupSummary[] = [
 
 export const DLQ: DlqSummary = {
   topic: 'payments.dlq',
+  partitions: 1,
   depth: 42,
+  endOffsetSum: 42,
   addedLastInterval: 2,
-  growthPerMinute: 6,
+  addedTotal: 12,
+  growthPerSecond: 0.1,
+  mark: null,
   addedSinceMark: null,
-  markTime: null,
-  consumerGroups: ['payments'],
-  originalTopics: ['orders'],
-  reasons: [
-    { errorClass: 'TransientError', message: 'timeout', count: 12 },
-    { errorClass: 'DecodeError', message: 'unknown magic byte', count: 30 },
-  ],
+  lastGrowthAt: NOW - 30_000,
+  groups: ['payments'],
+  errorClasses: { TransientError: 12, DecodeError: 30 },
+  updatedAt: NOW,
 };
 
 export const OVERVIEW: OverviewResponse = {
@@ -216,57 +218,73 @@ export const GROUP_DETAIL: GroupDetailResponse = {
   },
 };
 
-export const DLQ_DETAIL: DlqDetail = {
+function dlqRecord(over: Partial<DlqRecord> & Pick<DlqRecord, 'offset'>): DlqRecord {
+  return {
+    partition: 0,
+    timestamp: NOW - 10_000,
+    key: 'order-17',
+    headers: {},
+    originalTopic: 'orders',
+    originalPartition: 0,
+    originalOffset: 0,
+    consumerGroup: 'payments',
+    errorClass: null,
+    errorMessage: null,
+    attempts: 1,
+    firstFailureTime: null,
+    lastFailureTime: null,
+    eventId: null,
+    eventType: null,
+    correlationId: null,
+    value: { encoding: 'avro', schemaId: 3, data: null, decodeError: null },
+    ...over,
+  };
+}
+
+export const DLQ_DETAIL: DlqDetailResponse = {
   snapshotTime: NOW,
-  summary: DLQ,
-  history: [
-    { time: T0, depth: 36, added: 1 },
-    { time: NOW, depth: 42, added: 2 },
-  ],
-  records: [
-    {
-      partition: 0,
-      offset: 41,
-      timestamp: NOW - 10_000,
-      key: 'order-17',
-      headers: {
-        'event-id': '0193a1b2-0000-7000-8000-0000000000aa',
-        'event-type': 'payment.requested',
-        'dlq-error-class': 'DecodeError',
-        'dlq-error-message': 'unknown magic byte 0x7b',
-        'dlq-original-topic': 'orders',
-      },
-      payload: { orderId: 'order-17', amountCents: 1999 },
-      payloadError: null,
-      eventId: '0193a1b2-0000-7000-8000-0000000000aa',
-      eventType: 'payment.requested',
-      errorClass: 'DecodeError',
-      errorMessage: 'unknown magic byte 0x7b',
-      originalTopic: 'orders',
-      originalPartition: 2,
-      originalOffset: 1234,
-      consumerGroup: 'payments',
-      attempts: 3,
-    },
-    {
-      partition: 0,
-      offset: 40,
-      timestamp: NOW - 20_000,
-      key: 'order-9',
-      headers: { 'dlq-error-class': 'TransientError' },
-      payload: null,
-      payloadError: 'schema 99 not found in the registry',
-      eventId: null,
-      eventType: null,
-      errorClass: 'TransientError',
-      errorMessage: 'timeout',
-      originalTopic: 'orders',
-      originalPartition: 0,
-      originalOffset: 77,
-      consumerGroup: 'payments',
-      attempts: 5,
-    },
-  ],
+  dlq: {
+    ...DLQ,
+    latest: [
+      dlqRecord({
+        offset: 41,
+        headers: {
+          'event-id': '0193a1b2-0000-7000-8000-0000000000aa',
+          'event-type': 'payment.requested',
+          'dlq-error-class': 'DecodeError',
+          'dlq-error-message': 'unknown magic byte 0x7b',
+          'dlq-original-topic': 'orders',
+        },
+        value: { encoding: 'avro', schemaId: 3, data: { orderId: 'order-17', amountCents: 1999 }, decodeError: null },
+        eventId: '0193a1b2-0000-7000-8000-0000000000aa',
+        eventType: 'payment.requested',
+        correlationId: 'order-17',
+        errorClass: 'DecodeError',
+        errorMessage: 'unknown magic byte 0x7b',
+        originalPartition: 2,
+        originalOffset: 1234,
+        attempts: 3,
+        firstFailureTime: '2026-11-27T08:00:00.000Z',
+        lastFailureTime: '2026-11-27T08:00:02.000Z',
+      }),
+      dlqRecord({
+        offset: 40,
+        timestamp: NOW - 20_000,
+        key: 'order-9',
+        headers: { 'dlq-error-class': 'TransientError' },
+        value: {
+          encoding: 'base64',
+          schemaId: null,
+          data: 'AAAAAGM=',
+          decodeError: 'schema 99 not found in the registry',
+        },
+        errorClass: 'TransientError',
+        errorMessage: 'timeout',
+        originalOffset: 77,
+        attempts: 5,
+      }),
+    ],
+  },
 };
 
 function delivery(

@@ -14,7 +14,8 @@ describe('DlqsPage', () => {
     expect(rows[0]).toHaveTextContent('payments.dlq');
     expect(rows[0]).toHaveTextContent('6/min');
     expect(rows[0]).toHaveTextContent('no mark');
-    expect(rows[0]).toHaveTextContent('TransientError (12), DecodeError (30)');
+    expect(rows[0]).toHaveTextContent('DecodeError (30), TransientError (12)');
+    expect(rows[0]).toHaveTextContent(/3\d s ago/);
     expect(within(rows[0]!).getByRole('link')).toHaveAttribute('href', '/dlqs/payments.dlq');
     expect(rows[1]).toHaveTextContent('empty.dlq');
   });
@@ -44,11 +45,17 @@ describe('DlqDetailPage', () => {
     expect(within(first).getByText('dlq-error-message')).toBeInTheDocument();
     expect(within(first).getByText('unknown magic byte 0x7b', { selector: 'dd' })).toBeInTheDocument();
     expect(first.querySelector('pre.payload')?.textContent).toContain('"amountCents": 1999');
+    expect(first).toHaveTextContent('avro, schema 3');
+    expect(within(first).getByRole('link', { name: 'order-17' })).toHaveAttribute('href', '/sagas/order-17');
     expect(within(first).getByRole('link', { name: /event 0193a1b2/ })).toHaveAttribute(
       'href',
       '/events/0193a1b2-0000-7000-8000-0000000000aa',
     );
     expect(records).toHaveTextContent('Could not decode the value: schema 99 not found in the registry');
+    expect(records).toHaveTextContent('AAAAAGM=');
+    const reasonsPanel = screen.getByRole('region', { name: 'Reasons' });
+    expect(reasonsPanel).toHaveTextContent('unknown magic byte 0x7b');
+    expect(screen.getByText('growth').previousSibling).toHaveTextContent('6/min');
   });
 
   it('filters records by error class through the URL', async () => {
@@ -62,12 +69,16 @@ describe('DlqDetailPage', () => {
   it('sets the mark with a POST and refetches', async () => {
     const api = stubApi({
       '/api/dlqs/payments.dlq': DLQ_DETAIL,
-      '/api/dlqs/payments.dlq/mark': { topic: 'payments.dlq', markTime: Date.now() },
+      '/api/dlqs/payments.dlq/mark': {
+        topic: 'payments.dlq',
+        mark: { at: Date.now(), endOffsets: { '0': 42 } },
+        addedSinceMark: 0,
+      },
     });
     renderAt('/dlqs/payments.dlq');
     await screen.findByRole('region', { name: 'Latest records' });
     fireEvent.click(screen.getByRole('button', { name: 'Set mark now' }));
     await waitFor(() => expect(api.calls).toContain('/api/dlqs/payments.dlq/mark'));
-    await waitFor(() => expect(api.calls.filter((c) => c.startsWith('/api/dlqs/payments.dlq?'))).toHaveLength(2));
+    await waitFor(() => expect(api.calls.filter((c) => c === '/api/dlqs/payments.dlq')).toHaveLength(2));
   });
 });

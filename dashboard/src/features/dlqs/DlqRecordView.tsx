@@ -40,20 +40,41 @@ export function DlqRecordView({ record, open = false }: { record: DlqRecord; ope
         ) : null}
       </summary>
       {record.errorMessage ? <p className="mono">{record.errorMessage}</p> : null}
+      {record.firstFailureTime ? (
+        <p className="subtle">
+          First failure {formatDateTime(record.firstFailureTime)}
+          {record.lastFailureTime ? `, last ${formatDateTime(record.lastFailureTime)}` : ''}
+          {record.correlationId ? (
+            <>
+              {' · saga '}
+              <Link to={`/sagas/${encodeURIComponent(record.correlationId)}`}>{record.correlationId}</Link>
+            </>
+          ) : null}
+        </p>
+      ) : null}
       <div className="grid-2">
         <div>
           <h3>Headers</h3>
           <Headers headers={record.headers} />
         </div>
         <div>
-          <h3>Payload{record.eventType ? ` (${record.eventType})` : ''}</h3>
-          {record.payloadError ? (
-            <p className="subtle">Could not decode the value: {record.payloadError}</p>
-          ) : record.payload === null || record.payload === undefined ? (
+          <h3>
+            Payload{record.eventType ? ` (${record.eventType})` : ''}{' '}
+            <span className="subtle">
+              {record.value.encoding}
+              {record.value.schemaId !== null ? `, schema ${record.value.schemaId}` : ''}
+            </span>
+          </h3>
+          {record.value.decodeError ? (
+            <p className="subtle">Could not decode the value: {record.value.decodeError}</p>
+          ) : null}
+          {record.value.encoding === 'null' ? (
             <p className="subtle">Empty value (tombstone).</p>
-          ) : (
-            <pre className="payload">{JSON.stringify(record.payload, null, 2)}</pre>
-          )}
+          ) : record.value.data !== null && record.value.data !== undefined ? (
+            <pre className="payload">
+              {typeof record.value.data === 'string' ? record.value.data : JSON.stringify(record.value.data, null, 2)}
+            </pre>
+          ) : null}
           <div className="subtle">
             key <code>{record.key ?? 'null'}</code> · DLQ partition {record.partition} offset{' '}
             {formatInteger(record.offset)}

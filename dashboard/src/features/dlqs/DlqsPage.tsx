@@ -1,7 +1,7 @@
 import { Link } from 'react-router';
 import { useDlqs } from '../../api/queries.ts';
 import { Empty, QueryView } from '../../components/states.tsx';
-import { formatCount, formatRate, formatRelative } from '../../lib/format.ts';
+import { formatCount, formatGrowth, formatRelative } from '../../lib/format.ts';
 
 export function DlqsPage() {
   const query = useDlqs();
@@ -30,6 +30,7 @@ export function DlqsPage() {
                     <th className="num">Added (last poll)</th>
                     <th className="num">Growth</th>
                     <th className="num">Since mark</th>
+                    <th>Last growth</th>
                     <th>Groups</th>
                     <th>Top reasons</th>
                   </tr>
@@ -44,13 +45,15 @@ export function DlqsPage() {
                         </td>
                         <td className="num">{formatCount(d.depth)}</td>
                         <td className="num">{formatCount(d.addedLastInterval)}</td>
-                        <td className="num">{formatRate(d.growthPerMinute, '/min')}</td>
+                        <td className="num">{formatGrowth(d.growthPerSecond)}</td>
                         <td className="num">{d.addedSinceMark === null ? 'no mark' : formatCount(d.addedSinceMark)}</td>
-                        <td>{d.consumerGroups.join(', ') || '—'}</td>
+                        <td>{d.lastGrowthAt === null ? 'not seen' : formatRelative(d.lastGrowthAt)}</td>
+                        <td>{d.groups.join(', ') || '—'}</td>
                         <td>
-                          {d.reasons
+                          {Object.entries(d.errorClasses)
+                            .sort((a, b) => b[1] - a[1])
                             .slice(0, 3)
-                            .map((r) => `${r.errorClass} (${formatCount(r.count)})`)
+                            .map(([cls, n]) => `${cls} (${formatCount(n)})`)
                             .join(', ') || '—'}
                         </td>
                       </tr>

@@ -1,20 +1,23 @@
 import { Link } from 'react-router';
 import { useOverview } from '../../api/queries.ts';
-import { SAGA_STATUSES, type ReasonCount } from '../../api/types.ts';
+import { SAGA_STATUSES } from '../../api/types.ts';
+import { topReason } from '../dlqs/ReasonBars.tsx';
 import { RangePicker } from '../../components/RangePicker.tsx';
 import { LagBadge, SagaBadge } from '../../components/StatusBadge.tsx';
 import { Figure, Tile } from '../../components/Tile.tsx';
 import { TimeSeriesChart } from '../../components/TimeSeriesChart.tsx';
 import { Empty, ErrorState } from '../../components/states.tsx';
-import { formatCount, formatDuration, formatRate, formatRelative, formatSeconds } from '../../lib/format.ts';
+import {
+  formatCount,
+  formatDuration,
+  formatGrowth,
+  formatRate,
+  formatRelative,
+  formatSeconds,
+} from '../../lib/format.ts';
 import { useRange } from '../../lib/url-state.ts';
 
 const enc = encodeURIComponent;
-
-function topReason(reasons: ReasonCount[]): string {
-  const top = [...reasons].sort((a, b) => b.count - a.count)[0];
-  return top ? top.errorClass : '—';
-}
 
 export function OverviewPage() {
   const range = useRange();
@@ -133,8 +136,8 @@ export function OverviewPage() {
                       <Link to={withRange(`/dlqs/${enc(d.topic)}`)}>{d.topic}</Link>
                     </td>
                     <td className="num">{formatCount(d.depth)}</td>
-                    <td className="num">{formatRate(d.growthPerMinute, '/min')}</td>
-                    <td>{topReason(d.reasons)}</td>
+                    <td className="num">{formatGrowth(d.growthPerSecond)}</td>
+                    <td>{topReason(d.errorClasses)}</td>
                   </tr>
                 ))}
               </tbody>
