@@ -245,6 +245,68 @@ describe('flows API', () => {
     expect((await search('nothing-here')).matches).toEqual([]);
   });
 
+  it('draws the flow map: publish and consume edges with rates, errors and latency', async () => {
+    const topic = `map-${hex(4)}`;
+    const t = Date.now() - 1000;
+    const specs: SpanSpec[] = [];
+    for (let i = 0; i < 6; i++) {
+      const eventId = randomUUID();
+      const corr = `map-${randomUUID()}`;
+      specs.push({
+        kind: 'producer',
+        topic,
+        eventId,
+        type: 'order.placed',
+        corr,
+        startMs: t,
+        endMs: t + 4,
+        service: 'mapsvc',
+      });
+      specs.push({
+        kind: 'consumer',
+        topic,
+        eventId,
+        type: 'order.placed',
+        corr,
+        startMs: t + 30,
+        endMs: t + 35,
+        group: 'map-group',
+        outcome: i === 0 ? 'dead_lettered' : 'processed',
+      });
+    }
+    await send(specs);
+    const map = (await h.app.inject('/api/flows?rangeSeconds=60')).json<{
+      rangeSeconds: number;
+      nodes: { id: string; kind: string; name: string }[];
+      edges: {
+        from: string;
+        to: string;
+        group: string | null;
+        ratePerSecond: number;
+        p50Ms: number;
+        errorsPerSecond: number;
+      }[];
+    }>();
+    expect(map.rangeSeconds).toBe(60);
+    expect(map.nodes).toContainEqual({ id: `topic:${topic}`, kind: 'topic', name: topic });
+    expect(map.nodes).toContainEqual({ id: 'service:mapsvc', kind: 'service', name: 'mapsvc' });
+    const publish = map.edges.find((e) => e.to === `topic:${topic}`);
+    expect(publish).toMatchObject({ from: 'service:mapsvc', group: null, ratePerSecond: 6 / 60, errorsPerSecond: 0 });
+    expect(publish?.p50Ms).toBeGreaterThan(2);
+    expect(publish?.p50Ms).toBeLessThanOrEqual(5);
+    const consume = map.edges.find((e) => e.from === `topic:${topic}`);
+    expect(consume).toMatchObject({
+      to: 'service:mapsvc',
+      group: 'map-group',
+      ratePerSecond: 6 / 60,
+      errorsPerSecond: 1 / 60,
+    });
+    // Queue time 30 ms falls in the (20, 50] ms bucket.
+    expect(consume?.p50Ms).toBeGreaterThan(20);
+    expect(consume?.p50Ms).toBeLessThanOrEqual(50);
+    expect((await h.app.inject('/api/flows?rangeSeconds=5')).statusCode).toBe(400);
+  });
+
   it('documents every trace, flow, store and tap metric in docs/metrics.md', async () => {
     const names = (await h.app.metrics.getMetricsAsJSON())
       .map((m) => m.name)

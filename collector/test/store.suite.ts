@@ -83,7 +83,9 @@ export function storeSuite(name: string, factory: StoreFactory): void {
         publishes: [p],
         deliveries: [delivery({ eventId: p.eventId, offset: 7 })],
       });
-      expect(res.hopTimings).toEqual([{ topic: 'orders', group: 'payments', queueUs: 10_000, processingUs: 5_000 }]);
+      expect(res.hopTimings).toEqual([
+        { topic: 'orders', group: 'payments', service: 'payments', queueUs: 10_000, processingUs: 5_000 },
+      ]);
       const hops = await store.event(p.eventId as string);
       expect(hops.publishes).toHaveLength(1);
       expect(hops.publishes[0]).toMatchObject({ traceId: p.traceId, spanId: p.spanId, offset: 7 });
@@ -99,7 +101,9 @@ export function storeSuite(name: string, factory: StoreFactory): void {
       const first = await store.ingest({ ...empty, deliveries: [delivery({ eventId: p.eventId })] });
       expect(first.hopTimings).toEqual([]);
       const second = await store.ingest({ ...empty, publishes: [p] });
-      expect(second.hopTimings).toEqual([{ topic: 'orders', group: 'payments', queueUs: 10_000, processingUs: 5_000 }]);
+      expect(second.hopTimings).toEqual([
+        { topic: 'orders', group: 'payments', service: 'payments', queueUs: 10_000, processingUs: 5_000 },
+      ]);
     });
 
     it('resolves deliveries without an event id by offset and by producer span, in either order', async () => {
@@ -142,7 +146,9 @@ export function storeSuite(name: string, factory: StoreFactory): void {
       expect(res.sagasEnded).toEqual([
         { correlationId: corr, sagaType: 'order', outcome: 'completed', endToEndUs: 25_000 },
       ]);
-      expect(res.hopTimings).toEqual([{ topic: 'orders', group: 'payments', queueUs: 10_000, processingUs: 5_000 }]);
+      expect(res.hopTimings).toEqual([
+        { topic: 'orders', group: 'payments', service: 'payments', queueUs: 10_000, processingUs: 5_000 },
+      ]);
       const saga = await store.saga(corr);
       expect(saga?.summary).toMatchObject({ outcome: 'completed', lastUs: T0 + 25_000, endToEndUs: 25_000 });
       expect(saga?.hops.deliveries.map((d) => d.eventId)).toEqual([done.eventId]);

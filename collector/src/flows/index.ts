@@ -10,6 +10,7 @@ import type { OffsetsView } from '../lag/offsets-view.ts';
 import type { UnaccountedEntry } from '../store/types.ts';
 import type { SpanData } from '../traces/span.ts';
 import { auditOnce } from './audit.ts';
+import { FlowMap, serviceNode, topicNode } from './flow-map.ts';
 import { assemble, compileRules, DEFAULT_RULES, type FlowRules } from './hops.ts';
 import { flowRoutes } from './routes.ts';
 
@@ -98,13 +99,29 @@ export const flowsPlugin = fp<FlowsPluginOptions>(
     const stuckAfterUs = app.config.stuckAfterMs * 1000;
     const graceUs = (opts.auditGraceMs ?? 30_000) * 1000;
 
+    const flowMap = new FlowMap();
     const service: FlowsService = {
       async ingest(spans) {
         const batch = assemble(spans, rules);
         if (batch.ignored > 0) m.ignored.inc(batch.ignored);
         if (batch.publishes.length === 0 && batch.deliveries.length === 0) return;
         const res = await app.store.ingest(batch);
+        for (const p of batch.publishes) {
+          flowMap.count(serviceNode(p.service), topicNode(p.topic), null, p.timeUs / 1000, false);
+          flowMap.latency(
+            serviceNode(p.service),
+            topicNode(p.topic),
+            null,
+            p.timeUs / 1000,
+            (p.endUs - p.timeUs) / 1000,
+          );
+        }
+        for (const d of batch.deliveries) {
+          const error = d.outcome === 'failed' || d.outcome === 'dead_lettered';
+          flowMap.count(topicNode(d.topic), serviceNode(d.service), d.group, d.startUs / 1000, error);
+        }
         for (const t of res.hopTimings) {
+          flowMap.latency(topicNode(t.topic), serviceNode(t.service), t.group, Date.now(), t.queueUs / 1000);
           m.queue.observe({ topic: t.topic, group: t.group }, t.queueUs / 1e6);
           m.processing.observe({ topic: t.topic, group: t.group }, t.processingUs / 1e6);
         }
@@ -144,7 +161,7 @@ export const flowsPlugin = fp<FlowsPluginOptions>(
     };
     app.decorate('flows', service);
     app.intake.setConsumer((spans) => service.ingest(spans));
-    flowRoutes(app, app.config.stuckAfterMs);
+    flowRoutes(app, app.config.stuckAfterMs, flowMap);
 
     if (opts.background ?? true) {
       let running = false;

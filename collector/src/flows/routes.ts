@@ -7,10 +7,12 @@ import { Type } from 'typebox';
 import { badRequest, notFound } from '../errors.ts';
 import type { OffsetsView } from '../lag/offsets-view.ts';
 import type { SagaStatus } from '../store/types.ts';
+import type { FlowMap } from './flow-map.ts';
 import {
   AuditView,
   ErrorView,
   EventView,
+  FlowMapView,
   ID_PATTERN,
   SagaPageView,
   SagaStatusSchema,
@@ -24,7 +26,7 @@ import { deliveryView, eventView, publishView, sagaListItem, sagaView } from './
 const errors = { 400: ErrorView, 404: ErrorView };
 const ID_RE = new RegExp(ID_PATTERN);
 
-export function flowRoutes(app: FastifyInstance, stuckAfterMs: number): void {
+export function flowRoutes(app: FastifyInstance, stuckAfterMs: number, flowMap: FlowMap): void {
   const offsets = (): OffsetsView | undefined => (app.hasDecorator('offsets') ? app.offsets : undefined);
   const stuckAfterUs = stuckAfterMs * 1000;
   // Path ids are checked in the handler so a bad id is a 400 naming the rule, not a generic schema error.
@@ -176,6 +178,24 @@ export function flowRoutes(app: FastifyInstance, stuckAfterMs: number): void {
       if (found.trace) matches.push({ kind: 'trace', id: q.toLowerCase(), href: `/api/traces/${q.toLowerCase()}` });
       if (found.saga) matches.push({ kind: 'saga', id: q, href: `/api/sagas/${enc}` });
       return { query: q, matches };
+    },
+  );
+
+  app.get(
+    '/api/flows',
+    {
+      schema: {
+        tags: ['flows'],
+        summary: 'Flow map: services, topics and the publish/consume edges between them over a recent window',
+        querystring: Type.Object({
+          rangeSeconds: Type.Optional(Type.Integer({ minimum: 60, maximum: 3600, default: 300 })),
+        }),
+        response: { 200: FlowMapView, 400: ErrorView },
+      },
+    },
+    (req) => {
+      const rangeSeconds = (req.query as { rangeSeconds?: number }).rangeSeconds ?? 300;
+      return { rangeSeconds, ...flowMap.view(rangeSeconds, Date.now()) };
     },
   );
 

@@ -212,6 +212,28 @@ export const AuditView = Type.Object({
   ),
 });
 
+export const FlowMapView = Type.Object({
+  rangeSeconds: Type.Integer(),
+  nodes: Type.Array(
+    Type.Object({
+      id: Type.String({ description: '`service:<name>` or `topic:<name>`' }),
+      kind: Type.Union([Type.Literal('service'), Type.Literal('topic')]),
+      name: Type.String(),
+    }),
+  ),
+  edges: Type.Array(
+    Type.Object({
+      from: Type.String(),
+      to: Type.String(),
+      group: Nullable(Type.String({ description: 'consumer group on topic -> service edges' })),
+      ratePerSecond: Nullable(Type.Number()),
+      p50Ms: Nullable(Type.Number({ description: 'publish edges: send duration; consume edges: queue time' })),
+      p95Ms: Nullable(Type.Number()),
+      errorsPerSecond: Nullable(Type.Number({ description: 'deliveries failed or dead-lettered per second' })),
+    }),
+  ),
+});
+
 export const ErrorView = Type.Object({ error: Type.String(), message: Type.String() });
 
 /** Ids: event and correlation ids are opaque (UUIDs in the demo); trace ids are 32 hex digits. */

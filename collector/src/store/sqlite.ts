@@ -263,7 +263,7 @@ function statements(db: Db) {
     publishesByTrace: p(`SELECT * FROM publishes WHERE trace_id = ? ORDER BY time_us LIMIT 5000`),
     publishesByCorr: p(`SELECT * FROM publishes WHERE correlation_id = ? ORDER BY time_us LIMIT 5000`),
     deliveriesByEvent: p(`SELECT * FROM deliveries WHERE event_id = ? ORDER BY start_us`),
-    deliveriesByEventTopic: p(`SELECT grp, start_us, end_us FROM deliveries WHERE event_id = ? AND topic = ?`),
+    deliveriesByEventTopic: p(`SELECT grp, service, start_us, end_us FROM deliveries WHERE event_id = ? AND topic = ?`),
     processedCount: p(`SELECT count(*) AS n FROM deliveries WHERE event_id = ? AND grp = ? AND outcome = 'processed'`),
     deliveriesByTpo: p(`SELECT * FROM deliveries WHERE topic = ? AND part = ? AND off = ?`),
     deliveriesByOrigin: p(`SELECT * FROM deliveries WHERE origin_span_id = ? AND event_id IS NULL`),
@@ -422,6 +422,7 @@ export class SqliteStore implements Store {
         if (!firstToTopic || firstToTopic.time_us > p.timeUs) {
           for (const d of s.deliveriesByEventTopic.all(p.eventId, p.topic) as {
             grp: string;
+            service: string;
             start_us: number;
             end_us: number;
           }[]) {
@@ -429,6 +430,7 @@ export class SqliteStore implements Store {
             result.hopTimings.push({
               topic: p.topic,
               group: d.grp,
+              service: d.service,
               queueUs: Math.max(0, d.start_us - p.timeUs),
               processingUs: d.end_us - d.start_us,
             });
@@ -533,6 +535,7 @@ export class SqliteStore implements Store {
         result.hopTimings.push({
           topic: d.topic,
           group: d.group,
+          service: d.service,
           queueUs: Math.max(0, d.startUs - publishUs),
           processingUs: d.endUs - d.startUs,
         });

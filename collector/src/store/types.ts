@@ -84,7 +84,7 @@ export interface IngestBatch {
 /** Facts the store derives while ingesting, for metrics. */
 export interface IngestResult {
   /** Deliveries whose publish is now known (whichever arrived second): per-hop timings. */
-  hopTimings: { topic: string; group: string; queueUs: number; processingUs: number }[];
+  hopTimings: { topic: string; group: string; service: string; queueUs: number; processingUs: number }[];
   /** A second (or later) `processed` delivery of one event id by one group. */
   duplicates: { eventId: string; group: string }[];
   /** Sagas that reached a terminal state in this batch. */

@@ -1,0 +1,150 @@
+/**
+ * The flow map: which service publishes to which topic and which service (group) consumes
+ * from it, with rates, errors and latency over a recent window. Kept in memory as per-minute
+ * buckets for the last hour, per edge; edges are bounded (MAX_EDGES) and their count is the
+ * product of services, topics and groups, not of events. Starts empty after a restart.
+ */
+
+const WINDOW_MINUTES = 60;
+const MAX_EDGES = 5000;
+// Latency histogram bounds, ms (the last bucket is open).
+const BOUNDS = [0.5, 1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10_000, 30_000, 60_000];
+
+interface Minute {
+  minute: number;
+  count: number;
+  errors: number;
+  hist: Uint32Array;
+}
+
+interface Edge {
+  from: string;
+  to: string;
+  group: string | null;
+  minutes: Minute[];
+}
+
+export interface FlowMapNode {
+  id: string;
+  kind: 'service' | 'topic';
+  name: string;
+}
+
+export interface FlowMapEdge {
+  from: string;
+  to: string;
+  group: string | null;
+  ratePerSecond: number | null;
+  p50Ms: number | null;
+  p95Ms: number | null;
+  errorsPerSecond: number | null;
+}
+
+export const serviceNode = (name: string): string => `service:${name}`;
+export const topicNode = (name: string): string => `topic:${name}`;
+
+function quantile(hist: Uint32Array, q: number): number | null {
+  let total = 0;
+  for (const n of hist) total += n;
+  if (total === 0) return null;
+  const target = q * total;
+  let seen = 0;
+  for (let i = 0; i < hist.length; i++) {
+    const n = hist[i] as number;
+    if (seen + n >= target) {
+      const lo = i === 0 ? 0 : (BOUNDS[i - 1] as number);
+      const hi = BOUNDS[i] ?? lo * 2;
+      // Linear inside the bucket.
+      return lo + ((hi - lo) * (target - seen)) / Math.max(n, 1);
+    }
+    seen += n;
+  }
+  return BOUNDS.at(-1) ?? null;
+}
+
+export class FlowMap {
+  readonly #edges = new Map<string, Edge>();
+  #dropped = 0;
+
+  /** Edges refused because MAX_EDGES was reached. */
+  get droppedEdges(): number {
+    return this.#dropped;
+  }
+
+  #minute(from: string, to: string, group: string | null, atMs: number): Minute | undefined {
+    // Hops older than the window (late or replayed spans) are not part of the recent map.
+    if (atMs < Date.now() - WINDOW_MINUTES * 60_000) return undefined;
+    const key = `${from}\u0000${to}\u0000${group ?? ''}`;
+    let edge = this.#edges.get(key);
+    if (!edge) {
+      if (this.#edges.size >= MAX_EDGES) {
+        this.#dropped++;
+        return undefined;
+      }
+      edge = { from, to, group, minutes: [] };
+      this.#edges.set(key, edge);
+    }
+    const minute = Math.floor(atMs / 60_000);
+    let m = edge.minutes.find((x) => x.minute === minute);
+    if (!m) {
+      m = { minute, count: 0, errors: 0, hist: new Uint32Array(BOUNDS.length + 1) };
+      edge.minutes.push(m);
+      edge.minutes.sort((a, b) => a.minute - b.minute);
+      // Drop minutes older than the window.
+      while (edge.minutes.length > 0 && (edge.minutes[0] as Minute).minute <= minute - WINDOW_MINUTES) {
+        edge.minutes.shift();
+      }
+    }
+    return m;
+  }
+
+  /** One hop on an edge: a publish (service -> topic) or a delivery (topic -> service, with its group). */
+  count(from: string, to: string, group: string | null, atMs: number, error: boolean): void {
+    const m = this.#minute(from, to, group, atMs);
+    if (!m) return;
+    m.count++;
+    if (error) m.errors++;
+  }
+
+  /** A latency on an edge: publish duration, or queue time of a delivery. */
+  latency(from: string, to: string, group: string | null, atMs: number, ms: number): void {
+    const m = this.#minute(from, to, group, atMs);
+    if (!m) return;
+    let i = BOUNDS.findIndex((b) => ms <= b);
+    if (i < 0) i = BOUNDS.length;
+    m.hist[i] = (m.hist[i] as number) + 1;
+  }
+
+  view(rangeSeconds: number, nowMs: number): { nodes: FlowMapNode[]; edges: FlowMapEdge[] } {
+    const fromMinute = Math.floor((nowMs - rangeSeconds * 1000) / 60_000);
+    const nodes = new Map<string, FlowMapNode>();
+    const edges: FlowMapEdge[] = [];
+    for (const e of this.#edges.values()) {
+      let count = 0;
+      let errors = 0;
+      const hist = new Uint32Array(BOUNDS.length + 1);
+      for (const m of e.minutes) {
+        if (m.minute < fromMinute) continue;
+        count += m.count;
+        errors += m.errors;
+        for (let i = 0; i < hist.length; i++) hist[i] = (hist[i] as number) + (m.hist[i] as number);
+      }
+      if (count === 0) continue;
+      for (const id of [e.from, e.to]) {
+        const [kind, ...rest] = id.split(':');
+        nodes.set(id, { id, kind: kind === 'topic' ? 'topic' : 'service', name: rest.join(':') });
+      }
+      edges.push({
+        from: e.from,
+        to: e.to,
+        group: e.group,
+        ratePerSecond: count / rangeSeconds,
+        p50Ms: quantile(hist, 0.5),
+        p95Ms: quantile(hist, 0.95),
+        errorsPerSecond: errors / rangeSeconds,
+      });
+    }
+    edges.sort((a, b) => a.from.localeCompare(b.from) || a.to.localeCompare(b.to));
+    return { nodes: [...nodes.values()].sort((a, b) => a.id.localeCompare(b.id)), edges };
+  }
+}
