@@ -68,7 +68,7 @@ describe('Prometheus rules', () => {
   it('finds the rule and test files', () => {
     expect(ruleFiles.map((f) => path.basename(f)).sort()).toEqual(['collector.yml', 'kafka.yml', 'sagas.yml']);
     expect(testFiles).toHaveLength(3);
-    expect(alerts.length).toBeGreaterThanOrEqual(13);
+    expect(alerts.length).toBeGreaterThanOrEqual(14);
   });
 
   it.each(ruleFiles.map((f) => [path.basename(f), f]))('%s passes promtool check rules', (_name, file) => {
