@@ -31,6 +31,8 @@ export interface DemoConfig {
   readonly slowMs: number;
   /** DEMO_TRANSIENT_FAILURE_RATE: probability that handling a record fails with a TransientError. */
   readonly transientFailureRate: number;
+  /** DEMO_FAIL_ATTEMPTS: the first n attempts of every record fail with a TransientError (deterministic retries). */
+  readonly failAttempts: number;
   /** DEMO_PAYMENT_LIMIT: charges above this amount are declined. */
   readonly paymentLimit: number;
   /** DEMO_SESSION_TIMEOUT_MS: consumer group session timeout (how soon a killed instance's partitions move). */
@@ -84,6 +86,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): DemoConfig {
     retryBaseMs: num(env, 'DEMO_RETRY_BASE_MS', 100, 0, 60_000),
     slowMs: num(env, 'DEMO_SLOW_MS', 0, 0, 600_000),
     transientFailureRate: num(env, 'DEMO_TRANSIENT_FAILURE_RATE', 0, 0, 1),
+    failAttempts: num(env, 'DEMO_FAIL_ATTEMPTS', 0, 0, 100),
     paymentLimit: num(env, 'DEMO_PAYMENT_LIMIT', 10_000, 0),
     sessionTimeoutMs: num(env, 'DEMO_SESSION_TIMEOUT_MS', 10_000, 6_000, 300_000),
     instance: env.DEMO_INSTANCE || String(process.pid),

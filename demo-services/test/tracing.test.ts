@@ -92,7 +92,12 @@ beforeAll(async () => {
     OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
     OTEL_BSP_SCHEDULE_DELAY: '500',
   });
-  await Promise.all(['order', 'orchestrator', 'inventory'].map((s) => t.start(s)));
+  await Promise.all([
+    t.start('order'),
+    t.start('orchestrator'),
+    // Every inventory record fails its first attempt: each delivery shows a retried attempt.
+    t.start('inventory', { env: { DEMO_FAIL_ATTEMPTS: '1', DEMO_RETRY_BASE_MS: '10' } }),
+  ]);
 }, 120_000);
 
 afterAll(async () => {
@@ -172,6 +177,28 @@ describe('tracing', () => {
     expect(reserveSend.attrs['eventscope.causation.id']).toBe(placed.eventId);
     expect(typeof reserveSend.attrs['messaging.kafka.offset']).toBe('number');
     expect(paths).toContain('/v1/traces');
+
+    // The inventory consumer failed the first attempt: a `retried` span for attempt 1 under the
+    // delivery span, which ends with the final outcome and attempt 2.
+    const reserveDelivery = await waitFor('inventory delivery span', () =>
+      find(
+        (s) =>
+          s.kind === KIND_CONSUMER &&
+          s.name === `process ${reserveTopic}` &&
+          s.attrs['messaging.message.id'] === reserveSend.attrs['messaging.message.id'] &&
+          s.attrs['eventscope.outcome'] === 'processed',
+      ),
+    );
+    expect(reserveDelivery.attrs['eventscope.attempt']).toBe(2);
+    expect(reserveDelivery.attrs['messaging.consumer.group.name']).toBe(t.names.group('inventory'));
+    const retried = find(
+      (s) => s.attrs['eventscope.outcome'] === 'retried' && s.parentSpanId === reserveDelivery.spanId,
+    );
+    expect(retried?.attrs).toMatchObject({
+      'eventscope.attempt': 1,
+      'messaging.message.id': reserveSend.attrs['messaging.message.id'],
+    });
+    expect(retried?.kind).toBe(KIND_CONSUMER);
   });
 
   it('marks duplicates and dead letters on the consumer spans', async () => {

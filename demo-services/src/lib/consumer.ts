@@ -224,6 +224,9 @@ export async function runConsumer(deps: ConsumerDeps, spec: ConsumerSpec): Promi
       const started = Date.now();
       try {
         if (config.slowMs > 0) await sleep(config.slowMs);
+        if (attempt <= config.failAttempts) {
+          throw new TransientError(`injected failure of attempt ${attempt} (DEMO_FAIL_ATTEMPTS)`);
+        }
         if (config.transientFailureRate > 0 && Math.random() < config.transientFailureRate) {
           throw new TransientError('injected transient failure (DEMO_TRANSIENT_FAILURE_RATE)');
         }
@@ -258,7 +261,25 @@ export async function runConsumer(deps: ConsumerDeps, spec: ConsumerSpec): Promi
           return 'dead_lettered';
         }
         db.transaction(() => bump(db, 'retried')).immediate();
-        recordRetriedAttempt(message, topic, { ...base, [ATTR.attempt]: attempt }, started, error);
+        recordRetriedAttempt(
+          message,
+          topic,
+          {
+            ...base,
+            'messaging.system': 'kafka',
+            'messaging.destination.name': topic,
+            'messaging.operation.type': 'process',
+            [ATTR.partition]: String(partition),
+            [ATTR.offset]: Number(message.offset),
+            [ATTR.messageId]: envelope.eventId,
+            [ATTR.eventType]: envelope.eventType,
+            [ATTR.correlationId]: envelope.correlationId,
+            ...(envelope.causationId ? { [ATTR.causationId]: envelope.causationId } : {}),
+            [ATTR.attempt]: attempt,
+          },
+          started,
+          error,
+        );
         log.warn(`retrying ${topic}[${partition}]@${message.offset} (attempt ${attempt}): ${errorMessage(error)}`);
         const backoff = Math.min(5_000, config.retryBaseMs * 2 ** (attempt - 1)) * (0.5 + Math.random() / 2);
         const until = Date.now() + backoff;

@@ -214,12 +214,19 @@ export async function runLoadgen(o: LoadgenOptions): Promise<LoadgenSummary> {
     const service = instances[0]?.name ?? '';
     const chaosAdmin = kafka.admin();
     await chaosAdmin.connect();
-    const waitStable = async (): Promise<void> => {
+    const describe = async () => (await chaosAdmin.describeGroups([names.group(service)])).groups[0];
+    /** Stable, with every instance in it, and none of `gone` (the killed instance's old member id). */
+    const waitStable = async (gone: Set<string> = new Set()): Promise<void> => {
       const deadline = Date.now() + 60_000;
       while (Date.now() < deadline) {
-        const { groups } = await chaosAdmin.describeGroups([names.group(service)]);
-        const g = groups[0];
-        if (g?.state === 'Stable' && g.members.length >= instances.length) return;
+        const g = await describe();
+        if (
+          g?.state === 'Stable' &&
+          g.members.length >= instances.length &&
+          g.members.every((m) => !gone.has(m.memberId))
+        ) {
+          return;
+        }
         await sleep(250);
       }
     };
@@ -234,10 +241,14 @@ export async function runLoadgen(o: LoadgenOptions): Promise<LoadgenSummary> {
         if (!victim) break;
         counts.kills++;
         killed.add(victim.exit);
+        const before = await describe();
+        const gone = new Set(
+          (before?.members ?? []).filter((m) => m.clientId.endsWith(`-${victim.instance}`)).map((m) => m.memberId),
+        );
         const killedAt = Date.now();
         await victim.restart();
         watchExit(victim);
-        await waitStable();
+        await waitStable(gone);
         recoveries.push(Date.now() - killedAt);
         log(`chaos: killed and restarted ${victim.instance}; group stable again after ${Date.now() - killedAt} ms`);
       }

@@ -1,0 +1,78 @@
+/** Pure units: configuration parsing, tracing switch, naming, latency percentiles, wire format. */
+import avro from 'avsc';
+import { describe, expect, it } from 'vitest';
+import { loadConfig, tracingEnabled } from '../src/config.ts';
+import { ConfigError } from '../src/lib/errors.ts';
+import { envelopeHeaders, readEnvelope } from '../src/lib/envelope.ts';
+import { encodeWire } from '../src/lib/schemas.ts';
+import { percentile, summarize } from '../src/loadgen/stats.ts';
+import { naming } from '../src/topics.ts';
+
+describe('config', () => {
+  it('applies defaults and freezes', () => {
+    const c = loadConfig({});
+    expect(c).toMatchObject({
+      brokers: ['127.0.0.1:9092'],
+      orderPort: 8090,
+      orderUrl: 'http://127.0.0.1:8090',
+      maxAttempts: 4,
+    });
+    expect(Object.isFrozen(c)).toBe(true);
+  });
+  it('rejects bad values, naming the variable', () => {
+    expect(() => loadConfig({ DEMO_MAX_ATTEMPTS: '0' })).toThrow(/DEMO_MAX_ATTEMPTS/);
+    expect(() => loadConfig({ ORDER_PORT: 'abc' })).toThrow(ConfigError);
+    expect(() => loadConfig({ DEMO_TOPIC_PREFIX: 'a b' })).toThrow(/DEMO_TOPIC_PREFIX/);
+    expect(() => loadConfig({ DEMO_TRACING: 'maybe' })).toThrow(/DEMO_TRACING/);
+  });
+  it('turns tracing off with OTEL_SDK_DISABLED or DEMO_TRACING=off', () => {
+    expect(tracingEnabled({})).toBe(true);
+    expect(tracingEnabled({ OTEL_SDK_DISABLED: 'true' })).toBe(false);
+    expect(tracingEnabled({ DEMO_TRACING: 'off' })).toBe(false);
+  });
+});
+
+describe('naming', () => {
+  it('prefixes topics, groups and DLQs and maps topics back to event types', () => {
+    const n = naming('t1.');
+    expect(n.topic('order.placed')).toBe('t1.order.placed');
+    expect(n.group('inventory')).toBe('t1.inventory');
+    expect(n.dlq('inventory')).toBe('t1.inventory.dlq');
+    expect(n.typeOf('t1.payment.charge')).toBe('payment.charge');
+    expect(n.typeOf('payment.charge')).toBeUndefined();
+    expect(n.allTopics()).toContain('t1.orchestrator.dlq');
+  });
+});
+
+describe('envelope', () => {
+  it('round-trips headers and requires event id and type', () => {
+    const h = envelopeHeaders({ eventId: 'e1', eventType: 'order.placed', correlationId: 'o1' });
+    expect(h).toEqual({ 'event-id': 'e1', 'event-type': 'order.placed', 'correlation-id': 'o1' });
+    expect(readEnvelope({ ...h, 'causation-id': Buffer.from('c1') })).toEqual({
+      eventId: 'e1',
+      eventType: 'order.placed',
+      correlationId: 'o1',
+      causationId: 'c1',
+    });
+    expect(() => readEnvelope({ 'event-type': 'x' })).toThrow(/event-id/);
+  });
+});
+
+describe('wire format', () => {
+  it('writes magic byte 0, the big-endian schema id, then Avro', () => {
+    const type = avro.Type.forSchema({ type: 'record', name: 'R', fields: [{ name: 'a', type: 'string' }] });
+    const buf = encodeWire(258, type, { a: 'x' });
+    expect([...buf.subarray(0, 5)]).toEqual([0, 0, 0, 1, 2]);
+    expect(type.fromBuffer(buf.subarray(5))).toEqual({ a: 'x' });
+  });
+});
+
+describe('latency percentiles', () => {
+  it('uses nearest rank', () => {
+    const samples = Array.from({ length: 100 }, (_, i) => i + 1);
+    expect(percentile(samples, 50)).toBe(50);
+    expect(percentile(samples, 99)).toBe(99);
+    expect(summarize([3, 1, 2])).toMatchObject({ count: 3, p50: 2, max: 3, mean: 2 });
+    expect(summarize([])).toMatchObject({ count: 0, p50: 0 });
+  });
+});
