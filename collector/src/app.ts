@@ -8,6 +8,7 @@ import { type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { dashboardPlugin } from './api/dashboard.ts';
 import { healthPlugin } from './api/health.ts';
+import { overviewPlugin } from './api/overview.ts';
 import { streamPlugin } from './api/stream.ts';
 import { type Config } from './config.ts';
 import { dlqPlugin } from './dlq/index.ts';
@@ -107,6 +108,7 @@ export async function buildApp(options: BuildOptions): Promise<App> {
   await app.register(kafkaPlugin);
   await app.register(lagPlugin, { background: options.background ?? true });
   await app.register(dlqPlugin);
+  await app.register(overviewPlugin);
 
   // Last: the built dashboard, and the not-found handler (JSON 404, or index.html for app paths).
   await app.register(dashboardPlugin, { dir: config.dashboardDir });

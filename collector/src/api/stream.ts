@@ -7,6 +7,8 @@ export interface LiveEvents {
   snapshot: { at: number };
   /** A saga changed (new hop or new status). */
   saga: { correlationId: string; status: string };
+  /** A saga reached a terminal outcome (or was found stuck); feeds the overview's series. Not relayed over SSE. */
+  sagaEnded: { at: number; correlationId: string; sagaType: string; outcome: string; endToEndMs: number | null };
 }
 
 export type LiveEventName = keyof LiveEvents;

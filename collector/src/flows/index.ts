@@ -136,7 +136,16 @@ export const flowsPlugin = fp<FlowsPluginOptions>(
           for (const h of [...batch.publishes, ...batch.deliveries]) {
             if (h.correlationId !== null) status.set(h.correlationId, 'in_flight');
           }
-          for (const s of res.sagasEnded) status.set(s.correlationId, s.outcome);
+          for (const s of res.sagasEnded) {
+            status.set(s.correlationId, s.outcome);
+            app.live.emit('sagaEnded', {
+              at: Date.now(),
+              correlationId: s.correlationId,
+              sagaType: s.sagaType,
+              outcome: s.outcome,
+              endToEndMs: s.endToEndUs === null ? null : s.endToEndUs / 1000,
+            });
+          }
           for (const [correlationId, st] of status) app.live.emit('saga', { correlationId, status: st });
         }
       },
@@ -154,7 +163,16 @@ export const flowsPlugin = fp<FlowsPluginOptions>(
         const stuck = await app.store.takeNewlyStuck(Date.now() * 1000 - stuckAfterUs, 10_000);
         for (const s of stuck) {
           m.outcomes.inc({ saga_type: s.sagaType ?? 'unknown', outcome: 'stuck' });
-          if (app.hasDecorator('live')) app.live.emit('saga', { correlationId: s.correlationId, status: 'stuck' });
+          if (app.hasDecorator('live')) {
+            app.live.emit('saga', { correlationId: s.correlationId, status: 'stuck' });
+            app.live.emit('sagaEnded', {
+              at: Date.now(),
+              correlationId: s.correlationId,
+              sagaType: s.sagaType ?? 'unknown',
+              outcome: 'stuck',
+              endToEndMs: null,
+            });
+          }
         }
         return stuck.length;
       },

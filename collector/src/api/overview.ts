@@ -1,0 +1,182 @@
+/**
+ * GET /api/overview: the at-a-glance answers of the overview page in one call. Reads the
+ * last Kafka snapshot, the DLQ state, the store and short in-memory series kept from the
+ * live bus (throughput per poll, end-to-end latencies and outcomes of ended sagas). Never
+ * calls Kafka.
+ */
+import { type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import fp from 'fastify-plugin';
+import { Type, type Static } from 'typebox';
+import { DlqSummarySchema } from '../dlq/schemas.ts';
+import { toSummary } from '../lag/routes.ts';
+import { GroupSummarySchema } from '../lag/schemas.ts';
+import type { GroupLag, Status } from '../lag/index.ts';
+import type { SagaStatus } from '../store/types.ts';
+
+const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => Type.Union([t, Type.Null()]);
+
+const SAGA_STATUSES = ['in_flight', 'completed', 'compensated', 'failed', 'stuck'] as const;
+
+export const OverviewQuerySchema = Type.Object({
+  rangeSeconds: Type.Optional(Type.Integer({ minimum: 60, maximum: 6 * 3600, default: 900 })),
+});
+
+export const OverviewSchema = Type.Object({
+  snapshotTime: Nullable(Type.Number()),
+  rangeSeconds: Type.Integer(),
+  throughput: Type.Array(Type.Object({ time: Type.Number(), recordsPerSecond: Type.Number() })),
+  latency: Type.Array(
+    Type.Object({
+      time: Type.Number(),
+      p50Ms: Nullable(Type.Number()),
+      p95Ms: Nullable(Type.Number()),
+      p99Ms: Nullable(Type.Number()),
+    }),
+  ),
+  sagaOutcomes: Type.Object(
+    Object.fromEntries(SAGA_STATUSES.map((s) => [s, Type.Integer()])) as Record<
+      SagaStatus,
+      ReturnType<typeof Type.Integer>
+    >,
+  ),
+  worstGroups: Type.Array(GroupSummarySchema),
+  dlqs: Type.Array(DlqSummarySchema),
+  duplicates: Type.Integer(),
+  unaccounted: Type.Integer(),
+});
+export type Overview = Static<typeof OverviewSchema>;
+
+/** Series older than this are dropped. */
+const KEEP_MS = 6 * 3600 * 1000;
+const LATENCY_BUCKET_MS = 10_000;
+/** Latencies kept per bucket (a uniform reservoir sample beyond that). */
+const RESERVOIR = 256;
+/** Counting in-flight/stuck sagas and audit findings stops here ("1000+" in the UI). */
+const COUNT_CAP = 1000;
+
+interface LatencyBucket {
+  time: number;
+  seen: number;
+  values: number[];
+  outcomes: Record<string, number>;
+}
+
+const SEVERITY: Record<Status, number> = { ERR: 5, STOP: 4, STALL: 3, REWIND: 2, WARN: 1, OK: 0 };
+
+export function worstFirst(a: GroupLag, b: GroupLag): number {
+  return SEVERITY[b.status] - SEVERITY[a.status] || (b.lagSeconds ?? 0) - (a.lagSeconds ?? 0) || b.lag - a.lag;
+}
+
+function percentile(sorted: number[], p: number): number | null {
+  if (sorted.length === 0) return null;
+  const idx = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[idx] ?? null;
+}
+
+export const overviewPlugin = fp(
+  (app, _opts, done) => {
+    const throughput: { time: number; recordsPerSecond: number }[] = [];
+    const latency: LatencyBucket[] = [];
+    const prune = (now: number): void => {
+      while (throughput.length > 0 && (throughput[0]?.time ?? now) < now - KEEP_MS) throughput.shift();
+      while (latency.length > 0 && (latency[0]?.time ?? now) < now - KEEP_MS) latency.shift();
+    };
+
+    app.live.on('snapshot', ({ at }) => {
+      const snapshot = app.hasDecorator('kafkaMonitor') ? app.kafkaMonitor.snapshot : undefined;
+      if (!snapshot) return;
+      let sum = 0;
+      for (const t of snapshot.topics.values()) {
+        if (t.topic.startsWith('__') || (app.hasDecorator('dlqs') && app.dlqs.isDlq(t.topic))) continue;
+        sum += t.recordsInPerSecond ?? 0;
+      }
+      throughput.push({ time: at, recordsPerSecond: sum });
+      prune(at);
+    });
+
+    app.live.on('sagaEnded', ({ at, outcome, endToEndMs }) => {
+      const time = Math.floor(at / LATENCY_BUCKET_MS) * LATENCY_BUCKET_MS;
+      let bucket = latency[latency.length - 1];
+      if (!bucket || bucket.time !== time) {
+        bucket = { time, seen: 0, values: [], outcomes: {} };
+        latency.push(bucket);
+        prune(at);
+      }
+      bucket.outcomes[outcome] = (bucket.outcomes[outcome] ?? 0) + 1;
+      if (endToEndMs === null) return;
+      bucket.seen += 1;
+      if (bucket.values.length < RESERVOIR) {
+        bucket.values.push(endToEndMs);
+      } else {
+        const slot = Math.floor(Math.random() * bucket.seen);
+        if (slot < RESERVOIR) bucket.values[slot] = endToEndMs;
+      }
+    });
+
+    const api = app.withTypeProvider<TypeBoxTypeProvider>();
+    api.get(
+      '/api/overview',
+      {
+        schema: {
+          tags: ['overview'],
+          summary: 'Throughput, end-to-end latency percentiles, saga outcomes, worst groups, DLQs, audit counts',
+          querystring: OverviewQuerySchema,
+          response: { 200: OverviewSchema },
+        },
+      },
+      async (req): Promise<Overview> => {
+        const rangeSeconds = req.query.rangeSeconds ?? 900;
+        const now = Date.now();
+        const since = now - rangeSeconds * 1000;
+        const snapshot = app.hasDecorator('kafkaMonitor') ? app.kafkaMonitor.snapshot : undefined;
+        const sagaOutcomes: Record<SagaStatus, number> = {
+          in_flight: 0,
+          completed: 0,
+          compensated: 0,
+          failed: 0,
+          stuck: 0,
+        };
+        const buckets = latency.filter((b) => b.time >= since - LATENCY_BUCKET_MS);
+        for (const b of buckets) {
+          for (const [outcome, n] of Object.entries(b.outcomes)) {
+            if (outcome in sagaOutcomes) sagaOutcomes[outcome as SagaStatus] += n;
+          }
+        }
+        // Open sagas now (not a count over the range): what is running and what is stuck.
+        const stuckAfterUs = app.config.stuckAfterMs * 1000;
+        const [inFlight, stuck, duplicates, unaccounted] = await Promise.all([
+          app.store.sagas({ status: 'in_flight', nowUs: now * 1000, stuckAfterUs, limit: COUNT_CAP }),
+          app.store.sagas({ status: 'stuck', nowUs: now * 1000, stuckAfterUs, limit: COUNT_CAP }),
+          app.store.duplicates(COUNT_CAP),
+          app.store.unaccounted(COUNT_CAP),
+        ]);
+        sagaOutcomes.in_flight = inFlight.items.length;
+        sagaOutcomes.stuck = stuck.items.length;
+        const groups = snapshot ? [...snapshot.groups.values()].sort(worstFirst).slice(0, 10) : [];
+        return {
+          snapshotTime: snapshot?.time ?? null,
+          rangeSeconds,
+          throughput: throughput.filter((p) => p.time >= since),
+          latency: buckets
+            .filter((b) => b.values.length > 0)
+            .map((b) => {
+              const sorted = [...b.values].sort((x, y) => x - y);
+              return {
+                time: b.time,
+                p50Ms: percentile(sorted, 50),
+                p95Ms: percentile(sorted, 95),
+                p99Ms: percentile(sorted, 99),
+              };
+            }),
+          sagaOutcomes,
+          worstGroups: groups.map(toSummary),
+          dlqs: app.hasDecorator('dlqs') ? app.dlqs.list().map(({ latest: _latest, ...rest }) => rest) : [],
+          duplicates: duplicates.length,
+          unaccounted: unaccounted.length,
+        };
+      },
+    );
+    done();
+  },
+  { name: 'overview', dependencies: ['live', 'store'] },
+);
