@@ -57,6 +57,13 @@ describe('order saga', () => {
       .all(placed.orderId)
       .map((r) => (r as { to_state: string }).to_state);
     expect(steps).toEqual(['RESERVING_INVENTORY', 'CHARGING_PAYMENT', 'NOTIFYING', 'COMPLETED']);
+    // The saga ends when the orchestrator has processed its own terminal event (event contract).
+    await waitFor('saga closed', () =>
+      t
+        .store('orchestrator')
+        .prepare('SELECT 1 FROM sagas WHERE order_id = ? AND closed_at IS NOT NULL')
+        .get(placed.orderId),
+    );
     const reservations = t
       .store('inventory')
       .prepare('SELECT sku, quantity, status FROM reservations WHERE order_id = ? ORDER BY sku')

@@ -20,7 +20,7 @@
 import { context, trace, type Attributes } from '@opentelemetry/api';
 import type { DemoConfig } from '../config.ts';
 import { ATTR, type Outcome } from '../tracing/attributes.ts';
-import { annotateDelivery, deliverySpan, recordRetriedAttempt } from '../tracing/spans.ts';
+import { annotateDelivery, deliverySpan, endDelivery, recordRetriedAttempt } from '../tracing/spans.ts';
 import { type EventType, type Naming } from '../topics.ts';
 import { bump, type Db } from './db.ts';
 import { headersToStrings, readEnvelope, type Envelope } from './envelope.ts';
@@ -313,6 +313,9 @@ export async function runConsumer(deps: ConsumerDeps, spec: ConsumerSpec): Promi
         if (!keepGoing()) break;
         const outcome = await handleRecord(batch.topic, batch.partition, message, keepGoing, heartbeat);
         if (outcome === 'aborted') break;
+        // The instrumentation would end every record's span with the batch; end it when the
+        // record is done, so the span's end is when this record was handled.
+        endDelivery(message);
         payload.resolveOffset(message.offset);
         await payload.commitOffsetsIfNecessary();
         await heartbeat();

@@ -12,6 +12,7 @@
  *   payment.declined    -> COMPENSATED          (send inventory.release, order.failed compensated=true)
  *   notification.sent   -> COMPLETED            (send order.completed)
  *   no reply within DEMO_STEP_TIMEOUT_MS -> TIMED_OUT (send inventory.release + payment.refund, order.failed timedOut=true)
+ *   order.completed / order.failed (its own terminal events) -> closed_at is set: the saga has ended
  *
  * A reply for a saga that is not waiting for it (late, after a timeout) changes nothing: the
  * compensations already sent undo it (the participants keep tombstones for that).
@@ -37,7 +38,8 @@ CREATE TABLE IF NOT EXISTS sagas (
   compensated     INTEGER NOT NULL DEFAULT 0,
   timed_out       INTEGER NOT NULL DEFAULT 0,
   created_at      INTEGER NOT NULL,
-  updated_at      INTEGER NOT NULL
+  updated_at      INTEGER NOT NULL,
+  closed_at       INTEGER
 );
 CREATE INDEX IF NOT EXISTS sagas_deadline ON sagas (status, deadline);
 CREATE TABLE IF NOT EXISTS saga_log (
@@ -159,6 +161,13 @@ export function createOrchestrator(ctx: ServiceContext): {
 
   function handle(event: ConsumedEvent): void {
     const cause = event.envelope.eventId;
+    if (event.eventType === 'order.completed' || event.eventType === 'order.failed') {
+      // The saga's own terminal event coming back: per docs/event-contract.md a saga ends when
+      // the orchestrator has processed it. Recorded, nothing else to do.
+      const { orderId } = event.value as { orderId: string };
+      db.prepare('UPDATE sagas SET closed_at = ? WHERE order_id = ? AND closed_at IS NULL').run(Date.now(), orderId);
+      return;
+    }
     if (event.eventType === 'order.placed') {
       const placed = event.value as OrderPlaced;
       if (getSaga.get(placed.orderId)) return; // the same order placed twice under different event ids
@@ -281,6 +290,8 @@ export const orchestratorService: ServiceDefinition = {
           'payment.charged',
           'payment.declined',
           'notification.sent',
+          'order.completed',
+          'order.failed',
         ],
         handle: (event) => saga.handle(event),
       },

@@ -93,6 +93,14 @@ export function annotateDelivery(message: object, attrs: Attributes): void {
   consumerSpans.get(message)?.setAttributes(attrs);
 }
 
+/** Ends the consumer span of a record now (the instrumentation's own end at batch end is then a no-op). */
+export function endDelivery(message: object): void {
+  const span = consumerSpans.get(message);
+  if (!span) return;
+  consumerSpans.delete(message);
+  span.end();
+}
+
 export function deliverySpan(message: object): Span | undefined {
   return consumerSpans.get(message);
 }
