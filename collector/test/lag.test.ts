@@ -250,12 +250,20 @@ describe('Kafka monitor scenarios (real broker)', () => {
   it('regression: a deleted topic does not break later polls (kafkajs kept it as a metadata target)', async () => {
     const topic = await newTopic(1);
     const g = newGroup();
-    await produce(producer, topic, 0, [Date.now()]);
-    await admin.setOffsets({ groupId: g, topic, partitions: [{ partition: 0, offset: '0' }] });
-    await poll();
-    expect(t.app.kafkaMonitor.snapshot?.topics.has(topic)).toBe(true);
-    await admin.deleteTopics({ topics: [topic] });
-    await waitFor('the topic to be gone', async () => !(await admin.listTopics()).includes(topic));
+    // Its own clients: the shared ones would keep the deleted topic as a metadata target too.
+    const own = await connectAdmin();
+    const ownProducer = await connectProducer();
+    try {
+      await produce(ownProducer, topic, 0, [Date.now()]);
+      await own.setOffsets({ groupId: g, topic, partitions: [{ partition: 0, offset: '0' }] });
+      await poll();
+      expect(t.app.kafkaMonitor.snapshot?.topics.has(topic)).toBe(true);
+      await own.deleteTopics({ topics: [topic] });
+      await waitFor('the topic to be gone', async () => !(await own.listTopics()).includes(topic));
+    } finally {
+      await ownProducer.disconnect();
+      await own.disconnect();
+    }
     const result = await poll();
     expect(result.errors).toEqual({});
     expect(t.app.kafkaMonitor.snapshot?.topics.has(topic)).toBe(false);

@@ -417,7 +417,8 @@ export class KafkaMonitor {
         seen.add(key);
         const owner = owners.get(key);
         const ownerInfo = owner ? { memberId: owner.memberId, clientId: owner.clientId, host: owner.host } : null;
-        const owned = owner !== undefined || (!anyAssignment && info.members.length > 0);
+        // Not described this cycle: membership unknown, so never claim that nobody consumes it.
+        const owned = !described.has(groupId) || owner !== undefined || (!anyAssignment && info.members.length > 0);
         const po = t && !(t instanceof Error) ? byPartition.get(c.topic)?.get(c.partition) : undefined;
         const window = windows.get(key) ?? [];
         if (!po) {
@@ -509,7 +510,8 @@ export class KafkaMonitor {
         const result = await this.#kafka.readRecords(selected, { maxBytesPerPartition: this.#o.recordReadMaxBytes });
         for (const r of selected) {
           const rec = result.get(partitionKey(r.topic, r.partition))?.[0];
-          if (rec) {
+          // Timestamp -1: a record without one (old message format); fall back to the table.
+          if (rec && rec.timestamp > 0) {
             // A compacted or transactional log may have no record at exactly this offset;
             // the first one after it is the oldest unconsumed.
             usedRecordTimes.set(recordKey(r.topic, r.partition, r.offset), rec.timestamp);
