@@ -95,6 +95,8 @@ export class OffsetTimeTable {
   readonly #points = new Map<string, Point[]>();
   readonly #maxPoints: number;
   readonly #file: string | undefined;
+  /** Changed since loaded or saved. */
+  #dirty = false;
 
   constructor(options: { maxPoints?: number; file?: string } = {}) {
     this.#maxPoints = Math.max(3, options.maxPoints ?? 64);
@@ -113,6 +115,7 @@ export class OffsetTimeTable {
       this.#points.set(key, points);
     }
     addPoint(points, endOffset, time, this.#maxPoints);
+    this.#dirty = true;
   }
 
   estimate(topic: string, partition: number, offset: number): TimeEstimate | undefined {
@@ -132,7 +135,10 @@ export class OffsetTimeTable {
   retainTopics(topics: ReadonlySet<string>): void {
     for (const key of this.#points.keys()) {
       const topic = key.slice(0, key.lastIndexOf(':'));
-      if (!topics.has(topic)) this.#points.delete(key);
+      if (!topics.has(topic)) {
+        this.#points.delete(key);
+        this.#dirty = true;
+      }
     }
   }
 
@@ -163,12 +169,13 @@ export class OffsetTimeTable {
     }
   }
 
-  /** Writes the table atomically (temporary file, then rename). */
+  /** Writes the table atomically (temporary file, then rename), when it changed. */
   save(): void {
-    if (!this.#file) return;
+    if (!this.#file || !this.#dirty) return;
     mkdirSync(path.dirname(this.#file), { recursive: true });
     const tmp = `${this.#file}.tmp-${process.pid}`;
     writeFileSync(tmp, JSON.stringify({ version: FILE_VERSION, partitions: Object.fromEntries(this.#points) }));
     renameSync(tmp, this.#file);
+    this.#dirty = false;
   }
 }
