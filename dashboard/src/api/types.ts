@@ -427,10 +427,11 @@ export interface OverviewResponse {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Flow map: ASSUMED (no route yet). GET /api/flows?rangeSeconds=
+// Flow map: mirrors FlowMapView in collector/src/flows/schemas.ts. GET /api/flows?rangeSeconds=60..3600
 // ---------------------------------------------------------------------------------------------
 
 export interface FlowNode {
+  /** `service:<name>` or `topic:<name>`. */
   id: string;
   kind: 'service' | 'topic';
   name: string;
@@ -442,11 +443,15 @@ export interface FlowEdge {
   to: string;
   group: string | null;
   ratePerSecond: number | null;
-  /** Queue time (consume edges) or publish latency; p50/p95 over the range. */
+  /** Publish edges: send duration; consume edges: queue time. */
   p50Ms: number | null;
   p95Ms: number | null;
+  /** Deliveries failed or dead-lettered per second. */
   errorsPerSecond: number | null;
 }
+
+/** The collector keeps the flow map for the last hour. */
+export const FLOW_MAP_MAX_SECONDS = 3600;
 
 export interface FlowMapResponse {
   rangeSeconds: number;

@@ -533,13 +533,13 @@ export const EVENT: EventView = {
 export const FLOWS: FlowMapResponse = {
   rangeSeconds: 3600,
   nodes: [
-    { id: 'svc:orders', kind: 'service', name: 'orders' },
+    { id: 'service:orders', kind: 'service', name: 'orders' },
     { id: 'topic:orders', kind: 'topic', name: 'orders' },
-    { id: 'svc:payments', kind: 'service', name: 'payments' },
+    { id: 'service:payments', kind: 'service', name: 'payments' },
   ],
   edges: [
     {
-      from: 'svc:orders',
+      from: 'service:orders',
       to: 'topic:orders',
       group: null,
       ratePerSecond: 1200,
@@ -549,7 +549,7 @@ export const FLOWS: FlowMapResponse = {
     },
     {
       from: 'topic:orders',
-      to: 'svc:payments',
+      to: 'service:payments',
       group: 'payments',
       ratePerSecond: 1190,
       p50Ms: 30,

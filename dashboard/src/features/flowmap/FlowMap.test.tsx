@@ -9,7 +9,7 @@ describe('layoutGraph', () => {
   it('puts producers left of their topics and topics left of their consumers', () => {
     const { nodes } = layoutGraph(FLOWS.nodes, FLOWS.edges);
     const col = Object.fromEntries(nodes.map((n) => [n.id, n.column]));
-    expect(col).toEqual({ 'svc:orders': 0, 'topic:orders': 1, 'svc:payments': 2 });
+    expect(col).toEqual({ 'service:orders': 0, 'topic:orders': 1, 'service:payments': 2 });
   });
 
   it('terminates on cycles (an orchestrator that publishes commands and consumes replies)', () => {
@@ -46,10 +46,11 @@ describe('FlowMapGraph', () => {
     expect(screen.getByText('No flows in this time range.')).toBeInTheDocument();
   });
 
-  it('is reached from the nav and asks for the selected range', async () => {
+  it('asks for the selected range, at most the hour the collector keeps', async () => {
     const api = stubApi({ '/api/flows': FLOWS });
     renderAt('/flows?range=24h');
     await screen.findByRole('group', { name: 'Flow map' });
-    expect(api.calls).toContain('/api/flows?rangeSeconds=86400');
+    expect(api.calls).toContain('/api/flows?rangeSeconds=3600');
+    expect(screen.getByText(/keeps the flow map for the last hour/)).toBeInTheDocument();
   });
 });

@@ -8,7 +8,15 @@
  */
 import { useEffect, useRef, useState } from 'react';
 import { formatCount, formatDuration, formatSeconds } from '../../lib/format.ts';
-import { AXIS_HEIGHT, LABEL_WIDTH, LANE_HEIGHT, layoutFlow, type LaidOutHop } from './flow-layout.ts';
+import {
+  AXIS_HEIGHT,
+  LABEL_WIDTH,
+  LANE_HEIGHT,
+  labelWidth,
+  layoutFlow,
+  placeLabels,
+  type LaidOutHop,
+} from './flow-layout.ts';
 import { type FlowStep } from './flow-model.ts';
 
 function useWidth(fallback: number) {
@@ -66,15 +74,31 @@ function hopLabel(l: LaidOutHop): string {
   return [h.eventType, ...marks].join(' ');
 }
 
-function HopShape({ l, selected, onSelect }: { l: LaidOutHop; selected: boolean; onSelect: (key: string) => void }) {
+function labelAnchor(l: LaidOutHop): { x: number; y: number } {
+  const xEnd = l.x2 ?? l.x1;
+  return l.kind === 'unconsumed' ? { x: l.x0 + 6, y: l.y0 - 8 } : { x: Math.max(xEnd, l.x1) + 6, y: l.y1 + 4 };
+}
+
+function HopShape({
+  l,
+  labelDy,
+  selected,
+  onSelect,
+}: {
+  l: LaidOutHop;
+  labelDy: number;
+  selected: boolean;
+  onSelect: (key: string) => void;
+}) {
   const h = l.step;
   const classes = ['hop', l.kind];
   if (h.compensation) classes.push('compensation');
   if (selected) classes.push('selected');
   const barH = 8;
   const xEnd = l.x2 ?? l.x1;
-  const labelX = l.kind === 'unconsumed' ? l.x0 + 6 : Math.max(xEnd, l.x1) + 6;
-  const labelY = l.kind === 'unconsumed' ? l.y0 - 8 : l.y1 + 4;
+  const anchor = labelAnchor(l);
+  const labelX = anchor.x;
+  const labelY = anchor.y + labelDy;
   return (
     <g
       className={classes.join(' ')}
@@ -146,6 +170,7 @@ export function FlowDiagram({
 }) {
   const [ref, width] = useWidth(1000);
   const layout = layoutFlow(hops, width);
+  const labelDys = placeLabels(layout.hops.map((l) => ({ ...labelAnchor(l), width: labelWidth(hopLabel(l)) })));
   return (
     <div className="flow-diagram" ref={ref}>
       <svg
@@ -189,8 +214,8 @@ export function FlowDiagram({
           ))}
           <line x1={LABEL_WIDTH} x2={layout.width} y1={AXIS_HEIGHT - 6} y2={AXIS_HEIGHT - 6} />
         </g>
-        {layout.hops.map((l) => (
-          <HopShape key={l.key} l={l} selected={selected === l.key} onSelect={onSelect} />
+        {layout.hops.map((l, i) => (
+          <HopShape key={l.key} l={l} labelDy={labelDys[i] ?? 0} selected={selected === l.key} onSelect={onSelect} />
         ))}
       </svg>
     </div>

@@ -103,27 +103,31 @@ export function HopDetails({ step, correlationId }: { step: FlowStep; correlatio
           </thead>
           <tbody>
             {hop.spanId ? (
-              <tr>
+              <tr title={`span ${hop.spanId}`}>
                 <td>send {hop.topic}</td>
                 <td>{hop.service}</td>
                 <td>published</td>
                 <td className="num">—</td>
-                <td className="mono">{hop.spanId}</td>
               </tr>
             ) : null}
             {step.deliveries.map((d) => (
-              <tr key={d.spanId}>
+              <tr key={d.spanId} title={`span ${d.spanId} in trace ${d.traceId}`}>
                 <td>
-                  process {d.topic} (attempt {d.attempt})
+                  {d.traceId !== hop.traceId ? (
+                    <Link to={`/traces/${enc(d.traceId)}`}>
+                      process {d.topic} (attempt {d.attempt})
+                    </Link>
+                  ) : (
+                    <>
+                      process {d.topic} (attempt {d.attempt})
+                    </>
+                  )}
                 </td>
                 <td>{d.service}</td>
                 <td>
                   <OutcomeBadge outcome={d.outcome} />
                 </td>
                 <td className="num">{formatDuration(d.processingTimeMs)}</td>
-                <td className="mono" title={`trace ${d.traceId}`}>
-                  {d.traceId !== hop.traceId ? <Link to={`/traces/${enc(d.traceId)}`}>{d.spanId}</Link> : d.spanId}
-                </td>
               </tr>
             ))}
           </tbody>

@@ -107,7 +107,7 @@ describe('SagaDetailPage', () => {
     expect(within(spans).getAllByRole('row')).toHaveLength(5);
     expect(spans).toHaveTextContent('process payments (attempt 3)');
     // the third attempt ran in another trace (eachBatch): its span links there
-    expect(within(spans).getByRole('link', { name: 'span-orders-saga-3' })).toHaveAttribute(
+    expect(within(spans).getByRole('link', { name: 'process payments (attempt 3)' })).toHaveAttribute(
       'href',
       '/traces/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa',
     );

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { HOPS } from '../../test/fixtures.ts';
-import { AXIS_HEIGHT, LABEL_WIDTH, LANE_HEIGHT, layoutFlow } from './flow-layout.ts';
+import { AXIS_HEIGHT, LABEL_WIDTH, LANE_HEIGHT, labelWidth, layoutFlow, placeLabels } from './flow-layout.ts';
 import { stepsFromHops } from './flow-model.ts';
 
 describe('layoutFlow', () => {
@@ -45,5 +45,21 @@ describe('layoutFlow', () => {
     const overlapping = [base, { ...base, key: 'other', eventId: 'x' }];
     const l = layoutFlow(overlapping, 1000);
     expect(l.hops[0]!.y1).not.toBe(l.hops[1]!.y1);
+  });
+});
+
+describe('placeLabels', () => {
+  it('keeps a label in place when it has room and moves overlapping ones off the line', () => {
+    const dys = placeLabels([
+      { x: 0, y: 100, width: 100 },
+      { x: 50, y: 100, width: 100 },
+      { x: 60, y: 100, width: 100 },
+      { x: 300, y: 100, width: 50 },
+    ]);
+    expect(dys).toEqual([0, -13, 13, 0]);
+  });
+
+  it('estimates wider labels for longer text', () => {
+    expect(labelWidth('payment.declined ✕ DLQ ×3')).toBeGreaterThan(labelWidth('order.placed'));
   });
 });

@@ -124,3 +124,25 @@ export function layoutFlow(hops: FlowStep[], width: number): FlowLayout {
     x,
   };
 }
+
+/** Rough width of a label in px at the diagram's 11px font; enough to keep labels apart. */
+export function labelWidth(text: string): number {
+  return text.length * 6.3 + 6;
+}
+
+/**
+ * Vertical offsets that keep labels from overlapping: each label takes the first offset at
+ * which it does not overlap a label already placed (in order) at the same height.
+ */
+export function placeLabels(labels: { x: number; y: number; width: number }[]): number[] {
+  const OFFSETS = [0, -13, 13, -26, 26];
+  const placed: { x1: number; x2: number; y: number }[] = [];
+  return labels.map((l) => {
+    const x1 = l.x;
+    const x2 = l.x + l.width;
+    const dy =
+      OFFSETS.find((off) => !placed.some((p) => Math.abs(p.y - (l.y + off)) < 12 && p.x1 < x2 && x1 < p.x2)) ?? 0;
+    placed.push({ x1, x2, y: l.y + dy });
+    return dy;
+  });
+}

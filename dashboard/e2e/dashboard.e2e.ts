@@ -1,0 +1,139 @@
+/**
+ * Browser tests: the built dashboard in Debian's Chromium, against a real collector app fed
+ * with OTLP spans of one saga. Screenshots of each main page go to test-output/screenshots/.
+ *
+ * Still to do once the collector runs beside the demo (`npm start`): the same paths against
+ * live demo traffic (an event id the load generator reported, a lagging group with Kafka
+ * polling on, the injected poison record in a DLQ), and wiring into `npm test`.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launch, screenshot, type Browser } from './browser.ts';
+import { seedSaga, type SeededSaga } from './seed.ts';
+import { buildDashboard, serve, type Served } from './serve.ts';
+
+let served: Served;
+let browser: Browser;
+let saga: SeededSaga;
+
+beforeAll(async () => {
+  await buildDashboard();
+  served = await serve('preview');
+  saga = await seedSaga(served);
+  browser = await launch();
+}, 120_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await served?.close();
+});
+
+describe('dashboard in Chromium', () => {
+  it('finds an event with the "/" search and shows where it is', async () => {
+    const { page } = browser;
+    await page.goto(`${served.url}/`);
+    await page.getByRole('navigation', { name: 'Main' }).waitFor();
+    await page.keyboard.press('/');
+    const box = page.getByRole('searchbox', { name: /Search by event id/ });
+    expect(await box.evaluate((el) => el === document.activeElement)).toBe(true);
+    await page.keyboard.type(saga.events.placed);
+    await page.keyboard.press('Enter');
+    await page.waitForURL(`**/events/${saga.events.placed}`);
+    const where = page.getByRole('region', { name: 'Where is it' });
+    await where.getByRole('heading', { name: 'Processed by 2 of 2 groups' }).waitFor();
+    expect(await where.getByRole('link', { name: 'inventory' }).count()).toBe(1);
+    expect(await where.getByRole('link', { name: 'payments' }).count()).toBe(1);
+    await screenshot(page, 'event-lookup');
+  });
+
+  it('shows the saga as a flow diagram with lanes per service and marked steps', async () => {
+    const { page } = browser;
+    await page.goto(`${served.url}/search?q=${saga.correlationId}`);
+    await page.waitForURL(`**/sagas/${saga.correlationId}`);
+    const diagram = page.getByRole('group', { name: /Saga flow: 4 services/ });
+    await diagram.waitFor();
+    for (const service of saga.services) expect(await diagram.getByTestId(`lane-${service}`).count()).toBe(1);
+    const declined = diagram.getByRole('button', {
+      name: /payment\.declined from payments, to orchestrator, dead-lettered/,
+    });
+    expect(await declined.getAttribute('class')).toContain('failed');
+    expect(await declined.textContent()).toContain('×3');
+    const released = diagram.getByRole('button', { name: /inventory\.released .*compensation/ });
+    expect(await released.getAttribute('class')).toContain('compensation');
+    // Click where a person would: the processing bar of that hop.
+    await declined.locator('rect.processing').click();
+    await page.waitForURL(/hop=/);
+    const details = page.getByRole('region', { name: 'Hop details' });
+    await details.getByRole('link', { name: saga.traceId }).waitFor();
+    expect(await details.getByRole('link', { name: 'orchestrator.dlq' }).count()).toBe(1);
+    await screenshot(page, 'saga-flow');
+  });
+
+  it('lists the saga, and opens every main page with a state that says what to do', async () => {
+    const { page } = browser;
+    await page.goto(`${served.url}/sagas`);
+    await page.getByRole('link', { name: saga.correlationId }).waitFor();
+    expect(await page.getByRole('table', { name: 'Sagas' }).textContent()).toContain('failed');
+    await screenshot(page, 'sagas');
+
+    await page.goto(`${served.url}/flows`);
+    const map = page.getByRole('group', { name: 'Flow map' });
+    await map.waitFor();
+    expect(await map.textContent()).toContain('orchestrator');
+    await screenshot(page, 'flow-map');
+
+    // No Kafka poll in this harness (background: false): the pages say so instead of failing.
+    await page.goto(`${served.url}/groups`);
+    await page.getByText(/has not finished its first Kafka poll/).waitFor();
+    await screenshot(page, 'groups');
+
+    await page.goto(`${served.url}/dlqs`);
+    await page.getByText('No DLQ topics found.').waitFor();
+    await screenshot(page, 'dlqs');
+
+    await page.goto(`${served.url}/`);
+    await page.getByRole('heading', { name: 'Overview' }).waitFor();
+    await screenshot(page, 'overview');
+  });
+
+  it('fits 1280 px and a 1366 x 768 laptop without sideways scrolling', async () => {
+    const { page } = browser;
+    for (const size of [
+      { width: 1280, height: 800 },
+      { width: 1366, height: 768 },
+    ]) {
+      await page.setViewportSize(size);
+      for (const path of ['/', '/sagas', `/sagas/${saga.correlationId}`, `/events/${saga.events.placed}`]) {
+        await page.goto(`${served.url}${path}`);
+        await page.getByRole('main').locator('h1').first().waitFor();
+        const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+        expect(overflow, `${path} at ${size.width}px`).toBeLessThanOrEqual(0);
+      }
+    }
+  });
+
+  it('follows the system dark theme', async () => {
+    const dark = await launch({ colorScheme: 'dark' });
+    try {
+      await dark.page.goto(`${served.url}/sagas/${saga.correlationId}`);
+      await dark.page.getByRole('group', { name: /Saga flow/ }).waitFor();
+      const bg = await dark.page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+      expect(bg).toBe('rgb(15, 18, 22)');
+      await screenshot(dark.page, 'saga-flow-dark');
+    } finally {
+      await dark.close();
+    }
+    const light = await browser.page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+    expect(light).toBe('rgb(246, 247, 249)');
+  });
+
+  it('is served by the collector too, with deep links falling back to the app', async () => {
+    const own = await serve('collector');
+    try {
+      await browser.page.goto(`${own.url}/groups?sort=lag&dir=desc`);
+      await browser.page.getByRole('heading', { name: 'Consumer groups' }).waitFor();
+      expect(browser.page.url()).toContain('sort=lag');
+    } finally {
+      await own.close();
+    }
+  });
+});

@@ -1,0 +1,210 @@
+/**
+ * Demo-like flows sent to the collector as OTLP/HTTP JSON spans, following
+ * docs/event-contract.md, so the browser sees a real saga assembled by the real collector.
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import { type Served } from './serve.ts';
+
+interface SpanSpec {
+  service: string;
+  kind: 'producer' | 'consumer';
+  topic: string;
+  eventId: string;
+  type: string;
+  startMs: number;
+  endMs: number;
+  offset: number;
+  group?: string;
+  outcome?: string;
+  attempt?: number;
+  dlqTopic?: string;
+  causationId?: string;
+}
+
+const hex = (n: number): string => randomBytes(n).toString('hex');
+const ns = (ms: number): string => (BigInt(Math.round(ms * 1000)) * 1000n).toString();
+const attr = (key: string, v: string | number) =>
+  typeof v === 'number' ? { key, value: { intValue: String(v) } } : { key, value: { stringValue: v } };
+
+export interface SeededSaga {
+  correlationId: string;
+  traceId: string;
+  events: { placed: string; reserved: string; declined: string; released: string; failed: string };
+  services: string[];
+}
+
+/**
+ * order.placed (orders) -> inventory reserves -> payments declines (payment.declined; the
+ * orchestrator dead-letters it after 3 attempts) -> inventory.released (a compensation) ->
+ * order.failed processed by the orchestrator.
+ */
+export async function seedSaga(served: Served): Promise<SeededSaga> {
+  const corr = `order-${randomUUID()}`;
+  const traceId = hex(16);
+  const ev = {
+    placed: randomUUID(),
+    reserved: randomUUID(),
+    declined: randomUUID(),
+    released: randomUUID(),
+    failed: randomUUID(),
+  };
+  const t = Date.now() - 5000;
+  const specs: SpanSpec[] = [
+    {
+      service: 'orders',
+      kind: 'producer',
+      topic: 'orders',
+      eventId: ev.placed,
+      type: 'order.placed',
+      startMs: t,
+      endMs: t + 2,
+      offset: 100,
+    },
+    {
+      service: 'inventory',
+      kind: 'consumer',
+      topic: 'orders',
+      eventId: ev.placed,
+      type: 'order.placed',
+      startMs: t + 40,
+      endMs: t + 90,
+      offset: 100,
+      group: 'inventory',
+      outcome: 'processed',
+    },
+    {
+      service: 'payments',
+      kind: 'consumer',
+      topic: 'orders',
+      eventId: ev.placed,
+      type: 'order.placed',
+      startMs: t + 35,
+      endMs: t + 60,
+      offset: 100,
+      group: 'payments',
+      outcome: 'processed',
+    },
+    {
+      service: 'inventory',
+      kind: 'producer',
+      topic: 'inventory',
+      eventId: ev.reserved,
+      type: 'inventory.reserved',
+      startMs: t + 92,
+      endMs: t + 94,
+      offset: 7,
+      causationId: ev.placed,
+    },
+    {
+      service: 'payments',
+      kind: 'producer',
+      topic: 'payments',
+      eventId: ev.declined,
+      type: 'payment.declined',
+      startMs: t + 300,
+      endMs: t + 302,
+      offset: 55,
+      causationId: ev.placed,
+    },
+    ...[1, 2, 3].map((attempt) => ({
+      service: 'orchestrator',
+      kind: 'consumer' as const,
+      topic: 'payments',
+      eventId: ev.declined,
+      type: 'payment.declined',
+      startMs: t + 320 + (attempt - 1) * 200,
+      endMs: t + 380 + (attempt - 1) * 200,
+      offset: 55,
+      group: 'orchestrator',
+      outcome: attempt < 3 ? 'retried' : 'dead_lettered',
+      attempt,
+      ...(attempt === 3 ? { dlqTopic: 'orchestrator.dlq' } : {}),
+    })),
+    {
+      service: 'orchestrator',
+      kind: 'producer',
+      topic: 'inventory-commands',
+      eventId: ev.released,
+      type: 'inventory.released',
+      startMs: t + 800,
+      endMs: t + 802,
+      offset: 12,
+      causationId: ev.declined,
+    },
+    {
+      service: 'inventory',
+      kind: 'consumer',
+      topic: 'inventory-commands',
+      eventId: ev.released,
+      type: 'inventory.released',
+      startMs: t + 850,
+      endMs: t + 900,
+      offset: 12,
+      group: 'inventory',
+      outcome: 'processed',
+    },
+    {
+      service: 'orchestrator',
+      kind: 'producer',
+      topic: 'orders',
+      eventId: ev.failed,
+      type: 'order.failed',
+      startMs: t + 910,
+      endMs: t + 912,
+      offset: 101,
+      causationId: ev.released,
+    },
+    {
+      service: 'orchestrator',
+      kind: 'consumer',
+      topic: 'orders',
+      eventId: ev.failed,
+      type: 'order.failed',
+      startMs: t + 930,
+      endMs: t + 945,
+      offset: 101,
+      group: 'orchestrator',
+      outcome: 'processed',
+    },
+  ];
+  const byService = new Map<string, SpanSpec[]>();
+  for (const s of specs) byService.set(s.service, [...(byService.get(s.service) ?? []), s]);
+  const resourceSpans = [...byService].map(([service, list]) => ({
+    resource: { attributes: [attr('service.name', service)] },
+    scopeSpans: [
+      {
+        spans: list.map((s) => ({
+          traceId,
+          spanId: hex(8),
+          name: `${s.kind === 'producer' ? 'send' : 'process'} ${s.topic}`,
+          kind: s.kind === 'producer' ? 4 : 5,
+          startTimeUnixNano: ns(s.startMs),
+          endTimeUnixNano: ns(s.endMs),
+          attributes: [
+            attr('messaging.system', 'kafka'),
+            attr('messaging.destination.name', s.topic),
+            attr('messaging.destination.partition.id', '0'),
+            attr('messaging.kafka.offset', s.offset),
+            attr('messaging.message.id', s.eventId),
+            attr('eventscope.event.type', s.type),
+            attr('eventscope.correlation.id', corr),
+            ...(s.causationId ? [attr('eventscope.causation.id', s.causationId)] : []),
+            ...(s.group ? [attr('messaging.consumer.group.name', s.group)] : []),
+            ...(s.outcome ? [attr('eventscope.outcome', s.outcome)] : []),
+            ...(s.attempt ? [attr('eventscope.attempt', s.attempt)] : []),
+            ...(s.dlqTopic ? [attr('eventscope.dlq.topic', s.dlqTopic)] : []),
+          ],
+        })),
+      },
+    ],
+  }));
+  const res = await served.collector.inject({
+    method: 'POST',
+    url: '/v1/traces',
+    headers: { 'content-type': 'application/json' },
+    payload: { resourceSpans },
+  });
+  if (res.statusCode !== 200) throw new Error(`OTLP intake answered ${res.statusCode}: ${res.body}`);
+  await served.collector.intake.flush();
+  return { correlationId: corr, traceId, events: ev, services: ['orders', 'inventory', 'payments', 'orchestrator'] };
+}
