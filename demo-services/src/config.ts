@@ -3,6 +3,7 @@
  * frozen. Every key, its default and its variable are listed in demo-services/README.md.
  */
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { ConfigError } from './lib/errors.ts';
 
 export interface DemoConfig {
@@ -43,6 +44,15 @@ export interface DemoConfig {
   readonly tracing: boolean;
 }
 
+/** `<repo>/.eventscope/demo-data`, next to devstack's other runtime data (git-ignored). */
+export const DEFAULT_DATA_DIR = path.resolve(
+  path.dirname(fileURLToPath(import.meta.url)),
+  '..',
+  '..',
+  '.eventscope',
+  'demo-data',
+);
+
 function num(env: NodeJS.ProcessEnv, key: string, fallback: number, min = 0, max = Number.MAX_SAFE_INTEGER): number {
   const raw = env[key];
   if (raw === undefined || raw === '') return fallback;
@@ -72,7 +82,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): DemoConfig {
   return Object.freeze({
     brokers: Object.freeze((env.KAFKA_BROKERS || '127.0.0.1:9092').split(',').map((b) => b.trim())),
     registryUrl: (env.SCHEMA_REGISTRY_URL || 'http://127.0.0.1:8081/apis/ccompat/v7').replace(/\/$/, ''),
-    dataDir: path.resolve(env.DEMO_DATA_DIR || path.join(process.cwd(), '.demo-data')),
+    dataDir: path.resolve(env.DEMO_DATA_DIR || DEFAULT_DATA_DIR),
     topicPrefix: prefix,
     partitions: num(env, 'DEMO_PARTITIONS', 3, 1, 1000),
     orderHost,

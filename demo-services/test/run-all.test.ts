@@ -4,6 +4,29 @@ import { startDemo, type RunningDemo } from '../src/run-all.ts';
 import { createTestEnv, waitFor, type TestEnv } from './helpers.ts';
 
 let t: TestEnv | undefined;
+
+/** What each service did, and each group's state: printed when the test fails. */
+async function diagnose(env: TestEnv): Promise<string> {
+  const out: string[] = [];
+  for (const s of ['order', 'orchestrator', 'inventory', 'payment', 'notification']) {
+    try {
+      const db = env.store(s);
+      const stats = db.prepare('SELECT name, value FROM stats').all();
+      const unsent = db.prepare('SELECT count(*) AS n FROM outbox WHERE sent_at IS NULL').get();
+      out.push(`${s}: stats ${JSON.stringify(stats)} unsent ${JSON.stringify(unsent)}`);
+    } catch (error) {
+      out.push(`${s}: ${String(error)}`);
+    }
+  }
+  const admin = env.kafka.admin();
+  await admin.connect();
+  const { groups } = await admin.describeGroups(
+    ['order', 'orchestrator', 'inventory', 'payment', 'notification'].map((s) => env.names.group(s)),
+  );
+  for (const g of groups) out.push(`group ${g.groupId}: ${g.state}, ${g.members.length} member(s)`);
+  await admin.disconnect();
+  return out.join('\n');
+}
 let demo: RunningDemo | undefined;
 
 afterAll(async () => {
@@ -28,8 +51,9 @@ describe('startDemo', () => {
       () =>
         (orders.prepare("SELECT count(*) AS n FROM orders WHERE status = 'COMPLETED'").get() as { n: number }).n >= 5,
       90_000,
-    ).catch((error: unknown) => {
+    ).catch(async (error: unknown) => {
       console.log(lines.slice(-40).join('\n'));
+      console.log(await diagnose(t!));
       throw error;
     });
     const all = [...demo.services, demo.loadgen!];

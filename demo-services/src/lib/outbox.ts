@@ -163,6 +163,8 @@ export class Outbox {
 
   private claim(): OutboxRow[] {
     const now = Date.now();
+    // A cheap read first, so an idle relay does not take the write lock on every poll.
+    if (!this.db.prepare('SELECT 1 FROM outbox WHERE sent_at IS NULL LIMIT 1').get()) return [];
     return this.db
       .transaction(() => {
         const rows = this.db
