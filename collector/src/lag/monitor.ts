@@ -16,6 +16,7 @@ import {
   type PartitionOffsets,
 } from '../kafka/index.ts';
 import { OffsetTimeTable } from './offset-times.ts';
+import { observeRebalance, type GroupObservation } from './rebalance.ts';
 import { partitionStatus, worstStatus, type OffsetSample } from './status.ts';
 import type {
   GroupLag,
@@ -80,14 +81,6 @@ export function globToRegExp(glob: string): RegExp {
     .map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
     .join('.*');
   return new RegExp(`^${escaped}$`);
-}
-
-const REBALANCING = new Set(['PreparingRebalance', 'CompletingRebalance']);
-
-interface GroupObservation {
-  time: number;
-  state: string;
-  memberIds: Set<string>;
 }
 
 function rate(first: { time: number; value: number } | undefined, last: { time: number; value: number } | undefined) {
@@ -660,53 +653,24 @@ export class KafkaMonitor {
     this.#history.set(g.group, h);
   }
 
-  /**
-   * Rebalances from what the admin API shows: DescribeGroups has no generation id, so a
-   * rebalance is (a) the group seen in PreparingRebalance/CompletingRebalance, ended by the
-   * first poll that sees it settled, or (b) a different member set between two settled polls
-   * (the whole rebalance happened between them; duration unknown).
-   */
+  /** Rebalance detection (see rebalance.ts), keeping the open event, history and count per group. */
   #observeMembership(groupId: string, info: GroupInfo, now: number): void {
-    const memberIds = new Set(info.members.map((m) => m.memberId));
-    const prev = this.#observations.get(groupId);
-    const rebalancing = REBALANCING.has(info.state);
-    const open = this.#openRebalances.get(groupId);
-    const record = (event: RebalanceEvent): void => {
+    const current: GroupObservation = {
+      time: now,
+      state: info.state,
+      memberIds: new Set(info.members.map((m) => m.memberId)),
+    };
+    const step = observeRebalance(this.#observations.get(groupId), this.#openRebalances.get(groupId), current);
+    if (step.open) this.#openRebalances.set(groupId, step.open);
+    else this.#openRebalances.delete(groupId);
+    if (step.completed) {
       const list = this.#rebalances.get(groupId) ?? [];
-      list.push(event);
+      list.push(step.completed);
       while (list.length > this.#o.rebalanceHistory) list.shift();
       this.#rebalances.set(groupId, list);
       this.#rebalanceCounts.set(groupId, (this.#rebalanceCounts.get(groupId) ?? 0) + 1);
-    };
-    if (rebalancing) {
-      if (!open) {
-        this.#openRebalances.set(groupId, {
-          startedAt: now,
-          endedAt: null,
-          durationMs: null,
-          detectedBy: 'state',
-          membersBefore: prev ? prev.memberIds.size : memberIds.size,
-          membersAfter: null,
-        });
-      }
-    } else if (info.state !== 'Unknown') {
-      if (open) {
-        this.#openRebalances.delete(groupId);
-        record({ ...open, endedAt: now, durationMs: now - open.startedAt, membersAfter: memberIds.size });
-      } else if (prev && !REBALANCING.has(prev.state) && prev.state !== 'Unknown') {
-        const changed = prev.memberIds.size !== memberIds.size || [...memberIds].some((m) => !prev.memberIds.has(m));
-        if (changed) {
-          record({
-            startedAt: prev.time,
-            endedAt: now,
-            durationMs: null,
-            detectedBy: 'members',
-            membersBefore: prev.memberIds.size,
-            membersAfter: memberIds.size,
-          });
-        }
-      }
     }
-    this.#observations.set(groupId, { time: now, state: info.state, memberIds });
+    // An undescribed poll (Unknown) is not an observation: compare the next one with the last known.
+    if (current.state !== 'Unknown') this.#observations.set(groupId, current);
   }
 }
