@@ -2,6 +2,8 @@ export { KafkaMonitor, globToRegExp } from './monitor.ts';
 export type { CycleContext, CycleResult, CycleStep, MonitorOptions, PollOptions } from './monitor.ts';
 export { OffsetTimeTable, addPoint, estimateTime } from './offset-times.ts';
 export type { Point, TimeEstimate } from './offset-times.ts';
+export { observeRebalance, REBALANCING_STATES } from './rebalance.ts';
+export type { GroupObservation, RebalanceStep } from './rebalance.ts';
 export { partitionStatus, worstStatus, STATUS_CODES, STATUSES } from './status.ts';
 export type { OffsetSample, PartitionStatusInput, Status } from './status.ts';
 export type { OffsetsView } from './offsets-view.ts';

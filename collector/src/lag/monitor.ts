@@ -271,8 +271,8 @@ export class KafkaMonitor {
       return finish(false, undefined);
     }
 
-    // 2. Describe groups in batches; committed offsets per group and log offsets per topic,
-    //    all through one limiter.
+    // 2. Describe groups in batches, then committed offsets per group (pollConcurrency
+    //    requests in flight) alongside the log offsets of all topics (batched per leader).
     const limit = this.#o.pollConcurrency;
     const described = new Map<string, GroupInfo>();
     await mapLimit(chunks(groupIds, this.#o.describeBatchSize), limit, async (batch) => {
