@@ -6,7 +6,9 @@
 import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import avro from 'avsc';
 import { afterAll, describe, expect, it } from 'vitest';
-import { encodeWire, ensureBackward, readSchema, registerSchema, subjectOf } from '../src/lib/schemas.ts';
+import { DecodeError, TransientError } from '../src/lib/errors.ts';
+import { Codec, encodeWire, ensureBackward, readSchema, registerSchema, subjectOf } from '../src/lib/schemas.ts';
+import { naming } from '../src/topics.ts';
 import { REGISTRY_URL, deleteSubjects, uniquePrefix } from './helpers.ts';
 
 const prefix = uniquePrefix('schemas');
@@ -71,5 +73,19 @@ describe('order.placed schema evolution', () => {
     await Promise.all(Array.from({ length: 5 }, () => ensureBackward(REGISTRY_URL, s)));
     const config = (await (await fetch(`${REGISTRY_URL}/config/${s}`)).json()) as { compatibilityLevel: string };
     expect(config.compatibilityLevel).toBe('BACKWARD');
+  });
+
+  it('decodes: unknown schema id -> DecodeError (DLQ at once); unreachable registry -> TransientError (retried)', async () => {
+    const codec = new Codec(REGISTRY_URL, naming(prefix));
+    await expect(codec.decode(Buffer.from([0, 0x7f, 0xff, 0xff, 0xf0, 1]))).rejects.toBeInstanceOf(DecodeError);
+    await expect(codec.decode(Buffer.from('plain text'))).rejects.toBeInstanceOf(DecodeError);
+    const id = await registerSchema(registry, REGISTRY_URL, subject, v1);
+    const bad = Buffer.concat([
+      encodeWire(id, avro.Type.forSchema(v1 as avro.Schema), order).subarray(0, 5),
+      Buffer.from([0xff]),
+    ]);
+    await expect(codec.decode(bad)).rejects.toBeInstanceOf(DecodeError);
+    const offline = new Codec('http://127.0.0.1:1/apis/ccompat/v7', naming(prefix));
+    await expect(offline.decode(Buffer.from([0, 0, 0, 0, 1, 2]))).rejects.toBeInstanceOf(TransientError);
   });
 });

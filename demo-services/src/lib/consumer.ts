@@ -208,12 +208,10 @@ export async function runConsumer(deps: ConsumerDeps, spec: ConsumerSpec): Promi
     const base: Attributes = { [ATTR.consumerGroup]: groupId };
     annotateDelivery(message, base);
     let envelope: Envelope;
-    let value: unknown;
     const eventType = names.typeOf(topic);
     try {
       envelope = readEnvelope(message.headers);
       if (!eventType) throw new DecodeError(`topic ${topic} is not a demo topic`);
-      value = await codec.decode(message.value);
     } catch (error) {
       await deadLetter(topic, partition, message, error, 1, new Date(), undefined);
       annotateDelivery(message, { [ATTR.outcome]: 'dead_lettered', [ATTR.attempt]: 1, [ATTR.dlqTopic]: dlqTopic });
@@ -223,6 +221,8 @@ export async function runConsumer(deps: ConsumerDeps, spec: ConsumerSpec): Promi
     for (let attempt = 1; ; attempt++) {
       const started = Date.now();
       try {
+        // Undecodable -> DecodeError (not retryable: straight to the DLQ); registry down -> retried.
+        const value = await codec.decode(message.value);
         if (config.slowMs > 0) await sleep(config.slowMs);
         if (attempt <= config.failAttempts) {
           throw new TransientError(`injected failure of attempt ${attempt} (DEMO_FAIL_ATTEMPTS)`);

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { COMPATIBILITY, SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import avro from 'avsc';
-import { DecodeError } from './errors.ts';
+import { DecodeError, TransientError, errorMessage } from './errors.ts';
 import { EVENT_TYPES, type EventType, type Naming } from '../topics.ts';
 
 export const SCHEMA_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'schemas');
@@ -111,17 +111,36 @@ export class Codec {
     return encodeWire(writer.id, writer.type, value);
   }
 
-  /** Decodes a Confluent wire-format value; anything that is not one is a DecodeError. */
+  /**
+   * Decodes a Confluent wire-format value. Bytes that are not the wire format, an unknown schema
+   * id and Avro that does not decode are DecodeErrors (never retried); a registry that does not
+   * answer is a TransientError (retried), so a registry outage does not dead-letter good records.
+   */
   async decode<T>(value: Buffer | null): Promise<T> {
     if (!value || value.length < 6 || value.readUInt8(0) !== 0) {
       throw new DecodeError('value is not in the Confluent wire format (magic byte 0 + schema id + Avro)');
     }
+    const id = value.readUInt32BE(1);
+    let schema: { fromBuffer(buffer: Buffer): unknown };
     try {
-      return (await this.registry.decode(value)) as T;
+      schema = await withTimeout(this.registry.getSchema(id), 10_000, `registry lookup of schema ${id}`);
     } catch (error) {
-      throw new DecodeError(`cannot decode value: ${error instanceof Error ? error.message : String(error)}`, {
-        cause: error,
-      });
+      const status = (error as { status?: number }).status;
+      if (status === 404) throw new DecodeError(`unknown schema id ${id}`, { cause: error });
+      throw new TransientError(`registry lookup of schema ${id} failed: ${errorMessage(error)}`, { cause: error });
+    }
+    try {
+      return schema.fromBuffer(value.subarray(5)) as T;
+    } catch (error) {
+      throw new DecodeError(`cannot decode value with schema ${id}: ${errorMessage(error)}`, { cause: error });
     }
   }
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} timed out after ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
