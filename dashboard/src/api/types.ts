@@ -397,7 +397,7 @@ export interface AuditResponse {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Overview: ASSUMED (no route yet). GET /api/overview?rangeSeconds=
+// Overview: mirrors OverviewSchema in collector/src/api/overview.ts. GET /api/overview?rangeSeconds=60..21600
 // ---------------------------------------------------------------------------------------------
 
 export interface ThroughputPoint {
@@ -412,6 +412,9 @@ export interface LatencyPoint {
   p95Ms: number | null;
   p99Ms: number | null;
 }
+
+/** The collector keeps overview series for 6 hours. */
+export const OVERVIEW_MAX_SECONDS = 6 * 3600;
 
 export interface OverviewResponse {
   snapshotTime: number | null;

@@ -32,8 +32,11 @@ describe('FlowMapGraph', () => {
     render(<FlowMapGraph loading={false} error={null} data={FLOWS} />);
     const svg = screen.getByRole('group', { name: 'Flow map' });
     expect(within(svg).getAllByText('orders')).toHaveLength(2);
-    expect(within(svg).getByText('1.2k/s · p50 2 ms / p95 8 ms')).toBeInTheDocument();
-    expect(within(svg).getByText('1.2k/s · p50 30 ms / p95 250 ms · 0.5/s errors')).toBeInTheDocument();
+    expect(within(svg).getByText('p50 2 ms / p95 8 ms')).toBeInTheDocument();
+    expect(within(svg).getByText('1.2k/s · 0.5/s errors')).toBeInTheDocument();
+    expect(within(svg).getByText('p50 30 ms / p95 250 ms')).toBeInTheDocument();
+    const table = screen.getByRole('table', { name: 'Flow edges' });
+    expect(table).toHaveTextContent('service:orders → topic:orders1.2k/s · p50 2 ms / p95 8 ms');
     expect(svg.querySelectorAll('.edge.errors')).toHaveLength(1);
   });
 

@@ -1,14 +1,23 @@
 import { type FlowMapResponse } from '../../api/types.ts';
 import { Empty, ErrorState, Loading } from '../../components/states.tsx';
 import { formatDuration, formatRate } from '../../lib/format.ts';
+import { labelWidth, placeLabels } from '../sagas/flow-layout.ts';
 import { NODE_H, NODE_W, layoutGraph } from './graph-layout.ts';
 
-export function edgeLabel(e: FlowMapResponse['edges'][number]): string {
-  const parts = [formatRate(e.ratePerSecond)];
-  if (e.p50Ms !== null || e.p95Ms !== null)
-    parts.push(`p50 ${formatDuration(e.p50Ms)} / p95 ${formatDuration(e.p95Ms)}`);
-  if (e.errorsPerSecond) parts.push(`${formatRate(e.errorsPerSecond)} errors`);
-  return parts.join(' · ');
+type Edge = FlowMapResponse['edges'][number];
+
+/** Rate (and errors) on the first line, latency on the second, so labels fit between columns. */
+export function edgeLines(e: Edge): [string, string] {
+  const rate = e.errorsPerSecond
+    ? `${formatRate(e.ratePerSecond)} · ${formatRate(e.errorsPerSecond)} errors`
+    : formatRate(e.ratePerSecond);
+  const latency =
+    e.p50Ms !== null || e.p95Ms !== null ? `p50 ${formatDuration(e.p50Ms)} / p95 ${formatDuration(e.p95Ms)}` : '';
+  return [rate, latency];
+}
+
+export function edgeLabel(e: Edge): string {
+  return edgeLines(e).filter(Boolean).join(' · ');
 }
 
 /** Presentational: services and topics with rate and latency per edge. */
@@ -31,6 +40,39 @@ export function FlowMapGraph({
     );
   const layout = layoutGraph(data.nodes, data.edges);
   const pos = new Map(layout.nodes.map((n) => [n.id, n]));
+  const edges = data.edges.flatMap((e) => {
+    const a = pos.get(e.from);
+    const b = pos.get(e.to);
+    if (!a || !b) return [];
+    const x1 = a.x + NODE_W;
+    const y1 = a.y + NODE_H / 2;
+    const y2 = b.y + NODE_H / 2;
+    const label = edgeLabel(e);
+    if (b.column > a.column) {
+      const x2 = b.x;
+      const mx = (x1 + x2) / 2;
+      return [{ e, d: `M ${x1} ${y1} C ${mx} ${y1}, ${mx} ${y2}, ${x2} ${y2}`, label, lx: mx, ly: (y1 + y2) / 2 - 14 }];
+    }
+    // Back edge (a cycle): leave below the source, loop under the rows, enter the target from below.
+    const sx = a.x + NODE_W / 2;
+    const tx = b.x + NODE_W / 2;
+    const bottom = layout.height - 14;
+    return [
+      {
+        e,
+        d: `M ${sx} ${a.y + NODE_H} C ${sx} ${bottom}, ${tx} ${bottom}, ${tx} ${b.y + NODE_H}`,
+        label,
+        lx: (sx + tx) / 2,
+        ly: bottom - 2,
+      },
+    ];
+  });
+  const dys = placeLabels(
+    edges.map((x) => {
+      const w = Math.max(...edgeLines(x.e).map(labelWidth));
+      return { x: x.lx - w / 2, y: x.ly, width: w };
+    }),
+  );
   return (
     <div className="flowmap">
       <svg
@@ -44,32 +86,20 @@ export function FlowMapGraph({
             <path d="M 0 0 L 10 5 L 0 10 z" fill="var(--muted)" />
           </marker>
         </defs>
-        {data.edges.map((e) => {
-          const a = pos.get(e.from);
-          const b = pos.get(e.to);
-          if (!a || !b) return null;
-          const x1 = a.x + NODE_W;
-          const y1 = a.y + NODE_H / 2;
-          let x2 = b.x;
-          const y2 = b.y + NODE_H / 2;
-          // Backward edge (a cycle): enter the node from its right side.
-          const backward = b.x <= a.x;
-          if (backward) x2 = b.x + NODE_W;
-          const mx = (x1 + x2) / 2;
-          const d = backward
-            ? `M ${x1} ${y1} C ${x1 + 60} ${y1 + 50}, ${x2 + 60} ${y2 + 50}, ${x2} ${y2}`
-            : `M ${x1} ${y1} C ${mx} ${y1}, ${mx} ${y2}, ${x2} ${y2}`;
-          const label = edgeLabel(e);
-          return (
-            <g key={`${e.from}->${e.to}-${e.group ?? ''}`} className={`edge${e.errorsPerSecond ? ' errors' : ''}`}>
-              <title>{`${e.from} → ${e.to}${e.group ? ` (group ${e.group})` : ''}: ${label}`}</title>
-              <path d={d} markerEnd="url(#fm-arrow)" />
-              <text x={mx} y={(y1 + y2) / 2 - 4} textAnchor="middle">
-                {label}
-              </text>
-            </g>
-          );
-        })}
+        {edges.map(({ e, d, label, lx, ly }, i) => (
+          <g key={`${e.from}->${e.to}-${e.group ?? ''}`} className={`edge${e.errorsPerSecond ? ' errors' : ''}`}>
+            <title>{`${e.from} → ${e.to}${e.group ? ` (group ${e.group})` : ''}: ${label}`}</title>
+            <path d={d} markerEnd="url(#fm-arrow)" />
+            <text x={lx} y={ly + (dys[i] ?? 0)} textAnchor="middle">
+              <tspan x={lx}>{edgeLines(e)[0]}</tspan>
+              {edgeLines(e)[1] ? (
+                <tspan x={lx} dy={12}>
+                  {edgeLines(e)[1]}
+                </tspan>
+              ) : null}
+            </text>
+          </g>
+        ))}
         {layout.nodes.map((n) => (
           <g key={n.id} className={`node node-${n.kind}`} transform={`translate(${n.x}, ${n.y})`}>
             <rect width={NODE_W} height={NODE_H} rx={n.kind === 'service' ? 8 : 2} />

@@ -1,13 +1,15 @@
 /**
- * Layered layout for the flow map: each node's column is the longest path to it from a
- * source (services that only publish start at column 0); cycles (a saga orchestrator that
- * both publishes commands and consumes replies) are cut by bounding the iterations.
+ * Layered layout for the flow map: a node's column is its BFS distance from the sources
+ * (services that only publish), so the flow reads left to right even though real systems
+ * are full of cycles (an orchestrator publishes commands and consumes the replies). Edges
+ * that point back to an earlier or the same column are drawn as loops. Nodes not reachable
+ * from a source start a BFS of their own, in name order.
  */
 import { type FlowEdge, type FlowNode } from '../../api/types.ts';
 
 export const NODE_W = 150;
 export const NODE_H = 34;
-export const COL_GAP = 110;
+export const COL_GAP = 170;
 export const ROW_GAP = 26;
 
 export interface PlacedNode extends FlowNode {
@@ -20,29 +22,39 @@ export function layoutGraph(
   nodes: FlowNode[],
   edges: FlowEdge[],
 ): { nodes: PlacedNode[]; width: number; height: number } {
-  const column = new Map<string, number>(nodes.map((n) => [n.id, 0]));
-  for (let i = 0; i < nodes.length; i++) {
-    let changed = false;
-    for (const e of edges) {
-      const from = column.get(e.from);
-      const to = column.get(e.to);
-      if (from === undefined || to === undefined) continue;
-      if (to < from + 1 && from + 1 < nodes.length) {
-        column.set(e.to, from + 1);
-        changed = true;
+  const out = new Map<string, string[]>();
+  const indegree = new Map<string, number>(nodes.map((n) => [n.id, 0]));
+  for (const e of edges) {
+    if (!indegree.has(e.from) || !indegree.has(e.to) || e.from === e.to) continue;
+    out.set(e.from, [...(out.get(e.from) ?? []), e.to]);
+    indegree.set(e.to, (indegree.get(e.to) ?? 0) + 1);
+  }
+  const byName = [...nodes].sort((a, b) => a.name.localeCompare(b.name) || a.id.localeCompare(b.id));
+  const column = new Map<string, number>();
+  const bfs = (starts: string[]) => {
+    const queue = [...starts];
+    for (const s of starts) column.set(s, 0);
+    while (queue.length) {
+      const id = queue.shift()!;
+      const c = column.get(id) ?? 0;
+      for (const next of out.get(id) ?? []) {
+        if (column.has(next)) continue;
+        column.set(next, c + 1);
+        queue.push(next);
       }
     }
-    if (!changed) break;
-  }
+  };
+  bfs(byName.filter((n) => indegree.get(n.id) === 0).map((n) => n.id));
+  for (const n of byName) if (!column.has(n.id)) bfs([n.id]);
+
   const byColumn = new Map<number, FlowNode[]>();
-  for (const n of nodes) {
+  for (const n of byName) {
     const c = column.get(n.id) ?? 0;
     byColumn.set(c, [...(byColumn.get(c) ?? []), n]);
   }
   const placed: PlacedNode[] = [];
   let maxRows = 0;
   for (const [c, list] of [...byColumn.entries()].sort((a, b) => a[0] - b[0])) {
-    list.sort((a, b) => a.name.localeCompare(b.name));
     maxRows = Math.max(maxRows, list.length);
     list.forEach((n, i) =>
       placed.push({ ...n, column: c, x: 20 + c * (NODE_W + COL_GAP), y: 20 + i * (NODE_H + ROW_GAP) }),
@@ -52,6 +64,7 @@ export function layoutGraph(
   return {
     nodes: placed,
     width: 40 + columns * NODE_W + (columns - 1) * COL_GAP,
-    height: 40 + maxRows * NODE_H + Math.max(0, maxRows - 1) * ROW_GAP,
+    // room below the last row for loops of back edges
+    height: 80 + maxRows * NODE_H + Math.max(0, maxRows - 1) * ROW_GAP,
   };
 }

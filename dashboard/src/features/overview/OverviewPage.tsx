@@ -1,6 +1,6 @@
 import { Link } from 'react-router';
 import { useOverview } from '../../api/queries.ts';
-import { SAGA_STATUSES } from '../../api/types.ts';
+import { OVERVIEW_MAX_SECONDS, SAGA_STATUSES } from '../../api/types.ts';
 import { topReason } from '../dlqs/ReasonBars.tsx';
 import { RangePicker } from '../../components/RangePicker.tsx';
 import { LagBadge, SagaBadge } from '../../components/StatusBadge.tsx';
@@ -21,7 +21,9 @@ const enc = encodeURIComponent;
 
 export function OverviewPage() {
   const range = useRange();
-  const query = useOverview(range.seconds);
+  // The collector keeps 6 hours of overview series; a longer range shows those and says so.
+  const seconds = Math.min(range.seconds, OVERVIEW_MAX_SECONDS);
+  const query = useOverview(seconds);
   const data = query.data;
   const withRange = (path: string) => `${path}${path.includes('?') ? '&' : '?'}range=${range.id}`;
 
@@ -34,6 +36,7 @@ export function OverviewPage() {
         ) : data ? (
           <span className="subtle">Waiting for the first Kafka poll…</span>
         ) : null}
+        {seconds < range.seconds ? <span className="subtle">(the collector keeps the last 6 h)</span> : null}
         <span className="spacer" />
         <RangePicker />
       </div>
