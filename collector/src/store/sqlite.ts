@@ -235,6 +235,42 @@ const toSaga = (r: SagaRow): SagaSummary => ({
   dlqSteps: r.dlq_steps,
 });
 
+/** What one ingest batch writes once at its end. */
+interface SagaSlot {
+  /** The saga as of now in this batch; undefined while it has no row. */
+  row: SagaRow | undefined;
+  /** Created in this batch (counted once when written). */
+  isNew: boolean;
+  dirty: boolean;
+}
+
+interface BatchWrites {
+  sagas: Map<string, SagaSlot>;
+  records: Map<string, RecordRef>;
+  groupPartitions: Map<string, { group: string; topic: string; partition: number; offset: number }>;
+}
+
+/** Merges a record sighting into the batch's pending records as the upsert would: earliest time, first ids seen. */
+function mergeRecord(
+  pending: Map<string, RecordRef>,
+  topic: string,
+  partition: number,
+  offset: number,
+  timestampUs: number,
+  eventId: string | null,
+  correlationId: string | null,
+): void {
+  const key = `${topic}\u0000${partition}\u0000${offset}`;
+  const r = pending.get(key);
+  if (!r) {
+    pending.set(key, { topic, partition, offset, timestampUs, eventId, correlationId });
+    return;
+  }
+  if (timestampUs < r.timestampUs) r.timestampUs = timestampUs;
+  r.eventId ??= eventId;
+  r.correlationId ??= correlationId;
+}
+
 /** Every statement the store runs, prepared once. */
 function statements(db: Db) {
   const p = (sql: string): Statement => db.prepare(sql);
@@ -242,13 +278,11 @@ function statements(db: Db) {
     insPublish: p(`INSERT OR IGNORE INTO publishes
       (ingest_s, event_id, event_type, correlation_id, causation_id, topic, part, off, time_us, end_us, service,
        trace_id, span_id, saga_type, compensation, terminal)
-      VALUES (@ingest_s, @event_id, @event_type, @correlation_id, @causation_id, @topic, @part, @off, @time_us,
-       @end_us, @service, @trace_id, @span_id, @saga_type, @compensation, @terminal)`),
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
     insDelivery: p(`INSERT OR IGNORE INTO deliveries
       (ingest_s, event_id, event_type, correlation_id, topic, part, off, grp, service, start_us, end_us, outcome,
        attempt, dlq_topic, trace_id, span_id, origin_span_id, terminal, compensation)
-      VALUES (@ingest_s, @event_id, @event_type, @correlation_id, @topic, @part, @off, @grp, @service, @start_us,
-       @end_us, @outcome, @attempt, @dlq_topic, @trace_id, @span_id, @origin_span_id, @terminal, @compensation)`),
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
     upsRecord: p(`INSERT INTO records (ingest_s, topic, part, off, ts_us, event_id, correlation_id)
       VALUES (?, ?, ?, ?, ?, ?, ?)
       ON CONFLICT (topic, part, off) DO UPDATE SET
@@ -256,15 +290,17 @@ function statements(db: Db) {
         event_id = coalesce(event_id, excluded.event_id),
         correlation_id = coalesce(correlation_id, excluded.correlation_id)`),
     publishesByEvent: p(`SELECT * FROM publishes WHERE event_id = ? ORDER BY time_us`),
+    otherPublishTo: p(`SELECT 1 FROM publishes WHERE event_id = ? AND topic = ? AND span_id != ? LIMIT 1`),
     firstPublishTo: p(
       `SELECT time_us, event_type, correlation_id, terminal, compensation FROM publishes WHERE event_id = ? AND topic = ? ORDER BY time_us LIMIT 1`,
     ),
+    processedCount: p(`SELECT count(*) AS n FROM deliveries WHERE event_id = ? AND grp = ? AND outcome = 'processed'`),
+    anyLinkOnly: p(`SELECT 1 FROM deliveries WHERE origin_span_id IS NOT NULL AND event_id IS NULL LIMIT 1`),
     publishBySpan: p(`SELECT event_id, event_type, correlation_id FROM publishes WHERE span_id = ?`),
     publishesByTrace: p(`SELECT * FROM publishes WHERE trace_id = ? ORDER BY time_us LIMIT 5000`),
     publishesByCorr: p(`SELECT * FROM publishes WHERE correlation_id = ? ORDER BY time_us LIMIT 5000`),
     deliveriesByEvent: p(`SELECT * FROM deliveries WHERE event_id = ? ORDER BY start_us`),
     deliveriesByEventTopic: p(`SELECT grp, service, start_us, end_us FROM deliveries WHERE event_id = ? AND topic = ?`),
-    processedCount: p(`SELECT count(*) AS n FROM deliveries WHERE event_id = ? AND grp = ? AND outcome = 'processed'`),
     deliveriesByTpo: p(`SELECT * FROM deliveries WHERE topic = ? AND part = ? AND off = ?`),
     deliveriesByOrigin: p(`SELECT * FROM deliveries WHERE origin_span_id = ? AND event_id IS NULL`),
     deliveriesByTrace: p(`SELECT * FROM deliveries WHERE trace_id = ? ORDER BY start_us LIMIT 5000`),
@@ -369,64 +405,69 @@ export class SqliteStore implements Store {
     return this.#ingestTx(batch);
   }
 
+  /**
+   * One batch in one transaction, with as few statements per hop as the joins allow: saga rows
+   * are read once per correlation id and written once at the end; records and group partitions
+   * seen several times in a batch (a publish and its deliveries share a position) are merged and
+   * upserted once; the link-only joins run only while the store holds link-only deliveries.
+   * The result is the same as applying the hops one by one.
+   */
   #ingest(batch: IngestBatch): IngestResult {
     const s = this.#s;
     const nowS = Math.floor(Date.now() / 1000);
     const result: IngestResult = { hopTimings: [], duplicates: [], sagasEnded: [] };
+    const w: BatchWrites = { sagas: new Map(), records: new Map(), groupPartitions: new Map() };
 
     for (const r of batch.records) this.#putRecord(nowS, r, true);
 
+    // Deliveries with no event id of their own (eachBatch: a span link only) wait for their
+    // publish; when the store holds none, no publish can resolve one, so skip those two lookups.
+    const linkOnlyStored = s.anyLinkOnly.get() !== undefined;
+
     // Publishes first, so a delivery in the same batch finds its publish.
     for (const p of batch.publishes) {
-      const firstToTopic =
-        p.eventId !== null ? (s.firstPublishTo.get(p.eventId, p.topic) as { time_us: number } | undefined) : undefined;
       const spanId = hexBuf(p.spanId);
-      const resolved: Delivery[] = [];
-      const info = s.insPublish.run({
-        ingest_s: nowS,
-        event_id: p.eventId,
-        event_type: p.eventType,
-        correlation_id: p.correlationId,
-        causation_id: p.causationId,
-        topic: p.topic,
-        part: p.partition,
-        off: p.offset,
-        time_us: p.timeUs,
-        end_us: p.endUs,
-        service: p.service,
-        trace_id: hexBuf(p.traceId),
-        span_id: spanId,
-        saga_type: p.sagaType,
-        compensation: p.compensation ? 1 : 0,
-        terminal: p.terminal,
-      });
+      const info = s.insPublish.run(
+        nowS,
+        p.eventId,
+        p.eventType,
+        p.correlationId,
+        p.causationId,
+        p.topic,
+        p.partition,
+        p.offset,
+        p.timeUs,
+        p.endUs,
+        p.service,
+        hexBuf(p.traceId),
+        spanId,
+        p.sagaType,
+        p.compensation ? 1 : 0,
+        p.terminal,
+      );
       if (info.changes === 0) continue; // the same span again (an exporter retry)
       this.#rows.publishes++;
+      const resolved: Delivery[] = [];
       if (p.eventId !== null) {
-        // Deliveries that arrived first with no ids of their own (eachBatch: a span link only).
-        for (const r of s.deliveriesByOrigin.all(spanId) as DeliveryRow[]) {
-          if (r.correlation_id === null) resolved.push(toDelivery(r));
+        if (linkOnlyStored) {
+          for (const r of s.deliveriesByOrigin.all(spanId) as DeliveryRow[]) {
+            if (r.correlation_id === null) resolved.push(toDelivery(r));
+          }
+          s.backfillByOrigin.run(p.eventId, p.correlationId, p.eventType, spanId);
         }
-        s.backfillByOrigin.run(p.eventId, p.correlationId, p.eventType, spanId);
         if (p.partition !== null && p.offset !== null) {
-          this.#putRecord(nowS, {
-            topic: p.topic,
-            partition: p.partition,
-            offset: p.offset,
-            timestampUs: p.timeUs,
-            eventId: p.eventId,
-            correlationId: p.correlationId,
-          });
+          mergeRecord(w.records, p.topic, p.partition, p.offset, p.timeUs, p.eventId, p.correlationId);
         }
-        // Deliveries that arrived before this publish get their queue time now.
-        if (!firstToTopic || firstToTopic.time_us > p.timeUs) {
-          for (const d of s.deliveriesByEventTopic.all(p.eventId, p.topic) as {
-            grp: string;
-            service: string;
-            start_us: number;
-            end_us: number;
-          }[]) {
-            if (firstToTopic) continue; // already timed against the earlier-arrived publish
+        // Deliveries that arrived before this publish get their queue time now, unless an
+        // earlier-arrived publish of the event to this topic already timed them.
+        const early = s.deliveriesByEventTopic.all(p.eventId, p.topic) as {
+          grp: string;
+          service: string;
+          start_us: number;
+          end_us: number;
+        }[];
+        if (early.length > 0 && s.otherPublishTo.get(p.eventId, p.topic, spanId) === undefined) {
+          for (const d of early) {
             result.hopTimings.push({
               topic: p.topic,
               group: d.grp,
@@ -438,10 +479,10 @@ export class SqliteStore implements Store {
         }
       }
       if (p.correlationId !== null) {
-        this.#sagaOnPublish(p);
+        this.#sagaOnPublish(w.sagas, p);
         // They join the saga now: last activity, DLQ steps, and its end if this event is terminal.
         for (const d of resolved) {
-          const ended = this.#sagaOnDelivery({
+          const ended = this.#sagaOnDelivery(w.sagas, {
             ...d,
             eventId: p.eventId,
             eventType: p.eventType,
@@ -458,6 +499,7 @@ export class SqliteStore implements Store {
       const d = { ...d0 };
       // Resolve the event: (topic, partition, offset) first, then the producer span.
       if (d.eventId === null && d.partition !== null && d.offset !== null) {
+        this.#flushRecords(nowS, w.records); // the lookup must see this batch's records too
         const rec = s.recordByTpo.get(d.topic, d.partition, d.offset) as RecordRow | undefined;
         if (rec?.event_id) {
           d.eventId = rec.event_id;
@@ -474,6 +516,7 @@ export class SqliteStore implements Store {
         }
       }
       let publishUs: number | undefined;
+      let priorProcessed = 0;
       if (d.eventId !== null) {
         const pub = s.firstPublishTo.get(d.eventId, d.topic) as
           | {
@@ -492,44 +535,38 @@ export class SqliteStore implements Store {
           d.terminal ??= pub.terminal;
           d.compensation ||= pub.compensation === 1;
         }
+        if (d.outcome === 'processed') priorProcessed = (s.processedCount.get(d.eventId, d.group) as { n: number }).n;
       }
-      const priorProcessed =
-        d.eventId !== null && d.outcome === 'processed'
-          ? (s.processedCount.get(d.eventId, d.group) as { n: number }).n
-          : 0;
-      const info = s.insDelivery.run({
-        ingest_s: nowS,
-        event_id: d.eventId,
-        event_type: d.eventType,
-        correlation_id: d.correlationId,
-        topic: d.topic,
-        part: d.partition,
-        off: d.offset,
-        grp: d.group,
-        service: d.service,
-        start_us: d.startUs,
-        end_us: d.endUs,
-        outcome: d.outcome,
-        attempt: d.attempt,
-        dlq_topic: d.dlqTopic,
-        trace_id: hexBuf(d.traceId),
-        span_id: hexBuf(d.spanId),
-        origin_span_id: d.originSpanId === null ? null : hexBuf(d.originSpanId),
-        terminal: d.terminal,
-        compensation: d.compensation ? 1 : 0,
-      });
+      const info = s.insDelivery.run(
+        nowS,
+        d.eventId,
+        d.eventType,
+        d.correlationId,
+        d.topic,
+        d.partition,
+        d.offset,
+        d.group,
+        d.service,
+        d.startUs,
+        d.endUs,
+        d.outcome,
+        d.attempt,
+        d.dlqTopic,
+        hexBuf(d.traceId),
+        hexBuf(d.spanId),
+        d.originSpanId === null ? null : hexBuf(d.originSpanId),
+        d.terminal,
+        d.compensation ? 1 : 0,
+      );
       if (info.changes === 0) continue;
       this.#rows.deliveries++;
       if (d.partition !== null && d.offset !== null) {
-        s.upsGroupPartition.run(d.group, d.topic, d.partition, d.offset);
-        this.#putRecord(nowS, {
-          topic: d.topic,
-          partition: d.partition,
-          offset: d.offset,
-          timestampUs: d.startUs,
-          eventId: d.eventId,
-          correlationId: d.correlationId,
-        });
+        const key = `${d.group}\u0000${d.topic}\u0000${d.partition}`;
+        const gp = w.groupPartitions.get(key);
+        if (!gp)
+          w.groupPartitions.set(key, { group: d.group, topic: d.topic, partition: d.partition, offset: d.offset });
+        else if (d.offset < gp.offset) gp.offset = d.offset;
+        mergeRecord(w.records, d.topic, d.partition, d.offset, d.startUs, d.eventId, d.correlationId);
       }
       if (publishUs !== undefined) {
         result.hopTimings.push({
@@ -545,11 +582,26 @@ export class SqliteStore implements Store {
         result.duplicates.push({ eventId: d.eventId, group: d.group });
       }
       if (d.correlationId !== null) {
-        const ended = this.#sagaOnDelivery(d);
+        const ended = this.#sagaOnDelivery(w.sagas, d);
         if (ended) result.sagasEnded.push(ended);
       }
     }
+
+    this.#flushRecords(nowS, w.records);
+    for (const gp of w.groupPartitions.values()) s.upsGroupPartition.run(gp.group, gp.topic, gp.partition, gp.offset);
+    const updatedS = Math.floor(Date.now() / 1000);
+    for (const slot of w.sagas.values()) {
+      if (!slot.row || !slot.dirty) continue;
+      slot.row.updated_s = updatedS;
+      s.insSaga.run(slot.row);
+      if (slot.isNew) this.#rows.sagas++;
+    }
     return result;
+  }
+
+  #flushRecords(nowS: number, pending: Map<string, RecordRef>): void {
+    for (const r of pending.values()) this.#putRecord(nowS, r);
+    pending.clear();
   }
 
   #putRecord(nowS: number, r: RecordRef, backfill = false): void {
@@ -563,86 +615,91 @@ export class SqliteStore implements Store {
     return this.#s.saga.get(correlationId) as SagaRow | undefined;
   }
 
-  #writeSaga(row: SagaRow, isNew: boolean): void {
-    row.updated_s = Math.floor(Date.now() / 1000);
-    this.#s.insSaga.run(row);
-    if (isNew) this.#rows.sagas++;
+  /** The batch's copy of a saga row: read once, changed in memory, written at the end of the batch. */
+  #sagaSlot(slots: Map<string, SagaSlot>, id: string): SagaSlot {
+    let slot = slots.get(id);
+    if (!slot) {
+      slot = { row: this.#sagaRow(id), isNew: false, dirty: false };
+      slots.set(id, slot);
+    }
+    return slot;
   }
 
-  #sagaOnPublish(p: Publish): void {
+  #sagaOnPublish(slots: Map<string, SagaSlot>, p: Publish): void {
     const id = p.correlationId as string;
-    const old = this.#sagaRow(id);
+    const slot = this.#sagaSlot(slots, id);
+    const old = slot.row;
+    slot.dirty = true;
     if (!old) {
-      this.#writeSaga(
-        {
-          correlation_id: id,
-          saga_type: p.sagaType,
-          first_us: p.timeUs,
-          first_is_publish: 1,
-          last_us: p.endUs,
-          outcome: null,
-          terminal_type: null,
-          terminal_us: null,
-          hops: 1,
-          compensations: p.compensation ? 1 : 0,
-          dlq_steps: 0,
-          stuck_reported: 0,
-          updated_s: 0,
-        },
-        true,
-      );
+      slot.isNew = true;
+      slot.row = {
+        correlation_id: id,
+        saga_type: p.sagaType,
+        first_us: p.timeUs,
+        first_is_publish: 1,
+        last_us: p.endUs,
+        outcome: null,
+        terminal_type: null,
+        terminal_us: null,
+        hops: 1,
+        compensations: p.compensation ? 1 : 0,
+        dlq_steps: 0,
+        stuck_reported: 0,
+        updated_s: 0,
+      };
       return;
     }
     const earlier = old.first_is_publish === 0 || p.timeUs < old.first_us;
-    const row: SagaRow = {
-      ...old,
-      saga_type: earlier && p.sagaType !== null ? p.sagaType : (old.saga_type ?? p.sagaType),
-      first_us: earlier ? p.timeUs : old.first_us,
-      first_is_publish: 1,
-      last_us: Math.max(old.last_us, p.endUs),
-      hops: old.hops + 1,
-      compensations: old.compensations + (p.compensation ? 1 : 0),
-      stuck_reported: 0,
-    };
-    this.#writeSaga(row, false);
+    old.saga_type = earlier && p.sagaType !== null ? p.sagaType : (old.saga_type ?? p.sagaType);
+    old.first_us = earlier ? p.timeUs : old.first_us;
+    old.first_is_publish = 1;
+    old.last_us = Math.max(old.last_us, p.endUs);
+    old.hops += 1;
+    old.compensations += p.compensation ? 1 : 0;
+    old.stuck_reported = 0;
   }
 
-  #sagaOnDelivery(d: Delivery): IngestResult['sagasEnded'][number] | undefined {
+  #sagaOnDelivery(slots: Map<string, SagaSlot>, d: Delivery): IngestResult['sagasEnded'][number] | undefined {
     const id = d.correlationId as string;
-    const old = this.#sagaRow(id);
-    const row: SagaRow = old
-      ? { ...old, last_us: Math.max(old.last_us, d.endUs), stuck_reported: 0 }
-      : {
-          correlation_id: id,
-          saga_type: null,
-          // Provisional until a publish of the saga arrives (first_is_publish = 0).
-          first_us: d.startUs,
-          first_is_publish: 0,
-          last_us: d.endUs,
-          outcome: null,
-          terminal_type: null,
-          terminal_us: null,
-          hops: 0,
-          compensations: 0,
-          dlq_steps: 0,
-          stuck_reported: 0,
-          updated_s: 0,
-        };
+    const slot = this.#sagaSlot(slots, id);
+    slot.dirty = true;
+    let row = slot.row;
+    if (row) {
+      row.last_us = Math.max(row.last_us, d.endUs);
+      row.stuck_reported = 0;
+    } else {
+      slot.isNew = true;
+      row = {
+        correlation_id: id,
+        saga_type: null,
+        // Provisional until a publish of the saga arrives (first_is_publish = 0).
+        first_us: d.startUs,
+        first_is_publish: 0,
+        last_us: d.endUs,
+        outcome: null,
+        terminal_type: null,
+        terminal_us: null,
+        hops: 0,
+        compensations: 0,
+        dlq_steps: 0,
+        stuck_reported: 0,
+        updated_s: 0,
+      };
+      slot.row = row;
+    }
     if (d.outcome === 'dead_lettered') row.dlq_steps++;
-    let ended: IngestResult['sagasEnded'][number] | undefined;
     if (d.terminal !== null && d.outcome === 'processed' && row.outcome === null) {
       row.outcome = d.terminal === 'failed' && row.compensations > 0 ? 'compensated' : d.terminal;
       row.terminal_type = d.eventType;
       row.terminal_us = d.endUs;
-      ended = {
+      return {
         correlationId: id,
         sagaType: row.saga_type ?? 'unknown',
         outcome: row.outcome as SagaOutcome,
         endToEndUs: row.first_is_publish === 1 ? d.endUs - row.first_us : null,
       };
     }
-    this.#writeSaga(row, !old);
-    return ended;
+    return undefined;
   }
 
   event(eventId: string): Promise<EventHops> {
