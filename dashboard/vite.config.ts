@@ -18,11 +18,32 @@ export default defineConfig({
   },
   build: { outDir: 'dist', sourcemap: true },
   test: {
-    environment: 'jsdom',
-    include: ['src/**/*.test.{ts,tsx}'],
-    setupFiles: ['src/test/setup.ts'],
-    testTimeout: 20_000,
-    // Every component test asserts something; an empty run is a mistake, not a pass.
+    // Every test asserts something; an empty run is a mistake, not a pass.
     passWithNoTests: false,
+    projects: [
+      {
+        // Components and formatting: jsdom, fetch stubbed with fixtures typed by src/api/types.ts.
+        extends: true,
+        test: {
+          name: 'unit',
+          environment: 'jsdom',
+          include: ['src/**/*.test.{ts,tsx}'],
+          setupFiles: ['src/test/setup.ts'],
+          testTimeout: 20_000,
+        },
+      },
+      {
+        // The built dashboard in Debian's Chromium against a real collector app, and the API
+        // contract against the collector's OpenAPI document (see e2e/).
+        test: {
+          name: 'browser',
+          environment: 'node',
+          include: ['e2e/**/*.e2e.ts'],
+          testTimeout: 60_000,
+          hookTimeout: 180_000,
+          fileParallelism: false,
+        },
+      },
+    ],
   },
 });
