@@ -98,6 +98,8 @@ export async function runConsumer(deps: ConsumerDeps, spec: ConsumerSpec): Promi
     rebalanceTimeout: 20_000,
     heartbeatInterval: 1_000,
     maxWaitTimeInMs: 100,
+    // Refresh metadata every 30 s (default 5 min), so partition changes are picked up soon.
+    metadataMaxAge: 30_000,
     retry: { retries: 10, initialRetryTime: 200 },
   });
 

@@ -35,23 +35,41 @@ export function createKafka(brokers: readonly string[], clientId: string): Kafka
   });
 }
 
-/** Creates the topics that do not exist yet; a topic created concurrently by another process is fine. */
+/**
+ * Creates the topics that do not exist yet (a topic created concurrently by another process is
+ * fine), then waits until every partition of every topic has a leader. Services start together
+ * and subscribe right after this: a consumer group assigned while a new topic's partitions have
+ * no leader yet can end up without those partitions until kafkajs next refreshes its metadata.
+ */
 export async function ensureTopics(kafka: KafkaJs.Kafka, topics: string[], partitions: number): Promise<void> {
   const admin = kafka.admin();
   await admin.connect();
   try {
     const existing = new Set(await admin.listTopics());
     const missing = topics.filter((t) => !existing.has(t));
-    if (missing.length === 0) return;
-    try {
-      await admin.createTopics({
-        waitForLeaders: true,
-        topics: missing.map((topic) => ({ topic, numPartitions: partitions, replicationFactor: 1 })),
-      });
-    } catch (error) {
-      // Another service created some of them in between: fine, as long as they exist now.
-      const now = new Set(await admin.listTopics());
-      if (missing.some((t) => !now.has(t))) throw error;
+    if (missing.length > 0) {
+      try {
+        await admin.createTopics({
+          waitForLeaders: true,
+          topics: missing.map((topic) => ({ topic, numPartitions: partitions, replicationFactor: 1 })),
+        });
+      } catch (error) {
+        // Another service created some of them in between: fine, as long as they exist now.
+        const now = new Set(await admin.listTopics());
+        if (missing.some((t) => !now.has(t))) throw error;
+      }
+    }
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      try {
+        const { topics: meta } = await admin.fetchTopicMetadata({ topics });
+        const ready = meta.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0));
+        if (ready && meta.length === topics.length) return;
+      } catch {
+        // metadata not there yet
+      }
+      if (Date.now() > deadline) throw new Error(`topics without leaders after 30 s: ${topics.join(', ')}`);
+      await new Promise((r) => setTimeout(r, 200));
     }
   } finally {
     await admin.disconnect();
