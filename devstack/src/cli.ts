@@ -37,7 +37,7 @@ environment:
 `;
 
 /** Workspaces whose tests `npm test` runs, in order. */
-const WORKSPACES = ['devstack', 'collector', 'demo-services', 'dashboard', 'grafana'] as const;
+const WORKSPACES = ['devstack', 'collector', 'demo-services', 'dashboard', 'grafana', 'bench'] as const;
 const STATIC_CHECKS = ['typecheck', 'lint', 'format'];
 const COMPAT_KAFKA_VERSION = process.env.ES_COMPAT_KAFKA_VERSION ?? '3.9.1';
 

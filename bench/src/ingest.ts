@@ -1,0 +1,178 @@
+/**
+ * Figure 2: OTLP ingest into the store, JSON and protobuf, one collector process, through
+ * the collector's own intake path (POST /v1/traces -> intake queue -> flows -> store), with
+ * CPU per 1,000 spans. Figure 5 (partial): the collector's RSS during and after.
+ *
+ * Each run starts a fresh collector (fresh data dir), pre-encodes the request bodies (not
+ * timed), then times from the first POST until every span is in the store (intake flushed).
+ * JSON and protobuf runs alternate in one invocation; the report gives medians with
+ * min..max and the protobuf/JSON ratio of each pair.
+ */
+import { performance } from 'node:perf_hooks';
+import { post, startCollector } from './lib/collector.ts';
+import { finish, machine } from './lib/machine.ts';
+import { intEnv, printTable, writeResult, type FigureResult } from './lib/results.ts';
+import { CONTENT_TYPE, requests, SagaGenerator, type Encoding } from './lib/sagas.ts';
+import { median, round, spread } from './lib/stats.ts';
+
+export interface IngestOptions {
+  spans: number;
+  runs: number;
+  spansPerRequest: number;
+  concurrency: number;
+}
+
+export interface IngestRun {
+  encoding: Encoding;
+  run: number;
+  spans: number;
+  seconds: number;
+  spansPerSec: number;
+  cpuMsPer1000: number;
+  peakRssMb: number;
+  rssAfterMb: number;
+  retries: number;
+  storedHops: number;
+}
+
+const MB = 1024 * 1024;
+
+export async function ingestOnce(encoding: Encoding, o: IngestOptions, run: number): Promise<IngestRun> {
+  const gen = new SagaGenerator({ seed: 1000 + run, prefix: `bench${run}.`, startMs: Date.now() - 3600_000 });
+  const bodies = [...requests(gen, encoding, o.spans, o.spansPerRequest)];
+  const c = await startCollector();
+  try {
+    const u0 = await c.usage();
+    const t0 = performance.now();
+    const sent = await post(c.url, CONTENT_TYPE[encoding], bodies[Symbol.iterator](), o.concurrency);
+    const u1 = await c.flush();
+    const seconds = (performance.now() - t0) / 1000;
+    return {
+      encoding,
+      run,
+      spans: sent.spans,
+      seconds: round(seconds, 3),
+      spansPerSec: Math.round(sent.spans / seconds),
+      cpuMsPer1000: round((u1.cpuUs - u0.cpuUs) / 1000 / (sent.spans / 1000), 3),
+      peakRssMb: round(u1.peakRssBytes / MB, 1),
+      rssAfterMb: round(u1.rssBytes / MB, 1),
+      retries: sent.retries,
+      storedHops: u1.rows.publishes + u1.rows.deliveries,
+    };
+  } finally {
+    await c.close();
+  }
+}
+
+export async function benchIngest(o: IngestOptions): Promise<{ ingest: FigureResult; memory: FigureResult }> {
+  const m = machine();
+  const runs: IngestRun[] = [];
+  for (let r = 0; r < o.runs; r++) {
+    // Interleaved, alternating which encoding goes first.
+    const order: Encoding[] = r % 2 === 0 ? ['json', 'protobuf'] : ['protobuf', 'json'];
+    for (const enc of order) {
+      const res = await ingestOnce(enc, o, r);
+      console.log(
+        `  run ${r} ${enc}: ${res.spansPerSec} spans/s, ${res.cpuMsPer1000} ms CPU/1000 spans, peak RSS ${res.peakRssMb} MB`,
+      );
+      runs.push(res);
+    }
+  }
+  const of = (enc: Encoding): IngestRun[] => runs.filter((x) => x.encoding === enc);
+  const ratios = Array.from({ length: o.runs }, (_, r) => {
+    const j = runs.find((x) => x.run === r && x.encoding === 'json') as IngestRun;
+    const p = runs.find((x) => x.run === r && x.encoding === 'protobuf') as IngestRun;
+    return p.spansPerSec / j.spansPerSec;
+  });
+  const fmt = (s: { min: number; max: number }, d = 0): string => `${round(s.min, d)}..${round(s.max, d)}`;
+  const rows: FigureResult['rows'] = [];
+  for (const enc of ['json', 'protobuf'] as const) {
+    const rate = spread(of(enc).map((x) => x.spansPerSec));
+    const cpu = spread(of(enc).map((x) => x.cpuMsPer1000));
+    rows.push({
+      metric: `${enc} ingest`,
+      value: Math.round(rate.median),
+      unit: 'spans/s',
+      spread: fmt(rate),
+      target: '>= 50,000',
+      meets: rate.median >= 50_000,
+    });
+    rows.push({ metric: `${enc} CPU per 1,000 spans`, value: round(cpu.median, 2), unit: 'ms', spread: fmt(cpu, 2) });
+  }
+  const ratio = spread(ratios);
+  rows.push({
+    metric: 'protobuf / JSON throughput',
+    value: round(ratio.median, 2),
+    unit: 'ratio',
+    spread: fmt(ratio, 2),
+  });
+  const fin = finish(m);
+  const params = { ...o, spansPerSaga: '14 (7 publishes + 7 deliveries), 2% retried deliveries' };
+  const ingest: FigureResult = {
+    figure: 'figure2-ingest',
+    title: 'OTLP ingest into the store (POST /v1/traces -> intake -> flows -> SQLite), one collector process',
+    at: new Date().toISOString(),
+    machine: fin,
+    method:
+      'Fresh collector process per run (buildApp, background off, fresh data dir, 127.0.0.1). Saga-shaped spans ' +
+      '(docs/event-contract.md) pre-encoded; timed from the first POST until the intake queue has flushed every span ' +
+      'into the store. JSON and protobuf runs interleaved; medians of the runs with min..max; CPU is the collector ' +
+      "process's process.cpuUsage() (user + system) over the run. The load generator shares the machine.",
+    params,
+    rows,
+    notes: [],
+    raw: runs,
+  };
+  const peak = spread(runs.map((x) => x.peakRssMb));
+  const after = spread(runs.map((x) => x.rssAfterMb));
+  const memory: FigureResult = {
+    figure: 'figure5-memory',
+    title: 'Collector RSS during and after the ingest benchmark (partial figure 5)',
+    at: ingest.at,
+    machine: fin,
+    method:
+      'RSS of the collector process sampled every 100 ms during each ingest run (peak) and after the intake flushed. ' +
+      'Not yet the 10-million-event steady state or the 30-minute soak.',
+    params: { ...params, storedHopsPerRun: median(runs.map((x) => x.storedHops)) },
+    rows: [
+      {
+        metric: 'peak RSS during ingest',
+        value: peak.median,
+        unit: 'MB',
+        spread: fmt(peak, 1),
+        target: '<= 256',
+        meets: peak.max <= 256,
+      },
+      {
+        metric: 'RSS after ingest',
+        value: after.median,
+        unit: 'MB',
+        spread: fmt(after, 1),
+        target: '<= 256',
+        meets: after.max <= 256,
+      },
+    ],
+    notes: ['10M-event steady state and 30-minute soak not measured yet (see BENCHMARKS.md).'],
+    raw: runs.map((x) => ({ encoding: x.encoding, run: x.run, peakRssMb: x.peakRssMb, rssAfterMb: x.rssAfterMb })),
+  };
+  return { ingest, memory };
+}
+
+export function ingestOptionsFromEnv(): IngestOptions {
+  return {
+    spans: intEnv('BENCH_INGEST_SPANS', 100_000),
+    runs: intEnv('BENCH_RUNS', 5),
+    spansPerRequest: intEnv('BENCH_SPANS_PER_REQUEST', 512),
+    concurrency: intEnv('BENCH_CONCURRENCY', 4),
+  };
+}
+
+export async function main(): Promise<void> {
+  const { ingest, memory } = await benchIngest(ingestOptionsFromEnv());
+  for (const r of [ingest, memory]) {
+    printTable(r);
+    console.log(`  -> ${writeResult(r)}`);
+  }
+}
+
+if (import.meta.main) await main();

@@ -1,0 +1,102 @@
+/**
+ * The collector under test, in its own process (so its CPU and RSS are its own): the
+ * production app from collector/src/app.ts, background work off, on a fresh data dir,
+ * listening on 127.0.0.1. Driven by the parent over IPC (collector.ts).
+ */
+import { performance } from 'node:perf_hooks';
+import { buildApp } from '../../../collector/src/app.ts';
+import { loadConfig } from '../../../collector/src/config.ts';
+
+export type HostRequest =
+  | { id: number; op: 'usage' }
+  | { id: number; op: 'flush' }
+  | { id: number; op: 'lookup'; eventIds: string[] }
+  | { id: number; op: 'close' };
+
+export interface Usage {
+  /** process.cpuUsage() user + system, microseconds. */
+  cpuUs: number;
+  rssBytes: number;
+  /** Peak RSS sampled every 100 ms since the last usage call (bytes). */
+  peakRssBytes: number;
+  heapUsedBytes: number;
+  intakeDepth: number;
+  rows: { publishes: number; deliveries: number; records: number; sagas: number };
+  storeBytes: number;
+}
+
+const dataDir = process.env.BENCH_DATA_DIR;
+if (!dataDir) throw new Error('BENCH_DATA_DIR must name a fresh data directory');
+
+const config = loadConfig(
+  { KAFKA_BROKERS: process.env.KAFKA_BROKERS ?? '127.0.0.1:9092' },
+  {
+    dataDir,
+    port: 0,
+    otlpPort: 0,
+    intakeQueueSpans: Number(process.env.BENCH_INTAKE_QUEUE_SPANS ?? 200_000),
+  },
+);
+const app = await buildApp({ config, background: false });
+const url = await app.listen({ host: '127.0.0.1', port: 0 });
+
+let peak = process.memoryUsage.rss();
+const sampler = setInterval(() => {
+  peak = Math.max(peak, process.memoryUsage.rss());
+}, 100);
+
+async function usage(): Promise<Usage> {
+  const cpu = process.cpuUsage();
+  const rss = process.memoryUsage.rss();
+  peak = Math.max(peak, rss);
+  const stats = await app.store.stats();
+  const u: Usage = {
+    cpuUs: cpu.user + cpu.system,
+    rssBytes: rss,
+    peakRssBytes: peak,
+    heapUsedBytes: process.memoryUsage().heapUsed,
+    intakeDepth: app.intake.depth,
+    rows: stats.rows,
+    storeBytes: stats.bytes,
+  };
+  peak = rss;
+  return u;
+}
+
+process.on('message', (msg: HostRequest) => {
+  void (async () => {
+    try {
+      switch (msg.op) {
+        case 'usage':
+          process.send?.({ id: msg.id, ok: true, value: await usage() });
+          break;
+        case 'flush':
+          await app.intake.flush();
+          process.send?.({ id: msg.id, ok: true, value: await usage() });
+          break;
+        case 'lookup': {
+          // store.event(id) as the API calls it, timed one at a time.
+          const ms: number[] = [];
+          let hops = 0;
+          for (const id of msg.eventIds) {
+            const t0 = performance.now();
+            const h = await app.store.event(id);
+            ms.push(performance.now() - t0);
+            hops += h.publishes.length + h.deliveries.length;
+          }
+          process.send?.({ id: msg.id, ok: true, value: { ms, hops } });
+          break;
+        }
+        case 'close':
+          clearInterval(sampler);
+          await app.close();
+          process.send?.({ id: msg.id, ok: true, value: null }, () => process.exit(0));
+          break;
+      }
+    } catch (err) {
+      process.send?.({ id: msg.id, ok: false, error: (err as Error).stack ?? String(err) });
+    }
+  })();
+});
+
+process.send?.({ ready: true, url });

@@ -1,0 +1,127 @@
+/** Starts the collector host in a child process and talks to it. */
+import { fork, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { HostRequest, Usage } from './collector-host.ts';
+
+const HOST = fileURLToPath(new URL('./collector-host.ts', import.meta.url));
+
+type Op = HostRequest extends infer R ? (R extends { op: infer O } ? O : never) : never;
+
+export interface Collector {
+  url: string;
+  dataDir: string;
+  pid: number;
+  usage(): Promise<Usage>;
+  /** Resolves when every accepted span is in the store. */
+  flush(): Promise<Usage>;
+  lookup(eventIds: string[]): Promise<{ ms: number[]; hops: number }>;
+  /** Closes the app, ends the process, and removes the data dir unless `keep`. */
+  close(keep?: boolean): Promise<void>;
+}
+
+export interface StartOptions {
+  dataDir?: string;
+  /** Extra node flags for the collector process, e.g. ['--cpu-prof']. */
+  execArgv?: string[];
+  intakeQueueSpans?: number;
+}
+
+export async function startCollector(o: StartOptions = {}): Promise<Collector> {
+  const dataDir = o.dataDir ?? mkdtempSync(join(tmpdir(), 'eventscope-bench-'));
+  const child: ChildProcess = fork(HOST, [], {
+    env: {
+      ...process.env,
+      BENCH_DATA_DIR: dataDir,
+      BENCH_INTAKE_QUEUE_SPANS: String(o.intakeQueueSpans ?? 200_000),
+    },
+    // BENCH_COLLECTOR_FLAGS, e.g. '--cpu-prof --cpu-prof-dir=/tmp/prof', profiles the collector under test.
+    execArgv: o.execArgv ?? (process.env.BENCH_COLLECTOR_FLAGS ?? '').split(' ').filter((x) => x !== ''),
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  const pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+  let nextId = 1;
+  const url = await new Promise<string>((resolve, reject) => {
+    const onExit = (code: number | null): void => reject(new Error(`collector host exited (${code}) before ready`));
+    child.once('exit', onExit);
+    child.on(
+      'message',
+      (m: { ready?: boolean; url?: string; id?: number; ok?: boolean; value?: unknown; error?: string }) => {
+        if (m.ready) {
+          child.off('exit', onExit);
+          resolve(m.url as string);
+          return;
+        }
+        const p = pending.get(m.id ?? -1);
+        if (!p) return;
+        pending.delete(m.id as number);
+        if (m.ok) p.resolve(m.value);
+        else p.reject(new Error(`collector host: ${m.error}`));
+      },
+    );
+  });
+  child.on('exit', (code) => {
+    for (const p of pending.values()) p.reject(new Error(`collector host exited (${code})`));
+    pending.clear();
+  });
+  const call = <T>(op: Op, extra: Record<string, unknown> = {}): Promise<T> =>
+    new Promise<T>((resolve, reject) => {
+      const id = nextId++;
+      pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
+      child.send({ id, op, ...extra });
+    });
+  return {
+    url,
+    dataDir,
+    pid: child.pid as number,
+    usage: () => call<Usage>('usage'),
+    flush: () => call<Usage>('flush'),
+    lookup: (eventIds) => call<{ ms: number[]; hops: number }>('lookup', { eventIds }),
+    async close(keep = false) {
+      const exited = new Promise<void>((r) => child.once('exit', () => r()));
+      await call('close').catch(() => undefined);
+      await exited;
+      if (!keep && !o.dataDir) rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * POSTs bodies to /v1/traces with `concurrency` requests in flight, pulling bodies lazily
+ * from `bodies` (so a large store is generated without holding it in memory). A 503 (intake
+ * queue full) is retried after a short pause, as an OTLP exporter would.
+ */
+export async function post(
+  url: string,
+  contentType: string,
+  bodies: Iterator<{ body: Buffer; spans: number }>,
+  concurrency: number,
+): Promise<{ requests: number; spans: number; retries: number }> {
+  let requests = 0;
+  let spans = 0;
+  let retries = 0;
+  const worker = async (): Promise<void> => {
+    for (;;) {
+      const n = bodies.next();
+      if (n.done) return;
+      for (let attempt = 0; ; attempt++) {
+        const res = await fetch(`${url}/v1/traces`, {
+          method: 'POST',
+          headers: { 'content-type': contentType },
+          body: n.value.body,
+        });
+        await res.arrayBuffer();
+        if (res.status === 200) break;
+        if (res.status !== 503 || attempt > 1000) throw new Error(`POST /v1/traces: ${res.status}`);
+        retries++;
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      requests++;
+      spans += n.value.spans;
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, () => worker()));
+  return { requests, spans, retries };
+}

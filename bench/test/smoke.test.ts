@@ -1,0 +1,70 @@
+/**
+ * A smoke run of the harness at tiny sizes, so it cannot rot: the collector host starts, spans
+ * go through POST /v1/traces into the store, lookups find the events, results JSON and
+ * BENCHMARKS.md are written. It asserts the results are produced and sane, never a timing.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { benchIngest, type IngestRun } from '../src/ingest.ts';
+import { writeResult, type FigureResult } from '../src/lib/results.ts';
+import { benchLookup } from '../src/lookup.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'eventscope-bench-smoke-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const read = (figure: string): FigureResult =>
+  JSON.parse(readFileSync(join(dir, `${figure}.json`), 'utf8')) as FigureResult;
+
+describe('bench harness (smoke, tiny sizes)', () => {
+  it('ingests JSON and protobuf through the collector into the store and records throughput, CPU and RSS', async () => {
+    const { ingest, memory } = await benchIngest({ spans: 600, runs: 2, spansPerRequest: 100, concurrency: 2 });
+    writeResult(ingest, dir);
+    writeResult(memory, dir);
+    const r = read('figure2-ingest');
+    const runs = r.raw as IngestRun[];
+    expect(runs.map((x) => x.encoding).sort()).toEqual(['json', 'json', 'protobuf', 'protobuf']);
+    for (const x of runs) {
+      // Every generated span is a publish or a delivery, and every one was stored.
+      expect(x.storedHops).toBe(x.spans);
+      expect(x.spans).toBeGreaterThanOrEqual(600);
+      expect(x.spansPerSec).toBeGreaterThan(0);
+      expect(x.cpuMsPer1000).toBeGreaterThan(0);
+      expect(x.peakRssMb).toBeGreaterThan(10);
+    }
+    expect(r.rows.find((x) => x.metric === 'json ingest')?.target).toBe('>= 50,000');
+    expect(r.machine.cpus).toBeGreaterThan(0);
+    expect(read('figure5-memory').rows[0]?.unit).toBe('MB');
+  });
+
+  it('looks up stored events by id, in the store and over HTTP, with percentiles', async () => {
+    const r = await benchLookup({ events: 700, samples: 30, runs: 2, concurrency: 2 });
+    writeResult(r, dir);
+    const back = read('figure3-lookup');
+    expect(back.notes.join(' ')).not.toMatch(/other than 200/);
+    expect(back.params.storedEvents).toBeGreaterThanOrEqual(700);
+    const p50 = back.rows.find((x) => x.metric.startsWith('store.event(id) p50'));
+    const p99 = back.rows.find((x) => x.metric.startsWith('store.event(id) p99'));
+    expect(p50?.value).toBeGreaterThan(0);
+    expect(Number(p99?.value)).toBeGreaterThanOrEqual(Number(p50?.value));
+    const raw = back.raw as { directP50: number[] };
+    expect(raw.directP50).toHaveLength(2);
+  });
+
+  it('writes BENCHMARKS.md from the results, with targets and the figures not measured', () => {
+    const out = join(dir, 'BENCHMARKS.md');
+    const res = spawnSync(process.execPath, [fileURLToPath(new URL('../scripts/report.ts', import.meta.url))], {
+      env: { ...process.env, BENCH_RESULTS_DIR: dir, BENCH_REPORT_FILE: out },
+      encoding: 'utf8',
+    });
+    expect(res.status, res.stderr).toBe(0);
+    expect(existsSync(out)).toBe(true);
+    const md = readFileSync(out, 'utf8');
+    expect(md).toContain('## figure2-ingest');
+    expect(md).toContain('>= 50,000');
+    expect(md).toMatch(/figure4-lag[\s\S]*Not measured yet/);
+  });
+});
