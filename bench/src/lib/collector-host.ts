@@ -11,7 +11,16 @@ export type HostRequest =
   | { id: number; op: 'usage' }
   | { id: number; op: 'flush' }
   | { id: number; op: 'lookup'; eventIds: string[] }
+  | { id: number; op: 'lagCycle' }
   | { id: number; op: 'close' };
+
+export interface LagCycle {
+  ms: number;
+  ok: boolean;
+  groups: number;
+  partitions: number;
+  errors: Record<string, number>;
+}
 
 export interface Usage {
   /** process.cpuUsage() user + system, microseconds. */
@@ -85,6 +94,23 @@ process.on('message', (msg: HostRequest) => {
             hops += h.publishes.length + h.deliveries.length;
           }
           process.send?.({ id: msg.id, ok: true, value: { ms, hops } });
+          break;
+        }
+        case 'lagCycle': {
+          // One lag cycle as the background poller runs it (offsets, lag, time lag, status).
+          const t0 = performance.now();
+          const r = await app.kafkaMonitor.pollOnce();
+          const ms = performance.now() - t0;
+          let partitions = 0;
+          for (const g of r.snapshot?.groups.values() ?? []) partitions += g.partitions.length;
+          const value: LagCycle = {
+            ms,
+            ok: r.ok,
+            groups: r.snapshot?.groups.size ?? 0,
+            partitions,
+            errors: r.errors,
+          };
+          process.send?.({ id: msg.id, ok: true, value });
           break;
         }
         case 'close':

@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { HostRequest, Usage } from './collector-host.ts';
+import type { HostRequest, LagCycle, Usage } from './collector-host.ts';
 
 const HOST = fileURLToPath(new URL('./collector-host.ts', import.meta.url));
 
@@ -18,6 +18,8 @@ export interface Collector {
   /** Resolves when every accepted span is in the store. */
   flush(): Promise<Usage>;
   lookup(eventIds: string[]): Promise<{ ms: number[]; hops: number }>;
+  /** One lag cycle (KafkaMonitor.pollOnce), timed inside the collector. */
+  lagCycle(): Promise<LagCycle>;
   /** Closes the app, ends the process, and removes the data dir unless `keep`. */
   close(keep?: boolean): Promise<void>;
 }
@@ -79,6 +81,7 @@ export async function startCollector(o: StartOptions = {}): Promise<Collector> {
     usage: () => call<Usage>('usage'),
     flush: () => call<Usage>('flush'),
     lookup: (eventIds) => call<{ ms: number[]; hops: number }>('lookup', { eventIds }),
+    lagCycle: () => call<LagCycle>('lagCycle'),
     async close(keep = false) {
       const exited = new Promise<void>((r) => child.once('exit', () => r()));
       await call('close').catch(() => undefined);
