@@ -1,7 +1,8 @@
 /**
  * Serves the built dashboard for browser tests, with a REAL collector app answering /api:
  * `buildApp` from collector/src/app.ts on a temporary data dir, `background: false` (no Kafka
- * poll; the flows API, OTLP intake and SSE work). Two ways to serve the UI:
+ * poll; the flows API, OTLP intake and SSE work), or with `background: true` polling the real
+ * broker (lag, DLQs). Two ways to serve the UI:
  * - `preview`: `vite preview` of dashboard/dist, proxying /api to the collector (as in dev);
  * - `collector`: the collector itself serves dashboard/dist (as `npm start` does).
  */
@@ -38,7 +39,10 @@ export async function buildDashboard(): Promise<void> {
   await build({ root: DASHBOARD_DIR, logLevel: 'warn', configFile: join(DASHBOARD_DIR, 'vite.config.ts') });
 }
 
-export async function serve(mode: 'preview' | 'collector' = 'preview'): Promise<Served> {
+export async function serve(
+  mode: 'preview' | 'collector' = 'preview',
+  options: { background?: boolean } = {},
+): Promise<Served> {
   const dataDir = mkdtempSync(join(tmpdir(), 'eventscope-dashboard-e2e-'));
   const appPath = join(COLLECTOR_SRC, 'app.ts');
   const configPath = join(COLLECTOR_SRC, 'config.ts');
@@ -52,7 +56,7 @@ export async function serve(mode: 'preview' | 'collector' = 'preview'): Promise<
     { KAFKA_BROKERS: process.env.KAFKA_BROKERS ?? '127.0.0.1:9092', EVENTSCOPE_LOG_LEVEL: 'warn' },
     { dataDir, port: 0, otlpPort: 0, dashboardDir: mode === 'collector' ? DIST_DIR : join(dataDir, 'no-dashboard') },
   );
-  const collector = await buildApp({ config, background: false });
+  const collector = await buildApp({ config, background: options.background ?? false });
   const collectorUrl = await collector.listen({ host: '127.0.0.1', port: 0 });
 
   let server: PreviewServer | undefined;
