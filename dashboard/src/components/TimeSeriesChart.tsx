@@ -27,6 +27,8 @@ export interface TimeSeriesChartProps {
   kind?: 'line' | 'area';
   /** x field, epoch ms. */
   xKey?: string;
+  /** Counts: no 0.5-message ticks. */
+  integer?: boolean;
 }
 
 export function TimeSeriesChart({
@@ -40,6 +42,7 @@ export function TimeSeriesChart({
   height = 220,
   kind = 'line',
   xKey = 'time',
+  integer = false,
 }: TimeSeriesChartProps) {
   if (error && !data) return <ErrorState error={error} what={title.toLowerCase()} />;
   if (loading && !data) return <Loading what={title.toLowerCase()} />;
@@ -71,7 +74,14 @@ export function TimeSeriesChart({
       stroke="var(--muted)"
       fontSize={12}
     />,
-    <YAxis key="y" tickFormatter={(v: number) => format(v)} stroke="var(--muted)" fontSize={12} width={64} />,
+    <YAxis
+      key="y"
+      allowDecimals={!integer}
+      tickFormatter={(v: number) => format(v)}
+      stroke="var(--muted)"
+      fontSize={12}
+      width={64}
+    />,
     <Tooltip
       key="tip"
       labelFormatter={(v) => formatClock(Number(v))}

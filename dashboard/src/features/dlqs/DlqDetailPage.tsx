@@ -68,6 +68,7 @@ export function DlqDetailPage() {
                       { key: 'added', label: 'added per poll', color: 'var(--series-2)' },
                     ]}
                     format={(v) => formatCount(v)}
+                    integer
                     emptyText="Waiting for the next poll."
                   />
                 </section>

@@ -117,6 +117,7 @@ export function GroupDetailPage() {
                     data={partitions.rows}
                     series={seriesOf(partitions.series)}
                     format={(v) => formatCount(v)}
+                    integer
                     height={240}
                     emptyText="No partition samples yet."
                   />
