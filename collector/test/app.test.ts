@@ -56,5 +56,9 @@ describe('dashboard serving', () => {
     expect(api.statusCode).toBe(404);
     expect(api.json()).toMatchObject({ error: 'NOT_FOUND' });
     expect((await app.inject('/assets/missing.js')).statusCode).toBe(404);
+    // Regression: a deep link whose last segment has a dot (a DLQ topic) is still the app.
+    const dlqLink = await app.inject('/dlqs/payment.dlq');
+    expect(dlqLink.statusCode).toBe(200);
+    expect(dlqLink.body).toContain('id="root"');
   });
 });

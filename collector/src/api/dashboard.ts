@@ -4,6 +4,23 @@ import { fileURLToPath } from 'node:url';
 import fastifyStatic from '@fastify/static';
 import fp from 'fastify-plugin';
 
+const STATIC_EXTENSIONS = new Set([
+  '.js',
+  '.mjs',
+  '.css',
+  '.map',
+  '.html',
+  '.json',
+  '.png',
+  '.jpg',
+  '.svg',
+  '.ico',
+  '.webp',
+  '.woff',
+  '.woff2',
+  '.txt',
+]);
+
 /** Where the built dashboard lives unless EVENTSCOPE_DASHBOARD_DIR says otherwise. */
 export const DEFAULT_DASHBOARD_DIR = path.resolve(
   path.dirname(fileURLToPath(import.meta.url)),
@@ -27,7 +44,10 @@ export const dashboardPlugin = fp<{ dir: string | undefined }>(
     app.setNotFoundHandler((req, reply) => {
       const url = req.url.split('?')[0] ?? '';
       const isAppPath = !/^\/(api|v1|docs|metrics|healthz|readyz)(\/|$)/.test(url);
-      if (haveDashboard && req.method === 'GET' && isAppPath && !path.extname(url)) {
+      // A path that names a static asset (a built file) and is missing is a real 404; any
+      // other app path, including ones with dots like /dlqs/payment.dlq, is a deep link.
+      const isAsset = STATIC_EXTENSIONS.has(path.extname(url).toLowerCase());
+      if (haveDashboard && req.method === 'GET' && isAppPath && !isAsset) {
         return reply.sendFile('index.html');
       }
       return reply.code(404).send({ error: 'NOT_FOUND', message: `no route ${req.method} ${url}` });
