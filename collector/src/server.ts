@@ -1,3 +1,4 @@
+#!/usr/bin/env node
 /**
  * The collector process: parses config, builds the app, listens on the main port and the
  * OTLP port, and shuts down cleanly on SIGINT/SIGTERM (stop taking requests, drain, close).
