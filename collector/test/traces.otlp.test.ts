@@ -11,7 +11,8 @@ import { OTLPTraceExporter as ProtoExporter } from '@opentelemetry/exporter-trac
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { SimpleSpanProcessor, TracerProvider, type SpanExporter } from '@opentelemetry/sdk-trace';
 import { afterEach, describe, expect, it } from 'vitest';
-import { decodeProtobufResponse, encodeProtobufRequest } from '../src/traces/otlp/protobuf.ts';
+import { decodeProtobufRequest, decodeProtobufResponse, encodeProtobufRequest } from '../src/traces/otlp/protobuf.ts';
+import { toSpans } from '../src/traces/otlp/wire.ts';
 import { metricValue, removeDir, startHarness, waitFor, type Harness } from './traces-helpers.ts';
 
 let h: Harness | undefined;
@@ -67,6 +68,46 @@ async function emitHop(
 }
 
 describe('OTLP intake', () => {
+  // Regression: protobufjs puts stringValue '' on the AnyValue prototype, so int, bool and double
+  // attributes decoded from protobuf read as '' (offsets and attempts of protobuf exporters were lost).
+  it('keeps int, bool and double attribute values decoded from protobuf', () => {
+    const body = encodeProtobufRequest({
+      resourceSpans: [
+        {
+          scopeSpans: [
+            {
+              spans: [
+                {
+                  traceId: Buffer.from('5bf92f3577b34da6a3ce929d0e0e4736', 'hex'),
+                  spanId: Buffer.from('00f067aa0ba902b7', 'hex'),
+                  name: 'send orders',
+                  kind: 4,
+                  startTimeUnixNano: '1795682072521000000',
+                  endTimeUnixNano: '1795682072522000000',
+                  attributes: [
+                    { key: 'messaging.kafka.offset', value: { intValue: 42 } },
+                    { key: 'flag', value: { boolValue: true } },
+                    { key: 'ratio', value: { doubleValue: 0.5 } },
+                    { key: 'topic', value: { stringValue: 'orders' } },
+                    { key: 'empty', value: { stringValue: '' } },
+                  ],
+                },
+              ],
+            },
+          ],
+        },
+      ],
+    });
+    const [span] = toSpans(decodeProtobufRequest(body)).spans;
+    expect(span?.attributes).toEqual({
+      'messaging.kafka.offset': 42,
+      flag: true,
+      ratio: 0.5,
+      topic: 'orders',
+      empty: '',
+    });
+  });
+
   it('stores hops sent by the OpenTelemetry JSON exporter (main port) and protobuf exporter with gzip (OTLP port)', async () => {
     h = await startHarness();
     const json = await emitHop(new JsonExporter({ url: `${h.url}/v1/traces` }), 'svc-json');

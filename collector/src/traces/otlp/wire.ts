@@ -139,16 +139,22 @@ function wireInt(v: WireInt64): number {
   return Number(v.unsigned ? n : BigInt.asIntN(64, n));
 }
 
+/**
+ * The value of an AnyValue, by the oneof member actually set. protobufjs puts scalar defaults
+ * (e.g. stringValue '') on the message prototype, so only own properties count: otherwise every
+ * int, bool and double attribute decoded from protobuf would read as ''.
+ */
 function anyValue(v: WireAnyValue | undefined, depth = 0): AttributeValue {
   if (!v || typeof v !== 'object' || depth > 8) return null;
-  if (v.stringValue !== undefined && v.stringValue !== null) return String(v.stringValue);
-  if (v.boolValue !== undefined && v.boolValue !== null) return Boolean(v.boolValue);
-  if (v.intValue !== undefined && v.intValue !== null) return wireInt(v.intValue);
-  if (v.doubleValue !== undefined && v.doubleValue !== null) return Number(v.doubleValue);
-  if (v.arrayValue) return (v.arrayValue.values ?? []).map((x) => anyValue(x, depth + 1));
-  if (v.kvlistValue) return attributes(v.kvlistValue.values, depth + 1);
-  if (v.bytesValue !== undefined && v.bytesValue !== null) {
-    return typeof v.bytesValue === 'string' ? v.bytesValue : Buffer.from(v.bytesValue).toString('base64');
+  const set = (k: keyof WireAnyValue): boolean => Object.hasOwn(v, k) && v[k] !== undefined && v[k] !== null;
+  if (set('stringValue')) return String(v.stringValue);
+  if (set('boolValue')) return Boolean(v.boolValue);
+  if (set('intValue')) return wireInt(v.intValue as WireInt64);
+  if (set('doubleValue')) return Number(v.doubleValue);
+  if (set('arrayValue')) return (v.arrayValue?.values ?? []).map((x) => anyValue(x, depth + 1));
+  if (set('kvlistValue')) return attributes(v.kvlistValue?.values, depth + 1);
+  if (set('bytesValue')) {
+    return typeof v.bytesValue === 'string' ? v.bytesValue : Buffer.from(v.bytesValue as Uint8Array).toString('base64');
   }
   return null;
 }
