@@ -29,6 +29,8 @@ export interface IngestRun {
   seconds: number;
   spansPerSec: number;
   cpuMsPer1000: number;
+  /** RSS of the started collector before the run (its baseline). */
+  rssBeforeMb: number;
   peakRssMb: number;
   rssAfterMb: number;
   retries: number;
@@ -54,6 +56,7 @@ export async function ingestOnce(encoding: Encoding, o: IngestOptions, run: numb
       seconds: round(seconds, 3),
       spansPerSec: Math.round(sent.spans / seconds),
       cpuMsPer1000: round((u1.cpuUs - u0.cpuUs) / 1000 / (sent.spans / 1000), 3),
+      rssBeforeMb: round(u0.rssBytes / MB, 1),
       peakRssMb: round(u1.peakRssBytes / MB, 1),
       rssAfterMb: round(u1.rssBytes / MB, 1),
       retries: sent.retries,
@@ -123,6 +126,7 @@ export async function benchIngest(o: IngestOptions): Promise<{ ingest: FigureRes
     notes: [],
     raw: runs,
   };
+  const before = spread(runs.map((x) => x.rssBeforeMb));
   const peak = spread(runs.map((x) => x.peakRssMb));
   const after = spread(runs.map((x) => x.rssAfterMb));
   const memory: FigureResult = {
@@ -136,16 +140,22 @@ export async function benchIngest(o: IngestOptions): Promise<{ ingest: FigureRes
     params: { ...params, storedHopsPerRun: median(runs.map((x) => x.storedHops)) },
     rows: [
       {
+        metric: 'RSS of the started collector (before ingest)',
+        value: round(before.median, 1),
+        unit: 'MB',
+        spread: fmt(before, 1),
+      },
+      {
         metric: 'peak RSS during ingest',
-        value: peak.median,
+        value: round(peak.median, 1),
         unit: 'MB',
         spread: fmt(peak, 1),
         target: '<= 256',
         meets: peak.max <= 256,
       },
       {
-        metric: 'RSS after ingest',
-        value: after.median,
+        metric: 'RSS after ingest (intake flushed)',
+        value: round(after.median, 1),
         unit: 'MB',
         spread: fmt(after, 1),
         target: '<= 256',
@@ -153,7 +163,13 @@ export async function benchIngest(o: IngestOptions): Promise<{ ingest: FigureRes
       },
     ],
     notes: ['10M-event steady state and 30-minute soak not measured yet (see BENCHMARKS.md).'],
-    raw: runs.map((x) => ({ encoding: x.encoding, run: x.run, peakRssMb: x.peakRssMb, rssAfterMb: x.rssAfterMb })),
+    raw: runs.map((x) => ({
+      encoding: x.encoding,
+      run: x.run,
+      rssBeforeMb: x.rssBeforeMb,
+      peakRssMb: x.peakRssMb,
+      rssAfterMb: x.rssAfterMb,
+    })),
   };
   return { ingest, memory };
 }
