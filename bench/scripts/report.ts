@@ -87,15 +87,14 @@ const COMMENTARY: Record<string, string[]> = {
       'in a worker thread so decoding and SQLite use both cores, and a compact queued form of a span.',
   ],
   'figure3-lookup': [
-    'The 1M store was generated through POST /v1/traces (2,020,000 spans in 922 s; the rate falls as the store ' +
-      'grows past the page cache). 10M was not run: at that rate it takes hours and ~8 GB of disk on the shared ' +
-      'machine; with ~0.8 GB per million events and indexed seeks (publishes, deliveries and records by event id, ' +
-      'deliveries by position) the lookup grows with the index depth, not the row count.',
-    'HTTP p99 includes the client on the same loaded 2-core machine (scheduling delays); store.event(id) is ' +
-      'timed inside the collector.',
-    'Caveat: this 1M store was generated before the fix of OTLP/protobuf int attributes (commit 42077d3): its ' +
-      'spans lost their offsets, so it holds no records rows and the lookups did not run the join by position. ' +
-      'It needs generating again (about 15 minutes at this load) to be the figure.',
+    'The 1M store was generated through POST /v1/traces (2,020,000 spans in 243 s at load ~2-4; an earlier ' +
+      'generation at load ~11 took 922 s). 10M was not run: about 40 minutes of generation at the best rate seen ' +
+      'here (slower as the store outgrows the page cache) and ~10 GB of disk on the shared machine. The lookup is ' +
+      'a handful of indexed seeks (publishes, deliveries and records by event id, deliveries by position and by ' +
+      'origin span), so it grows with the index depth (one more B-tree level per ~100x rows), not the row count.',
+    'HTTP p99 includes the client on the same 2-core machine; store.event(id) is timed inside the collector. ' +
+      'The earlier 1M run (store generated before the protobuf attribute fix 42077d3, so without records rows, ' +
+      'at load ~11) gave store.event p99 3.2 ms and HTTP p99 18.7 ms: under load the tail is scheduling.',
   ],
   'figure4-lag': [
     '100 groups x 1,000 partitions was not run on the shared broker (a 1,000-partition topic and 100,000 ' +
@@ -105,10 +104,11 @@ const COMMENTARY: Record<string, string[]> = {
   'figure5-memory': [
     'The RSS is dominated by the intake queue, not the store: a queued span (SpanData with its attribute ' +
       'dictionary and strings) takes about 2.9 KB of heap, and the default limit is 200,000 spans (~580 MB when ' +
-      'full). The benchmarks drive the collector at saturation, so the queue fills; after the 1M-event generation ' +
-      'the collector held 788 MB. Proposal (not done here: it changes a config default and the traces -> flows ' +
-      'interface): queue compact hops instead of spans and bound the queue in bytes, or lower the default to ' +
-      '~25,000 spans (~75 MB); exporters already retry on 503.',
+      'full). The benchmarks drive the collector at saturation, so the queue fills; V8 keeps the heap it grew, ' +
+      'so after generating the 1M-event store the collector held 1,159 MB (the started collector: ~160 MB).',
+    'Proposal (not done here: it changes a config default and the traces -> flows interface): queue compact ' +
+      'hops instead of spans and bound the queue in bytes, or lower the default to ~25,000 spans (~75 MB); ' +
+      'exporters already retry on 503. Then measure the 10M steady state and the 30-minute soak.',
   ],
 };
 
