@@ -53,6 +53,8 @@ describe('bench harness (smoke, tiny sizes)', () => {
     expect(Number(p99?.value)).toBeGreaterThanOrEqual(Number(p50?.value));
     const raw = back.raw as { directP50: number[] };
     expect(raw.directP50).toHaveLength(2);
+    // The generated store lived in a temp dir of its own and is gone.
+    expect(existsSync(join(tmpdir(), `eventscope-bench-lookup-${process.pid}`))).toBe(false);
   });
 
   it("times a lag cycle and Kafka's consumer-groups tool over the same groups on the broker", async () => {
