@@ -72,7 +72,7 @@ const COMMENTARY: Record<string, string[]> = {
       'wal_autocheckpoint made no measurable difference here.',
     'Store alone (30,000 saga spans decoded and assembled, then store.ingest in batches of 2,000; old and new ' +
       'interleaved, 3 pairs, load ~11): CPU per span 61 -> 47 us (median; runs 50..84 -> 41..49), wall 114 -> 76 us. ' +
-      'End to end (this table, load ~4-8) the collector spends 72 ms CPU per 1,000 JSON spans and 83 ms per 1,000 ' +
+      'End to end (this table, load ~3-4) the collector spends 72 ms CPU per 1,000 JSON spans and 83 ms per 1,000 ' +
       'protobuf spans, against 106 and 137 before; throughput 12,700 / 13,100 spans/s against 3,200 / 3,300 ' +
       'before, but the before run was at load ~11 and the runs in between at load ~10 gave 4,500 / 4,100 spans/s ' +
       '(94 / 96 ms CPU per 1,000 spans): on this shared machine the load moves throughput more than the code ' +
@@ -82,7 +82,7 @@ const COMMENTARY: Record<string, string[]> = {
     'What stands in the way of 50,000 spans/s: about half the CPU per span is SQLite inserting each hop into ' +
       'its table and 5-7 indexes (random span and trace ids, so each insert touches a different page) and ' +
       'committing those pages; about a fifth is OTLP decoding (JSON.parse / protobufjs and toSpans); the rest is ' +
-      'HTTP, metrics and GC. The machine has 2 cores shared with other work (load 8-14 during these runs) and the ' +
+      'HTTP, metrics and GC. The machine has 2 cores shared with other work (load 2-14 across these runs) and the ' +
       'load generator runs on it too. Next: fewer indexes per hop (trace lookups through the publish), the store ' +
       'in a worker thread so decoding and SQLite use both cores, and a compact queued form of a span.',
   ],
