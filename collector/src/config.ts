@@ -174,9 +174,9 @@ export const CONFIG_KEYS = {
   intakeQueueSpans: spec({
     env: 'EVENTSCOPE_INTAKE_QUEUE_SPANS',
     kind: 'int',
-    default: 200000,
+    default: 25000,
     min: 100,
-    doc: 'Spans waiting to be stored before OTLP requests are refused with 503 and Retry-After.',
+    doc: 'Spans waiting to be stored before OTLP requests are refused with 503 and Retry-After (exporters retry). A queued span takes about 3 KB, so the default bounds the queue near 75 MB.',
   }),
   apiToken: spec({
     env: 'EVENTSCOPE_API_TOKEN',
