@@ -4,6 +4,8 @@
  * the services (SIGTERM, so they commit offsets and flush spans). `startDemo()` does the same
  * for callers such as `npm start`.
  */
+import { readFile } from 'node:fs/promises';
+import type { LoadgenSummary } from './loadgen/run.ts';
 import { ServiceProcess, SERVICES, type ChildOptions } from './supervisor.ts';
 
 export interface RunningDemo {
@@ -11,6 +13,11 @@ export interface RunningDemo {
   loadgen: ServiceProcess | undefined;
   /** The order service's port (from its ORDER_LISTENING line). */
   orderPort: number;
+  /**
+   * With `summaryFile`: the load generator's summary (its ground truth), once it has exited.
+   * Rejects if it exits with an error. Give it a bounded run (`--count` or `--duration`).
+   */
+  summary: Promise<LoadgenSummary> | undefined;
   stop(): Promise<void>;
 }
 
@@ -21,6 +28,8 @@ export async function startDemo(
     withLoadgen?: boolean;
     /** Where child output goes (default: this process's stdout/stderr, prefixed). */
     output?: ChildOptions['output'];
+    /** Passed to the load generator as `--json-out`; `summary` reads it when the load generator exits. */
+    summaryFile?: string;
   } = {},
 ): Promise<RunningDemo> {
   const env = { ...process.env, ...options.env };
@@ -44,20 +53,32 @@ export async function startDemo(
     earlyExit.catch(() => undefined);
   }
   let loadgen: ServiceProcess | undefined;
+  let summary: Promise<LoadgenSummary> | undefined;
   if (options.withLoadgen !== false) {
     const host = env.ORDER_HOST && env.ORDER_HOST !== '0.0.0.0' ? env.ORDER_HOST : '127.0.0.1';
-    const args = options.loadgenArgs?.length ? options.loadgenArgs : ['--rate', '5', '--forever'];
+    const args = options.loadgenArgs?.length ? [...options.loadgenArgs] : ['--rate', '5', '--forever'];
+    if (options.summaryFile !== undefined) args.push('--json-out', options.summaryFile);
     loadgen = new ServiceProcess('loadgen', 'loadgen', {
       // Always the order service started here (its port may have been 0 = any).
       env: { ...env, ORDER_URL: `http://${host}:${orderPort}` },
       args,
       ...output,
     }).start();
+    const file = options.summaryFile;
+    if (file !== undefined) {
+      summary = loadgen.exit.then(async (code) => {
+        if (code !== 0) throw new Error(`the load generator exited with code ${code}`);
+        return JSON.parse(await readFile(file, 'utf8')) as LoadgenSummary;
+      });
+      // Callers that never ask for it must not see an unhandled rejection.
+      summary.catch(() => undefined);
+    }
   }
   return {
     services,
     loadgen,
     orderPort,
+    summary,
     stop: async () => {
       await loadgen?.stop();
       await Promise.all(services.map((s) => s.stop()));

@@ -1,4 +1,6 @@
 /** `run-all` / startDemo(): every service plus a steady load generator from one call, stopped by one call. */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startDemo, type RunningDemo } from '../src/run-all.ts';
 import { createTestEnv, waitFor, type TestEnv } from './helpers.ts';
@@ -28,10 +30,14 @@ async function diagnose(env: TestEnv): Promise<string> {
   return out.join('\n');
 }
 let demo: RunningDemo | undefined;
+let t2: TestEnv | undefined;
+let demo2: RunningDemo | undefined;
 
 afterAll(async () => {
   await demo?.stop();
+  await demo2?.stop();
   await t?.cleanup();
+  await t2?.cleanup();
 }, 60_000);
 
 describe('startDemo', () => {
@@ -63,4 +69,72 @@ describe('startDemo', () => {
     for (const p of demo.services) expect(await p.exit, p.name).toBe(0);
     expect(lines.join('\n')).toMatch(/loadgen summary/);
   }, 150_000);
+});
+
+describe('startDemo with a bounded load', () => {
+  it("returns the load generator's ground truth per saga, poison record and duplicate", async () => {
+    t2 = await createTestEnv('truth', { ORDER_PORT: '0' });
+    const file = path.join(t2.dataDir, 'loadgen.json');
+    const lines: string[] = [];
+    demo2 = await startDemo({
+      env: t2.env,
+      loadgenArgs: [
+        '--count',
+        '30',
+        '--rate',
+        '15',
+        '--decline-rate',
+        '0.2',
+        '--poison-rate',
+        '0.1',
+        '--duplicate-rate',
+        '0.2',
+        '--quiet',
+      ],
+      summaryFile: file,
+      output: (line) => lines.push(line),
+    });
+    const summary = await demo2.summary!.catch((error: unknown) => {
+      console.log(lines.slice(-40).join('\n'));
+      throw error;
+    });
+    expect(JSON.parse(readFileSync(file, 'utf8'))).toEqual(summary);
+    expect(summary.placed).toBe(30);
+    expect(summary.pending).toBe(0);
+    expect(summary.sagas).toHaveLength(30);
+    // Every order's order.placed event id is the one the order service wrote to its outbox.
+    const outbox = t2.store('order');
+    const placedIds = new Map(
+      (
+        outbox.prepare("SELECT key, event_id FROM outbox WHERE event_type = 'order.placed'").all() as {
+          key: string;
+          event_id: string;
+        }[]
+      ).map((r) => [r.key, r.event_id]),
+    );
+    for (const s of summary.sagas) {
+      expect(s.placedEventId, s.orderId).toBe(placedIds.get(s.orderId));
+      expect(s.outcome).not.toBeNull();
+      expect(s.terminalEventId).toMatch(/^[0-9a-f-]{36}$/);
+      expect(['order.completed', 'order.failed']).toContain(s.terminalEventType);
+      expect(s.latencyMs).toBe(s.handledAt! - s.placedAt!);
+      expect(s.latencyMs).toBeGreaterThanOrEqual(0);
+    }
+    expect(summary.sagas.filter((s) => s.outcome === 'completed')).toHaveLength(summary.completed);
+    expect(summary.poisonEventIds).toHaveLength(summary.poisonSent);
+    expect(summary.duplicateEventIds).toHaveLength(summary.duplicatesSent);
+    for (const id of summary.duplicateEventIds) expect([...placedIds.values()]).toContain(id);
+    // The poison records reached inventory's DLQ table under their own event ids.
+    await waitFor(
+      'the poison records in dead_letters',
+      () => {
+        const dead = t2!.store('inventory').prepare('SELECT event_id FROM dead_letters').all() as {
+          event_id: string;
+        }[];
+        const ids = new Set(dead.map((d) => d.event_id));
+        return summary.poisonEventIds.every((id) => ids.has(id));
+      },
+      30_000,
+    );
+  }, 180_000);
 });

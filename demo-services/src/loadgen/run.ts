@@ -14,7 +14,7 @@
 import { writeFileSync } from 'node:fs';
 import cliProgress from 'cli-progress';
 import { loadConfig } from '../config.ts';
-import { envelopeHeaders, newEventId } from '../lib/envelope.ts';
+import { envelopeHeaders, HEADER, newEventId } from '../lib/envelope.ts';
 import { createKafka, ensureTopics, kafkaModule, type KafkaJs } from '../lib/kafka.ts';
 import { Codec } from '../lib/schemas.ts';
 import { ServiceProcess } from '../supervisor.ts';
@@ -66,12 +66,42 @@ export interface LoadgenSummary {
   /** End-to-end latency in milliseconds (first publish -> terminal event handled here). */
   latencyMs: LatencySummary;
   pendingOrderIds: string[];
+  /**
+   * Ground truth per order, for checking what an observer (the collector) reports: the event id
+   * of its `order.placed`, its terminal event, when that was published (`placedAt`, the record
+   * timestamp) and when this process handled the terminal event (`handledAt`, epoch ms).
+   */
+  sagas: LoadgenSaga[];
+  /** Event ids of the undecodable records sent to `inventory.reserve` (they must reach `inventory.dlq`). */
+  poisonEventIds: string[];
+  /** Event ids of the `order.placed` records re-published unchanged (consumers must skip them). */
+  duplicateEventIds: string[];
+}
+
+export interface LoadgenSaga {
+  orderId: string;
+  placedEventId: string | null;
+  outcome: 'completed' | 'compensated' | 'failed' | null;
+  terminalEventId: string | null;
+  terminalEventType: string | null;
+  placedAt: number | null;
+  handledAt: number | null;
+  latencyMs: number | null;
 }
 
 interface Tracked {
   placedHttpAt: number;
   terminal?: 'completed' | 'compensated' | 'failed';
+  terminalEventId?: string;
+  terminalEventType?: string;
+  placedAt?: number;
+  handledAt?: number;
 }
+
+const headerText = (value: Buffer | string | (Buffer | string)[] | undefined): string | null => {
+  const v = Array.isArray(value) ? value[0] : value;
+  return v === undefined ? null : v.toString();
+};
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -100,6 +130,11 @@ export async function runLoadgen(o: LoadgenOptions): Promise<LoadgenSummary> {
   await codec.init();
 
   const orders = new Map<string, Tracked>();
+  // order id -> event id of its order.placed. Filled by the follower, which can see the record
+  // before the HTTP response has put the order into `orders`, so it is a map of its own.
+  const placedEventIds = new Map<string, string>();
+  const poisonEventIds: string[] = [];
+  const duplicateEventIds: string[] = [];
   const latencies: number[] = [];
   const counts = {
     completed: 0,
@@ -112,10 +147,9 @@ export async function runLoadgen(o: LoadgenOptions): Promise<LoadgenSummary> {
     kills: 0,
   };
 
-  // Follow terminal events (and order.placed, for duplicate re-publishes) from the current end.
+  // Follow terminal events and order.placed (event ids, duplicate re-publishes) from the current end.
   const groupId = `${names.prefix}loadgen-${runId}`;
-  const followed = [names.topic('order.completed'), names.topic('order.failed')];
-  if (o.duplicateRate > 0) followed.push(names.topic('order.placed'));
+  const followed = [names.topic('order.completed'), names.topic('order.failed'), names.topic('order.placed')];
   const admin = kafka.admin();
   await admin.connect();
   for (const topic of followed) {
@@ -146,6 +180,8 @@ export async function runLoadgen(o: LoadgenOptions): Promise<LoadgenSummary> {
       const type = names.typeOf(topic);
       if (type === 'order.placed') {
         const key = message.key?.toString('utf8') ?? '';
+        const eventId = headerText(message.headers?.[HEADER.eventId]);
+        if (eventId !== null && !placedEventIds.has(key)) placedEventIds.set(key, eventId);
         if (orders.has(key) && Math.random() < o.duplicateRate) {
           // Same key, value and headers (same event-id): a re-publish the consumers must de-duplicate.
           await producer.send({
@@ -153,6 +189,7 @@ export async function runLoadgen(o: LoadgenOptions): Promise<LoadgenSummary> {
             messages: [{ key: message.key, value: message.value, headers: message.headers }],
           });
           counts.duplicates++;
+          if (eventId !== null) duplicateEventIds.push(eventId);
         }
         return;
       }
@@ -169,6 +206,11 @@ export async function runLoadgen(o: LoadgenOptions): Promise<LoadgenSummary> {
       counts[tracked.terminal]++;
       if (value.timedOut) counts.timedOut++;
       latencies.push(handledAt - Number(value.placedAt));
+      tracked.handledAt = handledAt;
+      tracked.placedAt = Number(value.placedAt);
+      tracked.terminalEventType = type;
+      const terminalEventId = headerText(message.headers?.[HEADER.eventId]);
+      if (terminalEventId !== null) tracked.terminalEventId = terminalEventId;
     },
   });
 
@@ -321,6 +363,7 @@ export async function runLoadgen(o: LoadgenOptions): Promise<LoadgenSummary> {
       orders.set(body.orderId, { placedHttpAt: Date.now() });
       placed++;
       if (o.poisonRate > 0 && Math.random() < o.poisonRate) {
+        const poisonEventId = newEventId();
         await producer.send({
           topic: names.topic('inventory.reserve'),
           messages: [
@@ -328,7 +371,7 @@ export async function runLoadgen(o: LoadgenOptions): Promise<LoadgenSummary> {
               key: body.orderId,
               value: Buffer.concat([Buffer.from('poison: not Avro '), Buffer.from(newEventId())]),
               headers: envelopeHeaders({
-                eventId: newEventId(),
+                eventId: poisonEventId,
                 eventType: 'inventory.reserve',
                 correlationId: body.orderId,
               }),
@@ -336,6 +379,7 @@ export async function runLoadgen(o: LoadgenOptions): Promise<LoadgenSummary> {
           ],
         });
         counts.poison++;
+        poisonEventIds.push(poisonEventId);
       }
     } catch {
       counts.httpErrors++;
@@ -398,6 +442,18 @@ export async function runLoadgen(o: LoadgenOptions): Promise<LoadgenSummary> {
     totalMs: Date.now() - started,
     latencyMs: summarize(latencies),
     pendingOrderIds: pendingOrderIds.slice(0, 100),
+    sagas: [...orders.entries()].map(([orderId, t]) => ({
+      orderId,
+      placedEventId: placedEventIds.get(orderId) ?? null,
+      outcome: t.terminal ?? null,
+      terminalEventId: t.terminalEventId ?? null,
+      terminalEventType: t.terminalEventType ?? null,
+      placedAt: t.placedAt ?? null,
+      handledAt: t.handledAt ?? null,
+      latencyMs: t.handledAt !== undefined && t.placedAt !== undefined ? t.handledAt - t.placedAt : null,
+    })),
+    poisonEventIds,
+    duplicateEventIds,
   };
   const l = summary.latencyMs;
   process.stdout.write(
