@@ -5,7 +5,7 @@
 import { COMPATIBILITY, SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
 import type { Admin, Producer } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { DlqDetail, DlqList, DlqMarkResponse } from '../src/dlq/schemas.ts';
+import type { DlqDetail, DlqHistory, DlqList, DlqMarkResponse } from '../src/dlq/schemas.ts';
 import { decodeValue } from '../src/dlq/service.ts';
 import { buildTestApp, connectAdmin, connectProducer, removeDir, uniqueName, type TestApp } from './kafka-helpers.ts';
 
@@ -167,6 +167,45 @@ describe('DLQ monitor (real broker and registry)', () => {
     } finally {
       await again.close();
     }
+  });
+
+  it('keeps the depth at each poll as a history, oldest first, filtered by since', async () => {
+    const topic = `${uniqueName('dlqtest')}.dlq`;
+    await admin.createTopics({ topics: [{ topic, numPartitions: 2 }], waitForLeaders: true });
+    topics.push(topic);
+    await t.app.kafkaMonitor.pollOnce();
+    await producer.send({
+      topic,
+      messages: [0, 1, 2].map((i) => ({ partition: i % 2, value: `r${i}`, headers: dlqHeaders(i, 'DecodeError') })),
+    });
+    await t.app.kafkaMonitor.pollOnce();
+    await producer.send({ topic, messages: [{ partition: 1, value: 'r3', headers: dlqHeaders(3, 'DecodeError') }] });
+    await t.app.kafkaMonitor.pollOnce();
+
+    const res = await t.app.inject(`/api/dlqs/${topic}/history`);
+    expect(res.statusCode).toBe(200);
+    const h = res.json<DlqHistory>();
+    expect(h.topic).toBe(topic);
+    expect(h.capacity).toBeGreaterThanOrEqual(60);
+    expect(h.samples.map((s) => [s.depth, s.added])).toEqual([
+      [0, null],
+      [3, 3],
+      [4, 1],
+    ]);
+    expect(h.samples.map((s) => s.endOffsetSum)).toEqual([0, 3, 4]);
+    const times = h.samples.map((s) => s.time);
+    expect([...times].sort((a, b) => a - b)).toEqual(times);
+    expect(h.snapshotTime).toBe(times[2]);
+
+    const since = (await t.app.inject(`/api/dlqs/${topic}/history?since=${times[1]}`)).json<DlqHistory>();
+    expect(since.samples.map((s) => s.depth)).toEqual([3, 4]);
+
+    const unknown = await t.app.inject('/api/dlqs/nope-not-here.dlq/history');
+    expect(unknown.statusCode).toBe(404);
+    expect(unknown.json()).toMatchObject({ error: 'NOT_FOUND' });
+    const badSince = await t.app.inject(`/api/dlqs/${topic}/history?since=yesterday`);
+    expect(badSince.statusCode).toBe(400);
+    expect(badSince.json()).toMatchObject({ error: 'BAD_REQUEST' });
   });
 
   it('answers 404 for unknown DLQs and 400 for invalid topic names', async () => {

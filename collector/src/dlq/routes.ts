@@ -6,10 +6,13 @@ import type { KafkaMonitor } from '../lag/index.ts';
 import { ErrorSchema } from '../lag/schemas.ts';
 import {
   DlqDetailSchema,
+  DlqHistoryQuerySchema,
+  DlqHistorySchema,
   DlqListSchema,
   DlqMarkResponseSchema,
   TopicParamsSchema,
   type DlqDetail,
+  type DlqHistory,
   type DlqList,
   type DlqMarkResponse,
 } from './schemas.ts';
@@ -54,6 +57,32 @@ export function dlqRoutes(appBase: FastifyInstance, service: DlqService, monitor
       const time = monitor.snapshot?.time;
       if (!state || time === undefined) throw missing(req.params.topic);
       return { snapshotTime: time, dlq: state };
+    },
+  );
+
+  app.get(
+    '/api/dlqs/:topic/history',
+    {
+      schema: {
+        tags: ['dlq'],
+        summary:
+          'Depth of one DLQ at each poll (oldest first, a bounded ring per topic), for depth and growth over time',
+        params: TopicParamsSchema,
+        querystring: DlqHistoryQuerySchema,
+        response: { 200: DlqHistorySchema, 400: ErrorSchema, 404: ErrorSchema },
+      },
+    },
+    (req): DlqHistory => {
+      const samples = service.history(req.params.topic);
+      const time = monitor.snapshot?.time;
+      if (!samples || time === undefined) throw missing(req.params.topic);
+      const since = req.query.since;
+      return {
+        topic: req.params.topic,
+        snapshotTime: time,
+        capacity: service.historySize,
+        samples: since === undefined ? samples : samples.filter((s) => s.time >= since),
+      };
     },
   );
 

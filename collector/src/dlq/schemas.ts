@@ -72,6 +72,25 @@ export const DlqMarkResponseSchema = Type.Object({
   addedSinceMark: Type.Integer(),
 });
 
+export const DlqSampleSchema = Type.Object({
+  time: Type.Number({ description: 'When the poll ran.' }),
+  depth: Type.Integer({ description: 'Records retained at that poll.' }),
+  endOffsetSum: Type.Integer(),
+  added: Nullable(Type.Integer({ description: 'Records added since the previous sample (null for the first).' })),
+});
+
+export const DlqHistorySchema = Type.Object({
+  topic: Type.String(),
+  snapshotTime: Type.Number(),
+  /** How many samples the collector keeps per DLQ (one per poll). */
+  capacity: Type.Integer({ description: 'Samples kept per DLQ, one per poll; older ones are dropped.' }),
+  samples: Type.Array(DlqSampleSchema, { description: 'Oldest first.' }),
+});
+
+export const DlqHistoryQuerySchema = Type.Object({
+  since: Type.Optional(Type.Number({ minimum: 0, description: 'Only samples at or after this time (ms).' })),
+});
+
 /** Kafka topic names: 1-249 of [a-zA-Z0-9._-]. */
 export const TopicParamsSchema = Type.Object({
   topic: Type.String({ pattern: '^[a-zA-Z0-9._-]{1,249}$' }),
@@ -80,3 +99,4 @@ export const TopicParamsSchema = Type.Object({
 export type DlqList = Static<typeof DlqListSchema>;
 export type DlqDetail = Static<typeof DlqDetailSchema>;
 export type DlqMarkResponse = Static<typeof DlqMarkResponseSchema>;
+export type DlqHistory = Static<typeof DlqHistorySchema>;

@@ -85,6 +85,18 @@ export interface DlqState {
   updatedAt: number;
 }
 
+/** One poll's view of a DLQ, kept in a bounded ring per topic for the depth/growth chart. */
+export interface DlqSample {
+  /** When the poll ran, ms since epoch. */
+  time: number;
+  /** Records retained at that poll. */
+  depth: number;
+  /** Sum of the partitions' end offsets (only grows while the topic exists). */
+  endOffsetSum: number;
+  /** Records added since the previous sample (null for the first). */
+  added: number | null;
+}
+
 export interface Decoder {
   decode(buffer: Buffer): Promise<unknown>;
 }
@@ -99,6 +111,8 @@ export interface DlqServiceOptions {
   readMaxBytes?: number;
   /** Avro decoder (the schema registry); absent: values shown as text or base64. */
   decoder?: Decoder;
+  /** Depth samples kept per DLQ (one per poll; 720 = 1 h at the default 5 s poll). */
+  historySize?: number;
 }
 
 const text = (headers: Record<string, Buffer[]>, name: string): string | null => {
@@ -200,9 +214,11 @@ export class DlqService {
   /** End offsets per DLQ when its tail was last read. */
   readonly #tailReadAt = new Map<string, string>();
   readonly #marks = new Map<string, DlqMark>();
+  /** Depth samples per DLQ, oldest first, at most historySize (a ring: the oldest is dropped). */
+  readonly #history = new Map<string, DlqSample[]>();
 
   constructor(options: DlqServiceOptions) {
-    this.#o = { latestCount: 20, readMaxBytes: 256 * 1024, ...options };
+    this.#o = { latestCount: 20, readMaxBytes: 256 * 1024, historySize: 720, ...options };
     this.#pattern = globToRegExp(options.pattern);
     this.#marksFile = path.join(options.dataDir, 'dlq-marks.json');
     try {
@@ -230,6 +246,15 @@ export class DlqService {
 
   get(topic: string): DlqState | undefined {
     return this.#states.get(topic);
+  }
+
+  /** Depth samples of a DLQ, oldest first (a copy); undefined for a DLQ not in the last poll. */
+  history(topic: string): DlqSample[] | undefined {
+    return this.#states.has(topic) ? [...(this.#history.get(topic) ?? [])] : undefined;
+  }
+
+  get historySize(): number {
+    return this.#o.historySize;
   }
 
   /** Sets the mark at the DLQ's current end offsets (from the last poll). Undefined for an unknown DLQ. */
@@ -299,6 +324,13 @@ export class DlqService {
         updatedAt: ctx.time,
       };
       this.#states.set(t.topic, state);
+      const samples = this.#history.get(t.topic) ?? [];
+      // A recreated topic (end offsets went back) starts a new history, as the growth window does.
+      const lastSample = samples[samples.length - 1];
+      if (lastSample && t.endOffsetSum < lastSample.endOffsetSum) samples.length = 0;
+      samples.push({ time: ctx.time, depth, endOffsetSum: t.endOffsetSum, added });
+      if (samples.length > this.#o.historySize) samples.splice(0, samples.length - this.#o.historySize);
+      this.#history.set(t.topic, samples);
 
       // Read the tail only when the DLQ changed since the last read.
       const signature = t.partitions.map((p) => `${p.partition}:${p.start}:${p.end}`).join(',');
@@ -323,6 +355,7 @@ export class DlqService {
       if (!seen.has(topic)) {
         this.#states.delete(topic);
         this.#windows.delete(topic);
+        this.#history.delete(topic);
         this.#tailReadAt.delete(topic);
         this.#ends.delete(topic);
       }
