@@ -10,7 +10,8 @@ import type { Counter } from 'prom-client';
 import { Type } from 'typebox';
 import type { IntakeQueue } from './intake.ts';
 import { decodeJsonRequest, encodeJsonResponse } from './otlp/json.ts';
-import { decodeProtobufRequest, encodeProtobufResponse, encodeProtobufStatus, RPC_CODE } from './otlp/protobuf.ts';
+import { encodeProtobufResponse, encodeProtobufStatus, RPC_CODE } from './otlp/protobuf.ts';
+import { decodeProtobufSpans } from './otlp/protobuf-spans.ts';
 import { MalformedExport, toSpans } from './otlp/wire.ts';
 
 const gunzip = promisify(gunzipCb);
@@ -123,7 +124,8 @@ export function otlpReceiver(app: FastifyInstance, opts: ReceiverOptions, done: 
       }
       let decoded;
       try {
-        decoded = toSpans(enc === 'json' ? decodeJsonRequest(body) : decodeProtobufRequest(body));
+        // protobuf goes straight to domain spans; JSON.parse's objects through toSpans.
+        decoded = enc === 'json' ? toSpans(decodeJsonRequest(body)) : decodeProtobufSpans(body);
       } catch (err) {
         if (err instanceof MalformedExport) return fail(req, reply, 400, err.message);
         throw err;

@@ -1,0 +1,205 @@
+/**
+ * The direct protobuf decoder (otlp/protobuf-spans.ts) against the reference path it replaces
+ * on the ingest path: protobufjs's decode, then toSpans. Same spans, same rejections and reasons,
+ * and malformed bytes refused by both.
+ */
+import { describe, expect, it } from 'vitest';
+import { decodeProtobufRequest, encodeProtobufRequest } from '../src/traces/otlp/protobuf.ts';
+import { decodeProtobufSpans } from '../src/traces/otlp/protobuf-spans.ts';
+import { MalformedExport, toSpans } from '../src/traces/otlp/wire.ts';
+
+const hex = (h: string): Buffer => Buffer.from(h, 'hex');
+const T1 = hex('5bf92f3577b34da6a3ce929d0e0e4736');
+const S1 = hex('00f067aa0ba902b7');
+const S2 = hex('00f067aa0ba902b8');
+
+/** The bytes of the first field of a message (its tag and length stripped). */
+function fieldBody(msg: Uint8Array): Buffer {
+  let pos = 1;
+  while ((msg[pos] as number) >= 0x80) pos++;
+  return Buffer.from(msg.subarray(pos + 1));
+}
+
+function varint(n: number): Buffer {
+  const out: number[] = [];
+  while (n >= 0x80) {
+    out.push((n & 0x7f) | 0x80);
+    n >>>= 7;
+  }
+  out.push(n);
+  return Buffer.from(out);
+}
+
+const reference = (body: Uint8Array) => toSpans(decodeProtobufRequest(body));
+
+function outcome(f: () => unknown): unknown {
+  try {
+    return { ok: f() };
+  } catch (err) {
+    return { threw: err instanceof MalformedExport };
+  }
+}
+
+const span = (over: Record<string, unknown> = {}) => ({
+  traceId: T1,
+  spanId: S1,
+  name: 'send orders',
+  kind: 4,
+  startTimeUnixNano: '1795682072521123456',
+  endTimeUnixNano: '1795682072522999999',
+  attributes: [
+    { key: 'messaging.system', value: { stringValue: 'kafka' } },
+    { key: 'messaging.kafka.offset', value: { intValue: 42 } },
+    { key: 'negative', value: { intValue: '-7' } },
+    { key: 'big', value: { intValue: '9007199254740993' } },
+    { key: 'flag', value: { boolValue: true } },
+    { key: 'off', value: { boolValue: false } },
+    { key: 'ratio', value: { doubleValue: 0.5 } },
+    { key: 'empty', value: { stringValue: '' } },
+    { key: 'unicode', value: { stringValue: 'ordre passé ✓ 🚀' } },
+    { key: 'bytes', value: { bytesValue: Buffer.from([1, 2, 250]) } },
+    { key: 'list', value: { arrayValue: { values: [{ stringValue: 'a' }, { intValue: 2 }, {}] } } },
+    {
+      key: 'map',
+      value: { kvlistValue: { values: [{ key: 'k', value: { boolValue: true } }, { key: 'none' }] } },
+    },
+    { key: 'novalue' },
+    { key: 'messaging.kafka.offset', value: { intValue: 43 } },
+  ],
+  ...over,
+});
+
+/** An AnyValue nested `n` arrays deep. */
+const nested = (n: number): Record<string, unknown> =>
+  n === 0 ? { stringValue: 'deep' } : { arrayValue: { values: [nested(n - 1)] } };
+
+const REQUEST = {
+  resourceSpans: [
+    {
+      resource: {
+        attributes: [
+          { key: 'service.name', value: { stringValue: 'orders' } },
+          { key: 'telemetry.sdk.language', value: { stringValue: 'nodejs' } },
+        ],
+      },
+      scopeSpans: [
+        {
+          scope: { name: '@opentelemetry/instrumentation-kafkajs', version: '0.33.0' },
+          spans: [
+            span(),
+            span({ spanId: S2, parentSpanId: S1, kind: 5, status: { code: 2, message: 'boom' } }),
+            span({ parentSpanId: hex('0000000000000000'), status: { code: 1 } }),
+            span({
+              links: [
+                { traceId: T1, spanId: S2 },
+                { traceId: hex('01'), spanId: S1 },
+              ],
+            }),
+            span({ kind: -3 }),
+            span({ kind: 9 }),
+            span({ attributes: [{ key: 'deep', value: nested(12) }] }),
+          ],
+        },
+        { spans: [span({ startTimeUnixNano: '18446744073709551615', endTimeUnixNano: '18446744073709551615' })] },
+      ],
+    },
+    // No service.name; a number as service.name.
+    { scopeSpans: [{ spans: [span()] }] },
+    { resource: { attributes: [{ key: 'service.name', value: { intValue: 3 } }] }, scopeSpans: [{ spans: [span()] }] },
+    // Rejections, each with its reason.
+    {
+      resource: { attributes: [{ key: 'service.name', value: { stringValue: 'bad' } }] },
+      scopeSpans: [
+        {
+          spans: [
+            span({ traceId: hex('010203') }),
+            span({ traceId: Buffer.alloc(16) }),
+            span({ traceId: Buffer.alloc(0) }),
+            span({ spanId: Buffer.alloc(8) }),
+            span({ spanId: hex('0102') }),
+            span({ parentSpanId: hex('0102') }),
+            span({ startTimeUnixNano: '0' }),
+            span({ endTimeUnixNano: '1795682072520000000' }),
+            span({ startTimeUnixNano: undefined }),
+          ],
+        },
+      ],
+    },
+  ],
+};
+
+describe('decodeProtobufSpans', () => {
+  it('gives the same spans, rejections and reasons as protobufjs + toSpans', () => {
+    const body = encodeProtobufRequest(REQUEST);
+    const mine = decodeProtobufSpans(body);
+    expect(mine).toEqual(reference(body));
+    expect(mine.spans.length).toBe(10);
+    expect(mine.rejected).toBe(9);
+    const [first] = mine.spans;
+    expect(first).toMatchObject({
+      service: 'orders',
+      startUs: 1795682072521123,
+      endUs: 1795682072522999,
+      attributes: { 'messaging.kafka.offset': 43, big: 9007199254740992, negative: -7, bytes: 'AQL6' },
+    });
+  });
+
+  it('takes the service of a resource that comes after its spans, and skips unknown fields', () => {
+    const resource = encodeProtobufRequest({
+      resourceSpans: [{ resource: { attributes: [{ key: 'service.name', value: { stringValue: 'late' } }] } }],
+    });
+    const spans = encodeProtobufRequest({ resourceSpans: [{ scopeSpans: [{ spans: [span()] }] }] });
+    // One ResourceSpans with field 2 (scopeSpans) before field 1 (resource), plus unknown fields:
+    // a varint (field 9), a fixed32 (field 10), a group (field 11) inside it, and a fixed64 at the top.
+    const inner = Buffer.concat([
+      fieldBody(spans),
+      fieldBody(resource),
+      Buffer.from([0x48, 0x96, 0x01, 0x55, 1, 2, 3, 4, 0x5b, 0x08, 0x01, 0x5c]),
+    ]);
+    const body = Buffer.concat([
+      Buffer.from([0x0a]),
+      varint(inner.length),
+      inner,
+      Buffer.from([0x21, 1, 2, 3, 4, 5, 6, 7, 8]),
+    ]);
+    const mine = decodeProtobufSpans(body);
+    expect(mine).toEqual(reference(body));
+    expect(mine.spans[0]?.service).toBe('late');
+  });
+
+  it('refuses every truncation that protobufjs refuses, and agrees on the rest', () => {
+    const body = encodeProtobufRequest({
+      resourceSpans: [
+        {
+          resource: { attributes: [{ key: 'service.name', value: { stringValue: 'orders' } }] },
+          scopeSpans: [{ spans: [span({ parentSpanId: S2, links: [{ traceId: T1, spanId: S2 }] })] }],
+        },
+      ],
+    });
+    let refused = 0;
+    for (let n = 0; n < body.length; n++) {
+      const part = body.subarray(0, n);
+      const ref = outcome(() => reference(part));
+      expect(
+        outcome(() => decodeProtobufSpans(part)),
+        `prefix of ${n} bytes`,
+      ).toEqual(ref);
+      if ((ref as { threw?: boolean }).threw) refused++;
+    }
+    expect(refused).toBeGreaterThan(body.length / 2);
+  });
+
+  it('refuses bytes that are not a request: bad wire types, lengths past the end, invalid UTF-8', () => {
+    for (const bad of [
+      [0x0a, 0xff, 0xff, 0xff, 0x0f, 0x01],
+      [0x0f],
+      [0x0a, 0x03, 0x12, 0x01],
+      // resourceSpans { scopeSpans { spans { name: <0xff 0xfe> } } }
+      [0x0a, 0x08, 0x12, 0x06, 0x12, 0x04, 0x2a, 0x02, 0xff, 0xfe],
+    ]) {
+      const body = Buffer.from(bad);
+      expect(() => reference(body)).toThrow(MalformedExport);
+      expect(() => decodeProtobufSpans(body)).toThrow(/not a protobuf ExportTraceServiceRequest/);
+    }
+  });
+});
