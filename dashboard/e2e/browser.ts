@@ -20,8 +20,8 @@ export const CHROMIUM_ARGS = [
   '--disable-sync',
 ];
 
-/** Repository root test-output/screenshots (git-ignored). */
-export const SCREENSHOT_DIR = resolve(import.meta.dirname, '../../test-output/screenshots');
+/** dashboard/test-output/screenshots (git-ignored). */
+export const SCREENSHOT_DIR = resolve(import.meta.dirname, '../test-output/screenshots');
 
 export interface Browser {
   context: BrowserContext;

@@ -4,7 +4,18 @@
  * route schemas. A field the collector renames, adds as required, or drops fails here.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DLQ, DLQ_DETAIL, EVENT, FLOWS, GROUP_DETAIL, GROUPS, OVERVIEW, SAGA, SAGAS } from '../src/test/fixtures.ts';
+import {
+  DLQ,
+  DLQ_DETAIL,
+  DLQ_HISTORY,
+  EVENT,
+  FLOWS,
+  GROUP_DETAIL,
+  GROUPS,
+  OVERVIEW,
+  SAGA,
+  SAGAS,
+} from '../src/test/fixtures.ts';
 import { serve, type Served } from './serve.ts';
 
 type Schema = {
@@ -79,6 +90,7 @@ describe("the dashboard's API types match the collector's route schemas", () => 
     ['/api/groups/{group}', GROUP_DETAIL],
     ['/api/dlqs', { snapshotTime: 1, dlqs: [DLQ] }],
     ['/api/dlqs/{topic}', DLQ_DETAIL],
+    ['/api/dlqs/{topic}/history', DLQ_HISTORY],
     ['/api/events/{eventId}', EVENT],
     ['/api/sagas', SAGAS],
     ['/api/sagas/{correlationId}', SAGA],

@@ -1,23 +1,19 @@
 /**
  * Browser tests: the built dashboard in Debian's Chromium, against a real collector app fed
  * with OTLP spans of one saga. Screenshots of each main page go to test-output/screenshots/.
- *
- * Still to do once the collector runs beside the demo (`npm start`): the same paths against
- * live demo traffic (an event id the load generator reported, a lagging group with Kafka
- * polling on, the injected poison record in a DLQ), and wiring into `npm test`.
+ * The same paths against live demo traffic: demo.e2e.ts.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launch, screenshot, type Browser } from './browser.ts';
 import { createKafkaFixture } from './kafka-fixture.ts';
 import { seedSaga, type SeededSaga } from './seed.ts';
-import { buildDashboard, serve, type Served } from './serve.ts';
+import { serve, type Served } from './serve.ts';
 
 let served: Served;
 let browser: Browser;
 let saga: SeededSaga;
 
 beforeAll(async () => {
-  await buildDashboard();
   served = await serve('preview');
   saga = await seedSaga(served);
   browser = await launch();

@@ -35,14 +35,37 @@ export interface Served {
   close(): Promise<void>;
 }
 
+/**
+ * The production build, as `npm run build` makes it. Vitest sets NODE_ENV=test, which would
+ * give React's development bundle (larger, slower, "download the React DevTools"); the build
+ * runs with NODE_ENV=production and puts the old value back.
+ */
 export async function buildDashboard(): Promise<void> {
-  await build({ root: DASHBOARD_DIR, logLevel: 'warn', configFile: join(DASHBOARD_DIR, 'vite.config.ts') });
+  const nodeEnv = process.env.NODE_ENV;
+  process.env.NODE_ENV = 'production';
+  try {
+    await build({
+      root: DASHBOARD_DIR,
+      mode: 'production',
+      logLevel: 'warn',
+      configFile: join(DASHBOARD_DIR, 'vite.config.ts'),
+    });
+  } finally {
+    if (nodeEnv === undefined) delete process.env.NODE_ENV;
+    else process.env.NODE_ENV = nodeEnv;
+  }
 }
 
-export async function serve(
-  mode: 'preview' | 'collector' = 'preview',
-  options: { background?: boolean } = {},
-): Promise<Served> {
+export interface ServeOptions {
+  /** Poll Kafka (lag, DLQs): true; default false. */
+  background?: boolean;
+  /** Extra collector environment (e.g. SCHEMA_REGISTRY_URL). */
+  env?: Record<string, string>;
+  /** Collector config overrides (pollIntervalMs, groupsInclude, dlqPattern, ...). */
+  config?: Record<string, unknown>;
+}
+
+export async function serve(mode: 'preview' | 'collector' = 'preview', options: ServeOptions = {}): Promise<Served> {
   const dataDir = mkdtempSync(join(tmpdir(), 'eventscope-dashboard-e2e-'));
   const appPath = join(COLLECTOR_SRC, 'app.ts');
   const configPath = join(COLLECTOR_SRC, 'config.ts');
@@ -53,8 +76,14 @@ export async function serve(
     loadConfig: (env: Record<string, string>, overrides: Record<string, unknown>) => unknown;
   };
   const config = loadConfig(
-    { KAFKA_BROKERS: process.env.KAFKA_BROKERS ?? '127.0.0.1:9092', EVENTSCOPE_LOG_LEVEL: 'warn' },
-    { dataDir, port: 0, otlpPort: 0, dashboardDir: mode === 'collector' ? DIST_DIR : join(dataDir, 'no-dashboard') },
+    { KAFKA_BROKERS: process.env.KAFKA_BROKERS ?? '127.0.0.1:9092', EVENTSCOPE_LOG_LEVEL: 'warn', ...options.env },
+    {
+      dataDir,
+      port: 0,
+      otlpPort: 0,
+      dashboardDir: mode === 'collector' ? DIST_DIR : join(dataDir, 'no-dashboard'),
+      ...options.config,
+    },
   );
   const collector = await buildApp({ config, background: options.background ?? false });
   const collectorUrl = await collector.listen({ host: '127.0.0.1', port: 0 });

@@ -1,23 +1,33 @@
 import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
-import { type ReactNode, useState } from 'react';
+import { lazy, type ReactNode, useState } from 'react';
 import { BrowserRouter, Link, Route, Routes } from 'react-router';
 import { ApiError } from './api/client.ts';
 import { useLiveUpdates } from './api/live.ts';
 import { LiveStatusContext } from './api/live-context.ts';
 import { Layout } from './components/Layout.tsx';
 import { Empty } from './components/states.tsx';
-import { AuditPage } from './features/audit/AuditPage.tsx';
-import { DlqDetailPage } from './features/dlqs/DlqDetailPage.tsx';
-import { DlqsPage } from './features/dlqs/DlqsPage.tsx';
-import { EventPage } from './features/events/EventPage.tsx';
-import { SearchPage } from './features/events/SearchPage.tsx';
-import { TracePage } from './features/events/TracePage.tsx';
-import { FlowMapPage } from './features/flowmap/FlowMapPage.tsx';
-import { GroupDetailPage } from './features/groups/GroupDetailPage.tsx';
-import { GroupsPage } from './features/groups/GroupsPage.tsx';
-import { OverviewPage } from './features/overview/OverviewPage.tsx';
-import { SagaDetailPage } from './features/sagas/SagaDetailPage.tsx';
-import { SagasPage } from './features/sagas/SagasPage.tsx';
+
+// Each page is its own chunk, loaded on first visit (recharts only with the pages that chart).
+const AuditPage = lazy(() => import('./features/audit/AuditPage.tsx').then((m) => ({ default: m.AuditPage })));
+const DlqDetailPage = lazy(() =>
+  import('./features/dlqs/DlqDetailPage.tsx').then((m) => ({ default: m.DlqDetailPage })),
+);
+const DlqsPage = lazy(() => import('./features/dlqs/DlqsPage.tsx').then((m) => ({ default: m.DlqsPage })));
+const EventPage = lazy(() => import('./features/events/EventPage.tsx').then((m) => ({ default: m.EventPage })));
+const SearchPage = lazy(() => import('./features/events/SearchPage.tsx').then((m) => ({ default: m.SearchPage })));
+const TracePage = lazy(() => import('./features/events/TracePage.tsx').then((m) => ({ default: m.TracePage })));
+const FlowMapPage = lazy(() => import('./features/flowmap/FlowMapPage.tsx').then((m) => ({ default: m.FlowMapPage })));
+const GroupDetailPage = lazy(() =>
+  import('./features/groups/GroupDetailPage.tsx').then((m) => ({ default: m.GroupDetailPage })),
+);
+const GroupsPage = lazy(() => import('./features/groups/GroupsPage.tsx').then((m) => ({ default: m.GroupsPage })));
+const OverviewPage = lazy(() =>
+  import('./features/overview/OverviewPage.tsx').then((m) => ({ default: m.OverviewPage })),
+);
+const SagaDetailPage = lazy(() =>
+  import('./features/sagas/SagaDetailPage.tsx').then((m) => ({ default: m.SagaDetailPage })),
+);
+const SagasPage = lazy(() => import('./features/sagas/SagasPage.tsx').then((m) => ({ default: m.SagasPage })));
 
 export function createQueryClient(): QueryClient {
   return new QueryClient({

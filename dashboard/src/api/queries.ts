@@ -8,6 +8,7 @@ import { apiGet, apiPost, qs } from './client.ts';
 import {
   type AuditResponse,
   type DlqDetailResponse,
+  type DlqHistoryResponse,
   type DlqMarkResponse,
   type DlqsResponse,
   type EventView,
@@ -38,6 +39,7 @@ export const queryKeys = {
   topics: () => ['topics'] as const,
   dlqs: () => ['dlqs'] as const,
   dlq: (topic: string) => ['dlqs', topic] as const,
+  dlqHistory: (topic: string) => ['dlqs', topic, 'history'] as const,
   sagas: (filters: SagaFilters) => ['sagas', filters] as const,
   saga: (correlationId: string) => ['saga', correlationId] as const,
   event: (eventId: string) => ['event', eventId] as const,
@@ -104,6 +106,16 @@ export function useDlq(topic: string) {
   return useQuery({
     queryKey: queryKeys.dlq(topic),
     queryFn: ({ signal }) => apiGet<DlqDetailResponse>(`/api/dlqs/${enc(topic)}`, signal),
+    refetchInterval,
+  });
+}
+
+/** The DLQ's depth at each poll the collector kept (about the last hour), oldest first. */
+export function useDlqHistory(topic: string) {
+  const refetchInterval = usePoll();
+  return useQuery({
+    queryKey: queryKeys.dlqHistory(topic),
+    queryFn: ({ signal }) => apiGet<DlqHistoryResponse>(`/api/dlqs/${enc(topic)}/history`, signal),
     refetchInterval,
   });
 }

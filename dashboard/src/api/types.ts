@@ -149,7 +149,7 @@ export interface TopicsResponse {
 
 // ---------------------------------------------------------------------------------------------
 // DLQs: mirrors collector/src/dlq/schemas.ts
-// GET /api/dlqs, GET /api/dlqs/:topic, POST /api/dlqs/:topic/mark
+// GET /api/dlqs, GET /api/dlqs/:topic, GET /api/dlqs/:topic/history, POST /api/dlqs/:topic/mark
 // ---------------------------------------------------------------------------------------------
 
 export interface DlqMark {
@@ -212,6 +212,25 @@ export interface DlqRecord {
 export interface DlqDetailResponse {
   snapshotTime: number;
   dlq: DlqSummary & { latest: DlqRecord[] };
+}
+
+/** One poll's view of a DLQ (GET /api/dlqs/:topic/history). */
+export interface DlqSample {
+  time: number;
+  /** Records retained at that poll. */
+  depth: number;
+  endOffsetSum: number;
+  /** Records added since the previous sample (null for the first). */
+  added: number | null;
+}
+
+export interface DlqHistoryResponse {
+  topic: string;
+  snapshotTime: number;
+  /** Samples the collector keeps per DLQ (one per poll, about an hour). */
+  capacity: number;
+  /** Oldest first. */
+  samples: DlqSample[];
 }
 
 export interface DlqMarkResponse {

@@ -1,6 +1,9 @@
-import { NavLink, Outlet } from 'react-router';
+import { Suspense } from 'react';
+import { NavLink, Outlet, useLocation } from 'react-router';
 import { type LiveStatus } from '../api/live-context.ts';
+import { PageBoundary } from './PageBoundary.tsx';
 import { SearchBox } from './SearchBox.tsx';
+import { Loading } from './states.tsx';
 
 const NAV = [
   { to: '/', label: 'Overview', end: true },
@@ -17,6 +20,7 @@ const LIVE_TEXT: Record<LiveStatus, string> = {
 };
 
 export function Layout({ live }: { live: LiveStatus }) {
+  const { pathname } = useLocation();
   return (
     <div className="app">
       <header className="topbar">
@@ -41,7 +45,12 @@ export function Layout({ live }: { live: LiveStatus }) {
         </span>
       </header>
       <main className="content">
-        <Outlet />
+        <PageBoundary resetKey={pathname}>
+          {/* Pages are loaded on first visit (App.tsx); the layout stays while one loads. */}
+          <Suspense fallback={<Loading what="the page" />}>
+            <Outlet />
+          </Suspense>
+        </PageBoundary>
       </main>
     </div>
   );

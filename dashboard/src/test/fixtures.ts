@@ -2,6 +2,7 @@
 import {
   type DeliveryView,
   type DlqDetailResponse,
+  type DlqHistoryResponse,
   type DlqRecord,
   type DlqSummary,
   type EventView,
@@ -110,6 +111,17 @@ export const DLQ: DlqSummary = {
   groups: ['payments'],
   errorClasses: { TransientError: 12, DecodeError: 30 },
   updatedAt: NOW,
+};
+
+export const DLQ_HISTORY: DlqHistoryResponse = {
+  topic: 'payments.dlq',
+  snapshotTime: NOW,
+  capacity: 720,
+  samples: [
+    { time: NOW - 10_000, depth: 37, endOffsetSum: 37, added: null },
+    { time: NOW - 5000, depth: 40, endOffsetSum: 40, added: 3 },
+    { time: NOW, depth: 42, endOffsetSum: 42, added: 2 },
+  ],
 };
 
 export const OVERVIEW: OverviewResponse = {

@@ -1,7 +1,7 @@
 import { fireEvent, screen, waitFor, within } from '@testing-library/react';
 import { describe, expect, it } from 'vitest';
-import { DLQ, DLQ_DETAIL } from '../../test/fixtures.ts';
-import { renderAt, stubApi } from '../../test/render.tsx';
+import { DLQ, DLQ_DETAIL, DLQ_HISTORY } from '../../test/fixtures.ts';
+import { errorAnswer, renderAt, stubApi } from '../../test/render.tsx';
 
 describe('DlqsPage', () => {
   it('lists DLQ topics with depth, growth, groups and top reasons', async () => {
@@ -56,6 +56,26 @@ describe('DlqDetailPage', () => {
     const reasonsPanel = screen.getByRole('region', { name: 'Reasons' });
     expect(reasonsPanel).toHaveTextContent('unknown magic byte 0x7b');
     expect(screen.getByText('growth').previousSibling).toHaveTextContent('6/min');
+  });
+
+  it("charts the depth from the collector's history, one sample per poll", async () => {
+    const api = stubApi({ '/api/dlqs/payments.dlq': DLQ_DETAIL, '/api/dlqs/payments.dlq/history': DLQ_HISTORY });
+    renderAt('/dlqs/payments.dlq');
+    const panel = await screen.findByRole('region', { name: 'Depth over time' });
+    await waitFor(() => expect(panel).toHaveTextContent('Latest: depth 42, added per poll 2'));
+    expect(panel).toHaveTextContent('the collector keeps the last 720');
+    expect(api.calls).toContain('/api/dlqs/payments.dlq/history');
+  });
+
+  it('says so when the history cannot be read, and still shows the records', async () => {
+    stubApi({
+      '/api/dlqs/payments.dlq': DLQ_DETAIL,
+      '/api/dlqs/payments.dlq/history': errorAnswer(500, { error: 'INTERNAL', message: 'boom' }),
+    });
+    renderAt('/dlqs/payments.dlq');
+    const panel = await screen.findByRole('region', { name: 'Depth over time' });
+    await waitFor(() => expect(within(panel).getByRole('alert')).toBeInTheDocument());
+    expect(screen.getByRole('region', { name: 'Latest records' })).toBeInTheDocument();
   });
 
   it('filters records by error class through the URL', async () => {

@@ -1,10 +1,9 @@
 import { Link, useParams } from 'react-router';
-import { useDlq, useMarkDlq } from '../../api/queries.ts';
+import { useDlq, useDlqHistory, useMarkDlq } from '../../api/queries.ts';
 import { Figure } from '../../components/Tile.tsx';
 import { TimeSeriesChart } from '../../components/TimeSeriesChart.tsx';
 import { Empty, ErrorState, QueryView } from '../../components/states.tsx';
 import { formatCount, formatGrowth, formatRelative } from '../../lib/format.ts';
-import { recordSample } from '../../lib/sample-history.ts';
 import { useUrlParam } from '../../lib/url-state.ts';
 import { DlqRecordView } from './DlqRecordView.tsx';
 import { ReasonBars } from './ReasonBars.tsx';
@@ -14,12 +13,9 @@ export function DlqDetailPage() {
   const query = useDlq(topic);
   const mark = useMarkDlq(topic);
   const [reason, setReason] = useUrlParam('reason');
-  const d = query.data?.dlq;
-  // The collector reports depth "now"; the chart is the snapshots this tab has seen.
-  const history = recordSample(
-    `dlq:${topic}`,
-    d && query.data ? { time: query.data.snapshotTime, depth: d.depth, added: d.addedLastInterval } : undefined,
-  );
+  const history = useDlqHistory(topic);
+  // A new array per answer (recharts keeps, and freezes, what it is given).
+  const samples = history.data?.samples.map((s) => ({ time: s.time, depth: s.depth, added: s.added }));
 
   return (
     <>
@@ -57,12 +53,12 @@ export function DlqDetailPage() {
               </div>
               <div className="grid-2" style={{ marginTop: 14 }}>
                 <section className="panel" aria-label="Depth over time">
-                  <h2>Depth and growth since this page opened</h2>
+                  <h2>Depth and records added per poll</h2>
                   <TimeSeriesChart
                     title="DLQ depth"
-                    loading={false}
-                    error={null}
-                    data={history}
+                    loading={history.isPending}
+                    error={history.error}
+                    data={samples}
                     series={[
                       { key: 'depth', label: 'depth', color: 'var(--series-3)' },
                       { key: 'added', label: 'added per poll', color: 'var(--series-2)' },
@@ -71,6 +67,11 @@ export function DlqDetailPage() {
                     integer
                     emptyText="Waiting for the next poll."
                   />
+                  {history.data ? (
+                    <p className="subtle">
+                      One sample per poll; the collector keeps the last {formatCount(history.data.capacity)}.
+                    </p>
+                  ) : null}
                 </section>
                 <section className="panel" aria-label="Reasons">
                   <h2>Why the latest {formatCount(dlq.latest.length)} records failed</h2>
