@@ -2,7 +2,7 @@
  * The dashboards as code: the checked-in JSON is what the code generates, every panel queries
  * the datasource variable with PromQL over metrics the collector registers (or rules record),
  * and every variable a query uses is defined. Whether the queries run is checked against a
- * real Prometheus in devstack/test/prometheus.integration.test.ts.
+ * real Prometheus in grafana/test/prometheus.integration.test.ts (under demo traffic).
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
