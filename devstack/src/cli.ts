@@ -13,7 +13,7 @@ import { runInherit, tail } from './proc.ts';
 import { installRegistry, DEFAULT_REGISTRY_VERSION } from './registry.ts';
 import { startCollector, startDemo, startPrometheus, type RunningService } from './services.ts';
 import { ensureStack, stopLeftovers, type Stack } from './stack.ts';
-import { CHROMIUM, ensureTool, PROMETHEUS, PROMTOOL } from './tools.ts';
+import { AMTOOL, CHROMIUM, ensureTool, PROMETHEUS, PROMTOOL } from './tools.ts';
 
 const USAGE = `usage: npm run stack -- <command>
 
@@ -52,7 +52,7 @@ function onSignals(handler: (signal: NodeJS.Signals) => void): void {
 }
 
 async function setup(): Promise<void> {
-  await phase('tools: Kafka, schema registry, Prometheus, Chromium', async () => {
+  await phase('tools: Kafka, schema registry, Prometheus, Alertmanager tools, Chromium', async () => {
     await Promise.all([
       installKafka(process.env.ES_KAFKA_VERSION ?? DEFAULT_KAFKA_VERSION),
       installKafka(COMPAT_KAFKA_VERSION),
@@ -60,6 +60,7 @@ async function setup(): Promise<void> {
     // Apt installs one package at a time.
     await ensureTool(PROMETHEUS);
     await ensureTool(PROMTOOL);
+    await ensureTool(AMTOOL);
     if (process.env.ES_SKIP_BROWSER !== '1') await ensureTool(CHROMIUM);
   });
   await phase('schema registry download', async () => {

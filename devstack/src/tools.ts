@@ -21,6 +21,11 @@ export const PROMTOOL: DebianTool = {
   debianPackage: 'prometheus',
   purpose: 'promtool (checks configs, unit-tests alert rules)',
 };
+export const AMTOOL: DebianTool = {
+  commands: ['amtool'],
+  debianPackage: 'prometheus-alertmanager',
+  purpose: 'amtool (checks the example Alertmanager config and its routing)',
+};
 export const CHROMIUM: DebianTool = {
   commands: ['chromium', 'chromium-browser'],
   debianPackage: 'chromium',
