@@ -13,7 +13,7 @@ import { runInherit, tail } from './proc.ts';
 import { installRegistry, DEFAULT_REGISTRY_VERSION } from './registry.ts';
 import { startCollector, startDemo, startPrometheus, type RunningService } from './services.ts';
 import { ensureStack, stopLeftovers, type Stack } from './stack.ts';
-import { AMTOOL, CHROMIUM, ensureTool, PROMETHEUS, PROMTOOL } from './tools.ts';
+import { ALERTMANAGER, AMTOOL, CHROMIUM, ensureTool, PROMETHEUS, PROMTOOL } from './tools.ts';
 
 const USAGE = `usage: npm run stack -- <command>
 
@@ -61,6 +61,7 @@ async function setup(): Promise<void> {
     await ensureTool(PROMETHEUS);
     await ensureTool(PROMTOOL);
     await ensureTool(AMTOOL);
+    await ensureTool(ALERTMANAGER);
     if (process.env.ES_SKIP_BROWSER !== '1') await ensureTool(CHROMIUM);
   });
   await phase('schema registry download', async () => {

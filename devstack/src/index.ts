@@ -8,7 +8,7 @@ export { ensureStack, stopLeftovers } from './stack.ts';
 export type { Stack, StackOptions } from './stack.ts';
 export { requireJava, findJava } from './java.ts';
 export type { Jdk } from './java.ts';
-export { ensureTool, findTool, AMTOOL, CHROMIUM, PROMETHEUS, PROMTOOL } from './tools.ts';
+export { ensureTool, findTool, ALERTMANAGER, AMTOOL, CHROMIUM, PROMETHEUS, PROMTOOL } from './tools.ts';
 export type { DebianTool } from './tools.ts';
 export { freePort, isPortOpen, startDaemon, tail, waitFor } from './proc.ts';
 export type { Daemon } from './proc.ts';

@@ -26,6 +26,11 @@ export const AMTOOL: DebianTool = {
   debianPackage: 'prometheus-alertmanager',
   purpose: 'amtool (checks the example Alertmanager config and its routing)',
 };
+export const ALERTMANAGER: DebianTool = {
+  commands: ['prometheus-alertmanager', 'alertmanager'],
+  debianPackage: 'prometheus-alertmanager',
+  purpose: 'Alertmanager (receives the alerts in the Prometheus integration test)',
+};
 export const CHROMIUM: DebianTool = {
   commands: ['chromium', 'chromium-browser'],
   debianPackage: 'chromium',

@@ -4,7 +4,9 @@
  * services (`startDemo`, with their spans exported to that collector) on the real broker.
  *  - the repository's rules load and evaluate without error;
  *  - stopping the notification service (its consumer group stops) makes the lag alert go
- *    pending, then firing, in Prometheus's /api/v1/alerts; starting it again resolves it;
+ *    pending, then firing, in Prometheus's /api/v1/alerts, and reach a real Alertmanager
+ *    (Debian's, with prometheus/alertmanager.yml) routed to its receiver; starting the
+ *    service again resolves it;
  *  - every query of every Grafana dashboard (grafana/dashboards/*.json) runs against the
  *    Prometheus API without error, and the core panels return data.
  *
@@ -18,7 +20,16 @@ import path from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { parse, stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { findTool, freePort, PROMETHEUS, repoRoot, startDaemon, tail, waitFor } from '@eventscope/devstack';
+import {
+  ALERTMANAGER,
+  findTool,
+  freePort,
+  PROMETHEUS,
+  repoRoot,
+  startDaemon,
+  tail,
+  waitFor,
+} from '@eventscope/devstack';
 import type { Daemon } from '@eventscope/devstack';
 import { CONSUMER_SERVICES, naming, startDemo } from '@eventscope/demo-services/src/index.ts';
 import type { RunningDemo } from '@eventscope/demo-services/src/index.ts';
@@ -51,6 +62,8 @@ const workDir = mkdtempSync(path.join(tmpdir(), 'es-prom-it-'));
 const demoLines: string[] = [];
 let collector: Daemon | undefined;
 let prometheus: Daemon | undefined;
+let alertmanager: Daemon | undefined;
+let amUrl = '';
 let demo: RunningDemo | undefined;
 let promUrl = '';
 
@@ -100,7 +113,7 @@ const notification = (): NonNullable<RunningDemo['services'][number]> => {
 };
 
 function logTails(): string {
-  const daemons = [collector, prometheus]
+  const daemons = [collector, prometheus, alertmanager]
     .filter((d): d is Daemon => d !== undefined)
     .map((d) => `--- ${d.name} (${d.logFile})\n${tail(d.logFile, 30)}`);
   return [...daemons, `--- demo services\n${demoLines.slice(-30).join('\n')}`].join('\n');
@@ -165,13 +178,39 @@ beforeAll(async () => {
     { timeoutMs: 60_000, abort: () => collector?.exitStatus() && `${collector.exitStatus()}\n${logTails()}` },
   );
 
-  // Prometheus: the repository's rules, the test-only lag rule, 1 s scrape and evaluation.
+  // Alertmanager with the repository's example config (clustering off: its default port, 9094,
+  // is the KRaft controller's).
+  const amBinary = await findTool(ALERTMANAGER);
+  if (!amBinary)
+    throw new Error('Alertmanager is not installed (npm run stack -- setup installs prometheus-alertmanager)');
+  const amPort = await freePort();
+  amUrl = `http://127.0.0.1:${amPort}`;
+  alertmanager = startDaemon(
+    'alertmanager',
+    amBinary,
+    [
+      `--config.file=${path.join(repoRoot, 'prometheus', 'alertmanager.yml')}`,
+      `--storage.path=${path.join(workDir, 'alertmanager')}`,
+      `--web.listen-address=127.0.0.1:${amPort}`,
+      '--cluster.listen-address=',
+    ],
+    { logFile: path.join(workDir, 'alertmanager.log'), pidFile: path.join(workDir, 'alertmanager.pid'), cwd: workDir },
+  );
+  await waitFor(
+    'alertmanager /-/ready',
+    async () => ((await fetch(`${amUrl}/-/ready`).catch(() => undefined))?.ok ? true : undefined),
+    { timeoutMs: 60_000, abort: () => alertmanager?.exitStatus() && `${alertmanager.exitStatus()}\n${logTails()}` },
+  );
+
+  // Prometheus: the repository's rules, the test-only lag rule, 1 s scrape and evaluation,
+  // alerts to that Alertmanager.
   const promPort = await freePort();
   promUrl = `http://127.0.0.1:${promPort}`;
   mkdirSync(path.join(workDir, 'prom'), { recursive: true });
   writeFileSync(path.join(workDir, 'prom', 'test-lag.yml'), testLagRule());
   const config = {
     global: { scrape_interval: '1s', evaluation_interval: '1s' },
+    alerting: { alertmanagers: [{ static_configs: [{ targets: [`127.0.0.1:${amPort}`] }] }] },
     rule_files: [path.join(repoRoot, 'prometheus', 'rules', '*.yml'), path.join(workDir, 'prom', 'test-lag.yml')],
     scrape_configs: [
       { job_name: 'eventscope-collector', static_configs: [{ targets: [`127.0.0.1:${collectorPort}`] }] },
@@ -228,6 +267,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await demo?.stop();
   await prometheus?.stop(10_000);
+  await alertmanager?.stop(10_000);
   await collector?.stop(20_000);
   const kafka = new Kafka({ clientId: `${prefix}cleanup`, brokers: brokers.split(','), logLevel: logLevel.NOTHING });
   const admin = kafka.admin();
@@ -323,6 +363,22 @@ describe('Prometheus scraping a collector under demo traffic', () => {
     expect(firing?.annotations.summary).toContain(group);
     expect(firing?.annotations.summary).toContain(topic);
     expect(firing?.annotations.runbook_url).toBe('docs/runbooks/EventscopeConsumerLagHigh.md');
+    // Prometheus sent it to Alertmanager, whose example routing gives a warning to `default`.
+    const received = await waitFor(
+      'the firing lag alert in Alertmanager',
+      async () => {
+        const res = await fetch(
+          `${amUrl}/api/v2/alerts?${new URLSearchParams([
+            ['filter', 'alertname="EventscopeConsumerLagHigh"'],
+            ['filter', `group="${group}"`],
+          ]).toString()}`,
+        );
+        const alerts = (await res.json()) as { receivers: { name: string }[]; status: { state: string } }[];
+        return alerts.length > 0 ? alerts : undefined;
+      },
+      { timeoutMs: 30_000, intervalMs: 500 },
+    ).catch(withLogs());
+    expect(received.map((a) => [a.status.state, a.receivers.map((r) => r.name)])).toEqual([['active', ['default']]]);
     // The real EventscopeConsumerGroupStopped (unchanged, for: 5m) went pending meanwhile: the
     // collector's status for the group turned STOP (no member, lag, offsets not moving).
     const stopped = await instant(
