@@ -18,6 +18,8 @@ interface KeySpec<K extends Kind = Kind> {
   min?: number;
   max?: number;
   secret?: boolean;
+  /** Further checks of a parsed value: returns what is wrong, or undefined. */
+  check?: (value: never) => string | undefined;
 }
 
 const spec = <K extends Kind>(s: KeySpec<K>): KeySpec<K> => s;
@@ -104,6 +106,13 @@ export const CONFIG_KEYS = {
     min: 200,
     doc: 'Interval of the Kafka lag and DLQ poll.',
   }),
+  pollDeadlineMs: spec({
+    env: 'EVENTSCOPE_POLL_DEADLINE_MS',
+    kind: 'int',
+    default: 30000,
+    min: 100,
+    doc: 'A Kafka poll cycle still running after this long is abandoned (counted as a `deadline` poll error); the previous snapshot stays and the next cycle starts on schedule.',
+  }),
   pollConcurrency: spec({
     env: 'EVENTSCOPE_POLL_CONCURRENCY',
     kind: 'int',
@@ -145,6 +154,22 @@ export const CONFIG_KEYS = {
     max: 1000,
     doc: 'Offset samples per partition the status rules look at (Burrow-style window).',
   }),
+  recordReadsPerCycle: spec({
+    env: 'EVENTSCOPE_RECORD_READS_PER_CYCLE',
+    kind: 'int',
+    default: 200,
+    min: 0,
+    max: 100000,
+    doc: 'Records read per poll cycle for time lag (the record at the committed offset of a lagging partition, most lagging first); the other lagging partitions use the offset/time table. 0: table only.',
+  }),
+  dlqLatestRecords: spec({
+    env: 'EVENTSCOPE_DLQ_LATEST_RECORDS',
+    kind: 'int',
+    default: 20,
+    min: 1,
+    max: 1000,
+    doc: 'Latest records kept per DLQ (with their error headers) for the DLQ API and dashboard.',
+  }),
   perPartitionMetrics: spec({
     env: 'EVENTSCOPE_PER_PARTITION_METRICS',
     kind: 'bool',
@@ -156,6 +181,51 @@ export const CONFIG_KEYS = {
     kind: 'list',
     default: [],
     doc: 'Topics the optional tap reads headers from (offset <-> event id mapping). Empty: tap off.',
+  }),
+  sagaTerminalTypes: spec({
+    env: 'EVENTSCOPE_SAGA_TERMINAL_TYPES',
+    kind: 'list',
+    default: ['order.completed=completed', 'order.failed=failed'],
+    check: (value: string[]) => {
+      for (const entry of value) {
+        const m = /^([^=\s]+)=(.*)$/.exec(entry);
+        if (!m) return `entry ${JSON.stringify(entry)} is not event-type=outcome`;
+        if (!SAGA_OUTCOMES.includes(m[2] as (typeof SAGA_OUTCOMES)[number])) {
+          return `entry ${JSON.stringify(entry)}: outcome must be one of ${SAGA_OUTCOMES.join(', ')}`;
+        }
+      }
+      return undefined;
+    },
+    doc: "Event types that end a saga when a group has processed one, as `event-type=outcome` (outcome: completed, failed or compensated; `failed` reads as compensated when compensations ran), comma-separated. The default is the demo's.",
+  }),
+  sagaCompensationTypes: spec({
+    env: 'EVENTSCOPE_SAGA_COMPENSATION_TYPES',
+    kind: 'list',
+    default: [
+      '*.release',
+      '*.released',
+      '*.refund',
+      '*.refunded',
+      '*.cancel',
+      '*.cancelled',
+      '*.canceled',
+      '*.compensate',
+      '*.compensated',
+      '*.reverse',
+      '*.reversed',
+    ],
+    check: (value: string[]) =>
+      value.find((g) => /\s|=|,/.test(g)) !== undefined
+        ? `glob ${JSON.stringify(value.find((g) => /\s|=|,/.test(g)))} may not hold spaces or '='`
+        : undefined,
+    doc: 'Globs (`*` wildcard) of event types that are compensation steps, comma-separated.',
+  }),
+  auditGraceMs: spec({
+    env: 'EVENTSCOPE_AUDIT_GRACE_MS',
+    kind: 'int',
+    default: 30000,
+    min: 0,
+    doc: 'The loss audit reports a record a group committed past without a delivery only this long after the record was seen (time for late spans).',
   }),
   stuckAfterMs: spec({
     env: 'EVENTSCOPE_STUCK_AFTER_MS',
@@ -201,6 +271,19 @@ export const CONFIG_KEYS = {
 } as const;
 
 type Keys = typeof CONFIG_KEYS;
+
+/** Saga outcomes a terminal event type can map to. */
+export const SAGA_OUTCOMES = ['completed', 'failed', 'compensated'] as const;
+
+/** `sagaTerminalTypes` entries (`type=outcome`) as a map; the config has validated them. */
+export function terminalTypesMap(entries: readonly string[]): Record<string, (typeof SAGA_OUTCOMES)[number]> {
+  const out: Record<string, (typeof SAGA_OUTCOMES)[number]> = {};
+  for (const entry of entries) {
+    const i = entry.indexOf('=');
+    out[entry.slice(0, i)] = entry.slice(i + 1) as (typeof SAGA_OUTCOMES)[number];
+  }
+  return out;
+}
 export type Config = Readonly<{ [K in keyof Keys]: Keys[K]['default'] }>;
 
 function invalid(key: string, env: string, message: string): CollectorError {
@@ -289,6 +372,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     }
     const raw = env[s.env] !== undefined && env[s.env] !== '' ? env[s.env] : file[key];
     out[key] = raw === undefined ? s.default : parseValue(key, s, raw);
+    const problem = raw === undefined ? undefined : s.check?.(out[key] as never);
+    if (problem !== undefined) throw invalid(key, s.env, problem);
   }
   return Object.freeze(out) as Config;
 }

@@ -2,7 +2,8 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { configReference, loadConfig, redactConfig } from '../src/config.ts';
+import { configReference, loadConfig, redactConfig, terminalTypesMap } from '../src/config.ts';
+import { DEFAULT_RULES } from '../src/flows/hops.ts';
 
 describe('loadConfig', () => {
   it('applies defaults and freezes the result', () => {
@@ -44,6 +45,60 @@ describe('loadConfig', () => {
     const config = loadConfig({ EVENTSCOPE_CONFIG_FILE: file, EVENTSCOPE_PORT: '4321' });
     expect(config.pollIntervalMs).toBe(1000);
     expect(config.port).toBe(4321); // the environment wins over the file
+  });
+
+  it('reads the saga rules, record-read cap, DLQ tail size, audit grace and poll deadline', () => {
+    const defaults = loadConfig({});
+    // The defaults are the demo's rules, as flows/ has them.
+    expect(terminalTypesMap(defaults.sagaTerminalTypes)).toEqual(DEFAULT_RULES.terminalTypes);
+    expect(defaults.sagaCompensationTypes).toEqual(DEFAULT_RULES.compensationTypes);
+    expect(defaults.recordReadsPerCycle).toBe(200);
+    expect(defaults.dlqLatestRecords).toBe(20);
+    expect(defaults.auditGraceMs).toBe(30_000);
+    expect(defaults.pollDeadlineMs).toBe(30_000);
+    const config = loadConfig({
+      EVENTSCOPE_SAGA_TERMINAL_TYPES: 'shipment.delivered=completed, shipment.lost=failed,shipment.undone=compensated',
+      EVENTSCOPE_SAGA_COMPENSATION_TYPES: '*.undone,refund.*',
+      EVENTSCOPE_RECORD_READS_PER_CYCLE: '0',
+      EVENTSCOPE_DLQ_LATEST_RECORDS: '50',
+      EVENTSCOPE_AUDIT_GRACE_MS: '5000',
+      EVENTSCOPE_POLL_DEADLINE_MS: '10000',
+    });
+    expect(terminalTypesMap(config.sagaTerminalTypes)).toEqual({
+      'shipment.delivered': 'completed',
+      'shipment.lost': 'failed',
+      'shipment.undone': 'compensated',
+    });
+    expect(config.sagaCompensationTypes).toEqual(['*.undone', 'refund.*']);
+    expect(config.recordReadsPerCycle).toBe(0);
+    expect(config.dlqLatestRecords).toBe(50);
+    expect(config.auditGraceMs).toBe(5000);
+    expect(config.pollDeadlineMs).toBe(10_000);
+  });
+
+  it('refuses bad saga rules and out-of-range caps, naming the key and what is wrong', () => {
+    expect(() => loadConfig({ EVENTSCOPE_SAGA_TERMINAL_TYPES: 'order.completed' })).toThrow(
+      /sagaTerminalTypes \(EVENTSCOPE_SAGA_TERMINAL_TYPES\).*"order.completed" is not event-type=outcome/,
+    );
+    expect(() => loadConfig({ EVENTSCOPE_SAGA_TERMINAL_TYPES: 'order.completed=done' })).toThrow(
+      /EVENTSCOPE_SAGA_TERMINAL_TYPES.*outcome must be one of completed, failed, compensated/,
+    );
+    expect(() => loadConfig({ EVENTSCOPE_SAGA_TERMINAL_TYPES: '=completed' })).toThrow(/not event-type=outcome/);
+    expect(() => loadConfig({ EVENTSCOPE_SAGA_COMPENSATION_TYPES: '*.refunded=yes' })).toThrow(
+      /EVENTSCOPE_SAGA_COMPENSATION_TYPES.*"\*.refunded=yes"/,
+    );
+    expect(() => loadConfig({ EVENTSCOPE_RECORD_READS_PER_CYCLE: '-1' })).toThrow(
+      /EVENTSCOPE_RECORD_READS_PER_CYCLE.*>= 0/,
+    );
+    expect(() => loadConfig({ EVENTSCOPE_DLQ_LATEST_RECORDS: '0' })).toThrow(/EVENTSCOPE_DLQ_LATEST_RECORDS.*>= 1/);
+    expect(() => loadConfig({ EVENTSCOPE_DLQ_LATEST_RECORDS: '5000' })).toThrow(/<= 1000/);
+    expect(() => loadConfig({ EVENTSCOPE_AUDIT_GRACE_MS: 'soon' })).toThrow(/EVENTSCOPE_AUDIT_GRACE_MS.*integer/);
+    expect(() => loadConfig({ EVENTSCOPE_POLL_DEADLINE_MS: '10' })).toThrow(/EVENTSCOPE_POLL_DEADLINE_MS.*>= 100/);
+    // The file is checked the same way.
+    const dir = mkdtempSync(path.join(tmpdir(), 'es-config-'));
+    const file = path.join(dir, 'c.json');
+    writeFileSync(file, JSON.stringify({ sagaTerminalTypes: ['order.completed=finished'] }));
+    expect(() => loadConfig({ EVENTSCOPE_CONFIG_FILE: file })).toThrow(/sagaTerminalTypes.*outcome must be one of/);
   });
 
   it('masks secrets for logging', () => {

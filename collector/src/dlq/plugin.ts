@@ -23,6 +23,7 @@ export const dlqPlugin = fp(
       pattern: c.dlqPattern ?? '*.dlq',
       dataDir: c.dataDir ?? '.eventscope/collector',
       statusWindow: c.statusWindow,
+      latestCount: c.dlqLatestRecords,
       // About an hour of depth samples whatever the poll interval (at most 3,600 per DLQ).
       historySize: Math.min(3600, Math.max(60, Math.ceil(3_600_000 / c.pollIntervalMs))),
       decoder: registry ? { decode: (buffer) => registry.decode(buffer) } : undefined,

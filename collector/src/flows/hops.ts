@@ -15,10 +15,26 @@ export interface FlowRules {
   compensationTypes: readonly string[];
 }
 
-/** The demo's rules (docs/event-contract.md, "Saga terminal events"). */
+/**
+ * The demo's rules (docs/event-contract.md, "Saga terminal events"); also the defaults of the
+ * config keys sagaTerminalTypes and sagaCompensationTypes, which the app uses.
+ */
 export const DEFAULT_RULES: FlowRules = {
   terminalTypes: { 'order.completed': 'completed', 'order.failed': 'failed' },
-  compensationTypes: ['*.refunded', '*.released', '*.cancelled', '*.canceled', '*.compensated', '*.reversed'],
+  // Commands (the demo's inventory.release, payment.refund) and their past-tense events.
+  compensationTypes: [
+    '*.release',
+    '*.released',
+    '*.refund',
+    '*.refunded',
+    '*.cancel',
+    '*.cancelled',
+    '*.canceled',
+    '*.compensate',
+    '*.compensated',
+    '*.reverse',
+    '*.reversed',
+  ],
 };
 
 const OUTCOME_SET = new Set<string>(['processed', 'duplicate', 'retried', 'dead_lettered', 'failed']);

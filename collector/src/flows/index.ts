@@ -11,19 +11,21 @@ import type { UnaccountedEntry } from '../store/types.ts';
 import type { SpanData } from '../traces/span.ts';
 import { auditOnce } from './audit.ts';
 import { FlowMap, serviceNode, topicNode } from './flow-map.ts';
-import { assemble, compileRules, DEFAULT_RULES, type FlowRules } from './hops.ts';
+import { terminalTypesMap } from '../config.ts';
+import { assemble, compileRules, type FlowRules } from './hops.ts';
 import { flowRoutes } from './routes.ts';
 
 export { assemble, compileRules, DEFAULT_RULES, spanToHop, type FlowRules } from './hops.ts';
 export { auditOnce } from './audit.ts';
 
 export interface FlowsPluginOptions {
+  /** Saga rules (default: config sagaTerminalTypes and sagaCompensationTypes). */
   rules?: FlowRules;
   /** Start the background audit and stuck sweep (default true). */
   background?: boolean;
   /** Interval of the audit and the stuck sweep (default: the lag poll interval). */
   auditIntervalMs?: number;
-  /** A record passed without a delivery counts as unaccounted only this long after it was seen (default 30 s). */
+  /** A record passed without a delivery counts as unaccounted only this long after it was seen (default: config auditGraceMs). */
   auditGraceMs?: number;
 }
 
@@ -47,7 +49,12 @@ const BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5
 
 export const flowsPlugin = fp<FlowsPluginOptions>(
   (app, opts, done) => {
-    const rules = compileRules(opts.rules ?? DEFAULT_RULES);
+    const rules = compileRules(
+      opts.rules ?? {
+        terminalTypes: terminalTypesMap(app.config.sagaTerminalTypes),
+        compensationTypes: app.config.sagaCompensationTypes,
+      },
+    );
     const registers = [app.metrics];
     const m = {
       e2e: new Histogram({
@@ -97,7 +104,7 @@ export const flowsPlugin = fp<FlowsPluginOptions>(
     };
     const offsets = (): OffsetsView | undefined => (app.hasDecorator('offsets') ? app.offsets : undefined);
     const stuckAfterUs = app.config.stuckAfterMs * 1000;
-    const graceUs = (opts.auditGraceMs ?? 30_000) * 1000;
+    const graceUs = (opts.auditGraceMs ?? app.config.auditGraceMs) * 1000;
 
     const flowMap = new FlowMap();
     const service: FlowsService = {

@@ -198,7 +198,7 @@ export function registerLagMetrics(
   });
   const errors = new Counter({
     name: 'eventscope_kafka_poll_errors_total',
-    help: 'Failures in Kafka poll cycles by stage (list_topics, list_groups, describe_groups, group_offsets, topic_offsets, record_reads, dlq_tail); a failed group or topic is skipped, not fatal.',
+    help: 'Failures in Kafka poll cycles by stage (list_topics, list_groups, describe_groups, group_offsets, topic_offsets, record_reads, dlq_tail, deadline); a failed group or topic is skipped, not fatal; a cycle past its deadline (pollDeadlineMs) is abandoned and keeps the previous snapshot.',
     labelNames: ['stage'],
     registers: [registry],
   });
@@ -230,7 +230,7 @@ export function registerLagMetrics(
       this.set(snap()?.groups.size ?? 0);
     },
   });
-  for (const stage of ['list_topics', 'list_groups', 'describe_groups', 'group_offsets', 'topic_offsets']) {
+  for (const stage of ['list_topics', 'list_groups', 'describe_groups', 'group_offsets', 'topic_offsets', 'deadline']) {
     errors.inc({ stage }, 0);
   }
   monitor.onCycle((result) => {

@@ -49,12 +49,25 @@ export interface MonitorOptions {
   rebalanceHistory?: number;
   /** Persist the offset/time table at most this often, ms. */
   persistEveryMs?: number;
+  /**
+   * A cycle still running after this long is abandoned: counted as a `deadline` poll error,
+   * the previous snapshot stays, and the next cycle starts on schedule (default 30 s).
+   */
+  pollDeadlineMs?: number;
   log?: (level: 'error' | 'warn' | 'info' | 'debug', message: string, extra?: Record<string, unknown>) => void;
 }
 
 export interface PollOptions {
   /** Read record timestamps for lagging partitions (default true); false uses only the table. */
   recordReads?: boolean;
+}
+
+/** Thrown inside an abandoned cycle when it resumes after its deadline; never escapes pollOnce(). */
+class CycleAbandoned extends Error {
+  constructor() {
+    super('poll cycle abandoned after its deadline');
+    this.name = 'CycleAbandoned';
+  }
 }
 
 export interface CycleContext {
@@ -100,6 +113,11 @@ function catchUp(lag: number, consumeRate: number | null, produceRate: number | 
   return net > 0 ? lag / net : null;
 }
 
+interface CycleState {
+  abandoned: boolean;
+  errors: Record<string, number>;
+}
+
 export class KafkaMonitor {
   readonly #kafka: KafkaAdapter;
   readonly #o: Required<Omit<MonitorOptions, 'log'>> & Pick<MonitorOptions, 'log'>;
@@ -137,6 +155,7 @@ export class KafkaMonitor {
       historyPoints: 720,
       rebalanceHistory: 50,
       persistEveryMs: 30_000,
+      pollDeadlineMs: 30_000,
       ...options,
     };
     this.#include = globToRegExp(options.groupsInclude);
@@ -217,12 +236,51 @@ export class KafkaMonitor {
     this.#persist(true);
   }
 
-  /** One poll cycle; concurrent callers share the cycle in flight. */
+  /**
+   * One poll cycle; concurrent callers share the cycle in flight. A cycle that outlasts its
+   * deadline (e.g. admin requests hanging while topics are deleted) resolves as failed with a
+   * `deadline` error; the abandoned work stops at its next step and publishes nothing.
+   */
   pollOnce(options: PollOptions = {}): Promise<CycleResult> {
-    this.#running ??= this.#cycle(options).finally(() => {
+    this.#running ??= this.#withDeadline(options).finally(() => {
       this.#running = undefined;
     });
     return this.#running;
+  }
+
+  #withDeadline(options: PollOptions): Promise<CycleResult> {
+    const started = Date.now();
+    const deadlineMs = this.#o.pollDeadlineMs;
+    const state: CycleState = { abandoned: false, errors: {} };
+    const cycle = this.#cycle(options, state);
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<CycleResult>((resolve) => {
+      timer = setTimeout(() => {
+        this.#countError(state, 'deadline', new Error(`poll cycle still running after ${deadlineMs} ms; abandoned`));
+        state.abandoned = true;
+        const result: CycleResult = {
+          snapshot: undefined,
+          ok: false,
+          durationMs: Date.now() - started,
+          errors: state.errors,
+          recordReads: { read: 0, cached: 0, skipped: 0, missed: 0 },
+        };
+        this.#lastCycleOk = false;
+        for (const l of this.#listeners) l(result);
+        resolve(result);
+      }, deadlineMs);
+      timer.unref();
+    });
+    // The abandoned cycle rejects with CycleAbandoned when it resumes: nobody waits for it.
+    cycle.catch(() => undefined);
+    return Promise.race([cycle, deadline]).finally(() => clearTimeout(timer));
+  }
+
+  #countError(state: CycleState, stage: string, err: unknown): void {
+    if (state.abandoned) return;
+    state.errors[stage] = (state.errors[stage] ?? 0) + 1;
+    this.#errorTotals.set(stage, (this.#errorTotals.get(stage) ?? 0) + 1);
+    this.#o.log?.('warn', `kafka poll: ${stage} failed: ${(err as Error)?.message ?? String(err)}`);
   }
 
   #persist(force: boolean): void {
@@ -236,16 +294,17 @@ export class KafkaMonitor {
     }
   }
 
-  async #cycle(options: PollOptions): Promise<CycleResult> {
+  async #cycle(options: PollOptions, state: CycleState): Promise<CycleResult> {
     const started = Date.now();
-    const errors: Record<string, number> = {};
-    const countError = (stage: string, err: unknown): void => {
-      errors[stage] = (errors[stage] ?? 0) + 1;
-      this.#errorTotals.set(stage, (this.#errorTotals.get(stage) ?? 0) + 1);
-      this.#o.log?.('warn', `kafka poll: ${stage} failed: ${(err as Error)?.message ?? String(err)}`);
+    const errors = state.errors;
+    const countError = (stage: string, err: unknown): void => this.#countError(state, stage, err);
+    // After each await: an abandoned cycle stops before it changes any state.
+    const alive = (): void => {
+      if (state.abandoned) throw new CycleAbandoned();
     };
     const recordReads = { read: 0, cached: 0, skipped: 0, missed: 0 };
     const finish = (ok: boolean, snapshot: Snapshot | undefined): CycleResult => {
+      alive();
       this.#lastCycleOk = ok;
       const result = { snapshot, ok, durationMs: Date.now() - started, errors, recordReads };
       for (const l of this.#listeners) l(result);
@@ -270,12 +329,15 @@ export class KafkaMonitor {
       countError('list_groups', err);
       return finish(false, undefined);
     }
+    alive();
 
     // 2. Describe groups in batches, then committed offsets per group (pollConcurrency
     //    requests in flight) alongside the log offsets of all topics (batched per leader).
     const limit = this.#o.pollConcurrency;
     const described = new Map<string, GroupInfo>();
+    alive();
     await mapLimit(chunks(groupIds, this.#o.describeBatchSize), limit, async (batch) => {
+      if (state.abandoned) return;
       try {
         for (const g of await this.#kafka.describeGroups(batch)) described.set(g.groupId, g);
       } catch (err) {
@@ -284,7 +346,9 @@ export class KafkaMonitor {
     });
     const committed = new Map<string, { topic: string; partition: number; offset: number }[] | Error>();
     const topicOffsets = new Map<string, { offsets: PartitionOffsets[]; time: number } | Error>();
+    alive();
     const groupsDone = mapLimit(groupIds, limit, async (id) => {
+      if (state.abandoned) return;
       try {
         committed.set(id, await this.#kafka.committedOffsets(id));
       } catch (err) {
@@ -310,6 +374,7 @@ export class KafkaMonitor {
       }
     })();
     await Promise.all([groupsDone, topicsDone]);
+    alive();
     const now = Date.now();
 
     // 3. Topics: the offset/time table, throughput.
@@ -515,6 +580,7 @@ export class KafkaMonitor {
         countError('record_reads', err);
         recordReads.missed += selected.length;
       }
+      alive();
     }
     this.#recordTimes = usedRecordTimes;
     for (const { part, target } of pending) {
@@ -566,6 +632,7 @@ export class KafkaMonitor {
       } catch (err) {
         countError(name, err);
       }
+      alive();
     }
     this.#persist(false);
     snapshot.durationMs = Date.now() - started;

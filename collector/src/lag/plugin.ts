@@ -31,6 +31,8 @@ export const lagPlugin = fp<LagPluginOptions>(
       lagTolerance: c.lagTolerance,
       statusWindow: c.statusWindow,
       dataDir: c.dataDir ?? '.eventscope/collector',
+      maxRecordReadsPerCycle: c.recordReadsPerCycle,
+      pollDeadlineMs: c.pollDeadlineMs,
       log: (level, message, extra) => app.log[level](extra ?? {}, message),
     });
     app.decorate('kafkaMonitor', monitor);

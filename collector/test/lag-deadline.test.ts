@@ -1,0 +1,107 @@
+/**
+ * The per-cycle poll deadline: a cycle whose admin requests hang (as they can while topics
+ * are being deleted) is abandoned at the deadline, counted as a `deadline` poll error, keeps
+ * the previous snapshot, publishes nothing when its requests finally return, and the next
+ * cycle runs normally. The broker is real; the test only holds one admin call back.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Admin, Producer } from 'kafkajs';
+import {
+  buildTestApp,
+  connectAdmin,
+  connectProducer,
+  consumeAndLeave,
+  produce,
+  removeDir,
+  uniqueName,
+  type TestApp,
+} from './kafka-helpers.ts';
+import { metricValue } from './traces-helpers.ts';
+
+const PREFIX = uniqueName('deadline');
+const topic = `${PREFIX}-t`;
+const group = `${PREFIX}-g`;
+let admin: Admin;
+let producer: Producer;
+let t: TestApp;
+
+beforeAll(async () => {
+  admin = await connectAdmin();
+  producer = await connectProducer();
+  await admin.createTopics({ topics: [{ topic, numPartitions: 1 }], waitForLeaders: true });
+  const now = Date.now();
+  await produce(producer, topic, 0, [now - 3000, now - 2000, now - 1000, now - 500, now - 100]);
+  await consumeAndLeave(admin, group, topic, 2);
+  t = await buildTestApp({ groupsInclude: `${PREFIX}-*`, groupsExclude: 'eventscope-*', pollDeadlineMs: 3000 });
+});
+
+afterAll(async () => {
+  await t?.close();
+  removeDir(t?.dataDir ?? '');
+  await admin.deleteGroups([group]).catch(() => undefined);
+  await admin.deleteTopics({ topics: [topic] }).catch(() => undefined);
+  await producer.disconnect();
+  await admin.disconnect();
+});
+
+describe('Kafka poll deadline', () => {
+  it('abandons a cycle hanging past pollDeadlineMs, keeps the previous snapshot, and polls normally after', async () => {
+    const monitor = t.app.kafkaMonitor;
+    const first = await monitor.pollOnce();
+    expect(first.ok).toBe(true);
+    const before = monitor.snapshot;
+    expect(before?.groups.get(group)?.lag).toBe(3);
+
+    // Hold DescribeGroups back until released: the cycle hangs like one behind a stuck request.
+    const kafka = t.app.kafka;
+    const real = kafka.describeGroups.bind(kafka);
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let held: Promise<unknown> | undefined;
+    kafka.describeGroups = (ids) => {
+      const p = gate.then(() => real(ids));
+      held = p;
+      return p;
+    };
+    try {
+      const started = Date.now();
+      const abandoned = await monitor.pollOnce();
+      expect(abandoned.ok).toBe(false);
+      expect(abandoned.errors).toEqual({ deadline: 1 });
+      expect(Date.now() - started).toBeGreaterThanOrEqual(2990);
+      expect(Date.now() - started).toBeLessThan(10_000);
+      expect(monitor.snapshot).toBe(before);
+      expect(monitor.lastCycleOk).toBe(false);
+      expect(await metricValue(t.app, 'eventscope_kafka_poll_errors_total', { stage: 'deadline' })).toBe(1);
+      expect(await metricValue(t.app, 'eventscope_kafka_poll_success')).toBe(0);
+      // The API still answers from the previous snapshot.
+      const res = await t.app.inject({ method: 'GET', url: `/api/groups/${encodeURIComponent(group)}` });
+      expect(res.statusCode).toBe(200);
+      const body = res.json<{ snapshotTime: number; group: { lag: number } }>();
+      expect(body.group.lag).toBe(3);
+      expect(body.snapshotTime).toBe(before?.time);
+
+      // More records; then the held request returns: the abandoned cycle must publish nothing.
+      const now = Date.now();
+      await produce(producer, topic, 0, [now, now]);
+      release();
+      await held;
+      for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
+      expect(monitor.snapshot).toBe(before);
+      expect(await metricValue(t.app, 'eventscope_kafka_poll_errors_total', { stage: 'deadline' })).toBe(1);
+    } finally {
+      kafka.describeGroups = real;
+    }
+
+    // The next cycle starts normally and sees the new records.
+    const next = await monitor.pollOnce();
+    expect(next.ok).toBe(true);
+    expect(next.errors).toEqual({});
+    expect(monitor.snapshot).not.toBe(before);
+    expect(monitor.snapshot?.groups.get(group)?.lag).toBe(5);
+    expect(await metricValue(t.app, 'eventscope_kafka_poll_success')).toBe(1);
+    expect(await metricValue(t.app, 'eventscope_kafka_poll_errors_total', { stage: 'deadline' })).toBe(1);
+  });
+});
