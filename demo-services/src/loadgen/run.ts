@@ -19,6 +19,8 @@ import { createKafka, ensureTopics, kafkaModule, type KafkaJs } from '../lib/kaf
 import { Codec } from '../lib/schemas.ts';
 import { ServiceProcess } from '../supervisor.ts';
 import { naming } from '../topics.ts';
+import { ATTR } from '../tracing/attributes.ts';
+import { annotateDelivery } from '../tracing/spans.ts';
 import { summarize, type LatencySummary } from './stats.ts';
 
 export interface LoadgenOptions {
@@ -177,6 +179,8 @@ export async function runLoadgen(o: LoadgenOptions): Promise<LoadgenSummary> {
     partitionsConsumedConcurrently: 3,
     eachMessage: async ({ topic, message }) => {
       const handledAt = Date.now();
+      // The instrumentation does not name the group; the services' runtime does the same.
+      annotateDelivery(message, { [ATTR.consumerGroup]: groupId });
       const type = names.typeOf(topic);
       if (type === 'order.placed') {
         const key = message.key?.toString('utf8') ?? '';
