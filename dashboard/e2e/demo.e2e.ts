@@ -51,7 +51,8 @@ type StartDemo = (options: {
 
 const BROKERS = process.env.KAFKA_BROKERS ?? '127.0.0.1:9092';
 const REGISTRY = process.env.SCHEMA_REGISTRY_URL ?? 'http://127.0.0.1:8081/apis/ccompat/v7';
-const PREFIX = `es-dash-demo-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 6)}.`;
+// Short (it is in every group and topic name on the screenshots) and unique per run.
+const PREFIX = `demo-${Date.now().toString(36).slice(-4)}${Math.random().toString(36).slice(2, 5)}.`;
 const DOCS_SCREENSHOTS = join(DASHBOARD_DIR, 'docs/screenshots');
 /** The saga's services and steps, in order (demo-services/README.md). */
 const SERVICES = ['order', 'orchestrator', 'inventory', 'payment', 'notification'];
@@ -132,29 +133,40 @@ beforeAll(async () => {
   });
   const runAll = resolve(DASHBOARD_DIR, '../demo-services/src/run-all.ts');
   const { startDemo } = (await import(/* @vite-ignore */ runAll)) as { startDemo: StartDemo };
-  demo = await startDemo({
-    env: {
-      KAFKA_BROKERS: BROKERS,
-      SCHEMA_REGISTRY_URL: REGISTRY,
-      DEMO_TOPIC_PREFIX: PREFIX,
-      DEMO_DATA_DIR: dataDir,
-      ORDER_HOST: '127.0.0.1',
-      ORDER_PORT: '0',
-      OTEL_EXPORTER_OTLP_ENDPOINT: served.collectorUrl,
-      DEMO_LOG_LEVEL: 'warn',
-    },
-    loadgenArgs: [
-      ['--count', '40'],
-      ['--rate', '10'],
-      ['--decline-rate', '0.2'],
-      ['--poison-rate', '0.2'],
-      ['--duplicate-rate', '0.2'],
-      ['--drain-timeout', '60'],
-      ['--quiet'],
-    ].flat(),
-    summaryFile: join(dataDir, 'loadgen.json'),
-    output: (line) => lines.push(line),
-  });
+  const start = () =>
+    startDemo({
+      env: {
+        KAFKA_BROKERS: BROKERS,
+        SCHEMA_REGISTRY_URL: REGISTRY,
+        DEMO_TOPIC_PREFIX: PREFIX,
+        DEMO_DATA_DIR: dataDir,
+        ORDER_HOST: '127.0.0.1',
+        ORDER_PORT: '0',
+        OTEL_EXPORTER_OTLP_ENDPOINT: served.collectorUrl,
+        DEMO_LOG_LEVEL: 'warn',
+      },
+      loadgenArgs: [
+        ['--count', '40'],
+        ['--rate', '10'],
+        ['--decline-rate', '0.2'],
+        ['--poison-rate', '0.2'],
+        ['--duplicate-rate', '0.2'],
+        ['--drain-timeout', '60'],
+        ['--quiet'],
+      ].flat(),
+      summaryFile: join(dataDir, 'loadgen.json'),
+      output: (line) => lines.push(line),
+    });
+  try {
+    demo = await start();
+  } catch (err) {
+    // A service that exits during startup is printed, and the start tried once more (it happened
+    // once on a loaded machine, not reproduced since): the services' own tests cover startup.
+    printDemoOutput();
+    console.log(`demo start failed (${err instanceof Error ? err.message : 'unknown'}); trying once more`);
+    lines.length = 0;
+    demo = await start();
+  }
   try {
     summary = await demo.summary!;
   } catch (err) {
@@ -297,20 +309,33 @@ describe('dashboard in Chromium with demo traffic', () => {
     await screenshot('dlq-detail', 'dlq-detail-live');
 
     // From the record to its event and its saga: the inventory.reserve step is dead-lettered.
-    const poisonId = summary.poisonEventIds[0]!;
+    // (The poison record carries its order's correlation id; a poisoned order whose payment was
+    // also declined, when the run has one, shows a dead-lettered step and a compensation.)
+    const orderOf = new Map<string, string>();
+    for (const id of summary.poisonEventIds) {
+      const corr = await waitFor(
+        `the saga of poison record ${id}`,
+        async () =>
+          (await api<{ correlationId: string | null }>(`/api/events/${enc(id)}`)).body.correlationId ?? undefined,
+        30_000,
+      );
+      orderOf.set(id, corr);
+    }
+    const outcome = new Map(summary.sagas.map((s) => [s.orderId, s]));
+    const duplicated = new Set(summary.duplicateEventIds);
+    // Best for the picture: compensated and not re-published, then compensated, then any.
+    const score = (id: string) => {
+      const saga = outcome.get(orderOf.get(id)!);
+      return (
+        (saga?.outcome === 'compensated' ? 2 : 0) + (saga?.placedEventId && duplicated.has(saga.placedEventId) ? 0 : 1)
+      );
+    };
+    const poisonId = [...summary.poisonEventIds].sort((a, b) => score(b) - score(a))[0]!;
+    const orderId = orderOf.get(poisonId)!;
     await records.locator(`a[title="${poisonId}"]`).click();
     await page.waitForURL(`**/events/${poisonId}`);
     const event = page.getByRole('region', { name: 'Event' });
     await event.waitFor();
-    await event.getByRole('link').first().waitFor();
-    const orderId = await waitFor(
-      `the saga of poison record ${poisonId}`,
-      async () => {
-        const { body } = await api<{ correlationId: string | null }>(`/api/events/${enc(poisonId)}`);
-        return body.correlationId ?? undefined;
-      },
-      30_000,
-    );
     await event.getByRole('link', { name: orderId }).click();
     await page.waitForURL(`**/sagas/${orderId}`);
     const diagram = page.getByRole('group', { name: /^Saga flow/ });
@@ -319,7 +344,10 @@ describe('dashboard in Chromium with demo traffic', () => {
     });
     await dead.first().waitFor({ timeout: 30_000 });
     expect(await dead.first().getAttribute('class')).toContain('failed');
-    await dead.first().locator('rect.processing').click();
+    // By keyboard (the DLQ re-publish starts where this step ends, so its dot covers the bar).
+    await dead.first().focus();
+    await page.keyboard.press('Enter');
+    await page.waitForURL(/hop=/);
     const details = page.getByRole('region', { name: 'Hop details' });
     await details.getByRole('link', { name: dlq }).waitFor();
     await screenshot('saga-dead-lettered', 'saga-flow');
@@ -389,5 +417,19 @@ describe('dashboard in Chromium with demo traffic', () => {
       .first()
       .waitFor({ timeout: 30_000 });
     await screenshot('overview', 'overview-live');
+
+    // The same saga in the system's dark theme.
+    const saga = summary.sagas.find((s) => s.outcome === 'completed')!;
+    const dark = await launch({ colorScheme: 'dark' });
+    try {
+      await dark.page.goto(`${served.url}/sagas/${saga.orderId}`);
+      await dark.page.getByRole('group', { name: /^Saga flow/ }).waitFor();
+      expect(await dark.page.evaluate(() => getComputedStyle(document.body).backgroundColor)).toBe('rgb(15, 18, 22)');
+      const path = await save(dark.page, 'demo-saga-dark');
+      if (process.env.EVENTSCOPE_UPDATE_SCREENSHOTS === '1')
+        copyFileSync(path, join(DOCS_SCREENSHOTS, 'saga-flow-dark.png'));
+    } finally {
+      await dark.close();
+    }
   });
 });

@@ -63,7 +63,7 @@ describe('DlqDetailPage', () => {
     renderAt('/dlqs/payments.dlq');
     const panel = await screen.findByRole('region', { name: 'Depth over time' });
     await waitFor(() => expect(panel).toHaveTextContent('Latest: depth 42, added per poll 2'));
-    expect(panel).toHaveTextContent('the collector keeps the last 720');
+    expect(panel).toHaveTextContent('the collector keeps the last 720 polls');
     expect(api.calls).toContain('/api/dlqs/payments.dlq/history');
   });
 

@@ -3,7 +3,7 @@ import { useDlq, useDlqHistory, useMarkDlq } from '../../api/queries.ts';
 import { Figure } from '../../components/Tile.tsx';
 import { TimeSeriesChart } from '../../components/TimeSeriesChart.tsx';
 import { Empty, ErrorState, QueryView } from '../../components/states.tsx';
-import { formatCount, formatGrowth, formatRelative } from '../../lib/format.ts';
+import { formatCount, formatGrowth, formatInteger, formatRelative } from '../../lib/format.ts';
 import { useUrlParam } from '../../lib/url-state.ts';
 import { DlqRecordView } from './DlqRecordView.tsx';
 import { ReasonBars } from './ReasonBars.tsx';
@@ -69,7 +69,7 @@ export function DlqDetailPage() {
                   />
                   {history.data ? (
                     <p className="subtle">
-                      One sample per poll; the collector keeps the last {formatCount(history.data.capacity)}.
+                      One sample per poll; the collector keeps the last {formatInteger(history.data.capacity)} polls.
                     </p>
                   ) : null}
                 </section>

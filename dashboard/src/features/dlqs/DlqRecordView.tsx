@@ -27,7 +27,8 @@ export function DlqRecordView({ record, open = false }: { record: DlqRecord; ope
         <strong>{record.errorClass ?? 'unknown error'}</strong>{' '}
         <span className="subtle">
           {record.originalTopic ?? '?'}/{record.originalPartition ?? '?'}@{formatInteger(record.originalOffset)} ·{' '}
-          {record.consumerGroup ?? 'unknown group'} · {record.attempts ?? '?'} attempts ·{' '}
+          {record.consumerGroup ?? 'unknown group'} ·{' '}
+          {record.attempts === 1 ? '1 attempt' : `${record.attempts ?? '?'} attempts`} ·{' '}
           <span title={formatDateTime(record.timestamp)}>{formatRelative(record.timestamp)}</span>
         </span>
         {record.eventId ? (
@@ -54,7 +55,9 @@ export function DlqRecordView({ record, open = false }: { record: DlqRecord; ope
       ) : null}
       <div className="grid-2">
         <div>
-          <h3>Headers</h3>
+          <h3>
+            Headers <span className="subtle">(all, as received)</span>
+          </h3>
           <Headers headers={record.headers} />
         </div>
         <div>

@@ -2,6 +2,7 @@ import { Link } from 'react-router';
 import { useOverview } from '../../api/queries.ts';
 import { OVERVIEW_MAX_SECONDS, SAGA_STATUSES } from '../../api/types.ts';
 import { topReason } from '../dlqs/ReasonBars.tsx';
+import { Breakable } from '../../components/Breakable.tsx';
 import { RangePicker } from '../../components/RangePicker.tsx';
 import { LagBadge, SagaBadge } from '../../components/StatusBadge.tsx';
 import { Figure, Tile } from '../../components/Tile.tsx';
@@ -103,7 +104,9 @@ export function OverviewPage() {
                 {data.worstGroups.slice(0, 6).map((g) => (
                   <tr key={g.group}>
                     <td>
-                      <Link to={withRange(`/groups/${enc(g.group)}`)}>{g.group}</Link>
+                      <Link to={withRange(`/groups/${enc(g.group)}`)}>
+                        <Breakable text={g.group} />
+                      </Link>
                     </td>
                     <td>
                       <LagBadge status={g.status} />
@@ -136,7 +139,9 @@ export function OverviewPage() {
                 {data.dlqs.map((d) => (
                   <tr key={d.topic}>
                     <td>
-                      <Link to={withRange(`/dlqs/${enc(d.topic)}`)}>{d.topic}</Link>
+                      <Link to={withRange(`/dlqs/${enc(d.topic)}`)}>
+                        <Breakable text={d.topic} />
+                      </Link>
                     </td>
                     <td className="num">{formatCount(d.depth)}</td>
                     <td className="num">{formatGrowth(d.growthPerSecond)}</td>
