@@ -136,7 +136,8 @@ describe('flows API', () => {
       status: 'compensated',
       terminalEventType: 'order.failed',
       startMs: t,
-      endToEndMs: 42.5,
+      // First publish (t) to the start of the first processed delivery of order.failed (t + 40).
+      endToEndMs: 40,
       hopCount: 3,
       compensations: [{ eventId: refunded, eventType: 'payment.refunded', timeMs: t + 20 }],
       dlqSteps: [{ eventId: placed, group: 'inventory', dlqTopic: 'inventory.dlq', timeMs: t + 9 }],

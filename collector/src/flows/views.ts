@@ -174,6 +174,9 @@ export function eventView(eventId: string, hops: EventHops, offsets: OffsetsView
 }
 
 export function sagaStatus(s: SagaSummary, nowUs: number, stuckAfterUs: number): SagaStatus {
+  // A compensation publish can arrive (from another process's exporter) after a group's
+  // processed delivery of `order.failed` ended the saga as failed: with compensations it is compensated.
+  if (s.outcome === 'failed' && s.compensations > 0) return 'compensated';
   if (s.outcome !== null) return s.outcome;
   return nowUs - s.lastUs > stuckAfterUs ? 'stuck' : 'in_flight';
 }
@@ -191,6 +194,23 @@ export function sagaListItem(s: SagaSummary, nowUs: number, stuckAfterUs: number
     compensations: s.compensations,
     dlqSteps: s.dlqSteps,
   };
+}
+
+/**
+ * End-to-end latency from the saga's hops: its first publish to the start of the first
+ * processed delivery of its terminal event (the moment the outcome reached a consumer that
+ * processed it; that consumer's own processing time is not part of the flow). Earliest in
+ * time, whatever order the spans arrived in. Null while no publish or no such delivery is known.
+ */
+export function endToEndUs(hops: EventHops): number | null {
+  let first: number | null = null;
+  for (const p of hops.publishes) if (first === null || p.timeUs < first) first = p.timeUs;
+  let end: number | null = null;
+  for (const d of hops.deliveries) {
+    if (d.terminal === null || d.outcome !== 'processed') continue;
+    if (end === null || d.startUs < end) end = d.startUs;
+  }
+  return first === null || end === null ? null : Math.max(0, end - first);
 }
 
 /** Every hop of one saga on a time axis, with what is still pending and where. */
@@ -268,8 +288,10 @@ export function sagaView(
   const at = (h: HopView): number => h.publishedMs ?? h.deliveries[0]?.startMs ?? 0;
   list.sort((a, b) => at(a) - at(b));
   const item = sagaListItem(summary, nowUs, stuckAfterUs);
+  const e2e = item.status === 'in_flight' || item.status === 'stuck' ? null : endToEndUs(hops);
   return {
     ...item,
+    endToEndMs: e2e === null ? item.endToEndMs : ms(e2e),
     hops: list,
     hopCount: list.length,
     compensations: publishes
