@@ -1,8 +1,10 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { buildApp } from '../src/app.ts';
 import { configReference, loadConfig, redactConfig, terminalTypesMap } from '../src/config.ts';
+import type { SpanData } from '../src/traces/span.ts';
 import { DEFAULT_RULES } from '../src/flows/hops.ts';
 
 describe('loadConfig', () => {
@@ -99,6 +101,62 @@ describe('loadConfig', () => {
     const file = path.join(dir, 'c.json');
     writeFileSync(file, JSON.stringify({ sagaTerminalTypes: ['order.completed=finished'] }));
     expect(() => loadConfig({ EVENTSCOPE_CONFIG_FILE: file })).toThrow(/sagaTerminalTypes.*outcome must be one of/);
+  });
+
+  it('decides how sagas end by the configured rules', async () => {
+    const dataDir = mkdtempSync(path.join(tmpdir(), 'es-config-app-'));
+    const config = loadConfig(
+      {},
+      {
+        dataDir,
+        sagaTerminalTypes: ['shipment.delivered=completed', 'shipment.lost=failed'],
+        sagaCompensationTypes: ['*.undo'],
+      },
+    );
+    const app = await buildApp({ config, background: false });
+    try {
+      const t = Date.now() * 1000 - 1_000_000;
+      let n = 0;
+      const span = (kind: 'producer' | 'consumer', type: string, corr: string, at: number): SpanData => ({
+        traceId: 'a'.repeat(31) + String(n % 10),
+        spanId: (++n).toString(16).padStart(16, '0'),
+        parentSpanId: null,
+        name: `${kind} ${type}`,
+        kind,
+        startUs: t + at,
+        endUs: t + at + 500,
+        attributes: {
+          'messaging.system': 'kafka',
+          'messaging.destination.name': type,
+          'messaging.message.id': `${corr}-${type}`,
+          'eventscope.event.type': type,
+          'eventscope.correlation.id': corr,
+          ...(kind === 'consumer' ? { 'messaging.consumer.group.name': 'g' } : {}),
+        },
+        links: [],
+        status: 'unset',
+        statusMessage: null,
+        service: 'svc',
+      });
+      await app.flows.ingest([
+        span('producer', 'shipment.created', 'ship-1', 0),
+        span('producer', 'payment.undo', 'ship-1', 1000),
+        span('producer', 'shipment.lost', 'ship-1', 2000),
+        span('consumer', 'shipment.lost', 'ship-1', 3000),
+        // order.completed is not terminal under these rules.
+        span('producer', 'order.placed', 'order-1', 0),
+        span('producer', 'order.completed', 'order-1', 1000),
+        span('consumer', 'order.completed', 'order-1', 2000),
+      ]);
+      const shipment = (await app.inject('/api/sagas/ship-1')).json<{ status: string; endToEndMs: number }>();
+      expect(shipment.status).toBe('compensated');
+      expect(shipment.endToEndMs).toBe(3);
+      const order = (await app.inject('/api/sagas/order-1')).json<{ status: string }>();
+      expect(order.status).toBe('in_flight');
+    } finally {
+      await app.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 
   it('masks secrets for logging', () => {
