@@ -344,9 +344,9 @@ describe('dashboard in Chromium with demo traffic', () => {
     });
     await dead.first().waitFor({ timeout: 30_000 });
     expect(await dead.first().getAttribute('class')).toContain('failed');
-    // By keyboard (the DLQ re-publish starts where this step ends, so its dot covers the bar).
-    await dead.first().focus();
-    await page.keyboard.press('Enter');
+    // Click where a person would: the red processing bar (the DLQ re-publish that starts there
+    // is drawn underneath it).
+    await dead.first().locator('rect.processing').click();
     await page.waitForURL(/hop=/);
     const details = page.getByRole('region', { name: 'Hop details' });
     await details.getByRole('link', { name: dlq }).waitFor();

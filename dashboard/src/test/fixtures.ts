@@ -230,7 +230,7 @@ export const GROUP_DETAIL: GroupDetailResponse = {
   },
 };
 
-function dlqRecord(over: Partial<DlqRecord> & Pick<DlqRecord, 'offset'>): DlqRecord {
+export function dlqRecord(over: Partial<DlqRecord> & Pick<DlqRecord, 'offset'>): DlqRecord {
   return {
     partition: 0,
     timestamp: NOW - 10_000,
@@ -266,6 +266,8 @@ export const DLQ_DETAIL: DlqDetailResponse = {
           'dlq-error-class': 'DecodeError',
           'dlq-error-message': 'unknown magic byte 0x7b',
           'dlq-original-topic': 'orders',
+          traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01',
+          'x-tenant': 'acme',
         },
         value: { encoding: 'avro', schemaId: 3, data: { orderId: 'order-17', amountCents: 1999 }, decodeError: null },
         eventId: '0193a1b2-0000-7000-8000-0000000000aa',

@@ -1,6 +1,8 @@
-import { fireEvent, screen, waitFor, within } from '@testing-library/react';
+import { fireEvent, render, screen, waitFor, within } from '@testing-library/react';
+import { MemoryRouter } from 'react-router';
 import { describe, expect, it } from 'vitest';
-import { DLQ, DLQ_DETAIL, DLQ_HISTORY } from '../../test/fixtures.ts';
+import { DLQ, DLQ_DETAIL, DLQ_HISTORY, dlqRecord } from '../../test/fixtures.ts';
+import { DlqRecordView } from './DlqRecordView.tsx';
 import { errorAnswer, renderAt, stubApi } from '../../test/render.tsx';
 
 describe('DlqsPage', () => {
@@ -43,6 +45,10 @@ describe('DlqDetailPage', () => {
     expect(first).toHaveTextContent('orders/2@1,234');
     expect(first).toHaveTextContent('3 attempts');
     expect(within(first).getByText('dlq-error-message')).toBeInTheDocument();
+    // every header as received, not only the dlq-* ones
+    expect(within(first).getByText('x-tenant')).toBeInTheDocument();
+    expect(within(first).getByText('acme', { selector: 'dd' })).toBeInTheDocument();
+    expect(within(first).getByText('traceparent')).toBeInTheDocument();
     expect(within(first).getByText('unknown magic byte 0x7b', { selector: 'dd' })).toBeInTheDocument();
     expect(first.querySelector('pre.payload')?.textContent).toContain('"amountCents": 1999');
     expect(first).toHaveTextContent('avro, schema 3');
@@ -100,5 +106,18 @@ describe('DlqDetailPage', () => {
     fireEvent.click(screen.getByRole('button', { name: 'Set mark now' }));
     await waitFor(() => expect(api.calls).toContain('/api/dlqs/payments.dlq/mark'));
     await waitFor(() => expect(api.calls.filter((c) => c === '/api/dlqs/payments.dlq')).toHaveLength(2));
+  });
+});
+
+describe('DlqRecordView', () => {
+  it('says "1 attempt" for a record dead-lettered at once, and shows a record without headers', () => {
+    render(
+      <MemoryRouter>
+        <DlqRecordView record={dlqRecord({ offset: 7, attempts: 1, errorClass: 'DecodeError' })} />
+      </MemoryRouter>,
+    );
+    expect(screen.getByText(/1 attempt ·/)).toBeInTheDocument();
+    expect(screen.queryByText(/attempts/)).toBeNull();
+    expect(screen.getByText('No headers.')).toBeInTheDocument();
   });
 });

@@ -159,6 +159,12 @@ function HopShape({
   );
 }
 
+/** Indexes of `hops` in drawing order: unconsumed ones first, the rest in time order. */
+export function drawOrder(hops: readonly LaidOutHop[]): number[] {
+  const idx = hops.map((_, i) => i);
+  return [...idx.filter((i) => hops[i]!.kind === 'unconsumed'), ...idx.filter((i) => hops[i]!.kind !== 'unconsumed')];
+}
+
 export function FlowDiagram({
   hops,
   selected,
@@ -214,9 +220,14 @@ export function FlowDiagram({
           ))}
           <line x1={LABEL_WIDTH} x2={layout.width} y1={AXIS_HEIGHT - 6} y2={AXIS_HEIGHT - 6} />
         </g>
-        {layout.hops.map((l, i) => (
-          <HopShape key={l.key} l={l} labelDy={labelDys[i] ?? 0} selected={selected === l.key} onSelect={onSelect} />
-        ))}
+        {/* Hops without a consumer (a DLQ re-publish) first, so they lie under the others: a
+            re-publish starts where the failed step ends and would otherwise catch its clicks. */}
+        {drawOrder(layout.hops).map((i) => {
+          const l = layout.hops[i]!;
+          return (
+            <HopShape key={l.key} l={l} labelDy={labelDys[i] ?? 0} selected={selected === l.key} onSelect={onSelect} />
+          );
+        })}
       </svg>
     </div>
   );

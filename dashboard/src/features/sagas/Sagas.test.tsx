@@ -1,5 +1,7 @@
 import { fireEvent, screen, waitFor, within } from '@testing-library/react';
 import { describe, expect, it } from 'vitest';
+import { drawOrder } from './FlowDiagram.tsx';
+import { type LaidOutHop } from './flow-layout.ts';
 import { SAGA, SAGAS } from '../../test/fixtures.ts';
 import { renderAt, stubApi } from '../../test/render.tsx';
 
@@ -124,5 +126,19 @@ describe('SagaDetailPage', () => {
     fireEvent.keyDown(first, { key: 'Enter' });
     await waitFor(() => expect(screen.getByTestId('location')).toHaveTextContent('hop=e1~payments'));
     expect(first).toHaveAttribute('aria-pressed', 'true');
+  });
+});
+
+describe('drawOrder', () => {
+  it('draws hops without a consumer first, so a DLQ re-publish does not cover the failed step it starts from', () => {
+    const hop = (key: string, kind: LaidOutHop['kind']) =>
+      ({ key, kind, x0: 0, y0: 0, x1: 0, y1: 0, x2: null, step: {} }) as unknown as LaidOutHop;
+    const hops = [
+      hop('placed', 'delivered'),
+      hop('republish', 'unconsumed'),
+      hop('reserve', 'failed'),
+      hop('x', 'pending'),
+    ];
+    expect(drawOrder(hops).map((i) => hops[i]!.key)).toEqual(['republish', 'placed', 'reserve', 'x']);
   });
 });
