@@ -7,7 +7,9 @@
  * export timeout, 10 s by default), so every saga the load generator saw end is complete; lag
  * is reported again at once, and time lag comes from the persisted offset/time table.
  */
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
 import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LoadgenSummary } from '../../demo-services/src/index.ts';
@@ -30,11 +32,16 @@ import { waitFor } from './traces-helpers.ts';
 const prefix = uniquePrefix('restart');
 const storeDir = tempDir('restart-store');
 const stalled = `${prefix}stalled`;
+/**
+ * How long the collector is down. The OTLP exporters retry a refused connection with backoff
+ * (1 s, then x1.5 with jitter) within their export timeout (10 s): 3 s is well inside it.
+ */
+const DOWNTIME_MS = 3000;
 const placedTopic = `${prefix}order.placed`;
 let first: Collector | undefined;
 let second: Collector | undefined;
 let demo: Demo | undefined;
-let summaryPromise: Promise<LoadgenSummary>;
+const summaryFile = path.join(storeDir, 'loadgen.json');
 
 interface Stored {
   correlationId: string;
@@ -58,11 +65,10 @@ beforeAll(async () => {
   demo = await runDemo(
     prefix,
     first.otlpPort,
-    ['--rate', '5', '--duration', '35', '--decline-rate', '0.2', '--quiet'],
-    path.join(storeDir, 'loadgen.json'),
+    // Until stopped once sagas placed after the restart have completed (SIGTERM: a short drain, then the summary).
+    ['--rate', '5', '--forever', '--decline-rate', '0.2', '--quiet'],
+    summaryFile,
   );
-  if (!demo.demo.summary) throw new Error('startDemo gave no summary promise');
-  summaryPromise = demo.demo.summary;
 }, 180_000);
 
 afterAll(async () => {
@@ -132,6 +138,10 @@ describe('collector restart under demo traffic', () => {
     const port = (first as Collector).otlpPort;
     restartedAt = Date.now();
     await (first as Collector).close();
+    // The collector stays down for DOWNTIME_MS (the scenario, not a wait for a condition): longer
+    // than the services' batch span processor interval (1 s), so their exports meet a refused
+    // connection and must be retried.
+    await delay(DOWNTIME_MS);
     second = await startCollector(prefix, storeDir, port, { recordReadsPerCycle: 0 });
     downtimeMs = Date.now() - restartedAt;
     expect(second.otlpPort).toBe(port);
@@ -192,8 +202,21 @@ describe('collector restart under demo traffic', () => {
   });
 
   it('assembles every saga the load generator saw end, before, during and after the restart', async () => {
-    const summary = await summaryPromise;
     const app = (second as Collector).app;
+    // Flows that start after the restart are assembled too.
+    const since = restartedAt + downtimeMs;
+    await waitFor(
+      'five sagas started after the restart completed in the restarted collector',
+      async () => {
+        const res = await getJson<{ items: unknown[] }>(app, `/api/sagas?status=completed&from=${since}&limit=10`);
+        return res.body.items.length >= 5 ? true : undefined;
+      },
+      90_000,
+    );
+    // Stopped (SIGTERM), it drains for up to 5 s and writes its summary; it exits 1 when an
+    // order is still pending then, so read the file rather than demo.summary.
+    await demo?.demo.loadgen?.stop();
+    const summary = JSON.parse(readFileSync(summaryFile, 'utf8')) as LoadgenSummary;
     const terminal = summary.sagas.filter((s) => s.outcome !== null);
     expect(terminal.length).toBeGreaterThan(before.length);
     let missing: string[] = [];
@@ -212,8 +235,11 @@ describe('collector restart under demo traffic', () => {
       90_000,
     ).catch(() => undefined);
     expect(missing, `restart took ${downtimeMs} ms`).toEqual([]);
-    // Sagas placed after the restart are there too (not only ones stored before it).
-    const after = terminal.filter((s) => (s.placedAt ?? 0) > restartedAt + downtimeMs);
+    // Sagas placed while the collector was down (their spans were refused, then retried), and
+    // after the restart, are there too.
+    const during = terminal.filter((s) => (s.placedAt ?? 0) > restartedAt && (s.placedAt ?? 0) < since);
+    expect(during.length).toBeGreaterThan(0);
+    const after = terminal.filter((s) => (s.placedAt ?? 0) > since);
     expect(after.length).toBeGreaterThan(0);
   }, 200_000);
 });
