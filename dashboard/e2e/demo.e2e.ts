@@ -189,10 +189,20 @@ afterAll(async () => {
   const admin = kafka.admin();
   await admin.connect();
   try {
-    const topics = (await admin.listTopics()).filter((t) => t.startsWith(PREFIX));
-    if (topics.length) await admin.deleteTopics({ topics });
-    const groups = (await admin.listGroups()).groups.map((g) => g.groupId).filter((g) => g.startsWith(PREFIX));
-    if (groups.length) await admin.deleteGroups(groups).catch(() => undefined);
+    // Until none is left (a topic deleted while a client still asks for its metadata can be
+    // auto-created again; one run left its topics behind once).
+    await waitFor(
+      `the topics and groups of ${PREFIX} deleted`,
+      async () => {
+        const topics = (await admin.listTopics()).filter((t) => t.startsWith(PREFIX));
+        const groups = (await admin.listGroups()).groups.map((g) => g.groupId).filter((g) => g.startsWith(PREFIX));
+        if (!topics.length && !groups.length) return true;
+        if (groups.length) await admin.deleteGroups(groups).catch(() => undefined);
+        if (topics.length) await admin.deleteTopics({ topics });
+        return undefined;
+      },
+      60_000,
+    );
   } finally {
     await admin.disconnect();
   }
