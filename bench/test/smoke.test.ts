@@ -13,6 +13,7 @@ import { benchIngest, type IngestRun } from '../src/ingest.ts';
 import { writeResult, type FigureResult } from '../src/lib/results.ts';
 import { benchLag } from '../src/lag.ts';
 import { benchLookup } from '../src/lookup.ts';
+import { benchSoak, slope, type SoakSample } from '../src/memory.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'eventscope-bench-smoke-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -59,18 +60,33 @@ describe('bench harness (smoke, tiny sizes)', () => {
 
   it("times a lag cycle and Kafka's consumer-groups tool over the same groups on the broker", async () => {
     const r = await benchLag({
-      groups: 1,
-      partitions: 3,
+      groups: 2,
+      partitions: 4,
+      topics: 2,
       runs: 1,
       brokers: process.env.KAFKA_BROKERS ?? '127.0.0.1:9092',
     });
     writeResult(r, dir);
     const back = read('figure4-lag');
-    // Both saw at least our group's partitions; the cycle had no errors.
-    expect(Number(back.params.partitionsDescribed)).toBeGreaterThanOrEqual(3);
-    expect(Number(back.params.toolPartitionLines)).toBeGreaterThanOrEqual(3);
+    // Both saw at least our groups' partitions (2 groups x 2 topics x 2 partitions); no errors.
+    expect(back.params.partitionsPerTopic).toBe(2);
+    expect(Number(back.params.partitionsDescribed)).toBeGreaterThanOrEqual(8);
+    expect(Number(back.params.toolPartitionLines)).toBeGreaterThanOrEqual(8);
     expect(back.notes.join(' ')).not.toMatch(/reported errors/);
     expect(back.rows.find((x) => x.unit === 'ratio')?.value).toBeGreaterThan(0);
+  });
+
+  it('soaks the collector under steady load, sampling its RSS and the store', async () => {
+    expect(slope([0, 1, 2], [5, 7, 9])).toBe(2);
+    const r = await benchSoak({ seconds: 4, spansPerSec: 400, spansPerRequest: 100, sampleEverySec: 1 });
+    writeResult(r, dir);
+    const samples = read('figure5-soak').raw as SoakSample[];
+    expect(samples.length).toBeGreaterThanOrEqual(3);
+    const last = samples[samples.length - 1] as SoakSample;
+    expect(last.events).toBeGreaterThan(0);
+    expect(last.spansSent).toBeGreaterThan(0);
+    expect(last.rssMb).toBeGreaterThan(10);
+    expect(r.rows.find((x) => x.metric === 'peak RSS during the soak')?.target).toBe('<= 256');
   });
 
   it('writes BENCHMARKS.md from the results, with targets and the figures not measured', () => {
@@ -85,6 +101,7 @@ describe('bench harness (smoke, tiny sizes)', () => {
     expect(md).toContain('## figure2-ingest');
     expect(md).toContain('>= 50,000');
     expect(md).toContain('## figure4-lag');
+    expect(md).toContain('## figure5-soak');
     expect(md).toMatch(/figure1-overhead[\s\S]*Not measured yet/);
   });
 });
