@@ -45,18 +45,23 @@ export async function ensureTopics(kafka: KafkaJs.Kafka, topics: string[], parti
   const admin = kafka.admin();
   await admin.connect();
   try {
-    const existing = new Set(await admin.listTopics());
-    const missing = topics.filter((t) => !existing.has(t));
-    if (missing.length > 0) {
+    // Services start together and race to create the same topics: a create that fails because
+    // another service got there first (TOPIC_ALREADY_EXISTS for some, the rest not yet listed)
+    // is tried again for whatever is still missing, until a deadline.
+    const createDeadline = Date.now() + 30_000;
+    for (;;) {
+      const existing = new Set(await admin.listTopics());
+      const missing = topics.filter((t) => !existing.has(t));
+      if (missing.length === 0) break;
       try {
         await admin.createTopics({
           waitForLeaders: true,
           topics: missing.map((topic) => ({ topic, numPartitions: partitions, replicationFactor: 1 })),
         });
+        break;
       } catch (error) {
-        // Another service created some of them in between: fine, as long as they exist now.
-        const now = new Set(await admin.listTopics());
-        if (missing.some((t) => !now.has(t))) throw error;
+        if (Date.now() > createDeadline) throw error;
+        await new Promise((r) => setTimeout(r, 250));
       }
     }
     const deadline = Date.now() + 30_000;
