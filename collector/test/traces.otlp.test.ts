@@ -141,8 +141,12 @@ describe('OTLP intake', () => {
     expect(await metricValue(h.app, 'eventscope_spans_accepted_total')).toBe(4);
     expect(await metricValue(h.app, 'eventscope_otlp_requests_total', { encoding: 'protobuf', code: '200' })).toBe(2);
     expect(await metricValue(h.app, 'eventscope_otlp_requests_total', { encoding: 'json', code: '200' })).toBe(2);
-    const metrics = (await h.app.inject('/metrics')).body;
-    expect(metrics).toMatch(/eventscope_hop_queue_seconds_count\{topic="orders",group="payments"\} 2/);
+    // Stored rows are readable as soon as the store's writer thread commits; the hop metrics follow
+    // once its answer reaches the main thread.
+    const metrics = await waitFor('hop metrics', async () => {
+      const body = (await h?.app.inject('/metrics'))?.body ?? '';
+      return /eventscope_hop_queue_seconds_count\{topic="orders",group="payments"\} 2/.test(body) ? body : undefined;
+    });
     expect(metrics).toMatch(/eventscope_store_rows\{table="deliveries"\} 2/);
   });
 

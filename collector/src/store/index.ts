@@ -6,10 +6,11 @@ import { join } from 'node:path';
 import fp from 'fastify-plugin';
 import { Gauge } from 'prom-client';
 import { CollectorError } from '../errors.ts';
-import { SqliteStore } from './sqlite.ts';
+import { ThreadedSqliteStore } from './sqlite-threaded.ts';
 import type { Store } from './types.ts';
 
 export { SqliteStore } from './sqlite.ts';
+export { ThreadedSqliteStore } from './sqlite-threaded.ts';
 export type * from './types.ts';
 export { OUTCOMES, SAGA_STATUSES } from './types.ts';
 
@@ -38,7 +39,8 @@ export const storePlugin = fp<StorePluginOptions>(
     }
     let store: Store;
     try {
-      store = new SqliteStore({ file: sqliteFile(config.dataDir ?? '.eventscope/collector') });
+      // Writes on a worker thread, reads here: OTLP decoding and SQLite's inserts use two cores.
+      store = await ThreadedSqliteStore.open({ file: sqliteFile(config.dataDir ?? '.eventscope/collector') });
     } catch (err) {
       throw new CollectorError(
         'STORE_FAILED',

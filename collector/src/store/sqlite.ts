@@ -421,6 +421,21 @@ export class SqliteStore implements Store {
     this.#ingestTx = db.transaction((batch: IngestBatch) => this.#ingest(batch));
   }
 
+  /** Row counters (publishes, deliveries, sagas) as this connection maintains them. */
+  rowCounts(): StoreStats['rows'] {
+    return { ...this.#rows };
+  }
+
+  /**
+   * Takes the row counters of the connection that writes (sqlite-threaded.ts: the writer thread),
+   * so a connection that only reads reports the same `stats()`.
+   */
+  setRowCounts(rows: StoreStats['rows']): void {
+    this.#rows.publishes = rows.publishes;
+    this.#rows.deliveries = rows.deliveries;
+    this.#rows.sagas = rows.sagas;
+  }
+
   // eslint-disable-next-line @typescript-eslint/require-await -- async so a throw becomes a rejection
   async ingest(batch: IngestBatch): Promise<IngestResult> {
     return this.#ingestTx(batch);

@@ -1,0 +1,192 @@
+/**
+ * The SQLite store with its writes on a worker thread (sqlite-writer.ts): `ingest` and the
+ * other writing methods run there, on a connection of their own, while reads run on this
+ * thread's connection to the same file. WAL lets the reader read while the writer writes, and
+ * a write is visible to the next read once its promise resolves (the transaction committed).
+ * The ingest path thus uses both cores: OTLP decoding and assembling here, SQLite's inserts and
+ * index updates there. Results, stored rows and errors are the same as SqliteStore's.
+ */
+import { Worker } from 'node:worker_threads';
+import { SqliteStore } from './sqlite.ts';
+import type { WriterOp, WriterRequest, WriterResponse } from './sqlite-writer.ts';
+import type {
+  DuplicateEntry,
+  EventHops,
+  IngestBatch,
+  IngestResult,
+  InstrumentedPartition,
+  Publish,
+  Delivery,
+  RetentionPolicy,
+  SagaFilter,
+  SagaPage,
+  SagaSummary,
+  Store,
+  StoreStats,
+  UnaccountedEntry,
+  RecordRef,
+} from './types.ts';
+
+// The same extension as this module: .ts when run from source, .js when built.
+const WRITER = new URL(`./sqlite-writer${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url);
+
+export class ThreadedSqliteStore implements Store {
+  readonly kind = 'sqlite';
+  readonly #reader: SqliteStore;
+  readonly #worker: Worker;
+  readonly #pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+  #nextId = 1;
+  #dead: Error | undefined;
+  #closed: Promise<void> | undefined;
+
+  private constructor(reader: SqliteStore, worker: Worker) {
+    this.#reader = reader;
+    this.#worker = worker;
+    worker.on('message', (m: WriterResponse) => {
+      const p = this.#pending.get(m.id);
+      if (!p) return;
+      this.#pending.delete(m.id);
+      if (m.ok) {
+        this.#reader.setRowCounts(m.rows);
+        p.resolve(m.value);
+      } else {
+        const err = new Error(m.message);
+        if (m.stack) err.stack = m.stack;
+        p.reject(err);
+      }
+    });
+    const fail = (err: Error): void => {
+      this.#dead ??= err;
+      for (const p of this.#pending.values()) p.reject(err);
+      this.#pending.clear();
+    };
+    worker.on('error', fail);
+    worker.on('exit', (code) => fail(new Error(`the store's writer thread exited (code ${code})`)));
+  }
+
+  /** Opens the file (creating the schema on this thread first), then starts the writer thread on it. */
+  static async open(options: { file: string }): Promise<ThreadedSqliteStore> {
+    if (options.file === ':memory:') throw new Error('the threaded store needs a file (use SqliteStore for :memory:)');
+    const reader = new SqliteStore(options);
+    const worker = new Worker(WRITER, { workerData: { file: options.file } });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        const onError = (err: Error): void => reject(err);
+        const onExit = (code: number): void => reject(new Error(`the store's writer thread exited (code ${code})`));
+        worker.once('error', onError);
+        worker.once('exit', onExit);
+        worker.once('message', (m: { ready?: boolean; rows: StoreStats['rows'] }) => {
+          worker.off('error', onError);
+          worker.off('exit', onExit);
+          reader.setRowCounts(m.rows);
+          resolve();
+        });
+      });
+    } catch (err) {
+      await reader.close();
+      await worker.terminate();
+      throw err;
+    }
+    return new ThreadedSqliteStore(reader, worker);
+  }
+
+  #call<T>(op: WriterOp | 'close', args: unknown[]): Promise<T> {
+    if (this.#dead) return Promise.reject(this.#dead);
+    return new Promise<T>((resolve, reject) => {
+      const id = this.#nextId++;
+      this.#pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
+      const req: WriterRequest = { id, op, args };
+      this.#worker.postMessage(req);
+    });
+  }
+
+  ingest(batch: IngestBatch): Promise<IngestResult> {
+    return this.#call('ingest', [batch]);
+  }
+
+  addUnaccounted(entries: UnaccountedEntry[]): Promise<number> {
+    return this.#call('addUnaccounted', [entries]);
+  }
+
+  setAuditCheckpoint(group: string, topic: string, partition: number, offset: number): Promise<void> {
+    return this.#call('setAuditCheckpoint', [group, topic, partition, offset]);
+  }
+
+  takeNewlyStuck(beforeUs: number, limit: number): Promise<SagaSummary[]> {
+    return this.#call('takeNewlyStuck', [beforeUs, limit]);
+  }
+
+  enforceRetention(policy: RetentionPolicy): Promise<number> {
+    return this.#call('enforceRetention', [policy]);
+  }
+
+  event(eventId: string): Promise<EventHops> {
+    return this.#reader.event(eventId);
+  }
+
+  trace(traceId: string): Promise<{ publishes: Publish[]; deliveries: Delivery[] }> {
+    return this.#reader.trace(traceId);
+  }
+
+  saga(correlationId: string): Promise<{ summary: SagaSummary; hops: EventHops } | undefined> {
+    return this.#reader.saga(correlationId);
+  }
+
+  sagas(filter: SagaFilter): Promise<SagaPage> {
+    return this.#reader.sagas(filter);
+  }
+
+  search(q: string): Promise<{ event: boolean; trace: boolean; saga: boolean }> {
+    return this.#reader.search(q);
+  }
+
+  instrumentedGroups(): Promise<InstrumentedPartition[]> {
+    return this.#reader.instrumentedGroups();
+  }
+
+  unaccountedCandidates(q: {
+    group: string;
+    topic: string;
+    partition: number;
+    fromOffset: number;
+    toOffset: number;
+    seenBeforeUs: number;
+    limit: number;
+  }): Promise<{ records: RecordRef[]; nextCheckpoint: number }> {
+    return this.#reader.unaccountedCandidates(q);
+  }
+
+  auditCheckpoint(group: string, topic: string, partition: number): Promise<number | undefined> {
+    return this.#reader.auditCheckpoint(group, topic, partition);
+  }
+
+  duplicates(limit: number): Promise<DuplicateEntry[]> {
+    return this.#reader.duplicates(limit);
+  }
+
+  unaccounted(limit: number): Promise<UnaccountedEntry[]> {
+    return this.#reader.unaccounted(limit);
+  }
+
+  stats(): Promise<StoreStats> {
+    return this.#reader.stats();
+  }
+
+  /** Waits for the writes already asked for, closes the writer (it checkpoints the WAL), then the reader. */
+  close(): Promise<void> {
+    this.#closed ??= (async () => {
+      if (!this.#dead) {
+        const exited = new Promise<void>((resolve) => this.#worker.once('exit', () => resolve()));
+        try {
+          await this.#call('close', []);
+          await exited;
+        } catch {
+          await this.#worker.terminate();
+        }
+      }
+      this.#dead ??= new Error('the store is closed');
+      await this.#reader.close();
+    })();
+    return this.#closed;
+  }
+}
