@@ -349,6 +349,14 @@ describe('OTLP intake', () => {
     expect(full.statusCode).toBe(503);
     expect(full.headers['retry-after']).toBe('1');
     expect(full.json()).toMatchObject({ error: 'OVERLOADED' });
+    // Refused again before decoding (a retrying exporter costs no decode): not even JSON, still 503.
+    const again = await h.app.inject({
+      method: 'POST',
+      url: '/v1/traces',
+      headers: { 'content-type': 'application/json' },
+      payload: '{not json',
+    });
+    expect(again.statusCode).toBe(503);
     expect(await metricValue(h.app, 'eventscope_spans_rejected_total', { reason: 'queue_full' })).toBe(1);
     expect((await h.app.inject('/metrics')).body).toMatch(/eventscope_intake_queue_spans 100/);
     release();

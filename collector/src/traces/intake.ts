@@ -28,6 +28,8 @@ export class IntakeQueue {
   #consumer: SpanConsumer | undefined;
   #draining: Promise<void> | undefined;
   #closed = false;
+  /** Spans in the last request refused for room (0 after an accepted one). */
+  #refusedSize = 0;
 
   constructor(options: IntakeOptions) {
     this.limit = options.limit;
@@ -39,6 +41,15 @@ export class IntakeQueue {
   /** Spans accepted and not yet consumed. */
   get depth(): number {
     return this.#depth;
+  }
+
+  /**
+   * True when a request like the last one refused would be refused again (or the queue is closed):
+   * a receiver answers 503 before decoding the body, so exporters retrying against a full queue
+   * cost no decoding. The first refusal is decided (and its spans counted) by `offer`.
+   */
+  get full(): boolean {
+    return this.#closed || (this.#depth > 0 && this.#depth + this.#refusedSize > this.limit);
   }
 
   setConsumer(consumer: SpanConsumer): void {
@@ -54,7 +65,11 @@ export class IntakeQueue {
   offer(spans: SpanData[]): boolean {
     if (this.#closed) return false;
     if (spans.length === 0) return true;
-    if (this.#depth > 0 && this.#depth + spans.length > this.limit) return false;
+    if (this.#depth > 0 && this.#depth + spans.length > this.limit) {
+      this.#refusedSize = spans.length;
+      return false;
+    }
+    this.#refusedSize = 0;
     this.#queue.push(spans);
     this.#depth += spans.length;
     this.#kick();

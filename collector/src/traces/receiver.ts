@@ -106,6 +106,9 @@ export function otlpReceiver(app: FastifyInstance, opts: ReceiverOptions, done: 
           `unsupported content type '${req.headers['content-type'] ?? ''}'; use application/json or application/x-protobuf`,
         );
       }
+      // While a request like the last refused one cannot fit, refuse before inflating and decoding
+      // (its spans are unknown, so only the request is counted); `offer` below decides exactly.
+      if (intake.full) return fail(req, reply, 503, `intake queue full (${intake.limit} spans); retry later`);
       let body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
       const ce = (req.headers['content-encoding'] ?? 'identity').trim().toLowerCase();
       if (ce === 'gzip') {
