@@ -133,6 +133,29 @@ describe('the collector against the load generator on demo traffic', () => {
     }
   });
 
+  it('lists every terminal saga as its detail shows it, and counts each once in the latency histogram', async () => {
+    const app = (collector as Collector).app;
+    const differ: unknown[] = [];
+    for (const s of terminal()) {
+      const detail = sagas.get(s.orderId);
+      const res = await getJson<{
+        items: { correlationId: string; sagaType: string | null; status: string; endToEndMs: number | null }[];
+      }>(app, `/api/sagas?q=${encodeURIComponent(s.orderId)}&limit=5`);
+      const item = res.body.items.find((i) => i.correlationId === s.orderId);
+      const want = { sagaType: 'order', status: detail?.status, endToEndMs: detail?.endToEndMs };
+      const got = { sagaType: item?.sagaType, status: item?.status, endToEndMs: item?.endToEndMs };
+      if (JSON.stringify(want) !== JSON.stringify(got)) differ.push({ orderId: s.orderId, want, got });
+    }
+    expect(differ).toEqual([]);
+    // Sagas whose terminal delivery arrived before their order.placed span were held back until
+    // it came: every saga is counted once, as an order saga, whatever order its spans came in.
+    const metrics = (await app.inject('/metrics')).body;
+    const counts = [...metrics.matchAll(/^eventscope_saga_end_to_end_seconds_count\{([^}]*)\} (\d+)/gm)];
+    const total = counts.reduce((n, m) => n + Number(m[2]), 0);
+    expect(counts.map((m) => m[1]).filter((labels) => !(labels ?? '').includes('saga_type="order"'))).toEqual([]);
+    expect(total).toBe(terminal().length);
+  });
+
   it("reports end-to-end latencies that agree with the load generator's own", async () => {
     const app = (collector as Collector).app;
     // The two measure between different instants. All are Date.now() readings (integer ms; the

@@ -88,8 +88,9 @@ describe('GET /api/overview', () => {
                       completed,
                       'order.completed',
                       corr,
-                      t + i + e2e - 5,
+                      // End-to-end latency ends where the terminal event's processing starts.
                       t + i + e2e,
+                      t + i + e2e + 5,
                       'orchestrator',
                     ),
                   ],

@@ -1,10 +1,11 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll } from 'vitest';
+import Database from 'better-sqlite3';
+import { afterAll, describe, expect, it } from 'vitest';
 import { SqliteStore } from '../src/store/sqlite.ts';
 import type { Store } from '../src/store/types.ts';
-import { storeSuite } from './store.suite.ts';
+import { delivery, publish, storeSuite } from './store.suite.ts';
 
 const dirs: string[] = [];
 const files = new WeakMap<Store, string>();
@@ -27,4 +28,45 @@ storeSuite('sqlite', {
     files.set(store, file);
     return Promise.resolve(store);
   },
+});
+
+describe('sqlite store schema', () => {
+  it('migrates a schema 1 file (before held saga ends) in place, keeping its sagas', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'eventscope-store-v1-'));
+    dirs.push(dir);
+    const file = join(dir, 'store.sqlite');
+    const first = new SqliteStore({ file });
+    const p = publish({ correlationId: 'order-v1' });
+    await first.ingest({ publishes: [p], deliveries: [], records: [] });
+    await first.close();
+    // Turn the file back into schema 1, as an older collector left it.
+    const db = new Database(file);
+    db.exec(`DROP INDEX sagas_end_held; ALTER TABLE sagas DROP COLUMN root_us; ALTER TABLE sagas DROP COLUMN end_held;
+      UPDATE meta SET value = '1' WHERE key = 'schema'`);
+    db.close();
+    const store = new SqliteStore({ file });
+    try {
+      expect((await store.saga('order-v1'))?.summary.hops).toBe(1);
+      const done = publish({
+        correlationId: 'order-v1',
+        causationId: p.eventId,
+        eventType: 'order.completed',
+        terminal: 'completed',
+      });
+      const res = await store.ingest({
+        publishes: [done],
+        deliveries: [delivery({ eventId: done.eventId, correlationId: 'order-v1', terminal: 'completed' })],
+        records: [],
+      });
+      // The saga's root publish came before the migration: its time was not recorded, so the end
+      // is held, and released by the sweep.
+      expect(res.sagasEnded).toEqual([]);
+      expect((await store.takeHeldEnds(Number.MAX_SAFE_INTEGER, 10)).map((s) => s.correlationId)).toEqual(['order-v1']);
+    } finally {
+      await store.close();
+    }
+    const check = new Database(file, { readonly: true });
+    expect(check.prepare(`SELECT value FROM meta WHERE key = 'schema'`).pluck().get()).toBe('2');
+    check.close();
+  });
 });

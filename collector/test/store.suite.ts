@@ -144,13 +144,13 @@ export function storeSuite(name: string, factory: StoreFactory): void {
       expect((await store.saga(corr))?.summary.outcome).toBeNull();
       const res = await store.ingest({ ...empty, publishes: [done] });
       expect(res.sagasEnded).toEqual([
-        { correlationId: corr, sagaType: 'order', outcome: 'completed', endToEndUs: 25_000 },
+        { correlationId: corr, sagaType: 'order', outcome: 'completed', endToEndUs: 20_000 },
       ]);
       expect(res.hopTimings).toEqual([
         { topic: 'orders', group: 'payments', service: 'payments', queueUs: 10_000, processingUs: 5_000 },
       ]);
       const saga = await store.saga(corr);
-      expect(saga?.summary).toMatchObject({ outcome: 'completed', lastUs: T0 + 25_000, endToEndUs: 25_000 });
+      expect(saga?.summary).toMatchObject({ outcome: 'completed', lastUs: T0 + 25_000, endToEndUs: 20_000 });
       expect(saga?.hops.deliveries.map((d) => d.eventId)).toEqual([done.eventId]);
     });
 
@@ -217,7 +217,7 @@ export function storeSuite(name: string, factory: StoreFactory): void {
         ],
       });
       expect(res.sagasEnded).toEqual([
-        { correlationId: corr, sagaType: 'order', outcome: 'compensated', endToEndUs: 47_000 },
+        { correlationId: corr, sagaType: 'order', outcome: 'compensated', endToEndUs: 45_000 },
       ]);
       const saga = await store.saga(corr);
       expect(saga?.summary).toMatchObject({
@@ -226,7 +226,7 @@ export function storeSuite(name: string, factory: StoreFactory): void {
         outcome: 'compensated',
         terminalEventType: 'order.failed',
         firstUs: T0,
-        endToEndUs: 47_000,
+        endToEndUs: 45_000,
         hops: 3,
         compensations: 1,
         dlqSteps: 1,
@@ -238,6 +238,124 @@ export function storeSuite(name: string, factory: StoreFactory): void {
       ]);
       expect(saga?.hops.deliveries).toHaveLength(2);
       expect(await store.saga('no-such-saga')).toBeUndefined();
+    });
+
+    it('holds a saga end back until its root publish arrives, whatever order the spans come in', async () => {
+      const store = await make();
+      const corr = `order-${randomUUID()}`;
+      const placed = publish({ correlationId: corr, timeUs: T0 });
+      // A poison record to a step's topic, published before order.placed and with no causation
+      // id either, must not give the saga its type.
+      const poison = publish({
+        correlationId: corr,
+        eventType: 'inventory.reserve',
+        topic: 'inventory.reserve',
+        sagaType: 'inventory',
+        timeUs: T0 - 1_000,
+        endUs: T0 - 500,
+      });
+      const reserve = publish({
+        correlationId: corr,
+        causationId: placed.eventId,
+        eventType: 'inventory.reserve',
+        topic: 'inventory.reserve',
+        sagaType: 'inventory',
+        timeUs: T0 + 5_000,
+        endUs: T0 + 6_000,
+      });
+      const failed = publish({
+        correlationId: corr,
+        causationId: reserve.eventId,
+        eventType: 'order.failed',
+        topic: 'order.failed',
+        terminal: 'failed',
+        timeUs: T0 + 30_000,
+        endUs: T0 + 31_000,
+      });
+      const terminal = (group: string, startUs: number): Delivery =>
+        delivery({
+          eventId: failed.eventId,
+          eventType: 'order.failed',
+          correlationId: corr,
+          topic: 'order.failed',
+          group,
+          terminal: 'failed',
+          sagaType: 'order',
+          startUs,
+          endUs: startUs + 3_000,
+        });
+      // The orchestrator's spans come first: the saga has ended, but its start is not known yet.
+      const first = await store.ingest({
+        ...empty,
+        publishes: [reserve, failed],
+        deliveries: [terminal('order', 50_000 + T0)],
+      });
+      expect(first.sagasEnded).toEqual([]);
+      expect((await store.saga(corr))?.summary).toMatchObject({ outcome: 'failed', sagaType: 'order' });
+      // An earlier processed delivery of the terminal event arrives later: the end moves to it.
+      expect(
+        (await store.ingest({ ...empty, deliveries: [terminal('orchestrator', T0 + 40_000)] })).sagasEnded,
+      ).toEqual([]);
+      // The compensation arrives after the terminal delivery: failed becomes compensated.
+      const release = publish({
+        correlationId: corr,
+        causationId: reserve.eventId,
+        eventType: 'inventory.release',
+        topic: 'inventory.release',
+        sagaType: 'inventory',
+        compensation: true,
+        timeUs: T0 + 20_000,
+        endUs: T0 + 21_000,
+      });
+      expect((await store.ingest({ ...empty, publishes: [poison, release] })).sagasEnded).toEqual([
+        // The poison record has no causation id: it counts as a root, so the end is released,
+        // with the earliest publish (the poison record) as the saga's start.
+        { correlationId: corr, sagaType: 'order', outcome: 'compensated', endToEndUs: 41_000 },
+      ]);
+      const late = await store.ingest({ ...empty, publishes: [placed] });
+      expect(late.sagasEnded).toEqual([]);
+      expect((await store.saga(corr))?.summary).toMatchObject({
+        sagaType: 'order',
+        outcome: 'compensated',
+        firstUs: T0 - 1_000,
+        terminalUs: T0 + 40_000,
+        endToEndUs: 41_000,
+        compensations: 1,
+      });
+      expect(await store.takeHeldEnds(Number.MAX_SAFE_INTEGER, 10)).toEqual([]);
+    });
+
+    it('reports an end held for a root publish that never comes once it is past the given time, once', async () => {
+      const store = await make();
+      const corr = `order-${randomUUID()}`;
+      const step = publish({
+        correlationId: corr,
+        causationId: randomUUID(),
+        eventType: 'order.completed',
+        terminal: 'completed',
+        timeUs: T0 + 10_000,
+        endUs: T0 + 11_000,
+      });
+      const res = await store.ingest({
+        ...empty,
+        publishes: [step],
+        deliveries: [
+          delivery({
+            eventId: step.eventId,
+            correlationId: corr,
+            eventType: 'order.completed',
+            terminal: 'completed',
+            sagaType: 'order',
+            startUs: T0 + 20_000,
+            endUs: T0 + 22_000,
+          }),
+        ],
+      });
+      expect(res.sagasEnded).toEqual([]);
+      expect(await store.takeHeldEnds(T0 + 22_000, 10)).toEqual([]); // still active at that time
+      const held = [{ correlationId: corr, sagaType: 'order', outcome: 'completed', endToEndUs: 10_000 }];
+      expect(await store.takeHeldEnds(T0 + 22_001, 10)).toEqual(held);
+      expect(await store.takeHeldEnds(T0 + 22_001, 10)).toEqual([]);
     });
 
     it('lists sagas by status, type, time and correlation id prefix, with keyset paging', async () => {
@@ -278,7 +396,7 @@ export function storeSuite(name: string, factory: StoreFactory): void {
         `${prefix}old`,
       ]);
       expect((await store.sagas({ ...base, limit: 10, status: 'completed' })).items).toEqual([
-        expect.objectContaining({ correlationId: `${prefix}done`, outcome: 'completed', endToEndUs: 6e4 }),
+        expect.objectContaining({ correlationId: `${prefix}done`, outcome: 'completed', endToEndUs: 5e4 }),
       ]);
       expect((await store.sagas({ ...base, limit: 10, status: 'in_flight' })).items).toHaveLength(5);
       expect((await store.sagas({ ...base, limit: 10, sagaType: 'nope' })).items).toHaveLength(0);

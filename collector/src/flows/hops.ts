@@ -156,6 +156,7 @@ export function spanToHop(
       originSpanId: span.links[0]?.spanId ?? span.parentSpanId,
       terminal: rules.terminal(eventType),
       compensation: rules.compensation(eventType),
+      sagaType: rules.sagaType(eventType),
     },
   };
 }

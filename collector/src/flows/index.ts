@@ -7,7 +7,7 @@
 import fp from 'fastify-plugin';
 import { Counter, Histogram } from 'prom-client';
 import type { OffsetsView } from '../lag/offsets-view.ts';
-import type { UnaccountedEntry } from '../store/types.ts';
+import type { IngestResult, UnaccountedEntry } from '../store/types.ts';
 import type { SpanData } from '../traces/span.ts';
 import { auditOnce } from './audit.ts';
 import { FlowMap, serviceNode, topicNode } from './flow-map.ts';
@@ -107,6 +107,25 @@ export const flowsPlugin = fp<FlowsPluginOptions>(
     const graceUs = (opts.auditGraceMs ?? app.config.auditGraceMs) * 1000;
 
     const flowMap = new FlowMap();
+    const countEnded = (ended: IngestResult['sagasEnded']): void => {
+      for (const s of ended) {
+        m.outcomes.inc({ saga_type: s.sagaType, outcome: s.outcome });
+        if (s.endToEndUs !== null) m.e2e.observe({ saga_type: s.sagaType, outcome: s.outcome }, s.endToEndUs / 1e6);
+      }
+    };
+    /** Feeds the overview's series (not relayed over SSE). */
+    const emitEnded = (ended: IngestResult['sagasEnded']): void => {
+      if (!app.hasDecorator('live')) return;
+      for (const s of ended) {
+        app.live.emit('sagaEnded', {
+          at: Date.now(),
+          correlationId: s.correlationId,
+          sagaType: s.sagaType,
+          outcome: s.outcome,
+          endToEndMs: s.endToEndUs === null ? null : s.endToEndUs / 1000,
+        });
+      }
+    };
     const service: FlowsService = {
       async ingest(spans) {
         const batch = assemble(spans, rules);
@@ -133,27 +152,16 @@ export const flowsPlugin = fp<FlowsPluginOptions>(
           m.processing.observe({ topic: t.topic, group: t.group }, t.processingUs / 1e6);
         }
         for (const d of res.duplicates) m.duplicates.inc({ group: d.group });
-        for (const s of res.sagasEnded) {
-          m.outcomes.inc({ saga_type: s.sagaType, outcome: s.outcome });
-          if (s.endToEndUs !== null) m.e2e.observe({ saga_type: s.sagaType, outcome: s.outcome }, s.endToEndUs / 1e6);
-        }
+        countEnded(res.sagasEnded);
         // Live views (GET /api/stream) refetch the sagas that changed; the bus coalesces bursts.
         if (app.hasDecorator('live')) {
           const status = new Map<string, string>();
           for (const h of [...batch.publishes, ...batch.deliveries]) {
             if (h.correlationId !== null) status.set(h.correlationId, 'in_flight');
           }
-          for (const s of res.sagasEnded) {
-            status.set(s.correlationId, s.outcome);
-            app.live.emit('sagaEnded', {
-              at: Date.now(),
-              correlationId: s.correlationId,
-              sagaType: s.sagaType,
-              outcome: s.outcome,
-              endToEndMs: s.endToEndUs === null ? null : s.endToEndUs / 1000,
-            });
-          }
+          for (const s of res.sagasEnded) status.set(s.correlationId, s.outcome);
           for (const [correlationId, st] of status) app.live.emit('saga', { correlationId, status: st });
+          emitEnded(res.sagasEnded);
         }
       },
       async audit(options = {}) {
@@ -167,6 +175,13 @@ export const flowsPlugin = fp<FlowsPluginOptions>(
         return found;
       },
       async sweepStuck() {
+        // Ends held back for a root publish that has not come within the audit grace: report them now.
+        const held = await app.store.takeHeldEnds(Date.now() * 1000 - graceUs, 10_000);
+        countEnded(held);
+        if (app.hasDecorator('live')) {
+          for (const s of held) app.live.emit('saga', { correlationId: s.correlationId, status: s.outcome });
+          emitEnded(held);
+        }
         const stuck = await app.store.takeNewlyStuck(Date.now() * 1000 - stuckAfterUs, 10_000);
         for (const s of stuck) {
           m.outcomes.inc({ saga_type: s.sagaType ?? 'unknown', outcome: 'stuck' });

@@ -112,6 +112,10 @@ export class ThreadedSqliteStore implements Store {
     return this.#call('setAuditCheckpoint', [group, topic, partition, offset]);
   }
 
+  takeHeldEnds(beforeUs: number, limit: number): Promise<IngestResult['sagasEnded']> {
+    return this.#call('takeHeldEnds', [beforeUs, limit]);
+  }
+
   takeNewlyStuck(beforeUs: number, limit: number): Promise<SagaSummary[]> {
     return this.#call('takeNewlyStuck', [beforeUs, limit]);
   }

@@ -7,7 +7,8 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { SqliteStore } from './sqlite.ts';
 
-export type WriterOp = 'ingest' | 'addUnaccounted' | 'setAuditCheckpoint' | 'takeNewlyStuck' | 'enforceRetention';
+export type WriterOp =
+  'ingest' | 'addUnaccounted' | 'setAuditCheckpoint' | 'takeNewlyStuck' | 'takeHeldEnds' | 'enforceRetention';
 
 export interface WriterRequest {
   id: number;

@@ -30,7 +30,16 @@ import type {
   UnaccountedEntry,
 } from './types.ts';
 
-const SCHEMA_VERSION = '1';
+const SCHEMA_VERSION = '2';
+/** Schema 1 -> 2: a saga's root publish time and its held-back end (see `#sagaOnDelivery`). */
+const MIGRATE_1_TO_2 = `
+ALTER TABLE sagas ADD COLUMN root_us INTEGER;
+ALTER TABLE sagas ADD COLUMN end_held INTEGER NOT NULL DEFAULT 0;
+`;
+/** Created after any migration, so it can name the columns a migration adds. */
+const SCHEMA_INDEXES = `
+CREATE INDEX IF NOT EXISTS sagas_end_held ON sagas(last_us) WHERE end_held = 1;
+`;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
@@ -77,7 +86,7 @@ CREATE TABLE IF NOT EXISTS sagas (
   saga_type TEXT, first_us INTEGER NOT NULL, first_is_publish INTEGER NOT NULL, last_us INTEGER NOT NULL,
   outcome TEXT, terminal_type TEXT, terminal_us INTEGER, hops INTEGER NOT NULL,
   compensations INTEGER NOT NULL, dlq_steps INTEGER NOT NULL, stuck_reported INTEGER NOT NULL DEFAULT 0,
-  updated_s INTEGER NOT NULL
+  updated_s INTEGER NOT NULL, root_us INTEGER, end_held INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS sagas_first ON sagas(first_us, correlation_id);
 DROP INDEX IF EXISTS sagas_last;
@@ -171,6 +180,10 @@ interface SagaRow {
   dlq_steps: number;
   stuck_reported: number;
   updated_s: number;
+  /** Time of the saga's root publish (one without a causation id), once it has arrived. */
+  root_us: number | null;
+  /** 1 while the saga has ended but its end is held back until the root publish arrives. */
+  end_held: number;
 }
 
 const toPublish = (r: PublishRow): Publish => ({
@@ -244,6 +257,17 @@ interface PublishTimeRow {
   compensation: number;
 }
 
+/** A saga's end as ingest reports it (for metrics and live views). */
+function sagaEnd(r: SagaRow): IngestResult['sagasEnded'][number] {
+  const s = toSaga(r);
+  return {
+    correlationId: s.correlationId,
+    sagaType: s.sagaType ?? 'unknown',
+    outcome: s.outcome as SagaOutcome,
+    endToEndUs: s.endToEndUs,
+  };
+}
+
 /** The earliest publish to `topic` (the first of equals, as ORDER BY time_us over the index gives). */
 function firstPublishTo(rows: PublishTimeRow[], topic: string): PublishTimeRow | undefined {
   let first: PublishTimeRow | undefined;
@@ -258,6 +282,8 @@ interface SagaSlot {
   /** Created in this batch (counted once when written). */
   isNew: boolean;
   dirty: boolean;
+  /** Its held-back end is released by this batch (reported once the whole batch is applied). */
+  release?: boolean;
 }
 
 interface BatchWrites {
@@ -332,14 +358,14 @@ function statements(db: Db) {
     saga: p(`SELECT * FROM sagas WHERE correlation_id = ?`),
     insSaga:
       p(`INSERT INTO sagas (correlation_id, saga_type, first_us, first_is_publish, last_us, outcome, terminal_type,
-        terminal_us, hops, compensations, dlq_steps, stuck_reported, updated_s)
+        terminal_us, hops, compensations, dlq_steps, stuck_reported, updated_s, root_us, end_held)
       VALUES (@correlation_id, @saga_type, @first_us, @first_is_publish, @last_us, @outcome, @terminal_type,
-        @terminal_us, @hops, @compensations, @dlq_steps, @stuck_reported, @updated_s)
+        @terminal_us, @hops, @compensations, @dlq_steps, @stuck_reported, @updated_s, @root_us, @end_held)
       ON CONFLICT (correlation_id) DO UPDATE SET saga_type = excluded.saga_type, first_us = excluded.first_us,
         first_is_publish = excluded.first_is_publish, last_us = excluded.last_us, outcome = excluded.outcome,
         terminal_type = excluded.terminal_type, terminal_us = excluded.terminal_us, hops = excluded.hops,
         compensations = excluded.compensations, dlq_steps = excluded.dlq_steps, stuck_reported = excluded.stuck_reported,
-        updated_s = excluded.updated_s`),
+        updated_s = excluded.updated_s, root_us = excluded.root_us, end_held = excluded.end_held`),
     upsGroupPartition: p(`INSERT INTO group_partitions (grp, topic, part, first_off) VALUES (?, ?, ?, ?)
       ON CONFLICT (grp, topic, part) DO UPDATE SET first_off = excluded.first_off WHERE excluded.first_off < first_off`),
     groupPartitions: p(`SELECT * FROM group_partitions ORDER BY grp, topic, part`),
@@ -367,6 +393,8 @@ function statements(db: Db) {
     newlyStuck: p(`SELECT * FROM sagas WHERE last_us < ? AND outcome IS NULL AND stuck_reported = 0
       ORDER BY last_us LIMIT ?`),
     markStuck: p(`UPDATE sagas SET stuck_reported = 1 WHERE correlation_id = ?`),
+    heldEnds: p(`SELECT * FROM sagas WHERE end_held = 1 AND last_us < ? ORDER BY last_us LIMIT ?`),
+    releaseEnd: p(`UPDATE sagas SET end_held = 0 WHERE correlation_id = ?`),
     existsEvent: p(`SELECT 1 FROM publishes WHERE event_id = @q UNION ALL SELECT 1 FROM deliveries WHERE event_id = @q
       UNION ALL SELECT 1 FROM records WHERE event_id = @q LIMIT 1`),
     existsTrace: p(
@@ -405,10 +433,16 @@ export class SqliteStore implements Store {
     db.exec(SCHEMA);
     const version = db.prepare<[], { value: string }>(`SELECT value FROM meta WHERE key = 'schema'`).get();
     if (!version) db.prepare(`INSERT INTO meta(key, value) VALUES ('schema', ?)`).run(SCHEMA_VERSION);
-    else if (version.value !== SCHEMA_VERSION) {
+    else if (version.value === '1') {
+      db.transaction(() => {
+        db.exec(MIGRATE_1_TO_2);
+        db.prepare(`UPDATE meta SET value = ? WHERE key = 'schema'`).run(SCHEMA_VERSION);
+      })();
+    } else if (version.value !== SCHEMA_VERSION) {
       throw new Error(`store ${options.file} has schema ${version.value}; this collector needs ${SCHEMA_VERSION}`);
     }
 
+    db.exec(SCHEMA_INDEXES);
     this.#s = statements(db);
 
     const count = (t: string): number => (db.prepare(`SELECT count(*) AS n FROM ${t}`).get() as { n: number }).n;
@@ -525,6 +559,7 @@ export class SqliteStore implements Store {
             correlationId: p.correlationId,
             terminal: p.terminal,
             compensation: p.compensation,
+            sagaType: p.sagaType,
           });
           if (ended) result.sagasEnded.push(ended);
         }
@@ -620,6 +655,7 @@ export class SqliteStore implements Store {
     const updatedS = Math.floor(Date.now() / 1000);
     for (const slot of w.sagas.values()) {
       if (!slot.row || !slot.dirty) continue;
+      if (slot.release) result.sagasEnded.push(sagaEnd(slot.row));
       slot.row.updated_s = updatedS;
       s.insSaga.run(slot.row);
       if (slot.isNew) this.#rows.sagas++;
@@ -653,11 +689,17 @@ export class SqliteStore implements Store {
     return slot;
   }
 
+  /**
+   * A publish joins its saga. The root publish (no causation id) an end was held back for
+   * releases it (reported at the end of the batch, with the rest of the batch applied). A
+   * compensation that arrives after the terminal delivery turns `failed` into `compensated`.
+   */
   #sagaOnPublish(slots: Map<string, SagaSlot>, p: Publish): void {
     const id = p.correlationId as string;
     const slot = this.#sagaSlot(slots, id);
     const old = slot.row;
     slot.dirty = true;
+    const root = p.causationId === null;
     if (!old) {
       slot.isNew = true;
       slot.row = {
@@ -674,19 +716,38 @@ export class SqliteStore implements Store {
         dlq_steps: 0,
         stuck_reported: 0,
         updated_s: 0,
+        root_us: root ? p.timeUs : null,
+        end_held: 0,
       };
       return;
     }
     const earlier = old.first_is_publish === 0 || p.timeUs < old.first_us;
-    old.saga_type = earlier && p.sagaType !== null ? p.sagaType : (old.saga_type ?? p.sagaType);
+    // Once a terminal delivery has named the saga's type, publishes no longer change it.
+    if (old.outcome === null)
+      old.saga_type = earlier && p.sagaType !== null ? p.sagaType : (old.saga_type ?? p.sagaType);
     old.first_us = earlier ? p.timeUs : old.first_us;
     old.first_is_publish = 1;
     old.last_us = Math.max(old.last_us, p.endUs);
     old.hops += 1;
-    old.compensations += p.compensation ? 1 : 0;
     old.stuck_reported = 0;
+    if (p.compensation) {
+      old.compensations += 1;
+      if (old.outcome === 'failed') old.outcome = 'compensated';
+    }
+    if (root && (old.root_us === null || p.timeUs < old.root_us)) old.root_us = p.timeUs;
+    if (old.end_held === 1 && old.root_us !== null) {
+      old.end_held = 0;
+      slot.release = true;
+    }
   }
 
+  /**
+   * A delivery joins its saga. The first processed terminal delivery ends it; its end (for
+   * metrics) is returned at once when the saga's root publish is known, and otherwise held back
+   * until that publish arrives (exporters send spans in their own order: the terminal delivery
+   * can come before `order.placed`) or `takeHeldEnds` reports it. End-to-end latency ends at the
+   * start of the earliest processed terminal delivery, whichever arrives first.
+   */
   #sagaOnDelivery(slots: Map<string, SagaSlot>, d: Delivery): IngestResult['sagasEnded'][number] | undefined {
     const id = d.correlationId as string;
     const slot = this.#sagaSlot(slots, id);
@@ -712,22 +773,26 @@ export class SqliteStore implements Store {
         dlq_steps: 0,
         stuck_reported: 0,
         updated_s: 0,
+        root_us: null,
+        end_held: 0,
       };
       slot.row = row;
     }
     if (d.outcome === 'dead_lettered') row.dlq_steps++;
-    if (d.terminal !== null && d.outcome === 'processed' && row.outcome === null) {
-      row.outcome = d.terminal === 'failed' && row.compensations > 0 ? 'compensated' : d.terminal;
-      row.terminal_type = d.eventType;
-      row.terminal_us = d.endUs;
-      return {
-        correlationId: id,
-        sagaType: row.saga_type ?? 'unknown',
-        outcome: row.outcome as SagaOutcome,
-        endToEndUs: row.first_is_publish === 1 ? d.endUs - row.first_us : null,
-      };
+    if (d.terminal === null || d.outcome !== 'processed') return undefined;
+    if (row.outcome !== null) {
+      if (row.terminal_us !== null && d.startUs < row.terminal_us) row.terminal_us = d.startUs;
+      return undefined;
     }
-    return undefined;
+    row.outcome = d.terminal === 'failed' && row.compensations > 0 ? 'compensated' : d.terminal;
+    row.terminal_type = d.eventType;
+    row.terminal_us = d.startUs;
+    if (d.sagaType !== undefined && d.sagaType !== null) row.saga_type = d.sagaType;
+    if (row.root_us === null) {
+      row.end_held = 1;
+      return undefined;
+    }
+    return sagaEnd(row);
   }
 
   event(eventId: string): Promise<EventHops> {
@@ -958,6 +1023,15 @@ export class SqliteStore implements Store {
         detectedUs: r.detected_us,
       })),
     );
+  }
+
+  takeHeldEnds(beforeUs: number, limit: number): Promise<IngestResult['sagasEnded']> {
+    const rows = this.#db.transaction(() => {
+      const found = this.#s.heldEnds.all(beforeUs, limit) as SagaRow[];
+      for (const r of found) this.#s.releaseEnd.run(r.correlation_id);
+      return found;
+    })();
+    return Promise.resolve(rows.map(sagaEnd));
   }
 
   takeNewlyStuck(beforeUs: number, limit: number): Promise<SagaSummary[]> {

@@ -63,6 +63,11 @@ export interface Delivery {
   /** Set by flows/ (from the event type): processing this event ends the saga. */
   terminal: SagaOutcome | null;
   compensation: boolean;
+  /**
+   * Set by flows/ (from the event type, like Publish.sagaType): the saga type the event names.
+   * A terminal delivery settles the saga's type, whichever publish arrived first.
+   */
+  sagaType?: string | null;
 }
 
 /** A record seen on a topic (tap, or learnt from a span carrying its offset). */
@@ -205,6 +210,12 @@ export interface Store {
   unaccounted(limit: number): Promise<UnaccountedEntry[]>;
   /** Sagas without a terminal outcome and no activity since `beforeUs`, not reported stuck yet; marks them reported. */
   takeNewlyStuck(beforeUs: number, limit: number): Promise<SagaSummary[]>;
+  /**
+   * Ended sagas whose end was held back by `ingest` (the terminal event was processed before
+   * the saga's first event, one without a causation id, had arrived) and that have had no
+   * activity since `beforeUs`: reported now with what is known; marks them reported.
+   */
+  takeHeldEnds(beforeUs: number, limit: number): Promise<IngestResult['sagasEnded']>;
   stats(): Promise<StoreStats>;
   /** Deletes by age, then the oldest rows while larger than maxBytes. Returns rows deleted. */
   enforceRetention(policy: RetentionPolicy): Promise<number>;
