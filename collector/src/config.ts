@@ -225,7 +225,7 @@ export const CONFIG_KEYS = {
     kind: 'int',
     default: 30000,
     min: 0,
-    doc: 'The loss audit reports a record a group committed past without a delivery only this long after the record was seen (time for late spans).',
+    doc: 'The loss audit reports a record a group committed past without a delivery only this long after the record was seen (time for late spans). Also how long an ended saga waits for the span of its first event before its end is counted in the metrics.',
   }),
   stuckAfterMs: spec({
     env: 'EVENTSCOPE_STUCK_AFTER_MS',
