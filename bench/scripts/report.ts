@@ -64,21 +64,36 @@ const FIGURES: { figure: string; what: string; target: string; missing: string }
  * and changed things, kept beside the generated tables.
  */
 const COMMENTARY: Record<string, string[]> = {
+  'figure5-soak': [
+    "A 30-minute soak (the target length) at 2,401 spans/s (~170 sagas/s, 34x the demo's default load; the " +
+      'sender keeps one request in flight, so it stayed under the 3,000 asked for, with no 503) grew the store from ' +
+      '0 to 2.14 million events (2.3 GB on disk). Peak RSS 218.7 MB, under 256 MB; the heap stayed at 32-56 MB.',
+    'RSS is not a straight line: 157 MB at the start, a plateau at ~191 MB from minute 4 to minute 18, one step ' +
+      'of ~24 MB around minute 19-20, then flat at 215-217 MB to the end (+1.6 MB over the last 10 minutes). The ' +
+      'least-squares trend over the second half (21.6 MB / 10 min) includes that step, so the harness reports ' +
+      '"not flat"; a longer soak would tell a plateau from slow growth. Native memory (SQLite page caches of the ' +
+      'writer and reader connections, the writer thread) is what moves, not the JS heap.',
+    "Run against the working tree at 11:02 UTC (HEAD 2492373 plus the ingest engineer's uncommitted store changes " +
+      'of that moment; their threaded store, writes on a worker thread, was committed at 11:11 as a9baefa), with the intake queue at the ' +
+      "collector's default 25,000 spans. The steady state at 10 million events was not measured: filling a store " +
+      'that large through the intake path takes more than an hour at the rates seen here on this machine.',
+  ],
   'figure1-overhead': [
-    "Not met, and the spread is wide: 4 interleaved pairs of 400 sagas at load ~14-19 (other engineers' test " +
-      'suites and demos, and the figure 5 soak, on the same 2 cores), where a run is 5-25 s of saturated saga, so ' +
-      'one neighbour starting up moves a run by 2x (untraced runs alone ranged 26-82 sagas/s). The ratio per ' +
-      'pair ranged 0.40..1.00.',
-    'The steadier number is CPU: the five services spent 28.7 ms per saga traced vs 25.1 untraced (median; per ' +
-      'pair off/on 0.72..0.96, median 0.77), and the collector another 2.6 ms per saga to receive and store the ' +
-      'spans on the same machine. On a CPU-bound 2-core box throughput follows CPU per saga, so the cost of ' +
-      "tracing here is ~15-25% of the services' CPU plus the collector's ~10%: the instrumentation " +
+    'Not met: throughput on/off 0.84 (per pair 0.71..1.22) over 3 interleaved pairs of 1,000 sagas (31-52 s of ' +
+      "saturated saga each) at load ~13-19 (other engineers' test suites and demos, and the figure 5 soak, on the " +
+      'same 2 cores). An earlier run of 4 pairs of 400 sagas (5-25 s each) gave 0.55 (0.40..1.00): with short runs ' +
+      'one neighbour starting up moves a run by 2x, so the longer runs are the ones reported.',
+    'The steadier number is CPU: the five services spent 20.1 ms per saga traced vs 19.3 untraced (median; per ' +
+      'pair off/on 0.76..0.97, median 0.85; the 400-saga run gave 0.77), and the collector another ~2.2 ms per ' +
+      'saga to receive and store the spans on the same machine (~0.4 ms of it is its idle cost, seen in the ' +
+      'untraced runs). On a CPU-bound 2-core box throughput follows CPU per saga, so tracing costs here ~5-25% of ' +
+      "the services' CPU plus ~10% for the collector sharing the cores: the instrumentation " +
       "(@opentelemetry/instrumentation-kafkajs with the demo's hooks, a span per publish and delivery, " +
-      'BatchSpanProcessor, OTLP/protobuf export) in demo-services/, which belongs to its owners; not changed here.',
-    'What was tried: runs interleaved and alternating which goes first; the CPU measure (from /proc, start-up ' +
-      'excluded) added because throughput alone does not separate the code from the neighbours. What would settle ' +
-      'it: the same harness on an idle machine with longer runs (BENCH_OVERHEAD_ORDERS=2000), and a profile of a ' +
-      "traced service to see how much is the instrumentation's context propagation vs span export.",
+      'BatchSpanProcessor, OTLP/protobuf export) lives in demo-services/, which belongs to its owners; not changed.',
+    'What was tried: runs interleaved, alternating which goes first; longer runs; the CPU measure (from /proc, ' +
+      'start-up excluded) added because throughput alone does not separate the code from the neighbours. What ' +
+      'would settle it: the same harness on an idle machine (and with the collector on another machine, as it ' +
+      'would be deployed at scale), and a profile of a traced service (context propagation vs span export).',
   ],
   'figure6-e2e': [
     'Not met by either definition on this machine (300 sagas at 5 orders/s, load ~8-14): same clock points ' +
@@ -149,8 +164,13 @@ const COMMENTARY: Record<string, string[]> = {
     'What stands in the way of <= 1 s: the cycle is CPU in the collector process (fetching and decoding 100,000 ' +
       'committed offsets through kafkajs, then lag, time lag and status per partition) on a machine whose load ' +
       "average was ~19 (other engineers' test suites and demos): the cold cycle took 1.65 s and the slowest warm " +
-      'one 2.7 s. The lag code (collector/src/lag) belongs to the collector owners; not changed here. At 10 groups ' +
-      'x 100 partitions it was 63 ms (load ~2-4).',
+      'one 2.7 s. A CPU profile of the collector over 3 cycles at this size (a second, profiled run; --cpu-prof ' +
+      'slows it) puts about 40% of the main thread in the per-partition loop of KafkaMonitor #cycle ' +
+      '(collector/src/lag/monitor.ts: a PartitionLag object and a copy of its sample window per group-partition, ' +
+      'status, 100,000 times), about 40% in garbage collection and about 15% in kafkajs decoding the offset ' +
+      'fetches plus the adapter. Fewer allocations per partition (no window copy in the snapshot, reuse objects ' +
+      'for unchanged partitions) is the likely fix; the lag code belongs to the collector owners and is not ' +
+      'changed here. At 10 groups x 100 partitions the cycle was 63 ms (load ~2-4).',
   ],
   'figure5-memory': [
     'The RSS is dominated by the intake queue, not the store: a queued span (SpanData with its attribute ' +
