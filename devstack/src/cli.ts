@@ -11,7 +11,7 @@ import { exists, repoRoot, stateDir } from './paths.ts';
 import { PORTS } from './ports.ts';
 import { runInherit, tail } from './proc.ts';
 import { installRegistry, DEFAULT_REGISTRY_VERSION } from './registry.ts';
-import { startCollector, startDemo, startPrometheus, type RunningService } from './services.ts';
+import { startAlertmanager, startCollector, startDemo, startPrometheus, type RunningService } from './services.ts';
 import { ensureStack, stopLeftovers, type Stack } from './stack.ts';
 import { ALERTMANAGER, AMTOOL, CHROMIUM, ensureTool, PROMETHEUS, PROMTOOL } from './tools.ts';
 
@@ -19,7 +19,7 @@ const USAGE = `usage: npm run stack -- <command>
 
 commands:
   start        start Kafka, the registry, the collector + dashboard, the demo services with
-               steady load, and Prometheus; prints the URLs; Ctrl-C stops what it started
+               steady load, Alertmanager and Prometheus; prints the URLs; Ctrl-C stops what it started
   test         run every check: typecheck, lint, all workspace tests against a real broker
                and registry, and the broker smoke test on Kafka 3.9 as well
   setup        install everything the demo and tests need, start nothing
@@ -102,7 +102,11 @@ async function start(): Promise<void> {
     if (collector) running.push(collector);
     const demo = await phase('start the demo services', () => startDemo(env));
     if (demo) running.push(demo);
-    const prometheus = await phase('start Prometheus', () => startPrometheus());
+    const alertmanager = await phase('start Alertmanager', () => startAlertmanager());
+    if (alertmanager) running.push(alertmanager);
+    const prometheus = await phase('start Prometheus', () =>
+      startPrometheus(PORTS.prometheus, alertmanager ? PORTS.alertmanager : undefined),
+    );
     if (prometheus) running.push(prometheus);
   } catch (err) {
     await stopAll();
@@ -122,6 +126,7 @@ async function start(): Promise<void> {
     row('OTLP/HTTP traces', collectorUrl && `http://127.0.0.1:${PORTS.otlp}/v1/traces`),
     row('Demo order API', byName('demo-services')?.url),
     row('Prometheus', running.find((s) => s.name.startsWith('prometheus'))?.url),
+    row('Alertmanager', byName('alertmanager')?.url),
     row('Kafka bootstrap', `${kafka.brokers}${kafka.owned ? '' : ' (reused)'}`),
     row('Schema registry', `${registry?.url ?? '-'}${registry?.owned === false ? ' (reused)' : ''}`),
     row('Logs', path.join(stateDir, 'logs')),
