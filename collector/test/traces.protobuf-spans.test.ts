@@ -190,16 +190,75 @@ describe('decodeProtobufSpans', () => {
   });
 
   it('refuses bytes that are not a request: bad wire types, lengths past the end, invalid UTF-8', () => {
-    for (const bad of [
-      [0x0a, 0xff, 0xff, 0xff, 0x0f, 0x01],
-      [0x0f],
-      [0x0a, 0x03, 0x12, 0x01],
+    for (const [bad, reason] of [
+      [[0x0a, 0xff, 0xff, 0xff, 0x0f, 0x01], /past the end of its message/],
+      [[0x0f], /invalid wire type 7/],
+      [[0x0a, 0x03, 0x12, 0x01], /past the end of its message/],
+      // A nested length that fits in the body but runs past its parent: resourceSpans (2 bytes)
+      // holding scopeSpans of 5 bytes, followed by bytes of the next top-level field.
+      [[0x0a, 0x02, 0x12, 0x05, 0x0a, 0x03, 0x00, 0x00, 0x00], /length past the end of its message/],
+      // A span's fixed64 start time cut by the end of its span (the body goes on).
+      [[0x0a, 0x0a, 0x12, 0x08, 0x12, 0x06, 0x39, 1, 2, 3, 4, 5, 0x0a, 0x00], /past the end of its message/],
+      // Field number 0; a tag longer than 5 bytes.
+      [[0x00, 0x00], /field number 0/],
+      [[0x8a, 0x80, 0x80, 0x80, 0x80, 0x00, 0x00], /invalid tag encoding/],
       // resourceSpans { scopeSpans { spans { name: <0xff 0xfe> } } }
-      [0x0a, 0x08, 0x12, 0x06, 0x12, 0x04, 0x2a, 0x02, 0xff, 0xfe],
-    ]) {
+      [[0x0a, 0x08, 0x12, 0x06, 0x12, 0x04, 0x2a, 0x02, 0xff, 0xfe], /not valid UTF-8/],
+    ] as const) {
       const body = Buffer.from(bad);
       expect(() => reference(body)).toThrow(MalformedExport);
-      expect(() => decodeProtobufSpans(body)).toThrow(/not a protobuf ExportTraceServiceRequest/);
+      expect(() => decodeProtobufSpans(body)).toThrow(MalformedExport);
+      expect(() => decodeProtobufSpans(body)).toThrow(/^not a protobuf ExportTraceServiceRequest: /);
+      expect(() => decodeProtobufSpans(body), Buffer.from(bad).toString('hex')).toThrow(reason);
+    }
+  });
+
+  it('refuses invalid UTF-8 in every string it reads, as protobufjs does for proto3 strings', () => {
+    // OTLP strings are proto3 `string` fields, which must be UTF-8: protobufjs's decode of the same
+    // schema verifies them (Reader#stringVerify), so the direct decoder does too, rather than
+    // storing U+FFFD replacement characters. A lone continuation byte, a truncated sequence, an
+    // overlong encoding and a UTF-16 surrogate, each in a service name, a span name, an attribute
+    // key, a string value (also nested in a list and a map) and a status message.
+    const marker = 'MARKER';
+    const places: Record<string, unknown>[] = [
+      { resource: { attributes: [{ key: 'service.name', value: { stringValue: marker } }] } },
+      { span: { name: marker } },
+      { span: { attributes: [{ key: marker, value: { intValue: 1 } }] } },
+      { span: { attributes: [{ key: 'k', value: { stringValue: marker } }] } },
+      { span: { attributes: [{ key: 'k', value: { arrayValue: { values: [{ stringValue: marker }] } } }] } },
+      {
+        span: {
+          attributes: [{ key: 'k', value: { kvlistValue: { values: [{ key: marker, value: { boolValue: true } }] } } }],
+        },
+      },
+      { span: { status: { code: 2, message: marker } } },
+    ];
+    const invalid = [[0x80], [0xe2, 0x9c], [0xc0, 0xaf], [0xed, 0xa0, 0x80]];
+    for (const place of places) {
+      const body = Buffer.from(
+        encodeProtobufRequest({
+          resourceSpans: [
+            {
+              ...(place.resource ? { resource: place.resource } : {}),
+              scopeSpans: [{ spans: [span(place.span as Record<string, unknown> | undefined)] }],
+            },
+          ],
+        }),
+      );
+      // Valid as encoded: both decoders agree and read the marker.
+      expect(decodeProtobufSpans(body)).toEqual(reference(body));
+      expect(JSON.stringify(decodeProtobufSpans(body))).toContain(marker);
+      const at = body.indexOf(marker);
+      for (const bytes of invalid) {
+        // Same length as the marker, so every enclosing length stays right.
+        const bad = Buffer.from(body);
+        Buffer.from([...bytes, ...Array<number>(marker.length - bytes.length).fill(0x41)]).copy(bad, at);
+        const what = `${JSON.stringify(place)} with ${Buffer.from(bytes).toString('hex')}`;
+        expect(() => reference(bad), what).toThrow(MalformedExport);
+        expect(() => decodeProtobufSpans(bad), what).toThrow(
+          'not a protobuf ExportTraceServiceRequest: a string field is not valid UTF-8',
+        );
+      }
     }
   });
 });
