@@ -12,12 +12,12 @@ import {
   partitionKey,
   type GroupInfo,
   type KafkaAdapter,
-  type MemberInfo,
   type PartitionOffsets,
 } from '../kafka/index.ts';
 import { OffsetTimeTable } from './offset-times.ts';
 import { observeRebalance, type GroupObservation } from './rebalance.ts';
-import { partitionStatus, worstStatus, type OffsetSample } from './status.ts';
+import { PartitionLagRow } from './partition-lag.ts';
+import { SampleWindow, windowConsumeRate, windowStatus, worstStatus } from './status.ts';
 import type {
   GroupLag,
   GroupTopicLag,
@@ -113,6 +113,31 @@ function catchUp(lag: number, consumeRate: number | null, produceRate: number | 
   return net > 0 ? lag / net : null;
 }
 
+/** Partitions in topic order, then by number. */
+const compareRows = (a: PartitionLag, b: PartitionLag): number =>
+  a.topic === b.topic ? a.partition - b.partition : a.topic < b.topic ? -1 : 1;
+
+/** topic -> partition -> record offset -> value (a record's timestamp, or an index). */
+type RecordTimes = Map<string, Map<number, Map<number, number>>>;
+
+function getRecordTime(times: RecordTimes, topic: string, partition: number, offset: number): number | undefined {
+  return times.get(topic)?.get(partition)?.get(offset);
+}
+
+function setRecordTime(times: RecordTimes, topic: string, partition: number, offset: number, value: number): void {
+  let byPartition = times.get(topic);
+  if (!byPartition) {
+    byPartition = new Map();
+    times.set(topic, byPartition);
+  }
+  let byOffset = byPartition.get(partition);
+  if (!byOffset) {
+    byOffset = new Map();
+    byPartition.set(partition, byOffset);
+  }
+  byOffset.set(offset, value);
+}
+
 interface CycleState {
   abandoned: boolean;
   errors: Record<string, number>;
@@ -133,7 +158,9 @@ export class KafkaMonitor {
   #stopped = false;
   #lastPersist = 0;
 
-  readonly #windows = new Map<string, Map<string, OffsetSample[]>>();
+  /** Status windows: group -> topic -> partition -> window. */
+  readonly #windows = new Map<string, Map<string, (SampleWindow | undefined)[]>>();
+  #cycleCount = 0;
   readonly #topicWindows = new Map<string, { time: number; value: number }[]>();
   readonly #observations = new Map<string, GroupObservation>();
   readonly #openRebalances = new Map<string, RebalanceEvent>();
@@ -141,7 +168,7 @@ export class KafkaMonitor {
   readonly #rebalanceCounts = new Map<string, number>();
   readonly #history = new Map<string, { total: LagPoint[]; topics: Map<string, LagPoint[]> }>();
   /** Timestamp of the record at (topic, partition, offset), from direct reads. */
-  #recordTimes = new Map<string, number>();
+  #recordTimes: RecordTimes = new Map();
   readonly #steps: { name: string; step: CycleStep }[] = [];
   readonly #listeners: ((result: CycleResult) => void)[] = [];
   readonly #errorTotals = new Map<string, number>();
@@ -421,16 +448,21 @@ export class KafkaMonitor {
     for (const t of this.#topicWindows.keys()) if (!existing.has(t)) this.#topicWindows.delete(t);
     this.table.retainTopics(existing);
 
-    // 4. Per group and partition: offsets, lag, the status window.
-    const byPartition = new Map<string, Map<number, PartitionOffsets>>();
+    // 4. Per group and partition: offsets, lag, the status window (kept in place per
+    //    partition; see SampleWindow), status and consume rate in one pass over the window.
+    const byPartition = new Map<string, (PartitionOffsets | undefined)[]>();
     for (const [topic, entry] of topicOffsets) {
-      if (!(entry instanceof Error)) byPartition.set(topic, new Map(entry.offsets.map((p) => [p.partition, p])));
+      if (entry instanceof Error) continue;
+      const list: (PartitionOffsets | undefined)[] = [];
+      for (const p of entry.offsets) list[p.partition] = p;
+      byPartition.set(topic, list);
     }
-    interface Pending {
-      part: PartitionLag;
-      target: number;
-    }
-    const pending: Pending[] = [];
+    const cycleNo = ++this.#cycleCount;
+    const statusWindow = this.#o.statusWindow;
+    const tolerance = this.#o.lagTolerance;
+    // Lagging partitions and the offset of their oldest unconsumed record, for time lag.
+    const pendingParts: PartitionLagRow[] = [];
+    const pendingTargets: number[] = [];
     const groups = new Map<string, GroupLag>();
     const previousGroups = this.#snapshot?.groups;
     for (const groupId of groupIds) {
@@ -445,12 +477,19 @@ export class KafkaMonitor {
       if (info.state === 'Dead') continue; // deleted between list and describe
       this.#observeMembership(groupId, info, now);
       const offsets = committed.get(groupId);
-      const owners = new Map<string, MemberInfo>();
+      // topic -> partition -> the owning member's identity (one object per member).
+      const owners = new Map<string, (PartitionLag['owner'] | undefined)[]>();
       let anyAssignment = false;
       for (const m of info.members) {
+        const ownerInfo = { memberId: m.memberId, clientId: m.clientId, host: m.host };
         for (const [topic, parts] of Object.entries(m.assignment)) {
+          let list = owners.get(topic);
+          if (!list) {
+            list = [];
+            owners.set(topic, list);
+          }
           for (const p of parts) {
-            owners.set(partitionKey(topic, p), m);
+            list[p] = ownerInfo;
             anyAssignment = true;
           }
         }
@@ -461,77 +500,94 @@ export class KafkaMonitor {
           ...this.#emptyGroup(groupId, info, now),
           status: 'ERR',
           error: offsets?.message ?? 'offsets not read',
-          partitions: (prev?.partitions ?? []).map((p) => ({ ...p, status: 'ERR' })),
+          partitions: (prev?.partitions ?? []).map((p) =>
+            p instanceof PartitionLagRow ? p.withStatus('ERR') : { ...p, status: 'ERR' },
+          ),
         });
         continue;
       }
-      const windows = this.#windows.get(groupId) ?? new Map<string, OffsetSample[]>();
-      const seen = new Set<string>();
-      const partitions: PartitionLag[] = [];
-      for (const c of offsets) {
-        const t = topicOffsets.get(c.topic);
-        if (!existing.has(c.topic)) continue; // commits on a deleted topic
-        const key = partitionKey(c.topic, c.partition);
-        seen.add(key);
-        const owner = owners.get(key);
-        const ownerInfo = owner ? { memberId: owner.memberId, clientId: owner.clientId, host: owner.host } : null;
-        // Not described this cycle: membership unknown, so never claim that nobody consumes it.
-        const owned = !described.has(groupId) || owner !== undefined || (!anyAssignment && info.members.length > 0);
-        const po = t && !(t instanceof Error) ? byPartition.get(c.topic)?.get(c.partition) : undefined;
-        const window = windows.get(key) ?? [];
-        if (!po) {
-          partitions.push({
-            topic: c.topic,
-            partition: c.partition,
-            committedOffset: c.offset,
-            endOffset: null,
-            startOffset: null,
-            lag: null,
-            lagSeconds: null,
-            lagSecondsSource: 'unknown',
-            lagSecondsIsLowerBound: false,
-            status: 'ERR',
-            owner: ownerInfo,
-            consumeRate: null,
-            samples: [...window],
-          });
-          windows.set(key, window);
-          continue;
-        }
-        // The end offset is read after the committed offset (or before): a consumer can
-        // commit in between, so end - committed can come out negative for a moment. It is
-        // a race between two reads, not a real state; report 0.
-        const lag = Math.max(0, po.end - c.offset);
-        window.push({ time: now, offset: c.offset, lag });
-        while (window.length > this.#o.statusWindow) window.shift();
-        windows.set(key, window);
-        const first = window[0];
-        const last = window[window.length - 1];
-        const part: PartitionLag = {
-          topic: c.topic,
-          partition: c.partition,
-          committedOffset: c.offset,
-          endOffset: po.end,
-          startOffset: po.start,
-          lag,
-          lagSeconds: lag === 0 ? 0 : null,
-          lagSecondsSource: lag === 0 ? 'caught-up' : 'unknown',
-          lagSecondsIsLowerBound: false,
-          status: partitionStatus({ samples: window, tolerance: this.#o.lagTolerance, owned }),
-          owner: ownerInfo,
-          consumeRate:
-            first && last && !window.some((s, i) => i > 0 && s.offset < (window[i - 1] as OffsetSample).offset)
-              ? rate({ time: first.time, value: first.offset }, { time: last.time, value: last.offset })
-              : null,
-          samples: [...window],
-        };
-        partitions.push(part);
-        // Records below the log start are gone; the oldest unconsumed one left is at the start.
-        if (lag > 0) pending.push({ part, target: Math.max(c.offset, po.start) });
+      let windows = this.#windows.get(groupId);
+      if (!windows) {
+        windows = new Map();
+        this.#windows.set(groupId, windows);
       }
-      for (const key of windows.keys()) if (!seen.has(key)) windows.delete(key);
-      this.#windows.set(groupId, windows);
-      partitions.sort((a, b) => (a.topic === b.topic ? a.partition - b.partition : a.topic < b.topic ? -1 : 1));
+      const describedNow = described.has(groupId);
+      const unassignedMembers = !anyAssignment && info.members.length > 0;
+      const partitions: PartitionLagRow[] = [];
+      let topic: string | undefined;
+      let topicWindows: (SampleWindow | undefined)[] = [];
+      let topicOwners: (PartitionLag['owner'] | undefined)[] | undefined;
+      let topicEnds: (PartitionOffsets | undefined)[] | undefined;
+      let sorted = true;
+      let previousRow: PartitionLagRow | undefined;
+      for (const c of offsets) {
+        if (c.topic !== topic) {
+          if (!existing.has(c.topic)) continue; // commits on a deleted topic
+          topic = c.topic;
+          let list = windows.get(topic);
+          if (!list) {
+            list = [];
+            windows.set(topic, list);
+          }
+          topicWindows = list;
+          topicOwners = owners.get(topic);
+          topicEnds = byPartition.get(topic);
+        }
+        let window = topicWindows[c.partition];
+        if (!window) {
+          window = new SampleWindow(statusWindow);
+          topicWindows[c.partition] = window;
+        }
+        window.seen = cycleNo;
+        const owner = topicOwners?.[c.partition];
+        const ownerInfo = owner ?? null;
+        // Not described this cycle: membership unknown, so never claim that nobody consumes it.
+        const owned = !describedNow || owner !== undefined || unassignedMembers;
+        const po = topicEnds?.[c.partition];
+        let row: PartitionLagRow;
+        if (!po) {
+          row = new PartitionLagRow(c.topic, c.partition, c.offset, null, null, null, 'ERR', ownerInfo, null);
+        } else {
+          // The end offset is read after the committed offset (or before): a consumer can
+          // commit in between, so end - committed can come out negative for a moment. It is
+          // a race between two reads, not a real state; report 0.
+          const lag = Math.max(0, po.end - c.offset);
+          window.push(now, c.offset, lag);
+          const { buffer, start, end } = window;
+          row = new PartitionLagRow(
+            c.topic,
+            c.partition,
+            c.offset,
+            po.end,
+            po.start,
+            lag,
+            windowStatus(buffer, start, end, tolerance, owned),
+            ownerInfo,
+            windowConsumeRate(buffer, start, end),
+          );
+          // Records below the log start are gone; the oldest unconsumed one left is at the start.
+          if (lag > 0) {
+            pendingParts.push(row);
+            pendingTargets.push(Math.max(c.offset, po.start));
+          }
+        }
+        row.setWindow(window.buffer, window.start, window.end);
+        if (previousRow && compareRows(previousRow, row) > 0) sorted = false;
+        previousRow = row;
+        partitions.push(row);
+      }
+      // Forget partitions the group no longer has offsets for.
+      for (const [t, list] of windows) {
+        let any = false;
+        for (let i = 0; i < list.length; i++) {
+          const w = list[i];
+          if (!w) continue;
+          if (w.seen !== cycleNo) list[i] = undefined;
+          else any = true;
+        }
+        if (!any) windows.delete(t);
+      }
+      if (!sorted) partitions.sort(compareRows);
       groups.set(groupId, { ...this.#emptyGroup(groupId, info, now), partitions });
     }
     for (const g of this.#windows.keys()) if (!groups.has(g)) this.#windows.delete(g);
@@ -544,23 +600,29 @@ export class KafkaMonitor {
 
     // 5. Time lag: record timestamps for lagging partitions (cached by offset, capped per
     //    cycle, most lagging first), the offset/time table for the rest.
-    const recordKey = (topic: string, partition: number, offset: number): string =>
-      `${topic}\u0000${partition}\u0000${offset}`;
-    const usedRecordTimes = new Map<string, number>();
-    const toRead = new Map<string, { topic: string; partition: number; offset: number; lag: number }>();
-    for (const { part, target } of pending) {
-      const k = recordKey(part.topic, part.partition, target);
-      const cached = this.#recordTimes.get(k);
+    const usedRecordTimes: RecordTimes = new Map();
+    const toRead: { topic: string; partition: number; offset: number; lag: number }[] = [];
+    // The same record wanted by several groups is read once (at the position it was first wanted).
+    const toReadIndex: RecordTimes = new Map();
+    for (let i = 0; i < pendingParts.length; i++) {
+      const part = pendingParts[i] as PartitionLagRow;
+      const target = pendingTargets[i] as number;
+      const cached = getRecordTime(this.#recordTimes, part.topic, part.partition, target);
       if (cached !== undefined) {
-        usedRecordTimes.set(k, cached);
+        setRecordTime(usedRecordTimes, part.topic, part.partition, target, cached);
         recordReads.cached++;
       } else if (options.recordReads !== false) {
-        const prev = toRead.get(k);
-        if (!prev || prev.lag < (part.lag ?? 0))
-          toRead.set(k, { topic: part.topic, partition: part.partition, offset: target, lag: part.lag ?? 0 });
+        const lag = part.lag ?? 0;
+        const at = getRecordTime(toReadIndex, part.topic, part.partition, target);
+        if (at === undefined) {
+          setRecordTime(toReadIndex, part.topic, part.partition, target, toRead.length);
+          toRead.push({ topic: part.topic, partition: part.partition, offset: target, lag });
+        } else if ((toRead[at] as { lag: number }).lag < lag) {
+          (toRead[at] as { lag: number }).lag = lag;
+        }
       }
     }
-    const reads = [...toRead.values()].sort((a, b) => b.lag - a.lag);
+    const reads = toRead.sort((a, b) => b.lag - a.lag);
     const selected = reads.slice(0, this.#o.maxRecordReadsPerCycle);
     recordReads.skipped = reads.length - selected.length;
     if (selected.length > 0) {
@@ -572,7 +634,7 @@ export class KafkaMonitor {
           if (rec && rec.timestamp > 0) {
             // A compacted or transactional log may have no record at exactly this offset;
             // the first one after it is the oldest unconsumed.
-            usedRecordTimes.set(recordKey(r.topic, r.partition, r.offset), rec.timestamp);
+            setRecordTime(usedRecordTimes, r.topic, r.partition, r.offset, rec.timestamp);
             recordReads.read++;
           } else recordReads.missed++;
         }
@@ -583,8 +645,10 @@ export class KafkaMonitor {
       alive();
     }
     this.#recordTimes = usedRecordTimes;
-    for (const { part, target } of pending) {
-      const ts = usedRecordTimes.get(recordKey(part.topic, part.partition, target));
+    for (let i = 0; i < pendingParts.length; i++) {
+      const part = pendingParts[i] as PartitionLagRow;
+      const target = pendingTargets[i] as number;
+      const ts = getRecordTime(usedRecordTimes, part.topic, part.partition, target);
       let time: number | undefined;
       let source: LagSecondsSource = 'unknown';
       if (ts !== undefined) {

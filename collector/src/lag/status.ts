@@ -82,17 +82,125 @@ export function lagNeverDecreased(samples: readonly OffsetSample[]): boolean {
 export function partitionStatus(input: PartitionStatusInput): Status {
   const { samples, tolerance, owned } = input;
   if (input.error) return 'ERR';
-  const current = samples[samples.length - 1];
-  if (!current) return 'OK';
-  const windowed = samples.length >= 2;
-  if (windowed && current.lag > tolerance && !owned && offsetsUnchanged(samples)) return 'STOP';
-  if (current.lag <= tolerance) return 'OK';
+  const window = new SampleWindow(samples.length);
+  for (const s of samples) window.push(s.time, s.offset, s.lag);
+  return windowStatus(window.buffer, window.start, window.end, tolerance, owned);
+}
+
+/** Fields per sample in a SampleWindow buffer: time, committed offset, lag. */
+export const SAMPLE_FIELDS = 3;
+
+/**
+ * The status window of one partition, kept in place across polls: an append-only buffer of
+ * (time, offset, lag) triples. Entries before `end` are never written again (a full buffer is
+ * replaced by a new one holding the last samples), so a snapshot can keep (buffer, start, end)
+ * and read its window later without copying it each poll.
+ */
+export class SampleWindow {
+  buffer: Float64Array;
+  /** First sample of the window (index in samples, not in numbers). */
+  start = 0;
+  /** One past the last sample. */
+  end = 0;
+  /** Poll in which the partition was last seen (for forgetting partitions no longer committed). */
+  seen = 0;
+  readonly #size: number;
+  readonly #capacity: number;
+
+  constructor(size: number) {
+    this.#size = Math.max(1, size);
+    this.#capacity = this.#size + Math.max(4, Math.min(this.#size, 32));
+    this.buffer = new Float64Array(this.#capacity * SAMPLE_FIELDS);
+  }
+
+  get length(): number {
+    return this.end - this.start;
+  }
+
+  push(time: number, offset: number, lag: number): void {
+    if (this.end === this.#capacity) {
+      const keep = Math.min(this.#size - 1, this.end - this.start);
+      const next = new Float64Array(this.#capacity * SAMPLE_FIELDS);
+      next.set(this.buffer.subarray((this.end - keep) * SAMPLE_FIELDS, this.end * SAMPLE_FIELDS));
+      this.buffer = next;
+      this.start = 0;
+      this.end = keep;
+    }
+    const i = this.end * SAMPLE_FIELDS;
+    this.buffer[i] = time;
+    this.buffer[i + 1] = offset;
+    this.buffer[i + 2] = lag;
+    this.end++;
+    if (this.end - this.start > this.#size) this.start = this.end - this.#size;
+  }
+}
+
+/** Samples start..end of a SampleWindow buffer as objects, oldest first. */
+export function windowSamples(buffer: Float64Array, start: number, end: number): OffsetSample[] {
+  const out: OffsetSample[] = new Array<OffsetSample>(end - start);
+  for (let i = start; i < end; i++) {
+    const j = i * SAMPLE_FIELDS;
+    out[i - start] = { time: buffer[j] as number, offset: buffer[j + 1] as number, lag: buffer[j + 2] as number };
+  }
+  return out;
+}
+
+/**
+ * The status rules (see the top of this file) over samples start..end of a SampleWindow
+ * buffer, in one pass over the window.
+ */
+export function windowStatus(
+  buffer: Float64Array,
+  start: number,
+  end: number,
+  tolerance: number,
+  owned: boolean,
+): Status {
+  if (end <= start) return 'OK';
+  const currentLag = buffer[(end - 1) * SAMPLE_FIELDS + 2] as number;
+  const windowed = end - start >= 2;
   if (!windowed) return 'OK';
-  if (offsetsRewound(samples)) return 'REWIND';
-  if (samples.some((s) => s.lag <= tolerance)) return 'OK';
-  if (offsetsUnchanged(samples)) return 'STALL';
-  if (lagNeverDecreased(samples)) return 'WARN';
+  let rewound = false;
+  let unchanged = true;
+  let caughtUpOnce = (buffer[start * SAMPLE_FIELDS + 2] as number) <= tolerance;
+  let lagNeverDecreased = true;
+  for (let i = start + 1; i < end; i++) {
+    const j = i * SAMPLE_FIELDS;
+    const offset = buffer[j + 1] as number;
+    const previousOffset = buffer[j + 1 - SAMPLE_FIELDS] as number;
+    const lag = buffer[j + 2] as number;
+    if (offset < previousOffset) rewound = true;
+    if (offset !== previousOffset) unchanged = false;
+    if (lag <= tolerance) caughtUpOnce = true;
+    if (lag < (buffer[j + 2 - SAMPLE_FIELDS] as number)) lagNeverDecreased = false;
+  }
+  if (currentLag > tolerance && !owned && unchanged) return 'STOP';
+  if (currentLag <= tolerance) return 'OK';
+  if (rewound) return 'REWIND';
+  if (caughtUpOnce) return 'OK';
+  if (unchanged) return 'STALL';
+  if (lagNeverDecreased) return 'WARN';
   return 'OK';
+}
+
+/**
+ * Records per second consumed over samples start..end (first to last committed offset);
+ * null with fewer than two samples, no time between them, or an offset that went backwards.
+ */
+export function windowConsumeRate(buffer: Float64Array, start: number, end: number): number | null {
+  if (end - start < 2) return null;
+  for (let i = start + 1; i < end; i++) {
+    const j = i * SAMPLE_FIELDS + 1;
+    if ((buffer[j] as number) < (buffer[j - SAMPLE_FIELDS] as number)) return null;
+  }
+  const f = start * SAMPLE_FIELDS;
+  const l = (end - 1) * SAMPLE_FIELDS;
+  const firstTime = buffer[f] as number;
+  const lastTime = buffer[l] as number;
+  if (lastTime <= firstTime) return null;
+  const delta = (buffer[l + 1] as number) - (buffer[f + 1] as number);
+  if (delta < 0) return null;
+  return delta / ((lastTime - firstTime) / 1000);
 }
 
 /** The worst of `statuses` (OK for none). */
