@@ -6,6 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { decodeProtobufRequest, encodeProtobufRequest } from '../src/traces/otlp/protobuf.ts';
 import { decodeProtobufSpans } from '../src/traces/otlp/protobuf-spans.ts';
+import type { SpanData } from '../src/traces/span.ts';
 import { MalformedExport, toSpans } from '../src/traces/otlp/wire.ts';
 
 const hex = (h: string): Buffer => Buffer.from(h, 'hex');
@@ -165,6 +166,88 @@ describe('decodeProtobufSpans', () => {
     const mine = decodeProtobufSpans(body);
     expect(mine).toEqual(reference(body));
     expect(mine.spans[0]?.service).toBe('late');
+  });
+
+  it('merges a message field that comes more than once, and keeps the last oneof member, as protobufjs does', () => {
+    // protobuf's rule for a singular message field seen twice: the two are merged (scalars: the
+    // last wins; repeated fields: appended). AnyValue's members are a oneof: the last one set wins.
+    const tagged = (n: number, wt: number, ...p: Buffer[]): Buffer => Buffer.concat([varint((n << 3) | wt), ...p]);
+    const len = (n: number, ...p: Buffer[]): Buffer => {
+      const b = Buffer.concat(p);
+      return tagged(n, 2, varint(b.length), b);
+    };
+    const text = (n: number, v: string): Buffer => len(n, Buffer.from(v));
+    const num = (n: number, v: number): Buffer => tagged(n, 0, varint(v));
+    const i64 = (n: number, write: (b: Buffer) => void): Buffer => {
+      const b = Buffer.alloc(8);
+      write(b);
+      return tagged(n, 1, b);
+    };
+    const kv = (k: string, v: Buffer): Buffer => Buffer.concat([text(1, k), len(2, v)]);
+    /** A request of one span; each of `resources` (a KeyValue) is a Resource field of its own. */
+    const request = (resources: Buffer[], ...fields: Buffer[]): Buffer =>
+      len(
+        1,
+        ...resources.map((r) => len(1, len(1, r))),
+        len(
+          2,
+          len(
+            2,
+            len(1, T1),
+            len(2, S1),
+            i64(7, (b) => b.writeBigUInt64LE(1000000n)),
+            i64(8, (b) => b.writeBigUInt64LE(2000000n)),
+            ...fields,
+          ),
+        ),
+      );
+    /** An attribute `k` whose KeyValue carries these AnyValue messages as its value field, in order. */
+    const attr = (...values: Buffer[]): Buffer => len(9, text(1, 'k'), ...values.map((v) => len(2, v)));
+    const str = (v: string): Buffer => text(1, v);
+    const int = (v: number): Buffer => num(3, v);
+    const dbl = (v: number): Buffer => i64(4, (b) => b.writeDoubleLE(v));
+    const arr = (...vs: Buffer[]): Buffer => len(5, ...vs.map((v) => len(1, v)));
+    const map = (...kvs: Buffer[]): Buffer => len(6, ...kvs.map((x) => len(1, x)));
+    const cases: [string, Buffer, Partial<SpanData>][] = [
+      [
+        'status twice',
+        request([], len(15, num(3, 2), text(2, 'boom')), len(15, num(3, 1))),
+        { status: 'ok', statusMessage: 'boom' },
+      ],
+      ['resource twice', request([kv('service.name', str('a')), kv('x', int(1))]), { service: 'a' }],
+      [
+        'resource twice, later name',
+        request([kv('service.name', str('a')), kv('service.name', str('b'))]),
+        { service: 'b' },
+      ],
+      ['string then int, one AnyValue', request([], attr(Buffer.concat([str('x'), int(3)]))), { attributes: { k: 3 } }],
+      ['int then string, two values', request([], attr(int(3), str('x'))), { attributes: { k: 'x' } }],
+      ['double then bool', request([], attr(dbl(0.5), num(2, 1))), { attributes: { k: true } }],
+      ['int then an empty AnyValue', request([], attr(int(5), Buffer.alloc(0))), { attributes: { k: 5 } }],
+      ['array twice', request([], attr(arr(str('a')), arr(int(1)))), { attributes: { k: ['a', 1] } }],
+      [
+        'array twice in one AnyValue',
+        request([], attr(Buffer.concat([arr(str('a')), arr(int(1))]))),
+        { attributes: { k: ['a', 1] } },
+      ],
+      [
+        'array, string, array',
+        request([], attr(Buffer.concat([arr(str('a')), str('x'), arr(int(1))]))),
+        { attributes: { k: [1] } },
+      ],
+      [
+        'kvlist twice',
+        request([], attr(map(kv('a', int(1))), map(kv('b', int(2)), kv('a', str('s'))))),
+        { attributes: { k: { a: 's', b: 2 } } },
+      ],
+      ['kvlist then array', request([], attr(map(kv('a', int(1))), arr(int(1)))), { attributes: { k: [1] } }],
+    ];
+    for (const [what, body, expected] of cases) {
+      const mine = decodeProtobufSpans(body);
+      expect(mine, what).toEqual(reference(body));
+      expect(mine.spans, what).toHaveLength(1);
+      expect(mine.spans[0], what).toMatchObject(expected);
+    }
   });
 
   it('refuses every truncation that protobufjs refuses, and agrees on the rest', () => {

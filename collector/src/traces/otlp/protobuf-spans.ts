@@ -7,9 +7,11 @@
  * generated static decoders do: a nested message bounds the reader (`len`) to its end, so
  * nothing inside it can read past it. The result is the same as
  * `toSpans(decodeProtobufRequest(body))` (test/traces.protobuf-spans.test.ts compares them):
- * the same spans, rejections and reasons. Fields the collector does not use (trace state,
- * flags, dropped counts, events, schema urls, the instrumentation scope, link attributes) are
- * skipped without being read. Bytes that are not a protobuf message (a length or value past
+ * the same spans, rejections and reasons; a message field that comes twice (a span's status, a
+ * resource, an attribute's value) is merged as protobuf merges it, and AnyValue's last oneof
+ * member wins. Fields the collector does not use (trace state, flags, dropped counts, events,
+ * schema urls, the instrumentation scope, link attributes) are skipped without being read (so,
+ * unlike the full decode, invalid UTF-8 or a bad nested message inside them goes unnoticed). Bytes that are not a protobuf message (a length or value past
  * the end of its message, a bad tag or wire type, invalid UTF-8 in a string that is read)
  * throw MalformedExport.
  */
@@ -70,67 +72,86 @@ const allZero = (b: Buffer, s: number, e: number): boolean => {
   return true;
 };
 
-/** An AnyValue message (the reader bounded to it); the member set first in protobufjs's order wins, as in wire.ts. */
-function anyValue(r: Reader, buf: Buffer, depth: number): AttributeValue {
+/** AnyValue's oneof members (opentelemetry-proto common.proto field numbers); NONE when none is set. */
+const NONE = 0;
+const ARRAY = 5;
+const KVLIST = 6;
+/** The member `anyValue` last returned the value of (a second result, without allocating). */
+let member = NONE;
+
+/**
+ * An AnyValue message (the reader bounded to it), continuing from `value` of member `m` (a KeyValue
+ * whose value field comes more than once merges them, as protobufjs does). AnyValue's members are a
+ * oneof: the last one set wins, and a message member (array, kvlist) that comes again while it is
+ * the one set is merged (values appended, keys added). Sets `member`.
+ */
+function anyValue(r: Reader, buf: Buffer, depth: number, value: AttributeValue, m: number): AttributeValue {
   if (depth > MAX_DEPTH) {
+    // Nested too deeply: null, as toSpans gives it; the bytes are skipped without being read.
     r.pos = r.len;
+    member = NONE;
     return null;
   }
-  let sv: string | undefined;
-  let bool: boolean | undefined;
-  let int: number | undefined;
-  let dbl: number | undefined;
-  let arr: AttributeValue[] | undefined;
-  let kv: Record<string, AttributeValue> | undefined;
-  let bytes: string | undefined;
   while (r.pos < r.len) {
     const tag = r.tag();
     const wt = tag & 7;
-    switch (tag >>> 3) {
+    const field = tag >>> 3;
+    switch (field) {
       case 1:
         if (wt !== WT_LEN) break;
-        sv = str(r);
+        value = str(r);
+        m = field;
         continue;
       case 2:
         if (wt !== WT_VARINT) break;
-        bool = r.bool();
+        value = r.bool();
+        m = field;
         continue;
       case 3: {
         if (wt !== WT_VARINT) break;
         // A Long (protobufjs has util.Long) or a number; one rounding, like Number(BigInt.asIntN(64, n)).
         const v = r.int64() as protobuf.Long | number;
-        int = typeof v === 'number' ? v : (v.high | 0) * 4294967296 + (v.low >>> 0);
+        value = typeof v === 'number' ? v : (v.high | 0) * 4294967296 + (v.low >>> 0);
+        m = field;
         continue;
       }
       case 4:
         if (wt !== WT_I64) break;
-        dbl = r.double();
+        value = r.double();
+        m = field;
         continue;
-      case 5: {
+      case ARRAY: {
         if (wt !== WT_LEN) break;
         const outer = enter(r);
-        arr = [];
+        const arr = m === ARRAY ? (value as AttributeValue[]) : [];
         while (r.pos < r.len) {
           const t = r.tag();
           if (t === ((1 << 3) | WT_LEN)) {
             const o = enter(r);
-            arr.push(anyValue(r, buf, depth + 1));
+            arr.push(anyValue(r, buf, depth + 1, null, NONE));
             r.len = o;
           } else skip(r, t);
         }
         r.len = outer;
+        value = arr;
+        m = ARRAY;
         continue;
       }
-      case 6: {
+      case KVLIST: {
         if (wt !== WT_LEN) break;
         const outer = enter(r);
-        kv = Object.create(null) as Record<string, AttributeValue>;
+        const kv =
+          m === KVLIST
+            ? (value as Record<string, AttributeValue>)
+            : (Object.create(null) as Record<string, AttributeValue>);
         while (r.pos < r.len) {
           const t = r.tag();
           if (t === ((1 << 3) | WT_LEN)) keyValue(r, buf, kv, depth + 1);
           else skip(r, t);
         }
         r.len = outer;
+        value = kv;
+        m = KVLIST;
         continue;
       }
       case 7: {
@@ -138,20 +159,15 @@ function anyValue(r: Reader, buf: Buffer, depth: number): AttributeValue {
         const n = r.size();
         const s = r.pos;
         r.skip(n);
-        bytes = buf.toString('base64', s, r.pos);
+        value = buf.toString('base64', s, r.pos);
+        m = field;
         continue;
       }
     }
     skip(r, tag);
   }
-  if (sv !== undefined) return sv;
-  if (bool !== undefined) return bool;
-  if (int !== undefined) return int;
-  if (dbl !== undefined) return dbl;
-  if (arr !== undefined) return arr;
-  if (kv !== undefined) return kv;
-  if (bytes !== undefined) return bytes;
-  return null;
+  member = m;
+  return value;
 }
 
 /** A KeyValue message (its length not yet read), into `out` (a later key replaces an earlier one). */
@@ -159,12 +175,14 @@ function keyValue(r: Reader, buf: Buffer, out: Record<string, AttributeValue>, d
   const outer = enter(r);
   let key = '';
   let value: AttributeValue = null;
+  let m = NONE;
   while (r.pos < r.len) {
     const tag = r.tag();
     if (tag === ((1 << 3) | WT_LEN)) key = str(r);
     else if (tag === ((2 << 3) | WT_LEN)) {
       const o = enter(r);
-      value = anyValue(r, buf, depth);
+      value = anyValue(r, buf, depth, value, m);
+      m = member;
       r.len = o;
     } else skip(r, tag);
   }
@@ -172,18 +190,15 @@ function keyValue(r: Reader, buf: Buffer, out: Record<string, AttributeValue>, d
   out[key] = value;
 }
 
-/** The `service.name` of a Resource message (its length not yet read). */
-function serviceOf(r: Reader, buf: Buffer): string {
+/** A Resource message (its length not yet read): its attributes into `attrs` (a repeated resource merges). */
+function resource(r: Reader, buf: Buffer, attrs: Record<string, AttributeValue>): void {
   const outer = enter(r);
-  const attrs = Object.create(null) as Record<string, AttributeValue>;
   while (r.pos < r.len) {
     const tag = r.tag();
     if (tag === ((1 << 3) | WT_LEN)) keyValue(r, buf, attrs, 0);
     else skip(r, tag);
   }
   r.len = outer;
-  const s = attrs['service.name'];
-  return typeof s === 'string' && s !== '' ? s : 'unknown_service';
 }
 
 /** Where a bytes field lies: [start, end). */
@@ -273,10 +288,8 @@ function span(r: Reader, buf: Buffer, out: Out): void {
         link(r, buf, links);
         continue;
       case (15 << 3) | WT_LEN: {
-        // A repeated Status replaces the earlier one.
+        // A repeated Status merges into the earlier one (protobuf's rule, and protobufjs's).
         const o = enter(r);
-        code = 0;
-        message = '';
         while (r.pos < r.len) {
           const t = r.tag();
           if (t === ((2 << 3) | WT_LEN)) message = str(r);
@@ -345,11 +358,11 @@ function decode(buf: Buffer): DecodedExport {
     // ResourceSpans: its spans take the service of its resource, wherever that field comes.
     const rsOuter = enter(r);
     const first = out.spans.length;
-    let service = 'unknown_service';
+    let attrs: Record<string, AttributeValue> | undefined;
     while (r.pos < r.len) {
       const t = r.tag();
       if (t === ((1 << 3) | WT_LEN)) {
-        service = serviceOf(r, buf);
+        resource(r, buf, (attrs ??= Object.create(null) as Record<string, AttributeValue>));
       } else if (t === ((2 << 3) | WT_LEN)) {
         const ssOuter = enter(r);
         while (r.pos < r.len) {
@@ -361,6 +374,8 @@ function decode(buf: Buffer): DecodedExport {
       } else skip(r, t);
     }
     r.len = rsOuter;
+    const name = attrs?.['service.name'];
+    const service = typeof name === 'string' && name !== '' ? name : 'unknown_service';
     const spans: SpanData[] = out.spans;
     for (let i = first; i < spans.length; i++) (spans[i] as SpanData).service = service;
   }
