@@ -165,11 +165,12 @@ describe('the collector against the load generator on demo traffic', () => {
     //    poison record the load generator sends with the order's correlation id can go out
     //    before the order service's outbox relay sends order.placed, and then it is first.
     //    End D = start of the first processed delivery of the terminal event, by any group.
-    //  - load generator: from placedAt T = the order.placed record timestamp, which kafkajs
-    //    stamps when it encodes the produce request (protocol/requests/produce), inside the send
-    //    span: P <= T <= send span end. Not always right after the span starts: a producer's
-    //    first send waits for metadata (~100 ms seen), later ones wait their turn in the client
-    //    (0-30 ms under load). To H = when its consumer's eachMessage began, after the
+    //  - load generator: from placedAt T = the order.placed record timestamp, which the outbox
+    //    relay sets (CreateTime) just before it calls send, whose span then starts: T <= P, a
+    //    few synchronous steps apart (0 ms, or 1 for a clock tick, unless the process is
+    //    preempted). (Left to kafkajs, T was stamped when the produce request was encoded,
+    //    inside the send span and up to ~100 ms after its start.) To H = when its consumer's
+    //    eachMessage began, after the
     //    instrumentation started its process span at L. L <= H, and only a few synchronous
     //    steps apart (instrumentation-kafkajs eachMessage patch: extract context, start span,
     //    call the handler): 0 ms, or 1 for a clock tick, on a quiet machine. A GC pause or the
@@ -179,13 +180,13 @@ describe('the collector against the load generator on demo traffic', () => {
     //  (1) D <= L <= H: the collector's end is no later than the load generator's own handling,
     //      i.e. collector e2e <= loadgen latency + (T - S), +1 ms for a clock tick.
     //  (2) the load generator's delivery in the collector's saga view, from the first publish,
-    //      minus its latency = (T - S) - (H - L) <= T - S (the send delay; 0 in most sagas).
-    // And over the run, the design's "within 1 ms" from the same start (T): |(L - T) - (H - T)|
-    // = H - L, held to 1 ms at the median and 2 ms for 80% of the sagas (the rest is the
-    // scheduling noise above, which no observer outside the load generator's process can see).
+    //      minus its latency = (T - S) - (H - L) <= T - S.
+    // And over the run, the design's "within 1 ms": that difference, |(L - S) - (H - T)|, is at
+    // most (P - T) + (H - L), held to 1 ms at the median and 2 ms for 80% of the sagas (the rest
+    // is the scheduling noise above, which no observer outside those processes can see).
     const poison = new Set(summary.poisonEventIds);
     const bad: unknown[] = [];
-    const handlingGaps: number[] = [];
+    const sameClockDiffs: number[] = [];
     for (const s of terminal()) {
       const view = sagas.get(s.orderId) as SagaView;
       const placed = view.hops.find((h) => h.eventId === s.placedEventId && h.publishedMs !== null);
@@ -200,17 +201,19 @@ describe('the collector against the load generator on demo traffic', () => {
       const row = { orderId: s.orderId, e2e, latency, S: S - T, P: P - T, L: L - T, H: H - T };
       const firstHop = view.hops.find((h) => h.publishedMs === S);
       if (!(S <= P) || (S < P && !poison.has(firstHop?.eventId ?? ''))) bad.push({ ...row, why: 'saga start' });
-      else if (!(P <= T && T <= sendEnd + 1)) bad.push({ ...row, why: 'record timestamp outside the send span' });
+      else if (!(T <= P && P <= sendEnd)) bad.push({ ...row, why: 'record timestamp after the send span started' });
       else if (!(e2e <= latency + (T - S) + 1)) bad.push({ ...row, why: '(1) e2e > loadgen' });
       else if (!(L - S - latency <= T - S)) bad.push({ ...row, why: '(2) from first publish' });
       else if (!(H >= L)) bad.push({ ...row, why: 'loadgen handled before its span started' });
-      handlingGaps.push(H - L);
+      // Same clock points, for the sagas that start with order.placed (S = P).
+      if (S === P) sameClockDiffs.push(Math.abs(L - S - latency));
     }
     expect(bad).toEqual([]);
-    handlingGaps.sort((a, b) => a - b);
-    const gaps = JSON.stringify(handlingGaps);
-    expect(handlingGaps[Math.floor(handlingGaps.length / 2)], gaps).toBeLessThanOrEqual(1);
-    expect(handlingGaps.filter((g) => g <= 2).length, gaps).toBeGreaterThanOrEqual(0.8 * handlingGaps.length);
+    expect(sameClockDiffs.length).toBeGreaterThan(terminal().length / 2);
+    sameClockDiffs.sort((a, b) => a - b);
+    const gaps = JSON.stringify(sameClockDiffs);
+    expect(sameClockDiffs[Math.floor(sameClockDiffs.length / 2)], gaps).toBeLessThanOrEqual(1);
+    expect(sameClockDiffs.filter((g) => g <= 2).length, gaps).toBeGreaterThanOrEqual(0.8 * sameClockDiffs.length);
   });
 
   it('finds every poison record dead-lettered to the inventory DLQ, with its record in the DLQ API', async () => {
