@@ -17,7 +17,7 @@ import {
 import { OffsetTimeTable } from './offset-times.ts';
 import { observeRebalance, type GroupObservation } from './rebalance.ts';
 import { PartitionLagRow } from './partition-lag.ts';
-import { SampleWindow, windowConsumeRate, windowStatus, worstStatus } from './status.ts';
+import { SampleWindow, STATUS_CODES, windowConsumeRate, windowStatus, type Status } from './status.ts';
 import type {
   GroupLag,
   GroupTopicLag,
@@ -535,7 +535,7 @@ export class KafkaMonitor {
         }
         let window = topicWindows[c.partition];
         if (!window) {
-          window = new SampleWindow(statusWindow);
+          window = new SampleWindow(statusWindow, c.partition);
           topicWindows[c.partition] = window;
         }
         window.seen = cycleNo;
@@ -725,31 +725,66 @@ export class KafkaMonitor {
     };
   }
 
+  /** Per-topic and group figures from the group's partitions, in one pass over them. */
   #rollUp(g: GroupLag, topics: ReadonlyMap<string, TopicSnapshot>): void {
-    const byTopic = new Map<string, PartitionLag[]>();
+    interface TopicAccumulator {
+      topic: string;
+      partitions: number;
+      lag: number;
+      lagSeconds: number | null;
+      lagSecondsIsLowerBound: boolean;
+      consumeRateSum: number;
+      consumeRateKnown: boolean;
+      status: Status;
+    }
+    const byTopic = new Map<string, TopicAccumulator>();
+    let acc: TopicAccumulator | undefined;
+    let groupStatus: Status = 'OK';
     for (const p of g.partitions) {
-      const list = byTopic.get(p.topic) ?? [];
-      list.push(p);
-      byTopic.set(p.topic, list);
+      if (acc?.topic !== p.topic) {
+        acc = byTopic.get(p.topic);
+        if (!acc) {
+          acc = {
+            topic: p.topic,
+            partitions: 0,
+            lag: 0,
+            lagSeconds: null,
+            lagSecondsIsLowerBound: false,
+            consumeRateSum: 0,
+            consumeRateKnown: false,
+            status: 'OK',
+          };
+          byTopic.set(p.topic, acc);
+        }
+      }
+      acc.partitions++;
+      acc.lag += p.lag ?? 0;
+      if (p.lagSeconds !== null && (acc.lagSeconds === null || p.lagSeconds > acc.lagSeconds)) {
+        acc.lagSeconds = p.lagSeconds;
+      }
+      if (p.lagSecondsIsLowerBound) acc.lagSecondsIsLowerBound = true;
+      // Summed in partition order, unknown rates as 0 (null only when none is known).
+      acc.consumeRateSum += p.consumeRate ?? 0;
+      if (p.consumeRate !== null) acc.consumeRateKnown = true;
+      if (STATUS_CODES[p.status] > STATUS_CODES[acc.status]) acc.status = p.status;
+      if (STATUS_CODES[p.status] > STATUS_CODES[groupStatus]) groupStatus = p.status;
     }
     const topicLags: GroupTopicLag[] = [];
-    for (const [topic, parts] of byTopic) {
-      const lag = parts.reduce((s, p) => s + (p.lag ?? 0), 0);
-      const seconds = parts.map((p) => p.lagSeconds).filter((s): s is number => s !== null);
-      const consumeRate = sumOrNull(parts.map((p) => p.consumeRate));
-      const produceRate = topics.get(topic)?.recordsInPerSecond ?? null;
+    for (const t of byTopic.values()) {
+      const consumeRate = t.consumeRateKnown ? t.consumeRateSum : null;
+      const produceRate = topics.get(t.topic)?.recordsInPerSecond ?? null;
       topicLags.push({
-        topic,
-        partitions: parts.length,
-        lag,
-        lagSeconds: seconds.length > 0 ? Math.max(...seconds) : null,
+        topic: t.topic,
+        partitions: t.partitions,
+        lag: t.lag,
+        lagSeconds: t.lagSeconds,
         // The group's age is the oldest partition's; if any partition's figure is only a lower
         // bound, the true maximum may be higher.
-        lagSecondsIsLowerBound: parts.some((p) => p.lagSecondsIsLowerBound),
+        lagSecondsIsLowerBound: t.lagSecondsIsLowerBound,
         consumeRate,
         produceRate,
-        timeToCatchUpSeconds: catchUp(lag, consumeRate, produceRate),
-        status: worstStatus(parts.map((p) => p.status)),
+        timeToCatchUpSeconds: catchUp(t.lag, consumeRate, produceRate),
+        status: t.status,
       });
     }
     g.topics = topicLags;
@@ -758,7 +793,7 @@ export class KafkaMonitor {
     g.lagSeconds = seconds.length > 0 ? Math.max(...seconds) : null;
     g.lagSecondsIsLowerBound = topicLags.some((t) => t.lagSecondsIsLowerBound);
     g.consumeRate = sumOrNull(topicLags.map((t) => t.consumeRate));
-    g.status = worstStatus(g.partitions.map((p) => p.status));
+    g.status = groupStatus;
     const catchUps = topicLags.map((t) => t.timeToCatchUpSeconds);
     g.timeToCatchUpSeconds =
       g.lag === 0 ? 0 : catchUps.some((c) => c === null) ? null : Math.max(0, ...(catchUps as number[]));

@@ -92,7 +92,8 @@ export function estimateTime(points: readonly Point[], offset: number): TimeEsti
 }
 
 export class OffsetTimeTable {
-  readonly #points = new Map<string, Point[]>();
+  /** topic -> partition -> points. */
+  readonly #points = new Map<string, Map<number, Point[]>>();
   readonly #maxPoints: number;
   readonly #file: string | undefined;
   /** Changed since loaded or saved. */
@@ -108,35 +109,40 @@ export class OffsetTimeTable {
   }
 
   add(topic: string, partition: number, endOffset: number, time: number): void {
-    const key = OffsetTimeTable.key(topic, partition);
-    let points = this.#points.get(key);
+    let byPartition = this.#points.get(topic);
+    if (!byPartition) {
+      byPartition = new Map();
+      this.#points.set(topic, byPartition);
+    }
+    let points = byPartition.get(partition);
     if (!points) {
       points = [];
-      this.#points.set(key, points);
+      byPartition.set(partition, points);
     }
     addPoint(points, endOffset, time, this.#maxPoints);
     this.#dirty = true;
   }
 
   estimate(topic: string, partition: number, offset: number): TimeEstimate | undefined {
-    const points = this.#points.get(OffsetTimeTable.key(topic, partition));
+    const points = this.#points.get(topic)?.get(partition);
     return points ? estimateTime(points, offset) : undefined;
   }
 
   points(topic: string, partition: number): readonly Point[] {
-    return this.#points.get(OffsetTimeTable.key(topic, partition)) ?? [];
+    return this.#points.get(topic)?.get(partition) ?? [];
   }
 
   get size(): number {
-    return this.#points.size;
+    let n = 0;
+    for (const byPartition of this.#points.values()) n += byPartition.size;
+    return n;
   }
 
   /** Forgets partitions of topics that no longer exist. */
   retainTopics(topics: ReadonlySet<string>): void {
-    for (const key of this.#points.keys()) {
-      const topic = key.slice(0, key.lastIndexOf(':'));
+    for (const topic of this.#points.keys()) {
       if (!topics.has(topic)) {
-        this.#points.delete(key);
+        this.#points.delete(topic);
         this.#dirty = true;
       }
     }
@@ -161,7 +167,16 @@ export class OffsetTimeTable {
         const clean = points.filter(
           (p): p is Point => Array.isArray(p) && Number.isFinite(p[0]) && Number.isFinite(p[1]),
         );
-        if (clean.length > 0) this.#points.set(key, clean.slice(-this.#maxPoints));
+        const colon = key.lastIndexOf(':');
+        const partition = Number(key.slice(colon + 1));
+        if (clean.length === 0 || colon < 0 || !Number.isInteger(partition)) continue;
+        const topic = key.slice(0, colon);
+        let byPartition = this.#points.get(topic);
+        if (!byPartition) {
+          byPartition = new Map();
+          this.#points.set(topic, byPartition);
+        }
+        byPartition.set(partition, clean.slice(-this.#maxPoints));
       }
       return undefined;
     } catch (err) {
@@ -174,7 +189,11 @@ export class OffsetTimeTable {
     if (!this.#file || !this.#dirty) return;
     mkdirSync(path.dirname(this.#file), { recursive: true });
     const tmp = `${this.#file}.tmp-${process.pid}`;
-    writeFileSync(tmp, JSON.stringify({ version: FILE_VERSION, partitions: Object.fromEntries(this.#points) }));
+    const partitions: Record<string, Point[]> = {};
+    for (const [topic, byPartition] of this.#points) {
+      for (const [partition, points] of byPartition) partitions[OffsetTimeTable.key(topic, partition)] = points;
+    }
+    writeFileSync(tmp, JSON.stringify({ version: FILE_VERSION, partitions }));
     renameSync(tmp, this.#file);
     this.#dirty = false;
   }

@@ -7,7 +7,7 @@ import type { Status } from './status.ts';
 import { windowSamples, type OffsetSample } from './status.ts';
 import type { LagSecondsSource, PartitionLag } from './types.ts';
 
-const NO_SAMPLES = new Float64Array(0);
+const NO_SAMPLES: readonly number[] = [];
 
 export class PartitionLagRow implements PartitionLag {
   topic: string;
@@ -22,7 +22,7 @@ export class PartitionLagRow implements PartitionLag {
   status: Status;
   owner: { memberId: string; clientId: string; host: string } | null;
   consumeRate: number | null;
-  #buffer: Float64Array = NO_SAMPLES;
+  #buffer: readonly number[] = NO_SAMPLES;
   #start = 0;
   #end = 0;
   #samples: OffsetSample[] | undefined;
@@ -53,7 +53,7 @@ export class PartitionLagRow implements PartitionLag {
   }
 
   /** The window: samples start..end of `buffer` (which must not change there afterwards). */
-  setWindow(buffer: Float64Array, start: number, end: number): void {
+  setWindow(buffer: readonly number[], start: number, end: number): void {
     this.#buffer = buffer;
     this.#start = start;
     this.#end = end;

@@ -94,10 +94,12 @@ export const SAMPLE_FIELDS = 3;
  * The status window of one partition, kept in place across polls: an append-only buffer of
  * (time, offset, lag) triples. Entries before `end` are never written again (a full buffer is
  * replaced by a new one holding the last samples), so a snapshot can keep (buffer, start, end)
- * and read its window later without copying it each poll.
+ * and read its window later without copying it each poll. A plain array of numbers (doubles
+ * stored unboxed, cheaper to allocate than a typed array); `stagger` varies the spare room so
+ * that windows created together are not all replaced in the same poll.
  */
 export class SampleWindow {
-  buffer: Float64Array;
+  buffer: number[];
   /** First sample of the window (index in samples, not in numbers). */
   start = 0;
   /** One past the last sample. */
@@ -107,10 +109,10 @@ export class SampleWindow {
   readonly #size: number;
   readonly #capacity: number;
 
-  constructor(size: number) {
+  constructor(size: number, stagger = 0) {
     this.#size = Math.max(1, size);
-    this.#capacity = this.#size + Math.max(4, Math.min(this.#size, 32));
-    this.buffer = new Float64Array(this.#capacity * SAMPLE_FIELDS);
+    this.#capacity = this.#size + Math.max(4, Math.min(this.#size, 32)) + (Math.abs(stagger) % 8);
+    this.buffer = newBuffer(this.#capacity);
   }
 
   get length(): number {
@@ -120,8 +122,9 @@ export class SampleWindow {
   push(time: number, offset: number, lag: number): void {
     if (this.end === this.#capacity) {
       const keep = Math.min(this.#size - 1, this.end - this.start);
-      const next = new Float64Array(this.#capacity * SAMPLE_FIELDS);
-      next.set(this.buffer.subarray((this.end - keep) * SAMPLE_FIELDS, this.end * SAMPLE_FIELDS));
+      const next = newBuffer(this.#capacity);
+      const from = (this.end - keep) * SAMPLE_FIELDS;
+      for (let i = 0; i < keep * SAMPLE_FIELDS; i++) next[i] = this.buffer[from + i] as number;
       this.buffer = next;
       this.start = 0;
       this.end = keep;
@@ -135,8 +138,12 @@ export class SampleWindow {
   }
 }
 
+function newBuffer(samples: number): number[] {
+  return new Array<number>(samples * SAMPLE_FIELDS).fill(0);
+}
+
 /** Samples start..end of a SampleWindow buffer as objects, oldest first. */
-export function windowSamples(buffer: Float64Array, start: number, end: number): OffsetSample[] {
+export function windowSamples(buffer: readonly number[], start: number, end: number): OffsetSample[] {
   const out: OffsetSample[] = new Array<OffsetSample>(end - start);
   for (let i = start; i < end; i++) {
     const j = i * SAMPLE_FIELDS;
@@ -150,7 +157,7 @@ export function windowSamples(buffer: Float64Array, start: number, end: number):
  * buffer, in one pass over the window.
  */
 export function windowStatus(
-  buffer: Float64Array,
+  buffer: readonly number[],
   start: number,
   end: number,
   tolerance: number,
@@ -187,7 +194,7 @@ export function windowStatus(
  * Records per second consumed over samples start..end (first to last committed offset);
  * null with fewer than two samples, no time between them, or an offset that went backwards.
  */
-export function windowConsumeRate(buffer: Float64Array, start: number, end: number): number | null {
+export function windowConsumeRate(buffer: readonly number[], start: number, end: number): number | null {
   if (end - start < 2) return null;
   for (let i = start + 1; i < end; i++) {
     const j = i * SAMPLE_FIELDS + 1;
