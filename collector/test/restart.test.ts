@@ -34,9 +34,9 @@ const storeDir = tempDir('restart-store');
 const stalled = `${prefix}stalled`;
 /**
  * How long the collector is down. The OTLP exporters retry a refused connection with backoff
- * (1 s, then x1.5 with jitter) within their export timeout (10 s): 3 s is well inside it.
+ * (1 s, then x1.5 with jitter) within their export timeout (10 s): 1.5 s down (plus closing and starting) is well inside it.
  */
-const DOWNTIME_MS = 3000;
+const DOWNTIME_MS = 1500;
 const placedTopic = `${prefix}order.placed`;
 let first: Collector | undefined;
 let second: Collector | undefined;
@@ -93,8 +93,11 @@ describe('collector restart under demo traffic', () => {
     );
     for (const item of done) {
       const view = (await getJson<SagaView>(app, `/api/sagas/${item.correlationId}`)).body;
-      const placed = view.hops.find((h) => h.eventType === 'order.placed' && h.eventId !== null);
-      if (!placed?.eventId) continue;
+      // Only sagas whose order.placed publish has arrived (a terminal delivery can come first).
+      const placed = view.hops.find(
+        (h) => h.eventType === 'order.placed' && h.eventId !== null && h.publishedMs !== null,
+      );
+      if (!placed?.eventId || view.endToEndMs === null) continue;
       before.push({
         correlationId: view.correlationId,
         status: view.status,
@@ -145,6 +148,9 @@ describe('collector restart under demo traffic', () => {
     second = await startCollector(prefix, storeDir, port, { recordReadsPerCycle: 0 });
     downtimeMs = Date.now() - restartedAt;
     expect(second.otlpPort).toBe(port);
+    // The OpenTelemetry exporter retries a refused export 5 times over ~8 s (backoff 1 s x1.5)
+    // and then drops it: the spans of a longer outage are lost by the exporter, not by us.
+    expect(downtimeMs, 'close + downtime + start took longer than the exporters retry').toBeLessThan(7_500);
     // The offset/time table was saved on shutdown and loaded on start: it holds points from
     // before the restart, so time lag does not start from nothing.
     const table = second.app.kafkaMonitor.table;
