@@ -6,6 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { CollectorError } from './errors.ts';
+import { DEFAULT_COMPENSATION_TYPES } from './flows/hops.ts';
 
 type Kind = 'string' | 'int' | 'bool' | 'enum' | 'list';
 
@@ -201,19 +202,7 @@ export const CONFIG_KEYS = {
   sagaCompensationTypes: spec({
     env: 'EVENTSCOPE_SAGA_COMPENSATION_TYPES',
     kind: 'list',
-    default: [
-      '*.release',
-      '*.released',
-      '*.refund',
-      '*.refunded',
-      '*.cancel',
-      '*.cancelled',
-      '*.canceled',
-      '*.compensate',
-      '*.compensated',
-      '*.reverse',
-      '*.reversed',
-    ],
+    default: [...DEFAULT_COMPENSATION_TYPES],
     check: (value: string[]) =>
       value.find((g) => /\s|=|,/.test(g)) !== undefined
         ? `glob ${JSON.stringify(value.find((g) => /\s|=|,/.test(g)))} may not hold spaces or '='`

@@ -19,24 +19,25 @@ export interface FlowRules {
  * The demo's rules (docs/event-contract.md, "Saga terminal events"); also the defaults of the
  * config keys sagaTerminalTypes and sagaCompensationTypes, which the app uses.
  */
+/** Commands (the demo's inventory.release, payment.refund) and their past-tense events. */
+export const DEFAULT_COMPENSATION_TYPES: readonly string[] = [
+  '*.release',
+  '*.released',
+  '*.refund',
+  '*.refunded',
+  '*.cancel',
+  '*.cancelled',
+  '*.canceled',
+  '*.compensate',
+  '*.compensated',
+  '*.reverse',
+  '*.reversed',
+];
+
 export const DEFAULT_RULES: FlowRules = {
   terminalTypes: { 'order.completed': 'completed', 'order.failed': 'failed' },
-  // Commands (the demo's inventory.release, payment.refund) and their past-tense events.
-  compensationTypes: [
-    '*.release',
-    '*.released',
-    '*.refund',
-    '*.refunded',
-    '*.cancel',
-    '*.cancelled',
-    '*.canceled',
-    '*.compensate',
-    '*.compensated',
-    '*.reverse',
-    '*.reversed',
-  ],
+  compensationTypes: DEFAULT_COMPENSATION_TYPES,
 };
-
 const OUTCOME_SET = new Set<string>(['processed', 'duplicate', 'retried', 'dead_lettered', 'failed']);
 
 const str = (v: AttributeValue | undefined): string | null =>
