@@ -83,28 +83,30 @@ afterAll(async () => {
 describe('collector restart under demo traffic', () => {
   it('stores sagas and reports lag before the restart', async () => {
     const app = (first as Collector).app;
-    const done = await waitFor(
-      'ten completed sagas in the first collector',
+    // Ten completed sagas whose order.placed publish has arrived (a terminal delivery can come first).
+    const complete = await waitFor(
+      'ten completed sagas with their order.placed publish in the first collector',
       async () => {
         const res = await getJson<{ items: { correlationId: string }[] }>(app, '/api/sagas?status=completed&limit=500');
-        return res.body.items.length >= 10 ? res.body.items : undefined;
+        const found: Stored[] = [];
+        for (const item of res.body.items) {
+          const view = (await getJson<SagaView>(app, `/api/sagas/${item.correlationId}`)).body;
+          const placed = view.hops.find(
+            (h) => h.eventType === 'order.placed' && h.eventId !== null && h.publishedMs !== null,
+          );
+          if (!placed?.eventId || view.endToEndMs === null) continue;
+          found.push({
+            correlationId: view.correlationId,
+            status: view.status,
+            endToEndMs: view.endToEndMs,
+            placedEventId: placed.eventId,
+          });
+        }
+        return found.length >= 10 ? found : undefined;
       },
       120_000,
     );
-    for (const item of done) {
-      const view = (await getJson<SagaView>(app, `/api/sagas/${item.correlationId}`)).body;
-      // Only sagas whose order.placed publish has arrived (a terminal delivery can come first).
-      const placed = view.hops.find(
-        (h) => h.eventType === 'order.placed' && h.eventId !== null && h.publishedMs !== null,
-      );
-      if (!placed?.eventId || view.endToEndMs === null) continue;
-      before.push({
-        correlationId: view.correlationId,
-        status: view.status,
-        endToEndMs: view.endToEndMs,
-        placedEventId: placed.eventId,
-      });
-    }
+    before.push(...complete);
     expect(before.length).toBeGreaterThanOrEqual(10);
 
     // A group that stops at the current end of order.placed and never consumes: its lag grows
