@@ -158,11 +158,24 @@ describe('the collector against the load generator on demo traffic', () => {
     expect(differ).toEqual([]);
     // Sagas whose terminal delivery arrived before their order.placed span were held back until
     // it came: every saga is counted once, as an order saga, whatever order its spans came in.
-    const metrics = (await app.inject('/metrics')).body;
-    const counts = [...metrics.matchAll(/^eventscope_saga_end_to_end_seconds_count\{([^}]*)\} (\d+)/gm)];
-    const total = counts.reduce((n, m) => n + Number(m[2]), 0);
+    // The store's rows are readable a moment before the ingest that wrote them has updated the
+    // metrics (the writer thread answers first): drain the intake, then give the metrics a deadline.
+    await app.intake.flush();
+    const histogram = async (): Promise<RegExpExecArray[]> => {
+      const metrics = (await app.inject('/metrics')).body;
+      return [...metrics.matchAll(/^eventscope_saga_end_to_end_seconds_count\{([^}]*)\} (\d+)/gm)];
+    };
+    const sum = (counts: RegExpExecArray[]): number => counts.reduce((n, m) => n + Number(m[2]), 0);
+    const counts = await waitFor(
+      'every ended saga in the latency histogram',
+      async () => {
+        const c = await histogram();
+        return sum(c) >= terminal().length ? c : undefined;
+      },
+      20_000,
+    ).catch(() => histogram());
     expect(counts.map((m) => m[1]).filter((labels) => !(labels ?? '').includes('saga_type="order"'))).toEqual([]);
-    expect(total).toBe(terminal().length);
+    expect(sum(counts)).toBe(terminal().length);
   });
 
   it("reports end-to-end latencies that agree with the load generator's own", async () => {
