@@ -66,7 +66,43 @@ describe('sqlite store schema', () => {
       await store.close();
     }
     const check = new Database(file, { readonly: true });
-    expect(check.prepare(`SELECT value FROM meta WHERE key = 'schema'`).pluck().get()).toBe('2');
+    expect(check.prepare(`SELECT value FROM meta WHERE key = 'schema'`).pluck().get()).toBe('3');
+    check.close();
+  });
+
+  it('migrates a schema 2 file (span and trace id indexes) in place: traces found, retries still ignored', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'eventscope-store-v2-'));
+    dirs.push(dir);
+    const file = join(dir, 'store.sqlite');
+    const first = new SqliteStore({ file });
+    const p = publish({ correlationId: 'order-v2' });
+    const loose = publish({ traceId: p.traceId, correlationId: null, timeUs: p.timeUs + 1_000 });
+    const d = delivery({ eventId: p.eventId, correlationId: 'order-v2', traceId: p.traceId, originSpanId: p.spanId });
+    await first.ingest({ publishes: [p, loose], deliveries: [d], records: [] });
+    await first.close();
+    // Turn the file back into schema 2, as an older collector left it.
+    const db = new Database(file);
+    db.exec(`DROP TABLE traces; DROP INDEX publishes_time_span; DROP INDEX deliveries_time_span;
+      CREATE UNIQUE INDEX publishes_span ON publishes(span_id); CREATE INDEX publishes_trace ON publishes(trace_id);
+      CREATE UNIQUE INDEX deliveries_span ON deliveries(span_id); CREATE INDEX deliveries_trace ON deliveries(trace_id);
+      UPDATE meta SET value = '2' WHERE key = 'schema'`);
+    db.close();
+    const store = new SqliteStore({ file });
+    try {
+      const t = await store.trace(p.traceId);
+      expect(t.publishes.map((x) => x.spanId)).toEqual([p.spanId, loose.spanId]);
+      expect(t.deliveries.map((x) => x.spanId)).toEqual([d.spanId]);
+      expect(await store.search(p.traceId)).toMatchObject({ trace: true });
+      await store.ingest({ publishes: [p, loose], deliveries: [d], records: [] });
+      expect((await store.stats()).rows).toMatchObject({ publishes: 2, deliveries: 1 });
+    } finally {
+      await store.close();
+    }
+    const check = new Database(file, { readonly: true });
+    expect(check.prepare(`SELECT value FROM meta WHERE key = 'schema'`).pluck().get()).toBe('3');
+    const indexes = check.prepare(`SELECT name FROM sqlite_master WHERE type = 'index'`).pluck().all();
+    expect(indexes).not.toContain('publishes_span');
+    expect(indexes).not.toContain('deliveries_trace');
     check.close();
   });
 });

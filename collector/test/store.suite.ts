@@ -124,6 +124,26 @@ export function storeSuite(name: string, factory: StoreFactory): void {
       expect(hops.deliveries).toEqual([expect.objectContaining({ group: 'shipping', eventId, offset: 42 })]);
     });
 
+    it('resolves a link-only delivery whose publish is already stored, in a saga or not', async () => {
+      const store = await make();
+      // eachBatch: the delivery has a trace of its own and names the producer span by a link.
+      const inSaga = publish({ correlationId: `c-${hex(4)}` });
+      const noSaga = publish({ timeUs: T0 + 50_000, endUs: T0 + 51_000 });
+      await store.ingest({ ...empty, publishes: [inSaga, noSaga] });
+      for (const p of [inSaga, noSaga]) {
+        const d = delivery({ originSpanId: p.spanId, originTraceId: p.traceId, offset: null, startUs: p.endUs + 10 });
+        await store.ingest({ ...empty, deliveries: [d] });
+        const hops = await store.event(p.eventId as string);
+        expect(hops.deliveries).toEqual([
+          expect.objectContaining({ spanId: d.spanId, eventId: p.eventId, correlationId: p.correlationId }),
+        ]);
+      }
+      // A link to a span of a trace the store has never seen resolves nothing (and is kept).
+      const lost = delivery({ originSpanId: hex(8), originTraceId: hex(16), offset: null });
+      await store.ingest({ ...empty, deliveries: [lost] });
+      expect((await store.stats()).rows.deliveries).toBe(3);
+    });
+
     it('ends a saga when the terminal publish arrives after its link-only delivery', async () => {
       const store = await make();
       const corr = `late-${hex(4)}`;
@@ -419,6 +439,39 @@ export function storeSuite(name: string, factory: StoreFactory): void {
       expect(await store.search(p.traceId)).toEqual({ event: false, trace: true, saga: false });
       expect(await store.search(p.correlationId as string)).toEqual({ event: false, trace: false, saga: true });
       expect(await store.search('nothing')).toEqual({ event: false, trace: false, saga: false });
+    });
+
+    it('finds every span of a trace that crosses sagas and spans without a saga, once each, in time order', async () => {
+      const store = await make();
+      const traceId = hex(16);
+      const a = publish({ traceId, correlationId: `a-${hex(4)}`, timeUs: T0 + 1_000 });
+      const b = publish({ traceId, correlationId: `b-${hex(4)}`, timeUs: T0 });
+      const loose = publish({ traceId, correlationId: null, timeUs: T0 + 3_000_000 });
+      const other = publish({ correlationId: a.correlationId, timeUs: T0 + 2_000 }); // same saga, other trace
+      const d = delivery({ traceId, eventId: a.eventId, startUs: T0 + 5_000, originSpanId: a.spanId });
+      // A delivery stored without a saga that a later record backfills into one.
+      const late = delivery({ traceId, offset: 77, startUs: T0 + 4_000_000 });
+      await store.ingest({ ...empty, publishes: [a, b, loose, other], deliveries: [d, late] });
+      await store.ingest({
+        ...empty,
+        records: [
+          {
+            topic: 'orders',
+            partition: 0,
+            offset: 77,
+            timestampUs: T0,
+            eventId: b.eventId,
+            correlationId: b.correlationId,
+          },
+        ],
+      });
+      const t = await store.trace(traceId);
+      expect(t.publishes.map((x) => x.spanId)).toEqual([b.spanId, a.spanId, loose.spanId]);
+      expect(t.deliveries.map((x) => x.spanId)).toEqual([d.spanId, late.spanId]);
+      // The same spans again (an exporter retry) change nothing.
+      await store.ingest({ ...empty, publishes: [a, b, loose], deliveries: [d, late] });
+      expect((await store.stats()).rows).toMatchObject({ publishes: 4, deliveries: 2 });
+      expect((await store.trace(traceId)).publishes).toHaveLength(3);
     });
 
     it('finds records a group passed without a delivery or a DLQ entry, honouring the grace period', async () => {

@@ -155,6 +155,7 @@ export function spanToHop(
       spanId: span.spanId,
       // eachBatch: the span link to the producer span; eachMessage: the (remote) parent.
       originSpanId: span.links[0]?.spanId ?? span.parentSpanId,
+      originTraceId: span.links[0]?.traceId ?? span.traceId,
       terminal: rules.terminal(eventType),
       compensation: rules.compensation(eventType),
       sagaType: rules.sagaType(eventType),

@@ -30,15 +30,37 @@ import type {
   UnaccountedEntry,
 } from './types.ts';
 
-const SCHEMA_VERSION = '2';
+const SCHEMA_VERSION = '3';
 /** Schema 1 -> 2: a saga's root publish time and its held-back end (see `#sagaOnDelivery`). */
 const MIGRATE_1_TO_2 = `
 ALTER TABLE sagas ADD COLUMN root_us INTEGER;
 ALTER TABLE sagas ADD COLUMN end_held INTEGER NOT NULL DEFAULT 0;
 `;
+/**
+ * Schema 2 -> 3: no index keyed by a random span or trace id on the hop tables (every insert
+ * dirtied its own index page, which the commit then wrote: the largest ingest cost, growing with
+ * the store). Span ids are unique together with the span's start time instead (an exporter's retry
+ * repeats both), and traces get a table of their own with one row per trace and saga.
+ */
+const MIGRATE_2_TO_3 = `
+DROP INDEX IF EXISTS publishes_span;
+DROP INDEX IF EXISTS deliveries_span;
+DROP INDEX IF EXISTS publishes_trace;
+DROP INDEX IF EXISTS deliveries_trace;
+INSERT INTO traces (trace_id, corr, first_us, last_us)
+  SELECT trace_id, coalesce(correlation_id, ''), min(time_us), max(time_us) FROM publishes GROUP BY 1, 2
+  ON CONFLICT (trace_id, corr) DO UPDATE SET
+    first_us = min(first_us, excluded.first_us), last_us = max(last_us, excluded.last_us);
+INSERT INTO traces (trace_id, corr, first_us, last_us)
+  SELECT trace_id, coalesce(correlation_id, ''), min(start_us), max(start_us) FROM deliveries GROUP BY 1, 2
+  ON CONFLICT (trace_id, corr) DO UPDATE SET
+    first_us = min(first_us, excluded.first_us), last_us = max(last_us, excluded.last_us);
+`;
 /** Created after any migration, so it can name the columns a migration adds. */
 const SCHEMA_INDEXES = `
 CREATE INDEX IF NOT EXISTS sagas_end_held ON sagas(last_us) WHERE end_held = 1;
+CREATE UNIQUE INDEX IF NOT EXISTS publishes_time_span ON publishes(time_us, span_id);
+CREATE UNIQUE INDEX IF NOT EXISTS deliveries_time_span ON deliveries(start_us, span_id);
 `;
 
 const SCHEMA = `
@@ -52,11 +74,9 @@ CREATE TABLE IF NOT EXISTS publishes (
   service TEXT NOT NULL, trace_id BLOB NOT NULL, span_id BLOB NOT NULL,
   saga_type TEXT, compensation INTEGER NOT NULL, terminal TEXT
 );
-CREATE UNIQUE INDEX IF NOT EXISTS publishes_span ON publishes(span_id);
 DROP INDEX IF EXISTS publishes_event;
 -- (event_id, time_us): the first publish of an event is an index seek, not a sort.
 CREATE INDEX IF NOT EXISTS publishes_event_time ON publishes(event_id, time_us) WHERE event_id IS NOT NULL;
-CREATE INDEX IF NOT EXISTS publishes_trace ON publishes(trace_id);
 CREATE INDEX IF NOT EXISTS publishes_corr ON publishes(correlation_id) WHERE correlation_id IS NOT NULL;
 CREATE TABLE IF NOT EXISTS deliveries (
   id INTEGER PRIMARY KEY,
@@ -67,12 +87,16 @@ CREATE TABLE IF NOT EXISTS deliveries (
   dlq_topic TEXT, trace_id BLOB NOT NULL, span_id BLOB NOT NULL, origin_span_id BLOB,
   terminal TEXT, compensation INTEGER NOT NULL
 );
-CREATE UNIQUE INDEX IF NOT EXISTS deliveries_span ON deliveries(span_id);
 CREATE INDEX IF NOT EXISTS deliveries_event ON deliveries(event_id) WHERE event_id IS NOT NULL;
-CREATE INDEX IF NOT EXISTS deliveries_trace ON deliveries(trace_id);
 CREATE INDEX IF NOT EXISTS deliveries_corr ON deliveries(correlation_id) WHERE correlation_id IS NOT NULL;
 CREATE INDEX IF NOT EXISTS deliveries_tpo ON deliveries(topic, part, off) WHERE off IS NOT NULL;
 CREATE INDEX IF NOT EXISTS deliveries_origin ON deliveries(origin_span_id) WHERE event_id IS NULL;
+-- Where a trace's spans are: the sagas it touched ('' for spans without a correlation id) and
+-- the time range of those spans. One row per trace and saga, so one random-key insert per trace.
+CREATE TABLE IF NOT EXISTS traces (
+  trace_id BLOB NOT NULL, corr TEXT NOT NULL, first_us INTEGER NOT NULL, last_us INTEGER NOT NULL,
+  PRIMARY KEY (trace_id, corr)
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS records (
   id INTEGER PRIMARY KEY,
   ingest_s INTEGER NOT NULL,
@@ -155,6 +179,12 @@ interface DeliveryRow {
   origin_span_id: Buffer | null;
   terminal: string | null;
   compensation: number;
+}
+
+interface TracePlace {
+  corr: string;
+  first_us: number;
+  last_us: number;
 }
 
 interface RecordRow {
@@ -290,6 +320,19 @@ interface BatchWrites {
   sagas: Map<string, SagaSlot>;
   records: Map<string, RecordRef>;
   groupPartitions: Map<string, { group: string; topic: string; partition: number; offset: number }>;
+  /** (trace, saga) pairs seen in the batch, with their time range. */
+  traces: Map<string, { traceId: Buffer; corr: string; firstUs: number; lastUs: number }>;
+}
+
+/** Notes that a span of `traceId` (in saga `corr`, '' for none) was stored at `timeUs`. */
+function mergeTrace(pending: BatchWrites['traces'], traceId: Buffer, corr: string | null, timeUs: number): void {
+  const key = `${traceId.toString('latin1')}\u0000${corr ?? ''}`;
+  const t = pending.get(key);
+  if (!t) pending.set(key, { traceId, corr: corr ?? '', firstUs: timeUs, lastUs: timeUs });
+  else {
+    if (timeUs < t.firstUs) t.firstUs = timeUs;
+    if (timeUs > t.lastUs) t.lastUs = timeUs;
+  }
 }
 
 /** Merges a record sighting into the batch's pending records as the upsert would: earliest time, first ids seen. */
@@ -340,14 +383,23 @@ function statements(db: Db) {
     ),
     processedCount: p(`SELECT count(*) AS n FROM deliveries WHERE event_id = ? AND grp = ? AND outcome = 'processed'`),
     anyLinkOnly: p(`SELECT 1 FROM deliveries WHERE origin_span_id IS NOT NULL AND event_id IS NULL LIMIT 1`),
-    publishBySpan: p(`SELECT event_id, event_type, correlation_id FROM publishes WHERE span_id = ?`),
-    publishesByTrace: p(`SELECT * FROM publishes WHERE trace_id = ? ORDER BY time_us LIMIT 5000`),
+    tracePlaces: p(`SELECT corr, first_us, last_us FROM traces WHERE trace_id = ?`),
+    upsTrace: p(`INSERT INTO traces (trace_id, corr, first_us, last_us) VALUES (?, ?, ?, ?)
+      ON CONFLICT (trace_id, corr) DO UPDATE SET
+        first_us = min(first_us, excluded.first_us), last_us = max(last_us, excluded.last_us)`),
+    publishBySpanInSaga: p(`SELECT event_id, event_type, correlation_id FROM publishes
+      WHERE correlation_id = ? AND span_id = ?`),
+    publishBySpanInTime: p(`SELECT event_id, event_type, correlation_id FROM publishes
+      WHERE time_us BETWEEN ? AND ? AND span_id = ?`),
+    publishesByTraceInSaga: p(`SELECT * FROM publishes WHERE correlation_id = ? AND trace_id = ? LIMIT 5000`),
+    publishesByTraceInTime: p(`SELECT * FROM publishes WHERE time_us BETWEEN ? AND ? AND trace_id = ? LIMIT 5000`),
     publishesByCorr: p(`SELECT * FROM publishes WHERE correlation_id = ? ORDER BY time_us LIMIT 5000`),
     deliveriesByEvent: p(`SELECT * FROM deliveries WHERE event_id = ? ORDER BY start_us`),
     deliveriesByEventTopic: p(`SELECT grp, service, start_us, end_us FROM deliveries WHERE event_id = ? AND topic = ?`),
     deliveriesByTpo: p(`SELECT * FROM deliveries WHERE topic = ? AND part = ? AND off = ?`),
     deliveriesByOrigin: p(`SELECT * FROM deliveries WHERE origin_span_id = ? AND event_id IS NULL`),
-    deliveriesByTrace: p(`SELECT * FROM deliveries WHERE trace_id = ? ORDER BY start_us LIMIT 5000`),
+    deliveriesByTraceInSaga: p(`SELECT * FROM deliveries WHERE correlation_id = ? AND trace_id = ? LIMIT 5000`),
+    deliveriesByTraceInTime: p(`SELECT * FROM deliveries WHERE start_us BETWEEN ? AND ? AND trace_id = ? LIMIT 5000`),
     deliveriesByCorr: p(`SELECT * FROM deliveries WHERE correlation_id = ? ORDER BY start_us LIMIT 5000`),
     backfillByOrigin: p(`UPDATE deliveries SET event_id = ?, correlation_id = coalesce(correlation_id, ?),
       event_type = coalesce(event_type, ?) WHERE origin_span_id = ? AND event_id IS NULL`),
@@ -397,9 +449,7 @@ function statements(db: Db) {
     releaseEnd: p(`UPDATE sagas SET end_held = 0 WHERE correlation_id = ?`),
     existsEvent: p(`SELECT 1 FROM publishes WHERE event_id = @q UNION ALL SELECT 1 FROM deliveries WHERE event_id = @q
       UNION ALL SELECT 1 FROM records WHERE event_id = @q LIMIT 1`),
-    existsTrace: p(
-      `SELECT 1 FROM publishes WHERE trace_id = @q UNION ALL SELECT 1 FROM deliveries WHERE trace_id = @q LIMIT 1`,
-    ),
+    existsTrace: p(`SELECT 1 FROM traces WHERE trace_id = @q LIMIT 1`),
     existsSaga: p(`SELECT 1 FROM sagas WHERE correlation_id = ?`),
   };
 }
@@ -433,9 +483,12 @@ export class SqliteStore implements Store {
     db.exec(SCHEMA);
     const version = db.prepare<[], { value: string }>(`SELECT value FROM meta WHERE key = 'schema'`).get();
     if (!version) db.prepare(`INSERT INTO meta(key, value) VALUES ('schema', ?)`).run(SCHEMA_VERSION);
-    else if (version.value === '1') {
+    else if (version.value === '1' || version.value === '2') {
+      // One transaction: a migration interrupted half way leaves the file as it was.
       db.transaction(() => {
-        db.exec(MIGRATE_1_TO_2);
+        if (version.value === '1') db.exec(MIGRATE_1_TO_2);
+        db.exec(MIGRATE_2_TO_3);
+        db.exec(SCHEMA_INDEXES);
         db.prepare(`UPDATE meta SET value = ? WHERE key = 'schema'`).run(SCHEMA_VERSION);
       })();
     } else if (version.value !== SCHEMA_VERSION) {
@@ -486,7 +539,7 @@ export class SqliteStore implements Store {
     const s = this.#s;
     const nowS = Math.floor(Date.now() / 1000);
     const result: IngestResult = { hopTimings: [], duplicates: [], sagasEnded: [] };
-    const w: BatchWrites = { sagas: new Map(), records: new Map(), groupPartitions: new Map() };
+    const w: BatchWrites = { sagas: new Map(), records: new Map(), groupPartitions: new Map(), traces: new Map() };
 
     for (const r of batch.records) this.#putRecord(nowS, r, true);
 
@@ -497,6 +550,7 @@ export class SqliteStore implements Store {
     // Publishes first, so a delivery in the same batch finds its publish.
     for (const p of batch.publishes) {
       const spanId = hexBuf(p.spanId);
+      const traceId = hexBuf(p.traceId);
       const info = s.insPublish.run(
         nowS,
         p.eventId,
@@ -509,7 +563,7 @@ export class SqliteStore implements Store {
         p.timeUs,
         p.endUs,
         p.service,
-        hexBuf(p.traceId),
+        traceId,
         spanId,
         p.sagaType,
         p.compensation ? 1 : 0,
@@ -517,6 +571,7 @@ export class SqliteStore implements Store {
       );
       if (info.changes === 0) continue; // the same span again (an exporter retry)
       this.#rows.publishes++;
+      mergeTrace(w.traces, traceId, p.correlationId, p.timeUs);
       const resolved: Delivery[] = [];
       if (p.eventId !== null) {
         if (linkOnlyStored) {
@@ -568,6 +623,7 @@ export class SqliteStore implements Store {
 
     for (const d0 of batch.deliveries) {
       const d = { ...d0 };
+      const traceId = hexBuf(d.traceId);
       // Resolve the event: (topic, partition, offset) first, then the producer span.
       if (d.eventId === null && d.partition !== null && d.offset !== null) {
         this.#flushRecords(nowS, w.records); // the lookup must see this batch's records too
@@ -578,8 +634,8 @@ export class SqliteStore implements Store {
         }
       }
       if (d.eventId === null && d.originSpanId !== null) {
-        const pub = s.publishBySpan.get(hexBuf(d.originSpanId)) as
-          { event_id: string | null; event_type: string | null; correlation_id: string | null } | undefined;
+        this.#flushTraces(w.traces); // the producer span may be in this batch
+        const pub = this.#publishBySpan(d.originTraceId ?? d.traceId, d.originSpanId);
         if (pub?.event_id) {
           d.eventId = pub.event_id;
           d.correlationId ??= pub.correlation_id;
@@ -615,7 +671,7 @@ export class SqliteStore implements Store {
         d.outcome,
         d.attempt,
         d.dlqTopic,
-        hexBuf(d.traceId),
+        traceId,
         hexBuf(d.spanId),
         d.originSpanId === null ? null : hexBuf(d.originSpanId),
         d.terminal,
@@ -623,6 +679,7 @@ export class SqliteStore implements Store {
       );
       if (info.changes === 0) continue;
       this.#rows.deliveries++;
+      mergeTrace(w.traces, traceId, d.correlationId, d.startUs);
       if (d.partition !== null && d.offset !== null) {
         const key = `${d.group}\u0000${d.topic}\u0000${d.partition}`;
         const gp = w.groupPartitions.get(key);
@@ -651,6 +708,7 @@ export class SqliteStore implements Store {
     }
 
     this.#flushRecords(nowS, w.records);
+    this.#flushTraces(w.traces);
     for (const gp of w.groupPartitions.values()) s.upsGroupPartition.run(gp.group, gp.topic, gp.partition, gp.offset);
     const updatedS = Math.floor(Date.now() / 1000);
     for (const slot of w.sagas.values()) {
@@ -661,6 +719,29 @@ export class SqliteStore implements Store {
       if (slot.isNew) this.#rows.sagas++;
     }
     return result;
+  }
+
+  #flushTraces(pending: BatchWrites['traces']): void {
+    for (const t of pending.values()) this.#s.upsTrace.run(t.traceId, t.corr, t.firstUs, t.lastUs);
+    pending.clear();
+  }
+
+  /** The publish with this span id, found through its trace's sagas and time range (no span-id index). */
+  #publishBySpan(
+    traceIdHex: string,
+    spanIdHex: string,
+  ): { event_id: string | null; event_type: string | null; correlation_id: string | null } | undefined {
+    const s = this.#s;
+    const spanId = hexBuf(spanIdHex);
+    for (const t of s.tracePlaces.all(hexBuf(traceIdHex)) as TracePlace[]) {
+      const pub = (
+        t.corr !== ''
+          ? s.publishBySpanInSaga.get(t.corr, spanId)
+          : s.publishBySpanInTime.get(t.first_us, t.last_us, spanId)
+      ) as { event_id: string | null; event_type: string | null; correlation_id: string | null } | undefined;
+      if (pub) return pub;
+    }
+    return undefined;
   }
 
   #flushRecords(nowS: number, pending: Map<string, RecordRef>): void {
@@ -827,10 +908,34 @@ export class SqliteStore implements Store {
   }
 
   trace(traceId: string): Promise<{ publishes: Publish[]; deliveries: Delivery[] }> {
+    const s = this.#s;
     const id = hexBuf(traceId);
+    const publishes = new Map<string, PublishRow>();
+    const deliveries = new Map<string, DeliveryRow>();
+    // Each saga the trace touched through the saga's index; spans without a saga by time range.
+    for (const t of s.tracePlaces.all(id) as TracePlace[]) {
+      const ps = (
+        t.corr !== ''
+          ? s.publishesByTraceInSaga.all(t.corr, id)
+          : s.publishesByTraceInTime.all(t.first_us, t.last_us, id)
+      ) as PublishRow[];
+      for (const r of ps) publishes.set(r.span_id.toString('hex'), r);
+      const ds = (
+        t.corr !== ''
+          ? s.deliveriesByTraceInSaga.all(t.corr, id)
+          : s.deliveriesByTraceInTime.all(t.first_us, t.last_us, id)
+      ) as DeliveryRow[];
+      for (const r of ds) deliveries.set(r.span_id.toString('hex'), r);
+    }
     return Promise.resolve({
-      publishes: (this.#s.publishesByTrace.all(id) as PublishRow[]).map(toPublish),
-      deliveries: (this.#s.deliveriesByTrace.all(id) as DeliveryRow[]).map(toDelivery),
+      publishes: [...publishes.values()]
+        .sort((a, b) => a.time_us - b.time_us)
+        .slice(0, 5000)
+        .map(toPublish),
+      deliveries: [...deliveries.values()]
+        .sort((a, b) => a.start_us - b.start_us)
+        .slice(0, 5000)
+        .map(toDelivery),
     });
   }
 

@@ -60,6 +60,8 @@ export interface Delivery {
   spanId: string;
   /** The producer span this delivery came from: its span link (eachBatch) or its parent (eachMessage). */
   originSpanId: string | null;
+  /** That producer span's trace (the link's; the delivery's own for a parent). Used at ingest, not stored. */
+  originTraceId?: string | null;
   /** Set by flows/ (from the event type): processing this event ends the saga. */
   terminal: SagaOutcome | null;
   compensation: boolean;

@@ -13,6 +13,11 @@ export interface IntakeOptions {
   limit: number;
   /** Spans handed to the consumer at once (one store transaction). */
   chunk?: number;
+  /**
+   * Chunks handed to the consumer before the first of them is done. 2 keeps a store that writes on
+   * another thread busy while this thread prepares the next chunk; chunks are still started in order.
+   */
+  inFlight?: number;
   log: FastifyBaseLogger;
   /** Called with the number of spans the consumer failed on (they are logged and counted, never silent). */
   onConsumerError?: (spans: number, err: unknown) => void;
@@ -21,6 +26,7 @@ export interface IntakeOptions {
 export class IntakeQueue {
   readonly limit: number;
   readonly #chunk: number;
+  readonly #inFlight: number;
   readonly #log: FastifyBaseLogger;
   readonly #onError: ((spans: number, err: unknown) => void) | undefined;
   #queue: SpanData[][] = [];
@@ -33,7 +39,8 @@ export class IntakeQueue {
 
   constructor(options: IntakeOptions) {
     this.limit = options.limit;
-    this.#chunk = options.chunk ?? 2000;
+    this.#chunk = options.chunk ?? 8000;
+    this.#inFlight = Math.max(1, options.inFlight ?? 2);
     this.#log = options.log;
     this.#onError = options.onConsumerError;
   }
@@ -85,8 +92,12 @@ export class IntakeQueue {
   }
 
   async #drain(): Promise<void> {
-    const consumer = this.#consumer as SpanConsumer;
-    while (this.#queue.length > 0) {
+    const running = new Set<Promise<void>>();
+    while (this.#queue.length > 0 || running.size > 0) {
+      if (this.#queue.length === 0 || running.size >= this.#inFlight) {
+        await Promise.race(running);
+        continue;
+      }
       const chunk: SpanData[] = [];
       while (chunk.length < this.#chunk && this.#queue.length > 0) {
         const head = this.#queue[0] as SpanData[];
@@ -99,16 +110,22 @@ export class IntakeQueue {
           this.#queue[0] = head.slice(room);
         }
       }
-      try {
-        await consumer(chunk);
-      } catch (err) {
-        this.#log.error({ err, spans: chunk.length }, 'storing spans failed; they are lost');
-        this.#onError?.(chunk.length, err);
-      }
-      this.#depth -= chunk.length;
+      const done = this.#consume(chunk).finally(() => running.delete(done));
+      running.add(done);
       // Let requests and timers run between chunks.
       await new Promise<void>((resolve) => setImmediate(resolve));
     }
+  }
+
+  /** Hands one chunk to the consumer; never rejects (a failure is logged and counted). */
+  async #consume(chunk: SpanData[]): Promise<void> {
+    try {
+      await (this.#consumer as SpanConsumer)(chunk);
+    } catch (err) {
+      this.#log.error({ err, spans: chunk.length }, 'storing spans failed; they are lost');
+      this.#onError?.(chunk.length, err);
+    }
+    this.#depth -= chunk.length;
   }
 
   /** Resolves when every span accepted so far has been consumed. */
