@@ -913,19 +913,18 @@ export class SqliteStore implements Store {
     const publishes = new Map<string, PublishRow>();
     const deliveries = new Map<string, DeliveryRow>();
     // Each saga the trace touched through the saga's index; spans without a saga by time range.
+    const collect = <R extends { span_id: Buffer }>(
+      t: TracePlace,
+      bySaga: Statement,
+      byTime: Statement,
+      into: Map<string, R>,
+    ) => {
+      const rows = (t.corr !== '' ? bySaga.all(t.corr, id) : byTime.all(t.first_us, t.last_us, id)) as R[];
+      for (const r of rows) into.set(r.span_id.toString('hex'), r);
+    };
     for (const t of s.tracePlaces.all(id) as TracePlace[]) {
-      const ps = (
-        t.corr !== ''
-          ? s.publishesByTraceInSaga.all(t.corr, id)
-          : s.publishesByTraceInTime.all(t.first_us, t.last_us, id)
-      ) as PublishRow[];
-      for (const r of ps) publishes.set(r.span_id.toString('hex'), r);
-      const ds = (
-        t.corr !== ''
-          ? s.deliveriesByTraceInSaga.all(t.corr, id)
-          : s.deliveriesByTraceInTime.all(t.first_us, t.last_us, id)
-      ) as DeliveryRow[];
-      for (const r of ds) deliveries.set(r.span_id.toString('hex'), r);
+      collect(t, s.publishesByTraceInSaga, s.publishesByTraceInTime, publishes);
+      collect(t, s.deliveriesByTraceInSaga, s.deliveriesByTraceInTime, deliveries);
     }
     return Promise.resolve({
       publishes: [...publishes.values()]
