@@ -45,7 +45,9 @@ const config = loadConfig(
     dataDir,
     port: 0,
     otlpPort: 0,
-    intakeQueueSpans: Number(process.env.BENCH_INTAKE_QUEUE_SPANS ?? 200_000),
+    // The collector's own default unless asked otherwise, so its memory is what users get; a client
+    // refused with 503 retries (counted as `retries`).
+    ...(process.env.BENCH_INTAKE_QUEUE_SPANS ? { intakeQueueSpans: Number(process.env.BENCH_INTAKE_QUEUE_SPANS) } : {}),
     // Benchmarks measure the store, never retention: a 10M-event store is ~10 GB, above the 2 GB default.
     retentionMaxMb: Number(process.env.BENCH_RETENTION_MAX_MB ?? 1_000_000),
   },

@@ -37,7 +37,8 @@ export async function startCollector(o: StartOptions = {}): Promise<Collector> {
     env: {
       ...process.env,
       BENCH_DATA_DIR: dataDir,
-      BENCH_INTAKE_QUEUE_SPANS: String(o.intakeQueueSpans ?? 200_000),
+      // Unset: the collector's default queue (so its memory is what users get).
+      BENCH_INTAKE_QUEUE_SPANS: o.intakeQueueSpans !== undefined ? String(o.intakeQueueSpans) : '',
     },
     // BENCH_COLLECTOR_FLAGS, e.g. '--cpu-prof --cpu-prof-dir=/tmp/prof', profiles the collector under test.
     execArgv: o.execArgv ?? (process.env.BENCH_COLLECTOR_FLAGS ?? '').split(' ').filter((x) => x !== ''),
