@@ -41,6 +41,9 @@ export async function buildApp(options: BuildOptions): Promise<App> {
   const app = Fastify({
     logger: options.logger ?? false,
     bodyLimit: config.bodyLimitBytes,
+    // Opening the store migrates its schema when an older collector wrote it: minutes on a file of
+    // millions of events, far past Fastify's default of 10 s per plugin.
+    pluginTimeout: 600_000,
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   app.decorate('config', config);

@@ -40,7 +40,10 @@ export const storePlugin = fp<StorePluginOptions>(
     let store: Store;
     try {
       // Writes on a worker thread, reads here: OTLP decoding and SQLite's inserts use two cores.
-      store = await ThreadedSqliteStore.open({ file: sqliteFile(config.dataDir ?? '.eventscope/collector') });
+      store = await ThreadedSqliteStore.open({
+        file: sqliteFile(config.dataDir ?? '.eventscope/collector'),
+        onMigrate: (message) => app.log.warn(message),
+      });
     } catch (err) {
       throw new CollectorError(
         'STORE_FAILED',

@@ -65,7 +65,7 @@ export class ThreadedSqliteStore implements Store {
   }
 
   /** Opens the file (creating the schema on this thread first), then starts the writer thread on it. */
-  static async open(options: { file: string }): Promise<ThreadedSqliteStore> {
+  static async open(options: { file: string; onMigrate?: (message: string) => void }): Promise<ThreadedSqliteStore> {
     if (options.file === ':memory:') throw new Error('the threaded store needs a file (use SqliteStore for :memory:)');
     const reader = new SqliteStore(options);
     const worker = new Worker(WRITER, { workerData: { file: options.file } });

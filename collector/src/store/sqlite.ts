@@ -457,6 +457,29 @@ function statements(db: Db) {
 export interface SqliteStoreOptions {
   /** File path, or ':memory:'. */
   file: string;
+  /** Told before a schema migration starts (it can take minutes on a large store). */
+  onMigrate?: (message: string) => void;
+}
+
+/**
+ * Smallest and largest id of a hop table. Two subqueries: SQLite answers a lone min() or max()
+ * from the end of the index, but `SELECT min(id), max(id)` together scans the whole table.
+ */
+function idRange(db: Db, table: 'publishes' | 'deliveries' | 'records'): { lo: number | null; hi: number | null } {
+  return db.prepare(`SELECT (SELECT min(id) FROM ${table}) AS lo, (SELECT max(id) FROM ${table}) AS hi`).get() as {
+    lo: number | null;
+    hi: number | null;
+  };
+}
+
+/**
+ * Rows of a hop table from its id range: ids are only ever deleted as a prefix (retention), and
+ * an insert that is ignored or an upsert that updates takes no id. Counting 10 million rows
+ * instead took seconds at every start.
+ */
+function hopRows(db: Db, table: 'publishes' | 'deliveries' | 'records'): number {
+  const r = idRange(db, table);
+  return r.lo === null || r.hi === null ? 0 : r.hi - r.lo + 1;
 }
 
 export class SqliteStore implements Store {
@@ -484,6 +507,9 @@ export class SqliteStore implements Store {
     const version = db.prepare<[], { value: string }>(`SELECT value FROM meta WHERE key = 'schema'`).get();
     if (!version) db.prepare(`INSERT INTO meta(key, value) VALUES ('schema', ?)`).run(SCHEMA_VERSION);
     else if (version.value === '1' || version.value === '2') {
+      options.onMigrate?.(
+        `migrating the store ${options.file} from schema ${version.value} to ${SCHEMA_VERSION} (minutes on a large store)`,
+      );
       // One transaction: a migration interrupted half way leaves the file as it was.
       db.transaction(() => {
         if (version.value === '1') db.exec(MIGRATE_1_TO_2);
@@ -498,12 +524,11 @@ export class SqliteStore implements Store {
     db.exec(SCHEMA_INDEXES);
     this.#s = statements(db);
 
-    const count = (t: string): number => (db.prepare(`SELECT count(*) AS n FROM ${t}`).get() as { n: number }).n;
     this.#rows = {
-      publishes: count('publishes'),
-      deliveries: count('deliveries'),
-      records: count('records'),
-      sagas: count('sagas'),
+      publishes: hopRows(db, 'publishes'),
+      deliveries: hopRows(db, 'deliveries'),
+      records: hopRows(db, 'records'),
+      sagas: (db.prepare(`SELECT count(*) AS n FROM sagas`).get() as { n: number }).n,
     };
     this.#ingestTx = db.transaction((batch: IngestBatch) => this.#ingest(batch));
   }
@@ -1155,22 +1180,14 @@ export class SqliteStore implements Store {
   }
 
   stats(): Promise<StoreStats> {
-    // records are upserted (an update reports a change too), so count them from the id range:
-    // ids are only ever deleted as a prefix (retention), and a conflicting upsert takes no id.
-    const r = this.#db.prepare(`SELECT min(id) AS lo, max(id) AS hi FROM records`).get() as {
-      lo: number | null;
-      hi: number | null;
-    };
-    this.#rows.records = r.lo === null || r.hi === null ? 0 : r.hi - r.lo + 1;
+    // records are upserted (an update reports a change too), so counted from their id range.
+    this.#rows.records = hopRows(this.#db, 'records');
     return Promise.resolve({ bytes: this.#usedBytes(), rows: { ...this.#rows } });
   }
 
   /** Largest id of `table` whose ingest_s is below `cutoffS` (ids grow with ingest_s). */
   #cutoffId(table: 'publishes' | 'deliveries' | 'records', cutoffS: number): number {
-    const bounds = this.#db.prepare(`SELECT min(id) AS lo, max(id) AS hi FROM ${table}`).get() as {
-      lo: number | null;
-      hi: number | null;
-    };
+    const bounds = idRange(this.#db, table);
     if (bounds.lo === null || bounds.hi === null) return 0;
     const at = this.#db.prepare(`SELECT id, ingest_s FROM ${table} WHERE id >= ? ORDER BY id LIMIT 1`);
     let lo = bounds.lo;
@@ -1225,10 +1242,7 @@ export class SqliteStore implements Store {
     for (let round = 0; round < 20 && this.#usedBytes() > policy.maxBytes; round++) {
       const ids: Partial<Record<'publishes' | 'deliveries' | 'records', number>> = {};
       for (const table of ['publishes', 'deliveries', 'records'] as const) {
-        const b = this.#db.prepare(`SELECT min(id) AS lo, max(id) AS hi FROM ${table}`).get() as {
-          lo: number | null;
-          hi: number | null;
-        };
+        const b = idRange(this.#db, table);
         if (b.lo !== null && b.hi !== null) ids[table] = b.lo + Math.floor((b.hi - b.lo) / 10);
       }
       const n = this.#deleteUpTo(ids, () => {
