@@ -22,13 +22,20 @@ interface HookMessage {
 const consumerSpans = new WeakMap<object, Span>();
 interface HeldSpan {
   span: Span;
+  /** The span's real `end`, bound. */
+  end: Span['end'];
   endTime?: TimeInput;
-  finish: () => void;
+  /** When the sweep ends it anyway (ms, Date.now()). */
+  deadline: number;
 }
 
-const heldProducerSpans = new WeakMap<object, HeldSpan>();
+// Held until `completeSend`. A Map (not a WeakMap) so that one timer can sweep up what nobody
+// completed, instead of a timer per span; every entry leaves it within FALLBACK_END_MS or so.
+const heldProducerSpans = new Map<object, HeldSpan>();
 const expectingOffset = new WeakSet<object>();
 const FALLBACK_END_MS = 30_000;
+const SWEEP_MS = 5_000;
+let sweeper: NodeJS.Timeout | undefined;
 
 function envelopeAttributes(headers: RawHeaders | undefined): Attributes {
   const attrs: Attributes = {};
@@ -53,22 +60,29 @@ export function consumerHook(span: Span, info: { topic: string; message: HookMes
 export function producerHook(span: Span, info: { topic: string; message: HookMessage }): void {
   span.setAttributes(envelopeAttributes(info.message.headers));
   if (!expectingOffset.has(info.message)) return;
-  const realEnd = span.end.bind(span);
-  const held: HeldSpan = {
-    span,
-    finish: () => {
-      clearTimeout(fallback);
-      span.end = realEnd;
-      realEnd(held.endTime);
-    },
-  };
+  const held: HeldSpan = { span, end: span.end.bind(span), deadline: Date.now() + FALLBACK_END_MS };
+  heldProducerSpans.set(info.message, held);
+  // The instrumentation ends the span when `send` resolves: only note the time then.
   span.end = (endTime?: TimeInput) => {
     held.endTime = endTime ?? performance.timeOrigin + performance.now();
   };
-  // If nobody completes the send (a bug), still end the span eventually.
-  const fallback = setTimeout(() => held.finish(), FALLBACK_END_MS);
-  fallback.unref();
-  heldProducerSpans.set(info.message, held);
+  sweeper ??= setInterval(sweep, SWEEP_MS).unref();
+}
+
+function finish(message: object, held: HeldSpan): void {
+  heldProducerSpans.delete(message);
+  held.span.end = held.end;
+  held.end(held.endTime);
+}
+
+// If nobody completes the send (a bug), still end the span eventually.
+function sweep(): void {
+  const now = Date.now();
+  for (const [message, held] of heldProducerSpans) if (held.deadline <= now) finish(message, held);
+  if (heldProducerSpans.size === 0 && sweeper) {
+    clearInterval(sweeper);
+    sweeper = undefined;
+  }
 }
 
 /** Marks a message whose producer span should carry the produced partition and offset. */
@@ -80,12 +94,11 @@ export function expectOffset(message: object): void {
 export function completeSend(message: object, result?: { partition: number; offset: string }): void {
   const held = heldProducerSpans.get(message);
   if (!held) return;
-  heldProducerSpans.delete(message);
   if (result) {
     held.span.setAttribute(ATTR.partition, String(result.partition));
     held.span.setAttribute(ATTR.offset, Number(result.offset));
   }
-  held.finish();
+  finish(message, held);
 }
 
 /** Adds attributes to the consumer (process) span of a record, if tracing made one. */
@@ -93,12 +106,17 @@ export function annotateDelivery(message: object, attrs: Attributes): void {
   consumerSpans.get(message)?.setAttributes(attrs);
 }
 
+const alreadyEnded = (): void => undefined;
+
 /** Ends the consumer span of a record now (the instrumentation's own end at batch end is then a no-op). */
 export function endDelivery(message: object): void {
   const span = consumerSpans.get(message);
   if (!span) return;
   consumerSpans.delete(message);
   span.end();
+  // The SDK answers a second `end` with a warning that builds an Error (a stack trace) even when
+  // nothing logs it; the instrumentation calls it for every record of the batch.
+  span.end = alreadyEnded;
 }
 
 export function deliverySpan(message: object): Span | undefined {
