@@ -66,87 +66,89 @@ const FIGURES: { figure: string; what: string; target: string; missing: string }
  */
 const COMMENTARY: Record<string, string[]> = {
   'figure5-soak': [
-    "A 30-minute soak (the target length) at 2,401 spans/s (~170 sagas/s, 34x the demo's default load; the " +
-      'sender keeps one request in flight, so it stayed under the 3,000 asked for, with no 503) grew the store from ' +
-      '0 to 2.14 million events (2.3 GB on disk). Peak RSS 218.7 MB, under 256 MB; the heap stayed at 32-56 MB.',
-    'RSS is not a straight line: 157 MB at the start, a plateau at ~191 MB from minute 4 to minute 18, one step ' +
-      'of ~24 MB around minute 19-20, then flat at 215-217 MB to the end (+1.6 MB over the last 10 minutes). The ' +
-      'least-squares trend over the second half (21.6 MB / 10 min) includes that step, so the harness reports ' +
-      '"not flat"; a longer soak would tell a plateau from slow growth. Native memory (SQLite page caches of the ' +
-      'writer and reader connections, the writer thread) is what moves, not the JS heap.',
-    "Run against the working tree at 11:02 UTC (HEAD 2492373 plus the ingest engineer's uncommitted store changes " +
-      'of that moment; their threaded store, writes on a worker thread, was committed at 11:11 as a9baefa), with the intake queue at the ' +
-      "collector's default 25,000 spans. The steady state at 10 million events was not measured: filling a store " +
-      'that large through the intake path takes more than an hour at the rates seen here on this machine.',
+    'Run on the 10M-event store of figure 3 (BENCH_SOAK_DATA_DIR): 30 minutes at 2,000 spans/s (143 sagas/s, ' +
+      "~30x the demo's default load), 10.0 -> 11.8 million events, 12.3 GB on disk. RSS 212 MB at the start, " +
+      "~400 MB after two minutes, 448-454 MB from minute 16 to the end: flat by the harness's rule over the " +
+      'second half (8.3 MB / 10 min) but not under 256 MB. Not met.',
+    "The main thread's JS heap was 136-164 MB for the first 23 minutes and 75-85 MB after (a fresh store at the " +
+      'same load: 41-86 MB, RSS peak 299 MB in 2 minutes); the rest is the writer thread and native memory. ' +
+      'Capping the young generation (--max-semi-space-size=4) made no difference at this load. What grows with ' +
+      'a large store was not found this session; a heap snapshot of a collector on the 10M store is the next ' +
+      'step. The previous soak (fresh store to 2.1M events, before this session) peaked at 218.7 MB.',
+    'Opening the 10M store, stats() per /metrics scrape and retention used to scan whole tables (seconds each; ' +
+      "the first soak attempt on this store failed to start within Fastify's plugin timeout); fixed in 41d5d9a.",
   ],
   'figure1-overhead': [
-    'Not met: throughput on/off 0.84 (per pair 0.71..1.22) over 3 interleaved pairs of 1,000 sagas (31-52 s of ' +
-      "saturated saga each) at load ~13-19 (other engineers' test suites and demos, and the figure 5 soak, on the " +
-      'same 2 cores). An earlier run of 4 pairs of 400 sagas (5-25 s each) gave 0.55 (0.40..1.00): with short runs ' +
-      'one neighbour starting up moves a run by 2x, so the longer runs are the ones reported.',
-    'The steadier number is CPU: the five services spent 20.1 ms per saga traced vs 19.3 untraced (median; per ' +
-      'pair off/on 0.76..0.97, median 0.85; the 400-saga run gave 0.77), and the collector another ~2.2 ms per ' +
-      'saga to receive and store the spans on the same machine (~0.4 ms of it is its idle cost, seen in the ' +
-      'untraced runs). On a CPU-bound 2-core box throughput follows CPU per saga, so tracing costs here ~5-25% of ' +
-      "the services' CPU plus ~10% for the collector sharing the cores: the instrumentation " +
-      "(@opentelemetry/instrumentation-kafkajs with the demo's hooks, a span per publish and delivery, " +
-      'BatchSpanProcessor, OTLP/protobuf export) lives in demo-services/, which belongs to its owners; not changed.',
-    'What was tried: runs interleaved, alternating which goes first; longer runs; the CPU measure (from /proc, ' +
-      'start-up excluded) added because throughput alone does not separate the code from the neighbours. What ' +
-      'would settle it: the same harness on an idle machine (and with the collector on another machine, as it ' +
-      'would be deployed at scale), and a profile of a traced service (context propagation vs span export).',
+    'Not met: throughput on/off 0.78 (per pair 0.54..0.83) over 3 interleaved pairs of 600 sagas on a mostly idle ' +
+      'machine (load ~1-5, nothing else running but Kafka and the registry). The same harness an hour earlier, ' +
+      "before f14bf57, gave 0.82 (0.66..0.87); the previous session's 0.84 was at load 13-19.",
+    'CPU is the steadier measure: the five services spent 30.7 ms per saga traced vs 23.1 untraced (per pair ' +
+      'off/on median 0.90, 0.63..0.91); before f14bf57 28.7 vs 24.4 (0.83, 0.80..0.90). The collector took another ' +
+      '2.6 ms per saga on the same cores. Within the noise of three pairs the change is not measurable in throughput.',
+    'A profile of the five traced services (300 orders at 200/s, 200 us sampling) put the extra time in ' +
+      "OpenTelemetry's own per-span work: protobuf export encoding ~14%, span lifecycle ~12%, the require hook " +
+      '~11% (require-in-the-middle turns every cached require() into a filename resolution, and kafkajs requires ' +
+      'its protocol modules on every broker request), extra GC ~10%, the kafkajs instrumentation ~10% (incl. a ' +
+      'request-duration histogram recorded with no metric reader), context copies and attribute cleaning ~15%, ' +
+      'our hooks ~5%. Fixed in our code (f14bf57): consumer spans were ended twice per record (the SDK builds an ' +
+      'Error with a stack trace for every second end), and each producer span had its own fallback timer. Not ' +
+      'worked around (it would mean monkey-patching the SDK or the instrumentation): the require hook and the ' +
+      'dead histogram; worth upstream issues. The remaining lever is span count: the instrumentation also makes a ' +
+      '`poll` span per batch, nearly one per record with one-message batches.',
   ],
   'figure6-e2e': [
-    "Same clock points (the load generator's own delivery of the terminal event in the collector, from the " +
-      "saga's first publish, vs the load generator's latency): |diff| median 0 ms, 94.3% of 300 sagas within " +
-      "1 ms, p99 4 ms, max 7 ms (2 runs of 150 at 5 orders/s, load ~10 from other engineers' work on the same 2 " +
-      'cores). The official figure (first publish -> start of the earliest processed delivery of the terminal ' +
-      'event, by any group): median 1 ms, 67% within 1 ms, p99 9 ms; it equals the same-clock-point figure for ' +
-      '61% of sagas and is earlier for the rest (another consumer of the same record started first), never ' +
-      'later. So the target is met at the median, not at p99.',
-    'What changed (a4c28f0): the per-saga difference is exactly (placedAt - the order.placed producer span ' +
-      "start) + (handledAt - the load generator's delivery span start). The first term was the gap: kafkajs " +
-      "stamped the record (CreateTime, the load generator's placedAt) when it encoded the produce request, after " +
-      "its own queueing, median 2 ms and up to 79 ms under load. The demo's outbox relay now sets CreateTime " +
-      'when it hands the record to the producer, just before the send span starts: now median 0, max 7 ms. ' +
-      'Before that change: same clock points |diff| median 2 ms, 49% within 1 ms; official 3 ms, 31%.',
-    'What is left is scheduling: both terms are a few synchronous steps apart in one process and only grow ' +
-      'when the process is preempted or collects garbage on a loaded 2-core machine; both load generator times ' +
-      'are integer ms (Date.now(), as the OpenTelemetry SDK stamps spans), which alone gives +-1 ms.',
+    'Met at the median, not at p99. This run (3 runs of 150 sagas at 20 orders/s, load ~2-3): same clock points ' +
+      '|diff| median 0 ms, 87.8% within 1 ms, p99 11 ms; official definition median 1 ms, 58.7% within 1 ms, p99 ' +
+      "29 ms. A run minutes earlier, while figure 5's soak shared the machine, gave 89.8% / p99 8 ms and 57.1% / " +
+      'p99 36 ms. The previous session (2 runs of 150 at 5 orders/s, load ~10) gave same clock points p99 4 ms.',
+    'The official figure (first publish -> start of the earliest processed delivery of the terminal event, by any ' +
+      'group) equals the same-clock-point figure for ~55% of sagas and is earlier for the rest (another consumer ' +
+      'of the same record started first), never later: that part is definition, not error.',
+    'What is left of the same-clock-point difference is two clock pairs inside one process each: placedAt (the ' +
+      "record's CreateTime, integer ms) vs the producer span start (max 31 ms this run), and handledAt (Date.now()) " +
+      "vs the load generator's delivery span start (max 13 ms). The demo's outbox sets CreateTime just before the " +
+      'send (a4c28f0, previous session); the remaining gaps open when the process is descheduled or collects ' +
+      'garbage between the two stamps, more at 20 orders/s than at 5. Not changed this session.',
   ],
   'figure2-ingest': [
-    'Before (same harness, 20,000 spans, 1 run, load ~11, commit 0e4156a): JSON 3,244 spans/s at 106 ms CPU per ' +
-      '1,000 spans; protobuf 3,336 spans/s at 137 ms CPU per 1,000 spans.',
-    'Done: the store ingests a batch with 3.2 statements per span instead of 7.5 (saga rows read once and written ' +
-      'once per batch; records and group partitions merged per batch; link-only joins only while link-only ' +
-      'deliveries are stored; positional binds). One transaction per intake chunk (2,000 spans) as before; ' +
-      'WAL, synchronous=NORMAL, temp_store=MEMORY, 16 MB cache were already set; a larger cache or ' +
-      'wal_autocheckpoint made no measurable difference here.',
-    'Store alone (30,000 saga spans decoded and assembled, then store.ingest in batches of 2,000; old and new ' +
-      'interleaved, 3 pairs, load ~11): CPU per span 61 -> 47 us (median; runs 50..84 -> 41..49), wall 114 -> 76 us. ' +
-      'End to end (this table, load ~3-4) the collector spends 72 ms CPU per 1,000 JSON spans and 83 ms per 1,000 ' +
-      'protobuf spans, against 106 and 137 before; throughput 12,700 / 13,100 spans/s against 3,200 / 3,300 ' +
-      'before, but the before run was at load ~11 and the runs in between at load ~10 gave 4,500 / 4,100 spans/s ' +
-      '(94 / 96 ms CPU per 1,000 spans): on this shared machine the load moves throughput more than the code ' +
-      'change; CPU per span is the steadier comparison.',
-    'The ingest runs since 42077d3 include the fix of OTLP/protobuf int attributes (offsets were lost, so ' +
-      'protobuf spans skipped the record upserts before).',
-    'What stands in the way of 50,000 spans/s: about half the CPU per span is SQLite inserting each hop into ' +
-      'its table and 5-7 indexes (random span and trace ids, so each insert touches a different page) and ' +
-      'committing those pages; about a fifth is OTLP decoding (JSON.parse / protobufjs and toSpans); the rest is ' +
-      'HTTP, metrics and GC. The machine has 2 cores shared with other work (load 2-14 across these runs) and the ' +
-      'load generator runs on it too. Next: fewer indexes per hop (trace lookups through the publish), the store ' +
-      'in a worker thread so decoding and SQLite use both cores, and a compact queued form of a span.',
+    'Not met: 22,938 JSON and 23,925 protobuf spans/s (medians of 5 interleaved runs of 100,000 spans each; the ' +
+      'last two pairs ran ~25% slower than the first three on the same code, so the spread is the machine). ' +
+      'At the start of this session the same harness on the idle machine gave 17,314-19,796 spans/s; the ' +
+      'session before measured 6,106 / 8,852 at load ~10-12.',
+    'Done this session: (1) no index keyed by a random span or trace id on the hop tables (schema 3, 436acfc): ' +
+      'each such insert dirtied its own index page and every commit wrote them, so the cost per span grew with ' +
+      'the store; the store alone at 400-600k stored spans went from 60 to 27 us per span ' +
+      '(`npm run bench:store -w bench`, BENCH_STORE_PREFILL=400000, batches of 2,000), and it now holds ~20,000 ' +
+      'spans/s all the way to 10M events (figure 3). (2) Intake chunks of 8,000 spans instead of 2,000 (the store ' +
+      'alone: 32 -> 20 us per span; fewer commits and saga rows read once per batch) and two chunks in flight, so ' +
+      'the writer thread is not idle while the main thread assembles the next chunk.',
+    'Where the CPU goes now (profiles of both threads during this benchmark): the writer thread ~30-35 ms per ' +
+      "1,000 spans, of which SQLite's inserts and index updates are ~60%, the commit ~20%, record upserts ~10%; " +
+      'the main thread ~23-28 ms per 1,000 spans: JSON.parse and the body string ~30% (JSON), protobuf decoding ' +
+      '~16% (protobuf), garbage collection 14-25%, postMessage to the writer 4-8%, metrics and the flow map ~5%. ' +
+      'On 2 cores shared with the load generator, ~55-62 ms of CPU per 1,000 spans caps throughput near ' +
+      '30,000 spans/s; 50,000 needs both threads at half their cost.',
+    'Next, in order of expected gain: queue compact hops instead of decoded spans (the receiver turns each span ' +
+      "into a hop at once: less to collect, smaller messages to the writer, and figure 5's memory); fold the " +
+      'records table into the hop tables (a third insert per event today); and on more than 2 cores, decoding ' +
+      'on a second thread. Not tried: an append-only hop log with joins at read time (a different store design).',
   ],
   'figure3-lookup': [
-    'The 1M store was generated through POST /v1/traces (2,020,000 spans in 243 s at load ~2-4; an earlier ' +
-      'generation at load ~11 took 922 s). 10M was not run: about 40 minutes of generation at the best rate seen ' +
-      'here (slower as the store outgrows the page cache) and ~10 GB of disk on the shared machine. The lookup is ' +
-      'a handful of indexed seeks (publishes, deliveries and records by event id, deliveries by position and by ' +
-      'origin span), so it grows with the index depth (one more B-tree level per ~100x rows), not the row count.',
-    'HTTP p99 includes the client on the same 2-core machine; store.event(id) is timed inside the collector. ' +
-      'The earlier 1M run (store generated before the protobuf attribute fix 42077d3, so without records rows, ' +
-      'at load ~11) gave store.event p99 3.2 ms and HTTP p99 18.7 ms: under load the tail is scheduling.',
+    'Met at 10 million events: store.event(id) p99 0.48 ms (runs 0.35..1.68), GET /api/events/:id p99 2.7 ms ' +
+      '(2.1..4.0) with the client on the same 2 cores. The store (10,000,004 events, 20.2 million spans, 1.43 ' +
+      'million sagas, 10.3 GB) was generated through POST /v1/traces in 1,004 s (20,128 spans/s, while another ' +
+      "engineer's demo runs shared the machine); the first run after generation carries the cold page cache " +
+      '(its p99 1.7 ms).',
+    'What made 10M reachable (436acfc): the hop tables had indexes on random span and trace ids, so every insert ' +
+      'dirtied its own index page and every commit wrote those pages; generation slowed as the store grew (2,063 ' +
+      'spans/s on average to 1.59M events in the earlier run, which is why 10M was not measured then). Schema 3 ' +
+      'keys span-id uniqueness on (start time, span id) and puts traces in a table of their own (one row per ' +
+      'trace and saga); generation now holds ~20,000 spans/s to 10M. The lookup itself is a handful of indexed ' +
+      'seeks (publishes, deliveries and records by event id, deliveries by position and by origin span).',
+    'Found on the way (41d5d9a): opening the 10M store took 1.6 s per connection (count(*) of every table) and ' +
+      "the collector did not start within Fastify's 10 s plugin timeout; stats() (every /metrics scrape) took " +
+      '0.8 s and a retention pass 2.1 s, because `SELECT min(id), max(id)` scans the whole table. Now 0.1 s, ' +
+      '0 ms and 3 ms. The RSS in the table is that of the process that generated the store flat out (see figure 5).',
   ],
   'figure4-lag': [
     'Met: at 100 groups x 1,000 partitions (10 topics x 100 partitions, every group committed on all 1,000: ' +
@@ -167,13 +169,14 @@ const COMMENTARY: Record<string, string[]> = {
       'At 10 groups x 100 partitions the cycle was 63 ms (load ~2-4) before the change.',
   ],
   'figure5-memory': [
-    'The RSS is dominated by the intake queue, not the store: a queued span (SpanData with its attribute ' +
-      'dictionary and strings) takes about 2.9 KB of heap, and the default limit is 200,000 spans (~580 MB when ' +
-      'full). The benchmarks drive the collector at saturation, so the queue fills; V8 keeps the heap it grew, ' +
-      'so after generating the 1M-event store the collector held 1,159 MB (the started collector: ~160 MB).',
-    'Proposal (not done here: it changes a config default and the traces -> flows interface): queue compact ' +
-      'hops instead of spans and bound the queue in bytes, or lower the default to ~25,000 spans (~75 MB); ' +
-      'exporters already retry on 503. Then measure the 10M steady state and the 30-minute soak.',
+    'Flat-out ingest (the figure 2 runs) peaks at 460-720 MB RSS with the default intake queue of 25,000 spans. ' +
+      'The harness used to run the collector with a 200,000-span queue (~580 MB of queued spans alone); it now ' +
+      "runs the collector's own default (14c8964). The peak is V8 heap of two isolates (the main thread and the " +
+      "store's writer thread), sized by allocation rate: with the main thread's young generation capped " +
+      '(--max-semi-space-size=4) the flat-out peak fell by ~150 MB at the same throughput, and with the old ' +
+      'generation capped at 160 MB it was 356-375 MB at 20% less throughput. Not adopted: flags must be set where ' +
+      'the process starts (npm script, Docker, devstack); allocating less per span (a compact queued hop instead ' +
+      'of a decoded span with its attribute dictionary) is the real fix and is the next step.',
   ],
 };
 
