@@ -70,11 +70,13 @@ const COMMENTARY: Record<string, string[]> = {
       "~30x the demo's default load), 10.0 -> 11.8 million events, 12.3 GB on disk. RSS 212 MB at the start, " +
       "~400 MB after two minutes, 448-454 MB from minute 16 to the end: flat by the harness's rule over the " +
       'second half (8.3 MB / 10 min) but not under 256 MB. Not met.',
-    "The main thread's JS heap was 136-164 MB for the first 23 minutes and 75-85 MB after (a fresh store at the " +
-      'same load: 41-86 MB, RSS peak 299 MB in 2 minutes); the rest is the writer thread and native memory. ' +
-      'Capping the young generation (--max-semi-space-size=4) made no difference at this load. What grows with ' +
-      'a large store was not found this session; a heap snapshot of a collector on the 10M store is the next ' +
-      'step. The previous soak (fresh store to 2.1M events, before this session) peaked at 218.7 MB.',
+    "The main thread's heapUsed was 136-164 MB for the first 23 minutes and 75-85 MB after, but that counts " +
+      'garbage not yet collected: a heap snapshot (which collects first) of a collector in the same kind of soak ' +
+      'on a 2M-event store held 40 MB live on the main thread. So the RSS is heap the two V8 isolates grew and ' +
+      "keep (the writer thread's included) plus native memory, not retained data. Tried without effect: capping " +
+      'the young generation (--max-semi-space-size=4) and MALLOC_ARENA_MAX=2 (3-minute soaks on the 2M store: ' +
+      'peak 277 MB with two arenas, 296 MB with 16). Next: allocate less per span (figure 2), then cap the old ' +
+      'generation where the collector is started.',
     'Opening the 10M store, stats() per /metrics scrape and retention used to scan whole tables (seconds each; ' +
       "the first soak attempt on this store failed to start within Fastify's plugin timeout); fixed in 41d5d9a.",
   ],
@@ -122,6 +124,9 @@ const COMMENTARY: Record<string, string[]> = {
       'spans/s all the way to 10M events (figure 3). (2) Intake chunks of 8,000 spans instead of 2,000 (the store ' +
       'alone: 32 -> 20 us per span; fewer commits and saga rows read once per batch) and two chunks in flight, so ' +
       'the writer thread is not idle while the main thread assembles the next chunk.',
+    'Sustained ingest is faster than these 100,000-span runs suggest: generating a 2M-event store for figure 3 ' +
+      'on the idle machine ran at 33,060 spans/s over 122 s (4.04M spans), the 10M store at 20,128 spans/s with ' +
+      "another engineer's demos on the same cores.",
     'Where the CPU goes now (profiles of both threads during this benchmark): the writer thread ~30-35 ms per ' +
       "1,000 spans, of which SQLite's inserts and index updates are ~60%, the commit ~20%, record upserts ~10%; " +
       'the main thread ~23-28 ms per 1,000 spans: JSON.parse and the body string ~30% (JSON), protobuf decoding ' +
