@@ -13,4 +13,5 @@ COPY . .
 RUN npm run build -w dashboard
 ENV NODE_ENV=production
 EXPOSE 8080 4318 8090 5173
-CMD ["node", "collector/src/server.ts"]
+# The V8 flags are collector/src/node-flags.ts (a test keeps them in step): they hold the heap near what is live.
+CMD ["node", "--max-semi-space-size=8", "--max-old-space-size=256", "collector/src/server.ts"]

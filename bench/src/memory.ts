@@ -27,6 +27,11 @@ export interface SoakSample {
   t: number;
   rssMb: number;
   heapMb: number;
+  /** Main thread heap reserved, external memory, and the store writer thread's heap used / reserved. */
+  heapTotalMb: number;
+  externalMb: number;
+  writerHeapMb: number;
+  writerHeapTotalMb: number;
   intakeDepth: number;
   events: number;
   storeMb: number;
@@ -73,11 +78,21 @@ export async function benchSoak(o: SoakOptions): Promise<FigureResult> {
         t: round((performance.now() - t0) / 1000, 1),
         rssMb: round(u.rssBytes / MB, 1),
         heapMb: round(u.heapUsedBytes / MB, 1),
+        heapTotalMb: round(u.heapTotalBytes / MB, 1),
+        externalMb: round(u.externalBytes / MB, 1),
+        writerHeapMb: round(u.writerHeapUsedBytes / MB, 1),
+        writerHeapTotalMb: round(u.writerHeapTotalBytes / MB, 1),
         intakeDepth: u.intakeDepth,
         events: u.rows.publishes,
         storeMb: round(u.storeBytes / MB, 1),
         spansSent: sent,
       });
+      const s = samples[samples.length - 1] as SoakSample;
+      // Progress on stderr (the table and JSON come at the end): a 30-minute soak should not be silent.
+      process.stderr.write(
+        `  soak t=${s.t}s rss=${s.rssMb} MB main heap ${s.heapMb}/${s.heapTotalMb} MB external ${s.externalMb} MB ` +
+          `writer heap ${s.writerHeapMb}/${s.writerHeapTotalMb} MB intake ${s.intakeDepth} events ${s.events}\n`,
+      );
     };
     await sample();
     let nextSample = t0 + o.sampleEverySec * 1000;
@@ -159,7 +174,16 @@ export async function benchSoak(o: SoakOptions): Promise<FigureResult> {
           target: 'flat (|trend| <= 10)',
           meets: Math.abs(trend * 600) <= 10,
         },
-        { metric: 'heap used at the end', value: last.heapMb, unit: 'MB' },
+        {
+          metric: 'main thread heap used / reserved at the end',
+          value: `${last.heapMb} / ${last.heapTotalMb}`,
+          unit: 'MB',
+        },
+        {
+          metric: 'store writer thread heap used / reserved at the end',
+          value: `${last.writerHeapMb} / ${last.writerHeapTotalMb}`,
+          unit: 'MB',
+        },
       ],
       notes: [
         `${minutes} minutes at ${Math.round(sent / seconds).toLocaleString('en-US')} spans/s ` +

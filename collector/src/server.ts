@@ -3,6 +3,7 @@
  * The collector process: parses config, builds the app, listens on the main port and the
  * OTLP port, and shuts down cleanly on SIGINT/SIGTERM (stop taking requests, drain, close).
  */
+import { getHeapStatistics } from 'node:v8';
 import { buildApp } from './app.ts';
 import { loadConfig, redactConfig } from './config.ts';
 import { CollectorError } from './errors.ts';
@@ -20,7 +21,9 @@ async function main(): Promise<void> {
     config,
     logger: { level: config.logLevel, redact: ['req.headers.authorization'] },
   });
-  app.log.info({ config: redactConfig(config) }, 'starting');
+  // The V8 heap limit: collector/src/node-flags.ts's flags set it (256 MB old generation); without them V8 picks one from the machine's memory.
+  const heapLimitMb = Math.round(getHeapStatistics().heap_size_limit / 1024 / 1024);
+  app.log.info({ config: redactConfig(config), heapLimitMb }, 'starting');
   // The OTLP port: only POST /v1/traces, into the same intake queue as the main port.
   const otlp = await createOtlpServer(app);
 

@@ -6,6 +6,7 @@
  */
 import { mkdirSync, writeFileSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { parse, stringify } from 'yaml';
 import { DevstackError } from './errors.ts';
 import { log } from './log.ts';
@@ -81,10 +82,16 @@ export async function startCollector(stackEnv: Record<string, string>): Promise<
   }
   const url = `http://127.0.0.1:${PORTS.collector}`;
   log(`starting the collector on ${url}`);
+  // The collector's own V8 flags (collector/src/node-flags.ts): they keep its heap near what is live.
+  const flagsFile = path.join(repoRoot, 'collector', 'src', 'node-flags.ts');
+  const flags = exists(flagsFile)
+    ? ((await import(pathToFileURL(flagsFile).href)) as { COLLECTOR_NODE_FLAGS: readonly string[] })
+        .COLLECTOR_NODE_FLAGS
+    : [];
   const daemon = await startAndWait(
     'collector',
     process.execPath,
-    [entry],
+    [...flags, entry],
     nodeEnv({ ...stackEnv, EVENTSCOPE_TAP_TOPICS: process.env.EVENTSCOPE_TAP_TOPICS ?? '' }),
     { url: `${url}/healthz`, timeoutMs: 60_000 },
   );

@@ -1,5 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { LOCAL_ENV, PORTS, repoRoot } from '../src/index.ts';
@@ -107,6 +108,18 @@ describe('docker-compose.yml', () => {
         if (host.startsWith('./')) expect(existsSync(path.join(repoRoot, host)), `${name}: ${host}`).toBe(true);
       }
     }
+  });
+
+  it("starts the collector with its own V8 flags, in the compose file and in the image's default command", async () => {
+    const { COLLECTOR_NODE_FLAGS } = (await import(
+      pathToFileURL(path.join(repoRoot, 'collector', 'src', 'node-flags.ts')).href
+    )) as { COLLECTOR_NODE_FLAGS: readonly string[] };
+    expect(COLLECTOR_NODE_FLAGS.length).toBeGreaterThan(0);
+    const expected = ['node', ...COLLECTOR_NODE_FLAGS, 'collector/src/server.ts'];
+    expect(service('collector').command).toEqual(expected);
+    const cmd = /^CMD (\[.*\])$/m.exec(readFileSync(path.join(repoRoot, 'Dockerfile'), 'utf8'))?.[1];
+    expect(cmd, 'Dockerfile CMD in exec form').toBeDefined();
+    expect(JSON.parse(cmd as string)).toEqual(expected);
   });
 
   it('wires Prometheus to the collector and Grafana to Prometheus', () => {

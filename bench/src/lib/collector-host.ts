@@ -6,6 +6,7 @@
 import { performance } from 'node:perf_hooks';
 import { buildApp } from '../../../collector/src/app.ts';
 import { loadConfig } from '../../../collector/src/config.ts';
+import { ThreadedSqliteStore } from '../../../collector/src/store/sqlite-threaded.ts';
 
 export type HostRequest =
   | { id: number; op: 'usage' }
@@ -31,6 +32,12 @@ export interface Usage {
   /** Peak RSS sampled every 100 ms since the last usage call (bytes). */
   peakRssBytes: number;
   heapUsedBytes: number;
+  /** The main thread's V8 heap as reserved (heapTotal), and memory outside it (external: Buffers, SQLite is not in it). */
+  heapTotalBytes: number;
+  externalBytes: number;
+  /** The store writer thread's V8 heap, used and reserved (0 when the store has no writer thread). */
+  writerHeapUsedBytes: number;
+  writerHeapTotalBytes: number;
   intakeDepth: number;
   rows: { publishes: number; deliveries: number; records: number; sagas: number };
   storeBytes: number;
@@ -65,12 +72,19 @@ async function usage(): Promise<Usage> {
   const rss = process.memoryUsage.rss();
   peak = Math.max(peak, rss);
   const stats = await app.store.stats();
+  const mem = process.memoryUsage();
+  const writer =
+    app.store instanceof ThreadedSqliteStore ? await app.store.writerHeap() : { usedBytes: 0, totalBytes: 0 };
   const u: Usage = {
     cpuUs: cpu.user + cpu.system,
     mainCpuUs: process.threadCpuUsage().user + process.threadCpuUsage().system,
     rssBytes: rss,
     peakRssBytes: peak,
-    heapUsedBytes: process.memoryUsage().heapUsed,
+    heapUsedBytes: mem.heapUsed,
+    heapTotalBytes: mem.heapTotal,
+    externalBytes: mem.external,
+    writerHeapUsedBytes: writer.usedBytes,
+    writerHeapTotalBytes: writer.totalBytes,
     intakeDepth: app.intake.depth,
     rows: stats.rows,
     storeBytes: stats.bytes,

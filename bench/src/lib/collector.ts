@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { COLLECTOR_NODE_FLAGS } from '../../../collector/src/node-flags.ts';
 import type { HostRequest, LagCycle, Usage } from './collector-host.ts';
 
 const HOST = fileURLToPath(new URL('./collector-host.ts', import.meta.url));
@@ -41,7 +42,11 @@ export async function startCollector(o: StartOptions = {}): Promise<Collector> {
       BENCH_INTAKE_QUEUE_SPANS: o.intakeQueueSpans !== undefined ? String(o.intakeQueueSpans) : '',
     },
     // BENCH_COLLECTOR_FLAGS, e.g. '--cpu-prof --cpu-prof-dir=/tmp/prof', profiles the collector under test.
-    execArgv: o.execArgv ?? (process.env.BENCH_COLLECTOR_FLAGS ?? '').split(' ').filter((x) => x !== ''),
+    // The collector's production V8 flags, then any extra ones.
+    execArgv: [
+      ...COLLECTOR_NODE_FLAGS,
+      ...(o.execArgv ?? (process.env.BENCH_COLLECTOR_FLAGS ?? '').split(' ').filter((x) => x !== '')),
+    ],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   const pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();

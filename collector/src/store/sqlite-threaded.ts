@@ -176,6 +176,12 @@ export class ThreadedSqliteStore implements Store {
     return this.#reader.stats();
   }
 
+  /** The writer thread's V8 heap (its own isolate: not in the main thread's process.memoryUsage() heap figures). */
+  async writerHeap(): Promise<{ usedBytes: number; totalBytes: number }> {
+    const h = await this.#worker.getHeapStatistics();
+    return { usedBytes: h.used_heap_size, totalBytes: h.total_heap_size };
+  }
+
   /** Waits for the writes already asked for, closes the writer (it checkpoints the WAL), then the reader. */
   close(): Promise<void> {
     this.#closed ??= (async () => {
