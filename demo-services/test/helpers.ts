@@ -186,6 +186,8 @@ export interface ReadRecord {
   key: string | null;
   value: Buffer | null;
   headers: Record<string, string>;
+  /** The record timestamp (CreateTime here), ms since the epoch, as kafkajs gives it. */
+  timestamp: string;
 }
 
 /** Reads every record of a topic up to its current end offsets. */
@@ -220,6 +222,7 @@ export async function readTopic(kafka: KafkaJs.Kafka, topic: string, timeoutMs =
         key: message.key?.toString() ?? null,
         value: message.value,
         headers,
+        timestamp: message.timestamp,
       });
       if (Number(message.offset) + 1 >= (remaining.get(partition) ?? 0)) remaining.delete(partition);
       if (remaining.size === 0) resolveDone();

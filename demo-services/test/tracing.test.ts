@@ -22,6 +22,7 @@ interface OtlpSpan {
   parentSpanId?: string;
   name: string;
   kind: number;
+  startTimeUnixNano: string;
   attributes: { key: string; value: OtlpValue }[];
   links?: { traceId: string; spanId: string }[];
 }
@@ -32,6 +33,7 @@ interface Span {
   traceId: string;
   spanId: string;
   parentSpanId?: string;
+  startTimeUnixNano: bigint;
   attrs: Record<string, string | number | boolean | undefined>;
   intAttrs: Set<string>;
 }
@@ -73,6 +75,7 @@ beforeAll(async () => {
               traceId: s.traceId,
               spanId: s.spanId,
               ...(s.parentSpanId ? { parentSpanId: s.parentSpanId } : {}),
+              startTimeUnixNano: BigInt(s.startTimeUnixNano),
               attrs: Object.fromEntries(s.attributes.map((a) => [a.key, plain(a.value)])),
               intAttrs: new Set(s.attributes.filter((a) => a.value.intValue !== undefined).map((a) => a.key)),
             });
@@ -141,6 +144,8 @@ describe('tracing', () => {
     });
     expect(send.intAttrs.has('messaging.kafka.offset')).toBe(true);
     expect(record.headers.traceparent).toContain(send.traceId);
+    // The outbox's record timestamp (CreateTime) is the send span's start: one clock reading.
+    expect(record.timestamp).toBe(String(send.startTimeUnixNano / 1_000_000n));
 
     const process = await waitFor('consumer span of order.placed', () =>
       find(

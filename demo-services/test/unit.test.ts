@@ -1,4 +1,5 @@
 /** Pure units: configuration parsing, tracing switch, naming, latency percentiles, wire format. */
+import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
 import avro from 'avsc';
 import { describe, expect, it } from 'vitest';
 import { loadConfig, tracingEnabled } from '../src/config.ts';
@@ -6,6 +7,7 @@ import { ConfigError } from '../src/lib/errors.ts';
 import { envelopeHeaders, readEnvelope } from '../src/lib/envelope.ts';
 import { encodeWire } from '../src/lib/schemas.ts';
 import { percentile, summarize } from '../src/loadgen/stats.ts';
+import { completeSend, expectOffset, producerHook } from '../src/tracing/spans.ts';
 import { naming } from '../src/topics.ts';
 
 describe('config', () => {
@@ -74,5 +76,33 @@ describe('latency percentiles', () => {
     expect(percentile(samples, 99)).toBe(99);
     expect(summarize([3, 1, 2])).toMatchObject({ count: 3, p50: 2, max: 3, mean: 2 });
     expect(summarize([])).toMatchObject({ count: 0, p50: 0 });
+  });
+});
+
+describe('outbox record timestamp with tracing on', () => {
+  it("is the send span's start for records the outbox marks, and left alone for others", async () => {
+    const exporter = new InMemorySpanExporter();
+    const provider = new TracerProvider({ spanProcessors: [new SimpleSpanProcessor({ exporter })] });
+    const tracer = provider.getTracer('unit');
+    const start = Date.UTC(2026, 0, 2, 3, 4, 5, 678);
+
+    // The outbox stamped its own Date.now() a moment before the send span started.
+    const marked = { headers: {}, timestamp: String(start - 25) };
+    expectOffset(marked);
+    producerHook(tracer.startSpan('send t', { startTime: start }), { topic: 't', message: marked });
+    expect(marked.timestamp).toBe(String(start));
+    completeSend(marked, { partition: 0, offset: '7' });
+
+    const other = { headers: {}, timestamp: '5' };
+    const span = tracer.startSpan('send t', { startTime: start });
+    producerHook(span, { topic: 't', message: other });
+    span.end();
+    expect(other.timestamp).toBe('5');
+
+    // Both spans were exported, the held one with the offset completeSend gave it.
+    const exported = exporter.getFinishedSpans();
+    expect(exported).toHaveLength(2);
+    expect(exported.some((s) => s.attributes['messaging.kafka.offset'] === 7)).toBe(true);
+    await provider.shutdown();
   });
 });

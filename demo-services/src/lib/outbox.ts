@@ -211,10 +211,11 @@ export class Outbox {
       key: row.key,
       value: row.value,
       headers: JSON.parse(row.headers) as Record<string, string>,
-      // CreateTime = when the relay hands the record to the producer, just before the send span
-      // starts. Left to kafkajs, it is stamped when the produce request is encoded, which can be
-      // tens of ms later (metadata, queueing), so observers timing from the send span and from
-      // the record timestamp would disagree by that much.
+      // CreateTime = when the relay hands the record to the producer; with tracing on, the send
+      // span's start replaces it (tracing/spans.ts: one clock reading for both). Left to kafkajs,
+      // it is stamped when the produce request is encoded, which can be tens of ms later
+      // (metadata, queueing), so observers timing from the send span and from the record
+      // timestamp would disagree by that much.
       timestamp: String(Date.now()),
     };
     const parent = row.trace_carrier

@@ -10,6 +10,7 @@
  *   `end` back until `completeSend` has set the partition and offset (or the send failed).
  */
 import { SpanKind, context, trace, type Attributes, type Span, type TimeInput } from '@opentelemetry/api';
+import type { ReadableSpan } from '@opentelemetry/sdk-trace';
 import { ATTR, type Outcome } from './attributes.ts';
 import { HEADER, headerString, type RawHeaders } from '../lib/envelope.ts';
 
@@ -17,6 +18,7 @@ interface HookMessage {
   key?: Buffer | string | null;
   headers?: RawHeaders;
   offset?: string;
+  timestamp?: string;
 }
 
 const consumerSpans = new WeakMap<object, Span>();
@@ -60,6 +62,11 @@ export function consumerHook(span: Span, info: { topic: string; message: HookMes
 export function producerHook(span: Span, info: { topic: string; message: HookMessage }): void {
   span.setAttributes(envelopeAttributes(info.message.headers));
   if (!expectingOffset.has(info.message)) return;
+  // The outbox's records: CreateTime is the send span's start, one clock reading for "published
+  // at", so the record timestamp and the span agree exactly. The outbox's own Date.now() (set a
+  // moment earlier) could be a descheduling apart under load; kafkajs encodes the record later.
+  const startTime = (span as Partial<ReadableSpan>).startTime;
+  if (startTime) info.message.timestamp = String(startTime[0] * 1000 + Math.floor(startTime[1] / 1e6));
   const held: HeldSpan = { span, end: span.end.bind(span), deadline: Date.now() + FALLBACK_END_MS };
   heldProducerSpans.set(info.message, held);
   // The instrumentation ends the span when `send` resolves: only note the time then.
