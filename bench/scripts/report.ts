@@ -41,16 +41,16 @@ const FIGURES: { figure: string; what: string; target: string; missing: string }
     missing: 'Run `npm run bench:lag -w bench` (BENCH_LAG_GROUPS, BENCH_LAG_PARTITIONS).',
   },
   {
-    figure: 'figure5-memory',
-    what: 'Collector memory (RSS), steady at 10 million events, flat over a 30-minute soak',
-    target: '<= 256 MB',
-    missing: 'Run `npm run bench:ingest -w bench` (RSS during ingest).',
+    figure: 'figure5-soak',
+    what: 'Collector memory (RSS), steady at 10 million events, flat over a 30-minute soak under load',
+    target: '<= 256 MB, flat',
+    missing: 'Not measured yet: run `npm run bench:soak -w bench` (BENCH_SOAK_DATA_DIR, BENCH_SOAK_SPANS_PER_SEC).',
   },
   {
-    figure: 'figure5-soak',
-    what: 'Collector memory (RSS) over a soak under steady load (30 minutes is the target length)',
-    target: '<= 256 MB, flat',
-    missing: 'Not measured yet: run `npm run bench:soak -w bench` (BENCH_SOAK_SECONDS, BENCH_SOAK_SPANS_PER_SEC).',
+    figure: 'figure5-memory',
+    what: "Collector memory (RSS) during flat-out ingest (figure 2's runs): peaks, beside the steady state",
+    target: '<= 256 MB',
+    missing: 'Run `npm run bench:ingest -w bench` (RSS during ingest).',
   },
   {
     figure: 'figure6-e2e',
@@ -66,17 +66,27 @@ const FIGURES: { figure: string; what: string; target: string; missing: string }
  */
 const COMMENTARY: Record<string, string[]> = {
   'figure5-soak': [
-    'Run on the 10M-event store of figure 3 (BENCH_SOAK_DATA_DIR): 30 minutes at 2,000 spans/s (143 sagas/s, ' +
-      "~30x the demo's default load), 10.0 -> 11.8 million events, 12.3 GB on disk. RSS 212 MB at the start, " +
-      "~400 MB after two minutes, 448-454 MB from minute 16 to the end: flat by the harness's rule over the " +
-      'second half (8.3 MB / 10 min) but not under 256 MB. Not met.',
-    "The main thread's heapUsed was 136-164 MB for the first 23 minutes and 75-85 MB after, but that counts " +
-      'garbage not yet collected: a heap snapshot (which collects first) of a collector in the same kind of soak ' +
-      'on a 2M-event store held 40 MB live on the main thread. So the RSS is heap the two V8 isolates grew and ' +
-      "keep (the writer thread's included) plus native memory, not retained data. Tried without effect: capping " +
-      'the young generation (--max-semi-space-size=4) and MALLOC_ARENA_MAX=2 (3-minute soaks on the 2M store: ' +
-      'peak 277 MB with two arenas, 296 MB with 16). Next: allocate less per span (figure 2), then cap the old ' +
-      'generation where the collector is started.',
+    "Met: 30 minutes at 2,000 spans/s (143 sagas/s, ~30x the demo's default load) on the 10M-event store of " +
+      'figure 3 (BENCH_SOAK_DATA_DIR), 10.0 -> 11.8 million events, 12.3 GB on disk: RSS 194 MB at the start, ' +
+      '209-217 MB from minute 2 to minute 24, 227.5 MB at the end (the peak). Trend over the second half 9.3 MB ' +
+      "/ 10 min, inside the harness's flat rule (|trend| <= 10) but close to it: RSS rose 13 MB in the last 6 " +
+      "minutes while both V8 heaps stayed flat (main thread 32-40 MB used of 56 reserved, the store writer's 6-14 " +
+      'of 16-20), so that growth is native memory. Candidates: the SQLite page caches (16 MB per connection, two ' +
+      'connections) filling, and malloc arenas of the writer thread. One soak, not a median of several: a longer ' +
+      'soak is what would show whether it levels off.',
+    'What changed (989f851): the collector now starts with --max-semi-space-size=8 --max-old-space-size=256 ' +
+      '(collector/src/node-flags.ts; npm start, the Docker image, docker-compose and the benchmarks pass them, a ' +
+      'test keeps the Docker files in step). The same soak without them, earlier today: 212 MB at the start, ' +
+      "~400 MB after two minutes, 448-454 MB from minute 16, with the main thread's heapUsed at 136-164 MB of " +
+      "which ~40 MB was live (heap snapshot): V8 sized the heap from the machine's memory and let garbage grow " +
+      'it. 4-minute soaks at 2,000 spans/s on a fresh store (main heap reserved / RSS at the end): no flags ' +
+      '164 / 271 MB; semi-space 8 alone 129-156 / 297-307 MB; old space 256 alone 165 / 284 MB; both 53-58 / ' +
+      '193-204 MB. Neither flag alone does it. Throughput is unchanged (interleaved figure 2 runs: ~21,000 ' +
+      'spans/s with and without; CPU per 1,000 spans +0-8%).',
+    'Not adopted yet, worth ~35 MB more: running the collector from compiled JavaScript (npm run build -w ' +
+      "collector) instead of the TypeScript sources. Node's type stripping keeps its WebAssembly compiler " +
+      'resident: an idle collector was 150 MB RSS from dist/ vs 185 MB from src/. The Docker image runs the ' +
+      'sources today.',
     'Opening the 10M store, stats() per /metrics scrape and retention used to scan whole tables (seconds each; ' +
       "the first soak attempt on this store failed to start within Fastify's plugin timeout); fixed in 41d5d9a.",
   ],
@@ -99,25 +109,29 @@ const COMMENTARY: Record<string, string[]> = {
       '`poll` span per batch, nearly one per record with one-message batches.',
   ],
   'figure6-e2e': [
-    'Met at the median, not at p99. This run (3 runs of 150 sagas at 20 orders/s, load ~2-3): same clock points ' +
-      '|diff| median 0 ms, 87.8% within 1 ms, p99 11 ms; official definition median 1 ms, 58.7% within 1 ms, p99 ' +
-      "29 ms. A run minutes earlier, while figure 5's soak shared the machine, gave 89.8% / p99 8 ms and 57.1% / " +
-      'p99 36 ms. The previous session (2 runs of 150 at 5 orders/s, load ~10) gave same clock points p99 4 ms.',
-    'The official figure (first publish -> start of the earliest processed delivery of the terminal event, by any ' +
-      'group) equals the same-clock-point figure for ~55% of sagas and is earlier for the rest (another consumer ' +
-      'of the same record started first), never later: that part is definition, not error.',
-    'What is left of the same-clock-point difference is two clock pairs inside one process each: placedAt (the ' +
-      "record's CreateTime, integer ms) vs the producer span start (max 31 ms this run), and handledAt (Date.now()) " +
-      "vs the load generator's delivery span start (max 13 ms). The demo's outbox sets CreateTime just before the " +
-      'send (a4c28f0, previous session); the remaining gaps open when the process is descheduled or collects ' +
-      'garbage between the two stamps, more at 20 orders/s than at 5. Not changed this session.',
+    'Same clock points: 98.2% of 450 sagas within 1 ms, median 0 ms, p99 5 ms (3 runs of 150 at 20 orders/s, ' +
+      "while figure 5's 30-minute soak ran on the same 2 cores, load ~2-3.5). The earlier run today, before " +
+      'a972781, gave 87.8% within 1 ms and p99 11 ms. Met at the median and for 98% of sagas, not at p99.',
+    "Done (a972781): with tracing on, an outbox record's CreateTime is now its send span's start, one clock " +
+      "reading, instead of the relay's own Date.now() a moment before the span (the previous session had moved " +
+      'it there from kafkajs, which stamps it when encoding the request, up to 79 ms later). The publish-side ' +
+      'gap (placedAt vs the producer span start) went from max 31 ms to 0 ms in every saga.',
+    'What is left is the consumer side: handledAt (Date.now() as the load generator handler starts) vs the start ' +
+      'of its delivery span, which the instrumentation takes just before calling the handler: 0 ms median, 16 ms ' +
+      'max, when the load generator process is paused (GC, descheduling) between the two stamps. The load ' +
+      "generator's measurement must stay its own (it works with tracing off), so that gap is left.",
+    'The official figure (first publish -> start of the earliest processed delivery of the terminal event, by ' +
+      'any group) equals the same-clock-point figure for ~50% of sagas and is earlier for the rest, never later: ' +
+      'another group processed the terminal event before the load generator did. That difference is the ' +
+      "definition, not an error, and it grows with the load generator's own lag: this run had a backlog (its " +
+      'latency p50 1.9 s, vs 83 ms on the idle machine), so official p99 213 ms vs 29 ms earlier.',
   ],
   'figure2-ingest': [
-    'Not met: 22,938 JSON and 23,925 protobuf spans/s (medians of 5 interleaved runs of 100,000 spans each; the ' +
-      'last two pairs ran ~25% slower than the first three on the same code, so the spread is the machine). ' +
-      'At the start of this session the same harness on the idle machine gave 17,314-19,796 spans/s; the ' +
-      'session before measured 6,106 / 8,852 at load ~10-12.',
-    'Done this session: (1) no index keyed by a random span or trace id on the hop tables (schema 3, 436acfc): ' +
+    'Not met: 21,660 JSON and 22,030 protobuf spans/s (medians of 5 interleaved runs of 100,000 spans each on ' +
+      'a mostly idle machine, with the V8 flags of 989f851; 22,938 / 23,925 earlier today without them, within ' +
+      'the spread of either run). At the start of the previous session the same harness gave 17,314-19,796 ' +
+      'spans/s on the idle machine, the session before 6,106 / 8,852 at load ~10-12.',
+    'Done in the previous session: (1) no index keyed by a random span or trace id on the hop tables (schema 3, 436acfc): ' +
       'each such insert dirtied its own index page and every commit wrote them, so the cost per span grew with ' +
       'the store; the store alone at 400-600k stored spans went from 60 to 27 us per span ' +
       '(`npm run bench:store -w bench`, BENCH_STORE_PREFILL=400000, batches of 2,000), and it now holds ~20,000 ' +
@@ -139,21 +153,22 @@ const COMMENTARY: Record<string, string[]> = {
       'on a second thread. Not tried: an append-only hop log with joins at read time (a different store design).',
   ],
   'figure3-lookup': [
-    'Met at 10 million events: store.event(id) p99 0.48 ms (runs 0.35..1.68), GET /api/events/:id p99 2.7 ms ' +
-      '(2.1..4.0) with the client on the same 2 cores. The store (10,000,004 events, 20.2 million spans, 1.43 ' +
-      'million sagas, 10.3 GB) was generated through POST /v1/traces in 1,004 s (20,128 spans/s, while another ' +
-      "engineer's demo runs shared the machine); the first run after generation carries the cold page cache " +
-      '(its p99 1.7 ms).',
+    'Met at 10 million events: store.event(id) p99 0.48 ms (runs 0.43..1.80), GET /api/events/:id p99 3.3 ms ' +
+      '(2.9..4.4) with the client on the same 2 cores. The store (10,000,004 events, 20.2 million spans, 1.43 ' +
+      'million sagas, 10.4 GB) was generated through POST /v1/traces in 949 s (21,276 spans/s) on a mostly idle ' +
+      'machine; the first run after generation carries the cold page cache (its p99 1.8 ms). The earlier run ' +
+      'today (before 989f851) gave 0.48 / 2.7 ms.',
     'What made 10M reachable (436acfc): the hop tables had indexes on random span and trace ids, so every insert ' +
       'dirtied its own index page and every commit wrote those pages; generation slowed as the store grew (2,063 ' +
       'spans/s on average to 1.59M events in the earlier run, which is why 10M was not measured then). Schema 3 ' +
       'keys span-id uniqueness on (start time, span id) and puts traces in a table of their own (one row per ' +
-      'trace and saga); generation now holds ~20,000 spans/s to 10M. The lookup itself is a handful of indexed ' +
+      'trace and saga); generation now holds ~21,000 spans/s to 10M. The lookup itself is a handful of indexed ' +
       'seeks (publishes, deliveries and records by event id, deliveries by position and by origin span).',
-    'Found on the way (41d5d9a): opening the 10M store took 1.6 s per connection (count(*) of every table) and ' +
-      "the collector did not start within Fastify's 10 s plugin timeout; stats() (every /metrics scrape) took " +
-      '0.8 s and a retention pass 2.1 s, because `SELECT min(id), max(id)` scans the whole table. Now 0.1 s, ' +
-      '0 ms and 3 ms. The RSS in the table is that of the process that generated the store flat out (see figure 5).',
+    'The RSS in the table is that of the process that generated the store flat out (375.6 MB with the V8 flags ' +
+      'of 989f851; 842 MB without them in the earlier run); the steady state is figure 5. Found on the way ' +
+      '(41d5d9a): opening the 10M store took 1.6 s per connection (count(*) of every table) and the collector did ' +
+      "not start within Fastify's 10 s plugin timeout; stats() (every /metrics scrape) took 0.8 s and a retention " +
+      'pass 2.1 s, because `SELECT min(id), max(id)` scans the whole table. Now 0.1 s, 0 ms and 3 ms.',
   ],
   'figure4-lag': [
     'Met: at 100 groups x 1,000 partitions (10 topics x 100 partitions, every group committed on all 1,000: ' +
@@ -174,14 +189,12 @@ const COMMENTARY: Record<string, string[]> = {
       'At 10 groups x 100 partitions the cycle was 63 ms (load ~2-4) before the change.',
   ],
   'figure5-memory': [
-    'Flat-out ingest (the figure 2 runs) peaks at 460-720 MB RSS with the default intake queue of 25,000 spans. ' +
-      'The harness used to run the collector with a 200,000-span queue (~580 MB of queued spans alone); it now ' +
-      "runs the collector's own default (14c8964). The peak is V8 heap of two isolates (the main thread and the " +
-      "store's writer thread), sized by allocation rate: with the main thread's young generation capped " +
-      '(--max-semi-space-size=4) the flat-out peak fell by ~150 MB at the same throughput, and with the old ' +
-      'generation capped at 160 MB it was 356-375 MB at 20% less throughput. Not adopted: flags must be set where ' +
-      'the process starts (npm script, Docker, devstack); allocating less per span (a compact queued hop instead ' +
-      'of a decoded span with its attribute dictionary) is the real fix and is the next step.',
+    'Flat-out ingest (the figure 2 runs, 100,000 spans as fast as the collector takes them) peaks at 243-333 MB ' +
+      'RSS (median 273) with the V8 flags of 989f851, vs 465-590 MB without them earlier today. Over 256 MB at ' +
+      "the peak: the two isolates (main thread and the store's writer thread) and both SQLite page caches all " +
+      'grow at full speed, and the intake queue (25,000 spans, the default) is full. Steady load stays under it ' +
+      '(figure5-soak). Next: a compact queued hop instead of a decoded span with its attribute dictionary (less ' +
+      'to hold and to copy to the writer thread), and running from compiled JavaScript (~35 MB).',
   ],
 };
 
