@@ -1,4 +1,4 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=8 --max-old-space-size=256
 /**
  * The collector process: parses config, builds the app, listens on the main port and the
  * OTLP port, and shuts down cleanly on SIGINT/SIGTERM (stop taking requests, drain, close).

@@ -120,6 +120,13 @@ describe('docker-compose.yml', () => {
     const cmd = /^CMD (\[.*\])$/m.exec(readFileSync(path.join(repoRoot, 'Dockerfile'), 'utf8'))?.[1];
     expect(cmd, 'Dockerfile CMD in exec form').toBeDefined();
     expect(JSON.parse(cmd as string)).toEqual(expected);
+    // `npm start -w collector` and the `eventscope-collector` bin (the server's shebang) pass them too.
+    const pkg = JSON.parse(readFileSync(path.join(repoRoot, 'collector', 'package.json'), 'utf8')) as {
+      scripts: Record<string, string>;
+    };
+    expect(pkg.scripts.start).toBe(['node', ...COLLECTOR_NODE_FLAGS, 'src/server.ts'].join(' '));
+    const shebang = readFileSync(path.join(repoRoot, 'collector', 'src', 'server.ts'), 'utf8').split('\n')[0];
+    expect(shebang).toBe(`#!/usr/bin/env -S ${['node', ...COLLECTOR_NODE_FLAGS].join(' ')}`);
   });
 
   it('wires Prometheus to the collector and Grafana to Prometheus', () => {
