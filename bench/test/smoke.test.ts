@@ -4,7 +4,7 @@
  * BENCHMARKS.md are written. It asserts the results are produced and sane, never a timing.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -88,6 +88,37 @@ describe('bench harness (smoke, tiny sizes)', () => {
     expect(last.rssMb).toBeGreaterThan(10);
     expect(r.rows.find((x) => x.metric === 'peak RSS during the soak')?.target).toBe('<= 256');
   });
+
+  it('stops the collector it started when the benchmark process dies without closing it', async () => {
+    const script = join(dir, 'orphan.ts');
+    const out = join(dir, 'orphan.json');
+    const lib = new URL('../src/lib/collector.ts', import.meta.url).href;
+    writeFileSync(
+      script,
+      `import { writeFileSync } from 'node:fs';\nimport { startCollector } from '${lib}';\n` +
+        'const c = await startCollector();\n' +
+        `writeFileSync(${JSON.stringify(out)}, JSON.stringify({ pid: c.pid, dataDir: c.dataDir }));\n` +
+        'process.exit(0);\n',
+    );
+    // No pipes (an orphan holding them would keep spawnSync waiting): the script reports in a file.
+    const res = spawnSync(process.execPath, [script], { stdio: 'ignore', timeout: 60_000 });
+    expect(res.status).toBe(0);
+    const { pid, dataDir } = JSON.parse(readFileSync(out, 'utf8')) as { pid: number; dataDir: string };
+    const alive = (): boolean => {
+      try {
+        process.kill(pid, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    const deadline = Date.now() + 30_000;
+    while (alive() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    const stillAlive = alive();
+    if (stillAlive) process.kill(pid, 'SIGKILL');
+    rmSync(dataDir, { recursive: true, force: true });
+    expect(stillAlive, 'the orphaned collector host was still running 30 s after its parent exited').toBe(false);
+  }, 90_000);
 
   it('writes BENCHMARKS.md from the results, with targets and the figures not measured', () => {
     const out = join(dir, 'BENCHMARKS.md');

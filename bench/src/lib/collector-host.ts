@@ -146,4 +146,14 @@ process.on('message', (msg: HostRequest) => {
   })();
 });
 
+// The benchmark that started this process is gone (finished without `close`, killed, crashed):
+// close the store cleanly and exit rather than linger as an orphan holding memory and a data dir.
+process.once('disconnect', () => {
+  clearInterval(sampler);
+  app.close().then(
+    () => process.exit(0),
+    () => process.exit(1),
+  );
+});
+
 process.send?.({ ready: true, url });
