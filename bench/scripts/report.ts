@@ -66,14 +66,17 @@ const FIGURES: { figure: string; what: string; target: string; missing: string }
  */
 const COMMENTARY: Record<string, string[]> = {
   'figure5-soak': [
-    "Met: 30 minutes at 2,000 spans/s (143 sagas/s, ~30x the demo's default load) on the 10M-event store of " +
-      'figure 3 (BENCH_SOAK_DATA_DIR), 10.0 -> 11.8 million events, 12.3 GB on disk: RSS 194 MB at the start, ' +
-      '209-217 MB from minute 2 to minute 24, 227.5 MB at the end (the peak). Trend over the second half 9.3 MB ' +
-      "/ 10 min, inside the harness's flat rule (|trend| <= 10) but close to it: RSS rose 13 MB in the last 6 " +
-      "minutes while both V8 heaps stayed flat (main thread 32-40 MB used of 56 reserved, the store writer's 6-14 " +
-      'of 16-20), so that growth is native memory. Candidates: the SQLite page caches (16 MB per connection, two ' +
-      'connections) filling, and malloc arenas of the writer thread. One soak, not a median of several: a longer ' +
-      'soak is what would show whether it levels off.',
+    'Under 256 MB, not yet shown flat. The table is a 45-minute soak at 2,000 spans/s (143 sagas/s, ~30x the ' +
+      "demo's default load) on the store of figure 3, 11.8 -> 14.5 million events, 15.1 GB on disk: RSS 191 MB " +
+      'at the start, 213-219 MB from minute 3 to minute 24, then rising to 244.8 MB at the end (the peak; ' +
+      '241.0 -> 244.3 -> 244.8 over the last 6 minutes, so slowing). Trend over the second half 13.2 MB / 10 min, ' +
+      "outside the harness's flat rule (|trend| <= 10). The 30-minute soak just before it (10.0 -> 11.8 million " +
+      'events) showed the same shape: 209-217 MB to minute 24, 227.5 MB at the end, trend 9.3 MB / 10 min.',
+    'In both runs both V8 heaps stayed flat while RSS rose (main thread 32-42 MB used of 56-57 reserved, the ' +
+      "store writer's 6-14 of 16-25), so the late growth is native memory. /proc/<pid>/smaps during the 45-minute " +
+      'run: anonymous memory 128 MB (V8 heaps, code, SQLite page caches of up to 16 MB per connection, two ' +
+      'connections), the main malloc arena 27 MB, the node binary 54 MB. Next: sample smaps over a longer soak to ' +
+      'name the growing mapping, and cap or shrink the SQLite caches if it is theirs.',
     'What changed (989f851): the collector now starts with --max-semi-space-size=8 --max-old-space-size=256 ' +
       '(collector/src/node-flags.ts; npm start, the Docker image, docker-compose and the benchmarks pass them, a ' +
       'test keeps the Docker files in step). The same soak without them, earlier today: 212 MB at the start, ' +
