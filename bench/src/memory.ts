@@ -10,6 +10,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { startCollector } from './lib/collector.ts';
+import { nativeMemory, type NativeMemory } from './lib/native-memory.ts';
 import { finish, machine } from './lib/machine.ts';
 import { intEnv, printTable, writeResult, type FigureResult } from './lib/results.ts';
 import { CONTENT_TYPE, requests, SagaGenerator } from './lib/sagas.ts';
@@ -36,6 +37,8 @@ export interface SoakSample {
   events: number;
   storeMb: number;
   spansSent: number;
+  /** The collector's resident memory by kind of mapping (lib/native-memory.ts). */
+  native?: NativeMemory;
 }
 
 const MB = 1024 * 1024;
@@ -74,6 +77,7 @@ export async function benchSoak(o: SoakOptions): Promise<FigureResult> {
     const end = t0 + o.seconds * 1000;
     const sample = async (): Promise<void> => {
       const u = await c.usage();
+      const native = nativeMemory(c.pid);
       samples.push({
         t: round((performance.now() - t0) / 1000, 1),
         rssMb: round(u.rssBytes / MB, 1),
@@ -86,12 +90,18 @@ export async function benchSoak(o: SoakOptions): Promise<FigureResult> {
         events: u.rows.publishes,
         storeMb: round(u.storeBytes / MB, 1),
         spansSent: sent,
+        ...(native ? { native } : {}),
       });
       const s = samples[samples.length - 1] as SoakSample;
       // Progress on stderr (the table and JSON come at the end): a 30-minute soak should not be silent.
       process.stderr.write(
         `  soak t=${s.t}s rss=${s.rssMb} MB main heap ${s.heapMb}/${s.heapTotalMb} MB external ${s.externalMb} MB ` +
-          `writer heap ${s.writerHeapMb}/${s.writerHeapTotalMb} MB intake ${s.intakeDepth} events ${s.events}\n`,
+          `writer heap ${s.writerHeapMb}/${s.writerHeapTotalMb} MB intake ${s.intakeDepth} events ${s.events}` +
+          (native
+            ? ` | malloc heap ${native.mallocHeapMb} arenas ${native.mallocArenasMb} (${native.arenas}) ` +
+              `anon ${native.anonOtherMb} file ${native.fileMb} MB`
+            : '') +
+          '\n',
       );
     };
     await sample();
@@ -184,6 +194,7 @@ export async function benchSoak(o: SoakOptions): Promise<FigureResult> {
           value: `${last.writerHeapMb} / ${last.writerHeapTotalMb}`,
           unit: 'MB',
         },
+        ...nativeRows(first, last),
       ],
       notes: [
         `${minutes} minutes at ${Math.round(sent / seconds).toLocaleString('en-US')} spans/s ` +
@@ -195,6 +206,24 @@ export async function benchSoak(o: SoakOptions): Promise<FigureResult> {
   } finally {
     await c.close(o.dataDir !== undefined);
   }
+}
+
+/** Rows for where RSS lives at the start and the end (lib/native-memory.ts), when it was sampled. */
+function nativeRows(first: SoakSample, last: SoakSample): FigureResult['rows'] {
+  const a = first.native;
+  const b = last.native;
+  if (!a || !b) return [];
+  const row = (metric: string, x: number, y: number): FigureResult['rows'][number] => ({
+    metric: `${metric}, start -> end`,
+    value: `${x} -> ${y}`,
+    unit: 'MB',
+  });
+  return [
+    row('malloc main arena ([heap])', a.mallocHeapMb, b.mallocHeapMb),
+    row(`malloc thread arenas (${b.arenas})`, a.mallocArenasMb, b.mallocArenasMb),
+    row('other anonymous (V8 heaps and code, stacks, large blocks)', a.anonOtherMb, b.anonOtherMb),
+    row('file-backed (node binary, libraries)', a.fileMb, b.fileMb),
+  ];
 }
 
 export function soakOptionsFromEnv(): SoakOptions {

@@ -100,6 +100,13 @@ export const CONFIG_KEYS = {
     min: 16,
     doc: 'The oldest flows are deleted while the store is larger than this.',
   }),
+  storeCacheMb: spec({
+    env: 'EVENTSCOPE_STORE_CACHE_MB',
+    kind: 'int',
+    default: 16,
+    min: 1,
+    doc: "SQLite's page cache per store connection, in MB (the store has two: the writer thread's and the reader's). Part of the collector's memory; a larger cache helps lookups on a large store.",
+  }),
   pollIntervalMs: spec({
     env: 'EVENTSCOPE_POLL_INTERVAL_MS',
     kind: 'int',

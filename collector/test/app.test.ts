@@ -1,6 +1,10 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { buildApp, type App } from '../src/app.ts';
 import { loadConfig } from '../src/config.ts';
+import { ThreadedSqliteStore } from '../src/store/sqlite-threaded.ts';
 
 let app: App | undefined;
 afterEach(async () => {
@@ -18,6 +22,19 @@ describe('collector app', () => {
     expect(metrics.body).toContain('eventscope_collector_process_');
     const openapi = await app.inject('/docs/json');
     expect(openapi.json()).toMatchObject({ openapi: expect.stringMatching(/^3\./) as unknown });
+  });
+
+  it("opens the store with EVENTSCOPE_STORE_CACHE_MB as each connection's page cache", async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'eventscope-app-'));
+    try {
+      app = await buildApp({ config: loadConfig({ EVENTSCOPE_STORE_CACHE_MB: '2' }, { dataDir }), background: false });
+      expect(app.store).toBeInstanceOf(ThreadedSqliteStore);
+      expect(await (app.store as ThreadedSqliteStore).cacheKb()).toEqual({ reader: 2048, writer: 2048 });
+      await app.close();
+      app = undefined;
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 
   it('answers unknown routes with a JSON 404 naming the route', async () => {

@@ -37,6 +37,12 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ EVENTSCOPE_POLL_INTERVAL_MS: '5' })).toThrow(/>= 200/);
   });
 
+  it("reads the store's page cache size, at least 1 MB", () => {
+    expect(loadConfig({}).storeCacheMb).toBe(16);
+    expect(loadConfig({ EVENTSCOPE_STORE_CACHE_MB: '4' }).storeCacheMb).toBe(4);
+    expect(() => loadConfig({ EVENTSCOPE_STORE_CACHE_MB: '0' })).toThrow(/EVENTSCOPE_STORE_CACHE_MB.*>= 1/);
+  });
+
   it('refuses unknown EVENTSCOPE_ variables and unknown file keys', () => {
     expect(() => loadConfig({ EVENTSCOPE_PROT: '1' })).toThrow(/EVENTSCOPE_PROT/);
     const dir = mkdtempSync(path.join(tmpdir(), 'es-config-'));

@@ -54,6 +54,16 @@ describe('threaded sqlite store', () => {
     await expect(store.ingest({ publishes: [p], deliveries: [], records: [] })).rejects.toThrow(/closed|exited/);
   });
 
+  it('gives both connections the page cache asked for (16 MB by default)', async () => {
+    const file = fresh();
+    const byDefault = await ThreadedSqliteStore.open({ file });
+    expect(await byDefault.cacheKb()).toEqual({ reader: 16 * 1024, writer: 16 * 1024 });
+    await byDefault.close();
+    const small = await ThreadedSqliteStore.open({ file, cacheMb: 4 });
+    expect(await small.cacheKb()).toEqual({ reader: 4 * 1024, writer: 4 * 1024 });
+    await small.close();
+  });
+
   it('rejects an ingest the writer fails on, and keeps working', async () => {
     const store = await ThreadedSqliteStore.open({ file: fresh() });
     const bad = { publishes: [], deliveries: [], records: null as unknown as RecordRef[] };

@@ -55,6 +55,8 @@ const config = loadConfig(
     // The collector's own default unless asked otherwise, so its memory is what users get; a client
     // refused with 503 retries (counted as `retries`).
     ...(process.env.BENCH_INTAKE_QUEUE_SPANS ? { intakeQueueSpans: Number(process.env.BENCH_INTAKE_QUEUE_SPANS) } : {}),
+    // EVENTSCOPE_STORE_CACHE_MB's default unless asked otherwise (memory experiments).
+    ...(process.env.BENCH_STORE_CACHE_MB ? { storeCacheMb: Number(process.env.BENCH_STORE_CACHE_MB) } : {}),
     // Benchmarks measure the store, never retention: a 10M-event store is ~10 GB, above the 2 GB default.
     retentionMaxMb: Number(process.env.BENCH_RETENTION_MAX_MB ?? 1_000_000),
   },

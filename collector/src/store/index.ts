@@ -43,6 +43,7 @@ export const storePlugin = fp<StorePluginOptions>(
       store = await ThreadedSqliteStore.open({
         file: sqliteFile(config.dataDir ?? '.eventscope/collector'),
         onMigrate: (message) => app.log.warn(message),
+        cacheMb: config.storeCacheMb,
       });
     } catch (err) {
       throw new CollectorError(

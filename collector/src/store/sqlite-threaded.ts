@@ -65,10 +65,15 @@ export class ThreadedSqliteStore implements Store {
   }
 
   /** Opens the file (creating the schema on this thread first), then starts the writer thread on it. */
-  static async open(options: { file: string; onMigrate?: (message: string) => void }): Promise<ThreadedSqliteStore> {
+  static async open(options: {
+    file: string;
+    onMigrate?: (message: string) => void;
+    /** Page cache per connection (the writer's and the reader's), MB. */
+    cacheMb?: number;
+  }): Promise<ThreadedSqliteStore> {
     if (options.file === ':memory:') throw new Error('the threaded store needs a file (use SqliteStore for :memory:)');
     const reader = new SqliteStore(options);
-    const worker = new Worker(WRITER, { workerData: { file: options.file } });
+    const worker = new Worker(WRITER, { workerData: { file: options.file, cacheMb: options.cacheMb } });
     try {
       await new Promise<void>((resolve, reject) => {
         const onError = (err: Error): void => reject(err);
@@ -174,6 +179,11 @@ export class ThreadedSqliteStore implements Store {
 
   stats(): Promise<StoreStats> {
     return this.#reader.stats();
+  }
+
+  /** The page cache limit of each connection, KiB. */
+  async cacheKb(): Promise<{ reader: number; writer: number }> {
+    return { reader: await this.#reader.cacheKb(), writer: await this.#call<number>('cacheKb', []) };
   }
 
   /** The writer thread's V8 heap (its own isolate: not in the main thread's process.memoryUsage() heap figures). */

@@ -8,7 +8,13 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { SqliteStore } from './sqlite.ts';
 
 export type WriterOp =
-  'ingest' | 'addUnaccounted' | 'setAuditCheckpoint' | 'takeNewlyStuck' | 'takeHeldEnds' | 'enforceRetention';
+  | 'ingest'
+  | 'addUnaccounted'
+  | 'setAuditCheckpoint'
+  | 'takeNewlyStuck'
+  | 'takeHeldEnds'
+  | 'enforceRetention'
+  | 'cacheKb';
 
 export interface WriterRequest {
   id: number;
@@ -22,7 +28,8 @@ export type WriterResponse =
 
 const port = parentPort;
 if (!port) throw new Error('sqlite-writer.ts runs as a worker thread');
-const store = new SqliteStore({ file: (workerData as { file: string }).file });
+const { file, cacheMb } = workerData as { file: string; cacheMb?: number };
+const store = new SqliteStore({ file, ...(cacheMb !== undefined ? { cacheMb } : {}) });
 
 port.on('message', (m: WriterRequest) => {
   void (async () => {

@@ -459,6 +459,8 @@ export interface SqliteStoreOptions {
   file: string;
   /** Told before a schema migration starts (it can take minutes on a large store). */
   onMigrate?: (message: string) => void;
+  /** SQLite's page cache of this connection, MB (default 16). */
+  cacheMb?: number;
 }
 
 /**
@@ -498,7 +500,8 @@ export class SqliteStore implements Store {
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL');
     db.pragma('temp_store = MEMORY');
-    db.pragma('cache_size = -16000'); // 16 MB page cache: memory stays bounded
+    // A bounded page cache (negative: KiB), so memory stays bounded whatever the store's size.
+    db.pragma(`cache_size = -${Math.round((options.cacheMb ?? 16) * 1024)}`);
     db.pragma('busy_timeout = 5000');
     // Checkpoint the WAL every ~40 MB instead of every 4 MB: hot index pages rewritten by consecutive
     // ingest batches are copied into the database file once per checkpoint, not once per 1,000 pages.
@@ -531,6 +534,12 @@ export class SqliteStore implements Store {
       sagas: (db.prepare(`SELECT count(*) AS n FROM sagas`).get() as { n: number }).n,
     };
     this.#ingestTx = db.transaction((batch: IngestBatch) => this.#ingest(batch));
+  }
+
+  /** This connection's page cache limit, KiB (`cacheMb`). */
+  // eslint-disable-next-line @typescript-eslint/require-await -- async: the threaded store answers from its writer thread
+  async cacheKb(): Promise<number> {
+    return Math.abs(this.#db.pragma('cache_size', { simple: true }) as number);
   }
 
   /** Row counters (publishes, deliveries, sagas) as this connection maintains them. */
