@@ -13,6 +13,7 @@ import { benchIngest, type IngestRun } from '../src/ingest.ts';
 import { writeResult, type FigureResult } from '../src/lib/results.ts';
 import { benchLag } from '../src/lag.ts';
 import { benchLookup } from '../src/lookup.ts';
+import { classify, parseSmaps, type NativeMemory } from '../src/lib/native-memory.ts';
 import { benchSoak, slope, type SoakSample } from '../src/memory.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'eventscope-bench-smoke-'));
@@ -87,6 +88,34 @@ describe('bench harness (smoke, tiny sizes)', () => {
     expect(last.spansSent).toBeGreaterThan(0);
     expect(last.rssMb).toBeGreaterThan(10);
     expect(r.rows.find((x) => x.metric === 'peak RSS during the soak')?.target).toBe('<= 256');
+    // Where the RSS lives, from the collector's smaps: the parts add up to about its RSS.
+    const n = last.native as NativeMemory;
+    expect(n.fileMb).toBeGreaterThan(10); // the node binary at least
+    expect(n.mallocHeapMb + n.mallocArenasMb + n.anonOtherMb + n.fileMb).toBeCloseTo(n.rssMb, 0);
+    expect(Math.abs(n.rssMb - last.rssMb)).toBeLessThan(last.rssMb * 0.2);
+  });
+
+  it('tells thread malloc arenas from other anonymous memory in smaps', () => {
+    const smaps = [
+      '7f0000000000-7f0000100000 rw-p 00000000 00:00 0 ',
+      'Rss:                1024 kB',
+      '7f0000100000-7f0004000000 ---p 00000000 00:00 0 ',
+      'Rss:                   0 kB',
+      '7f0004100000-7f0004200000 rw-p 00000000 00:00 0 ',
+      'Rss:                 512 kB',
+      '55d000000000-55d000400000 rw-p 00000000 00:00 0                          [heap]',
+      'Rss:                2048 kB',
+      '55c000000000-55c000400000 r-xp 00000000 fd:00 123                        /usr/bin/node',
+      'Rss:                4096 kB',
+    ].join('\n');
+    expect(classify(parseSmaps(smaps))).toEqual({
+      rssMb: 7.5,
+      mallocHeapMb: 2,
+      mallocArenasMb: 1,
+      arenas: 1,
+      fileMb: 4,
+      anonOtherMb: 0.5,
+    });
   });
 
   it('stops the collector it started when the benchmark process dies without closing it', async () => {
