@@ -4,6 +4,7 @@
  * client). Wire values (offset strings, Buffers) become numbers and plain objects here, once.
  * Services (lag/, dlq/) call it from the background poll; outputs never do.
  */
+import { createRequire } from 'node:module';
 import { AssignerProtocol, Kafka, logLevel, type Admin, type LogEntry, type logCreator } from 'kafkajs';
 import { CollectorError } from '../errors.ts';
 
@@ -124,6 +125,26 @@ const LEVEL_NAMES: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
   [logLevel.DEBUG]: 'debug',
 };
 
+// kafkajs's own table of Kafka error codes (not in its typed API): which errors it retries.
+const { errorCodes } = createRequire(import.meta.url)('kafkajs/src/protocol/error') as {
+  errorCodes: { type: string; message: string; retriable: boolean }[];
+};
+const RETRIABLE_MESSAGES = new Set(errorCodes.filter((e) => e.retriable).map((e) => e.message));
+
+/**
+ * The level a kafkajs log entry is logged at here. kafkajs logs every failed response at error
+ * level before retrying it, so a leader change or topics being created and deleted (partitions
+ * moving, "This server is not the leader for that topic-partition") floods the log with errors
+ * that its retry then absorbs. Those go to debug; a request that still fails after the retries
+ * surfaces as a poll error (counted in eventscope_kafka_poll_errors_total and logged by the poller).
+ */
+export function kafkajsLevel(level: logLevel, extra: Record<string, unknown>): 'error' | 'warn' | 'info' | 'debug' {
+  if (level === logLevel.ERROR && typeof extra.error === 'string' && RETRIABLE_MESSAGES.has(extra.error)) {
+    return 'debug';
+  }
+  return LEVEL_NAMES[level] ?? 'info';
+}
+
 const toNumber = (s: string | number): number => (typeof s === 'number' ? s : Number(s));
 
 /** Splits `items` into chunks of `size`. */
@@ -182,7 +203,7 @@ export class KafkaAdapter {
     const creator: logCreator = () => (entry: LogEntry) => {
       if (!log) return;
       const { message, timestamp: _t, ...extra } = entry.log;
-      log(LEVEL_NAMES[entry.level] ?? 'info', `kafkajs ${entry.namespace}: ${message}`, extra);
+      log(kafkajsLevel(entry.level, extra), `kafkajs ${entry.namespace}: ${message}`, extra);
     };
     this.#kafka = new Kafka({
       clientId: options.clientId,

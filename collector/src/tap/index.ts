@@ -11,6 +11,7 @@ import fp from 'fastify-plugin';
 import { Kafka, logLevel, type Consumer, type EachBatchPayload, type LogEntry } from 'kafkajs';
 import { Counter } from 'prom-client';
 import type { RecordRef } from '../store/types.ts';
+import { kafkajsLevel } from '../kafka/adapter.ts';
 
 export const TAP_GROUP = 'eventscope-tap';
 
@@ -81,8 +82,7 @@ export const tapPlugin = fp<TapPluginOptions>(
           logLevel: logLevel.WARN,
           logCreator: () => (entry: LogEntry) => {
             const { message, ...extra } = entry.log;
-            if (entry.level <= logLevel.ERROR) app.log.error({ ...extra, tap: true }, message);
-            else app.log.warn({ ...extra, tap: true }, message);
+            app.log[kafkajsLevel(entry.level, extra)]({ ...extra, tap: true }, message);
           },
         });
         const c = kafka.consumer({ groupId: opts.groupId ?? TAP_GROUP, readUncommitted: false });
