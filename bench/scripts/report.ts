@@ -112,22 +112,24 @@ const COMMENTARY: Record<string, string[]> = {
       '`poll` span per batch, nearly one per record with one-message batches.',
   ],
   'figure6-e2e': [
-    'Same clock points: 98.2% of 450 sagas within 1 ms, median 0 ms, p99 5 ms (3 runs of 150 at 20 orders/s, ' +
-      "while figure 5's 30-minute soak ran on the same 2 cores, load ~2-3.5). The earlier run today, before " +
-      'a972781, gave 87.8% within 1 ms and p99 11 ms. Met at the median and for 98% of sagas, not at p99.',
+    'Same clock points: 98.7% of 450 sagas within 1 ms, median 0 ms, p99 2 ms, max 4 ms (3 runs of 150 at 20 ' +
+      'orders/s on an otherwise idle machine: Kafka, the registry, the five services and the collector). The ' +
+      "previous run, during figure 5's soak on the same 2 cores, gave 98.2%, p99 5 ms, max 16 ms; before a972781 " +
+      '87.8% and p99 11 ms. Met at the median and for ~99% of sagas, not at p99.',
     "Done (a972781): with tracing on, an outbox record's CreateTime is now its send span's start, one clock " +
       "reading, instead of the relay's own Date.now() a moment before the span (the previous session had moved " +
       'it there from kafkajs, which stamps it when encoding the request, up to 79 ms later). The publish-side ' +
-      'gap (placedAt vs the producer span start) went from max 31 ms to 0 ms in every saga.',
+      'gap (placedAt vs the producer span start) is 0 ms in every saga.',
     'What is left is the consumer side: handledAt (Date.now() as the load generator handler starts) vs the start ' +
-      'of its delivery span, which the instrumentation takes just before calling the handler: 0 ms median, 16 ms ' +
-      'max, when the load generator process is paused (GC, descheduling) between the two stamps. The load ' +
-      "generator's measurement must stay its own (it works with tracing off), so that gap is left.",
+      'of its delivery span, which the instrumentation stamps with Date.now() too, just before calling the ' +
+      'handler: 0 ms median, max 4 ms on the idle machine (16 ms under load), when the load generator process is ' +
+      "paused (GC, descheduling) between the two readings. The load generator's measurement must stay its own " +
+      '(it works with tracing off), so that gap is left: it is the machine, not a difference in what is measured.',
     'The official figure (first publish -> start of the earliest processed delivery of the terminal event, by ' +
-      'any group) equals the same-clock-point figure for ~50% of sagas and is earlier for the rest, never later: ' +
-      'another group processed the terminal event before the load generator did. That difference is the ' +
-      "definition, not an error, and it grows with the load generator's own lag: this run had a backlog (its " +
-      'latency p50 1.9 s, vs 83 ms on the idle machine), so official p99 213 ms vs 29 ms earlier.',
+      'any group) equals the same-clock-point figure for ~50-53% of sagas and is earlier for the rest, never ' +
+      'later: another group processed the terminal event before the load generator did. That difference is the ' +
+      "definition, not an error, and it grows with the load generator's own lag: official p99 61 ms here (the " +
+      "load generator's latency p50 171 ms), 213 ms in the run with a backlog (its p50 1.9 s).",
   ],
   'figure2-ingest': [
     'Not met: 21,660 JSON and 22,030 protobuf spans/s (medians of 5 interleaved runs of 100,000 spans each on ' +
@@ -156,19 +158,19 @@ const COMMENTARY: Record<string, string[]> = {
       'on a second thread. Not tried: an append-only hop log with joins at read time (a different store design).',
   ],
   'figure3-lookup': [
-    'Met at 10 million events: store.event(id) p99 0.48 ms (runs 0.43..1.80), GET /api/events/:id p99 3.3 ms ' +
-      '(2.9..4.4) with the client on the same 2 cores. The store (10,000,004 events, 20.2 million spans, 1.43 ' +
-      'million sagas, 10.4 GB) was generated through POST /v1/traces in 949 s (21,276 spans/s) on a mostly idle ' +
-      'machine; the first run after generation carries the cold page cache (its p99 1.8 ms). The earlier run ' +
-      'today (before 989f851) gave 0.48 / 2.7 ms.',
+    'Met at 10 million events: store.event(id) p99 0.43 ms (runs 0.39..0.58), GET /api/events/:id p99 2.1 ms ' +
+      '(1.9..3.0) with the client on the same 2 cores. The store (10,000,004 events, 20.2 million spans, 1.43 ' +
+      'million sagas, 10.4 GB) was generated through POST /v1/traces in 1,310 s (15,417 spans/s, while other work ' +
+      'ran on the machine); the previous sessions measured 0.48 / 3.3 ms and 0.48 / 2.7 ms on stores generated ' +
+      'the same way.',
     'What made 10M reachable (436acfc): the hop tables had indexes on random span and trace ids, so every insert ' +
       'dirtied its own index page and every commit wrote those pages; generation slowed as the store grew (2,063 ' +
       'spans/s on average to 1.59M events in the earlier run, which is why 10M was not measured then). Schema 3 ' +
       'keys span-id uniqueness on (start time, span id) and puts traces in a table of their own (one row per ' +
       'trace and saga); generation now holds ~21,000 spans/s to 10M. The lookup itself is a handful of indexed ' +
       'seeks (publishes, deliveries and records by event id, deliveries by position and by origin span).',
-    'The RSS in the table is that of the process that generated the store flat out (375.6 MB with the V8 flags ' +
-      'of 989f851; 842 MB without them in the earlier run); the steady state is figure 5. Found on the way ' +
+    'The RSS in the table is that of the process that generated the store flat out (381.6 MB with the V8 flags ' +
+      'of 989f851; 842 MB without them in an earlier run); the steady state is figure 5. Found on the way ' +
       '(41d5d9a): opening the 10M store took 1.6 s per connection (count(*) of every table) and the collector did ' +
       "not start within Fastify's 10 s plugin timeout; stats() (every /metrics scrape) took 0.8 s and a retention " +
       'pass 2.1 s, because `SELECT min(id), max(id)` scans the whole table. Now 0.1 s, 0 ms and 3 ms.',
