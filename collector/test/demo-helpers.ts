@@ -8,8 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import { Kafka, logLevel } from 'kafkajs';
-import { startDemo, type RunningDemo } from '../../demo-services/src/index.ts';
+import { deletePrefixed, startIsolatedDemo, type RunningDemo } from '../../demo-services/src/index.ts';
 import { buildApp, type App } from '../src/app.ts';
 import { loadConfig, type Config } from '../src/config.ts';
 import { createOtlpServer } from '../src/traces/index.ts';
@@ -88,17 +87,12 @@ export async function runDemo(
 ): Promise<Demo> {
   const dataDir = tempDir('demo-data');
   const lines: string[] = [];
-  const demo = await startDemo({
-    env: {
-      KAFKA_BROKERS: BROKERS,
-      SCHEMA_REGISTRY_URL: REGISTRY_URL,
-      DEMO_TOPIC_PREFIX: prefix,
-      DEMO_DATA_DIR: dataDir,
-      ORDER_HOST: '127.0.0.1',
-      ORDER_PORT: '0',
-      OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${otlpPort}`,
-      DEMO_LOG_LEVEL: 'warn',
-    },
+  const demo = await startIsolatedDemo({
+    prefix,
+    dataDir,
+    brokers: BROKERS,
+    registryUrl: REGISTRY_URL,
+    otlpEndpoint: `http://127.0.0.1:${otlpPort}`,
     loadgenArgs,
     ...(summaryFile !== undefined ? { summaryFile } : {}),
     output: (line) => lines.push(line),
@@ -107,29 +101,8 @@ export async function runDemo(
 }
 
 /** Deletes the prefix's topics, groups and registry subjects. */
-export async function cleanupPrefix(prefix: string): Promise<void> {
-  const kafka = new Kafka({ clientId: 'eventscope-demo-test-cleanup', brokers: [BROKERS], logLevel: logLevel.NOTHING });
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    const topics = (await admin.listTopics()).filter((t) => t.startsWith(prefix));
-    if (topics.length) await admin.deleteTopics({ topics });
-    const groups = (await admin.listGroups()).groups.map((g) => g.groupId).filter((g) => g.startsWith(prefix));
-    if (groups.length) await admin.deleteGroups(groups).catch(() => undefined);
-  } finally {
-    await admin.disconnect();
-  }
-  try {
-    const res = await fetch(`${REGISTRY_URL}/subjects`);
-    const subjects = ((await res.json()) as string[]).filter((s) => s.startsWith(prefix));
-    for (const s of subjects) {
-      const url = `${REGISTRY_URL}/subjects/${encodeURIComponent(s)}`;
-      await fetch(url, { method: 'DELETE' });
-      await fetch(`${url}?permanent=true`, { method: 'DELETE' });
-    }
-  } catch {
-    // the registry's subjects are only tidiness
-  }
+export function cleanupPrefix(prefix: string): Promise<void> {
+  return deletePrefixed({ prefix, brokers: BROKERS, registryUrl: REGISTRY_URL });
 }
 
 export function removeDir(dir: string): void {

@@ -15,7 +15,6 @@
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launch, screenshot as save, type Browser } from './browser.ts';
 import { DASHBOARD_DIR, serve, type Served } from './serve.ts';
@@ -42,12 +41,19 @@ interface RunningDemo {
   summary: Promise<DemoSummary> | undefined;
   stop(): Promise<void>;
 }
-type StartDemo = (options: {
-  env: Record<string, string>;
-  loadgenArgs: string[];
-  output: (line: string) => void;
-  summaryFile: string;
-}) => Promise<RunningDemo>;
+interface Isolated {
+  startIsolatedDemo(options: {
+    prefix: string;
+    dataDir: string;
+    brokers: string;
+    registryUrl: string;
+    otlpEndpoint: string;
+    loadgenArgs: string[];
+    output: (line: string) => void;
+    summaryFile: string;
+  }): Promise<RunningDemo>;
+  deletePrefixed(options: { prefix: string; brokers: string; registryUrl: string }): Promise<void>;
+}
 
 const BROKERS = process.env.KAFKA_BROKERS ?? '127.0.0.1:9092';
 const REGISTRY = process.env.SCHEMA_REGISTRY_URL ?? 'http://127.0.0.1:8081/apis/ccompat/v7';
@@ -72,6 +78,7 @@ const BACKLOG_ORDERS = 12;
 let served: Served;
 let browser: Browser;
 let demo: RunningDemo | undefined;
+let isolated: Isolated | undefined;
 let summary: DemoSummary;
 let dataDir: string;
 const lines: string[] = [];
@@ -131,20 +138,17 @@ beforeAll(async () => {
       statusWindow: 3,
     },
   });
-  const runAll = resolve(DASHBOARD_DIR, '../demo-services/src/run-all.ts');
-  const { startDemo } = (await import(/* @vite-ignore */ runAll)) as { startDemo: StartDemo };
+  const demos = (await import(
+    /* @vite-ignore */ resolve(DASHBOARD_DIR, '../demo-services/src/isolated.ts')
+  )) as Isolated;
+  isolated = demos;
   const start = () =>
-    startDemo({
-      env: {
-        KAFKA_BROKERS: BROKERS,
-        SCHEMA_REGISTRY_URL: REGISTRY,
-        DEMO_TOPIC_PREFIX: PREFIX,
-        DEMO_DATA_DIR: dataDir,
-        ORDER_HOST: '127.0.0.1',
-        ORDER_PORT: '0',
-        OTEL_EXPORTER_OTLP_ENDPOINT: served.collectorUrl,
-        DEMO_LOG_LEVEL: 'warn',
-      },
+    demos.startIsolatedDemo({
+      prefix: PREFIX,
+      dataDir,
+      brokers: BROKERS,
+      registryUrl: REGISTRY,
+      otlpEndpoint: served.collectorUrl,
       loadgenArgs: [
         ['--count', '40'],
         ['--rate', '10'],
@@ -180,32 +184,8 @@ afterAll(async () => {
   await browser?.close();
   await demo?.stop();
   await served?.close();
-  // The demo's topics and groups (all named with this test's prefix).
-  const kafka = new Kafka({
-    clientId: 'eventscope-dashboard-demo-e2e',
-    brokers: BROKERS.split(','),
-    logLevel: logLevel.NOTHING,
-  });
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    // Until none is left (a topic deleted while a client still asks for its metadata can be
-    // auto-created again; one run left its topics behind once).
-    await waitFor(
-      `the topics and groups of ${PREFIX} deleted`,
-      async () => {
-        const topics = (await admin.listTopics()).filter((t) => t.startsWith(PREFIX));
-        const groups = (await admin.listGroups()).groups.map((g) => g.groupId).filter((g) => g.startsWith(PREFIX));
-        if (!topics.length && !groups.length) return true;
-        if (groups.length) await admin.deleteGroups(groups).catch(() => undefined);
-        if (topics.length) await admin.deleteTopics({ topics });
-        return undefined;
-      },
-      60_000,
-    );
-  } finally {
-    await admin.disconnect();
-  }
+  // The demo's topics, groups and subjects (all named with this test's prefix).
+  await isolated?.deletePrefixed({ prefix: PREFIX, brokers: BROKERS, registryUrl: REGISTRY });
   rmSync(dataDir, { recursive: true, force: true });
 }, 120_000);
 

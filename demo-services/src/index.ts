@@ -1,5 +1,6 @@
 /** Public surface of the demo services package. */
 export { startDemo, runAll, type RunningDemo } from './run-all.ts';
+export { deletePrefixed, isolatedDemoEnv, startIsolatedDemo, type IsolatedDemoOptions } from './isolated.ts';
 export { ServiceProcess, SERVICES, startAll, stopAll, type ServiceName } from './supervisor.ts';
 export { runLoadgen, type LoadgenOptions, type LoadgenSaga, type LoadgenSummary } from './loadgen/run.ts';
 export { naming, EVENT_TYPES, CONSUMER_SERVICES, type EventType, type Naming } from './topics.ts';

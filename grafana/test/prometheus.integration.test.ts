@@ -17,7 +17,6 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { Kafka, logLevel } from 'kafkajs';
 import { parse, stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -31,7 +30,7 @@ import {
   waitFor,
 } from '@eventscope/devstack';
 import type { Daemon } from '@eventscope/devstack';
-import { CONSUMER_SERVICES, naming, startDemo } from '@eventscope/demo-services/src/index.ts';
+import { CONSUMER_SERVICES, deletePrefixed, naming, startIsolatedDemo } from '@eventscope/demo-services/src/index.ts';
 import type { RunningDemo } from '@eventscope/demo-services/src/index.ts';
 
 function requireEnv(name: string): string {
@@ -235,17 +234,12 @@ beforeAll(async () => {
 
   // The demo: every service, spans to the collector, and steady load for the whole test (the
   // stopped group must keep falling behind, so a bounded --count run would not do).
-  demo = await startDemo({
-    env: {
-      KAFKA_BROKERS: brokers,
-      SCHEMA_REGISTRY_URL: registryUrl,
-      DEMO_TOPIC_PREFIX: prefix,
-      DEMO_DATA_DIR: path.join(workDir, 'demo'),
-      ORDER_HOST: '127.0.0.1',
-      ORDER_PORT: '0',
-      OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${otlpPort}`,
-      DEMO_LOG_LEVEL: 'warn',
-    },
+  demo = await startIsolatedDemo({
+    prefix,
+    dataDir: path.join(workDir, 'demo'),
+    brokers,
+    registryUrl,
+    otlpEndpoint: `http://127.0.0.1:${otlpPort}`,
     loadgenArgs: [
       '--rate',
       '4',
@@ -269,22 +263,7 @@ afterAll(async () => {
   await prometheus?.stop(10_000);
   await alertmanager?.stop(10_000);
   await collector?.stop(20_000);
-  const kafka = new Kafka({ clientId: `${prefix}cleanup`, brokers: brokers.split(','), logLevel: logLevel.NOTHING });
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    const topics = (await admin.listTopics()).filter((t) => t.startsWith(prefix));
-    if (topics.length) await admin.deleteTopics({ topics }).catch(() => undefined);
-    const groups = (await admin.listGroups()).groups.map((g) => g.groupId).filter((g) => g.startsWith(prefix));
-    if (groups.length) await admin.deleteGroups(groups).catch(() => undefined);
-  } finally {
-    await admin.disconnect();
-  }
-  const subjects = (await (await fetch(`${registryUrl}/subjects`)).json()) as string[];
-  for (const s of subjects.filter((x) => x.startsWith(prefix))) {
-    await fetch(`${registryUrl}/subjects/${encodeURIComponent(s)}`, { method: 'DELETE' });
-    await fetch(`${registryUrl}/subjects/${encodeURIComponent(s)}?permanent=true`, { method: 'DELETE' });
-  }
+  await deletePrefixed({ prefix, brokers, registryUrl });
   rmSync(workDir, { recursive: true, force: true });
 }, 120_000);
 

@@ -6,8 +6,12 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startDemo, type LoadgenSummary, type RunningDemo } from '../../../demo-services/src/index.ts';
-import { Kafka, logLevel } from 'kafkajs';
+import {
+  deletePrefixed as deleteDemoPrefixed,
+  startIsolatedDemo,
+  type LoadgenSummary,
+  type RunningDemo,
+} from '../../../demo-services/src/index.ts';
 
 export const BROKERS = process.env.KAFKA_BROKERS ?? '127.0.0.1:9092';
 export const REGISTRY_URL = process.env.SCHEMA_REGISTRY_URL ?? 'http://127.0.0.1:8081/apis/ccompat/v7';
@@ -38,17 +42,6 @@ export async function runDemo(o: DemoOptions): Promise<BenchDemo> {
   const dataDir = mkdtempSync(join(tmpdir(), `eventscope-bench-demo-`));
   const summaryFile = join(dataDir, 'loadgen.json');
   const output: string[] = [];
-  const env: NodeJS.ProcessEnv = {
-    KAFKA_BROKERS: BROKERS,
-    SCHEMA_REGISTRY_URL: REGISTRY_URL,
-    DEMO_TOPIC_PREFIX: prefix,
-    DEMO_DATA_DIR: dataDir,
-    ORDER_HOST: '127.0.0.1',
-    ORDER_PORT: '0',
-    DEMO_LOG_LEVEL: 'warn',
-    DEMO_TRACING: o.tracing ? 'on' : 'off',
-    ...(o.otlpEndpoint !== undefined ? { OTEL_EXPORTER_OTLP_ENDPOINT: o.otlpEndpoint } : {}),
-  };
   let stopped = false;
   const cleanupOnly = async (): Promise<void> => {
     await deletePrefixed(prefix);
@@ -56,8 +49,13 @@ export async function runDemo(o: DemoOptions): Promise<BenchDemo> {
   };
   let demo: RunningDemo;
   try {
-    demo = await startDemo({
-      env,
+    demo = await startIsolatedDemo({
+      prefix,
+      dataDir,
+      brokers: BROKERS,
+      registryUrl: REGISTRY_URL,
+      tracing: o.tracing,
+      ...(o.otlpEndpoint !== undefined ? { otlpEndpoint: o.otlpEndpoint } : {}),
       loadgenArgs: o.loadgenArgs,
       summaryFile,
       output: (line) => {
@@ -90,25 +88,6 @@ export async function runDemo(o: DemoOptions): Promise<BenchDemo> {
 }
 
 /** Deletes the topics, consumer groups and registry subjects whose names start with `prefix`. */
-export async function deletePrefixed(prefix: string): Promise<void> {
-  const kafka = new Kafka({ clientId: 'eventscope-bench', brokers: BROKERS.split(','), logLevel: logLevel.NOTHING });
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    const groups = (await admin.listGroups()).groups.map((g) => g.groupId).filter((g) => g.startsWith(prefix));
-    if (groups.length > 0) await admin.deleteGroups(groups).catch(() => undefined);
-    const topics = (await admin.listTopics()).filter((t) => t.startsWith(prefix));
-    if (topics.length > 0) await admin.deleteTopics({ topics }).catch(() => undefined);
-  } finally {
-    await admin.disconnect();
-  }
-  const res = await fetch(`${REGISTRY_URL}/subjects`).catch(() => undefined);
-  if (!res?.ok) return;
-  const subjects = (await res.json()) as string[];
-  for (const s of subjects.filter((x) => x.startsWith(prefix))) {
-    await fetch(`${REGISTRY_URL}/subjects/${encodeURIComponent(s)}`, { method: 'DELETE' }).catch(() => undefined);
-    await fetch(`${REGISTRY_URL}/subjects/${encodeURIComponent(s)}?permanent=true`, { method: 'DELETE' }).catch(
-      () => undefined,
-    );
-  }
+export function deletePrefixed(prefix: string): Promise<void> {
+  return deleteDemoPrefixed({ prefix, brokers: BROKERS, registryUrl: REGISTRY_URL });
 }
