@@ -9,8 +9,9 @@
  * second half (least-squares slope, MB per 10 minutes), with the store size reached.
  */
 import { performance } from 'node:perf_hooks';
+import { loadConfig } from '../../collector/src/config.ts';
 import { startCollector } from './lib/collector.ts';
-import { nativeMemory, type NativeMemory } from './lib/native-memory.ts';
+import { environOf, nativeMemory, type NativeMemory } from './lib/native-memory.ts';
 import { finish, machine } from './lib/machine.ts';
 import { intEnv, printTable, writeResult, type FigureResult } from './lib/results.ts';
 import { CONTENT_TYPE, requests, SagaGenerator } from './lib/sagas.ts';
@@ -65,6 +66,12 @@ export async function benchSoak(o: SoakOptions): Promise<FigureResult> {
   let sent = 0;
   let retries = 0;
   try {
+    // What shapes native memory, as the collector process has it (COLLECTOR_ENV unless overridden).
+    const env = environOf(c.pid);
+    const mallocArenaMax = env ? (env.MALLOC_ARENA_MAX ?? 'unset') : 'unknown';
+    const storeCacheMb = process.env.BENCH_STORE_CACHE_MB
+      ? Number(process.env.BENCH_STORE_CACHE_MB)
+      : loadConfig({}).storeCacheMb;
     const u0 = await c.usage();
     const startEvents = u0.rows.publishes;
     const gen = new SagaGenerator({
@@ -162,6 +169,8 @@ export async function benchSoak(o: SoakOptions): Promise<FigureResult> {
       params: {
         ...o,
         soakMinutes: minutes,
+        mallocArenaMax,
+        storeCacheMb,
         spansSent: sent,
         achievedSpansPerSec: Math.round(sent / seconds),
         retries503: retries,

@@ -13,6 +13,7 @@ import { benchIngest, type IngestRun } from '../src/ingest.ts';
 import { writeResult, type FigureResult } from '../src/lib/results.ts';
 import { benchLag } from '../src/lag.ts';
 import { benchLookup } from '../src/lookup.ts';
+import { COLLECTOR_ENV } from '../../collector/src/node-flags.ts';
 import { classify, parseSmaps, type NativeMemory } from '../src/lib/native-memory.ts';
 import { benchSoak, slope, type SoakSample } from '../src/memory.ts';
 
@@ -88,6 +89,8 @@ describe('bench harness (smoke, tiny sizes)', () => {
     expect(last.spansSent).toBeGreaterThan(0);
     expect(last.rssMb).toBeGreaterThan(10);
     expect(r.rows.find((x) => x.metric === 'peak RSS during the soak')?.target).toBe('<= 256');
+    // The collector process runs with its production environment (node-flags.ts COLLECTOR_ENV).
+    expect(r.params.mallocArenaMax).toBe(process.env.MALLOC_ARENA_MAX ?? COLLECTOR_ENV.MALLOC_ARENA_MAX);
     // Where the RSS lives, from the collector's smaps: the parts add up to about its RSS.
     const n = last.native as NativeMemory;
     expect(n.fileMb).toBeGreaterThan(10); // the node binary at least

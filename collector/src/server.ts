@@ -23,7 +23,9 @@ async function main(): Promise<void> {
   });
   // The V8 heap limit: collector/src/node-flags.ts's flags set it (256 MB old generation); without them V8 picks one from the machine's memory.
   const heapLimitMb = Math.round(getHeapStatistics().heap_size_limit / 1024 / 1024);
-  app.log.info({ config: redactConfig(config), heapLimitMb }, 'starting');
+  // glibc's malloc arena limit (node-flags.ts COLLECTOR_ENV), read by the C library at process start.
+  const mallocArenaMax = process.env.MALLOC_ARENA_MAX ?? 'unset';
+  app.log.info({ config: redactConfig(config), heapLimitMb, mallocArenaMax }, 'starting');
   // The OTLP port: only POST /v1/traces, into the same intake queue as the main port.
   const otlp = await createOtlpServer(app);
 

@@ -82,17 +82,21 @@ export async function startCollector(stackEnv: Record<string, string>): Promise<
   }
   const url = `http://127.0.0.1:${PORTS.collector}`;
   log(`starting the collector on ${url}`);
-  // The collector's own V8 flags (collector/src/node-flags.ts): they keep its heap near what is live.
+  // The collector's own V8 flags and environment (collector/src/node-flags.ts): they keep its heap
+  // near what is live and its malloc arenas few. A variable the user set wins.
   const flagsFile = path.join(repoRoot, 'collector', 'src', 'node-flags.ts');
-  const flags = exists(flagsFile)
-    ? ((await import(pathToFileURL(flagsFile).href)) as { COLLECTOR_NODE_FLAGS: readonly string[] })
-        .COLLECTOR_NODE_FLAGS
-    : [];
+  const { COLLECTOR_NODE_FLAGS: flags = [], COLLECTOR_ENV: collectorEnv = {} } = exists(flagsFile)
+    ? ((await import(pathToFileURL(flagsFile).href)) as {
+        COLLECTOR_NODE_FLAGS?: readonly string[];
+        COLLECTOR_ENV?: Readonly<Record<string, string>>;
+      })
+    : {};
+  const envDefaults = Object.fromEntries(Object.entries(collectorEnv).filter(([k]) => process.env[k] === undefined));
   const daemon = await startAndWait(
     'collector',
     process.execPath,
     [...flags, entry],
-    nodeEnv({ ...stackEnv, EVENTSCOPE_TAP_TOPICS: process.env.EVENTSCOPE_TAP_TOPICS ?? '' }),
+    nodeEnv({ ...envDefaults, ...stackEnv, EVENTSCOPE_TAP_TOPICS: process.env.EVENTSCOPE_TAP_TOPICS ?? '' }),
     { url: `${url}/healthz`, timeoutMs: 60_000 },
   );
   return {

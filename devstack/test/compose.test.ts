@@ -110,11 +110,15 @@ describe('docker-compose.yml', () => {
     }
   });
 
-  it("starts the collector with its own V8 flags, in the compose file and in the image's default command", async () => {
-    const { COLLECTOR_NODE_FLAGS } = (await import(
+  it("starts the collector with its own V8 flags and environment, in the compose file and in the image's default command", async () => {
+    const { COLLECTOR_NODE_FLAGS, COLLECTOR_ENV } = (await import(
       pathToFileURL(path.join(repoRoot, 'collector', 'src', 'node-flags.ts')).href
-    )) as { COLLECTOR_NODE_FLAGS: readonly string[] };
+    )) as { COLLECTOR_NODE_FLAGS: readonly string[]; COLLECTOR_ENV: Readonly<Record<string, string>> };
     expect(COLLECTOR_NODE_FLAGS.length).toBeGreaterThan(0);
+    // Its environment (MALLOC_ARENA_MAX) is set in the image for every command.
+    expect(Object.keys(COLLECTOR_ENV).length).toBeGreaterThan(0);
+    const dockerfile = readFileSync(path.join(repoRoot, 'Dockerfile'), 'utf8');
+    for (const [k, v] of Object.entries(COLLECTOR_ENV)) expect(dockerfile).toMatch(new RegExp(`^ENV ${k}=${v}$`, 'm'));
     const expected = ['node', ...COLLECTOR_NODE_FLAGS, 'collector/src/server.ts'];
     expect(service('collector').command).toEqual(expected);
     const cmd = /^CMD (\[.*\])$/m.exec(readFileSync(path.join(repoRoot, 'Dockerfile'), 'utf8'))?.[1];
@@ -124,7 +128,8 @@ describe('docker-compose.yml', () => {
     const pkg = JSON.parse(readFileSync(path.join(repoRoot, 'collector', 'package.json'), 'utf8')) as {
       scripts: Record<string, string>;
     };
-    expect(pkg.scripts.start).toBe(['node', ...COLLECTOR_NODE_FLAGS, 'src/server.ts'].join(' '));
+    const envPrefix = Object.entries(COLLECTOR_ENV).map(([k, v]) => `${k}=\${${k}:-${v}}`);
+    expect(pkg.scripts.start).toBe([...envPrefix, 'node', ...COLLECTOR_NODE_FLAGS, 'src/server.ts'].join(' '));
     const shebang = readFileSync(path.join(repoRoot, 'collector', 'src', 'server.ts'), 'utf8').split('\n')[0];
     expect(shebang).toBe(`#!/usr/bin/env -S ${['node', ...COLLECTOR_NODE_FLAGS].join(' ')}`);
   });

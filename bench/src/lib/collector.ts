@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { COLLECTOR_NODE_FLAGS } from '../../../collector/src/node-flags.ts';
+import { COLLECTOR_ENV, COLLECTOR_NODE_FLAGS } from '../../../collector/src/node-flags.ts';
 import type { HostRequest, LagCycle, Usage } from './collector-host.ts';
 
 const HOST = fileURLToPath(new URL('./collector-host.ts', import.meta.url));
@@ -36,6 +36,8 @@ export async function startCollector(o: StartOptions = {}): Promise<Collector> {
   const dataDir = o.dataDir ?? mkdtempSync(join(tmpdir(), 'eventscope-bench-'));
   const child: ChildProcess = fork(HOST, [], {
     env: {
+      // The collector's production environment (MALLOC_ARENA_MAX), unless set here.
+      ...COLLECTOR_ENV,
       ...process.env,
       BENCH_DATA_DIR: dataDir,
       // Unset: the collector's default queue (so its memory is what users get).

@@ -102,3 +102,17 @@ export function nativeMemory(pid: number | 'self' = 'self'): NativeMemory | unde
     return undefined;
   }
 }
+
+/** A process's environment as it was started (/proc/<pid>/environ); undefined where /proc is not there. */
+export function environOf(pid: number): Record<string, string> | undefined {
+  try {
+    const out: Record<string, string> = {};
+    for (const kv of readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0')) {
+      const i = kv.indexOf('=');
+      if (i > 0) out[kv.slice(0, i)] = kv.slice(i + 1);
+    }
+    return out;
+  } catch {
+    return undefined;
+  }
+}
