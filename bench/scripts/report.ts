@@ -66,18 +66,30 @@ const FIGURES: { figure: string; what: string; target: string; missing: string }
  */
 const COMMENTARY: Record<string, string[]> = {
   'figure5-soak': [
-    'Under 256 MB, not yet shown flat. The table is a 45-minute soak at 2,000 spans/s (143 sagas/s, ~30x the ' +
-      "demo's default load) on the store of figure 3, 11.8 -> 14.5 million events, 15.1 GB on disk: RSS 191 MB " +
-      'at the start, 213-219 MB from minute 3 to minute 24, then rising to 244.8 MB at the end (the peak; ' +
-      '241.0 -> 244.3 -> 244.8 over the last 6 minutes, so slowing). Trend over the second half 13.2 MB / 10 min, ' +
-      "outside the harness's flat rule (|trend| <= 10). The 30-minute soak just before it (10.0 -> 11.8 million " +
-      'events) showed the same shape: 209-217 MB to minute 24, 227.5 MB at the end, trend 9.3 MB / 10 min.',
-    'In both runs both V8 heaps stayed flat while RSS rose (main thread 32-42 MB used of 56-57 reserved, the ' +
-      "store writer's 6-14 of 16-25), so the late growth is native memory. /proc/<pid>/smaps during the 45-minute " +
-      'run: anonymous memory 128 MB (V8 heaps, code, SQLite page caches of up to 16 MB per connection, two ' +
-      'connections), the main malloc arena 27 MB, the node binary 54 MB. Next: sample smaps over a longer soak to ' +
-      'name the growing mapping, and cap or shrink the SQLite caches if it is theirs.',
-    'What changed (989f851): the collector now starts with --max-semi-space-size=8 --max-old-space-size=256 ' +
+    'Met: flat and under 256 MB. The table is a 30-minute soak at 2,000 spans/s (143 sagas/s, ~30x the ' +
+      "demo's default load) on a store of 12.7 -> 14.5 million events (15.1 GB on disk) with the collector's " +
+      'production settings (the V8 flags of 989f851, MALLOC_ARENA_MAX=2 of 1d87f34, 16 MB page caches): RSS ' +
+      '183 MB at the start, 203.9-204.6 MB from minute 10 to the end, peak 204.6 MB, trend 0.5 MB / 10 min. ' +
+      "The growth in the first minutes is V8's heaps settling and the page caches filling; smaps at the end: " +
+      'malloc 31.1 MB (main arena) + 25.7 MB (one thread arena), V8 heaps and other anonymous 88.6 MB, the node ' +
+      'binary and libraries 59.4 MB.',
+    'Three 45-minute soaks side by side just before it, each on its own copy of one freshly generated ' +
+      '10M-event store (10.0 -> 12.7 million events, run at the same time, same load): the defaults (glibc ' +
+      'arenas, 16 MB page caches) 193 MB at the start, 230.4-231.0 from minute 10 to 45, trend 0.2; ' +
+      'MALLOC_ARENA_MAX=2: 180 MB, 201.0-203.4, trend 0.9; EVENTSCOPE_STORE_CACHE_MB=4: 168 MB, 192.7-207.2, ' +
+      "trend 0.6. malloc's share at the end (main arena + thread arenas): 27.5 + 49.1 = 76.6 MB in 6 arenas " +
+      'with the defaults, 29.7 + 26.0 = 55.7 MB with 2 arenas, 15.1 + 47.6 = 62.7 MB with 4 MB caches. The ' +
+      "thread arenas grew 22 -> 48 MB even with 4 MB caches, so that growth is freed memory each thread's " +
+      "arena keeps, not SQLite's cache; the reader connection's cache is most of the main arena (opening a 10M " +
+      'store fills ~12 MB of it). Hence MALLOC_ARENA_MAX=2 (collector/src/node-flags.ts COLLECTOR_ENV, set by ' +
+      'npm start, the Docker image and the benchmarks unless the user sets it); ingest throughput is unchanged ' +
+      'by it (figure 2). The page cache stays 16 MB by default (EVENTSCOPE_STORE_CACHE_MB): its effect on ' +
+      'lookups at 10M is not measured.',
+    "The previous session's 45-minute soak rose by ~30 MB after minute 24 with flat V8 heaps (trend 13.2 MB / " +
+      '10 min). None of the four soaks of this session did, with or without the arena limit, on the same ' +
+      'harness and load; what grew then was not sampled (the smaps breakdown, bench/src/lib/native-memory.ts, ' +
+      'was added for this) and stays unexplained.',
+    'What made the V8 part flat (989f851): the collector starts with --max-semi-space-size=8 --max-old-space-size=256 ' +
       '(collector/src/node-flags.ts; npm start, the Docker image, docker-compose and the benchmarks pass them, a ' +
       'test keeps the Docker files in step). The same soak without them, earlier today: 212 MB at the start, ' +
       "~400 MB after two minutes, 448-454 MB from minute 16, with the main thread's heapUsed at 136-164 MB of " +
@@ -132,11 +144,13 @@ const COMMENTARY: Record<string, string[]> = {
       "load generator's latency p50 171 ms), 213 ms in the run with a backlog (its p50 1.9 s).",
   ],
   'figure2-ingest': [
-    'Not met: 21,660 JSON and 22,030 protobuf spans/s (medians of 5 interleaved runs of 100,000 spans each on ' +
-      'a mostly idle machine, with the V8 flags of 989f851; 22,938 / 23,925 earlier today without them, within ' +
-      'the spread of either run). At the start of the previous session the same harness gave 17,314-19,796 ' +
-      'spans/s on the idle machine, the session before 6,106 / 8,852 at load ~10-12.',
-    'Done in the previous session: (1) no index keyed by a random span or trace id on the hop tables (schema 3, 436acfc): ' +
+    'Not met: 20,185 JSON and 18,931 protobuf spans/s (medians of 5 interleaved runs of 100,000 spans each on ' +
+      'an idle machine, with the V8 flags of 989f851 and MALLOC_ARENA_MAX=2 of 1d87f34). This machine is an ' +
+      'Intel Xeon; the previous session measured 21,660 / 22,030 on an AMD EPYC with the same code path, and ' +
+      'the CPU per 1,000 spans is higher here (74 / 88 ms vs 66 / 69). MALLOC_ARENA_MAX=2 costs nothing ' +
+      "measurable: 5 interleaved pairs of 3-run benchmarks with 2 arenas and with 16 (glibc's default on 2 " +
+      'cores) gave per-pair throughput ratios 0.89..1.15, median 1.02, over both formats.',
+    'Done earlier: (1) no index keyed by a random span or trace id on the hop tables (schema 3, 436acfc): ' +
       'each such insert dirtied its own index page and every commit wrote them, so the cost per span grew with ' +
       'the store; the store alone at 400-600k stored spans went from 60 to 27 us per span ' +
       '(`npm run bench:store -w bench`, BENCH_STORE_PREFILL=400000, batches of 2,000), and it now holds ~20,000 ' +
@@ -194,12 +208,14 @@ const COMMENTARY: Record<string, string[]> = {
       'At 10 groups x 100 partitions the cycle was 63 ms (load ~2-4) before the change.',
   ],
   'figure5-memory': [
-    'Flat-out ingest (the figure 2 runs, 100,000 spans as fast as the collector takes them) peaks at 243-333 MB ' +
-      'RSS (median 273) with the V8 flags of 989f851, vs 465-590 MB without them earlier today. Over 256 MB at ' +
-      "the peak: the two isolates (main thread and the store's writer thread) and both SQLite page caches all " +
-      'grow at full speed, and the intake queue (25,000 spans, the default) is full. Steady load stays under it ' +
-      '(figure5-soak). Next: a compact queued hop instead of a decoded span with its attribute dictionary (less ' +
-      'to hold and to copy to the writer thread), and running from compiled JavaScript (~35 MB).',
+    'Flat-out ingest (the figure 2 runs, 100,000 spans as fast as the collector takes them) peaks at 218-324 MB ' +
+      'RSS (median 274) with the V8 flags of 989f851 and MALLOC_ARENA_MAX=2, vs 465-590 MB without the flags ' +
+      'in the previous session; the arena limit does not change the peak (interleaved pairs: median 282-286 ' +
+      'with 2 arenas, 283-287 with 16). Over 256 MB at the peak: the two isolates (main thread and the ' +
+      "store's writer thread) and both SQLite page caches all grow at full speed, and the intake queue (25,000 " +
+      'spans, the default) is full. Steady load stays under it (figure5-soak). Next: a compact queued hop ' +
+      'instead of a decoded span with its attribute dictionary (less to hold and to copy to the writer ' +
+      'thread), and running from compiled JavaScript (~35 MB).',
   ],
 };
 
