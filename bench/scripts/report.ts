@@ -239,7 +239,7 @@ const lines: string[] = [
   '- Sizes: `BENCH_RUNS`, `BENCH_INGEST_SPANS`, `BENCH_SPANS_PER_REQUEST`, `BENCH_CONCURRENCY`,',
   '  `BENCH_LOOKUP_EVENTS`, `BENCH_LOOKUP_SAMPLES`, `BENCH_LOOKUP_DATA_DIR` (keep and reuse a generated store),',
   '  `BENCH_LAG_GROUPS`, `BENCH_LAG_PARTITIONS`, `BENCH_LAG_TOPICS`, `BENCH_OVERHEAD_ORDERS`, `BENCH_OVERHEAD_RATE`,',
-  '  `BENCH_OVERHEAD_PAIRS`, `BENCH_E2E_ORDERS`, `BENCH_E2E_RATE`, `BENCH_SOAK_SECONDS`, `BENCH_SOAK_SPANS_PER_SEC`,',
+  '  `BENCH_OVERHEAD_PAIRS`, `BENCH_OVERHEAD_WARMUP_PAIRS`, `BENCH_E2E_ORDERS`, `BENCH_E2E_RATE`, `BENCH_SOAK_SECONDS`, `BENCH_SOAK_SPANS_PER_SEC`,',
   '  `BENCH_SOAK_DATA_DIR` (soak on an existing store).',
   '- Every figure is the median of several runs with min..max; comparisons run interleaved in one',
   '  run and are reported as ratios. Load averages are recorded because the machine may be shared.',

@@ -19,7 +19,7 @@ import type { LoadgenSaga } from '../../demo-services/src/index.ts';
 import { startCollector, type Collector } from './lib/collector.ts';
 import { runDemo } from './lib/demo.ts';
 import { finish, machine } from './lib/machine.ts';
-import { intEnv, printTable, writeResult, type FigureResult } from './lib/results.ts';
+import { intEnv, printTable, progress, writeResult, type FigureResult } from './lib/results.ts';
 import { quantile, round, spread } from './lib/stats.ts';
 
 export interface E2eOptions {
@@ -142,7 +142,11 @@ export async function benchE2e(o: E2eOptions): Promise<FigureResult> {
   const c = await startCollector({ intakeQueueSpans: 25_000 });
   const sagas: E2eSaga[] = [];
   try {
-    for (let r = 0; r < o.runs; r++) sagas.push(...(await oneRun(r, o, c, notes)));
+    for (let r = 0; r < o.runs; r++) {
+      const got = await oneRun(r, o, c, notes);
+      sagas.push(...got);
+      progress(`run ${r + 1}/${o.runs}: ${got.length} sagas compared`);
+    }
   } finally {
     await c.close();
   }

@@ -15,7 +15,7 @@ import { kafkaClasspath } from '@eventscope/devstack';
 import { Kafka, logLevel } from 'kafkajs';
 import { startCollector } from './lib/collector.ts';
 import { finish, KAFKA_VERSION, machine } from './lib/machine.ts';
-import { intEnv, printTable, writeResult, type FigureResult } from './lib/results.ts';
+import { intEnv, printTable, progress, writeResult, type FigureResult } from './lib/results.ts';
 import { round, spread } from './lib/stats.ts';
 
 export interface LagOptions {
@@ -104,11 +104,13 @@ export async function benchLag(o: LagOptions): Promise<FigureResult> {
         ...groups.slice(i, i + 25).flatMap((g) => ['--group', g]),
         ...topics.flatMap((t) => ['--topic', t]),
       ]);
+      progress(`setup: offsets committed for ${Math.min(i + 25, groups.length)}/${groups.length} groups`);
     }
     notes.push(
       `setup (${nTopics} topic(s) x ${perTopic} partitions, records, ${o.groups} groups' offsets) took ` +
         `${round((performance.now() - setupT0) / 1000, 1)} s`,
     );
+    progress(`${o.groups} groups x ${nTopics * perTopic} partitions set up; timing ${o.runs} runs`);
     const c = await startCollector();
     try {
       const warm = await c.lagCycle(); // connects, learns metadata: not counted

@@ -7,20 +7,27 @@
  * load generator places a fixed number of orders faster than the saga can complete them, so
  * the saga is the bottleneck, and throughput = terminal sagas / (last terminal event handled -
  * first order.placed record), from the load generator's own ground truth. Runs are interleaved
- * in pairs (on/off, then off/on, ...); ratio per pair, median with min..max.
+ * in pairs (on/off, then off/on, ...) after a warm-up pair that is not counted; ratio per pair, median
+ * with min..max.
  */
 import { readFileSync } from 'node:fs';
 import type { LoadgenSummary } from '../../demo-services/src/index.ts';
 import { startCollector, type Collector } from './lib/collector.ts';
 import { runDemo } from './lib/demo.ts';
 import { finish, machine } from './lib/machine.ts';
-import { intEnv, printTable, writeResult, type FigureResult } from './lib/results.ts';
+import { intEnv, printTable, progress, writeResult, type FigureResult } from './lib/results.ts';
 import { round, spread } from './lib/stats.ts';
 
 export interface OverheadOptions {
   orders: number;
   rate: number;
   pairs: number;
+  /**
+   * Pairs run first and not counted (default 0): the broker's and the registry's JVMs, the page cache and
+   * the collector warm up in the first runs after a start, which made the first pair ~30% slower than
+   * the rest in either mode.
+   */
+  warmupPairs?: number;
 }
 
 export interface OverheadRun {
@@ -112,15 +119,28 @@ export async function benchOverhead(o: OverheadOptions): Promise<FigureResult> {
   const c = await startCollector({ intakeQueueSpans: 25_000 });
   const runs: OverheadRun[] = [];
   try {
-    for (let p = 0; p < o.pairs; p++) {
-      for (const tracing of p % 2 === 0 ? [true, false] : [false, true]) {
-        runs.push(await oneRun(p, tracing, o, c, notes));
+    for (let p = 0; p < (o.warmupPairs ?? 0); p++) {
+      for (const tracing of [true, false]) {
+        const run = await oneRun(-1 - p, tracing, o, c, notes);
+        progress(`warm-up tracing ${tracing ? 'on' : 'off'} (not counted): ${round(run.sagasPerSec, 1)} sagas/s`);
       }
     }
-    const u = await c.usage();
+    if (o.warmupPairs) notes.push(`${o.warmupPairs} warm-up pair(s) run first, not counted`);
+    const warmCollectorRows = (await c.usage()).rows;
+    for (let p = 0; p < o.pairs; p++) {
+      for (const tracing of p % 2 === 0 ? [true, false] : [false, true]) {
+        const run = await oneRun(p, tracing, o, c, notes);
+        runs.push(run);
+        progress(
+          `pair ${p + 1}/${o.pairs} tracing ${tracing ? 'on' : 'off'}: ${round(run.sagasPerSec, 1)} sagas/s, ` +
+            `services CPU ${run.serviceCpuMsPerSaga} ms per saga`,
+        );
+      }
+    }
+    const u = (await c.usage()).rows;
     notes.push(
-      `collector stored ${u.rows.sagas} sagas, ${u.rows.publishes} publishes and ${u.rows.deliveries} deliveries ` +
-        'from the traced runs',
+      `collector stored ${u.sagas - warmCollectorRows.sagas} sagas, ${u.publishes - warmCollectorRows.publishes} ` +
+        `publishes and ${u.deliveries - warmCollectorRows.deliveries} deliveries from the counted traced runs`,
     );
   } finally {
     await c.close();
@@ -156,8 +176,8 @@ export async function benchOverhead(o: OverheadOptions): Promise<FigureResult> {
       'processes) with DEMO_TRACING=on (OTLP/protobuf to a collector in its own process, which ingests the spans ' +
       'on the same machine) or off. The load generator places a fixed number of orders faster than the saga ' +
       'completes them (the saga is the bottleneck); throughput = terminal sagas / (last terminal event handled by ' +
-      'the load generator - first order.placed record timestamp), from its own ground truth. Interleaved pairs ' +
-      '(on/off, off/on, ...), ratio on/off per pair; medians with min..max. Also the CPU (user + system from ' +
+      'the load generator - first order.placed record timestamp), from its own ground truth. A warm-up pair first (not counted), then interleaved ' +
+      'pairs (on/off, off/on, ...), ratio on/off per pair; medians with min..max. Also the CPU (user + system from ' +
       '/proc) of the five services from ready to the end of the run per terminal saga, a steadier ' +
       "measure on a shared machine, and the collector's CPU per saga.",
     params: { ...o },
@@ -204,9 +224,10 @@ export async function benchOverhead(o: OverheadOptions): Promise<FigureResult> {
 
 export function overheadOptionsFromEnv(): OverheadOptions {
   return {
-    orders: intEnv('BENCH_OVERHEAD_ORDERS', 600),
+    orders: intEnv('BENCH_OVERHEAD_ORDERS', 1200),
     rate: intEnv('BENCH_OVERHEAD_RATE', 200),
-    pairs: intEnv('BENCH_OVERHEAD_PAIRS', 3),
+    pairs: intEnv('BENCH_OVERHEAD_PAIRS', 5),
+    warmupPairs: intEnv('BENCH_OVERHEAD_WARMUP_PAIRS', 1),
   };
 }
 

@@ -31,6 +31,11 @@ export interface FigureResult {
   raw?: unknown;
 }
 
+/** One line of progress on stderr (the table and JSON come at the end): long runs should not be silent. */
+export function progress(message: string): void {
+  process.stderr.write(`  ${message}\n`);
+}
+
 export function writeResult(r: FigureResult, dir = RESULTS_DIR): string {
   mkdirSync(dir, { recursive: true });
   const file = join(dir, `${r.figure}.json`);
