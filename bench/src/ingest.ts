@@ -13,6 +13,7 @@ import { post, startCollector } from './lib/collector.ts';
 import { finish, machine } from './lib/machine.ts';
 import { intEnv, printTable, writeResult, type FigureResult } from './lib/results.ts';
 import { CONTENT_TYPE, requests, SagaGenerator, type Encoding } from './lib/sagas.ts';
+import { threadCpuDelta } from './lib/proc.ts';
 import { median, round, spread } from './lib/stats.ts';
 
 export interface IngestOptions {
@@ -31,6 +32,10 @@ export interface IngestRun {
   cpuMsPer1000: number;
   /** CPU of the collector's main thread (HTTP, decoding, assembling); the rest ran on the store's writer thread. */
   mainCpuMsPer1000: number;
+  /** CPU of the store's writer thread (a worker_threads Worker: SQLite's inserts, its own V8 heap). */
+  writerCpuMsPer1000: number;
+  /** CPU of V8's platform threads (parallel and concurrent GC of both heaps, background compilation). */
+  v8HelperCpuMsPer1000: number;
   /** RSS of the started collector before the run (its baseline). */
   rssBeforeMb: number;
   peakRssMb: number;
@@ -51,6 +56,7 @@ export async function ingestOnce(encoding: Encoding, o: IngestOptions, run: numb
     const sent = await post(c.url, CONTENT_TYPE[encoding], bodies[Symbol.iterator](), o.concurrency);
     const u1 = await c.flush();
     const seconds = (performance.now() - t0) / 1000;
+    const threads = threadCpuDelta(u0.threadCpuMs, u1.threadCpuMs);
     return {
       encoding,
       run,
@@ -59,6 +65,8 @@ export async function ingestOnce(encoding: Encoding, o: IngestOptions, run: numb
       spansPerSec: Math.round(sent.spans / seconds),
       cpuMsPer1000: round((u1.cpuUs - u0.cpuUs) / 1000 / (sent.spans / 1000), 3),
       mainCpuMsPer1000: round((u1.mainCpuUs - u0.mainCpuUs) / 1000 / (sent.spans / 1000), 3),
+      writerCpuMsPer1000: round((threads.WorkerThread ?? NaN) / (sent.spans / 1000), 3),
+      v8HelperCpuMsPer1000: round((threads.V8Worker ?? NaN) / (sent.spans / 1000), 3),
       rssBeforeMb: round(u0.rssBytes / MB, 1),
       peakRssMb: round(u1.peakRssBytes / MB, 1),
       rssAfterMb: round(u1.rssBytes / MB, 1),
@@ -79,7 +87,7 @@ export async function benchIngest(o: IngestOptions): Promise<{ ingest: FigureRes
     for (const enc of order) {
       const res = await ingestOnce(enc, o, r);
       console.log(
-        `  run ${r} ${enc}: ${res.spansPerSec} spans/s, ${res.cpuMsPer1000} ms CPU/1000 spans (main thread ${res.mainCpuMsPer1000}), peak RSS ${res.peakRssMb} MB`,
+        `  run ${r} ${enc}: ${res.spansPerSec} spans/s, ${res.cpuMsPer1000} ms CPU/1000 spans (main thread ${res.mainCpuMsPer1000}, writer ${res.writerCpuMsPer1000}, V8 helpers ${res.v8HelperCpuMsPer1000}), peak RSS ${res.peakRssMb} MB`,
       );
       runs.push(res);
     }
@@ -96,6 +104,8 @@ export async function benchIngest(o: IngestOptions): Promise<{ ingest: FigureRes
     const rate = spread(of(enc).map((x) => x.spansPerSec));
     const cpu = spread(of(enc).map((x) => x.cpuMsPer1000));
     const main = spread(of(enc).map((x) => x.mainCpuMsPer1000));
+    const writer = spread(of(enc).map((x) => x.writerCpuMsPer1000));
+    const helpers = spread(of(enc).map((x) => x.v8HelperCpuMsPer1000));
     rows.push({
       metric: `${enc} ingest`,
       value: Math.round(rate.median),
@@ -110,6 +120,18 @@ export async function benchIngest(o: IngestOptions): Promise<{ ingest: FigureRes
       value: round(main.median, 2),
       unit: 'ms',
       spread: fmt(main, 2),
+    });
+    rows.push({
+      metric: `${enc} CPU per 1,000 spans, store writer thread`,
+      value: round(writer.median, 2),
+      unit: 'ms',
+      spread: fmt(writer, 2),
+    });
+    rows.push({
+      metric: `${enc} CPU per 1,000 spans, V8 helper threads (GC, compiler)`,
+      value: round(helpers.median, 2),
+      unit: 'ms',
+      spread: fmt(helpers, 2),
     });
   }
   const ratio = spread(ratios);
@@ -130,7 +152,8 @@ export async function benchIngest(o: IngestOptions): Promise<{ ingest: FigureRes
       'Fresh collector process per run (buildApp, background off, fresh data dir, 127.0.0.1). Saga-shaped spans ' +
       '(docs/event-contract.md) pre-encoded; timed from the first POST until the intake queue has flushed every span ' +
       'into the store. JSON and protobuf runs interleaved; medians of the runs with min..max; CPU is the collector ' +
-      "process's process.cpuUsage() (user + system) over the run. The load generator shares the machine.",
+      "process's process.cpuUsage() (user + system) over the run, split by thread from /proc (main thread, the " +
+      "store's writer thread, V8's helper threads; the rest is libuv's pool). The load generator shares the machine.",
     params,
     rows,
     notes: [],

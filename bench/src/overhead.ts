@@ -10,11 +10,11 @@
  * in pairs (on/off, then off/on, ...) after a warm-up pair that is not counted; ratio per pair, median
  * with min..max.
  */
-import { readFileSync } from 'node:fs';
 import type { LoadgenSummary } from '../../demo-services/src/index.ts';
 import { startCollector, type Collector } from './lib/collector.ts';
 import { runDemo } from './lib/demo.ts';
 import { finish, machine } from './lib/machine.ts';
+import { processCpuMs } from './lib/proc.ts';
 import { intEnv, printTable, progress, writeResult, type FigureResult } from './lib/results.ts';
 import { round, spread } from './lib/stats.ts';
 
@@ -42,20 +42,6 @@ export interface OverheadRun {
   serviceCpuMsPerSaga: number;
   /** CPU the collector spent (receiving and storing this run's spans, until its intake drained), per terminal saga. */
   collectorCpuMsPerSaga: number;
-}
-
-/** user + system CPU of a process in ms, from /proc (Linux); NaN when it cannot be read. */
-export function processCpuMs(pid: number | undefined): number {
-  if (pid === undefined) return NaN;
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // Fields after the command name (which may contain spaces): utime and stime are 14th and 15th overall.
-    const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const ticks = Number(rest[11]) + Number(rest[12]);
-    return (ticks * 1000) / 100; // USER_HZ is 100 on Linux
-  } catch {
-    return NaN;
-  }
 }
 
 /** Terminal sagas per second over the window first order.placed record -> last terminal event handled. */

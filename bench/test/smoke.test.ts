@@ -15,6 +15,7 @@ import { benchLag } from '../src/lag.ts';
 import { benchLookup } from '../src/lookup.ts';
 import { COLLECTOR_ENV } from '../../collector/src/node-flags.ts';
 import { classify, parseSmaps, type NativeMemory } from '../src/lib/native-memory.ts';
+import { processCpuMs, statCpuMs, threadCpuDelta, threadCpuMs } from '../src/lib/proc.ts';
 import { benchSoak, slope, type SoakSample } from '../src/memory.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'eventscope-bench-smoke-'));
@@ -37,6 +38,9 @@ describe('bench harness (smoke, tiny sizes)', () => {
       expect(x.spans).toBeGreaterThanOrEqual(600);
       expect(x.spansPerSec).toBeGreaterThan(0);
       expect(x.cpuMsPer1000).toBeGreaterThan(0);
+      // The collector's threads were found by name in /proc (a run this small may spend < 1 tick in them).
+      expect(x.writerCpuMsPer1000).toBeGreaterThanOrEqual(0);
+      expect(x.v8HelperCpuMsPer1000).toBeGreaterThanOrEqual(0);
       expect(x.peakRssMb).toBeGreaterThan(10);
     }
     expect(r.rows.find((x) => x.metric === 'json ingest')?.target).toBe('>= 50,000');
@@ -119,6 +123,25 @@ describe('bench harness (smoke, tiny sizes)', () => {
       fileMb: 4,
       anonOtherMb: 0.5,
     });
+  });
+
+  it('reads CPU per process and per thread from /proc', () => {
+    // A command name with spaces and parentheses; utime 250 and stime 50 ticks.
+    const stat = '4242 (V8 (x) Worker) S 1 4242 4242 0 -1 4194560 900 0 0 0 250 50 0 0 20 0 1 0 100 1000 50';
+    expect(statCpuMs(stat)).toBe(3000);
+    let x = 0;
+    for (let i = 0; i < 3e7; i++) x += i % 7; // some CPU on this thread
+    expect(x).toBeGreaterThan(0);
+    const threads = threadCpuMs();
+    const names = Object.keys(threads);
+    expect(names.length).toBeGreaterThan(0);
+    const sum = Object.values(threads).reduce((a, b) => a + b, 0);
+    // Live threads only: at most the process's total (threads that ended are missing), one tick of rounding each.
+    expect(sum).toBeGreaterThan(0);
+    expect(sum).toBeLessThanOrEqual(processCpuMs(process.pid) + 10 * names.length);
+    const later = threadCpuDelta(threads, threadCpuMs());
+    for (const ms of Object.values(later)) expect(ms).toBeGreaterThanOrEqual(0);
+    expect(processCpuMs(undefined)).toBeNaN();
   });
 
   it('stops the collector it started when the benchmark process dies without closing it', async () => {

@@ -7,6 +7,7 @@ import { performance } from 'node:perf_hooks';
 import { buildApp } from '../../../collector/src/app.ts';
 import { loadConfig } from '../../../collector/src/config.ts';
 import { ThreadedSqliteStore } from '../../../collector/src/store/sqlite-threaded.ts';
+import { threadCpuMs } from './proc.ts';
 
 export type HostRequest =
   | { id: number; op: 'usage' }
@@ -28,6 +29,8 @@ export interface Usage {
   cpuUs: number;
   /** The main thread's share: process.threadCpuUsage() user + system, microseconds (the rest is the store's writer thread and libuv). */
   mainCpuUs: number;
+  /** CPU of this process's threads by name, ms (lib/proc.ts; {} where /proc cannot be read). */
+  threadCpuMs: Record<string, number>;
   rssBytes: number;
   /** Peak RSS sampled every 100 ms since the last usage call (bytes). */
   peakRssBytes: number;
@@ -80,6 +83,7 @@ async function usage(): Promise<Usage> {
   const u: Usage = {
     cpuUs: cpu.user + cpu.system,
     mainCpuUs: process.threadCpuUsage().user + process.threadCpuUsage().system,
+    threadCpuMs: threadCpuMs(),
     rssBytes: rss,
     peakRssBytes: peak,
     heapUsedBytes: mem.heapUsed,
