@@ -58,6 +58,7 @@ const span = (over: Record<string, unknown> = {}) => ({
     { key: 'ratio', value: { doubleValue: 0.5 } },
     { key: 'empty', value: { stringValue: '' } },
     { key: 'unicode', value: { stringValue: 'ordre passé ✓ 🚀' } },
+    { key: 'bom', value: { stringValue: '\uFEFFkept' } },
     { key: 'bytes', value: { bytesValue: Buffer.from([1, 2, 250]) } },
     { key: 'list', value: { arrayValue: { values: [{ stringValue: 'a' }, { intValue: 2 }, {}] } } },
     {
@@ -316,7 +317,8 @@ describe('decodeProtobufSpans', () => {
       },
       { span: { status: { code: 2, message: marker } } },
     ];
-    const invalid = [[0x80], [0xe2, 0x9c], [0xc0, 0xaf], [0xed, 0xa0, 0x80]];
+    // ... and a code point past U+10FFFF.
+    const invalid = [[0x80], [0xe2, 0x9c], [0xc0, 0xaf], [0xed, 0xa0, 0x80], [0xf4, 0x90, 0x80, 0x80]];
     for (const place of places) {
       const body = Buffer.from(
         encodeProtobufRequest({

@@ -15,6 +15,7 @@
  * the end of its message, a bad tag or wire type, invalid UTF-8 in a string that is read)
  * throw MalformedExport.
  */
+import { isUtf8 } from 'node:buffer';
 import protobuf from 'protobufjs';
 import type { AttributeValue, DecodedExport, SpanData, SpanKind, SpanLink } from '../span.ts';
 import { MalformedExport } from './wire.ts';
@@ -49,14 +50,27 @@ function enter(r: Reader): number {
   return outer;
 }
 
-/** A string field; OTLP strings are UTF-8 and protobufjs's decode of the same schema refuses others. */
+/**
+ * A string field; OTLP strings are UTF-8 and protobufjs's decode of the same schema refuses others.
+ * Decoded by Node (one flat string) rather than protobufjs's `stringVerify`, which builds short
+ * strings by concatenating 8-character pieces: the same result, but several intermediate strings
+ * per attribute value for the garbage collector (measured: the protobuf path's GC helper threads
+ * spent ~9 ms per 1,000 spans more than JSON's). Validation is the same strict UTF-8 (no overlong
+ * forms, surrogates or code points past U+10FFFF; a byte order mark is kept).
+ */
 function str(r: Reader): string {
-  try {
-    return r.stringVerify();
-  } catch (err) {
-    if (err instanceof RangeError) throw err;
-    return fail('a string field is not valid UTF-8');
+  const n = r.uint32();
+  const s = r.pos;
+  r.skip(n); // bounds-checked: a RangeError past the end of the message
+  const buf = r.buf as Buffer;
+  const e = r.pos;
+  for (let i = s; i < e; i++) {
+    if ((buf[i] as number) >= 0x80) {
+      if (!isUtf8(buf.subarray(s, e))) fail('a string field is not valid UTF-8');
+      return buf.toString('utf8', s, e);
+    }
   }
+  return buf.toString('latin1', s, e); // ASCII: one byte per character either way
 }
 
 /** fixed64 nanoseconds (low and high 32-bit words) as integer microseconds, exactly `Number(n / 1000n)`. */
