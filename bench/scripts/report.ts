@@ -106,22 +106,28 @@ const COMMENTARY: Record<string, string[]> = {
       "the first soak attempt on this store failed to start within Fastify's plugin timeout); fixed in 41d5d9a.",
   ],
   'figure1-overhead': [
-    'Not met: throughput on/off 0.78 (per pair 0.54..0.83) over 3 interleaved pairs of 600 sagas on a mostly idle ' +
-      'machine (load ~1-5, nothing else running but Kafka and the registry). The same harness an hour earlier, ' +
-      "before f14bf57, gave 0.82 (0.66..0.87); the previous session's 0.84 was at load 13-19.",
-    'CPU is the steadier measure: the five services spent 30.7 ms per saga traced vs 23.1 untraced (per pair ' +
-      'off/on median 0.90, 0.63..0.91); before f14bf57 28.7 vs 24.4 (0.83, 0.80..0.90). The collector took another ' +
-      '2.6 ms per saga on the same cores. Within the noise of three pairs the change is not measurable in throughput.',
-    'A profile of the five traced services (300 orders at 200/s, 200 us sampling) put the extra time in ' +
-      "OpenTelemetry's own per-span work: protobuf export encoding ~14%, span lifecycle ~12%, the require hook " +
-      '~11% (require-in-the-middle turns every cached require() into a filename resolution, and kafkajs requires ' +
-      'its protocol modules on every broker request), extra GC ~10%, the kafkajs instrumentation ~10% (incl. a ' +
-      'request-duration histogram recorded with no metric reader), context copies and attribute cleaning ~15%, ' +
-      'our hooks ~5%. Fixed in our code (f14bf57): consumer spans were ended twice per record (the SDK builds an ' +
-      'Error with a stack trace for every second end), and each producer span had its own fallback timer. Not ' +
-      'worked around (it would mean monkey-patching the SDK or the instrumentation): the require hook and the ' +
-      'dead histogram; worth upstream issues. The remaining lever is span count: the instrumentation also makes a ' +
-      '`poll` span per batch, nearly one per record with one-message batches.',
+    'Not met: throughput on/off 0.80 (per pair 0.66..0.88) over 5 interleaved pairs of 1,200 sagas after a ' +
+      'warm-up pair, on this Intel Xeon with the code of d732541; a run an hour earlier with the same settings ' +
+      'gave 0.82 (0.80..0.86). The harness changed this session (5fab1a8): the first pair after a start ran ~30% ' +
+      "slower in both modes (the broker's and the registry's JVMs, the page cache), so a warm-up pair now runs " +
+      'first and is not counted; and runs of 1,200 orders instead of 600, because in 7-second runs the ramp-up ' +
+      'and drain inflated the cost per saga (services 21-22 ms per saga then, 13-15 ms now), which hid part of ' +
+      "tracing's cost: 600-order runs gave 0.88 on the same machine the same hour.",
+    'Where the traced runs lose (medians per saga): the five services spend 17.6 ms traced vs 14.0 untraced ' +
+      '(3.6 ms, per pair off/on 0.83), and the collector, on the same 2 cores, 1.7 ms receiving and storing ' +
+      "the saga's ~19 spans. Both come out of the same CPU budget, so on one 2-core machine the collector's " +
+      'share of the gap is about a third; a collector on its own machine would leave the services CPU ratio ' +
+      '(0.83-0.88 in the two runs).',
+    'A profile of the five traced services (an earlier session: 300 orders at 200/s, 200 us sampling) put the ' +
+      "extra time in OpenTelemetry's own per-span work: protobuf export encoding ~14%, span lifecycle ~12%, the " +
+      'require hook ~11% (require-in-the-middle turns every cached require() into a filename resolution, and ' +
+      'kafkajs requires its protocol modules on every broker request), extra GC ~10%, the kafkajs ' +
+      'instrumentation ~10% (incl. a request-duration histogram recorded with no metric reader), context copies ' +
+      'and attribute cleaning ~15%, our hooks ~5%. Fixed in our code (f14bf57): consumer spans were ended twice ' +
+      'per record, and each producer span had its own fallback timer. Not worked around (it would mean ' +
+      'monkey-patching the SDK or the instrumentation): the require hook and the dead histogram; worth upstream ' +
+      "issues. OTLP/JSON export instead of protobuf is not a lever (~2 us per span either way). The collector's " +
+      'share fell with d732541 (figure 2: ~25% less CPU per protobuf span), within the noise of this figure.',
   ],
   'figure6-e2e': [
     'Same clock points: 98.7% of 450 sagas within 1 ms, median 0 ms, p99 2 ms, max 4 ms (3 runs of 150 at 20 ' +
@@ -144,32 +150,35 @@ const COMMENTARY: Record<string, string[]> = {
       "load generator's latency p50 171 ms), 213 ms in the run with a backlog (its p50 1.9 s).",
   ],
   'figure2-ingest': [
-    'Not met: 20,185 JSON and 18,931 protobuf spans/s (medians of 5 interleaved runs of 100,000 spans each on ' +
-      'an idle machine, with the V8 flags of 989f851 and MALLOC_ARENA_MAX=2 of 1d87f34). This machine is an ' +
-      'Intel Xeon; the previous session measured 21,660 / 22,030 on an AMD EPYC with the same code path, and ' +
-      'the CPU per 1,000 spans is higher here (74 / 88 ms vs 66 / 69). MALLOC_ARENA_MAX=2 costs nothing ' +
-      "measurable: 5 interleaved pairs of 3-run benchmarks with 2 arenas and with 16 (glibc's default on 2 " +
-      'cores) gave per-pair throughput ratios 0.89..1.15, median 1.02, over both formats.',
-    'Done earlier: (1) no index keyed by a random span or trace id on the hop tables (schema 3, 436acfc): ' +
-      'each such insert dirtied its own index page and every commit wrote them, so the cost per span grew with ' +
-      'the store; the store alone at 400-600k stored spans went from 60 to 27 us per span ' +
-      '(`npm run bench:store -w bench`, BENCH_STORE_PREFILL=400000, batches of 2,000), and it now holds ~20,000 ' +
-      'spans/s all the way to 10M events (figure 3). (2) Intake chunks of 8,000 spans instead of 2,000 (the store ' +
-      'alone: 32 -> 20 us per span; fewer commits and saga rows read once per batch) and two chunks in flight, so ' +
-      'the writer thread is not idle while the main thread assembles the next chunk.',
-    'Sustained ingest is faster than these 100,000-span runs suggest: generating a 2M-event store for figure 3 ' +
-      'on the idle machine ran at 33,060 spans/s over 122 s (4.04M spans), the 10M store at 20,128 spans/s with ' +
-      "another engineer's demos on the same cores.",
-    'Where the CPU goes now (profiles of both threads during this benchmark): the writer thread ~30-35 ms per ' +
-      "1,000 spans, of which SQLite's inserts and index updates are ~60%, the commit ~20%, record upserts ~10%; " +
-      'the main thread ~23-28 ms per 1,000 spans: JSON.parse and the body string ~30% (JSON), protobuf decoding ' +
-      '~16% (protobuf), garbage collection 14-25%, postMessage to the writer 4-8%, metrics and the flow map ~5%. ' +
-      'On 2 cores shared with the load generator, ~55-62 ms of CPU per 1,000 spans caps throughput near ' +
-      '30,000 spans/s; 50,000 needs both threads at half their cost.',
-    'Next, in order of expected gain: queue compact hops instead of decoded spans (the receiver turns each span ' +
-      "into a hop at once: less to collect, smaller messages to the writer, and figure 5's memory); fold the " +
-      'records table into the hop tables (a third insert per event today); and on more than 2 cores, decoding ' +
-      'on a second thread. Not tried: an append-only hop log with joins at read time (a different store design).',
+    'Not met: 20,206 JSON and 23,911 protobuf spans/s (medians of 5 interleaved runs of 100,000 spans each on ' +
+      'this Intel Xeon, load 2-3). Protobuf was 18,931 on the same machine in the previous session: d732541 reads ' +
+      "OTLP/protobuf strings with Node's own UTF-8 decoding (one flat string, strict validation with " +
+      "buffer.isUtf8) instead of protobufjs's stringVerify, which builds short strings from 8-character pieces, " +
+      'several intermediate strings per attribute value for the garbage collector. Before/after in 5 interleaved ' +
+      'pairs of single runs: 15.2-19.9k -> 20.2-23.6k spans/s, CPU per 1,000 spans 77-103 -> 65-77 ms, V8 helper ' +
+      'threads 27-35 -> 18-22 ms. JSON is unchanged (19-24k).',
+    'Where the CPU goes, now split by thread from /proc (c860bbd, rows above): the main thread (HTTP, decoding, ' +
+      'assembling, metrics) 23-28 ms per 1,000 spans, the store writer thread 25-27 ms, and V8 helper threads 18-19 ' +
+      'ms: parallel and concurrent GC of both isolates, background compilation, which the earlier process-wide ' +
+      "figure had folded into the writer's share. On 2 cores shared with the load generator, 66-74 ms of CPU per " +
+      '1,000 spans caps throughput near 25-30k; 50,000 needs it at about half.',
+    'Measured, not adopted: --single-threaded-gc (each isolate collects on its own thread, no V8 helpers). In ' +
+      '8 interleaved pairs of protobuf runs it used ~12% less CPU per 1,000 spans (median 61 -> 54 ms) at the ' +
+      'same throughput, since on 2 cores the helpers compete with the main and writer threads. It lengthens ' +
+      "the main thread's pauses (API latency under load) and gives up parallel GC on bigger machines, and " +
+      'figures 3 and 5 were not re-measured with it, so the default stays.',
+    'In the writer thread (store alone, `npm run bench:store -w bench`, 200k spans in batches of 8,000: 26 us ' +
+      'per span): the delivery insert 11 us and the publish insert 10 us per call (about 5 us of it the 16-19 ' +
+      'bound values and the row itself, ~0.5-1 us per index), the record upsert 7 us, the reads joining a hop to ' +
+      'its event 3-5 us, the commit 2 us per span. Dropping any one index saves under 1 us per insert, so the ' +
+      'next step is structural: fold the records table into the hop tables (one insert less per event), and ' +
+      'queue compact hops instead of decoded spans (less for both isolates to collect and to copy between ' +
+      'threads). Not tried: an append-only hop log with joins at read time (a different store design).',
+    'Done earlier: no index keyed by a random span or trace id on the hop tables (schema 3, 436acfc; the cost ' +
+      'per span had grown with the store, 60 -> 27 us at 400-600k stored spans); intake chunks of 8,000 spans ' +
+      'with two in flight (32 -> 20 us per span in the store alone). Sustained ingest holds ~20,000 spans/s ' +
+      'all the way to 10M events (figure 3); generating a 2M-event store on the idle machine ran at 33,060 ' +
+      'spans/s.',
   ],
   'figure3-lookup': [
     'Met at 10 million events: store.event(id) p99 0.43 ms (runs 0.39..0.58), GET /api/events/:id p99 2.1 ms ' +
@@ -208,14 +217,13 @@ const COMMENTARY: Record<string, string[]> = {
       'At 10 groups x 100 partitions the cycle was 63 ms (load ~2-4) before the change.',
   ],
   'figure5-memory': [
-    'Flat-out ingest (the figure 2 runs, 100,000 spans as fast as the collector takes them) peaks at 218-324 MB ' +
-      'RSS (median 274) with the V8 flags of 989f851 and MALLOC_ARENA_MAX=2, vs 465-590 MB without the flags ' +
-      'in the previous session; the arena limit does not change the peak (interleaved pairs: median 282-286 ' +
-      'with 2 arenas, 283-287 with 16). Over 256 MB at the peak: the two isolates (main thread and the ' +
-      "store's writer thread) and both SQLite page caches all grow at full speed, and the intake queue (25,000 " +
-      'spans, the default) is full. Steady load stays under it (figure5-soak). Next: a compact queued hop ' +
-      'instead of a decoded span with its attribute dictionary (less to hold and to copy to the writer ' +
-      'thread), and running from compiled JavaScript (~35 MB).',
+    'Flat-out ingest (the figure 2 runs, 100,000 spans as fast as the collector takes them) peaks at 239-287 MB ' +
+      'RSS (median 264) with the V8 flags of 989f851 and MALLOC_ARENA_MAX=2 (465-590 MB without the flags two ' +
+      "sessions ago). Over 256 MB at the peak: the two isolates (main thread and the store's writer thread) and " +
+      'both SQLite page caches all grow at full speed, and the intake queue (25,000 spans, the default) is ' +
+      'full. Steady load stays under it (figure5-soak). Next: a compact queued hop instead of a decoded span ' +
+      'with its attribute dictionary (less to hold and to copy to the writer thread), and running from compiled ' +
+      'JavaScript (~35 MB).',
   ],
 };
 
