@@ -1,6 +1,6 @@
 /**
- * The intake queue on its own: chunking, the consumer calls it keeps in flight, depth, flush and
- * failures (the OTLP receiver tests cover it behind HTTP).
+ * The intake queue on its own: chunking, the consumer calls it keeps in flight, depth, flush,
+ * failures and the consumer's prepare step (the OTLP receiver tests cover it behind HTTP).
  */
 import type { FastifyBaseLogger } from 'fastify';
 import { describe, expect, it } from 'vitest';
@@ -77,6 +77,50 @@ describe('intake queue', () => {
     expect(seen).toEqual([4, 2]);
     expect(failed).toEqual([4]);
     expect(log.errors).toHaveLength(1);
+    expect(q.depth).toBe(0);
+  });
+
+  it("queues what the consumer's prepare step makes of the spans, counting only that as waiting", async () => {
+    const log = logger();
+    const failed: number[] = [];
+    const q = new IntakeQueue({ limit: 100, chunk: 4, log, onConsumerError: (n) => failed.push(n) });
+    // Offered before there is a consumer: kept as spans, prepared when it comes.
+    expect(q.offer(spans(3))).toBe(true);
+    expect(q.depth).toBe(3);
+    const prepared: number[] = [];
+    const got: number[][] = [];
+    const g = gate();
+    q.setConsumer(
+      async (items: number[]) => {
+        await g.promise;
+        got.push(items);
+      },
+      (batch) => {
+        prepared.push(batch.length);
+        if (batch.length === 7) throw new Error('bug in prepare');
+        // Keep the even span ids only, as numbers.
+        return batch.map((x) => Number(x.spanId)).filter((n) => n % 2 === 0);
+      },
+    );
+    expect(prepared).toEqual([3]);
+    expect(q.depth).toBe(2); // 0 and 2
+    expect(q.offer(spans(6, 10))).toBe(true); // prepared at once: 10, 12, 14
+    expect(prepared).toEqual([3, 6]);
+    expect(q.depth).toBe(5);
+    expect(q.offer(spans(1, 21))).toBe(true); // nothing left to queue
+    expect(q.depth).toBe(5);
+    // A failing prepare step loses those spans, logged and counted like a failing consumer.
+    expect(q.offer(spans(7, 30))).toBe(true);
+    expect(failed).toEqual([7]);
+    expect(log.errors).toHaveLength(1);
+    expect(q.depth).toBe(5);
+    g.open();
+    await q.flush();
+    // The first chunk started when the consumer came (the prepared early spans), the rest after.
+    expect(got).toEqual([
+      [0, 2],
+      [10, 12, 14],
+    ]);
     expect(q.depth).toBe(0);
   });
 

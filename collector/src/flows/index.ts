@@ -7,12 +7,12 @@
 import fp from 'fastify-plugin';
 import { Counter, Histogram } from 'prom-client';
 import type { OffsetsView } from '../lag/offsets-view.ts';
-import type { IngestResult, UnaccountedEntry } from '../store/types.ts';
+import type { Delivery, IngestBatch, IngestResult, Publish, UnaccountedEntry } from '../store/types.ts';
 import type { SpanData } from '../traces/span.ts';
 import { auditOnce } from './audit.ts';
 import { FlowMap, serviceNode, topicNode } from './flow-map.ts';
 import { terminalTypesMap } from '../config.ts';
-import { assemble, compileRules, type FlowRules } from './hops.ts';
+import { compileRules, spanToHop, type FlowRules } from './hops.ts';
 import { flowRoutes } from './routes.ts';
 
 export { assemble, compileRules, DEFAULT_RULES, spanToHop, type FlowRules } from './hops.ts';
@@ -43,6 +43,9 @@ declare module 'fastify' {
     flows: FlowsService;
   }
 }
+
+/** What the intake queue holds for the flows: one publish or delivery per messaging span. */
+type Hop = Publish | Delivery;
 
 // Hop and saga latencies span sub-millisecond hops to minutes-long sagas.
 const BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900];
@@ -126,44 +129,53 @@ export const flowsPlugin = fp<FlowsPluginOptions>(
         });
       }
     };
+    /** Spans -> the hops they describe (the intake queue's prepare step: runs as spans are accepted). */
+    const toHops = (spans: SpanData[]): Hop[] => {
+      const hops: Hop[] = [];
+      for (const span of spans) {
+        const hop = spanToHop(span, rules);
+        if (hop) hops.push('publish' in hop ? hop.publish : hop.delivery);
+      }
+      if (hops.length < spans.length) m.ignored.inc(spans.length - hops.length);
+      return hops;
+    };
+    /** Hops -> store, flow map, metrics and live views. */
+    const storeHops = async (hops: Hop[]): Promise<void> => {
+      const batch: IngestBatch = { publishes: [], deliveries: [], records: [] };
+      for (const h of hops) {
+        if ('group' in h) batch.deliveries.push(h);
+        else batch.publishes.push(h);
+      }
+      if (batch.publishes.length === 0 && batch.deliveries.length === 0) return;
+      const res = await app.store.ingest(batch);
+      for (const p of batch.publishes) {
+        flowMap.count(serviceNode(p.service), topicNode(p.topic), null, p.timeUs / 1000, false);
+        flowMap.latency(serviceNode(p.service), topicNode(p.topic), null, p.timeUs / 1000, (p.endUs - p.timeUs) / 1000);
+      }
+      for (const d of batch.deliveries) {
+        const error = d.outcome === 'failed' || d.outcome === 'dead_lettered';
+        flowMap.count(topicNode(d.topic), serviceNode(d.service), d.group, d.startUs / 1000, error);
+      }
+      for (const t of res.hopTimings) {
+        flowMap.latency(topicNode(t.topic), serviceNode(t.service), t.group, Date.now(), t.queueUs / 1000);
+        m.queue.observe({ topic: t.topic, group: t.group }, t.queueUs / 1e6);
+        m.processing.observe({ topic: t.topic, group: t.group }, t.processingUs / 1e6);
+      }
+      for (const d of res.duplicates) m.duplicates.inc({ group: d.group });
+      countEnded(res.sagasEnded);
+      // Live views (GET /api/stream) refetch the sagas that changed; the bus coalesces bursts.
+      if (app.hasDecorator('live')) {
+        const status = new Map<string, string>();
+        for (const h of [...batch.publishes, ...batch.deliveries]) {
+          if (h.correlationId !== null) status.set(h.correlationId, 'in_flight');
+        }
+        for (const s of res.sagasEnded) status.set(s.correlationId, s.outcome);
+        for (const [correlationId, st] of status) app.live.emit('saga', { correlationId, status: st });
+        emitEnded(res.sagasEnded);
+      }
+    };
     const service: FlowsService = {
-      async ingest(spans) {
-        const batch = assemble(spans, rules);
-        if (batch.ignored > 0) m.ignored.inc(batch.ignored);
-        if (batch.publishes.length === 0 && batch.deliveries.length === 0) return;
-        const res = await app.store.ingest(batch);
-        for (const p of batch.publishes) {
-          flowMap.count(serviceNode(p.service), topicNode(p.topic), null, p.timeUs / 1000, false);
-          flowMap.latency(
-            serviceNode(p.service),
-            topicNode(p.topic),
-            null,
-            p.timeUs / 1000,
-            (p.endUs - p.timeUs) / 1000,
-          );
-        }
-        for (const d of batch.deliveries) {
-          const error = d.outcome === 'failed' || d.outcome === 'dead_lettered';
-          flowMap.count(topicNode(d.topic), serviceNode(d.service), d.group, d.startUs / 1000, error);
-        }
-        for (const t of res.hopTimings) {
-          flowMap.latency(topicNode(t.topic), serviceNode(t.service), t.group, Date.now(), t.queueUs / 1000);
-          m.queue.observe({ topic: t.topic, group: t.group }, t.queueUs / 1e6);
-          m.processing.observe({ topic: t.topic, group: t.group }, t.processingUs / 1e6);
-        }
-        for (const d of res.duplicates) m.duplicates.inc({ group: d.group });
-        countEnded(res.sagasEnded);
-        // Live views (GET /api/stream) refetch the sagas that changed; the bus coalesces bursts.
-        if (app.hasDecorator('live')) {
-          const status = new Map<string, string>();
-          for (const h of [...batch.publishes, ...batch.deliveries]) {
-            if (h.correlationId !== null) status.set(h.correlationId, 'in_flight');
-          }
-          for (const s of res.sagasEnded) status.set(s.correlationId, s.outcome);
-          for (const [correlationId, st] of status) app.live.emit('saga', { correlationId, status: st });
-          emitEnded(res.sagasEnded);
-        }
-      },
+      ingest: (spans) => storeHops(toHops(spans)),
       async audit(options = {}) {
         const view = offsets();
         if (!view || view.snapshotTime() === undefined) return [];
@@ -200,7 +212,7 @@ export const flowsPlugin = fp<FlowsPluginOptions>(
       },
     };
     app.decorate('flows', service);
-    app.intake.setConsumer((spans) => service.ingest(spans));
+    app.intake.setConsumer(storeHops, toHops);
     flowRoutes(app, app.config.stuckAfterMs, flowMap);
 
     if (opts.background ?? true) {

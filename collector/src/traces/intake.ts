@@ -1,12 +1,25 @@
 /**
  * The intake queue between the OTLP receivers and the span consumer (flows/): bounded by a
  * number of spans, so a receiver can refuse with 503 + Retry-After instead of growing memory
- * or dropping. One drain loop hands the consumer chunks of spans, one at a time.
+ * or dropping. One drain loop hands the consumer chunks, one at a time.
+ *
+ * A consumer may give a `prepare` step, run as spans are accepted, that turns them into what it
+ * needs (flows: the messaging hops, without the attribute dictionaries): the queue then holds
+ * that, so the decoded spans die young instead of waiting in the queue through several garbage
+ * collections (with a full queue under load, they were promoted to the old generation).
  */
 import type { FastifyBaseLogger } from 'fastify';
 import type { SpanData } from './span.ts';
 
 export type SpanConsumer = (spans: SpanData[]) => Promise<void>;
+/** Turns accepted spans into the items queued for the consumer (fewer is fine: spans it does not need). */
+export type SpanPreparer<T> = (spans: SpanData[]) => T[];
+
+/** Spans as accepted, and whether they are still to be prepared (they came before the consumer). */
+interface Entry {
+  items: unknown[];
+  raw: boolean;
+}
 
 export interface IntakeOptions {
   /** Spans waiting at most; more is refused. */
@@ -29,9 +42,11 @@ export class IntakeQueue {
   readonly #inFlight: number;
   readonly #log: FastifyBaseLogger;
   readonly #onError: ((spans: number, err: unknown) => void) | undefined;
-  #queue: SpanData[][] = [];
+  #queue: Entry[] = [];
+  /** Items queued or being consumed (spans, or what `prepare` made of them). */
   #depth = 0;
-  #consumer: SpanConsumer | undefined;
+  #consumer: ((items: unknown[]) => Promise<void>) | undefined;
+  #prepare: SpanPreparer<unknown> | undefined;
   #draining: Promise<void> | undefined;
   #closed = false;
   /** Spans in the last request refused for room (0 after an accepted one). */
@@ -45,7 +60,7 @@ export class IntakeQueue {
     this.#onError = options.onConsumerError;
   }
 
-  /** Spans accepted and not yet consumed. */
+  /** Spans accepted and not yet consumed (counted as prepared: spans the consumer does not need are not waiting). */
   get depth(): number {
     return this.#depth;
   }
@@ -59,9 +74,36 @@ export class IntakeQueue {
     return this.#closed || (this.#depth > 0 && this.#depth + this.#refusedSize > this.limit);
   }
 
-  setConsumer(consumer: SpanConsumer): void {
-    this.#consumer = consumer;
+  /**
+   * Sets who consumes the queue: chunks of spans, or, with `prepare`, chunks of what it made of
+   * them as they were accepted. Spans queued before are prepared now.
+   */
+  setConsumer(consumer: SpanConsumer): void;
+  setConsumer<T>(consumer: (items: T[]) => Promise<void>, prepare: SpanPreparer<T>): void;
+  setConsumer<T>(consumer: (items: T[]) => Promise<void>, prepare?: SpanPreparer<T>): void {
+    this.#consumer = consumer as (items: unknown[]) => Promise<void>;
+    this.#prepare = prepare;
+    for (const e of this.#queue) {
+      if (!e.raw) continue;
+      const items = this.#prepared(e.items as SpanData[]);
+      this.#depth += items.length - e.items.length;
+      e.items = items;
+      e.raw = false;
+    }
+    this.#queue = this.#queue.filter((e) => e.items.length > 0);
     this.#kick();
+  }
+
+  /** The consumer's items for `spans` (the spans themselves without a `prepare`); [] if it failed. */
+  #prepared(spans: SpanData[]): unknown[] {
+    if (!this.#prepare) return spans;
+    try {
+      return this.#prepare(spans);
+    } catch (err) {
+      this.#log.error({ err, spans: spans.length }, 'preparing spans failed; they are lost');
+      this.#onError?.(spans.length, err);
+      return [];
+    }
   }
 
   /**
@@ -77,8 +119,11 @@ export class IntakeQueue {
       return false;
     }
     this.#refusedSize = 0;
-    this.#queue.push(spans);
-    this.#depth += spans.length;
+    const raw = this.#consumer === undefined;
+    const items = raw ? spans : this.#prepared(spans);
+    if (items.length === 0) return true;
+    this.#queue.push({ items, raw });
+    this.#depth += items.length;
     this.#kick();
     return true;
   }
@@ -98,16 +143,16 @@ export class IntakeQueue {
         await Promise.race(running);
         continue;
       }
-      const chunk: SpanData[] = [];
+      const chunk: unknown[] = [];
       while (chunk.length < this.#chunk && this.#queue.length > 0) {
-        const head = this.#queue[0] as SpanData[];
+        const head = this.#queue[0] as Entry;
         const room = this.#chunk - chunk.length;
-        if (head.length <= room) {
-          chunk.push(...head);
+        if (head.items.length <= room) {
+          chunk.push(...head.items);
           this.#queue.shift();
         } else {
-          chunk.push(...head.slice(0, room));
-          this.#queue[0] = head.slice(room);
+          chunk.push(...head.items.slice(0, room));
+          head.items = head.items.slice(room);
         }
       }
       const done = this.#consume(chunk).finally(() => running.delete(done));
@@ -118,9 +163,9 @@ export class IntakeQueue {
   }
 
   /** Hands one chunk to the consumer; never rejects (a failure is logged and counted). */
-  async #consume(chunk: SpanData[]): Promise<void> {
+  async #consume(chunk: unknown[]): Promise<void> {
     try {
-      await (this.#consumer as SpanConsumer)(chunk);
+      await (this.#consumer as (items: unknown[]) => Promise<void>)(chunk);
     } catch (err) {
       this.#log.error({ err, spans: chunk.length }, 'storing spans failed; they are lost');
       this.#onError?.(chunk.length, err);
