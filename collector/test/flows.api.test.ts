@@ -201,6 +201,37 @@ describe('flows API', () => {
     expect(await metricValue(h.app, 'eventscope_saga_outcomes_total', { outcome: 'stuck' })).toBe(after);
   });
 
+  it("stores events whose type names a JavaScript object's member (constructor, toString) as plain types", async () => {
+    const corr = `odd-${randomUUID()}`;
+    const t = Date.now() - 500;
+    const ids = [randomUUID(), randomUUID(), randomUUID()];
+    const types = ['constructor', 'toString', '__proto__'];
+    await send(
+      types.flatMap((type, i) => [
+        { kind: 'producer' as const, topic: 'odd', eventId: ids[i] as string, type, corr, startMs: t, endMs: t + 1 },
+        {
+          kind: 'consumer' as const,
+          topic: 'odd',
+          eventId: ids[i] as string,
+          type,
+          corr,
+          startMs: t + 2,
+          endMs: t + 3,
+          group: 'odd-group',
+        },
+      ]),
+    );
+    for (const [i, id] of ids.entries()) {
+      const res = await h.app.inject({ method: 'GET', url: `/api/events/${id}` });
+      expect(res.statusCode, types[i]).toBe(200);
+      expect(res.json<EventView>().eventType).toBe(types[i]);
+    }
+    // None of them is a terminal event: the saga is still in flight.
+    const saga = await h.app.inject({ method: 'GET', url: `/api/sagas/${corr}` });
+    expect(saga.statusCode).toBe(200);
+    expect(saga.json<SagaView>().status).toBe('in_flight');
+  });
+
   it('answers 400 for bad ids and parameters, 404 for unknown ones, and says what an id is', async () => {
     for (const url of [
       '/api/events/bad%20id',
