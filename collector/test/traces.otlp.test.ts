@@ -309,6 +309,35 @@ describe('OTLP intake', () => {
     expect(await ok.json()).toEqual({});
   });
 
+  it('reads span kinds by number or by enum name, anything else as unspecified', () => {
+    const kindOf = (kind: unknown) =>
+      toSpans({
+        resourceSpans: [
+          {
+            scopeSpans: [
+              {
+                spans: [
+                  {
+                    traceId: '4bf92f3577b34da6a3ce929d0e0e4736',
+                    spanId: '00f067aa0ba902b7',
+                    name: 'x',
+                    kind,
+                    startTimeUnixNano: '1700000000000000000',
+                    endTimeUnixNano: '1700000000000000000',
+                  },
+                ],
+              },
+            ],
+          },
+        ],
+      } as Parameters<typeof toSpans>[0]).spans[0]?.kind;
+    expect(kindOf(4)).toBe('producer');
+    expect(kindOf('SPAN_KIND_CONSUMER')).toBe('consumer');
+    for (const odd of ['constructor', 'toString', '__proto__', 'consumer', 9, undefined]) {
+      expect(kindOf(odd), String(odd)).toBe('unspecified');
+    }
+  });
+
   it('refuses with 503 and Retry-After while the intake queue is full, and accepts again once drained', async () => {
     h = await startHarness({ intakeQueueSpans: 100 });
     let release!: () => void;

@@ -170,7 +170,8 @@ function attributes(kvs: WireKeyValue[] | undefined, depth = 0): Record<string, 
 
 function kindOf(k: number | string | undefined): SpanKind {
   if (typeof k === 'number') return KINDS[k] ?? 'unspecified';
-  if (typeof k === 'string') return KIND_NAMES[k] ?? 'unspecified';
+  // Own keys only: "constructor" or "toString" is not a kind (it used to come back as a function).
+  if (typeof k === 'string') return Object.hasOwn(KIND_NAMES, k) ? (KIND_NAMES[k] as SpanKind) : 'unspecified';
   return 'unspecified';
 }
 
