@@ -106,18 +106,20 @@ const COMMENTARY: Record<string, string[]> = {
       "the first soak attempt on this store failed to start within Fastify's plugin timeout); fixed in 41d5d9a.",
   ],
   'figure1-overhead': [
-    'Not met: throughput on/off 0.80 (per pair 0.66..0.88) over 5 interleaved pairs of 1,200 sagas after a ' +
-      'warm-up pair, on this Intel Xeon with the code of d732541; a run an hour earlier with the same settings ' +
-      'gave 0.82 (0.80..0.86). The harness changed this session (5fab1a8): the first pair after a start ran ~30% ' +
-      "slower in both modes (the broker's and the registry's JVMs, the page cache), so a warm-up pair now runs " +
-      'first and is not counted; and runs of 1,200 orders instead of 600, because in 7-second runs the ramp-up ' +
-      'and drain inflated the cost per saga (services 21-22 ms per saga then, 13-15 ms now), which hid part of ' +
-      "tracing's cost: 600-order runs gave 0.88 on the same machine the same hour.",
-    'Where the traced runs lose (medians per saga): the five services spend 17.6 ms traced vs 14.0 untraced ' +
-      '(3.6 ms, per pair off/on 0.83), and the collector, on the same 2 cores, 1.7 ms receiving and storing ' +
-      "the saga's ~19 spans. Both come out of the same CPU budget, so on one 2-core machine the collector's " +
-      'share of the gap is about a third; a collector on its own machine would leave the services CPU ratio ' +
-      '(0.83-0.88 in the two runs).',
+    'Not met: throughput on/off 0.72 (per pair 0.59..0.78) over 5 interleaved pairs of 1,200 sagas after a ' +
+      'warm-up pair, on this Intel Xeon with the code of 45a2e8c. Three runs of the same harness tonight gave ' +
+      '0.82, 0.80 and 0.72: the machine got faster over the evening (the untraced services needed 13.4, 14.0 ' +
+      'and 11.5 ms of CPU per saga in the three runs, the traced ones 14.6, 17.6 and 14.3), and the ratio moves ' +
+      'with it. The harness changed this session (5fab1a8): the first pair after a start ran ~30% slower in both ' +
+      "modes (the broker's and the registry's JVMs, the page cache), so a warm-up pair now runs first and is " +
+      'not counted; and runs have 1,200 orders instead of 600, because in 7-second runs the ramp-up and drain ' +
+      "inflated the cost per saga (21-22 ms then), which hid part of tracing's cost: 600-order runs gave 0.88 on " +
+      'the same machine the same hour.',
+    'Where the traced runs lose (medians per saga, this run): the five services spend 14.3 ms traced vs 11.5 ' +
+      'untraced (+2.8 ms, per pair off/on 0.78), and the collector, on the same 2 cores, 1.4 ms receiving and ' +
+      "storing the saga's ~19 spans (1.6-1.7 ms before d732541 and fe28e70). Both come out of the same CPU " +
+      "budget; the services' share is OpenTelemetry's, the collector's is ours and falls with figure 2's work. " +
+      'A collector on its own machine would leave the services CPU ratio (0.78-0.88 in the three runs).',
     'A profile of the five traced services (an earlier session: 300 orders at 200/s, 200 us sampling) put the ' +
       "extra time in OpenTelemetry's own per-span work: protobuf export encoding ~14%, span lifecycle ~12%, the " +
       'require hook ~11% (require-in-the-middle turns every cached require() into a filename resolution, and ' +
@@ -126,8 +128,7 @@ const COMMENTARY: Record<string, string[]> = {
       'and attribute cleaning ~15%, our hooks ~5%. Fixed in our code (f14bf57): consumer spans were ended twice ' +
       'per record, and each producer span had its own fallback timer. Not worked around (it would mean ' +
       'monkey-patching the SDK or the instrumentation): the require hook and the dead histogram; worth upstream ' +
-      "issues. OTLP/JSON export instead of protobuf is not a lever (~2 us per span either way). The collector's " +
-      'share fell with d732541 (figure 2: ~25% less CPU per protobuf span), within the noise of this figure.',
+      'issues. OTLP/JSON export instead of protobuf is not a lever (~2 us per span either way).',
   ],
   'figure6-e2e': [
     'Same clock points: 98.7% of 450 sagas within 1 ms, median 0 ms, p99 2 ms, max 4 ms (3 runs of 150 at 20 ' +
@@ -150,35 +151,37 @@ const COMMENTARY: Record<string, string[]> = {
       "load generator's latency p50 171 ms), 213 ms in the run with a backlog (its p50 1.9 s).",
   ],
   'figure2-ingest': [
-    'Not met: 20,206 JSON and 23,911 protobuf spans/s (medians of 5 interleaved runs of 100,000 spans each on ' +
-      'this Intel Xeon, load 2-3). Protobuf was 18,931 on the same machine in the previous session: d732541 reads ' +
-      "OTLP/protobuf strings with Node's own UTF-8 decoding (one flat string, strict validation with " +
-      "buffer.isUtf8) instead of protobufjs's stringVerify, which builds short strings from 8-character pieces, " +
-      'several intermediate strings per attribute value for the garbage collector. Before/after in 5 interleaved ' +
-      'pairs of single runs: 15.2-19.9k -> 20.2-23.6k spans/s, CPU per 1,000 spans 77-103 -> 65-77 ms, V8 helper ' +
-      'threads 27-35 -> 18-22 ms. JSON is unchanged (19-24k).',
-    'Where the CPU goes, now split by thread from /proc (c860bbd, rows above): the main thread (HTTP, decoding, ' +
-      'assembling, metrics) 23-28 ms per 1,000 spans, the store writer thread 25-27 ms, and V8 helper threads 18-19 ' +
-      'ms: parallel and concurrent GC of both isolates, background compilation, which the earlier process-wide ' +
-      "figure had folded into the writer's share. On 2 cores shared with the load generator, 66-74 ms of CPU per " +
-      '1,000 spans caps throughput near 25-30k; 50,000 needs it at about half.',
-    'Measured, not adopted: --single-threaded-gc (each isolate collects on its own thread, no V8 helpers). In ' +
-      '8 interleaved pairs of protobuf runs it used ~12% less CPU per 1,000 spans (median 61 -> 54 ms) at the ' +
-      'same throughput, since on 2 cores the helpers compete with the main and writer threads. It lengthens ' +
-      "the main thread's pauses (API latency under load) and gives up parallel GC on bigger machines, and " +
-      'figures 3 and 5 were not re-measured with it, so the default stays.',
+    'Not met: 29,445 JSON and 27,840 protobuf spans/s (medians of 5 interleaved runs of 100,000 spans each on ' +
+      'this Intel Xeon, runs 24.9-33.3k), up from 20,185 / 18,931 in the previous session on the same machine. ' +
+      'CPU per 1,000 spans 50 / 52 ms, was 74 / 88. Two changes, each measured in 5 interleaved before/after ' +
+      "pairs of single protobuf runs: d732541 reads OTLP/protobuf strings with Node's own UTF-8 decoding (one " +
+      "flat string, strict validation with buffer.isUtf8) instead of protobufjs's stringVerify, which builds " +
+      'short strings from 8-character pieces, several intermediate strings per attribute value: 15.2-19.9k -> ' +
+      '20.2-23.6k spans/s, V8 helper threads 27-35 -> 18-22 ms per 1,000 spans. fe28e70 turns spans into hops ' +
+      'as they are accepted, so the intake queue holds publishes and deliveries instead of decoded spans with ' +
+      'their attribute dictionaries, which under load waited in a full queue through several collections and ' +
+      'were promoted to the old generation: 22.7-25.7k -> 27.2-31.9k spans/s, CPU 58-65 -> 45-55 ms, V8 helpers ' +
+      '16-17 -> 10-12 ms, peak RSS 276-282 -> 237-251 MB (JSON 26-28k -> 30-31k in 3 pairs).',
+    'Where the CPU goes, split by thread from /proc (c860bbd, rows above): the main thread (HTTP, decoding, ' +
+      'turning spans into hops, metrics) 17-19 ms per 1,000 spans, the store writer thread 20-23 ms, V8 helper ' +
+      'threads (parallel and concurrent GC of both isolates, background compilation) 11 ms. The writer is now ' +
+      'the busiest thread. On 2 cores shared with the load generator, ~50 ms of CPU per 1,000 spans caps ' +
+      'throughput near 35-40k; 50,000 needs the total near 35 ms and the writer under 20.',
     'In the writer thread (store alone, `npm run bench:store -w bench`, 200k spans in batches of 8,000: 26 us ' +
       'per span): the delivery insert 11 us and the publish insert 10 us per call (about 5 us of it the 16-19 ' +
       'bound values and the row itself, ~0.5-1 us per index), the record upsert 7 us, the reads joining a hop to ' +
       'its event 3-5 us, the commit 2 us per span. Dropping any one index saves under 1 us per insert, so the ' +
-      'next step is structural: fold the records table into the hop tables (one insert less per event), and ' +
-      'queue compact hops instead of decoded spans (less for both isolates to collect and to copy between ' +
-      'threads). Not tried: an append-only hop log with joins at read time (a different store design).',
+      'next step is structural: fold the records table into the hop tables (one insert less per event). Not ' +
+      'tried: an append-only hop log with joins at read time (a different store design).',
+    'Measured, not adopted: --single-threaded-gc (each isolate collects on its own thread, no V8 helpers). In ' +
+      '8 interleaved pairs of protobuf runs (before d732541) it used ~12% less CPU per 1,000 spans (median 61 -> ' +
+      '54 ms) at the same throughput, since on 2 cores the helpers compete with the main and writer threads. ' +
+      "It lengthens the main thread's pauses (API latency under load) and gives up parallel GC on bigger " +
+      'machines, and figures 3 and 5 were not re-measured with it, so the default stays.',
     'Done earlier: no index keyed by a random span or trace id on the hop tables (schema 3, 436acfc; the cost ' +
       'per span had grown with the store, 60 -> 27 us at 400-600k stored spans); intake chunks of 8,000 spans ' +
-      'with two in flight (32 -> 20 us per span in the store alone). Sustained ingest holds ~20,000 spans/s ' +
-      'all the way to 10M events (figure 3); generating a 2M-event store on the idle machine ran at 33,060 ' +
-      'spans/s.',
+      'with two in flight (32 -> 20 us per span in the store alone). Sustained ingest held ~20,000 spans/s all ' +
+      "the way to 10M events (figure 3, before this session's changes).",
   ],
   'figure3-lookup': [
     'Met at 10 million events: store.event(id) p99 0.43 ms (runs 0.39..0.58), GET /api/events/:id p99 2.1 ms ' +
@@ -217,13 +220,13 @@ const COMMENTARY: Record<string, string[]> = {
       'At 10 groups x 100 partitions the cycle was 63 ms (load ~2-4) before the change.',
   ],
   'figure5-memory': [
-    'Flat-out ingest (the figure 2 runs, 100,000 spans as fast as the collector takes them) peaks at 239-287 MB ' +
-      'RSS (median 264) with the V8 flags of 989f851 and MALLOC_ARENA_MAX=2 (465-590 MB without the flags two ' +
-      "sessions ago). Over 256 MB at the peak: the two isolates (main thread and the store's writer thread) and " +
-      'both SQLite page caches all grow at full speed, and the intake queue (25,000 spans, the default) is ' +
-      'full. Steady load stays under it (figure5-soak). Next: a compact queued hop instead of a decoded span ' +
-      'with its attribute dictionary (less to hold and to copy to the writer thread), and running from compiled ' +
-      'JavaScript (~35 MB).',
+    'Flat-out ingest (the figure 2 runs, 100,000 spans as fast as the collector takes them) now peaks at 226-258 ' +
+      'MB RSS (median 250.5; the row fails on its highest run), was 218-324 (median 274) at the start of this ' +
+      'session and 465-590 before the V8 flags of 989f851. The change that brought the median under 256 is ' +
+      'fe28e70 (the intake queue holds hops, not decoded spans with their attribute dictionaries). What is left ' +
+      "at the peak: two isolates (main thread and the store's writer thread) and both SQLite page caches " +
+      'growing at full speed with a full intake queue. Steady load stays well under it (figure5-soak, measured ' +
+      'before these changes). Running from compiled JavaScript would take ~35 MB off.',
   ],
 };
 
