@@ -61,3 +61,25 @@ export async function screenshot(page: Page, name: string): Promise<string> {
   await page.screenshot({ path, fullPage: true });
   return path;
 }
+
+/**
+ * The hops of a saga flow diagram whose processing bar does not take a click at its centre
+ * (something of another hop lies on top there), as "<hop's accessible name>: <what covers it>".
+ * A person clicks the bar they see; so does the test.
+ */
+export async function coveredHopBars(page: Page): Promise<string[]> {
+  return page.getByRole('group', { name: /^Saga flow/ }).evaluate((svg) => {
+    const covered: string[] = [];
+    for (const bar of svg.querySelectorAll('rect.processing')) {
+      const hop = bar.closest('[role="button"]');
+      bar.scrollIntoView({ block: 'center', inline: 'center' });
+      const r = bar.getBoundingClientRect();
+      const hit = document.elementFromPoint(r.x + r.width / 2, r.y + r.height / 2);
+      if (!hop || !hit || !hop.contains(hit)) {
+        const by = hit?.closest('[data-testid]')?.getAttribute('data-testid') ?? hit?.tagName ?? 'nothing';
+        covered.push(`${hop?.getAttribute('aria-label') ?? '?'}: ${by}`);
+      }
+    }
+    return covered;
+  });
+}

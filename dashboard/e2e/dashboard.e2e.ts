@@ -4,9 +4,9 @@
  * The same paths against live demo traffic: demo.e2e.ts.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launch, screenshot, type Browser } from './browser.ts';
+import { coveredHopBars, launch, screenshot, type Browser } from './browser.ts';
 import { createKafkaFixture } from './kafka-fixture.ts';
-import { seedSaga, type SeededSaga } from './seed.ts';
+import { seedCrossingSaga, seedSaga, type SeededSaga } from './seed.ts';
 import { serve, type Served } from './serve.ts';
 
 let served: Served;
@@ -56,6 +56,8 @@ describe('dashboard in Chromium', () => {
     expect(await declined.textContent()).toContain('×3');
     const released = diagram.getByRole('button', { name: /inventory\.released .*compensation/ });
     expect(await released.getAttribute('class')).toContain('compensation');
+    // Every bar takes its own clicks: no other hop's arrow, label or hit area lies on one.
+    expect(await coveredHopBars(page)).toEqual([]);
     // Click where a person would: the processing bar of that hop.
     await declined.locator('rect.processing').click();
     await page.waitForURL(/hop=/);
@@ -63,6 +65,18 @@ describe('dashboard in Chromium', () => {
     await details.getByRole('link', { name: saga.traceId }).waitFor();
     expect(await details.getByRole('link', { name: 'orchestrator.dlq' }).count()).toBe(1);
     await screenshot(page, 'saga-flow');
+  });
+
+  it("takes a click on a hop bar for that hop, also where another hop's arrow crosses it", async () => {
+    const { page } = browser;
+    const corr = await seedCrossingSaga(served);
+    await page.goto(`${served.url}/sagas/${corr}`);
+    const crossed = page.getByRole('button', { name: /^to-b\.sent from a, to b/ });
+    await crossed.waitFor();
+    expect(await coveredHopBars(page)).toEqual([]);
+    await crossed.locator('rect.processing').click();
+    await page.waitForURL(/hop=/);
+    expect(await crossed.getAttribute('aria-pressed')).toBe('true');
   });
 
   it('lists the saga, and opens every main page with a state that says what to do', async () => {

@@ -167,6 +167,39 @@ export async function seedSaga(served: Served): Promise<SeededSaga> {
       outcome: 'processed',
     },
   ];
+  await sendSpans(served, corr, traceId, specs);
+  return { correlationId: corr, traceId, events: ev, services: ['orders', 'inventory', 'payments', 'orchestrator'] };
+}
+
+/**
+ * A saga drawn with an arrow across another lane's processing bar: `a` publishes to `b` and
+ * `c` at once; `b` processes between publish and `c`'s delivery, so the a -> c arrow crosses
+ * the middle of `b`'s bar. Returns its correlation id.
+ */
+export async function seedCrossingSaga(served: Served): Promise<string> {
+  const corr = `order-${randomUUID()}`;
+  const t = Date.now() - 5000;
+  const [toB, toC] = [randomUUID(), randomUUID()];
+  const hop = (eventId: string, topic: string, to: string, start: number, end: number): SpanSpec[] => [
+    { service: 'a', kind: 'producer', topic, eventId, type: `${topic}.sent`, startMs: t, endMs: t + 1, offset: 1 },
+    {
+      service: to,
+      kind: 'consumer',
+      topic,
+      eventId,
+      type: `${topic}.sent`,
+      startMs: t + start,
+      endMs: t + end,
+      offset: 1,
+      group: to,
+      outcome: 'processed',
+    },
+  ];
+  await sendSpans(served, corr, hex(16), [...hop(toB, 'to-b', 'b', 40, 60), ...hop(toC, 'to-c', 'c', 100, 110)]);
+  return corr;
+}
+
+async function sendSpans(served: Served, corr: string, traceId: string, specs: SpanSpec[]): Promise<void> {
   const byService = new Map<string, SpanSpec[]>();
   for (const s of specs) byService.set(s.service, [...(byService.get(s.service) ?? []), s]);
   const resourceSpans = [...byService].map(([service, list]) => ({
@@ -206,5 +239,4 @@ export async function seedSaga(served: Served): Promise<SeededSaga> {
   });
   if (res.statusCode !== 200) throw new Error(`OTLP intake answered ${res.statusCode}: ${res.body}`);
   await served.collector.intake.flush();
-  return { correlationId: corr, traceId, events: ev, services: ['orders', 'inventory', 'payments', 'orchestrator'] };
 }

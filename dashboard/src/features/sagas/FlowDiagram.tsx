@@ -79,6 +79,29 @@ function labelAnchor(l: LaidOutHop): { x: number; y: number } {
   return l.kind === 'unconsumed' ? { x: l.x0 + 6, y: l.y0 - 8 } : { x: Math.max(xEnd, l.x1) + 6, y: l.y1 + 4 };
 }
 
+/**
+ * Where a click selects a hop without landing on one of its bars: a wide transparent stroke
+ * along its arrow and a box behind its label. Every hop's hit area lies in one layer below all
+ * visible hops, so a hit area can never cover another hop's bar (a payment hop's arrow crossing
+ * the inventory lane used to catch the clicks meant for a dead-lettered step there).
+ */
+function HopHitArea({ l, labelDy, onSelect }: { l: LaidOutHop; labelDy: number; onSelect: (key: string) => void }) {
+  const xEnd = l.x2 ?? l.x1;
+  const anchor = labelAnchor(l);
+  return (
+    <g className="hop-hit" aria-hidden="true" data-testid={`hop-hit-${l.key}`} onClick={() => onSelect(l.key)}>
+      <path
+        d={`M ${l.x0} ${l.y0} L ${l.x1} ${l.y1} L ${xEnd} ${l.y1}`}
+        stroke="transparent"
+        strokeWidth={12}
+        fill="none"
+      />
+      <rect x={anchor.x} y={anchor.y + labelDy - 11} width={labelWidth(hopLabel(l))} height={14} fill="transparent" />
+    </g>
+  );
+}
+
+/** A hop's visible shapes; only its bars, dot and marker take clicks (arrow and label lie over other hops). */
 function HopShape({
   l,
   labelDy,
@@ -97,8 +120,6 @@ function HopShape({
   const barH = 8;
   const xEnd = l.x2 ?? l.x1;
   const anchor = labelAnchor(l);
-  const labelX = anchor.x;
-  const labelY = anchor.y + labelDy;
   return (
     <g
       className={classes.join(' ')}
@@ -145,16 +166,9 @@ function HopShape({
         </>
       ) : null}
       <circle className="publish-dot" cx={l.x0} cy={l.y0} r={3.5} />
-      <text className="hop-label" x={labelX} y={labelY}>
+      <text className="hop-label" x={anchor.x} y={anchor.y + labelDy}>
         {hopLabel(l)}
       </text>
-      {/* a wider invisible hit area */}
-      <path
-        d={`M ${l.x0} ${l.y0} L ${l.x1} ${l.y1} L ${xEnd} ${l.y1}`}
-        stroke="transparent"
-        strokeWidth={12}
-        fill="none"
-      />
     </g>
   );
 }
@@ -220,8 +234,14 @@ export function FlowDiagram({
           ))}
           <line x1={LABEL_WIDTH} x2={layout.width} y1={AXIS_HEIGHT - 6} y2={AXIS_HEIGHT - 6} />
         </g>
-        {/* Hops without a consumer (a DLQ re-publish) first, so they lie under the others: a
-            re-publish starts where the failed step ends and would otherwise catch its clicks. */}
+        {/* Every hit area below every visible hop; then hops without a consumer (a DLQ
+            re-publish) first, so their dot lies under the failed step's bar it starts from. */}
+        <g className="hit-areas">
+          {drawOrder(layout.hops).map((i) => {
+            const l = layout.hops[i]!;
+            return <HopHitArea key={l.key} l={l} labelDy={labelDys[i] ?? 0} onSelect={onSelect} />;
+          })}
+        </g>
         {drawOrder(layout.hops).map((i) => {
           const l = layout.hops[i]!;
           return (
