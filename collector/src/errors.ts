@@ -4,6 +4,9 @@ export type CollectorErrorCode =
   | 'BAD_REQUEST'
   | 'NOT_FOUND'
   | 'UNAUTHORIZED'
+  | 'FORBIDDEN'
+  | 'ORIGIN_REFUSED'
+  | 'HOST_REFUSED'
   | 'PAYLOAD_TOO_LARGE'
   | 'UNSUPPORTED_MEDIA_TYPE'
   | 'OVERLOADED'
@@ -15,6 +18,12 @@ const STATUS: Record<CollectorErrorCode, number> = {
   BAD_REQUEST: 400,
   NOT_FOUND: 404,
   UNAUTHORIZED: 401,
+  /** Authenticated, but the role may not do this (or a resolver refused it, e.g. no CSRF token). */
+  FORBIDDEN: 403,
+  /** A state change from a foreign Origin/Referer (cross-site request forgery). */
+  ORIGIN_REFUSED: 403,
+  /** A Host header not among the allowed hosts while listening on loopback (DNS rebinding). */
+  HOST_REFUSED: 403,
   PAYLOAD_TOO_LARGE: 413,
   UNSUPPORTED_MEDIA_TYPE: 415,
   OVERLOADED: 503,
