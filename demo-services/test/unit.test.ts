@@ -4,7 +4,7 @@ import avro from 'avsc';
 import { describe, expect, it } from 'vitest';
 import { loadConfig, tracingEnabled } from '../src/config.ts';
 import { ConfigError } from '../src/lib/errors.ts';
-import { envelopeHeaders, readEnvelope } from '../src/lib/envelope.ts';
+import { envelopeHeaders, parseEnvelope } from '../src/lib/envelope.ts';
 import { encodeWire } from '../src/lib/schemas.ts';
 import { percentile, summarize } from '../src/loadgen/stats.ts';
 import { completeSend, expectOffset, producerHook } from '../src/tracing/spans.ts';
@@ -50,13 +50,12 @@ describe('envelope', () => {
   it('round-trips headers and requires event id and type', () => {
     const h = envelopeHeaders({ eventId: 'e1', eventType: 'order.placed', correlationId: 'o1' });
     expect(h).toEqual({ 'event-id': 'e1', 'event-type': 'order.placed', 'correlation-id': 'o1' });
-    expect(readEnvelope({ ...h, 'causation-id': Buffer.from('c1') })).toEqual({
-      eventId: 'e1',
-      eventType: 'order.placed',
-      correlationId: 'o1',
-      causationId: 'c1',
+    expect(parseEnvelope({ ...h, 'causation-id': Buffer.from('c1') })).toEqual({
+      ok: true,
+      envelope: { eventId: 'e1', eventType: 'order.placed', correlationId: 'o1', causationId: 'c1' },
     });
-    expect(() => readEnvelope({ 'event-type': 'x' })).toThrow(/event-id/);
+    const missing = parseEnvelope({ 'event-type': 'x' });
+    expect(missing.ok ? '' : missing.reason).toMatch(/lacks the event-id/);
   });
 });
 

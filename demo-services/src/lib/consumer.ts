@@ -23,7 +23,7 @@ import { ATTR, type Outcome } from '../tracing/attributes.ts';
 import { annotateDelivery, deliverySpan, endDelivery, recordRetriedAttempt } from '../tracing/spans.ts';
 import { type EventType, type Naming } from '../topics.ts';
 import { bump, type Db } from './db.ts';
-import { headersToStrings, readEnvelope, type Envelope } from './envelope.ts';
+import { parseEnvelope, parseHeaders, type Envelope } from './envelope.ts';
 import { DecodeError, TransientError, errorClass, errorMessage, isRetryable } from './errors.ts';
 import type { KafkaJs } from './kafka.ts';
 import type { Log } from './log.ts';
@@ -83,6 +83,40 @@ export const DLQ_HEADER = {
   firstFailureTime: 'dlq-first-failure-time',
   lastFailureTime: 'dlq-last-failure-time',
 } as const;
+
+type DlqHeader = (typeof DLQ_HEADER)[keyof typeof DLQ_HEADER];
+const DLQ_HEADER_NAMES: ReadonlySet<string> = new Set(Object.values(DLQ_HEADER));
+
+/**
+ * The headers of a DLQ record: the original headers (every value, in order, duplicates kept),
+ * then the dlq-* headers, which replace any the original carried. A header without a value is
+ * kept with an empty one: kafkajs cannot write a null header value (its size computation calls
+ * Buffer.byteLength on the value and throws). A null-prototype object, because header names
+ * (`__proto__`, `constructor`) come from outside.
+ */
+export function dlqHeaders(
+  original: unknown,
+  dlq: Readonly<Record<DlqHeader, string>>,
+): Record<string, Buffer | Buffer[] | string> {
+  const out = Object.create(null) as Record<string, Buffer | Buffer[] | string>;
+  for (const [name, values] of parseHeaders(original)) {
+    if (DLQ_HEADER_NAMES.has(name)) continue;
+    const buffers = values.map((v) => v ?? Buffer.alloc(0));
+    out[name] = buffers.length === 1 ? buffers[0]! : buffers;
+  }
+  for (const name of DLQ_HEADER_NAMES) out[name] = dlq[name as DlqHeader];
+  return out;
+}
+
+/** Whether a send failed because the record is too large for the topic (not worth a retry). */
+function isTooLarge(error: unknown): boolean {
+  for (let e: unknown = error, depth = 0; e instanceof Error && depth < 5; depth++) {
+    const type = (e as { type?: unknown }).type;
+    if (type === 'MESSAGE_TOO_LARGE' || type === 'RECORD_LIST_TOO_LARGE') return true;
+    e = (e as { cause?: unknown; originalError?: unknown }).originalError ?? e.cause;
+  }
+  return false;
+}
 
 type Handled = Outcome | 'aborted';
 
@@ -156,8 +190,7 @@ export async function runConsumer(deps: ConsumerDeps, spec: ConsumerSpec): Promi
     firstFailure: Date,
     eventId: string | undefined,
   ): Promise<void> {
-    const headers: Record<string, string> = {
-      ...headersToStrings(message.headers),
+    const dlq: Record<DlqHeader, string> = {
       [DLQ_HEADER.originalTopic]: topic,
       [DLQ_HEADER.originalPartition]: String(partition),
       [DLQ_HEADER.originalOffset]: message.offset,
@@ -168,7 +201,23 @@ export async function runConsumer(deps: ConsumerDeps, spec: ConsumerSpec): Promi
       [DLQ_HEADER.firstFailureTime]: firstFailure.toISOString(),
       [DLQ_HEADER.lastFailureTime]: new Date().toISOString(),
     };
-    await producer.send({ topic: dlqTopic, messages: [{ key: message.key, value: message.value, headers }] });
+    try {
+      await producer.send({
+        topic: dlqTopic,
+        messages: [{ key: message.key, value: message.value, headers: dlqHeaders(message.headers, dlq) }],
+      });
+    } catch (sendError) {
+      if (!isTooLarge(sendError)) throw sendError;
+      // The copy with the dlq-* headers does not fit the DLQ topic (a record near the size limit,
+      // or huge headers): send the key and the dlq-* headers only, and say so in the message,
+      // so the record still reaches the DLQ and the partition keeps flowing.
+      const note = ` (value and headers left out of this DLQ copy: ${errorMessage(sendError)})`;
+      dlq[DLQ_HEADER.errorMessage] = `${errorMessage(error).slice(0, 1_000 - note.length)}${note}`;
+      await producer.send({
+        topic: dlqTopic,
+        messages: [{ key: message.key, value: null, headers: dlqHeaders(undefined, dlq) }],
+      });
+    }
     db.transaction(() => {
       insertDeadLetter.run(
         eventId ?? null,
@@ -209,16 +258,15 @@ export async function runConsumer(deps: ConsumerDeps, spec: ConsumerSpec): Promi
   ): Promise<Handled> {
     const base: Attributes = { [ATTR.consumerGroup]: groupId };
     annotateDelivery(message, base);
-    let envelope: Envelope;
     const eventType = names.typeOf(topic);
-    try {
-      envelope = readEnvelope(message.headers);
-      if (!eventType) throw new DecodeError(`topic ${topic} is not a demo topic`);
-    } catch (error) {
-      await deadLetter(topic, partition, message, error, 1, new Date(), undefined);
+    const parsed = parseEnvelope(message.headers);
+    if (!parsed.ok || !eventType) {
+      const reason = parsed.ok ? `topic ${topic} is not a demo topic` : parsed.reason;
+      await deadLetter(topic, partition, message, new DecodeError(reason), 1, new Date(), undefined);
       annotateDelivery(message, { [ATTR.outcome]: 'dead_lettered', [ATTR.attempt]: 1, [ATTR.dlqTopic]: dlqTopic });
       return 'dead_lettered';
     }
+    const envelope: Envelope = parsed.envelope;
     let firstFailure: Date | undefined;
     for (let attempt = 1; ; attempt++) {
       const started = Date.now();

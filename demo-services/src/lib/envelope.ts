@@ -4,7 +4,7 @@
  * `tracestate` are written by OpenTelemetry's propagator when the record is sent.
  */
 import { v7 as uuidv7 } from 'uuid';
-import { DecodeError } from './errors.ts';
+import { isUtf8 } from 'node:buffer';
 
 export const HEADER = {
   eventId: 'event-id',
@@ -34,31 +34,98 @@ export function envelopeHeaders(env: Envelope): Record<string, string> {
   return headers;
 }
 
-export type RawHeaders = Record<string, Buffer | string | (Buffer | string)[] | undefined>;
+/**
+ * Headers as kafkajs hands them over: a plain object keyed by header name. A value is a Buffer,
+ * null (a header written without a value, e.g. kcat `-H name`), or an array when the name
+ * repeats. kafkajs builds that object with `obj[key] === undefined ? value : [...]`, so for a
+ * name that is also an Object.prototype member (`constructor`, `toString`, `__proto__`) the
+ * "array" starts with the inherited member (a function or Object.prototype): anything in it
+ * that is not a Buffer, a string or null is not a header value and is dropped.
+ */
+export type RawHeaders = Readonly<Record<string, unknown>>;
 
-export function headerString(headers: RawHeaders | undefined, name: string): string | undefined {
-  const value = headers?.[name];
-  const first = Array.isArray(value) ? value[0] : value;
-  if (first === undefined) return undefined;
-  return Buffer.isBuffer(first) ? first.toString('utf8') : first;
+/** One header's values in record order; null = the header has no value. */
+export type HeaderValues = readonly (Buffer | null)[];
+/** Parsed headers: a Map, so a header named `__proto__` or `constructor` is just a name. */
+export type HeaderMap = ReadonlyMap<string, HeaderValues>;
+
+/** Longest envelope header value accepted (bytes); a UUID is 36, an event type a few dozen. */
+export const MAX_ENVELOPE_VALUE_BYTES = 256;
+
+function headerValue(v: unknown): Buffer | null | undefined {
+  if (v === null || v === undefined) return null;
+  if (Buffer.isBuffer(v)) return v;
+  if (typeof v === 'string') return Buffer.from(v, 'utf8');
+  return undefined;
 }
 
-/** Headers as plain strings (for the DLQ and for tests). */
-export function headersToStrings(headers: RawHeaders | undefined): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const name of Object.keys(headers ?? {})) {
-    const v = headerString(headers, name);
-    if (v !== undefined) out[name] = v;
+/** Parses kafkajs headers into a Map. Total: never throws, whatever `raw` is. */
+export function parseHeaders(raw: unknown): HeaderMap {
+  const out = new Map<string, HeaderValues>();
+  if (raw === null || typeof raw !== 'object') return out;
+  for (const name of Object.keys(raw)) {
+    // Own data properties only (a getter is not a header).
+    const v: unknown = Object.getOwnPropertyDescriptor(raw, name)?.value;
+    const values: (Buffer | null)[] = [];
+    for (const item of Array.isArray(v) ? (v as unknown[]) : [v]) {
+      const value = headerValue(item);
+      if (value !== undefined) values.push(value);
+    }
+    if (values.length > 0) out.set(name, values);
   }
   return out;
 }
 
-/** Reads the envelope of a consumed record; a record without event id or type cannot be processed. */
-export function readEnvelope(headers: RawHeaders | undefined): Envelope {
-  const eventId = headerString(headers, HEADER.eventId);
-  const eventType = headerString(headers, HEADER.eventType);
-  if (!eventId || !eventType) throw new DecodeError(`record lacks the ${HEADER.eventId} or ${HEADER.eventType} header`);
-  const correlationId = headerString(headers, HEADER.correlationId) ?? '';
-  const causationId = headerString(headers, HEADER.causationId);
-  return causationId ? { eventId, eventType, correlationId, causationId } : { eventId, eventType, correlationId };
+export type HeaderText = { ok: true; value: string | undefined } | { ok: false; reason: string };
+
+/**
+ * The one UTF-8 value of header `name`: undefined when absent; a reason when it has no value,
+ * is empty, is not UTF-8, is longer than MAX_ENVELOPE_VALUE_BYTES or repeats with different values.
+ */
+export function envelopeValue(headers: HeaderMap, name: string): HeaderText {
+  const values = headers.get(name);
+  if (!values || values.length === 0) return { ok: true, value: undefined };
+  const first = values[0];
+  for (const v of values) {
+    if (v === null) return { ok: false, reason: `header ${name} has no value` };
+    if (first !== null && first !== undefined && !v.equals(first)) {
+      return { ok: false, reason: `header ${name} appears ${values.length} times with different values` };
+    }
+  }
+  if (!first || first.length === 0) return { ok: false, reason: `header ${name} is empty` };
+  if (first.length > MAX_ENVELOPE_VALUE_BYTES) {
+    return { ok: false, reason: `header ${name} is ${first.length} bytes (at most ${MAX_ENVELOPE_VALUE_BYTES})` };
+  }
+  if (!isUtf8(first)) return { ok: false, reason: `header ${name} is not UTF-8` };
+  return { ok: true, value: first.toString('utf8') };
+}
+
+/** A header's first value as text, or undefined when absent or unusable (for span attributes). */
+export function headerString(headers: HeaderMap, name: string): string | undefined {
+  const v = envelopeValue(headers, name);
+  return v.ok ? v.value : undefined;
+}
+
+export type EnvelopeResult = { ok: true; envelope: Envelope } | { ok: false; reason: string };
+
+/**
+ * Reads the envelope of a consumed record. Total: a valid envelope or the reason there is
+ * none (missing, valueless, empty, non-UTF-8, oversized or conflicting envelope headers);
+ * it never throws, whatever the headers are.
+ */
+export function parseEnvelope(raw: unknown): EnvelopeResult {
+  const headers = parseHeaders(raw);
+  const text: Partial<Record<keyof typeof HEADER, string>> = {};
+  for (const field of ['eventId', 'eventType', 'correlationId', 'causationId'] as const) {
+    const v = envelopeValue(headers, HEADER[field]);
+    if (!v.ok) return v;
+    if (v.value !== undefined) text[field] = v.value;
+  }
+  const { eventId, eventType, correlationId, causationId } = text;
+  if (eventId === undefined || eventType === undefined) {
+    return { ok: false, reason: `record lacks the ${HEADER.eventId} or ${HEADER.eventType} header` };
+  }
+  const envelope: Envelope = { eventId, eventType, correlationId: correlationId ?? '' };
+  if (causationId !== undefined) envelope.causationId = causationId;
+  return { ok: true, envelope };
 }

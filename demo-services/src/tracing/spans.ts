@@ -12,7 +12,7 @@
 import { SpanKind, context, trace, type Attributes, type Span, type TimeInput } from '@opentelemetry/api';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace';
 import { ATTR, type Outcome } from './attributes.ts';
-import { HEADER, headerString, type RawHeaders } from '../lib/envelope.ts';
+import { HEADER, headerString, parseHeaders, type RawHeaders } from '../lib/envelope.ts';
 
 interface HookMessage {
   key?: Buffer | string | null;
@@ -39,8 +39,9 @@ const FALLBACK_END_MS = 30_000;
 const SWEEP_MS = 5_000;
 let sweeper: NodeJS.Timeout | undefined;
 
-function envelopeAttributes(headers: RawHeaders | undefined): Attributes {
+function envelopeAttributes(raw: RawHeaders | undefined): Attributes {
   const attrs: Attributes = {};
+  const headers = parseHeaders(raw);
   const id = headerString(headers, HEADER.eventId);
   const type = headerString(headers, HEADER.eventType);
   const correlation = headerString(headers, HEADER.correlationId);
