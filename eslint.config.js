@@ -31,4 +31,35 @@ export default tseslint.config(
       'no-console': 'off',
     },
   },
+  {
+    // Keys from outside (headers, attributes, error classes, event types) never index a plain object:
+    // `constructor` or `__proto__` as a key broke the product three times. Use Map, or dict()/dictFrom()/
+    // countBy()/ownGet() from collector/src/lib/safe-map.ts.
+    files: ['collector/src/**/*.ts'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector:
+            "VariableDeclarator[init.type='ObjectExpression'][init.properties.length=0][id.typeAnnotation.typeAnnotation.typeName.name='Record']",
+          message:
+            'A Record built from {} is a map with a prototype: use a Map, or dict() from collector/src/lib/safe-map.ts.',
+        },
+        {
+          selector: "TSAsExpression[expression.type='ObjectExpression'][expression.properties.length=0]",
+          message: '`{} as ...` is a map with a prototype: use a Map, or dict() from collector/src/lib/safe-map.ts.',
+        },
+        {
+          selector: "BinaryExpression[operator='in'][left.type!='Literal']",
+          message: '`key in obj` also finds inherited members (constructor, toString): use Map.has or Object.hasOwn.',
+        },
+        {
+          selector:
+            "BinaryExpression[operator='+'] > LogicalExpression[operator='??'] > MemberExpression.left[computed=true]",
+          message:
+            '`(obj[key] ?? 0) + 1` counts in a plain object (obj.constructor is a function): use countBy() or a Map.',
+        },
+      ],
+    },
+  },
 );

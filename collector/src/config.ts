@@ -6,6 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { CollectorError } from './errors.ts';
+import { dict } from './lib/safe-map.ts';
 import { DEFAULT_COMPENSATION_TYPES } from './flows/hops.ts';
 
 type Kind = 'string' | 'int' | 'bool' | 'enum' | 'list';
@@ -273,7 +274,7 @@ export const SAGA_OUTCOMES = ['completed', 'failed', 'compensated'] as const;
 
 /** `sagaTerminalTypes` entries (`type=outcome`) as a map; the config has validated them. */
 export function terminalTypesMap(entries: readonly string[]): Record<string, (typeof SAGA_OUTCOMES)[number]> {
-  const out: Record<string, (typeof SAGA_OUTCOMES)[number]> = {};
+  const out = dict<(typeof SAGA_OUTCOMES)[number]>();
   for (const entry of entries) {
     const i = entry.indexOf('=');
     out[entry.slice(0, i)] = entry.slice(i + 1) as (typeof SAGA_OUTCOMES)[number];
@@ -329,7 +330,7 @@ function parseValue(key: string, s: KeySpec, raw: unknown): unknown {
  * win over both. Throws CONFIG_INVALID naming the key and the valid values.
  */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Partial<Config> = {}): Config {
-  let file: Record<string, unknown> = {};
+  let file = dict<unknown>();
   const fileName = env.EVENTSCOPE_CONFIG_FILE;
   if (fileName) {
     try {
@@ -340,7 +341,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     if (typeof file !== 'object' || file === null || Array.isArray(file)) {
       throw new CollectorError('CONFIG_INVALID', `config file ${fileName} must hold a JSON object`);
     }
-    const unknown = Object.keys(file).filter((k) => !(k in CONFIG_KEYS));
+    const unknown = Object.keys(file).filter((k) => !Object.hasOwn(CONFIG_KEYS, k));
     if (unknown.length > 0) {
       throw new CollectorError(
         'CONFIG_INVALID',
@@ -360,9 +361,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
       `unknown environment variable(s) ${unknownEnv.join(', ')}; see collector/docs/configuration.md`,
     );
   }
-  const out: Record<string, unknown> = {};
+  const out = dict<unknown>();
   for (const [key, s] of Object.entries(CONFIG_KEYS) as [string, KeySpec][]) {
-    if (key in overrides) {
+    if (Object.hasOwn(overrides, key)) {
       out[key] = (overrides as Record<string, unknown>)[key];
       continue;
     }
@@ -376,7 +377,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
 
 /** The configuration with secrets masked, safe to log. */
 export function redactConfig(config: Config): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
+  const out = dict<unknown>();
   for (const [key, s] of Object.entries(CONFIG_KEYS) as [string, KeySpec][]) {
     const value = (config as Record<string, unknown>)[key];
     out[key] = s.secret && value !== undefined ? '***' : value;

@@ -235,6 +235,8 @@ describe('DLQ monitor (real broker and registry)', () => {
       schemaId: id,
       data: { orderId: 'o-9', amountCents: 1999 },
       decodeError: null,
+      sizeBytes: encoded.length,
+      truncated: false,
     });
     // Without a registry the bytes are shown as base64, with the schema id.
     expect(await decodeValue(encoded, undefined)).toMatchObject({ encoding: 'base64', schemaId: id });
@@ -251,6 +253,8 @@ describe('DLQ monitor (real broker and registry)', () => {
       schemaId: id,
       data: { orderId: 'o-9', amountCents: 1999 },
       decodeError: null,
+      sizeBytes: encoded.length,
+      truncated: false,
     });
   });
 });

@@ -1,5 +1,6 @@
 import fp from 'fastify-plugin';
 import { Type } from 'typebox';
+import { dict } from '../lib/safe-map.ts';
 
 export interface ReadinessCheck {
   name: string;
@@ -29,7 +30,7 @@ export const healthPlugin = fp(
     });
     app.get('/healthz', { schema: { tags: ['health'], response: { 200: Health } } }, () => ({ status: 'ok' }));
     app.get('/readyz', { schema: { tags: ['health'], response: { 200: Ready, 503: Ready } } }, async (_req, reply) => {
-      const results: Record<string, string> = {};
+      const results = dict<string>();
       let ready = true;
       for (const c of checks) {
         const reason = await c.check();

@@ -58,7 +58,7 @@ interface LatencyBucket {
   time: number;
   seen: number;
   values: number[];
-  outcomes: Record<string, number>;
+  outcomes: Map<string, number>;
 }
 
 const SEVERITY: Record<Status, number> = { ERR: 5, STOP: 4, STALL: 3, REWIND: 2, WARN: 1, OK: 0 };
@@ -98,11 +98,11 @@ export const overviewPlugin = fp(
       const time = Math.floor(at / LATENCY_BUCKET_MS) * LATENCY_BUCKET_MS;
       let bucket = latency[latency.length - 1];
       if (!bucket || bucket.time !== time) {
-        bucket = { time, seen: 0, values: [], outcomes: {} };
+        bucket = { time, seen: 0, values: [], outcomes: new Map() };
         latency.push(bucket);
         prune(at);
       }
-      bucket.outcomes[outcome] = (bucket.outcomes[outcome] ?? 0) + 1;
+      bucket.outcomes.set(outcome, (bucket.outcomes.get(outcome) ?? 0) + 1);
       if (endToEndMs === null) return;
       bucket.seen += 1;
       if (bucket.values.length < RESERVOIR) {
@@ -138,8 +138,8 @@ export const overviewPlugin = fp(
         };
         const buckets = latency.filter((b) => b.time >= since - LATENCY_BUCKET_MS);
         for (const b of buckets) {
-          for (const [outcome, n] of Object.entries(b.outcomes)) {
-            if (outcome in sagaOutcomes) sagaOutcomes[outcome as SagaStatus] += n;
+          for (const [outcome, n] of b.outcomes) {
+            if (Object.hasOwn(sagaOutcomes, outcome)) sagaOutcomes[outcome as SagaStatus] += n;
           }
         }
         // Open sagas now (not a count over the range): what is running and what is stuck.

@@ -5,6 +5,7 @@
  */
 import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import fp from 'fastify-plugin';
+import { Counter } from 'prom-client';
 import { registerDlqMetrics } from './metrics.ts';
 import { dlqRoutes } from './routes.ts';
 import { DlqService } from './service.ts';
@@ -18,6 +19,12 @@ declare module 'fastify' {
 export const dlqPlugin = fp(
   (app, _opts, done) => {
     const c = app.config;
+    const incomplete = new Counter({
+      name: 'eventscope_dlq_tail_reads_incomplete_total',
+      help: "Reads of a DLQ's latest records that stopped before a partition's end (records after it not shown).",
+      labelNames: ['topic'],
+      registers: [app.metrics],
+    });
     const registry = c.schemaRegistryUrl ? new SchemaRegistry({ host: c.schemaRegistryUrl }) : undefined;
     const service = new DlqService({
       pattern: c.dlqPattern ?? '*.dlq',
@@ -27,6 +34,10 @@ export const dlqPlugin = fp(
       // About an hour of depth samples whatever the poll interval (at most 3,600 per DLQ).
       historySize: Math.min(3600, Math.max(60, Math.ceil(3_600_000 / c.pollIntervalMs))),
       decoder: registry ? { decode: (buffer) => registry.decode(buffer) } : undefined,
+      onIncomplete: (topic, partition, reason) => {
+        incomplete.inc({ topic });
+        app.log.warn({ topic, partition, reason }, 'DLQ tail read stopped before the end; later records not shown');
+      },
     });
     service.attach(app.kafkaMonitor);
     app.decorate('dlqs', service);

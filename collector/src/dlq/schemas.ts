@@ -42,6 +42,9 @@ export const DlqRecordSchema = Type.Object({
   eventId: Nullable(Type.String()),
   eventType: Nullable(Type.String()),
   correlationId: Nullable(Type.String()),
+  headerErrors: Type.Array(Type.String(), {
+    description: 'dlq-* headers whose values break the contract (their field is null; the raw value is in headers)',
+  }),
   value: Type.Object({
     encoding: Type.Union([
       Type.Literal('avro'),
@@ -53,6 +56,8 @@ export const DlqRecordSchema = Type.Object({
     schemaId: Nullable(Type.Integer()),
     data: Type.Unknown(),
     decodeError: Nullable(Type.String()),
+    sizeBytes: Type.Integer({ description: "The value's real size in bytes." }),
+    truncated: Type.Boolean({ description: 'true: the value was too large to show whole; data holds its start' }),
   }),
 });
 

@@ -10,6 +10,7 @@ import path from 'node:path';
 import type { KafkaRecord } from '../kafka/index.ts';
 import type { CycleContext, KafkaMonitor } from '../lag/index.ts';
 import { globToRegExp } from '../lag/index.ts';
+import { countBy, dict, dictFrom } from '../lib/safe-map.ts';
 
 /** Header names of the DLQ contract (docs/event-contract.md). */
 export const DLQ_HEADERS = {
@@ -31,6 +32,10 @@ export interface DecodedValue {
   data: unknown;
   /** Why an Avro value could not be decoded (then encoding is base64). */
   decodeError: string | null;
+  /** The value's real size in bytes. */
+  sizeBytes: number;
+  /** True when the value was larger than the collector shows: `data` holds its start only (utf8 or base64). */
+  truncated: boolean;
 }
 
 export interface DlqRecord {
@@ -51,6 +56,8 @@ export interface DlqRecord {
   eventId: string | null;
   eventType: string | null;
   correlationId: string | null;
+  /** `dlq-*` headers whose values are not what the contract says (e.g. attempts '1.5'): the field is null, the raw value is in `headers`. */
+  headerErrors: string[];
   value: DecodedValue;
 }
 
@@ -79,7 +86,7 @@ export interface DlqState {
   lastGrowthAt: number | null;
   /** Consumer groups named in the latest records' `dlq-consumer-group` headers. */
   groups: string[];
-  /** Error classes of the latest records with counts. */
+  /** Error classes of the latest records with counts (no prototype: a class may be named `constructor`). */
   errorClasses: Record<string, number>;
   latest: DlqRecord[];
   updatedAt: number;
@@ -111,24 +118,36 @@ export interface DlqServiceOptions {
   readMaxBytes?: number;
   /** Avro decoder (the schema registry); absent: values shown as text or base64. */
   decoder?: Decoder;
+  /** Values larger than this are shown truncated (their start, with their real size). */
+  maxValueBytes?: number;
+  /** Called when a tail read had to stop before a partition's end (records after it are not shown). */
+  onIncomplete?: (topic: string, partition: number, reason: string) => void;
   /** Depth samples kept per DLQ (one per poll; 720 = 1 h at the default 5 s poll). */
   historySize?: number;
 }
 
 const text = (headers: Record<string, Buffer[]>, name: string): string | null => {
-  const v = headers[name]?.[0];
+  const v = Object.hasOwn(headers, name) ? headers[name]?.[0] : undefined;
   return v === undefined ? null : v.toString('utf8');
 };
 
-const int = (s: string | null): number | null => {
-  if (s === null || s.trim() === '') return null;
-  const n = Number(s);
-  return Number.isFinite(n) ? n : null;
-};
+/**
+ * A header that must hold a non-negative integer (attempts, partition, offset): the number, or
+ * null when absent or not one (then `errors` says what was there; the raw value stays in `headers`).
+ */
+function nonNegativeInt(name: string, s: string | null, errors: string[]): number | null {
+  if (s === null) return null;
+  const n = /^\d{1,16}$/.test(s) ? Number(s) : NaN;
+  if (Number.isSafeInteger(n)) return n;
+  errors.push(`${name} '${s.slice(0, 40)}' is not a non-negative integer`);
+  return null;
+}
 
 /** A UTF-8 string without control characters other than whitespace looks like text. */
-function asText(buffer: Buffer): string | undefined {
-  const s = buffer.toString('utf8');
+function asText(buffer: Buffer, cut = false): string | undefined {
+  let s = buffer.toString('utf8');
+  // A prefix of a longer value may end inside a character (at most 3 bytes of it).
+  if (cut) s = s.replace(/\uFFFD{1,3}$/, '');
   if (s.includes('\uFFFD')) return undefined;
   // eslint-disable-next-line no-control-regex
   if (/[\u0000-\u0008\u000E-\u001F\u007F]/.test(s)) return undefined;
@@ -143,46 +162,76 @@ function jsonSafe(value: unknown): unknown {
   if (value instanceof Date) return value.toISOString();
   if (Array.isArray(value)) return value.map(jsonSafe);
   if (typeof value === 'object') {
-    const out: Record<string, unknown> = {};
+    // An Avro map's keys are data: a key `__proto__` must stay a key.
+    const out = dict<unknown>();
     for (const [k, v] of Object.entries(value as Record<string, unknown>)) out[k] = jsonSafe(v);
     return out;
   }
   return value;
 }
 
-export async function decodeValue(value: Buffer | null, decoder: Decoder | undefined): Promise<DecodedValue> {
-  if (value === null) return { encoding: 'null', schemaId: null, data: null, decodeError: null };
+export const DEFAULT_MAX_VALUE_BYTES = 64 * 1024;
+
+export async function decodeValue(
+  value: Buffer | null,
+  decoder: Decoder | undefined,
+  maxValueBytes = DEFAULT_MAX_VALUE_BYTES,
+): Promise<DecodedValue> {
+  const none = { decodeError: null, truncated: false };
+  if (value === null) return { encoding: 'null', schemaId: null, data: null, sizeBytes: 0, ...none };
+  const sizeBytes = value.length;
   let decodeError: string | null = null;
+  const avro = value.length >= 5 && value[0] === 0;
+  if (value.length > maxValueBytes) {
+    // Too large to show whole (a DLQ may hold records of megabytes): its start, flagged, with its size.
+    const head = value.subarray(0, maxValueBytes);
+    // A multi-byte character cut at the end is dropped, not shown as U+FFFD.
+    const s = avro ? undefined : asText(head, true);
+    return {
+      encoding: s === undefined ? 'base64' : 'utf8',
+      schemaId: avro ? value.readInt32BE(1) : null,
+      data: s ?? head.toString('base64'),
+      decodeError: null,
+      sizeBytes,
+      truncated: true,
+    };
+  }
   // Confluent wire format: magic byte 0, 4-byte schema id, Avro binary.
-  if (value.length >= 5 && value[0] === 0) {
+  if (avro) {
     const schemaId = value.readInt32BE(1);
     if (decoder) {
       try {
-        return { encoding: 'avro', schemaId, data: jsonSafe(await decoder.decode(value)), decodeError: null };
+        return { encoding: 'avro', schemaId, data: jsonSafe(await decoder.decode(value)), sizeBytes, ...none };
       } catch (err) {
         decodeError = (err as Error).message;
       }
     }
-    return { encoding: 'base64', schemaId, data: value.toString('base64'), decodeError };
+    return { encoding: 'base64', schemaId, data: value.toString('base64'), decodeError, sizeBytes, truncated: false };
   }
   const s = asText(value);
   if (s !== undefined) {
     try {
-      return { encoding: 'json', schemaId: null, data: JSON.parse(s) as unknown, decodeError: null };
+      return { encoding: 'json', schemaId: null, data: JSON.parse(s) as unknown, sizeBytes, ...none };
     } catch {
-      return { encoding: 'utf8', schemaId: null, data: s, decodeError: null };
+      return { encoding: 'utf8', schemaId: null, data: s, sizeBytes, ...none };
     }
   }
-  return { encoding: 'base64', schemaId: null, data: value.toString('base64'), decodeError: null };
+  return { encoding: 'base64', schemaId: null, data: value.toString('base64'), sizeBytes, ...none };
 }
 
-export async function toDlqRecord(r: KafkaRecord, decoder: Decoder | undefined): Promise<DlqRecord> {
-  const headers: Record<string, string> = {};
+export async function toDlqRecord(
+  r: KafkaRecord,
+  decoder: Decoder | undefined,
+  maxValueBytes = DEFAULT_MAX_VALUE_BYTES,
+): Promise<DlqRecord> {
+  // Header names are data: `__proto__` or `constructor` is a header like any other.
+  const headers = dict<string>();
   for (const [name, values] of Object.entries(r.headers)) {
     const v = values[0];
     if (v !== undefined) headers[name] = asText(v) ?? v.toString('base64');
   }
   const h = (name: string) => text(r.headers, name);
+  const headerErrors: string[] = [];
   return {
     partition: r.partition,
     offset: r.offset,
@@ -190,23 +239,25 @@ export async function toDlqRecord(r: KafkaRecord, decoder: Decoder | undefined):
     key: r.key === null ? null : (asText(r.key) ?? r.key.toString('base64')),
     headers,
     originalTopic: h(DLQ_HEADERS.originalTopic),
-    originalPartition: int(h(DLQ_HEADERS.originalPartition)),
-    originalOffset: int(h(DLQ_HEADERS.originalOffset)),
+    originalPartition: nonNegativeInt(DLQ_HEADERS.originalPartition, h(DLQ_HEADERS.originalPartition), headerErrors),
+    originalOffset: nonNegativeInt(DLQ_HEADERS.originalOffset, h(DLQ_HEADERS.originalOffset), headerErrors),
     consumerGroup: h(DLQ_HEADERS.consumerGroup),
     errorClass: h(DLQ_HEADERS.errorClass),
     errorMessage: h(DLQ_HEADERS.errorMessage),
-    attempts: int(h(DLQ_HEADERS.attempts)),
+    attempts: nonNegativeInt(DLQ_HEADERS.attempts, h(DLQ_HEADERS.attempts), headerErrors),
     firstFailureTime: h(DLQ_HEADERS.firstFailureTime),
     lastFailureTime: h(DLQ_HEADERS.lastFailureTime),
     eventId: h('event-id'),
     eventType: h('event-type'),
     correlationId: h('correlation-id'),
-    value: await decodeValue(r.value, decoder),
+    headerErrors,
+    value: await decodeValue(r.value, decoder, maxValueBytes),
   };
 }
 
 export class DlqService {
-  readonly #o: Required<Omit<DlqServiceOptions, 'decoder'>> & Pick<DlqServiceOptions, 'decoder'>;
+  readonly #o: Required<Omit<DlqServiceOptions, 'decoder' | 'onIncomplete'>> &
+    Pick<DlqServiceOptions, 'decoder' | 'onIncomplete'>;
   readonly #pattern: RegExp;
   readonly #marksFile: string;
   readonly #states = new Map<string, DlqState>();
@@ -218,7 +269,13 @@ export class DlqService {
   readonly #history = new Map<string, DlqSample[]>();
 
   constructor(options: DlqServiceOptions) {
-    this.#o = { latestCount: 20, readMaxBytes: 256 * 1024, historySize: 720, ...options };
+    this.#o = {
+      latestCount: 20,
+      readMaxBytes: 256 * 1024,
+      historySize: 720,
+      maxValueBytes: DEFAULT_MAX_VALUE_BYTES,
+      ...options,
+    };
     this.#pattern = globToRegExp(options.pattern);
     this.#marksFile = path.join(options.dataDir, 'dlq-marks.json');
     try {
@@ -261,8 +318,7 @@ export class DlqService {
   mark(topic: string, now = Date.now()): DlqState | undefined {
     const state = this.#states.get(topic);
     if (!state) return undefined;
-    const ends = this.#ends.get(topic) ?? {};
-    const mark: DlqMark = { at: now, endOffsets: { ...ends } };
+    const mark: DlqMark = { at: now, endOffsets: dictFrom(Object.entries(this.#ends.get(topic) ?? {})) };
     this.#marks.set(topic, mark);
     state.mark = mark;
     state.addedSinceMark = 0;
@@ -284,7 +340,7 @@ export class DlqService {
     for (const t of ctx.topics.values()) {
       if (!this.isDlq(t.topic) || t.error !== null) continue;
       seen.add(t.topic);
-      const ends: Record<string, number> = {};
+      const ends = dict<number>();
       let depth = 0;
       for (const p of t.partitions) {
         ends[String(p.partition)] = p.end;
@@ -319,7 +375,7 @@ export class DlqService {
         addedSinceMark,
         lastGrowthAt: added !== null && added > 0 ? ctx.time : (previous?.lastGrowthAt ?? null),
         groups: previous?.groups ?? [],
-        errorClasses: previous?.errorClasses ?? {},
+        errorClasses: previous?.errorClasses ?? dict<number>(),
         latest: previous?.latest ?? [],
         updatedAt: ctx.time,
       };
@@ -338,14 +394,9 @@ export class DlqService {
       try {
         state.latest = await this.#readTail(ctx, t.topic, t.partitions);
         const groups = new Set<string>();
-        const classes: Record<string, number> = {};
-        for (const r of state.latest) {
-          if (r.consumerGroup) groups.add(r.consumerGroup);
-          const c = r.errorClass ?? 'unknown';
-          classes[c] = (classes[c] ?? 0) + 1;
-        }
+        for (const r of state.latest) if (r.consumerGroup) groups.add(r.consumerGroup);
         state.groups = [...groups].sort();
-        state.errorClasses = classes;
+        state.errorClasses = dictFrom(countBy(state.latest, (r) => r.errorClass ?? 'unknown'));
         this.#tailReadAt.set(t.topic, signature);
       } catch (err) {
         ctx.countError('dlq_tail', err);
@@ -362,19 +413,62 @@ export class DlqService {
     }
   }
 
+  /**
+   * The latest records of each partition. One fetch for all partitions first; a partition that
+   * came back short of its end (a record larger than the bytes asked per partition stops the
+   * fetch there, without an error: Kafka returns a batch past the limit only when it is the first
+   * of the whole response) is read again from where it stopped, alone, so its next batch comes
+   * whole, whatever its size. Bounded: a partition still short after `latestCount + 2` rounds, or
+   * whose own fetch returns nothing (only transaction markers left), stops there and is reported.
+   */
   async #readTail(
     ctx: CycleContext,
     topic: string,
     partitions: readonly { partition: number; start: number; end: number }[],
   ): Promise<DlqRecord[]> {
     const n = this.#o.latestCount;
-    const requests = partitions
-      .filter((p) => p.end > p.start)
-      .map((p) => ({ topic, partition: p.partition, offset: Math.max(p.start, p.end - n) }));
-    if (requests.length === 0) return [];
-    const read = await ctx.kafka.readRecords(requests, { maxBytesPerPartition: this.#o.readMaxBytes, count: n });
-    const records = [...read.values()].flat();
+    const ends = new Map<number, number>();
+    let pending: { topic: string; partition: number; offset: number }[] = [];
+    for (const p of partitions) {
+      if (p.end <= p.start) continue;
+      ends.set(p.partition, p.end);
+      pending.push({ topic, partition: p.partition, offset: Math.max(p.start, p.end - n) });
+    }
+    const records: KafkaRecord[] = [];
+    const options = { maxBytesPerPartition: this.#o.readMaxBytes, count: n };
+    for (let round = 0; pending.length > 0; round++) {
+      if (round > n + 1) {
+        for (const req of pending) {
+          this.#o.onIncomplete?.(topic, req.partition, `still short of the end after ${round} fetches`);
+        }
+        break;
+      }
+      // Follow-up reads go one partition per fetch: only the first batch of a response may exceed the limit.
+      const reads =
+        round === 0
+          ? [await ctx.kafka.readRecords(pending, options)]
+          : await Promise.all(pending.map((req) => ctx.kafka.readRecords([req], options)));
+      const next: typeof pending = [];
+      for (const req of pending) {
+        const key = `${topic}\u0000${req.partition}`;
+        const got = reads.find((m) => m.has(key))?.get(key) ?? [];
+        records.push(...got);
+        const last = got[got.length - 1];
+        const end = ends.get(req.partition) ?? 0;
+        if (last === undefined) {
+          // [] means the broker answered with control records only (a transactional tail): done.
+          // Absent and alone in its fetch: nothing came back at all, so the records there stay unseen.
+          const answered = reads.some((m) => m.has(key));
+          if (round === 0 && !answered) next.push(req);
+          else if (!answered)
+            this.#o.onIncomplete?.(topic, req.partition, `nothing came back from offset ${req.offset}`);
+        } else if (last.offset + 1 < end) {
+          next.push({ topic, partition: req.partition, offset: last.offset + 1 });
+        }
+      }
+      pending = next;
+    }
     records.sort((a, b) => b.timestamp - a.timestamp || b.offset - a.offset);
-    return Promise.all(records.slice(0, n).map((r) => toDlqRecord(r, this.#o.decoder)));
+    return Promise.all(records.slice(0, n).map((r) => toDlqRecord(r, this.#o.decoder, this.#o.maxValueBytes)));
   }
 }

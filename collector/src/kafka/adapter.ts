@@ -7,6 +7,7 @@
 import { createRequire } from 'node:module';
 import { AssignerProtocol, Kafka, logLevel, type Admin, type LogEntry, type logCreator } from 'kafkajs';
 import { CollectorError } from '../errors.ts';
+import { dict } from '../lib/safe-map.ts';
 
 export interface KafkaAdapterOptions {
   brokers: readonly string[];
@@ -180,7 +181,8 @@ function decodeAssignment(protocolType: string, buffer: Buffer | undefined): Rec
 }
 
 function headersOf(raw: RawMessage['headers']): Record<string, Buffer[]> {
-  const out: Record<string, Buffer[]> = {};
+  // Header names are data (`__proto__`, `constructor`): no prototype to collide with.
+  const out = dict<Buffer[]>();
   for (const [name, value] of Object.entries(raw ?? {})) {
     if (value === undefined) continue;
     const list = Array.isArray(value) ? value : [value];
@@ -408,7 +410,8 @@ export class KafkaAdapter {
    * Bounded reads: for each request, the first record at or after `offset` (none when the
    * partition's first batch there is larger than `maxBytesPerPartition`, or the read fails).
    * One Fetch request per leader broker and chunk of partitions; never waits for new data.
-   * `count` > 1 returns up to that many records per request (used for DLQ tails).
+   * `count` > 1 returns up to that many records per request (used for DLQ tails). A request the
+   * broker answered with only control records maps to [], one it answered with nothing is absent.
    */
   async readRecords(
     requests: readonly ReadRequest[],
@@ -467,7 +470,8 @@ export class KafkaAdapter {
               });
               if (records.length >= count) break;
             }
-            if (records.length > 0) out.set(key, records);
+            // An empty list: the broker returned batches, but only control records (or records before `offset`).
+            if (records.length > 0 || p.messages.length > 0) out.set(key, records);
           }
         }
       }

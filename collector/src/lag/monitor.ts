@@ -6,6 +6,7 @@
  * poll calls Kafka. A group or topic that fails is skipped and counted.
  */
 import path from 'node:path';
+import { dict, ownGet } from '../lib/safe-map.ts';
 import {
   chunks,
   mapLimit,
@@ -278,7 +279,7 @@ export class KafkaMonitor {
   #withDeadline(options: PollOptions): Promise<CycleResult> {
     const started = Date.now();
     const deadlineMs = this.#o.pollDeadlineMs;
-    const state: CycleState = { abandoned: false, errors: {} };
+    const state: CycleState = { abandoned: false, errors: dict() };
     const cycle = this.#cycle(options, state);
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<CycleResult>((resolve) => {
@@ -305,7 +306,7 @@ export class KafkaMonitor {
 
   #countError(state: CycleState, stage: string, err: unknown): void {
     if (state.abandoned) return;
-    state.errors[stage] = (state.errors[stage] ?? 0) + 1;
+    state.errors[stage] = (ownGet(state.errors, stage) ?? 0) + 1;
     this.#errorTotals.set(stage, (this.#errorTotals.get(stage) ?? 0) + 1);
     this.#o.log?.('warn', `kafka poll: ${stage} failed: ${(err as Error)?.message ?? String(err)}`);
   }

@@ -10,6 +10,7 @@
  */
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { dict } from '../lib/safe-map.ts';
 
 /** [end offset, time ms] */
 export type Point = [offset: number, time: number];
@@ -189,7 +190,7 @@ export class OffsetTimeTable {
     if (!this.#file || !this.#dirty) return;
     mkdirSync(path.dirname(this.#file), { recursive: true });
     const tmp = `${this.#file}.tmp-${process.pid}`;
-    const partitions: Record<string, Point[]> = {};
+    const partitions = dict<Point[]>();
     for (const [topic, byPartition] of this.#points) {
       for (const [partition, points] of byPartition) partitions[OffsetTimeTable.key(topic, partition)] = points;
     }
