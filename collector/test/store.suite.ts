@@ -543,6 +543,40 @@ export function storeSuite(name: string, factory: StoreFactory): void {
       expect(after.rows).toEqual({ publishes: 0, deliveries: 0, records: 0, sagas: 0 });
     });
 
+    it('keeps an audit log, newest first, paged by id, across reopen and age retention', async () => {
+      const store = await make();
+      const row = (i: number) => ({
+        timeUs: T0 + i,
+        subject: i % 2 === 0 ? 'anonymous' : 'ops-bot',
+        role: i % 2 === 0 ? null : ('operator' as const),
+        via: i % 2 === 0 ? null : ('token' as const),
+        action: 'POST /api/dlqs/:topic/mark',
+        // Names from outside, like a topic named after an object member, are plain data here.
+        target: i === 3 ? 'constructor' : `topic=t${i}.dlq`,
+        result: i % 2 === 0 ? 'unauthorized' : 'ok',
+        detail: i === 4 ? 'a detail' : null,
+        remoteAddress: '127.0.0.1',
+        userAgent: i === 1 ? null : 'curl/8',
+      });
+      const ids: number[] = [];
+      for (let i = 0; i < 7; i++) ids.push(await store.addAuditEntry(row(i)));
+      expect([...ids].sort((a, b) => a - b)).toEqual(ids);
+      const first = await store.auditLog({ limit: 3 });
+      expect(first.map((e) => e.timeUs)).toEqual([T0 + 6, T0 + 5, T0 + 4]);
+      expect(first[2]).toEqual({ id: ids[4], ...row(4) });
+      const second = await store.auditLog({ limit: 3, beforeId: first[2]?.id });
+      expect(second.map((e) => e.target)).toEqual(['constructor', 'topic=t2.dlq', 'topic=t1.dlq']);
+      expect(second[2]).toMatchObject({ subject: 'ops-bot', role: 'operator', via: 'token', userAgent: null });
+      expect((await store.auditLog({ limit: 3, beforeId: second[2]?.id })).map((e) => e.id)).toEqual([ids[0]]);
+      // The audit log is bounded by rows, not by the flows' age limit.
+      await store.enforceRetention({ nowUs: Date.now() * 1000 + 7200e6, maxAgeUs: 3600e6, maxBytes: 1e9 });
+      await store.close();
+      open.splice(open.indexOf(store), 1);
+      const again = await factory.reopen(store);
+      open.push(again);
+      expect((await again.auditLog({ limit: 100 })).map((e) => e.id)).toEqual([...ids].reverse());
+    });
+
     it('keeps everything across close and reopen', async () => {
       const store = await make();
       const p = publish({ correlationId: `dur-${hex(4)}`, offset: 3 });

@@ -25,6 +25,8 @@ import type {
   StoreStats,
   UnaccountedEntry,
   RecordRef,
+  AuditEntry,
+  AuditLogQuery,
 } from './types.ts';
 
 // The same extension as this module: .ts when run from source, .js when built.
@@ -127,6 +129,14 @@ export class ThreadedSqliteStore implements Store {
 
   enforceRetention(policy: RetentionPolicy): Promise<number> {
     return this.#call('enforceRetention', [policy]);
+  }
+
+  addAuditEntry(entry: Omit<AuditEntry, 'id'>): Promise<number> {
+    return this.#call('addAuditEntry', [entry]);
+  }
+
+  auditLog(q: AuditLogQuery): Promise<AuditEntry[]> {
+    return this.#reader.auditLog(q);
   }
 
   event(eventId: string): Promise<EventHops> {

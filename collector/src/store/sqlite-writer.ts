@@ -14,6 +14,7 @@ export type WriterOp =
   | 'takeNewlyStuck'
   | 'takeHeldEnds'
   | 'enforceRetention'
+  | 'addAuditEntry'
   | 'cacheKb';
 
 export interface WriterRequest {

@@ -28,9 +28,13 @@ import type {
   Store,
   StoreStats,
   UnaccountedEntry,
+  AuditEntry,
+  AuditLogQuery,
 } from './types.ts';
 
 const SCHEMA_VERSION = '3';
+/** Audit log rows kept (the newest); older ones go with retention. Bounds a flood of refused writes too. */
+export const AUDIT_MAX_ROWS = 100_000;
 /** Schema 1 -> 2: a saga's root publish time and its held-back end (see `#sagaOnDelivery`). */
 const MIGRATE_1_TO_2 = `
 ALTER TABLE sagas ADD COLUMN root_us INTEGER;
@@ -133,6 +137,15 @@ CREATE TABLE IF NOT EXISTS audit_checkpoints (
   grp TEXT NOT NULL, topic TEXT NOT NULL, part INTEGER NOT NULL, off INTEGER NOT NULL,
   PRIMARY KEY (grp, topic, part)
 ) WITHOUT ROWID;
+-- Who changed what (and who was refused), newest last; bounded to AUDIT_MAX_ROWS by retention.
+-- Created by every open (IF NOT EXISTS), so a store of an older collector gains it in place.
+CREATE TABLE IF NOT EXISTS audit_log (
+  id INTEGER PRIMARY KEY,
+  time_us INTEGER NOT NULL,
+  subject TEXT NOT NULL, role TEXT, via TEXT,
+  action TEXT NOT NULL, target TEXT NOT NULL, result TEXT NOT NULL, detail TEXT,
+  remote_addr TEXT NOT NULL, user_agent TEXT
+);
 CREATE TABLE IF NOT EXISTS group_partitions (
   grp TEXT NOT NULL, topic TEXT NOT NULL, part INTEGER NOT NULL, first_off INTEGER NOT NULL,
   PRIMARY KEY (grp, topic, part)
@@ -1188,6 +1201,49 @@ export class SqliteStore implements Store {
     return (pages - free) * pageSize;
   }
 
+  // eslint-disable-next-line @typescript-eslint/require-await -- async so a throw becomes a rejection
+  async addAuditEntry(e: Omit<AuditEntry, 'id'>): Promise<number> {
+    const info = this.#db
+      .prepare(
+        `INSERT INTO audit_log (time_us, subject, role, via, action, target, result, detail, remote_addr, user_agent)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(e.timeUs, e.subject, e.role, e.via, e.action, e.target, e.result, e.detail, e.remoteAddress, e.userAgent);
+    return Number(info.lastInsertRowid);
+  }
+
+  // eslint-disable-next-line @typescript-eslint/require-await -- async so a throw becomes a rejection
+  async auditLog(q: AuditLogQuery): Promise<AuditEntry[]> {
+    const rows = this.#db
+      .prepare(`SELECT * FROM audit_log WHERE id < ? ORDER BY id DESC LIMIT ?`)
+      .all(q.beforeId ?? Number.MAX_SAFE_INTEGER, q.limit) as {
+      id: number;
+      time_us: number;
+      subject: string;
+      role: AuditEntry['role'];
+      via: AuditEntry['via'];
+      action: string;
+      target: string;
+      result: string;
+      detail: string | null;
+      remote_addr: string;
+      user_agent: string | null;
+    }[];
+    return rows.map((r) => ({
+      id: r.id,
+      timeUs: r.time_us,
+      subject: r.subject,
+      role: r.role,
+      via: r.via,
+      action: r.action,
+      target: r.target,
+      result: r.result,
+      detail: r.detail,
+      remoteAddress: r.remote_addr,
+      userAgent: r.user_agent,
+    }));
+  }
+
   stats(): Promise<StoreStats> {
     // records are upserted (an update reports a change too), so counted from their id range.
     this.#rows.records = hopRows(this.#db, 'records');
@@ -1247,6 +1303,9 @@ export class SqliteStore implements Store {
     );
     deleted += this.#db.prepare(`DELETE FROM duplicates WHERE last_us < ?`).run(cutoffUs).changes;
     deleted += this.#db.prepare(`DELETE FROM unaccounted WHERE detected_us < ?`).run(cutoffUs).changes;
+    deleted += this.#db
+      .prepare(`DELETE FROM audit_log WHERE id <= (SELECT max(id) FROM audit_log) - ?`)
+      .run(AUDIT_MAX_ROWS).changes;
     // By size: drop the oldest tenth of every table (by insertion order) until under the limit.
     for (let round = 0; round < 20 && this.#usedBytes() > policy.maxBytes; round++) {
       const ids: Partial<Record<'publishes' | 'deliveries' | 'records', number>> = {};

@@ -177,6 +177,29 @@ export interface RetentionPolicy {
   maxBytes: number;
 }
 
+/** One row of the audit log of state changes (and refused attempts). */
+export interface AuditEntry {
+  /** Increasing with insertion: the page cursor. */
+  id: number;
+  timeUs: number;
+  /** A token's name or a session's user; `anonymous` when nobody was authenticated. */
+  subject: string;
+  role: 'viewer' | 'operator' | null;
+  via: 'token' | 'session' | null;
+  action: string;
+  target: string;
+  result: string;
+  detail: string | null;
+  remoteAddress: string;
+  userAgent: string | null;
+}
+
+export interface AuditLogQuery {
+  limit: number;
+  /** Only rows with a smaller id (the previous page's last id). */
+  beforeId?: number;
+}
+
 export interface Store {
   readonly kind: string;
   ingest(batch: IngestBatch): Promise<IngestResult>;
@@ -218,6 +241,10 @@ export interface Store {
    * activity since `beforeUs`: reported now with what is known; marks them reported.
    */
   takeHeldEnds(beforeUs: number, limit: number): Promise<IngestResult['sagasEnded']>;
+  /** Appends one audit log row; returns its id. */
+  addAuditEntry(entry: Omit<AuditEntry, 'id'>): Promise<number>;
+  /** Audit log rows, newest first. */
+  auditLog(q: AuditLogQuery): Promise<AuditEntry[]>;
   stats(): Promise<StoreStats>;
   /** Deletes by age, then the oldest rows while larger than maxBytes. Returns rows deleted. */
   enforceRetention(policy: RetentionPolicy): Promise<number>;
