@@ -7,6 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { CollectorError } from './errors.ts';
 import { dict } from './lib/safe-map.ts';
+import { checkOidcConfig } from './auth/oidc-config.ts';
 import { DEFAULT_COMPENSATION_TYPES } from './flows/hops.ts';
 
 type Kind = 'string' | 'int' | 'bool' | 'enum' | 'list';
@@ -252,6 +253,75 @@ export const CONFIG_KEYS = {
     secret: true,
     doc: 'When set, /api requires `Authorization: Bearer <token>`.',
   }),
+  publicUrl: spec({
+    env: 'EVENTSCOPE_PUBLIC_URL',
+    kind: 'string',
+    default: undefined,
+    check: (value: string) =>
+      /^https?:\/\/[^/?#]+\/?$/.test(value) ? undefined : 'expected http(s)://host[:port] (no path)',
+    doc: 'Base URL browsers reach the collector at, e.g. `https://eventscope.example.com`. Required with SSO: the redirect URI is `<publicUrl>/auth/callback`; https makes the session cookies `Secure`.',
+  }),
+  oidcIssuerUrl: spec({
+    env: 'EVENTSCOPE_OIDC_ISSUER_URL',
+    kind: 'string',
+    default: undefined,
+    doc: 'OpenID Connect issuer for dashboard single sign-on (e.g. `https://keycloak.example.com/realms/ops`); its `/.well-known/openid-configuration` is read on the first sign-in. Setting it turns SSO on and needs `oidcClientId`, `publicUrl` and `sessionSecret`.',
+  }),
+  oidcClientId: spec({
+    env: 'EVENTSCOPE_OIDC_CLIENT_ID',
+    kind: 'string',
+    default: undefined,
+    doc: 'Client id of the collector at the OpenID provider (authorization code flow with PKCE).',
+  }),
+  oidcClientSecret: spec({
+    env: 'EVENTSCOPE_OIDC_CLIENT_SECRET',
+    kind: 'string',
+    default: undefined,
+    secret: true,
+    doc: 'Client secret (sent with HTTP Basic to the token endpoint). Unset: a public client, PKCE only.',
+  }),
+  oidcScopes: spec({
+    env: 'EVENTSCOPE_OIDC_SCOPES',
+    kind: 'list',
+    default: ['openid', 'profile'],
+    check: (value: string[]) => (value.includes('openid') ? undefined : 'must include openid'),
+    doc: 'Scopes asked for at sign-in, comma-separated; add the scope that releases the role claim if the provider needs one (e.g. `roles`, `groups`).',
+  }),
+  oidcRoleClaim: spec({
+    env: 'EVENTSCOPE_OIDC_ROLE_CLAIM',
+    kind: 'string',
+    default: 'roles',
+    doc: "Claim holding the user's roles or groups (a string or a list of strings), read from the ID token, else from UserInfo. A dotted path reaches into objects, e.g. `realm_access.roles` (Keycloak) or `groups`.",
+  }),
+  oidcOperatorValues: spec({
+    env: 'EVENTSCOPE_OIDC_OPERATOR_VALUES',
+    kind: 'list',
+    default: ['eventscope-operator'],
+    doc: 'Role-claim values that make a user an operator (reads and changes: DLQ marks, redrives), comma-separated.',
+  }),
+  oidcViewerValues: spec({
+    env: 'EVENTSCOPE_OIDC_VIEWER_VALUES',
+    kind: 'list',
+    default: ['eventscope-viewer'],
+    doc: 'Role-claim values that make a user a viewer (reads only), comma-separated. A user with neither role is refused (403), no session.',
+  }),
+  sessionSecret: spec({
+    env: 'EVENTSCOPE_SESSION_SECRET',
+    kind: 'string',
+    default: undefined,
+    secret: true,
+    check: (value: string) =>
+      value.length >= 32 ? undefined : 'must be at least 32 characters (e.g. `openssl rand -base64 48`)',
+    doc: 'Key material for the encrypted session and sign-in cookies (at least 32 characters). Required with SSO; every collector behind one URL needs the same value. Changing it signs everyone out.',
+  }),
+  sessionLifetimeSeconds: spec({
+    env: 'EVENTSCOPE_SESSION_LIFETIME_SECONDS',
+    kind: 'int',
+    default: 28800,
+    min: 60,
+    max: 2592000,
+    doc: 'How long a dashboard sign-in lasts; the expiry is inside the encrypted cookie and checked by the collector.',
+  }),
   dashboardDir: spec({
     env: 'EVENTSCOPE_DASHBOARD_DIR',
     kind: 'string',
@@ -372,6 +442,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     const problem = raw === undefined ? undefined : s.check?.(out[key] as never);
     if (problem !== undefined) throw invalid(key, s.env, problem);
   }
+  checkOidcConfig(out as Config);
   return Object.freeze(out) as Config;
 }
 

@@ -11,7 +11,8 @@ export type CollectorErrorCode =
   | 'UNSUPPORTED_MEDIA_TYPE'
   | 'OVERLOADED'
   | 'KAFKA_UNAVAILABLE'
-  | 'STORE_FAILED';
+  | 'STORE_FAILED'
+  | 'SSO_UNAVAILABLE';
 
 const STATUS: Record<CollectorErrorCode, number> = {
   CONFIG_INVALID: 500,
@@ -29,9 +30,10 @@ const STATUS: Record<CollectorErrorCode, number> = {
   OVERLOADED: 503,
   KAFKA_UNAVAILABLE: 503,
   STORE_FAILED: 500,
+  SSO_UNAVAILABLE: 503,
 };
 
-const RETRYABLE = new Set<CollectorErrorCode>(['OVERLOADED', 'KAFKA_UNAVAILABLE']);
+const RETRYABLE = new Set<CollectorErrorCode>(['OVERLOADED', 'KAFKA_UNAVAILABLE', 'SSO_UNAVAILABLE']);
 
 export class CollectorError extends Error {
   readonly code: CollectorErrorCode;
