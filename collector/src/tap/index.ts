@@ -7,6 +7,7 @@
  * values. It starts reading at the end of each topic the first time (then from its own
  * committed offsets), so a first start does not read the topics' whole history.
  */
+import { isUtf8 } from 'node:buffer';
 import fp from 'fastify-plugin';
 import { Kafka, logLevel, type Consumer, type EachBatchPayload, type LogEntry } from 'kafkajs';
 import { Counter } from 'prom-client';
@@ -35,26 +36,36 @@ export interface TapPluginOptions {
   groupId?: string;
 }
 
-const header = (v: Buffer | string | (Buffer | string)[] | undefined): string | null => {
-  const one = Array.isArray(v) ? v[0] : v;
-  if (one === undefined) return null;
-  const s = one.toString();
-  return s === '' ? null : s;
-};
+/** Longest `event-id` / `correlation-id` the tap keeps (bytes); a UUID is 36. */
+const MAX_ID_BYTES = 256;
+
+/**
+ * One id header as text, or null when the record has none usable. Total, whatever kafkajs
+ * hands over: a header without a value is null (kcat `-H name`), a repeated one an array;
+ * an empty, non-UTF-8 or oversized value is no id.
+ */
+function header(headers: unknown, name: string): string | null {
+  if (headers === null || typeof headers !== 'object' || !Object.hasOwn(headers, name)) return null;
+  const v: unknown = Object.getOwnPropertyDescriptor(headers, name)?.value;
+  const one: unknown = Array.isArray(v) ? (v as unknown[])[0] : v;
+  const buf = Buffer.isBuffer(one) ? one : typeof one === 'string' ? Buffer.from(one, 'utf8') : null;
+  if (buf === null || buf.length === 0 || buf.length > MAX_ID_BYTES || !isUtf8(buf)) return null;
+  return buf.toString('utf8');
+}
 
 /** A fetched record as a store record: headers are the only part read. */
 export function tapRecord(
   topic: string,
   partition: number,
-  m: { offset: string; timestamp: string; headers?: Record<string, Buffer | string | (Buffer | string)[] | undefined> },
+  m: { offset: string; timestamp: string; headers?: unknown },
 ): RecordRef {
   return {
     topic,
     partition,
     offset: Number(m.offset),
     timestampUs: Number(m.timestamp) * 1000,
-    eventId: header(m.headers?.['event-id']),
-    correlationId: header(m.headers?.['correlation-id']),
+    eventId: header(m.headers, 'event-id'),
+    correlationId: header(m.headers, 'correlation-id'),
   };
 }
 
