@@ -10,9 +10,11 @@ import type { SagaStatus } from '../store/types.ts';
 import type { FlowMap } from './flow-map.ts';
 import {
   AuditView,
+  CURSOR_MAX_LENGTH,
   ErrorView,
   EventView,
   FlowMapView,
+  ID_MAX_LENGTH,
   ID_PATTERN,
   SagaPageView,
   SagaStatusSchema,
@@ -25,12 +27,27 @@ import { deliveryView, eventView, publishView, sagaListItem, sagaView } from './
 
 const errors = { 400: ErrorView, 404: ErrorView };
 const ID_RE = new RegExp(ID_PATTERN);
+/** A saga cursor as the store makes it: `<first start, integer µs>~<correlation id>`. */
+const CURSOR_RE = /^(\d{1,16})~([\s\S]+)$/;
+
+/** Checks a saga cursor fully, so the store never sees one it cannot use (it threw, a 500). */
+function checkCursor(cursor: string): void {
+  const m = CURSOR_RE.exec(cursor);
+  if (!m || !Number.isSafeInteger(Number(m[1]))) {
+    throw badRequest(
+      `cursor '${cursor.slice(0, 80)}' is not valid: expected <start time, µs, at most 2^53-1>~<correlation id>, as nextCursor gives it`,
+    );
+  }
+}
 
 export function flowRoutes(app: FastifyInstance, stuckAfterMs: number, flowMap: FlowMap): void {
   const offsets = (): OffsetsView | undefined => (app.hasDecorator('offsets') ? app.offsets : undefined);
   const stuckAfterUs = stuckAfterMs * 1000;
   // Path ids are checked in the handler so a bad id is a 400 naming the rule, not a generic schema error.
   const checkId = (id: string, what: string): void => {
+    if (id.length > ID_MAX_LENGTH) {
+      throw badRequest(`${what} '${id.slice(0, 80)}...' is longer than ${ID_MAX_LENGTH} characters (${id.length})`);
+    }
     if (!ID_RE.test(id)) throw badRequest(`${what} '${id.slice(0, 80)}' is not a valid id (${ID_PATTERN})`);
   };
 
@@ -101,7 +118,9 @@ export function flowRoutes(app: FastifyInstance, stuckAfterMs: number, flowMap: 
           to: Type.Optional(Type.String({ description: 'ISO 8601 or ms since epoch: started before' })),
           q: Type.Optional(Type.String({ maxLength: 200, description: 'correlation id (prefix)' })),
           limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 50 })),
-          cursor: Type.Optional(Type.String({ maxLength: 300 })),
+          cursor: Type.Optional(
+            Type.String({ maxLength: CURSOR_MAX_LENGTH, description: 'nextCursor of the previous page, as given' }),
+          ),
         }),
         response: { 200: SagaPageView, 400: ErrorView },
       },
@@ -122,7 +141,7 @@ export function flowRoutes(app: FastifyInstance, stuckAfterMs: number, flowMap: 
         if (!Number.isFinite(n)) throw badRequest(`${name} '${v}' is not a time (ISO 8601 or ms since epoch)`);
         return Math.round(n * 1000);
       };
-      if (q.cursor !== undefined && !/^\d+~.+$/.test(q.cursor)) throw badRequest(`cursor '${q.cursor}' is not valid`);
+      if (q.cursor !== undefined) checkCursor(q.cursor);
       const nowUs = Date.now() * 1000;
       const page = await app.store.sagas({
         status: q.status,
@@ -170,7 +189,7 @@ export function flowRoutes(app: FastifyInstance, stuckAfterMs: number, flowMap: 
     },
     async (req) => {
       const q = (req.query as { q: string }).q.trim();
-      if (!ID_RE.test(q)) throw badRequest(`'${q.slice(0, 80)}' is not a valid id (${ID_PATTERN})`);
+      checkId(q, 'search');
       const found = await app.store.search(q);
       const matches: { kind: 'event' | 'trace' | 'saga'; id: string; href: string }[] = [];
       const enc = encodeURIComponent(q);

@@ -236,6 +236,20 @@ export const FlowMapView = Type.Object({
 
 export const ErrorView = Type.Object({ error: Type.String(), message: Type.String() });
 
+/** The longest event or correlation id the API takes in a path or query. */
+export const ID_MAX_LENGTH = 200;
 /** Ids: event and correlation ids are opaque (UUIDs in the demo); trace ids are 32 hex digits. */
-export const ID_PATTERN = '^[A-Za-z0-9][A-Za-z0-9._:@/+=-]{0,199}$';
+export const ID_PATTERN = `^[A-Za-z0-9][A-Za-z0-9._:@/+=-]{0,${ID_MAX_LENGTH - 1}}$`;
+/**
+ * The router's longest path parameter (Fastify's maxParamLength, 100 by default, answered a 200-
+ * character id with 414): the longest valid id with every character percent-encoded (`/`, `:`, `@`,
+ * `+`, `=` take 3 each), so every id the API accepts or links to reaches its handler; a longer
+ * parameter is a 400 (app.ts). Topic names (at most 249 characters, none encoded) fit too.
+ */
+export const MAX_PATH_PARAM_LENGTH = 3 * ID_MAX_LENGTH;
+/**
+ * The longest saga cursor: `<first start, µs>~<correlation id>`. Correlation ids come from span
+ * attributes (any string), so nextCursor may carry one longer than ID_MAX_LENGTH.
+ */
+export const CURSOR_MAX_LENGTH = 4096;
 export const TRACE_ID_PATTERN = '^[0-9a-fA-F]{32}$';

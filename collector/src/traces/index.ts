@@ -31,7 +31,7 @@ export const tracesPlugin = fp(
       }),
       rejected: new Counter({
         name: 'eventscope_spans_rejected_total',
-        help: 'Spans refused: invalid (partialSuccess), queue_full (503), store_error (accepted, then failed to store).',
+        help: 'Spans refused: invalid and time_window (partialSuccess), queue_full (503), store_error (accepted, then failed to store).',
         labelNames: ['reason'],
         registers: [app.metrics],
       }),
@@ -55,7 +55,13 @@ export const tracesPlugin = fp(
         this.set(intake.depth);
       },
     });
-    const options: ReceiverOptions = { intake, bodyLimit: app.config.bodyLimitBytes, metrics };
+    const options: ReceiverOptions = {
+      intake,
+      bodyLimit: app.config.bodyLimitBytes,
+      metrics,
+      maxAgeMs: app.config.retentionHours * 3_600_000,
+      maxFutureMs: app.config.spanMaxFutureSeconds * 1000,
+    };
     app.decorate('intake', intake);
     app.decorate('otlpReceiverOptions', options);
     await app.register(otlpReceiver, options);
