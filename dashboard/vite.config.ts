@@ -9,12 +9,13 @@ export default defineConfig({
   server: {
     host: '127.0.0.1',
     port: 5173,
-    proxy: { '/api': collector },
+    // /auth: single sign-on (the provider redirects back to the collector's public URL).
+    proxy: { '/api': collector, '/auth': collector },
   },
   preview: {
     host: '127.0.0.1',
     port: 5173,
-    proxy: { '/api': collector },
+    proxy: { '/api': collector, '/auth': collector },
   },
   build: { outDir: 'dist', sourcemap: true },
   test: {

@@ -6,6 +6,7 @@ import { useLiveUpdates } from './api/live.ts';
 import { LiveStatusContext } from './api/live-context.ts';
 import { Layout } from './components/Layout.tsx';
 import { Empty } from './components/states.tsx';
+import { AuthGate } from './features/auth/AuthGate.tsx';
 
 // Each page is its own chunk, loaded on first visit (recharts only with the pages that chart).
 const AuditPage = lazy(() => import('./features/audit/AuditPage.tsx').then((m) => ({ default: m.AuditPage })));
@@ -80,7 +81,9 @@ export function App({ children }: { children?: ReactNode }) {
   const [client] = useState(createQueryClient);
   return (
     <QueryClientProvider client={client}>
-      <BrowserRouter>{children ?? <AppRoutes />}</BrowserRouter>
+      <BrowserRouter>
+        <AuthGate>{children ?? <AppRoutes />}</AuthGate>
+      </BrowserRouter>
     </QueryClientProvider>
   );
 }

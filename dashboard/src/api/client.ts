@@ -67,13 +67,32 @@ async function readBody(res: Response): Promise<unknown> {
   }
 }
 
+/**
+ * The CSRF token of a single sign-on session (the collector's `eventscope_csrf` cookie, or
+ * `__Host-eventscope_csrf` over https), sent back as `x-csrf-token` on state changes.
+ */
+export function csrfToken(
+  cookies: string = typeof document === 'undefined' ? '' : document.cookie,
+): string | undefined {
+  for (const part of cookies.split(';')) {
+    const i = part.indexOf('=');
+    const name = part.slice(0, i).trim();
+    if (name === 'eventscope_csrf' || name === '__Host-eventscope_csrf') return part.slice(i + 1).trim();
+  }
+  return undefined;
+}
+
 async function request<T>(method: 'GET' | 'POST', path: string, signal?: AbortSignal, body?: unknown): Promise<T> {
   let res: Response;
+  const csrf = method === 'GET' ? undefined : csrfToken();
   try {
     res = await fetch(path, {
       method,
       signal,
-      headers: body === undefined ? { accept: 'application/json' } : { 'content-type': 'application/json' },
+      headers: {
+        ...(body === undefined ? { accept: 'application/json' } : { 'content-type': 'application/json' }),
+        ...(csrf ? { 'x-csrf-token': csrf } : {}),
+      },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
   } catch (err) {

@@ -495,3 +495,35 @@ export interface SagaEvent {
   correlationId: string;
   status: string;
 }
+
+// ---------------------------------------------------------------------------------------------
+// Sign-in: mirrors collector/src/auth/oidc.ts. GET /auth/me, POST /auth/logout
+// ---------------------------------------------------------------------------------------------
+
+export type Role = 'viewer' | 'operator';
+
+export interface Principal {
+  subject: string;
+  /** Display name (the OpenID `name`, `preferred_username` or `email`; a token's name). */
+  name: string;
+  role: Role;
+  via: 'token' | 'session';
+}
+
+/** 200 of GET /auth/me. `authEnabled: false`: the collector is open, nobody signs in. */
+export interface MeResponse {
+  sso: boolean;
+  authEnabled: boolean;
+  principal: Principal | null;
+  csrfToken: string | null;
+}
+
+/** 401 of GET /auth/me: nobody is signed in; `sso` says whether /auth/login is offered. */
+export interface MeUnauthorized extends ApiErrorBody {
+  sso: boolean;
+  loginUrl: string | null;
+}
+
+export interface LogoutResponse {
+  redirectTo: string;
+}

@@ -1,6 +1,7 @@
 import { Suspense } from 'react';
 import { NavLink, Outlet, useLocation } from 'react-router';
 import { type LiveStatus } from '../api/live-context.ts';
+import { UserMenu } from '../features/auth/UserMenu.tsx';
 import { PageBoundary } from './PageBoundary.tsx';
 import { SearchBox } from './SearchBox.tsx';
 import { Loading } from './states.tsx';
@@ -43,6 +44,7 @@ export function Layout({ live }: { live: LiveStatus }) {
           <span className="live-dot" aria-hidden="true" />
           {LIVE_TEXT[live]}
         </span>
+        <UserMenu />
       </header>
       <main className="content">
         <PageBoundary resetKey={pathname}>

@@ -5,6 +5,7 @@ import { TimeSeriesChart } from '../../components/TimeSeriesChart.tsx';
 import { Empty, ErrorState, QueryView } from '../../components/states.tsx';
 import { formatCount, formatGrowth, formatInteger, formatRelative } from '../../lib/format.ts';
 import { useUrlParam } from '../../lib/url-state.ts';
+import { useCanWrite } from '../auth/session.ts';
 import { DlqRecordView } from './DlqRecordView.tsx';
 import { ReasonBars } from './ReasonBars.tsx';
 
@@ -12,6 +13,7 @@ export function DlqDetailPage() {
   const { topic = '' } = useParams();
   const query = useDlq(topic);
   const mark = useMarkDlq(topic);
+  const { canWrite, why } = useCanWrite();
   const [reason, setReason] = useUrlParam('reason');
   const history = useDlqHistory(topic);
   // A new array per answer (recharts keeps, and freezes, what it is given).
@@ -25,7 +27,7 @@ export function DlqDetailPage() {
       <div className="page-header">
         <h1>{topic}</h1>
         <span className="spacer" />
-        <button type="button" onClick={() => mark.mutate()} disabled={mark.isPending}>
+        <button type="button" onClick={() => mark.mutate()} disabled={mark.isPending || !canWrite} title={why}>
           Set mark now
         </button>
       </div>
