@@ -8,6 +8,7 @@ import { type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { dashboardPlugin } from './api/dashboard.ts';
 import { healthPlugin } from './api/health.ts';
+import { authPlugin, swaggerUiCsp } from './auth/index.ts';
 import { overviewPlugin } from './api/overview.ts';
 import { streamPlugin } from './api/stream.ts';
 import { type Config } from './config.ts';
@@ -17,9 +18,6 @@ import { kafkaPlugin } from './kafka/index.ts';
 import { lagPlugin } from './lag/index.ts';
 import { metricsPlugin } from './metrics/registry.ts';
 import { flowsPlugin } from './flows/index.ts';
-import { MAX_PATH_PARAM_LENGTH } from './flows/schemas.ts';
-import { guardJsonBodies } from './lib/json-guard.ts';
-import { routerErrors } from './lib/router-errors.ts';
 import { storePlugin } from './store/index.ts';
 import { tapPlugin } from './tap/index.ts';
 import { tracesPlugin } from './traces/index.ts';
@@ -47,14 +45,9 @@ export async function buildApp(options: BuildOptions): Promise<App> {
     // Opening the store migrates its schema when an older collector wrote it: minutes on a file of
     // millions of events, far past Fastify's default of 10 s per plugin.
     pluginTimeout: 600_000,
-    // Every id the API accepts or links to fits (percent-encoded); longer is a 400, not Fastify's 414.
-    routerOptions: { maxParamLength: MAX_PATH_PARAM_LENGTH },
-    frameworkErrors: routerErrors,
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   app.decorate('config', config);
-  // Every JSON body of the API is checked for nesting before it is parsed (lib/json-guard.ts).
-  guardJsonBodies(app);
 
   app.setErrorHandler((err: Error & { statusCode?: number; code?: string; validation?: unknown }, req, reply) => {
     if (err instanceof CollectorError) {
@@ -78,6 +71,10 @@ export async function buildApp(options: BuildOptions): Promise<App> {
     return reply.code(500).send({ error: 'INTERNAL', message: 'internal error; see the collector log' });
   });
 
+  // First, so it sees every route: who may do what, decided on the route the router matched;
+  // Host/Origin checks; security headers; the audit log (auth/index.ts).
+  await app.register(authPlugin);
+
   await app.register(swagger, {
     openapi: {
       info: {
@@ -85,26 +82,13 @@ export async function buildApp(options: BuildOptions): Promise<App> {
         version: '0.1.0',
         description: 'Lag in messages and seconds, DLQs, sagas, flows and where-is-my-event for Kafka.',
       },
-      components: config.apiToken ? { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } } : undefined,
+      components:
+        config.apiToken || config.tokens.length > 0
+          ? { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } }
+          : undefined,
     },
   });
-  await app.register(swaggerUi, { routePrefix: '/docs' });
-
-  // Optional bearer token on /api. Compared in constant time; never logged.
-  if (config.apiToken) {
-    const { timingSafeEqual } = await import('node:crypto');
-    const expected = Buffer.from(`Bearer ${config.apiToken}`);
-    app.addHook('onRequest', (req, _reply, done) => {
-      if (!req.url.startsWith('/api/')) return done();
-      const got = Buffer.from(req.headers.authorization ?? '');
-      if (got.length !== expected.length || !timingSafeEqual(got, expected)) {
-        return done(
-          new CollectorError('UNAUTHORIZED', 'missing or wrong bearer token (Authorization: Bearer <token>)'),
-        );
-      }
-      done();
-    });
-  }
+  await app.register(swaggerUi, { routePrefix: '/docs', ...swaggerUiCsp });
 
   await app.register(metricsPlugin);
   await app.register(healthPlugin);

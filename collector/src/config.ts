@@ -9,6 +9,7 @@ import { CollectorError } from './errors.ts';
 import { dict } from './lib/safe-map.ts';
 import { checkOidcConfig } from './auth/oidc-config.ts';
 import { DEFAULT_COMPENSATION_TYPES } from './flows/hops.ts';
+import { checkTokenEntries, checkTokenValue } from './auth/tokens.ts';
 
 type Kind = 'string' | 'int' | 'bool' | 'enum' | 'list';
 
@@ -246,19 +247,56 @@ export const CONFIG_KEYS = {
     min: 100,
     doc: 'Spans waiting to be stored before OTLP requests are refused with 503 and Retry-After (exporters retry). A queued span takes about 3 KB, so the default bounds the queue near 75 MB.',
   }),
-  spanMaxFutureSeconds: spec({
-    env: 'EVENTSCOPE_SPAN_MAX_FUTURE_SECONDS',
-    kind: 'int',
-    default: 86400,
-    min: 1,
-    doc: "OTLP spans that end more than this after the collector's clock, or start before the retention (`retentionHours`), are rejected (partialSuccess, `eventscope_spans_rejected_total{reason=\"time_window\"}`): a span dated in the year 2500 stayed in flight at the top of the saga list forever.",
-  }),
   apiToken: spec({
     env: 'EVENTSCOPE_API_TOKEN',
     kind: 'string',
     default: undefined,
     secret: true,
-    doc: 'When set, /api requires `Authorization: Bearer <token>`.',
+    doc: 'An operator token (named `api-token`), kept for compatibility: the same as an `api-token:operator:<token>` entry in `tokens`.',
+  }),
+  tokens: spec({
+    env: 'EVENTSCOPE_TOKENS',
+    kind: 'list',
+    default: [],
+    secret: true,
+    check: (value: string[]) => checkTokenEntries(value),
+    doc: 'Bearer tokens for the API, /docs, /metrics and SSE, comma-separated `name:role:token` entries; role `viewer` (reads) or `operator` (reads and changes state, sends OTLP). The name is what the audit log shows. Tokens: at least 16 characters, no spaces or commas. Setting any token (or SSO) turns auth on: every route but the health probes, the dashboard files and /auth/ then needs one.',
+  }),
+  ingestToken: spec({
+    env: 'EVENTSCOPE_INGEST_TOKEN',
+    kind: 'string',
+    default: undefined,
+    secret: true,
+    check: (value: string) => checkTokenValue(value),
+    doc: 'Bearer token for OTLP intake (/v1/traces on both ports) only, e.g. `OTEL_EXPORTER_OTLP_HEADERS=authorization=Bearer%20<token>`. With auth on and this unset, OTLP needs an operator token. Needs `tokens`, `apiToken` or SSO.',
+  }),
+  metricsToken: spec({
+    env: 'EVENTSCOPE_METRICS_TOKEN',
+    kind: 'string',
+    default: undefined,
+    secret: true,
+    check: (value: string) => checkTokenValue(value),
+    doc: "Bearer token for GET /metrics only (Prometheus's `authorization` / `bearer_token_file` scrape setting). Viewer and operator tokens also read /metrics. Needs `tokens`, `apiToken` or SSO.",
+  }),
+  allowedHosts: spec({
+    env: 'EVENTSCOPE_ALLOWED_HOSTS',
+    kind: 'list',
+    default: [],
+    check: (value: string[]) =>
+      value.find((h) => !/^[a-z0-9.-]+$|^\[[0-9a-f:.]+\]$/i.test(h)) === undefined
+        ? undefined
+        : `${JSON.stringify(value.find((h) => !/^[a-z0-9.-]+$|^\[[0-9a-f:.]+\]$/i.test(h)))} is not a host name (no scheme, port or path)`,
+    doc: 'Host names (no port) the collector answers besides localhost, 127.0.0.1 and [::1], comma-separated. On a loopback bind every other `Host` is refused (403 HOST_REFUSED, against DNS rebinding); on another bind the check applies once this is set. Health probes are exempt.',
+  }),
+  allowedOrigins: spec({
+    env: 'EVENTSCOPE_ALLOWED_ORIGINS',
+    kind: 'list',
+    default: [],
+    check: (value: string[]) =>
+      value.find((o) => !/^https?:\/\/[^/?#\s]+$/.test(o)) === undefined
+        ? undefined
+        : `${JSON.stringify(value.find((o) => !/^https?:\/\/[^/?#\s]+$/.test(o)))} is not an origin (scheme://host[:port], no path)`,
+    doc: "Origins besides the collector's own allowed to send state changes (POST, PUT, DELETE), comma-separated `scheme://host[:port]`. Others are refused (403 ORIGIN_REFUSED, against cross-site request forgery).",
   }),
   publicUrl: spec({
     env: 'EVENTSCOPE_PUBLIC_URL',

@@ -37,6 +37,18 @@ export const dashboardPlugin = fp<{ dir: string | undefined }>(
     const dir = opts.dir ?? DEFAULT_DASHBOARD_DIR;
     const haveDashboard = existsSync(path.join(dir, 'index.html'));
     if (haveDashboard) {
+      // The built files are public (auth/): they hold no data, and the sign-in screen is one of
+      // them. @fastify/static names the folder of each file route it adds in config.rootPath.
+      app.addHook('onRoute', (route) => {
+        const rootPath = (route.config as { rootPath?: unknown } | undefined)?.rootPath;
+        if (
+          route.config !== undefined &&
+          typeof rootPath === 'string' &&
+          path.resolve(rootPath) === path.resolve(dir)
+        ) {
+          route.config.access = 'public';
+        }
+      });
       await app.register(fastifyStatic, { root: dir, wildcard: false, index: 'index.html' });
     } else {
       app.log.info({ dir }, 'no built dashboard found; serving the API only (npm run build -w dashboard)');

@@ -37,3 +37,5 @@
 export type { Access, AuditInput, AuthApi, Principal, PrincipalResolver, Role } from './types.ts';
 export { ACCESS_LEVELS, ROLES } from './types.ts';
 export { accessOf, authPlugin, requireRole, routeAccess } from './plugin.ts';
+export { swaggerUiCsp } from './headers.ts';
+export { AuditLogEntrySchema, AuditLogSchema, type AuditLog, type AuditLogEntry } from './audit-routes.ts';

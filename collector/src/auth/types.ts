@@ -53,4 +53,6 @@ export interface AuthApi {
   addResolver(resolver: PrincipalResolver): void;
   /** Writes an audit log row for this request (principal, address, user agent, time filled in). */
   recordAudit(req: FastifyRequest, entry: AuditInput): Promise<void>;
+  /** Every route of the app with what it needs (declared, or by method), for tests and docs. */
+  routes(): { methods: string[]; url: string; access: Access }[];
 }

@@ -11,6 +11,8 @@ export async function createOtlpServer(app: FastifyInstance): Promise<FastifyIns
     loggerInstance: app.log.child({ listener: 'otlp' }),
     bodyLimit: app.config.bodyLimitBytes,
   });
+  // The same Host check and ingest token as /v1/traces on the main port (auth/plugin.ts).
+  otlp.addHook('onRequest', app.otlpAuthGuard);
   await otlp.register(otlpReceiver, app.otlpReceiverOptions);
   otlp.setNotFoundHandler((req, reply) =>
     reply
