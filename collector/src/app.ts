@@ -18,6 +18,9 @@ import { kafkaPlugin } from './kafka/index.ts';
 import { lagPlugin } from './lag/index.ts';
 import { metricsPlugin } from './metrics/registry.ts';
 import { flowsPlugin } from './flows/index.ts';
+import { MAX_PATH_PARAM_LENGTH } from './flows/schemas.ts';
+import { guardJsonBodies } from './lib/json-guard.ts';
+import { routerErrors } from './lib/router-errors.ts';
 import { storePlugin } from './store/index.ts';
 import { tapPlugin } from './tap/index.ts';
 import { tracesPlugin } from './traces/index.ts';
@@ -45,9 +48,14 @@ export async function buildApp(options: BuildOptions): Promise<App> {
     // Opening the store migrates its schema when an older collector wrote it: minutes on a file of
     // millions of events, far past Fastify's default of 10 s per plugin.
     pluginTimeout: 600_000,
+    // Every id the API accepts or links to fits (percent-encoded); longer is a 400, not Fastify's 414.
+    routerOptions: { maxParamLength: MAX_PATH_PARAM_LENGTH },
+    frameworkErrors: routerErrors,
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   app.decorate('config', config);
+  // Every JSON body of the API is checked for nesting before it is parsed (lib/json-guard.ts).
+  guardJsonBodies(app);
 
   app.setErrorHandler((err: Error & { statusCode?: number; code?: string; validation?: unknown }, req, reply) => {
     if (err instanceof CollectorError) {

@@ -247,6 +247,13 @@ export const CONFIG_KEYS = {
     min: 100,
     doc: 'Spans waiting to be stored before OTLP requests are refused with 503 and Retry-After (exporters retry). A queued span takes about 3 KB, so the default bounds the queue near 75 MB.',
   }),
+  spanMaxFutureSeconds: spec({
+    env: 'EVENTSCOPE_SPAN_MAX_FUTURE_SECONDS',
+    kind: 'int',
+    default: 86400,
+    min: 1,
+    doc: "OTLP spans that end more than this after the collector's clock, or start before the retention (`retentionHours`), are rejected (partialSuccess, `eventscope_spans_rejected_total{reason=\"time_window\"}`): a span dated in the year 2500 stayed in flight at the top of the saga list forever.",
+  }),
   apiToken: spec({
     env: 'EVENTSCOPE_API_TOKEN',
     kind: 'string',

@@ -13,6 +13,7 @@ import { decodeJsonRequest, encodeJsonResponse } from './otlp/json.ts';
 import { encodeProtobufResponse, encodeProtobufStatus, RPC_CODE } from './otlp/protobuf.ts';
 import { decodeProtobufSpans } from './otlp/protobuf-spans.ts';
 import { MalformedExport, toSpans } from './otlp/wire.ts';
+import type { DecodedExport } from './span.ts';
 
 const gunzip = promisify(gunzipCb);
 
@@ -26,6 +27,33 @@ export interface ReceiverOptions {
   intake: IntakeQueue;
   bodyLimit: number;
   metrics: ReceiverMetrics;
+  /** Spans must start no earlier than this before now (the store's retention: older is deleted anyway). */
+  maxAgeMs: number;
+  /** ... and end no later than this after now (clock skew); later spans pinned their sagas to the top. */
+  maxFutureMs: number;
+}
+
+/**
+ * Keeps the spans whose start and end lie in [now - maxAgeMs, now + maxFutureMs]; the others are
+ * rejected (counted in `decoded`, reported in partialSuccess). A span dated in the year 2500 or at
+ * u64 max nanoseconds stayed in_flight at the top of the saga list forever, and the cursor after it
+ * was past what the store could page from.
+ */
+export function rejectOutsideWindow(
+  decoded: DecodedExport,
+  nowMs: number,
+  window: { maxAgeMs: number; maxFutureMs: number },
+): number {
+  const minUs = (nowMs - window.maxAgeMs) * 1000;
+  const maxUs = (nowMs + window.maxFutureMs) * 1000;
+  const kept = decoded.spans.filter((s) => s.startUs >= minUs && s.endUs <= maxUs);
+  const dropped = decoded.spans.length - kept.length;
+  if (dropped > 0) {
+    decoded.spans = kept;
+    decoded.rejected += dropped;
+    decoded.rejectReason ??= `span with a start or end outside ${new Date(minUs / 1000).toISOString()} .. ${new Date(maxUs / 1000).toISOString()} (at most ${window.maxAgeMs / 3_600_000} h old, ${window.maxFutureMs / 1000} s ahead of the collector's clock)`;
+  }
+  return dropped;
 }
 
 type Encoding = 'json' | 'protobuf';
@@ -135,12 +163,14 @@ export function otlpReceiver(app: FastifyInstance, opts: ReceiverOptions, done: 
         if (err instanceof MalformedExport) return fail(req, reply, 400, err.message);
         throw err;
       }
+      const outside = rejectOutsideWindow(decoded, Date.now(), opts);
       if (!intake.offer(decoded.spans)) {
         metrics.rejected.inc({ reason: 'queue_full' }, decoded.spans.length);
         return fail(req, reply, 503, `intake queue full (${intake.limit} spans); retry later`);
       }
       metrics.accepted.inc(decoded.spans.length);
-      if (decoded.rejected > 0) metrics.rejected.inc({ reason: 'invalid' }, decoded.rejected);
+      if (outside > 0) metrics.rejected.inc({ reason: 'time_window' }, outside);
+      if (decoded.rejected > outside) metrics.rejected.inc({ reason: 'invalid' }, decoded.rejected - outside);
       metrics.requests.inc({ encoding: enc, code: '200' });
       if (enc === 'protobuf') {
         return reply
