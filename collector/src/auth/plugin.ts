@@ -94,6 +94,8 @@ interface Credential {
 export const authPlugin = fp(
   async (app) => {
     const { config } = app;
+    // First: its onRequest hook runs before the checks below, so refusals carry the headers too.
+    await app.register(securityHeaders);
     const table = tokenTable(config);
     const roleTokens = table.filter((t) => t.kind === 'viewer' || t.kind === 'operator').length;
     const resolvers: PrincipalResolver[] = [];
@@ -309,7 +311,6 @@ export const authPlugin = fp(
     };
     app.decorate('otlpAuthGuard', ingestGuard);
 
-    await app.register(securityHeaders);
     auditRoutes(app);
   },
   { name: 'auth' },
