@@ -9,6 +9,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyServ
 import { dashboardPlugin } from './api/dashboard.ts';
 import { healthPlugin } from './api/health.ts';
 import { authPlugin, swaggerUiCsp } from './auth/index.ts';
+import { oidcPlugin } from './auth/oidc.ts';
 import { overviewPlugin } from './api/overview.ts';
 import { streamPlugin } from './api/stream.ts';
 import { type Config } from './config.ts';
@@ -99,6 +100,8 @@ export async function buildApp(options: BuildOptions): Promise<App> {
   await app.register(swaggerUi, { routePrefix: '/docs', ...swaggerUiCsp });
 
   await app.register(metricsPlugin);
+  // Dashboard single sign-on (OpenID Connect) and GET /auth/me; a session resolver for authPlugin.
+  await app.register(oidcPlugin);
   await app.register(healthPlugin);
   await app.register(streamPlugin);
 
