@@ -10,6 +10,9 @@ import { AuthGate } from './features/auth/AuthGate.tsx';
 
 // Each page is its own chunk, loaded on first visit (recharts only with the pages that chart).
 const AuditPage = lazy(() => import('./features/audit/AuditPage.tsx').then((m) => ({ default: m.AuditPage })));
+const AuditLogPage = lazy(() =>
+  import('./features/audit-log/AuditLogPage.tsx').then((m) => ({ default: m.AuditLogPage })),
+);
 const DlqDetailPage = lazy(() =>
   import('./features/dlqs/DlqDetailPage.tsx').then((m) => ({ default: m.DlqDetailPage })),
 );
@@ -70,6 +73,7 @@ export function AppRoutes() {
           <Route path="search" element={<SearchPage />} />
           <Route path="flows" element={<FlowMapPage />} />
           <Route path="audit" element={<AuditPage />} />
+          <Route path="audit-log" element={<AuditLogPage />} />
           <Route path="*" element={<NotFound />} />
         </Route>
       </Routes>

@@ -6,6 +6,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useLiveStatus } from './live-context.ts';
 import { apiGet, apiPost, qs } from './client.ts';
 import {
+  type AuditLogResponse,
   type AuditResponse,
   type DlqDetailResponse,
   type DlqHistoryResponse,
@@ -46,6 +47,7 @@ export const queryKeys = {
   trace: (traceId: string) => ['trace', traceId] as const,
   search: (q: string) => ['search', q] as const,
   audit: () => ['audit'] as const,
+  auditLog: (before: number | undefined) => ['audit-log', before ?? null] as const,
   flows: (rangeSeconds: number) => ['flows', rangeSeconds] as const,
 };
 
@@ -125,7 +127,12 @@ export function useMarkDlq(topic: string) {
   const client = useQueryClient();
   return useMutation({
     mutationFn: () => apiPost<DlqMarkResponse>(`/api/dlqs/${enc(topic)}/mark`),
-    onSuccess: () => client.invalidateQueries({ queryKey: queryKeys.dlqs() }),
+    // A mark is a state change: the audit log has a new row.
+    onSuccess: () =>
+      Promise.all([
+        client.invalidateQueries({ queryKey: queryKeys.dlqs() }),
+        client.invalidateQueries({ queryKey: ['audit-log'] }),
+      ]),
   });
 }
 
@@ -184,6 +191,16 @@ export function useAudit() {
   return useQuery({
     queryKey: queryKeys.audit(),
     queryFn: ({ signal }) => apiGet<AuditResponse>('/api/audit', signal),
+    refetchInterval,
+  });
+}
+
+/** The audit log of state changes, newest first; `before` pages to older rows. */
+export function useAuditLog(before: number | undefined) {
+  const refetchInterval = usePoll();
+  return useQuery({
+    queryKey: queryKeys.auditLog(before),
+    queryFn: ({ signal }) => apiGet<AuditLogResponse>(`/api/audit-log${qs({ before })}`, signal),
     refetchInterval,
   });
 }

@@ -527,3 +527,32 @@ export interface MeUnauthorized extends ApiErrorBody {
 export interface LogoutResponse {
   redirectTo: string;
 }
+
+// ---------------------------------------------------------------------------------------------
+// Audit log of state changes: mirrors collector/src/auth/audit-routes.ts. GET /api/audit-log
+// (Not /api/audit: that is the loss and duplicate audit above.)
+// ---------------------------------------------------------------------------------------------
+
+export interface AuditLogEntry {
+  id: number;
+  timeMs: number;
+  /** A token's name or a signed-in user; `anonymous` when nobody was authenticated. */
+  subject: string;
+  role: Role | null;
+  via: 'token' | 'session' | null;
+  /** E.g. `POST /api/dlqs/:topic/mark` (the route as declared) or `dlq.redrive`. */
+  action: string;
+  /** E.g. `topic=payments.dlq`. */
+  target: string;
+  /** `ok`, `failed (HTTP 404)`, or `refused: unauthorized|forbidden|origin|host|form_body`. */
+  result: string;
+  detail: string | null;
+  remoteAddress: string;
+  userAgent: string | null;
+}
+
+export interface AuditLogResponse {
+  entries: AuditLogEntry[];
+  /** Pass as `before` for the next (older) page; null on the last page. */
+  nextBefore: number | null;
+}

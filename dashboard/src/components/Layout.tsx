@@ -12,6 +12,7 @@ const NAV = [
   { to: '/dlqs', label: 'DLQs', end: false },
   { to: '/sagas', label: 'Sagas', end: false },
   { to: '/flows', label: 'Flow map', end: false },
+  { to: '/audit-log', label: 'Audit log', end: false },
 ];
 
 const LIVE_TEXT: Record<LiveStatus, string> = {
