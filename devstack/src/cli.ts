@@ -4,22 +4,36 @@
  */
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { DevstackError } from './errors.ts';
-import { DEFAULT_KAFKA_VERSION, ensureKafka, installKafka, intFromEnv } from './kafka.ts';
+import { DEFAULT_KAFKA_VERSION, ensureKafka, installKafka, intFromEnv, probeKafka } from './kafka.ts';
 import { log, phase, phaseExit } from './log.ts';
 import { exists, repoRoot, stateDir } from './paths.ts';
-import { PORTS } from './ports.ts';
-import { runInherit, tail } from './proc.ts';
+import { beginShutdown, forceKillOwned, runInherit, tail } from './proc.ts';
 import { installRegistry, DEFAULT_REGISTRY_VERSION } from './registry.ts';
-import { startAlertmanager, startCollector, startDemo, startPrometheus, type RunningService } from './services.ts';
+import {
+  localPortsFromEnv,
+  startAlertmanager,
+  startCollector,
+  startDemo,
+  startPrometheus,
+  type RunningService,
+} from './services.ts';
 import { ensureStack, stopLeftovers, type Stack } from './stack.ts';
-import { ALERTMANAGER, AMTOOL, CHROMIUM, ensureTool, PROMETHEUS, PROMTOOL } from './tools.ts';
+import { ALERTMANAGER, AMTOOL, CHROMIUM, ensureOptionalTool, ensureTool, PROMETHEUS, PROMTOOL } from './tools.ts';
 
 const USAGE = `usage: npm run stack -- <command>
 
 commands:
-  start        start Kafka, the registry, the collector + dashboard, the demo services with
-               steady load, Alertmanager and Prometheus; prints the URLs; Ctrl-C stops what it started
+  start [--steady]
+               start Kafka, the registry, the collector + dashboard, the demo services with a
+               load generator that shows every pattern (declines, sold-out rejects, poison
+               records in a DLQ, duplicates, a consumer falling behind now and then; --steady:
+               orders only), Alertmanager and Prometheus (installed when missing); prints the
+               URLs; Ctrl-C stops what it started (a second Ctrl-C kills it at once)
+  collector --brokers <host:port,...> [--registry <url>]
+               only the collector and dashboard, against your own Kafka (and schema registry's
+               Confluent-compatible URL); no local broker, no demo
   test         run every check: typecheck, lint, all workspace tests against a real broker
                and registry, and the broker smoke test on Kafka 3.9 as well
   setup        install everything the demo and tests need, start nothing
@@ -33,6 +47,11 @@ environment:
   ES_REGISTRY_PORT          Apicurio Registry port (default 8081)
   ES_REGISTRY_VERSION       Apicurio Registry version (default ${DEFAULT_REGISTRY_VERSION}, or 3.0.9 without Java 21)
   ES_COMPAT_KAFKA_VERSION   second Kafka version the broker smoke test runs on (default 3.9.1)
+  ES_COLLECTOR_PORT, ES_OTLP_PORT, ES_ORDER_PORT, ES_PROMETHEUS_PORT, ES_ALERTMANAGER_PORT
+                            move the collector (8080, 4318), the order API (8090), Prometheus
+                            (9090) and Alertmanager (9093)
+  ES_STATE_DIR              where downloads, data, logs and pid files go (default .eventscope)
+  ES_SKIP_DASHBOARD_BUILD   set to 1 to serve the dashboard as last built
   ES_SKIP_BROWSER           set to 1 to not install Chromium (browser tests then fail)
 `;
 
@@ -45,10 +64,6 @@ interface TestCounts {
   passed: number;
   failed: number;
   skipped: number;
-}
-
-function onSignals(handler: (signal: NodeJS.Signals) => void): void {
-  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.once(signal, handler);
 }
 
 async function setup(): Promise<void> {
@@ -71,71 +86,66 @@ async function setup(): Promise<void> {
   });
 }
 
-async function start(): Promise<void> {
-  const running: RunningService[] = [];
-  let stack: Stack | undefined;
-  let stopping = false;
-  const stopAll = async (): Promise<void> => {
-    if (stopping) return;
-    stopping = true;
-    log('stopping what this run started…');
-    for (const svc of [...running].reverse()) {
-      log(`stopping ${svc.name}`);
-      await svc.stop().catch((err: unknown) => log(`could not stop ${svc.name}: ${String(err)}`));
-    }
-    await stack?.stop();
-    log('stopped');
-  };
-  onSignals((signal) => {
-    void stopAll().then(() => process.exit(signal === 'SIGINT' ? 130 : 143));
-  });
-  try {
-    stack = await phase('start Kafka and the schema registry', () => ensureStack());
-    const env = stack.env;
-    if (exists(path.join(repoRoot, 'dashboard', 'src'))) {
-      const code = await phaseExit('build the dashboard', () =>
-        runInherit('npm', ['run', 'build', '--silent', '-w', 'dashboard'], { cwd: repoRoot }),
+/**
+ * Ctrl-C, SIGTERM or SIGHUP at any moment: no new process starts, waits in flight end, and
+ * everything this run started is stopped, newest first; then the process exits. A second
+ * signal kills what is left at once. `body` runs until it returns or a signal arrives.
+ */
+async function withCleanup(name: string, body: () => Promise<number>): Promise<number> {
+  let signalled: NodeJS.Signals | undefined;
+  const exitCode = (signal: NodeJS.Signals): number => (signal === 'SIGINT' ? 130 : signal === 'SIGHUP' ? 129 : 143);
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    process.on(signal, () => {
+      if (signalled) {
+        log(`${signal} again: killing what ${name} started`);
+        forceKillOwned();
+        process.exit(exitCode(signalled));
+      }
+      signalled = signal;
+      log(
+        `${signal}: stopping what ${name} started (${signal === 'SIGINT' ? 'Ctrl-C again' : 'a second signal'} kills it at once)…`,
       );
-      if (code !== 0) log('the dashboard did not build; the collector serves the API only');
-    }
-    const collector = await phase('start the collector', () => startCollector(env));
-    if (collector) running.push(collector);
-    const demo = await phase('start the demo services', () => startDemo(env));
-    if (demo) running.push(demo);
-    const alertmanager = await phase('start Alertmanager', () => startAlertmanager());
-    if (alertmanager) running.push(alertmanager);
-    const prometheus = await phase('start Prometheus', () =>
-      startPrometheus(PORTS.prometheus, alertmanager ? PORTS.alertmanager : undefined),
-    );
-    if (prometheus) running.push(prometheus);
+      void beginShutdown(`${name} was interrupted (${signal})`).then(() => {
+        log('stopped');
+        process.exit(exitCode(signal));
+      });
+    });
+  }
+  try {
+    return await body();
   } catch (err) {
-    await stopAll();
+    // An interrupted start fails wherever it was; the signal handler is stopping it all.
+    if (signalled) return new Promise<never>(() => undefined);
+    await beginShutdown(`${name} failed`);
     throw err;
   }
-  const kafka = stack.kafka;
-  const registry = stack.registry;
+}
+
+interface StartOptions {
+  steady: boolean;
+}
+
+async function buildDashboard(): Promise<void> {
+  if (!exists(path.join(repoRoot, 'dashboard', 'src')) || process.env.ES_SKIP_DASHBOARD_BUILD === '1') return;
+  const code = await phaseExit('build the dashboard', () =>
+    runInherit('npm', ['run', 'build', '--silent', '-w', 'dashboard'], { cwd: repoRoot }),
+  );
+  if (code !== 0) log('the dashboard did not build; the collector serves the API only');
+}
+
+/** Prints the URL table, then waits (until a signal), reporting a service that dies. */
+async function serve(running: RunningService[], rows: [string, string | undefined][]): Promise<never> {
   const row = (label: string, value: string | undefined): string => `  ${label.padEnd(22)}${value ?? '-'}`;
-  const byName = (name: string): RunningService | undefined => running.find((s) => s.name === name);
-  const collectorUrl = byName('collector')?.url;
   const lines = [
     '',
     'eventscope is running:',
-    row('Dashboard', collectorUrl),
-    row('Collector API docs', collectorUrl && `${collectorUrl}/docs`),
-    row('Collector metrics', collectorUrl && `${collectorUrl}/metrics`),
-    row('OTLP/HTTP traces', collectorUrl && `http://127.0.0.1:${PORTS.otlp}/v1/traces`),
-    row('Demo order API', byName('demo-services')?.url),
-    row('Prometheus', running.find((s) => s.name.startsWith('prometheus'))?.url),
-    row('Alertmanager', byName('alertmanager')?.url),
-    row('Kafka bootstrap', `${kafka.brokers}${kafka.owned ? '' : ' (reused)'}`),
-    row('Schema registry', `${registry?.url ?? '-'}${registry?.owned === false ? ' (reused)' : ''}`),
+    ...rows.map(([label, value]) => row(label, value)),
     row('Logs', path.join(stateDir, 'logs')),
     '',
     'Press Ctrl-C to stop everything this command started.',
     '',
   ];
   process.stdout.write(lines.join('\n'));
-  // Keep running until a signal arrives; a service that dies is reported.
   for (;;) {
     await new Promise((resolve) => setTimeout(resolve, 5_000));
     for (const svc of running) {
@@ -145,6 +155,82 @@ async function start(): Promise<void> {
       }
     }
   }
+}
+
+async function start(options: StartOptions): Promise<never> {
+  const ports = localPortsFromEnv();
+  const running: RunningService[] = [];
+  const stack = await phase('start Kafka and the schema registry', () => ensureStack());
+  const env = stack.env;
+  await buildDashboard();
+  const collector = await phase('start the collector', () => startCollector(env, ports));
+  if (collector) running.push(collector);
+  const demo = await phase('start the demo services', () => startDemo(env, { ports, steady: options.steady }));
+  if (demo) running.push(demo);
+  // Installed on first use; where that cannot work, the reason and the fix are printed.
+  const alertmanagerBin = await ensureOptionalTool(ALERTMANAGER);
+  const alertmanager = alertmanagerBin
+    ? await phase('start Alertmanager', () => startAlertmanager(ports.alertmanager, alertmanagerBin))
+    : undefined;
+  if (alertmanager) running.push(alertmanager);
+  const prometheusBin = await ensureOptionalTool(PROMETHEUS);
+  const prometheus = prometheusBin
+    ? await phase('start Prometheus', () =>
+        startPrometheus(ports.prometheus, alertmanager ? ports.alertmanager : undefined, {
+          binary: prometheusBin,
+          collectorPort: ports.collector,
+        }),
+      )
+    : undefined;
+  if (prometheus) running.push(prometheus);
+  const { kafka, registry } = stack;
+  const collectorUrl = collector?.url;
+  return serve(running, [
+    ['Dashboard', collectorUrl],
+    ['Collector API docs', collectorUrl && `${collectorUrl}/docs`],
+    ['Collector metrics', collectorUrl && `${collectorUrl}/metrics`],
+    ['OTLP/HTTP traces', collectorUrl && `http://127.0.0.1:${ports.otlp}/v1/traces`],
+    ['Demo order API', demo?.url],
+    ['Prometheus', prometheus?.url],
+    ['Alertmanager', alertmanager?.url],
+    ['Kafka bootstrap', `${kafka.brokers}${kafka.owned ? '' : ' (reused)'}`],
+    ['Schema registry', `${registry?.url ?? '-'}${registry?.owned === false ? ' (reused)' : ''}`],
+  ]);
+}
+
+/**
+ * `npm run stack -- collector --brokers <list>`: only the collector and its dashboard, against
+ * the user's own Kafka (no local broker, no registry unless given, no demo).
+ */
+async function collectorOnly(options: { brokers: string; registry: string | undefined }): Promise<never> {
+  const ports = localPortsFromEnv();
+  const env: Record<string, string> = { KAFKA_BROKERS: options.brokers };
+  if (options.registry) env.SCHEMA_REGISTRY_URL = options.registry;
+  await phase(`check Kafka at ${options.brokers}`, async () => {
+    try {
+      return await probeKafka(options.brokers, 10_000);
+    } catch (err) {
+      throw new DevstackError(
+        'START_FAILED',
+        `no Kafka answered at ${options.brokers} (${err instanceof Error ? err.message : String(err)}); check --brokers and that this machine can reach them`,
+        { cause: err },
+      );
+    }
+  });
+  await buildDashboard();
+  const collector = await phase('start the collector', () => startCollector(env, ports));
+  if (!collector) throw new DevstackError('START_FAILED', 'collector/src/server.ts is missing');
+  return serve(
+    [collector],
+    [
+      ['Dashboard', collector.url],
+      ['Collector API docs', `${collector.url}/docs`],
+      ['Collector metrics', `${collector.url}/metrics`],
+      ['OTLP/HTTP traces', `http://127.0.0.1:${ports.otlp}/v1/traces`],
+      ['Kafka bootstrap', options.brokers],
+      ['Schema registry', options.registry],
+    ],
+  );
 }
 
 async function runWorkspaceTests(stack: Stack, counts: TestCounts): Promise<string[]> {
@@ -199,10 +285,6 @@ async function test(): Promise<number> {
   const counts: TestCounts = { passed: 0, failed: 0, skipped: 0 };
   let stack: Stack | undefined;
   let compatStop: (() => Promise<void>) | undefined;
-  onSignals((signal) => {
-    log(`${signal}: stopping what this run started`);
-    void Promise.allSettled([stack?.stop(), compatStop?.()]).then(() => process.exit(130));
-  });
   const check = async (name: string, cmd: string, args: string[]): Promise<void> => {
     const code = await phaseExit(name, () => runInherit(cmd, args, { cwd: repoRoot }));
     if (code !== 0) failures.push(`${name} (exit ${code})`);
@@ -283,20 +365,48 @@ function describe(err: unknown): string {
   return String(err);
 }
 
+function parse(
+  command: string,
+  args: string[],
+  options: ParseArgsConfig['options'] = {},
+): ReturnType<typeof parseArgs> {
+  try {
+    return parseArgs({ args, options, strict: true, allowPositionals: false });
+  } catch (err) {
+    throw new DevstackError('BAD_ARGUMENT', `${command}: ${(err as Error).message}\n\n${USAGE}`);
+  }
+}
+
 async function main(argv: string[]): Promise<number> {
   const [command = 'help', ...rest] = argv;
-  if (rest.length > 0)
-    throw new DevstackError('BAD_ARGUMENT', `unexpected arguments after "${command}": ${rest.join(' ')}`);
   switch (command) {
-    case 'start':
-      await start();
-      return 0;
+    case 'start': {
+      const { values } = parse(command, rest, { steady: { type: 'boolean' } });
+      return withCleanup('npm start', () => start({ steady: values.steady === true }));
+    }
+    case 'collector': {
+      const { values } = parse(command, rest, { brokers: { type: 'string' }, registry: { type: 'string' } });
+      const brokers = typeof values.brokers === 'string' ? values.brokers : process.env.KAFKA_BROKERS;
+      if (!brokers) {
+        throw new DevstackError(
+          'BAD_ARGUMENT',
+          'collector: give your Kafka bootstrap servers: --brokers host1:9092,host2:9092',
+        );
+      }
+      const registry = typeof values.registry === 'string' ? values.registry : process.env.SCHEMA_REGISTRY_URL;
+      return withCleanup('the collector', () => collectorOnly({ brokers, registry }));
+    }
     case 'test':
-      return test();
+      parse(command, rest);
+      return withCleanup('npm test', () => test());
     case 'setup':
-      await setup();
-      return 0;
+      parse(command, rest);
+      return withCleanup('setup', async () => {
+        await setup();
+        return 0;
+      });
     case 'stop': {
+      parse(command, rest);
       const stopped = await stopLeftovers();
       log(stopped.length ? `stopped: ${stopped.join(', ')}` : 'nothing left running');
       return 0;

@@ -7,7 +7,9 @@ export type DevstackErrorCode =
   | 'RESOLVE_FAILED'
   | 'INSTALL_FAILED'
   | 'COMMAND_FAILED'
-  | 'BAD_ARGUMENT';
+  | 'BAD_ARGUMENT'
+  /** A start interrupted by Ctrl-C or SIGTERM. */
+  | 'ABORTED';
 
 export class DevstackError extends Error {
   readonly code: DevstackErrorCode;

@@ -1,4 +1,5 @@
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { DevstackError } from './errors.ts';
@@ -19,6 +20,8 @@ export interface KafkaOptions {
   fresh?: boolean;
   /** Distinguishes data folders, e.g. 'demo' or 'test'. */
   instance?: string;
+  /** Cluster id for storage formatted by this start (see `newClusterId`); random otherwise. */
+  clusterId?: string;
   startTimeoutMs?: number;
 }
 
@@ -68,6 +71,39 @@ function paths(opts: KafkaOptions): {
 
 /** Asks a broker for cluster metadata; resolves with the broker count, or throws. */
 export async function probeKafka(brokers: string, timeoutMs = 3_000): Promise<number> {
+  return (await describeKafka(brokers, timeoutMs)).brokers;
+}
+
+/** The cluster id a broker reports: it changes when the cluster's data is wiped. */
+export async function kafkaClusterId(brokers: string, timeoutMs = 3_000): Promise<string> {
+  return (await describeKafka(brokers, timeoutMs)).clusterId;
+}
+
+/** A Kafka cluster id (a UUID in URL-safe base64, as StorageTool random-uuid prints one). */
+export function newClusterId(): string {
+  for (;;) {
+    const id = randomBytes(16).toString('base64url');
+    if (!id.startsWith('-')) return id; // Kafka's own generator avoids a leading '-' too
+  }
+}
+
+/**
+ * The cluster id of the broker `ensureKafka(opts)` will run or reuse, when it can be known
+ * before starting it: from the broker answering on the port, or from the formatted storage
+ * of ours. Undefined for storage that is yet to be formatted (or wiped, with `fresh`).
+ */
+export async function expectedClusterId(opts: KafkaOptions): Promise<string | undefined> {
+  if (await isPortOpen(opts.port)) return kafkaClusterId(`127.0.0.1:${opts.port}`).catch(() => undefined);
+  if (opts.fresh) return undefined;
+  try {
+    const meta = readFileSync(path.join(paths(opts).dataDir, 'meta.properties'), 'utf8');
+    return /^cluster\.id=(.+)$/m.exec(meta)?.[1]?.trim();
+  } catch {
+    return undefined;
+  }
+}
+
+async function describeKafka(brokers: string, timeoutMs: number): Promise<{ brokers: number; clusterId: string }> {
   const kafka = new Kafka({
     clientId: 'eventscope-devstack',
     brokers: brokers.split(','),
@@ -84,7 +120,7 @@ export async function probeKafka(brokers: string, timeoutMs = 3_000): Promise<nu
   });
   try {
     const cluster = await Promise.race([admin.connect().then(() => admin.describeCluster()), deadline]);
-    return cluster.brokers.length;
+    return { brokers: cluster.brokers.length, clusterId: cluster.clusterId };
   } finally {
     clearTimeout(timer);
     await admin.disconnect().catch(() => undefined);
@@ -200,8 +236,7 @@ export async function ensureKafka(opts: KafkaOptions): Promise<KafkaHandle> {
   // Format the storage once; meta.properties marks a formatted log dir.
   if (!exists(path.join(p.dataDir, 'meta.properties'))) {
     const major = Number(opts.version.split('.')[0]);
-    const uuid = await run(jdk.java, ['-cp', classpath, 'kafka.tools.StorageTool', 'random-uuid']);
-    const clusterId = uuid.stdout.trim().split('\n').pop() ?? '';
+    const clusterId = opts.clusterId ?? newClusterId();
     const args = ['-cp', classpath, `-Dlog4j2.configurationFile=${log4jFile}`, 'kafka.tools.StorageTool', 'format'];
     args.push('-t', clusterId, '-c', serverFile, '--ignore-formatted');
     if (major >= 4) args.push('--standalone');

@@ -1,9 +1,65 @@
-import { spawn, type SpawnOptions } from 'node:child_process';
+import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DevstackError } from './errors.ts';
+
+/**
+ * Everything this process started and has not seen exit yet: long-running daemons (each the
+ * leader of its own process group) and short-lived children (Maven, StorageTool, npm). A
+ * Ctrl-C stops exactly these, and nothing a run did not start.
+ */
+const ownedDaemons = new Map<number, Daemon>();
+const ownedChildren = new Set<ChildProcess>();
+let shuttingDown: string | undefined;
+
+function track(child: ChildProcess): void {
+  ownedChildren.add(child);
+  child.once('exit', () => ownedChildren.delete(child));
+  child.once('error', () => ownedChildren.delete(child));
+}
+
+/** Refused once a shutdown began: a start still in flight must not leave a new process behind. */
+function refuseWhenStopping(what: string): void {
+  if (shuttingDown !== undefined) {
+    throw new DevstackError('ABORTED', `${what}: not started, ${shuttingDown}`);
+  }
+}
+
+/** The reason given to `beginShutdown`, while one is under way. */
+export function shutdownReason(): string | undefined {
+  return shuttingDown;
+}
+
+/**
+ * From now on no daemon or child starts, and waits in progress end with an ABORTED error;
+ * then stops everything this process started, newest first (each daemon gets SIGTERM and
+ * `graceMs` before SIGKILL). Reused services were never ours and are left alone.
+ */
+export async function beginShutdown(reason: string, graceMs = 30_000): Promise<void> {
+  shuttingDown ??= reason;
+  for (const child of ownedChildren) child.kill('SIGTERM');
+  for (const daemon of [...ownedDaemons.values()].reverse()) {
+    await daemon.stop(graceMs).catch(() => undefined);
+  }
+  for (const child of ownedChildren) child.kill('SIGKILL');
+}
+
+/** The second Ctrl-C: SIGKILL to every process group and child this process started, at once. */
+export function forceKillOwned(): void {
+  shuttingDown ??= 'forced stop';
+  for (const daemon of ownedDaemons.values()) {
+    killGroup(daemon.pid, 'SIGKILL');
+    rmSync(daemon.pidFile, { force: true });
+  }
+  for (const child of ownedChildren) child.kill('SIGKILL');
+}
+
+/** Pids of the daemons this process started that still run (tests, diagnostics). */
+export function ownedPids(): number[] {
+  return [...ownedDaemons.keys()];
+}
 
 export interface RunResult {
   code: number;
@@ -14,7 +70,9 @@ export interface RunResult {
 /** Runs a command to completion and captures its output. Never throws on a non-zero exit. */
 export function run(cmd: string, args: readonly string[], options: SpawnOptions = {}): Promise<RunResult> {
   return new Promise((resolve, reject) => {
+    refuseWhenStopping(cmd);
     const child = spawn(cmd, args, { ...options, stdio: ['ignore', 'pipe', 'pipe'] });
+    track(child);
     let stdout = '';
     let stderr = '';
     child.stdout?.setEncoding('utf8').on('data', (d: string) => (stdout += d));
@@ -33,7 +91,9 @@ export function run(cmd: string, args: readonly string[], options: SpawnOptions 
 /** Runs a command with its output going to this terminal; resolves with its exit code. */
 export function runInherit(cmd: string, args: readonly string[], options: SpawnOptions = {}): Promise<number> {
   return new Promise((resolve, reject) => {
+    refuseWhenStopping(cmd);
     const child = spawn(cmd, args, { ...options, stdio: 'inherit' });
+    track(child);
     child.on('error', reject);
     child.on('close', (code, signal) => resolve(code ?? (signal ? 128 : 1)));
   });
@@ -83,6 +143,7 @@ export async function waitFor<T>(
   const deadline = Date.now() + options.timeoutMs;
   let lastError: unknown;
   for (;;) {
+    if (shuttingDown !== undefined) throw new DevstackError('ABORTED', `${what}: ${shuttingDown}`);
     const reason = options.abort?.();
     if (reason !== undefined) {
       throw new DevstackError('START_FAILED', `${what}: ${reason}`);
@@ -134,6 +195,7 @@ export function startDaemon(
   args: readonly string[],
   options: { logFile: string; pidFile: string; cwd?: string; env?: NodeJS.ProcessEnv },
 ): Daemon {
+  refuseWhenStopping(name);
   mkdirSync(path.dirname(options.logFile), { recursive: true });
   mkdirSync(path.dirname(options.pidFile), { recursive: true });
   const fd = openSync(options.logFile, 'a');
@@ -163,30 +225,40 @@ export function startDaemon(
   const pid = child.pid;
   writeFileSync(options.pidFile, `${pid}\n`);
   child.unref();
-  return {
+  let stopping: Promise<void> | undefined;
+  const daemon: Daemon = {
     name,
     pid,
     logFile: options.logFile,
     pidFile: options.pidFile,
     exitStatus: () => exited,
-    stop: async (timeoutMs = 30_000) => {
-      if (exited === undefined) {
-        killGroup(pid, 'SIGTERM');
-        const timer = sleep(timeoutMs).then(() => 'timeout' as const);
-        if ((await Promise.race([exitPromise.then(() => 'exited' as const), timer])) === 'timeout') {
-          killGroup(pid, 'SIGKILL');
-          await exitPromise;
+    // One stop at a time: a Ctrl-C during a failed start's own cleanup waits for the same exit.
+    stop: (timeoutMs = 30_000) =>
+      (stopping ??= (async () => {
+        if (exited === undefined) {
+          killGroup(pid, 'SIGTERM');
+          const timer = sleep(timeoutMs).then(() => 'timeout' as const);
+          if ((await Promise.race([exitPromise.then(() => 'exited' as const), timer])) === 'timeout') {
+            killGroup(pid, 'SIGKILL');
+            await exitPromise;
+          }
         }
-      }
-      rmSync(options.pidFile, { force: true });
-    },
+        // The group leader is gone; children that ignored SIGTERM are not left behind.
+        killGroup(pid, 'SIGKILL', true);
+        rmSync(options.pidFile, { force: true });
+        ownedDaemons.delete(pid);
+      })()),
   };
+  // Kept until stopped, even after the leader exits on its own: its group may still have members.
+  ownedDaemons.set(pid, daemon);
+  return daemon;
 }
 
-function killGroup(pid: number, signal: NodeJS.Signals): void {
+function killGroup(pid: number, signal: NodeJS.Signals, groupOnly = false): void {
   try {
     process.kill(-pid, signal);
   } catch {
+    if (groupOnly) return;
     try {
       process.kill(pid, signal);
     } catch {

@@ -14,6 +14,11 @@ export interface RegistryOptions {
   port: number;
   /** Pin a version; by default the newest that the installed Java can run. */
   version?: string;
+  /**
+   * Keep the registry's data in an H2 database file in this folder, so schema ids survive a
+   * restart. Without it the registry starts empty every time (in-memory H2).
+   */
+  dataDir?: string;
   startTimeoutMs?: number;
 }
 
@@ -81,7 +86,8 @@ export async function installRegistry(version: string): Promise<string> {
 
 /**
  * Makes sure a schema registry with the Confluent-compatible API answers on 127.0.0.1:port,
- * reusing one that already does; otherwise starts Apicurio Registry with in-memory storage.
+ * reusing one that already does; otherwise starts Apicurio Registry (H2 storage, in memory or
+ * in `dataDir`).
  */
 export async function ensureRegistry(opts: RegistryOptions): Promise<RegistryHandle> {
   const url = ccompatUrl(opts.port);
@@ -106,8 +112,11 @@ export async function ensureRegistry(opts: RegistryOptions): Promise<RegistryHan
   const { version, java } = await chooseVersion(opts);
   const home = await installRegistry(version);
   mkdirSync(path.dirname(logFile), { recursive: true });
+  if (opts.dataDir) mkdirSync(opts.dataDir, { recursive: true });
   writeFileSync(logFile, '');
-  log(`starting Apicurio Registry ${version} on ${root} (log: ${logFile})`);
+  log(
+    `starting Apicurio Registry ${version} on ${root} (${opts.dataDir ? `data: ${opts.dataDir}` : 'in memory'}; log: ${logFile})`,
+  );
   const daemon = startDaemon(`apicurio-${version}`, java, ['-Xms128m', '-Xmx512m', '-jar', 'quarkus-run.jar'], {
     cwd: home,
     logFile,
@@ -120,9 +129,11 @@ export async function ensureRegistry(opts: RegistryOptions): Promise<RegistryHan
       // build-time choice): keep it on loopback, on a free port, so two registries can run.
       QUARKUS_MANAGEMENT_HOST: '127.0.0.1',
       QUARKUS_MANAGEMENT_PORT: String(await freePort()),
-      // In-memory H2 storage: nothing persists across restarts, which is what the demo and tests want.
+      // SQL storage on H2 (the default kind of both 3.0.x and 3.3.x): a file when the data must
+      // outlive the process, else the app's default in-memory database.
       APICURIO_STORAGE_KIND: 'sql',
       APICURIO_STORAGE_SQL_KIND: 'h2',
+      ...(opts.dataDir ? { APICURIO_DATASOURCE_URL: `jdbc:h2:file:${path.join(opts.dataDir, 'registry')}` } : {}),
       QUARKUS_LOG_CONSOLE_JSON: 'false',
     },
   });

@@ -10,10 +10,30 @@ import { pathToFileURL } from 'node:url';
 import { parse, stringify } from 'yaml';
 import { DevstackError } from './errors.ts';
 import { log } from './log.ts';
-import { exists, logDir, repoRoot, runDir } from './paths.ts';
+import { intFromEnv } from './kafka.ts';
+import { exists, logDir, repoRoot, runDir, stateDir } from './paths.ts';
 import { PORTS } from './ports.ts';
 import { isPortOpen, startDaemon, tail, waitFor, type Daemon } from './proc.ts';
 import { ALERTMANAGER, findTool, PROMETHEUS } from './tools.ts';
+
+/** Where `npm start` puts the services beside Kafka and the registry; ES_*_PORT moves one. */
+export interface LocalPorts {
+  collector: number;
+  otlp: number;
+  orderService: number;
+  prometheus: number;
+  alertmanager: number;
+}
+
+export function localPortsFromEnv(env: NodeJS.ProcessEnv = process.env): LocalPorts {
+  return {
+    collector: intFromEnv(env, 'ES_COLLECTOR_PORT', PORTS.collector),
+    otlp: intFromEnv(env, 'ES_OTLP_PORT', PORTS.otlp),
+    orderService: intFromEnv(env, 'ES_ORDER_PORT', PORTS.orderService),
+    prometheus: intFromEnv(env, 'ES_PROMETHEUS_PORT', PORTS.prometheus),
+    alertmanager: intFromEnv(env, 'ES_ALERTMANAGER_PORT', PORTS.alertmanager),
+  };
+}
 
 export interface RunningService {
   name: string;
@@ -72,15 +92,24 @@ function nodeEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
 }
 
 /** Starts the collector (API, dashboard, /metrics, OTLP) when collector/src/server.ts exists. */
-export async function startCollector(stackEnv: Record<string, string>): Promise<RunningService | undefined> {
+export async function startCollector(
+  stackEnv: Record<string, string>,
+  ports: Pick<LocalPorts, 'collector' | 'otlp'> = localPortsFromEnv(),
+): Promise<RunningService | undefined> {
   const entry = path.join(repoRoot, 'collector', 'src', 'server.ts');
   if (!exists(entry)) return undefined;
-  for (const port of [PORTS.collector, PORTS.otlp]) {
+  for (const [port, variable] of [
+    [ports.collector, 'ES_COLLECTOR_PORT'],
+    [ports.otlp, 'ES_OTLP_PORT'],
+  ] as const) {
     if (await isPortOpen(port)) {
-      throw new DevstackError('PORT_TAKEN', `port ${port} (collector) is already in use; stop what listens there`);
+      throw new DevstackError(
+        'PORT_TAKEN',
+        `port ${port} (collector) is already in use; stop what listens there (an earlier run: npm run stack -- stop) or set ${variable}`,
+      );
     }
   }
-  const url = `http://127.0.0.1:${PORTS.collector}`;
+  const url = `http://127.0.0.1:${ports.collector}`;
   log(`starting the collector on ${url}`);
   // The collector's own V8 flags and environment (collector/src/node-flags.ts): they keep its heap
   // near what is live and its malloc arenas few. A variable the user set wins.
@@ -96,7 +125,13 @@ export async function startCollector(stackEnv: Record<string, string>): Promise<
     'collector',
     process.execPath,
     [...flags, entry],
-    nodeEnv({ ...envDefaults, ...stackEnv, EVENTSCOPE_TAP_TOPICS: process.env.EVENTSCOPE_TAP_TOPICS ?? '' }),
+    nodeEnv({
+      ...envDefaults,
+      ...stackEnv,
+      EVENTSCOPE_PORT: String(ports.collector),
+      EVENTSCOPE_OTLP_PORT: String(ports.otlp),
+      EVENTSCOPE_TAP_TOPICS: process.env.EVENTSCOPE_TAP_TOPICS ?? '',
+    }),
     { url: `${url}/healthz`, timeoutMs: 60_000 },
   );
   return {
@@ -108,23 +143,37 @@ export async function startCollector(stackEnv: Record<string, string>): Promise<
   };
 }
 
-/** Starts every demo service and the load generator when demo-services/src/main.ts exists. */
-export async function startDemo(stackEnv: Record<string, string>): Promise<RunningService | undefined> {
+/**
+ * Starts every demo service and the load generator when demo-services/src/main.ts exists.
+ * By default the load generator shows every pattern (declines, sold-out rejects, poison
+ * records, duplicates, a consumer falling behind now and then); `steady` places orders only.
+ */
+export async function startDemo(
+  stackEnv: Record<string, string>,
+  options: { ports?: Pick<LocalPorts, 'orderService' | 'otlp'>; steady?: boolean } = {},
+): Promise<RunningService | undefined> {
+  const ports = options.ports ?? localPortsFromEnv();
   const entry = path.join(repoRoot, 'demo-services', 'src', 'main.ts');
   if (!exists(entry)) return undefined;
-  if (await isPortOpen(PORTS.orderService)) {
-    throw new DevstackError('PORT_TAKEN', `port ${PORTS.orderService} (order service) is already in use`);
+  if (await isPortOpen(ports.orderService)) {
+    throw new DevstackError(
+      'PORT_TAKEN',
+      `port ${ports.orderService} (order service) is already in use; stop what listens there or set ES_ORDER_PORT`,
+    );
   }
-  const url = `http://127.0.0.1:${PORTS.orderService}`;
-  log(`starting the demo services (order API on ${url}) with steady load`);
+  const url = `http://127.0.0.1:${ports.orderService}`;
+  log(
+    `starting the demo services (order API on ${url}) with ${options.steady ? 'steady load, no faults' : 'load that shows every pattern (--steady: orders only)'}`,
+  );
   const daemon = await startAndWait(
     'demo-services',
     process.execPath,
-    [entry, 'run-all'],
+    [entry, 'run-all', ...(options.steady ? ['--steady'] : [])],
     nodeEnv({
       ...stackEnv,
-      OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${PORTS.otlp}`,
-      DEMO_DATA_DIR: path.join(repoRoot, '.eventscope', 'demo'),
+      ORDER_PORT: String(ports.orderService),
+      OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${ports.otlp}`,
+      DEMO_DATA_DIR: path.join(stateDir, 'demo'),
     }),
     undefined,
   );
@@ -141,7 +190,7 @@ export async function startDemo(stackEnv: Record<string, string>): Promise<Runni
  * Writes a local copy of prometheus/prometheus.yml whose targets point at 127.0.0.1 (the
  * repository's file is written for docker-compose's service names).
  */
-export function localPrometheusConfig(dir: string, alertmanagerPort?: number): string {
+export function localPrometheusConfig(dir: string, alertmanagerPort?: number, collectorPort?: number): string {
   const source = parse(readFileSync(path.join(repoRoot, 'prometheus', 'prometheus.yml'), 'utf8')) as {
     rule_files?: string[];
     alerting?: unknown;
@@ -154,7 +203,11 @@ export function localPrometheusConfig(dir: string, alertmanagerPort?: number): s
       ...job,
       static_configs: (job.static_configs ?? []).map((sc) => ({
         ...sc,
-        targets: (sc.targets ?? []).map((t) => `127.0.0.1:${t.split(':')[1] ?? ''}`),
+        targets: (sc.targets ?? []).map((t) => {
+          const port = t.split(':')[1] ?? '';
+          // The repository's file names the collector's default port; npm start may have moved it.
+          return `127.0.0.1:${collectorPort !== undefined && port === String(PORTS.collector) ? collectorPort : port}`;
+        }),
       })),
     })),
   };
@@ -171,8 +224,11 @@ export function localPrometheusConfig(dir: string, alertmanagerPort?: number): s
  * Starts Alertmanager with prometheus/alertmanager.yml, when installed. Its example receivers
  * point nowhere real, so notifications fail (logged); the alerts and their routing show in its UI.
  */
-export async function startAlertmanager(port: number = PORTS.alertmanager): Promise<RunningService | undefined> {
-  const binary = await findTool(ALERTMANAGER);
+export async function startAlertmanager(
+  port: number = PORTS.alertmanager,
+  binary?: string,
+): Promise<RunningService | undefined> {
+  binary ??= await findTool(ALERTMANAGER);
   if (!binary) {
     log('Alertmanager is not installed; skipping it (npm run stack -- setup installs it)');
     return undefined;
@@ -210,8 +266,9 @@ export async function startAlertmanager(port: number = PORTS.alertmanager): Prom
 export async function startPrometheus(
   port: number = PORTS.prometheus,
   alertmanagerPort?: number,
+  options: { binary?: string; collectorPort?: number } = {},
 ): Promise<RunningService | undefined> {
-  const binary = await findTool(PROMETHEUS);
+  const binary = options.binary ?? (await findTool(PROMETHEUS));
   if (!binary) {
     log('Prometheus is not installed; skipping it (npm run stack -- setup installs it)');
     return undefined;
@@ -221,7 +278,7 @@ export async function startPrometheus(
     return undefined;
   }
   const dir = path.join(runDir, `prometheus-${port}`);
-  const config = localPrometheusConfig(dir, alertmanagerPort);
+  const config = localPrometheusConfig(dir, alertmanagerPort, options.collectorPort);
   const url = `http://127.0.0.1:${port}`;
   log(`starting Prometheus on ${url}`);
   const daemon = await startAndWait(

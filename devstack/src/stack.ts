@@ -1,10 +1,18 @@
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
-import { ensureKafka, intFromEnv, kafkaOptionsFromEnv, type KafkaHandle, type KafkaOptions } from './kafka.ts';
+import {
+  ensureKafka,
+  expectedClusterId,
+  intFromEnv,
+  kafkaOptionsFromEnv,
+  newClusterId,
+  type KafkaHandle,
+  type KafkaOptions,
+} from './kafka.ts';
 import { log } from './log.ts';
 import { PORTS } from './ports.ts';
 import { runDir } from './paths.ts';
-import { stopPidFile } from './proc.ts';
+import { isPortOpen, stopPidFile } from './proc.ts';
 import { ensureRegistry, type RegistryHandle } from './registry.ts';
 
 export interface StackOptions {
@@ -23,15 +31,37 @@ export interface Stack {
   stop(): Promise<void>;
 }
 
-/** Brings up Kafka and the schema registry (in parallel), reusing any that already run. */
+/**
+ * Where a registry on `port` keeps its data for the Kafka cluster `clusterId`. Schema ids are
+ * written into every Avro record, so the registry's data must live exactly as long as Kafka's:
+ * a new cluster (its data wiped, or another broker) gets a new, empty registry database.
+ */
+export function registryDataDir(port: number, clusterId: string): string {
+  return path.join(runDir, `apicurio-${port}`, `kafka-cluster-${clusterId.replace(/[^A-Za-z0-9_-]/g, '_')}`);
+}
+
+/**
+ * Brings up Kafka and the schema registry, reusing any that already run. The registry keeps
+ * its schemas beside the Kafka cluster it serves (see `registryDataDir`): the cluster id is read
+ * from the running broker or our formatted storage, or chosen here for storage yet to be
+ * formatted, so the two start in parallel.
+ */
 export async function ensureStack(options: StackOptions = {}): Promise<Stack> {
   const kafkaOpts: KafkaOptions = { ...kafkaOptionsFromEnv(), ...options.kafka };
   const registryPort = options.registryPort ?? intFromEnv(process.env, 'ES_REGISTRY_PORT', PORTS.registry);
   const wantRegistry = options.registry ?? true;
-  const [kafkaResult, registryResult] = await Promise.allSettled([
-    ensureKafka(kafkaOpts),
-    wantRegistry ? ensureRegistry({ port: registryPort, version: process.env.ES_REGISTRY_VERSION }) : undefined,
-  ]);
+  // Storage still to be formatted gets its cluster id from here, so both can start at once.
+  const knownClusterId = (await expectedClusterId(kafkaOpts)) ?? newClusterId();
+  if (!(await isPortOpen(kafkaOpts.port))) kafkaOpts.clusterId = knownClusterId;
+  const startRegistry = (clusterId: string): Promise<RegistryHandle> =>
+    ensureRegistry({
+      port: registryPort,
+      version: process.env.ES_REGISTRY_VERSION,
+      dataDir: registryDataDir(registryPort, clusterId),
+    });
+  const kafkaStarting = ensureKafka(kafkaOpts);
+  const registryStarting = wantRegistry ? startRegistry(knownClusterId) : undefined;
+  const [kafkaResult, registryResult] = await Promise.allSettled([kafkaStarting, registryStarting]);
   if (kafkaResult.status === 'rejected' || registryResult.status === 'rejected') {
     // Leave nothing behind: stop whichever half did come up.
     if (kafkaResult.status === 'fulfilled') await kafkaResult.value.stop();

@@ -63,9 +63,10 @@ export async function ensureTool(tool: DebianTool): Promise<string> {
   const apt = await which('apt-get');
   const isRoot = process.getuid?.() === 0;
   if (!apt || !isRoot) {
+    const why = !apt ? 'there is no apt-get here' : 'installing packages needs root and this is not root';
     throw new DevstackError(
       'TOOL_MISSING',
-      `${tool.purpose} is missing; install the package "${tool.debianPackage}" (Debian/Ubuntu: sudo apt-get install ${tool.debianPackage}) and run again`,
+      `${tool.purpose} is missing and cannot be installed automatically (${why}); install the package "${tool.debianPackage}" (Debian/Ubuntu: sudo apt-get install ${tool.debianPackage}), or put a \`${tool.commands[0] ?? ''}\` binary on PATH, and run again`,
     );
   }
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
@@ -75,13 +76,32 @@ export async function ensureTool(tool: DebianTool): Promise<string> {
     if (code !== 0) throw new DevstackError('INSTALL_FAILED', `apt-get update failed (exit ${code})`);
     aptUpdated = true;
   }
-  log(`installing ${tool.debianPackage} with apt-get for ${tool.purpose}`);
+  log(`installing ${tool.debianPackage} with apt-get for ${tool.purpose} (first run only; apt's progress follows)`);
   const code = await runInherit('apt-get', ['install', '-y', '-q', '--no-install-recommends', tool.debianPackage], {
     env,
   });
   const installed = await findTool(tool);
   if (code !== 0 || !installed) {
-    throw new DevstackError('INSTALL_FAILED', `apt-get install ${tool.debianPackage} failed (exit ${code})`);
+    throw new DevstackError(
+      'INSTALL_FAILED',
+      `apt-get install ${tool.debianPackage} failed (exit ${code}; its output is above); fix what it says, or run sudo apt-get install ${tool.debianPackage} yourself, and run again`,
+    );
   }
+  log(`installed ${tool.debianPackage}: ${installed}`);
   return installed;
+}
+
+/**
+ * For tools a command can do without (Prometheus, Alertmanager under `npm start`): installs
+ * a missing one like `ensureTool`; when that cannot work, prints why and the fix, and
+ * resolves undefined so the caller carries on without it.
+ */
+export async function ensureOptionalTool(tool: DebianTool): Promise<string | undefined> {
+  try {
+    return await ensureTool(tool);
+  } catch (err) {
+    if (!(err instanceof DevstackError) || (err.code !== 'TOOL_MISSING' && err.code !== 'INSTALL_FAILED')) throw err;
+    log(`${err.message}. Starting without it.`);
+    return undefined;
+  }
 }
