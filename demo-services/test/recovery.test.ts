@@ -128,10 +128,33 @@ describe('timeouts, retries and the DLQ', () => {
       timed_out: 1,
     });
   });
+});
+
+/**
+ * Its own run, with a healthy payment service from the start. It used to stop the failing
+ * payment instance of the suite above and start a healthy one inside the test, then start the
+ * notification service's brand-new group late: two first joins inside the test's 60 s, each
+ * retried with kafkajs's growing backoff while the broker's group coordinator was loading
+ * (and DEMO_READY could come before the join had succeeded). Now every group joins once in
+ * beforeAll, notification's too (it leaves again before any order), so the late start is a
+ * rejoin of a known group, and DEMO_READY waits for the join.
+ */
+describe('a notification that never comes', () => {
+  let t: TestEnv;
+  beforeAll(async () => {
+    t = await createTestEnv('notify-timeout', { DEMO_STEP_TIMEOUT_MS: '3000' });
+    await Promise.all([
+      t.start('order'),
+      t.start('orchestrator'),
+      t.start('inventory'),
+      t.start('payment'),
+      t.start('notification', { instance: 'notification-warmup' }),
+    ]);
+    await t.processes.find((p) => p.instance === 'notification-warmup')!.stop();
+  }, 120_000);
+  afterAll(() => t?.cleanup(), 60_000);
 
   it('times out a saga whose notification never comes, refunds and releases, and ignores the late reply', async () => {
-    await t.processes.find((p) => p.instance === 'payment-failing')!.stop();
-    await t.start('payment');
     const placed = await placeOrder(t.orderPort);
     const done = await waitFor('order timed out', async () => {
       const v = await getOrder(t.orderPort, placed.orderId);

@@ -345,9 +345,22 @@ export async function runConsumer(deps: ConsumerDeps, spec: ConsumerSpec): Promi
 
   await consumer.connect();
   await consumer.subscribe({ topics: spec.topics.map((t) => names.topic(t)), fromBeginning: true });
+  // `run` resolves after the first join, but also after a failed one (kafkajs reports the crash
+  // and restarts the consumer later, e.g. while the group coordinator is still loading): wait
+  // for an actual join, so that DEMO_READY means the service is consuming.
+  let offJoin: (() => void) | undefined;
+  let failJoin: ((error: Error) => void) | undefined;
+  const joined = new Promise<void>((resolve, reject) => {
+    offJoin = consumer.on(consumer.events.GROUP_JOIN, () => resolve());
+    failJoin = reject;
+  });
+  void joined.catch(() => undefined); // awaited below; a crash during `run` is no unhandled rejection
   consumer.on(consumer.events.CRASH, (event) => {
     log.error(`consumer ${groupId} crashed (restart: ${String(event.payload.restart)})`, event.payload.error);
-    if (!event.payload.restart) process.exitCode = 1;
+    if (!event.payload.restart) {
+      process.exitCode = 1;
+      failJoin?.(event.payload.error);
+    }
   });
   await consumer.run({
     autoCommit: true,
@@ -372,6 +385,7 @@ export async function runConsumer(deps: ConsumerDeps, spec: ConsumerSpec): Promi
       }
     },
   });
+  await joined.finally(() => offJoin?.());
   log.info(`consuming ${spec.topics.join(', ')} as group ${groupId}`);
   return {
     consumer,
