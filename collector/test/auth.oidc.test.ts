@@ -391,7 +391,6 @@ describe('OIDC sessions and config', () => {
         EVENTSCOPE_OIDC_CLIENT_ID: provider.clientId,
         EVENTSCOPE_PUBLIC_URL: 'https://eventscope.example.com',
         EVENTSCOPE_SESSION_SECRET: SESSION_SECRET,
-        EVENTSCOPE_ALLOWED_HOSTS: 'eventscope.example.com',
       },
       { dataDir, port: 0, otlpPort: 0 },
     );
@@ -405,9 +404,57 @@ describe('OIDC sessions and config', () => {
       expect(new URL(String(res.headers.location)).searchParams.get('redirect_uri')).toBe(
         'https://eventscope.example.com/auth/callback',
       );
+      // The public URL is this collector: its Host passes the loopback bind's Host check (above:
+      // no allowedHosts set) and its Origin the state-change check, also behind a proxy that
+      // rewrites Host to the collector's own address.
+      const logout = await app.inject({
+        method: 'POST',
+        url: '/auth/logout',
+        headers: { host: '127.0.0.1:8080', origin: 'https://eventscope.example.com' },
+      });
+      expect(logout.statusCode).toBe(200);
+      const foreign = await app.inject({
+        method: 'POST',
+        url: '/auth/logout',
+        headers: { host: 'eventscope.example.com', origin: 'https://evil.example' },
+      });
+      expect(foreign.statusCode).toBe(403);
     } finally {
       await app.close();
       await provider.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it('answers /auth/me without SSO: open collector 200, token-only collector 401 with sso false', async () => {
+    const dataDir = mkdtempSync(path.join(tmpdir(), 'eventscope-sso-'));
+    const open = await buildApp({ config: loadConfig({}, { dataDir, port: 0, otlpPort: 0 }), background: false });
+    const tokens = await buildApp({
+      config: loadConfig(
+        { EVENTSCOPE_TOKENS: 'ci:viewer:viewer-token-0123456789' },
+        { dataDir: path.join(dataDir, 't'), port: 0, otlpPort: 0 },
+      ),
+      background: false,
+    });
+    try {
+      const a = await open.inject({ method: 'GET', url: '/auth/me' });
+      expect(a.statusCode).toBe(200);
+      expect(a.json()).toEqual({ sso: false, authEnabled: false, principal: null, csrfToken: null });
+      const b = await tokens.inject({ method: 'GET', url: '/auth/me' });
+      expect(b.statusCode).toBe(401);
+      expect(b.json()).toMatchObject({ sso: false, loginUrl: null });
+      const c = await tokens.inject({
+        method: 'GET',
+        url: '/auth/me',
+        headers: { authorization: 'Bearer viewer-token-0123456789' },
+      });
+      expect(c.json()).toMatchObject({ principal: { subject: 'ci', role: 'viewer', via: 'token' } });
+      const login = await tokens.inject({ method: 'GET', url: '/auth/login' });
+      expect(login.statusCode).toBe(404);
+      expect(login.json<{ message: string }>().message).toContain('single sign-on is not configured');
+    } finally {
+      await open.close();
+      await tokens.close();
       rmSync(dataDir, { recursive: true, force: true });
     }
   });

@@ -120,6 +120,13 @@ export const oidcPlugin = fp(
           };
         },
       );
+      // A bookmark or a dashboard built for SSO: say why there is no sign-in here.
+      app.get('/auth/login', { ...routeAccess('public'), schema: { tags: ['auth'], hide: true } }, () => {
+        throw new CollectorError(
+          'NOT_FOUND',
+          'single sign-on is not configured on this collector (EVENTSCOPE_OIDC_ISSUER_URL and the other oidc* keys)',
+        );
+      });
       return;
     }
     registerSso(app, settings);

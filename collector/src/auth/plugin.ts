@@ -10,7 +10,7 @@ import { Counter } from 'prom-client';
 import { CollectorError } from '../errors.ts';
 import { auditRecorder } from './audit.ts';
 import { auditRoutes } from './audit-routes.ts';
-import { hostChecker, isFormContentType, originAllowed } from './request-checks.ts';
+import { hostChecker, isFormContentType, isLoopbackBind, originAllowed } from './request-checks.ts';
 import { securityHeaders } from './headers.ts';
 import { bearerToken, matchToken, tokenTable, type TokenEntry } from './tokens.ts';
 import type { Access, AuditInput, AuthApi, Principal, PrincipalResolver, Role } from './types.ts';
@@ -99,8 +99,17 @@ export const authPlugin = fp(
     const table = tokenTable(config);
     const roleTokens = table.filter((t) => t.kind === 'viewer' || t.kind === 'operator').length;
     const resolvers: PrincipalResolver[] = [];
-    const checkHost = hostChecker(config.host, config.allowedHosts);
+    // publicUrl (single sign-on's base URL) names this collector: its host and origin are its own.
+    // Its host joins the list only where a Host check runs anyway (a loopback bind, or allowedHosts set).
+    const publicUrl = config.publicUrl === undefined ? undefined : new URL(config.publicUrl);
+    const checkHost = hostChecker(
+      config.host,
+      publicUrl && (isLoopbackBind(config.host) || config.allowedHosts.length > 0)
+        ? [...config.allowedHosts, publicUrl.hostname]
+        : config.allowedHosts,
+    );
     const allowedOrigins = new Set(config.allowedOrigins.map((o) => new URL(o).origin));
+    if (publicUrl) allowedOrigins.add(publicUrl.origin);
     const refusals = new Counter({
       name: 'eventscope_http_refused_total',
       help: 'Requests refused by the auth checks, by reason (unauthorized, forbidden, host, origin, form_body).',
