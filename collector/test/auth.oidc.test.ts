@@ -229,6 +229,7 @@ describe('OIDC single sign-on with a real provider', () => {
     expect(agent.lastSetCookie('eventscope_oidc')?.value).toBe('');
     const me = await agent.fetch(`${sso.url}/auth/me`);
     expect(me.status).toBe(200);
+    expect(me.headers.get('cache-control')).toBe('no-store');
     const body = (await me.json()) as { sso: boolean; principal: Record<string, string>; csrfToken: string };
     expect(body.sso).toBe(true);
     expect(body.principal).toEqual({ subject: 'alice', name: 'Alice Operator', role: 'operator', via: 'session' });

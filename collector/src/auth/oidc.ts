@@ -216,6 +216,8 @@ function registerSso(appBase: FastifyInstance, settings: OidcSettings): void {
     '/auth/me',
     { ...routeAccess('public'), schema: { tags: ['auth'], response: { 200: Me, 401: MeUnauthorized } } },
     (req, reply) => {
+      // It carries the CSRF token: never kept by a shared cache.
+      void reply.header('cache-control', 'no-store');
       const p = req.principal;
       if (!p) {
         void reply.code(401);
