@@ -327,6 +327,7 @@ describe('OIDC single sign-on with a real provider', () => {
 
   it('signs out: clears the cookies and sends the browser to the provider to end its session too', async () => {
     const { agent } = await signIn(sso, 'alice');
+    const copy = agent.jar(new URL(sso.url).origin).get('eventscope_session') ?? '';
     const noCsrf = await agent.fetch(`${sso.url}/auth/logout`, { method: 'POST', headers: { origin: sso.url } });
     expect(noCsrf.status).toBe(403);
     const res = await agent.fetch(`${sso.url}/auth/logout`, {
@@ -341,6 +342,9 @@ describe('OIDC single sign-on with a real provider', () => {
     expect(end.searchParams.get('id_token_hint')?.split('.')).toHaveLength(3);
     expect(agent.jar(new URL(sso.url).origin).has('eventscope_session')).toBe(false);
     expect((await agent.fetch(`${sso.url}/auth/me`)).status).toBe(401);
+    // A copy of the signed-out cookie (another tab, or stolen) is refused too.
+    const replay = await fetch(`${sso.url}/auth/me`, { headers: { cookie: `eventscope_session=${copy}` } });
+    expect(replay.status).toBe(401);
     // The provider accepts the logout request (it shows its sign-out confirmation).
     const atProvider = await agent.fetch(redirectTo);
     expect(atProvider.status).toBe(200);

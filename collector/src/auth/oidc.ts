@@ -43,6 +43,8 @@ import type { Principal } from './types.ts';
 /** How long a started sign-in may take at the provider. */
 const LOGIN_TTL_MS = 10 * 60_000;
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+/** Signed-out session ids remembered until their expiry, at most this many (about 100 bytes each). */
+const MAX_SIGNED_OUT = 100_000;
 export const CSRF_HEADER = 'x-csrf-token';
 
 declare module 'fastify' {
@@ -185,10 +187,26 @@ function registerSso(appBase: FastifyInstance, settings: OidcSettings): void {
     }
   };
 
+  // Sessions signed out here, until their expiry: a copy of the cookie (another tab, a stolen
+  // one) is refused after sign-out. Per process and not persisted; see the README.
+  const signedOut = new Map<string, number>();
+  const revoke = (session: Session): void => {
+    const now = Date.now();
+    if (signedOut.size >= MAX_SIGNED_OUT) {
+      for (const [sid, exp] of signedOut) if (exp <= now) signedOut.delete(sid);
+      // Still full: forget the oldest entries (Map keeps insertion order).
+      for (const sid of signedOut.keys()) {
+        if (signedOut.size < MAX_SIGNED_OUT) break;
+        signedOut.delete(sid);
+      }
+    }
+    signedOut.set(session.sid, session.exp);
+  };
+
   const readSession = (req: FastifyRequest): Session | undefined => {
     const cookies = app.parseCookie(req.headers.cookie ?? '');
     const value = sealer.open<Session>('session', cookies[names.session]);
-    return isSession(value) ? value : undefined;
+    return isSession(value) && !signedOut.has(value.sid) ? value : undefined;
   };
 
   app.auth.addResolver((req): Principal | null => {
@@ -388,6 +406,7 @@ function registerSso(appBase: FastifyInstance, settings: OidcSettings): void {
       // The resolver has checked the CSRF token when a session came with this request.
       const session = req.ssoSession;
       clearSession(reply);
+      if (session) revoke(session);
       void reply.header('cache-control', 'no-store');
       let redirectTo = '/';
       if (session) {
