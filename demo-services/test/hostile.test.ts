@@ -8,13 +8,15 @@
  * headers, every group commits past it, orders placed afterwards all complete, and no
  * service process or consumer died on the way.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { deletePrefixed, startIsolatedDemo } from '../src/isolated.ts';
+import { deletePrefixed, isolatedDemoEnv, startIsolatedDemo, type IsolatedDemoOptions } from '../src/isolated.ts';
 import { createKafka, kafkaModule, type KafkaJs } from '../src/lib/kafka.ts';
+import type { LoadgenSummary } from '../src/loadgen/run.ts';
 import type { RunningDemo } from '../src/run-all.ts';
+import { ServiceProcess } from '../src/supervisor.ts';
 import { CONSUMER_SERVICES, EVENT_TYPES, naming } from '../src/topics.ts';
 import { produceGarbage, produceNullHeaders, readAll, type DlqEntry, type GarbageRecord } from './garbage.ts';
 import { BROKERS, REGISTRY_URL, getOrder, placeOrder, uniquePrefix, waitFor } from './helpers.ts';
@@ -43,16 +45,18 @@ async function readSubscriptions(): Promise<void> {
   }
 }
 
+const demoOptions: IsolatedDemoOptions = {
+  prefix,
+  dataDir,
+  brokers: BROKERS,
+  registryUrl: REGISTRY_URL,
+  tracing: false,
+  withLoadgen: false,
+  output: (line) => lines.push(line),
+};
+
 beforeAll(async () => {
-  demo = await startIsolatedDemo({
-    prefix,
-    dataDir,
-    brokers: BROKERS,
-    registryUrl: REGISTRY_URL,
-    tracing: false,
-    withLoadgen: false,
-    output: (line) => lines.push(line),
-  });
+  demo = await startIsolatedDemo(demoOptions);
   for (const s of demo.services) pids.set(s.name, s.pid);
   kafka = createKafka([BROKERS], `${prefix}hostile-test`);
   admin = kafka.admin();
@@ -78,6 +82,21 @@ describe('garbage on every consumed topic', () => {
     // Every event type is read by some group; this suite must cover all of them.
     expect(types).toEqual([...EVENT_TYPES]);
 
+    // The load generator (a consumer of order.placed, order.completed and order.failed too)
+    // places orders before, while and after the garbage arrives.
+    const summaryFile = path.join(dataDir, 'loadgen.json');
+    const loadgen = new ServiceProcess('loadgen', 'loadgen', {
+      env: { ...process.env, ...isolatedDemoEnv(demoOptions), ORDER_URL: `http://127.0.0.1:${demo!.orderPort}` },
+      args: ['--count', '30', '--rate', '5', '--duplicate-rate', '0.3', '--quiet', '--json-out', summaryFile],
+      output: (line) => lines.push(`[loadgen] ${line}`),
+    }).start();
+    await waitFor('the load generator to join its group', async () => {
+      const ids = (await admin.listGroups()).groups
+        .map((g) => g.groupId)
+        .filter((g) => g.startsWith(`${prefix}loadgen-`));
+      return ids.length > 0 && (await admin.describeGroups(ids)).groups.some((g) => g.state === 'Stable');
+    });
+
     const linesBefore = lines.length;
     const [fromKafkajs, fromJava] = await Promise.all([
       produceGarbage(kafka, names, types, REGISTRY_URL),
@@ -101,6 +120,10 @@ describe('garbage on every consumed topic', () => {
       );
       expect(done.status, `order ${o.orderId}: ${done.reason}`).toBe('COMPLETED');
     }
+
+    expect(await loadgen.exit, 'load generator exit code').toBe(0);
+    const summary = JSON.parse(readFileSync(summaryFile, 'utf8')) as LoadgenSummary;
+    expect(summary).toMatchObject({ placed: 30, completed: 30, pending: 0, httpErrors: 0 });
 
     // Every garbage record is in the DLQ of every group that reads its topic, with its reason.
     const expected: { group: string; record: GarbageRecord }[] = [];

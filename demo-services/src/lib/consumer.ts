@@ -23,7 +23,7 @@ import { ATTR, type Outcome } from '../tracing/attributes.ts';
 import { annotateDelivery, deliverySpan, endDelivery, recordRetriedAttempt } from '../tracing/spans.ts';
 import { type EventType, type Naming } from '../topics.ts';
 import { bump, type Db } from './db.ts';
-import { parseEnvelope, parseHeaders, type Envelope } from './envelope.ts';
+import { parseEnvelope, sendableHeaders, type Envelope } from './envelope.ts';
 import { DecodeError, TransientError, errorClass, errorMessage, isRetryable } from './errors.ts';
 import type { KafkaJs } from './kafka.ts';
 import type { Log } from './log.ts';
@@ -88,22 +88,15 @@ type DlqHeader = (typeof DLQ_HEADER)[keyof typeof DLQ_HEADER];
 const DLQ_HEADER_NAMES: ReadonlySet<string> = new Set(Object.values(DLQ_HEADER));
 
 /**
- * The headers of a DLQ record: the original headers (every value, in order, duplicates kept),
- * then the dlq-* headers, which replace any the original carried. A header without a value is
- * kept with an empty one: kafkajs cannot write a null header value (its size computation calls
- * Buffer.byteLength on the value and throws). A null-prototype object, because header names
- * (`__proto__`, `constructor`) come from outside.
+ * The headers of a DLQ record: the original headers as sendableHeaders makes them (every
+ * value, a header without a value with an empty one), then the dlq-* headers, which replace
+ * any the original carried.
  */
 export function dlqHeaders(
   original: unknown,
   dlq: Readonly<Record<DlqHeader, string>>,
 ): Record<string, Buffer | Buffer[] | string> {
-  const out = Object.create(null) as Record<string, Buffer | Buffer[] | string>;
-  for (const [name, values] of parseHeaders(original)) {
-    if (DLQ_HEADER_NAMES.has(name)) continue;
-    const buffers = values.map((v) => v ?? Buffer.alloc(0));
-    out[name] = buffers.length === 1 ? buffers[0]! : buffers;
-  }
+  const out: Record<string, Buffer | Buffer[] | string> = sendableHeaders(original, DLQ_HEADER_NAMES);
   for (const name of DLQ_HEADER_NAMES) out[name] = dlq[name as DlqHeader];
   return out;
 }

@@ -76,6 +76,22 @@ export function parseHeaders(raw: unknown): HeaderMap {
   return out;
 }
 
+/**
+ * Headers as kafkajs can send them again: every value in order (duplicates kept), a header
+ * without a value with an empty one (kafkajs cannot write a null header value: its size
+ * computation calls Buffer.byteLength on the value and throws). A null-prototype object,
+ * because the names (`__proto__`, `constructor`) come from outside.
+ */
+export function sendableHeaders(raw: unknown, leaveOut?: ReadonlySet<string>): Record<string, Buffer | Buffer[]> {
+  const out = Object.create(null) as Record<string, Buffer | Buffer[]>;
+  for (const [name, values] of parseHeaders(raw)) {
+    if (leaveOut?.has(name)) continue;
+    const buffers = values.map((v) => v ?? Buffer.alloc(0));
+    out[name] = buffers.length === 1 ? (buffers[0] ?? Buffer.alloc(0)) : buffers;
+  }
+  return out;
+}
+
 export type HeaderText = { ok: true; value: string | undefined } | { ok: false; reason: string };
 
 /**

@@ -14,7 +14,8 @@
 import { writeFileSync } from 'node:fs';
 import cliProgress from 'cli-progress';
 import { loadConfig } from '../config.ts';
-import { envelopeHeaders, HEADER, newEventId } from '../lib/envelope.ts';
+import { envelopeHeaders, HEADER, headerString, newEventId, parseHeaders, sendableHeaders } from '../lib/envelope.ts';
+import { DecodeError } from '../lib/errors.ts';
 import { createKafka, ensureTopics, kafkaModule, type KafkaJs } from '../lib/kafka.ts';
 import { Codec } from '../lib/schemas.ts';
 import { ServiceProcess } from '../supervisor.ts';
@@ -31,6 +32,17 @@ export interface LoadgenOptions {
   rejectRate: number;
   poisonRate: number;
   duplicateRate: number;
+  /**
+   * Besides the rates: every n-th order is declined / rejected / followed by a poison record,
+   * every n-th `order.placed` seen is re-published (the demo's showcase: each pattern early,
+   * and again and again, at any rate).
+   */
+  every?: { decline?: number; reject?: number; poison?: number; duplicate?: number };
+  /**
+   * A consumer group of its own (`analytics`, reading `order.placed`) that pauses for `forMs`
+   * first after `firstAfterMs`, then every `everyMs`: it falls behind, then catches up.
+   */
+  lagPulse?: { firstAfterMs: number; everyMs: number; forMs: number };
   spawn?: { service: string; instances: number };
   slowMs: number;
   chaosIntervalMs?: number;
@@ -100,10 +112,8 @@ interface Tracked {
   handledAt?: number;
 }
 
-const headerText = (value: Buffer | string | (Buffer | string)[] | undefined): string | null => {
-  const v = Array.isArray(value) ? value[0] : value;
-  return v === undefined ? null : v.toString();
-};
+/** The record's event id, or null when it has none usable (the topics may carry anyone's garbage). */
+const eventIdOf = (headers: unknown): string | null => headerString(parseHeaders(headers), HEADER.eventId) ?? null;
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -175,6 +185,8 @@ export async function runLoadgen(o: LoadgenOptions): Promise<LoadgenSummary> {
   consumer.on(consumer.events.GROUP_JOIN, () => {
     joined = true;
   });
+  let placedSeen = 0;
+  const nth = (every: number | undefined, n: number): boolean => every !== undefined && every > 0 && n % every === 0;
   await consumer.run({
     partitionsConsumedConcurrently: 3,
     eachMessage: async ({ topic, message }) => {
@@ -184,25 +196,28 @@ export async function runLoadgen(o: LoadgenOptions): Promise<LoadgenSummary> {
       const type = names.typeOf(topic);
       if (type === 'order.placed') {
         const key = message.key?.toString('utf8') ?? '';
-        const eventId = headerText(message.headers?.[HEADER.eventId]);
+        const eventId = eventIdOf(message.headers);
         if (eventId !== null && !placedEventIds.has(key)) placedEventIds.set(key, eventId);
-        if (orders.has(key) && Math.random() < o.duplicateRate) {
+        if (orders.has(key) && (nth(o.every?.duplicate, ++placedSeen) || Math.random() < o.duplicateRate)) {
           // Same key, value and headers (same event-id): a re-publish the consumers must de-duplicate.
           await producer.send({
             topic,
-            messages: [{ key: message.key, value: message.value, headers: message.headers }],
+            messages: [{ key: message.key, value: message.value, headers: sendableHeaders(message.headers) }],
           });
           counts.duplicates++;
           if (eventId !== null) duplicateEventIds.push(eventId);
         }
         return;
       }
-      const value = await codec.decode<{
-        orderId: string;
-        placedAt: number;
-        compensated?: boolean;
-        timedOut?: boolean;
-      }>(message.value);
+      let value: { orderId: string; placedAt: number; compensated?: boolean; timedOut?: boolean };
+      try {
+        value = await codec.decode(message.value);
+      } catch (error) {
+        // Not one of the demo's terminal events (garbage someone produced): not an order of
+        // this run, so nothing to count. A registry outage is retried by kafkajs instead.
+        if (error instanceof DecodeError) return;
+        throw error;
+      }
       const tracked = orders.get(value.orderId);
       if (!tracked || tracked.terminal) return;
       if (type === 'order.completed') tracked.terminal = 'completed';
@@ -213,7 +228,7 @@ export async function runLoadgen(o: LoadgenOptions): Promise<LoadgenSummary> {
       tracked.handledAt = handledAt;
       tracked.placedAt = Number(value.placedAt);
       tracked.terminalEventType = type;
-      const terminalEventId = headerText(message.headers?.[HEADER.eventId]);
+      const terminalEventId = eventIdOf(message.headers);
       if (terminalEventId !== null) tracked.terminalEventId = terminalEventId;
     },
   });
@@ -318,6 +333,69 @@ export async function runLoadgen(o: LoadgenOptions): Promise<LoadgenSummary> {
   const joinDeadline = Date.now() + 30_000;
   while (!joined && Date.now() < joinDeadline) await sleep(100);
 
+  const pulse = o.lagPulse ? startLagPulse(o.lagPulse) : undefined;
+
+  /**
+   * A reader of `order.placed` in a group of its own that stops reading now and then (the
+   * consumer keeps its membership and heartbeats): its lag grows in messages and seconds,
+   * then drains once it resumes. Nothing in the sagas waits for it.
+   */
+  function startLagPulse(p: NonNullable<LoadgenOptions['lagPulse']>): { stop(): Promise<void> } {
+    const reader = kafka.consumer({
+      groupId: names.group('analytics'),
+      sessionTimeout: 10_000,
+      heartbeatInterval: 1_000,
+    });
+    const topic = names.topic('order.placed');
+    const timers = new Set<NodeJS.Timeout>();
+    const later = (ms: number, fn: () => void): void => {
+      const t = setTimeout(() => {
+        timers.delete(t);
+        fn();
+      }, ms);
+      timers.add(t);
+    };
+    const pauseNow = (): void => {
+      log(`analytics consumer pauses for ${p.forMs / 1000} s (its lag grows, then drains)`);
+      reader.pause([{ topic }]);
+      later(p.forMs, () => {
+        reader.resume([{ topic }]);
+        later(Math.max(p.everyMs - p.forMs, 1_000), pauseNow);
+      });
+    };
+    const started = (async () => {
+      // A new group starts at the end with committed offsets, so its lag is known from the start.
+      const pulseAdmin = kafka.admin();
+      await pulseAdmin.connect();
+      try {
+        const [committed] = await pulseAdmin.fetchOffsets({ groupId: names.group('analytics'), topics: [topic] });
+        if (!committed || committed.partitions.some((p) => Number(p.offset) < 0)) {
+          const ends = await pulseAdmin.fetchTopicOffsets(topic);
+          await pulseAdmin.setOffsets({
+            groupId: names.group('analytics'),
+            topic,
+            partitions: ends.map((e) => ({ partition: e.partition, offset: e.high })),
+          });
+        }
+      } catch (err) {
+        log(`analytics consumer keeps its offsets (${String(err)})`);
+      } finally {
+        await pulseAdmin.disconnect();
+      }
+      await reader.connect();
+      await reader.subscribe({ topics: [topic] });
+      await reader.run({ eachMessage: () => Promise.resolve() });
+      later(p.firstAfterMs, pauseNow);
+    })().catch((err: unknown) => log(`analytics consumer: ${String(err)}`));
+    return {
+      stop: async () => {
+        for (const t of timers) clearTimeout(t);
+        await started;
+        await reader.disconnect().catch(() => undefined);
+      },
+    };
+  }
+
   const onSignal = (): void => abort.abort();
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
@@ -351,8 +429,9 @@ export async function runLoadgen(o: LoadgenOptions): Promise<LoadgenSummary> {
   const started = Date.now();
   let inFlight = 0;
   const place = async (n: number): Promise<void> => {
-    const decline = Math.random() < o.declineRate;
-    const reject = !decline && Math.random() < o.rejectRate;
+    const decline = nth(o.every?.decline, n + 1) || Math.random() < o.declineRate;
+    const reject = !decline && (nth(o.every?.reject, n + 1) || Math.random() < o.rejectRate);
+    const poison = nth(o.every?.poison, n + 1) || (o.poisonRate > 0 && Math.random() < o.poisonRate);
     try {
       const res = await fetch(`${config.orderUrl}/orders`, {
         method: 'POST',
@@ -366,7 +445,7 @@ export async function runLoadgen(o: LoadgenOptions): Promise<LoadgenSummary> {
       const body = (await res.json()) as { orderId: string };
       orders.set(body.orderId, { placedHttpAt: Date.now() });
       placed++;
-      if (o.poisonRate > 0 && Math.random() < o.poisonRate) {
+      if (poison) {
         const poisonEventId = newEventId();
         await producer.send({
           topic: names.topic('inventory.reserve'),
@@ -420,6 +499,7 @@ export async function runLoadgen(o: LoadgenOptions): Promise<LoadgenSummary> {
   process.off('SIGTERM', onSignal);
 
   finishing = true;
+  await pulse?.stop();
   await Promise.all(spawned.map((p) => p.stop()));
   await consumer.disconnect();
   await producer.disconnect();
