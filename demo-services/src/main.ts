@@ -16,7 +16,8 @@ commands:
   order | orchestrator | inventory | payment | notification   run one service
   loadgen [options]      place orders and report (node src/main.ts loadgen --help)
   run-all [options]      every service as a child process plus the load generator
-                         (default --rate 5 --forever); Ctrl-C stops them all
+                         (default --rate 5 --forever --showcase; --steady: orders only);
+                         Ctrl-C stops them all
 `;
 
 const SERVICE_NAMES = ['order', 'orchestrator', 'inventory', 'payment', 'notification'];

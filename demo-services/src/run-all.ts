@@ -1,6 +1,7 @@
 /**
  * `main.ts run-all [loadgen options]`: every demo service as a child process, then the load
- * generator (default `--rate 5 --forever`). SIGINT/SIGTERM stop the load generator first, then
+ * generator (default `--rate 5 --forever --showcase`: every pattern the product shows; `--steady`
+ * alone: `--rate 5 --forever`, orders only). SIGINT/SIGTERM stop the load generator first, then
  * the services (SIGTERM, so they commit offsets and flush spans). `startDemo()` does the same
  * for callers such as `npm start`.
  */
@@ -19,6 +20,16 @@ export interface RunningDemo {
    */
   summary: Promise<LoadgenSummary> | undefined;
   stop(): Promise<void>;
+}
+
+export const DEFAULT_LOADGEN_ARGS: readonly string[] = ['--rate', '5', '--forever', '--showcase'];
+export const STEADY_LOADGEN_ARGS: readonly string[] = ['--rate', '5', '--forever', '--steady'];
+
+/** No arguments: the showcase; `--steady` alone: steady traffic only; anything else as given. */
+export function loadgenArgs(given: readonly string[] | undefined): string[] {
+  if (!given?.length) return [...DEFAULT_LOADGEN_ARGS];
+  if (given.length === 1 && given[0] === '--steady') return [...STEADY_LOADGEN_ARGS];
+  return [...given];
 }
 
 export async function startDemo(
@@ -56,7 +67,7 @@ export async function startDemo(
   let summary: Promise<LoadgenSummary> | undefined;
   if (options.withLoadgen !== false) {
     const host = env.ORDER_HOST && env.ORDER_HOST !== '0.0.0.0' ? env.ORDER_HOST : '127.0.0.1';
-    const args = options.loadgenArgs?.length ? [...options.loadgenArgs] : ['--rate', '5', '--forever'];
+    const args = loadgenArgs(options.loadgenArgs);
     if (options.summaryFile !== undefined) args.push('--json-out', options.summaryFile);
     loadgen = new ServiceProcess('loadgen', 'loadgen', {
       // Always the order service started here (its port may have been 0 = any).

@@ -14,6 +14,14 @@ Places orders through the order service (ORDER_URL) and follows each to its term
   --reject-rate <0..1>       share of orders for a sold-out SKU (inventory rejected -> failed)
   --poison-rate <0..1>       per order, chance of also producing an undecodable record to inventory.reserve
   --duplicate-rate <0..1>    share of order.placed events re-published with the same event id
+  --showcase                 every pattern early and again and again, at any rate: every 17th
+                             order declined (compensated), every 23rd for a sold-out SKU, every
+                             29th followed by a poison record (-> inventory.dlq), every 13th
+                             order.placed re-published, and an 'analytics' consumer group that
+                             pauses 40 s (20 s in, then every 150 s) so it falls behind and catches up
+  --lag-pulse <a>,<b>,<c>    the 'analytics' group pauses c seconds, first a seconds in, then
+                             every b seconds (--showcase: 20,150,40)
+  --steady                   orders only, no faults (the default; refuses --showcase)
   --spawn <service>[:n]      start n extra instances of a service (joining its group) for the run
   --slow-ms <ms>             processing delay of the spawned instances (builds lag)
   --chaos-interval-ms <ms>   SIGKILL one spawned instance and restart it at this interval
@@ -23,6 +31,12 @@ Places orders through the order service (ORDER_URL) and follows each to its term
   --json-out <file>          write the final summary as JSON
   --quiet                    no progress output
 `;
+
+/** What `--showcase` (the default demo of `npm start`) adds; see LOADGEN_HELP. */
+export const SHOWCASE: Pick<LoadgenOptions, 'every' | 'lagPulse'> = Object.freeze({
+  every: Object.freeze({ decline: 17, reject: 23, poison: 29, duplicate: 13 }),
+  lagPulse: Object.freeze({ firstAfterMs: 20_000, everyMs: 150_000, forMs: 40_000 }),
+});
 
 export async function runLoadgenCli(argv: string[]): Promise<number> {
   const { values } = parseArgs({
@@ -37,6 +51,9 @@ export async function runLoadgenCli(argv: string[]): Promise<number> {
       'reject-rate': { type: 'string' },
       'poison-rate': { type: 'string' },
       'duplicate-rate': { type: 'string' },
+      showcase: { type: 'boolean' },
+      steady: { type: 'boolean' },
+      'lag-pulse': { type: 'string' },
       spawn: { type: 'string' },
       'slow-ms': { type: 'string' },
       'chaos-interval-ms': { type: 'string' },
@@ -59,6 +76,19 @@ export async function runLoadgenCli(argv: string[]): Promise<number> {
       throw new Error(`--${name} ${raw}: expected a number in [${min}, ${max}]`);
     return n;
   };
+  if (values.showcase && values.steady) throw new Error('--showcase and --steady exclude each other');
+  let lagPulse: LoadgenOptions['lagPulse'];
+  if (values['lag-pulse'] !== undefined) {
+    const parts = values['lag-pulse'].split(',').map(Number);
+    const [first, every, length] = parts;
+    if (parts.length !== 3 || first === undefined || every === undefined || length === undefined) {
+      throw new Error(`--lag-pulse ${values['lag-pulse']}: expected <first>,<every>,<for> in seconds`);
+    }
+    if (!parts.every((n) => Number.isFinite(n) && n >= 0) || length <= 0 || every <= length) {
+      throw new Error(`--lag-pulse ${values['lag-pulse']}: seconds >= 0, with 0 < for < every`);
+    }
+    lagPulse = { firstAfterMs: first * 1000, everyMs: every * 1000, forMs: length * 1000 };
+  }
   let spawn: LoadgenOptions['spawn'];
   if (values.spawn) {
     const [service, n] = values.spawn.split(':');
@@ -82,6 +112,8 @@ export async function runLoadgenCli(argv: string[]): Promise<number> {
     rejectRate: num('reject-rate', values['reject-rate'], 0, 0, 1),
     poisonRate: num('poison-rate', values['poison-rate'], 0, 0, 1),
     duplicateRate: num('duplicate-rate', values['duplicate-rate'], 0, 0, 1),
+    ...(values.showcase ? SHOWCASE : {}),
+    ...(lagPulse ? { lagPulse } : {}),
     spawn,
     slowMs: num('slow-ms', values['slow-ms'], 0, 0),
     chaosIntervalMs:
