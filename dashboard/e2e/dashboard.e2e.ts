@@ -183,6 +183,51 @@ describe('dashboard in Chromium', () => {
     }
   });
 
+  it('passes its Content-Security-Policy on every page when the collector serves it, Swagger UI too', async () => {
+    const own = await serve('collector');
+    const page = await browser.context.newPage();
+    // Every CSP report of the page, from the DOM event and from the console.
+    await page.addInitScript(() => {
+      const w = window as unknown as { cspViolations: string[] };
+      w.cspViolations = [];
+      document.addEventListener('securitypolicyviolation', (e) => {
+        w.cspViolations.push(`${e.violatedDirective} ${e.blockedURI} at ${e.sourceFile}:${e.lineNumber}`);
+      });
+    });
+    const consoleCsp: string[] = [];
+    page.on('console', (m) => {
+      if (/Content Security Policy|Refused to/i.test(m.text())) consoleCsp.push(m.text());
+    });
+    try {
+      const seeded = await seedSaga(own);
+      const visits: [string, string | RegExp][] = [
+        ['/', 'Overview'],
+        ['/groups', 'Consumer groups'],
+        ['/dlqs', 'Dead-letter queues'],
+        ['/sagas', 'Sagas'],
+        [`/sagas/${seeded.correlationId}`, new RegExp(seeded.correlationId)],
+        [`/events/${seeded.events.placed}`, /Event/],
+        ['/flows', 'Flow map'],
+        ['/audit', 'Loss and duplicate audit'],
+        ['/audit-log', 'Audit log'],
+      ];
+      for (const [path, heading] of visits) {
+        const res = await page.goto(`${own.url}${path}`);
+        expect(res?.headers()['content-security-policy']).toContain("frame-ancestors 'none'");
+        await page.getByRole('heading', { name: heading }).first().waitFor();
+      }
+      // Swagger UI has its own policy (see collector/src/auth/headers.ts): it renders the API's operations.
+      await page.goto(`${own.url}/docs/`);
+      await page.locator('.opblock-summary-path').first().waitFor();
+      expect(await page.locator('.opblock-summary-path').count()).toBeGreaterThan(10);
+      const violations = await page.evaluate(() => (window as unknown as { cspViolations: string[] }).cspViolations);
+      expect({ violations, consoleCsp }).toEqual({ violations: [], consoleCsp: [] });
+    } finally {
+      await page.close();
+      await own.close();
+    }
+  }, 120_000);
+
   it('is served by the collector too, with deep links falling back to the app', async () => {
     const own = await serve('collector');
     try {

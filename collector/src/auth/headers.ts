@@ -53,7 +53,11 @@ export const swaggerUiCsp = {
       .map((d) =>
         d.startsWith('frame-ancestors')
           ? "frame-ancestors 'none'"
-          : d.replace(/\s+validator\.swagger\.io/, '').replace(/\s+https:(?=\s|$)/g, ''),
+          : // Swagger UI's React code sets a style attribute Chromium blocks under style-src 'self'
+            // (seen in the browser test); styles cannot run code, scripts stay hash-only.
+            d.startsWith('style-src ')
+            ? "style-src 'self' 'unsafe-inline'"
+            : d.replace(/\s+validator\.swagger\.io/, '').replace(/\s+https:(?=\s|$)/g, ''),
       )
       .join('; '),
 } as const;
