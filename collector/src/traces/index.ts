@@ -31,7 +31,7 @@ export const tracesPlugin = fp(
       }),
       rejected: new Counter({
         name: 'eventscope_spans_rejected_total',
-        help: 'Spans refused: invalid and time_window (partialSuccess), queue_full (503), store_error (accepted, then failed to store).',
+        help: 'Spans refused: invalid and time_window (partialSuccess), queue_full and fair_share (503), store_error (accepted, then failed to store).',
         labelNames: ['reason'],
         registers: [app.metrics],
       }),

@@ -19,6 +19,8 @@ export type SpanPreparer<T> = (spans: SpanData[]) => T[];
 interface Entry {
   items: unknown[];
   raw: boolean;
+  /** Who sent them (see `offer`). */
+  client: string;
 }
 
 export interface IntakeOptions {
@@ -34,7 +36,16 @@ export interface IntakeOptions {
   log: FastifyBaseLogger;
   /** Called with the number of spans the consumer failed on (they are logged and counted, never silent). */
   onConsumerError?: (spans: number, err: unknown) => void;
+  /**
+   * Above this share of `limit` the queue is under pressure and each client gets a fair share of
+   * the high-water mark (it divided by the clients holding spans); the rest up to `limit` stays
+   * free for the others. Default 0.8.
+   */
+  highWater?: number;
 }
+
+/** Why the last `offer` was refused: the queue is full, or the client holds more than its fair share. */
+export type Refusal = 'full' | 'share' | 'closed';
 
 export class IntakeQueue {
   readonly limit: number;
@@ -51,6 +62,11 @@ export class IntakeQueue {
   #closed = false;
   /** Spans in the last request refused for room (0 after an accepted one). */
   #refusedSize = 0;
+  readonly #highWater: number;
+  /** Items queued or being consumed per client (clients without any are removed). */
+  readonly #byClient = new Map<string, number>();
+  /** Why the last refused offer was refused. */
+  lastRefusal: Refusal | null = null;
 
   constructor(options: IntakeOptions) {
     this.limit = options.limit;
@@ -58,6 +74,24 @@ export class IntakeQueue {
     this.#inFlight = Math.max(1, options.inFlight ?? 2);
     this.#log = options.log;
     this.#onError = options.onConsumerError;
+    this.#highWater = Math.floor(this.limit * (options.highWater ?? 0.8));
+  }
+
+  #count(client: string, n: number): void {
+    const v = (this.#byClient.get(client) ?? 0) + n;
+    if (v > 0) this.#byClient.set(client, v);
+    else this.#byClient.delete(client);
+  }
+
+  /** Items a client has queued or being consumed. */
+  heldBy(client: string): number {
+    return this.#byClient.get(client) ?? 0;
+  }
+
+  /** A client's fair share while the queue is under pressure: the high-water mark over the clients holding spans. */
+  fairShare(client: string): number {
+    const clients = this.#byClient.size + (this.#byClient.has(client) ? 0 : 1);
+    return Math.max(1, Math.floor(this.#highWater / clients));
   }
 
   /** Spans accepted and not yet consumed (counted as prepared: spans the consumer does not need are not waiting). */
@@ -71,7 +105,12 @@ export class IntakeQueue {
    * cost no decoding. The first refusal is decided (and its spans counted) by `offer`.
    */
   get full(): boolean {
-    return this.#closed || (this.#depth > 0 && this.#depth + this.#refusedSize > this.limit);
+    return this.wouldRefuse(this.#refusedSize);
+  }
+
+  /** True when a request of `spans` spans could not fit now, whoever sent it (or the queue is closed). */
+  wouldRefuse(spans: number): boolean {
+    return this.#closed || (this.#depth > 0 && this.#depth + spans > this.limit);
   }
 
   /**
@@ -87,6 +126,7 @@ export class IntakeQueue {
       if (!e.raw) continue;
       const items = this.#prepared(e.items as SpanData[]);
       this.#depth += items.length - e.items.length;
+      this.#count(e.client, items.length - e.items.length);
       e.items = items;
       e.raw = false;
     }
@@ -107,23 +147,37 @@ export class IntakeQueue {
   }
 
   /**
-   * Takes the spans, or returns false when they do not fit (the caller answers 503). A request
-   * larger than the whole queue is still taken when the queue is empty, so it can never be
-   * refused forever.
+   * Takes the spans of `client` (the receiver uses the resource's service.name, else the remote
+   * address), or returns false when they do not fit (the caller answers 503; `lastRefusal` says
+   * why). A request larger than the whole queue is still taken when the queue is empty, so it can
+   * never be refused forever. Above the high-water mark a client already holding its fair share is
+   * refused while others are still taken: one flooding client cannot starve the rest.
    */
-  offer(spans: SpanData[]): boolean {
-    if (this.#closed) return false;
+  offer(spans: SpanData[], client = ''): boolean {
+    if (this.#closed) {
+      this.lastRefusal = 'closed';
+      return false;
+    }
     if (spans.length === 0) return true;
     if (this.#depth > 0 && this.#depth + spans.length > this.limit) {
       this.#refusedSize = spans.length;
+      this.lastRefusal = 'full';
       return false;
+    }
+    if (this.#depth > 0 && this.#depth + spans.length > this.#highWater) {
+      const held = this.heldBy(client);
+      if (held > 0 && held + spans.length > this.fairShare(client)) {
+        this.lastRefusal = 'share';
+        return false;
+      }
     }
     this.#refusedSize = 0;
     const raw = this.#consumer === undefined;
     const items = raw ? spans : this.#prepared(spans);
     if (items.length === 0) return true;
-    this.#queue.push({ items, raw });
+    this.#queue.push({ items, raw, client });
     this.#depth += items.length;
+    this.#count(client, items.length);
     this.#kick();
     return true;
   }
@@ -144,9 +198,12 @@ export class IntakeQueue {
         continue;
       }
       const chunk: unknown[] = [];
+      const clients = new Map<string, number>();
       while (chunk.length < this.#chunk && this.#queue.length > 0) {
         const head = this.#queue[0] as Entry;
         const room = this.#chunk - chunk.length;
+        const n = Math.min(room, head.items.length);
+        clients.set(head.client, (clients.get(head.client) ?? 0) + n);
         if (head.items.length <= room) {
           chunk.push(...head.items);
           this.#queue.shift();
@@ -155,7 +212,7 @@ export class IntakeQueue {
           head.items = head.items.slice(room);
         }
       }
-      const done = this.#consume(chunk).finally(() => running.delete(done));
+      const done = this.#consume(chunk, clients).finally(() => running.delete(done));
       running.add(done);
       // Let requests and timers run between chunks.
       await new Promise<void>((resolve) => setImmediate(resolve));
@@ -163,7 +220,7 @@ export class IntakeQueue {
   }
 
   /** Hands one chunk to the consumer; never rejects (a failure is logged and counted). */
-  async #consume(chunk: unknown[]): Promise<void> {
+  async #consume(chunk: unknown[], clients: Map<string, number>): Promise<void> {
     try {
       await (this.#consumer as (items: unknown[]) => Promise<void>)(chunk);
     } catch (err) {
@@ -171,6 +228,7 @@ export class IntakeQueue {
       this.#onError?.(chunk.length, err);
     }
     this.#depth -= chunk.length;
+    for (const [client, n] of clients) this.#count(client, -n);
   }
 
   /** Resolves when every span accepted so far has been consumed. */

@@ -82,8 +82,19 @@ const CODES: Record<number, string> = {
   503: 'OVERLOADED',
 };
 
+/**
+ * Who sent an export, for the intake queue's fair shares: the service.name of its (first)
+ * resource, or the remote address when the exporter did not name its service.
+ */
+export function clientOf(decoded: DecodedExport, remoteAddress: string): string {
+  const service = decoded.spans[0]?.service;
+  return service !== undefined && service !== 'unknown_service' ? `service ${service}` : `address ${remoteAddress}`;
+}
+
 export function otlpReceiver(app: FastifyInstance, opts: ReceiverOptions, done: (err?: Error) => void): void {
   const { intake, bodyLimit, metrics } = opts;
+  /** Spans of the last request refused for room, per remote address (until one from there is taken). */
+  const refusedByAddress = new Map<string, number>();
 
   /** An error in the request's own encoding: google.rpc.Status for protobuf, JSON otherwise. */
   const fail = (req: FastifyRequest, reply: FastifyReply, status: number, message: string): FastifyReply => {
@@ -136,9 +147,13 @@ export function otlpReceiver(app: FastifyInstance, opts: ReceiverOptions, done: 
           `unsupported content type '${req.headers['content-type'] ?? ''}'; use application/json or application/x-protobuf`,
         );
       }
-      // While a request like the last refused one cannot fit, refuse before inflating and decoding
-      // (its spans are unknown, so only the request is counted); `offer` below decides exactly.
-      if (intake.full) return fail(req, reply, 503, `intake queue full (${intake.limit} spans); retry later`);
+      // While a request like the last one refused from this address cannot fit, refuse before
+      // inflating and decoding (its spans are unknown, so only the request is counted); `offer`
+      // below decides exactly. Per address: a flooder's big requests must not refuse the others here.
+      const lastRefused = refusedByAddress.get(req.ip);
+      if (intake.wouldRefuse(lastRefused ?? 0)) {
+        return fail(req, reply, 503, `intake queue full (${intake.limit} spans); retry later`);
+      }
       let body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
       const ce = (req.headers['content-encoding'] ?? 'identity').trim().toLowerCase();
       if (ce === 'gzip') {
@@ -164,10 +179,23 @@ export function otlpReceiver(app: FastifyInstance, opts: ReceiverOptions, done: 
         throw err;
       }
       const outside = rejectOutsideWindow(decoded, Date.now(), opts);
-      if (!intake.offer(decoded.spans)) {
+      const client = clientOf(decoded, req.ip);
+      if (!intake.offer(decoded.spans, client)) {
+        if (refusedByAddress.size >= 10_000) refusedByAddress.clear(); // bounded: addresses are many
+        refusedByAddress.set(req.ip, decoded.spans.length);
+        if (intake.lastRefusal === 'share') {
+          metrics.rejected.inc({ reason: 'fair_share' }, decoded.spans.length);
+          return fail(
+            req,
+            reply,
+            503,
+            `intake queue under pressure and ${client} holds ${intake.heldBy(client)} spans, more than its fair share (${intake.fairShare(client)}); retry later`,
+          );
+        }
         metrics.rejected.inc({ reason: 'queue_full' }, decoded.spans.length);
         return fail(req, reply, 503, `intake queue full (${intake.limit} spans); retry later`);
       }
+      refusedByAddress.delete(req.ip);
       metrics.accepted.inc(decoded.spans.length);
       if (outside > 0) metrics.rejected.inc({ reason: 'time_window' }, outside);
       if (decoded.rejected > outside) metrics.rejected.inc({ reason: 'invalid' }, decoded.rejected - outside);
