@@ -15,7 +15,7 @@ export default defineConfig({
   preview: {
     host: '127.0.0.1',
     port: 5173,
-    proxy: { '/api': collector, '/auth': collector },
+    proxy: { '/api': collector },
   },
   build: { outDir: 'dist', sourcemap: true },
   test: {
