@@ -5,7 +5,7 @@
  * log of a real DLQ mark on the real broker, and config refusals.
  */
 import { request } from 'node:http';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
@@ -252,6 +252,19 @@ describe('auth: every route of the real app, however spelled', () => {
         )
       ).status,
     ).toBe(200);
+  });
+
+  it('counts refusals by reason in metrics that docs/metrics.md documents', async () => {
+    await raw(h.port, 'GET', '/api/overview');
+    await raw(h.port, 'GET', '/api/overview', { ...bearer(VIEWER), host: 'evil.example' });
+    const metrics = (await raw(h.port, 'GET', '/metrics', bearer(METRICS))).body;
+    expect(metrics).toMatch(/^eventscope_http_refused_total\{reason="unauthorized"\} [1-9]/m);
+    expect(metrics).toMatch(/^eventscope_http_refused_total\{reason="host"\} [1-9]/m);
+    expect(metrics).toContain('# TYPE eventscope_audit_failures_total counter');
+    const doc = readFileSync(new URL('../docs/metrics.md', import.meta.url), 'utf8');
+    for (const name of ['eventscope_http_refused_total', 'eventscope_audit_failures_total']) {
+      expect(doc).toContain(`\`${name}\``);
+    }
   });
 
   it('puts the ingest token on the OTLP port too (a real second listener)', async () => {
