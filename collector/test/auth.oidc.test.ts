@@ -464,6 +464,46 @@ describe('OIDC sessions and config', () => {
     }
   });
 
+  it('answers 503 SSO_UNAVAILABLE (retryable) while the provider is down, and signs in once it is back', async () => {
+    const provider = await startTestProvider();
+    const issuer = new URL(provider.issuer);
+    await provider.close();
+    const dataDir = mkdtempSync(path.join(tmpdir(), 'eventscope-sso-'));
+    const app = await buildApp({
+      config: loadConfig(
+        {
+          EVENTSCOPE_OIDC_ISSUER_URL: issuer.href,
+          EVENTSCOPE_OIDC_CLIENT_ID: 'eventscope',
+          EVENTSCOPE_PUBLIC_URL: 'http://127.0.0.1:9',
+          EVENTSCOPE_SESSION_SECRET: SESSION_SECRET,
+        },
+        { dataDir, port: 0, otlpPort: 0 },
+      ),
+      background: false,
+    });
+    try {
+      // The collector started although the provider is down; a sign-in says what is wrong.
+      const res = await app.inject({ method: 'GET', url: '/auth/login' });
+      expect(res.statusCode).toBe(503);
+      expect(res.headers['retry-after']).toBe('1');
+      expect(res.json()).toMatchObject({ error: 'SSO_UNAVAILABLE', retryable: true });
+      expect(res.json<{ message: string }>().message).toContain(issuer.href);
+      // Discovery is tried again on the next sign-in: a provider on that port now answers.
+      const back = await startTestProvider(Number(issuer.port));
+      back.registerRedirects('http://127.0.0.1:9');
+      try {
+        const again = await app.inject({ method: 'GET', url: '/auth/login' });
+        expect(again.statusCode).toBe(303);
+        expect(String(again.headers.location)).toContain(`${issuer.origin}/auth?`);
+      } finally {
+        await back.close();
+      }
+    } finally {
+      await app.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+
   it('refuses a partly configured SSO at start, naming what is missing', () => {
     expect(() => loadConfig({ EVENTSCOPE_OIDC_ISSUER_URL: 'https://idp.example.com/realms/ops' })).toThrow(
       /oidcClientId \(EVENTSCOPE_OIDC_CLIENT_ID\), publicUrl \(EVENTSCOPE_PUBLIC_URL\), sessionSecret \(EVENTSCOPE_SESSION_SECRET\) are missing/,

@@ -90,7 +90,11 @@ const MeUnauthorized = Type.Object({
 const Logout = Type.Object({
   redirectTo: Type.String({ description: "Where the browser goes next: the provider's logout, or /." }),
 });
-const ErrorBody = Type.Object({ error: Type.String(), message: Type.String() });
+const ErrorBody = Type.Object({
+  error: Type.String(),
+  message: Type.String(),
+  retryable: Type.Optional(Type.Boolean()),
+});
 
 export const oidcPlugin = fp(
   async (app: FastifyInstance) => {
@@ -181,7 +185,7 @@ function registerSso(appBase: FastifyInstance, settings: OidcSettings): void {
     } catch (err) {
       throw new CollectorError(
         'SSO_UNAVAILABLE',
-        `the OpenID provider at ${settings.issuer.href} did not answer its discovery document; try again shortly`,
+        `the OpenID provider at ${settings.issuer.href} did not give its discovery document (${describeError(err)}); try again shortly`,
         { cause: err },
       );
     }
