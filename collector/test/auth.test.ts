@@ -498,6 +498,26 @@ describe('auth: config', () => {
   });
 });
 
+describe('auth: audit log of refused attempts', () => {
+  it('stores at most 60 refused attempts a minute and counts the rest, so a flood cannot drown the log', async () => {
+    const h = await start();
+    try {
+      const statuses = new Set<number>();
+      for (let i = 0; i < 80; i++) statuses.add((await raw(h.port, 'POST', '/api/dlqs/flood.dlq/mark')).status);
+      expect([...statuses]).toEqual([401]);
+      const log = JSON.parse((await raw(h.port, 'GET', '/api/audit-log?limit=500', bearer(VIEWER))).body) as AuditLog;
+      const refused = log.entries.filter((e) => e.result === 'refused: unauthorized');
+      expect(refused.length).toBeGreaterThanOrEqual(60);
+      expect(refused.length).toBeLessThan(65);
+      const metrics = (await raw(h.port, 'GET', '/metrics', bearer(VIEWER))).body;
+      const dropped = /^eventscope_audit_failures_total\{reason="refused_rate"\} (\d+)/m.exec(metrics);
+      expect(Number(dropped?.[1])).toBe(80 - refused.length);
+    } finally {
+      await h.close();
+    }
+  });
+});
+
 describe('auth: audit log (real broker)', () => {
   it('records a DLQ mark with who, what and from where, and refused writes, newest first', async () => {
     const admin = await connectAdmin();
