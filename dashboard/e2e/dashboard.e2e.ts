@@ -3,11 +3,14 @@
  * with OTLP spans of one saga. Screenshots of each main page go to test-output/screenshots/.
  * The same paths against live demo traffic: demo.e2e.ts.
  */
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { coveredHopBars, launch, screenshot, type Browser } from './browser.ts';
 import { createKafkaFixture } from './kafka-fixture.ts';
 import { seedCrossingSaga, seedSaga, type SeededSaga } from './seed.ts';
-import { serve, type Served } from './serve.ts';
+import { DIST_DIR, serve, type Served } from './serve.ts';
 
 let served: Served;
 let browser: Browser;
@@ -184,7 +187,11 @@ describe('dashboard in Chromium', () => {
   });
 
   it('passes its Content-Security-Policy on every page when the collector serves it, Swagger UI too', async () => {
-    const own = await serve('collector');
+    // A copy of the build: a build started meanwhile by another test run empties dist/, and a
+    // page whose lazy chunk is gone never shows its heading.
+    const dist = mkdtempSync(join(tmpdir(), 'eventscope-dist-'));
+    cpSync(DIST_DIR, dist, { recursive: true });
+    const own = await serve('collector', { config: { dashboardDir: dist } });
     const page = await browser.context.newPage();
     // Every CSP report of the page, from the DOM event and from the console.
     await page.addInitScript(() => {
@@ -225,6 +232,7 @@ describe('dashboard in Chromium', () => {
     } finally {
       await page.close();
       await own.close();
+      rmSync(dist, { recursive: true, force: true });
     }
   }, 120_000);
 
