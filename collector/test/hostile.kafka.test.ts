@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startIsolatedDemo, type RunningDemo } from '../../demo-services/src/index.ts';
 import { createKafka, ensureTopics, kafkaModule, type KafkaJs } from '../../demo-services/src/lib/kafka.ts';
 import { CONSUMER_SERVICES, EVENT_TYPES, naming } from '../../demo-services/src/topics.ts';
-import { produceGarbage, produceNullHeaders } from '../../demo-services/test/garbage.ts';
+import { produceGarbage, produceGarbageTo, produceNullHeaders, schemaIdOf } from '../../demo-services/test/garbage.ts';
 import { getOrder, placeOrder } from '../../demo-services/test/helpers.ts';
 import { TAP_GROUP } from '../src/tap/index.ts';
 import {
@@ -31,6 +31,8 @@ const names = naming(prefix);
 const storeDir = tempDir('hostile-store');
 const demoDir = tempDir('hostile-demo');
 const demoTopics = EVENT_TYPES.map((t) => names.topic(t));
+/** A DLQ that some other (hostile) service writes: raw garbage straight into a watched `*.dlq`. */
+const foreignDlq = `${prefix}foreign.dlq`;
 const lines: string[] = [];
 let collector: Collector | undefined;
 let demo: RunningDemo | undefined;
@@ -58,7 +60,7 @@ beforeAll(async () => {
   admin = kafka.admin();
   await admin.connect();
   // The topics exist (empty) before the tap joins, so it reads every record the test makes.
-  await ensureTopics(kafka, names.allTopics(), 3);
+  await ensureTopics(kafka, [...names.allTopics(), foreignDlq], 3);
   collector = await startCollector(prefix, storeDir, 0, { tapTopics: demoTopics });
   const { AssignerProtocol } = kafkaModule();
   await waitFor('the tap to join with the demo topics', async () => {
@@ -98,6 +100,15 @@ describe('the collector on topics full of garbage', () => {
       ...(await produceGarbage(kafka, names, EVENT_TYPES, REGISTRY_URL)),
       ...(await produceNullHeaders(BROKERS, demoTopics)),
     ];
+    const foreign = [
+      ...(await produceGarbageTo(
+        kafka,
+        foreignDlq,
+        'order.placed',
+        await schemaIdOf(REGISTRY_URL, names.topic('order.placed')),
+      )),
+      ...(await produceNullHeaders(BROKERS, [foreignDlq])),
+    ];
     const orders = await Promise.all(Array.from({ length: 3 }, () => placeOrder(demo!.orderPort)));
     for (const o of orders) {
       await waitFor(
@@ -129,14 +140,18 @@ describe('the collector on topics full of garbage', () => {
         const res = await collector!.app.inject('/api/dlqs');
         if (res.statusCode !== 200) throw new Error(`/api/dlqs: ${res.statusCode} ${res.body}`);
         const { dlqs } = res.json<{ dlqs: { topic: string; depth: number }[] }>();
-        return dlqTopics.every((t) => (dlqs.find((d) => d.topic === t)?.depth ?? 0) > 0) ? true : undefined;
+        const depth = (t: string) => dlqs.find((d) => d.topic === t)?.depth ?? 0;
+        return dlqTopics.every((t) => depth(t) > 0) && depth(foreignDlq) === foreign.length ? true : undefined;
       },
       30_000,
     );
     const urls = [
       '/api/dlqs',
       '/api/overview',
-      ...dlqTopics.flatMap((t) => [`/api/dlqs/${encodeURIComponent(t)}`, `/api/dlqs/${encodeURIComponent(t)}/history`]),
+      ...[...dlqTopics, foreignDlq].flatMap((t) => [
+        `/api/dlqs/${encodeURIComponent(t)}`,
+        `/api/dlqs/${encodeURIComponent(t)}/history`,
+      ]),
       '/api/sagas',
     ];
     for (const url of urls) {
@@ -154,4 +169,24 @@ describe('the collector on topics full of garbage', () => {
     expect(demo!.services.map((s) => s.pid)).toEqual(pids);
     expect(demo!.services.every((s) => s.running)).toBe(true);
   }, 90_000);
+
+  // KNOWN BUG, for the owner of collector/src/dlq: a DLQ record with a header without a value
+  // (kafkajs hands over null; kafka/adapter.ts headersOf keeps it) makes toDlqRecord call
+  // toString on null, so the DLQ's latest records are never read (depth still shows). Flip
+  // `it.fails` to `it` with the fix. Runs after the test above, which produced the records.
+  it.fails(
+    'lists the foreign DLQ records whose headers have no value (the Java producer wrote them last)',
+    async () => {
+      await waitFor(
+        'the foreign DLQ records with null header values read',
+        async () => {
+          const res = await collector!.app.inject(`/api/dlqs/${encodeURIComponent(foreignDlq)}`);
+          const { dlq } = res.json<{ dlq: { latest: { key: string | null }[] } }>();
+          const keys = dlq.latest.map((r) => r.key);
+          return keys.includes('null-header') && keys.includes('null-event-id') ? true : undefined;
+        },
+        10_000,
+      );
+    },
+  );
 });

@@ -156,6 +156,21 @@ export async function produceGarbage(
   types: readonly EventType[],
   registryUrl: string,
 ): Promise<GarbageRecord[]> {
+  const out: GarbageRecord[] = [];
+  for (const type of types) {
+    const topic = names.topic(type);
+    out.push(...(await produceGarbageTo(kafka, topic, type, await schemaIdOf(registryUrl, topic))));
+  }
+  return out;
+}
+
+/** Every kind of garbage to one topic, the envelope saying `type`, "bad Avro" under `schemaId`. */
+export async function produceGarbageTo(
+  kafka: KafkaJs.Kafka,
+  topic: string,
+  type: EventType,
+  schemaId: number,
+): Promise<GarbageRecord[]> {
   const producer = kafka.producer({
     allowAutoTopicCreation: false,
     createPartitioner: kafkaModule().Partitioners.DefaultPartitioner,
@@ -163,24 +178,21 @@ export async function produceGarbage(
   await producer.connect();
   const out: GarbageRecord[] = [];
   try {
-    for (const type of types) {
-      const topic = names.topic(type);
-      for (const s of specs(type, await schemaIdOf(registryUrl, topic))) {
-        const [meta] = await producer.send({
-          topic,
-          acks: -1,
-          messages: [{ key: s.key, value: s.value, headers: s.headers }],
-        });
-        if (!meta) throw new Error(`no metadata for ${s.label} on ${topic}`);
-        out.push({
-          label: s.label,
-          topic,
-          partition: meta.partition,
-          offset: String(meta.baseOffset),
-          reason: s.reason,
-          keeps: s.keeps === undefined ? new Map() : s.keeps,
-        });
-      }
+    for (const s of specs(type, schemaId)) {
+      const [meta] = await producer.send({
+        topic,
+        acks: -1,
+        messages: [{ key: s.key, value: s.value, headers: s.headers }],
+      });
+      if (!meta) throw new Error(`no metadata for ${s.label} on ${topic}`);
+      out.push({
+        label: s.label,
+        topic,
+        partition: meta.partition,
+        offset: String(meta.baseOffset),
+        reason: s.reason,
+        keeps: s.keeps === undefined ? new Map() : s.keeps,
+      });
     }
   } finally {
     await producer.disconnect();
