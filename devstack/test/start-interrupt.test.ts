@@ -7,6 +7,7 @@ import { rmSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { isPortOpen } from '../src/proc.ts';
 import { CliRun, cliSandbox, killAll, processesOf, sandboxEnv, type CliPorts } from './cli-process.ts';
+import { requireEnv } from './helpers.ts';
 
 const sandbox = await cliSandbox();
 const env = sandboxEnv(sandbox.stateDir, sandbox.ports);
@@ -72,6 +73,24 @@ describe('npm start interrupted', () => {
       again.child.kill('SIGINT');
       expect(await again.exited(60_000)).toBe(130);
       expect(processesOf(sandbox.stateDir)).toEqual([]);
+    } finally {
+      killAll(sandbox.stateDir);
+    }
+  }, 170_000);
+
+  it('stops only what it started: a broker it reused keeps running', async () => {
+    // The test broker was running before this start; npm start reuses it and must not stop it.
+    const brokerPort = Number(requireEnv('KAFKA_BROKERS').split(',')[0]?.split(':')[1]);
+    const run = new CliRun(['start'], { ...env, ES_KAFKA_PORT: String(brokerPort) });
+    try {
+      await run.waitFor(/starting the collector on/, 100_000);
+      expect(run.output).toMatch(/reusing the Kafka broker/);
+      run.child.kill('SIGINT');
+      expect(await run.exited(60_000), run.output).toBe(130);
+      expect(processesOf(sandbox.stateDir), run.output).toEqual([]);
+      expect(await isPortOpen(brokerPort)).toBe(true);
+      expect(await isPortOpen(sandbox.ports.registry)).toBe(false);
+      expect(await isPortOpen(sandbox.ports.collector)).toBe(false);
     } finally {
       killAll(sandbox.stateDir);
     }
