@@ -204,17 +204,28 @@ const exec = promisify(execFile);
 const JAVA_PRODUCER = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures', 'NullHeaderProducer.java');
 
 /** Records with null header values, written by Kafka's Java producer (see fixtures/NullHeaderProducer.java). */
-export async function produceNullHeaders(brokers: string, topics: readonly string[]): Promise<GarbageRecord[]> {
+export async function produceNullHeaders(
+  brokers: string,
+  topics: readonly string[],
+  options: { zstd?: boolean } = {},
+): Promise<GarbageRecord[]> {
   const jdk = await findJava(17);
   if (!jdk) throw new Error('no Java 17+ for the null-header producer');
   const { stdout } = await exec(
     jdk.java,
-    ['-cp', kafkaClasspath(DEFAULT_KAFKA_VERSION), JAVA_PRODUCER, brokers.split(',')[0] ?? brokers, ...topics],
+    [
+      '-cp',
+      kafkaClasspath(DEFAULT_KAFKA_VERSION),
+      JAVA_PRODUCER,
+      brokers.split(',')[0] ?? brokers,
+      ...(options.zstd ? ['--zstd'] : []),
+      ...topics,
+    ],
     { timeout: 60_000, maxBuffer: 16 * 1024 * 1024 },
   );
   const out: GarbageRecord[] = [];
   for (const line of stdout.split('\n')) {
-    const m = /^(null-header|null-event-id) (\S+) (\d+) (\d+)$/.exec(line.trim());
+    const m = /^(null-header|null-event-id|zstd) (\S+) (\d+) (\d+)$/.exec(line.trim());
     if (!m) continue;
     const [, label, topic, partition, offset] = m;
     out.push({
@@ -222,7 +233,7 @@ export async function produceNullHeaders(brokers: string, topics: readonly strin
       topic: topic!,
       partition: Number(partition),
       offset: offset!,
-      reason: label === 'null-header' ? NOT_WIRE : /event-id has no value/,
+      reason: label === 'null-header' ? NOT_WIRE : label === 'zstd' ? /lacks the event-id/ : /event-id has no value/,
       // A header without a value comes back with an empty one (kafkajs cannot write null).
       keeps:
         label === 'null-header'
@@ -233,8 +244,8 @@ export async function produceNullHeaders(brokers: string, topics: readonly strin
           : new Map(),
     });
   }
-  if (out.length !== topics.length * 2)
-    throw new Error(`java producer: expected ${topics.length * 2} records:\n${stdout}`);
+  const expected = topics.length * (options.zstd ? 3 : 2);
+  if (out.length !== expected) throw new Error(`java producer: expected ${expected} records:\n${stdout}`);
   return out;
 }
 

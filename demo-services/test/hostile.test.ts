@@ -103,6 +103,7 @@ describe('garbage on every consumed topic', () => {
       produceNullHeaders(
         BROKERS,
         types.map((t) => names.topic(t)),
+        { zstd: true },
       ),
     ]);
     const garbage = [...fromKafkajs, ...fromJava];

@@ -5,14 +5,35 @@
  * A static ESM import would be evaluated before the SDK starts and stay unpatched.
  */
 import { createRequire } from 'node:module';
+import { promisify } from 'node:util';
+import zlib from 'node:zlib';
 import type * as KafkaJs from 'kafkajs';
 
 const require = createRequire(import.meta.url);
 let kafkajs: typeof KafkaJs | undefined;
 
 export function kafkaModule(): typeof KafkaJs {
-  kafkajs ??= require('kafkajs') as typeof KafkaJs;
+  if (!kafkajs) {
+    kafkajs = require('kafkajs') as typeof KafkaJs;
+    registerZstd(kafkajs);
+  }
   return kafkajs;
+}
+
+/**
+ * kafkajs decodes only gzip itself: a batch compressed otherwise (a Java producer or kcat
+ * with compression.type=zstd) crashed the consumer for good (KafkaJSNotImplemented, no
+ * restart), with no record to dead-letter. Node's zlib has ZSTD (22.15+), so it is registered
+ * here; Snappy and LZ4 would need codec packages and still stop a consumer.
+ */
+function registerZstd(k: typeof KafkaJs): void {
+  if (typeof zlib.zstdDecompress !== 'function' || typeof zlib.zstdCompress !== 'function') return;
+  const decompress = promisify(zlib.zstdDecompress);
+  const compress = promisify(zlib.zstdCompress);
+  k.CompressionCodecs[k.CompressionTypes.ZSTD] = () => ({
+    compress: (encoder: { buffer: Buffer }) => compress(encoder.buffer),
+    decompress: (buffer: Buffer) => decompress(buffer),
+  });
 }
 
 // kafkajs 2.2 schedules a timer with a negative timeout on Node 24; the warning is harmless noise.
