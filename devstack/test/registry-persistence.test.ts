@@ -10,7 +10,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DEFAULT_KAFKA_VERSION } from '../src/kafka.ts';
 import { logDir, runDir } from '../src/paths.ts';
-import { freePort } from '../src/proc.ts';
+import { freePort, stopPidFile } from '../src/proc.ts';
 import { ensureStack, registryDataDir, type Stack } from '../src/stack.ts';
 import { uniqueName } from './helpers.ts';
 
@@ -22,6 +22,9 @@ let stack: Stack | undefined;
 
 afterAll(async () => {
   await stack?.stop();
+  // A test that failed mid-restart holds no handle on what that start began: stop it by pid file.
+  await stopPidFile(path.join(runDir, `kafka-${DEFAULT_KAFKA_VERSION}-${kafkaPort}-${instance}.pid`));
+  await stopPidFile(path.join(runDir, `apicurio-${registryPort}.pid`));
   rmSync(path.join(runDir, `kafka-${DEFAULT_KAFKA_VERSION}-${kafkaPort}-${instance}`), {
     recursive: true,
     force: true,
