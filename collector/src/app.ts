@@ -21,6 +21,7 @@ import { metricsPlugin } from './metrics/registry.ts';
 import { flowsPlugin } from './flows/index.ts';
 import { MAX_PATH_PARAM_LENGTH } from './flows/schemas.ts';
 import { guardJsonBodies } from './lib/json-guard.ts';
+import { guardNumericQueries } from './lib/query-guard.ts';
 import { routerErrors } from './lib/router-errors.ts';
 import { storePlugin } from './store/index.ts';
 import { tapPlugin } from './tap/index.ts';
@@ -57,6 +58,8 @@ export async function buildApp(options: BuildOptions): Promise<App> {
   app.decorate('config', config);
   // Every JSON body of the API is checked for nesting before it is parsed (lib/json-guard.ts).
   guardJsonBodies(app);
+  // Numeric query parameters that overflow to Infinity are refused before validation (lib/query-guard.ts).
+  guardNumericQueries(app);
 
   app.setErrorHandler((err: Error & { statusCode?: number; code?: string; validation?: unknown }, req, reply) => {
     if (err instanceof CollectorError) {

@@ -61,21 +61,28 @@ describe('spans dated outside a sane window', () => {
   it('are rejected per span with partialSuccess (JSON and protobuf) and counted; the saga list stays sane', async () => {
     const now = Date.now();
     const u64max = '18446744073709551615';
-    const year2500 = nsOf(Date.UTC(2500, 0, 1));
+    const year2500 = nsOf(Date.UTC(2500, 0, 1)); // past 2^53 µs: not a valid time at all
+    const year2200 = nsOf(Date.UTC(2200, 0, 1)); // a valid time, far outside the window
     const corr = `future-${hex(4)}`;
-    const before = await metricValue(h.app, 'eventscope_spans_rejected_total', { reason: 'time_window' });
+    const rejectedNow = async () =>
+      (await metricValue(h.app, 'eventscope_spans_rejected_total', { reason: 'time_window' })) +
+      (await metricValue(h.app, 'eventscope_spans_rejected_total', { reason: 'invalid' }));
+    const windowBefore = await metricValue(h.app, 'eventscope_spans_rejected_total', { reason: 'time_window' });
+    const before = await rejectedNow();
     const json = await sendJson([
       producerSpan(`${corr}-a`, 1e19),
       producerSpan(`${corr}-b`, u64max),
       producerSpan(`${corr}-c`, year2500),
       producerSpan(`${corr}-d`, nsOf(now - 30 * 24 * 3_600_000)), // before the retention (7 days)
-      producerSpan(`${corr}-e`, nsOf(now - 1000), year2500), // ends in 2500
+      producerSpan(`${corr}-e`, nsOf(now - 1000), year2200), // ends in 2200
+      producerSpan(`${corr}-f`, year2200),
       producerSpan(`${corr}-ok`, nsOf(now - 1000)),
     ]);
     expect(json.statusCode, json.body).toBe(200);
     const body = json.json<{ partialSuccess?: { rejectedSpans: number; errorMessage: string } }>();
-    expect(body.partialSuccess?.rejectedSpans).toBe(5);
-    expect(body.partialSuccess?.errorMessage).toMatch(/outside .* ahead of the collector's clock/);
+    expect(body.partialSuccess?.rejectedSpans).toBe(6);
+    // The first reason: 1e19 ns is past 2^53 µs, not even a valid time (the window comes after decoding).
+    expect(body.partialSuccess?.errorMessage).toMatch(/invalid start\/end times/);
 
     const proto = await h.app.inject({
       method: 'POST',
@@ -84,7 +91,7 @@ describe('spans dated outside a sane window', () => {
       payload: Buffer.from(
         encodeProtobufRequest(
           exportOf(
-            [producerSpan(`${corr}-p1`, u64max), producerSpan(`${corr}-p2`, year2500)].map((s) => ({
+            [producerSpan(`${corr}-p1`, u64max), producerSpan(`${corr}-p2`, year2200)].map((s) => ({
               ...s,
               traceId: Buffer.from(s.traceId, 'hex'),
               spanId: Buffer.from(s.spanId, 'hex'),
@@ -96,7 +103,15 @@ describe('spans dated outside a sane window', () => {
     await h.app.intake.flush();
     expect(proto.statusCode).toBe(200);
     expect(decodeProtobufResponse(proto.rawPayload).partialSuccess?.rejectedSpans).toBe(2);
-    expect(await metricValue(h.app, 'eventscope_spans_rejected_total', { reason: 'time_window' })).toBe(before + 7);
+    expect(await rejectedNow()).toBe(before + 8);
+    // Before the retention, ending in 2200, starting in 2200 (JSON and protobuf): outside the window.
+    expect(await metricValue(h.app, 'eventscope_spans_rejected_total', { reason: 'time_window' })).toBe(
+      windowBefore + 4,
+    );
+    const windowOnly = await sendJson([producerSpan(`${corr}-w`, year2200)]);
+    expect(windowOnly.json<{ partialSuccess?: { errorMessage: string } }>().partialSuccess?.errorMessage).toMatch(
+      /outside .* ahead of the collector's clock/,
+    );
 
     const list = await h.app.inject(`/api/sagas?q=${corr}`);
     expect(list.statusCode).toBe(200);

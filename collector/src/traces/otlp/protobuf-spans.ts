@@ -332,7 +332,8 @@ function span(r: Reader, buf: Buffer, out: Out): void {
     out.reject('span with an invalid parentSpanId (8 bytes, hex)');
     return;
   }
-  if (startUs === 0 || endUs < startUs) {
+  // Past 2^53 µs (the year 2255) microseconds are not exact: invalid, as wireNanosToUs has it.
+  if (startUs === 0 || endUs < startUs || !Number.isSafeInteger(endUs)) {
     out.reject('span with missing or invalid start/end times (unix nanoseconds, end >= start)');
     return;
   }

@@ -117,8 +117,16 @@ export function wireId(v: WireId | undefined, bytes: number): string | null | un
   return undefined;
 }
 
-/** Nanoseconds since the epoch (any wire shape) as integer microseconds; undefined when invalid. */
+/**
+ * Nanoseconds since the epoch (any wire shape) as integer microseconds; undefined when invalid,
+ * or past 2^53 µs (the year 2255), where microseconds are no longer exact integers.
+ */
 export function wireNanosToUs(v: WireInt64 | undefined): number | undefined {
+  const us = nanosToUsUnchecked(v);
+  return us !== undefined && Number.isSafeInteger(us) ? us : undefined;
+}
+
+function nanosToUsUnchecked(v: WireInt64 | undefined): number | undefined {
   if (v === undefined || v === null) return undefined;
   if (typeof v === 'number') return Number.isFinite(v) && v >= 0 ? Math.floor(v / 1000) : undefined;
   if (typeof v === 'string') {
@@ -132,9 +140,12 @@ export function wireNanosToUs(v: WireInt64 | undefined): number | undefined {
   return undefined;
 }
 
-function wireInt(v: WireInt64): number {
-  if (typeof v === 'number') return v;
-  if (typeof v === 'string') return Number(v);
+/** An int64 attribute value; null when it is not one (protobuf's JSON mapping: a decimal integer, as a string or a number). */
+function wireInt(v: WireInt64): number | null {
+  if (typeof v === 'number') return Number.isInteger(v) ? v : null;
+  // Not Number(v): it reads '0x10' as 16, '1e3' as 1000, '' and ' ' as 0.
+  if (typeof v === 'string') return /^-?\d{1,20}$/.test(v) ? Number(v) : null;
+  if (typeof v !== 'object' || v === null || typeof v.low !== 'number' || typeof v.high !== 'number') return null;
   const n = (BigInt(v.high >>> 0) << 32n) | BigInt(v.low >>> 0);
   return Number(v.unsigned ? n : BigInt.asIntN(64, n));
 }
