@@ -292,12 +292,14 @@ describe('DLQ record decoder under hostile headers', () => {
       fc.string({ unit: 'binary', maxLength: 20 }),
     );
     const headerValue = fc.oneof(
+      // A header without a value: kafkajs hands over null (the adapter now drops it; a value is defensive).
+      fc.constant(null as unknown as Buffer),
       fc.uint8Array({ maxLength: 40 }).map((b) => Buffer.from(b)),
       fc.oneof(hostileString, hostileInt.map(String)).map((s) => Buffer.from(s)),
     );
     await fc.assert(
       fc.asyncProperty(
-        fc.array(fc.tuple(headerName, fc.array(headerValue, { minLength: 1, maxLength: 3 })), { maxLength: 8 }),
+        fc.array(fc.tuple(headerName, fc.array(headerValue, { minLength: 0, maxLength: 3 })), { maxLength: 8 }),
         fc.option(fc.uint8Array({ maxLength: 100 }).map((b) => Buffer.from(b))),
         fc.option(fc.uint8Array({ maxLength: 20 }).map((b) => Buffer.from(b))),
         async (entries, value, key) => {

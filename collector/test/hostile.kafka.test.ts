@@ -170,23 +170,19 @@ describe('the collector on topics full of garbage', () => {
     expect(demo!.services.every((s) => s.running)).toBe(true);
   }, 90_000);
 
-  // KNOWN BUG, for the owner of collector/src/dlq: a DLQ record with a header without a value
-  // (kafkajs hands over null; kafka/adapter.ts headersOf keeps it) makes toDlqRecord call
-  // toString on null, so the DLQ's latest records are never read (depth still shows). Flip
-  // `it.fails` to `it` with the fix. Runs after the test above, which produced the records.
-  it.fails(
-    'lists the foreign DLQ records whose headers have no value (the Java producer wrote them last)',
-    async () => {
-      await waitFor(
-        'the foreign DLQ records with null header values read',
-        async () => {
-          const res = await collector!.app.inject(`/api/dlqs/${encodeURIComponent(foreignDlq)}`);
-          const { dlq } = res.json<{ dlq: { latest: { key: string | null }[] } }>();
-          const keys = dlq.latest.map((r) => r.key);
-          return keys.includes('null-header') && keys.includes('null-event-id') ? true : undefined;
-        },
-        10_000,
-      );
-    },
-  );
+  // A DLQ record with a header without a value (kafkajs hands over null) made toDlqRecord call
+  // toString on null, so the DLQ's latest records were never read (depth still showed). Runs
+  // after the test above, which produced the records.
+  it('lists the foreign DLQ records whose headers have no value (the Java producer wrote them last)', async () => {
+    await waitFor(
+      'the foreign DLQ records with null header values read',
+      async () => {
+        const res = await collector!.app.inject(`/api/dlqs/${encodeURIComponent(foreignDlq)}`);
+        const { dlq } = res.json<{ dlq: { latest: { key: string | null }[] } }>();
+        const keys = dlq.latest.map((r) => r.key);
+        return keys.includes('null-header') && keys.includes('null-event-id') ? true : undefined;
+      },
+      10_000,
+    );
+  });
 });

@@ -127,8 +127,8 @@ export interface DlqServiceOptions {
 }
 
 const text = (headers: Record<string, Buffer[]>, name: string): string | null => {
-  const v = Object.hasOwn(headers, name) ? headers[name]?.[0] : undefined;
-  return v === undefined ? null : v.toString('utf8');
+  const v: unknown = Object.hasOwn(headers, name) ? headers[name]?.[0] : undefined;
+  return Buffer.isBuffer(v) ? v.toString('utf8') : null;
 };
 
 /**
@@ -227,8 +227,9 @@ export async function toDlqRecord(
   // Header names are data: `__proto__` or `constructor` is a header like any other.
   const headers = dict<string>();
   for (const [name, values] of Object.entries(r.headers)) {
-    const v = values[0];
-    if (v !== undefined) headers[name] = asText(v) ?? v.toString('base64');
+    // A header without a value is shown as an empty one (anything not a Buffer, defensively).
+    const v: unknown = values[0];
+    headers[name] = Buffer.isBuffer(v) ? (asText(v) ?? v.toString('base64')) : '';
   }
   const h = (name: string) => text(r.headers, name);
   const headerErrors: string[] = [];

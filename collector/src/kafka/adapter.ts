@@ -185,8 +185,9 @@ function headersOf(raw: RawMessage['headers']): Record<string, Buffer[]> {
   const out = dict<Buffer[]>();
   for (const [name, value] of Object.entries(raw ?? {})) {
     if (value === undefined) continue;
-    const list = Array.isArray(value) ? value : [value];
-    out[name] = list.map((v) => (typeof v === 'string' ? Buffer.from(v) : v));
+    const list: unknown[] = Array.isArray(value) ? value : [value];
+    // A header without a value (kcat `-H name`, Java's null) arrives as null: the name stays, with no values.
+    out[name] = list.flatMap((v) => (typeof v === 'string' ? [Buffer.from(v)] : Buffer.isBuffer(v) ? [v] : []));
   }
   return out;
 }
