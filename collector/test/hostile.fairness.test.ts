@@ -47,11 +47,14 @@ describe('intake fairness', () => {
       stored += spans.length;
     });
     // By service.name (one address), by address (no service.name), and a flooder whose requests
-    // (600 spans) do not fit at all: refused before decoding for its address only.
+    // (600 spans) do not fit at all: refused before decoding for its address only, and only when
+    // the address is all that names it.
     for (const [flooder, polite, size] of [
       [{ service: 'flooder', ip: '10.0.0.1' }, { service: 'polite', ip: '10.0.0.1' }, 200],
       [{ service: null, ip: '10.0.0.2' }, { service: null, ip: '10.0.0.3' }, 200],
       [{ service: 'big', ip: '10.0.0.4' }, { service: 'polite', ip: '10.0.0.5' }, 600],
+      // ... and one sharing the polite client's address (an agent): told apart only after decoding.
+      [{ service: 'big', ip: '10.0.0.6' }, { service: 'polite', ip: '10.0.0.6' }, 600],
     ] as const) {
       const post = (c: { service: string | null; ip: string }, n: number) =>
         h.app.inject({

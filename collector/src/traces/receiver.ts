@@ -181,8 +181,12 @@ export function otlpReceiver(app: FastifyInstance, opts: ReceiverOptions, done: 
       const outside = rejectOutsideWindow(decoded, Date.now(), opts);
       const client = clientOf(decoded, req.ip);
       if (!intake.offer(decoded.spans, client)) {
-        if (refusedByAddress.size >= 10_000) refusedByAddress.clear(); // bounded: addresses are many
-        refusedByAddress.set(req.ip, decoded.spans.length);
+        // Remembered only for a client known by its address alone: services sharing an address (an
+        // agent, one host) cannot be told apart before decoding, and one must not refuse the others.
+        if (client === `address ${req.ip}`) {
+          if (refusedByAddress.size >= 10_000) refusedByAddress.clear(); // bounded: addresses are many
+          refusedByAddress.set(req.ip, decoded.spans.length);
+        }
         if (intake.lastRefusal === 'share') {
           metrics.rejected.inc({ reason: 'fair_share' }, decoded.spans.length);
           return fail(
