@@ -479,6 +479,29 @@ describe('auth: config', () => {
     await app.close().catch(() => undefined);
   });
 
+  it('logs at start what protects the collector, with token names and never a token', async () => {
+    const lines: string[] = [];
+    const stream = { write: (line: string) => void lines.push(line) };
+    const config = loadConfig(
+      { EVENTSCOPE_TOKENS: TOKENS, EVENTSCOPE_INGEST_TOKEN: INGEST, EVENTSCOPE_ALLOWED_HOSTS: 'eventscope.internal' },
+      { dataDir: tempDir() },
+    );
+    const app = await buildApp({ config, background: false, logger: { level: 'info', stream } });
+    try {
+      await app.ready();
+      const line = lines.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.msg === 'auth');
+      expect(line).toMatchObject({
+        auth: 'on',
+        tokens: ['alice (viewer)', 'ops (operator)', 'ingest-token (ingest)'],
+        hostCheck: 'on',
+        allowedHosts: ['eventscope.internal'],
+      });
+      for (const secret of [VIEWER, OPERATOR, INGEST]) expect(lines.join('\n')).not.toContain(secret);
+    } finally {
+      await app.close();
+    }
+  });
+
   it('keeps EVENTSCOPE_API_TOKEN working as an operator token, and masks every token for logging', async () => {
     const config = loadConfig(
       { EVENTSCOPE_API_TOKEN: 'legacy-short', EVENTSCOPE_TOKENS: TOKENS, EVENTSCOPE_METRICS_TOKEN: METRICS },

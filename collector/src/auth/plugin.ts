@@ -123,6 +123,18 @@ export const authPlugin = fp(
         app.metrics.registerMetric(refusals);
         app.metrics.registerMetric(audit.failures);
       }
+      // What protects this collector, once, at start (token names and kinds only, never a token).
+      app.log.info(
+        {
+          auth: api.enabled ? 'on' : 'off (open)',
+          tokens: table.map((t) => `${t.name} (${t.kind})`),
+          sessionResolvers: resolvers.length,
+          hostCheck: checkHost === undefined ? 'off (not bound to loopback)' : 'on',
+          allowedHosts: config.allowedHosts,
+          allowedOrigins: config.allowedOrigins,
+        },
+        'auth',
+      );
       done();
     });
 
