@@ -252,7 +252,7 @@ export const CONFIG_KEYS = {
     kind: 'int',
     default: 86400,
     min: 1,
-    doc: "OTLP spans that end more than this after the collector's clock, or start before the retention (`retentionHours`), are rejected (partialSuccess, `eventscope_spans_rejected_total{reason=\"time_window\"}`): a span dated in the year 2500 stayed in flight at the top of the saga list forever.",
+    doc: 'OTLP spans that end more than this after the collector\'s clock, or start before the retention (`retentionHours`), are rejected (partialSuccess, `eventscope_spans_rejected_total{reason="time_window"}`): a span dated in the year 2500 stayed in flight at the top of the saga list forever.',
   }),
   apiToken: spec({
     env: 'EVENTSCOPE_API_TOKEN',

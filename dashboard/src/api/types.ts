@@ -201,11 +201,17 @@ export interface DlqRecord {
   eventId: string | null;
   eventType: string | null;
   correlationId: string | null;
+  /** dlq-* headers whose values break the contract (their field is null; the raw value is in headers). */
+  headerErrors: string[];
   value: {
     encoding: 'avro' | 'json' | 'utf8' | 'base64' | 'null';
     schemaId: number | null;
     data: unknown;
     decodeError: string | null;
+    /** The value's real size in bytes. */
+    sizeBytes: number;
+    /** The value was too large to show whole; data holds its start. */
+    truncated: boolean;
   };
 }
 

@@ -58,6 +58,9 @@ describe('DlqDetailPage', () => {
       '/events/0193a1b2-0000-7000-8000-0000000000aa',
     );
     expect(records).toHaveTextContent('Could not decode the value: schema 99 not found in the registry');
+    // A value too large to show whole says so with its real size; odd dlq-* headers are named.
+    expect(records).toHaveTextContent('Too large to show whole: the first part of 614,400 bytes.');
+    expect(within(records).getByRole('list', { name: 'Header problems' })).toHaveTextContent("dlq-attempts '1.5'");
     expect(records).toHaveTextContent('AAAAAGM=');
     const reasonsPanel = screen.getByRole('region', { name: 'Reasons' });
     expect(reasonsPanel).toHaveTextContent('unknown magic byte 0x7b');

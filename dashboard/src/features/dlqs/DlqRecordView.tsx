@@ -59,6 +59,13 @@ export function DlqRecordView({ record, open = false }: { record: DlqRecord; ope
             Headers <span className="subtle">(all, as received)</span>
           </h3>
           <Headers headers={record.headers} />
+          {record.headerErrors.length > 0 ? (
+            <ul className="subtle" aria-label="Header problems">
+              {record.headerErrors.map((e) => (
+                <li key={e}>{e}</li>
+              ))}
+            </ul>
+          ) : null}
         </div>
         <div>
           <h3>
@@ -68,6 +75,11 @@ export function DlqRecordView({ record, open = false }: { record: DlqRecord; ope
               {record.value.schemaId !== null ? `, schema ${record.value.schemaId}` : ''}
             </span>
           </h3>
+          {record.value.truncated ? (
+            <p className="subtle">
+              Too large to show whole: the first part of {formatInteger(record.value.sizeBytes)} bytes.
+            </p>
+          ) : null}
           {record.value.decodeError ? (
             <p className="subtle">Could not decode the value: {record.value.decodeError}</p>
           ) : null}
