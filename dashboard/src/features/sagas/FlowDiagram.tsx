@@ -12,6 +12,7 @@ import {
   AXIS_HEIGHT,
   LABEL_WIDTH,
   LANE_HEIGHT,
+  labelAnchor,
   labelWidth,
   layoutFlow,
   placeLabels,
@@ -72,11 +73,6 @@ function hopLabel(l: LaidOutHop): string {
     return `${h.eventType} · pending · ${ahead}${wait !== null ? ` · ~${formatSeconds(wait)}` : ''}`;
   }
   return [h.eventType, ...marks].join(' ');
-}
-
-function labelAnchor(l: LaidOutHop): { x: number; y: number } {
-  const xEnd = l.x2 ?? l.x1;
-  return l.kind === 'unconsumed' ? { x: l.x0 + 6, y: l.y0 - 8 } : { x: Math.max(xEnd, l.x1) + 6, y: l.y1 + 4 };
 }
 
 /**
@@ -190,13 +186,24 @@ export function FlowDiagram({
 }) {
   const [ref, width] = useWidth(1000);
   const layout = layoutFlow(hops, width);
-  const labelDys = placeLabels(layout.hops.map((l) => ({ ...labelAnchor(l), width: labelWidth(hopLabel(l)) })));
+  const labels = layout.hops.map((l) => ({ ...labelAnchor(l), width: labelWidth(hopLabel(l)) }));
+  const labelDys = placeLabels(labels, AXIS_HEIGHT);
+  // The SVG grows to hold every label: a label pushed below the last lane or past the right
+  // edge would otherwise be clipped.
+  const svgWidth = Math.ceil(Math.max(layout.width, ...labels.map((b) => b.x + b.width + 4)));
+  const svgHeight = Math.ceil(Math.max(layout.height, ...labels.map((b, i) => b.y + (labelDys[i] ?? 0) + 6)));
   return (
     <div className="flow-diagram" ref={ref}>
+      {layout.compressed ? (
+        <p className="muted axis-caption" data-testid="axis-compressed">
+          Compressed time axis: hops are too close in time to tell apart, so each instant gets its own slot (order kept,
+          distances not to scale).
+        </p>
+      ) : null}
       <svg
-        width={layout.width}
-        height={layout.height}
-        viewBox={`0 0 ${layout.width} ${layout.height}`}
+        width={svgWidth}
+        height={svgHeight}
+        viewBox={`0 0 ${svgWidth} ${svgHeight}`}
         role="group"
         aria-label={`Saga flow: ${layout.lanes.length} services, ${hops.length} hops`}
       >

@@ -1,6 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import { HOPS } from '../../test/fixtures.ts';
-import { AXIS_HEIGHT, LABEL_WIDTH, LANE_HEIGHT, labelWidth, layoutFlow, placeLabels } from './flow-layout.ts';
+import {
+  AXIS_HEIGHT,
+  LABEL_HEIGHT,
+  LABEL_WIDTH,
+  LANE_HEIGHT,
+  MIN_SLOT,
+  labelAnchor,
+  labelWidth,
+  layoutFlow,
+  placeLabels,
+} from './flow-layout.ts';
 import { stepsFromHops } from './flow-model.ts';
 
 describe('layoutFlow', () => {
@@ -61,5 +71,76 @@ describe('placeLabels', () => {
 
   it('estimates wider labels for longer text', () => {
     expect(labelWidth('payment.declined ✕ DLQ ×3')).toBeGreaterThan(labelWidth('order.placed'));
+  });
+});
+
+describe('a dense saga (20 hops 1 µs apart)', () => {
+  const base = stepsFromHops(HOPS)[0]!;
+  const services = ['orders', 'payments', 'inventory', 'shipping'];
+  const dense = Array.from({ length: 20 }, (_, i) => {
+    const at = base.publishedAt + i * 0.001;
+    return {
+      ...base,
+      key: `dense${i}`,
+      eventId: `dense${i}`,
+      eventType: `order.step${i}.placed`,
+      fromService: services[i % services.length]!,
+      toService: services[(i + 1) % services.length]!,
+      group: `g${(i + 1) % services.length}`,
+      publishedAt: at,
+      startedAt: at + 0.0005,
+      endedAt: at + 0.0008,
+    };
+  });
+  const layout = layoutFlow(dense, 1000);
+  const anchors = layout.hops.map((l) => ({ ...labelAnchor(l), width: labelWidth(l.step.eventType) }));
+  const dys = placeLabels(anchors, AXIS_HEIGHT);
+  const boxes = anchors.map((a, i) => ({
+    x1: a.x,
+    x2: a.x + a.width,
+    y1: a.y + dys[i]! - (LABEL_HEIGHT - 2),
+    y2: a.y + dys[i]! + 2,
+  }));
+
+  it('keeps a true time axis while the hops spread over the width', () => {
+    expect(layout.compressed).toBe(false);
+  });
+
+  it('compresses the axis when a late hop would squeeze the dense ones into a pixel', () => {
+    const late = { ...dense[0]!, key: 'late', eventId: 'late', publishedAt: base.publishedAt + 1000 };
+    const squeezed = layoutFlow(
+      [...dense, { ...late, startedAt: late.publishedAt + 1, endedAt: late.publishedAt + 2 }],
+      1000,
+    );
+    expect(squeezed.compressed).toBe(true);
+    const xs = squeezed.hops.map((h) => h.x0);
+    expect(xs.at(-1)! - xs[0]!).toBeGreaterThan(20 * MIN_SLOT);
+    for (let i = 1; i < xs.length; i++) expect(xs[i]! - xs[i - 1]!).toBeGreaterThanOrEqual(MIN_SLOT);
+    const tickXs = squeezed.ticks.map((t) => t.x);
+    expect(new Set(tickXs).size).toBe(tickXs.length);
+  });
+
+  it('places every label so no two label boxes intersect, all below the axis', () => {
+    for (let i = 0; i < boxes.length; i++) {
+      expect(boxes[i]!.y1).toBeGreaterThanOrEqual(AXIS_HEIGHT);
+      expect(boxes[i]!.x1).toBeGreaterThanOrEqual(0);
+      for (let j = i + 1; j < boxes.length; j++) {
+        const a = boxes[i]!;
+        const b = boxes[j]!;
+        const intersect = a.x1 < b.x2 && b.x1 < a.x2 && a.y1 < b.y2 && b.y1 < a.y2;
+        expect(intersect, `labels ${i} and ${j}`).toBe(false);
+      }
+    }
+  });
+
+  it('keeps searching past the old five offsets instead of giving up', () => {
+    const pile = placeLabels(Array.from({ length: 9 }, () => ({ x: 0, y: 200, width: 50 })));
+    expect(new Set(pile).size).toBe(9);
+    expect(
+      placeLabels(
+        Array.from({ length: 4 }, () => ({ x: 0, y: 40, width: 50 })),
+        AXIS_HEIGHT,
+      ),
+    ).toEqual([0, 13, 26, 39]);
   });
 });

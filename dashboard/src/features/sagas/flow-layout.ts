@@ -9,6 +9,8 @@ export const LANE_HEIGHT = 64;
 export const LABEL_WIDTH = 150;
 export const AXIS_HEIGHT = 28;
 export const RIGHT_PAD = 170;
+/** Least horizontal room between two instants on a compressed axis, in px. */
+export const MIN_SLOT = 16;
 
 /** The lane a delivery lands in: its service, or its group when the service is unknown. */
 export function targetLane(h: FlowStep): string | null {
@@ -36,6 +38,8 @@ export interface FlowLayout {
   height: number;
   t0: number;
   t1: number;
+  /** The axis gives each instant a minimum slot instead of true proportions (dense sagas). */
+  compressed: boolean;
   ticks: { x: number; label: number }[];
   x: (t: number) => number;
 }
@@ -67,8 +71,27 @@ export function layoutFlow(hops: FlowStep[], width: number): FlowLayout {
   if (t1 <= t0) t1 = t0 + 1;
 
   const plotLeft = LABEL_WIDTH;
-  const plotRight = Math.max(plotLeft + 200, width - RIGHT_PAD);
-  const x = (t: number) => plotLeft + ((t - t0) / (t1 - t0)) * (plotRight - plotLeft);
+  const fitRight = Math.max(plotLeft + 200, width - RIGHT_PAD);
+  const scale = (fitRight - plotLeft) / (t1 - t0);
+  // Hops microseconds apart would land on one pixel: then every gap between two instants
+  // gets at least MIN_SLOT px (a compressed axis, said in the caption) and the plot grows.
+  const knots = [...new Set([t0, ...times, t1])].sort((a, b) => a - b);
+  const publishes = [...new Set(ordered.map((h) => h.publishedAt))].sort((a, b) => a - b);
+  const compressed = publishes.some((t, i) => i > 0 && (t - publishes[i - 1]!) * scale < MIN_SLOT);
+  const knotX: number[] = [plotLeft];
+  for (let i = 1; i < knots.length; i++) {
+    const gap = (knots[i]! - knots[i - 1]!) * scale;
+    knotX.push(knotX[i - 1]! + (compressed ? Math.max(gap, MIN_SLOT) : gap));
+  }
+  const plotRight = compressed ? knotX.at(-1)! : fitRight;
+  const x = (t: number): number => {
+    if (!compressed) return plotLeft + (t - t0) * scale;
+    let i = 0;
+    while (i < knots.length - 2 && knots[i + 1]! < t) i++;
+    const a = knots[i]!;
+    const b = knots[i + 1] ?? a + 1;
+    return knotX[i]! + ((t - a) / (b - a)) * ((knotX[i + 1] ?? knotX[i]! + 1) - knotX[i]!);
+  };
   const laneY = (name: string) => AXIS_HEIGHT + lanes.indexOf(name) * LANE_HEIGHT + LANE_HEIGHT / 2;
 
   // Stagger hops that overlap in time on the same target lane so bars do not cover each other.
@@ -108,10 +131,17 @@ export function layoutFlow(hops: FlowStep[], width: number): FlowLayout {
   });
 
   const tickCount = 5;
-  const ticks = Array.from({ length: tickCount + 1 }, (_, i) => {
-    const label = ((t1 - t0) * i) / tickCount;
-    return { x: x(t0 + label), label };
-  });
+  // On a compressed axis even time fractions bunch up; tick evenly spaced instants instead.
+  const ticks = compressed
+    ? [
+        ...new Set(
+          Array.from({ length: tickCount + 1 }, (_, i) => knots[Math.round(((knots.length - 1) * i) / tickCount)]!),
+        ),
+      ].map((t) => ({ x: x(t), label: t - t0 }))
+    : Array.from({ length: tickCount + 1 }, (_, i) => {
+        const label = ((t1 - t0) * i) / tickCount;
+        return { x: x(t0 + label), label };
+      });
 
   return {
     lanes: lanes.map((name) => ({ name, y: laneY(name) })),
@@ -120,9 +150,16 @@ export function layoutFlow(hops: FlowStep[], width: number): FlowLayout {
     height: AXIS_HEIGHT + lanes.length * LANE_HEIGHT + 8,
     t0,
     t1,
+    compressed,
     ticks,
     x,
   };
+}
+
+/** Where a hop's label starts (its text baseline): right of its bars, or above an unconsumed dot. */
+export function labelAnchor(l: LaidOutHop): { x: number; y: number } {
+  const xEnd = l.x2 ?? l.x1;
+  return l.kind === 'unconsumed' ? { x: l.x0 + 6, y: l.y0 - 8 } : { x: Math.max(xEnd, l.x1) + 6, y: l.y1 + 4 };
 }
 
 /** Rough width of a label in px at the diagram's 11px font; enough to keep labels apart. */
@@ -130,18 +167,32 @@ export function labelWidth(text: string): number {
   return text.length * 6.3 + 6;
 }
 
+/** Height of a label's box at the diagram's 11px font; labels closer than this overlap. */
+export const LABEL_HEIGHT = 13;
+
+/** The first of 0, -13, +13, -26, +26, ... that `ok` accepts; `ok` must accept some. */
+function nearestFree(ok: (off: number) => boolean): number {
+  for (let i = 0; ; i++) {
+    const off = (i % 2 === 1 ? -1 : 1) * Math.ceil(i / 2) * LABEL_HEIGHT;
+    if (ok(off)) return off;
+  }
+}
+
 /**
- * Vertical offsets that keep labels from overlapping: each label takes the first offset at
- * which it does not overlap a label already placed (in order) at the same height.
+ * Vertical offsets that keep labels from overlapping: each label takes the nearest offset
+ * (0, -13, +13, -26, +26, ...) at which it overlaps no label already placed (in order). The
+ * search has no limit, so a free spot is always found: a dense saga makes the diagram taller
+ * instead of piling labels up. Offsets that would put a label above `minTop` (the axis) are
+ * skipped, so no label is cut by the top edge; the caller grows the SVG to the lowest label.
  */
-export function placeLabels(labels: { x: number; y: number; width: number }[]): number[] {
-  const OFFSETS = [0, -13, 13, -26, 26];
+export function placeLabels(labels: { x: number; y: number; width: number }[], minTop = -Infinity): number[] {
   const placed: { x1: number; x2: number; y: number }[] = [];
+  const free = (x1: number, x2: number, y: number) =>
+    !placed.some((p) => Math.abs(p.y - y) < LABEL_HEIGHT && p.x1 < x2 && x1 < p.x2);
   return labels.map((l) => {
     const x1 = l.x;
     const x2 = l.x + l.width;
-    const dy =
-      OFFSETS.find((off) => !placed.some((p) => Math.abs(p.y - (l.y + off)) < 12 && p.x1 < x2 && x1 < p.x2)) ?? 0;
+    const dy = nearestFree((off) => l.y + off - (LABEL_HEIGHT - 2) >= minTop && free(x1, x2, l.y + off));
     placed.push({ x1, x2, y: l.y + dy });
     return dy;
   });
