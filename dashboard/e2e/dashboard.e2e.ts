@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { coveredHopBars, launch, screenshot, type Browser } from './browser.ts';
 import { createKafkaFixture } from './kafka-fixture.ts';
-import { seedCrossingSaga, seedSaga, type SeededSaga } from './seed.ts';
+import { seedCrossingSaga, seedDenseSaga, seedSaga, type SeededSaga } from './seed.ts';
 import { DIST_DIR, serve, type Served } from './serve.ts';
 
 let served: Served;
@@ -80,6 +80,34 @@ describe('dashboard in Chromium', () => {
     await crossed.locator('rect.processing').click();
     await page.waitForURL(/hop=/);
     expect(await crossed.getAttribute('aria-pressed')).toBe('true');
+  });
+
+  it('lays out a saga of hops 1 µs apart without overlapping or clipped labels', async () => {
+    const { page } = browser;
+    const corr = await seedDenseSaga(served);
+    await page.goto(`${served.url}/sagas/${corr}`);
+    const svg = page.getByRole('group', { name: /^Saga flow: 4 services, 21 hops/ });
+    await svg.waitFor();
+    const { labels, box } = await svg.evaluate((el) => {
+      const r = (e: Element) => {
+        const b = e.getBoundingClientRect();
+        return { x1: b.left, y1: b.top, x2: b.right, y2: b.bottom, text: e.textContent ?? '' };
+      };
+      return { labels: [...el.querySelectorAll('.hop-label')].map(r), box: r(el) };
+    });
+    expect(labels).toHaveLength(21);
+    const overlaps: string[] = [];
+    for (const [i, a] of labels.entries()) {
+      expect(a.x1 >= box.x1 && a.x2 <= box.x2 && a.y1 >= box.y1 && a.y2 <= box.y2, `${a.text} inside the SVG`).toBe(
+        true,
+      );
+      for (const b of labels.slice(i + 1)) {
+        if (a.x1 < b.x2 && b.x1 < a.x2 && a.y1 < b.y2 && b.y1 < a.y2) overlaps.push(`${a.text} / ${b.text}`);
+      }
+    }
+    expect(overlaps).toEqual([]);
+    expect(await coveredHopBars(page)).toEqual([]);
+    expect(await page.getByTestId('axis-compressed').textContent()).toContain('Compressed time axis');
   });
 
   it('lists the saga, and opens every main page with a state that says what to do', async () => {

@@ -199,6 +199,77 @@ export async function seedCrossingSaga(served: Served): Promise<string> {
   return corr;
 }
 
+/**
+ * A dense saga: 20 hops published 1 µs apart, each delivered 1 µs after its publish, along a
+ * chain of four services, then one hop a second later. Their labels would all land on the
+ * same spot. Returns its
+ * correlation id.
+ */
+export async function seedDenseSaga(served: Served): Promise<string> {
+  const corr = `order-${randomUUID()}`;
+  const t = Date.now() - 5000;
+  const services = ['orders', 'payments', 'inventory', 'shipping'];
+  const us = 0.001;
+  const specs = Array.from({ length: 20 }, (_, i): SpanSpec[] => {
+    const eventId = randomUUID();
+    const topic = `step-${i}`;
+    const to = services[(i + 1) % services.length]!;
+    const at = t + i * us;
+    return [
+      {
+        service: services[i % services.length]!,
+        kind: 'producer',
+        topic,
+        eventId,
+        type: `order.step${i}`,
+        startMs: at,
+        endMs: at + us,
+        offset: 1,
+      },
+      {
+        service: to,
+        kind: 'consumer',
+        topic,
+        eventId,
+        type: `order.step${i}`,
+        startMs: at + us,
+        endMs: at + 2 * us,
+        offset: 1,
+        group: to,
+        outcome: 'processed',
+      },
+    ];
+  }).flat();
+  // One hop a second later squeezes the 20 into a pixel or two of a true time axis.
+  const late = randomUUID();
+  specs.push(
+    {
+      service: 'shipping',
+      kind: 'producer',
+      topic: 'done',
+      eventId: late,
+      type: 'order.done',
+      startMs: t + 1000,
+      endMs: t + 1001,
+      offset: 1,
+    },
+    {
+      service: 'orders',
+      kind: 'consumer',
+      topic: 'done',
+      eventId: late,
+      type: 'order.done',
+      startMs: t + 1010,
+      endMs: t + 1020,
+      offset: 1,
+      group: 'orders',
+      outcome: 'processed',
+    },
+  );
+  await sendSpans(served, corr, hex(16), specs);
+  return corr;
+}
+
 async function sendSpans(served: Served, corr: string, traceId: string, specs: SpanSpec[]): Promise<void> {
   const byService = new Map<string, SpanSpec[]>();
   for (const s of specs) byService.set(s.service, [...(byService.get(s.service) ?? []), s]);
