@@ -26,6 +26,7 @@ describe('DlqsPage', () => {
     stubApi({ '/api/dlqs': { snapshotTime: Date.now(), dlqs: [] } });
     renderAt('/dlqs');
     expect(await screen.findByText('No DLQ topics found.')).toBeInTheDocument();
+    expect(screen.getByText('EVENTSCOPE_DLQ_PATTERN')).toBeInTheDocument();
   });
 });
 

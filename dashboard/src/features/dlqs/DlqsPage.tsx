@@ -17,8 +17,9 @@ export function DlqsPage() {
         {(data) =>
           data.dlqs.length === 0 ? (
             <Empty title="No DLQ topics found.">
-              The collector watches topics matching its DLQ pattern (default <code>*.dlq</code>, see the configuration
-              reference). A DLQ appears here once a consumer dead-letters a record.
+              The collector watches topics matching its DLQ pattern, <code>EVENTSCOPE_DLQ_PATTERN</code> (default{' '}
+              <code>*.dlq</code>, see the configuration reference). A DLQ appears here once a consumer dead-letters a
+              record.
             </Empty>
           ) : (
             <div className="panel table-wrap">

@@ -78,4 +78,31 @@ describe('OverviewPage', () => {
     expect(await screen.findByText('No consumer groups found.')).toBeInTheDocument();
     expect(screen.getByText(/default \*\.dlq/)).toBeInTheDocument();
   });
+
+  it('tells a newcomer no spans have arrived yet and how to connect services', async () => {
+    stubApi({
+      '/api/overview': {
+        ...OVERVIEW,
+        throughput: [],
+        latency: [],
+        sagaOutcomes: { in_flight: 0, completed: 0, compensated: 0, failed: 0, stuck: 0 },
+        worstGroups: [],
+        dlqs: [],
+      },
+    });
+    renderAt('/');
+    const panel = await screen.findByRole('region', { name: 'Connect your services' });
+    expect(panel).toHaveTextContent('No spans have arrived yet');
+    expect(panel).toHaveTextContent(`OTEL_EXPORTER_OTLP_ENDPOINT=http://${window.location.hostname}:4318`);
+    expect(panel).toHaveTextContent(`${window.location.origin}/v1/traces`);
+    expect(panel).toHaveTextContent('OTEL_EXPORTER_OTLP_HEADERS=authorization=Bearer%20<token>');
+    expect(within(panel).getByText('docs/event-contract.md')).toBeInTheDocument();
+  });
+
+  it('does not show the getting-started panel once sagas arrive', async () => {
+    stubApi({ '/api/overview': OVERVIEW });
+    renderAt('/');
+    await screen.findByRole('link', { name: 'shipping' });
+    expect(screen.queryByRole('region', { name: 'Connect your services' })).toBeNull();
+  });
 });

@@ -1,6 +1,6 @@
 import { Link } from 'react-router';
 import { useOverview } from '../../api/queries.ts';
-import { OVERVIEW_MAX_SECONDS, SAGA_STATUSES } from '../../api/types.ts';
+import { OVERVIEW_MAX_SECONDS, SAGA_STATUSES, type OverviewResponse } from '../../api/types.ts';
 import { topReason } from '../dlqs/ReasonBars.tsx';
 import { Breakable } from '../../components/Breakable.tsx';
 import { RangePicker } from '../../components/RangePicker.tsx';
@@ -19,6 +19,37 @@ import {
 import { useRange } from '../../lib/url-state.ts';
 
 const enc = encodeURIComponent;
+
+/** No saga and no latency point: no instrumented service has sent a span in this range. */
+function noSpansYet(data: OverviewResponse): boolean {
+  const sagas = Object.values(data.sagaOutcomes).reduce((a, b) => a + b, 0);
+  return sagas === 0 && !data.latency.some((p) => p.p50Ms !== null);
+}
+
+/** What a newcomer sees before any span arrives: what this page is and how to feed it. */
+function ConnectServices() {
+  const { hostname, origin } = window.location;
+  return (
+    <section className="panel onboarding" aria-label="Connect your services">
+      <h2>No spans have arrived yet</h2>
+      <p>
+        This overview shows your Kafka event flows: throughput, consumer lag, sagas and dead-letter queues. Lag and DLQs
+        come from Kafka itself; sagas and latency need services that send OpenTelemetry spans.
+      </p>
+      <p>Point your services&apos; OTLP/HTTP exporter at the collector:</p>
+      <pre className="mono">
+        {`OTEL_EXPORTER_OTLP_ENDPOINT=http://${hostname}:4318   # spans go to /v1/traces
+# or the main port: ${origin}/v1/traces
+# with auth on, also the ingest token (EVENTSCOPE_INGEST_TOKEN):
+OTEL_EXPORTER_OTLP_HEADERS=authorization=Bearer%20<token>`}
+      </pre>
+      <p>
+        Which attributes each span needs (event id, type, correlation id): see <code>docs/event-contract.md</code> in
+        the repository.
+      </p>
+    </section>
+  );
+}
 
 export function OverviewPage() {
   const range = useRange();
@@ -44,6 +75,7 @@ export function OverviewPage() {
       {query.isError && !data ? (
         <ErrorState error={query.error} what="the overview" onRetry={() => void query.refetch()} />
       ) : null}
+      {data && noSpansYet(data) ? <ConnectServices /> : null}
       <div className="tiles">
         <Tile title="Throughput" to={withRange('/flows')} linkText="Flow map">
           <TimeSeriesChart
