@@ -172,30 +172,38 @@ export async function seedSaga(served: Served): Promise<SeededSaga> {
 }
 
 /**
- * A saga drawn with an arrow across another lane's processing bar: `a` publishes to `b` and
- * `c` at once; `b` processes between publish and `c`'s delivery, so the a -> c arrow crosses
- * the middle of `b`'s bar. Returns its correlation id.
+ * A saga drawn with things of other hops on a short processing bar: `a` publishes to `b` and
+ * `c` at once; `b` processes for 0.4 ms (a bar of about 2 px), halfway to `c`'s delivery, so the
+ * a -> c arrow crosses the bar's middle, and `b` publishes to `c` the moment it is done, so that
+ * hop's publish dot sits on the bar too. Returns its correlation id.
  */
 export async function seedCrossingSaga(served: Served): Promise<string> {
   const corr = `order-${randomUUID()}`;
   const t = Date.now() - 5000;
-  const [toB, toC] = [randomUUID(), randomUUID()];
-  const hop = (eventId: string, topic: string, to: string, start: number, end: number): SpanSpec[] => [
-    { service: 'a', kind: 'producer', topic, eventId, type: `${topic}.sent`, startMs: t, endMs: t + 1, offset: 1 },
-    {
-      service: to,
-      kind: 'consumer',
-      topic,
-      eventId,
-      type: `${topic}.sent`,
-      startMs: t + start,
-      endMs: t + end,
-      offset: 1,
-      group: to,
-      outcome: 'processed',
-    },
-  ];
-  await sendSpans(served, corr, hex(16), [...hop(toB, 'to-b', 'b', 40, 60), ...hop(toC, 'to-c', 'c', 100, 110)]);
+  const hop = (from: string, to: string, topic: string, publish: number, start: number, end: number): SpanSpec[] => {
+    const eventId = randomUUID();
+    const type = `${topic}.sent`;
+    return [
+      { service: from, kind: 'producer', topic, eventId, type, startMs: t + publish, endMs: t + publish, offset: 1 },
+      {
+        service: to,
+        kind: 'consumer',
+        topic,
+        eventId,
+        type,
+        startMs: t + start,
+        endMs: t + end,
+        offset: 1,
+        group: to,
+        outcome: 'processed',
+      },
+    ];
+  };
+  await sendSpans(served, corr, hex(16), [
+    ...hop('a', 'b', 'to-b', 0, 40, 40.4),
+    ...hop('a', 'c', 'to-c', 0, 80.8, 90),
+    ...hop('b', 'c', 'from-b', 40.4, 105, 108),
+  ]);
   return corr;
 }
 
