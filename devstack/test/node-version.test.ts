@@ -10,10 +10,14 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { repoRoot } from '../src/paths.ts';
 
-/** PATH as the user's shell has it: without the Node that scripts/es or npm put in front. */
+/**
+ * PATH as the user's shell has it: without what scripts/es or npm put in front, i.e. without
+ * this checkout's folders (its .eventscope/node and node_modules/.bin). A Node >= 22 of the
+ * user's own (even another checkout's) stays: then scripts/es rightly links nothing.
+ */
 const userPath = (process.env.PATH ?? '')
   .split(path.delimiter)
-  .filter((dir) => !dir.includes(`${path.sep}.eventscope${path.sep}node`) && !dir.includes('node_modules'))
+  .filter((dir) => dir !== repoRoot && !dir.startsWith(repoRoot + path.sep))
   .join(path.delimiter);
 
 function major(version: string): number {
