@@ -5,7 +5,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Overview } from '../src/api/overview.ts';
+import type { Overview } from '../src/api/schemas.ts';
 import { removeDir, startHarness, type Harness } from './traces-helpers.ts';
 
 let h: Harness;

@@ -6,45 +6,10 @@
  */
 import { type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import fp from 'fastify-plugin';
-import { Type, type Static } from 'typebox';
-import { DlqSummarySchema } from '../dlq/schemas.ts';
 import { toSummary } from '../lag/routes.ts';
-import { GroupSummarySchema } from '../lag/schemas.ts';
 import type { GroupLag, Status } from '../lag/index.ts';
 import type { SagaStatus } from '../store/types.ts';
-
-const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => Type.Union([t, Type.Null()]);
-
-const SAGA_STATUSES = ['in_flight', 'completed', 'compensated', 'failed', 'stuck'] as const;
-
-export const OverviewQuerySchema = Type.Object({
-  rangeSeconds: Type.Optional(Type.Integer({ minimum: 60, maximum: 6 * 3600, default: 900 })),
-});
-
-export const OverviewSchema = Type.Object({
-  snapshotTime: Nullable(Type.Number()),
-  rangeSeconds: Type.Integer(),
-  throughput: Type.Array(Type.Object({ time: Type.Number(), recordsPerSecond: Type.Number() })),
-  latency: Type.Array(
-    Type.Object({
-      time: Type.Number(),
-      p50Ms: Nullable(Type.Number()),
-      p95Ms: Nullable(Type.Number()),
-      p99Ms: Nullable(Type.Number()),
-    }),
-  ),
-  sagaOutcomes: Type.Object(
-    Object.fromEntries(SAGA_STATUSES.map((s) => [s, Type.Integer()])) as Record<
-      SagaStatus,
-      ReturnType<typeof Type.Integer>
-    >,
-  ),
-  worstGroups: Type.Array(GroupSummarySchema),
-  dlqs: Type.Array(DlqSummarySchema),
-  duplicates: Type.Integer(),
-  unaccounted: Type.Integer(),
-});
-export type Overview = Static<typeof OverviewSchema>;
+import { OverviewQuerySchema, OverviewSchema, type Overview } from './schemas.ts';
 
 /** Series older than this are dropped. */
 const KEEP_MS = 6 * 3600 * 1000;

@@ -1,12 +1,12 @@
 import { EventEmitter } from 'node:events';
 import fp from 'fastify-plugin';
+import type { Static } from 'typebox';
+import type { SagaEventSchema, SnapshotEventSchema } from './schemas.ts';
 
 /** What changed, for live views. Payloads are small: clients refetch what they show. */
 export interface LiveEvents {
-  /** A Kafka poll finished (lag, groups, DLQs updated). */
-  snapshot: { at: number };
-  /** A saga changed (new hop or new status). */
-  saga: { correlationId: string; status: string };
+  snapshot: Static<typeof SnapshotEventSchema>;
+  saga: Static<typeof SagaEventSchema>;
   /** A saga reached a terminal outcome (or was found stuck); feeds the overview's series. Not relayed over SSE. */
   sagaEnded: { at: number; correlationId: string; sagaType: string; outcome: string; endToEndMs: number | null };
 }

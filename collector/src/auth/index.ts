@@ -38,4 +38,4 @@ export type { Access, AuditInput, AuthApi, Principal, PrincipalResolver, Role } 
 export { ACCESS_LEVELS, ROLES } from './types.ts';
 export { accessOf, authPlugin, requireRole, routeAccess } from './plugin.ts';
 export { swaggerUiCsp } from './headers.ts';
-export { AuditLogEntrySchema, AuditLogSchema, type AuditLog, type AuditLogEntry } from './audit-routes.ts';
+export { AuditLogEntrySchema, AuditLogSchema, type AuditLog, type AuditLogEntry } from './schemas.ts';

@@ -27,6 +27,7 @@ import * as client from 'openid-client';
 import { Type } from 'typebox';
 import { CollectorError } from '../errors.ts';
 import { routeAccess } from './index.ts';
+import { CSRF_HEADER, LogoutSchema, MeSchema, MeUnauthorizedSchema } from './schemas.ts';
 import { oidcSettings, type OidcSettings } from './oidc-config.ts';
 import {
   claimValues,
@@ -45,7 +46,6 @@ const LOGIN_TTL_MS = 10 * 60_000;
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 /** Signed-out session ids remembered until their expiry, at most this many (about 100 bytes each). */
 const MAX_SIGNED_OUT = 100_000;
-export const CSRF_HEADER = 'x-csrf-token';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -67,29 +67,6 @@ export function cookieNames(secure: boolean): CookieNames {
     : { session: 'eventscope_session', csrf: 'eventscope_csrf', login: 'eventscope_oidc' };
 }
 
-const PrincipalView = Type.Object({
-  subject: Type.String(),
-  name: Type.String(),
-  role: Type.Union([Type.Literal('viewer'), Type.Literal('operator')]),
-  via: Type.Union([Type.Literal('token'), Type.Literal('session')]),
-});
-const Me = Type.Object({
-  sso: Type.Boolean({ description: 'Single sign-on is configured: the dashboard offers /auth/login.' }),
-  authEnabled: Type.Boolean({ description: 'Requests need a principal (a token or a session).' }),
-  principal: Type.Union([PrincipalView, Type.Null()]),
-  csrfToken: Type.Union([Type.String(), Type.Null()], {
-    description: `Send as ${CSRF_HEADER} on state-changing requests made with the session cookie.`,
-  }),
-});
-const MeUnauthorized = Type.Object({
-  error: Type.String(),
-  message: Type.String(),
-  sso: Type.Boolean(),
-  loginUrl: Type.Union([Type.String(), Type.Null()]),
-});
-const Logout = Type.Object({
-  redirectTo: Type.String({ description: "Where the browser goes next: the provider's logout, or /." }),
-});
 const ErrorBody = Type.Object({
   error: Type.String(),
   message: Type.String(),
@@ -106,7 +83,7 @@ export const oidcPlugin = fp(
         '/auth/me',
         {
           ...routeAccess('public'),
-          schema: { tags: ['auth'], response: { 200: Me, 401: MeUnauthorized } },
+          schema: { tags: ['auth'], response: { 200: MeSchema, 401: MeUnauthorizedSchema } },
         },
         (req, reply) => {
           const p = req.principal;
@@ -236,7 +213,7 @@ function registerSso(appBase: FastifyInstance, settings: OidcSettings): void {
 
   app.get(
     '/auth/me',
-    { ...routeAccess('public'), schema: { tags: ['auth'], response: { 200: Me, 401: MeUnauthorized } } },
+    { ...routeAccess('public'), schema: { tags: ['auth'], response: { 200: MeSchema, 401: MeUnauthorizedSchema } } },
     (req, reply) => {
       // It carries the CSRF token: never kept by a shared cache.
       void reply.header('cache-control', 'no-store');
@@ -405,7 +382,7 @@ function registerSso(appBase: FastifyInstance, settings: OidcSettings): void {
 
   app.post(
     '/auth/logout',
-    { ...routeAccess('public'), schema: { tags: ['auth'], response: { 200: Logout } } },
+    { ...routeAccess('public'), schema: { tags: ['auth'], response: { 200: LogoutSchema } } },
     async (req, reply) => {
       // The resolver has checked the CSRF token when a session came with this request.
       const session = req.ssoSession;

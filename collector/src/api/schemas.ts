@@ -1,0 +1,46 @@
+/**
+ * API schemas of the overview (`GET /api/overview`); TypeBox, from which the route's types,
+ * the OpenAPI document and the dashboard's types derive.
+ */
+import { Type, type Static } from 'typebox';
+import { DlqSummarySchema } from '../dlq/schemas.ts';
+import { GroupSummarySchema } from '../lag/schemas.ts';
+import type { SagaStatus } from '../store/types.ts';
+
+const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => Type.Union([t, Type.Null()]);
+
+const SAGA_STATUSES = ['in_flight', 'completed', 'compensated', 'failed', 'stuck'] as const;
+
+export const OverviewQuerySchema = Type.Object({
+  rangeSeconds: Type.Optional(Type.Integer({ minimum: 60, maximum: 6 * 3600, default: 900 })),
+});
+
+export const OverviewSchema = Type.Object({
+  snapshotTime: Nullable(Type.Number()),
+  rangeSeconds: Type.Integer(),
+  throughput: Type.Array(Type.Object({ time: Type.Number(), recordsPerSecond: Type.Number() })),
+  latency: Type.Array(
+    Type.Object({
+      time: Type.Number(),
+      p50Ms: Nullable(Type.Number()),
+      p95Ms: Nullable(Type.Number()),
+      p99Ms: Nullable(Type.Number()),
+    }),
+  ),
+  sagaOutcomes: Type.Object(
+    Object.fromEntries(SAGA_STATUSES.map((s) => [s, Type.Integer()])) as Record<
+      SagaStatus,
+      ReturnType<typeof Type.Integer>
+    >,
+  ),
+  worstGroups: Type.Array(GroupSummarySchema),
+  dlqs: Type.Array(DlqSummarySchema),
+  duplicates: Type.Integer(),
+  unaccounted: Type.Integer(),
+});
+export type Overview = Static<typeof OverviewSchema>;
+
+/** `event: snapshot` of GET /api/stream: a Kafka poll finished (lag, groups, DLQs updated). */
+export const SnapshotEventSchema = Type.Object({ at: Type.Number() });
+/** `event: saga` of GET /api/stream: a saga changed (new hop or new status). */
+export const SagaEventSchema = Type.Object({ correlationId: Type.String(), status: Type.String() });
