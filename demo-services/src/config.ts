@@ -34,6 +34,14 @@ export interface DemoConfig {
   readonly transientFailureRate: number;
   /** DEMO_FAIL_ATTEMPTS: the first n attempts of every record fail with a TransientError (deterministic retries). */
   readonly failAttempts: number;
+  /**
+   * DEMO_FAULT_SKIP_EVERY: a bug on purpose (the loss audit's test): every record whose offset is
+   * n-1 modulo n is committed past without being processed, and its span is dropped, as if the
+   * consumer never saw it (a seek or an offset reset past it). 0: off.
+   */
+  readonly skipEvery: number;
+  /** DEMO_FAULT_SKIP_LOG: file the skipped records are appended to (`topic partition offset event-id`, one a line). */
+  readonly skipLog: string | undefined;
   /** DEMO_PAYMENT_LIMIT: charges above this amount are declined. */
   readonly paymentLimit: number;
   /** DEMO_SESSION_TIMEOUT_MS: consumer group session timeout (how soon a killed instance's partitions move). */
@@ -97,6 +105,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): DemoConfig {
     slowMs: num(env, 'DEMO_SLOW_MS', 0, 0, 600_000),
     transientFailureRate: num(env, 'DEMO_TRANSIENT_FAILURE_RATE', 0, 0, 1),
     failAttempts: num(env, 'DEMO_FAIL_ATTEMPTS', 0, 0, 100),
+    skipEvery: num(env, 'DEMO_FAULT_SKIP_EVERY', 0, 0, 1_000_000),
+    skipLog: env.DEMO_FAULT_SKIP_LOG || undefined,
     paymentLimit: num(env, 'DEMO_PAYMENT_LIMIT', 10_000, 0),
     sessionTimeoutMs: num(env, 'DEMO_SESSION_TIMEOUT_MS', 10_000, 6_000, 300_000),
     instance: env.DEMO_INSTANCE || String(process.pid),

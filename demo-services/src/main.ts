@@ -8,7 +8,7 @@
  * Tracing starts first, before kafkajs is loaded, so the instrumentation can patch it; the
  * rest is imported dynamically afterwards for the same reason.
  */
-import { startTracing } from './tracing/sdk.ts';
+import { flushOnCrash, startTracing, type Tracing } from './tracing/sdk.ts';
 
 const USAGE = `usage: node demo-services/src/main.ts <command> [options]
 
@@ -22,8 +22,12 @@ commands:
 
 const SERVICE_NAMES = ['order', 'orchestrator', 'inventory', 'payment', 'notification'];
 
+/** The process's tracing, once started: the crash paths flush it before exiting. */
+let tracing: Tracing | undefined;
+
 async function runService(name: string): Promise<void> {
-  const tracing = startTracing(name);
+  tracing = startTracing(name);
+  flushOnCrash(tracing);
   const { startService } = await import('./lib/service.ts');
   const defs = await import('./services/index.ts');
   const def = defs.SERVICE_DEFINITIONS[name as keyof typeof defs.SERVICE_DEFINITIONS];
@@ -37,7 +41,7 @@ async function runService(name: string): Promise<void> {
     force.unref();
     void running
       .stop()
-      .then(() => tracing.shutdown())
+      .then(() => tracing?.shutdown())
       .then(() => process.exit(0))
       .catch((error: unknown) => {
         console.error(error);
@@ -56,7 +60,8 @@ async function main(): Promise<void> {
   }
   if (SERVICE_NAMES.includes(command)) return runService(command);
   if (command === 'loadgen') {
-    const tracing = startTracing('loadgen');
+    tracing = startTracing('loadgen');
+    flushOnCrash(tracing);
     const { runLoadgenCli } = await import('./loadgen/cli.ts');
     const code = await runLoadgenCli(args);
     await tracing.shutdown();
@@ -72,5 +77,8 @@ async function main(): Promise<void> {
 
 main().catch((error: unknown) => {
   console.error(error);
-  process.exit(1);
+  // A failed start flushes what it traced too (bounded, like flushOnCrash).
+  const force = setTimeout(() => process.exit(1), 5_000);
+  force.unref();
+  void (tracing?.shutdown() ?? Promise.resolve()).catch(() => undefined).finally(() => process.exit(1));
 });

@@ -20,7 +20,8 @@
 import { context, trace, type Attributes } from '@opentelemetry/api';
 import type { DemoConfig } from '../config.ts';
 import { ATTR, type Outcome } from '../tracing/attributes.ts';
-import { annotateDelivery, deliverySpan, endDelivery, recordRetriedAttempt } from '../tracing/spans.ts';
+import { appendFileSync } from 'node:fs';
+import { annotateDelivery, deliverySpan, dropDelivery, endDelivery, recordRetriedAttempt } from '../tracing/spans.ts';
 import { type EventType, type Naming } from '../topics.ts';
 import { bump, type Db } from './db.ts';
 import { parseEnvelope, sendableHeaders, type Envelope } from './envelope.ts';
@@ -336,6 +337,15 @@ export async function runConsumer(deps: ConsumerDeps, spec: ConsumerSpec): Promi
     }
   }
 
+  /** DEMO_FAULT_SKIP_EVERY: no handling, no span; the offset is still committed (see DemoConfig.skipEvery). */
+  function skipOnPurpose(topic: string, partition: number, message: KafkaJs.KafkaMessage): void {
+    dropDelivery(message);
+    const eventId = parseEnvelope(message.headers);
+    const id = eventId.ok ? eventId.envelope.eventId : '-';
+    if (config.skipLog) appendFileSync(config.skipLog, `${topic} ${partition} ${message.offset} ${id}\n`);
+    log.warn(`skipped ${topic}[${partition}]@${message.offset} on purpose (DEMO_FAULT_SKIP_EVERY)`);
+  }
+
   await consumer.connect();
   await consumer.subscribe({ topics: spec.topics.map((t) => names.topic(t)), fromBeginning: true });
   // `run` resolves after the first join, but also after a failed one (kafkajs reports the crash
@@ -367,6 +377,11 @@ export async function runConsumer(deps: ConsumerDeps, spec: ConsumerSpec): Promi
       const heartbeat = (): Promise<void> => payload.heartbeat();
       for (const message of batch.messages) {
         if (!keepGoing()) break;
+        if (config.skipEvery > 0 && Number(message.offset) % config.skipEvery === config.skipEvery - 1) {
+          skipOnPurpose(batch.topic, batch.partition, message);
+          payload.resolveOffset(message.offset);
+          continue;
+        }
         const outcome = await handleRecord(batch.topic, batch.partition, message, keepGoing, heartbeat);
         if (outcome === 'aborted') break;
         // The instrumentation would end every record's span with the batch; end it when the

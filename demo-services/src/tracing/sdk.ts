@@ -11,9 +11,47 @@ import { KafkaJsInstrumentation } from '@opentelemetry/instrumentation-kafkajs';
 import { OTLPTraceExporter as OTLPJsonExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { OTLPTraceExporter as OTLPProtoExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { NodeSDK } from '@opentelemetry/sdk-node';
-import { BatchSpanProcessor, type SpanExporter, type SpanProcessor } from '@opentelemetry/sdk-trace';
+import type { Context } from '@opentelemetry/api';
+import {
+  BatchSpanProcessor,
+  type ReadableSpan,
+  type Span,
+  type SpanExporter,
+  type SpanProcessor,
+} from '@opentelemetry/sdk-trace';
 import { tracingEnabled } from '../config.ts';
-import { consumerHook, producerHook } from './spans.ts';
+import { DROPPED_ATTR, consumerHook, producerHook } from './spans.ts';
+
+/** Leaves out the spans the fault injection marked (DEMO_FAULT_SKIP_EVERY), passes on the rest. */
+class DroppingProcessor implements SpanProcessor {
+  readonly #inner: SpanProcessor;
+  constructor(inner: SpanProcessor) {
+    this.#inner = inner;
+  }
+  onStart(span: Span, parentContext: Context): void {
+    this.#inner.onStart(span, parentContext);
+  }
+  onEnd(span: ReadableSpan): void {
+    if (span.attributes[DROPPED_ATTR] !== true) this.#inner.onEnd(span);
+  }
+  forceFlush(): Promise<void> {
+    return this.#inner.forceFlush();
+  }
+  shutdown(): Promise<void> {
+    return this.#inner.shutdown();
+  }
+}
+
+/**
+ * The export schedule: every second (not the SDK's 5 s), so a SIGKILL loses at most about a
+ * second of spans; OTEL_BSP_SCHEDULE_DELAY overrides it. The queue and batch sizes are the SDK's
+ * (OTEL_BSP_MAX_QUEUE_SIZE, default 2048; OTEL_BSP_MAX_EXPORT_BATCH_SIZE, default 512): see the
+ * README's "What a SIGKILL costs" for sizing them.
+ */
+function scheduledDelayMillis(env: NodeJS.ProcessEnv = process.env): number {
+  const raw = Number(env.OTEL_BSP_SCHEDULE_DELAY);
+  return env.OTEL_BSP_SCHEDULE_DELAY && Number.isFinite(raw) && raw > 0 ? raw : 1_000;
+}
 
 export interface Tracing {
   enabled: boolean;
@@ -43,12 +81,39 @@ export function startTracing(
     options.exporter ?? (otlpProtocol() === 'http/json' ? new OTLPJsonExporter() : new OTLPProtoExporter());
   const sdk = new NodeSDK({
     serviceName: process.env.OTEL_SERVICE_NAME || serviceName,
-    spanProcessors: options.spanProcessors ?? [new BatchSpanProcessor({ exporter, scheduledDelayMillis: 1_000 })],
+    spanProcessors: options.spanProcessors ?? [
+      new DroppingProcessor(new BatchSpanProcessor({ exporter, scheduledDelayMillis: scheduledDelayMillis() })),
+    ],
     instrumentations: [new KafkaJsInstrumentation({ producerHook, consumerHook })],
     metricReaders: [],
     logRecordProcessors: [],
   });
   sdk.start();
-  current = { enabled: true, shutdown: () => sdk.shutdown() };
+  let stopped: Promise<void> | undefined;
+  // Once: a crash handler and a signal handler may both ask; the SDK's second shutdown is a no-op anyway.
+  current = { enabled: true, shutdown: () => (stopped ??= sdk.shutdown()) };
   return current;
+}
+
+/**
+ * The clean crash path: an uncaught exception or an unhandled rejection flushes the spans still
+ * in the exporter's buffer (at most `flushMs`) before the process exits with 1, so a crash costs
+ * no telemetry. Only SIGKILL (and a hard OOM) still loses the buffer: see the README.
+ */
+export function flushOnCrash(tracing: Tracing, flushMs = 5_000): void {
+  let crashing = false;
+  const crash = (error: unknown): void => {
+    console.error(error);
+    if (crashing) return;
+    crashing = true;
+    process.exitCode = 1;
+    const force = setTimeout(() => process.exit(1), flushMs);
+    force.unref();
+    void tracing
+      .shutdown()
+      .catch(() => undefined)
+      .finally(() => process.exit(1));
+  };
+  process.on('uncaughtException', crash);
+  process.on('unhandledRejection', crash);
 }

@@ -127,6 +127,15 @@ export function endDelivery(message: object): void {
   span.end = alreadyEnded;
 }
 
+/** Marks a span the exporter leaves out (see `DROPPED` in sdk.ts). */
+export const DROPPED_ATTR = 'eventscope.demo.dropped';
+
+/** The record's consumer span is ended and never exported: the fault injection's "never saw it". */
+export function dropDelivery(message: object): void {
+  consumerSpans.get(message)?.setAttribute(DROPPED_ATTR, true);
+  endDelivery(message);
+}
+
 export function deliverySpan(message: object): Span | undefined {
   return consumerSpans.get(message);
 }
