@@ -157,6 +157,14 @@ export const CONFIG_KEYS = {
     min: 0,
     doc: 'Lag in messages at or below which a partition counts as caught up.',
   }),
+  lagBudgetSeconds: spec({
+    env: 'EVENTSCOPE_LAG_BUDGET_SECONDS',
+    kind: 'int',
+    default: 10,
+    min: 1,
+    max: 604800,
+    doc: 'Time lag in seconds a partition may have before its status is at least WARN (behind), whatever the trend; exported as eventscope_consumergroup_lag_budget_seconds for the lag alert.',
+  }),
   statusWindow: spec({
     env: 'EVENTSCOPE_STATUS_WINDOW',
     kind: 'int',

@@ -84,14 +84,16 @@ describe('Prometheus rules', () => {
   });
 
   it('promtool test rules fails when an alert does not behave as its test expects (the harness can fail)', () => {
-    // The lag test run against rules whose threshold was lowered to 299: the "exactly at
-    // the threshold" series fires, and promtool must say so.
+    // The lag test run against rules whose comparison with the budget became >=: the
+    // "exactly at the threshold" series fires, and promtool must say so.
     const dir = path.join(repoRoot, '.eventscope', 'tmp', `prom-rules-${process.pid}`);
     execFileSync('mkdir', ['-p', path.join(dir, 'rules'), path.join(dir, 'tests')]);
-    const rules = readFileSync(path.join(promDir, 'rules', 'kafka.yml'), 'utf8').replace(
-      'eventscope_consumergroup_lag_seconds) > 300',
-      'eventscope_consumergroup_lag_seconds) > 299',
+    const original = readFileSync(path.join(promDir, 'rules', 'kafka.yml'), 'utf8');
+    const rules = original.replace(
+      '> scalar(max(eventscope_consumergroup_lag_budget_seconds))',
+      '>= scalar(max(eventscope_consumergroup_lag_budget_seconds))',
     );
+    expect(rules).not.toBe(original);
     execFileSync('sh', ['-c', 'cat > "$1"', 'sh', path.join(dir, 'rules', 'kafka.yml')], { input: rules });
     execFileSync('cp', [path.join(promDir, 'tests', 'kafka.test.yml'), path.join(dir, 'tests')]);
     const res = promtool(['test', 'rules', path.join(dir, 'tests', 'kafka.test.yml')]);

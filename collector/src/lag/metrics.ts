@@ -42,6 +42,14 @@ export function registerLagMetrics(
       }
     },
   });
+  const budget = monitor.lagBudgetSeconds;
+  if (budget !== null) {
+    new Gauge({
+      name: 'eventscope_consumergroup_lag_budget_seconds',
+      help: 'The configured time lag budget (lagBudgetSeconds): a group further behind is WARN, and EventscopeConsumerLagHigh compares against it.',
+      registers: [registry],
+    }).set(budget);
+  }
   new Gauge({
     name: 'eventscope_consumergroup_lag_seconds_lower_bound',
     help: '1 when eventscope_consumergroup_lag_seconds is only a lower bound (the record is older than the offset/time table reaches), else 0.',

@@ -18,7 +18,7 @@ import {
 import { OffsetTimeTable } from './offset-times.ts';
 import { observeRebalance, type GroupObservation } from './rebalance.ts';
 import { PartitionLagRow } from './partition-lag.ts';
-import { SampleWindow, STATUS_CODES, windowConsumeRate, windowStatus, type Status } from './status.ts';
+import { SampleWindow, STATUS_CODES, windowConsumeRate, windowStatus, withinBudget, type Status } from './status.ts';
 import type {
   GroupLag,
   GroupTopicLag,
@@ -36,6 +36,8 @@ export interface MonitorOptions {
   groupsInclude: string;
   groupsExclude: string;
   lagTolerance: number;
+  /** Time lag (s) over which a partition is at least WARN, whatever the trend; none when unset. */
+  lagBudgetSeconds?: number;
   statusWindow: number;
   dataDir: string;
   /** Direct record reads for time lag per cycle (the rest falls back to interpolation). */
@@ -146,7 +148,8 @@ interface CycleState {
 
 export class KafkaMonitor {
   readonly #kafka: KafkaAdapter;
-  readonly #o: Required<Omit<MonitorOptions, 'log'>> & Pick<MonitorOptions, 'log'>;
+  readonly #o: Required<Omit<MonitorOptions, 'log' | 'lagBudgetSeconds'>> &
+    Pick<MonitorOptions, 'log' | 'lagBudgetSeconds'>;
   readonly #include: RegExp;
   readonly #exclude: RegExp;
   readonly table: OffsetTimeTable;
@@ -225,6 +228,10 @@ export class KafkaMonitor {
 
   get tolerance(): number {
     return this.#o.lagTolerance;
+  }
+
+  get lagBudgetSeconds(): number | null {
+    return this.#o.lagBudgetSeconds ?? null;
   }
 
   get statusWindow(): number {
@@ -742,6 +749,7 @@ export class KafkaMonitor {
     let acc: TopicAccumulator | undefined;
     let groupStatus: Status = 'OK';
     for (const p of g.partitions) {
+      p.status = withinBudget(p.status, p.lagSeconds, this.#o.lagBudgetSeconds);
       if (acc?.topic !== p.topic) {
         acc = byTopic.get(p.topic);
         if (!acc) {

@@ -29,6 +29,7 @@ export const lagPlugin = fp<LagPluginOptions>(
       groupsInclude: c.groupsInclude ?? '*',
       groupsExclude: c.groupsExclude ?? '',
       lagTolerance: c.lagTolerance,
+      lagBudgetSeconds: c.lagBudgetSeconds,
       statusWindow: c.statusWindow,
       dataDir: c.dataDir ?? '.eventscope/collector',
       maxRecordReadsPerCycle: c.recordReadsPerCycle,

@@ -99,6 +99,7 @@ export function lagRoutes(appBase: FastifyInstance, monitor: KafkaMonitor): void
           rebalances: [...monitor.rebalances(g.group)],
           statusWindow: monitor.statusWindow,
           lagTolerance: monitor.tolerance,
+          lagBudgetSeconds: monitor.lagBudgetSeconds,
         },
       };
     },

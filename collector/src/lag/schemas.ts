@@ -127,6 +127,7 @@ export const GroupDetailSchema = Type.Object({
     rebalances: Type.Array(RebalanceSchema),
     statusWindow: Type.Integer(),
     lagTolerance: Type.Integer(),
+    lagBudgetSeconds: Nullable(Type.Number()),
   }),
 });
 

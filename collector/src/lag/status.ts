@@ -17,6 +17,9 @@
  *  7. WARN   the offset moves but the lag never decreased between two samples: the consumer
  *            is slower than the producers.
  *  8. OK     otherwise.
+ * Then the time budget: a partition whose oldest unconsumed record is older than the
+ * budget (`lagBudgetSeconds`) is at least WARN, whatever the trend: a consumer that keeps
+ * pace but is 30 s behind is behind (see `withinBudget`).
  * REWIND is checked before rule 5 so that a group reset from a caught-up position is seen
  * (in Burrow's order the caught-up sample would hide it for the whole window). Rules 2, 4,
  * 6 and 7 need at least two samples.
@@ -215,4 +218,14 @@ export function worstStatus(statuses: Iterable<Status>): Status {
   let worst: Status = 'OK';
   for (const s of statuses) if (STATUS_CODES[s] > STATUS_CODES[worst]) worst = s;
   return worst;
+}
+
+/**
+ * The time budget on top of the window rules: a partition the rules find OK whose lag in
+ * seconds exceeds the budget is WARN (behind). Worse statuses stay; an unknown age (null)
+ * never raises it.
+ */
+export function withinBudget(status: Status, lagSeconds: number | null, budgetSeconds: number | undefined): Status {
+  if (status !== 'OK' || lagSeconds === null || budgetSeconds === undefined) return status;
+  return lagSeconds > budgetSeconds ? 'WARN' : status;
 }
