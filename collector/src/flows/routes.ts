@@ -23,6 +23,7 @@ import {
   TRACE_ID_PATTERN,
   TraceView,
 } from './schemas.ts';
+import { joinLinkedTraces } from './trace-join.ts';
 import { deliveryView, eventView, publishView, sagaListItem, sagaView } from './views.ts';
 
 const errors = { 400: ErrorView, 404: ErrorView };
@@ -77,7 +78,8 @@ export function flowRoutes(app: FastifyInstance, stuckAfterMs: number, flowMap: 
     {
       schema: {
         tags: ['flows'],
-        summary: 'The hops (publishes, deliveries) of one trace, and the events and sagas it touches',
+        summary:
+          'The hops (publishes, deliveries) of one trace joined with the traces its spans link to (eachBatch consumers), and the events and sagas they touch',
         params: Type.Object({ traceId: Type.String() }),
         response: { 200: TraceView, ...errors },
       },
@@ -87,7 +89,7 @@ export function flowRoutes(app: FastifyInstance, stuckAfterMs: number, flowMap: 
       if (!new RegExp(TRACE_ID_PATTERN).test(traceId) || /^0+$/.test(traceId)) {
         throw badRequest(`trace id '${traceId.slice(0, 80)}' must be 32 hex digits, not all zero`);
       }
-      const t = await app.store.trace(traceId.toLowerCase());
+      const t = await joinLinkedTraces(app.store, traceId.toLowerCase());
       if (t.publishes.length === 0 && t.deliveries.length === 0) throw notFound(`no trace with id ${traceId}`);
       const eventIds = new Set<string>();
       const corr = new Set<string>();
