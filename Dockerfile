@@ -3,6 +3,7 @@
 FROM node:24-bookworm-slim
 WORKDIR /app
 COPY package.json package-lock.json ./
+COPY contract/package.json contract/
 COPY devstack/package.json devstack/
 COPY collector/package.json collector/
 COPY dashboard/package.json dashboard/

@@ -8,7 +8,13 @@ import { readFileSync } from 'node:fs';
 import { CollectorError } from './errors.ts';
 import { dict } from './lib/safe-map.ts';
 import { checkOidcConfig } from './auth/oidc-config.ts';
-import { DEFAULT_COMPENSATION_TYPES } from './flows/hops.ts';
+import {
+  CLOUDEVENTS_HEADER,
+  DEFAULT_COMPENSATION_TYPES,
+  DEFAULT_SAGA_TERMINAL_TYPES,
+  HEADER,
+  SAGA_OUTCOMES,
+} from '@eventscope/contract';
 import { checkTokenEntries, checkTokenValue } from './auth/tokens.ts';
 
 type Kind = 'string' | 'int' | 'bool' | 'enum' | 'list';
@@ -27,6 +33,21 @@ interface KeySpec<K extends Kind = Kind> {
 }
 
 const spec = <K extends Kind>(s: KeySpec<K>): KeySpec<K> => s;
+
+/** A list of Kafka header names read as one envelope field from captured headers (`messaging.header.<name>`). */
+const headerList = (env: string, defaults: string[], what: string): KeySpec<'list'> =>
+  spec({
+    env,
+    kind: 'list',
+    default: defaults,
+    check: (value: string[]) => {
+      const bad = value.find((h) => !/^[\x21-\x7e]{1,249}$/.test(h));
+      return bad === undefined
+        ? undefined
+        : `header name ${JSON.stringify(bad)} must be 1-249 printable ASCII characters without spaces`;
+    },
+    doc: `Record headers whose value is the ${what}, first found wins, comma-separated. Read from the headers an instrumentation captures as span attributes (\`messaging.header.<name>\`, dashes or underscores, any case).`,
+  });
 
 export const CONFIG_KEYS = {
   host: spec({
@@ -204,7 +225,7 @@ export const CONFIG_KEYS = {
   sagaTerminalTypes: spec({
     env: 'EVENTSCOPE_SAGA_TERMINAL_TYPES',
     kind: 'list',
-    default: ['order.completed=completed', 'order.failed=failed'],
+    default: [...DEFAULT_SAGA_TERMINAL_TYPES].map(([type, outcome]) => `${type}=${outcome}`),
     check: (value: string[]) => {
       for (const entry of value) {
         const m = /^([^=\s]+)=(.*)$/.exec(entry);
@@ -227,6 +248,26 @@ export const CONFIG_KEYS = {
         : undefined,
     doc: 'Globs (`*` wildcard) of event types that are compensation steps, comma-separated.',
   }),
+  envelopeEventIdHeaders: headerList(
+    'EVENTSCOPE_ENVELOPE_EVENT_ID_HEADERS',
+    [HEADER.eventId, CLOUDEVENTS_HEADER.eventId],
+    'event id',
+  ),
+  envelopeEventTypeHeaders: headerList(
+    'EVENTSCOPE_ENVELOPE_EVENT_TYPE_HEADERS',
+    [HEADER.eventType, CLOUDEVENTS_HEADER.eventType],
+    'event type',
+  ),
+  envelopeCorrelationIdHeaders: headerList(
+    'EVENTSCOPE_ENVELOPE_CORRELATION_ID_HEADERS',
+    [HEADER.correlationId],
+    'correlation id (saga), e.g. add `X-Correlation-ID` or Spring\'s `kafka_correlationId`',
+  ),
+  envelopeCausationIdHeaders: headerList(
+    'EVENTSCOPE_ENVELOPE_CAUSATION_ID_HEADERS',
+    [HEADER.causationId],
+    'causation id',
+  ),
   auditGraceMs: spec({
     env: 'EVENTSCOPE_AUDIT_GRACE_MS',
     kind: 'int',
@@ -399,8 +440,8 @@ export const CONFIG_KEYS = {
 
 type Keys = typeof CONFIG_KEYS;
 
-/** Saga outcomes a terminal event type can map to. */
-export const SAGA_OUTCOMES = ['completed', 'failed', 'compensated'] as const;
+/** Saga outcomes a terminal event type can map to (the event contract's). */
+export { SAGA_OUTCOMES };
 
 /** `sagaTerminalTypes` entries (`type=outcome`) as a map; the config has validated them. */
 export function terminalTypesMap(entries: readonly string[]): Record<string, (typeof SAGA_OUTCOMES)[number]> {

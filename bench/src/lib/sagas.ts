@@ -9,6 +9,7 @@
  * without keeping them all. Encoded as OTLP/JSON (hex ids, nanosecond strings) or as
  * OTLP/protobuf with the collector's own schema (encodeProtobufRequest).
  */
+import { ATTR } from '@eventscope/contract';
 import { encodeProtobufRequest } from '../../../collector/src/traces/otlp/protobuf.ts';
 
 const PARTITIONS = 12;
@@ -138,16 +139,16 @@ export class SagaGenerator {
       const pubSpan = rng.fill(Buffer.alloc(8));
       const sendUs = 200n + BigInt(rng.next() % 800);
       const common: [string, string | number][] = [
-        ['messaging.system', 'kafka'],
-        ['messaging.destination.name', topic],
-        ['messaging.destination.partition.id', String(partition)],
-        ['messaging.kafka.offset', offset],
-        ['messaging.kafka.message.key', correlationId],
-        ['messaging.message.id', eventId],
-        ['eventscope.event.type', step.type],
-        ['eventscope.correlation.id', correlationId],
+        [ATTR.system, 'kafka'],
+        [ATTR.destination, topic],
+        [ATTR.partition, String(partition)],
+        [ATTR.offset, offset],
+        [ATTR.key, correlationId],
+        [ATTR.messageId, eventId],
+        [ATTR.eventType, step.type],
+        [ATTR.correlationId, correlationId],
       ];
-      if (causation !== null) common.push(['eventscope.causation.id', causation]);
+      if (causation !== null) common.push([ATTR.causationId, causation]);
       spans.push({
         service: step.from,
         traceId,
@@ -157,7 +158,7 @@ export class SagaGenerator {
         kind: 4,
         startNs: tUs * 1000n,
         endNs: (tUs + sendUs) * 1000n,
-        attributes: [...common, ['messaging.operation.type', 'send']],
+        attributes: [...common, [ATTR.operationType, 'send']],
         error: false,
       });
       const group = `${this.#prefix}${step.to}`;
@@ -178,10 +179,10 @@ export class SagaGenerator {
           endNs: (startUs + procUs) * 1000n,
           attributes: [
             ...common,
-            ['messaging.operation.type', 'process'],
-            ['messaging.consumer.group.name', group],
-            ['eventscope.outcome', last ? 'processed' : 'retried'],
-            ['eventscope.attempt', attempt],
+            [ATTR.operationType, 'process'],
+            [ATTR.consumerGroup, group],
+            [ATTR.outcome, last ? 'processed' : 'retried'],
+            [ATTR.attempt, attempt],
           ],
           error: !last,
         });

@@ -7,23 +7,14 @@
  */
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { DLQ_HEADER, HEADER } from '@eventscope/contract';
 import type { KafkaRecord } from '../kafka/index.ts';
 import type { CycleContext, KafkaMonitor } from '../lag/index.ts';
 import { globToRegExp } from '../lag/index.ts';
 import { countBy, dict, dictFrom } from '../lib/safe-map.ts';
 
 /** Header names of the DLQ contract (docs/event-contract.md). */
-export const DLQ_HEADERS = {
-  originalTopic: 'dlq-original-topic',
-  originalPartition: 'dlq-original-partition',
-  originalOffset: 'dlq-original-offset',
-  consumerGroup: 'dlq-consumer-group',
-  errorClass: 'dlq-error-class',
-  errorMessage: 'dlq-error-message',
-  attempts: 'dlq-attempts',
-  firstFailureTime: 'dlq-first-failure-time',
-  lastFailureTime: 'dlq-last-failure-time',
-} as const;
+export const DLQ_HEADERS = DLQ_HEADER;
 
 export interface DecodedValue {
   /** avro: decoded through the registry; json/utf8: text; base64: other bytes; null: no value. */
@@ -248,9 +239,9 @@ export async function toDlqRecord(
     attempts: nonNegativeInt(DLQ_HEADERS.attempts, h(DLQ_HEADERS.attempts), headerErrors),
     firstFailureTime: h(DLQ_HEADERS.firstFailureTime),
     lastFailureTime: h(DLQ_HEADERS.lastFailureTime),
-    eventId: h('event-id'),
-    eventType: h('event-type'),
-    correlationId: h('correlation-id'),
+    eventId: h(HEADER.eventId),
+    eventType: h(HEADER.eventType),
+    correlationId: h(HEADER.correlationId),
     headerErrors,
     value: await decodeValue(r.value, decoder, maxValueBytes),
   };

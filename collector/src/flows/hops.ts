@@ -1,60 +1,44 @@
 /**
- * Spans -> hops. A producer `send` span is a publish; a consumer `process` span is one
- * group's delivery. Attribute names follow docs/event-contract.md (OpenTelemetry messaging
- * semantic conventions plus `eventscope.*`), with the older semconv names as fallbacks.
- * The saga rules (terminal and compensation event types) are applied here, so the store
- * only stores and joins.
+ * Spans -> hops. A producer span is a publish; a consumer span about one record is one
+ * group's delivery. normalize.ts reads every instrumentation's attribute names into one
+ * model (docs/event-contract.md); the saga rules (terminal and compensation event types)
+ * are applied here, so the store only stores and joins.
  */
+import {
+  DEFAULT_COMPENSATION_TYPES,
+  DEFAULT_SAGA_TERMINAL_TYPES,
+  HEADER,
+  CLOUDEVENTS_HEADER,
+  OUTCOMES,
+} from '@eventscope/contract';
 import type { Delivery, IngestBatch, Outcome, Publish, SagaOutcome } from '../store/types.ts';
-import type { AttributeValue, SpanData } from '../traces/span.ts';
+import type { SpanData } from '../traces/span.ts';
+import { compileEnvelope, normalizeSpan, type CompiledEnvelope, type EnvelopeHeaders } from './normalize.ts';
 
 export interface FlowRules {
   /** Event types whose processing ends a saga, and how. `failed` becomes `compensated` when compensations ran. */
   terminalTypes: Readonly<Record<string, SagaOutcome>>;
   /** Globs (`*` wildcard) of event types that are compensation steps. */
   compensationTypes: readonly string[];
+  /** Captured headers read as the envelope (config keys envelope*Headers); ours and CloudEvents' when left out. */
+  envelopeHeaders?: EnvelopeHeaders;
 }
 
-/**
- * The demo's rules (docs/event-contract.md, "Saga terminal events"); also the defaults of the
- * config keys sagaTerminalTypes and sagaCompensationTypes, which the app uses.
- */
-/** Commands (the demo's inventory.release, payment.refund) and their past-tense events. */
-export const DEFAULT_COMPENSATION_TYPES: readonly string[] = [
-  '*.release',
-  '*.released',
-  '*.refund',
-  '*.refunded',
-  '*.cancel',
-  '*.cancelled',
-  '*.canceled',
-  '*.compensate',
-  '*.compensated',
-  '*.reverse',
-  '*.reversed',
-];
+/** Our headers, then CloudEvents' binary mode: the defaults of the config keys envelope*Headers. */
+export const DEFAULT_ENVELOPE_HEADERS: EnvelopeHeaders = {
+  eventId: [HEADER.eventId, CLOUDEVENTS_HEADER.eventId],
+  eventType: [HEADER.eventType, CLOUDEVENTS_HEADER.eventType],
+  correlationId: [HEADER.correlationId],
+  causationId: [HEADER.causationId],
+};
 
+/** The demo's rules (docs/event-contract.md, "Saga terminal events"): the defaults of the saga config keys. */
 export const DEFAULT_RULES: FlowRules = {
-  terminalTypes: { 'order.completed': 'completed', 'order.failed': 'failed' },
+  terminalTypes: Object.fromEntries(DEFAULT_SAGA_TERMINAL_TYPES),
   compensationTypes: DEFAULT_COMPENSATION_TYPES,
+  envelopeHeaders: DEFAULT_ENVELOPE_HEADERS,
 };
-const OUTCOME_SET = new Set<string>(['processed', 'duplicate', 'retried', 'dead_lettered', 'failed']);
-
-const str = (v: AttributeValue | undefined): string | null =>
-  typeof v === 'string' && v !== '' ? v : typeof v === 'number' ? String(v) : null;
-
-const int = (v: AttributeValue | undefined): number | null => {
-  const n = typeof v === 'number' ? v : typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : NaN;
-  return Number.isSafeInteger(n) && n >= 0 ? n : null;
-};
-
-function first(attrs: Record<string, AttributeValue>, ...keys: string[]): AttributeValue | undefined {
-  for (const k of keys) {
-    const v = attrs[k];
-    if (v !== undefined && v !== null && v !== '') return v;
-  }
-  return undefined;
-}
+const OUTCOME_SET: ReadonlySet<string> = new Set<string>(OUTCOMES);
 
 function globToRegExp(glob: string): RegExp {
   const body = glob
@@ -69,6 +53,8 @@ export interface CompiledRules {
   compensation(eventType: string | null): boolean;
   /** The saga type an event starts: the part of its type before the first dot (`order.placed` -> `order`). */
   sagaType(eventType: string | null): string | null;
+  /** Which captured headers are the envelope. */
+  envelope: CompiledEnvelope;
 }
 
 /** Event types remembered per rule at most: they are few in practice, but come from clients. */
@@ -98,6 +84,7 @@ export function compileRules(rules: FlowRules): CompiledRules {
     terminal: (t) => (t !== null && Object.hasOwn(rules.terminalTypes, t) ? (rules.terminalTypes[t] ?? null) : null),
     compensation: (t) => t !== null && compensation(t),
     sagaType: (t) => (t === null ? null : sagaType(t)),
+    envelope: compileEnvelope(rules.envelopeHeaders ?? DEFAULT_ENVELOPE_HEADERS),
   };
 }
 
@@ -106,32 +93,16 @@ export function spanToHop(
   span: SpanData,
   rules: CompiledRules,
 ): { publish: Publish } | { delivery: Delivery } | undefined {
-  const a = span.attributes;
-  if (first(a, 'messaging.system') === undefined) return undefined;
-  const topic = str(first(a, 'messaging.destination.name', 'messaging.destination'));
-  if (topic === null) return undefined;
-  const op = str(first(a, 'messaging.operation.type', 'messaging.operation'));
-  const partition = int(
-    first(
-      a,
-      'messaging.destination.partition.id',
-      'messaging.kafka.destination.partition',
-      'messaging.kafka.partition',
-    ),
-  );
-  const offset = int(first(a, 'messaging.kafka.offset', 'messaging.kafka.message.offset'));
-  const eventId = str(first(a, 'messaging.message.id'));
-  const eventType = str(first(a, 'eventscope.event.type'));
-  const correlationId = str(first(a, 'eventscope.correlation.id'));
-
-  const isPublish = span.kind === 'producer' || op === 'send' || op === 'publish' || op === 'create';
-  if (isPublish) {
+  const m = normalizeSpan(span, rules.envelope);
+  if (m === undefined) return undefined;
+  const { topic, partition, offset, eventId, eventType, correlationId } = m;
+  if (m.role === 'publish') {
     return {
       publish: {
         eventId,
         eventType,
         correlationId,
-        causationId: str(first(a, 'eventscope.causation.id')),
+        causationId: m.causationId,
         topic,
         partition,
         offset,
@@ -146,10 +117,7 @@ export function spanToHop(
       },
     };
   }
-  // `receive`/`poll` spans (kafkajs eachBatch's batch span) describe no single record.
-  const isProcess = span.kind === 'consumer' && (op === null || op === 'process' || op === 'deliver');
-  if (!isProcess) return undefined;
-  const declared = str(first(a, 'eventscope.outcome'));
+  const declared = m.outcome;
   const outcome: Outcome =
     declared !== null && OUTCOME_SET.has(declared)
       ? (declared as Outcome)
@@ -165,13 +133,13 @@ export function spanToHop(
       partition,
       offset,
       // Without the group attribute the service name stands in (often the same in practice).
-      group: str(first(a, 'messaging.consumer.group.name', 'messaging.kafka.consumer.group')) ?? span.service,
+      group: m.group ?? span.service,
       service: span.service,
       startUs: span.startUs,
       endUs: span.endUs,
       outcome,
-      attempt: int(first(a, 'eventscope.attempt')) ?? 1,
-      dlqTopic: str(first(a, 'eventscope.dlq.topic')),
+      attempt: m.attempt ?? 1,
+      dlqTopic: m.dlqTopic,
       traceId: span.traceId,
       spanId: span.spanId,
       // eachBatch: the span link to the producer span; eachMessage: the (remote) parent.

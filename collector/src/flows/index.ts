@@ -56,6 +56,12 @@ export const flowsPlugin = fp<FlowsPluginOptions>(
       opts.rules ?? {
         terminalTypes: terminalTypesMap(app.config.sagaTerminalTypes),
         compensationTypes: app.config.sagaCompensationTypes,
+        envelopeHeaders: {
+          eventId: app.config.envelopeEventIdHeaders,
+          eventType: app.config.envelopeEventTypeHeaders,
+          correlationId: app.config.envelopeCorrelationIdHeaders,
+          causationId: app.config.envelopeCausationIdHeaders,
+        },
       },
     );
     const registers = [app.metrics];

@@ -7,12 +7,9 @@
  * fine enough for the 1 ms end-to-end figure. Trace and span ids are lowercase hex strings.
  */
 
-/** Outcome of one delivery (a consumer `process` span), from `eventscope.outcome`. */
-export type Outcome = 'processed' | 'duplicate' | 'retried' | 'dead_lettered' | 'failed';
-export const OUTCOMES: readonly Outcome[] = ['processed', 'duplicate', 'retried', 'dead_lettered', 'failed'];
-
-/** Terminal saga status decided by a terminal event being processed. */
-export type SagaOutcome = 'completed' | 'compensated' | 'failed';
+/** Outcome of one delivery (a consumer `process` span), from `eventscope.outcome`; terminal saga outcomes. */
+import type { Outcome, SagaOutcome } from '@eventscope/contract';
+export { OUTCOMES, type Outcome, type SagaOutcome } from '@eventscope/contract';
 /** Status as reported: terminal, or in-flight / stuck (derived from the last activity). */
 export type SagaStatus = 'in_flight' | 'completed' | 'compensated' | 'failed' | 'stuck';
 export const SAGA_STATUSES: readonly SagaStatus[] = ['in_flight', 'completed', 'compensated', 'failed', 'stuck'];

@@ -7,6 +7,7 @@
  * values. It starts reading at the end of each topic the first time (then from its own
  * committed offsets), so a first start does not read the topics' whole history.
  */
+import { HEADER } from '@eventscope/contract';
 import { isUtf8 } from 'node:buffer';
 import fp from 'fastify-plugin';
 import { Kafka, logLevel, type Consumer, type EachBatchPayload, type LogEntry } from 'kafkajs';
@@ -64,8 +65,8 @@ export function tapRecord(
     partition,
     offset: Number(m.offset),
     timestampUs: Number(m.timestamp) * 1000,
-    eventId: header(m.headers, 'event-id'),
-    correlationId: header(m.headers, 'correlation-id'),
+    eventId: header(m.headers, HEADER.eventId),
+    correlationId: header(m.headers, HEADER.correlationId),
   };
 }
 

@@ -17,6 +17,7 @@
  * left to the partition's next owner. This is at-least-once delivery; with the idempotency
  * record it is effectively once.
  */
+import { DLQ_HEADER } from '@eventscope/contract';
 import { context, trace, type Attributes } from '@opentelemetry/api';
 import type { DemoConfig } from '../config.ts';
 import { ATTR, type Outcome } from '../tracing/attributes.ts';
@@ -73,17 +74,7 @@ export interface RunningConsumer {
   stop(): Promise<void>;
 }
 
-export const DLQ_HEADER = {
-  originalTopic: 'dlq-original-topic',
-  originalPartition: 'dlq-original-partition',
-  originalOffset: 'dlq-original-offset',
-  consumerGroup: 'dlq-consumer-group',
-  errorClass: 'dlq-error-class',
-  errorMessage: 'dlq-error-message',
-  attempts: 'dlq-attempts',
-  firstFailureTime: 'dlq-first-failure-time',
-  lastFailureTime: 'dlq-last-failure-time',
-} as const;
+export { DLQ_HEADER };
 
 type DlqHeader = (typeof DLQ_HEADER)[keyof typeof DLQ_HEADER];
 const DLQ_HEADER_NAMES: ReadonlySet<string> = new Set(Object.values(DLQ_HEADER));
@@ -310,9 +301,9 @@ export async function runConsumer(deps: ConsumerDeps, spec: ConsumerSpec): Promi
           topic,
           {
             ...base,
-            'messaging.system': 'kafka',
-            'messaging.destination.name': topic,
-            'messaging.operation.type': 'process',
+            [ATTR.system]: 'kafka',
+            [ATTR.destination]: topic,
+            [ATTR.operationType]: 'process',
             [ATTR.partition]: String(partition),
             [ATTR.offset]: Number(message.offset),
             [ATTR.messageId]: envelope.eventId,

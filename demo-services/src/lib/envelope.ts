@@ -3,15 +3,11 @@
  * `event-id` (UUIDv7), `event-type`, `correlation-id`, `causation-id`. `traceparent` and
  * `tracestate` are written by OpenTelemetry's propagator when the record is sent.
  */
+import { HEADER } from '@eventscope/contract';
 import { v7 as uuidv7 } from 'uuid';
 import { isUtf8 } from 'node:buffer';
 
-export const HEADER = {
-  eventId: 'event-id',
-  eventType: 'event-type',
-  correlationId: 'correlation-id',
-  causationId: 'causation-id',
-} as const;
+export { HEADER };
 
 export interface Envelope {
   eventId: string;
