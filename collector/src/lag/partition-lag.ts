@@ -3,11 +3,16 @@
  * row keeps the partition's SampleWindow buffer and the bounds of its window at that poll
  * (entries there are never overwritten) and builds `samples` when someone reads it.
  */
-import type { Status } from './status.ts';
-import { windowSamples, type OffsetSample } from './status.ts';
+import { windowSamples, type OffsetSample, type Status } from './status.ts';
 import type { LagSecondsSource, PartitionLag } from './types.ts';
 
 const NO_SAMPLES: readonly number[] = [];
+
+/** What a row is built from; its time lag starts unknown (0 when caught up) and is set later in the cycle. */
+export type PartitionLagFields = Pick<
+  PartitionLag,
+  'topic' | 'partition' | 'committedOffset' | 'endOffset' | 'startOffset' | 'lag' | 'status' | 'owner' | 'consumeRate'
+>;
 
 export class PartitionLagRow implements PartitionLag {
   topic: string;
@@ -27,29 +32,19 @@ export class PartitionLagRow implements PartitionLag {
   #end = 0;
   #samples: OffsetSample[] | undefined;
 
-  constructor(
-    topic: string,
-    partition: number,
-    committedOffset: number,
-    endOffset: number | null,
-    startOffset: number | null,
-    lag: number | null,
-    status: Status,
-    owner: { memberId: string; clientId: string; host: string } | null,
-    consumeRate: number | null,
-  ) {
-    this.topic = topic;
-    this.partition = partition;
-    this.committedOffset = committedOffset;
-    this.endOffset = endOffset;
-    this.startOffset = startOffset;
-    this.lag = lag;
-    this.lagSeconds = lag === 0 ? 0 : null;
-    this.lagSecondsSource = lag === 0 ? 'caught-up' : 'unknown';
+  constructor(o: PartitionLagFields) {
+    this.topic = o.topic;
+    this.partition = o.partition;
+    this.committedOffset = o.committedOffset;
+    this.endOffset = o.endOffset;
+    this.startOffset = o.startOffset;
+    this.lag = o.lag;
+    this.lagSeconds = o.lag === 0 ? 0 : null;
+    this.lagSecondsSource = o.lag === 0 ? 'caught-up' : 'unknown';
     this.lagSecondsIsLowerBound = false;
-    this.status = status;
-    this.owner = owner;
-    this.consumeRate = consumeRate;
+    this.status = o.status;
+    this.owner = o.owner;
+    this.consumeRate = o.consumeRate;
   }
 
   /** The window: samples start..end of `buffer` (which must not change there afterwards). */
@@ -72,23 +67,27 @@ export class PartitionLagRow implements PartitionLag {
 
   /** The same row with another status (a group whose offsets could not be read keeps its last rows as ERR). */
   withStatus(status: Status): PartitionLagRow {
-    const copy = new PartitionLagRow(
-      this.topic,
-      this.partition,
-      this.committedOffset,
-      this.endOffset,
-      this.startOffset,
-      this.lag,
-      status,
-      this.owner,
-      this.consumeRate,
-    );
+    const copy = new PartitionLagRow({ ...this.#fields(), status });
     copy.lagSeconds = this.lagSeconds;
     copy.lagSecondsSource = this.lagSecondsSource;
     copy.lagSecondsIsLowerBound = this.lagSecondsIsLowerBound;
     copy.setWindow(this.#buffer, this.#start, this.#end);
     copy.#samples = this.#samples;
     return copy;
+  }
+
+  #fields(): PartitionLagFields {
+    return {
+      topic: this.topic,
+      partition: this.partition,
+      committedOffset: this.committedOffset,
+      endOffset: this.endOffset,
+      startOffset: this.startOffset,
+      lag: this.lag,
+      status: this.status,
+      owner: this.owner,
+      consumeRate: this.consumeRate,
+    };
   }
 
   toJSON(): PartitionLag {

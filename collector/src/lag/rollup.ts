@@ -1,0 +1,131 @@
+/**
+ * Phase 6 of a poll cycle (see cycle.ts): per topic and group figures rolled up from the
+ * partitions (lag, age, consume rate, time to catch up, status), rebalance counts, and the lag
+ * history kept per group for charts.
+ */
+import type { Cycle, Memory } from './cycle.ts';
+import { STATUS_CODES, withinBudget, type Status } from './status.ts';
+import type { GroupLag, GroupTopicLag, LagPoint, TopicSnapshot } from './types.ts';
+
+const sumOrNull = (values: (number | null)[]): number | null =>
+  values.some((v) => v !== null) ? values.reduce<number>((s, v) => s + (v ?? 0), 0) : null;
+
+function catchUp(lag: number, consumeRate: number | null, produceRate: number | null): number | null {
+  if (lag === 0) return 0;
+  if (consumeRate === null) return null;
+  const net = consumeRate - (produceRate ?? 0);
+  return net > 0 ? lag / net : null;
+}
+
+/** Per-topic and group figures from the group's partitions, in one pass over them. */
+function rollUp(m: Memory, g: GroupLag, topics: ReadonlyMap<string, TopicSnapshot>): void {
+  interface TopicAccumulator {
+    topic: string;
+    partitions: number;
+    lag: number;
+    lagSeconds: number | null;
+    lagSecondsIsLowerBound: boolean;
+    consumeRateSum: number;
+    consumeRateKnown: boolean;
+    status: Status;
+  }
+  const byTopic = new Map<string, TopicAccumulator>();
+  let acc: TopicAccumulator | undefined;
+  let groupStatus: Status = 'OK';
+  for (const p of g.partitions) {
+    p.status = withinBudget(p.status, p.lagSeconds, m.o.lagBudgetSeconds);
+    if (acc?.topic !== p.topic) {
+      acc = byTopic.get(p.topic);
+      if (!acc) {
+        acc = {
+          topic: p.topic,
+          partitions: 0,
+          lag: 0,
+          lagSeconds: null,
+          lagSecondsIsLowerBound: false,
+          consumeRateSum: 0,
+          consumeRateKnown: false,
+          status: 'OK',
+        };
+        byTopic.set(p.topic, acc);
+      }
+    }
+    acc.partitions++;
+    acc.lag += p.lag ?? 0;
+    if (p.lagSeconds !== null && (acc.lagSeconds === null || p.lagSeconds > acc.lagSeconds)) {
+      acc.lagSeconds = p.lagSeconds;
+    }
+    if (p.lagSecondsIsLowerBound) acc.lagSecondsIsLowerBound = true;
+    // Summed in partition order, unknown rates as 0 (null only when none is known).
+    acc.consumeRateSum += p.consumeRate ?? 0;
+    if (p.consumeRate !== null) acc.consumeRateKnown = true;
+    if (STATUS_CODES[p.status] > STATUS_CODES[acc.status]) acc.status = p.status;
+    if (STATUS_CODES[p.status] > STATUS_CODES[groupStatus]) groupStatus = p.status;
+  }
+  const topicLags: GroupTopicLag[] = [];
+  for (const t of byTopic.values()) {
+    const consumeRate = t.consumeRateKnown ? t.consumeRateSum : null;
+    const produceRate = topics.get(t.topic)?.recordsInPerSecond ?? null;
+    topicLags.push({
+      topic: t.topic,
+      partitions: t.partitions,
+      lag: t.lag,
+      lagSeconds: t.lagSeconds,
+      // The group's age is the oldest partition's; if any partition's figure is only a lower
+      // bound, the true maximum may be higher.
+      lagSecondsIsLowerBound: t.lagSecondsIsLowerBound,
+      consumeRate,
+      produceRate,
+      timeToCatchUpSeconds: catchUp(t.lag, consumeRate, produceRate),
+      status: t.status,
+    });
+  }
+  g.topics = topicLags;
+  g.lag = topicLags.reduce((s, t) => s + t.lag, 0);
+  const seconds = topicLags.map((t) => t.lagSeconds).filter((s): s is number => s !== null);
+  g.lagSeconds = seconds.length > 0 ? Math.max(...seconds) : null;
+  g.lagSecondsIsLowerBound = topicLags.some((t) => t.lagSecondsIsLowerBound);
+  g.consumeRate = sumOrNull(topicLags.map((t) => t.consumeRate));
+  g.status = groupStatus;
+  const catchUps = topicLags.map((t) => t.timeToCatchUpSeconds);
+  g.timeToCatchUpSeconds =
+    g.lag === 0 ? 0 : catchUps.some((c) => c === null) ? null : Math.max(0, ...(catchUps as number[]));
+}
+
+function recordHistory(m: Memory, g: GroupLag, now: number): void {
+  const h = m.history.get(g.group) ?? { total: [], topics: new Map<string, LagPoint[]>() };
+  const push = (list: LagPoint[], point: LagPoint): void => {
+    list.push(point);
+    while (list.length > m.o.historyPoints) list.shift();
+  };
+  if (g.error === null) {
+    push(h.total, { time: now, lag: g.lag, lagSeconds: g.lagSeconds });
+    const current = new Set<string>();
+    for (const t of g.topics) {
+      current.add(t.topic);
+      const list = h.topics.get(t.topic) ?? [];
+      push(list, { time: now, lag: t.lag, lagSeconds: t.lagSeconds });
+      h.topics.set(t.topic, list);
+    }
+    for (const t of h.topics.keys()) if (!current.has(t)) h.topics.delete(t);
+  }
+  m.history.set(g.group, h);
+}
+
+/** 6. Group and topic roll-ups, rebalances, history; forgets groups gone this cycle. */
+export function rollUpPhase(m: Memory, cy: Cycle): void {
+  for (const g of cy.groups.values()) {
+    if (g.error === null) rollUp(m, g, cy.topics);
+    g.rebalanceCount = m.rebalanceCounts.get(g.group) ?? 0;
+    const events = m.rebalances.get(g.group);
+    g.lastRebalance = m.openRebalances.get(g.group) ?? events?.[events.length - 1] ?? null;
+    recordHistory(m, g, cy.now);
+  }
+  for (const g of m.history.keys()) if (!cy.groups.has(g)) m.history.delete(g);
+  for (const g of m.rebalances.keys()) {
+    if (!cy.groups.has(g)) {
+      m.rebalances.delete(g);
+      m.rebalanceCounts.delete(g);
+    }
+  }
+}
