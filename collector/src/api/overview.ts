@@ -1,14 +1,14 @@
 /**
  * GET /api/overview: the at-a-glance answers of the overview page in one call. Reads the
  * last Kafka snapshot, the DLQ state, the store and short in-memory series kept from the
- * live bus (throughput per poll, end-to-end latencies and outcomes of ended sagas). Never
- * calls Kafka.
+ * live bus (throughput per poll, end-to-end latencies of ended sagas). Never calls Kafka.
+ * Saga outcomes are counted by the store with the saga list's own filter, never from the
+ * live bus: a tile and the list it opens agree, also after a saga's outcome changed late.
  */
 import { type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import fp from 'fastify-plugin';
 import { toSummary } from '../lag/routes.ts';
 import type { GroupLag, Status } from '../lag/index.ts';
-import type { SagaStatus } from '../store/types.ts';
 import { OverviewQuerySchema, OverviewSchema, type Overview } from './schemas.ts';
 
 /** Series older than this are dropped. */
@@ -16,14 +16,13 @@ const KEEP_MS = 6 * 3600 * 1000;
 const LATENCY_BUCKET_MS = 10_000;
 /** Latencies kept per bucket (a uniform reservoir sample beyond that). */
 const RESERVOIR = 256;
-/** Counting in-flight/stuck sagas and audit findings stops here ("1000+" in the UI). */
+/** Counting audit findings stops here ("1000+" in the UI). */
 const COUNT_CAP = 1000;
 
 interface LatencyBucket {
   time: number;
   seen: number;
   values: number[];
-  outcomes: Map<string, number>;
 }
 
 const SEVERITY: Record<Status, number> = { ERR: 5, STOP: 4, STALL: 3, REWIND: 2, WARN: 1, OK: 0 };
@@ -59,15 +58,14 @@ export const overviewPlugin = fp(
       prune(at);
     });
 
-    app.live.on('sagaEnded', ({ at, outcome, endToEndMs }) => {
+    app.live.on('sagaEnded', ({ at, endToEndMs }) => {
       const time = Math.floor(at / LATENCY_BUCKET_MS) * LATENCY_BUCKET_MS;
       let bucket = latency[latency.length - 1];
       if (!bucket || bucket.time !== time) {
-        bucket = { time, seen: 0, values: [], outcomes: new Map() };
+        bucket = { time, seen: 0, values: [] };
         latency.push(bucket);
         prune(at);
       }
-      bucket.outcomes.set(outcome, (bucket.outcomes.get(outcome) ?? 0) + 1);
       if (endToEndMs === null) return;
       bucket.seen += 1;
       if (bucket.values.length < RESERVOIR) {
@@ -94,29 +92,15 @@ export const overviewPlugin = fp(
         const now = Date.now();
         const since = now - rangeSeconds * 1000;
         const snapshot = app.hasDecorator('kafkaMonitor') ? app.kafkaMonitor.snapshot : undefined;
-        const sagaOutcomes: Record<SagaStatus, number> = {
-          in_flight: 0,
-          completed: 0,
-          compensated: 0,
-          failed: 0,
-          stuck: 0,
-        };
         const buckets = latency.filter((b) => b.time >= since - LATENCY_BUCKET_MS);
-        for (const b of buckets) {
-          for (const [outcome, n] of b.outcomes) {
-            if (Object.hasOwn(sagaOutcomes, outcome)) sagaOutcomes[outcome as SagaStatus] += n;
-          }
-        }
-        // Open sagas now (not a count over the range): what is running and what is stuck.
+        // Sagas started in the range by current status: what GET /api/sagas?status=<s>&from=<since>
+        // lists (the dashboard's links from these figures), counted by the same store query.
         const stuckAfterUs = app.config.stuckAfterMs * 1000;
-        const [inFlight, stuck, duplicates, unaccounted] = await Promise.all([
-          app.store.sagas({ status: 'in_flight', nowUs: now * 1000, stuckAfterUs, limit: COUNT_CAP }),
-          app.store.sagas({ status: 'stuck', nowUs: now * 1000, stuckAfterUs, limit: COUNT_CAP }),
+        const [sagaOutcomes, duplicates, unaccounted] = await Promise.all([
+          app.store.sagaCounts({ fromUs: since * 1000, nowUs: now * 1000, stuckAfterUs }),
           app.store.duplicates(COUNT_CAP),
           app.store.unaccounted(COUNT_CAP),
         ]);
-        sagaOutcomes.in_flight = inFlight.items.length;
-        sagaOutcomes.stuck = stuck.items.length;
         const groups = snapshot ? [...snapshot.groups.values()].sort(worstFirst).slice(0, 10) : [];
         return {
           snapshotTime: snapshot?.time ?? null,

@@ -12,7 +12,8 @@ const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => T
 const SAGA_STATUSES = ['in_flight', 'completed', 'compensated', 'failed', 'stuck'] as const;
 
 export const OverviewQuerySchema = Type.Object({
-  rangeSeconds: Type.Optional(Type.Integer({ minimum: 60, maximum: 6 * 3600, default: 900 })),
+  // Series are kept 6 h; saga outcomes are counted from the store over the whole range (up to the dashboard's 24 h).
+  rangeSeconds: Type.Optional(Type.Integer({ minimum: 60, maximum: 24 * 3600, default: 900 })),
 });
 
 export const OverviewSchema = Type.Object({

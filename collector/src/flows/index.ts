@@ -89,8 +89,14 @@ export const flowsPlugin = fp<FlowsPluginOptions>(
       }),
       outcomes: new Counter({
         name: 'eventscope_saga_outcomes_total',
-        help: 'Sagas that ended (completed, compensated, failed) or became stuck.',
+        help: 'Sagas that ended (completed, compensated, failed) or became stuck; a saga whose outcome changed later counts under both (see eventscope_saga_outcome_changes_total).',
         labelNames: ['saga_type', 'outcome'],
+        registers,
+      }),
+      changes: new Counter({
+        name: 'eventscope_saga_outcome_changes_total',
+        help: 'Ended sagas whose outcome changed later (failed, then compensated): subtract from the `from` outcome of eventscope_saga_outcomes_total for sagas by current outcome.',
+        labelNames: ['saga_type', 'from', 'to'],
         registers,
       }),
       duplicates: new Counter({
@@ -120,6 +126,13 @@ export const flowsPlugin = fp<FlowsPluginOptions>(
       for (const s of ended) {
         m.outcomes.inc({ saga_type: s.sagaType, outcome: s.outcome });
         if (s.endToEndUs !== null) m.e2e.observe({ saga_type: s.sagaType, outcome: s.outcome }, s.endToEndUs / 1e6);
+      }
+    };
+    /** A reported end whose outcome changed: counted under the new outcome, and as a change from the old. */
+    const countChanged = (changed: IngestResult['sagasChanged']): void => {
+      for (const s of changed) {
+        m.outcomes.inc({ saga_type: s.sagaType, outcome: s.to });
+        m.changes.inc({ saga_type: s.sagaType, from: s.from, to: s.to });
       }
     };
     /** Feeds the overview's series (not relayed over SSE). */
@@ -169,6 +182,7 @@ export const flowsPlugin = fp<FlowsPluginOptions>(
       }
       for (const d of res.duplicates) m.duplicates.inc({ group: d.group });
       countEnded(res.sagasEnded);
+      countChanged(res.sagasChanged);
       // Live views (GET /api/stream) refetch the sagas that changed; the bus coalesces bursts.
       if (app.hasDecorator('live')) {
         const status = new Map<string, string>();
@@ -176,6 +190,7 @@ export const flowsPlugin = fp<FlowsPluginOptions>(
           if (h.correlationId !== null) status.set(h.correlationId, 'in_flight');
         }
         for (const s of res.sagasEnded) status.set(s.correlationId, s.outcome);
+        for (const s of res.sagasChanged) status.set(s.correlationId, s.to);
         for (const [correlationId, st] of status) app.live.emit('saga', { correlationId, status: st });
         emitEnded(res.sagasEnded);
       }

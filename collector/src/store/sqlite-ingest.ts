@@ -77,7 +77,7 @@ function mergeRecord(
 export function ingestBatch(c: Conn, batch: IngestBatch): IngestResult {
   const s = c.s;
   const nowS = Math.floor(Date.now() / 1000);
-  const result: IngestResult = { hopTimings: [], duplicates: [], sagasEnded: [] };
+  const result: IngestResult = { hopTimings: [], duplicates: [], sagasEnded: [], sagasChanged: [] };
   const w: BatchWrites = { sagas: new Map(), records: new Map(), groupPartitions: new Map(), traces: new Map() };
 
   for (const r of batch.records) putRecord(c, nowS, r, true);
@@ -138,7 +138,8 @@ export function ingestBatch(c: Conn, batch: IngestBatch): IngestResult {
       }
     }
     if (p.correlationId !== null) {
-      sagaOnPublish(c, w.sagas, p);
+      const changed = sagaOnPublish(c, w.sagas, p);
+      if (changed) result.sagasChanged.push(changed);
       // They join the saga now: last activity, DLQ steps, and its end if this event is terminal.
       for (const d of resolved) {
         const ended = sagaOnDelivery(c, w.sagas, {
@@ -298,9 +299,14 @@ function sagaSlot(c: Conn, slots: Map<string, SagaSlot>, id: string): SagaSlot {
 /**
  * A publish joins its saga. The root publish (no causation id) an end was held back for
  * releases it (reported at the end of the batch, with the rest of the batch applied). A
- * compensation that arrives after the terminal delivery turns `failed` into `compensated`.
+ * compensation that arrives after the terminal delivery turns `failed` into `compensated`;
+ * when that end was already reported, the change is returned (metrics count it).
  */
-function sagaOnPublish(c: Conn, slots: Map<string, SagaSlot>, p: Publish): void {
+function sagaOnPublish(
+  c: Conn,
+  slots: Map<string, SagaSlot>,
+  p: Publish,
+): IngestResult['sagasChanged'][number] | undefined {
   const id = p.correlationId as string;
   const slot = sagaSlot(c, slots, id);
   const old = slot.row;
@@ -325,7 +331,7 @@ function sagaOnPublish(c: Conn, slots: Map<string, SagaSlot>, p: Publish): void 
       root_us: root ? p.timeUs : null,
       end_held: 0,
     };
-    return;
+    return undefined;
   }
   const earlier = old.first_is_publish === 0 || p.timeUs < old.first_us;
   // Once a terminal delivery has named the saga's type, publishes no longer change it.
@@ -335,15 +341,23 @@ function sagaOnPublish(c: Conn, slots: Map<string, SagaSlot>, p: Publish): void 
   old.last_us = Math.max(old.last_us, p.endUs);
   old.hops += 1;
   old.stuck_reported = 0;
+  let changed: IngestResult['sagasChanged'][number] | undefined;
   if (p.compensation) {
     old.compensations += 1;
-    if (old.outcome === 'failed') old.outcome = 'compensated';
+    if (old.outcome === 'failed') {
+      old.outcome = 'compensated';
+      // A held end is reported later with its current outcome; a reported one changes now.
+      if (old.end_held === 0) {
+        changed = { correlationId: id, sagaType: old.saga_type ?? 'unknown', from: 'failed', to: 'compensated' };
+      }
+    }
   }
   if (root && (old.root_us === null || p.timeUs < old.root_us)) old.root_us = p.timeUs;
   if (old.end_held === 1 && old.root_us !== null) {
     old.end_held = 0;
     slot.release = true;
   }
+  return changed;
 }
 
 /**

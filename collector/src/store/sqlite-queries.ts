@@ -10,8 +10,10 @@ import type {
   EventHops,
   Publish,
   RecordRef,
+  SagaCountFilter,
   SagaFilter,
   SagaPage,
+  SagaStatus,
   SagaSummary,
 } from './types.ts';
 import {
@@ -114,6 +116,43 @@ export function sagaHops(c: Conn, correlationId: string): { summary: SagaSummary
   };
 }
 
+/**
+ * The WHERE of the saga list and of its counts (one query path: a count and the list it
+ * links to select the same sagas): type, start time, correlation id prefix.
+ */
+function sagaWhere(f: SagaCountFilter, where: string[], args: (string | number)[]): void {
+  if (f.sagaType !== undefined) {
+    where.push('saga_type = ?');
+    args.push(f.sagaType);
+  }
+  if (f.fromUs !== undefined) {
+    where.push('first_us >= ?');
+    args.push(f.fromUs);
+  }
+  if (f.toUs !== undefined) {
+    where.push('first_us < ?');
+    args.push(f.toUs);
+  }
+  if (f.correlationIdPrefix !== undefined && f.correlationIdPrefix !== '') {
+    where.push('substr(correlation_id, 1, ?) = ?');
+    args.push(f.correlationIdPrefix.length, f.correlationIdPrefix);
+  }
+}
+
+/** Sagas per status under the list's filters; in-flight and stuck split as `sagaPage` splits them. */
+export function sagaCounts(c: Conn, f: SagaCountFilter): Record<SagaStatus, number> {
+  const where: string[] = [];
+  const args: (string | number)[] = [f.nowUs - f.stuckAfterUs];
+  sagaWhere(f, where, args);
+  const sql = `SELECT CASE WHEN outcome IS NOT NULL THEN outcome WHEN last_us >= ? THEN 'in_flight' ELSE 'stuck' END
+      AS status, count(*) AS n FROM sagas ${where.length ? `WHERE ${where.join(' AND ')}` : ''} GROUP BY 1`;
+  const counts: Record<SagaStatus, number> = { in_flight: 0, completed: 0, compensated: 0, failed: 0, stuck: 0 };
+  for (const r of c.db.prepare<(string | number)[], { status: string; n: number }>(sql).all(...args)) {
+    if (Object.hasOwn(counts, r.status)) counts[r.status as SagaStatus] += r.n;
+  }
+  return counts;
+}
+
 /** A page of sagas, newest first; throws a RangeError for a cursor it did not hand out. */
 export function sagaPage(c: Conn, f: SagaFilter): SagaPage {
   const where: string[] = [];
@@ -134,22 +173,7 @@ export function sagaPage(c: Conn, f: SagaFilter): SagaPage {
       where.push('outcome = ?');
       args.push(f.status);
   }
-  if (f.sagaType !== undefined) {
-    where.push('saga_type = ?');
-    args.push(f.sagaType);
-  }
-  if (f.fromUs !== undefined) {
-    where.push('first_us >= ?');
-    args.push(f.fromUs);
-  }
-  if (f.toUs !== undefined) {
-    where.push('first_us < ?');
-    args.push(f.toUs);
-  }
-  if (f.correlationIdPrefix !== undefined && f.correlationIdPrefix !== '') {
-    where.push('substr(correlation_id, 1, ?) = ?');
-    args.push(f.correlationIdPrefix.length, f.correlationIdPrefix);
-  }
+  sagaWhere(f, where, args);
   if (f.cursor !== undefined) {
     const sep = f.cursor.indexOf('~');
     const us = Number(f.cursor.slice(0, sep));

@@ -18,8 +18,10 @@ import type {
   Publish,
   Delivery,
   RetentionPolicy,
+  SagaCountFilter,
   SagaFilter,
   SagaPage,
+  SagaStatus,
   SagaSummary,
   Store,
   StoreStats,
@@ -153,6 +155,10 @@ export class ThreadedSqliteStore implements Store {
 
   sagas(filter: SagaFilter): Promise<SagaPage> {
     return this.#reader.sagas(filter);
+  }
+
+  sagaCounts(filter: SagaCountFilter): Promise<Record<SagaStatus, number>> {
+    return this.#reader.sagaCounts(filter);
   }
 
   search(q: string): Promise<{ event: boolean; trace: boolean; saga: boolean }> {

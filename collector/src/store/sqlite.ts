@@ -26,8 +26,10 @@ import type {
   Publish,
   RecordRef,
   RetentionPolicy,
+  SagaCountFilter,
   SagaFilter,
   SagaPage,
+  SagaStatus,
   SagaSummary,
   Store,
   StoreStats,
@@ -35,7 +37,16 @@ import type {
 } from './types.ts';
 import * as audit from './sqlite-audit.ts';
 import { ingestBatch, takeHeldEnds, takeNewlyStuck } from './sqlite-ingest.ts';
-import { addAuditEntry, auditPage, eventHops, sagaHops, sagaPage, search, traceHops } from './sqlite-queries.ts';
+import {
+  addAuditEntry,
+  auditPage,
+  eventHops,
+  sagaCounts,
+  sagaHops,
+  sagaPage,
+  search,
+  traceHops,
+} from './sqlite-queries.ts';
 import { enforceRetention, hopRows, pragmaNumber, stats } from './sqlite-retention.ts';
 import { openDatabase, type SqliteStoreOptions } from './sqlite-schema.ts';
 import { prepareStatements, type Conn } from './sqlite-statements.ts';
@@ -106,6 +117,10 @@ export class SqliteStore implements Store {
 
   sagas(f: SagaFilter): Promise<SagaPage> {
     return Promise.resolve(sagaPage(this.#c, f));
+  }
+
+  sagaCounts(f: SagaCountFilter): Promise<Record<SagaStatus, number>> {
+    return Promise.resolve(sagaCounts(this.#c, f));
   }
 
   search(q: string): Promise<{ event: boolean; trace: boolean; saga: boolean }> {

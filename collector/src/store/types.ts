@@ -93,6 +93,12 @@ export interface IngestResult {
   duplicates: { eventId: string; group: string }[];
   /** Sagas that reached a terminal state in this batch. */
   sagasEnded: { correlationId: string; sagaType: string; outcome: SagaOutcome; endToEndUs: number | null }[];
+  /**
+   * Sagas whose end was already reported (in `sagasEnded` of this or an earlier batch) and whose
+   * outcome changed since: a compensation that arrived after `failed` turns it `compensated`.
+   * Counting ends and these changes gives the sagas by their current outcome, as the lists show.
+   */
+  sagasChanged: { correlationId: string; sagaType: string; from: SagaOutcome; to: SagaOutcome }[];
 }
 
 export interface SagaSummary {
@@ -125,6 +131,9 @@ export interface SagaFilter {
   /** Keyset cursor from a previous page. */
   cursor?: string;
 }
+
+/** What `sagaCounts` counts: the filters of a saga page that select sagas (no status, no paging). */
+export type SagaCountFilter = Omit<SagaFilter, 'status' | 'limit' | 'cursor'>;
 
 export interface SagaPage {
   items: SagaSummary[];
@@ -206,6 +215,11 @@ export interface Store {
   trace(traceId: string): Promise<{ publishes: Publish[]; deliveries: Delivery[] }>;
   saga(correlationId: string): Promise<{ summary: SagaSummary; hops: EventHops } | undefined>;
   sagas(filter: SagaFilter): Promise<SagaPage>;
+  /**
+   * How many sagas `sagas` would list under each status with these filters: the same query
+   * path, so a count and the list it links to agree.
+   */
+  sagaCounts(filter: SagaCountFilter): Promise<Record<SagaStatus, number>>;
   /** Which kinds of id `q` is: an event id, a trace id, a correlation id. */
   search(q: string): Promise<{ event: boolean; trace: boolean; saga: boolean }>;
   /** Partitions each instrumented group has deliveries on, with the lowest offset delivered. */

@@ -1,0 +1,169 @@
+/**
+ * One source of truth for saga outcomes (issue #23, item 1): the overview's outcome figures,
+ * the saga lists they link to and /metrics (net of late changes, as the alert reads them)
+ * agree, also for sagas that end `failed` and are compensated in a later batch. Before, the
+ * overview and the counter kept a saga at its first outcome while the lists showed its last.
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Overview } from '../src/api/schemas.ts';
+import { metricValue, removeDir, startHarness, type Harness } from './traces-helpers.ts';
+
+let h: Harness;
+beforeAll(async () => {
+  h = await startHarness();
+});
+afterAll(async () => {
+  await h.close();
+  removeDir(h.dataDir);
+});
+
+const hex = (n: number): string => randomBytes(n).toString('hex');
+const ns = (ms: number): string => (BigInt(Math.round(ms * 1000)) * 1000n).toString();
+const attr = (key: string, v: string) => ({ key, value: { stringValue: v } });
+
+interface Hop {
+  kind: 'send' | 'process';
+  service: string;
+  type: string;
+  corr: string;
+  eventId: string;
+  causationId?: string;
+  atMs: number;
+  group?: string;
+}
+
+function span(hop: Hop) {
+  return {
+    resource: { attributes: [attr('service.name', hop.service)] },
+    scopeSpans: [
+      {
+        spans: [
+          {
+            traceId: hex(16),
+            spanId: hex(8),
+            name: `${hop.kind} ${hop.type}`,
+            kind: hop.kind === 'send' ? 4 : 5,
+            startTimeUnixNano: ns(hop.atMs),
+            endTimeUnixNano: ns(hop.atMs + 1),
+            attributes: [
+              attr('messaging.system', 'kafka'),
+              attr('messaging.destination.name', hop.type),
+              attr('messaging.destination.partition.id', '0'),
+              attr('messaging.message.id', hop.eventId),
+              attr('eventscope.event.type', hop.type),
+              attr('eventscope.correlation.id', hop.corr),
+              ...(hop.causationId ? [attr('eventscope.causation.id', hop.causationId)] : []),
+              ...(hop.group
+                ? [attr('messaging.consumer.group.name', hop.group), attr('eventscope.outcome', 'processed')]
+                : []),
+            ],
+          },
+        ],
+      },
+    ],
+  };
+}
+
+async function send(hops: Hop[]): Promise<void> {
+  const res = await h.app.inject({
+    method: 'POST',
+    url: '/v1/traces',
+    headers: { 'content-type': 'application/json' },
+    payload: { resourceSpans: hops.map(span) },
+  });
+  expect(res.statusCode).toBe(200);
+  await h.app.intake.flush();
+}
+
+/** A saga: order.placed (root), then its end (a terminal event published and processed) or nothing. */
+function saga(end: 'completed' | 'failed' | 'compensated' | null, t: number): { corr: string; hops: Hop[] } {
+  const corr = `order-${randomUUID()}`;
+  const placed = randomUUID();
+  const hops: Hop[] = [{ kind: 'send', service: 'orders', type: 'order.placed', corr, eventId: placed, atMs: t }];
+  if (end === 'compensated') {
+    const released = randomUUID();
+    hops.push({
+      kind: 'send',
+      service: 'inventory',
+      type: 'inventory.released',
+      corr,
+      eventId: released,
+      causationId: placed,
+      atMs: t + 5,
+    });
+  }
+  if (end !== null) {
+    const type = end === 'completed' ? 'order.completed' : 'order.failed';
+    const id = randomUUID();
+    hops.push(
+      { kind: 'send', service: 'orchestrator', type, corr, eventId: id, causationId: placed, atMs: t + 10 },
+      { kind: 'process', service: 'orders', type, corr, eventId: id, atMs: t + 20, group: 'orders' },
+    );
+  }
+  return { corr, hops };
+}
+
+/** A compensation step published after the saga's end was processed (and reported). */
+function lateCompensation(corr: string, t: number): Hop {
+  return { kind: 'send', service: 'inventory', type: 'inventory.released', corr, eventId: randomUUID(), atMs: t };
+}
+
+const STATUSES = ['in_flight', 'completed', 'compensated', 'failed', 'stuck'] as const;
+
+async function listed(status: string, fromMs: number): Promise<number> {
+  const res = await h.app.inject(`/api/sagas?status=${status}&from=${fromMs}&limit=500`);
+  expect(res.statusCode).toBe(200);
+  return res.json<{ items: unknown[] }>().items.length;
+}
+
+/** Sagas by current outcome from the counters, as eventscope:saga_outcomes:rate15m nets them. */
+async function metricNet(outcome: string): Promise<number> {
+  return (
+    (await metricValue(h.app, 'eventscope_saga_outcomes_total', { outcome })) -
+    (await metricValue(h.app, 'eventscope_saga_outcome_changes_total', { from: outcome }))
+  );
+}
+
+describe('saga outcomes: overview, lists and /metrics agree', () => {
+  it('counts a saga failed, then compensated in a later batch, as compensated everywhere', async () => {
+    const t = Date.now() - 60_000;
+    const completed = [saga('completed', t), saga('completed', t + 100), saga('completed', t + 200)];
+    const failed = [saga('failed', t + 300), saga('failed', t + 400)];
+    const compensatedLate = [saga('failed', t + 500), saga('failed', t + 600), saga('failed', t + 700)];
+    const compensatedInOrder = [saga('compensated', t + 800)];
+    const inFlight = [saga(null, t + 900), saga(null, t + 1000)];
+    const all = [...completed, ...failed, ...compensatedLate, ...compensatedInOrder, ...inFlight];
+    await send(all.flatMap((s) => s.hops));
+    // The failures of compensatedLate were reported as failed; their compensations come now.
+    expect(await metricValue(h.app, 'eventscope_saga_outcomes_total', { outcome: 'failed' })).toBe(5);
+    await send(compensatedLate.map((s, i) => lateCompensation(s.corr, t + 2000 + i)));
+
+    const overview = (await h.app.inject('/api/overview?rangeSeconds=900')).json<Overview>();
+    const expected = { in_flight: 2, completed: 3, compensated: 4, failed: 2, stuck: 0 };
+    expect(overview.sagaOutcomes).toEqual(expected);
+    const from = Date.now() - 900_000;
+    for (const s of STATUSES) expect(await listed(s, from), `list of ${s}`).toBe(expected[s]);
+    for (const s of ['completed', 'compensated', 'failed'] as const) {
+      expect(await metricNet(s), `net eventscope_saga_outcomes_total{outcome="${s}"}`).toBe(expected[s]);
+    }
+    expect(
+      await metricValue(h.app, 'eventscope_saga_outcome_changes_total', { from: 'failed', to: 'compensated' }),
+    ).toBe(3);
+    // A second late compensation of the same saga changes nothing more.
+    await send([lateCompensation(compensatedLate[0]?.corr ?? '', t + 3000)]);
+    expect(await metricNet('compensated')).toBe(4);
+    expect((await h.app.inject('/api/overview?rangeSeconds=900')).json<Overview>().sagaOutcomes).toEqual(expected);
+  });
+
+  it('counts only sagas started in the range, as the list with the same start does', async () => {
+    const old = saga('completed', Date.now() - 3 * 3600_000);
+    await send(old.hops);
+    const short = (await h.app.inject('/api/overview?rangeSeconds=900')).json<Overview>();
+    expect(short.sagaOutcomes.completed).toBe(3);
+    const long = (await h.app.inject('/api/overview?rangeSeconds=86400')).json<Overview>();
+    expect(long.sagaOutcomes.completed).toBe(4);
+    expect(await listed('completed', Date.now() - 86_400_000)).toBe(4);
+    expect((await h.app.inject('/api/overview?rangeSeconds=86401')).statusCode).toBe(400);
+  });
+});
