@@ -29,7 +29,7 @@ export const SAGA_STATUSES = (Object.keys(SAGA_STATUS_ORDER) as SagaStatus[]).so
   (a, b) => SAGA_STATUS_ORDER[a] - SAGA_STATUS_ORDER[b],
 );
 
-/** The collector keeps overview series for 6 hours (`rangeSeconds` maximum of GET /api/overview). */
+/** The collector keeps overview series (throughput, latency) for 6 hours; saga outcomes cover any range. */
 export const OVERVIEW_MAX_SECONDS = 6 * 3600;
 
 /** The collector keeps the flow map for the last hour (`rangeSeconds` maximum of GET /api/flows). */

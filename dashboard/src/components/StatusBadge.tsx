@@ -2,7 +2,7 @@ import { type DeliveryOutcome, type GroupState, type LagStatus, type SagaStatus 
 
 const LAG_TITLES: Record<LagStatus, string> = {
   OK: 'Consuming and keeping up',
-  WARN: 'Lag is growing while the group consumes',
+  WARN: 'Behind: the oldest unconsumed record is older than the lag budget, or lag grows while the group consumes',
   STALL: 'The group commits but its committed offset does not move while lag exists',
   STOP: 'The group has not committed for longer than the window while lag exists',
   REWIND: 'The committed offset moved backwards',

@@ -227,6 +227,7 @@ export const GROUP_DETAIL: GroupDetailResponse = {
     ],
     statusWindow: 10,
     lagTolerance: 5,
+    lagBudgetSeconds: 10,
   },
 };
 

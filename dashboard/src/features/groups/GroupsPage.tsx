@@ -1,5 +1,6 @@
 import { Link, useNavigate } from 'react-router';
 import { useGroups } from '../../api/queries.ts';
+import { Breakable } from '../../components/Breakable.tsx';
 import { LagBadge } from '../../components/StatusBadge.tsx';
 import { Empty, QueryView } from '../../components/states.tsx';
 import { formatCount, formatRate, formatRelative, formatSeconds } from '../../lib/format.ts';
@@ -16,6 +17,35 @@ const COLUMNS: { key: GroupSortKey; label: string; num?: boolean }[] = [
   { key: 'timeToCatchUpSeconds', label: 'Catch up in', num: true },
   { key: 'lastRebalance', label: 'Last rebalance' },
 ];
+
+/** Topics shown by name under a group before "+N more" (all of them in the tooltip and on the group page). */
+const TOPICS_SHOWN = 3;
+
+/**
+ * The group's state and its first topics, each a link to the groups consuming it. A long topic
+ * list stays on its own lines in a bounded column: it never pushes the rate, catch-up and
+ * rebalance columns out of sight.
+ */
+function TopicsLine({ state, topics }: { state: string; topics: string[] }) {
+  const shown = topics.slice(0, TOPICS_SHOWN);
+  const more = topics.length - shown.length;
+  return (
+    <div className="subtle topics-line" title={topics.join(', ')}>
+      {state} ·{' '}
+      {shown.length === 0
+        ? 'no topics'
+        : shown.map((t, i) => (
+            <span key={t}>
+              {i > 0 ? ', ' : ''}
+              <Link to={`/groups?q=${encodeURIComponent(t)}`} title={`Groups consuming ${t}`}>
+                <Breakable text={t} />
+              </Link>
+            </span>
+          ))}
+      {more > 0 ? ` +${more} more` : ''}
+    </div>
+  );
+}
 
 export function GroupsPage() {
   const query = useGroups();
@@ -84,11 +114,9 @@ export function GroupsPage() {
                     const to = `/groups/${encodeURIComponent(g.group)}`;
                     return (
                       <tr key={g.group} className="clickable" onDoubleClick={() => void navigate(to)}>
-                        <td>
+                        <td className="group-cell">
                           <Link to={to}>{g.group}</Link>
-                          <div className="subtle">
-                            {g.state} · {g.topics.map((t) => t.topic).join(', ') || 'no topics'}
-                          </div>
+                          <TopicsLine state={g.state} topics={g.topics.map((t) => t.topic)} />
                         </td>
                         <td>
                           <LagBadge status={g.status} />

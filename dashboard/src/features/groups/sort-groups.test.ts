@@ -10,6 +10,25 @@ describe('sortGroups', () => {
     expect(names(sortGroups(GROUPS, 'status', 'asc'))).toEqual(['payments', 'inventory', 'shipping']);
   });
 
+  it('orders one status by time behind, then by messages behind (severity first)', () => {
+    const gs = [
+      group({ group: 'many-msgs', status: 'OK', lag: 2300, lagSeconds: 1 }),
+      group({ group: 'minute', status: 'WARN', lag: 20, lagSeconds: 60 }),
+      group({ group: 'seconds', status: 'WARN', lag: 2300, lagSeconds: 7.6 }),
+      group({ group: 'unknown-age', status: 'WARN', lag: 5000, lagSeconds: null }),
+      group({ group: 'same-age-more', status: 'WARN', lag: 30, lagSeconds: 60 }),
+      group({ group: 'stopped', status: 'STOP', lag: 1, lagSeconds: 2 }),
+    ];
+    expect(names(sortGroups(gs, 'status', 'desc'))).toEqual([
+      'stopped',
+      'same-age-more',
+      'minute',
+      'seconds',
+      'unknown-age',
+      'many-msgs',
+    ]);
+  });
+
   it('keeps unknown values last in both directions', () => {
     const gs = [
       group({ group: 'a', lagSeconds: null }),

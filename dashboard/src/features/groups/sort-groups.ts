@@ -27,17 +27,32 @@ function value(g: GroupSummary, key: GroupSortKey): number | string | null {
   }
 }
 
-/** Sorts a copy; unknown values (null) always go last, whatever the direction; ties by name. */
+/** Unknown values (null) always go last, whatever the direction. */
+function compareBy(a: GroupSummary, b: GroupSummary, key: GroupSortKey, sign: number): number {
+  const va = value(a, key);
+  const vb = value(b, key);
+  if (va === null && vb === null) return 0;
+  if (va === null) return 1;
+  if (vb === null) return -1;
+  const c = typeof va === 'string' && typeof vb === 'string' ? va.localeCompare(vb) : Number(va) - Number(vb);
+  return sign * c;
+}
+
+/**
+ * Sorts a copy; unknown values (null) always go last, whatever the direction; ties by name.
+ * By status (the default, severity first), groups of one status are ordered by how far behind
+ * they are in time, then in messages: the group a minute behind comes before the one a second
+ * behind with more records.
+ */
 export function sortGroups(groups: GroupSummary[], key: GroupSortKey, dir: SortDir): GroupSummary[] {
   const sign = dir === 'asc' ? 1 : -1;
+  const keys: GroupSortKey[] = key === 'status' ? ['status', 'lagSeconds', 'lag'] : [key];
   return [...groups].sort((a, b) => {
-    const va = value(a, key);
-    const vb = value(b, key);
-    if (va === null && vb === null) return a.group.localeCompare(b.group);
-    if (va === null) return 1;
-    if (vb === null) return -1;
-    const c = typeof va === 'string' && typeof vb === 'string' ? va.localeCompare(vb) : Number(va) - Number(vb);
-    return c !== 0 ? sign * c : a.group.localeCompare(b.group);
+    for (const k of keys) {
+      const c = compareBy(a, b, k, sign);
+      if (c !== 0) return c;
+    }
+    return a.group.localeCompare(b.group);
   });
 }
 

@@ -53,11 +53,11 @@ describe('OverviewPage', () => {
     expect(screen.getByRole('button', { name: '15 min' })).toHaveAttribute('aria-pressed', 'true');
   });
 
-  it('asks for at most the 6 hours the collector keeps, and says so', async () => {
+  it('asks for the whole range (saga outcomes cover it, as the lists do) and says charts keep 6 h', async () => {
     const api = stubApi({ '/api/overview': OVERVIEW });
     renderAt('/?range=24h');
-    await screen.findByText('(the collector keeps the last 6 h)');
-    expect(api.calls).toContain('/api/overview?rangeSeconds=21600');
+    await screen.findByText('(charts: the collector keeps the last 6 h)');
+    expect(api.calls).toContain('/api/overview?rangeSeconds=86400');
   });
 
   it('tells the user to start the collector when it cannot be reached', async () => {
