@@ -275,6 +275,20 @@ export const CONFIG_KEYS = {
     min: 0,
     doc: 'The loss audit reports a record a group committed past without a delivery only this long after the record was seen (time for late spans). Also how long an ended saga waits for the span of its first event before its end is counted in the metrics.',
   }),
+  auditDecideMs: spec({
+    env: 'EVENTSCOPE_AUDIT_DECIDE_MS',
+    kind: 'int',
+    default: 120000,
+    min: 0,
+    doc: 'After the grace period, how long the loss audit waits for evidence that a record without a delivery span was processed (an event it caused, a late span) before it calls the record skipped: at least how far the consumers of the caused events may lag.',
+  }),
+  auditGroupEndMs: spec({
+    env: 'EVENTSCOPE_AUDIT_GROUP_END_MS',
+    kind: 'int',
+    default: 600000,
+    min: 0,
+    doc: 'A group without members, or gone from the lag snapshot (deleted, no committed offsets), for this long has ended: the loss audit makes no findings for it any more and closes its open ones as unknown (`group-ended`).',
+  }),
   stuckAfterMs: spec({
     env: 'EVENTSCOPE_STUCK_AFTER_MS',
     kind: 'int',

@@ -342,7 +342,11 @@ describe('flows API', () => {
   it('documents every trace, flow, store and tap metric in docs/metrics.md', async () => {
     const names = (await h.app.metrics.getMetricsAsJSON())
       .map((m) => m.name)
-      .filter((n) => /^eventscope_(spans|otlp|intake|store|hop|saga|duplicates|unaccounted|tap)_/.test(n));
+      .filter((n) =>
+        /^eventscope_(spans|otlp|intake|store|hop|saga|duplicates|unaccounted|telemetry_missing|audit_unknown|tap)_/.test(
+          n,
+        ),
+      );
     expect(names.length).toBeGreaterThanOrEqual(13);
     const doc = readFileSync(new URL('../docs/metrics.md', import.meta.url), 'utf8');
     expect(names.filter((n) => !doc.includes(`\`${n}\``))).toEqual([]);

@@ -344,12 +344,26 @@ describe('flows from instrumented kafkajs services on the real broker', () => {
       const hops = await h.app.store.event((skipped[2] as (typeof skipped)[number]).id);
       return hops.records.length > 0 ? true : undefined;
     });
+    // The audit sees the group empty at offset 2 before the reset...
+    await waitFor('the group empty at offset 2 in the lag snapshot', async () => {
+      await h.app.kafkaMonitor.pollOnce();
+      return h.app.offsets.groupMembers(G.audit) === 0 && h.app.offsets.committedOffset(G.audit, T.audit, 0) === 2
+        ? true
+        : undefined;
+    });
+    expect(await h.app.flows.audit({ graceMs: 0 })).toEqual({ found: [], decided: [] });
     await admin.setOffsets({ groupId: G.audit, topic: T.audit, partitions: [{ partition: 0, offset: '5' }] });
     await snapshotShows(G.audit, T.audit, 5);
-    const found = await h.app.flows.audit({ graceMs: 0 });
-    expect(found.map((u) => [u.group, u.offset, u.eventId])).toEqual(skipped.map((e, i) => [G.audit, i + 2, e.id]));
+    // ...so the records the offset moved over while nobody consumed are skipped, at once.
+    const run = await h.app.flows.audit({ graceMs: 0 });
+    expect(run.found.map((u) => [u.group, u.offset, u.eventId])).toEqual(skipped.map((e, i) => [G.audit, i + 2, e.id]));
+    expect(run.decided.map((u) => [u.offset, u.class, u.reason])).toEqual([
+      [2, 'skipped', 'offset-reset'],
+      [3, 'skipped', 'offset-reset'],
+      [4, 'skipped', 'offset-reset'],
+    ]);
     // A second run reports nothing new.
-    expect(await h.app.flows.audit({ graceMs: 0 })).toEqual([]);
+    expect(await h.app.flows.audit({ graceMs: 0 })).toEqual({ found: [], decided: [] });
 
     const audit = (await h.app.inject('/api/audit')).json<{
       duplicates: { eventId: string; group: string; count: number }[];

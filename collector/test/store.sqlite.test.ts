@@ -66,7 +66,7 @@ describe('sqlite store schema', () => {
       await store.close();
     }
     const check = new Database(file, { readonly: true });
-    expect(check.prepare(`SELECT value FROM meta WHERE key = 'schema'`).pluck().get()).toBe('3');
+    expect(check.prepare(`SELECT value FROM meta WHERE key = 'schema'`).pluck().get()).toBe('4');
     check.close();
   });
 
@@ -99,10 +99,55 @@ describe('sqlite store schema', () => {
       await store.close();
     }
     const check = new Database(file, { readonly: true });
-    expect(check.prepare(`SELECT value FROM meta WHERE key = 'schema'`).pluck().get()).toBe('3');
+    expect(check.prepare(`SELECT value FROM meta WHERE key = 'schema'`).pluck().get()).toBe('4');
     const indexes = check.prepare(`SELECT name FROM sqlite_master WHERE type = 'index'`).pluck().all();
     expect(indexes).not.toContain('publishes_span');
     expect(indexes).not.toContain('deliveries_trace');
+    check.close();
+  });
+
+  it('migrates a schema 3 file (findings without a class) in place: old findings stay open, deliveries keep causation ids', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'eventscope-store-v3-'));
+    dirs.push(dir);
+    const file = join(dir, 'store.sqlite');
+    const first = new SqliteStore({ file });
+    const finding = {
+      group: 'inv',
+      topic: 'reserve',
+      partition: 0,
+      offset: 3,
+      eventId: 'e-3',
+      correlationId: null,
+      detectedUs: 1,
+      class: 'unknown' as const,
+      reason: 'pending' as const,
+      service: null,
+      decidedUs: null,
+    };
+    await first.addUnaccounted([finding]);
+    await first.close();
+    // Turn the file back into schema 3, as an older collector left it.
+    const db = new Database(file);
+    db.exec(`DROP INDEX unaccounted_open; DROP INDEX deliveries_causation;
+      ALTER TABLE unaccounted DROP COLUMN class; ALTER TABLE unaccounted DROP COLUMN reason;
+      ALTER TABLE unaccounted DROP COLUMN service; ALTER TABLE unaccounted DROP COLUMN decided_us;
+      ALTER TABLE deliveries DROP COLUMN causation_id;
+      UPDATE meta SET value = '3' WHERE key = 'schema'`);
+    db.close();
+    const store = new SqliteStore({ file });
+    try {
+      expect(await store.openFindings(10)).toEqual([finding]);
+      await store.ingest({
+        publishes: [],
+        deliveries: [delivery({ topic: 'replies', eventId: 'e-4', causationId: 'e-3' })],
+        records: [],
+      });
+      expect((await store.findingEvidence(finding)).causedBy).toEqual([null]);
+    } finally {
+      await store.close();
+    }
+    const check = new Database(file, { readonly: true });
+    expect(check.prepare(`SELECT value FROM meta WHERE key = 'schema'`).pluck().get()).toBe('4');
     check.close();
   });
 });

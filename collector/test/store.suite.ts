@@ -4,7 +4,7 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Delivery, Publish, Store } from '../src/store/types.ts';
+import type { Delivery, Publish, Store, UnaccountedEntry } from '../src/store/types.ts';
 
 export interface StoreFactory {
   /** A new, empty store. */
@@ -507,6 +507,10 @@ export function storeSuite(name: string, factory: StoreFactory): void {
         eventId: r.eventId,
         correlationId: null,
         detectedUs: T0,
+        class: 'unknown' as const,
+        reason: 'pending' as const,
+        service: null,
+        decidedUs: null,
       }));
       expect(await store.addUnaccounted(entries)).toBe(2);
       expect(await store.addUnaccounted(entries)).toBe(0);
@@ -514,6 +518,81 @@ export function storeSuite(name: string, factory: StoreFactory): void {
       expect(await store.auditCheckpoint('grp', topic, 0)).toBeUndefined();
       await store.setAuditCheckpoint('grp', topic, 0, 4);
       expect(await store.auditCheckpoint('grp', topic, 0)).toBe(4);
+    });
+
+    it("gathers a finding's evidence (late span, caused events, neighbours) and keeps the first decision", async () => {
+      const store = await make();
+      const topic = `t-${hex(4)}`;
+      const ids = Array.from({ length: 8 }, () => randomUUID());
+      const f = (offset: number): UnaccountedEntry => ({
+        group: 'inv',
+        topic,
+        partition: 0,
+        offset,
+        eventId: ids[offset] as string,
+        correlationId: null,
+        detectedUs: T0 + offset,
+        class: 'unknown',
+        reason: 'pending',
+        service: null,
+        decidedUs: null,
+      });
+      // The group processed 0, 1, 2 and 6 (each caused a reply); 3 caused a reply whose publish span is
+      // lost (only the reply's delivery, with its causation id, is known); 4 caused an event published by
+      // another service; 5 and 7 caused nothing.
+      const reply = (cause: number, service = 'inventory'): Publish =>
+        publish({ causationId: ids[cause] as string, topic: 'replies', service });
+      await store.ingest({
+        ...empty,
+        publishes: [reply(0), reply(1), reply(2), reply(6), reply(4, 'orchestrator')],
+        deliveries: [
+          ...[0, 1, 2, 6].map((o) =>
+            delivery({ topic, offset: o, group: 'inv', service: 'inventory', eventId: ids[o] as string }),
+          ),
+          delivery({ topic: 'replies', group: 'orch', eventId: randomUUID(), causationId: ids[3] as string }),
+        ],
+      });
+      expect(await store.addUnaccounted([3, 4, 5, 7].map(f))).toBe(4);
+      const e3 = await store.findingEvidence(f(3));
+      expect(e3).toEqual({
+        delivered: false,
+        causedBy: [null],
+        services: ['inventory'],
+        neighbours: 4,
+        neighboursWithEffects: 4,
+      });
+      expect((await store.findingEvidence(f(4))).causedBy).toEqual(['orchestrator']);
+      expect((await store.findingEvidence(f(5))).causedBy).toEqual([]);
+      // A span of 7 that came late.
+      await store.ingest({
+        ...empty,
+        deliveries: [delivery({ topic, offset: 7, group: 'inv', service: 'inventory', eventId: ids[7] as string })],
+      });
+      expect((await store.findingEvidence(f(7))).delivered).toBe(true);
+      expect((await store.openFindings(10)).map((u) => u.offset)).toEqual([3, 4, 5, 7]);
+      const decision = { group: 'inv', topic, partition: 0, service: 'inventory', decidedUs: T0 + 1e6 };
+      expect(
+        await store.decideFindings([
+          { ...decision, offset: 3, class: 'telemetry-missing', reason: 'caused-event' },
+          { ...decision, offset: 5, class: 'skipped', reason: 'no-effect' },
+        ]),
+      ).toBe(2);
+      // Decided once: a second decision changes nothing.
+      expect(await store.decideFindings([{ ...decision, offset: 5, class: 'unknown', reason: 'no-evidence' }])).toBe(0);
+      expect((await store.openFindings(10)).map((u) => u.offset)).toEqual([4, 7]);
+      expect(await store.unaccounted(10, 'skipped')).toEqual([
+        { ...f(5), class: 'skipped', reason: 'no-effect', service: 'inventory', decidedUs: T0 + 1e6 },
+      ]);
+      const counts = await store.findingCounts();
+      expect(counts).toContainEqual({ class: 'skipped', group: 'inv', topic, service: 'inventory', count: 1 });
+      expect(counts).toContainEqual({
+        class: 'telemetry-missing',
+        group: 'inv',
+        topic,
+        service: 'inventory',
+        count: 1,
+      });
+      expect(counts).toContainEqual({ class: 'unknown', group: 'inv', topic, service: null, count: 2 });
     });
 
     it('deletes by age and by size', async () => {

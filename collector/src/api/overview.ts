@@ -99,7 +99,7 @@ export const overviewPlugin = fp(
         const [sagaOutcomes, duplicates, unaccounted] = await Promise.all([
           app.store.sagaCounts({ fromUs: since * 1000, nowUs: now * 1000, stuckAfterUs }),
           app.store.duplicates(COUNT_CAP),
-          app.store.unaccounted(COUNT_CAP),
+          app.store.unaccounted(COUNT_CAP, 'skipped'),
         ]);
         const groups = snapshot ? [...snapshot.groups.values()].sort(worstFirst).slice(0, 10) : [];
         return {

@@ -1,25 +1,103 @@
 /**
- * Loss audit for instrumented groups: once a group's committed offset has passed a record
- * the collector knows of (tap, producer offsets, other groups' deliveries) and the group has
- * no delivery of it and did not dead-letter it, after a grace period for late spans, the
- * record is unaccounted. Each (group, topic, partition) is audited from the group's first
- * delivery seen there, through a persisted checkpoint, so nothing is reported twice.
+ * The loss audit. Once a group's committed offset has passed a record the collector knows of
+ * (tap, producer offsets, other groups' deliveries) and the group has no delivery of it and did
+ * not dead-letter it, after a grace period for late spans, the record is a finding. Each
+ * (group, topic, partition) is audited from the group's first delivery seen there, through a
+ * persisted checkpoint, so nothing is found twice.
+ *
+ * "No delivery span" is not "not processed": a consumer killed with SIGKILL loses the spans in
+ * its exporter's buffer, not its records. So a finding opens as `unknown` and is decided from
+ * evidence (see `decide`):
+ * - processed, telemetry missing: the group's span arrived late, or an event the record caused
+ *   (causation id) was published by the group's service (or by a producer whose span is lost
+ *   too: the signature of a process that died with its buffer);
+ * - skipped (loss): the committed offset moved past it while the group had no members (an offset
+ *   reset), or the group's neighbouring records caused events and this one caused none within
+ *   the decision window;
+ * - unknown: a group whose records cause no events gives nothing to tell by; a group that ended
+ *   before evidence came (deleted, gone from the snapshot, or empty for `groupEndUs`).
+ * Only `skipped` is loss (API, metric, alert). A group that ended gets no new findings.
  */
 import type { OffsetsView } from '../lag/offsets-view.ts';
-import type { Store, UnaccountedEntry } from '../store/types.ts';
+import type { FindingDecision, FindingEvidence, Store, UnaccountedEntry } from '../store/types.ts';
 
 export interface AuditOptions {
   nowUs: number;
+  /** A record is a finding only this long after it was seen (late spans). */
   graceUs: number;
-  /** Records examined per partition per run at most. */
+  /** After detection, how long a finding waits for evidence of processing before `no-effect` decides it. */
+  decideUs: number;
+  /** A group without members (or absent from the snapshot) this long has ended. */
+  groupEndUs: number;
+  /** Records examined per partition, and open findings per run, at most. */
   limit?: number;
 }
 
-export async function auditOnce(store: Store, offsets: OffsetsView, opts: AuditOptions): Promise<UnaccountedEntry[]> {
+/** Offset ranges kept per partition for the reset evidence (the newest). */
+const MAX_RESETS = 100;
+
+/**
+ * What the audit remembers between runs, in memory: since when each group has been idle, each
+ * partition's last committed offset, and the ranges an offset reset jumped over. A restart of
+ * the collector forgets it: an idle group's clock starts again, and a reset that happened while
+ * the collector was down is not seen as one (its records are decided by the other evidence).
+ */
+export class AuditMemory {
+  readonly idleSinceUs = new Map<string, number>();
+  readonly last = new Map<string, { committed: number; empty: boolean }>();
+  readonly resets = new Map<string, { from: number; to: number }[]>();
+
+  /** Whether the committed offset jumped over `offset` while the group had no members. */
+  wasReset(group: string, topic: string, partition: number, offset: number): boolean {
+    return (this.resets.get(key(group, topic, partition)) ?? []).some((r) => offset >= r.from && offset < r.to);
+  }
+}
+
+export interface AuditResult {
+  /** New findings of this run (open). */
+  found: UnaccountedEntry[];
+  /** Findings decided in this run, with their decision. */
+  decided: UnaccountedEntry[];
+}
+
+const key = (group: string, topic: string, partition: number): string => `${group}\u0000${topic}\u0000${partition}`;
+
+export async function auditOnce(
+  store: Store,
+  offsets: OffsetsView,
+  memory: AuditMemory,
+  opts: AuditOptions,
+): Promise<AuditResult> {
+  const { nowUs } = opts;
+  const limit = opts.limit ?? 10_000;
+  const partitions = await store.instrumentedGroups();
+
+  const ended = new Set<string>();
+  for (const group of new Set(partitions.map((p) => p.group))) {
+    const members = offsets.groupMembers(group);
+    if (members === undefined || members === 0) {
+      if (!memory.idleSinceUs.has(group)) memory.idleSinceUs.set(group, nowUs);
+    } else memory.idleSinceUs.delete(group);
+    const since = memory.idleSinceUs.get(group);
+    if (since !== undefined && nowUs - since >= opts.groupEndUs) ended.add(group);
+  }
+
   const found: UnaccountedEntry[] = [];
-  for (const ip of await store.instrumentedGroups()) {
+  for (const ip of partitions) {
+    if (ended.has(ip.group)) continue;
     const committed = offsets.committedOffset(ip.group, ip.topic, ip.partition);
     if (committed === undefined) continue;
+    const k = key(ip.group, ip.topic, ip.partition);
+    const empty = (offsets.groupMembers(ip.group) ?? 0) === 0;
+    const prev = memory.last.get(k);
+    // Nobody consumed while the group was empty: the offset was moved (a reset, a tool).
+    if (prev && prev.empty && empty && committed > prev.committed) {
+      const ranges = memory.resets.get(k) ?? [];
+      ranges.push({ from: prev.committed, to: committed });
+      memory.resets.set(k, ranges.slice(-MAX_RESETS));
+    }
+    memory.last.set(k, { committed, empty });
+
     const from = (await store.auditCheckpoint(ip.group, ip.topic, ip.partition)) ?? ip.firstOffset;
     if (committed <= from) continue;
     const { records, nextCheckpoint } = await store.unaccountedCandidates({
@@ -28,20 +106,69 @@ export async function auditOnce(store: Store, offsets: OffsetsView, opts: AuditO
       partition: ip.partition,
       fromOffset: from,
       toOffset: committed,
-      seenBeforeUs: opts.nowUs - opts.graceUs,
-      limit: opts.limit ?? 10_000,
+      seenBeforeUs: nowUs - opts.graceUs,
+      limit,
     });
-    const entries = records.map((r) => ({
+    const entries = records.map((r): UnaccountedEntry => ({
       group: ip.group,
       topic: ip.topic,
       partition: ip.partition,
       offset: r.offset,
       eventId: r.eventId,
       correlationId: r.correlationId,
-      detectedUs: opts.nowUs,
+      detectedUs: nowUs,
+      class: 'unknown',
+      reason: 'pending',
+      service: null,
+      decidedUs: null,
     }));
     if (entries.length > 0 && (await store.addUnaccounted(entries)) > 0) found.push(...entries);
     if (nextCheckpoint > from) await store.setAuditCheckpoint(ip.group, ip.topic, ip.partition, nextCheckpoint);
   }
-  return found;
+
+  const decisions: FindingDecision[] = [];
+  const decided: UnaccountedEntry[] = [];
+  for (const f of await store.openFindings(limit)) {
+    const evidence = await store.findingEvidence(f);
+    const d = decide(f, evidence, {
+      nowUs,
+      decideUs: opts.decideUs,
+      ended: ended.has(f.group),
+      reset: memory.wasReset(f.group, f.topic, f.partition, f.offset),
+    });
+    if (!d) continue;
+    decisions.push(d);
+    decided.push({ ...f, class: d.class, reason: d.reason, service: d.service, decidedUs: d.decidedUs });
+  }
+  if (decisions.length > 0) await store.decideFindings(decisions);
+  return { found, decided };
+}
+
+/** The decision on one open finding from its evidence; undefined: stays open (no evidence yet). */
+export function decide(
+  f: UnaccountedEntry,
+  ev: FindingEvidence,
+  ctx: { nowUs: number; decideUs: number; ended: boolean; reset: boolean },
+): FindingDecision | undefined {
+  const services = new Set(ev.services);
+  const causedByGroup = ev.causedBy.filter((s) => s === null || services.size === 0 || services.has(s));
+  const service = f.service ?? ev.services[0] ?? causedByGroup.find((s) => s !== null) ?? null;
+  const at = (cls: FindingDecision['class'], reason: FindingDecision['reason']): FindingDecision => ({
+    group: f.group,
+    topic: f.topic,
+    partition: f.partition,
+    offset: f.offset,
+    class: cls,
+    reason,
+    service,
+    decidedUs: ctx.nowUs,
+  });
+  if (ev.delivered) return at('telemetry-missing', 'late-span');
+  if (causedByGroup.length > 0) return at('telemetry-missing', 'caused-event');
+  if (ctx.reset) return at('skipped', 'offset-reset');
+  if (ctx.ended) return at('unknown', 'group-ended');
+  if (ctx.nowUs - f.detectedUs < ctx.decideUs) return undefined;
+  // The group's records normally cause events (most of its processed neighbours did); this one caused none.
+  if (ev.neighbours >= 2 && ev.neighboursWithEffects * 2 > ev.neighbours) return at('skipped', 'no-effect');
+  return at('unknown', 'no-evidence');
 }

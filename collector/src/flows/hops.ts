@@ -129,6 +129,7 @@ export function spanToHop(
       eventId,
       eventType,
       correlationId,
+      causationId: m.causationId,
       topic,
       partition,
       offset,

@@ -7,16 +7,16 @@
 import fp from 'fastify-plugin';
 import { Counter, Histogram } from 'prom-client';
 import type { OffsetsView } from '../lag/offsets-view.ts';
-import type { Delivery, IngestBatch, IngestResult, Publish, UnaccountedEntry } from '../store/types.ts';
+import type { Delivery, IngestBatch, IngestResult, Publish } from '../store/types.ts';
 import type { SpanData } from '../traces/span.ts';
-import { auditOnce } from './audit.ts';
+import { AuditMemory, auditOnce, type AuditResult } from './audit.ts';
 import { FlowMap, serviceNode, topicNode } from './flow-map.ts';
 import { terminalTypesMap } from '../config.ts';
 import { compileRules, spanToHop, type FlowRules } from './hops.ts';
 import { flowRoutes } from './routes.ts';
 
 export { assemble, compileRules, DEFAULT_RULES, spanToHop, type FlowRules } from './hops.ts';
-export { auditOnce } from './audit.ts';
+export { AuditMemory, auditOnce, decide, type AuditResult } from './audit.ts';
 
 export interface FlowsPluginOptions {
   /** Saga rules (default: config sagaTerminalTypes and sagaCompensationTypes). */
@@ -32,8 +32,8 @@ export interface FlowsPluginOptions {
 export interface FlowsService {
   /** Spans -> hops -> store, with metrics: the intake queue's consumer. */
   ingest(spans: SpanData[]): Promise<void>;
-  /** One audit run now (the background loop; tests pass a shorter grace period). */
-  audit(options?: { graceMs?: number }): Promise<UnaccountedEntry[]>;
+  /** One audit run now (the background loop; tests pass shorter periods): new findings and decisions. */
+  audit(options?: { graceMs?: number; decideMs?: number; groupEndMs?: number }): Promise<AuditResult>;
   /** Reports sagas that became stuck since the last sweep; returns how many. */
   sweepStuck(): Promise<number>;
 }
@@ -107,8 +107,20 @@ export const flowsPlugin = fp<FlowsPluginOptions>(
       }),
       unaccounted: new Counter({
         name: 'eventscope_unaccounted_total',
-        help: 'Records an instrumented group committed past with no delivery and no DLQ entry.',
+        help: 'Records the loss audit found skipped: a group committed past them with no delivery, no DLQ entry and evidence that it did not process them (loss).',
         labelNames: ['group', 'topic'],
+        registers,
+      }),
+      telemetryMissing: new Counter({
+        name: 'eventscope_telemetry_missing_total',
+        help: 'Records a group processed whose delivery span never came in time (evidence: an event they caused, a late span): lost telemetry, not loss.',
+        labelNames: ['group', 'service'],
+        registers,
+      }),
+      auditUnknown: new Counter({
+        name: 'eventscope_audit_unknown_total',
+        help: 'Loss audit findings closed without evidence either way (a group whose records cause no events, a group that ended).',
+        labelNames: ['group', 'reason'],
         registers,
       }),
       ignored: new Counter({
@@ -120,6 +132,7 @@ export const flowsPlugin = fp<FlowsPluginOptions>(
     const offsets = (): OffsetsView | undefined => (app.hasDecorator('offsets') ? app.offsets : undefined);
     const stuckAfterUs = app.config.stuckAfterMs * 1000;
     const graceUs = (opts.auditGraceMs ?? app.config.auditGraceMs) * 1000;
+    const auditMemory = new AuditMemory();
 
     const flowMap = new FlowMap();
     const countEnded = (ended: IngestResult['sagasEnded']): void => {
@@ -199,13 +212,21 @@ export const flowsPlugin = fp<FlowsPluginOptions>(
       ingest: (spans) => storeHops(toHops(spans)),
       async audit(options = {}) {
         const view = offsets();
-        if (!view || view.snapshotTime() === undefined) return [];
-        const found = await auditOnce(app.store, view, {
+        if (!view || view.snapshotTime() === undefined) return { found: [], decided: [] };
+        const run = await auditOnce(app.store, view, auditMemory, {
           nowUs: Date.now() * 1000,
           graceUs: options.graceMs !== undefined ? options.graceMs * 1000 : graceUs,
+          decideUs: (options.decideMs ?? app.config.auditDecideMs) * 1000,
+          groupEndUs: (options.groupEndMs ?? app.config.auditGroupEndMs) * 1000,
         });
-        for (const u of found) m.unaccounted.inc({ group: u.group, topic: u.topic });
-        return found;
+        // Counted once, when decided: only `skipped` is loss.
+        for (const u of run.decided) {
+          if (u.class === 'skipped') m.unaccounted.inc({ group: u.group, topic: u.topic });
+          else if (u.class === 'telemetry-missing') {
+            m.telemetryMissing.inc({ group: u.group, service: u.service ?? 'unknown' });
+          } else m.auditUnknown.inc({ group: u.group, reason: u.reason });
+        }
+        return run;
       },
       async sweepStuck() {
         // Ends held back for a root publish that has not come within the audit grace: report them now.

@@ -3,16 +3,17 @@
  * lag monitor's last snapshot; never calls Kafka.
  */
 import type { FastifyInstance } from 'fastify';
-import { Type } from 'typebox';
+import { Type, type Static } from 'typebox';
 import { badRequest, notFound } from '../errors.ts';
 import type { OffsetsView } from '../lag/offsets-view.ts';
-import type { SagaStatus } from '../store/types.ts';
+import type { FindingClass, SagaStatus, UnaccountedEntry } from '../store/types.ts';
 import type { FlowMap } from './flow-map.ts';
 import {
   AuditView,
   CURSOR_MAX_LENGTH,
   ErrorView,
   EventView,
+  FindingClassView,
   FlowMapView,
   ID_MAX_LENGTH,
   ID_PATTERN,
@@ -225,14 +226,54 @@ export function flowRoutes(app: FastifyInstance, stuckAfterMs: number, flowMap: 
     {
       schema: {
         tags: ['flows'],
-        summary: 'Loss and duplicate audit: events processed twice by one group, records a group skipped',
-        querystring: Type.Object({ limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 100 })) }),
+        summary:
+          'Loss and duplicate audit: events processed twice by one group; records a group committed past without a delivery span, classified skipped (loss), telemetry-missing or unknown',
+        querystring: Type.Object({
+          limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 100 })),
+          class: Type.Optional(FindingClassView),
+        }),
         response: { 200: AuditView },
       },
     },
     async (req) => {
-      const limit = (req.query as { limit?: number }).limit ?? 100;
-      const [dups, lost] = await Promise.all([app.store.duplicates(limit), app.store.unaccounted(limit)]);
+      const q = req.query as { limit?: number; class?: FindingClass };
+      const limit = q.limit ?? 100;
+      const [dups, lost, findings, counts] = await Promise.all([
+        app.store.duplicates(limit),
+        app.store.unaccounted(limit, 'skipped'),
+        app.store.unaccounted(limit, q.class),
+        app.store.findingCounts(),
+      ]);
+      const finding = (u: UnaccountedEntry): Static<typeof AuditView>['findings'][number] => ({
+        group: u.group,
+        topic: u.topic,
+        partition: u.partition,
+        offset: u.offset,
+        eventId: u.eventId,
+        correlationId: u.correlationId,
+        detectedMs: u.detectedUs / 1000,
+        class: u.class,
+        reason: u.reason,
+        service: u.service,
+        decidedMs: u.decidedUs === null ? null : u.decidedUs / 1000,
+      });
+      const loss = new Map<string, { group: string; topic: string; count: number }>();
+      const gaps = new Map<string, { group: string; service: string | null; count: number }>();
+      const total = new Map<FindingClass, number>();
+      for (const c of counts) {
+        total.set(c.class, (total.get(c.class) ?? 0) + c.count);
+        if (c.class === 'skipped') {
+          const k = `${c.group}\u0000${c.topic}`;
+          const e = loss.get(k) ?? { group: c.group, topic: c.topic, count: 0 };
+          e.count += c.count;
+          loss.set(k, e);
+        } else if (c.class === 'telemetry-missing') {
+          const k = `${c.group}\u0000${c.service ?? ''}`;
+          const e = gaps.get(k) ?? { group: c.group, service: c.service, count: 0 };
+          e.count += c.count;
+          gaps.set(k, e);
+        }
+      }
       return {
         duplicates: dups.map((d) => ({
           eventId: d.eventId,
@@ -241,15 +282,15 @@ export function flowRoutes(app: FastifyInstance, stuckAfterMs: number, flowMap: 
           firstMs: d.firstUs / 1000,
           lastMs: d.lastUs / 1000,
         })),
-        unaccounted: lost.map((u) => ({
-          group: u.group,
-          topic: u.topic,
-          partition: u.partition,
-          offset: u.offset,
-          eventId: u.eventId,
-          correlationId: u.correlationId,
-          detectedMs: u.detectedUs / 1000,
-        })),
+        unaccounted: lost.map(finding),
+        findings: findings.map(finding),
+        counts: {
+          skipped: total.get('skipped') ?? 0,
+          telemetryMissing: total.get('telemetry-missing') ?? 0,
+          unknown: total.get('unknown') ?? 0,
+          loss: [...loss.values()].sort((a, b) => b.count - a.count),
+          telemetryGaps: [...gaps.values()].sort((a, b) => b.count - a.count),
+        },
       };
     },
   );

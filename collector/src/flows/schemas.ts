@@ -189,6 +189,39 @@ export const SearchView = Type.Object({
   ),
 });
 
+export const FindingClassView = Type.Union(
+  [Type.Literal('skipped'), Type.Literal('telemetry-missing'), Type.Literal('unknown')],
+  {
+    description:
+      '`skipped`: evidence the group did not process the record (loss); `telemetry-missing`: evidence it was processed, its span was lost; `unknown`: no evidence either way (yet, while `decidedMs` is null)',
+  },
+);
+
+const FindingView = Type.Object({
+  group: Type.String(),
+  topic: Type.String(),
+  partition: Type.Integer(),
+  offset: Type.Integer(),
+  eventId: Nullable(Type.String()),
+  correlationId: Nullable(Type.String()),
+  detectedMs: Type.Number(),
+  class: FindingClassView,
+  reason: Type.Union(
+    [
+      Type.Literal('pending'),
+      Type.Literal('late-span'),
+      Type.Literal('caused-event'),
+      Type.Literal('offset-reset'),
+      Type.Literal('no-effect'),
+      Type.Literal('no-evidence'),
+      Type.Literal('group-ended'),
+    ],
+    { description: 'the evidence behind the class (docs/loss-audit.md)' },
+  ),
+  service: Nullable(Type.String({ description: "the group's service, from its other deliveries" })),
+  decidedMs: Nullable(Type.Number({ description: 'when the class became final; null while open' })),
+});
+
 export const AuditView = Type.Object({
   duplicates: Type.Array(
     Type.Object({
@@ -199,17 +232,22 @@ export const AuditView = Type.Object({
       lastMs: Type.Number(),
     }),
   ),
-  unaccounted: Type.Array(
-    Type.Object({
-      group: Type.String(),
-      topic: Type.String(),
-      partition: Type.Integer(),
-      offset: Type.Integer(),
-      eventId: Nullable(Type.String()),
-      correlationId: Nullable(Type.String()),
-      detectedMs: Type.Number(),
+  unaccounted: Type.Array(FindingView, { description: 'records found skipped: loss (class `skipped` only)' }),
+  findings: Type.Array(FindingView, {
+    description: 'every finding (or those of the `class` asked for), newest first',
+  }),
+  counts: Type.Object({
+    skipped: Type.Integer(),
+    telemetryMissing: Type.Integer(),
+    unknown: Type.Integer({ description: 'open findings and those closed without evidence' }),
+    loss: Type.Array(Type.Object({ group: Type.String(), topic: Type.String(), count: Type.Integer() }), {
+      description: 'skipped records per group and topic',
     }),
-  ),
+    telemetryGaps: Type.Array(
+      Type.Object({ group: Type.String(), service: Nullable(Type.String()), count: Type.Integer() }),
+      { description: 'processed records whose spans were lost, per group and service' },
+    ),
+  }),
 });
 
 export const FlowMapView = Type.Object({

@@ -55,6 +55,7 @@ export function createOffsetsView(monitor: KafkaMonitor): OffsetsView {
     startOffset: (topic, partition) => index()?.partitions.get(key(topic, partition))?.start,
     consumeRate: (group, topic) =>
       monitor.snapshot?.groups.get(group)?.topics.find((t) => t.topic === topic)?.consumeRate ?? undefined,
+    groupMembers: (group) => monitor.snapshot?.groups.get(group)?.members.length,
     snapshotTime: () => monitor.snapshot?.time,
   };
 }

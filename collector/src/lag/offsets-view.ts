@@ -14,6 +14,8 @@ export interface OffsetsView {
   startOffset(topic: string, partition: number): number | undefined;
   /** Records per second the group consumed on the topic over the status window; undefined when unknown. */
   consumeRate(group: string, topic: string): number | undefined;
+  /** Members of the group in the last snapshot (0: empty); undefined when the snapshot has no such group. */
+  groupMembers(group: string): number | undefined;
   /** When the last successful snapshot was taken (ms since epoch); undefined before the first. */
   snapshotTime(): number | undefined;
 }

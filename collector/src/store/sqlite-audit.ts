@@ -3,8 +3,19 @@
  * instrumented, records no delivery of the group accounts for, the audit's checkpoints, and
  * what it found (unaccounted records, duplicate deliveries).
  */
-import type { DuplicateEntry, InstrumentedPartition, RecordRef, Store, UnaccountedEntry } from './types.ts';
-import { toRecord } from './sqlite-rows.ts';
+import type {
+  DuplicateEntry,
+  FindingClass,
+  FindingCount,
+  FindingDecision,
+  FindingEvidence,
+  FindingReason,
+  InstrumentedPartition,
+  RecordRef,
+  Store,
+  UnaccountedEntry,
+} from './types.ts';
+import { toRecord, type UnaccountedRow } from './sqlite-rows.ts';
 import type { Conn } from './sqlite-statements.ts';
 
 export function instrumentedGroups(c: Conn): InstrumentedPartition[] {
@@ -74,14 +85,96 @@ export function duplicates(c: Conn, limit: number): DuplicateEntry[] {
   }));
 }
 
-export function unaccounted(c: Conn, limit: number): UnaccountedEntry[] {
-  return c.s.unaccounted.all(limit).map((r) => ({
+const toFinding = (r: UnaccountedRow): UnaccountedEntry => ({
+  group: r.grp,
+  topic: r.topic,
+  partition: r.part,
+  offset: r.off,
+  eventId: r.event_id,
+  correlationId: r.correlation_id,
+  detectedUs: r.detected_us,
+  // Written only by this store, from the FindingClass and FindingReason unions.
+  class: r.class as FindingClass,
+  reason: r.reason as FindingReason,
+  service: r.service,
+  decidedUs: r.decided_us,
+});
+
+export function unaccounted(c: Conn, limit: number, cls?: FindingClass): UnaccountedEntry[] {
+  const rows = cls === undefined ? c.s.unaccounted.all(limit) : c.s.unaccountedOfClass.all(cls, limit);
+  return rows.map(toFinding);
+}
+
+export function openFindings(c: Conn, limit: number): UnaccountedEntry[] {
+  return c.s.openFindings.all(limit).map(toFinding);
+}
+
+/** Offsets either side of a finding whose deliveries tell the group's service and habits. */
+const NEIGHBOUR_SPAN = 50;
+/** Processed neighbours looked at for effects. */
+const NEIGHBOURS = 6;
+
+export function findingEvidence(c: Conn, f: UnaccountedEntry): FindingEvidence {
+  const s = c.s;
+  const delivered =
+    s.deliveredByGroup.get({
+      topic: f.topic,
+      part: f.partition,
+      off: f.offset,
+      grp: f.group,
+      eventId: f.eventId,
+      dlq: `${f.group}.dlq`,
+    }) !== undefined;
+  const causedBy = f.eventId === null ? [] : s.causedBy.all({ eventId: f.eventId }).map((r) => r.service);
+  const services = new Set<string>();
+  const processed = new Set<string>();
+  for (const d of s.neighbourDeliveries.all({
+    topic: f.topic,
+    part: f.partition,
+    lo: f.offset - NEIGHBOUR_SPAN,
+    hi: f.offset + NEIGHBOUR_SPAN,
+    off: f.offset,
+    grp: f.group,
+  })) {
+    services.add(d.service);
+    if (d.outcome === 'processed' && d.event_id !== null && processed.size < NEIGHBOURS) processed.add(d.event_id);
+  }
+  let withEffects = 0;
+  for (const id of processed) if (s.causedAny.get(id, id) !== undefined) withEffects++;
+  return {
+    delivered,
+    causedBy,
+    services: [...services].sort(),
+    neighbours: processed.size,
+    neighboursWithEffects: withEffects,
+  };
+}
+
+export function decideFindings(c: Conn, decisions: FindingDecision[]): number {
+  let changed = 0;
+  c.db.transaction(() => {
+    for (const d of decisions) {
+      changed += c.s.decideFinding.run(
+        d.class,
+        d.reason,
+        d.service,
+        d.decidedUs,
+        d.group,
+        d.topic,
+        d.partition,
+        d.offset,
+      ).changes;
+    }
+  })();
+  return changed;
+}
+
+export function findingCounts(c: Conn): FindingCount[] {
+  return c.s.findingCounts.all().map((r) => ({
+    class: r.class as FindingClass,
     group: r.grp,
     topic: r.topic,
-    partition: r.part,
-    offset: r.off,
-    eventId: r.event_id,
-    correlationId: r.correlation_id,
-    detectedUs: r.detected_us,
+    service: r.service,
+    count: r.n,
   }));
 }

@@ -211,6 +211,7 @@ export function ingestBatch(c: Conn, batch: IngestBatch): IngestResult {
       d.originSpanId === null ? null : hexBuf(d.originSpanId),
       d.terminal,
       d.compensation ? 1 : 0,
+      d.causationId ?? null,
     );
     if (info.changes === 0) continue;
     c.rows.deliveries++;

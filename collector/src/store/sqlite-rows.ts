@@ -211,6 +211,18 @@ export interface UnaccountedRow {
   event_id: string | null;
   correlation_id: string | null;
   detected_us: number;
+  class: string;
+  reason: string;
+  service: string | null;
+  decided_us: number | null;
+}
+
+export interface FindingCountRow {
+  class: string;
+  grp: string;
+  topic: string;
+  service: string | null;
+  n: number;
 }
 
 export interface AuditRow {

@@ -6,8 +6,9 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database, { type Database as Db } from 'better-sqlite3';
+import { CONFIG_KEYS } from '../config.ts';
 
-const SCHEMA_VERSION = '3';
+const SCHEMA_VERSION = '4';
 /** Audit log rows kept (the newest); older ones go with retention. Bounds a flood of refused writes too. */
 export const AUDIT_MAX_ROWS = 100_000;
 /** Schema 1 -> 2: a saga's root publish time and its held-back end (see `sagaOnDelivery` in sqlite-ingest.ts). */
@@ -35,8 +36,35 @@ INSERT INTO traces (trace_id, corr, first_us, last_us)
   ON CONFLICT (trace_id, corr) DO UPDATE SET
     first_us = min(first_us, excluded.first_us), last_us = max(last_us, excluded.last_us);
 `;
+/**
+ * Schema 3 -> 4 (the loss audit that tells loss from lost telemetry, issue #22): a delivery keeps
+ * its record's causation id, and a finding keeps its class, the reason, the group's service and
+ * when it was decided. Findings of an older collector stay open and are decided again.
+ */
+const MIGRATE_3_TO_4: readonly [table: string, column: string, declaration: string][] = [
+  ['deliveries', 'causation_id', 'TEXT'],
+  ['unaccounted', 'class', "TEXT NOT NULL DEFAULT 'unknown'"],
+  ['unaccounted', 'reason', "TEXT NOT NULL DEFAULT 'pending'"],
+  ['unaccounted', 'service', 'TEXT'],
+  ['unaccounted', 'decided_us', 'INTEGER'],
+];
+/** Adds the columns schema 4 has that the file lacks (a table SCHEMA just created has them all). */
+function migrate3To4(db: Db): void {
+  for (const [table, column, declaration] of MIGRATE_3_TO_4) {
+    const has = db
+      .prepare<[], { name: string }>(`SELECT name FROM pragma_table_info('${table}')`)
+      .all()
+      .some((c) => c.name === column);
+    if (!has) db.exec(`ALTER TABLE ${table} ADD COLUMN ${column} ${declaration}`);
+  }
+}
 /** Created after any migration, so it can name the columns a migration adds. */
 const SCHEMA_INDEXES = `
+-- What an event caused (the loss audit's evidence). Causation ids are UUIDv7s, time-ordered:
+-- inserts land at the end of the index, not on random pages.
+CREATE INDEX IF NOT EXISTS publishes_causation ON publishes(causation_id) WHERE causation_id IS NOT NULL;
+CREATE INDEX IF NOT EXISTS deliveries_causation ON deliveries(causation_id) WHERE causation_id IS NOT NULL;
+CREATE INDEX IF NOT EXISTS unaccounted_open ON unaccounted(detected_us) WHERE decided_us IS NULL;
 CREATE INDEX IF NOT EXISTS sagas_end_held ON sagas(last_us) WHERE end_held = 1;
 CREATE UNIQUE INDEX IF NOT EXISTS publishes_time_span ON publishes(time_us, span_id);
 CREATE UNIQUE INDEX IF NOT EXISTS deliveries_time_span ON deliveries(start_us, span_id);
@@ -64,7 +92,7 @@ CREATE TABLE IF NOT EXISTS deliveries (
   topic TEXT NOT NULL, part INTEGER, off INTEGER, grp TEXT NOT NULL, service TEXT NOT NULL,
   start_us INTEGER NOT NULL, end_us INTEGER NOT NULL, outcome TEXT NOT NULL, attempt INTEGER NOT NULL,
   dlq_topic TEXT, trace_id BLOB NOT NULL, span_id BLOB NOT NULL, origin_span_id BLOB,
-  terminal TEXT, compensation INTEGER NOT NULL
+  terminal TEXT, compensation INTEGER NOT NULL, causation_id TEXT
 );
 CREATE INDEX IF NOT EXISTS deliveries_event ON deliveries(event_id) WHERE event_id IS NOT NULL;
 CREATE INDEX IF NOT EXISTS deliveries_corr ON deliveries(correlation_id) WHERE correlation_id IS NOT NULL;
@@ -105,6 +133,7 @@ CREATE INDEX IF NOT EXISTS duplicates_last ON duplicates(last_us);
 CREATE TABLE IF NOT EXISTS unaccounted (
   grp TEXT NOT NULL, topic TEXT NOT NULL, part INTEGER NOT NULL, off INTEGER NOT NULL,
   event_id TEXT, correlation_id TEXT, detected_us INTEGER NOT NULL,
+  class TEXT NOT NULL DEFAULT 'unknown', reason TEXT NOT NULL DEFAULT 'pending', service TEXT, decided_us INTEGER,
   PRIMARY KEY (grp, topic, part, off)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS unaccounted_detected ON unaccounted(detected_us);
@@ -132,7 +161,7 @@ export interface SqliteStoreOptions {
   file: string;
   /** Told before a schema migration starts (it can take minutes on a large store). */
   onMigrate?: (message: string) => void;
-  /** SQLite's page cache of this connection, MB (default 16). */
+  /** SQLite's page cache of this connection, MB (default: the config's storeCacheMb). */
   cacheMb?: number;
 }
 
@@ -146,7 +175,7 @@ export function openDatabase(options: SqliteStoreOptions): Db {
   db.pragma('synchronous = NORMAL');
   db.pragma('temp_store = MEMORY');
   // A bounded page cache (negative: KiB), so memory stays bounded whatever the store's size.
-  db.pragma(`cache_size = -${Math.round((options.cacheMb ?? 16) * 1024)}`);
+  db.pragma(`cache_size = -${Math.round((options.cacheMb ?? CONFIG_KEYS.storeCacheMb.default) * 1024)}`);
   db.pragma('busy_timeout = 5000');
   // Checkpoint the WAL every ~40 MB instead of every 4 MB: hot index pages rewritten by consecutive
   // ingest batches are copied into the database file once per checkpoint, not once per 1,000 pages.
@@ -154,14 +183,15 @@ export function openDatabase(options: SqliteStoreOptions): Db {
   db.exec(SCHEMA);
   const version = db.prepare<[], { value: string }>(`SELECT value FROM meta WHERE key = 'schema'`).get();
   if (!version) db.prepare(`INSERT INTO meta(key, value) VALUES ('schema', ?)`).run(SCHEMA_VERSION);
-  else if (version.value === '1' || version.value === '2') {
+  else if (version.value === '1' || version.value === '2' || version.value === '3') {
     options.onMigrate?.(
       `migrating the store ${options.file} from schema ${version.value} to ${SCHEMA_VERSION} (minutes on a large store)`,
     );
     // One transaction: a migration interrupted half way leaves the file as it was.
     db.transaction(() => {
       if (version.value === '1') db.exec(MIGRATE_1_TO_2);
-      db.exec(MIGRATE_2_TO_3);
+      if (version.value !== '3') db.exec(MIGRATE_2_TO_3);
+      migrate3To4(db);
       db.exec(SCHEMA_INDEXES);
       db.prepare(`UPDATE meta SET value = ? WHERE key = 'schema'`).run(SCHEMA_VERSION);
     })();

@@ -8,6 +8,7 @@ import type {
   DeliveryRow,
   DuplicateRow,
   EarlyDeliveryRow,
+  FindingCountRow,
   GroupPartitionRow,
   PublishRefRow,
   PublishRow,
@@ -82,12 +83,13 @@ export function prepareStatements(db: Db) {
         originSpanId: Buffer | null,
         terminal: SagaOutcome | null,
         compensation: 0 | 1,
+        causationId: Text,
       ],
       Write
     >(`INSERT OR IGNORE INTO deliveries
       (ingest_s, event_id, event_type, correlation_id, topic, part, off, grp, service, start_us, end_us, outcome,
-       attempt, dlq_topic, trace_id, span_id, origin_span_id, terminal, compensation)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+       attempt, dlq_topic, trace_id, span_id, origin_span_id, terminal, compensation, causation_id)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
     upsRecord: db.prepare<
       [
         ingestS: number,
@@ -209,6 +211,52 @@ export function prepareStatements(db: Db) {
     unaccounted: db.prepare<[limit: number], UnaccountedRow>(
       `SELECT * FROM unaccounted ORDER BY detected_us DESC LIMIT ?`,
     ),
+    unaccountedOfClass: db.prepare<[cls: string, limit: number], UnaccountedRow>(
+      `SELECT * FROM unaccounted WHERE class = ? ORDER BY detected_us DESC LIMIT ?`,
+    ),
+    openFindings: db.prepare<[limit: number], UnaccountedRow>(
+      `SELECT * FROM unaccounted WHERE decided_us IS NULL ORDER BY detected_us LIMIT ?`,
+    ),
+    decideFinding: db.prepare<
+      [
+        cls: string,
+        reason: string,
+        service: Text,
+        decidedUs: number,
+        group: string,
+        topic: string,
+        partition: number,
+        offset: number,
+      ],
+      Write
+    >(`UPDATE unaccounted SET class = ?, reason = ?, service = coalesce(?, service), decided_us = ?
+      WHERE grp = ? AND topic = ? AND part = ? AND off = ? AND decided_us IS NULL`),
+    findingCounts: db.prepare<[], FindingCountRow>(
+      `SELECT class, grp, topic, service, count(*) AS n FROM unaccounted GROUP BY class, grp, topic, service`,
+    ),
+    // The evidence on one finding (sqlite-audit.ts findingEvidence).
+    deliveredByGroup: db.prepare<
+      { topic: string; part: number; off: number; grp: string; eventId: Text; dlq: string },
+      Exists
+    >(`SELECT 1 FROM deliveries WHERE topic = @topic AND part = @part AND off = @off AND grp = @grp
+      UNION ALL SELECT 1 FROM deliveries WHERE @eventId IS NOT NULL AND event_id = @eventId AND grp = @grp
+      UNION ALL SELECT 1 FROM publishes WHERE @eventId IS NOT NULL AND event_id = @eventId AND topic = @dlq
+      LIMIT 1`),
+    causedBy: db.prepare<{ eventId: string }, { service: string | null }>(
+      `SELECT service FROM publishes WHERE causation_id = @eventId
+      UNION ALL SELECT NULL FROM deliveries d WHERE d.causation_id = @eventId AND d.event_id IS NOT NULL
+        AND NOT EXISTS (SELECT 1 FROM publishes p WHERE p.event_id = d.event_id)
+      LIMIT 20`,
+    ),
+    causedAny: db.prepare<[eventId: string, eventId2: string], Exists>(
+      `SELECT 1 FROM publishes WHERE causation_id = ? UNION ALL SELECT 1 FROM deliveries WHERE causation_id = ? LIMIT 1`,
+    ),
+    neighbourDeliveries: db.prepare<
+      { topic: string; part: number; lo: number; hi: number; off: number; grp: string },
+      { event_id: string | null; service: string; outcome: string }
+    >(`SELECT event_id, service, outcome FROM deliveries
+      WHERE topic = @topic AND part = @part AND off BETWEEN @lo AND @hi AND off != @off AND grp = @grp
+      ORDER BY abs(off - @off) LIMIT 40`),
     insUnaccounted: db.prepare<
       [
         group: string,

@@ -26,6 +26,10 @@ import type {
   Store,
   StoreStats,
   UnaccountedEntry,
+  FindingClass,
+  FindingCount,
+  FindingDecision,
+  FindingEvidence,
   RecordRef,
   AuditEntry,
   AuditLogQuery,
@@ -189,8 +193,24 @@ export class ThreadedSqliteStore implements Store {
     return this.#reader.duplicates(limit);
   }
 
-  unaccounted(limit: number): Promise<UnaccountedEntry[]> {
-    return this.#reader.unaccounted(limit);
+  unaccounted(limit: number, cls?: FindingClass): Promise<UnaccountedEntry[]> {
+    return this.#reader.unaccounted(limit, cls);
+  }
+
+  openFindings(limit: number): Promise<UnaccountedEntry[]> {
+    return this.#reader.openFindings(limit);
+  }
+
+  findingEvidence(f: UnaccountedEntry): Promise<FindingEvidence> {
+    return this.#reader.findingEvidence(f);
+  }
+
+  decideFindings(decisions: FindingDecision[]): Promise<number> {
+    return this.#call('decideFindings', [decisions]);
+  }
+
+  findingCounts(): Promise<FindingCount[]> {
+    return this.#reader.findingCounts();
   }
 
   stats(): Promise<StoreStats> {

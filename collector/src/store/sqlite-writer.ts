@@ -10,6 +10,7 @@ import { SqliteStore } from './sqlite.ts';
 export type WriterOp =
   | 'ingest'
   | 'addUnaccounted'
+  | 'decideFindings'
   | 'setAuditCheckpoint'
   | 'takeNewlyStuck'
   | 'takeHeldEnds'

@@ -20,6 +20,10 @@ import type {
   Delivery,
   DuplicateEntry,
   EventHops,
+  FindingClass,
+  FindingCount,
+  FindingDecision,
+  FindingEvidence,
   IngestBatch,
   IngestResult,
   InstrumentedPartition,
@@ -154,8 +158,24 @@ export class SqliteStore implements Store {
     return Promise.resolve(audit.duplicates(this.#c, limit));
   }
 
-  unaccounted(limit: number): Promise<UnaccountedEntry[]> {
-    return Promise.resolve(audit.unaccounted(this.#c, limit));
+  unaccounted(limit: number, cls?: FindingClass): Promise<UnaccountedEntry[]> {
+    return Promise.resolve(audit.unaccounted(this.#c, limit, cls));
+  }
+
+  openFindings(limit: number): Promise<UnaccountedEntry[]> {
+    return Promise.resolve(audit.openFindings(this.#c, limit));
+  }
+
+  findingEvidence(f: UnaccountedEntry): Promise<FindingEvidence> {
+    return Promise.resolve(audit.findingEvidence(this.#c, f));
+  }
+
+  decideFindings(decisions: FindingDecision[]): Promise<number> {
+    return Promise.resolve(audit.decideFindings(this.#c, decisions));
+  }
+
+  findingCounts(): Promise<FindingCount[]> {
+    return Promise.resolve(audit.findingCounts(this.#c));
   }
 
   takeHeldEnds(beforeUs: number, limit: number): Promise<IngestResult['sagasEnded']> {

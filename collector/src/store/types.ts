@@ -55,6 +55,8 @@ export interface Delivery {
   dlqTopic: string | null;
   traceId: string;
   spanId: string;
+  /** The record's `causation-id`: the event that caused it (the loss audit follows it back). */
+  causationId?: string | null;
   /** The producer span this delivery came from: its span link (eachBatch) or its parent (eachMessage). */
   originSpanId: string | null;
   /** That producer span's trace (the link's; the delivery's own for a parent). Used at ingest, not stored. */
@@ -154,6 +156,35 @@ export interface DuplicateEntry {
   lastUs: number;
 }
 
+/**
+ * What the loss audit concluded about a record a group committed past without a delivery span:
+ * `skipped` (evidence the group did not process it: loss), `telemetry-missing` (evidence it was
+ * processed, its span is what was lost), `unknown` (no evidence either way, yet or for good).
+ */
+export type FindingClass = 'skipped' | 'telemetry-missing' | 'unknown';
+export const FINDING_CLASSES: readonly FindingClass[] = ['skipped', 'telemetry-missing', 'unknown'];
+/**
+ * Why: `pending` (open, waiting for evidence); `late-span` (the group's delivery span arrived
+ * after the grace period); `caused-event` (an event whose causation id is this record's event id
+ * was published by the group's service, or by a producer whose span is lost too); `offset-reset`
+ * (the committed offset moved past it while the group had no members); `no-effect` (the group's
+ * neighbouring records caused events, this one caused none within the decision window);
+ * `no-evidence` (a group whose records cause no events: nothing to tell by); `group-ended` (the
+ * group ended before evidence came).
+ */
+export type FindingReason =
+  'pending' | 'late-span' | 'caused-event' | 'offset-reset' | 'no-effect' | 'no-evidence' | 'group-ended';
+export const FINDING_REASONS: readonly FindingReason[] = [
+  'pending',
+  'late-span',
+  'caused-event',
+  'offset-reset',
+  'no-effect',
+  'no-evidence',
+  'group-ended',
+];
+
+/** A record a group committed past with no delivery and no DLQ copy (a loss audit finding). */
 export interface UnaccountedEntry {
   group: string;
   topic: string;
@@ -162,6 +193,49 @@ export interface UnaccountedEntry {
   eventId: string | null;
   correlationId: string | null;
   detectedUs: number;
+  class: FindingClass;
+  reason: FindingReason;
+  /** The service that consumes for the group (from its other deliveries), when known. */
+  service: string | null;
+  /** When the class became final; null while the finding is open (`unknown`, `pending`). */
+  decidedUs: number | null;
+}
+
+/** The decision on one finding (its key and what was concluded). */
+export interface FindingDecision {
+  group: string;
+  topic: string;
+  partition: number;
+  offset: number;
+  class: FindingClass;
+  reason: FindingReason;
+  service: string | null;
+  decidedUs: number;
+}
+
+/** What the store knows that tells whether a finding's record was processed (flows/audit.ts decides). */
+export interface FindingEvidence {
+  /** The group has a delivery of the record now, or dead-lettered it (a span that came late). */
+  delivered: boolean;
+  /**
+   * Events caused by the record (causation id = its event id): the publishing service of each,
+   * or null when only a delivery of the caused event is known (its publish span is lost too).
+   */
+  causedBy: (string | null)[];
+  /** Services that processed the group's neighbouring records on the partition. */
+  services: string[];
+  /** Neighbouring records the group processed (up to a few), and how many of them caused an event. */
+  neighbours: number;
+  neighboursWithEffects: number;
+}
+
+/** Findings per class, group, topic and service (the API's and the overview's counts). */
+export interface FindingCount {
+  class: FindingClass;
+  group: string;
+  topic: string;
+  service: string | null;
+  count: number;
 }
 
 export interface InstrumentedPartition {
@@ -239,11 +313,21 @@ export interface Store {
     seenBeforeUs: number;
     limit: number;
   }): Promise<{ records: RecordRef[]; nextCheckpoint: number }>;
+  /** Stores new findings (open: `unknown`, `pending`); one per (group, topic, partition, offset). Returns how many were new. */
   addUnaccounted(entries: UnaccountedEntry[]): Promise<number>;
+  /** Open findings (not decided yet), oldest first. */
+  openFindings(limit: number): Promise<UnaccountedEntry[]>;
+  /** The evidence on one finding's record (see FindingEvidence). */
+  findingEvidence(f: UnaccountedEntry): Promise<FindingEvidence>;
+  /** Records decisions; a finding already decided keeps its first decision. Returns how many changed. */
+  decideFindings(decisions: FindingDecision[]): Promise<number>;
+  /** Findings per class, group, topic and service. */
+  findingCounts(): Promise<FindingCount[]>;
   auditCheckpoint(group: string, topic: string, partition: number): Promise<number | undefined>;
   setAuditCheckpoint(group: string, topic: string, partition: number, offset: number): Promise<void>;
   duplicates(limit: number): Promise<DuplicateEntry[]>;
-  unaccounted(limit: number): Promise<UnaccountedEntry[]>;
+  /** Findings, newest first; only those of one class when given. */
+  unaccounted(limit: number, cls?: FindingClass): Promise<UnaccountedEntry[]>;
   /** Sagas without a terminal outcome and no activity since `beforeUs`, not reported stuck yet; marks them reported. */
   takeNewlyStuck(beforeUs: number, limit: number): Promise<SagaSummary[]>;
   /**
