@@ -6,11 +6,11 @@ export { DEFAULT_REGISTRY_VERSION, ensureRegistry, probeRegistry } from './regis
 export type { RegistryHandle, RegistryOptions } from './registry.ts';
 export { ensureStack, stopLeftovers } from './stack.ts';
 export type { Stack, StackOptions } from './stack.ts';
-export { requireJava, findJava } from './java.ts';
+export { atomicDir, copyArtifact, requireJava, findJava } from './java.ts';
 export type { Jdk } from './java.ts';
 export { ensureTool, findTool, ALERTMANAGER, AMTOOL, CHROMIUM, PROMETHEUS, PROMTOOL } from './tools.ts';
 export type { DebianTool } from './tools.ts';
 export { freePort, isPortOpen, startDaemon, tail, waitFor } from './proc.ts';
 export type { Daemon } from './proc.ts';
-export { repoRoot, stateDir, logDir } from './paths.ts';
+export { cacheDir, repoRoot, stateDir, logDir } from './paths.ts';
 export { PORTS, LOCAL_ENV } from './ports.ts';
