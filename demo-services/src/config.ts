@@ -42,6 +42,8 @@ export interface DemoConfig {
   readonly skipEvery: number;
   /** DEMO_FAULT_SKIP_LOG: file the skipped records are appended to (`topic partition offset event-id`, one a line). */
   readonly skipLog: string | undefined;
+  /** DEMO_FAULT_SKIP_TOPIC: only records of this event type's topic are skipped (e.g. `inventory.reserve`); empty: all. */
+  readonly skipTopic: string | undefined;
   /** DEMO_PAYMENT_LIMIT: charges above this amount are declined. */
   readonly paymentLimit: number;
   /** DEMO_SESSION_TIMEOUT_MS: consumer group session timeout (how soon a killed instance's partitions move). */
@@ -107,6 +109,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): DemoConfig {
     failAttempts: num(env, 'DEMO_FAIL_ATTEMPTS', 0, 0, 100),
     skipEvery: num(env, 'DEMO_FAULT_SKIP_EVERY', 0, 0, 1_000_000),
     skipLog: env.DEMO_FAULT_SKIP_LOG || undefined,
+    skipTopic: env.DEMO_FAULT_SKIP_TOPIC || undefined,
     paymentLimit: num(env, 'DEMO_PAYMENT_LIMIT', 10_000, 0),
     sessionTimeoutMs: num(env, 'DEMO_SESSION_TIMEOUT_MS', 10_000, 6_000, 300_000),
     instance: env.DEMO_INSTANCE || String(process.pid),

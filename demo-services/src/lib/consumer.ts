@@ -328,6 +328,13 @@ export async function runConsumer(deps: ConsumerDeps, spec: ConsumerSpec): Promi
     }
   }
 
+  /** DEMO_FAULT_SKIP_EVERY / _TOPIC: whether this record is one the fault injection skips. */
+  function skipsOnPurpose(topic: string, offset: string): boolean {
+    if (config.skipEvery === 0) return false;
+    if (config.skipTopic !== undefined && names.typeOf(topic) !== config.skipTopic) return false;
+    return Number(offset) % config.skipEvery === config.skipEvery - 1;
+  }
+
   /** DEMO_FAULT_SKIP_EVERY: no handling, no span; the offset is still committed (see DemoConfig.skipEvery). */
   function skipOnPurpose(topic: string, partition: number, message: KafkaJs.KafkaMessage): void {
     dropDelivery(message);
@@ -368,7 +375,7 @@ export async function runConsumer(deps: ConsumerDeps, spec: ConsumerSpec): Promi
       const heartbeat = (): Promise<void> => payload.heartbeat();
       for (const message of batch.messages) {
         if (!keepGoing()) break;
-        if (config.skipEvery > 0 && Number(message.offset) % config.skipEvery === config.skipEvery - 1) {
+        if (skipsOnPurpose(batch.topic, message.offset)) {
           skipOnPurpose(batch.topic, batch.partition, message);
           payload.resolveOffset(message.offset);
           continue;
