@@ -19,10 +19,21 @@ import { checkTokenEntries, checkTokenValue } from './auth/tokens.ts';
 
 type Kind = 'string' | 'int' | 'bool' | 'enum' | 'list';
 
-interface KeySpec<K extends Kind = Kind> {
+/** A key's parsed value. */
+type Value<K extends Kind> = K extends 'int'
+  ? number
+  : K extends 'bool'
+    ? boolean
+    : K extends 'list'
+      ? string[]
+      : string;
+/** What a key's default may be: a string (or enum) key may have none, and is then unset unless configured. */
+type Default<K extends Kind> = K extends 'string' | 'enum' ? string | undefined : Value<K>;
+
+interface KeySpec<K extends Kind = Kind, D extends Default<K> = Default<K>> {
   env: string;
   kind: K;
-  default: K extends 'int' ? number : K extends 'bool' ? boolean : K extends 'list' ? string[] : string | undefined;
+  default: D;
   doc: string;
   values?: readonly string[];
   min?: number;
@@ -32,7 +43,7 @@ interface KeySpec<K extends Kind = Kind> {
   check?: (value: never) => string | undefined;
 }
 
-const spec = <K extends Kind>(s: KeySpec<K>): KeySpec<K> => s;
+const spec = <K extends Kind, D extends Default<K>>(s: KeySpec<K, D>): KeySpec<K, D> => s;
 
 /** A list of Kafka header names read as one envelope field from captured headers (`messaging.header.<name>`). */
 const headerList = (env: string, defaults: string[], what: string): KeySpec<'list'> =>
@@ -99,16 +110,9 @@ export const CONFIG_KEYS = {
   store: spec({
     env: 'EVENTSCOPE_STORE',
     kind: 'enum',
-    values: ['sqlite', 'postgres'],
+    values: ['sqlite'],
     default: 'sqlite',
-    doc: 'Storage engine.',
-  }),
-  postgresUrl: spec({
-    env: 'EVENTSCOPE_POSTGRES_URL',
-    kind: 'string',
-    default: undefined,
-    secret: true,
-    doc: 'PostgreSQL connection string when store=postgres.',
+    doc: 'Storage engine: one SQLite file in `dataDir`.',
   }),
   retentionHours: spec({
     env: 'EVENTSCOPE_RETENTION_HOURS',
@@ -261,7 +265,7 @@ export const CONFIG_KEYS = {
   envelopeCorrelationIdHeaders: headerList(
     'EVENTSCOPE_ENVELOPE_CORRELATION_ID_HEADERS',
     [HEADER.correlationId],
-    'correlation id (saga), e.g. add `X-Correlation-ID` or Spring\'s `kafka_correlationId`',
+    "correlation id (saga), e.g. add `X-Correlation-ID` or Spring's `kafka_correlationId`",
   ),
   envelopeCausationIdHeaders: headerList(
     'EVENTSCOPE_ENVELOPE_CAUSATION_ID_HEADERS',
@@ -466,7 +470,9 @@ export function terminalTypesMap(entries: readonly string[]): Record<string, (ty
   }
   return out;
 }
-export type Config = Readonly<{ [K in keyof Keys]: Keys[K]['default'] }>;
+/** A key's value in the config: possibly undefined only when the key has no default. */
+type ValueOf<S> = S extends KeySpec<infer K, infer D> ? (undefined extends D ? Value<K> | undefined : Value<K>) : never;
+export type Config = Readonly<{ [K in keyof Keys]: ValueOf<Keys[K]> }>;
 
 function invalid(key: string, env: string, message: string): CollectorError {
   return new CollectorError('CONFIG_INVALID', `config ${key} (${env}): ${message}`);

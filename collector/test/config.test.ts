@@ -23,18 +23,26 @@ describe('loadConfig', () => {
       KAFKA_BROKERS: 'a:1, b:2',
       EVENTSCOPE_PORT: '9000',
       EVENTSCOPE_PER_PARTITION_METRICS: 'true',
-      EVENTSCOPE_STORE: 'postgres',
+      EVENTSCOPE_LOG_LEVEL: 'debug',
     });
     expect(config.kafkaBrokers).toEqual(['a:1', 'b:2']);
     expect(config.port).toBe(9000);
     expect(config.perPartitionMetrics).toBe(true);
-    expect(config.store).toBe('postgres');
+    expect(config.logLevel).toBe('debug');
   });
 
   it('refuses a bad value, naming the key and the valid values', () => {
-    expect(() => loadConfig({ EVENTSCOPE_STORE: 'mysql' })).toThrow(/EVENTSCOPE_STORE.*one of sqlite, postgres/);
+    expect(() => loadConfig({ EVENTSCOPE_STORE: 'mysql' })).toThrow(/EVENTSCOPE_STORE.*one of sqlite, got "mysql"/);
     expect(() => loadConfig({ EVENTSCOPE_PORT: 'eighty' })).toThrow(/EVENTSCOPE_PORT.*integer/);
     expect(() => loadConfig({ EVENTSCOPE_POLL_INTERVAL_MS: '5' })).toThrow(/>= 200/);
+  });
+
+  it('offers no store it does not have (PostgreSQL is not built)', () => {
+    expect(() => loadConfig({ EVENTSCOPE_STORE: 'postgres' })).toThrow(
+      /EVENTSCOPE_STORE.*one of sqlite, got "postgres"/,
+    );
+    expect(() => loadConfig({ EVENTSCOPE_POSTGRES_URL: 'postgres://x' })).toThrow(/EVENTSCOPE_POSTGRES_URL/);
+    expect(configReference()).not.toMatch(/postgres/i);
   });
 
   it("reads the store's page cache size, at least 1 MB", () => {

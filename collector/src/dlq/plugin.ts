@@ -27,8 +27,8 @@ export const dlqPlugin = fp(
     });
     const registry = c.schemaRegistryUrl ? new SchemaRegistry({ host: c.schemaRegistryUrl }) : undefined;
     const service = new DlqService({
-      pattern: c.dlqPattern ?? '*.dlq',
-      dataDir: c.dataDir ?? '.eventscope/collector',
+      pattern: c.dlqPattern,
+      dataDir: c.dataDir,
       statusWindow: c.statusWindow,
       latestCount: c.dlqLatestRecords,
       // About an hour of depth samples whatever the poll interval (at most 3,600 per DLQ).

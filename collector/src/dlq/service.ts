@@ -8,6 +8,7 @@
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { DLQ_HEADER, HEADER } from '@eventscope/contract';
+import { CONFIG_KEYS } from '../config.ts';
 import type { KafkaRecord } from '../kafka/index.ts';
 import type { CycleContext, KafkaMonitor } from '../lag/index.ts';
 import { globToRegExp } from '../lag/index.ts';
@@ -262,7 +263,7 @@ export class DlqService {
 
   constructor(options: DlqServiceOptions) {
     this.#o = {
-      latestCount: 20,
+      latestCount: CONFIG_KEYS.dlqLatestRecords.default,
       readMaxBytes: 256 * 1024,
       historySize: 720,
       maxValueBytes: DEFAULT_MAX_VALUE_BYTES,

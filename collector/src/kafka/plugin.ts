@@ -17,7 +17,7 @@ export const kafkaPlugin = fp(
   (app, _opts, done) => {
     const adapter = new KafkaAdapter({
       brokers: app.config.kafkaBrokers,
-      clientId: app.config.kafkaClientId ?? 'eventscope-collector',
+      clientId: app.config.kafkaClientId,
       log: (level, message, extra) => app.log[level](extra, message),
     });
     app.decorate('kafka', adapter);

@@ -41,7 +41,7 @@ export interface MonitorOptions {
   persistEveryMs?: number;
   /**
    * A cycle still running after this long is abandoned: counted as a `deadline` poll error,
-   * the previous snapshot stays, and the next cycle starts on schedule (default 30 s).
+   * the previous snapshot stays, and the next cycle starts on schedule (default: the config's).
    */
   pollDeadlineMs?: number;
   log?: (level: 'error' | 'warn' | 'info' | 'debug', message: string, extra?: Record<string, unknown>) => void;

@@ -9,6 +9,7 @@
  * cycle's phases are in cycle.ts (and the files it names).
  */
 import path from 'node:path';
+import { CONFIG_KEYS } from '../config.ts';
 import type { KafkaAdapter } from '../kafka/index.ts';
 import {
   listNames,
@@ -73,13 +74,13 @@ export class KafkaMonitor {
     this.#m = {
       kafka,
       o: {
-        maxRecordReadsPerCycle: 200,
+        maxRecordReadsPerCycle: CONFIG_KEYS.recordReadsPerCycle.default,
         recordReadMaxBytes: 64 * 1024,
         describeBatchSize: 100,
         historyPoints: 720,
         rebalanceHistory: 50,
         persistEveryMs: 30_000,
-        pollDeadlineMs: 30_000,
+        pollDeadlineMs: CONFIG_KEYS.pollDeadlineMs.default,
         ...options,
       },
       include: globToRegExp(options.groupsInclude),

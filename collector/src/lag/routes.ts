@@ -37,7 +37,7 @@ export function toSummary(g: GroupLag): GroupSummary {
 
 export function lagRoutes(appBase: FastifyInstance, monitor: KafkaMonitor): void {
   const app = appBase.withTypeProvider<TypeBoxTypeProvider>();
-  const isDlq = globToRegExp(app.config.dlqPattern ?? '*.dlq');
+  const isDlq = globToRegExp(app.config.dlqPattern);
 
   app.get(
     '/api/groups',

@@ -31,17 +31,11 @@ export const sqliteFile = (dataDir: string): string => join(dataDir, 'eventscope
 export const storePlugin = fp<StorePluginOptions>(
   async (app, opts) => {
     const { config } = app;
-    if (config.store !== 'sqlite') {
-      throw new CollectorError(
-        'CONFIG_INVALID',
-        `config store (EVENTSCOPE_STORE): '${config.store}' is not available yet; use sqlite`,
-      );
-    }
     let store: Store;
     try {
       // Writes on a worker thread, reads here: OTLP decoding and SQLite's inserts use two cores.
       store = await ThreadedSqliteStore.open({
-        file: sqliteFile(config.dataDir ?? '.eventscope/collector'),
+        file: sqliteFile(config.dataDir),
         onMigrate: (message) => app.log.warn(message),
         cacheMb: config.storeCacheMb,
       });
