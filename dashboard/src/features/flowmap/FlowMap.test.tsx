@@ -2,28 +2,63 @@ import { render, screen, within } from '@testing-library/react';
 import { describe, expect, it } from 'vitest';
 import { FLOWS } from '../../test/fixtures.ts';
 import { renderAt, stubApi } from '../../test/render.tsx';
-import { FlowMapGraph } from './FlowMapGraph.tsx';
-import { layoutGraph } from './graph-layout.ts';
+import { edgeLines, FlowMapGraph } from './FlowMapGraph.tsx';
+import { bestLayout, layoutGraph } from './graph-layout.ts';
+import { edgeHealth, lagIndex } from './health.ts';
+
+const lines = (e: (typeof FLOWS.edges)[number]) => edgeLines(e).filter(Boolean);
+const edge = { group: null, ratePerSecond: 1, p50Ms: null, p95Ms: null, errorsPerSecond: null };
 
 describe('layoutGraph', () => {
   it('puts producers left of their topics and topics left of their consumers', () => {
-    const { nodes } = layoutGraph(FLOWS.nodes, FLOWS.edges);
-    const col = Object.fromEntries(nodes.map((n) => [n.id, n.column]));
-    expect(col).toEqual({ 'service:orders': 0, 'topic:orders': 1, 'service:payments': 2 });
+    const { nodes } = layoutGraph(FLOWS.nodes, FLOWS.edges, lines);
+    const x = new Map(nodes.map((n) => [n.id, n.x]));
+    expect(x.get('service:orders')!).toBeLessThan(x.get('topic:orders')!);
+    expect(x.get('topic:orders')!).toBeLessThan(x.get('service:payments')!);
   });
 
-  it('terminates on cycles (an orchestrator that publishes commands and consumes replies)', () => {
+  it('terminates on cycles and puts every label on its own edge', () => {
     const nodes = [
       { id: 'a', kind: 'service' as const, name: 'a' },
       { id: 't', kind: 'topic' as const, name: 't' },
     ];
-    const edge = { group: null, ratePerSecond: 1, p50Ms: null, p95Ms: null, errorsPerSecond: null };
-    const { nodes: placed } = layoutGraph(nodes, [
-      { ...edge, from: 'a', to: 't' },
-      { ...edge, from: 't', to: 'a' },
-    ]);
-    expect(placed).toHaveLength(2);
-    expect(Math.max(...placed.map((n) => n.column))).toBeLessThan(2);
+    const layout = layoutGraph(
+      nodes,
+      [
+        { ...edge, from: 'a', to: 't' },
+        { ...edge, from: 't', to: 'a' },
+      ],
+      () => ['1/s'],
+    );
+    expect(layout.nodes).toHaveLength(2);
+    expect(layout.edges).toHaveLength(2);
+    for (const e of layout.edges) expect(e.points.length).toBeGreaterThan(1);
+    expect(layout.edges[0]!.labelY).not.toBe(layout.edges[1]!.labelY);
+  });
+
+  it('turns a long chain top to bottom when that fits a narrow box at a larger scale', () => {
+    const nodes = Array.from({ length: 8 }, (_, i) => ({
+      id: `n${i}`,
+      kind: 'service' as const,
+      name: `service-${i}`,
+    }));
+    const edges = nodes.slice(1).map((n, i) => ({ ...edge, from: `n${i}`, to: n.id }));
+    expect(bestLayout(nodes, edges, () => ['1/s'], { width: 400, height: 900 }).direction).toBe('TB');
+    expect(bestLayout(nodes, edges, () => ['1/s'], { width: 4000, height: 300 }).direction).toBe('LR');
+  });
+});
+
+describe('edgeHealth', () => {
+  it('colours by p95, errors and the lag of the consume edge', () => {
+    const lag = lagIndex(undefined);
+    expect(edgeHealth({ ...edge, from: 'a', to: 'b', p95Ms: 40 }, lag).health).toBe('ok');
+    expect(edgeHealth({ ...edge, from: 'a', to: 'b', p95Ms: 300 }, lag).health).toBe('warn');
+    expect(edgeHealth({ ...edge, from: 'a', to: 'b', p95Ms: 3700 }, lag).health).toBe('bad');
+    expect(edgeHealth({ ...edge, from: 'a', to: 'b', errorsPerSecond: 0.1 }, lag).health).toBe('bad');
+    const behind = new Map([['g', new Map([['t', { status: 'STALL' as const, lag: 2300, lagSeconds: 7.6 }]])]]);
+    const h = edgeHealth({ ...edge, from: 'topic:t', to: 'service:s', group: 'g', p95Ms: 5 }, behind);
+    expect(h.health).toBe('bad');
+    expect(h.reasons.join()).toContain('lag STALL');
   });
 });
 
@@ -37,7 +72,8 @@ describe('FlowMapGraph', () => {
     expect(within(svg).getByText('p50 30 ms / p95 250 ms')).toBeInTheDocument();
     const table = screen.getByRole('table', { name: 'Flow edges' });
     expect(table).toHaveTextContent('service:orders → topic:orders1.2k/s · p50 2 ms / p95 8 ms');
-    expect(svg.querySelectorAll('.edge.errors')).toHaveLength(1);
+    expect(svg.querySelectorAll('.edge-line.errors')).toHaveLength(1);
+    expect(svg.querySelectorAll('.edge-line.health-bad')).toHaveLength(1);
   });
 
   it('shows loading, error and empty states', () => {

@@ -1,70 +1,148 @@
 /**
- * Layered layout for the flow map: a node's column is its BFS distance from the sources
- * (services that only publish), so the flow reads left to right even though real systems
- * are full of cycles (an orchestrator publishes commands and consumes the replies). Edges
- * that point back to an earlier or the same column are drawn as loops. Nodes not reachable
- * from a source start a BFS of their own, in name order.
+ * Layout of the flow map by dagre (a layered "Sugiyama" layout): ranks follow the flow even
+ * through the cycles real systems have (an orchestrator publishes commands and consumes the
+ * replies), crossings are reduced, and every edge label is a node of its own in the layout, so
+ * it sits on its edge and never on another label or node. Both directions are laid out and the
+ * one that fits the viewport at the larger scale wins: a long chain reads top to bottom in a
+ * narrow window instead of shrinking to unreadable text.
  */
+import dagre, { type EdgeLabel, type GraphLabel, type NodeLabel } from '@dagrejs/dagre';
 import { type FlowEdge, type FlowNode } from '../../api/types.ts';
+import { labelWidth } from '../sagas/flow-layout.ts';
 
-export const NODE_W = 150;
 export const NODE_H = 34;
-export const COL_GAP = 170;
-export const ROW_GAP = 26;
+const NODE_MIN_W = 96;
+const NODE_MAX_CHARS = 28;
+/** Edge labels: two lines at 11 px. */
+export const EDGE_LABEL_H = 28;
+const MARGIN = 16;
+
+export type Direction = 'LR' | 'TB';
 
 export interface PlacedNode extends FlowNode {
+  /** Centre. */
   x: number;
   y: number;
-  column: number;
+  width: number;
+  height: number;
+  /** The name as drawn (long names are cut with an ellipsis; the full name is in the title). */
+  label: string;
+}
+
+export interface PlacedEdge {
+  edge: FlowEdge;
+  /** Polyline from the source's border to the target's border. */
+  points: { x: number; y: number }[];
+  /** Centre of the label box. */
+  labelX: number;
+  labelY: number;
+  labelWidth: number;
+}
+
+export interface GraphLayout {
+  direction: Direction;
+  nodes: PlacedNode[];
+  edges: PlacedEdge[];
+  width: number;
+  height: number;
+}
+
+export function nodeLabel(name: string): string {
+  return name.length > NODE_MAX_CHARS ? `${name.slice(0, NODE_MAX_CHARS - 1)}…` : name;
+}
+
+/** A readable name of an edge, for data attributes and tests: `from -> to (group)`. */
+export function edgeName(e: FlowEdge): string {
+  return `${e.from} -> ${e.to}${e.group ? ` (${e.group})` : ''}`;
+}
+
+/** A stable key of an edge (one topic may feed a service through several groups). */
+export function edgeKey(e: FlowEdge): string {
+  return `${e.from}\u0000${e.to}\u0000${e.group ?? ''}`;
 }
 
 export function layoutGraph(
   nodes: FlowNode[],
   edges: FlowEdge[],
-): { nodes: PlacedNode[]; width: number; height: number } {
-  const out = new Map<string, string[]>();
-  const indegree = new Map<string, number>(nodes.map((n) => [n.id, 0]));
-  for (const e of edges) {
-    if (!indegree.has(e.from) || !indegree.has(e.to) || e.from === e.to) continue;
-    out.set(e.from, [...(out.get(e.from) ?? []), e.to]);
-    indegree.set(e.to, (indegree.get(e.to) ?? 0) + 1);
+  labelLines: (e: FlowEdge) => string[],
+  direction: Direction = 'LR',
+): GraphLayout {
+  const g = new dagre.graphlib.Graph<GraphLabel, NodeLabel, EdgeLabel>({ multigraph: true });
+  g.setGraph({
+    rankdir: direction,
+    nodesep: direction === 'LR' ? 18 : 24,
+    ranksep: direction === 'LR' ? 36 : 14,
+    edgesep: 12,
+    marginx: MARGIN,
+    marginy: MARGIN,
+  });
+  g.setDefaultEdgeLabel(() => ({}));
+  const known = new Set(nodes.map((n) => n.id));
+  for (const n of nodes) {
+    g.setNode(n.id, { width: Math.max(NODE_MIN_W, labelWidth(nodeLabel(n.name)) + 24), height: NODE_H });
   }
-  const byName = [...nodes].sort((a, b) => a.name.localeCompare(b.name) || a.id.localeCompare(b.id));
-  const column = new Map<string, number>();
-  const bfs = (starts: string[]) => {
-    const queue = [...starts];
-    for (const s of starts) column.set(s, 0);
-    while (queue.length) {
-      const id = queue.shift()!;
-      const c = column.get(id) ?? 0;
-      for (const next of out.get(id) ?? []) {
-        if (column.has(next)) continue;
-        column.set(next, c + 1);
-        queue.push(next);
-      }
-    }
-  };
-  bfs(byName.filter((n) => indegree.get(n.id) === 0).map((n) => n.id));
-  for (const n of byName) if (!column.has(n.id)) bfs([n.id]);
-
-  const byColumn = new Map<number, FlowNode[]>();
-  for (const n of byName) {
-    const c = column.get(n.id) ?? 0;
-    byColumn.set(c, [...(byColumn.get(c) ?? []), n]);
+  const drawn = edges.filter((e) => known.has(e.from) && known.has(e.to));
+  for (const e of drawn) {
+    const w = Math.max(...labelLines(e).map(labelWidth), 0);
+    g.setEdge(e.from, e.to, { width: w, height: EDGE_LABEL_H, labelpos: 'c' }, edgeKey(e));
   }
-  const placed: PlacedNode[] = [];
-  let maxRows = 0;
-  for (const [c, list] of [...byColumn.entries()].sort((a, b) => a[0] - b[0])) {
-    maxRows = Math.max(maxRows, list.length);
-    list.forEach((n, i) =>
-      placed.push({ ...n, column: c, x: 20 + c * (NODE_W + COL_GAP), y: 20 + i * (NODE_H + ROW_GAP) }),
-    );
-  }
-  const columns = byColumn.size ? Math.max(...byColumn.keys()) + 1 : 1;
+  dagre.layout(g);
+  const placed = nodes.map((n): PlacedNode => {
+    const p = g.node(n.id);
+    return { ...n, x: p.x ?? 0, y: p.y ?? 0, width: p.width, height: p.height, label: nodeLabel(n.name) };
+  });
+  const placedEdges = drawn.map((e): PlacedEdge => {
+    const l = g.edge({ v: e.from, w: e.to, name: edgeKey(e) });
+    const points = (l.points ?? []).map((p) => ({ x: p.x, y: p.y }));
+    return { edge: e, points, labelX: l.x ?? 0, labelY: l.y ?? 0, labelWidth: l.width ?? 0 };
+  });
+  const graph = g.graph();
   return {
+    direction,
     nodes: placed,
-    width: 40 + columns * NODE_W + (columns - 1) * COL_GAP,
-    // room below the last row for loops of back edges
-    height: 80 + maxRows * NODE_H + Math.max(0, maxRows - 1) * ROW_GAP,
+    edges: placedEdges,
+    width: Math.ceil(graph.width ?? 0),
+    height: Math.ceil(graph.height ?? 0),
   };
+}
+
+/** The scale at which a layout fits a box, at most 1 (never drawn larger than life). */
+export function fitScale(layout: { width: number; height: number }, box: { width: number; height: number }): number {
+  if (layout.width <= 0 || layout.height <= 0 || box.width <= 0 || box.height <= 0) return 1;
+  return Math.min(1, box.width / layout.width, box.height / layout.height);
+}
+
+/** Left to right unless top to bottom fits the box at a larger scale. */
+export function bestLayout(
+  nodes: FlowNode[],
+  edges: FlowEdge[],
+  labelLines: (e: FlowEdge) => string[],
+  box: { width: number; height: number },
+): GraphLayout {
+  const lr = layoutGraph(nodes, edges, labelLines, 'LR');
+  const lrScale = fitScale(lr, box);
+  if (lrScale >= 1) return lr;
+  const tb = layoutGraph(nodes, edges, labelLines, 'TB');
+  return fitScale(tb, box) > lrScale * 1.05 ? tb : lr;
+}
+
+/** An SVG path through the layout's points: straight segments with rounded corners. */
+export function edgePath(points: { x: number; y: number }[]): string {
+  if (points.length === 0) return '';
+  const [first, ...rest] = points;
+  if (!first) return '';
+  let d = `M ${first.x} ${first.y}`;
+  for (let i = 0; i < rest.length; i++) {
+    const p = rest[i]!;
+    const next = rest[i + 1];
+    if (!next) {
+      d += ` L ${p.x} ${p.y}`;
+      break;
+    }
+    // A quadratic curve through the corner, from halfway along each segment.
+    const mx = (p.x + next.x) / 2;
+    const my = (p.y + next.y) / 2;
+    d += ` Q ${p.x} ${p.y} ${mx} ${my}`;
+  }
+  return d;
 }
