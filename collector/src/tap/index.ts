@@ -1,5 +1,5 @@
 /**
- * The optional tap: a read-only kafkajs consumer (group `eventscope-tap`, which the lag
+ * The optional tap: a read-only @platformatic/kafka consumer (group `eventscope-tap`, which the lag
  * monitor leaves out by default) of the topics in `tapTopics`, recording each record's
  * (topic, partition, offset, timestamp) with its `event-id` and `correlation-id` headers.
  * It gives the complete offset <-> event mapping "where is my event" and the loss audit
@@ -10,10 +10,16 @@
 import { HEADER } from '@eventscope/contract';
 import { isUtf8 } from 'node:buffer';
 import fp from 'fastify-plugin';
-import { Kafka, logLevel, type Consumer, type EachBatchPayload, type LogEntry } from 'kafkajs';
+import {
+  Consumer,
+  MessagesStreamFallbackModes,
+  MessagesStreamModes,
+  type Message,
+  type MessagesStream,
+} from '@platformatic/kafka';
 import { Counter } from 'prom-client';
+import { dict } from '../lib/safe-map.ts';
 import type { RecordRef } from '../store/types.ts';
-import { kafkajsLevel } from '../kafka/adapter.ts';
 
 export const TAP_GROUP = 'eventscope-tap';
 
@@ -40,8 +46,11 @@ export interface TapPluginOptions {
 /** Longest `event-id` / `correlation-id` the tap keeps (bytes); a UUID is 36. */
 const MAX_ID_BYTES = 256;
 
+/** Most records handed to the store in one ingest (the rest waits for the next). */
+const MAX_BATCH = 2_000;
+
 /**
- * One id header as text, or null when the record has none usable. Total, whatever kafkajs
+ * One id header as text, or null when the record has none usable. Total, whatever the client
  * hands over: a header without a value is null (kcat `-H name`), a repeated one an array;
  * an empty, non-UTF-8 or oversized value is no id.
  */
@@ -58,7 +67,7 @@ function header(headers: unknown, name: string): string | null {
 export function tapRecord(
   topic: string,
   partition: number,
-  m: { offset: string; timestamp: string; headers?: unknown },
+  m: { offset: string | bigint; timestamp: string | bigint; headers?: unknown },
 ): RecordRef {
   return {
     topic,
@@ -79,8 +88,56 @@ export const tapPlugin = fp<TapPluginOptions>(
       labelNames: ['topic'],
       registers: [app.metrics],
     });
-    let consumer: Consumer | undefined;
+    type TapMessage = Message<Buffer, Buffer, Buffer, Buffer>;
+    let consumer: Consumer<Buffer, Buffer, Buffer, Buffer> | undefined;
+    let stream: MessagesStream<Buffer, Buffer, Buffer, Buffer> | undefined;
     let running = false;
+    let pending: TapMessage[] = [];
+    let flushing: Promise<void> | undefined;
+
+    /** The message's headers as name -> values (a repeated header keeps every value; null values stay null). */
+    const headersOf = (m: TapMessage): Record<string, (Buffer | null)[]> => {
+      const out = dict<(Buffer | null)[]>();
+      for (const [k, v] of m.headerEntries) {
+        if (!Buffer.isBuffer(k)) continue;
+        const name = k.toString('utf8');
+        const list = out[name] ?? [];
+        list.push(Buffer.isBuffer(v) ? v : null);
+        out[name] = list;
+      }
+      return out;
+    };
+
+    /**
+     * Stores what arrived, then commits the next offset of each partition it stored: the
+     * stream is paused meanwhile, so a record is committed only after the store has it.
+     */
+    const flush = async (): Promise<void> => {
+      const s = stream;
+      while (pending.length > 0 && s) {
+        const batch = pending.slice(0, MAX_BATCH);
+        pending = pending.slice(batch.length);
+        const recs = batch.map((m) =>
+          tapRecord(m.topic, m.partition, { offset: m.offset, timestamp: m.timestamp, headers: headersOf(m) }),
+        );
+        await app.store.ingest({ publishes: [], deliveries: [], records: recs });
+        const last = new Map<string, TapMessage>();
+        const perTopic = new Map<string, number>();
+        for (const m of batch) {
+          last.set(`${m.topic}\u0000${m.partition}`, m);
+          perTopic.set(m.topic, (perTopic.get(m.topic) ?? 0) + 1);
+        }
+        for (const [topic, n] of perTopic) records.inc({ topic }, n);
+        await Promise.all(
+          [...last.values()].map(
+            (m) =>
+              new Promise<void>((resolve, reject) => {
+                void m.commit((err) => (err ? reject(err) : resolve()));
+              }),
+          ),
+        );
+      }
+    };
 
     const service: TapService = {
       get running() {
@@ -88,44 +145,54 @@ export const tapPlugin = fp<TapPluginOptions>(
       },
       async start() {
         if (running || topics.length === 0) return;
-        const kafka = new Kafka({
+        const c = new Consumer<Buffer, Buffer, Buffer, Buffer>({
           clientId: `${app.config.kafkaClientId}-tap`,
-          brokers: [...app.config.kafkaBrokers],
-          logLevel: logLevel.WARN,
-          logCreator: () => (entry: LogEntry) => {
-            const { message, ...extra } = entry.log;
-            app.log[kafkajsLevel(entry.level, extra)]({ ...extra, tap: true }, message);
-          },
+          bootstrapBrokers: [...app.config.kafkaBrokers],
+          groupId: opts.groupId ?? TAP_GROUP,
+          sessionTimeout: 10_000,
+          heartbeatInterval: 1_000,
+          rebalanceTimeout: 10_000,
+          autocreateTopics: false,
         });
-        const c = kafka.consumer({ groupId: opts.groupId ?? TAP_GROUP, readUncommitted: false });
         consumer = c;
-        await c.connect();
-        for (const topic of topics) await c.subscribe({ topic, fromBeginning: false });
-        const joined = new Promise<void>((resolve) => {
-          const off = c.on(c.events.GROUP_JOIN, () => {
-            off();
-            resolve();
-          });
+        // Committed offsets first; the end of each topic the first time. Read committed only.
+        const s = await c.consume({
+          topics: [...topics],
+          mode: MessagesStreamModes.COMMITTED,
+          fallbackMode: MessagesStreamFallbackModes.LATEST,
+          autocommit: false,
+          isolationLevel: 1,
+          maxWaitTime: 500,
         });
-        await c.run({
-          autoCommit: true,
-          eachBatchAutoResolve: true,
-          eachBatch: async ({ batch }: EachBatchPayload) => {
-            // kafkajs drops transaction control records before eachBatch.
-            const recs = batch.messages.map((m) => tapRecord(batch.topic, batch.partition, m));
-            if (recs.length === 0) return;
-            await app.store.ingest({ publishes: [], deliveries: [], records: recs });
-            records.inc({ topic: batch.topic }, recs.length);
-          },
+        stream = s;
+        const kick = (): void => {
+          if (flushing || pending.length === 0) return;
+          s.pause();
+          flushing = flush()
+            .catch((err: unknown) => app.log.error({ err, tap: true }, 'tap could not store records'))
+            .finally(() => {
+              flushing = undefined;
+              if (stream !== s) return;
+              s.resume();
+              kick(); // records that arrived after the last round
+            });
+        };
+        s.on('data', (m: TapMessage) => {
+          pending.push(m);
+          kick();
         });
+        s.on('error', (err: Error) => app.log.warn({ err, tap: true }, 'tap stream error'));
         running = true;
-        await joined;
       },
       async stop() {
         running = false;
         const c = consumer;
+        const s = stream;
         consumer = undefined;
-        await c?.disconnect();
+        stream = undefined;
+        await flushing;
+        await s?.close().catch(() => undefined);
+        await c?.close(true).catch(() => undefined);
       },
     };
     app.decorate('tap', service);
