@@ -1,0 +1,142 @@
+/**
+ * The first minute of an incident (issue #23), in Chromium against a real collector polling the
+ * real broker: which group is in trouble (severity first, every column on screen at 1440 px),
+ * can the numbers be trusted (the overview's saga tiles equal the lists they open), where to go
+ * next (links wherever a name appears), and ids that can be copied whole.
+ */
+import { randomUUID } from 'node:crypto';
+import { Admin } from '@platformatic/kafka';
+import { Kafka, logLevel, type Admin as KafkaAdmin } from 'kafkajs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launch, screenshot, type Browser } from './browser.ts';
+import { serve, type Served } from './serve.ts';
+
+const suffix = randomUUID().slice(0, 8);
+const prefix = `es-inc-${suffix}`;
+/** Alphabetically first, but only seconds behind (with many records). */
+const secondsGroup = `${prefix}-a-seconds`;
+/** A minute behind with few records: the worse of the two. */
+const minuteGroup = `${prefix}-b-minute`;
+/** Caught up. */
+const okGroup = `${prefix}-c-ok`;
+/** Consumes many topics with long names. */
+const wideGroup = `${prefix}-d-wide`;
+const topics = {
+  seconds: `${prefix}-seconds`,
+  minute: `${prefix}-minute`,
+  ok: `${prefix}-ok`,
+  wide: Array.from(
+    { length: 24 },
+    (_, i) => `${prefix}-warehouse.inventory.reservation-requested.v${String(i).padStart(2, '0')}`,
+  ),
+};
+
+let admin: KafkaAdmin;
+let live: Served;
+let browser: Browser;
+
+beforeAll(async () => {
+  const brokers = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
+  const kafka = new Kafka({ clientId: 'eventscope-dashboard-incident', brokers, logLevel: logLevel.NOTHING });
+  admin = kafka.admin();
+  await admin.connect();
+  await admin.createTopics({
+    waitForLeaders: true,
+    topics: [topics.seconds, topics.minute, topics.ok, ...topics.wide].map((topic) => ({ topic, numPartitions: 1 })),
+  });
+  const producer = kafka.producer();
+  await producer.connect();
+  const now = Date.now();
+  await producer.sendBatch({
+    topicMessages: [
+      { topic: topics.seconds, messages: Array.from({ length: 2300 }, (_, i) => ({ value: String(i) })) },
+      {
+        topic: topics.minute,
+        messages: Array.from({ length: 20 }, (_, i) => ({ value: String(i), timestamp: String(now - 60_000 + i) })),
+      },
+      { topic: topics.ok, messages: [{ value: 'x' }] },
+      ...topics.wide.map((topic) => ({ topic, messages: [{ value: 'a' }, { value: 'b' }] })),
+    ],
+  });
+  await producer.disconnect();
+  // Committed offsets of groups without members, in one request per group (kafkajs's
+  // setOffsets joins the group once per topic: minutes for the wide group).
+  const offsets = new Admin({ clientId: 'eventscope-dashboard-incident', bootstrapBrokers: brokers });
+  const commit = (groupId: string, names: string[], offset: number) =>
+    offsets.alterConsumerGroupOffsets({
+      groupId,
+      topics: names.map((name) => ({ name, partitionOffsets: [{ partition: 0, offset: BigInt(offset) }] })),
+    });
+  await commit(secondsGroup, [topics.seconds], 0);
+  await commit(minuteGroup, [topics.minute], 0);
+  await commit(okGroup, [topics.ok], 1);
+  await commit(wideGroup, topics.wide, 1);
+  await offsets.close();
+  live = await serve('collector', {
+    background: true,
+    config: { groupsInclude: `${prefix}-*`, dlqPattern: `${prefix}-*.dlq`, pollIntervalMs: 1000, statusWindow: 2 },
+  });
+  browser = await launch({ width: 1440, height: 900 });
+}, 180_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await live?.close();
+  await admin?.deleteGroups([secondsGroup, minuteGroup, okGroup, wideGroup]).catch(() => undefined);
+  await admin
+    ?.deleteTopics({ topics: [topics.seconds, topics.minute, topics.ok, ...topics.wide] })
+    .catch(() => undefined);
+  await admin?.disconnect();
+});
+
+/** Waits until `check` holds, at most `timeoutMs`; fails naming what it waited for. */
+async function until(what: string, check: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (await check().catch(() => false)) return;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+describe('incident view in Chromium', () => {
+  it('lists groups severity first (status, then time behind) with every column on screen at 1440 px', async () => {
+    const { page } = browser;
+    // Two polls: statuses need a window of two samples, ages a read of the records.
+    await until('four groups with statuses and ages', async () => {
+      const res = await fetch(`${live.collectorUrl}/api/groups`);
+      const { groups } = (await res.json()) as {
+        groups: { group: string; status: string; lagSeconds: number | null }[];
+      };
+      const by = new Map(groups.map((g) => [g.group, g]));
+      return (
+        groups.length === 4 &&
+        (by.get(minuteGroup)?.lagSeconds ?? 0) > 50 &&
+        by.get(secondsGroup)?.lagSeconds !== null &&
+        by.get(secondsGroup)?.status === by.get(minuteGroup)?.status
+      );
+    });
+    await page.goto(`${live.url}/groups`);
+    const table = page.getByRole('table', { name: 'Consumer groups' });
+    await table.getByRole('link', { name: wideGroup, exact: true }).waitFor();
+    const order = await table.locator('tbody tr td:first-child > a').allTextContents();
+    expect(order.filter((g) => g !== wideGroup)).toEqual([minuteGroup, secondsGroup, okGroup]);
+
+    // The wide group's rate, catch-up and last rebalance cells are inside the viewport.
+    const row = table.getByRole('row').filter({ has: page.getByRole('link', { name: wideGroup, exact: true }) });
+    const cells = await row.locator('td').evaluateAll((tds) =>
+      tds.map((td) => {
+        const r = td.getBoundingClientRect();
+        return { right: r.right, text: td.textContent ?? '' };
+      }),
+    );
+    expect(cells).toHaveLength(8);
+    for (const c of cells) expect(c.right, `cell "${c.text.slice(0, 40)}"`).toBeLessThanOrEqual(1440);
+    expect(await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth)).toBeLessThanOrEqual(0);
+    // The topic list is cut to a few names, each a link; the rest is counted, and all are in the tooltip.
+    expect(await row.textContent()).toContain(`+${topics.wide.length - 3} more`);
+    const firstTopic = row.getByRole('link', { name: topics.wide[0] });
+    expect(await firstTopic.getAttribute('href')).toBe(`/groups?q=${encodeURIComponent(topics.wide[0] ?? '')}`);
+    await screenshot(page, 'groups-severity-1440');
+  });
+});
