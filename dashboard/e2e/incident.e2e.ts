@@ -9,6 +9,7 @@ import { Admin } from '@platformatic/kafka';
 import { Kafka, logLevel, type Admin as KafkaAdmin } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launch, screenshot, type Browser } from './browser.ts';
+import { seedOutcomeMix } from './seed.ts';
 import { serve, type Served } from './serve.ts';
 
 const suffix = randomUUID().slice(0, 8);
@@ -138,5 +139,32 @@ describe('incident view in Chromium', () => {
     const firstTopic = row.getByRole('link', { name: topics.wide[0] });
     expect(await firstTopic.getAttribute('href')).toBe(`/groups?q=${encodeURIComponent(topics.wide[0] ?? '')}`);
     await screenshot(page, 'groups-severity-1440');
+  });
+
+  it('shows saga outcome figures equal to the lists they open, after late compensations', async () => {
+    const { page } = browser;
+    const mix = await seedOutcomeMix(live);
+    // Each failure is reported before its compensation arrives, as in the demo under faults.
+    await mix.compensateLate();
+    await page.goto(`${live.url}/?range=1h`);
+    const tile = page.getByRole('list', { name: 'Saga outcomes' });
+    await tile.waitFor();
+    const figures = new Map<string, number>();
+    for (const item of await tile.getByRole('listitem').all()) {
+      const label = (await item.getByRole('link').textContent()) ?? '';
+      figures.set(label.replace('-', '_'), Number(await item.locator('.mono').textContent()));
+    }
+    expect(Object.fromEntries(figures)).toEqual(mix.expected);
+    for (const status of Object.keys(mix.expected)) {
+      await page.goto(`${live.url}/?range=1h`);
+      await tile.getByRole('link', { name: status.replace('_', '-') }).click();
+      await page.waitForURL(`**/sagas?status=${status}&range=1h`);
+      const rows = page.getByRole('table', { name: 'Sagas' }).locator('tbody tr');
+      const expected = figures.get(status) ?? -1;
+      if (expected === 0) await page.getByText('No sagas match.').waitFor();
+      else await rows.nth(expected - 1).waitFor();
+      expect(await rows.count(), `sagas listed as ${status}`).toBe(expected);
+    }
+    await screenshot(page, 'overview-outcomes-agree');
   });
 });

@@ -319,3 +319,91 @@ async function sendSpans(served: Served, corr: string, traceId: string, specs: S
   if (res.statusCode !== 200) throw new Error(`OTLP intake answered ${res.statusCode}: ${res.body}`);
   await served.collector.intake.flush();
 }
+
+export interface OutcomeMix {
+  /** Sagas per status once every span is in, as the collector must count them. */
+  expected: Record<'in_flight' | 'completed' | 'compensated' | 'failed' | 'stuck', number>;
+  /** Sends the compensation steps of the sagas that ended failed: they turn compensated late. */
+  compensateLate(): Promise<void>;
+}
+
+/**
+ * Sagas that end completed or failed (order.placed, then order.completed / order.failed
+ * processed by the orchestrator), some left in flight, and three failed ones whose
+ * compensation (inventory.released) is sent later by `compensateLate`: the outcome that
+ * changes after it was first reported (issue #23, item 1).
+ */
+export async function seedOutcomeMix(served: Served): Promise<OutcomeMix> {
+  const t = Date.now() - 30_000;
+  const sagas: { corr: string; placed: string; end: 'completed' | 'failed' | null }[] = [
+    ...Array.from({ length: 3 }, () => 'completed' as const),
+    ...Array.from({ length: 5 }, () => 'failed' as const),
+    null,
+  ].map((end) => ({ corr: `order-${randomUUID()}`, placed: randomUUID(), end }));
+  for (const [i, s] of sagas.entries()) {
+    const start = t + i * 100;
+    const specs: SpanSpec[] = [
+      {
+        service: 'orders',
+        kind: 'producer',
+        topic: 'orders',
+        eventId: s.placed,
+        type: 'order.placed',
+        startMs: start,
+        endMs: start + 1,
+        offset: i,
+      },
+    ];
+    if (s.end !== null) {
+      const id = randomUUID();
+      const type = s.end === 'completed' ? 'order.completed' : 'order.failed';
+      specs.push(
+        {
+          service: 'orchestrator',
+          kind: 'producer',
+          topic: 'order-results',
+          eventId: id,
+          type,
+          startMs: start + 10,
+          endMs: start + 11,
+          offset: i,
+          causationId: s.placed,
+        },
+        {
+          service: 'orders',
+          kind: 'consumer',
+          topic: 'order-results',
+          eventId: id,
+          type,
+          startMs: start + 20,
+          endMs: start + 25,
+          offset: i,
+          group: 'orders',
+          outcome: 'processed',
+        },
+      );
+    }
+    await sendSpans(served, s.corr, hex(16), specs);
+  }
+  const late = sagas.filter((s) => s.end === 'failed').slice(0, 3);
+  return {
+    expected: { in_flight: 1, completed: 3, compensated: 3, failed: 2, stuck: 0 },
+    async compensateLate() {
+      for (const [i, s] of late.entries()) {
+        await sendSpans(served, s.corr, hex(16), [
+          {
+            service: 'inventory',
+            kind: 'producer',
+            topic: 'inventory-commands',
+            eventId: randomUUID(),
+            type: 'inventory.released',
+            startMs: t + 5000 + i,
+            endMs: t + 5001 + i,
+            offset: i,
+            causationId: s.placed,
+          },
+        ]);
+      }
+    },
+  };
+}
