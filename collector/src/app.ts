@@ -26,6 +26,7 @@ import { routerErrors } from './lib/router-errors.ts';
 import { storePlugin } from './store/index.ts';
 import { tapPlugin } from './tap/index.ts';
 import { tracesPlugin } from './traces/index.ts';
+import { otlpGrpcPlugin } from './traces/grpc/index.ts';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -112,6 +113,7 @@ export async function buildApp(options: BuildOptions): Promise<App> {
   // (lag/, dlq/, store/, traces/, flows/, api/overview)
   await app.register(storePlugin);
   await app.register(tracesPlugin);
+  await app.register(otlpGrpcPlugin);
   await app.register(flowsPlugin, { background: options.background ?? true });
   await app.register(tapPlugin, { background: options.background ?? true });
   await app.register(kafkaPlugin);

@@ -65,7 +65,7 @@ export const CONFIG_KEYS = {
     env: 'EVENTSCOPE_HOST',
     kind: 'string',
     default: '127.0.0.1',
-    doc: 'Address the HTTP listeners bind to. Keep 127.0.0.1 unless a proxy or token protects the API.',
+    doc: 'Address the listeners (HTTP and OTLP/gRPC) bind to. Keep 127.0.0.1 unless a proxy or token protects the API.',
   }),
   port: spec({
     env: 'EVENTSCOPE_PORT',
@@ -82,6 +82,14 @@ export const CONFIG_KEYS = {
     min: 0,
     max: 65535,
     doc: 'Second port serving only OTLP/HTTP (/v1/traces), the standard 4318. 0 picks a free port.',
+  }),
+  otlpGrpcPort: spec({
+    env: 'EVENTSCOPE_OTLP_GRPC_PORT',
+    kind: 'int',
+    default: 4317,
+    min: 0,
+    max: 65535,
+    doc: 'Port of the OTLP/gRPC trace receiver (TraceService/Export), the standard 4317, on `host`; same limits, ingest token (`authorization` metadata) and intake queue as OTLP/HTTP. 0 turns it off.',
   }),
   kafkaBrokers: spec({
     env: 'KAFKA_BROKERS',

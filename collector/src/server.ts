@@ -1,7 +1,8 @@
 #!/usr/bin/env -S node --max-semi-space-size=8 --max-old-space-size=256
 /**
- * The collector process: parses config, builds the app, listens on the main port and the
- * OTLP port, and shuts down cleanly on SIGINT/SIGTERM (stop taking requests, drain, close).
+ * The collector process: parses config, builds the app, listens on the main port, the
+ * OTLP/HTTP port and the OTLP/gRPC port, and shuts down cleanly on SIGINT/SIGTERM (stop
+ * taking requests, drain, close).
  */
 import { getHeapStatistics } from 'node:v8';
 import { buildApp } from './app.ts';
@@ -39,9 +40,11 @@ async function main(): Promise<void> {
       process.exit(1);
     }, 20_000);
     force.unref();
-    otlp
+    // The OTLP listeners first (no new spans), then the app (the accepted spans stored, the store closed).
+    app.otlpGrpc
       .close()
-      .catch((err: unknown) => app.log.error({ err }, 'error closing the OTLP listener'))
+      .then(() => otlp.close())
+      .catch((err: unknown) => app.log.error({ err }, 'error closing the OTLP listeners'))
       .then(() => app.close())
       .then(
         () => process.exit(0),
@@ -57,13 +60,20 @@ async function main(): Promise<void> {
   try {
     await app.listen({ host: config.host, port: config.port });
     await otlp.listen({ host: config.host, port: config.otlpPort });
+    // OTLP/gRPC on its own port (0: off).
+    if (config.otlpGrpcPort !== 0) {
+      const port = await app.otlpGrpc.listen(config.host, config.otlpGrpcPort);
+      app.log.info({ host: config.host, port }, 'OTLP/gRPC receiver listening');
+    }
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
+    // grpc-js names the cause only in its message ("No address added ... EADDRINUSE ...").
     const message =
-      e.code === 'EADDRINUSE'
-        ? `port already in use (${e.message}); set EVENTSCOPE_PORT / EVENTSCOPE_OTLP_PORT to free ports`
+      e.code === 'EADDRINUSE' || /EADDRINUSE/.test(e.message)
+        ? `port already in use (${e.message}); set EVENTSCOPE_PORT / EVENTSCOPE_OTLP_PORT / EVENTSCOPE_OTLP_GRPC_PORT to free ports`
         : e.message;
     app.log.error({ err }, message);
+    await app.otlpGrpc.close();
     await otlp.close();
     await app.close();
     process.exit(1);

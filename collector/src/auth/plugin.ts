@@ -13,7 +13,7 @@ import { auditRoutes } from './audit-routes.ts';
 import { hostChecker, isFormContentType, isLoopbackBind, originAllowed } from './request-checks.ts';
 import { securityHeaders } from './headers.ts';
 import { bearerToken, matchToken, tokenTable, type TokenEntry } from './tokens.ts';
-import type { Access, AuditInput, AuthApi, Principal, PrincipalResolver, Role } from './types.ts';
+import type { Access, AuditInput, AuthApi, IngestRefusal, Principal, PrincipalResolver, Role } from './types.ts';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -144,6 +144,24 @@ export const authPlugin = fp(
       routes.push(route);
     });
 
+    /** The ingest token check of the OTLP port's server and of the OTLP/gRPC receiver. */
+    const ingestRefusal = (authorization: string | undefined): IngestRefusal | undefined => {
+      if (!api.enabled) return undefined;
+      const presented = bearerToken(authorization);
+      const token = presented === undefined ? undefined : matchToken(table, presented);
+      const kind = token?.kind;
+      if (kind === 'ingest' || kind === 'operator') return undefined;
+      refusals.inc({ reason: kind === undefined ? 'unauthorized' : 'forbidden' });
+      if (kind !== undefined)
+        return { status: 403, code: 'FORBIDDEN', message: `the ${kind} token may not send spans` };
+      return {
+        status: 401,
+        code: 'UNAUTHORIZED',
+        message:
+          presented !== undefined ? 'wrong bearer token' : 'OTLP intake needs Authorization: Bearer <ingest token>',
+      };
+    };
+
     const api: AuthApi = {
       get enabled() {
         return table.length > 0 || resolvers.length > 0;
@@ -162,6 +180,7 @@ export const authPlugin = fp(
             access: declared ?? (methods.every((m) => SAFE_METHODS.has(m)) ? 'read' : 'write'),
           };
         }),
+      ingestRefusal,
     };
     app.decorate('auth', api);
     app.decorateRequest('principal', null);
@@ -314,21 +333,10 @@ export const authPlugin = fp(
           .code(403)
           .send({ error: 'HOST_REFUSED', message: 'this Host is not one this collector answers to' });
       }
-      if (!api.enabled) return;
-      const cred = credential(req);
-      const kind = cred.token?.kind;
-      if (kind === 'ingest' || kind === 'operator') return;
-      refusals.inc({ reason: kind === undefined ? 'unauthorized' : 'forbidden' });
-      if (kind === undefined) void reply.header('www-authenticate', 'Bearer realm="eventscope"');
-      return reply.code(kind === undefined ? 401 : 403).send({
-        error: kind === undefined ? 'UNAUTHORIZED' : 'FORBIDDEN',
-        message:
-          kind === undefined
-            ? cred.badToken
-              ? 'wrong bearer token'
-              : 'OTLP intake needs Authorization: Bearer <ingest token>'
-            : `the ${kind} token may not send spans`,
-      });
+      const refusal = ingestRefusal(req.headers.authorization);
+      if (refusal === undefined) return;
+      if (refusal.status === 401) void reply.header('www-authenticate', 'Bearer realm="eventscope"');
+      return reply.code(refusal.status).send({ error: refusal.code, message: refusal.message });
     };
     app.decorate('otlpAuthGuard', ingestGuard);
 

@@ -55,4 +55,17 @@ export interface AuthApi {
   recordAudit(req: FastifyRequest, entry: AuditInput): Promise<void>;
   /** Every route of the app with what it needs (declared, or by method), for tests and docs. */
   routes(): { methods: string[]; url: string; access: Access }[];
+  /**
+   * Why an OTLP export with this `Authorization` value may not send spans, or undefined when it
+   * may (auth off, the ingest token, an operator token). For receivers outside Fastify (OTLP/gRPC:
+   * the `authorization` metadata); counted in `eventscope_http_refused_total` like the others.
+   */
+  ingestRefusal(authorization: string | undefined): IngestRefusal | undefined;
+}
+
+/** An OTLP export refused by `ingestRefusal`: no or a wrong token (401), or a token of another kind (403). */
+export interface IngestRefusal {
+  status: 401 | 403;
+  code: 'UNAUTHORIZED' | 'FORBIDDEN';
+  message: string;
 }

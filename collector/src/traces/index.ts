@@ -6,7 +6,8 @@
 import fp from 'fastify-plugin';
 import { Counter, Gauge } from 'prom-client';
 import { IntakeQueue } from './intake.ts';
-import { otlpReceiver, type ReceiverMetrics, type ReceiverOptions } from './receiver.ts';
+import type { ReceiverMetrics, ReceiverOptions } from './admission.ts';
+import { otlpReceiver } from './receiver.ts';
 
 export { IntakeQueue, type SpanConsumer } from './intake.ts';
 export type { AttributeValue, DecodedExport, SpanData, SpanKind, SpanLink } from './span.ts';
@@ -31,13 +32,13 @@ export const tracesPlugin = fp(
       }),
       rejected: new Counter({
         name: 'eventscope_spans_rejected_total',
-        help: 'Spans refused: invalid and time_window (partialSuccess), queue_full and fair_share (503), store_error (accepted, then failed to store).',
+        help: 'Spans refused: invalid and time_window (partialSuccess), queue_full and fair_share (HTTP 503; gRPC UNAVAILABLE / RESOURCE_EXHAUSTED with RetryInfo), store_error (accepted, then failed to store).',
         labelNames: ['reason'],
         registers: [app.metrics],
       }),
       requests: new Counter({
         name: 'eventscope_otlp_requests_total',
-        help: 'OTLP export requests by encoding and HTTP status.',
+        help: 'OTLP export requests by encoding (json, protobuf, grpc) and status (HTTP status; gRPC status name for grpc).',
         labelNames: ['encoding', 'code'],
         registers: [app.metrics],
       }),
