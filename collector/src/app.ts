@@ -114,11 +114,12 @@ export async function buildApp(options: BuildOptions): Promise<App> {
   await app.register(storePlugin);
   await app.register(tracesPlugin);
   await app.register(otlpGrpcPlugin);
-  await app.register(flowsPlugin, { background: options.background ?? true });
-  await app.register(tapPlugin, { background: options.background ?? true });
   await app.register(kafkaPlugin);
   await app.register(lagPlugin, { background: options.background ?? true });
   await app.register(dlqPlugin);
+  // After lag: flows read its offsets (pending positions, the loss audit).
+  await app.register(flowsPlugin, { background: options.background ?? true });
+  await app.register(tapPlugin, { background: options.background ?? true });
   await app.register(overviewPlugin);
 
   // Last: the built dashboard, and the not-found handler (JSON 404, or index.html for app paths).

@@ -47,11 +47,11 @@ export const overviewPlugin = fp(
     };
 
     app.live.on('snapshot', ({ at }) => {
-      const snapshot = app.hasDecorator('kafkaMonitor') ? app.kafkaMonitor.snapshot : undefined;
+      const snapshot = app.kafkaMonitor.snapshot;
       if (!snapshot) return;
       let sum = 0;
       for (const t of snapshot.topics.values()) {
-        if (t.topic.startsWith('__') || (app.hasDecorator('dlqs') && app.dlqs.isDlq(t.topic))) continue;
+        if (t.topic.startsWith('__') || app.dlqs.isDlq(t.topic)) continue;
         sum += t.recordsInPerSecond ?? 0;
       }
       throughput.push({ time: at, recordsPerSecond: sum });
@@ -91,7 +91,7 @@ export const overviewPlugin = fp(
         const rangeSeconds = req.query.rangeSeconds ?? 900;
         const now = Date.now();
         const since = now - rangeSeconds * 1000;
-        const snapshot = app.hasDecorator('kafkaMonitor') ? app.kafkaMonitor.snapshot : undefined;
+        const snapshot = app.kafkaMonitor.snapshot;
         const buckets = latency.filter((b) => b.time >= since - LATENCY_BUCKET_MS);
         // Sagas started in the range by current status: what GET /api/sagas?status=<s>&from=<since>
         // lists (the dashboard's links from these figures), counted by the same store query.
@@ -119,7 +119,7 @@ export const overviewPlugin = fp(
             }),
           sagaOutcomes,
           worstGroups: groups.map(toSummary),
-          dlqs: app.hasDecorator('dlqs') ? app.dlqs.list().map(({ latest: _latest, ...rest }) => rest) : [],
+          dlqs: app.dlqs.list().map(({ latest: _latest, ...rest }) => rest),
           duplicates: duplicates.length,
           unaccounted: unaccounted.length,
         };
@@ -127,5 +127,5 @@ export const overviewPlugin = fp(
     );
     done();
   },
-  { name: 'overview', dependencies: ['live', 'store'] },
+  { name: 'overview', dependencies: ['live', 'store', 'lag', 'dlq'] },
 );

@@ -6,7 +6,6 @@
  */
 import fp from 'fastify-plugin';
 import { Counter, Histogram } from 'prom-client';
-import type { OffsetsView } from '../lag/offsets-view.ts';
 import type { Delivery, IngestBatch, IngestResult, Publish } from '../store/types.ts';
 import type { SpanData } from '../traces/span.ts';
 import { AuditMemory, auditOnce, type AuditResult } from './audit.ts';
@@ -129,10 +128,11 @@ export const flowsPlugin = fp<FlowsPluginOptions>(
         registers,
       }),
     };
-    const offsets = (): OffsetsView | undefined => (app.hasDecorator('offsets') ? app.offsets : undefined);
     const stuckAfterUs = app.config.stuckAfterMs * 1000;
     const graceUs = (opts.auditGraceMs ?? app.config.auditGraceMs) * 1000;
     const auditMemory = new AuditMemory();
+    /** Audit runs one at a time (the background loop and callers share the memory and the open findings). */
+    let auditRuns: Promise<unknown> = Promise.resolve();
 
     const flowMap = new FlowMap();
     const countEnded = (ended: IngestResult['sagasEnded']): void => {
@@ -150,7 +150,6 @@ export const flowsPlugin = fp<FlowsPluginOptions>(
     };
     /** Feeds the overview's series (not relayed over SSE). */
     const emitEnded = (ended: IngestResult['sagasEnded']): void => {
-      if (!app.hasDecorator('live')) return;
       for (const s of ended) {
         app.live.emit('sagaEnded', {
           at: Date.now(),
@@ -197,58 +196,56 @@ export const flowsPlugin = fp<FlowsPluginOptions>(
       countEnded(res.sagasEnded);
       countChanged(res.sagasChanged);
       // Live views (GET /api/stream) refetch the sagas that changed; the bus coalesces bursts.
-      if (app.hasDecorator('live')) {
-        const status = new Map<string, string>();
-        for (const h of [...batch.publishes, ...batch.deliveries]) {
-          if (h.correlationId !== null) status.set(h.correlationId, 'in_flight');
-        }
-        for (const s of res.sagasEnded) status.set(s.correlationId, s.outcome);
-        for (const s of res.sagasChanged) status.set(s.correlationId, s.to);
-        for (const [correlationId, st] of status) app.live.emit('saga', { correlationId, status: st });
-        emitEnded(res.sagasEnded);
+      const status = new Map<string, string>();
+      for (const h of [...batch.publishes, ...batch.deliveries]) {
+        if (h.correlationId !== null) status.set(h.correlationId, 'in_flight');
       }
+      for (const s of res.sagasEnded) status.set(s.correlationId, s.outcome);
+      for (const s of res.sagasChanged) status.set(s.correlationId, s.to);
+      for (const [correlationId, st] of status) app.live.emit('saga', { correlationId, status: st });
+      emitEnded(res.sagasEnded);
     };
     const service: FlowsService = {
       ingest: (spans) => storeHops(toHops(spans)),
-      async audit(options = {}) {
-        const view = offsets();
-        if (!view || view.snapshotTime() === undefined) return { found: [], decided: [] };
-        const run = await auditOnce(app.store, view, auditMemory, {
-          nowUs: Date.now() * 1000,
-          graceUs: options.graceMs !== undefined ? options.graceMs * 1000 : graceUs,
-          decideUs: (options.decideMs ?? app.config.auditDecideMs) * 1000,
-          groupEndUs: (options.groupEndMs ?? app.config.auditGroupEndMs) * 1000,
+      audit(options = {}) {
+        const run = auditRuns.then(async () => {
+          const view = app.offsets;
+          if (view.snapshotTime() === undefined) return { found: [], decided: [] };
+          const run = await auditOnce(app.store, view, auditMemory, {
+            nowUs: Date.now() * 1000,
+            graceUs: options.graceMs !== undefined ? options.graceMs * 1000 : graceUs,
+            decideUs: (options.decideMs ?? app.config.auditDecideMs) * 1000,
+            groupEndUs: (options.groupEndMs ?? app.config.auditGroupEndMs) * 1000,
+          });
+          // Counted once, when decided: only `skipped` is loss.
+          for (const u of run.decided) {
+            if (u.class === 'skipped') m.unaccounted.inc({ group: u.group, topic: u.topic });
+            else if (u.class === 'telemetry-missing') {
+              m.telemetryMissing.inc({ group: u.group, service: u.service ?? 'unknown' });
+            } else m.auditUnknown.inc({ group: u.group, reason: u.reason });
+          }
+          return run;
         });
-        // Counted once, when decided: only `skipped` is loss.
-        for (const u of run.decided) {
-          if (u.class === 'skipped') m.unaccounted.inc({ group: u.group, topic: u.topic });
-          else if (u.class === 'telemetry-missing') {
-            m.telemetryMissing.inc({ group: u.group, service: u.service ?? 'unknown' });
-          } else m.auditUnknown.inc({ group: u.group, reason: u.reason });
-        }
+        auditRuns = run.catch(() => undefined);
         return run;
       },
       async sweepStuck() {
         // Ends held back for a root publish that has not come within the audit grace: report them now.
         const held = await app.store.takeHeldEnds(Date.now() * 1000 - graceUs, 10_000);
         countEnded(held);
-        if (app.hasDecorator('live')) {
-          for (const s of held) app.live.emit('saga', { correlationId: s.correlationId, status: s.outcome });
-          emitEnded(held);
-        }
+        for (const s of held) app.live.emit('saga', { correlationId: s.correlationId, status: s.outcome });
+        emitEnded(held);
         const stuck = await app.store.takeNewlyStuck(Date.now() * 1000 - stuckAfterUs, 10_000);
         for (const s of stuck) {
           m.outcomes.inc({ saga_type: s.sagaType ?? 'unknown', outcome: 'stuck' });
-          if (app.hasDecorator('live')) {
-            app.live.emit('saga', { correlationId: s.correlationId, status: 'stuck' });
-            app.live.emit('sagaEnded', {
-              at: Date.now(),
-              correlationId: s.correlationId,
-              sagaType: s.sagaType ?? 'unknown',
-              outcome: 'stuck',
-              endToEndMs: null,
-            });
-          }
+          app.live.emit('saga', { correlationId: s.correlationId, status: 'stuck' });
+          app.live.emit('sagaEnded', {
+            at: Date.now(),
+            correlationId: s.correlationId,
+            sagaType: s.sagaType ?? 'unknown',
+            outcome: 'stuck',
+            endToEndMs: null,
+          });
         }
         return stuck.length;
       },
@@ -280,5 +277,5 @@ export const flowsPlugin = fp<FlowsPluginOptions>(
     }
     done();
   },
-  { name: 'flows', dependencies: ['store', 'traces', 'metrics'] },
+  { name: 'flows', dependencies: ['store', 'traces', 'metrics', 'live', 'lag'] },
 );

@@ -5,7 +5,6 @@
 import type { FastifyInstance } from 'fastify';
 import { Type, type Static } from 'typebox';
 import { badRequest, notFound } from '../errors.ts';
-import type { OffsetsView } from '../lag/offsets-view.ts';
 import type { FindingClass, SagaStatus, UnaccountedEntry } from '../store/types.ts';
 import type { FlowMap } from './flow-map.ts';
 import {
@@ -43,7 +42,6 @@ function checkCursor(cursor: string): void {
 }
 
 export function flowRoutes(app: FastifyInstance, stuckAfterMs: number, flowMap: FlowMap): void {
-  const offsets = (): OffsetsView | undefined => (app.hasDecorator('offsets') ? app.offsets : undefined);
   const stuckAfterUs = stuckAfterMs * 1000;
   // Path ids are checked in the handler so a bad id is a 400 naming the rule, not a generic schema error.
   const checkId = (id: string, what: string): void => {
@@ -70,7 +68,7 @@ export function flowRoutes(app: FastifyInstance, stuckAfterMs: number, flowMap: 
       if (hops.publishes.length === 0 && hops.deliveries.length === 0 && hops.records.length === 0) {
         throw notFound(`no event with id ${eventId}`);
       }
-      return eventView(eventId, hops, offsets());
+      return eventView(eventId, hops, app.offsets);
     },
   );
 
@@ -176,7 +174,7 @@ export function flowRoutes(app: FastifyInstance, stuckAfterMs: number, flowMap: 
       checkId(correlationId, 'correlation id');
       const saga = await app.store.saga(correlationId);
       if (!saga) throw notFound(`no saga with correlation id ${correlationId}`);
-      return sagaView(saga.summary, saga.hops, offsets(), Date.now() * 1000, stuckAfterUs);
+      return sagaView(saga.summary, saga.hops, app.offsets, Date.now() * 1000, stuckAfterUs);
     },
   );
 

@@ -45,11 +45,9 @@ export const lagPlugin = fp<LagPluginOptions>(
       check: () => (monitor.snapshot ? undefined : 'no Kafka snapshot yet'),
     });
     // Live views (GET /api/stream) refetch when a poll finished (DLQ tails included).
-    if (app.hasDecorator('live')) {
-      monitor.onCycle((result) => {
-        if (result.ok && result.snapshot) app.live.emit('snapshot', { at: result.snapshot.time });
-      });
-    }
+    monitor.onCycle((result) => {
+      if (result.ok && result.snapshot) app.live.emit('snapshot', { at: result.snapshot.time });
+    });
     if (opts.background ?? true) {
       app.addHook('onReady', (hookDone) => {
         monitor.start();
@@ -62,5 +60,5 @@ export const lagPlugin = fp<LagPluginOptions>(
     });
     done();
   },
-  { name: 'lag', dependencies: ['kafka', 'metrics', 'health'] },
+  { name: 'lag', dependencies: ['kafka', 'metrics', 'health', 'live'] },
 );
