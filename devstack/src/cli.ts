@@ -47,9 +47,9 @@ environment:
   ES_REGISTRY_PORT          Apicurio Registry port (default 8081)
   ES_REGISTRY_VERSION       Apicurio Registry version (default ${DEFAULT_REGISTRY_VERSION}, or 3.0.9 without Java 21)
   ES_COMPAT_KAFKA_VERSION   second Kafka version the broker smoke test runs on (default 3.9.1)
-  ES_COLLECTOR_PORT, ES_OTLP_PORT, ES_ORDER_PORT, ES_PROMETHEUS_PORT, ES_ALERTMANAGER_PORT
-                            move the collector (8080, 4318), the order API (8090), Prometheus
-                            (9090) and Alertmanager (9093)
+  ES_COLLECTOR_PORT, ES_OTLP_PORT, ES_OTLP_GRPC_PORT, ES_ORDER_PORT, ES_PROMETHEUS_PORT,
+  ES_ALERTMANAGER_PORT      move the collector (8080, OTLP/HTTP 4318, OTLP/gRPC 4317), the order
+                            API (8090), Prometheus (9090) and Alertmanager (9093)
   ES_STATE_DIR              where downloads, data, logs and pid files go (default .eventscope)
   ES_SKIP_DASHBOARD_BUILD   set to 1 to serve the dashboard as last built
   ES_SKIP_BROWSER           set to 1 to not install Chromium (browser tests then fail)
@@ -190,6 +190,7 @@ async function start(options: StartOptions): Promise<never> {
     ['Collector API docs', collectorUrl && `${collectorUrl}/docs`],
     ['Collector metrics', collectorUrl && `${collectorUrl}/metrics`],
     ['OTLP/HTTP traces', collectorUrl && `http://127.0.0.1:${ports.otlp}/v1/traces`],
+    ['OTLP/gRPC traces', collectorUrl && `http://127.0.0.1:${ports.otlpGrpc}`],
     ['Demo order API', demo?.url],
     ['Prometheus', prometheus?.url],
     ['Alertmanager', alertmanager?.url],
@@ -227,6 +228,7 @@ async function collectorOnly(options: { brokers: string; registry: string | unde
       ['Collector API docs', `${collector.url}/docs`],
       ['Collector metrics', `${collector.url}/metrics`],
       ['OTLP/HTTP traces', `http://127.0.0.1:${ports.otlp}/v1/traces`],
+      ['OTLP/gRPC traces', `http://127.0.0.1:${ports.otlpGrpc}`],
       ['Kafka bootstrap', options.brokers],
       ['Schema registry', options.registry],
     ],

@@ -11,6 +11,8 @@ export const PORTS = {
   collector: 8080,
   /** Collector: the standard OTLP/HTTP port. */
   otlp: 4318,
+  /** Collector: the standard OTLP/gRPC port (TraceService/Export). */
+  otlpGrpc: 4317,
   orderService: 8090,
   prometheus: 9090,
   alertmanager: 9093,

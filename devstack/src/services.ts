@@ -20,6 +20,7 @@ import { ALERTMANAGER, findTool, PROMETHEUS } from './tools.ts';
 export interface LocalPorts {
   collector: number;
   otlp: number;
+  otlpGrpc: number;
   orderService: number;
   prometheus: number;
   alertmanager: number;
@@ -29,6 +30,7 @@ export function localPortsFromEnv(env: NodeJS.ProcessEnv = process.env): LocalPo
   return {
     collector: intFromEnv(env, 'ES_COLLECTOR_PORT', PORTS.collector),
     otlp: intFromEnv(env, 'ES_OTLP_PORT', PORTS.otlp),
+    otlpGrpc: intFromEnv(env, 'ES_OTLP_GRPC_PORT', PORTS.otlpGrpc),
     orderService: intFromEnv(env, 'ES_ORDER_PORT', PORTS.orderService),
     prometheus: intFromEnv(env, 'ES_PROMETHEUS_PORT', PORTS.prometheus),
     alertmanager: intFromEnv(env, 'ES_ALERTMANAGER_PORT', PORTS.alertmanager),
@@ -91,16 +93,17 @@ function nodeEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
   return { ...process.env, ...extra, NODE_NO_WARNINGS: '1' };
 }
 
-/** Starts the collector (API, dashboard, /metrics, OTLP) when collector/src/server.ts exists. */
+/** Starts the collector (API, dashboard, /metrics, OTLP/HTTP and OTLP/gRPC) when collector/src/server.ts exists. */
 export async function startCollector(
   stackEnv: Record<string, string>,
-  ports: Pick<LocalPorts, 'collector' | 'otlp'> = localPortsFromEnv(),
+  ports: Pick<LocalPorts, 'collector' | 'otlp' | 'otlpGrpc'> = localPortsFromEnv(),
 ): Promise<RunningService | undefined> {
   const entry = path.join(repoRoot, 'collector', 'src', 'server.ts');
   if (!exists(entry)) return undefined;
   for (const [port, variable] of [
     [ports.collector, 'ES_COLLECTOR_PORT'],
     [ports.otlp, 'ES_OTLP_PORT'],
+    [ports.otlpGrpc, 'ES_OTLP_GRPC_PORT'],
   ] as const) {
     if (await isPortOpen(port)) {
       throw new DevstackError(
@@ -130,6 +133,7 @@ export async function startCollector(
       ...stackEnv,
       EVENTSCOPE_PORT: String(ports.collector),
       EVENTSCOPE_OTLP_PORT: String(ports.otlp),
+      EVENTSCOPE_OTLP_GRPC_PORT: String(ports.otlpGrpc),
       EVENTSCOPE_TAP_TOPICS: process.env.EVENTSCOPE_TAP_TOPICS ?? '',
     }),
     { url: `${url}/healthz`, timeoutMs: 60_000 },

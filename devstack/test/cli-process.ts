@@ -16,6 +16,7 @@ export interface CliPorts {
   registry: number;
   collector: number;
   otlp: number;
+  otlpGrpc: number;
   order: number;
   prometheus: number;
   alertmanager: number;
@@ -45,6 +46,7 @@ export async function cliSandbox(): Promise<{ stateDir: string; ports: CliPorts 
     registry: await quietPort(taken),
     collector: await quietPort(taken),
     otlp: await quietPort(taken),
+    otlpGrpc: await quietPort(taken),
     order: await quietPort(taken),
     prometheus: await quietPort(taken),
     alertmanager: await quietPort(taken),
@@ -61,6 +63,7 @@ export function sandboxEnv(stateDir: string, ports: CliPorts): NodeJS.ProcessEnv
     ES_REGISTRY_PORT: String(ports.registry),
     ES_COLLECTOR_PORT: String(ports.collector),
     ES_OTLP_PORT: String(ports.otlp),
+    ES_OTLP_GRPC_PORT: String(ports.otlpGrpc),
     ES_ORDER_PORT: String(ports.order),
     ES_PROMETHEUS_PORT: String(ports.prometheus),
     ES_ALERTMANAGER_PORT: String(ports.alertmanager),

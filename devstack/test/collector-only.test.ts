@@ -40,6 +40,9 @@ describe('collector only, against your own Kafka', () => {
       expect(run.output).toContain(`Kafka bootstrap       ${brokers}`);
       const api = `http://127.0.0.1:${sandbox.ports.collector}`;
       expect((await fetch(`${api}/healthz`)).ok).toBe(true);
+      // OTLP/gRPC served on its own port too (ES_OTLP_GRPC_PORT), and named in the summary.
+      expect(run.output).toContain(`http://127.0.0.1:${sandbox.ports.otlpGrpc}`);
+      expect(await isPortOpen(sandbox.ports.otlpGrpc)).toBe(true);
       // The collector polls the given broker: the group shows up with its lag of 1 message.
       const deadline = Date.now() + 60_000;
       let found: unknown;
@@ -62,6 +65,7 @@ describe('collector only, against your own Kafka', () => {
       expect(processesOf(sandbox.stateDir)).toEqual([]);
       expect(await isPortOpen(sandbox.ports.collector)).toBe(false);
       expect(await isPortOpen(sandbox.ports.otlp)).toBe(false);
+      expect(await isPortOpen(sandbox.ports.otlpGrpc)).toBe(false);
     } finally {
       killAll(sandbox.stateDir);
       await admin.deleteGroups([groupId]).catch(() => undefined);

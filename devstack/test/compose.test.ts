@@ -58,7 +58,7 @@ describe('docker-compose.yml', () => {
       publishes('collector')
         .map((p) => p.host)
         .sort(),
-    ).toEqual([PORTS.otlp, PORTS.collector].sort());
+    ).toEqual([PORTS.otlp, PORTS.otlpGrpc, PORTS.collector].sort());
     expect(publishes('order').map((p) => p.host)).toEqual([PORTS.orderService]);
     expect(publishes('prometheus').map((p) => p.host)).toEqual([PORTS.prometheus]);
     expect(publishes('alertmanager').map((p) => p.host)).toEqual([PORTS.alertmanager]);
@@ -92,6 +92,7 @@ describe('docker-compose.yml', () => {
     const collector = service('collector');
     expect(Number(collector.environment?.EVENTSCOPE_PORT)).toBe(PORTS.collector);
     expect(Number(collector.environment?.EVENTSCOPE_OTLP_PORT)).toBe(PORTS.otlp);
+    expect(Number(collector.environment?.EVENTSCOPE_OTLP_GRPC_PORT)).toBe(PORTS.otlpGrpc);
     expect(collector.environment?.EVENTSCOPE_HOST).toBe('0.0.0.0');
     for (const name of DEMO_SERVICES) {
       expect(service(name).environment?.OTEL_EXPORTER_OTLP_ENDPOINT, name).toBe(`http://collector:${PORTS.otlp}`);
