@@ -10,7 +10,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compileRules, DEFAULT_RULES, spanToHop } from '../src/flows/hops.ts';
 import { compileEnvelope, normalizeSpan, type MessagingSpan } from '../src/flows/normalize.ts';
-import type { EventView, SagaView } from '../src/flows/schemas.ts';
+import type { EventView, RecordView, SagaView } from '../src/flows/schemas.ts';
 import type { AttributeValue, SpanData, SpanKind } from '../src/traces/span.ts';
 import { removeDir, startHarness, type Harness } from './traces-helpers.ts';
 
@@ -506,5 +506,66 @@ describe('flows of uninstrumented-envelope services through the collector', () =
     await h.app.flows.ingest([pub, del]);
     const view = (await h.app.inject({ method: 'GET', url: `/api/events/${eventId}` })).json<EventView>();
     expect(view.groups.map((g) => [g.group, g.state])).toEqual([['plt-consumer', 'processed']]);
+  });
+
+  it('looks a record up by topic/partition/offset, with or without an event id', async () => {
+    const topic = `kotel-${hex(4)}`;
+    // franz-go kotel on both sides: no event id anywhere, the offset only as messaging.message.id.
+    const pub = span('producer', `${topic} send`, {
+      'messaging.system': 'kafka',
+      'messaging.destination': topic,
+      'messaging.operation': 'send',
+      'messaging.message.id': '12',
+      'messaging.kafka.partition': 1,
+    });
+    const del = span(
+      'consumer',
+      `${topic} receive`,
+      {
+        'messaging.system': 'kafka',
+        'messaging.destination': topic,
+        'messaging.operation': 'receive',
+        'messaging.message.id': '12',
+        'messaging.kafka.partition': 1,
+      },
+      { traceId: pub.traceId, parentSpanId: pub.spanId, service: 'go-shipping' },
+    );
+    await h.app.flows.ingest([pub, del]);
+    const res = await h.app.inject({ method: 'GET', url: `/api/records/${topic}/1/12` });
+    expect(res.statusCode).toBe(200);
+    const rec = res.json<RecordView>();
+    expect(rec).toMatchObject({ topic, partition: 1, offset: 12, eventId: null, event: null });
+    expect(rec.deliveries.map((d) => [d.group, d.outcome])).toEqual([['go-shipping', 'processed']]);
+
+    // With an event id (a Java publish with captured headers): the full event, and the search box finds it.
+    const eventId = randomUUID();
+    const java = span('producer', `${topic} publish`, {
+      'messaging.system': 'kafka',
+      'messaging.destination.name': topic,
+      'messaging.operation': 'publish',
+      'messaging.destination.partition.id': '0',
+      'messaging.kafka.message.offset': 3,
+      'messaging.header.event_id': [eventId],
+    });
+    await h.app.flows.ingest([java]);
+    const withId = (await h.app.inject({ method: 'GET', url: `/api/records/${topic}/0/3` })).json<RecordView>();
+    expect(withId.eventId).toBe(eventId);
+    expect(withId.event?.publish?.service).toBe('svc');
+    const search = await h.app.inject({ method: 'GET', url: `/api/search?q=${topic}/0/3` });
+    expect(search.json<{ matches: { kind: string; id: string }[] }>().matches).toEqual([
+      { kind: 'event', id: eventId, href: `/api/events/${eventId}` },
+    ]);
+
+    expect((await h.app.inject({ method: 'GET', url: `/api/records/${topic}/0/4` })).statusCode).toBe(404);
+    for (const bad of [
+      `${topic}/-1/3`,
+      `${topic}/0/1e3`,
+      `${topic}/0/99999999999999999`,
+      `a%20b/0/1`,
+      `__proto__/x/1`,
+    ]) {
+      const r = await h.app.inject({ method: 'GET', url: `/api/records/${bad}` });
+      expect(r.statusCode, bad).toBe(400);
+    }
   });
 });

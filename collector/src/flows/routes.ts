@@ -13,6 +13,7 @@ import {
   ErrorView,
   EventView,
   FindingClassView,
+  RecordView,
   FlowMapView,
   ID_MAX_LENGTH,
   ID_PATTERN,
@@ -20,6 +21,7 @@ import {
   SagaStatusSchema,
   SagaView,
   SearchView,
+  TOPIC_PATTERN,
   TRACE_ID_PATTERN,
   TraceView,
 } from './schemas.ts';
@@ -28,6 +30,15 @@ import { deliveryView, eventView, publishView, sagaListItem, sagaView } from './
 
 const errors = { 400: ErrorView, 404: ErrorView };
 const ID_RE = new RegExp(ID_PATTERN);
+const TOPIC_RE = new RegExp(TOPIC_PATTERN);
+/** A record's coordinates as the search box takes them: `<topic>/<partition>/<offset>`. */
+const COORDINATES_RE = /^([A-Za-z0-9._-]{1,249})\/(\d{1,10})\/(\d{1,16})$/;
+/** Partition and offset path segments: non-negative integers JavaScript holds exactly. */
+function position(raw: string, what: string): number {
+  const n = /^\d{1,16}$/.test(raw) ? Number(raw) : NaN;
+  if (!Number.isSafeInteger(n)) throw badRequest(`${what} '${raw.slice(0, 40)}' is not a non-negative integer`);
+  return n;
+}
 /** A saga cursor as the store makes it: `<first start, integer µs>~<correlation id>`. */
 const CURSOR_RE = /^(\d{1,16})~([\s\S]+)$/;
 
@@ -69,6 +80,42 @@ export function flowRoutes(app: FastifyInstance, stuckAfterMs: number, flowMap: 
         throw notFound(`no event with id ${eventId}`);
       }
       return eventView(eventId, hops, app.offsets);
+    },
+  );
+
+  app.get(
+    '/api/records/:topic/:partition/:offset',
+    {
+      schema: {
+        tags: ['flows'],
+        summary:
+          'A record by its coordinates (e.g. from DLQ headers): its event id, the event, and the deliveries at that position',
+        params: Type.Object({ topic: Type.String(), partition: Type.String(), offset: Type.String() }),
+        response: { 200: RecordView, ...errors },
+      },
+    },
+    async (req) => {
+      const p = req.params as { topic: string; partition: string; offset: string };
+      if (!TOPIC_RE.test(p.topic))
+        throw badRequest(`topic '${p.topic.slice(0, 80)}' is not a Kafka topic name (${TOPIC_PATTERN})`);
+      const partition = position(p.partition, 'partition');
+      const offset = position(p.offset, 'offset');
+      const { record, deliveries } = await app.store.recordAt(p.topic, partition, offset);
+      if (record === null && deliveries.length === 0) {
+        throw notFound(`nothing known of ${p.topic}/${partition}/${offset}`);
+      }
+      const eventId = record?.eventId ?? deliveries.find((d) => d.eventId !== null)?.eventId ?? null;
+      const hops = eventId !== null ? await app.store.event(eventId) : undefined;
+      return {
+        topic: p.topic,
+        partition,
+        offset,
+        timestampMs: record ? record.timestampUs / 1000 : null,
+        eventId,
+        correlationId: record?.correlationId ?? deliveries.find((d) => d.correlationId !== null)?.correlationId ?? null,
+        event: eventId !== null && hops ? eventView(eventId, hops, app.offsets) : null,
+        deliveries: deliveries.map((d) => deliveryView(d, hops?.publishes ?? [])),
+      };
     },
   );
 
@@ -197,6 +244,15 @@ export function flowRoutes(app: FastifyInstance, stuckAfterMs: number, flowMap: 
       if (found.event) matches.push({ kind: 'event', id: q, href: `/api/events/${enc}` });
       if (found.trace) matches.push({ kind: 'trace', id: q.toLowerCase(), href: `/api/traces/${q.toLowerCase()}` });
       if (found.saga) matches.push({ kind: 'saga', id: q, href: `/api/sagas/${enc}` });
+      // `<topic>/<partition>/<offset>`: the event at that position, when the record has an id.
+      const at = COORDINATES_RE.exec(q);
+      if (at && !found.event && Number.isSafeInteger(Number(at[3]))) {
+        const { record, deliveries } = await app.store.recordAt(at[1] ?? '', Number(at[2]), Number(at[3]));
+        const eventId = record?.eventId ?? deliveries.find((d) => d.eventId !== null)?.eventId ?? null;
+        if (eventId !== null) {
+          matches.push({ kind: 'event', id: eventId, href: `/api/events/${encodeURIComponent(eventId)}` });
+        }
+      }
       return { query: q, matches };
     },
   );

@@ -178,6 +178,21 @@ export const TraceView = Type.Object({
   correlationIds: Type.Array(Type.String()),
 });
 
+/** Kafka's rule for topic names. */
+export const TOPIC_PATTERN = '^[A-Za-z0-9._-]{1,249}$';
+
+export const RecordView = Type.Object({
+  topic: Type.String(),
+  partition: Type.Integer(),
+  offset: Type.Integer(),
+  timestampMs: Nullable(Type.Number({ description: 'the record timestamp (tap), or when a hop first named it' })),
+  eventId: Nullable(Type.String({ description: 'from a hop that carried it, or the tap' })),
+  correlationId: Nullable(Type.String()),
+  event: Type.Union([EventView, Type.Null()], { description: 'the full event, when the record has an event id' }),
+  deliveries: Type.Array(DeliveryView, { description: 'deliveries at this position, with or without an event id' }),
+});
+export type RecordView = Static<typeof RecordView>;
+
 export const SearchView = Type.Object({
   query: Type.String(),
   matches: Type.Array(

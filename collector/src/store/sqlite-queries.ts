@@ -191,6 +191,18 @@ export function sagaPage(c: Conn, f: SagaFilter): SagaPage {
 }
 
 /** What `q` names: an event, a trace (32 hex digits), a saga. */
+/** The record at one position and the deliveries there (for a lookup by coordinates, e.g. from DLQ headers). */
+export function recordAt(
+  c: Conn,
+  topic: string,
+  partition: number,
+  offset: number,
+): { record: RecordRef | null; deliveries: Delivery[] } {
+  const rec = c.s.recordByTpo.get(topic, partition, offset);
+  const deliveries = c.s.deliveriesByTpo.all(topic, partition, offset).map(toDelivery);
+  return { record: rec ? toRecord(rec) : null, deliveries: deliveries.sort((a, b) => a.startUs - b.startUs) };
+}
+
 export function search(c: Conn, q: string): { event: boolean; trace: boolean; saga: boolean } {
   const s = c.s;
   const trace = /^[0-9a-f]{32}$/i.test(q) ? s.existsTrace.get({ q: hexBuf(q) }) !== undefined : false;

@@ -169,6 +169,14 @@ export class ThreadedSqliteStore implements Store {
     return this.#reader.search(q);
   }
 
+  recordAt(
+    topic: string,
+    partition: number,
+    offset: number,
+  ): Promise<{ record: RecordRef | null; deliveries: Delivery[] }> {
+    return this.#reader.recordAt(topic, partition, offset);
+  }
+
   instrumentedGroups(): Promise<InstrumentedPartition[]> {
     return this.#reader.instrumentedGroups();
   }

@@ -45,6 +45,7 @@ import {
   addAuditEntry,
   auditPage,
   eventHops,
+  recordAt,
   sagaCounts,
   sagaHops,
   sagaPage,
@@ -129,6 +130,14 @@ export class SqliteStore implements Store {
 
   search(q: string): Promise<{ event: boolean; trace: boolean; saga: boolean }> {
     return Promise.resolve(search(this.#c, q));
+  }
+
+  recordAt(
+    topic: string,
+    partition: number,
+    offset: number,
+  ): Promise<{ record: RecordRef | null; deliveries: Delivery[] }> {
+    return Promise.resolve(recordAt(this.#c, topic, partition, offset));
   }
 
   instrumentedGroups(): Promise<InstrumentedPartition[]> {

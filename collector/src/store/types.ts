@@ -296,6 +296,15 @@ export interface Store {
   sagaCounts(filter: SagaCountFilter): Promise<Record<SagaStatus, number>>;
   /** Which kinds of id `q` is: an event id, a trace id, a correlation id. */
   search(q: string): Promise<{ event: boolean; trace: boolean; saga: boolean }>;
+  /**
+   * The record at (topic, partition, offset), as far as spans and the tap saw it: the record
+   * (with its event id when any hop or the tap carried one) and the deliveries at that position.
+   */
+  recordAt(
+    topic: string,
+    partition: number,
+    offset: number,
+  ): Promise<{ record: RecordRef | null; deliveries: Delivery[] }>;
   /** Partitions each instrumented group has deliveries on, with the lowest offset delivered. */
   instrumentedGroups(): Promise<InstrumentedPartition[]>;
   /**
