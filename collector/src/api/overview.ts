@@ -27,7 +27,7 @@ interface LatencyBucket {
 
 const SEVERITY: Record<Status, number> = { ERR: 5, STOP: 4, STALL: 3, REWIND: 2, WARN: 1, OK: 0 };
 
-export function worstFirst(a: GroupLag, b: GroupLag): number {
+function worstFirst(a: GroupLag, b: GroupLag): number {
   return SEVERITY[b.status] - SEVERITY[a.status] || (b.lagSeconds ?? 0) - (a.lagSeconds ?? 0) || b.lag - a.lag;
 }
 

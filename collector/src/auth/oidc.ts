@@ -61,7 +61,7 @@ export interface CookieNames {
 }
 
 /** `__Host-` cookies (Secure, Path=/, no Domain) when the public URL is https. */
-export function cookieNames(secure: boolean): CookieNames {
+function cookieNames(secure: boolean): CookieNames {
   return secure
     ? { session: '__Host-eventscope_session', csrf: '__Host-eventscope_csrf', login: '__Secure-eventscope_oidc' }
     : { session: 'eventscope_session', csrf: 'eventscope_csrf', login: 'eventscope_oidc' };

@@ -16,7 +16,7 @@ export function isLoopbackBind(host: string | undefined): boolean {
 }
 
 /** The host name of a Host header, lower-cased, without port or IPv6 brackets; undefined when malformed. */
-export function hostName(header: string | undefined): string | undefined {
+function hostName(header: string | undefined): string | undefined {
   if (header === undefined || header === '') return undefined;
   let url: URL;
   try {

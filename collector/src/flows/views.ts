@@ -17,7 +17,7 @@ import type {
 
 const ms = (us: number): number => us / 1000;
 
-export const isDlqTopic = (topic: string): boolean => topic.endsWith('.dlq');
+const isDlqTopic = (topic: string): boolean => topic.endsWith('.dlq');
 
 export function publishView(p: Publish): PublishView {
   return {
@@ -73,7 +73,7 @@ function recordPosition(
 }
 
 /** Position of a record behind a group's committed offset, and the wait at the group's rate. */
-export function pendingFor(
+function pendingFor(
   offsets: OffsetsView | undefined,
   group: string,
   rec: { topic: string; partition: number; offset: number | null },
@@ -173,7 +173,7 @@ export function eventView(eventId: string, hops: EventHops, offsets: OffsetsView
   };
 }
 
-export function sagaStatus(s: SagaSummary, nowUs: number, stuckAfterUs: number): SagaStatus {
+function sagaStatus(s: SagaSummary, nowUs: number, stuckAfterUs: number): SagaStatus {
   // A compensation publish can arrive (from another process's exporter) after a group's
   // processed delivery of `order.failed` ended the saga as failed: with compensations it is compensated.
   if (s.outcome === 'failed' && s.compensations > 0) return 'compensated';

@@ -61,27 +61,6 @@ export interface PartitionStatusInput {
   error?: boolean;
 }
 
-export function offsetsRewound(samples: readonly OffsetSample[]): boolean {
-  for (let i = 1; i < samples.length; i++) {
-    if ((samples[i] as OffsetSample).offset < (samples[i - 1] as OffsetSample).offset) return true;
-  }
-  return false;
-}
-
-export function offsetsUnchanged(samples: readonly OffsetSample[]): boolean {
-  for (let i = 1; i < samples.length; i++) {
-    if ((samples[i] as OffsetSample).offset !== (samples[i - 1] as OffsetSample).offset) return false;
-  }
-  return true;
-}
-
-export function lagNeverDecreased(samples: readonly OffsetSample[]): boolean {
-  for (let i = 1; i < samples.length; i++) {
-    if ((samples[i] as OffsetSample).lag < (samples[i - 1] as OffsetSample).lag) return false;
-  }
-  return true;
-}
-
 export function partitionStatus(input: PartitionStatusInput): Status {
   const { samples, tolerance, owned } = input;
   if (input.error) return 'ERR';

@@ -26,7 +26,7 @@ export interface StorePluginOptions {
 }
 
 /** The file of the embedded store inside the data directory. */
-export const sqliteFile = (dataDir: string): string => join(dataDir, 'eventscope.sqlite');
+const sqliteFile = (dataDir: string): string => join(dataDir, 'eventscope.sqlite');
 
 export const storePlugin = fp<StorePluginOptions>(
   async (app, opts) => {
