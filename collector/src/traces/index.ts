@@ -1,7 +1,7 @@
 /**
  * The trace intake capability: the intake queue (`app.intake`), its metrics, and the OTLP
  * receiver on the main app. server.ts mounts the same receiver on the OTLP port with
- * `otlpReceiverFor(app)`, feeding the same queue.
+ * `createOtlpServer(app)` (otlp-server.ts), feeding the same queue.
  */
 import fp from 'fastify-plugin';
 import { Counter, Gauge } from 'prom-client';

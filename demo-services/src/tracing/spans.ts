@@ -127,7 +127,7 @@ export function endDelivery(message: object): void {
   span.end = alreadyEnded;
 }
 
-/** Marks a span the exporter leaves out (see `DROPPED` in sdk.ts). */
+/** Marks a span the exporter leaves out (sdk.ts's span processor drops spans with it). */
 export const DROPPED_ATTR = 'eventscope.demo.dropped';
 
 /** The record's consumer span is ended and never exported: the fault injection's "never saw it". */
