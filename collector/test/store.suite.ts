@@ -571,14 +571,15 @@ export function storeSuite(name: string, factory: StoreFactory): void {
       expect((await store.findingEvidence(f(7))).delivered).toBe(true);
       expect((await store.openFindings(10)).map((u) => u.offset)).toEqual([3, 4, 5, 7]);
       const decision = { group: 'inv', topic, partition: 0, service: 'inventory', decidedUs: T0 + 1e6 };
-      expect(
-        await store.decideFindings([
-          { ...decision, offset: 3, class: 'telemetry-missing', reason: 'caused-event' },
-          { ...decision, offset: 5, class: 'skipped', reason: 'no-effect' },
-        ]),
-      ).toBe(2);
+      const first = [
+        { ...decision, offset: 3, class: 'telemetry-missing' as const, reason: 'caused-event' as const },
+        { ...decision, offset: 5, class: 'skipped' as const, reason: 'no-effect' as const },
+      ];
+      expect(await store.decideFindings(first)).toEqual(first);
       // Decided once: a second decision changes nothing.
-      expect(await store.decideFindings([{ ...decision, offset: 5, class: 'unknown', reason: 'no-evidence' }])).toBe(0);
+      expect(await store.decideFindings([{ ...decision, offset: 5, class: 'unknown', reason: 'no-evidence' }])).toEqual(
+        [],
+      );
       expect((await store.openFindings(10)).map((u) => u.offset)).toEqual([4, 7]);
       expect(await store.unaccounted(10, 'skipped')).toEqual([
         { ...f(5), class: 'skipped', reason: 'no-effect', service: 'inventory', decidedUs: T0 + 1e6 },

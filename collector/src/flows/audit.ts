@@ -127,7 +127,7 @@ export async function auditOnce(
   }
 
   const decisions: FindingDecision[] = [];
-  const decided: UnaccountedEntry[] = [];
+  const open = new Map<string, UnaccountedEntry>();
   for (const f of await store.openFindings(limit)) {
     const evidence = await store.findingEvidence(f);
     const d = decide(f, evidence, {
@@ -138,9 +138,14 @@ export async function auditOnce(
     });
     if (!d) continue;
     decisions.push(d);
-    decided.push({ ...f, class: d.class, reason: d.reason, service: d.service, decidedUs: d.decidedUs });
+    open.set(key(f.group, f.topic, f.partition) + `\u0000${f.offset}`, f);
   }
-  if (decisions.length > 0) await store.decideFindings(decisions);
+  // Only what took effect: a finding another run decided meanwhile keeps that decision (and is counted once).
+  const applied = decisions.length > 0 ? await store.decideFindings(decisions) : [];
+  const decided = applied.flatMap((d) => {
+    const f = open.get(key(d.group, d.topic, d.partition) + `\u0000${d.offset}`);
+    return f ? [{ ...f, class: d.class, reason: d.reason, service: d.service, decidedUs: d.decidedUs }] : [];
+  });
   return { found, decided };
 }
 

@@ -211,20 +211,20 @@ export const flowsPlugin = fp<FlowsPluginOptions>(
         const run = auditRuns.then(async () => {
           const view = app.offsets;
           if (view.snapshotTime() === undefined) return { found: [], decided: [] };
-          const run = await auditOnce(app.store, view, auditMemory, {
+          const result = await auditOnce(app.store, view, auditMemory, {
             nowUs: Date.now() * 1000,
             graceUs: options.graceMs !== undefined ? options.graceMs * 1000 : graceUs,
             decideUs: (options.decideMs ?? app.config.auditDecideMs) * 1000,
             groupEndUs: (options.groupEndMs ?? app.config.auditGroupEndMs) * 1000,
           });
           // Counted once, when decided: only `skipped` is loss.
-          for (const u of run.decided) {
+          for (const u of result.decided) {
             if (u.class === 'skipped') m.unaccounted.inc({ group: u.group, topic: u.topic });
             else if (u.class === 'telemetry-missing') {
               m.telemetryMissing.inc({ group: u.group, service: u.service ?? 'unknown' });
             } else m.auditUnknown.inc({ group: u.group, reason: u.reason });
           }
-          return run;
+          return result;
         });
         auditRuns = run.catch(() => undefined);
         return run;

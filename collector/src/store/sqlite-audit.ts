@@ -150,11 +150,11 @@ export function findingEvidence(c: Conn, f: UnaccountedEntry): FindingEvidence {
   };
 }
 
-export function decideFindings(c: Conn, decisions: FindingDecision[]): number {
-  let changed = 0;
+export function decideFindings(c: Conn, decisions: FindingDecision[]): FindingDecision[] {
+  const applied: FindingDecision[] = [];
   c.db.transaction(() => {
     for (const d of decisions) {
-      changed += c.s.decideFinding.run(
+      const changes = c.s.decideFinding.run(
         d.class,
         d.reason,
         d.service,
@@ -164,9 +164,10 @@ export function decideFindings(c: Conn, decisions: FindingDecision[]): number {
         d.partition,
         d.offset,
       ).changes;
+      if (changes > 0) applied.push(d);
     }
   })();
-  return changed;
+  return applied;
 }
 
 export function findingCounts(c: Conn): FindingCount[] {

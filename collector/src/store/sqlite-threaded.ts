@@ -213,7 +213,7 @@ export class ThreadedSqliteStore implements Store {
     return this.#reader.findingEvidence(f);
   }
 
-  decideFindings(decisions: FindingDecision[]): Promise<number> {
+  decideFindings(decisions: FindingDecision[]): Promise<FindingDecision[]> {
     return this.#call('decideFindings', [decisions]);
   }
 

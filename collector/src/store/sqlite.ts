@@ -179,7 +179,7 @@ export class SqliteStore implements Store {
     return Promise.resolve(audit.findingEvidence(this.#c, f));
   }
 
-  decideFindings(decisions: FindingDecision[]): Promise<number> {
+  decideFindings(decisions: FindingDecision[]): Promise<FindingDecision[]> {
     return Promise.resolve(audit.decideFindings(this.#c, decisions));
   }
 

@@ -328,8 +328,8 @@ export interface Store {
   openFindings(limit: number): Promise<UnaccountedEntry[]>;
   /** The evidence on one finding's record (see FindingEvidence). */
   findingEvidence(f: UnaccountedEntry): Promise<FindingEvidence>;
-  /** Records decisions; a finding already decided keeps its first decision. Returns how many changed. */
-  decideFindings(decisions: FindingDecision[]): Promise<number>;
+  /** Records decisions; a finding already decided keeps its first decision. Returns the decisions that took effect. */
+  decideFindings(decisions: FindingDecision[]): Promise<FindingDecision[]>;
   /** Findings per class, group, topic and service. */
   findingCounts(): Promise<FindingCount[]>;
   auditCheckpoint(group: string, topic: string, partition: number): Promise<number | undefined>;
