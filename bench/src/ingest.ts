@@ -1,15 +1,16 @@
 /**
- * Figure 2: OTLP ingest into the store, JSON and protobuf, one collector process, through
- * the collector's own intake path (POST /v1/traces -> intake queue -> flows -> store), with
- * CPU per 1,000 spans. Figure 5 (partial): the collector's RSS during and after.
+ * Figure 2: OTLP ingest into the store, JSON and protobuf over HTTP and protobuf over gRPC, one
+ * collector process, through the collector's own intake paths (POST /v1/traces, or
+ * TraceService/Export on the gRPC port -> intake queue -> flows -> store), with CPU per 1,000
+ * spans. Figure 5 (partial): the collector's RSS during and after.
  *
  * Each run starts a fresh collector (fresh data dir), pre-encodes the request bodies (not
- * timed), then times from the first POST until every span is in the store (intake flushed).
- * JSON and protobuf runs alternate in one invocation; the report gives medians with
- * min..max and the protobuf/JSON ratio of each pair.
+ * timed), then times from the first request until every span is in the store (intake flushed).
+ * JSON, protobuf and gRPC runs rotate in one invocation; the report gives medians with
+ * min..max and the protobuf/JSON and gRPC/protobuf ratios of each round.
  */
 import { performance } from 'node:perf_hooks';
-import { post, startCollector } from './lib/collector.ts';
+import { post, postGrpc, startCollector } from './lib/collector.ts';
 import { finish, machine } from './lib/machine.ts';
 import { intEnv, printTable, writeResult, type FigureResult } from './lib/results.ts';
 import { CONTENT_TYPE, requests, SagaGenerator, type Encoding } from './lib/sagas.ts';
@@ -23,8 +24,12 @@ export interface IngestOptions {
   concurrency: number;
 }
 
+/** How spans travel: OTLP/HTTP with JSON or protobuf bodies, or OTLP/gRPC (protobuf). */
+export type Transport = Encoding | 'grpc';
+const TRANSPORTS: readonly Transport[] = ['json', 'protobuf', 'grpc'];
+
 export interface IngestRun {
-  encoding: Encoding;
+  encoding: Transport;
   run: number;
   spans: number;
   seconds: number;
@@ -46,14 +51,17 @@ export interface IngestRun {
 
 const MB = 1024 * 1024;
 
-export async function ingestOnce(encoding: Encoding, o: IngestOptions, run: number): Promise<IngestRun> {
+export async function ingestOnce(encoding: Transport, o: IngestOptions, run: number): Promise<IngestRun> {
   const gen = new SagaGenerator({ seed: 1000 + run, prefix: `bench${run}.`, startMs: Date.now() - 3600_000 });
-  const bodies = [...requests(gen, encoding, o.spans, o.spansPerRequest)];
+  const bodies = [...requests(gen, encoding === 'grpc' ? 'protobuf' : encoding, o.spans, o.spansPerRequest)];
   const c = await startCollector();
   try {
     const u0 = await c.usage();
     const t0 = performance.now();
-    const sent = await post(c.url, CONTENT_TYPE[encoding], bodies[Symbol.iterator](), o.concurrency);
+    const sent =
+      encoding === 'grpc'
+        ? await postGrpc(c.grpcPort, bodies[Symbol.iterator](), o.concurrency)
+        : await post(c.url, CONTENT_TYPE[encoding], bodies[Symbol.iterator](), o.concurrency);
     const u1 = await c.flush();
     const seconds = (performance.now() - t0) / 1000;
     const threads = threadCpuDelta(u0.threadCpuMs, u1.threadCpuMs);
@@ -82,8 +90,8 @@ export async function benchIngest(o: IngestOptions): Promise<{ ingest: FigureRes
   const m = machine();
   const runs: IngestRun[] = [];
   for (let r = 0; r < o.runs; r++) {
-    // Interleaved, alternating which encoding goes first.
-    const order: Encoding[] = r % 2 === 0 ? ['json', 'protobuf'] : ['protobuf', 'json'];
+    // Interleaved, rotating which transport goes first.
+    const order = TRANSPORTS.map((_, i) => TRANSPORTS[(i + r) % TRANSPORTS.length] as Transport);
     for (const enc of order) {
       const res = await ingestOnce(enc, o, r);
       console.log(
@@ -92,15 +100,14 @@ export async function benchIngest(o: IngestOptions): Promise<{ ingest: FigureRes
       runs.push(res);
     }
   }
-  const of = (enc: Encoding): IngestRun[] => runs.filter((x) => x.encoding === enc);
-  const ratios = Array.from({ length: o.runs }, (_, r) => {
-    const j = runs.find((x) => x.run === r && x.encoding === 'json') as IngestRun;
-    const p = runs.find((x) => x.run === r && x.encoding === 'protobuf') as IngestRun;
-    return p.spansPerSec / j.spansPerSec;
-  });
+  const of = (enc: Transport): IngestRun[] => runs.filter((x) => x.encoding === enc);
+  const rate = (r: number, enc: Transport): number =>
+    (runs.find((x) => x.run === r && x.encoding === enc) as IngestRun).spansPerSec;
+  const ratios = Array.from({ length: o.runs }, (_, r) => rate(r, 'protobuf') / rate(r, 'json'));
+  const grpcRatios = Array.from({ length: o.runs }, (_, r) => rate(r, 'grpc') / rate(r, 'protobuf'));
   const fmt = (s: { min: number; max: number }, d = 0): string => `${round(s.min, d)}..${round(s.max, d)}`;
   const rows: FigureResult['rows'] = [];
-  for (const enc of ['json', 'protobuf'] as const) {
+  for (const enc of TRANSPORTS) {
     const rate = spread(of(enc).map((x) => x.spansPerSec));
     const cpu = spread(of(enc).map((x) => x.cpuMsPer1000));
     const main = spread(of(enc).map((x) => x.mainCpuMsPer1000));
@@ -141,17 +148,27 @@ export async function benchIngest(o: IngestOptions): Promise<{ ingest: FigureRes
     unit: 'ratio',
     spread: fmt(ratio, 2),
   });
+  const grpcRatio = spread(grpcRatios);
+  rows.push({
+    metric: 'gRPC / HTTP protobuf throughput',
+    value: round(grpcRatio.median, 2),
+    unit: 'ratio',
+    spread: fmt(grpcRatio, 2),
+  });
   const fin = finish(m);
   const params = { ...o, spansPerSaga: '14 (7 publishes + 7 deliveries), 2% retried deliveries' };
   const ingest: FigureResult = {
     figure: 'figure2-ingest',
-    title: 'OTLP ingest into the store (POST /v1/traces -> intake -> flows -> SQLite), one collector process',
+    title:
+      'OTLP ingest into the store (POST /v1/traces or gRPC TraceService/Export -> intake -> flows -> SQLite), one collector process',
     at: new Date().toISOString(),
     machine: fin,
     method:
       'Fresh collector process per run (buildApp, background off, fresh data dir, 127.0.0.1). Saga-shaped spans ' +
-      '(docs/event-contract.md) pre-encoded; timed from the first POST until the intake queue has flushed every span ' +
-      'into the store. JSON and protobuf runs interleaved; medians of the runs with min..max; CPU is the collector ' +
+      '(docs/event-contract.md) pre-encoded; timed from the first request until the intake queue has flushed every ' +
+      'span into the store. OTLP/HTTP JSON, OTLP/HTTP protobuf and OTLP/gRPC (the same protobuf bodies as ' +
+      'TraceService/Export calls on one HTTP/2 connection, grpc-js client) runs interleaved, the same number of ' +
+      'requests in flight; medians of the runs with min..max; CPU is the collector ' +
       "process's process.cpuUsage() (user + system) over the run, split by thread from /proc (main thread, the " +
       "store's writer thread, V8's helper threads; the rest is libuv's pool). The load generator shares the machine.",
     params,

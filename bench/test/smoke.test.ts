@@ -25,13 +25,13 @@ const read = (figure: string): FigureResult =>
   JSON.parse(readFileSync(join(dir, `${figure}.json`), 'utf8')) as FigureResult;
 
 describe('bench harness (smoke, tiny sizes)', () => {
-  it('ingests JSON and protobuf through the collector into the store and records throughput, CPU and RSS', async () => {
+  it('ingests JSON and protobuf (HTTP) and gRPC through the collector into the store: throughput, CPU and RSS', async () => {
     const { ingest, memory } = await benchIngest({ spans: 600, runs: 2, spansPerRequest: 100, concurrency: 2 });
     writeResult(ingest, dir);
     writeResult(memory, dir);
     const r = read('figure2-ingest');
     const runs = r.raw as IngestRun[];
-    expect(runs.map((x) => x.encoding).sort()).toEqual(['json', 'json', 'protobuf', 'protobuf']);
+    expect(runs.map((x) => x.encoding).sort()).toEqual(['grpc', 'grpc', 'json', 'json', 'protobuf', 'protobuf']);
     for (const x of runs) {
       // Every generated span is a publish or a delivery, and every one was stored.
       expect(x.storedHops).toBe(x.spans);
@@ -44,6 +44,8 @@ describe('bench harness (smoke, tiny sizes)', () => {
       expect(x.peakRssMb).toBeGreaterThan(10);
     }
     expect(r.rows.find((x) => x.metric === 'json ingest')?.target).toBe('>= 50,000');
+    expect(r.rows.find((x) => x.metric === 'grpc ingest')?.value).toBeGreaterThan(0);
+    expect(r.rows.find((x) => x.metric === 'gRPC / HTTP protobuf throughput')?.value).toBeGreaterThan(0);
     expect(r.machine.cpus).toBeGreaterThan(0);
     expect(read('figure5-memory').rows[0]?.unit).toBe('MB');
   });

@@ -66,6 +66,8 @@ const config = loadConfig(
 );
 const app = await buildApp({ config, background: false });
 const url = await app.listen({ host: '127.0.0.1', port: 0 });
+// OTLP/gRPC on a free port too (figure 2 sends over it beside OTLP/HTTP).
+const grpcPort = await app.otlpGrpc.listen('127.0.0.1', 0);
 
 let peak = process.memoryUsage.rss();
 const sampler = setInterval(() => {
@@ -162,4 +164,4 @@ process.once('disconnect', () => {
   );
 });
 
-process.send?.({ ready: true, url });
+process.send?.({ ready: true, url, grpcPort });

@@ -1,10 +1,12 @@
 /** Starts the collector host in a child process and talks to it. */
 import { fork, type ChildProcess } from 'node:child_process';
+import * as grpc from '@grpc/grpc-js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { COLLECTOR_ENV, COLLECTOR_NODE_FLAGS } from '../../../collector/src/node-flags.ts';
+import { TRACE_EXPORT_PATH } from '../../../collector/src/traces/grpc/index.ts';
 import type { HostRequest, LagCycle, Usage } from './collector-host.ts';
 
 const HOST = fileURLToPath(new URL('./collector-host.ts', import.meta.url));
@@ -13,6 +15,8 @@ type Op = HostRequest extends infer R ? (R extends { op: infer O } ? O : never) 
 
 export interface Collector {
   url: string;
+  /** The OTLP/gRPC receiver's port on 127.0.0.1. */
+  grpcPort: number;
   dataDir: string;
   pid: number;
   usage(): Promise<Usage>;
@@ -53,14 +57,24 @@ export async function startCollector(o: StartOptions = {}): Promise<Collector> {
   });
   const pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
   let nextId = 1;
+  let grpcPort = 0;
   const url = await new Promise<string>((resolve, reject) => {
     const onExit = (code: number | null): void => reject(new Error(`collector host exited (${code}) before ready`));
     child.once('exit', onExit);
     child.on(
       'message',
-      (m: { ready?: boolean; url?: string; id?: number; ok?: boolean; value?: unknown; error?: string }) => {
+      (m: {
+        ready?: boolean;
+        url?: string;
+        grpcPort?: number;
+        id?: number;
+        ok?: boolean;
+        value?: unknown;
+        error?: string;
+      }) => {
         if (m.ready) {
           child.off('exit', onExit);
+          grpcPort = m.grpcPort ?? 0;
           resolve(m.url as string);
           return;
         }
@@ -84,6 +98,7 @@ export async function startCollector(o: StartOptions = {}): Promise<Collector> {
     });
   return {
     url,
+    grpcPort,
     dataDir,
     pid: child.pid as number,
     usage: () => call<Usage>('usage'),
@@ -134,5 +149,48 @@ export async function post(
     }
   };
   await Promise.all(Array.from({ length: concurrency }, () => worker()));
+  return { requests, spans, retries };
+}
+
+/**
+ * The same as `post` over OTLP/gRPC: protobuf bodies as TraceService/Export calls on one HTTP/2
+ * connection, `concurrency` calls in flight. UNAVAILABLE and RESOURCE_EXHAUSTED (the receiver's
+ * backpressure, with RetryInfo) are retried after a short pause, as `post` retries a 503.
+ */
+export async function postGrpc(
+  port: number,
+  bodies: Iterator<{ body: Buffer; spans: number }>,
+  concurrency: number,
+): Promise<{ requests: number; spans: number; retries: number }> {
+  const client = new grpc.Client(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
+  const identity = (b: Buffer): Buffer => b;
+  const exportCall = (body: Buffer): Promise<grpc.ServiceError | null> =>
+    new Promise((resolve) => {
+      client.makeUnaryRequest(TRACE_EXPORT_PATH, identity, identity, body, (err) => resolve(err));
+    });
+  const retryable = new Set<number>([grpc.status.UNAVAILABLE, grpc.status.RESOURCE_EXHAUSTED]);
+  let requests = 0;
+  let spans = 0;
+  let retries = 0;
+  const worker = async (): Promise<void> => {
+    for (;;) {
+      const n = bodies.next();
+      if (n.done) return;
+      for (let attempt = 0; ; attempt++) {
+        const err = await exportCall(n.value.body);
+        if (err === null) break;
+        if (!retryable.has(err.code) || attempt > 1000) throw new Error(`TraceService/Export: ${err.message}`);
+        retries++;
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      requests++;
+      spans += n.value.spans;
+    }
+  };
+  try {
+    await Promise.all(Array.from({ length: concurrency }, () => worker()));
+  } finally {
+    client.close();
+  }
   return { requests, spans, retries };
 }
