@@ -84,6 +84,20 @@ function responseSchema(path: string, method = 'get'): Schema {
   return schema;
 }
 
+const AUDIT_FINDING = {
+  group: 'g',
+  topic: 't',
+  partition: 0,
+  offset: 1,
+  eventId: null,
+  correlationId: null,
+  detectedMs: 1,
+  class: 'skipped',
+  reason: 'no-effect',
+  service: 's',
+  decidedMs: 2,
+};
+
 describe("the dashboard's API types match the collector's route schemas", () => {
   it.each([
     ['/api/groups', { snapshotTime: 1, groups: GROUPS }],
@@ -101,9 +115,18 @@ describe("the dashboard's API types match the collector's route schemas", () => 
       '/api/audit',
       {
         duplicates: [{ eventId: 'e1', group: 'g', count: 2, firstMs: 1, lastMs: 2 }],
-        unaccounted: [
-          { group: 'g', topic: 't', partition: 0, offset: 1, eventId: null, correlationId: null, detectedMs: 1 },
+        unaccounted: [AUDIT_FINDING],
+        findings: [
+          AUDIT_FINDING,
+          { ...AUDIT_FINDING, offset: 2, class: 'unknown', reason: 'pending', decidedMs: null },
         ],
+        counts: {
+          skipped: 1,
+          telemetryMissing: 0,
+          unknown: 1,
+          loss: [{ group: 'g', topic: 't', count: 1 }],
+          telemetryGaps: [{ group: 'g', service: null, count: 0 }],
+        },
       },
     ],
     [

@@ -1,12 +1,85 @@
 import { Link } from 'react-router';
 import { useAudit } from '../../api/queries.ts';
+import type { AuditResponse } from '../../api/types.ts';
 import { Figure } from '../../components/Tile.tsx';
 import { Empty, QueryView } from '../../components/states.tsx';
 import { formatCount, formatDateTime, formatInteger, formatRelative, shortId } from '../../lib/format.ts';
 
 const enc = encodeURIComponent;
 
-/** Loss and duplicate audit: events processed twice by one group, records a group skipped. */
+type Finding = AuditResponse['findings'][number];
+
+/** How the audit decided, in words (docs/loss-audit.md); a Record, so a reason the collector adds is a type error here. */
+const REASON_TEXT: Record<Finding['reason'], string> = {
+  pending: 'waiting for evidence',
+  'late-span': 'its span came late',
+  'caused-event': 'an event it caused arrived',
+  'offset-reset': 'offset moved past it with no consumer',
+  'no-effect': 'caused no event; its neighbours did',
+  'no-evidence': 'nothing to tell by',
+  'group-ended': 'the group ended first',
+};
+const REASONS: ReadonlyMap<string, string> = new Map(Object.entries(REASON_TEXT));
+
+const CLASS_TEXT: Record<Finding['class'], string> = {
+  skipped: 'skipped (loss)',
+  'telemetry-missing': 'processed, span lost',
+  unknown: 'unknown',
+};
+const CLASS_LABEL: ReadonlyMap<string, string> = new Map(Object.entries(CLASS_TEXT));
+
+function FindingRows({ rows, withClass }: { rows: Finding[]; withClass: boolean }) {
+  return (
+    <table>
+      <thead>
+        <tr>
+          <th>Group</th>
+          <th>Topic / partition</th>
+          <th className="num">Offset</th>
+          <th>Event</th>
+          <th>Saga</th>
+          {withClass && <th>Class</th>}
+          <th>Evidence</th>
+          <th>Detected</th>
+        </tr>
+      </thead>
+      <tbody>
+        {rows.map((u) => (
+          <tr key={`${u.group}-${u.topic}-${u.partition}-${u.offset}`}>
+            <td>
+              <Link to={`/groups/${enc(u.group)}`}>{u.group}</Link>
+            </td>
+            <td>
+              {u.topic} / {u.partition}
+            </td>
+            <td className="num">{formatInteger(u.offset)}</td>
+            <td className="mono">
+              {u.eventId ? (
+                <Link to={`/events/${enc(u.eventId)}`} title={u.eventId}>
+                  {shortId(u.eventId)}
+                </Link>
+              ) : (
+                '—'
+              )}
+            </td>
+            <td className="mono">
+              {u.correlationId ? <Link to={`/sagas/${enc(u.correlationId)}`}>{u.correlationId}</Link> : '—'}
+            </td>
+            {withClass && <td>{CLASS_LABEL.get(u.class) ?? u.class}</td>}
+            <td>{REASONS.get(u.reason) ?? u.reason}</td>
+            <td title={formatDateTime(u.detectedMs)}>{formatRelative(u.detectedMs)}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
+/**
+ * Loss and duplicate audit: events processed twice by one group; records a group committed
+ * past without a delivery span, as the evidence classifies them: skipped (loss), processed
+ * with its span lost (telemetry), or unknown.
+ */
 export function AuditPage() {
   const query = useAudit();
   return (
@@ -20,59 +93,63 @@ export function AuditPage() {
           <>
             <div className="panel figures">
               <Figure
+                label="records skipped (loss)"
+                value={formatCount(data.counts.skipped)}
+                tone={data.counts.skipped ? 'bad' : 'ok'}
+              />
+              <Figure
+                label="processed, span lost"
+                value={formatCount(data.counts.telemetryMissing)}
+                tone={data.counts.telemetryMissing ? 'warn' : 'ok'}
+              />
+              <Figure label="not known (yet)" value={formatCount(data.counts.unknown)} />
+              <Figure
                 label="events processed twice (latest)"
                 value={formatCount(data.duplicates.length)}
                 tone={data.duplicates.length ? 'warn' : 'ok'}
               />
-              <Figure
-                label="unaccounted records (latest)"
-                value={formatCount(data.unaccounted.length)}
-                tone={data.unaccounted.length ? 'bad' : 'ok'}
-              />
             </div>
-            <section className="panel table-wrap" aria-label="Unaccounted records">
-              <h2>Unaccounted: a committed offset passed the record with no delivery and no DLQ entry</h2>
+            <section className="panel table-wrap" aria-label="Skipped records">
+              <h2>Skipped: committed past with no delivery and no DLQ entry, and evidence it was not processed</h2>
               {data.unaccounted.length === 0 ? (
-                <Empty title="No unaccounted records." />
+                <Empty title="No skipped records." />
+              ) : (
+                <FindingRows rows={data.unaccounted} withClass={false} />
+              )}
+            </section>
+            <section className="panel table-wrap" aria-label="Telemetry gaps">
+              <h2>Telemetry gaps: records processed whose spans never came, per group and service</h2>
+              {data.counts.telemetryGaps.length === 0 ? (
+                <Empty title="No telemetry gaps." />
               ) : (
                 <table>
                   <thead>
                     <tr>
                       <th>Group</th>
-                      <th>Topic / partition</th>
-                      <th className="num">Offset</th>
-                      <th>Event</th>
-                      <th>Saga</th>
-                      <th>Detected</th>
+                      <th>Service</th>
+                      <th className="num">Records</th>
                     </tr>
                   </thead>
                   <tbody>
-                    {data.unaccounted.map((u) => (
-                      <tr key={`${u.group}-${u.topic}-${u.partition}-${u.offset}`}>
+                    {data.counts.telemetryGaps.map((g) => (
+                      <tr key={`${g.group}-${g.service ?? ''}`}>
                         <td>
-                          <Link to={`/groups/${enc(u.group)}`}>{u.group}</Link>
+                          <Link to={`/groups/${enc(g.group)}`}>{g.group}</Link>
                         </td>
-                        <td>
-                          {u.topic} / {u.partition}
-                        </td>
-                        <td className="num">{formatInteger(u.offset)}</td>
-                        <td className="mono">
-                          {u.eventId ? (
-                            <Link to={`/events/${enc(u.eventId)}`} title={u.eventId}>
-                              {shortId(u.eventId)}
-                            </Link>
-                          ) : (
-                            '—'
-                          )}
-                        </td>
-                        <td className="mono">
-                          {u.correlationId ? <Link to={`/sagas/${enc(u.correlationId)}`}>{u.correlationId}</Link> : '—'}
-                        </td>
-                        <td title={formatDateTime(u.detectedMs)}>{formatRelative(u.detectedMs)}</td>
+                        <td>{g.service ?? '—'}</td>
+                        <td className="num">{formatInteger(g.count)}</td>
                       </tr>
                     ))}
                   </tbody>
                 </table>
+              )}
+            </section>
+            <section className="panel table-wrap" aria-label="All findings">
+              <h2>All findings, latest first</h2>
+              {data.findings.length === 0 ? (
+                <Empty title="No findings." />
+              ) : (
+                <FindingRows rows={data.findings} withClass />
               )}
             </section>
             <section className="panel table-wrap" aria-label="Duplicates">
