@@ -38,8 +38,19 @@ export function createQueryClient(): QueryClient {
     defaultOptions: {
       queries: {
         staleTime: 5_000,
-        // 4xx will not get better by asking again; network and 5xx might.
-        retry: (count, error) => count < 3 && !(error instanceof ApiError && error.status >= 400 && error.status < 500),
+        // 4xx will not get better by asking again; 5xx might. A collector that cannot be reached
+        // (refused, a proxy's 502/504) is said at once, after one quick retry, and one that does
+        // not answer after its timeout: the page's polling asks again anyway.
+        retry: (count, error) => {
+          if (!(error instanceof ApiError)) return count < 3;
+          if (error.code === 'TIMEOUT' || (error.status >= 400 && error.status < 500)) return false;
+          const unreachable = error.status === 0 || error.status === 502 || error.status === 504;
+          return count < (unreachable ? 1 : 3);
+        },
+        retryDelay: (count, error) =>
+          error instanceof ApiError && (error.status === 0 || error.status === 502 || error.status === 504)
+            ? 500
+            : Math.min(1000 * 2 ** count, 30_000),
         refetchOnWindowFocus: false,
       },
     },

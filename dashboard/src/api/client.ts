@@ -82,13 +82,20 @@ export function csrfToken(
   return undefined;
 }
 
+/**
+ * A request the collector has not answered in this long fails (a collector that is stopped,
+ * not gone, or a proxy holding the connection): the page says so instead of loading forever.
+ */
+export const REQUEST_TIMEOUT_MS = 10_000;
+
 async function request<T>(method: 'GET' | 'POST', path: string, signal?: AbortSignal, body?: unknown): Promise<T> {
   let res: Response;
   const csrf = method === 'GET' ? undefined : csrfToken();
+  const timeout = AbortSignal.timeout(REQUEST_TIMEOUT_MS);
   try {
     res = await fetch(path, {
       method,
-      signal,
+      signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
       headers: {
         ...(body === undefined ? { accept: 'application/json' } : { 'content-type': 'application/json' }),
         ...(csrf ? { 'x-csrf-token': csrf } : {}),
@@ -96,6 +103,15 @@ async function request<T>(method: 'GET' | 'POST', path: string, signal?: AbortSi
       body: body === undefined ? undefined : JSON.stringify(body),
     });
   } catch (err) {
+    if (timeout.aborted && !signal?.aborted) {
+      throw new ApiError(
+        0,
+        'TIMEOUT',
+        `The collector did not answer within ${REQUEST_TIMEOUT_MS / 1000} s. It may be stopped, overloaded or behind a stuck proxy.`,
+        path,
+        true,
+      );
+    }
     if (err instanceof DOMException && err.name === 'AbortError') throw err;
     throw new ApiError(
       0,

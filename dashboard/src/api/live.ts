@@ -7,6 +7,7 @@
  */
 import { type QueryClient, useQueryClient } from '@tanstack/react-query';
 import { useEffect, useState } from 'react';
+import { ApiError } from './client.ts';
 import { type LiveStatus } from './live-context.ts';
 import { type SagaEvent } from './types.ts';
 
@@ -50,9 +51,35 @@ function parseSaga(data: unknown): SagaEvent | null {
   }
 }
 
+/** The collector could not be reached at all: refused, timed out, or a proxy's 502/504. */
+function unreachable(error: unknown): boolean {
+  return error instanceof ApiError && (error.status === 0 || error.status === 502 || error.status === 504);
+}
+
+/**
+ * True while the last API answer was "the collector cannot be reached". An event stream to a
+ * collector that accepts connections and never answers stays CONNECTING for good; the failed
+ * requests tell the header it is offline.
+ */
+function useCollectorUnreachable(client: QueryClient): boolean {
+  const [down, setDown] = useState(false);
+  useEffect(
+    () =>
+      client.getQueryCache().subscribe((event) => {
+        if (event.type !== 'updated') return;
+        const { state } = event.query;
+        if (state.status === 'error' && unreachable(state.error)) setDown(true);
+        else if (state.status === 'success' && state.fetchStatus === 'idle' && state.error === null) setDown(false);
+      }),
+    [client],
+  );
+  return down;
+}
+
 export function useLiveUpdates(options: LiveOptions = {}): LiveStatus {
   const client = useQueryClient();
   const [status, setStatus] = useState<LiveStatus>('connecting');
+  const down = useCollectorUnreachable(client);
   const { url = '/api/stream', flushMs = 1000, createEventSource } = options;
 
   useEffect(() => {
@@ -101,5 +128,5 @@ export function useLiveUpdates(options: LiveOptions = {}): LiveStatus {
     };
   }, [client, url, flushMs, createEventSource]);
 
-  return status;
+  return status !== 'live' && down ? 'offline' : status;
 }

@@ -1,5 +1,6 @@
 /** Loading, empty and error states that say what is happening and what to do. */
-import { type ReactNode } from 'react';
+import { QueryClientContext } from '@tanstack/react-query';
+import { useContext, type ReactNode } from 'react';
 import { ApiError } from '../api/client.ts';
 
 export function Loading({ what }: { what: string }) {
@@ -22,7 +23,7 @@ export function Empty({ title, children }: { title: string; children?: ReactNode
 /** What a person can do about an error, by kind. */
 export function errorHint(error: unknown): string {
   if (error instanceof ApiError) {
-    if (error.code === 'NETWORK' || error.status === 502 || error.status === 504)
+    if (error.code === 'NETWORK' || error.code === 'TIMEOUT' || error.status === 502 || error.status === 504)
       return 'Start the collector (`npm start`); this page retries by itself.';
     if (error.status === 401) return 'The collector needs a bearer token; open the dashboard from the collector URL.';
     if (error.status === 404) return 'Check the id or link; the data may also have aged out of retention.';
@@ -33,15 +34,21 @@ export function errorHint(error: unknown): string {
   return 'Reload the page; if it persists, see the browser console.';
 }
 
+/**
+ * An error with its reason, what to do, and a retry: `onRetry`, or else asking the collector
+ * again for every query on screen (a chart or card that has no query of its own to retry).
+ */
 export function ErrorState({ error, what, onRetry }: { error: unknown; what: string; onRetry?: () => void }) {
   const message = error instanceof Error ? error.message : String(error);
+  const client = useContext(QueryClientContext);
+  const retry = onRetry ?? (client ? () => void client.refetchQueries({ type: 'active' }) : undefined);
   return (
     <div className="state state-error" role="alert">
       <strong>Could not load {what}.</strong>
       <div>{message}</div>
       <div className="state-hint">{errorHint(error)}</div>
-      {onRetry ? (
-        <button type="button" onClick={onRetry}>
+      {retry ? (
+        <button type="button" onClick={retry}>
           Try again
         </button>
       ) : null}

@@ -106,7 +106,7 @@ export function OverviewPage() {
             emptyText="No saga finished in this range. Latency needs instrumented services sending spans."
           />
         </Tile>
-        <Tile title="Saga outcomes" to={withRange('/sagas')} linkText="Sagas">
+        <Tile title="Saga outcomes" to={withRange('/sagas')} linkText="Sagas" query={query}>
           {data ? (
             <ul className="bars" aria-label="Saga outcomes">
               {SAGA_STATUSES.map((s) => (
@@ -121,7 +121,7 @@ export function OverviewPage() {
             </ul>
           ) : null}
         </Tile>
-        <Tile title="Worst consumer groups" to="/groups?sort=lagSeconds&dir=desc" linkText="All groups">
+        <Tile title="Worst consumer groups" to="/groups?sort=lagSeconds&dir=desc" linkText="All groups" query={query}>
           {data && data.worstGroups.length === 0 ? (
             <Empty title="No consumer groups found.">Groups appear after the first poll once something consumes.</Empty>
           ) : data ? (
@@ -156,7 +156,7 @@ export function OverviewPage() {
             </table>
           ) : null}
         </Tile>
-        <Tile title="Dead-letter queues" to="/dlqs" linkText="All DLQs">
+        <Tile title="Dead-letter queues" to="/dlqs" linkText="All DLQs" query={query}>
           {data && data.dlqs.length === 0 ? (
             <Empty title="No DLQ topics.">The collector watches topics matching its DLQ pattern (default *.dlq).</Empty>
           ) : data ? (
@@ -186,7 +186,7 @@ export function OverviewPage() {
             </table>
           ) : null}
         </Tile>
-        <Tile title="Loss and duplicate audit" to="/audit" linkText="Audit">
+        <Tile title="Loss and duplicate audit" to="/audit" linkText="Audit" query={query}>
           {data ? (
             <div className="figures">
               <Figure
