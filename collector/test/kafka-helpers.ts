@@ -1,18 +1,17 @@
 /**
  * Helpers for the Kafka monitor's tests against the real broker: unique names, topics,
  * producing with explicit timestamps, consumer groups that really consume, Kafka's own
- * consumer-groups tool, and waiting on conditions with deadlines.
+ * consumer-groups tool; the app and `waitFor` from harness.ts.
  */
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { promisify } from 'node:util';
 import { DEFAULT_KAFKA_VERSION, findJava, kafkaClasspath } from '@eventscope/devstack';
 import { Kafka, logLevel, type Admin, type Consumer, type Producer } from 'kafkajs';
-import { buildApp, type App } from '../src/app.ts';
-import { loadConfig, type Config } from '../src/config.ts';
+import type { Config } from '../src/config.ts';
+import { startApp, tempDir, waitFor, type TestApp } from './harness.ts';
+
+export { removeDir, waitFor, type TestApp } from './harness.ts';
 
 export const brokers = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
 
@@ -32,30 +31,6 @@ export async function connectProducer(): Promise<Producer> {
   const producer = kafka.producer({ allowAutoTopicCreation: false });
   await producer.connect();
   return producer;
-}
-
-/** Waits until `check` returns a value other than undefined/false, or throws after `timeoutMs`. */
-export async function waitFor<T>(
-  what: string,
-  check: () => Promise<T | undefined | false> | T | undefined | false,
-  timeoutMs = 20_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await check();
-      if (v !== undefined && v !== false) return v;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) {
-      throw new Error(
-        `timed out after ${timeoutMs} ms waiting for ${what}${last instanceof Error ? `: ${last.message}` : ''}`,
-      );
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 /** Produces `count` records to one partition with explicit timestamps (ms). */
@@ -179,29 +154,11 @@ export async function kafkaToolDescribe(groupId: string): Promise<ToolRow[]> {
   });
 }
 
-export interface TestApp {
-  app: App;
-  dataDir: string;
-  close: () => Promise<void>;
-}
-
 /** The production app with background work off (tests drive pollOnce()) and its own data dir. */
-export async function buildTestApp(overrides: Partial<Config> = {}, dataDir?: string): Promise<TestApp> {
-  const dir = dataDir ?? mkdtempSync(path.join(tmpdir(), 'eventscope-lag-'));
-  const config = loadConfig(
-    { KAFKA_BROKERS: brokers.join(','), SCHEMA_REGISTRY_URL: process.env.SCHEMA_REGISTRY_URL ?? '' },
-    { dataDir: dir, ...overrides },
-  );
-  const app = await buildApp({ config, background: false });
-  return {
-    app,
-    dataDir: dir,
-    close: async () => {
-      await app.close();
-    },
-  };
-}
-
-export function removeDir(dir: string): void {
-  rmSync(dir, { recursive: true, force: true });
+export function buildTestApp(overrides: Partial<Config> = {}, dataDir?: string): Promise<TestApp> {
+  return startApp({
+    env: { KAFKA_BROKERS: brokers.join(','), SCHEMA_REGISTRY_URL: process.env.SCHEMA_REGISTRY_URL ?? '' },
+    overrides,
+    dataDir: dataDir ?? tempDir('lag'),
+  });
 }

@@ -6,6 +6,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import { describe, expect, it } from 'vitest';
 import { IntakeQueue } from '../src/traces/intake.ts';
 import type { SpanData } from '../src/traces/span.ts';
+import { waitFor } from './harness.ts';
 
 const spans = (n: number, from = 0): SpanData[] =>
   Array.from({ length: n }, (_, i) => ({ spanId: String(from + i) }) as unknown as SpanData);
@@ -22,14 +23,6 @@ function gate(): { promise: Promise<void>; open: () => void } {
   return { promise, open };
 }
 
-async function until(cond: () => boolean, ms = 2000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
-
 describe('intake queue', () => {
   it('hands chunks in order, keeps at most `inFlight` consumer calls running, and flushes them all', async () => {
     const q = new IntakeQueue({ limit: 1000, chunk: 10, inFlight: 2, log: logger() });
@@ -43,18 +36,18 @@ describe('intake queue', () => {
     });
     expect(q.offer(spans(25))).toBe(true);
     expect(q.offer(spans(10, 25))).toBe(true);
-    await until(() => started.length === 2);
+    await waitFor('2 chunks started', () => started.length === 2, 2000);
     // Two running, the rest waits for one of them.
     expect(started).toEqual(['0+10', '10+10']);
     expect(q.depth).toBe(35);
     gates[1]?.open(); // the second finishing first frees a slot as well
-    await until(() => started.length === 3);
+    await waitFor('3 chunks started', () => started.length === 3, 2000);
     expect(q.depth).toBe(25);
     expect(started[2]).toBe('20+10');
     let flushed = false;
     const flush = q.flush().then(() => (flushed = true));
     for (const g of gates) g.open();
-    await until(() => started.length === 4);
+    await waitFor('4 chunks started', () => started.length === 4, 2000);
     expect(flushed).toBe(false); // the last chunk is still running
     for (const g of gates) g.open();
     await flush;
