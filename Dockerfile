@@ -13,8 +13,6 @@ RUN npm ci --no-audit --no-fund
 COPY . .
 RUN npm run build -w dashboard
 ENV NODE_ENV=production
-# collector/src/node-flags.ts COLLECTOR_ENV (a test keeps it in step): few malloc arenas, flat native memory.
-ENV MALLOC_ARENA_MAX=2
-EXPOSE 8080 4318 8090 5173
-# The V8 flags are collector/src/node-flags.ts (a test keeps them in step): they hold the heap near what is live.
-CMD ["node", "--max-semi-space-size=8", "--max-old-space-size=256", "collector/src/server.ts"]
+EXPOSE 8080 4317 4318 8090 5173
+# start.ts starts the server with its Node flags and environment (collector/src/node-flags.ts).
+CMD ["node", "collector/src/start.ts"]

@@ -1,8 +1,7 @@
-#!/usr/bin/env -S node --max-semi-space-size=8 --max-old-space-size=256
 /**
  * The collector process: parses config, builds the app, listens on the main port, the
  * OTLP/HTTP port and the OTLP/gRPC port, and shuts down cleanly on SIGINT/SIGTERM (stop
- * taking requests, drain, close).
+ * taking requests, drain, close). Started through start.ts, which adds its Node flags.
  */
 import { getHeapStatistics } from 'node:v8';
 import { buildApp } from './app.ts';

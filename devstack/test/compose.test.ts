@@ -1,6 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { LOCAL_ENV, PORTS, repoRoot } from '../src/index.ts';
@@ -111,28 +110,19 @@ describe('docker-compose.yml', () => {
     }
   });
 
-  it("starts the collector with its own V8 flags and environment, in the compose file and in the image's default command", async () => {
-    const { COLLECTOR_NODE_FLAGS, COLLECTOR_ENV } = (await import(
-      pathToFileURL(path.join(repoRoot, 'collector', 'src', 'node-flags.ts')).href
-    )) as { COLLECTOR_NODE_FLAGS: readonly string[]; COLLECTOR_ENV: Readonly<Record<string, string>> };
-    expect(COLLECTOR_NODE_FLAGS.length).toBeGreaterThan(0);
-    // Its environment (MALLOC_ARENA_MAX) is set in the image for every command.
-    expect(Object.keys(COLLECTOR_ENV).length).toBeGreaterThan(0);
-    const dockerfile = readFileSync(path.join(repoRoot, 'Dockerfile'), 'utf8');
-    for (const [k, v] of Object.entries(COLLECTOR_ENV)) expect(dockerfile).toMatch(new RegExp(`^ENV ${k}=${v}$`, 'm'));
-    const expected = ['node', ...COLLECTOR_NODE_FLAGS, 'collector/src/server.ts'];
+  it('starts the collector through start.ts (its Node flags and environment), in compose, the image and npm', () => {
+    // collector/test/start.test.ts checks that start.ts runs the server with node-flags.ts's flags.
+    const expected = ['node', 'collector/src/start.ts'];
     expect(service('collector').command).toEqual(expected);
     const cmd = /^CMD (\[.*\])$/m.exec(readFileSync(path.join(repoRoot, 'Dockerfile'), 'utf8'))?.[1];
     expect(cmd, 'Dockerfile CMD in exec form').toBeDefined();
     expect(JSON.parse(cmd as string)).toEqual(expected);
-    // `npm start -w collector` and the `eventscope-collector` bin (the server's shebang) pass them too.
     const pkg = JSON.parse(readFileSync(path.join(repoRoot, 'collector', 'package.json'), 'utf8')) as {
       scripts: Record<string, string>;
+      bin: Record<string, string>;
     };
-    const envPrefix = Object.entries(COLLECTOR_ENV).map(([k, v]) => `${k}=\${${k}:-${v}}`);
-    expect(pkg.scripts.start).toBe([...envPrefix, 'node', ...COLLECTOR_NODE_FLAGS, 'src/server.ts'].join(' '));
-    const shebang = readFileSync(path.join(repoRoot, 'collector', 'src', 'server.ts'), 'utf8').split('\n')[0];
-    expect(shebang).toBe(`#!/usr/bin/env -S ${['node', ...COLLECTOR_NODE_FLAGS].join(' ')}`);
+    expect(pkg.scripts.start).toBe('node src/start.ts');
+    expect(pkg.bin['eventscope-collector']).toBe('./src/start.ts');
   });
 
   it('wires Prometheus to the collector and Grafana to Prometheus', () => {

@@ -1,0 +1,25 @@
+#!/usr/bin/env node
+/**
+ * Starts the collector with its production Node flags and environment, both written once in
+ * node-flags.ts. This process replaces itself (`process.execve`) with `node <flags> server.ts`:
+ * the collector keeps this pid, gets signals directly, and no parent process stays behind.
+ * `npm start -w collector`, the `eventscope-collector` bin, the Docker image and docker-compose
+ * start the collector through here; devstack and the benchmarks read node-flags.ts themselves.
+ * A variable the user set wins over COLLECTOR_ENV; arguments after ours go to the server.
+ */
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { COLLECTOR_ENV, COLLECTOR_NODE_FLAGS } from './node-flags.ts';
+
+const server = fileURLToPath(new URL('./server.ts', import.meta.url));
+const args = [...COLLECTOR_NODE_FLAGS, server, ...process.argv.slice(2)];
+const env: NodeJS.ProcessEnv = { ...COLLECTOR_ENV, ...process.env };
+
+if (typeof process.execve === 'function') {
+  process.execve(process.execPath, [process.execPath, ...args], env);
+} else {
+  // Platforms without execve (Windows): a child with the same stdio; signals passed on, its exit code ours.
+  const child = spawn(process.execPath, args, { env, stdio: 'inherit' });
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => child.kill(signal));
+  child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
+}
