@@ -63,6 +63,8 @@ async function main(): Promise<void> {
     if (config.otlpGrpcPort !== 0) {
       const port = await app.otlpGrpc.listen(config.host, config.otlpGrpcPort);
       app.log.info({ host: config.host, port }, 'OTLP/gRPC receiver listening');
+    } else {
+      app.log.info('OTLP/gRPC receiver off (otlpGrpcPort 0)');
     }
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
