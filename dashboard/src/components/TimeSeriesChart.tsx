@@ -3,9 +3,24 @@
  * queries. Under the chart, a one-line caption states the latest values in words, so the
  * figures are readable without hovering (and testable in jsdom, where charts have no size).
  */
-import { CartesianGrid, Legend, Line, LineChart, Tooltip, XAxis, YAxis, Area, AreaChart } from 'recharts';
+import { useState } from 'react';
+import {
+  Area,
+  AreaChart,
+  CartesianGrid,
+  Legend,
+  Line,
+  LineChart,
+  ReferenceArea,
+  Tooltip,
+  XAxis,
+  YAxis,
+  type MouseHandlerDataParam,
+} from 'recharts';
 import { formatClock } from '../lib/format.ts';
+import { type TimeWindow } from '../lib/url-state.ts';
 import { Empty, ErrorState, Loading } from './states.tsx';
+import './time-range.css';
 
 export interface Series {
   key: string;
@@ -29,7 +44,16 @@ export interface TimeSeriesChartProps {
   xKey?: string;
   /** Counts: no 0.5-message ticks. */
   integer?: boolean;
+  /** An absolute window to show (rows outside it are left out), or null/undefined for all rows. */
+  window?: TimeWindow | null;
+  /** Drag across the chart to select a window; called with it (epoch ms). */
+  onSelectRange?: (w: TimeWindow) => void;
 }
+
+const asNumber = (v: unknown): number | null => {
+  const n = typeof v === 'number' ? v : typeof v === 'string' && v !== '' ? Number(v) : NaN;
+  return Number.isFinite(n) ? n : null;
+};
 
 export function TimeSeriesChart({
   loading,
@@ -43,24 +67,62 @@ export function TimeSeriesChart({
   kind = 'line',
   xKey = 'time',
   integer = false,
+  window: win = null,
+  onSelectRange,
 }: TimeSeriesChartProps) {
+  // Drag to zoom: the x values under the pointer at press and now.
+  const [drag, setDrag] = useState<{ from: number; to: number } | null>(null);
   if (error && !data) return <ErrorState error={error} what={title.toLowerCase()} />;
   if (loading && !data) return <Loading what={title.toLowerCase()} />;
   if (!data || data.length === 0) return <Empty title={emptyText} />;
+  const rows = win
+    ? data.filter((r) => {
+        const x = r[xKey];
+        return typeof x === 'number' && x >= win.fromMs && x <= win.toMs;
+      })
+    : data;
+  if (rows.length === 0) return <Empty title="No data in the selected window." />;
 
-  const last = data[data.length - 1] ?? {};
-  const caption = series
-    .map((s) => {
-      const v = last[s.key];
-      return `${s.label} ${typeof v === 'number' ? format(v) : '—'}`;
-    })
-    .join(', ');
+  const last = rows[rows.length - 1] ?? {};
+  // Many series: the 3 highest now, so the caption stays a line and not a paragraph.
+  const CAPTION_MAX = 3;
+  const valued = series.map((s) => ({ s, v: last[s.key] }));
+  const shown =
+    valued.length > CAPTION_MAX + 1
+      ? [...valued]
+          .sort((a, b) => (typeof b.v === 'number' ? b.v : -Infinity) - (typeof a.v === 'number' ? a.v : -Infinity))
+          .slice(0, CAPTION_MAX)
+      : valued;
+  const caption =
+    shown.map(({ s, v }) => `${s.label} ${typeof v === 'number' ? format(v) : '—'}`).join(', ') +
+    (shown.length < valued.length ? ` (highest ${CAPTION_MAX} of ${valued.length})` : '');
 
+  const zoom = onSelectRange
+    ? {
+        className: 'zoomable',
+        onMouseDown: (s: MouseHandlerDataParam) => {
+          const x = asNumber(s.activeLabel);
+          if (x !== null) setDrag({ from: x, to: x });
+        },
+        onMouseMove: (s: MouseHandlerDataParam) => {
+          const x = asNumber(s.activeLabel);
+          if (drag && x !== null && x !== drag.to) setDrag({ ...drag, to: x });
+        },
+        onMouseUp: () => {
+          if (drag && drag.from !== drag.to) {
+            onSelectRange({ fromMs: Math.min(drag.from, drag.to), toMs: Math.max(drag.from, drag.to) });
+          }
+          setDrag(null);
+        },
+        onMouseLeave: () => setDrag(null),
+      }
+    : {};
   const common = {
-    data,
+    data: rows,
     responsive: true,
     style: { width: '100%', height },
     margin: { top: 8, right: 16, bottom: 0, left: 0 },
+    ...zoom,
   };
   const axes = [
     <CartesianGrid key="grid" stroke="var(--grid)" strokeDasharray="3 3" />,
@@ -69,7 +131,8 @@ export function TimeSeriesChart({
       dataKey={xKey}
       type="number"
       scale="time"
-      domain={['dataMin', 'dataMax']}
+      domain={win ? [win.fromMs, win.toMs] : ['dataMin', 'dataMax']}
+      allowDataOverflow={win !== null}
       tickFormatter={(v: number) => formatClock(v)}
       stroke="var(--muted)"
       fontSize={12}
@@ -89,6 +152,18 @@ export function TimeSeriesChart({
       contentStyle={{ background: 'var(--surface)', border: '1px solid var(--border)', color: 'var(--text)' }}
     />,
     series.length > 1 ? <Legend key="legend" /> : null,
+    drag && drag.from !== drag.to ? (
+      <ReferenceArea
+        key="zoom"
+        x1={Math.min(drag.from, drag.to)}
+        x2={Math.max(drag.from, drag.to)}
+        className="zoom-selection"
+        fill="var(--accent)"
+        fillOpacity={0.15}
+        stroke="var(--accent)"
+        ifOverflow="hidden"
+      />
+    ) : null,
   ];
 
   return (
@@ -105,7 +180,7 @@ export function TimeSeriesChart({
               fill={s.color}
               fillOpacity={0.2}
               isAnimationActive={false}
-              type="monotone"
+              type="linear"
               connectNulls
             />
           ))}
@@ -121,13 +196,16 @@ export function TimeSeriesChart({
               stroke={s.color}
               dot={false}
               isAnimationActive={false}
-              type="monotone"
+              type="linear"
               connectNulls
             />
           ))}
         </LineChart>
       )}
-      <figcaption className="chart-caption">Latest: {caption}</figcaption>
+      <figcaption className="chart-caption">
+        Latest: {caption}
+        {onSelectRange ? <span className="chart-zoom-hint"> · drag across the chart to zoom</span> : null}
+      </figcaption>
     </figure>
   );
 }

@@ -1,10 +1,11 @@
 import { Link, useParams } from 'react-router';
 import { useDlq, useDlqHistory, useMarkDlq } from '../../api/queries.ts';
+import { RangePicker } from '../../components/RangePicker.tsx';
 import { Figure } from '../../components/Tile.tsx';
 import { TimeSeriesChart } from '../../components/TimeSeriesChart.tsx';
 import { Empty, ErrorState, QueryView } from '../../components/states.tsx';
 import { formatCount, formatGrowth, formatInteger, formatRelative } from '../../lib/format.ts';
-import { useUrlParam } from '../../lib/url-state.ts';
+import { useChartRange, useRange, useUrlParam } from '../../lib/url-state.ts';
 import { useCanWrite } from '../auth/session.ts';
 import { DlqRecordView } from './DlqRecordView.tsx';
 import { ReasonBars } from './ReasonBars.tsx';
@@ -16,8 +17,14 @@ export function DlqDetailPage() {
   const { canWrite, why } = useCanWrite();
   const [reason, setReason] = useUrlParam('reason');
   const history = useDlqHistory(topic);
+  const range = useRange();
+  const chartRange = useChartRange();
   // A new array per answer (recharts keeps, and freezes, what it is given).
-  const samples = history.data?.samples.map((s) => ({ time: s.time, depth: s.depth, added: s.added }));
+  // Presets show the samples of that last stretch; a custom window or a drag, those of the window.
+  const since = Date.now() - range.seconds * 1000;
+  const samples = history.data?.samples
+    .filter((s) => chartRange.window !== null || s.time >= since)
+    .map((s) => ({ time: s.time, depth: s.depth, added: s.added }));
 
   return (
     <>
@@ -27,6 +34,7 @@ export function DlqDetailPage() {
       <div className="page-header">
         <h1>{topic}</h1>
         <span className="spacer" />
+        <RangePicker />
         <button type="button" onClick={() => mark.mutate()} disabled={mark.isPending || !canWrite} title={why}>
           Set mark now
         </button>
@@ -57,6 +65,7 @@ export function DlqDetailPage() {
                 <section className="panel" aria-label="Depth over time">
                   <h2>Depth and records added per poll</h2>
                   <TimeSeriesChart
+                    {...chartRange}
                     title="DLQ depth"
                     loading={history.isPending}
                     error={history.error}

@@ -16,7 +16,7 @@ import {
   formatRelative,
   formatSeconds,
 } from '../../lib/format.ts';
-import { useRange } from '../../lib/url-state.ts';
+import { useChartRange, useRange } from '../../lib/url-state.ts';
 
 const enc = encodeURIComponent;
 
@@ -53,6 +53,7 @@ OTEL_EXPORTER_OTLP_HEADERS=authorization=Bearer%20<token>`}
 
 export function OverviewPage() {
   const range = useRange();
+  const chartRange = useChartRange();
   // The collector keeps 6 hours of overview series; a longer range shows those and says so.
   // Saga outcomes are counted over the whole range, as the saga list each figure opens.
   const query = useOverview(range.seconds);
@@ -81,6 +82,7 @@ export function OverviewPage() {
       <div className="tiles">
         <Tile title="Throughput" to={withRange('/flows')} linkText="Flow map">
           <TimeSeriesChart
+            {...chartRange}
             title="Throughput"
             loading={query.isPending}
             error={query.error}
@@ -93,6 +95,7 @@ export function OverviewPage() {
         </Tile>
         <Tile title="End-to-end latency" to={withRange('/sagas?sort=duration&dir=desc')} linkText="Slowest sagas">
           <TimeSeriesChart
+            {...chartRange}
             title="End-to-end latency"
             loading={query.isPending}
             error={query.error}
