@@ -6,14 +6,42 @@ import { Figure } from '../../components/Tile.tsx';
 import { TimeSeriesChart, type Series } from '../../components/TimeSeriesChart.tsx';
 import { Empty, QueryView } from '../../components/states.tsx';
 import { formatCount, formatInteger, formatRate, formatRelative, formatSeconds } from '../../lib/format.ts';
-import { useRange, useUrlParam } from '../../lib/url-state.ts';
-import { pivotHistory, pivotPartitions } from './pivot.ts';
+import { useChartRange, useRange, useUrlParam } from '../../lib/url-state.ts';
+import { OTHERS, pivotHistory, pivotPartitions, topSeries } from './pivot.ts';
 import { RebalanceTimeline } from './RebalanceTimeline.tsx';
+import './group-detail.css';
 
 const COLORS = ['--series-1', '--series-2', '--series-3', '--series-4', '--series-5', '--series-6'];
 
+/** Series drawn at most (the rest folded into "others"): more cannot be told apart by colour. */
+const TOP_SERIES = 5;
+
 function seriesOf(names: string[]): Series[] {
-  return names.map((s, i) => ({ key: s, label: s, color: `var(${COLORS[i % COLORS.length] ?? '--series-1'})` }));
+  return names.map((s, i) => ({
+    key: s,
+    label: s,
+    color: s === OTHERS ? 'var(--muted)' : `var(${COLORS[i % COLORS.length] ?? '--series-1'})`,
+  }));
+}
+
+/** "9 topics, 27 partitions" for a long assignment; each topic's partitions in the details. */
+function Assignment({ assignment }: { assignment: { topic: string; partitions: number[] }[] }) {
+  if (assignment.length === 0) return <>nothing</>;
+  const parts = assignment.reduce((n, a) => n + a.partitions.length, 0);
+  const lines = assignment.map((a) => `${a.topic} [${a.partitions.join(', ')}]`);
+  if (assignment.length === 1) return <span className="assignment">{lines[0]}</span>;
+  return (
+    <details className="assignment">
+      <summary>
+        {assignment.length} topics, {parts} partitions
+      </summary>
+      <ul>
+        {lines.map((l) => (
+          <li key={l}>{l}</li>
+        ))}
+      </ul>
+    </details>
+  );
 }
 
 const SOURCE_TEXT: Record<string, string> = {
@@ -27,6 +55,7 @@ const SOURCE_TEXT: Record<string, string> = {
 export function GroupDetailPage() {
   const { group = '' } = useParams();
   const range = useRange();
+  const chartRange = useChartRange();
   const [metric, setMetric] = useUrlParam('metric', 'lagSeconds');
   const query = useGroup(group);
   const m = metric === 'lag' ? 'lag' : 'lagSeconds';
@@ -51,8 +80,8 @@ export function GroupDetailPage() {
       </div>
       <QueryView query={query} what={`group ${group}`}>
         {({ group: d, snapshotTime }) => {
-          const history = pivotHistory(d.history, m, snapshotTime - range.seconds * 1000);
-          const partitions = pivotPartitions(d.partitions);
+          const history = topSeries(pivotHistory(d.history, m, snapshotTime - range.seconds * 1000), TOP_SERIES);
+          const partitions = topSeries(pivotPartitions(d.partitions), TOP_SERIES);
           return (
             <>
               {d.error ? (
@@ -98,19 +127,26 @@ export function GroupDetailPage() {
                     </div>
                   </div>
                   <TimeSeriesChart
+                    {...chartRange}
                     title="Lag per topic"
                     loading={false}
                     error={null}
                     data={history.rows}
                     series={seriesOf(history.series)}
                     format={m === 'lagSeconds' ? (v) => formatSeconds(v) : (v) => formatCount(v)}
-                    height={240}
+                    height={history.folded ? 300 : 240}
                     emptyText="No lag history in this range yet; it fills in with every poll."
                   />
+                  {history.folded ? (
+                    <p className="subtle">
+                      The {TOP_SERIES} topics with the most lag; "others": the highest of {history.folded} more.
+                    </p>
+                  ) : null}
                 </section>
                 <section className="panel" aria-label="Lag per partition">
                   <h2>Lag per partition (last {d.statusWindow} polls)</h2>
                   <TimeSeriesChart
+                    {...chartRange}
                     title="Lag per partition"
                     loading={false}
                     error={null}
@@ -118,9 +154,15 @@ export function GroupDetailPage() {
                     series={seriesOf(partitions.series)}
                     format={(v) => formatCount(v)}
                     integer
-                    height={240}
+                    height={partitions.folded ? 300 : 240}
                     emptyText="No partition samples yet."
                   />
+                  {partitions.folded ? (
+                    <p className="subtle" data-testid="partition-caption">
+                      Top {TOP_SERIES} of {d.partitions.length} partitions by lag; "others": the highest of{' '}
+                      {partitions.folded} more.
+                    </p>
+                  ) : null}
                 </section>
               </div>
               <section className="panel table-wrap" aria-label="Partitions" style={{ marginTop: 14 }}>
@@ -168,7 +210,7 @@ export function GroupDetailPage() {
                 )}
               </section>
               <div className="grid-2" style={{ marginTop: 14 }}>
-                <section className="panel" aria-label="Members">
+                <section className="panel table-wrap" aria-label="Members">
                   <h2>Members and assignment</h2>
                   {d.members.length === 0 ? (
                     <Empty title="No active members.">
@@ -189,8 +231,7 @@ export function GroupDetailPage() {
                             <td title={mem.memberId}>{mem.clientId}</td>
                             <td>{mem.host}</td>
                             <td>
-                              {mem.assignment.map((a) => `${a.topic} [${a.partitions.join(', ')}]`).join('; ') ||
-                                'nothing'}
+                              <Assignment assignment={mem.assignment} />
                             </td>
                           </tr>
                         ))}

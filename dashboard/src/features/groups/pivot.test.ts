@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { GROUP_DETAIL, NOW } from '../../test/fixtures.ts';
-import { pivotHistory, pivotPartitions } from './pivot.ts';
+import { OTHERS, pivotHistory, pivotPartitions, topSeries } from './pivot.ts';
 
 describe('pivotHistory', () => {
   it('makes one row per time with a column per topic, and the total when there are several topics', () => {
@@ -21,5 +21,23 @@ describe('pivotPartitions', () => {
     const p = pivotPartitions(GROUP_DETAIL.group.partitions);
     expect(p.series).toEqual(['orders/0', 'orders/1']);
     expect(p.rows[0]).toEqual({ time: NOW - 10_000, 'orders/0': 11_000, 'orders/1': 390 });
+  });
+});
+
+describe('topSeries', () => {
+  it('keeps the n worst series by latest lag and folds the rest into "others" (their maximum)', () => {
+    const series = Array.from({ length: 27 }, (_, i) => `t/${i}`);
+    const row = (time: number, f: (i: number) => number) =>
+      Object.fromEntries([['time', time], ...series.map((s, i) => [s, f(i)])]) as Record<string, number | null>;
+    const p = topSeries({ rows: [row(1, () => 1), row(2, (i) => i)], series }, 5);
+    expect(p.series).toEqual(['t/26', 't/25', 't/24', 't/23', 't/22', OTHERS]);
+    expect(p.folded).toBe(22);
+    expect(p.rows[1]![OTHERS]).toBe(21);
+    expect(p.rows[0]![OTHERS]).toBe(1);
+  });
+
+  it('keeps the group total and leaves few series alone', () => {
+    const few = { rows: [{ time: 1, 'all topics': 3, a: 1, b: 2 }], series: ['all topics', 'a', 'b'] };
+    expect(topSeries(few, 5)).toEqual({ ...few, folded: 0 });
   });
 });

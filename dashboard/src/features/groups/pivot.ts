@@ -51,3 +51,37 @@ export function pivotPartitions(partitions: PartitionLag[]): Pivoted {
   const rows = [...byTime.values()].sort((a, b) => (a.time ?? 0) - (b.time ?? 0));
   return { rows, series: series.sort((a, b) => a.localeCompare(b, 'en', { numeric: true })) };
 }
+
+/** Series that are always kept (the group total), never folded into "others". */
+const KEEP = new Set(['all topics']);
+export const OTHERS = 'others (max)';
+
+/**
+ * At most `n` series by lag (the latest row's value, then the highest), the rest folded into
+ * one "others" series holding their highest value at each time: 27 partitions in 6 colours
+ * cannot be told apart, the worst 5 can; a maximum keeps the y axis to the scale of one series
+ * (a sum of 22 partitions would flatten the 5 drawn) and works for seconds as for messages.
+ */
+export function topSeries(p: Pivoted, n: number): Pivoted & { folded: number } {
+  const candidates = p.series.filter((s) => !KEEP.has(s));
+  if (candidates.length <= n + 1) return { ...p, folded: 0 };
+  const last = p.rows[p.rows.length - 1] ?? {};
+  const peak = new Map<string, number>();
+  for (const s of candidates) peak.set(s, Math.max(0, ...p.rows.map((r) => r[s] ?? 0)));
+  const ranked = [...candidates].sort(
+    (a, b) =>
+      (last[b] ?? 0) - (last[a] ?? 0) ||
+      (peak.get(b) ?? 0) - (peak.get(a) ?? 0) ||
+      a.localeCompare(b, 'en', { numeric: true }),
+  );
+  const top = ranked.slice(0, n);
+  const rest = ranked.slice(n);
+  const rows = p.rows.map((r) => {
+    const out: Record<string, number | null> = { time: r.time ?? null };
+    for (const s of [...p.series.filter((x) => KEEP.has(x)), ...top]) out[s] = r[s] ?? null;
+    const vals = rest.map((s) => r[s]).filter((v): v is number => typeof v === 'number');
+    out[OTHERS] = vals.length ? Math.max(...vals) : null;
+    return out;
+  });
+  return { rows, series: [...p.series.filter((x) => KEEP.has(x)), ...top, OTHERS], folded: rest.length };
+}

@@ -1,0 +1,174 @@
+/**
+ * A consumer group on 9 topics (27 partitions) with a live member, and a DLQ, on the real
+ * broker: the group page fits the window and draws the worst partitions, and every time chart
+ * (group, DLQ) zooms by a drag and takes a custom range, with straight lines (issue #23 items
+ * 7 and 8).
+ */
+import { randomUUID } from 'node:crypto';
+import { Kafka, logLevel, type Consumer } from 'kafkajs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launch, screenshot, type Browser } from './browser.ts';
+import { serve, type Served } from './serve.ts';
+
+const suffix = randomUUID().slice(0, 8);
+const group = `es-fm-${suffix}-group`;
+const topics = Array.from({ length: 9 }, (_, i) => `es-fm-${suffix}-orders-with-a-rather-long-topic-name-${i}`);
+const dlqTopic = `${group}.dlq`;
+
+const kafka = new Kafka({
+  clientId: 'eventscope-dashboard-e2e-ranges',
+  brokers: (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(','),
+  logLevel: logLevel.NOTHING,
+});
+const admin = kafka.admin();
+let consumer: Consumer;
+let served: Served;
+let browser: Browser;
+
+beforeAll(async () => {
+  await admin.connect();
+  await admin.createTopics({
+    waitForLeaders: true,
+    topics: [...topics.map((topic) => ({ topic, numPartitions: 3 })), { topic: dlqTopic, numPartitions: 1 }],
+  });
+  const producer = kafka.producer();
+  await producer.connect();
+  // Partition p of topic i gets 2 + 3i + p records: 27 different lags.
+  await producer.sendBatch({
+    topicMessages: [
+      ...topics.map((topic, i) => ({
+        topic,
+        messages: [0, 1, 2].flatMap((partition) =>
+          Array.from({ length: 2 + 3 * i + partition }, (_, n) => ({ partition, value: `r${n}` })),
+        ),
+      })),
+      { topic: dlqTopic, messages: [{ value: '{}', headers: { 'dlq-error-class': 'BoomError' } }] },
+    ],
+  });
+  await producer.disconnect();
+  // Committed at 1 everywhere; the member reads but never commits, so the lag stays.
+  for (const topic of topics) {
+    await admin.setOffsets({
+      groupId: group,
+      topic,
+      partitions: [0, 1, 2].map((partition) => ({ partition, offset: '1' })),
+    });
+  }
+  consumer = kafka.consumer({ groupId: group });
+  await consumer.connect();
+  await consumer.subscribe({ topics, fromBeginning: true });
+  await consumer.run({ autoCommit: false, eachMessage: async () => {} });
+  served = await serve('collector', {
+    background: true,
+    config: { pollIntervalMs: 500, groupsInclude: `es-fm-${suffix}*` },
+  });
+  browser = await launch({ width: 1440, height: 900 });
+}, 180_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await served?.close();
+  await consumer?.disconnect().catch(() => undefined);
+  await admin.deleteGroups([group]).catch(() => undefined);
+  await admin.deleteTopics({ topics: [...topics, dlqTopic] }).catch(() => undefined);
+  await admin.disconnect();
+});
+
+/** Drags across a chart's plot from 25% to 75% of its width. */
+async function dragAcross(browserPage: Browser['page'], chartName: string): Promise<void> {
+  const surface = browserPage.getByRole('figure', { name: chartName }).locator('.recharts-cartesian-grid');
+  const box = (await surface.boundingBox())!;
+  const y = box.y + box.height / 2;
+  await browserPage.mouse.move(box.x + box.width * 0.25, y, { steps: 2 });
+  await browserPage.mouse.down();
+  await browserPage.mouse.move(box.x + box.width * 0.75, y, { steps: 8 });
+  await browserPage.mouse.up();
+}
+
+/** Epoch ms as an `<input type="datetime-local">` value, local time. */
+const pad = (n: number) => String(n).padStart(2, '0');
+function toLocalInput(ms: number): string {
+  const d = new Date(ms);
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
+}
+
+const windowOf = (url: string) => {
+  const u = new URL(url);
+  return { from: Number(u.searchParams.get('from')), to: Number(u.searchParams.get('to')) };
+};
+
+describe('group page with many topics, and time ranges, in Chromium', () => {
+  it('fits the window and draws the 5 worst of 27 partitions plus "others"', async () => {
+    const { page } = browser;
+    await page.goto(`${served.url}/groups/${group}`);
+    const members = page.getByRole('region', { name: 'Members' });
+    await members.getByText('9 topics, 27 partitions').waitFor({ timeout: 60_000 });
+    await page.getByTestId('partition-caption').waitFor({ timeout: 30_000 });
+    expect(await page.getByTestId('partition-caption').textContent()).toContain('Top 5 of 27 partitions by lag');
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    expect(overflow).toBeLessThanOrEqual(0);
+    const chart = page.getByRole('figure', { name: 'Lag per partition' });
+    expect(await chart.locator('.recharts-line').count()).toBe(6);
+    expect((await chart.locator('.recharts-wrapper').boundingBox())!.height).toBeGreaterThanOrEqual(280);
+    // The worst partition (topic 8, partition 2: 25 records, committed at 1) is drawn by name.
+    expect(await chart.textContent()).toContain(`${topics[8]}/2`);
+    await screenshot(page, 'group-detail-many-topics');
+  });
+
+  it('zooms a group chart by a drag, with straight lines, and takes a custom range', async () => {
+    const { page } = browser;
+    await page.goto(`${served.url}/groups/${group}`);
+    const chart = page.getByRole('figure', { name: 'Lag per topic' });
+    // A few polls (every 500 ms) make a line worth zooming into.
+    await expect
+      .poll(
+        async () => (await chart.locator('.recharts-line-curve').first().getAttribute('d'))?.split('L').length ?? 0,
+        {
+          timeout: 30_000,
+        },
+      )
+      .toBeGreaterThanOrEqual(4);
+    for (const d of await chart.locator('.recharts-line-curve').evaluateAll((ps) => ps.map((p) => p.getAttribute('d'))))
+      expect(d, 'a straight-segment path, no curves').toMatch(/^M[\d.,\sLM-]+$/);
+
+    await dragAcross(page, 'Lag per topic');
+    await page.waitForURL(/from=\d+&to=\d+/);
+    const w = windowOf(page.url());
+    expect(w.to).toBeGreaterThan(w.from);
+    await expect.poll(() => page.getByRole('button', { name: 'Custom' }).getAttribute('aria-pressed')).toBe('true');
+    await page.getByTestId('range-window').waitFor();
+
+    // A custom range typed in the form.
+    await page.getByRole('button', { name: 'Custom' }).click();
+    const form = page.getByRole('form', { name: 'Custom time range' });
+    const from = Date.now() - 600_000;
+    const fromS = Math.floor(from / 1000) * 1000;
+    await form.getByLabel('From').fill(toLocalInput(fromS));
+    await form.getByLabel('To').fill(toLocalInput(fromS + 300_000));
+    await form.getByRole('button', { name: 'Apply' }).click();
+    await expect.poll(() => windowOf(page.url())).toEqual({ from: fromS, to: fromS + 300_000 });
+    // A preset clears it.
+    await page.getByRole('button', { name: '15 min' }).click();
+    await expect.poll(() => new URL(page.url()).searchParams.has('from')).toBe(false);
+  });
+
+  it('has a range picker and drag-to-zoom on the DLQ page too', async () => {
+    const { page } = browser;
+    await page.goto(`${served.url}/dlqs`);
+    await page.getByRole('link', { name: dlqTopic, exact: true }).click({ timeout: 30_000 });
+    await page.getByRole('group', { name: 'Time range' }).waitFor();
+    const chart = page.getByRole('figure', { name: 'DLQ depth' });
+    await expect
+      .poll(
+        async () => (await chart.locator('.recharts-line-curve').first().getAttribute('d'))?.split('L').length ?? 0,
+        {
+          timeout: 30_000,
+        },
+      )
+      .toBeGreaterThanOrEqual(4);
+    await dragAcross(page, 'DLQ depth');
+    await page.waitForURL(/from=\d+&to=\d+/);
+    await expect.poll(() => page.getByRole('button', { name: 'Custom' }).getAttribute('aria-pressed')).toBe('true');
+    await screenshot(page, 'dlq-detail-zoomed');
+  });
+});
