@@ -52,7 +52,18 @@ export interface DemoConfig {
   readonly instance: string;
   /** OTEL_SDK_DISABLED=true or DEMO_TRACING=off: no tracing at all. */
   readonly tracing: boolean;
+  /** DEMO_INITIAL_STOCK: stock of a new SKU (SKUs starting with `sold-out` have none). */
+  readonly initialStock: number;
+  /** DEMO_LOG_LEVEL: `info`, or `warn` for warnings and errors only. */
+  readonly logLevel: LogLevel;
+  /** KAFKAJS_LOG_LEVEL: kafkajs's own log level (`nothing`, `error`, `warn`, `info`, `debug`). */
+  readonly kafkajsLogLevel: KafkajsLogLevel;
 }
+
+export const LOG_LEVELS = ['info', 'warn'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+export const KAFKAJS_LOG_LEVELS = ['nothing', 'error', 'warn', 'info', 'debug'] as const;
+export type KafkajsLogLevel = (typeof KAFKAJS_LOG_LEVELS)[number];
 
 /** `<repo>/.eventscope/demo-data`, next to devstack's other runtime data (git-ignored). */
 export const DEFAULT_DATA_DIR = path.resolve(
@@ -71,6 +82,14 @@ function num(env: NodeJS.ProcessEnv, key: string, fallback: number, min = 0, max
     throw new ConfigError(`${key}=${raw} is not a number between ${min} and ${max}`);
   }
   return value;
+}
+
+function oneOf<T extends string>(env: NodeJS.ProcessEnv, key: string, values: readonly T[], fallback: T): T {
+  const raw = (env[key] ?? '').toLowerCase();
+  if (raw === '') return fallback;
+  const found = values.find((v) => v === raw);
+  if (found === undefined) throw new ConfigError(`${key}=${env[key]}: valid values are ${values.join(', ')}`);
+  return found;
 }
 
 export function tracingEnabled(env: NodeJS.ProcessEnv = process.env): boolean {
@@ -114,5 +133,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): DemoConfig {
     sessionTimeoutMs: num(env, 'DEMO_SESSION_TIMEOUT_MS', 10_000, 6_000, 300_000),
     instance: env.DEMO_INSTANCE || String(process.pid),
     tracing: tracingEnabled(env),
+    initialStock: num(env, 'DEMO_INITIAL_STOCK', 1_000_000_000),
+    logLevel: oneOf(env, 'DEMO_LOG_LEVEL', LOG_LEVELS, 'info'),
+    kafkajsLogLevel: oneOf(env, 'KAFKAJS_LOG_LEVEL', KAFKAJS_LOG_LEVELS, 'warn'),
   });
 }

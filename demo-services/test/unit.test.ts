@@ -26,6 +26,17 @@ describe('config', () => {
     expect(() => loadConfig({ ORDER_PORT: 'abc' })).toThrow(ConfigError);
     expect(() => loadConfig({ DEMO_TOPIC_PREFIX: 'a b' })).toThrow(/DEMO_TOPIC_PREFIX/);
     expect(() => loadConfig({ DEMO_TRACING: 'maybe' })).toThrow(/DEMO_TRACING/);
+    expect(() => loadConfig({ DEMO_INITIAL_STOCK: '-1' })).toThrow(/DEMO_INITIAL_STOCK/);
+    expect(() => loadConfig({ DEMO_LOG_LEVEL: 'loud' })).toThrow(/DEMO_LOG_LEVEL=loud: valid values are info, warn/);
+    expect(() => loadConfig({ KAFKAJS_LOG_LEVEL: '__proto__' })).toThrow(/KAFKAJS_LOG_LEVEL/);
+  });
+  it('reads the log levels and the initial stock in one place', () => {
+    expect(loadConfig({})).toMatchObject({ initialStock: 1_000_000_000, logLevel: 'info', kafkajsLogLevel: 'warn' });
+    expect(loadConfig({ DEMO_INITIAL_STOCK: '5', DEMO_LOG_LEVEL: 'WARN', KAFKAJS_LOG_LEVEL: 'debug' })).toMatchObject({
+      initialStock: 5,
+      logLevel: 'warn',
+      kafkajsLogLevel: 'debug',
+    });
   });
   it('turns tracing off with OTEL_SDK_DISABLED or DEMO_TRACING=off', () => {
     expect(tracingEnabled({})).toBe(true);

@@ -8,6 +8,7 @@ import { createRequire } from 'node:module';
 import { promisify } from 'node:util';
 import zlib from 'node:zlib';
 import type * as KafkaJs from 'kafkajs';
+import type { KafkajsLogLevel } from '../config.ts';
 
 const require = createRequire(import.meta.url);
 let kafkajs: typeof KafkaJs | undefined;
@@ -44,13 +45,25 @@ process.emitWarning = (warning: string | Error, ...rest: unknown[]) => {
   (originalEmitWarning as (...args: unknown[]) => void)(warning, ...rest);
 };
 
-export function createKafka(brokers: readonly string[], clientId: string): KafkaJs.Kafka {
+/** Our config's names for kafkajs's log levels. */
+const KAFKAJS_LEVEL: Record<KafkajsLogLevel, (l: typeof KafkaJs.logLevel) => KafkaJs.logLevel> = {
+  nothing: (l) => l.NOTHING,
+  error: (l) => l.ERROR,
+  warn: (l) => l.WARN,
+  info: (l) => l.INFO,
+  debug: (l) => l.DEBUG,
+};
+
+export function createKafka(
+  brokers: readonly string[],
+  clientId: string,
+  level: KafkajsLogLevel = 'warn',
+): KafkaJs.Kafka {
   const { Kafka, logLevel } = kafkaModule();
-  const level = (process.env.KAFKAJS_LOG_LEVEL ?? 'warn').toUpperCase();
   return new Kafka({
     clientId,
     brokers: [...brokers],
-    logLevel: (logLevel as unknown as Record<string, number>)[level] ?? logLevel.WARN,
+    logLevel: KAFKAJS_LEVEL[level](logLevel),
     retry: { initialRetryTime: 200, retries: 10 },
     connectionTimeout: 5_000,
   });

@@ -1,3 +1,5 @@
+import type { LogLevel } from '../config.ts';
+
 /** A tiny logger: one line per event, prefixed with the service instance. No secrets are ever logged. */
 export interface Log {
   info(message: string, ...extra: unknown[]): void;
@@ -5,8 +7,8 @@ export interface Log {
   error(message: string, ...extra: unknown[]): void;
 }
 
-export function createLog(name: string): Log {
-  const quiet = process.env.DEMO_LOG_LEVEL === 'warn';
+export function createLog(name: string, level: LogLevel = 'info'): Log {
+  const quiet = level === 'warn';
   const line = (level: string, message: string, extra: unknown[]): string =>
     `${new Date().toISOString()} ${level} [${name}] ${message}${extra.length ? ' ' + extra.map(fmt).join(' ') : ''}`;
   return {

@@ -44,9 +44,9 @@ export async function startService(
 ): Promise<RunningService> {
   const config = loadConfig(env);
   const names = naming(config.topicPrefix);
-  const log = createLog(`${def.name}:${config.instance}`);
+  const log = createLog(`${def.name}:${config.instance}`, config.logLevel);
   const codec = new Codec(config.registryUrl, names);
-  const kafka = createKafka(config.brokers, `${names.prefix}${def.name}-${config.instance}`);
+  const kafka = createKafka(config.brokers, `${names.prefix}${def.name}-${config.instance}`, config.kafkajsLogLevel);
   await ensureTopics(kafka, names.allTopics(), config.partitions);
   await codec.init();
   const db = openDb(config.dataDir, `${names.prefix}${def.name}`, def.schema);

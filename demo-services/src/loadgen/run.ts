@@ -136,7 +136,7 @@ export async function runLoadgen(o: LoadgenOptions): Promise<LoadgenSummary> {
   const log = (line: string): void => {
     if (o.progress) process.stderr.write(`[loadgen] ${line}\n`);
   };
-  const kafka = createKafka(config.brokers, `${names.prefix}loadgen-${runId}`);
+  const kafka = createKafka(config.brokers, `${names.prefix}loadgen-${runId}`, config.kafkajsLogLevel);
   await ensureTopics(kafka, names.allTopics(), config.partitions);
   const codec = new Codec(config.registryUrl, names);
   await codec.init();

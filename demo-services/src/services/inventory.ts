@@ -4,6 +4,7 @@
  * stock back; a release that arrives before its reserve leaves a tombstone so the late reserve
  * is rejected. Stock per SKU starts at DEMO_INITIAL_STOCK; SKUs starting with `sold-out` have none.
  */
+import type { DemoConfig } from '../config.ts';
 import { newEventId } from '../lib/envelope.ts';
 import type { ConsumedEvent } from '../lib/consumer.ts';
 import type { ServiceContext, ServiceDefinition } from '../lib/service.ts';
@@ -41,9 +42,8 @@ interface ReleaseInventory {
   reason: string;
 }
 
-function initialStock(sku: string): number {
-  if (sku.startsWith('sold-out')) return 0;
-  return Number(process.env.DEMO_INITIAL_STOCK ?? 1_000_000_000);
+function initialStock(config: DemoConfig, sku: string): number {
+  return sku.startsWith('sold-out') ? 0 : config.initialStock;
 }
 
 export function reserve(ctx: ServiceContext, event: ConsumedEvent): void {
@@ -75,7 +75,7 @@ export function reserve(ctx: ServiceContext, event: ConsumedEvent): void {
   const seed = db.prepare('INSERT INTO stock (sku, available) VALUES (?, ?) ON CONFLICT(sku) DO NOTHING');
   const getStock = db.prepare('SELECT available FROM stock WHERE sku = ?');
   for (const line of cmd.items) {
-    seed.run(line.sku, initialStock(line.sku));
+    seed.run(line.sku, initialStock(ctx.config, line.sku));
     const { available } = getStock.get(line.sku) as { available: number };
     if (available < line.quantity) {
       outbox.enqueue({
