@@ -32,17 +32,20 @@ export interface MessagingSpan {
 export type EnvelopeHeaders = Readonly<Record<EnvelopeField, readonly string[]>>;
 
 /** Attribute keys of captured headers, folded (lowercase, `-` as `_`), per envelope field. */
-export interface CompiledEnvelope {
-  fields: readonly (readonly [EnvelopeField, readonly string[]])[];
-}
+export type CompiledEnvelope = Readonly<Record<EnvelopeField, readonly string[]>>;
 
 const HEADER_PREFIX = 'messaging.header.';
 /** `messaging.header.Event-Id`, `messaging.header.event_id` and `messaging.header.event-id` are one header. */
 const fold = (attributeKey: string): string => attributeKey.toLowerCase().replaceAll('-', '_');
 
 export function compileEnvelope(headers: EnvelopeHeaders): CompiledEnvelope {
-  const order: EnvelopeField[] = ['eventId', 'eventType', 'correlationId', 'causationId'];
-  return { fields: order.map((f) => [f, headers[f].map((h) => fold(capturedHeaderAttribute(h)))] as const) };
+  const keys = (f: EnvelopeField): string[] => headers[f].map((h) => fold(capturedHeaderAttribute(h)));
+  return {
+    eventId: keys('eventId'),
+    eventType: keys('eventType'),
+    correlationId: keys('correlationId'),
+    causationId: keys('causationId'),
+  };
 }
 
 const str = (v: AttributeValue | undefined): string | null =>
@@ -54,9 +57,9 @@ const int = (v: AttributeValue | undefined): number | null => {
   return Number.isSafeInteger(n) && n >= 0 ? n : null;
 };
 
+/** The first of `keys` (our constants, never inherited member names) with a value. */
 function first(attrs: Record<string, AttributeValue>, keys: readonly string[]): AttributeValue | undefined {
   for (const k of keys) {
-    if (!Object.hasOwn(attrs, k)) continue;
     const v = attrs[k];
     if (v !== undefined && v !== null && v !== '') return v;
   }
@@ -85,6 +88,13 @@ const GROUP = ['messaging.consumer.group.name', 'messaging.kafka.consumer.group'
 const KEY = ['messaging.kafka.message.key', 'messaging.kafka.message_key'];
 const BATCH_COUNT = ['messaging.batch.message_count', 'messaging.batch.message.count'];
 const CORRELATION = [ATTR.correlationId, 'messaging.message.conversation_id', 'messaging.conversation_id'];
+const SYSTEM = ['messaging.system'];
+const MESSAGE_ID = [ATTR.messageId];
+const EVENT_TYPE = [ATTR.eventType];
+const CAUSATION = [ATTR.causationId];
+const OUTCOME = [ATTR.outcome];
+const ATTEMPT = [ATTR.attempt];
+const DLQ_TOPIC = [ATTR.dlqTopic];
 
 const PUBLISH_OPS = new Set(['publish', 'send', 'create']);
 const DELIVER_OPS = new Set(['process', 'deliver']);
@@ -99,10 +109,11 @@ function readMessageId(
   topic: string,
 ): { eventId: string | null; partition: number | null; offset: number | null } {
   if (raw === null) return { eventId: null, partition: null, offset: null };
-  if (/^\d{1,16}$/.test(raw)) return { eventId: null, partition: null, offset: int(raw) };
+  // A coordinate too large to be one is still no event id: its parts read as absent.
+  if (/^\d+$/.test(raw)) return { eventId: null, partition: null, offset: int(raw) };
   const prefix = `${topic}.`;
   if (raw.startsWith(prefix)) {
-    const m = /^(\d{1,10})\.(\d{1,16})$/.exec(raw.slice(prefix.length));
+    const m = /^(\d+)\.(\d+)$/.exec(raw.slice(prefix.length));
     if (m) return { eventId: null, partition: int(m[1]), offset: int(m[2]) };
   }
   return { eventId: raw, partition: null, offset: null };
@@ -111,8 +122,9 @@ function readMessageId(
 /** The captured headers of a span, folded keys -> first value. Built only when the span has any. */
 function capturedHeaders(attrs: Record<string, AttributeValue>): Map<string, string> | undefined {
   let out: Map<string, string> | undefined;
-  for (const k of Object.keys(attrs)) {
-    if (k.length <= HEADER_PREFIX.length || !k.toLowerCase().startsWith(HEADER_PREFIX)) continue;
+  // Hot path (every span): instrumentations write the prefix in lowercase; only the header name varies.
+  for (const k in attrs) {
+    if (k.length <= HEADER_PREFIX.length || !k.startsWith(HEADER_PREFIX) || !Object.hasOwn(attrs, k)) continue;
     const v = headerValue(attrs[k]);
     if (v === null) continue;
     out ??= new Map();
@@ -122,8 +134,8 @@ function capturedHeaders(attrs: Record<string, AttributeValue>): Map<string, str
   return out;
 }
 
-function fromHeaders(headers: Map<string, string> | undefined, keys: readonly string[] | undefined): string | null {
-  if (headers === undefined || keys === undefined) return null;
+function fromHeaders(headers: Map<string, string> | undefined, keys: readonly string[]): string | null {
+  if (headers === undefined) return null;
   for (const k of keys) {
     const v = headers.get(k);
     if (v !== undefined) return v;
@@ -137,11 +149,11 @@ function fromHeaders(headers: Map<string, string> | undefined, keys: readonly st
  */
 export function normalizeSpan(span: SpanData, envelope: CompiledEnvelope): MessagingSpan | undefined {
   const a = span.attributes;
-  if (first(a, ['messaging.system']) === undefined) return undefined;
+  if (first(a, SYSTEM) === undefined) return undefined;
   const topic = str(first(a, TOPIC));
   if (topic === null) return undefined;
   const op = str(first(a, OPERATION));
-  const fromId = readMessageId(str(first(a, [ATTR.messageId])), topic);
+  const fromId = readMessageId(str(first(a, MESSAGE_ID)), topic);
   const partition = int(first(a, PARTITION)) ?? fromId.partition;
   const offset = int(first(a, OFFSET)) ?? fromId.offset;
 
@@ -159,8 +171,12 @@ export function normalizeSpan(span: SpanData, envelope: CompiledEnvelope): Messa
     role = 'deliver';
   } else return undefined;
 
-  const headers = capturedHeaders(a);
-  const field = (f: EnvelopeField): readonly string[] | undefined => envelope.fields.find(([n]) => n === f)?.[1];
+  // Captured headers are read only for what the span's own attributes leave out (our demo's spans never need them).
+  let headers: Map<string, string> | undefined | null = null;
+  const header = (keys: readonly string[]): string | null => {
+    if (headers === null) headers = capturedHeaders(a);
+    return fromHeaders(headers, keys);
+  };
   return {
     role,
     topic,
@@ -168,12 +184,12 @@ export function normalizeSpan(span: SpanData, envelope: CompiledEnvelope): Messa
     offset,
     group: role === 'deliver' ? str(first(a, GROUP)) : null,
     key: str(first(a, KEY)),
-    eventId: fromHeaders(headers, field('eventId')) ?? fromId.eventId,
-    eventType: str(first(a, [ATTR.eventType])) ?? fromHeaders(headers, field('eventType')),
-    correlationId: str(first(a, CORRELATION)) ?? fromHeaders(headers, field('correlationId')),
-    causationId: str(first(a, [ATTR.causationId])) ?? fromHeaders(headers, field('causationId')),
-    outcome: str(first(a, [ATTR.outcome])),
-    attempt: int(first(a, [ATTR.attempt])),
-    dlqTopic: str(first(a, [ATTR.dlqTopic])),
+    eventId: fromId.eventId ?? header(envelope.eventId),
+    eventType: str(first(a, EVENT_TYPE)) ?? header(envelope.eventType),
+    correlationId: str(first(a, CORRELATION)) ?? header(envelope.correlationId),
+    causationId: str(first(a, CAUSATION)) ?? header(envelope.causationId),
+    outcome: str(first(a, OUTCOME)),
+    attempt: int(first(a, ATTEMPT)),
+    dlqTopic: str(first(a, DLQ_TOPIC)),
   };
 }
