@@ -150,6 +150,11 @@ describe('saga outcomes: overview, lists and /metrics agree', () => {
     expect(
       await metricValue(h.app, 'eventscope_saga_outcome_changes_total', { from: 'failed', to: 'compensated' }),
     ).toBe(3);
+    // The sagas a group took part in (the group page links there): the 9 ended ones had a delivery by `orders`.
+    const byGroup = (g: string) => h.app.inject(`/api/sagas?group=${encodeURIComponent(g)}&limit=500`);
+    expect((await byGroup('orders')).json<{ items: unknown[] }>().items).toHaveLength(9);
+    expect((await byGroup('__proto__')).json<{ items: unknown[] }>().items).toHaveLength(0);
+    expect((await h.app.inject('/api/sagas?group=')).statusCode).toBe(400);
     // A second late compensation of the same saga changes nothing more.
     await send([lateCompensation(compensatedLate[0]?.corr ?? '', t + 3000)]);
     expect(await metricNet('compensated')).toBe(4);

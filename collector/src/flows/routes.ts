@@ -165,6 +165,9 @@ export function flowRoutes(app: FastifyInstance, stuckAfterMs: number, flowMap: 
           from: Type.Optional(Type.String({ description: 'ISO 8601 or ms since epoch: started at or after' })),
           to: Type.Optional(Type.String({ description: 'ISO 8601 or ms since epoch: started before' })),
           q: Type.Optional(Type.String({ maxLength: 200, description: 'correlation id (prefix)' })),
+          group: Type.Optional(
+            Type.String({ minLength: 1, maxLength: 255, description: 'sagas this consumer group took part in' }),
+          ),
           limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 50 })),
           cursor: Type.Optional(
             Type.String({ maxLength: CURSOR_MAX_LENGTH, description: 'nextCursor of the previous page, as given' }),
@@ -180,6 +183,7 @@ export function flowRoutes(app: FastifyInstance, stuckAfterMs: number, flowMap: 
         from?: string;
         to?: string;
         q?: string;
+        group?: string;
         limit?: number;
         cursor?: string;
       };
@@ -197,6 +201,7 @@ export function flowRoutes(app: FastifyInstance, stuckAfterMs: number, flowMap: 
         fromUs: time(q.from, 'from'),
         toUs: time(q.to, 'to'),
         correlationIdPrefix: q.q,
+        group: q.group,
         limit: q.limit ?? 50,
         cursor: q.cursor,
         nowUs,

@@ -137,6 +137,10 @@ function sagaWhere(f: SagaCountFilter, where: string[], args: (string | number)[
     where.push('substr(correlation_id, 1, ?) = ?');
     args.push(f.correlationIdPrefix.length, f.correlationIdPrefix);
   }
+  if (f.group !== undefined) {
+    where.push('EXISTS (SELECT 1 FROM deliveries d WHERE d.correlation_id = sagas.correlation_id AND d.grp = ?)');
+    args.push(f.group);
+  }
 }
 
 /** Sagas per status under the list's filters; in-flight and stuck split as `sagaPage` splits them. */

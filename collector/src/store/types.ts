@@ -126,6 +126,8 @@ export interface SagaFilter {
   toUs?: number;
   /** Correlation id prefix. */
   correlationIdPrefix?: string;
+  /** Sagas a consumer group took part in (has a delivery of). */
+  group?: string;
   /** Now and the stuck threshold decide in-flight vs stuck. */
   nowUs: number;
   stuckAfterUs: number;

@@ -29,6 +29,8 @@ export interface SagaFilters {
   status?: SagaStatus | undefined;
   type?: string | undefined;
   q?: string | undefined;
+  /** Sagas this consumer group took part in. */
+  group?: string | undefined;
   rangeSeconds?: number | undefined;
   limit?: number | undefined;
 }
@@ -144,7 +146,7 @@ export function useSagas(filters: SagaFilters) {
       // The collector filters by start time (`from`, ms since epoch); the key holds the range, not the instant.
       const from = filters.rangeSeconds ? Math.floor(Date.now() - filters.rangeSeconds * 1000) : undefined;
       return apiGet<SagaPage>(
-        `/api/sagas${qs({ status: filters.status, type: filters.type, q: filters.q, from, limit: filters.limit })}`,
+        `/api/sagas${qs({ status: filters.status, type: filters.type, q: filters.q, group: filters.group, from, limit: filters.limit })}`,
         signal,
       );
     },

@@ -27,6 +27,7 @@ export function SagasPage() {
   const [status, setStatus] = useUrlParam('status');
   const [type] = useUrlParam('type');
   const [q] = useUrlParam('q');
+  const [group, setGroup] = useUrlParam('group');
   const setParams = useSetUrlParams();
   const [draft, setDraft] = useState(q);
   const [typeDraft, setTypeDraft] = useState(type);
@@ -36,6 +37,7 @@ export function SagasPage() {
     status: validStatus,
     type: type || undefined,
     q: q || undefined,
+    group: group || undefined,
     rangeSeconds: range.seconds,
     limit: 200,
   });
@@ -85,6 +87,14 @@ export function SagasPage() {
             </option>
           ))}
         </select>
+        {group ? (
+          <span className="chip">
+            through group <Link to={`/groups/${encodeURIComponent(group)}`}>{group}</Link>{' '}
+            <button type="button" aria-label={`Clear the group filter ${group}`} onClick={() => setGroup('')}>
+              ×
+            </button>
+          </span>
+        ) : null}
         {query.data ? (
           <span className="subtle">
             {query.data.items.length} saga{query.data.items.length === 1 ? '' : 's'}
@@ -97,7 +107,7 @@ export function SagasPage() {
           if (data.items.length === 0)
             return (
               <Empty title="No sagas match.">
-                {status || type || q
+                {status || type || q || group
                   ? 'Clear the filters or widen the time range.'
                   : 'Sagas appear when instrumented services send spans to the collector (OTLP on port 4318).'}
               </Empty>
