@@ -17,7 +17,7 @@ import { dlqPlugin } from './dlq/index.ts';
 import { CollectorError } from './errors.ts';
 import { kafkaPlugin } from './kafka/index.ts';
 import { lagPlugin } from './lag/index.ts';
-import { metricsPlugin } from './metrics/registry.ts';
+import { metricsPlugin } from './metrics/index.ts';
 import { flowsPlugin } from './flows/index.ts';
 import { MAX_PATH_PARAM_LENGTH } from './flows/schemas.ts';
 import { guardJsonBodies } from './lib/json-guard.ts';
