@@ -5,6 +5,8 @@
  * gzip-bomb messages, backpressure with RetryInfo, the ingest token in the metadata.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
+import { connect as http2Connect, type IncomingHttpHeaders } from 'node:http2';
+import { connect as tcpConnect } from 'node:net';
 import * as grpc from '@grpc/grpc-js';
 import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-grpc';
@@ -172,6 +174,38 @@ function retryInfoOf(error: grpc.ServiceError | null) {
   const [details] = error?.metadata.get(STATUS_DETAILS_KEY) ?? [];
   expect(Buffer.isBuffer(details), 'grpc-status-details-bin trailer').toBe(true);
   return decodeStatusDetails(details as Buffer);
+}
+
+/** One raw HTTP/2 request to the Export path: its HTTP status and gRPC status (header or trailer). */
+function rawHttp2(port: number, headers: Record<string, string>, body: Buffer) {
+  return new Promise<{ status?: number; grpcStatus?: string }>((resolve) => {
+    const session = http2Connect(`http://127.0.0.1:${port}`);
+    const out: { status?: number; grpcStatus?: string } = {};
+    session.on('error', () => resolve(out));
+    const req = session.request({ ':method': 'POST', ':path': TRACE_EXPORT_PATH, ...headers });
+    req.on('response', (h) => {
+      out.status = Number(h[':status']);
+      if (h['grpc-status'] !== undefined) out.grpcStatus = String(h['grpc-status']);
+    });
+    req.on('trailers', (t: IncomingHttpHeaders) => {
+      if (t['grpc-status'] !== undefined) out.grpcStatus = String(t['grpc-status']);
+    });
+    req.on('data', () => undefined);
+    req.on('error', () => undefined);
+    req.on('close', () => {
+      session.close();
+      resolve(out);
+    });
+    req.end(body);
+  });
+}
+
+/** A gRPC message frame: compressed flag, 4-byte length (the payload's unless given), payload. */
+function frame(payload: Buffer, compressed = 0, length = payload.length): Buffer {
+  const head = Buffer.alloc(5);
+  head[0] = compressed;
+  head.writeUInt32BE(length, 1);
+  return Buffer.concat([head, payload]);
 }
 
 describe('OTLP/gRPC receiver', () => {
@@ -393,6 +427,41 @@ describe('OTLP/gRPC receiver', () => {
       await metricValue(h.app, 'eventscope_otlp_requests_total', { encoding: 'grpc', code: 'UNAUTHENTICATED' }),
     ).toBe(5); // two exports (a span each) without a token, two with a wrong one, the oversized call
     expect(await metricValue(h.app, 'eventscope_http_refused_total', { reason: 'forbidden' })).toBe(2);
+  });
+
+  it('answers odd clients with a status and keeps serving', async () => {
+    h = await start();
+    const port = h.grpcPort;
+    const grpcHeaders = { 'content-type': 'application/grpc', te: 'trailers' };
+    const odd: [string, Record<string, string>, Buffer][] = [
+      ['not gRPC', { 'content-type': 'application/json' }, Buffer.from('{}')],
+      ['a frame cut short', grpcHeaders, frame(Buffer.alloc(10), 0, 100)],
+      ['two messages', grpcHeaders, Buffer.concat([frame(Buffer.alloc(0)), frame(Buffer.alloc(0))])],
+      ['no message', grpcHeaders, Buffer.alloc(0)],
+      ['a 4 GB length prefix', grpcHeaders, frame(Buffer.alloc(4), 0, 0xffffffff)],
+      ['compressed, without an encoding', grpcHeaders, frame(Buffer.alloc(10), 1)],
+      ['brotli', { ...grpcHeaders, 'grpc-encoding': 'br' }, frame(Buffer.alloc(10), 1)],
+      ['gzip that is not', { ...grpcHeaders, 'grpc-encoding': 'gzip' }, frame(Buffer.from('nope'), 1)],
+      ['a bad deadline', { ...grpcHeaders, 'grpc-timeout': 'soon' }, frame(Buffer.alloc(0))],
+    ];
+    for (const [what, headers, body] of odd) {
+      const r = await rawHttp2(port, headers, body);
+      expect(r.status !== 200 || (r.grpcStatus !== undefined && r.grpcStatus !== '0'), what).toBe(true);
+    }
+    // HTTP/1.1 and bytes that are not HTTP at all: the connection ends, nothing else.
+    await expect(
+      fetch(`http://127.0.0.1:${port}${TRACE_EXPORT_PATH}`, { method: 'POST', body: 'x' }),
+    ).rejects.toThrow();
+    await new Promise<void>((resolve) => {
+      const c = tcpConnect(port, '127.0.0.1', () => c.end(randomBytes(4096)));
+      c.on('data', () => undefined);
+      c.on('error', () => resolve());
+      c.on('close', () => resolve());
+    });
+    expect(await rawHttp2(port, grpcHeaders, frame(Buffer.from(request(1, 'after-odd'))))).toEqual({
+      status: 200,
+      grpcStatus: '0',
+    });
   });
 
   it('closes its port with the app', async () => {
