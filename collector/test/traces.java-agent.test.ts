@@ -132,6 +132,8 @@ describe.each([
       return v?.deadLettered ? v : undefined;
     });
     expect(view.republishes.map((p) => p.topic)).toEqual([`${prefix}payments.dlq`]);
+    // The agent reports no outcome: the group's copy to its own DLQ is what says it dead-lettered the event.
+    expect(view.groups.find((g) => g.group === `${prefix}payments`)?.state).toBe('dead_lettered');
     expect(view.publish?.topic).toBe(`${prefix}orders`);
     const saga = await get<SagaView>(`/api/sagas/${poison.orderId}`);
     expect(saga?.status).not.toBe('completed');

@@ -2,6 +2,7 @@
  * The answers flows/ gives: "where is my event" and the saga view, assembled from the
  * stored hops and the lag monitor's last snapshot (OffsetsView). Pure functions: no I/O.
  */
+import { dlqTopicOf } from '@eventscope/contract';
 import type { OffsetsView } from '../lag/offsets-view.ts';
 import type { Delivery, EventHops, Publish, SagaStatus, SagaSummary } from '../store/types.ts';
 import type {
@@ -95,7 +96,15 @@ function pendingFor(
   };
 }
 
-function groupState(ds: Delivery[]): GroupView['state'] {
+/**
+ * `dlqAtUs`: when the group published the event to its own DLQ (`<group>.dlq`), if it did. A
+ * service that reports no outcome (the Java agent's spans carry none) shows its dead letter so:
+ * the group dead-lettered the event unless it processed it again after that (a redrive).
+ */
+function groupState(ds: Delivery[], dlqAtUs: number | undefined): GroupView['state'] {
+  if (dlqAtUs !== undefined && !ds.some((d) => d.outcome === 'processed' && d.startUs > dlqAtUs)) {
+    return 'dead_lettered';
+  }
   if (ds.some((d) => d.outcome === 'processed')) return 'processed';
   if (ds.some((d) => d.outcome === 'dead_lettered')) return 'dead_lettered';
   if (ds.some((d) => d.outcome === 'duplicate')) return 'duplicate';
@@ -126,7 +135,7 @@ export function eventView(eventId: string, hops: EventHops, offsets: OffsetsView
     groups.push({
       group,
       topic,
-      state: groupState(ds),
+      state: groupState(ds, sorted.find((p) => p.topic === dlqTopicOf(group))?.timeUs),
       processedCount,
       duplicate: processedCount > 1,
       deliveries: ds.map((d) => deliveryView(d, hops.publishes)),
