@@ -57,7 +57,7 @@ const headerList = (env: string, defaults: string[], what: string): KeySpec<'lis
         ? undefined
         : `header name ${JSON.stringify(bad)} must be 1-249 printable ASCII characters without spaces`;
     },
-    doc: `Record headers whose value is the ${what}, first found wins, comma-separated. Read from the headers an instrumentation captures as span attributes (\`messaging.header.<name>\`, dashes or underscores, any case).`,
+    doc: `Record headers whose value is the ${what}, first found wins, comma-separated. Read from the headers an instrumentation captures as span attributes (\`messaging.header.<name>\`, dashes or underscores, any case) and, for the event and correlation ids, by the tap.`,
   });
 
 export const CONFIG_KEYS = {

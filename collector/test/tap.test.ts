@@ -36,6 +36,23 @@ describe('tapRecord', () => {
     });
   });
 
+  it('reads configured header names, first found wins (CloudEvents ce_id, X-Correlation-ID)', () => {
+    const envelope = { eventId: ['event-id', 'ce_id'], correlationId: ['correlation-id', 'X-Correlation-ID'] };
+    const rec = tapRecord(
+      't',
+      0,
+      {
+        offset: '1',
+        timestamp: '1',
+        headers: { ce_id: Buffer.from('ce-1'), 'X-Correlation-ID': [Buffer.from('corr-1')], 'event-id': null },
+      },
+      envelope,
+    );
+    expect(rec).toMatchObject({ eventId: 'ce-1', correlationId: 'corr-1' });
+    const ours = tapRecord('t', 0, { offset: '1', timestamp: '1', headers: { 'event-id': 'e', ce_id: 'c' } }, envelope);
+    expect(ours.eventId).toBe('e');
+  });
+
   it('reads only own headers (an inherited member is no header)', () => {
     const headers = Object.create({ 'event-id': Buffer.from('inherited') }) as object;
     expect(at(headers).eventId).toBeNull();

@@ -1,7 +1,8 @@
 /**
  * The optional tap: a read-only @platformatic/kafka consumer (group `eventscope-tap`, which the lag
  * monitor leaves out by default) of the topics in `tapTopics`, recording each record's
- * (topic, partition, offset, timestamp) with its `event-id` and `correlation-id` headers.
+ * (topic, partition, offset, timestamp) with its event id and correlation id headers (`event-id`,
+ * `correlation-id`, or the names in envelopeEventIdHeaders / envelopeCorrelationIdHeaders).
  * It gives the complete offset <-> event mapping "where is my event" and the loss audit
  * need, also for producers that are not instrumented. It never produces and never decodes
  * values. It starts reading at the end of each topic the first time (then from its own
@@ -63,25 +64,48 @@ function header(headers: unknown, name: string): string | null {
   return buf.toString('utf8');
 }
 
+/** The first of `names` the record has a usable value of. */
+function firstHeader(headers: unknown, names: readonly string[]): string | null {
+  for (const name of names) {
+    const v = header(headers, name);
+    if (v !== null) return v;
+  }
+  return null;
+}
+
+/** Header names read as the event id and the correlation id (config: envelopeEventIdHeaders, ...). */
+export interface TapEnvelope {
+  eventId: readonly string[];
+  correlationId: readonly string[];
+}
+
+const OUR_ENVELOPE: TapEnvelope = { eventId: [HEADER.eventId], correlationId: [HEADER.correlationId] };
+
 /** A fetched record as a store record: headers are the only part read. */
 export function tapRecord(
   topic: string,
   partition: number,
   m: { offset: string | bigint; timestamp: string | bigint; headers?: unknown },
+  envelope: TapEnvelope = OUR_ENVELOPE,
 ): RecordRef {
   return {
     topic,
     partition,
     offset: Number(m.offset),
     timestampUs: Number(m.timestamp) * 1000,
-    eventId: header(m.headers, HEADER.eventId),
-    correlationId: header(m.headers, HEADER.correlationId),
+    eventId: firstHeader(m.headers, envelope.eventId),
+    correlationId: firstHeader(m.headers, envelope.correlationId),
   };
 }
 
 export const tapPlugin = fp<TapPluginOptions>(
   (app, opts, done) => {
     const topics = app.config.tapTopics;
+    // The same header names the span intake reads as the envelope (ours and CloudEvents' by default).
+    const envelope: TapEnvelope = {
+      eventId: app.config.envelopeEventIdHeaders,
+      correlationId: app.config.envelopeCorrelationIdHeaders,
+    };
     const records = new Counter({
       name: 'eventscope_tap_records_total',
       help: 'Records the tap read (offset <-> event id mapping), by topic.',
@@ -118,7 +142,12 @@ export const tapPlugin = fp<TapPluginOptions>(
         const batch = pending.slice(0, MAX_BATCH);
         pending = pending.slice(batch.length);
         const recs = batch.map((m) =>
-          tapRecord(m.topic, m.partition, { offset: m.offset, timestamp: m.timestamp, headers: headersOf(m) }),
+          tapRecord(
+            m.topic,
+            m.partition,
+            { offset: m.offset, timestamp: m.timestamp, headers: headersOf(m) },
+            envelope,
+          ),
         );
         await app.store.ingest({ publishes: [], deliveries: [], records: recs });
         const last = new Map<string, TapMessage>();
