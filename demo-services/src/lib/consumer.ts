@@ -373,11 +373,13 @@ export async function runConsumer(deps: ConsumerDeps, spec: ConsumerSpec): Promi
       const { batch } = payload;
       const keepGoing = (): boolean => payload.isRunning() && !payload.isStale();
       const heartbeat = (): Promise<void> => payload.heartbeat();
+      let handled = 0;
       for (const message of batch.messages) {
         if (!keepGoing()) break;
         if (skipsOnPurpose(batch.topic, message.offset)) {
           skipOnPurpose(batch.topic, batch.partition, message);
           payload.resolveOffset(message.offset);
+          handled++;
           continue;
         }
         const outcome = await handleRecord(batch.topic, batch.partition, message, keepGoing, heartbeat);
@@ -386,9 +388,14 @@ export async function runConsumer(deps: ConsumerDeps, spec: ConsumerSpec): Promi
         // record is done, so the span's end is when this record was handled.
         endDelivery(message);
         payload.resolveOffset(message.offset);
+        handled++;
         await payload.commitOffsetsIfNecessary();
         await heartbeat();
       }
+      // Records left to the partition's next owner (stopping, a rebalance) were not processed
+      // here: the instrumentation started a span for each at the batch start, and would end it as
+      // if they had been. Drop them; the record's next delivery has its own.
+      for (const message of batch.messages.slice(handled)) dropDelivery(message);
     },
   });
   await joined.finally(() => offJoin?.());
