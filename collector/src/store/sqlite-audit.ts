@@ -9,7 +9,6 @@ import type {
   FindingCount,
   FindingDecision,
   FindingEvidence,
-  FindingReason,
   InstrumentedPartition,
   RecordRef,
   Store,
@@ -93,9 +92,8 @@ const toFinding = (r: UnaccountedRow): UnaccountedEntry => ({
   eventId: r.event_id,
   correlationId: r.correlation_id,
   detectedUs: r.detected_us,
-  // Written only by this store, from the FindingClass and FindingReason unions.
-  class: r.class as FindingClass,
-  reason: r.reason as FindingReason,
+  class: r.class,
+  reason: r.reason,
   service: r.service,
   decidedUs: r.decided_us,
 });
@@ -172,7 +170,7 @@ export function decideFindings(c: Conn, decisions: FindingDecision[]): FindingDe
 
 export function findingCounts(c: Conn): FindingCount[] {
   return c.s.findingCounts.all().map((r) => ({
-    class: r.class as FindingClass,
+    class: r.class,
     group: r.grp,
     topic: r.topic,
     service: r.service,

@@ -1,10 +1,14 @@
 /**
  * The SQLite store's rows as its statements return them (snake_case columns, ids as blobs,
- * flags as 0/1) and their mapping to the store's domain types (types.ts).
+ * flags as 0/1) and their mapping to the store's domain types (types.ts). Text columns that
+ * hold a union of types.ts (outcomes, finding classes and reasons) are typed as that union:
+ * only this store writes them, from values of those types.
  */
 import type {
   AuditEntry,
   Delivery,
+  FindingClass,
+  FindingReason,
   IngestResult,
   Outcome,
   Publish,
@@ -31,7 +35,7 @@ export interface PublishRow {
   span_id: Buffer;
   saga_type: string | null;
   compensation: number;
-  terminal: string | null;
+  terminal: SagaOutcome | null;
 }
 
 export interface DeliveryRow {
@@ -45,13 +49,13 @@ export interface DeliveryRow {
   service: string;
   start_us: number;
   end_us: number;
-  outcome: string;
+  outcome: Outcome;
   attempt: number;
   dlq_topic: string | null;
   trace_id: Buffer;
   span_id: Buffer;
   origin_span_id: Buffer | null;
-  terminal: string | null;
+  terminal: SagaOutcome | null;
   compensation: number;
 }
 
@@ -76,7 +80,7 @@ export interface SagaRow {
   first_us: number;
   first_is_publish: number;
   last_us: number;
-  outcome: string | null;
+  outcome: SagaOutcome | null;
   terminal_type: string | null;
   terminal_us: number | null;
   hops: number;
@@ -105,7 +109,7 @@ export const toPublish = (r: PublishRow): Publish => ({
   spanId: r.span_id.toString('hex'),
   sagaType: r.saga_type,
   compensation: r.compensation === 1,
-  terminal: r.terminal as SagaOutcome | null,
+  terminal: r.terminal,
 });
 
 export const toDelivery = (r: DeliveryRow): Delivery => ({
@@ -119,13 +123,13 @@ export const toDelivery = (r: DeliveryRow): Delivery => ({
   service: r.service,
   startUs: r.start_us,
   endUs: r.end_us,
-  outcome: r.outcome as Outcome,
+  outcome: r.outcome,
   attempt: r.attempt,
   dlqTopic: r.dlq_topic,
   traceId: r.trace_id.toString('hex'),
   spanId: r.span_id.toString('hex'),
   originSpanId: bufHex(r.origin_span_id),
-  terminal: r.terminal as SagaOutcome | null,
+  terminal: r.terminal,
   compensation: r.compensation === 1,
 });
 
@@ -143,7 +147,7 @@ export const toSaga = (r: SagaRow): SagaSummary => ({
   sagaType: r.saga_type,
   firstUs: r.first_us,
   lastUs: r.last_us,
-  outcome: r.outcome as SagaOutcome | null,
+  outcome: r.outcome,
   terminalEventType: r.terminal_type,
   terminalUs: r.terminal_us,
   endToEndUs: r.terminal_us !== null && r.first_is_publish === 1 ? r.terminal_us - r.first_us : null,
@@ -211,14 +215,14 @@ export interface UnaccountedRow {
   event_id: string | null;
   correlation_id: string | null;
   detected_us: number;
-  class: string;
-  reason: string;
+  class: FindingClass;
+  reason: FindingReason;
   service: string | null;
   decided_us: number | null;
 }
 
 export interface FindingCountRow {
-  class: string;
+  class: FindingClass;
   grp: string;
   topic: string;
   service: string | null;
