@@ -3,6 +3,9 @@
  * (EVENTSCOPE_CONFIG_FILE) and the environment (which wins), with defaults applied, unknown
  * keys rejected, and the result frozen. docs/configuration.md is generated from this table
  * (test/config.test.ts fails when it is stale).
+ *
+ * Over 600 lines on purpose: most of it is the table, one entry per key with its doc, read
+ * top to bottom like the reference it generates; splitting it would scatter the keys.
  */
 import { readFileSync } from 'node:fs';
 import { CollectorError } from './errors.ts';
