@@ -28,13 +28,18 @@
  *   requireRole(req, role)
  *     Throws 401 UNAUTHORIZED (nobody) or 403 FORBIDDEN (role too low) when auth is on.
  *
+ *   app.auth.ingestRefusal(authorization) -> { status: 401 | 403, code, message } | undefined
+ *     The ingest check for receivers outside Fastify (traces/grpc/: the `authorization`
+ *     metadata): undefined when the value may send spans (auth off, the ingest token, an
+ *     operator token). Counted in eventscope_http_refused_total like the HTTP refusals.
+ *
  *   app.auth.recordAudit(req, { action, target, result, detail? })
  *     One audit log row (principal or "anonymous", role, remote address, user agent, time
  *     filled in). Successful `write` routes are recorded automatically after the response
  *     (action `METHOD /route/url`, target from the route params) unless the handler recorded
  *     its own row; refused writes (401/403) are recorded by the auth hook.
  */
-export type { Access, AuditInput, AuthApi, Principal, PrincipalResolver, Role } from './types.ts';
+export type { Access, AuditInput, AuthApi, IngestRefusal, Principal, PrincipalResolver, Role } from './types.ts';
 export { ACCESS_LEVELS, ROLES } from './types.ts';
 export { accessOf, authPlugin, requireRole, routeAccess } from './plugin.ts';
 export { swaggerUiCsp } from './headers.ts';

@@ -23,7 +23,7 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import type { FastifyBaseLogger } from 'fastify';
-import type { IngestRefusal } from '../../auth/types.ts';
+import type { IngestRefusal } from '../../auth/index.ts';
 import { ExportAdmission, RETRY_AFTER_SECONDS, type ReceiverOptions } from '../admission.ts';
 import { encodeProtobufResponse } from '../otlp/protobuf.ts';
 import { decodeProtobufSpans } from '../otlp/protobuf-spans.ts';
