@@ -1,5 +1,5 @@
 /**
- * Global search: an event id, trace id or correlation id. `/` focuses it from anywhere
+ * Global search: an event id, trace id or correlation id, or a record's `topic/partition/offset`. `/` focuses it from anywhere
  * (unless you are typing in a field), Enter searches, Escape leaves it.
  */
 import { useEffect, useRef, useState } from 'react';
@@ -37,8 +37,8 @@ export function SearchBox() {
       <input
         ref={input}
         type="search"
-        aria-label="Search by event id, trace id or correlation id"
-        placeholder="Event, trace or correlation id   ( / )"
+        aria-label="Search by event id, trace id, correlation id or topic/partition/offset"
+        placeholder="Event, trace or correlation id, topic/partition/offset   ( / )"
         value={value}
         onChange={(e) => setValue(e.target.value)}
         onKeyDown={(e) => {

@@ -27,7 +27,7 @@ export function SearchPage() {
 
   if (!q)
     return (
-      <Empty title="Search for an event id, a trace id or a correlation id.">
+      <Empty title="Search for an event id, a trace id, a correlation id or a record's topic/partition/offset.">
         Press <kbd>/</kbd> anywhere to jump to the search box.
       </Empty>
     );
@@ -42,8 +42,9 @@ export function SearchPage() {
         {(d) =>
           d.matches.length === 0 ? (
             <Empty title={`Nothing found for “${q}”.`}>
-              Paste a full event id (the <code>event-id</code> header), a 32-hex-digit trace id or a correlation id (the
-              order id in the demo). Events older than the retention are gone.
+              Paste a full event id (the <code>event-id</code> header), a 32-hex-digit trace id, a correlation id (the
+              order id in the demo) or a record&apos;s <code>topic/partition/offset</code> (as a DLQ record&apos;s{' '}
+              <code>dlq-original-*</code> headers name it). Events older than the retention are gone.
             </Empty>
           ) : (
             <ul className="panel" aria-label="Matches">
