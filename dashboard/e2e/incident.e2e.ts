@@ -22,6 +22,10 @@ const minuteGroup = `${prefix}-b-minute`;
 const okGroup = `${prefix}-c-ok`;
 /** Consumes many topics with long names. */
 const wideGroup = `${prefix}-d-wide`;
+/** The minute-behind group's dead-letter queue, with one record naming the group. */
+const dlqTopic = `${minuteGroup}.dlq`;
+/** A group Kafka does not have (finished and deleted): its page must not be a dead end. */
+const goneGroup = `${prefix}-e-gone`;
 const topics = {
   seconds: `${prefix}-seconds`,
   minute: `${prefix}-minute`,
@@ -43,7 +47,10 @@ beforeAll(async () => {
   await admin.connect();
   await admin.createTopics({
     waitForLeaders: true,
-    topics: [topics.seconds, topics.minute, topics.ok, ...topics.wide].map((topic) => ({ topic, numPartitions: 1 })),
+    topics: [topics.seconds, topics.minute, topics.ok, dlqTopic, ...topics.wide].map((topic) => ({
+      topic,
+      numPartitions: 1,
+    })),
   });
   const producer = kafka.producer();
   await producer.connect();
@@ -56,6 +63,27 @@ beforeAll(async () => {
         messages: Array.from({ length: 20 }, (_, i) => ({ value: String(i), timestamp: String(now - 60_000 + i) })),
       },
       { topic: topics.ok, messages: [{ value: 'x' }] },
+      {
+        topic: dlqTopic,
+        messages: [
+          {
+            key: 'order-3',
+            value: JSON.stringify({ orderId: 'order-3' }),
+            headers: {
+              'event-id': randomUUID(),
+              'event-type': 'order.placed',
+              'correlation-id': 'order-3',
+              'dlq-original-topic': topics.minute,
+              'dlq-original-partition': '0',
+              'dlq-original-offset': '3',
+              'dlq-consumer-group': minuteGroup,
+              'dlq-error-class': 'IncidentTestError',
+              'dlq-error-message': 'dead-lettered for the incident browser test',
+              'dlq-attempts': '3',
+            },
+          },
+        ],
+      },
       ...topics.wide.map((topic) => ({ topic, messages: [{ value: 'a' }, { value: 'b' }] })),
     ],
   });
@@ -85,7 +113,7 @@ afterAll(async () => {
   await live?.close();
   await admin?.deleteGroups([secondsGroup, minuteGroup, okGroup, wideGroup]).catch(() => undefined);
   await admin
-    ?.deleteTopics({ topics: [topics.seconds, topics.minute, topics.ok, ...topics.wide] })
+    ?.deleteTopics({ topics: [topics.seconds, topics.minute, topics.ok, dlqTopic, ...topics.wide] })
     .catch(() => undefined);
   await admin?.disconnect();
 });
@@ -166,5 +194,50 @@ describe('incident view in Chromium', () => {
       expect(await rows.count(), `sagas listed as ${status}`).toBe(expected);
     }
     await screenshot(page, 'overview-outcomes-agree');
+  });
+
+  it('links every group and topic name: DLQ list -> group -> its DLQ and sagas, and a gone group', async () => {
+    const { page } = browser;
+    await page.goto(`${live.url}/dlqs`);
+    const row = page.getByRole('row').filter({ has: page.getByRole('link', { name: dlqTopic, exact: true }) });
+    // "Groups: <group>" on the DLQ list is a link to the group.
+    await row.getByRole('link', { name: minuteGroup, exact: true }).click({ timeout: 30_000 });
+    await page.waitForURL(`**/groups/${minuteGroup}`);
+    const related = page.getByRole('navigation', { name: 'Related' });
+    expect(await related.getByRole('link', { name: `Sagas through ${minuteGroup}` }).getAttribute('href')).toBe(
+      `/sagas?group=${minuteGroup}`,
+    );
+    // The group's topics in the partitions table are links too.
+    const partitions = page.getByRole('region', { name: 'Partitions' });
+    expect(await partitions.getByRole('link', { name: topics.minute, exact: true }).count()).toBeGreaterThan(0);
+    await related.getByRole('link', { name: new RegExp(`^DLQ ${dlqTopic}`) }).click();
+    await page.waitForURL(`**/dlqs/${dlqTopic}`);
+    // "Dead-lettered by <group>" and the record's group and original topic are links.
+    await page.getByText('Dead-lettered by').getByRole('link', { name: minuteGroup }).waitFor({ timeout: 30_000 });
+    const record = page.locator('details.record summary').first();
+    await record.waitFor({ timeout: 30_000 });
+    expect(await record.getByRole('link', { name: minuteGroup, exact: true }).getAttribute('href')).toBe(
+      `/groups/${minuteGroup}`,
+    );
+    expect(await record.getByRole('link', { name: topics.minute, exact: true }).getAttribute('href')).toBe(
+      `/groups?q=${topics.minute}`,
+    );
+    await screenshot(page, 'dlq-detail-links');
+
+    // The sagas through the group: the list says which group it is filtered by, with a way back.
+    await page.goto(`${live.url}/sagas?group=${minuteGroup}`);
+    await page.getByText('through group').getByRole('link', { name: minuteGroup }).waitFor();
+
+    // A group Kafka no longer has: what is known, not "Could not load group".
+    await page.goto(`${live.url}/groups/${goneGroup}`);
+    await page.getByText(`Kafka does not report the group ${goneGroup} now.`).waitFor();
+    expect(await page.getByText(/Could not load/).count()).toBe(0);
+    expect(
+      await page
+        .getByRole('navigation', { name: 'Related' })
+        .getByRole('link', { name: /Sagas through/ })
+        .count(),
+    ).toBe(1);
+    await screenshot(page, 'group-gone');
   });
 });

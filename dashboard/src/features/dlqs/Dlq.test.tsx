@@ -18,7 +18,11 @@ describe('DlqsPage', () => {
     expect(rows[0]).toHaveTextContent('no mark');
     expect(rows[0]).toHaveTextContent('DecodeError (30), TransientError (12)');
     expect(rows[0]).toHaveTextContent(/3\d s ago/);
-    expect(within(rows[0]!).getByRole('link')).toHaveAttribute('href', '/dlqs/payments.dlq');
+    expect(within(rows[0]!).getByRole('link', { name: 'payments.dlq' })).toHaveAttribute('href', '/dlqs/payments.dlq');
+    // The groups that dead-letter into it are links to their pages.
+    for (const g of DLQ.groups) {
+      expect(within(rows[0]!).getByRole('link', { name: g })).toHaveAttribute('href', `/groups/${g}`);
+    }
     expect(rows[1]).toHaveTextContent('empty.dlq');
   });
 

@@ -1,5 +1,6 @@
 import { Link, useParams } from 'react-router';
 import { useDlq, useDlqHistory, useMarkDlq } from '../../api/queries.ts';
+import { GroupLinks } from '../../components/NameLinks.tsx';
 import { RangePicker } from '../../components/RangePicker.tsx';
 import { Figure } from '../../components/Tile.tsx';
 import { TimeSeriesChart } from '../../components/TimeSeriesChart.tsx';
@@ -87,7 +88,11 @@ export function DlqDetailPage() {
                 <section className="panel" aria-label="Reasons">
                   <h2>Why the latest {formatCount(dlq.latest.length)} records failed</h2>
                   <ReasonBars errorClasses={dlq.errorClasses} examples={examples} />
-                  {dlq.groups.length ? <p className="subtle">Dead-lettered by {dlq.groups.join(', ')}</p> : null}
+                  {dlq.groups.length ? (
+                    <p className="subtle">
+                      Dead-lettered by <GroupLinks groups={dlq.groups} />
+                    </p>
+                  ) : null}
                 </section>
               </div>
               <section className="panel" aria-label="Latest records" style={{ marginTop: 14 }}>

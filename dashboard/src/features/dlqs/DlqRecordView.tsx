@@ -1,4 +1,5 @@
 import { Link } from 'react-router';
+import { GroupLink, TopicLink } from '../../components/NameLinks.tsx';
 import { type DlqRecord } from '../../api/types.ts';
 import { formatDateTime, formatInteger, formatRelative, shortId } from '../../lib/format.ts';
 
@@ -26,8 +27,9 @@ export function DlqRecordView({ record, open = false }: { record: DlqRecord; ope
       <summary>
         <strong>{record.errorClass ?? 'unknown error'}</strong>{' '}
         <span className="subtle">
-          {record.originalTopic ?? '?'}/{record.originalPartition ?? '?'}@{formatInteger(record.originalOffset)} ·{' '}
-          {record.consumerGroup ?? 'unknown group'} ·{' '}
+          {record.originalTopic ? <TopicLink topic={record.originalTopic} /> : '?'}/{record.originalPartition ?? '?'}@
+          {formatInteger(record.originalOffset)} ·{' '}
+          {record.consumerGroup ? <GroupLink group={record.consumerGroup} /> : 'unknown group'} ·{' '}
           {record.attempts === 1 ? '1 attempt' : `${record.attempts ?? '?'} attempts`} ·{' '}
           <span title={formatDateTime(record.timestamp)}>{formatRelative(record.timestamp)}</span>
         </span>

@@ -1,4 +1,5 @@
 import { Link } from 'react-router';
+import { GroupLinks } from '../../components/NameLinks.tsx';
 import { useDlqs } from '../../api/queries.ts';
 import { Empty, QueryView } from '../../components/states.tsx';
 import { formatCount, formatGrowth, formatRelative } from '../../lib/format.ts';
@@ -49,7 +50,9 @@ export function DlqsPage() {
                         <td className="num">{formatGrowth(d.growthPerSecond)}</td>
                         <td className="num">{d.addedSinceMark === null ? 'no mark' : formatCount(d.addedSinceMark)}</td>
                         <td>{d.lastGrowthAt === null ? 'not seen' : formatRelative(d.lastGrowthAt)}</td>
-                        <td>{d.groups.join(', ') || '—'}</td>
+                        <td>
+                          <GroupLinks groups={d.groups} />
+                        </td>
                         <td>
                           {Object.entries(d.errorClasses)
                             .sort((a, b) => b[1] - a[1])

@@ -1,4 +1,5 @@
 import { Link, useParams } from 'react-router';
+import { ApiError } from '../../api/client.ts';
 import { useGroup } from '../../api/queries.ts';
 import { RangePicker } from '../../components/RangePicker.tsx';
 import { LagBadge } from '../../components/StatusBadge.tsx';
@@ -8,6 +9,7 @@ import { Empty, QueryView } from '../../components/states.tsx';
 import { formatCount, formatInteger, formatRate, formatRelative, formatSeconds } from '../../lib/format.ts';
 import { useChartRange, useRange, useUrlParam } from '../../lib/url-state.ts';
 import { OTHERS, pivotHistory, pivotPartitions, topSeries } from './pivot.ts';
+import { GoneGroup, GroupRelated } from './GroupRelated.tsx';
 import { RebalanceTimeline } from './RebalanceTimeline.tsx';
 import './group-detail.css';
 
@@ -58,6 +60,8 @@ export function GroupDetailPage() {
   const chartRange = useChartRange();
   const [metric, setMetric] = useUrlParam('metric', 'lagSeconds');
   const query = useGroup(group);
+  // Not in the last Kafka poll: finished or deleted (the audit links to such groups).
+  const gone = query.data === undefined && query.error instanceof ApiError && query.error.status === 404;
   const m = metric === 'lag' ? 'lag' : 'lagSeconds';
   const g = query.data?.group;
 
@@ -78,160 +82,141 @@ export function GroupDetailPage() {
         <span className="spacer" />
         <RangePicker />
       </div>
-      <QueryView query={query} what={`group ${group}`}>
-        {({ group: d, snapshotTime }) => {
-          const history = topSeries(pivotHistory(d.history, m, snapshotTime - range.seconds * 1000), TOP_SERIES);
-          const partitions = topSeries(pivotPartitions(d.partitions), TOP_SERIES);
-          return (
-            <>
-              {d.error ? (
-                <div className="state state-error" role="alert">
-                  <strong>The collector could not read this group's offsets.</strong>
-                  <div>{d.error}</div>
-                </div>
-              ) : null}
-              <div className="panel figures">
-                <Figure label="lag (messages)" value={formatCount(d.lag)} />
-                <Figure
-                  label={d.lagSecondsIsLowerBound ? 'behind (at least)' : 'behind'}
-                  value={`${d.lagSecondsIsLowerBound ? '≥ ' : ''}${formatSeconds(d.lagSeconds)}`}
-                  tone={d.status === 'OK' ? 'ok' : d.status === 'WARN' ? 'warn' : 'bad'}
-                />
-                <Figure label="consume rate" value={formatRate(d.consumeRate)} />
-                <Figure
-                  label="time to catch up"
-                  value={
-                    d.lag === 0
-                      ? 'caught up'
-                      : d.timeToCatchUpSeconds === null
-                        ? 'not catching up'
-                        : formatSeconds(d.timeToCatchUpSeconds)
-                  }
-                />
-                <Figure label="members" value={String(d.memberCount)} />
-                <Figure label="rebalances seen" value={String(d.rebalanceCount)} />
-                <Figure label="snapshot" value={formatRelative(snapshotTime)} />
-              </div>
-              <div className="grid-2" style={{ marginTop: 14 }}>
-                <section className="panel" aria-label="Lag per topic over time">
-                  <div className="page-header">
-                    <h2>Lag per topic over time</h2>
-                    <span className="spacer" />
-                    <div className="segmented" role="group" aria-label="Lag unit">
-                      <button type="button" aria-pressed={m === 'lagSeconds'} onClick={() => setMetric('lagSeconds')}>
-                        seconds
-                      </button>
-                      <button type="button" aria-pressed={m === 'lag'} onClick={() => setMetric('lag')}>
-                        messages
-                      </button>
-                    </div>
+      <GroupRelated group={group} />
+      {gone ? (
+        <GoneGroup group={group} />
+      ) : (
+        <QueryView query={query} what={`group ${group}`}>
+          {({ group: d, snapshotTime }) => {
+            const history = topSeries(pivotHistory(d.history, m, snapshotTime - range.seconds * 1000), TOP_SERIES);
+            const partitions = topSeries(pivotPartitions(d.partitions), TOP_SERIES);
+            return (
+              <>
+                {d.error ? (
+                  <div className="state state-error" role="alert">
+                    <strong>The collector could not read this group's offsets.</strong>
+                    <div>{d.error}</div>
                   </div>
-                  <TimeSeriesChart
-                    {...chartRange}
-                    title="Lag per topic"
-                    loading={false}
-                    error={null}
-                    data={history.rows}
-                    series={seriesOf(history.series)}
-                    format={m === 'lagSeconds' ? (v) => formatSeconds(v) : (v) => formatCount(v)}
-                    height={history.folded ? 300 : 240}
-                    emptyText="No lag history in this range yet; it fills in with every poll."
+                ) : null}
+                <div className="panel figures">
+                  <Figure label="lag (messages)" value={formatCount(d.lag)} />
+                  <Figure
+                    label={d.lagSecondsIsLowerBound ? 'behind (at least)' : 'behind'}
+                    value={`${d.lagSecondsIsLowerBound ? '≥ ' : ''}${formatSeconds(d.lagSeconds)}`}
+                    tone={d.status === 'OK' ? 'ok' : d.status === 'WARN' ? 'warn' : 'bad'}
                   />
-                  {history.folded ? (
-                    <p className="subtle">
-                      The {TOP_SERIES} topics with the most lag; "others": the highest of {history.folded} more.
-                    </p>
-                  ) : null}
-                </section>
-                <section className="panel" aria-label="Lag per partition">
-                  <h2>Lag per partition (last {d.statusWindow} polls)</h2>
-                  <TimeSeriesChart
-                    {...chartRange}
-                    title="Lag per partition"
-                    loading={false}
-                    error={null}
-                    data={partitions.rows}
-                    series={seriesOf(partitions.series)}
-                    format={(v) => formatCount(v)}
-                    integer
-                    height={partitions.folded ? 300 : 240}
-                    emptyText="No partition samples yet."
+                  <Figure label="consume rate" value={formatRate(d.consumeRate)} />
+                  <Figure
+                    label="time to catch up"
+                    value={
+                      d.lag === 0
+                        ? 'caught up'
+                        : d.timeToCatchUpSeconds === null
+                          ? 'not catching up'
+                          : formatSeconds(d.timeToCatchUpSeconds)
+                    }
                   />
-                  {partitions.folded ? (
-                    <p className="subtle" data-testid="partition-caption">
-                      Top {TOP_SERIES} of {d.partitions.length} partitions by lag; "others": the highest of{' '}
-                      {partitions.folded} more.
-                    </p>
-                  ) : null}
-                </section>
-              </div>
-              <section className="panel table-wrap" aria-label="Partitions" style={{ marginTop: 14 }}>
-                <h2>Partitions</h2>
-                {d.partitions.length === 0 ? (
-                  <Empty title="The group has no committed offsets." />
-                ) : (
-                  <table>
-                    <thead>
-                      <tr>
-                        <th>Topic</th>
-                        <th className="num">Partition</th>
-                        <th>Status</th>
-                        <th className="num">Committed</th>
-                        <th className="num">End</th>
-                        <th className="num">Lag (msgs)</th>
-                        <th className="num">Lag (time)</th>
-                        <th className="num">Rate</th>
-                        <th>Owner</th>
-                      </tr>
-                    </thead>
-                    <tbody>
-                      {d.partitions.map((p) => (
-                        <tr key={`${p.topic}-${p.partition}`}>
-                          <td>{p.topic}</td>
-                          <td className="num">{p.partition}</td>
-                          <td>
-                            <LagBadge status={p.status} />
-                          </td>
-                          <td className="num">{formatInteger(p.committedOffset)}</td>
-                          <td className="num">{formatInteger(p.endOffset)}</td>
-                          <td className="num">{formatCount(p.lag)}</td>
-                          <td className="num" title={SOURCE_TEXT[p.lagSecondsSource]}>
-                            {p.lagSecondsIsLowerBound ? '≥ ' : ''}
-                            {formatSeconds(p.lagSeconds)}
-                          </td>
-                          <td className="num">{formatRate(p.consumeRate)}</td>
-                          <td title={p.owner?.memberId}>
-                            {p.owner ? `${p.owner.clientId} (${p.owner.host})` : 'unassigned'}
-                          </td>
-                        </tr>
-                      ))}
-                    </tbody>
-                  </table>
-                )}
-              </section>
-              <div className="grid-2" style={{ marginTop: 14 }}>
-                <section className="panel table-wrap" aria-label="Members">
-                  <h2>Members and assignment</h2>
-                  {d.members.length === 0 ? (
-                    <Empty title="No active members.">
-                      The group is down or empty; its lag keeps growing until a consumer joins.
-                    </Empty>
+                  <Figure label="members" value={String(d.memberCount)} />
+                  <Figure label="rebalances seen" value={String(d.rebalanceCount)} />
+                  <Figure label="snapshot" value={formatRelative(snapshotTime)} />
+                </div>
+                <div className="grid-2" style={{ marginTop: 14 }}>
+                  <section className="panel" aria-label="Lag per topic over time">
+                    <div className="page-header">
+                      <h2>Lag per topic over time</h2>
+                      <span className="spacer" />
+                      <div className="segmented" role="group" aria-label="Lag unit">
+                        <button type="button" aria-pressed={m === 'lagSeconds'} onClick={() => setMetric('lagSeconds')}>
+                          seconds
+                        </button>
+                        <button type="button" aria-pressed={m === 'lag'} onClick={() => setMetric('lag')}>
+                          messages
+                        </button>
+                      </div>
+                    </div>
+                    <TimeSeriesChart
+                      {...chartRange}
+                      title="Lag per topic"
+                      loading={false}
+                      error={null}
+                      data={history.rows}
+                      series={seriesOf(history.series)}
+                      format={m === 'lagSeconds' ? (v) => formatSeconds(v) : (v) => formatCount(v)}
+                      height={history.folded ? 300 : 240}
+                      emptyText="No lag history in this range yet; it fills in with every poll."
+                    />
+                    {history.folded ? (
+                      <p className="subtle">
+                        The {TOP_SERIES} topics with the most lag; "others": the highest of {history.folded} more.
+                      </p>
+                    ) : null}
+                  </section>
+                  <section className="panel" aria-label="Lag per partition">
+                    <h2>Lag per partition (last {d.statusWindow} polls)</h2>
+                    <TimeSeriesChart
+                      {...chartRange}
+                      title="Lag per partition"
+                      loading={false}
+                      error={null}
+                      data={partitions.rows}
+                      series={seriesOf(partitions.series)}
+                      format={(v) => formatCount(v)}
+                      integer
+                      height={partitions.folded ? 300 : 240}
+                      emptyText="No partition samples yet."
+                    />
+                    {partitions.folded ? (
+                      <p className="subtle" data-testid="partition-caption">
+                        Top {TOP_SERIES} of {d.partitions.length} partitions by lag; "others": the highest of{' '}
+                        {partitions.folded} more.
+                      </p>
+                    ) : null}
+                  </section>
+                </div>
+                <section className="panel table-wrap" aria-label="Partitions" style={{ marginTop: 14 }}>
+                  <h2>Partitions</h2>
+                  {d.partitions.length === 0 ? (
+                    <Empty title="The group has no committed offsets." />
                   ) : (
                     <table>
                       <thead>
                         <tr>
-                          <th>Client</th>
-                          <th>Host</th>
-                          <th>Assignment</th>
+                          <th>Topic</th>
+                          <th className="num">Partition</th>
+                          <th>Status</th>
+                          <th className="num">Committed</th>
+                          <th className="num">End</th>
+                          <th className="num">Lag (msgs)</th>
+                          <th className="num">Lag (time)</th>
+                          <th className="num">Rate</th>
+                          <th>Owner</th>
                         </tr>
                       </thead>
                       <tbody>
-                        {d.members.map((mem) => (
-                          <tr key={mem.memberId}>
-                            <td title={mem.memberId}>{mem.clientId}</td>
-                            <td>{mem.host}</td>
+                        {d.partitions.map((p) => (
+                          <tr key={`${p.topic}-${p.partition}`}>
                             <td>
-                              <Assignment assignment={mem.assignment} />
+                              <Link
+                                to={`/groups?q=${encodeURIComponent(p.topic)}`}
+                                title={`Groups consuming ${p.topic}`}
+                              >
+                                {p.topic}
+                              </Link>
+                            </td>
+                            <td className="num">{p.partition}</td>
+                            <td>
+                              <LagBadge status={p.status} />
+                            </td>
+                            <td className="num">{formatInteger(p.committedOffset)}</td>
+                            <td className="num">{formatInteger(p.endOffset)}</td>
+                            <td className="num">{formatCount(p.lag)}</td>
+                            <td className="num" title={SOURCE_TEXT[p.lagSecondsSource]}>
+                              {p.lagSecondsIsLowerBound ? '≥ ' : ''}
+                              {formatSeconds(p.lagSeconds)}
+                            </td>
+                            <td className="num">{formatRate(p.consumeRate)}</td>
+                            <td title={p.owner?.memberId}>
+                              {p.owner ? `${p.owner.clientId} (${p.owner.host})` : 'unassigned'}
                             </td>
                           </tr>
                         ))}
@@ -239,15 +224,46 @@ export function GroupDetailPage() {
                     </table>
                   )}
                 </section>
-                <section className="panel" aria-label="Rebalances">
-                  <h2>Rebalances</h2>
-                  <RebalanceTimeline rebalances={d.rebalances} />
-                </section>
-              </div>
-            </>
-          );
-        }}
-      </QueryView>
+                <div className="grid-2" style={{ marginTop: 14 }}>
+                  <section className="panel table-wrap" aria-label="Members">
+                    <h2>Members and assignment</h2>
+                    {d.members.length === 0 ? (
+                      <Empty title="No active members.">
+                        The group is down or empty; its lag keeps growing until a consumer joins.
+                      </Empty>
+                    ) : (
+                      <table>
+                        <thead>
+                          <tr>
+                            <th>Client</th>
+                            <th>Host</th>
+                            <th>Assignment</th>
+                          </tr>
+                        </thead>
+                        <tbody>
+                          {d.members.map((mem) => (
+                            <tr key={mem.memberId}>
+                              <td title={mem.memberId}>{mem.clientId}</td>
+                              <td>{mem.host}</td>
+                              <td>
+                                <Assignment assignment={mem.assignment} />
+                              </td>
+                            </tr>
+                          ))}
+                        </tbody>
+                      </table>
+                    )}
+                  </section>
+                  <section className="panel" aria-label="Rebalances">
+                    <h2>Rebalances</h2>
+                    <RebalanceTimeline rebalances={d.rebalances} />
+                  </section>
+                </div>
+              </>
+            );
+          }}
+        </QueryView>
+      )}
     </>
   );
 }

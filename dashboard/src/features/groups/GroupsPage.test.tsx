@@ -89,16 +89,21 @@ describe('GroupDetailPage', () => {
     expect(within(chart).getByText('Latest: all topics 12.4k, orders 12k, payments 400')).toBeInTheDocument();
   });
 
-  it('names an unknown group and what to check', async () => {
+  it('a group Kafka does not report: says so and links to what is known, not an error', async () => {
     stubApi({
       '/api/groups/nope': errorAnswer(404, {
         error: 'NOT_FOUND',
         message: 'consumer group "nope" is not in the last snapshot',
       }),
+      '/api/dlqs': { snapshotTime: Date.now(), dlqs: [] },
     });
     renderAt('/groups/nope');
-    const alert = await screen.findByRole('alert');
-    expect(alert).toHaveTextContent('consumer group "nope" is not in the last snapshot');
-    expect(alert).toHaveTextContent('Check the id or link');
+    expect(await screen.findByText('Kafka does not report the group nope now.')).toBeInTheDocument();
+    expect(screen.queryByRole('alert')).not.toBeInTheDocument();
+    const related = screen.getByRole('navigation', { name: 'Related' });
+    expect(within(related).getByRole('link', { name: 'Sagas through nope' })).toHaveAttribute(
+      'href',
+      '/sagas?group=nope',
+    );
   });
 });

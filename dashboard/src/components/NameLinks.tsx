@@ -1,0 +1,41 @@
+/**
+ * Names as links, wherever they appear: a consumer group to its page, a topic to the groups
+ * consuming it (or to its DLQ page when it is one). No name is a dead end.
+ */
+import { Fragment } from 'react';
+import { Link } from 'react-router';
+import { Breakable } from './Breakable.tsx';
+
+const enc = encodeURIComponent;
+
+export function GroupLink({ group }: { group: string }) {
+  return (
+    <Link to={`/groups/${enc(group)}`}>
+      <Breakable text={group} />
+    </Link>
+  );
+}
+
+/** "inventory, payments" as links; `empty` when there are none. */
+export function GroupLinks({ groups, empty = '—' }: { groups: readonly string[]; empty?: string }) {
+  if (groups.length === 0) return <>{empty}</>;
+  return (
+    <>
+      {groups.map((g, i) => (
+        <Fragment key={g}>
+          {i > 0 ? ', ' : ''}
+          <GroupLink group={g} />
+        </Fragment>
+      ))}
+    </>
+  );
+}
+
+export function TopicLink({ topic, dlq = false }: { topic: string; dlq?: boolean }) {
+  const to = dlq ? `/dlqs/${enc(topic)}` : `/groups?q=${enc(topic)}`;
+  return (
+    <Link to={to} title={dlq ? `Dead-letter queue ${topic}` : `Groups consuming ${topic}`}>
+      <Breakable text={topic} />
+    </Link>
+  );
+}
