@@ -11,21 +11,25 @@ export const AUDIT = { auditGraceMs: 2_000, auditDecideMs: 20_000, auditGroupEnd
 
 /**
  * Waits until every record the groups committed past is older than the grace period (so it has
- * been examined) and no finding is open any more; returns every finding of the groups.
+ * been examined) and no finding of theirs is open any more; returns every finding of the groups.
  */
-export async function settledFindings(app: App, groups: string[], loadEndMs: number): Promise<UnaccountedEntry[]> {
+export async function settledFindings(
+  app: App,
+  ofGroup: (group: string) => boolean,
+  loadEndMs: number,
+): Promise<UnaccountedEntry[]> {
   const examinedAfter = loadEndMs + AUDIT.auditGraceMs + 3_000;
   await waitFor(
     'the loss audit to decide every finding',
     async () => {
       if (Date.now() < examinedAfter) return undefined;
       await app.flows.audit();
-      const open = (await app.store.openFindings(1000)).filter((f) => groups.includes(f.group));
+      const open = (await app.store.openFindings(1000)).filter((f) => ofGroup(f.group));
       return open.length === 0 ? true : undefined;
     },
     AUDIT.auditGraceMs + AUDIT.auditDecideMs + 40_000,
   );
-  return (await app.store.unaccounted(10_000)).filter((f) => groups.includes(f.group));
+  return (await app.store.unaccounted(10_000)).filter((f) => ofGroup(f.group));
 }
 
 const keyOf = (f: { topic: string; partition: number; offset: number }): string =>
