@@ -34,7 +34,7 @@ describe('flow map in Chromium', () => {
     await page.goto(`${served.url}/flows`);
     const map = page.getByRole('group', { name: 'Flow map' });
     await map.locator(`[data-node="${billing}"]`).waitFor();
-    await screenshot(page, 'flow-map');
+    await screenshot(page, 'flow-map-health');
 
     // No sideways scroll and no blank page below the map.
     const scroll = await page.evaluate(() => ({

@@ -4,7 +4,7 @@
  * (group, DLQ) zooms by a drag and takes a custom range, with straight lines (issue #23 items
  * 7 and 8).
  */
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { Kafka, logLevel, type Consumer } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launch, screenshot, type Browser } from './browser.ts';
@@ -42,26 +42,40 @@ beforeAll(async () => {
           Array.from({ length: 2 + 3 * i + partition }, (_, n) => ({ partition, value: `r${n}` })),
         ),
       })),
-      { topic: dlqTopic, messages: [{ value: '{}', headers: { 'dlq-error-class': 'BoomError' } }] },
+      {
+        topic: dlqTopic,
+        messages: [{ value: '{}', headers: { 'dlq-error-class': 'BoomError', 'dlq-consumer-group': group } }],
+      },
     ],
   });
   await producer.disconnect();
-  // Committed at 1 everywhere; the member reads but never commits, so the lag stays.
-  for (const topic of topics) {
-    await admin.setOffsets({
-      groupId: group,
-      topic,
-      partitions: [0, 1, 2].map((partition) => ({ partition, offset: '1' })),
-    });
-  }
+  // The member reads but commits only offset 1 everywhere (once it has joined), so the lag stays.
+  // (admin.setOffsets joins the group per call: 5 s a topic.)
   consumer = kafka.consumer({ groupId: group });
+  const joined = new Promise<void>((resolve) => consumer.on(consumer.events.GROUP_JOIN, () => resolve()));
   await consumer.connect();
   await consumer.subscribe({ topics, fromBeginning: true });
   await consumer.run({ autoCommit: false, eachMessage: async () => {} });
+  await joined;
+  await consumer.commitOffsets(
+    topics.flatMap((topic) => [0, 1, 2].map((partition) => ({ topic, partition, offset: '1' }))),
+  );
   served = await serve('collector', {
     background: true,
     config: { pollIntervalMs: 500, groupsInclude: `es-fm-${suffix}*` },
   });
+  // Until the collector's poll has seen the member and its 27 partitions (a page opened before
+  // would show the group's 404).
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const res = await served.collector.inject({ method: 'GET', url: `/api/groups/${group}` });
+    if (res.statusCode === 200) {
+      const g = (JSON.parse(res.body) as { group: { members: unknown[]; partitions: unknown[] } }).group;
+      if (g.members.length === 1 && g.partitions.length === 27) break;
+    }
+    if (Date.now() > deadline) throw new Error(`the collector did not report ${group}: ${res.statusCode} ${res.body}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
   browser = await launch({ width: 1440, height: 900 });
 }, 180_000);
 
@@ -90,6 +104,57 @@ const pad = (n: number) => String(n).padStart(2, '0');
 function toLocalInput(ms: number): string {
   const d = new Date(ms);
   return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
+}
+
+/** One publish to `topic` and its delivery to `group` (5 ms queue), as OTLP/HTTP JSON spans. */
+async function sendHop(topic: string, producer: string, service: string): Promise<void> {
+  const hex = (n: number) => randomBytes(n).toString('hex');
+  const ns = (ms: number) => (BigInt(Math.round(ms * 1000)) * 1000n).toString();
+  const attr = (key: string, value: string) => ({ key, value: { stringValue: value } });
+  const eventId = randomUUID();
+  const traceId = hex(16);
+  const t = Date.now() - 2000;
+  const span = (svc: string, kind: 4 | 5, start: number, extra: { key: string; value: { stringValue: string } }[]) => ({
+    resource: { attributes: [attr('service.name', svc)] },
+    scopeSpans: [
+      {
+        spans: [
+          {
+            traceId,
+            spanId: hex(8),
+            name: `${kind === 4 ? 'send' : 'process'} ${topic}`,
+            kind,
+            startTimeUnixNano: ns(start),
+            endTimeUnixNano: ns(start + 2),
+            attributes: [
+              attr('messaging.system', 'kafka'),
+              attr('messaging.destination.name', topic),
+              attr('messaging.destination.partition.id', '2'),
+              attr('messaging.message.id', eventId),
+              attr('eventscope.event.type', 'order.placed'),
+              ...extra,
+            ],
+          },
+        ],
+      },
+    ],
+  });
+  const res = await served.collector.inject({
+    method: 'POST',
+    url: '/v1/traces',
+    headers: { 'content-type': 'application/json' },
+    payload: {
+      resourceSpans: [
+        span(producer, 4, t, []),
+        span(service, 5, t + 5, [
+          attr('messaging.consumer.group.name', group),
+          attr('eventscope.outcome', 'processed'),
+        ]),
+      ],
+    },
+  });
+  expect(res.statusCode).toBe(200);
+  await served.collector.intake.flush();
 }
 
 const windowOf = (url: string) => {
@@ -170,5 +235,23 @@ describe('group page with many topics, and time ranges, in Chromium', () => {
     await page.waitForURL(/from=\d+&to=\d+/);
     await expect.poll(() => page.getByRole('button', { name: 'Custom' }).getAttribute('aria-pressed')).toBe('true');
     await screenshot(page, 'dlq-detail-zoomed');
+  });
+
+  it("colours the flow map's consume edge by the group's lag, and its panel links the DLQ", async () => {
+    const { page } = browser;
+    const service = `svc-${suffix}`;
+    await sendHop(topics[8]!, `producer-${suffix}`, service);
+    await page.goto(`${served.url}/flows?node=${encodeURIComponent(`service:${service}`)}`);
+    const edge = page.locator(`path.edge-line[data-edge="topic:${topics[8]} -> service:${service} (${group})"]`);
+    // 5 ms of queue time is healthy; 24 records and a minute behind are not.
+    await expect.poll(() => edge.getAttribute('class'), { timeout: 30_000 }).toMatch(/health-(warn|bad)/);
+    // The label says why: the lag in time beside the rate.
+    const label = page.locator(`g.edge-label[data-edge="topic:${topics[8]} -> service:${service} (${group})"]`);
+    expect(await label.textContent()).toMatch(/lag \d/);
+    const panel = page.getByRole('complementary', { name: 'Node details' });
+    await panel.getByRole('link', { name: dlqTopic }).waitFor({ timeout: 30_000 });
+    expect(await panel.textContent()).toMatch(/(WARN|STALL|STOP)\s*\d+ msgs/);
+    expect(await panel.getByRole('link', { name: group, exact: true }).getAttribute('href')).toBe(`/groups/${group}`);
+    await screenshot(page, 'flow-map-lag');
   });
 });

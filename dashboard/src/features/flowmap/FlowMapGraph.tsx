@@ -1,16 +1,18 @@
 import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState, type PointerEvent } from 'react';
 import { type FlowEdge, type FlowMapResponse } from '../../api/types.ts';
 import { Empty, ErrorState, Loading } from '../../components/states.tsx';
-import { formatDuration, formatRate } from '../../lib/format.ts';
+import { formatDuration, formatRate, formatSeconds } from '../../lib/format.ts';
 import { bestLayout, edgeKey, edgeName, edgePath, fitScale, NODE_H, type GraphLayout } from './graph-layout.ts';
 import { edgeHealth, HEALTH_TEXT, worst, type GroupTopicLag, type Health } from './health.ts';
 import './flowmap.css';
 
-/** Rate (and errors) on the first line, latency on the second. */
-export function edgeLines(e: FlowEdge): [string, string] {
-  const rate = e.errorsPerSecond
-    ? `${formatRate(e.ratePerSecond)} · ${formatRate(e.errorsPerSecond)} errors`
-    : formatRate(e.ratePerSecond);
+/** Rate (errors, and the group's lag when it is not OK) on the first line, latency on the second. */
+export function edgeLines(e: FlowEdge, lag?: GroupTopicLag | null): [string, string] {
+  const parts = [formatRate(e.ratePerSecond)];
+  if (e.errorsPerSecond) parts.push(`${formatRate(e.errorsPerSecond)} errors`);
+  if (lag && lag.status !== 'OK')
+    parts.push(`lag ${lag.lagSeconds !== null ? formatSeconds(lag.lagSeconds) : lag.status}`);
+  const rate = parts.join(' · ');
   const latency =
     e.p50Ms !== null || e.p95Ms !== null ? `p50 ${formatDuration(e.p50Ms)} / p95 ${formatDuration(e.p95Ms)}` : '';
   return [rate, latency];
@@ -25,6 +27,9 @@ interface View {
   x: number;
   y: number;
 }
+
+/** One empty map (not a new one per render, which would lay the graph out again on every render). */
+const NO_LAG = new Map<string, Map<string, GroupTopicLag>>();
 
 const MIN_K = 0.2;
 const MAX_K = 3;
@@ -59,7 +64,7 @@ export function FlowMapGraph({ loading, error, data, lag, selected, onSelect }: 
         The map is built from producer and consumer spans; check that services export OTLP to the collector.
       </Empty>
     );
-  return <Graph data={data} lag={lag ?? new Map()} selected={selected} onSelect={onSelect} />;
+  return <Graph data={data} lag={lag ?? NO_LAG} selected={selected} onSelect={onSelect} />;
 }
 
 function Graph({
@@ -98,10 +103,6 @@ function Graph({
     };
   }, []);
 
-  const layout = useMemo(
-    () => bestLayout(data.nodes, data.edges, (e) => edgeLines(e).filter(Boolean), box),
-    [data, box],
-  );
   const health = useMemo(() => {
     const edges = new Map(data.edges.map((e) => [edgeKey(e), edgeHealth(e, lag)]));
     const nodes = new Map<string, Health>();
@@ -111,6 +112,11 @@ function Graph({
     }
     return { edges, nodes };
   }, [data, lag]);
+  const layout = useMemo(
+    () =>
+      bestLayout(data.nodes, data.edges, (e) => edgeLines(e, health.edges.get(edgeKey(e))?.lag).filter(Boolean), box),
+    [data, box, health],
+  );
 
   // The user's zoom and pan; null: fit to the box (again after every relayout).
   const [userView, setUserView] = useState<View | null>(null);
@@ -267,8 +273,8 @@ function Graph({
               );
             })}
             {layout.edges.map(({ edge: e, labelX, labelY, labelWidth }) => {
-              const [l1, l2] = edgeLines(e);
               const h = health.edges.get(edgeKey(e));
+              const [l1, l2] = edgeLines(e, h?.lag);
               return (
                 <g
                   key={edgeKey(e)}
