@@ -77,7 +77,7 @@ export function oidcSettings(config: Config): OidcSettings | undefined {
     publicUrl,
     redirectUri: `${publicUrl}/auth/callback`,
     scopes: config.oidcScopes,
-    roleClaim: config.oidcRoleClaim as string,
+    roleClaim: config.oidcRoleClaim,
     operatorValues: new Set(config.oidcOperatorValues),
     viewerValues: new Set(config.oidcViewerValues),
     sessionSecret: config.sessionSecret as string,
