@@ -178,9 +178,11 @@ export function createGrpcReceiver(opts: GrpcReceiverOptions): GrpcReceiver {
       const h = host ?? 'localhost';
       const address = h.includes(':') ? `[${h}]:${wanted}` : `${h}:${wanted}`;
       port = await new Promise<number>((resolve, reject) => {
-        s.bindAsync(address, grpc.ServerCredentials.createInsecure(), (err, bound) =>
-          err ? reject(err) : resolve(bound),
-        );
+        s.bindAsync(address, grpc.ServerCredentials.createInsecure(), (err, bound) => {
+          if (!err) return resolve(bound);
+          s.forceShutdown(); // nothing bound: let its timers go, so a failed start leaves nothing behind
+          reject(err);
+        });
       });
       server = s;
       closing = undefined;
