@@ -1,3 +1,3 @@
-export { DlqService, DLQ_HEADERS, decodeValue, toDlqRecord } from './service.ts';
+export { DlqService, decodeValue, toDlqRecord } from './service.ts';
 export type { DecodedValue, Decoder, DlqMark, DlqRecord, DlqSample, DlqServiceOptions, DlqState } from './service.ts';
 export { dlqPlugin } from './plugin.ts';

@@ -14,9 +14,6 @@ import type { CycleContext, KafkaMonitor } from '../lag/index.ts';
 import { globToRegExp } from '../lag/index.ts';
 import { countBy, dict, dictFrom } from '../lib/safe-map.ts';
 
-/** Header names of the DLQ contract (docs/event-contract.md). */
-export const DLQ_HEADERS = DLQ_HEADER;
-
 export interface DecodedValue {
   /** avro: decoded through the registry; json/utf8: text; base64: other bytes; null: no value. */
   encoding: 'avro' | 'json' | 'utf8' | 'base64' | 'null';
@@ -231,15 +228,15 @@ export async function toDlqRecord(
     timestamp: r.timestamp,
     key: r.key === null ? null : (asText(r.key) ?? r.key.toString('base64')),
     headers,
-    originalTopic: h(DLQ_HEADERS.originalTopic),
-    originalPartition: nonNegativeInt(DLQ_HEADERS.originalPartition, h(DLQ_HEADERS.originalPartition), headerErrors),
-    originalOffset: nonNegativeInt(DLQ_HEADERS.originalOffset, h(DLQ_HEADERS.originalOffset), headerErrors),
-    consumerGroup: h(DLQ_HEADERS.consumerGroup),
-    errorClass: h(DLQ_HEADERS.errorClass),
-    errorMessage: h(DLQ_HEADERS.errorMessage),
-    attempts: nonNegativeInt(DLQ_HEADERS.attempts, h(DLQ_HEADERS.attempts), headerErrors),
-    firstFailureTime: h(DLQ_HEADERS.firstFailureTime),
-    lastFailureTime: h(DLQ_HEADERS.lastFailureTime),
+    originalTopic: h(DLQ_HEADER.originalTopic),
+    originalPartition: nonNegativeInt(DLQ_HEADER.originalPartition, h(DLQ_HEADER.originalPartition), headerErrors),
+    originalOffset: nonNegativeInt(DLQ_HEADER.originalOffset, h(DLQ_HEADER.originalOffset), headerErrors),
+    consumerGroup: h(DLQ_HEADER.consumerGroup),
+    errorClass: h(DLQ_HEADER.errorClass),
+    errorMessage: h(DLQ_HEADER.errorMessage),
+    attempts: nonNegativeInt(DLQ_HEADER.attempts, h(DLQ_HEADER.attempts), headerErrors),
+    firstFailureTime: h(DLQ_HEADER.firstFailureTime),
+    lastFailureTime: h(DLQ_HEADER.lastFailureTime),
     eventId: h(HEADER.eventId),
     eventType: h(HEADER.eventType),
     correlationId: h(HEADER.correlationId),
