@@ -304,8 +304,10 @@ describe('Kafka monitor scenarios (real broker)', () => {
     expect(ti).toMatchObject({ partitions: 1, records: 3, endOffsetSum: 3, isDlq: false, consumerGroups: [g] });
 
     const metrics = (await t.app.inject('/metrics')).body;
-    expect(metrics).toContain(`eventscope_consumergroup_lag_messages{group="${g}",topic="${topic}"} 2`);
-    expect(metrics).toMatch(new RegExp(`eventscope_consumergroup_members\\{group="${g}"\\} 0`));
+    expect(metrics).toContain(
+      `eventscope_consumergroup_lag_messages{group="${g}",group_type="classic",topic="${topic}"} 2`,
+    );
+    expect(metrics).toMatch(new RegExp(`eventscope_consumergroup_members\\{group="${g}",group_type="classic"\\} 0`));
     expect(metrics).toContain('eventscope_kafka_poll_success 1');
     expect(metrics).toMatch(/eventscope_kafka_poll_duration_seconds_count \d+/);
 

@@ -375,17 +375,19 @@ export class KafkaAdapter {
   /** Every group of every type the broker has (ListGroups to every broker). */
   async listGroups(): Promise<GroupListing[]> {
     await this.connect();
-    const groups = await this.#call(() => this.#admin.listGroups());
+    // Name every type the broker has: with no type filter, Kafka lists classic groups only.
+    const types = this.#capabilities?.groupTypes ?? ['classic'];
+    const groups = await this.#call(() => this.#admin.listGroups({ types: [...types] }));
     const out: GroupListing[] = [];
-    const types = new Map<string, GroupType>();
+    const byId = new Map<string, GroupType>();
     const states = new Map<string, string>();
     for (const g of groups.values()) {
       const groupType = asGroupType(g.groupType, g.protocolType);
-      types.set(g.id, groupType);
+      byId.set(g.id, groupType);
       states.set(g.id, g.state);
       out.push({ groupId: g.id, protocolType: g.protocolType, groupType });
     }
-    this.#groupTypes = types;
+    this.#groupTypes = byId;
     this.#listedStates = states;
     return out;
   }

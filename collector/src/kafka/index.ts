@@ -1,8 +1,10 @@
-export { KafkaAdapter, chunks, mapLimit, partitionKey } from './adapter.ts';
+export { GROUP_TYPES, KafkaAdapter, chunks, mapLimit, partitionKey } from './adapter.ts';
 export type {
   CommittedOffset,
   GroupInfo,
   GroupListing,
+  GroupType,
+  KafkaCapabilities,
   KafkaAdapterOptions,
   KafkaRecord,
   MemberInfo,

@@ -3,8 +3,7 @@
  * building blocks (createAPI, Writer, Reader) from Kafka's message definitions
  * (clients/src/main/resources/common/message/*.json):
  * - ShareGroupDescribe v1 (API 77, KIP-932; v0 was early access in Kafka 4.0 and is gone),
- * - DescribeShareGroupOffsets v0 (API 90, KIP-932: each share-partition's start offset),
- * - StreamsGroupDescribe v0 (API 89, KIP-1071), members and their active tasks only.
+ * - DescribeShareGroupOffsets v0 (API 90, KIP-932: each share-partition's start offset).
  * Each parser reads every field of its version, in order, so a new field in a later version
  * cannot shift the others: a broker answers with the version the request named.
  */

@@ -18,7 +18,10 @@ const compareRows = (a: PartitionLag, b: PartitionLag): number =>
 export function emptyGroup(groupId: string, info: GroupInfo, now: number): GroupLag {
   return {
     group: groupId,
+    groupType: info.groupType ?? 'classic',
     state: info.state,
+    groupEpoch: info.groupEpoch ?? null,
+    assignmentEpoch: info.assignmentEpoch ?? null,
     protocolType: info.protocolType,
     protocol: info.protocol,
     members: info.members,
@@ -96,6 +99,7 @@ export function groupPhase(m: Memory, cy: Cycle): void {
   for (const groupId of cy.groupIds) {
     const info: GroupInfo = cy.described.get(groupId) ?? {
       groupId,
+      groupType: m.kafka.groupType(groupId),
       state: 'Unknown',
       protocolType: '',
       protocol: '',

@@ -17,27 +17,28 @@ export function registerLagMetrics(
   new Gauge({
     name: 'eventscope_consumergroup_lag_messages',
     help: 'Records the group has not consumed yet on the topic (sum over partitions of end offset - committed offset).',
-    labelNames: ['group', 'topic'],
+    labelNames: ['group', 'group_type', 'topic'],
     registers: [registry],
     collect() {
       this.reset();
       for (const g of snap()?.groups.values() ?? []) {
         if (g.error) continue;
-        for (const t of g.topics) this.set({ group: g.group, topic: t.topic }, t.lag);
+        for (const t of g.topics) this.set({ group: g.group, group_type: g.groupType, topic: t.topic }, t.lag);
       }
     },
   });
   new Gauge({
     name: 'eventscope_consumergroup_lag_seconds',
     help: 'Age of the oldest record the group has not consumed on the topic (max over partitions); 0 when caught up.',
-    labelNames: ['group', 'topic'],
+    labelNames: ['group', 'group_type', 'topic'],
     registers: [registry],
     collect() {
       this.reset();
       for (const g of snap()?.groups.values() ?? []) {
         if (g.error) continue;
         for (const t of g.topics) {
-          if (t.lagSeconds !== null) this.set({ group: g.group, topic: t.topic }, t.lagSeconds);
+          if (t.lagSeconds !== null)
+            this.set({ group: g.group, group_type: g.groupType, topic: t.topic }, t.lagSeconds);
         }
       }
     },
@@ -53,56 +54,61 @@ export function registerLagMetrics(
   new Gauge({
     name: 'eventscope_consumergroup_lag_seconds_lower_bound',
     help: '1 when eventscope_consumergroup_lag_seconds is only a lower bound (the record is older than the offset/time table reaches), else 0.',
-    labelNames: ['group', 'topic'],
+    labelNames: ['group', 'group_type', 'topic'],
     registers: [registry],
     collect() {
       this.reset();
       for (const g of snap()?.groups.values() ?? []) {
         if (g.error) continue;
-        for (const t of g.topics) this.set({ group: g.group, topic: t.topic }, t.lagSecondsIsLowerBound ? 1 : 0);
+        for (const t of g.topics)
+          this.set({ group: g.group, group_type: g.groupType, topic: t.topic }, t.lagSecondsIsLowerBound ? 1 : 0);
       }
     },
   });
   new Gauge({
     name: 'eventscope_consumergroup_status',
     help: 'Group status code (worst partition): 0 OK, 1 WARN, 2 REWIND, 3 STALL, 4 STOP, 5 ERR.',
-    labelNames: ['group'],
+    labelNames: ['group', 'group_type'],
     registers: [registry],
     collect() {
       this.reset();
-      for (const g of snap()?.groups.values() ?? []) this.set({ group: g.group }, STATUS_CODES[g.status]);
+      for (const g of snap()?.groups.values() ?? [])
+        this.set({ group: g.group, group_type: g.groupType }, STATUS_CODES[g.status]);
     },
   });
   new Gauge({
     name: 'eventscope_consumergroup_members',
     help: 'Members of the group (0 for a group with no active consumer).',
-    labelNames: ['group'],
+    labelNames: ['group', 'group_type'],
     registers: [registry],
     collect() {
       this.reset();
-      for (const g of snap()?.groups.values() ?? []) this.set({ group: g.group }, g.members.length);
+      for (const g of snap()?.groups.values() ?? [])
+        this.set({ group: g.group, group_type: g.groupType }, g.members.length);
     },
   });
   new Counter({
     name: 'eventscope_consumergroup_rebalances_total',
     help: 'Rebalances the collector observed since it started (group state or member set changes).',
-    labelNames: ['group'],
+    labelNames: ['group', 'group_type'],
     registers: [registry],
     collect() {
       this.reset();
-      for (const g of snap()?.groups.values() ?? []) this.inc({ group: g.group }, monitor.rebalanceCount(g.group));
+      for (const g of snap()?.groups.values() ?? [])
+        this.inc({ group: g.group, group_type: g.groupType }, monitor.rebalanceCount(g.group));
     },
   });
   new Gauge({
     name: 'eventscope_consumergroup_consumed_records_per_second',
     help: 'Records per second the group consumed on the topic (committed offset advance over the status window).',
-    labelNames: ['group', 'topic'],
+    labelNames: ['group', 'group_type', 'topic'],
     registers: [registry],
     collect() {
       this.reset();
       for (const g of snap()?.groups.values() ?? []) {
         for (const t of g.topics) {
-          if (t.consumeRate !== null) this.set({ group: g.group, topic: t.topic }, t.consumeRate);
+          if (t.consumeRate !== null)
+            this.set({ group: g.group, group_type: g.groupType, topic: t.topic }, t.consumeRate);
         }
       }
     },
@@ -110,12 +116,13 @@ export function registerLagMetrics(
   new Gauge({
     name: 'eventscope_consumergroup_time_to_catch_up_seconds',
     help: 'Lag / (consume rate - produce rate): seconds until the group is caught up at current rates. Absent when it is not catching up.',
-    labelNames: ['group'],
+    labelNames: ['group', 'group_type'],
     registers: [registry],
     collect() {
       this.reset();
       for (const g of snap()?.groups.values() ?? []) {
-        if (g.timeToCatchUpSeconds !== null) this.set({ group: g.group }, g.timeToCatchUpSeconds);
+        if (g.timeToCatchUpSeconds !== null)
+          this.set({ group: g.group, group_type: g.groupType }, g.timeToCatchUpSeconds);
       }
     },
   });
@@ -155,13 +162,17 @@ export function registerLagMetrics(
     new Gauge({
       name: 'eventscope_consumergroup_partition_lag_messages',
       help: 'Per-partition lag in messages (EVENTSCOPE_PER_PARTITION_METRICS).',
-      labelNames: ['group', 'topic', 'partition'],
+      labelNames: ['group', 'group_type', 'topic', 'partition'],
       registers: [registry],
       collect() {
         this.reset();
         for (const g of snap()?.groups.values() ?? []) {
           for (const p of g.partitions) {
-            if (p.lag !== null) this.set({ group: g.group, topic: p.topic, partition: String(p.partition) }, p.lag);
+            if (p.lag !== null)
+              this.set(
+                { group: g.group, group_type: g.groupType, topic: p.topic, partition: String(p.partition) },
+                p.lag,
+              );
           }
         }
       },
@@ -169,14 +180,17 @@ export function registerLagMetrics(
     new Gauge({
       name: 'eventscope_consumergroup_partition_lag_seconds',
       help: 'Per-partition lag in seconds (EVENTSCOPE_PER_PARTITION_METRICS).',
-      labelNames: ['group', 'topic', 'partition'],
+      labelNames: ['group', 'group_type', 'topic', 'partition'],
       registers: [registry],
       collect() {
         this.reset();
         for (const g of snap()?.groups.values() ?? []) {
           for (const p of g.partitions) {
             if (p.lagSeconds !== null)
-              this.set({ group: g.group, topic: p.topic, partition: String(p.partition) }, p.lagSeconds);
+              this.set(
+                { group: g.group, group_type: g.groupType, topic: p.topic, partition: String(p.partition) },
+                p.lagSeconds,
+              );
           }
         }
       },
@@ -184,13 +198,16 @@ export function registerLagMetrics(
     new Gauge({
       name: 'eventscope_consumergroup_partition_status',
       help: 'Per-partition status code, as eventscope_consumergroup_status (EVENTSCOPE_PER_PARTITION_METRICS).',
-      labelNames: ['group', 'topic', 'partition'],
+      labelNames: ['group', 'group_type', 'topic', 'partition'],
       registers: [registry],
       collect() {
         this.reset();
         for (const g of snap()?.groups.values() ?? []) {
           for (const p of g.partitions) {
-            this.set({ group: g.group, topic: p.topic, partition: String(p.partition) }, STATUS_CODES[p.status]);
+            this.set(
+              { group: g.group, group_type: g.groupType, topic: p.topic, partition: String(p.partition) },
+              STATUS_CODES[p.status],
+            );
           }
         }
       },

@@ -259,6 +259,7 @@ export class KafkaMonitor {
       groups: cy.groups,
       topics: cy.topics,
       errors: cy.errors,
+      missingGroupTypes: m.kafka.capabilities?.missing ?? [],
     };
     m.snapshot = snapshot;
     this.#lastSuccess = cy.now;

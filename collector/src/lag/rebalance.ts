@@ -7,7 +7,17 @@
  */
 import type { RebalanceEvent } from './types.ts';
 
-export const REBALANCING_STATES: ReadonlySet<string> = new Set(['PreparingRebalance', 'CompletingRebalance']);
+/**
+ * Classic groups rebalance in PreparingRebalance/CompletingRebalance; consumer-protocol
+ * (KIP-848) and streams groups move through Assigning (a new target assignment) and
+ * Reconciling (members converging on it).
+ */
+export const REBALANCING_STATES: ReadonlySet<string> = new Set([
+  'PreparingRebalance',
+  'CompletingRebalance',
+  'Assigning',
+  'Reconciling',
+]);
 
 export interface GroupObservation {
   time: number;

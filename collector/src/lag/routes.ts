@@ -19,6 +19,7 @@ import type { GroupLag } from './types.ts';
 export function toSummary(g: GroupLag): GroupSummary {
   return {
     group: g.group,
+    groupType: g.groupType,
     state: g.state,
     status: g.status,
     error: g.error,
@@ -54,7 +55,7 @@ export function lagRoutes(appBase: FastifyInstance, monitor: KafkaMonitor): void
       const groups = [...(snapshot?.groups.values() ?? [])]
         .filter((g) => req.query.status === undefined || g.status === req.query.status)
         .map(toSummary);
-      return { snapshotTime: snapshot?.time ?? null, groups };
+      return { snapshotTime: snapshot?.time ?? null, groups, missingGroupTypes: snapshot?.missingGroupTypes ?? [] };
     },
   );
 
@@ -85,11 +86,17 @@ export function lagRoutes(appBase: FastifyInstance, monitor: KafkaMonitor): void
           ...toSummary(g),
           protocolType: g.protocolType,
           protocol: g.protocol,
+          groupEpoch: g.groupEpoch,
+          assignmentEpoch: g.assignmentEpoch,
           members: g.members.map((m) => ({
             memberId: m.memberId,
             clientId: m.clientId,
             host: m.host,
             assignment: Object.entries(m.assignment).map(([topic, partitions]) => ({ topic, partitions })),
+            memberEpoch: m.memberEpoch ?? null,
+            targetAssignment: m.targetAssignment
+              ? Object.entries(m.targetAssignment).map(([topic, partitions]) => ({ topic, partitions }))
+              : null,
           })),
           partitions: g.partitions,
           history: {

@@ -49,8 +49,17 @@ export const GroupTopicSchema = Type.Object({
   status: StatusSchema,
 });
 
+export const GroupTypeSchema = Type.Union(
+  [Type.Literal('classic'), Type.Literal('consumer'), Type.Literal('share'), Type.Literal('streams')],
+  {
+    description:
+      "The group's type as Kafka names it: classic (JoinGroup/SyncGroup protocol), consumer (KIP-848 consumer protocol), share (KIP-932 share group: lag counts from the share-partition start offset), streams (KIP-1071).",
+  },
+);
+
 export const GroupSummarySchema = Type.Object({
   group: Type.String(),
+  groupType: GroupTypeSchema,
   state: Type.String(),
   status: StatusSchema,
   error: Nullable(Type.String()),
@@ -69,17 +78,32 @@ export const GroupSummarySchema = Type.Object({
 export const GroupListSchema = Type.Object({
   snapshotTime: Nullable(Type.Number()),
   groups: Type.Array(GroupSummarySchema),
+  missingGroupTypes: Type.Array(Type.String(), {
+    description:
+      'Group types the broker has no API for (e.g. share groups before Kafka 4.1), each as a sentence; such groups are not listed. Empty on Kafka 4.1+.',
+  }),
 });
 
 export const GroupListQuerySchema = Type.Object({
   status: Type.Optional(StatusSchema),
 });
 
+const TopicPartitionsSchema = Type.Object({ topic: Type.String(), partitions: Type.Array(Type.Integer()) });
+
 export const MemberSchema = Type.Object({
   memberId: Type.String(),
   clientId: Type.String(),
   host: Type.String(),
-  assignment: Type.Array(Type.Object({ topic: Type.String(), partitions: Type.Array(Type.Integer()) })),
+  assignment: Type.Array(TopicPartitionsSchema),
+  memberEpoch: Nullable(
+    Type.Integer({ description: 'KIP-848 / KIP-932 members: the member epoch; null for classic groups.' }),
+  ),
+  targetAssignment: Nullable(
+    Type.Array(TopicPartitionsSchema, {
+      description:
+        'KIP-848 members: the assignment the coordinator wants the member to reach (differs from assignment while it reconciles); null otherwise.',
+    }),
+  ),
 });
 
 export const SampleSchema = Type.Object({ time: Type.Number(), offset: Type.Integer(), lag: Type.Integer() });
@@ -118,6 +142,8 @@ export const GroupDetailSchema = Type.Object({
     ...GroupSummarySchema.properties,
     protocolType: Type.String(),
     protocol: Type.String(),
+    groupEpoch: Nullable(Type.Integer()),
+    assignmentEpoch: Nullable(Type.Integer()),
     members: Type.Array(MemberSchema),
     partitions: Type.Array(PartitionSchema),
     history: Type.Object({

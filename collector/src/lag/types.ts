@@ -1,5 +1,5 @@
 /** Domain types of the Kafka monitor's snapshot (times in ms since epoch, rates per second). */
-import type { MemberInfo, PartitionOffsets } from '../kafka/index.ts';
+import type { GroupType, MemberInfo, PartitionOffsets } from '../kafka/index.ts';
 import type { OffsetSample, Status } from './status.ts';
 
 export type LagSecondsSource =
@@ -70,8 +70,17 @@ export interface LagPoint {
 
 export interface GroupLag {
   group: string;
-  /** Kafka group state: Stable, Empty, PreparingRebalance, CompletingRebalance, Dead, Unknown. */
+  /** classic, consumer (KIP-848), share (KIP-932) or streams (KIP-1071), as Kafka's ListGroups names it. */
+  groupType: GroupType;
+  /**
+   * Kafka group state: classic groups Stable, Empty, PreparingRebalance, CompletingRebalance,
+   * Dead; consumer, share and streams groups Stable, Empty, Assigning, Reconciling, Dead (share
+   * groups Stable/Empty/Dead); Unknown when the group could not be described.
+   */
   state: string;
+  /** KIP-848 / KIP-932 groups: the group epoch and the epoch of its target assignment; null otherwise. */
+  groupEpoch: number | null;
+  assignmentEpoch: number | null;
   protocolType: string;
   protocol: string;
   members: MemberInfo[];
@@ -111,4 +120,6 @@ export interface Snapshot {
   topics: ReadonlyMap<string, TopicSnapshot>;
   /** Errors of this cycle by stage (partial failures included). */
   errors: Record<string, number>;
+  /** Group types the broker has no API for, each as a plain sentence (none on Kafka 4.1+). */
+  missingGroupTypes: string[];
 }
