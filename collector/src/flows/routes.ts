@@ -33,6 +33,10 @@ const ID_RE = new RegExp(ID_PATTERN);
 const TOPIC_RE = new RegExp(TOPIC_PATTERN);
 /** A record's coordinates as the search box takes them: `<topic>/<partition>/<offset>`. */
 const COORDINATES_RE = /^([A-Za-z0-9._-]{1,249})\/(\d{1,10})\/(\d{1,16})$/;
+/** A search of at least this many characters that names no id exactly looks for ids starting with it. */
+const SEARCH_PREFIX_MIN = 4;
+/** Prefix matches listed per kind (the search page lists them to choose from). */
+const SEARCH_PREFIX_MATCHES = 10;
 /** Partition and offset path segments: non-negative integers JavaScript holds exactly. */
 function position(raw: string, what: string): number {
   const n = /^\d{1,16}$/.test(raw) ? Number(raw) : NaN;
@@ -249,6 +253,23 @@ export function flowRoutes(app: FastifyInstance, stuckAfterMs: number, flowMap: 
       if (found.event) matches.push({ kind: 'event', id: q, href: `/api/events/${enc}` });
       if (found.trace) matches.push({ kind: 'trace', id: q.toLowerCase(), href: `/api/traces/${q.toLowerCase()}` });
       if (found.saga) matches.push({ kind: 'saga', id: q, href: `/api/sagas/${enc}` });
+      // Nothing by that exact id: ids that start with it (as the sagas page takes a prefix), so a
+      // shortened id (`01a24874`) found on a page or in a log leads somewhere.
+      if (matches.length === 0 && q.length >= SEARCH_PREFIX_MIN) {
+        const nowUs = Date.now() * 1000;
+        const [events, sagas] = await Promise.all([
+          app.store.eventIdsByPrefix(q, SEARCH_PREFIX_MATCHES),
+          app.store.sagas({ correlationIdPrefix: q, limit: SEARCH_PREFIX_MATCHES, nowUs, stuckAfterUs }),
+        ]);
+        for (const id of events) matches.push({ kind: 'event', id, href: `/api/events/${encodeURIComponent(id)}` });
+        for (const s of sagas.items) {
+          matches.push({
+            kind: 'saga',
+            id: s.correlationId,
+            href: `/api/sagas/${encodeURIComponent(s.correlationId)}`,
+          });
+        }
+      }
       // `<topic>/<partition>/<offset>`: the event at that position, when the record has an id.
       const at = COORDINATES_RE.exec(q);
       if (at && !found.event && Number.isSafeInteger(Number(at[3]))) {

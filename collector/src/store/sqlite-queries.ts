@@ -194,6 +194,21 @@ export function sagaPage(c: Conn, f: SagaFilter): SagaPage {
   return { items, nextCursor: more && last ? `${last.firstUs}~${last.correlationId}` : null };
 }
 
+/**
+ * Event ids starting with `prefix`: the range [prefix, prefix + U+FFFF) of the event id
+ * indexes of publishes and deliveries (ids are ASCII), in order.
+ */
+export function eventIdsByPrefix(c: Conn, prefix: string, limit: number): string[] {
+  const sql = `SELECT event_id FROM publishes WHERE event_id >= ? AND event_id < ?
+    UNION SELECT event_id FROM deliveries WHERE event_id >= ? AND event_id < ?
+    ORDER BY 1 LIMIT ?`;
+  const end = `${prefix}\uffff`;
+  return c.db
+    .prepare<[string, string, string, string, number], { event_id: string }>(sql)
+    .all(prefix, end, prefix, end, limit)
+    .map((r) => r.event_id);
+}
+
 /** What `q` names: an event, a trace (32 hex digits), a saga. */
 /** The record at one position and the deliveries there (for a lookup by coordinates, e.g. from DLQ headers). */
 export function recordAt(

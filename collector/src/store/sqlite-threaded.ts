@@ -169,6 +169,10 @@ export class ThreadedSqliteStore implements Store {
     return this.#reader.search(q);
   }
 
+  eventIdsByPrefix(prefix: string, limit: number): Promise<string[]> {
+    return this.#reader.eventIdsByPrefix(prefix, limit);
+  }
+
   recordAt(
     topic: string,
     partition: number,

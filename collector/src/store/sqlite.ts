@@ -45,6 +45,7 @@ import {
   addAuditEntry,
   auditPage,
   eventHops,
+  eventIdsByPrefix,
   recordAt,
   sagaCounts,
   sagaHops,
@@ -130,6 +131,10 @@ export class SqliteStore implements Store {
 
   search(q: string): Promise<{ event: boolean; trace: boolean; saga: boolean }> {
     return Promise.resolve(search(this.#c, q));
+  }
+
+  eventIdsByPrefix(prefix: string, limit: number): Promise<string[]> {
+    return Promise.resolve(eventIdsByPrefix(this.#c, prefix, limit));
   }
 
   recordAt(

@@ -298,6 +298,8 @@ export interface Store {
   sagaCounts(filter: SagaCountFilter): Promise<Record<SagaStatus, number>>;
   /** Which kinds of id `q` is: an event id, a trace id, a correlation id. */
   search(q: string): Promise<{ event: boolean; trace: boolean; saga: boolean }>;
+  /** Event ids (of publishes and deliveries) starting with `prefix`, in order, at most `limit`. */
+  eventIdsByPrefix(prefix: string, limit: number): Promise<string[]>;
   /**
    * The record at (topic, partition, offset), as far as spans and the tap saw it: the record
    * (with its event id when any hop or the tap carried one) and the deliveries at that position.
