@@ -32,6 +32,9 @@ export interface SagaFilters {
   /** Sagas this consumer group took part in. */
   group?: string | undefined;
   rangeSeconds?: number | undefined;
+  /** An absolute window (epoch ms): sagas started in it; wins over rangeSeconds. */
+  fromMs?: number | undefined;
+  toMs?: number | undefined;
   limit?: number | undefined;
 }
 
@@ -144,9 +147,11 @@ export function useSagas(filters: SagaFilters) {
     queryKey: queryKeys.sagas(filters),
     queryFn: ({ signal }) => {
       // The collector filters by start time (`from`, ms since epoch); the key holds the range, not the instant.
-      const from = filters.rangeSeconds ? Math.floor(Date.now() - filters.rangeSeconds * 1000) : undefined;
+      const from =
+        filters.fromMs ?? (filters.rangeSeconds ? Math.floor(Date.now() - filters.rangeSeconds * 1000) : undefined);
+      const to = filters.toMs;
       return apiGet<SagaPage>(
-        `/api/sagas${qs({ status: filters.status, type: filters.type, q: filters.q, group: filters.group, from, limit: filters.limit })}`,
+        `/api/sagas${qs({ status: filters.status, type: filters.type, q: filters.q, group: filters.group, from, to, limit: filters.limit })}`,
         signal,
       );
     },

@@ -1,7 +1,7 @@
 import { act, render, screen } from '@testing-library/react';
 import { MemoryRouter, useLocation } from 'react-router';
 import { describe, expect, it } from 'vitest';
-import { rangeSeconds, useRange, useSetUrlParams, useSort, useUrlParam } from './url-state.ts';
+import { parseWindow, rangeSeconds, secondsFor, useRange, useSetUrlParams, useSort, useUrlParam } from './url-state.ts';
 
 let api: {
   setA: (v: string) => void;
@@ -86,5 +86,22 @@ describe('URL state', () => {
     );
     act(() => api.setRange('6h'));
     expect(state().range).toBe(21_600);
+  });
+});
+
+describe('absolute time windows', () => {
+  it('reads ?from=&to= as epoch ms, refusing odd values', () => {
+    expect(parseWindow('1796526153657', '1796526154652')).toEqual({ fromMs: 1796526153657, toMs: 1796526154652 });
+    expect(parseWindow('1796526154652', '1796526153657')).toBeNull();
+    expect(parseWindow('12', '1796526154652')).toBeNull();
+    expect(parseWindow('1e12', '1796526154652')).toBeNull();
+    expect(parseWindow('__proto__', null)).toBeNull();
+  });
+
+  it('fetches the smallest preset that reaches back to the window, at most the longest', () => {
+    const now = 1_800_000_000_000;
+    expect(secondsFor({ fromMs: now - 600_000, toMs: now }, now)).toBe(900);
+    expect(secondsFor({ fromMs: now - 2 * 3_600_000, toMs: now - 3_600_000 }, now)).toBe(21_600);
+    expect(secondsFor({ fromMs: now - 30 * 86_400_000, toMs: now }, now)).toBe(86_400);
   });
 });

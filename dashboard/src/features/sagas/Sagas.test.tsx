@@ -52,6 +52,16 @@ describe('SagasPage', () => {
     expect(Date.now() - from).toBeLessThan(960_000);
   });
 
+  it('asks for the sagas started in a custom window (?from=&to=)', async () => {
+    const api = stubApi({ '/api/sagas': SAGAS });
+    const [from, to] = [Date.now() - 7_200_000, Date.now() - 3_600_000];
+    renderAt(`/sagas?from=${from}&to=${to}`);
+    await screen.findByRole('table', { name: 'Sagas' });
+    const last = new URL(api.calls.at(-1)!, 'http://x');
+    expect([last.searchParams.get('from'), last.searchParams.get('to')]).toEqual([String(from), String(to)]);
+    expect(screen.getByRole('button', { name: 'Custom' })).toHaveAttribute('aria-pressed', 'true');
+  });
+
   it('suggests clearing filters when nothing matches', async () => {
     stubApi({ '/api/sagas': { items: [], nextCursor: null } });
     renderAt('/sagas?status=stuck');

@@ -39,6 +39,8 @@ export function SagasPage() {
     q: q || undefined,
     group: group || undefined,
     rangeSeconds: range.seconds,
+    fromMs: range.window?.fromMs,
+    toMs: range.window?.toMs,
     limit: 200,
   });
 
