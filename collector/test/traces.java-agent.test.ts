@@ -137,5 +137,13 @@ describe.each([
     expect(view.publish?.topic).toBe(`${prefix}orders`);
     const saga = await get<SagaView>(`/api/sagas/${poison.orderId}`);
     expect(saga?.status).not.toBe('completed');
+    expect(saga?.dlqSteps).toMatchObject([
+      {
+        eventId: poison.placedEventId,
+        group: `${prefix}payments`,
+        topic: `${prefix}orders`,
+        dlqTopic: `${prefix}payments.dlq`,
+      },
+    ]);
   });
 });

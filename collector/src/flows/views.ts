@@ -223,6 +223,42 @@ export function endToEndUs(hops: EventHops): number | null {
 }
 
 /** Every hop of one saga on a time axis, with what is still pending and where. */
+type DlqStep = SagaView['dlqSteps'][number];
+
+/**
+ * Deliveries reported dead-lettered, and copies a group published to its own DLQ
+ * (`<group>.dlq`) of an event it had a delivery of without such an outcome: services that
+ * report no outcome (the Java agent's spans carry none) dead-letter by publishing only.
+ */
+function dlqSteps(hops: EventHops, publishes: Publish[]): DlqStep[] {
+  const steps: DlqStep[] = hops.deliveries
+    .filter((d) => d.outcome === 'dead_lettered')
+    .map((d) => ({
+      eventId: d.eventId,
+      eventType: d.eventType,
+      group: d.group,
+      topic: d.topic,
+      dlqTopic: d.dlqTopic,
+      timeMs: ms(d.endUs),
+    }));
+  for (const p of publishes) {
+    if (p.eventId === null || !isDlqTopic(p.topic)) continue;
+    const d = hops.deliveries.find(
+      (x) => x.eventId === p.eventId && dlqTopicOf(x.group) === p.topic && x.topic !== p.topic && x.startUs <= p.timeUs,
+    );
+    if (!d || steps.some((s) => s.eventId === d.eventId && s.group === d.group)) continue;
+    steps.push({
+      eventId: d.eventId,
+      eventType: d.eventType,
+      group: d.group,
+      topic: d.topic,
+      dlqTopic: p.topic,
+      timeMs: ms(p.timeUs),
+    });
+  }
+  return steps;
+}
+
 export function sagaView(
   summary: SagaSummary,
   hops: EventHops,
@@ -306,16 +342,7 @@ export function sagaView(
     compensations: publishes
       .filter((p) => p.compensation)
       .map((p) => ({ eventId: p.eventId, eventType: p.eventType, timeMs: ms(p.timeUs), service: p.service })),
-    dlqSteps: hops.deliveries
-      .filter((d) => d.outcome === 'dead_lettered')
-      .map((d) => ({
-        eventId: d.eventId,
-        eventType: d.eventType,
-        group: d.group,
-        topic: d.topic,
-        dlqTopic: d.dlqTopic,
-        timeMs: ms(d.endUs),
-      })),
+    dlqSteps: dlqSteps(hops, publishes),
     pendingCount: list.reduce((n, h) => n + h.pending.length, 0),
   };
 }
