@@ -4,11 +4,14 @@
  * (`otel.exporter.otlp.protocol=grpc`, the endpoint http://<collector>:4317, gzip), exporting to
  * the collector's gRPC receiver on a real port. The agent's gRPC exporter is its own (OkHttp over
  * HTTP/2 without TLS), not grpc-js: this is the interop check of the receiver with another stack.
+ * It starts against a full intake queue: the receiver answers UNAVAILABLE with RetryInfo until
+ * the queue drains, and every order must still be found (the agent retried; nothing was lost).
  */
 import { randomBytes } from 'node:crypto';
 import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EventView, SagaView } from '../src/flows/schemas.ts';
+import type { SpanData } from '../src/traces/index.ts';
 import { runJavaShop, type JavaShop } from './java-agent.ts';
 import { metricValue, removeDir, startHarness, tempDir, waitFor, type Harness } from './traces-helpers.ts';
 
@@ -33,11 +36,36 @@ const theShop = (): JavaShop => {
 };
 
 beforeAll(async () => {
-  h = await startHarness({}, dataDir);
-  const grpcPort = await h.app.otlpGrpc.listen('127.0.0.1', 0);
+  // The smallest intake queue, filled by another client while its store is held: every export of
+  // the agent is refused (UNAVAILABLE + RetryInfo) until the first refusal opens the store.
+  h = await startHarness({ intakeQueueSpans: 100 }, dataDir);
+  const app = h.app;
+  let release!: () => void;
+  const held = new Promise<void>((r) => (release = r));
+  app.intake.setConsumer(async (spans) => {
+    await held;
+    await app.flows.ingest(spans);
+  });
+  const nowUs = Date.now() * 1000;
+  const filler: SpanData[] = Array.from({ length: 100 }, (_, i) => ({
+    traceId: randomBytes(16).toString('hex'),
+    spanId: (i + 1).toString(16).padStart(16, '0'),
+    parentSpanId: null,
+    name: 'filler',
+    kind: 'internal',
+    startUs: nowUs,
+    endUs: nowUs,
+    attributes: {},
+    links: [],
+    status: 'unset',
+    statusMessage: null,
+    service: 'filler',
+  }));
+  if (!app.intake.offer(filler, 'service filler')) throw new Error('the filler did not fit');
+  const grpcPort = await app.otlpGrpc.listen('127.0.0.1', 0);
   await admin.connect();
   await admin.createTopics({ waitForLeaders: true, topics: topics.map((topic) => ({ topic, numPartitions: 2 })) });
-  shop = await runJavaShop({
+  const run = runJavaShop({
     protocol: 'grpc',
     endpoint: `http://127.0.0.1:${grpcPort}`,
     brokers,
@@ -47,7 +75,16 @@ beforeAll(async () => {
     serviceName: 'java-shop-grpc',
     properties: { 'otel.exporter.otlp.compression': 'gzip' },
   });
+  try {
+    await waitFor('the agent refused for room', async () => ((await refused()) > 0 ? true : undefined), 120_000);
+  } finally {
+    release();
+  }
+  shop = await run;
 }, 180_000);
+
+const refused = (): Promise<number> =>
+  metricValue(h.app, 'eventscope_otlp_requests_total', { encoding: 'grpc', code: 'UNAVAILABLE' });
 
 afterAll(async () => {
   await admin.deleteTopics({ topics }).catch(() => undefined);
@@ -86,11 +123,27 @@ describe('a kafka-clients service under the Java agent, exporting OTLP/gRPC', ()
     });
     expect(dead.republishes.map((p) => p.topic)).toEqual([`${prefix}payments.dlq`]);
 
-    // Every span came over gRPC, none refused.
+    // Every span came over gRPC, none was invalid.
     expect(
       await metricValue(h.app, 'eventscope_otlp_requests_total', { encoding: 'grpc', code: 'OK' }),
     ).toBeGreaterThan(0);
     expect(await metricValue(h.app, 'eventscope_otlp_requests_total', { encoding: 'protobuf' })).toBe(0);
-    expect(await metricValue(h.app, 'eventscope_spans_rejected_total')).toBe(0);
+    expect(await metricValue(h.app, 'eventscope_spans_rejected_total', { reason: 'invalid' })).toBe(0);
+  });
+
+  it('loses nothing to backpressure: refused exports were retried, every order is found with its deliveries', async () => {
+    expect(await refused()).toBeGreaterThan(0);
+    expect(await metricValue(h.app, 'eventscope_spans_rejected_total', { reason: 'queue_full' })).toBeGreaterThan(0);
+    for (const order of theShop().orders) {
+      const view = await waitFor(`event ${order.placedEventId}`, async () => {
+        const v = await get<EventView>(`/api/events/${order.placedEventId}`);
+        return v?.groups.some((g) => g.group === `${prefix}payments`) ? v : undefined;
+      });
+      expect(view.publish?.service).toBe('java-shop-grpc');
+      if (order.completedEventId === null) continue;
+      await waitFor(`saga ${order.orderId} completed`, async () =>
+        (await get<SagaView>(`/api/sagas/${order.orderId}`))?.status === 'completed' ? true : undefined,
+      );
+    }
   });
 });
