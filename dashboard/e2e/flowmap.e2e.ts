@@ -135,6 +135,12 @@ describe('flow map in Chromium', () => {
     expect(Math.round(moved.x - start.x)).toBe(60);
     expect(Math.round(moved.y - start.y)).toBe(-40);
 
+    // The keyboard pans too: the arrow keys move the map like a drag would.
+    await map.focus();
+    const beforeKey = await size();
+    await page.keyboard.press('ArrowRight');
+    await expect.poll(async () => Math.round((await size()).x - beforeKey.x)).toBe(-40);
+
     // Fit brings the whole map back.
     await page.getByRole('button', { name: 'Fit' }).click();
     await expect.poll(async () => (await size()).width).toBeCloseTo(before.width, 0);

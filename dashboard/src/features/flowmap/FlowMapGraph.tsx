@@ -1,4 +1,13 @@
-import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState, type PointerEvent } from 'react';
+import {
+  useCallback,
+  useEffect,
+  useLayoutEffect,
+  useMemo,
+  useRef,
+  useState,
+  type KeyboardEvent,
+  type PointerEvent,
+} from 'react';
 import { type FlowEdge, type FlowMapResponse } from '../../api/types.ts';
 import { Empty, ErrorState, Loading } from '../../components/states.tsx';
 import { formatDuration, formatRate, formatSeconds } from '../../lib/format.ts';
@@ -178,6 +187,24 @@ function Graph({
   };
 
   const centre = () => ({ cx: box.width / 2, cy: box.height / 2 });
+  // Keyboard: arrows pan (the drawing moves the other way, as when dragging the map), + and - zoom, 0 fits.
+  const onKeyDown = (ev: KeyboardEvent<SVGSVGElement>) => {
+    const v = viewRef.current;
+    const step = 40;
+    const pan: Record<string, [number, number]> = {
+      ArrowLeft: [step, 0],
+      ArrowRight: [-step, 0],
+      ArrowUp: [0, step],
+      ArrowDown: [0, -step],
+    };
+    const d = Object.hasOwn(pan, ev.key) ? pan[ev.key] : undefined;
+    if (d) setUserView({ k: v.k, x: v.x + d[0], y: v.y + d[1] });
+    else if (ev.key === '+' || ev.key === '=') zoomAt(1.25, box.width / 2, box.height / 2);
+    else if (ev.key === '-') zoomAt(0.8, box.width / 2, box.height / 2);
+    else if (ev.key === '0') setUserView(null);
+    else return;
+    ev.preventDefault();
+  };
   const pct = Math.round(view.k * 100);
   return (
     <div className="flowmap">
@@ -207,6 +234,9 @@ function Graph({
           ref={svgRef}
           role="group"
           aria-label="Flow map"
+          aria-description="Arrow keys pan, + and - zoom, 0 fits; Tab reaches each node, Enter opens it."
+          tabIndex={0}
+          onKeyDown={onKeyDown}
           data-direction={layout.direction}
           onPointerDown={onPointerDown}
           onPointerMove={onPointerMove}
