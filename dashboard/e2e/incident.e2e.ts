@@ -9,7 +9,7 @@ import { Admin } from '@platformatic/kafka';
 import { Kafka, logLevel, type Admin as KafkaAdmin } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launch, screenshot, type Browser } from './browser.ts';
-import { seedOutcomeMix } from './seed.ts';
+import { seedOutcomeMix, seedSaga } from './seed.ts';
 import { serve, type Served } from './serve.ts';
 
 const suffix = randomUUID().slice(0, 8);
@@ -24,6 +24,8 @@ const okGroup = `${prefix}-c-ok`;
 const wideGroup = `${prefix}-d-wide`;
 /** The minute-behind group's dead-letter queue, with one record naming the group. */
 const dlqTopic = `${minuteGroup}.dlq`;
+const dlqEventId = randomUUID();
+const dlqTraceparent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
 /** A group Kafka does not have (finished and deleted): its page must not be a dead end. */
 const goneGroup = `${prefix}-e-gone`;
 const topics = {
@@ -70,7 +72,8 @@ beforeAll(async () => {
             key: 'order-3',
             value: JSON.stringify({ orderId: 'order-3' }),
             headers: {
-              'event-id': randomUUID(),
+              'event-id': dlqEventId,
+              traceparent: dlqTraceparent,
               'event-type': 'order.placed',
               'correlation-id': 'order-3',
               'dlq-original-topic': topics.minute,
@@ -239,5 +242,40 @@ describe('incident view in Chromium', () => {
         .count(),
     ).toBe(1);
     await screenshot(page, 'group-gone');
+  });
+
+  it('copies ids, headers and payloads whole, and finds an event by an id prefix', async () => {
+    const { page, context } = browser;
+    await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: live.url });
+    const clipboard = () => page.evaluate(() => navigator.clipboard.readText());
+
+    await page.goto(`${live.url}/dlqs`);
+    await page.getByRole('link', { name: dlqTopic, exact: true }).click({ timeout: 30_000 });
+    const record = page.locator('details.record').first();
+    await record.waitFor({ timeout: 30_000 });
+    // The summary shows the id short; its button copies it whole (and does not toggle the record).
+    const wasOpen = await record.evaluate((d) => (d as HTMLDetailsElement).open);
+    await record.getByRole('button', { name: `Copy event id ${dlqEventId}` }).click();
+    expect(await clipboard()).toBe(dlqEventId);
+    expect(await record.evaluate((d) => (d as HTMLDetailsElement).open)).toBe(wasOpen);
+    if (!wasOpen) await record.locator('summary strong').click();
+    await record.getByRole('button', { name: 'Copy traceparent' }).click();
+    expect(await clipboard()).toBe(dlqTraceparent);
+    await record.getByRole('button', { name: 'Copy payload' }).click();
+    expect(JSON.parse(await clipboard())).toEqual({ orderId: 'order-3' });
+    await record.getByRole('button', { name: 'Copy payload' }).getByText('Copied').waitFor();
+
+    const saga = await seedSaga(live);
+    await page.goto(`${live.url}/sagas/${saga.correlationId}`);
+    await page.getByRole('button', { name: 'Copy correlation id' }).click();
+    expect(await clipboard()).toBe(saga.correlationId);
+
+    // The header's search takes a prefix, as the sagas page does: 8 characters of an event id.
+    await page.keyboard.press('/');
+    await page.keyboard.type(saga.events.declined.slice(0, 8));
+    await page.keyboard.press('Enter');
+    await page.waitForURL(`**/events/${saga.events.declined}`);
+    await page.getByRole('button', { name: 'Copy event id' }).click();
+    expect(await clipboard()).toBe(saga.events.declined);
   });
 });

@@ -1,4 +1,5 @@
 import { Link } from 'react-router';
+import { CopyButton } from '../../components/CopyButton.tsx';
 import { GroupLink, TopicLink } from '../../components/NameLinks.tsx';
 import { type DlqRecord } from '../../api/types.ts';
 import { formatDateTime, formatInteger, formatRelative, shortId } from '../../lib/format.ts';
@@ -11,7 +12,10 @@ function Headers({ headers }: { headers: Record<string, string> }) {
       {entries.map(([k, v]) => (
         <div key={k} style={{ display: 'contents' }}>
           <dt className="mono">{k}</dt>
-          <dd className="mono">{v}</dd>
+          <dd className="mono">
+            {v}
+            <CopyButton text={v} label={k} />
+          </dd>
         </div>
       ))}
     </dl>
@@ -19,6 +23,11 @@ function Headers({ headers }: { headers: Record<string, string> }) {
 }
 
 export { Headers };
+
+/** The payload as shown and copied: a string as is, decoded data as indented JSON. */
+function payloadText(data: unknown): string {
+  return typeof data === 'string' ? data : JSON.stringify(data, null, 2);
+}
 
 /** One DLQ record: summary line, then headers and the decoded payload on expand. */
 export function DlqRecordView({ record, open = false }: { record: DlqRecord; open?: boolean }) {
@@ -39,6 +48,7 @@ export function DlqRecordView({ record, open = false }: { record: DlqRecord; ope
             <Link to={`/events/${encodeURIComponent(record.eventId)}`} title={record.eventId}>
               event {shortId(record.eventId)}
             </Link>
+            <CopyButton text={record.eventId} label={`event id ${record.eventId}`} />
           </>
         ) : null}
       </summary>
@@ -88,9 +98,10 @@ export function DlqRecordView({ record, open = false }: { record: DlqRecord; ope
           {record.value.encoding === 'null' ? (
             <p className="subtle">Empty value (tombstone).</p>
           ) : record.value.data !== null && record.value.data !== undefined ? (
-            <pre className="payload">
-              {typeof record.value.data === 'string' ? record.value.data : JSON.stringify(record.value.data, null, 2)}
-            </pre>
+            <>
+              <CopyButton text={payloadText(record.value.data)} label="payload" />
+              <pre className="payload">{payloadText(record.value.data)}</pre>
+            </>
           ) : null}
           <div className="subtle">
             key <code>{record.key ?? 'null'}</code> · DLQ partition {record.partition} offset{' '}

@@ -1,3 +1,4 @@
+import { CopyButton } from '../../components/CopyButton.tsx';
 import { Link, useParams } from 'react-router';
 import { useEventLookup } from '../../api/queries.ts';
 import { type GroupView } from '../../api/types.ts';
@@ -71,6 +72,7 @@ export function EventPage() {
         <h1>
           Event <span className="mono">{eventId}</span>
         </h1>
+        <CopyButton text={eventId} label="event id" />
         {query.data?.deadLettered ? <OutcomeBadge outcome="dead_lettered" /> : null}
         {query.data?.duplicate ? <OutcomeBadge outcome="duplicate" /> : null}
       </div>

@@ -5,6 +5,7 @@ import { OutcomeBadge } from '../../components/StatusBadge.tsx';
 import { Empty, QueryView } from '../../components/states.tsx';
 import { formatClockMs, formatDuration, shortId } from '../../lib/format.ts';
 import './trace.css';
+import { CopyButton } from '../../components/CopyButton.tsx';
 
 const enc = encodeURIComponent;
 
@@ -108,6 +109,7 @@ export function TracePage() {
         <h1>
           Trace <span className="mono">{traceId}</span>
         </h1>
+        <CopyButton text={traceId} label="trace id" />
       </div>
       <QueryView query={query} what={`trace ${traceId}`}>
         {(d) => {

@@ -3,6 +3,7 @@ import { OutcomeBadge } from '../../components/StatusBadge.tsx';
 import { formatClockMs, formatCount, formatDuration, formatInteger, formatSeconds } from '../../lib/format.ts';
 import { Headers } from '../dlqs/DlqRecordView.tsx';
 import { type FlowStep } from './flow-model.ts';
+import { CopyButton } from '../../components/CopyButton.tsx';
 
 /**
  * The envelope headers as the spans recorded them (docs/event-contract.md). The collector
@@ -32,7 +33,14 @@ export function HopDetails({ step, correlationId }: { step: FlowStep; correlatio
       <dl className="kv" style={{ marginTop: 8 }}>
         <dt>Event id</dt>
         <dd className="mono">
-          {step.eventId ? <Link to={`/events/${enc(step.eventId)}`}>{step.eventId}</Link> : 'unknown (no event-id)'}
+          {step.eventId ? (
+            <>
+              <Link to={`/events/${enc(step.eventId)}`}>{step.eventId}</Link>
+              <CopyButton text={step.eventId} label="event id" />
+            </>
+          ) : (
+            'unknown (no event-id)'
+          )}
         </dd>
         <dt>From</dt>
         <dd>{step.fromService}</dd>

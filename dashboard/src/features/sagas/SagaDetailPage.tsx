@@ -8,6 +8,7 @@ import { useUrlParam } from '../../lib/url-state.ts';
 import { FlowDiagram, FlowLegend } from './FlowDiagram.tsx';
 import { HopDetails } from './HopDetails.tsx';
 import { stepsFromHops } from './flow-model.ts';
+import { CopyButton } from '../../components/CopyButton.tsx';
 
 export function SagaDetailPage() {
   const { correlationId = '' } = useParams();
@@ -23,6 +24,7 @@ export function SagaDetailPage() {
         <h1>
           Saga <span className="mono">{correlationId}</span>
         </h1>
+        <CopyButton text={correlationId} label="correlation id" />
         {query.data ? <SagaBadge status={query.data.status} /> : null}
         {query.data?.sagaType ? <span className="subtle">{query.data.sagaType}</span> : null}
       </div>
