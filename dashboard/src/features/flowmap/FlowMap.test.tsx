@@ -2,7 +2,7 @@ import { render, screen, within } from '@testing-library/react';
 import { describe, expect, it } from 'vitest';
 import { FLOWS } from '../../test/fixtures.ts';
 import { renderAt, stubApi } from '../../test/render.tsx';
-import { edgeLines, FlowMapGraph } from './FlowMapGraph.tsx';
+import { edgeLines, FlowMapGraph, fitView, MIN_FIT_SCALE } from './FlowMapGraph.tsx';
 import { bestLayout, layoutGraph } from './graph-layout.ts';
 import { edgeHealth, lagIndex } from './health.ts';
 
@@ -45,6 +45,17 @@ describe('layoutGraph', () => {
     const edges = nodes.slice(1).map((n, i) => ({ ...edge, from: `n${i}`, to: n.id }));
     expect(bestLayout(nodes, edges, () => ['1/s'], { width: 400, height: 900 }).direction).toBe('TB');
     expect(bestLayout(nodes, edges, () => ['1/s'], { width: 4000, height: 300 }).direction).toBe('LR');
+  });
+});
+
+describe('fitView', () => {
+  const layout = { direction: 'LR' as const, nodes: [], edges: [], width: 800, height: 400 };
+  it('centres a map that fits, never larger than life', () => {
+    expect(fitView(layout, { width: 1000, height: 600 })).toEqual({ k: 1, x: 100, y: 100 });
+    expect(fitView(layout, { width: 640, height: 600 })).toEqual({ k: 0.8, x: 0, y: 140 });
+  });
+  it('keeps labels readable in a narrow box: the minimum scale from the top left, to be panned', () => {
+    expect(fitView(layout, { width: 300, height: 600 })).toEqual({ k: MIN_FIT_SCALE, x: 0, y: 160 });
   });
 });
 

@@ -44,9 +44,15 @@ const MIN_K = 0.2;
 const MAX_K = 3;
 const clampK = (k: number) => Math.min(MAX_K, Math.max(MIN_K, k));
 
-function fitView(layout: GraphLayout, box: { width: number; height: number }): View {
-  const k = fitScale(layout, box);
-  return { k, x: (box.width - layout.width * k) / 2, y: Math.max(0, (box.height - layout.height * k) / 2) };
+/** Below this a fitted map's 12 px labels would be under 8.4 px: it is drawn at this scale and panned instead. */
+export const MIN_FIT_SCALE = 0.7;
+
+/** The whole map, centred, unless that needs a scale under MIN_FIT_SCALE: then its top left corner at that scale. */
+export function fitView(layout: GraphLayout, box: { width: number; height: number }): View {
+  const k = Math.max(fitScale(layout, box), MIN_FIT_SCALE);
+  const w = layout.width * k;
+  const h = layout.height * k;
+  return { k, x: w <= box.width ? (box.width - w) / 2 : 0, y: h <= box.height ? (box.height - h) / 2 : 0 };
 }
 
 export interface FlowMapGraphProps {
