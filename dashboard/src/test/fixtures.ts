@@ -38,6 +38,7 @@ function topic(name: string, over: Partial<GroupTopic> = {}): GroupTopic {
 
 export function group(over: Partial<GroupSummary> & { group: string }): GroupSummary {
   return {
+    groupType: 'classic',
     state: 'Stable',
     status: 'OK',
     error: null,
@@ -148,6 +149,8 @@ export const GROUP_DETAIL: GroupDetailResponse = {
     ...GROUPS[1]!,
     protocolType: 'consumer',
     protocol: 'RoundRobinAssigner',
+    groupEpoch: null,
+    assignmentEpoch: null,
     partitions: [
       {
         topic: 'orders',
@@ -189,6 +192,8 @@ export const GROUP_DETAIL: GroupDetailResponse = {
         clientId: 'inventory-1',
         host: '/127.0.0.1',
         assignment: [{ topic: 'orders', partitions: [0, 1] }],
+        memberEpoch: null,
+        targetAssignment: null,
       },
     ],
     history: {

@@ -11,7 +11,7 @@ const groupNames = () =>
 
 describe('GroupsPage', () => {
   it('lists groups worst first with status, lag in messages and time, members, rate and catch-up', async () => {
-    stubApi({ '/api/groups': { snapshotTime: Date.now(), groups: GROUPS } });
+    stubApi({ '/api/groups': { snapshotTime: Date.now(), groups: GROUPS, missingGroupTypes: [] } });
     renderAt('/groups');
     await screen.findByRole('table', { name: 'Consumer groups' });
     expect(groupNames()).toEqual(['shipping', 'inventory', 'payments']);
@@ -29,7 +29,7 @@ describe('GroupsPage', () => {
   });
 
   it('sorts by a column on click, toggles direction, and keeps the sort in the URL', async () => {
-    stubApi({ '/api/groups': { snapshotTime: Date.now(), groups: GROUPS } });
+    stubApi({ '/api/groups': { snapshotTime: Date.now(), groups: GROUPS, missingGroupTypes: [] } });
     renderAt('/groups');
     await screen.findByRole('table', { name: 'Consumer groups' });
     fireEvent.click(screen.getByRole('button', { name: /Rate/ }));
@@ -42,7 +42,7 @@ describe('GroupsPage', () => {
   });
 
   it('filters by text and status from the URL, and says when nothing matches', async () => {
-    stubApi({ '/api/groups': { snapshotTime: Date.now(), groups: GROUPS } });
+    stubApi({ '/api/groups': { snapshotTime: Date.now(), groups: GROUPS, missingGroupTypes: [] } });
     renderAt('/groups?status=WARN');
     await screen.findByRole('table', { name: 'Consumer groups' });
     expect(groupNames()).toEqual(['inventory']);
@@ -52,8 +52,42 @@ describe('GroupsPage', () => {
     expect(screen.getByText('No group matches these filters.')).toBeInTheDocument();
   });
 
+  it('shows the Kafka group type of each group as a badge, and which types the broker lacks', async () => {
+    const groups = [
+      { ...GROUPS[0]!, groupType: 'consumer' as const },
+      { ...GROUPS[1]!, groupType: 'share' as const },
+      GROUPS[2]!,
+    ];
+    stubApi({
+      '/api/groups': {
+        snapshotTime: Date.now(),
+        groups,
+        missingGroupTypes: ['streams groups (KIP-1071): the broker has no StreamsGroupDescribe API'],
+      },
+    });
+    renderAt('/groups');
+    await screen.findByRole('table', { name: 'Consumer groups' });
+    const rowOf = (name: string) =>
+      screen
+        .getAllByRole('link', { name })
+        .find((a) => a.getAttribute('href') === `/groups/${name}`)!
+        .closest('tr')!;
+    expect(within(rowOf(groups[0]!.group)).getByText('consumer')).toHaveAttribute(
+      'title',
+      expect.stringMatching(/KIP-848/),
+    );
+    expect(within(rowOf(groups[1]!.group)).getByText('share')).toHaveAttribute(
+      'title',
+      expect.stringMatching(/KIP-932/),
+    );
+    expect(within(rowOf(groups[2]!.group)).getByText('classic')).toBeInTheDocument();
+    expect(screen.getByRole('note', { name: 'Group types this broker lacks' })).toHaveTextContent(
+      'Not on this broker: streams groups (KIP-1071)',
+    );
+  });
+
   it('explains an empty list before the first poll', async () => {
-    stubApi({ '/api/groups': { snapshotTime: null, groups: [] } });
+    stubApi({ '/api/groups': { snapshotTime: null, groups: [], missingGroupTypes: [] } });
     renderAt('/groups');
     expect(await screen.findByText(/has not finished its first Kafka poll/)).toBeInTheDocument();
   });

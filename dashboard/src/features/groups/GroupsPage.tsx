@@ -1,4 +1,5 @@
 import { Link, useNavigate } from 'react-router';
+import type { GroupSummary } from '../../api/types.ts';
 import { useGroups } from '../../api/queries.ts';
 import { Breakable } from '../../components/Breakable.tsx';
 import { LagBadge } from '../../components/StatusBadge.tsx';
@@ -17,6 +18,22 @@ const COLUMNS: { key: GroupSortKey; label: string; num?: boolean }[] = [
   { key: 'timeToCatchUpSeconds', label: 'Catch up in', num: true },
   { key: 'lastRebalance', label: 'Last rebalance' },
 ];
+
+/** What each Kafka group type is, for the badge's tooltip. */
+const GROUP_TYPE_TITLES: Readonly<Record<GroupSummary['groupType'], string>> = {
+  classic: 'Classic consumer group (JoinGroup/SyncGroup rebalance protocol)',
+  consumer: 'Consumer-protocol group (KIP-848: the broker assigns partitions)',
+  share: 'Share group (KIP-932: lag counts from the share-partition start offset)',
+  streams: 'Kafka Streams group (KIP-1071)',
+};
+
+function GroupTypeBadge({ type }: { type: GroupSummary['groupType'] }) {
+  return (
+    <span className="badge badge-info group-type" title={GROUP_TYPE_TITLES[type]}>
+      {type}
+    </span>
+  );
+}
 
 /** Topics shown by name under a group before "+N more" (all of them in the tooltip and on the group page). */
 const TOPICS_SHOWN = 3;
@@ -92,6 +109,11 @@ export function GroupsPage() {
           const rows = sortGroups(filterGroups(data.groups, text, status), sort.key, sort.dir);
           return (
             <div className="panel table-wrap">
+              {data.missingGroupTypes.length > 0 ? (
+                <p className="subtle" role="note" aria-label="Group types this broker lacks">
+                  Not on this broker: {data.missingGroupTypes.join('; ')}.
+                </p>
+              ) : null}
               <table aria-label="Consumer groups">
                 <thead>
                   <tr>
@@ -115,7 +137,7 @@ export function GroupsPage() {
                     return (
                       <tr key={g.group} className="clickable" onDoubleClick={() => void navigate(to)}>
                         <td className="group-cell">
-                          <Link to={to}>{g.group}</Link>
+                          <Link to={to}>{g.group}</Link> <GroupTypeBadge type={g.groupType} />
                           <TopicsLine state={g.state} topics={g.topics.map((t) => t.topic)} />
                         </td>
                         <td>
