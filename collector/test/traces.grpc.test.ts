@@ -464,11 +464,17 @@ describe('OTLP/gRPC receiver', () => {
     });
   });
 
-  it('closes its port with the app', async () => {
+  it('closes its port with the app, and /readyz says so', async () => {
     const harness = await start();
     const port = harness.grpcPort;
     expect(harness.app.otlpGrpc.port).toBe(port);
     expect((await rawClient(port)(request(1, 'before'))).error).toBeNull();
+    expect((await harness.app.inject('/readyz')).json()).toMatchObject({ checks: { 'otlp-grpc': 'ok' } });
+    // Closed first (as server.ts does on SIGTERM): not ready any more, while the app still answers.
+    await harness.app.otlpGrpc.close();
+    const ready = await harness.app.inject('/readyz');
+    expect(ready.statusCode).toBe(503);
+    expect(ready.json()).toMatchObject({ checks: { 'otlp-grpc': 'closed (shutting down)' } });
     await harness.close();
     removeDir(harness.dataDir);
     expect(harness.app.otlpGrpc.port).toBeUndefined();
