@@ -1,3 +1,4 @@
+import { CopyButton } from '../../components/CopyButton.tsx';
 import { Link } from 'react-router';
 import { useAudit } from '../../api/queries.ts';
 import type { AuditResponse } from '../../api/types.ts';
@@ -55,9 +56,12 @@ function FindingRows({ rows, withClass }: { rows: Finding[]; withClass: boolean 
             <td className="num">{formatInteger(u.offset)}</td>
             <td className="mono">
               {u.eventId ? (
-                <Link to={`/events/${enc(u.eventId)}`} title={u.eventId}>
-                  {shortId(u.eventId)}
-                </Link>
+                <>
+                  <Link to={`/events/${enc(u.eventId)}`} title={u.eventId}>
+                    {shortId(u.eventId)}
+                  </Link>
+                  <CopyButton text={u.eventId} label={`event id ${u.eventId}`} />
+                </>
               ) : (
                 '—'
               )}
@@ -174,6 +178,7 @@ export function AuditPage() {
                           <Link to={`/events/${enc(d.eventId)}`} title={d.eventId}>
                             {shortId(d.eventId)}
                           </Link>
+                          <CopyButton text={d.eventId} label={`event id ${d.eventId}`} />
                         </td>
                         <td>
                           <Link to={`/groups/${enc(d.group)}`}>{d.group}</Link>

@@ -144,6 +144,7 @@ export function TracePage() {
                         <Link to={`/traces/${t}`} className="mono" title={t}>
                           {shortId(t)}
                         </Link>
+                        <CopyButton text={t} label={`trace id ${t}`} />
                       </span>
                     ))}
                   </p>
@@ -193,9 +194,12 @@ export function TracePage() {
                           <td className="num">{formatDuration(r.endMs - r.startMs)}</td>
                           <td className="mono">
                             {r.eventId ? (
-                              <Link to={`/events/${enc(r.eventId)}`} title={r.eventId}>
-                                {shortId(r.eventId)}
-                              </Link>
+                              <>
+                                <Link to={`/events/${enc(r.eventId)}`} title={r.eventId}>
+                                  {shortId(r.eventId)}
+                                </Link>
+                                <CopyButton text={r.eventId} label={`event id ${r.eventId}`} />
+                              </>
                             ) : (
                               '—'
                             )}
