@@ -7,7 +7,7 @@ import { PORTS } from './ports.ts';
 import { requireJava, resolveKafkaJars } from './java.ts';
 import { log } from './log.ts';
 import { cacheDir, exists, logDir, runDir } from './paths.ts';
-import { isPortOpen, livePid, run, startDaemon, stopPidFile, tail, waitFor, type Daemon } from './proc.ts';
+import { isPortOpen, livePid, run, startDaemon, tail, waitFor, type Daemon } from './proc.ts';
 
 /** Newest Apache Kafka 4.x that resolves from Maven Central here and works with kafkajs. */
 export const DEFAULT_KAFKA_VERSION = '4.4.0';
@@ -290,9 +290,4 @@ async function waitReady(daemon: Daemon, brokers: string, timeoutMs: number): Pr
       },
     );
   }
-}
-
-/** Stops a broker an earlier run left behind (found through its pid file). */
-export async function stopLeftoverKafka(opts: KafkaOptions): Promise<boolean> {
-  return stopPidFile(paths(opts).pidFile);
 }

@@ -27,11 +27,6 @@ function refuseWhenStopping(what: string): void {
   }
 }
 
-/** The reason given to `beginShutdown`, while one is under way. */
-export function shutdownReason(): string | undefined {
-  return shuttingDown;
-}
-
 /**
  * From now on no daemon or child starts, and waits in progress end with an ABORTED error;
  * then stops everything this process started, newest first (each daemon gets SIGTERM and
@@ -54,11 +49,6 @@ export function forceKillOwned(): void {
     rmSync(daemon.pidFile, { force: true });
   }
   for (const child of ownedChildren) child.kill('SIGKILL');
-}
-
-/** Pids of the daemons this process started that still run (tests, diagnostics). */
-export function ownedPids(): number[] {
-  return [...ownedDaemons.keys()];
 }
 
 export interface RunResult {

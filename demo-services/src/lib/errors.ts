@@ -34,13 +34,6 @@ export class TransientError extends DemoError {
   }
 }
 
-/** The record is valid but can never be processed (a business rule broken beyond a reply). Not retried. */
-export class PermanentError extends DemoError {
-  constructor(message: string, options?: ErrorOptions) {
-    super('PERMANENT', message, false, options);
-  }
-}
-
 /** Whether a retry can help: our own errors say so; SQLite lock contention can; anything unknown is retried too. */
 export function isRetryable(error: unknown): boolean {
   if (error instanceof DemoError) return error.retryable;
