@@ -165,6 +165,8 @@ beforeAll(async () => {
       EVENTSCOPE_HOST: '127.0.0.1',
       EVENTSCOPE_PORT: String(collectorPort),
       EVENTSCOPE_OTLP_PORT: String(otlpPort),
+      // OTLP/gRPC off: its default 4317 may be taken by a running `npm start` or another test.
+      EVENTSCOPE_OTLP_GRPC_PORT: '0',
       EVENTSCOPE_DATA_DIR: path.join(workDir, 'collector'),
       EVENTSCOPE_POLL_INTERVAL_MS: '1000',
       EVENTSCOPE_STATUS_WINDOW: '3',
