@@ -8,7 +8,7 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { compileRules, DEFAULT_RULES, spanToHop } from '../src/flows/hops.ts';
+import { compileRules, DEFAULT_RULES, spanHops, spanToHop } from '../src/flows/hops.ts';
 import { compileEnvelope, normalizeSpan, type MessagingSpan } from '../src/flows/normalize.ts';
 import type { EventView, RecordView, SagaView } from '../src/flows/schemas.ts';
 import type { AttributeValue, SpanData, SpanKind } from '../src/traces/span.ts';
@@ -429,6 +429,64 @@ describe('every instrumentation reads into one model', () => {
   });
 });
 
+describe('batch consumer spans that link to every record', () => {
+  const rules = compileRules(DEFAULT_RULES);
+  const link = () => ({ traceId: hex(16), spanId: hex(8) });
+
+  it('Java agent with receive telemetry: the batch receive is no hop, each process span one delivery', () => {
+    const receive = span('consumer', `${T} receive`, {
+      'messaging.system': 'kafka',
+      'messaging.destination.name': T,
+      'messaging.operation': 'receive',
+      'messaging.batch.message_count': 2,
+      'messaging.kafka.consumer.group': 'payments',
+    });
+    const producer = link();
+    const process = span(
+      'consumer',
+      `${T} process`,
+      {
+        'messaging.system': 'kafka',
+        'messaging.destination.name': T,
+        'messaging.operation': 'process',
+        'messaging.kafka.consumer.group': 'payments',
+        'messaging.destination.partition.id': '0',
+        'messaging.kafka.message.offset': 9,
+      },
+      { parentSpanId: receive.spanId, traceId: receive.traceId, links: [producer] },
+    );
+    expect(spanHops(receive, rules)).toEqual([]);
+    expect(spanHops(process, rules)).toMatchObject([{ group: 'payments', offset: 9, originSpanId: producer.spanId }]);
+  });
+
+  it('Spring Kafka batch listener / Python consume(): one delivery per linked record', () => {
+    const links = [link(), link(), link()];
+    const batch = span(
+      'consumer',
+      `${T} process`,
+      {
+        'messaging.system': 'kafka',
+        'messaging.destination.name': T,
+        'messaging.operation': 'process',
+        'messaging.batch.message_count': 3,
+        'messaging.kafka.consumer.group': 'billing',
+      },
+      { links },
+    );
+    const hops = spanHops(batch, rules);
+    expect(hops.map((h) => ('group' in h ? [h.group, h.originSpanId, h.startUs - batch.startUs] : null))).toEqual(
+      links.map((l, i) => ['billing', l.spanId, i]),
+    );
+    const pythonConsume = span(
+      'consumer',
+      `${T} process`,
+      { 'messaging.system': 'kafka', 'messaging.destination': T, 'messaging.operation': 'receive' },
+      { links: links.slice(0, 2), service: 'py-billing' },
+    );
+    expect(spanHops(pythonConsume, rules)).toHaveLength(2);
+  });
+});
+
 describe('flows of uninstrumented-envelope services through the collector', () => {
   let h: Harness;
   beforeAll(async () => {
@@ -567,6 +625,45 @@ describe('flows of uninstrumented-envelope services through the collector', () =
     ]) {
       const r = await h.app.inject({ method: 'GET', url: `/api/records/${bad}` });
       expect(r.statusCode, bad).toBe(400);
+    }
+  });
+
+  it('shows each record of a Spring batch listener as processed by the group, found by its event id', async () => {
+    const topic = `spring-${hex(4)}`;
+    const ids = [randomUUID(), randomUUID()];
+    const pubs = ids.map((id, i) =>
+      span('producer', `${topic} publish`, {
+        'messaging.system': 'kafka',
+        'messaging.destination.name': topic,
+        'messaging.operation': 'publish',
+        'messaging.destination.partition.id': '0',
+        'messaging.kafka.message.offset': i,
+        'messaging.header.event_id': [id],
+      }),
+    );
+    const batch = span(
+      'consumer',
+      `${topic} process`,
+      {
+        'messaging.system': 'kafka',
+        'messaging.destination.name': topic,
+        'messaging.operation': 'process',
+        'messaging.batch.message_count': 2,
+        'messaging.kafka.consumer.group': 'billing',
+      },
+      {
+        service: 'spring-billing',
+        startUs: pubs[0]!.endUs + 1000,
+        endUs: pubs[0]!.endUs + 9000,
+        links: pubs.map((p) => ({ traceId: p.traceId, spanId: p.spanId })),
+      },
+    );
+    await h.app.flows.ingest([...pubs, batch]);
+    // Sent again (an exporter retry): still one delivery per record.
+    await h.app.flows.ingest([batch]);
+    for (const id of ids) {
+      const view = (await h.app.inject({ method: 'GET', url: `/api/events/${id}` })).json<EventView>();
+      expect(view.groups.map((g) => [g.group, g.state, g.processedCount])).toEqual([['billing', 'processed', 1]]);
     }
   });
 });

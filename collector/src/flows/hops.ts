@@ -92,7 +92,7 @@ export function compileRules(rules: FlowRules): CompiledRules {
 export function spanToHop(
   span: SpanData,
   rules: CompiledRules,
-): { publish: Publish } | { delivery: Delivery } | undefined {
+): { publish: Publish } | { delivery: Delivery; perLink: boolean } | undefined {
   const m = normalizeSpan(span, rules.envelope);
   if (m === undefined) return undefined;
   const { topic, partition, offset, eventId, eventType, correlationId } = m;
@@ -150,17 +150,35 @@ export function spanToHop(
       compensation: rules.compensation(eventType),
       sagaType: rules.sagaType(eventType),
     },
+    perLink: m.perLink,
   };
+}
+
+/**
+ * Every hop a span describes: none, its publish or delivery, or, for a batch consumer span
+ * linking to each record's producer span, one delivery per link (origin: that link).
+ */
+export function spanHops(span: SpanData, rules: CompiledRules): (Publish | Delivery)[] {
+  const hop = spanToHop(span, rules);
+  if (hop === undefined) return [];
+  if ('publish' in hop) return [hop.publish];
+  const d = hop.delivery;
+  if (!hop.perLink) return [d];
+  // The store keys a delivery by (start, span id), so a re-sent span is stored once: the i-th
+  // link's delivery starts i µs later, which keeps them apart and the same on every retry.
+  return span.links.map((l, i) => ({ ...d, startUs: d.startUs + i, originSpanId: l.spanId, originTraceId: l.traceId }));
 }
 
 /** A chunk of spans as one store batch. Spans that are not messaging hops are counted only. */
 export function assemble(spans: SpanData[], rules: CompiledRules): IngestBatch & { ignored: number } {
   const batch: IngestBatch & { ignored: number } = { publishes: [], deliveries: [], records: [], ignored: 0 };
   for (const span of spans) {
-    const hop = spanToHop(span, rules);
-    if (!hop) batch.ignored++;
-    else if ('publish' in hop) batch.publishes.push(hop.publish);
-    else batch.deliveries.push(hop.delivery);
+    const hops = spanHops(span, rules);
+    if (hops.length === 0) batch.ignored++;
+    for (const h of hops) {
+      if ('group' in h) batch.deliveries.push(h);
+      else batch.publishes.push(h);
+    }
   }
   return batch;
 }

@@ -26,6 +26,11 @@ export interface MessagingSpan {
   outcome: string | null;
   attempt: number | null;
   dlqTopic: string | null;
+  /**
+   * A consumer span about a batch that links to each record's producer span (Spring Kafka batch
+   * listeners under the Java agent, Python confluent-kafka's `consume()`): one delivery per link.
+   */
+  perLink: boolean;
 }
 
 /** Header names read as the envelope, per field, in order of preference (config: envelope*Headers). */
@@ -160,6 +165,7 @@ export function normalizeSpan(span: SpanData, envelope: CompiledEnvelope): Messa
   let role: MessagingSpan['role'];
   if (span.kind === 'producer' || (op !== null && PUBLISH_OPS.has(op))) role = 'publish';
   else if (span.kind !== 'consumer') return undefined;
+  else if (offset === null && span.links.length > 1) role = 'deliver';
   else if (op === null || DELIVER_OPS.has(op)) role = 'deliver';
   else if (op === 'receive') {
     // A per-record receive (aiokafka getone, kotel, Go eBPF, otelkafka) is the delivery; a batch
@@ -191,5 +197,6 @@ export function normalizeSpan(span: SpanData, envelope: CompiledEnvelope): Messa
     outcome: str(first(a, OUTCOME)),
     attempt: int(first(a, ATTEMPT)),
     dlqTopic: str(first(a, DLQ_TOPIC)),
+    perLink: role === 'deliver' && offset === null && span.links.length > 1,
   };
 }

@@ -11,7 +11,7 @@ import type { SpanData } from '../traces/span.ts';
 import { AuditMemory, auditOnce, type AuditResult } from './audit.ts';
 import { FlowMap, serviceNode, topicNode } from './flow-map.ts';
 import { terminalTypesMap } from '../config.ts';
-import { compileRules, spanToHop, type FlowRules } from './hops.ts';
+import { compileRules, spanHops, type FlowRules } from './hops.ts';
 import { flowRoutes } from './routes.ts';
 
 export interface FlowsPluginOptions {
@@ -160,11 +160,13 @@ export const flowsPlugin = fp<FlowsPluginOptions>(
     /** Spans -> the hops they describe (the intake queue's prepare step: runs as spans are accepted). */
     const toHops = (spans: SpanData[]): Hop[] => {
       const hops: Hop[] = [];
+      let ignored = 0;
       for (const span of spans) {
-        const hop = spanToHop(span, rules);
-        if (hop) hops.push('publish' in hop ? hop.publish : hop.delivery);
+        const described = spanHops(span, rules);
+        if (described.length === 0) ignored++;
+        for (const h of described) hops.push(h);
       }
-      if (hops.length < spans.length) m.ignored.inc(spans.length - hops.length);
+      if (ignored > 0) m.ignored.inc(ignored);
       return hops;
     };
     /** Hops -> store, flow map, metrics and live views. */
@@ -207,7 +209,7 @@ export const flowsPlugin = fp<FlowsPluginOptions>(
       audit(options = {}) {
         const run = auditRuns.then(async () => {
           const view = app.offsets;
-          if (view.snapshotTime() === undefined) return { found: [], decided: [] };
+          if (view.snapshotTime() === undefined) return { found: [], decided: [], withdrawn: [] };
           const result = await auditOnce(app.store, view, auditMemory, {
             nowUs: Date.now() * 1000,
             graceUs: options.graceMs !== undefined ? options.graceMs * 1000 : graceUs,
