@@ -7,6 +7,11 @@ import { performance } from 'node:perf_hooks';
 import { buildApp } from '../../../collector/src/app.ts';
 import { loadConfig } from '../../../collector/src/config.ts';
 import { ThreadedSqliteStore } from '../../../collector/src/store/sqlite-threaded.ts';
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import type { KafkaAdapter } from '../../../collector/src/kafka/index.ts';
+import { KafkaMonitor } from '../../../collector/src/lag/monitor.ts';
+import { KafkajsAdapter } from './kafkajs-adapter.ts';
 import { threadCpuMs } from './proc.ts';
 
 export type HostRequest =
@@ -14,6 +19,7 @@ export type HostRequest =
   | { id: number; op: 'flush' }
   | { id: number; op: 'lookup'; eventIds: string[] }
   | { id: number; op: 'lagCycle' }
+  | { id: number; op: 'lagCycleKafkajs' }
   | { id: number; op: 'close' };
 
 export interface LagCycle {
@@ -68,6 +74,33 @@ const app = await buildApp({ config, background: false });
 const url = await app.listen({ host: '127.0.0.1', port: 0 });
 // OTLP/gRPC on a free port too (figure 2 sends over it beside OTLP/HTTP).
 const grpcPort = await app.otlpGrpc.listen('127.0.0.1', 0);
+
+/**
+ * Figure 4's old client: the same KafkaMonitor, with the app's monitor options, over the
+ * kafkajs adapter the collector had before (lib/kafkajs-adapter.ts), in this same process.
+ */
+let kafkajsMonitor: KafkaMonitor | undefined;
+let kafkajsAdapter: KafkajsAdapter | undefined;
+function legacyMonitor(): KafkaMonitor {
+  if (!kafkajsMonitor) {
+    const dir = path.join(config.dataDir, 'kafkajs');
+    mkdirSync(dir, { recursive: true });
+    kafkajsAdapter = new KafkajsAdapter({ brokers: config.kafkaBrokers, clientId: 'eventscope-bench-kafkajs' });
+    kafkajsMonitor = new KafkaMonitor(kafkajsAdapter as unknown as KafkaAdapter, {
+      pollIntervalMs: config.pollIntervalMs,
+      pollConcurrency: config.pollConcurrency,
+      groupsInclude: config.groupsInclude,
+      groupsExclude: config.groupsExclude,
+      lagTolerance: config.lagTolerance,
+      lagBudgetSeconds: config.lagBudgetSeconds,
+      statusWindow: config.statusWindow,
+      dataDir: dir,
+      maxRecordReadsPerCycle: config.recordReadsPerCycle,
+      pollDeadlineMs: config.pollDeadlineMs,
+    });
+  }
+  return kafkajsMonitor;
+}
 
 let peak = process.memoryUsage.rss();
 const sampler = setInterval(() => {
@@ -125,10 +158,12 @@ process.on('message', (msg: HostRequest) => {
           process.send?.({ id: msg.id, ok: true, value: { ms, hops } });
           break;
         }
-        case 'lagCycle': {
+        case 'lagCycle':
+        case 'lagCycleKafkajs': {
           // One lag cycle as the background poller runs it (offsets, lag, time lag, status).
+          const monitor = msg.op === 'lagCycle' ? app.kafkaMonitor : legacyMonitor();
           const t0 = performance.now();
-          const r = await app.kafkaMonitor.pollOnce();
+          const r = await monitor.pollOnce();
           const ms = performance.now() - t0;
           let partitions = 0;
           for (const g of r.snapshot?.groups.values() ?? []) partitions += g.partitions.length;
@@ -144,6 +179,8 @@ process.on('message', (msg: HostRequest) => {
         }
         case 'close':
           clearInterval(sampler);
+          await kafkajsMonitor?.stop();
+          await kafkajsAdapter?.close();
           await app.close();
           process.send?.({ id: msg.id, ok: true, value: null }, () => process.exit(0));
           break;

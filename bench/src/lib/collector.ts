@@ -25,6 +25,8 @@ export interface Collector {
   lookup(eventIds: string[]): Promise<{ ms: number[]; hops: number }>;
   /** One lag cycle (KafkaMonitor.pollOnce), timed inside the collector. */
   lagCycle(): Promise<LagCycle>;
+  /** The same cycle over the collector's former kafkajs adapter (figure 4's old client). */
+  lagCycleKafkajs(): Promise<LagCycle>;
   /** Closes the app, ends the process, and removes the data dir unless `keep`. */
   close(keep?: boolean): Promise<void>;
 }
@@ -105,6 +107,7 @@ export async function startCollector(o: StartOptions = {}): Promise<Collector> {
     flush: () => call<Usage>('flush'),
     lookup: (eventIds) => call<{ ms: number[]; hops: number }>('lookup', { eventIds }),
     lagCycle: () => call<LagCycle>('lagCycle'),
+    lagCycleKafkajs: () => call<LagCycle>('lagCycleKafkajs'),
     async close(keep = false) {
       const exited = new Promise<void>((r) => child.once('exit', () => r()));
       await call('close').catch(() => undefined);
