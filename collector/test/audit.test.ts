@@ -34,6 +34,7 @@ const finding: UnaccountedEntry = {
 };
 const none: FindingEvidence = {
   delivered: false,
+  copyProcessed: false,
   causedBy: [],
   services: ['inventory'],
   neighbours: 0,

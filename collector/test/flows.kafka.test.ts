@@ -351,7 +351,7 @@ describe('flows from instrumented kafkajs services on the real broker', () => {
         ? true
         : undefined;
     });
-    expect(await h.app.flows.audit({ graceMs: 0 })).toEqual({ found: [], decided: [] });
+    expect(await h.app.flows.audit({ graceMs: 0 })).toEqual({ found: [], decided: [], withdrawn: [] });
     await admin.setOffsets({ groupId: G.audit, topic: T.audit, partitions: [{ partition: 0, offset: '5' }] });
     await snapshotShows(G.audit, T.audit, 5);
     // ...so the records the offset moved over while nobody consumed are skipped, at once.
@@ -363,7 +363,7 @@ describe('flows from instrumented kafkajs services on the real broker', () => {
       [4, 'skipped', 'offset-reset'],
     ]);
     // A second run reports nothing new.
-    expect(await h.app.flows.audit({ graceMs: 0 })).toEqual({ found: [], decided: [] });
+    expect(await h.app.flows.audit({ graceMs: 0 })).toEqual({ found: [], decided: [], withdrawn: [] });
 
     const audit = (await h.app.inject('/api/audit')).json<{
       duplicates: { eventId: string; group: string; count: number }[];

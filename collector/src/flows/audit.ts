@@ -58,6 +58,8 @@ export interface AuditResult {
   found: UnaccountedEntry[];
   /** Findings decided in this run, with their decision. */
   decided: UnaccountedEntry[];
+  /** Open findings removed: the group processed their event from another copy (no finding after all). */
+  withdrawn: UnaccountedEntry[];
 }
 
 const key = (group: string, topic: string, partition: number): string => `${group}\u0000${topic}\u0000${partition}`;
@@ -127,9 +129,16 @@ export async function auditOnce(
   }
 
   const decisions: FindingDecision[] = [];
+  const withdrawn: UnaccountedEntry[] = [];
   const open = new Map<string, UnaccountedEntry>();
   for (const f of await store.openFindings(limit)) {
     const evidence = await store.findingEvidence(f);
+    // Another copy of its event (same id: a producer retry wrote it twice) was processed: accounted for,
+    // as the candidate query would have had it, had that copy's span come first.
+    if (evidence.copyProcessed && !evidence.delivered) {
+      withdrawn.push(f);
+      continue;
+    }
     const d = decide(f, evidence, {
       nowUs,
       decideUs: opts.decideUs,
@@ -146,7 +155,8 @@ export async function auditOnce(
     const f = open.get(key(d.group, d.topic, d.partition) + `\u0000${d.offset}`);
     return f ? [{ ...f, class: d.class, reason: d.reason, service: d.service, decidedUs: d.decidedUs }] : [];
   });
-  return { found, decided };
+  if (withdrawn.length > 0) await store.withdrawFindings(withdrawn);
+  return { found, decided, withdrawn };
 }
 
 /** The decision on one open finding from its evidence; undefined: stays open (no evidence yet). */

@@ -209,7 +209,7 @@ export const flowsPlugin = fp<FlowsPluginOptions>(
       audit(options = {}) {
         const run = auditRuns.then(async () => {
           const view = app.offsets;
-          if (view.snapshotTime() === undefined) return { found: [], decided: [] };
+          if (view.snapshotTime() === undefined) return { found: [], decided: [], withdrawn: [] };
           const result = await auditOnce(app.store, view, auditMemory, {
             nowUs: Date.now() * 1000,
             graceUs: options.graceMs !== undefined ? options.graceMs * 1000 : graceUs,

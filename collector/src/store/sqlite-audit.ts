@@ -9,6 +9,7 @@ import type {
   FindingCount,
   FindingDecision,
   FindingEvidence,
+  FindingKey,
   InstrumentedPartition,
   RecordRef,
   Store,
@@ -123,6 +124,10 @@ export function findingEvidence(c: Conn, f: UnaccountedEntry): FindingEvidence {
       eventId: f.eventId,
       dlq: `${f.group}.dlq`,
     }) !== undefined;
+  const copyProcessed =
+    f.eventId !== null &&
+    s.copyProcessed.get({ topic: f.topic, part: f.partition, off: f.offset, grp: f.group, eventId: f.eventId }) !==
+      undefined;
   const causedBy = f.eventId === null ? [] : s.causedBy.all({ eventId: f.eventId }).map((r) => r.service);
   const services = new Set<string>();
   const processed = new Set<string>();
@@ -141,6 +146,7 @@ export function findingEvidence(c: Conn, f: UnaccountedEntry): FindingEvidence {
   for (const id of processed) if (s.causedAny.get(id, id) !== undefined) withEffects++;
   return {
     delivered,
+    copyProcessed,
     causedBy,
     services: [...services].sort(),
     neighbours: processed.size,
@@ -166,6 +172,14 @@ export function decideFindings(c: Conn, decisions: FindingDecision[]): FindingDe
     }
   })();
   return applied;
+}
+
+export function withdrawFindings(c: Conn, keys: FindingKey[]): number {
+  let removed = 0;
+  c.db.transaction(() => {
+    for (const k of keys) removed += c.s.withdrawFinding.run(k.group, k.topic, k.partition, k.offset).changes;
+  })();
+  return removed;
 }
 
 export function findingCounts(c: Conn): FindingCount[] {

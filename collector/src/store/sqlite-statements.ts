@@ -240,8 +240,17 @@ export function prepareStatements(db: Db) {
       Exists
     >(`SELECT 1 FROM deliveries WHERE topic = @topic AND part = @part AND off = @off AND grp = @grp
       UNION ALL SELECT 1 FROM deliveries WHERE @eventId IS NOT NULL AND event_id = @eventId AND grp = @grp
+        AND (off IS NULL OR topic != @topic OR part != @part OR off = @off)
       UNION ALL SELECT 1 FROM publishes WHERE @eventId IS NOT NULL AND event_id = @eventId AND topic = @dlq
       LIMIT 1`),
+    // The same event id processed by the group from another record of the partition (a duplicate copy).
+    copyProcessed: db.prepare<{ topic: string; part: number; off: number; grp: string; eventId: string }, Exists>(
+      `SELECT 1 FROM deliveries WHERE event_id = @eventId AND grp = @grp AND topic = @topic AND part = @part
+        AND off IS NOT NULL AND off != @off AND outcome IN ('processed', 'duplicate') LIMIT 1`,
+    ),
+    withdrawFinding: db.prepare<[group: string, topic: string, partition: number, offset: number], Write>(
+      `DELETE FROM unaccounted WHERE grp = ? AND topic = ? AND part = ? AND off = ? AND decided_us IS NULL`,
+    ),
     causedBy: db.prepare<{ eventId: string }, { service: string | null }>(
       `SELECT service FROM publishes WHERE causation_id = @eventId
       UNION ALL SELECT NULL FROM deliveries d WHERE d.causation_id = @eventId AND d.event_id IS NOT NULL

@@ -30,6 +30,7 @@ import type {
   FindingCount,
   FindingDecision,
   FindingEvidence,
+  FindingKey,
   RecordRef,
   AuditEntry,
   AuditLogQuery,
@@ -219,6 +220,10 @@ export class ThreadedSqliteStore implements Store {
 
   decideFindings(decisions: FindingDecision[]): Promise<FindingDecision[]> {
     return this.#call('decideFindings', [decisions]);
+  }
+
+  withdrawFindings(keys: FindingKey[]): Promise<number> {
+    return this.#call('withdrawFindings', [keys]);
   }
 
   findingCounts(): Promise<FindingCount[]> {

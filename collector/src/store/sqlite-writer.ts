@@ -11,6 +11,7 @@ export type WriterOp =
   | 'ingest'
   | 'addUnaccounted'
   | 'decideFindings'
+  | 'withdrawFindings'
   | 'setAuditCheckpoint'
   | 'takeNewlyStuck'
   | 'takeHeldEnds'

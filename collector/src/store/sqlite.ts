@@ -24,6 +24,7 @@ import type {
   FindingCount,
   FindingDecision,
   FindingEvidence,
+  FindingKey,
   IngestBatch,
   IngestResult,
   InstrumentedPartition,
@@ -186,6 +187,10 @@ export class SqliteStore implements Store {
 
   decideFindings(decisions: FindingDecision[]): Promise<FindingDecision[]> {
     return Promise.resolve(audit.decideFindings(this.#c, decisions));
+  }
+
+  withdrawFindings(keys: FindingKey[]): Promise<number> {
+    return Promise.resolve(audit.withdrawFindings(this.#c, keys));
   }
 
   findingCounts(): Promise<FindingCount[]> {

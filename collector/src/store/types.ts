@@ -203,6 +203,14 @@ export interface UnaccountedEntry {
   decidedUs: number | null;
 }
 
+/** Which finding: the record of one group. */
+export interface FindingKey {
+  group: string;
+  topic: string;
+  partition: number;
+  offset: number;
+}
+
 /** The decision on one finding (its key and what was concluded). */
 export interface FindingDecision {
   group: string;
@@ -219,6 +227,11 @@ export interface FindingDecision {
 export interface FindingEvidence {
   /** The group has a delivery of the record now, or dead-lettered it (a span that came late). */
   delivered: boolean;
+  /**
+   * The group processed the same event from another record (same event id, another offset: a
+   * producer's retry wrote it twice): the event is accounted for, whatever became of this copy.
+   */
+  copyProcessed: boolean;
   /**
    * Events caused by the record (causation id = its event id): the publishing service of each,
    * or null when only a delivery of the caused event is known (its publish span is lost too).
@@ -336,6 +349,8 @@ export interface Store {
   decideFindings(decisions: FindingDecision[]): Promise<FindingDecision[]>;
   /** Findings per class, group, topic and service. */
   findingCounts(): Promise<FindingCount[]>;
+  /** Removes open findings that turned out to be no finding (their event was processed from a copy). Returns how many. */
+  withdrawFindings(keys: FindingKey[]): Promise<number>;
   auditCheckpoint(group: string, topic: string, partition: number): Promise<number | undefined>;
   setAuditCheckpoint(group: string, topic: string, partition: number, offset: number): Promise<void>;
   duplicates(limit: number): Promise<DuplicateEntry[]>;
