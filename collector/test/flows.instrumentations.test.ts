@@ -7,6 +7,7 @@
  * headers or our attributes) or joined by (topic, partition, offset) / trace context.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
+import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compileRules, DEFAULT_RULES, spanHops, spanToHop } from '../src/flows/hops.ts';
 import { compileEnvelope, normalizeSpan, type MessagingSpan } from '../src/flows/normalize.ts';
@@ -426,6 +427,67 @@ describe('every instrumentation reads into one model', () => {
     );
     // The partition attribute is garbage, the message id a coordinate: partition 1 from it, its offset too large.
     expect(m).toMatchObject({ partition: 1, offset: null, eventId: 'real-id' });
+  });
+});
+
+describe('normalize.ts is total', () => {
+  it('never throws on any attribute values under any known key, and positions are safe integers or null (property)', () => {
+    const rules = compileRules(DEFAULT_RULES);
+    const keys = [
+      'messaging.system',
+      'messaging.destination.name',
+      'messaging.destination',
+      'messaging.operation.type',
+      'messaging.operation',
+      'messaging.destination.partition.id',
+      'messaging.kafka.partition',
+      'messaging.kafka.offset',
+      'messaging.kafka.message.offset',
+      'messaging.message.id',
+      'messaging.consumer.group.name',
+      'messaging.kafka.consumer.group',
+      'messaging.batch.message_count',
+      'messaging.header.event_id',
+      'messaging.header.Event-Id',
+      'messaging.header.__proto__',
+      'eventscope.outcome',
+      'eventscope.attempt',
+      '__proto__',
+      'constructor',
+    ];
+    let described = 0;
+    const value: fc.Arbitrary<AttributeValue> = fc.oneof(
+      fc.constantFrom('kafka', 'process', 'receive', 'send', '', `${T}.1.2`, '-1', '1e3', '9007199254740993'),
+      fc.string(),
+      fc.double(),
+      fc.integer(),
+      fc.boolean(),
+      fc.constant(null),
+      fc.array(fc.oneof(fc.string(), fc.integer(), fc.constant(null)), { maxLength: 3 }),
+      fc.dictionary(fc.string(), fc.string(), { maxKeys: 2 }),
+    );
+    fc.assert(
+      fc.property(
+        fc.dictionary(fc.constantFrom(...keys), value),
+        fc.constantFrom<SpanKind>('producer', 'consumer', 'client', 'internal'),
+        fc.array(fc.record({ traceId: fc.constant(hex(16)), spanId: fc.constant(hex(8)) }), { maxLength: 3 }),
+        (attrs, kind, links) => {
+          const attributes: Record<string, AttributeValue> = Object.create(null) as Record<string, AttributeValue>;
+          for (const [k, v] of Object.entries(attrs)) attributes[k] = v;
+          const hops = spanHops(span(kind, 'x', attributes, { links }), rules);
+          if (hops.length > 0) described++;
+          for (const h of hops) {
+            for (const n of [h.partition, h.offset]) {
+              expect(n === null || (Number.isSafeInteger(n) && n >= 0)).toBe(true);
+            }
+            expect(typeof h.topic).toBe('string');
+          }
+        },
+      ),
+      { numRuns: 2000 },
+    );
+    // The inputs reach the model, not only the early exits.
+    expect(described).toBeGreaterThan(20);
   });
 });
 
