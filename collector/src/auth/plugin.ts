@@ -117,12 +117,11 @@ export const authPlugin = fp(
       registers: [],
     });
     const audit = auditRecorder(app);
-    // Registered before the metrics plugin (to see every route), so the counters join its registry once it is there.
+    // Registered before the metrics plugin (to see every route), so it cannot name it as a
+    // dependency; the counters join its registry once the app is ready (app.ts registers both).
     app.addHook('onReady', (done) => {
-      if (app.hasDecorator('metrics')) {
-        app.metrics.registerMetric(refusals);
-        app.metrics.registerMetric(audit.failures);
-      }
+      app.metrics.registerMetric(refusals);
+      app.metrics.registerMetric(audit.failures);
       // What protects this collector, once, at start (token names and kinds only, never a token).
       app.log.info(
         {
