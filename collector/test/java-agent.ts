@@ -5,8 +5,8 @@
  * the exporter protocol and endpoint, so the same fixture runs over http/protobuf and gRPC.
  */
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -82,13 +82,19 @@ export interface JavaShop {
 let classesDir: Promise<string> | undefined;
 let kafkaJars: Promise<void> | undefined;
 
-/** javac of the JDK that runs the shop (or the one on PATH), once per process. */
+/**
+ * javac of the JDK that runs the shop (or the one on PATH), into the cache keyed by the source
+ * and the kafka-clients version: compiled once, reused by later runs, nothing left in /tmp.
+ */
 function compile(javaBin: string, classpath: string): Promise<string> {
   classesDir ??= (async () => {
-    const out = mkdtempSync(path.join(tmpdir(), 'eventscope-java-'));
+    const key = createHash('sha256').update(readFileSync(SOURCE)).update(DEFAULT_KAFKA_VERSION).digest('hex');
+    const out = path.join(cacheDir, `java-shop-${key.slice(0, 16)}`);
     const javac = path.join(path.dirname(javaBin), 'javac');
-    await exec(existsSync(javac) ? javac : 'javac', ['--release', '17', '-cp', classpath, '-d', out, SOURCE], {
-      timeout: 60_000,
+    await atomicDir(out, async (scratch) => {
+      await exec(existsSync(javac) ? javac : 'javac', ['--release', '17', '-cp', classpath, '-d', scratch, SOURCE], {
+        timeout: 60_000,
+      });
     });
     return out;
   })();
