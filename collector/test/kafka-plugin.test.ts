@@ -61,7 +61,7 @@ describe('Kafka plugin and background poll', () => {
     expect(metrics).toContain('eventscope_kafka_poll_success 0');
     expect(metrics).toContain('eventscope_kafka_poll_errors_total{stage="list_topics"} 1');
     const groups = await app.inject('/api/groups');
-    expect(groups.json()).toEqual({ snapshotTime: null, groups: [] });
+    expect(groups.json()).toEqual({ snapshotTime: null, groups: [], missingGroupTypes: [] });
     expect((await app.inject('/api/groups/anything')).statusCode).toBe(404);
   });
 });

@@ -76,6 +76,8 @@ afterAll(async () => {
   for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
   await t?.close();
   removeDir(t?.dataDir ?? '');
+  // DeleteGroups removes groups of every type (a share group's state too).
+  await admin?.deleteGroups([`${PREFIX}-kip848`, `${PREFIX}-share`]).catch(() => undefined);
   await admin?.deleteTopics({ topics }).catch(() => undefined);
   await producer?.disconnect();
   await admin?.disconnect();
