@@ -8,7 +8,7 @@ import { createRequire } from 'node:module';
 import { readFileSync } from 'node:fs';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launch, type Browser } from './browser.ts';
+import { launch, screenshot, type Browser } from './browser.ts';
 import { seedSaga, type SeededSaga } from './seed.ts';
 import { serve, type Served } from './serve.ts';
 
@@ -81,4 +81,45 @@ describe('accessibility', () => {
       expect(found).toEqual([]);
     }, 120_000);
   }
+
+  it('at 390 px: the header collapses and no page scrolls sideways', async () => {
+    const page = await open({ width: 390, height: 844 });
+    for (const [path, heading] of pages()) {
+      await page.goto(`${served.url}${path}`);
+      await page.getByRole('heading', { name: heading }).first().waitFor();
+      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+      expect(overflow, `${path} is ${overflow} px wider than the screen`).toBeLessThanOrEqual(0);
+      // Every header item is on screen: the nav scrolls within its own row instead of widening the page.
+      const header = await page.getByRole('banner').evaluate((h) => h.getBoundingClientRect().right);
+      expect(header).toBeLessThanOrEqual(390);
+      if (path === '/') await screenshot(page, 'overview-390');
+    }
+    // The search box stays usable.
+    const box = await page.getByRole('searchbox').boundingBox();
+    expect(box?.width ?? 0).toBeGreaterThan(150);
+  });
+
+  it('shows where keyboard focus is on a saga hop, distinct from the selected hop', async () => {
+    const page = await open({ width: 1280, height: 900 });
+    await page.goto(`${served.url}/sagas/${saga.correlationId}`);
+    const hop = page.getByRole('button', { name: /^inventory\.released/ });
+    await hop.waitFor();
+    const ring = () =>
+      hop.evaluate((g) => {
+        const bar = g.querySelector('rect.processing');
+        const s = bar ? getComputedStyle(bar) : null;
+        return { stroke: s?.stroke ?? '', width: s?.strokeWidth ?? '' };
+      });
+    const before = await ring();
+    await page.keyboard.press('Tab');
+    await hop.focus();
+    // Focus moved by keyboard: :focus-visible applies.
+    await page.keyboard.press('Shift+Tab');
+    await page.keyboard.press('Tab');
+    expect(await hop.evaluate((g) => g === document.activeElement && g.matches(':focus-visible'))).toBe(true);
+    const focused = await ring();
+    expect(focused).not.toEqual(before);
+    expect(parseFloat(focused.width)).toBeGreaterThanOrEqual(2);
+    await screenshot(page, 'saga-hop-focus');
+  });
 });

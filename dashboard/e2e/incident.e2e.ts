@@ -170,6 +170,25 @@ describe('incident view in Chromium', () => {
     const firstTopic = row.getByRole('link', { name: topics.wide[0] });
     expect(await firstTopic.getAttribute('href')).toBe(`/groups?q=${encodeURIComponent(topics.wide[0] ?? '')}`);
     await screenshot(page, 'groups-severity-1440');
+
+    // At 390 px the table keeps what tells a group's trouble: name, status and lag, on screen.
+    await page.setViewportSize({ width: 390, height: 844 });
+    try {
+      const first = table.locator('tbody tr').first();
+      const visible = await first
+        .locator('td')
+        .evaluateAll((tds) =>
+          tds
+            .filter((td) => getComputedStyle(td).display !== 'none')
+            .map((td) => ({ right: td.getBoundingClientRect().right, text: td.textContent ?? '' })),
+        );
+      expect(visible.length).toBe(4);
+      for (const c of visible) expect(c.right, `cell "${c.text.slice(0, 30)}" at 390 px`).toBeLessThanOrEqual(390);
+      expect(visible[1]?.text).toMatch(/STOP/);
+      await screenshot(page, 'groups-390');
+    } finally {
+      await page.setViewportSize({ width: 1440, height: 900 });
+    }
   });
 
   it('shows saga outcome figures equal to the lists they open, after late compensations', async () => {
