@@ -4,6 +4,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { main as audit } from './audit.ts';
 import { main as e2e } from './e2e.ts';
 import { main as ingest } from './ingest.ts';
 import { main as lag } from './lag.ts';
@@ -16,6 +17,7 @@ await ingest();
 await lookup();
 await lag();
 await e2e();
+await audit();
 await soak();
 const report = spawnSync(process.execPath, [fileURLToPath(new URL('../scripts/report.ts', import.meta.url))], {
   stdio: 'inherit',
