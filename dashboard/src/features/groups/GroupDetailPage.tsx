@@ -101,7 +101,9 @@ export function GroupDetailPage() {
                 <div className="panel figures">
                   <Figure label="lag (messages)" value={formatCount(d.lag)} />
                   <Figure
-                    label={d.lagSecondsIsLowerBound ? 'behind (at least)' : 'behind'}
+                    label={`${d.lagSecondsIsLowerBound ? 'behind (at least)' : 'behind'}${
+                      d.lagBudgetSeconds !== null ? `, budget ${formatSeconds(d.lagBudgetSeconds)}` : ''
+                    }`}
                     value={`${d.lagSecondsIsLowerBound ? '≥ ' : ''}${formatSeconds(d.lagSeconds)}`}
                     tone={d.status === 'OK' ? 'ok' : d.status === 'WARN' ? 'warn' : 'bad'}
                   />

@@ -111,6 +111,8 @@ describe('GroupDetailPage', () => {
     expect(items[0]).toHaveTextContent('members 2 → 1');
     expect(items[1]).toHaveTextContent('still rebalancing');
     expect(screen.getByText('12.4k').nextSibling).toHaveTextContent('lag (messages)');
+    // The lag budget that makes a group WARN (and fires the lag alert) is named next to its age.
+    expect(screen.getByText(/^behind.*, budget 10 s$/)).toBeInTheDocument();
   });
 
   it('switches the lag chart between seconds and messages through the URL', async () => {
