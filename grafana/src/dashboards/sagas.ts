@@ -147,8 +147,8 @@ export function sagas(): dashboard.Dashboard {
     )
     .withPanel(
       timeseriesPanel(
-        'Unaccounted records',
-        'Records a group committed past without processing or dead-lettering them (possible loss).',
+        'Skipped records (loss)',
+        'Records a group committed past without processing or dead-lettering them, with evidence it did not process them (the loss audit, docs/loss-audit.md). Records whose spans were merely lost are not counted here.',
         'short',
         [
           query(

@@ -198,7 +198,7 @@ export function OverviewPage() {
                 tone={data.duplicates > 0 ? 'warn' : 'ok'}
               />
               <Figure
-                label="unaccounted records"
+                label="records skipped (loss)"
                 value={formatCount(data.unaccounted)}
                 tone={data.unaccounted > 0 ? 'bad' : 'ok'}
               />
