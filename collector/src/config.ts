@@ -12,10 +12,9 @@ import { CollectorError } from './errors.ts';
 import { dict } from './lib/safe-map.ts';
 import { checkOidcConfig } from './auth/oidc-config.ts';
 import {
-  CLOUDEVENTS_HEADER,
   DEFAULT_COMPENSATION_TYPES,
+  DEFAULT_ENVELOPE_HEADERS,
   DEFAULT_SAGA_TERMINAL_TYPES,
-  HEADER,
   SAGA_OUTCOMES,
 } from '@eventscope/contract';
 import { checkTokenEntries, checkTokenValue } from './auth/tokens.ts';
@@ -265,22 +264,22 @@ export const CONFIG_KEYS = {
   }),
   envelopeEventIdHeaders: headerList(
     'EVENTSCOPE_ENVELOPE_EVENT_ID_HEADERS',
-    [HEADER.eventId, CLOUDEVENTS_HEADER.eventId],
+    [...DEFAULT_ENVELOPE_HEADERS.eventId],
     'event id',
   ),
   envelopeEventTypeHeaders: headerList(
     'EVENTSCOPE_ENVELOPE_EVENT_TYPE_HEADERS',
-    [HEADER.eventType, CLOUDEVENTS_HEADER.eventType],
+    [...DEFAULT_ENVELOPE_HEADERS.eventType],
     'event type',
   ),
   envelopeCorrelationIdHeaders: headerList(
     'EVENTSCOPE_ENVELOPE_CORRELATION_ID_HEADERS',
-    [HEADER.correlationId],
+    [...DEFAULT_ENVELOPE_HEADERS.correlationId],
     "correlation id (saga), e.g. add `X-Correlation-ID` or Spring's `kafka_correlationId`",
   ),
   envelopeCausationIdHeaders: headerList(
     'EVENTSCOPE_ENVELOPE_CAUSATION_ID_HEADERS',
-    [HEADER.causationId],
+    [...DEFAULT_ENVELOPE_HEADERS.causationId],
     'causation id',
   ),
   auditGraceMs: spec({

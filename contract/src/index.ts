@@ -102,6 +102,18 @@ export const CLOUDEVENTS_HEADER = {
 } as const;
 
 /**
+ * Header names read as each envelope field, first found wins: ours, then CloudEvents' binary
+ * mode. The defaults of the collector's envelope*Headers config keys (which add others, such as
+ * `X-Correlation-ID` or Spring's `kafka_correlationId`).
+ */
+export const DEFAULT_ENVELOPE_HEADERS: Readonly<Record<EnvelopeField, readonly string[]>> = {
+  eventId: [HEADER.eventId, CLOUDEVENTS_HEADER.eventId],
+  eventType: [HEADER.eventType, CLOUDEVENTS_HEADER.eventType],
+  correlationId: [HEADER.correlationId],
+  causationId: [HEADER.causationId],
+};
+
+/**
  * The span attribute an instrumentation writes for a captured header: OpenTelemetry's
  * `messaging.header.<name>`, lowercased, with dashes as underscores (the Java agent's
  * `capture-headers`), its value an array of strings.

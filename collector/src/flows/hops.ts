@@ -6,9 +6,8 @@
  */
 import {
   DEFAULT_COMPENSATION_TYPES,
+  DEFAULT_ENVELOPE_HEADERS,
   DEFAULT_SAGA_TERMINAL_TYPES,
-  HEADER,
-  CLOUDEVENTS_HEADER,
   OUTCOMES,
 } from '@eventscope/contract';
 import type { Delivery, IngestBatch, Outcome, Publish, SagaOutcome } from '../store/types.ts';
@@ -23,14 +22,6 @@ export interface FlowRules {
   /** Captured headers read as the envelope (config keys envelope*Headers); ours and CloudEvents' when left out. */
   envelopeHeaders?: EnvelopeHeaders;
 }
-
-/** Our headers, then CloudEvents' binary mode: the defaults of the config keys envelope*Headers. */
-export const DEFAULT_ENVELOPE_HEADERS: EnvelopeHeaders = {
-  eventId: [HEADER.eventId, CLOUDEVENTS_HEADER.eventId],
-  eventType: [HEADER.eventType, CLOUDEVENTS_HEADER.eventType],
-  correlationId: [HEADER.correlationId],
-  causationId: [HEADER.causationId],
-};
 
 /** The demo's rules (docs/event-contract.md, "Saga terminal events"): the defaults of the saga config keys. */
 export const DEFAULT_RULES: FlowRules = {
