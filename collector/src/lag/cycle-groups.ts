@@ -32,6 +32,8 @@ export function emptyGroup(groupId: string, info: GroupInfo, now: number): Group
     lagSecondsIsLowerBound: false,
     consumeRate: null,
     timeToCatchUpSeconds: null,
+    recordsLostToRetention: 0,
+    retentionRisk: 'none',
     topics: [],
     partitions: [],
     rebalanceCount: 0,

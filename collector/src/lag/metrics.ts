@@ -6,6 +6,9 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { KafkaMonitor } from './monitor.ts';
 import { STATUS_CODES } from './status.ts';
+import type { RetentionRisk } from './types.ts';
+
+const RETENTION_RISK_CODES: Readonly<Record<RetentionRisk, number>> = { none: 0, 'at-risk': 1, lost: 2 };
 
 export function registerLagMetrics(
   registry: Registry,
@@ -110,6 +113,51 @@ export function registerLagMetrics(
           if (t.consumeRate !== null)
             this.set({ group: g.group, group_type: g.groupType, topic: t.topic }, t.consumeRate);
         }
+      }
+    },
+  });
+  new Gauge({
+    name: 'eventscope_consumergroup_records_lost_to_retention',
+    help: 'Records retention deleted before the group read them (log start offset - committed offset, summed over partitions committed below the log start).',
+    labelNames: ['group', 'group_type', 'topic'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const g of snap()?.groups.values() ?? []) {
+        if (g.error) continue;
+        for (const t of g.topics) {
+          this.set({ group: g.group, group_type: g.groupType, topic: t.topic }, t.recordsLostToRetention);
+        }
+      }
+    },
+  });
+  new Gauge({
+    name: 'eventscope_consumergroup_retention_margin_messages',
+    help: 'Of the lagging partitions, the fewest records between the log start and the committed offset: what retention deletes before it deletes unread records. Absent when no partition lags.',
+    labelNames: ['group', 'group_type', 'topic'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const g of snap()?.groups.values() ?? []) {
+        if (g.error) continue;
+        for (const t of g.topics) {
+          if (t.retentionMarginMessages !== null) {
+            this.set({ group: g.group, group_type: g.groupType, topic: t.topic }, t.retentionMarginMessages);
+          }
+        }
+      }
+    },
+  });
+  new Gauge({
+    name: 'eventscope_consumergroup_retention_risk',
+    help: 'Data-loss risk from retention: 0 none, 1 at risk (a lagging partition committed within the oldest tenth of its retained log), 2 lost (committed below the log start).',
+    labelNames: ['group', 'group_type'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const g of snap()?.groups.values() ?? []) {
+        if (g.error) continue;
+        this.set({ group: g.group, group_type: g.groupType }, RETENTION_RISK_CODES[g.retentionRisk]);
       }
     },
   });

@@ -5,7 +5,31 @@
  */
 import type { Cycle, Memory } from './cycle.ts';
 import { STATUS_CODES, withinBudget, type Status } from './status.ts';
-import type { GroupLag, GroupTopicLag, LagPoint, TopicSnapshot } from './types.ts';
+import type { GroupLag, GroupTopicLag, LagPoint, RetentionRisk, TopicSnapshot } from './types.ts';
+
+const RISK_ORDER: Readonly<Record<RetentionRisk, number>> = { none: 0, 'at-risk': 1, lost: 2 };
+
+/**
+ * A lagging partition whose committed offset is within this share of the retained log from
+ * its start is at risk: retention deletes whole segments from the start, so the group's next
+ * unread records are among the next ones deleted.
+ */
+const AT_RISK_SHARE = 0.1;
+
+/** One partition's retention risk, its lost records and margin (committed - log start). */
+function partitionRetention(p: {
+  committedOffset: number;
+  startOffset: number | null;
+  endOffset: number | null;
+  lag: number | null;
+}): { risk: RetentionRisk; lost: number; margin: number | null } {
+  if (p.startOffset === null) return { risk: 'none', lost: 0, margin: null };
+  const margin = p.committedOffset - p.startOffset;
+  if (margin < 0) return { risk: 'lost', lost: -margin, margin };
+  if (!p.lag) return { risk: 'none', lost: 0, margin: null };
+  const retained = (p.endOffset ?? p.startOffset) - p.startOffset;
+  return { risk: margin < retained * AT_RISK_SHARE ? 'at-risk' : 'none', lost: 0, margin };
+}
 
 const sumOrNull = (values: (number | null)[]): number | null =>
   values.some((v) => v !== null) ? values.reduce<number>((s, v) => s + (v ?? 0), 0) : null;
@@ -28,6 +52,9 @@ function rollUp(m: Memory, g: GroupLag, topics: ReadonlyMap<string, TopicSnapsho
     consumeRateSum: number;
     consumeRateKnown: boolean;
     status: Status;
+    lost: number;
+    margin: number | null;
+    risk: RetentionRisk;
   }
   const byTopic = new Map<string, TopicAccumulator>();
   let acc: TopicAccumulator | undefined;
@@ -46,6 +73,9 @@ function rollUp(m: Memory, g: GroupLag, topics: ReadonlyMap<string, TopicSnapsho
           consumeRateSum: 0,
           consumeRateKnown: false,
           status: 'OK',
+          lost: 0,
+          margin: null,
+          risk: 'none',
         };
         byTopic.set(p.topic, acc);
       }
@@ -60,6 +90,10 @@ function rollUp(m: Memory, g: GroupLag, topics: ReadonlyMap<string, TopicSnapsho
     acc.consumeRateSum += p.consumeRate ?? 0;
     if (p.consumeRate !== null) acc.consumeRateKnown = true;
     if (STATUS_CODES[p.status] > STATUS_CODES[acc.status]) acc.status = p.status;
+    const r = partitionRetention(p);
+    acc.lost += r.lost;
+    if (r.margin !== null && (acc.margin === null || r.margin < acc.margin)) acc.margin = r.margin;
+    if (RISK_ORDER[r.risk] > RISK_ORDER[acc.risk]) acc.risk = r.risk;
     if (STATUS_CODES[p.status] > STATUS_CODES[groupStatus]) groupStatus = p.status;
   }
   const topicLags: GroupTopicLag[] = [];
@@ -78,6 +112,9 @@ function rollUp(m: Memory, g: GroupLag, topics: ReadonlyMap<string, TopicSnapsho
       produceRate,
       timeToCatchUpSeconds: catchUp(t.lag, consumeRate, produceRate),
       status: t.status,
+      recordsLostToRetention: t.lost,
+      retentionMarginMessages: t.margin,
+      retentionRisk: t.risk,
     });
   }
   g.topics = topicLags;
@@ -87,6 +124,11 @@ function rollUp(m: Memory, g: GroupLag, topics: ReadonlyMap<string, TopicSnapsho
   g.lagSecondsIsLowerBound = topicLags.some((t) => t.lagSecondsIsLowerBound);
   g.consumeRate = sumOrNull(topicLags.map((t) => t.consumeRate));
   g.status = groupStatus;
+  g.recordsLostToRetention = topicLags.reduce((s, t) => s + t.recordsLostToRetention, 0);
+  g.retentionRisk = topicLags.reduce<RetentionRisk>(
+    (worst, t) => (RISK_ORDER[t.retentionRisk] > RISK_ORDER[worst] ? t.retentionRisk : worst),
+    'none',
+  );
   const catchUps = topicLags.map((t) => t.timeToCatchUpSeconds);
   g.timeToCatchUpSeconds =
     g.lag === 0 ? 0 : catchUps.some((c) => c === null) ? null : Math.max(0, ...(catchUps as number[]));

@@ -29,6 +29,8 @@ export function toSummary(g: GroupLag): GroupSummary {
     lagSecondsIsLowerBound: g.lagSecondsIsLowerBound,
     consumeRate: g.consumeRate,
     timeToCatchUpSeconds: g.timeToCatchUpSeconds,
+    recordsLostToRetention: g.recordsLostToRetention,
+    retentionRisk: g.retentionRisk,
     topics: g.topics,
     rebalanceCount: g.rebalanceCount,
     lastRebalance: g.lastRebalance,

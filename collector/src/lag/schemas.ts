@@ -37,6 +37,11 @@ export const RebalanceSchema = Type.Object({
   membersAfter: Nullable(Type.Integer()),
 });
 
+export const RetentionRiskSchema = Type.Union([Type.Literal('none'), Type.Literal('at-risk'), Type.Literal('lost')], {
+  description:
+    'Data-loss risk from retention: lost (a committed offset is below the log start: records deleted before the group read them), at-risk (a lagging partition committed within the oldest tenth of its retained log, which retention deletes next), none.',
+});
+
 export const GroupTopicSchema = Type.Object({
   topic: Type.String(),
   partitions: Type.Integer(),
@@ -47,6 +52,9 @@ export const GroupTopicSchema = Type.Object({
   produceRate: Nullable(Type.Number()),
   timeToCatchUpSeconds: Nullable(Type.Number()),
   status: StatusSchema,
+  recordsLostToRetention: Type.Integer(),
+  retentionMarginMessages: Nullable(Type.Integer()),
+  retentionRisk: RetentionRiskSchema,
 });
 
 export const GroupTypeSchema = Type.Union(
@@ -69,6 +77,8 @@ export const GroupSummarySchema = Type.Object({
   lagSecondsIsLowerBound: Type.Boolean(),
   consumeRate: Nullable(Type.Number()),
   timeToCatchUpSeconds: Nullable(Type.Number()),
+  recordsLostToRetention: Type.Integer(),
+  retentionRisk: RetentionRiskSchema,
   topics: Type.Array(GroupTopicSchema),
   rebalanceCount: Type.Integer(),
   lastRebalance: Nullable(RebalanceSchema),

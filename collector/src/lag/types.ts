@@ -47,7 +47,23 @@ export interface GroupTopicLag {
   /** lag / (consumeRate - produceRate); 0 when caught up; null when not catching up or unknown. */
   timeToCatchUpSeconds: number | null;
   status: Status;
+  /** Records retention deleted before the group read them: sum of log start - committed where the commit is below the log start. */
+  recordsLostToRetention: number;
+  /**
+   * Of the partitions with lag, the fewest records between the log start and the committed
+   * offset (what retention deletes before it reaches unread records); negative when it already
+   * did; null when no partition lags or a log start is unknown.
+   */
+  retentionMarginMessages: number | null;
+  retentionRisk: RetentionRisk;
 }
+
+/**
+ * Data-loss risk from retention: `lost` when a committed offset is below the log start (records
+ * deleted unread), `at-risk` when a lagging partition's committed offset is in the oldest tenth
+ * of the retained log (the segments retention deletes next), else `none`.
+ */
+export type RetentionRisk = 'none' | 'at-risk' | 'lost';
 
 export interface RebalanceEvent {
   /** First poll that saw the group rebalancing (detectedBy state) or the poll before the member change (members). */
@@ -92,6 +108,10 @@ export interface GroupLag {
   lagSecondsIsLowerBound: boolean;
   consumeRate: number | null;
   timeToCatchUpSeconds: number | null;
+  /** Sum over topics (see GroupTopicLag). */
+  recordsLostToRetention: number;
+  /** The worst of the topics' retention risks. */
+  retentionRisk: RetentionRisk;
   topics: GroupTopicLag[];
   partitions: PartitionLag[];
   rebalanceCount: number;

@@ -32,6 +32,9 @@ function topic(name: string, over: Partial<GroupTopic> = {}): GroupTopic {
     produceRate: 10,
     timeToCatchUpSeconds: 0,
     status: 'OK',
+    recordsLostToRetention: 0,
+    retentionMarginMessages: null,
+    retentionRisk: 'none',
     ...over,
   };
 }
@@ -40,6 +43,8 @@ export function group(over: Partial<GroupSummary> & { group: string }): GroupSum
   return {
     groupType: 'classic',
     state: 'Stable',
+    recordsLostToRetention: 0,
+    retentionRisk: 'none',
     status: 'OK',
     error: null,
     memberCount: 2,

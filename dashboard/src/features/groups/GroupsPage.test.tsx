@@ -86,6 +86,24 @@ describe('GroupsPage', () => {
     );
   });
 
+  it('shows records lost to retention and groups at risk of losing some', async () => {
+    const groups = [
+      { ...GROUPS[0]!, retentionRisk: 'lost' as const, recordsLostToRetention: 1200 },
+      { ...GROUPS[1]!, retentionRisk: 'at-risk' as const },
+      GROUPS[2]!,
+    ];
+    stubApi({ '/api/groups': { snapshotTime: Date.now(), groups, missingGroupTypes: [] } });
+    renderAt('/groups?sort=retentionRisk&dir=desc');
+    await screen.findByRole('table', { name: 'Consumer groups' });
+    expect(groupNames()).toEqual([groups[0]!.group, groups[1]!.group, groups[2]!.group]);
+    const rows = within(screen.getByRole('table', { name: 'Consumer groups' }))
+      .getAllByRole('row')
+      .slice(1);
+    expect(within(rows[0]!).getByText('1.2k lost')).toHaveAttribute('title', expect.stringMatching(/log start/));
+    expect(within(rows[1]!).getByText('at risk')).toBeInTheDocument();
+    expect(rows[2]).toHaveTextContent('ok');
+  });
+
   it('explains an empty list before the first poll', async () => {
     stubApi({ '/api/groups': { snapshotTime: null, groups: [], missingGroupTypes: [] } });
     renderAt('/groups');

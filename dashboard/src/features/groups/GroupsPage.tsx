@@ -16,6 +16,7 @@ const COLUMNS: { key: GroupSortKey; label: string; num?: boolean }[] = [
   { key: 'memberCount', label: 'Members', num: true },
   { key: 'consumeRate', label: 'Rate', num: true },
   { key: 'timeToCatchUpSeconds', label: 'Catch up in', num: true },
+  { key: 'retentionRisk', label: 'Retention' },
   { key: 'lastRebalance', label: 'Last rebalance' },
 ];
 
@@ -26,6 +27,29 @@ const GROUP_TYPE_TITLES: Readonly<Record<GroupSummary['groupType'], string>> = {
   share: 'Share group (KIP-932: lag counts from the share-partition start offset)',
   streams: 'Kafka Streams group (KIP-1071)',
 };
+
+/** Data-loss risk from retention: records deleted before the group read them, or about to be. */
+function RetentionCell({ g }: { g: GroupSummary }) {
+  if (g.retentionRisk === 'lost')
+    return (
+      <span
+        className="badge badge-err"
+        title="Committed below the log start: retention deleted records the group never read"
+      >
+        {formatCount(g.recordsLostToRetention)} lost
+      </span>
+    );
+  if (g.retentionRisk === 'at-risk')
+    return (
+      <span
+        className="badge badge-warn"
+        title="A lagging partition committed within the oldest tenth of its retained log: retention deletes it next"
+      >
+        at risk
+      </span>
+    );
+  return <span className="subtle">ok</span>;
+}
 
 function GroupTypeBadge({ type }: { type: GroupSummary['groupType'] }) {
   return (
@@ -156,6 +180,9 @@ export function GroupsPage() {
                             : g.timeToCatchUpSeconds === null
                               ? 'not catching up'
                               : formatSeconds(g.timeToCatchUpSeconds)}
+                        </td>
+                        <td>
+                          <RetentionCell g={g} />
                         </td>
                         <td>{g.lastRebalance === null ? 'none seen' : formatRelative(g.lastRebalance.startedAt)}</td>
                       </tr>

@@ -9,9 +9,13 @@ export const GROUP_SORT_KEYS = [
   'memberCount',
   'consumeRate',
   'timeToCatchUpSeconds',
+  'retentionRisk',
   'lastRebalance',
 ] as const;
 export type GroupSortKey = (typeof GROUP_SORT_KEYS)[number];
+
+/** Retention risk for sorting: records lost first when descending. */
+const RETENTION: Record<GroupSummary['retentionRisk'], number> = { none: 0, 'at-risk': 1, lost: 2 };
 
 /** Severity for sorting: worst first when descending. */
 const SEVERITY: Record<LagStatus, number> = { OK: 0, ERR: 1, WARN: 2, REWIND: 3, STALL: 4, STOP: 5 };
@@ -22,6 +26,8 @@ function value(g: GroupSummary, key: GroupSortKey): number | string | null {
       return SEVERITY[g.status];
     case 'lastRebalance':
       return g.lastRebalance?.startedAt ?? null;
+    case 'retentionRisk':
+      return RETENTION[g.retentionRisk] * 1e15 + g.recordsLostToRetention;
     default:
       return g[key];
   }
