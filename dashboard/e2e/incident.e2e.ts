@@ -162,7 +162,8 @@ describe('incident view in Chromium', () => {
         return { right: r.right, text: td.textContent ?? '' };
       }),
     );
-    expect(cells).toHaveLength(8);
+    expect(cells).toHaveLength(await table.locator('thead th').count());
+    expect(cells.length).toBeGreaterThanOrEqual(8);
     for (const c of cells) expect(c.right, `cell "${c.text.slice(0, 40)}"`).toBeLessThanOrEqual(1440);
     expect(await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth)).toBeLessThanOrEqual(0);
     // The topic list is cut to a few names, each a link; the rest is counted, and all are in the tooltip.
