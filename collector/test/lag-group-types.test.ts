@@ -77,7 +77,7 @@ afterAll(async () => {
   await t?.close();
   removeDir(t?.dataDir ?? '');
   // DeleteGroups removes groups of every type (a share group's state too).
-  await admin?.deleteGroups([`${PREFIX}-kip848`, `${PREFIX}-share`]).catch(() => undefined);
+  await admin?.deleteGroups([`${PREFIX}-kip848`, `${PREFIX}-share`, `${PREFIX}-share-live`]).catch(() => undefined);
   await admin?.deleteTopics({ topics }).catch(() => undefined);
   await producer?.disconnect();
   await admin?.disconnect();
@@ -220,5 +220,38 @@ describe('every group type on the real broker', () => {
     expect(s.members).toEqual([]);
     const metrics = (await t.app.inject('/metrics')).body;
     expect(metrics).toContain(`eventscope_consumergroup_members{group="${g}",group_type="share"} 0`);
+  });
+
+  it('share group (KIP-932) with a live member: member epoch and assignment from ShareGroupDescribe', async () => {
+    const topic = await newTopic(2);
+    const g = `${PREFIX}-share-live`;
+    const live = await javaConsumer('org.apache.kafka.tools.consumer.ConsoleShareConsumer', [
+      '--topic',
+      topic,
+      '--group',
+      g,
+    ]);
+    await waitFor(
+      'the share group to show its member with both partitions',
+      async () => {
+        await poll();
+        const s = t.app.kafkaMonitor.snapshot?.groups.get(g);
+        const assigned = Object.values(s?.members[0]?.assignment ?? {}).flat();
+        return s?.groupType === 'share' && assigned.length === 2 ? true : undefined;
+      },
+      60_000,
+    );
+    const s = group(g);
+    expect(s.state).toBe('Stable');
+    expect(s.members).toHaveLength(1);
+    expect(s.members[0]?.memberEpoch).toBeGreaterThan(0);
+    expect(s.members[0]?.assignment[topic]).toEqual([0, 1]);
+    expect(s.groupEpoch).toBeGreaterThan(0);
+    live.kill('SIGTERM');
+    await exited(live, 30_000);
+    await waitFor('the share group without members', async () => {
+      await poll();
+      return group(g).members.length === 0 ? true : undefined;
+    });
   });
 });
