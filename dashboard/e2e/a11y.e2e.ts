@@ -4,15 +4,12 @@
  * light and the dark theme; at 390 px the header collapses, no page scrolls sideways and the
  * groups table shows its status and lag; a hop of the saga flow shows where keyboard focus is.
  */
-import { createRequire } from 'node:module';
-import { readFileSync } from 'node:fs';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { scan } from './axe.ts';
 import { launch, screenshot, type Browser } from './browser.ts';
 import { seedSaga, type SeededSaga } from './seed.ts';
 import { serve, type Served } from './serve.ts';
-
-const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 
 let served: Served;
 let saga: SeededSaga;
@@ -32,28 +29,6 @@ async function open(options: Parameters<typeof launch>[0]): Promise<Page> {
   const b = await launch(options);
   browsers.push(b);
   return b.page;
-}
-
-interface AxeResult {
-  violations: {
-    id: string;
-    impact: string | null;
-    help: string;
-    nodes: { target: string[]; failureSummary?: string }[];
-  }[];
-}
-
-/** axe-core's WCAG 2 A/AA rules on the page as it is; the source is evaluated (no inline script for a CSP to block). */
-async function scan(page: Page): Promise<string[]> {
-  await page.evaluate(axeSource);
-  const result = await page.evaluate(() =>
-    (window as unknown as { axe: { run: (ctx: Document, o: unknown) => Promise<AxeResult> } }).axe.run(document, {
-      runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] },
-    }),
-  );
-  return result.violations.flatMap((v) =>
-    v.nodes.map((n) => `${v.id} (${v.impact ?? '?'}): ${n.target.join(' ')} ${n.failureSummary?.split('\n')[1] ?? ''}`),
-  );
 }
 
 const pages = (): [string, string | RegExp][] => [

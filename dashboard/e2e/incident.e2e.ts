@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { Admin } from '@platformatic/kafka';
 import { Kafka, logLevel, type Admin as KafkaAdmin } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { scan } from './axe.ts';
 import { launch, screenshot, type Browser } from './browser.ts';
 import { seedOutcomeMix, seedSaga } from './seed.ts';
 import { serve, type Served } from './serve.ts';
@@ -298,4 +299,23 @@ describe('incident view in Chromium', () => {
     await page.getByRole('button', { name: 'Copy event id' }).click();
     expect(await clipboard()).toBe(saga.events.declined);
   });
+
+  it('group, groups and DLQ pages with live data pass axe-core (WCAG 2 AA), light and dark', async () => {
+    const found: string[] = [];
+    for (const colorScheme of ['light', 'dark'] as const) {
+      const themed = await launch({ colorScheme, width: 1440, height: 900 });
+      try {
+        const { page } = themed;
+        for (const path of ['/groups', `/groups/${minuteGroup}`, '/dlqs', '/']) {
+          await page.goto(`${live.url}${path}`);
+          await page.getByRole('main').locator('h1').first().waitFor();
+          await page.waitForFunction(() => !document.querySelector('.state-loading'), undefined, { timeout: 15_000 });
+          found.push(...(await scan(page)).map((v) => `${colorScheme} ${path}: ${v}`));
+        }
+      } finally {
+        await themed.close();
+      }
+    }
+    expect(found).toEqual([]);
+  }, 120_000);
 });
