@@ -15,7 +15,7 @@
  * The differences to latencyMs are reported as |diff| median, p99, max and the share within 1 ms.
  */
 import { performance } from 'node:perf_hooks';
-import type { LoadgenSaga } from '../../demo-services/src/index.ts';
+import type { LoadgenSaga } from '@eventscope/demo-services';
 import { startCollector, type Collector } from './lib/collector.ts';
 import { runDemo } from './lib/demo.ts';
 import { finish, machine } from './lib/machine.ts';

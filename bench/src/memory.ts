@@ -9,7 +9,7 @@
  * second half (least-squares slope, MB per 10 minutes), with the store size reached.
  */
 import { performance } from 'node:perf_hooks';
-import { loadConfig } from '../../collector/src/config.ts';
+import { loadConfig } from '@eventscope/collector';
 import { startCollector } from './lib/collector.ts';
 import { environOf, nativeMemory, type NativeMemory } from './lib/native-memory.ts';
 import { finish, machine } from './lib/machine.ts';

@@ -10,7 +10,7 @@
  * in pairs (on/off, then off/on, ...) after a warm-up pair that is not counted; ratio per pair, median
  * with min..max.
  */
-import type { LoadgenSummary } from '../../demo-services/src/index.ts';
+import type { LoadgenSummary } from '@eventscope/demo-services';
 import { startCollector, type Collector } from './lib/collector.ts';
 import { runDemo } from './lib/demo.ts';
 import { finish, machine } from './lib/machine.ts';

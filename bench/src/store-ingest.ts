@@ -12,10 +12,14 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { assemble, compileRules, DEFAULT_RULES } from '../../collector/src/flows/hops.ts';
-import { SqliteStore } from '../../collector/src/store/sqlite.ts';
-import type { IngestBatch } from '../../collector/src/store/types.ts';
-import { decodeProtobufSpans } from '../../collector/src/traces/otlp/protobuf-spans.ts';
+import {
+  assemble,
+  compileRules,
+  decodeProtobufSpans,
+  DEFAULT_RULES,
+  type IngestBatch,
+  SqliteStore,
+} from '@eventscope/collector';
 import { intEnv } from './lib/results.ts';
 import { requests, SagaGenerator } from './lib/sagas.ts';
 

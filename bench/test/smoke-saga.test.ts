@@ -8,7 +8,7 @@
 import { describe, expect, it } from 'vitest';
 import { benchE2e, type E2eSaga } from '../src/e2e.ts';
 import { benchOverhead, throughput, type OverheadRun } from '../src/overhead.ts';
-import type { LoadgenSummary } from '../../demo-services/src/index.ts';
+import type { LoadgenSummary } from '@eventscope/demo-services';
 
 describe('bench harness with demo traffic (smoke, tiny sizes)', () => {
   it('throughput counts terminal sagas over first placed -> last handled', () => {

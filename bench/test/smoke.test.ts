@@ -13,7 +13,7 @@ import { benchIngest, type IngestRun } from '../src/ingest.ts';
 import { writeResult, type FigureResult } from '../src/lib/results.ts';
 import { benchLag } from '../src/lag.ts';
 import { benchLookup } from '../src/lookup.ts';
-import { COLLECTOR_ENV } from '../../collector/src/node-flags.ts';
+import { COLLECTOR_ENV } from '@eventscope/collector';
 import { classify, parseSmaps, type NativeMemory } from '../src/lib/native-memory.ts';
 import { processCpuMs, statCpuMs, threadCpuDelta, threadCpuMs } from '../src/lib/proc.ts';
 import { benchSoak, slope, type SoakSample } from '../src/memory.ts';

@@ -8,7 +8,7 @@
 import path from 'node:path';
 import type { Static } from 'typebox';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startIsolatedDemo, type LoadgenSummary, type RunningDemo } from '../../demo-services/src/index.ts';
+import { startIsolatedDemo, type LoadgenSummary, type RunningDemo } from '@eventscope/demo-services';
 import type { Overview } from '../src/api/schemas.ts';
 import type { AuditView } from '../src/flows/schemas.ts';
 import type { UnaccountedEntry } from '../src/store/types.ts';

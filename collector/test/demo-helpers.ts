@@ -4,7 +4,7 @@
  * generator, on a topic prefix of their own, cleaned up afterwards.
  */
 import { randomBytes } from 'node:crypto';
-import { deletePrefixed, startIsolatedDemo, type RunningDemo } from '../../demo-services/src/index.ts';
+import { deletePrefixed, startIsolatedDemo, type RunningDemo } from '@eventscope/demo-services';
 import type { App } from '../src/app.ts';
 import type { Config } from '../src/config.ts';
 import { BROKERS, REGISTRY_URL, startListeningApp, tempDir, type ListeningApp } from './harness.ts';

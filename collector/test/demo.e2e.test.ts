@@ -7,7 +7,7 @@
  */
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { LoadgenSaga, LoadgenSummary } from '../../demo-services/src/index.ts';
+import type { LoadgenSaga, LoadgenSummary } from '@eventscope/demo-services';
 import type { DlqDetail } from '../src/dlq/schemas.ts';
 import type { Static } from 'typebox';
 import type { AuditView, EventView, SagaView } from '../src/flows/schemas.ts';

@@ -8,11 +8,19 @@
  * DLQ and overview pages answer without a 5xx while the DLQs hold the garbage.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startIsolatedDemo, type RunningDemo } from '../../demo-services/src/index.ts';
-import { createKafka, ensureTopics, kafkaModule, type KafkaJs } from '../../demo-services/src/lib/kafka.ts';
-import { CONSUMER_SERVICES, EVENT_TYPES, naming } from '../../demo-services/src/topics.ts';
-import { produceGarbage, produceGarbageTo, produceNullHeaders, schemaIdOf } from '../../demo-services/test/garbage.ts';
-import { getOrder, placeOrder } from '../../demo-services/test/helpers.ts';
+import { CONSUMER_SERVICES, EVENT_TYPES, naming, type RunningDemo, startIsolatedDemo } from '@eventscope/demo-services';
+import {
+  createKafka,
+  ensureTopics,
+  getOrder,
+  type KafkaJs,
+  kafkaModule,
+  placeOrder,
+  produceGarbage,
+  produceGarbageTo,
+  produceNullHeaders,
+  schemaIdOf,
+} from '@eventscope/demo-services/testing';
 import { TAP_GROUP } from '../src/tap/index.ts';
 import {
   BROKERS,

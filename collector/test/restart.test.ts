@@ -12,7 +12,7 @@ import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { LoadgenSummary } from '../../demo-services/src/index.ts';
+import type { LoadgenSummary } from '@eventscope/demo-services';
 import type { EventView, SagaView } from '../src/flows/schemas.ts';
 import type { GroupDetail } from '../src/lag/schemas.ts';
 import {

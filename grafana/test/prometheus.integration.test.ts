@@ -30,8 +30,13 @@ import {
   waitFor,
 } from '@eventscope/devstack';
 import type { Daemon } from '@eventscope/devstack';
-import { CONSUMER_SERVICES, deletePrefixed, naming, startIsolatedDemo } from '@eventscope/demo-services/src/index.ts';
-import type { RunningDemo } from '@eventscope/demo-services/src/index.ts';
+import {
+  CONSUMER_SERVICES,
+  deletePrefixed,
+  naming,
+  type RunningDemo,
+  startIsolatedDemo,
+} from '@eventscope/demo-services';
 
 function requireEnv(name: string): string {
   const value = process.env[name];

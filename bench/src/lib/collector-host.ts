@@ -4,13 +4,9 @@
  * listening on 127.0.0.1. Driven by the parent over IPC (collector.ts).
  */
 import { performance } from 'node:perf_hooks';
-import { buildApp } from '../../../collector/src/app.ts';
-import { loadConfig } from '../../../collector/src/config.ts';
-import { ThreadedSqliteStore } from '../../../collector/src/store/sqlite-threaded.ts';
+import { buildApp, type KafkaAdapter, KafkaMonitor, loadConfig, ThreadedSqliteStore } from '@eventscope/collector';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import type { KafkaAdapter } from '../../../collector/src/kafka/index.ts';
-import { KafkaMonitor } from '../../../collector/src/lag/monitor.ts';
 import { KafkajsAdapter } from './kafkajs-adapter.ts';
 import { threadCpuMs } from './proc.ts';
 

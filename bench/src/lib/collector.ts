@@ -5,8 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { COLLECTOR_ENV, COLLECTOR_NODE_FLAGS } from '../../../collector/src/node-flags.ts';
-import { TRACE_EXPORT_PATH } from '../../../collector/src/traces/grpc/index.ts';
+import { COLLECTOR_ENV, COLLECTOR_NODE_FLAGS, TRACE_EXPORT_PATH } from '@eventscope/collector';
 import type { HostRequest, LagCycle, Usage } from './collector-host.ts';
 
 const HOST = fileURLToPath(new URL('./collector-host.ts', import.meta.url));

@@ -11,7 +11,7 @@ import {
   startIsolatedDemo,
   type LoadgenSummary,
   type RunningDemo,
-} from '../../../demo-services/src/index.ts';
+} from '@eventscope/demo-services';
 
 export const BROKERS = process.env.KAFKA_BROKERS ?? '127.0.0.1:9092';
 export const REGISTRY_URL = process.env.SCHEMA_REGISTRY_URL ?? 'http://127.0.0.1:8081/apis/ccompat/v7';

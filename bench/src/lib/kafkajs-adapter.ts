@@ -6,9 +6,7 @@
  */
 import { createRequire } from 'node:module';
 import { AssignerProtocol, Kafka, logLevel, type Admin, type LogEntry, type logCreator } from 'kafkajs';
-import { CollectorError } from '../../../collector/src/errors.ts';
-import type { GroupType, KafkaCapabilities } from '../../../collector/src/kafka/index.ts';
-import { dict } from '../../../collector/src/lib/safe-map.ts';
+import { CollectorError, dict, type GroupType, type KafkaCapabilities } from '@eventscope/collector';
 
 export interface KafkaAdapterOptions {
   brokers: readonly string[];

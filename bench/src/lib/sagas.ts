@@ -10,7 +10,7 @@
  * OTLP/protobuf with the collector's own schema (encodeProtobufRequest).
  */
 import { ATTR } from '@eventscope/contract';
-import { encodeProtobufRequest } from '../../../collector/src/traces/otlp/protobuf.ts';
+import { encodeProtobufRequest } from '@eventscope/collector';
 
 const PARTITIONS = 12;
 
