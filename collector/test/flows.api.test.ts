@@ -4,18 +4,11 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { EventView, SagaView } from '../src/flows/schemas.ts';
-import { metricValue, removeDir, startHarness, type Harness } from './traces-helpers.ts';
+import { metricValue, useListeningApp } from './traces-helpers.ts';
 
-let h: Harness;
-beforeAll(async () => {
-  h = await startHarness({ stuckAfterMs: 1000 });
-});
-afterAll(async () => {
-  await h.close();
-  removeDir(h.dataDir);
-});
+const h = useListeningApp({ overrides: { stuckAfterMs: 1000 } });
 
 interface SpanSpec {
   kind: 'producer' | 'consumer';

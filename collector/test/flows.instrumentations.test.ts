@@ -8,12 +8,12 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { compileRules, DEFAULT_RULES, spanHops, spanToHop } from '../src/flows/hops.ts';
 import { compileEnvelope, normalizeSpan, type MessagingSpan } from '../src/flows/normalize.ts';
 import type { EventView, RecordView, SagaView } from '../src/flows/schemas.ts';
 import type { AttributeValue, SpanData, SpanKind } from '../src/traces/span.ts';
-import { removeDir, startHarness, type Harness } from './traces-helpers.ts';
+import { useListeningApp } from './traces-helpers.ts';
 
 const hex = (n: number): string => randomBytes(n).toString('hex');
 const T = 'shop.orders';
@@ -550,14 +550,7 @@ describe('batch consumer spans that link to every record', () => {
 });
 
 describe('flows of uninstrumented-envelope services through the collector', () => {
-  let h: Harness;
-  beforeAll(async () => {
-    h = await startHarness();
-  });
-  afterAll(async () => {
-    await h.close();
-    removeDir(h.dataDir);
-  });
+  const h = useListeningApp();
 
   it('joins a Python confluent-kafka delivery to its Java publish by (topic, partition, offset)', async () => {
     const topic = `mixed-${hex(4)}`;

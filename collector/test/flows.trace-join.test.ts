@@ -3,19 +3,12 @@
  * producer span by a span link) into the trace asked for, both ways along the links.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Static } from 'typebox';
 import type { TraceView } from '../src/flows/schemas.ts';
-import { removeDir, startHarness, type Harness } from './traces-helpers.ts';
+import { useListeningApp } from './traces-helpers.ts';
 
-let h: Harness;
-beforeAll(async () => {
-  h = await startHarness();
-});
-afterAll(async () => {
-  await h.close();
-  removeDir(h.dataDir);
-});
+const h = useListeningApp();
 
 const hex = (n: number): string => randomBytes(n).toString('hex');
 const ns = (ms: number): string => (BigInt(Math.round(ms * 1000)) * 1000n).toString();

@@ -8,6 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
+import { afterAll, beforeAll } from 'vitest';
 import { buildApp, type App } from '../src/app.ts';
 import { loadConfig, type Config } from '../src/config.ts';
 import { createOtlpServer } from '../src/traces/index.ts';
@@ -112,4 +113,24 @@ export async function startListeningApp(o: TestAppOptions & { otlpPort?: number 
       await app.close();
     },
   };
+}
+
+/**
+ * startListeningApp for a whole suite: started before the enclosing file's (or describe
+ * block's) tests, closed after them, its data dir removed unless the caller named one. Call it
+ * at collection time; the members of what it returns are there from the suite's first hook on.
+ */
+export function useListeningApp(o: TestAppOptions & { otlpPort?: number } = {}): ListeningApp {
+  const suite = {} as ListeningApp;
+  let started = false;
+  beforeAll(async () => {
+    Object.assign(suite, await startListeningApp(o));
+    started = true;
+  });
+  afterAll(async () => {
+    if (!started) return;
+    await suite.close();
+    if (o.dataDir === undefined) removeDir(suite.dataDir);
+  });
+  return suite;
 }

@@ -5,19 +5,12 @@
  */
 import { randomBytes } from 'node:crypto';
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { SagaListItem } from '../src/flows/schemas.ts';
 import { decodeProtobufResponse, encodeProtobufRequest } from '../src/traces/otlp/protobuf.ts';
-import { metricValue, removeDir, startHarness, type Harness } from './traces-helpers.ts';
+import { metricValue, useListeningApp } from './traces-helpers.ts';
 
-let h: Harness;
-beforeAll(async () => {
-  h = await startHarness();
-});
-afterAll(async () => {
-  await h.close();
-  removeDir(h.dataDir);
-});
+const h = useListeningApp();
 
 const hex = (n: number): string => randomBytes(n).toString('hex');
 const nsOf = (ms: number): string => (BigInt(Math.round(ms)) * 1_000_000n).toString();

@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import fc from 'fast-check';
 import { Value } from 'typebox/value';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { DlqRecordSchema } from '../src/dlq/schemas.ts';
 import { toDlqRecord } from '../src/dlq/service.ts';
 import type { KafkaRecord } from '../src/kafka/index.ts';
@@ -16,16 +16,9 @@ import { decodeProtobufResponse, encodeProtobufRequest } from '../src/traces/otl
 import { decodeProtobufSpans } from '../src/traces/otlp/protobuf-spans.ts';
 import { MalformedExport, toSpans } from '../src/traces/otlp/wire.ts';
 import type { AttributeValue, DecodedExport } from '../src/traces/span.ts';
-import { removeDir, startHarness, type Harness } from './traces-helpers.ts';
+import { useListeningApp } from './traces-helpers.ts';
 
-let h: Harness;
-beforeAll(async () => {
-  h = await startHarness();
-});
-afterAll(async () => {
-  await h.close();
-  removeDir(h.dataDir);
-});
+const h = useListeningApp();
 
 const MEMBER_NAMES = ['constructor', '__proto__', 'toString', 'hasOwnProperty', 'valueOf', 'prototype'];
 const hostileString = fc.oneof(

@@ -4,17 +4,10 @@
  * (another service.name, or another address without one) is still accepted.
  */
 import { randomBytes } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { metricValue, removeDir, startHarness, type Harness } from './traces-helpers.ts';
+import { describe, expect, it } from 'vitest';
+import { metricValue, useListeningApp } from './traces-helpers.ts';
 
-let h: Harness;
-beforeAll(async () => {
-  h = await startHarness({ intakeQueueSpans: 1000 });
-});
-afterAll(async () => {
-  await h.close();
-  removeDir(h.dataDir);
-});
+const h = useListeningApp({ overrides: { intakeQueueSpans: 1000 } });
 
 const now = BigInt(Date.now()) * 1_000_000n;
 function payload(service: string | null, n: number) {

@@ -4,18 +4,11 @@
  * 2.9 s and took 180 MB of heap; now it is a 400 in milliseconds, well under the cost of parsing
  * the same size of flat valid JSON.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { jsonDepthProblem, MAX_JSON_DEPTH } from '../src/lib/json-guard.ts';
-import { removeDir, startHarness, type Harness } from './traces-helpers.ts';
+import { useListeningApp } from './traces-helpers.ts';
 
-let h: Harness;
-beforeAll(async () => {
-  h = await startHarness();
-});
-afterAll(async () => {
-  await h.close();
-  removeDir(h.dataDir);
-});
+const h = useListeningApp();
 
 const MB8 = 8 * 1024 * 1024 - 1024; // under the 8 MB body limit
 // Buffers made once: encoding an 8 MB string per request would be the test's own cost, not the server's.

@@ -5,18 +5,11 @@
  * overview and the counter kept a saga at its first outcome while the lists showed its last.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Overview } from '../src/api/schemas.ts';
-import { metricValue, removeDir, startHarness, type Harness } from './traces-helpers.ts';
+import { metricValue, useListeningApp } from './traces-helpers.ts';
 
-let h: Harness;
-beforeAll(async () => {
-  h = await startHarness();
-});
-afterAll(async () => {
-  await h.close();
-  removeDir(h.dataDir);
-});
+const h = useListeningApp();
 
 const hex = (n: number): string => randomBytes(n).toString('hex');
 const ns = (ms: number): string => (BigInt(Math.round(ms * 1000)) * 1000n).toString();

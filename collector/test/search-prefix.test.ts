@@ -3,17 +3,10 @@
  * that names no id exactly lists the event ids and correlation ids starting with it.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { removeDir, startHarness, type Harness } from './traces-helpers.ts';
+import { describe, expect, it } from 'vitest';
+import { useListeningApp } from './traces-helpers.ts';
 
-let h: Harness;
-beforeAll(async () => {
-  h = await startHarness();
-});
-afterAll(async () => {
-  await h.close();
-  removeDir(h.dataDir);
-});
+const h = useListeningApp();
 
 const attr = (key: string, v: string) => ({ key, value: { stringValue: v } });
 const ns = (ms: number): string => (BigInt(Math.round(ms * 1000)) * 1000n).toString();

@@ -3,7 +3,7 @@ import type { Config } from '../src/config.ts';
 import type { App } from '../src/app.ts';
 import { startListeningApp, tempDir as newTempDir, type ListeningApp } from './harness.ts';
 
-export { removeDir, waitFor } from './harness.ts';
+export { removeDir, useListeningApp, waitFor } from './harness.ts';
 
 export type Harness = ListeningApp;
 
