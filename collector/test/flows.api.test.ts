@@ -2,70 +2,26 @@
  * The flows API over spans sent as OTLP/JSON: saga statuses (compensated, stuck), DLQ'd
  * steps, filters and paging, search, bad and unknown ids; and every flow metric documented.
  */
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { EventView, SagaView } from '../src/flows/schemas.ts';
-import { metricValue, useListeningApp } from './traces-helpers.ts';
+import {
+  hex,
+  kafkaSpan,
+  metricValue,
+  postSpans,
+  serviceSpans,
+  useListeningApp,
+  type KafkaSpan,
+} from './traces-helpers.ts';
 
 const h = useListeningApp({ overrides: { stuckAfterMs: 1000 } });
 
-interface SpanSpec {
-  kind: 'producer' | 'consumer';
-  topic: string;
-  eventId: string;
-  type: string;
-  corr: string;
-  startMs: number;
-  endMs: number;
-  group?: string;
-  outcome?: string;
-  dlqTopic?: string;
-  offset?: number;
-  service?: string;
-}
-
-const hex = (n: number): string => randomBytes(n).toString('hex');
-const ns = (ms: number): string => (BigInt(Math.round(ms * 1000)) * 1000n).toString();
-const attr = (key: string, v: string | number) =>
-  typeof v === 'number' ? { key, value: { intValue: String(v) } } : { key, value: { stringValue: v } };
+type SpanSpec = KafkaSpan & { service?: string };
 
 async function send(specs: SpanSpec[]): Promise<void> {
-  const spans = specs.map((s) => ({
-    traceId: hex(16),
-    spanId: hex(8),
-    name: `${s.kind === 'producer' ? 'send' : 'process'} ${s.topic}`,
-    kind: s.kind === 'producer' ? 4 : 5,
-    startTimeUnixNano: ns(s.startMs),
-    endTimeUnixNano: ns(s.endMs),
-    attributes: [
-      attr('messaging.system', 'kafka'),
-      attr('messaging.destination.name', s.topic),
-      attr('messaging.destination.partition.id', '0'),
-      attr('messaging.message.id', s.eventId),
-      attr('eventscope.event.type', s.type),
-      attr('eventscope.correlation.id', s.corr),
-      ...(s.offset !== undefined ? [attr('messaging.kafka.offset', s.offset)] : []),
-      ...(s.group ? [attr('messaging.consumer.group.name', s.group)] : []),
-      ...(s.outcome ? [attr('eventscope.outcome', s.outcome)] : []),
-      ...(s.dlqTopic ? [attr('eventscope.dlq.topic', s.dlqTopic)] : []),
-    ],
-  }));
-  const res = await h.app.inject({
-    method: 'POST',
-    url: '/v1/traces',
-    headers: { 'content-type': 'application/json' },
-    payload: {
-      resourceSpans: [
-        {
-          resource: { attributes: [attr('service.name', specs[0]?.service ?? 'svc')] },
-          scopeSpans: [{ spans }],
-        },
-      ],
-    },
-  });
-  expect(res.statusCode).toBe(200);
-  await h.app.intake.flush();
+  await postSpans(h.app, [serviceSpans(specs[0]?.service ?? 'svc', specs.map(kafkaSpan))]);
 }
 
 describe('flows API', () => {

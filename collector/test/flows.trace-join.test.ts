@@ -2,18 +2,13 @@
  * GET /api/traces/:traceId joins the traces an eachBatch consumer starts (linked to the
  * producer span by a span link) into the trace asked for, both ways along the links.
  */
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import type { Static } from 'typebox';
 import type { TraceView } from '../src/flows/schemas.ts';
-import { useListeningApp } from './traces-helpers.ts';
+import { hex, kafkaSpan, postSpans, serviceSpans, useListeningApp } from './traces-helpers.ts';
 
 const h = useListeningApp();
-
-const hex = (n: number): string => randomBytes(n).toString('hex');
-const ns = (ms: number): string => (BigInt(Math.round(ms * 1000)) * 1000n).toString();
-const attr = (key: string, v: string | number) =>
-  typeof v === 'number' ? { key, value: { intValue: String(v) } } : { key, value: { stringValue: v } };
 
 interface Span {
   service: string;
@@ -28,44 +23,21 @@ interface Span {
 }
 
 async function send(spans: Span[]): Promise<void> {
-  const res = await h.app.inject({
-    method: 'POST',
-    url: '/v1/traces',
-    headers: { 'content-type': 'application/json' },
-    payload: {
-      resourceSpans: spans.map((s) => ({
-        resource: { attributes: [attr('service.name', s.service)] },
-        scopeSpans: [
-          {
-            spans: [
-              {
-                traceId: s.traceId,
-                spanId: s.spanId,
-                name: `${s.kind === 'producer' ? 'send' : 'process'} ${s.topic}`,
-                kind: s.kind === 'producer' ? 4 : 5,
-                startTimeUnixNano: ns(s.startMs),
-                endTimeUnixNano: ns(s.startMs + 5),
-                links: s.link ? [s.link] : [],
-                attributes: [
-                  attr('messaging.system', 'kafka'),
-                  attr('messaging.destination.name', s.topic),
-                  attr('messaging.destination.partition.id', '0'),
-                  attr('messaging.message.id', s.eventId),
-                  attr('eventscope.event.type', `${s.topic}.sent`),
-                  attr('eventscope.correlation.id', 'join-saga'),
-                  ...(s.group
-                    ? [attr('messaging.consumer.group.name', s.group), attr('eventscope.outcome', 'processed')]
-                    : []),
-                ],
-              },
-            ],
-          },
-        ],
-      })),
-    },
-  });
-  expect(res.statusCode).toBe(200);
-  await h.app.intake.flush();
+  await postSpans(
+    h.app,
+    spans.map(({ service, link, group, ...s }) =>
+      serviceSpans(service, [
+        kafkaSpan({
+          ...s,
+          endMs: s.startMs + 5,
+          type: `${s.topic}.sent`,
+          corr: 'join-saga',
+          ...(link ? { links: [link] } : {}),
+          ...(group ? { group, outcome: 'processed' } : {}),
+        }),
+      ]),
+    ),
+  );
 }
 
 describe('GET /api/traces/:traceId', () => {

@@ -4,23 +4,18 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { Kafka, logLevel } from 'kafkajs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import type { Overview } from '../src/api/schemas.ts';
-import { removeDir, startHarness, type Harness } from './traces-helpers.ts';
+import { kafkaSpan, postSpans, serviceSpans, useListeningApp } from './traces-helpers.ts';
 
-let h: Harness;
+const h = useListeningApp();
 const brokers = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
 const kafka = new Kafka({ clientId: 'overview-test', brokers, logLevel: logLevel.NOTHING });
 const suffix = randomBytes(4).toString('hex');
 const topic = `overview-${suffix}`;
 const group = `overview-group-${suffix}`;
 
-beforeAll(async () => {
-  h = await startHarness();
-});
 afterAll(async () => {
-  await h.close();
-  removeDir(h.dataDir);
   const admin = kafka.admin();
   await admin.connect();
   await admin.deleteGroups([group]).catch(() => undefined);
@@ -28,37 +23,26 @@ afterAll(async () => {
   await admin.disconnect();
 });
 
-const hex = (n: number): string => randomBytes(n).toString('hex');
-const ns = (ms: number): string => (BigInt(Math.round(ms * 1000)) * 1000n).toString();
-const attr = (key: string, v: string) => ({ key, value: { stringValue: v } });
-
+/** A hop of a saga whose topic is named after its event type. */
 function span(
-  kind: 4 | 5,
-  t: string,
-  eventId: string,
+  kind: 'producer' | 'consumer',
   type: string,
+  eventId: string,
   corr: string,
   startMs: number,
   endMs: number,
   group?: string,
 ) {
-  return {
-    traceId: hex(16),
-    spanId: hex(8),
-    name: `${kind === 4 ? 'send' : 'process'} ${t}`,
+  return kafkaSpan({
     kind,
-    startTimeUnixNano: ns(startMs),
-    endTimeUnixNano: ns(endMs),
-    attributes: [
-      attr('messaging.system', 'kafka'),
-      attr('messaging.destination.name', t),
-      attr('messaging.destination.partition.id', '0'),
-      attr('messaging.message.id', eventId),
-      attr('eventscope.event.type', type),
-      attr('eventscope.correlation.id', corr),
-      ...(group ? [attr('messaging.consumer.group.name', group), attr('eventscope.outcome', 'processed')] : []),
-    ],
-  };
+    topic: type,
+    type,
+    eventId,
+    corr,
+    startMs,
+    endMs,
+    ...(group ? { group, outcome: 'processed' } : {}),
+  });
 }
 
 describe('GET /api/overview', () => {
@@ -69,40 +53,15 @@ describe('GET /api/overview', () => {
       const corr = `order-${randomUUID()}`;
       const placed = randomUUID();
       const completed = randomUUID();
-      const res = await h.app.inject({
-        method: 'POST',
-        url: '/v1/traces',
-        headers: { 'content-type': 'application/json' },
-        payload: {
-          resourceSpans: [
-            {
-              resource: { attributes: [attr('service.name', 'order')] },
-              scopeSpans: [
-                {
-                  spans: [
-                    span(4, 'order.placed', placed, 'order.placed', corr, t + i, t + i + 1),
-                    span(4, 'order.completed', completed, 'order.completed', corr, t + i + e2e - 10, t + i + e2e - 9),
-                    span(
-                      5,
-                      'order.completed',
-                      completed,
-                      'order.completed',
-                      corr,
-                      // End-to-end latency ends where the terminal event's processing starts.
-                      t + i + e2e,
-                      t + i + e2e + 5,
-                      'orchestrator',
-                    ),
-                  ],
-                },
-              ],
-            },
-          ],
-        },
-      });
-      expect(res.statusCode).toBe(200);
+      await postSpans(h.app, [
+        serviceSpans('order', [
+          span('producer', 'order.placed', placed, corr, t + i, t + i + 1),
+          span('producer', 'order.completed', completed, corr, t + i + e2e - 10, t + i + e2e - 9),
+          // End-to-end latency ends where the terminal event's processing starts.
+          span('consumer', 'order.completed', completed, corr, t + i + e2e, t + i + e2e + 5, 'orchestrator'),
+        ]),
+      ]);
     }
-    await h.app.intake.flush();
     const overview = (await h.app.inject('/api/overview?rangeSeconds=300')).json<Overview>();
     expect(overview.rangeSeconds).toBe(300);
     expect(overview.sagaOutcomes.completed).toBe(3);

@@ -4,16 +4,12 @@
  * agree, also for sagas that end `failed` and are compensated in a later batch. Before, the
  * overview and the counter kept a saga at its first outcome while the lists showed its last.
  */
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import type { Overview } from '../src/api/schemas.ts';
-import { metricValue, useListeningApp } from './traces-helpers.ts';
+import { kafkaSpan, metricValue, postSpans, serviceSpans, useListeningApp } from './traces-helpers.ts';
 
 const h = useListeningApp();
-
-const hex = (n: number): string => randomBytes(n).toString('hex');
-const ns = (ms: number): string => (BigInt(Math.round(ms * 1000)) * 1000n).toString();
-const attr = (key: string, v: string) => ({ key, value: { stringValue: v } });
 
 interface Hop {
   kind: 'send' | 'process';
@@ -27,46 +23,22 @@ interface Hop {
 }
 
 function span(hop: Hop) {
-  return {
-    resource: { attributes: [attr('service.name', hop.service)] },
-    scopeSpans: [
-      {
-        spans: [
-          {
-            traceId: hex(16),
-            spanId: hex(8),
-            name: `${hop.kind} ${hop.type}`,
-            kind: hop.kind === 'send' ? 4 : 5,
-            startTimeUnixNano: ns(hop.atMs),
-            endTimeUnixNano: ns(hop.atMs + 1),
-            attributes: [
-              attr('messaging.system', 'kafka'),
-              attr('messaging.destination.name', hop.type),
-              attr('messaging.destination.partition.id', '0'),
-              attr('messaging.message.id', hop.eventId),
-              attr('eventscope.event.type', hop.type),
-              attr('eventscope.correlation.id', hop.corr),
-              ...(hop.causationId ? [attr('eventscope.causation.id', hop.causationId)] : []),
-              ...(hop.group
-                ? [attr('messaging.consumer.group.name', hop.group), attr('eventscope.outcome', 'processed')]
-                : []),
-            ],
-          },
-        ],
-      },
-    ],
-  };
+  return serviceSpans(hop.service, [
+    kafkaSpan({
+      kind: hop.kind === 'send' ? 'producer' : 'consumer',
+      topic: hop.type,
+      type: hop.type,
+      corr: hop.corr,
+      eventId: hop.eventId,
+      startMs: hop.atMs,
+      ...(hop.causationId ? { causationId: hop.causationId } : {}),
+      ...(hop.group ? { group: hop.group, outcome: 'processed' } : {}),
+    }),
+  ]);
 }
 
 async function send(hops: Hop[]): Promise<void> {
-  const res = await h.app.inject({
-    method: 'POST',
-    url: '/v1/traces',
-    headers: { 'content-type': 'application/json' },
-    payload: { resourceSpans: hops.map(span) },
-  });
-  expect(res.statusCode).toBe(200);
-  await h.app.intake.flush();
+  await postSpans(h.app, hops.map(span));
 }
 
 /** A saga: order.placed (root), then its end (a terminal event published and processed) or nothing. */

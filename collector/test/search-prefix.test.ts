@@ -2,52 +2,22 @@
  * The global search takes an id prefix (issue #23, item 6), as the sagas page does: a search
  * that names no id exactly lists the event ids and correlation ids starting with it.
  */
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { useListeningApp } from './traces-helpers.ts';
+import { kafkaSpan, postSpans, serviceSpans, useListeningApp } from './traces-helpers.ts';
 
 const h = useListeningApp();
 
-const attr = (key: string, v: string) => ({ key, value: { stringValue: v } });
-const ns = (ms: number): string => (BigInt(Math.round(ms * 1000)) * 1000n).toString();
-
 async function publish(eventId: string, corr: string): Promise<void> {
-  const t = Date.now() - 1000;
-  const res = await h.app.inject({
-    method: 'POST',
-    url: '/v1/traces',
-    headers: { 'content-type': 'application/json' },
-    payload: {
-      resourceSpans: [
-        {
-          resource: { attributes: [attr('service.name', 'orders')] },
-          scopeSpans: [
-            {
-              spans: [
-                {
-                  traceId: randomBytes(16).toString('hex'),
-                  spanId: randomBytes(8).toString('hex'),
-                  name: 'send orders',
-                  kind: 4,
-                  startTimeUnixNano: ns(t),
-                  endTimeUnixNano: ns(t + 1),
-                  attributes: [
-                    attr('messaging.system', 'kafka'),
-                    attr('messaging.destination.name', 'orders'),
-                    attr('messaging.message.id', eventId),
-                    attr('eventscope.event.type', 'order.placed'),
-                    attr('eventscope.correlation.id', corr),
-                  ],
-                },
-              ],
-            },
-          ],
-        },
-      ],
-    },
-  });
-  expect(res.statusCode).toBe(200);
-  await h.app.intake.flush();
+  const span = {
+    kind: 'producer',
+    topic: 'orders',
+    eventId,
+    type: 'order.placed',
+    corr,
+    startMs: Date.now() - 1000,
+  } as const;
+  await postSpans(h.app, [serviceSpans('orders', [kafkaSpan(span)])]);
 }
 
 interface Found {

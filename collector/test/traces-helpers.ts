@@ -1,4 +1,9 @@
-/** Shared by the traces/flows/tap tests: an app on a temporary data dir, listening on free ports. */
+/**
+ * Shared by the traces/flows/tap tests: an app on a temporary data dir, listening on free ports,
+ * and the one way they build Kafka hop spans in OTLP/JSON and post them.
+ */
+import { randomBytes } from 'node:crypto';
+import { expect } from 'vitest';
 import type { Config } from '../src/config.ts';
 import type { App } from '../src/app.ts';
 import { startListeningApp, tempDir as newTempDir, type ListeningApp } from './harness.ts';
@@ -22,4 +27,78 @@ export async function metricValue(app: App, name: string, labels: Record<string,
   return m.values
     .filter((v) => Object.entries(labels).every(([k, val]) => String(v.labels[k]) === val))
     .reduce((n, v) => n + v.value, 0);
+}
+
+export const hex = (bytes: number): string => randomBytes(bytes).toString('hex');
+/** Milliseconds since the epoch as OTLP/JSON's decimal nanoseconds. */
+export const nsOf = (ms: number): string => (BigInt(Math.round(ms * 1000)) * 1000n).toString();
+/** One OTLP/JSON attribute: an int for a number, else a string. */
+export const attr = (key: string, v: string | number) =>
+  typeof v === 'number' ? { key, value: { intValue: String(v) } } : { key, value: { stringValue: v } };
+
+/** A Kafka hop as an instrumented producer (publish) or consumer (process) reports it. */
+export interface KafkaSpan {
+  kind: 'producer' | 'consumer';
+  topic: string;
+  eventId: string;
+  startMs: number;
+  /** Default: startMs + 1. */
+  endMs?: number;
+  /** eventscope.event.type, eventscope.correlation.id, eventscope.causation.id: left out when absent. */
+  type?: string;
+  corr?: string;
+  causationId?: string;
+  group?: string;
+  outcome?: string;
+  dlqTopic?: string;
+  offset?: number;
+  traceId?: string;
+  spanId?: string;
+  links?: { traceId: string; spanId: string }[];
+}
+
+/** The span in OTLP/JSON, named `send <topic>` or `process <topic>`, on partition 0. */
+export function kafkaSpan(s: KafkaSpan) {
+  const optional: [string, string | number | undefined][] = [
+    ['eventscope.event.type', s.type],
+    ['eventscope.correlation.id', s.corr],
+    ['eventscope.causation.id', s.causationId],
+    ['messaging.kafka.offset', s.offset],
+    ['messaging.consumer.group.name', s.group],
+    ['eventscope.outcome', s.outcome],
+    ['eventscope.dlq.topic', s.dlqTopic],
+  ];
+  return {
+    traceId: s.traceId ?? hex(16),
+    spanId: s.spanId ?? hex(8),
+    name: `${s.kind === 'producer' ? 'send' : 'process'} ${s.topic}`,
+    kind: s.kind === 'producer' ? 4 : 5,
+    startTimeUnixNano: nsOf(s.startMs),
+    endTimeUnixNano: nsOf(s.endMs ?? s.startMs + 1),
+    links: s.links ?? [],
+    attributes: [
+      attr('messaging.system', 'kafka'),
+      attr('messaging.destination.name', s.topic),
+      attr('messaging.destination.partition.id', '0'),
+      attr('messaging.message.id', s.eventId),
+      ...optional.flatMap(([key, v]) => (v === undefined ? [] : [attr(key, v)])),
+    ],
+  };
+}
+
+/** One resourceSpans entry: `spans` (kafkaSpan's) from the service named. */
+export function serviceSpans(service: string, spans: ReturnType<typeof kafkaSpan>[]) {
+  return { resource: { attributes: [attr('service.name', service)] }, scopeSpans: [{ spans }] };
+}
+
+/** Posts the resourceSpans as OTLP/JSON to the app, expects a 200 and waits for the store. */
+export async function postSpans(app: App, resourceSpans: ReturnType<typeof serviceSpans>[]): Promise<void> {
+  const res = await app.inject({
+    method: 'POST',
+    url: '/v1/traces',
+    headers: { 'content-type': 'application/json' },
+    payload: { resourceSpans },
+  });
+  expect(res.statusCode, res.body).toBe(200);
+  await app.intake.flush();
 }
