@@ -434,8 +434,16 @@ export class KafkaAdapter {
       const byNode = await this.#coordinatorsOf(pending);
       const retry: string[] = [];
       for (const [nodeId, groups] of byNode) {
-        const conn = await this.#call(() => this.#connection(nodeId));
-        for (const r of await this.#call(() => fn(conn, groups))) {
+        let answers: T[];
+        try {
+          const conn = await this.#call(() => this.#connection(nodeId));
+          answers = await this.#call(() => fn(conn, groups));
+        } catch (err) {
+          // The coordinator may have moved or gone: find it again next time.
+          for (const g of groups) this.#coordinators.delete(g);
+          throw err;
+        }
+        for (const r of answers) {
           const again = attempt === 0 ? retryable(r) : undefined;
           if (again === undefined) results.push(r);
           else {
@@ -574,10 +582,12 @@ export class KafkaAdapter {
     const [res] = await this.#onCoordinators(
       [groupId],
       async (conn, groups) => {
-        const r = await offsetFetchV9.api.async(
-          conn,
-          groups.map((g) => ({ groupId: g, memberId: null, memberEpoch: -1, topics: null })),
-          false,
+        const r = await orPartial(
+          offsetFetchV9.api.async(
+            conn,
+            groups.map((g) => ({ groupId: g, memberId: null, memberEpoch: -1, topics: null })),
+            false,
+          ),
         );
         return r.groups;
       },
