@@ -8,14 +8,14 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { connect as http2Connect, type IncomingHttpHeaders } from 'node:http2';
 import { connect as tcpConnect } from 'node:net';
 import * as grpc from '@grpc/grpc-js';
-import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-grpc';
 import { resourceFromAttributes } from '@opentelemetry/resources';
-import { SimpleSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
+import { TracerProvider } from '@opentelemetry/sdk-trace';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Config } from '../src/config.ts';
 import { decodeStatusDetails, STATUS_DETAILS_KEY, TRACE_EXPORT_PATH } from '../src/traces/grpc/index.ts';
 import { decodeProtobufResponse, encodeProtobufRequest } from '../src/traces/otlp/protobuf.ts';
+import { emitHop } from './sdk-hop.ts';
 import { metricValue, removeDir, startHarness, waitFor, type Harness } from './traces-helpers.ts';
 
 interface GrpcHarness extends Harness {
@@ -54,59 +54,6 @@ const exporterFor = (port: number, options: { gzip?: boolean; token?: string } =
     ...(options.gzip ? { compression: 'gzip' as never } : {}),
   });
 };
-
-/** A publish and a delivery of a new event through the real SDK and `exporter`; the export's result. */
-async function emitHop(exporter: OTLPTraceExporter, service: string) {
-  const results: { code: number; error?: Error }[] = [];
-  const provider = new TracerProvider({
-    resource: resourceFromAttributes({ 'service.name': service }),
-    spanProcessors: [
-      new SimpleSpanProcessor({
-        exporter: {
-          export: (spans, done) =>
-            exporter.export(spans, (r) => {
-              results.push(r);
-              done(r);
-            }),
-          shutdown: () => exporter.shutdown(),
-          forceFlush: () => exporter.forceFlush(),
-        },
-      }),
-    ],
-  });
-  const tracer = provider.getTracer('test');
-  const eventId = randomUUID();
-  const correlationId = `order-${randomUUID()}`;
-  const t0 = Date.now() - 1000;
-  const common = {
-    'messaging.system': 'kafka',
-    'messaging.destination.name': 'orders',
-    'messaging.destination.partition.id': '2',
-    'messaging.message.id': eventId,
-    'eventscope.event.type': 'order.placed',
-    'eventscope.correlation.id': correlationId,
-  };
-  const send = tracer.startSpan('send orders', { kind: SpanKind.PRODUCER, startTime: t0, attributes: common });
-  send.end(t0 + 3);
-  const process = tracer.startSpan('process orders', {
-    kind: SpanKind.CONSUMER,
-    startTime: t0 + 20,
-    links: [{ context: send.spanContext() }],
-    attributes: {
-      ...common,
-      'messaging.kafka.offset': '17',
-      'messaging.consumer.group.name': 'payments',
-      'messaging.operation.type': 'process',
-      'eventscope.outcome': 'processed',
-    },
-  });
-  process.setStatus({ code: SpanStatusCode.OK });
-  process.end(t0 + 32);
-  // A refused export rejects the flush too; `results` has what the exporter was told.
-  await provider.forceFlush().catch(() => undefined);
-  await provider.shutdown().catch(() => undefined);
-  return { eventId, correlationId, t0, results };
-}
 
 /** A grpc-js client of TraceService/Export that sends and returns raw bytes. */
 function rawClient(port: number, options: grpc.ClientOptions = {}) {

@@ -5,14 +5,12 @@
  */
 import { randomUUID } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
-import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import { OTLPTraceExporter as JsonExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { OTLPTraceExporter as ProtoExporter } from '@opentelemetry/exporter-trace-otlp-proto';
-import { resourceFromAttributes } from '@opentelemetry/resources';
-import { SimpleSpanProcessor, TracerProvider, type SpanExporter } from '@opentelemetry/sdk-trace';
 import { afterEach, describe, expect, it } from 'vitest';
 import { decodeProtobufRequest, decodeProtobufResponse, encodeProtobufRequest } from '../src/traces/otlp/protobuf.ts';
 import { toSpans } from '../src/traces/otlp/wire.ts';
+import { emitHop } from './sdk-hop.ts';
 import { metricValue, removeDir, startHarness, waitFor, type Harness } from './traces-helpers.ts';
 
 let h: Harness | undefined;
@@ -23,49 +21,6 @@ afterEach(async () => {
     h = undefined;
   }
 });
-
-/** Emits one publish and one delivery of a new event through `exporter`, with exact times. */
-async function emitHop(
-  exporter: SpanExporter,
-  service: string,
-): Promise<{ eventId: string; correlationId: string; t0: number; traceId: string }> {
-  const provider = new TracerProvider({
-    resource: resourceFromAttributes({ 'service.name': service }),
-    spanProcessors: [new SimpleSpanProcessor({ exporter })],
-  });
-  const tracer = provider.getTracer('test');
-  const eventId = randomUUID();
-  const correlationId = `order-${randomUUID()}`;
-  const t0 = Date.now() - 1000;
-  const common = {
-    'messaging.system': 'kafka',
-    'messaging.destination.name': 'orders',
-    'messaging.destination.partition.id': '2',
-    'messaging.message.id': eventId,
-    'eventscope.event.type': 'order.placed',
-    'eventscope.correlation.id': correlationId,
-  };
-  const send = tracer.startSpan('send orders', { kind: SpanKind.PRODUCER, startTime: t0, attributes: common });
-  send.end(t0 + 3);
-  const process = tracer.startSpan('process orders', {
-    kind: SpanKind.CONSUMER,
-    startTime: t0 + 20,
-    links: [{ context: send.spanContext() }],
-    attributes: {
-      ...common,
-      'messaging.kafka.offset': '17',
-      'messaging.consumer.group.name': 'payments',
-      'messaging.operation.type': 'process',
-      'eventscope.outcome': 'processed',
-      'eventscope.attempt': 1,
-    },
-  });
-  process.setStatus({ code: SpanStatusCode.OK });
-  process.end(t0 + 32);
-  await provider.forceFlush();
-  await provider.shutdown();
-  return { eventId, correlationId, t0, traceId: send.spanContext().traceId };
-}
 
 describe('OTLP intake', () => {
   // Regression: protobufjs puts stringValue '' on the AnyValue prototype, so int, bool and double
@@ -116,6 +71,7 @@ describe('OTLP intake', () => {
       'svc-proto',
     );
     for (const sent of [json, proto]) {
+      expect(sent.results.map((r) => r.code)).toEqual([0, 0]); // ExportResultCode.SUCCESS
       const body = await waitFor(`event ${sent.eventId}`, async () => {
         const res = await h?.app.inject(`/api/events/${sent.eventId}`);
         return res?.statusCode === 200 ? res.json<Record<string, unknown>>() : undefined;
