@@ -27,6 +27,19 @@ function seriesOf(names: string[]): Series[] {
 }
 
 /** "9 topics, 27 partitions" for a long assignment; each topic's partitions in the details. */
+/** Whether two assignments name the same partitions (KIP-848: current vs target). */
+function sameAssignment(
+  a: { topic: string; partitions: number[] }[],
+  b: { topic: string; partitions: number[] }[],
+): boolean {
+  const key = (x: { topic: string; partitions: number[] }[]) =>
+    x
+      .flatMap((t) => t.partitions.map((p) => `${t.topic}\u0000${p}`))
+      .sort()
+      .join('\n');
+  return key(a) === key(b);
+}
+
 function Assignment({ assignment }: { assignment: { topic: string; partitions: number[] }[] }) {
   if (assignment.length === 0) return <>nothing</>;
   const parts = assignment.reduce((n, a) => n + a.partitions.length, 0);
@@ -75,8 +88,9 @@ export function GroupDetailPage() {
         {g ? <LagBadge status={g.status} /> : null}
         {g ? (
           <span className="subtle">
-            {g.state}
+            {g.groupType} group · {g.state}
             {g.protocol ? ` · ${g.protocol}` : ''}
+            {g.groupEpoch !== null ? ` · group epoch ${g.groupEpoch}` : ''}
           </span>
         ) : null}
         <span className="spacer" />
@@ -239,6 +253,7 @@ export function GroupDetailPage() {
                           <tr>
                             <th>Client</th>
                             <th>Host</th>
+                            {d.members.some((m) => m.memberEpoch !== null) ? <th className="num">Epoch</th> : null}
                             <th>Assignment</th>
                           </tr>
                         </thead>
@@ -247,8 +262,16 @@ export function GroupDetailPage() {
                             <tr key={mem.memberId}>
                               <td title={mem.memberId}>{mem.clientId}</td>
                               <td>{mem.host}</td>
+                              {d.members.some((m) => m.memberEpoch !== null) ? (
+                                <td className="num">{mem.memberEpoch ?? '-'}</td>
+                              ) : null}
                               <td>
                                 <Assignment assignment={mem.assignment} />
+                                {mem.targetAssignment && !sameAssignment(mem.assignment, mem.targetAssignment) ? (
+                                  <div className="subtle">
+                                    reconciling to <Assignment assignment={mem.targetAssignment} />
+                                  </div>
+                                ) : null}
                               </td>
                             </tr>
                           ))}

@@ -112,6 +112,35 @@ describe('GroupsPage', () => {
 });
 
 describe('GroupDetailPage', () => {
+  it('shows a KIP-848 group with its epochs, and a member reconciling to its target assignment', async () => {
+    const detail = {
+      ...GROUP_DETAIL,
+      group: {
+        ...GROUP_DETAIL.group,
+        groupType: 'consumer' as const,
+        protocol: 'uniform',
+        groupEpoch: 7,
+        assignmentEpoch: 7,
+        members: [
+          {
+            ...GROUP_DETAIL.group.members[0]!,
+            memberEpoch: 6,
+            assignment: [{ topic: 'orders', partitions: [0] }],
+            targetAssignment: [{ topic: 'orders', partitions: [0, 1] }],
+          },
+        ],
+      },
+    };
+    stubApi({ '/api/groups/inventory': detail });
+    renderAt('/groups/inventory');
+    const members = await screen.findByRole('region', { name: 'Members' });
+    expect(screen.getByText(/consumer group · Stable · uniform · group epoch 7/)).toBeInTheDocument();
+    expect(within(members).getByRole('columnheader', { name: 'Epoch' })).toBeInTheDocument();
+    const row = within(members).getAllByRole('row')[1]!;
+    expect(row).toHaveTextContent('6');
+    expect(row).toHaveTextContent('reconciling to orders [0, 1]');
+  });
+
   it('shows figures, partitions with owners, members and the rebalance timeline', async () => {
     stubApi({ '/api/groups/inventory': GROUP_DETAIL });
     renderAt('/groups/inventory');
