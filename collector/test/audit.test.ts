@@ -106,6 +106,29 @@ function snapshot(): OffsetsView & { committed: Map<string, number>; members: Ma
   };
 }
 
+/**
+ * A store with records 0..3 of a new topic, offset 0 processed by group g in `service`; an
+ * empty lag snapshot and audit memory to audit it with.
+ */
+async function fourRecords(service: string) {
+  const store = new SqliteStore({ file: ':memory:' });
+  stores.push(store);
+  const topic = `t-${randomUUID()}`;
+  await store.ingest({
+    publishes: [],
+    deliveries: [delivery({ topic, offset: 0, group: 'g', service, eventId: randomUUID() })],
+    records: [0, 1, 2, 3].map((offset) => ({
+      topic,
+      partition: 0,
+      offset,
+      timestampUs: T0,
+      eventId: randomUUID(),
+      correlationId: null,
+    })),
+  });
+  return { store, topic, view: snapshot(), memory: new AuditMemory() };
+}
+
 describe('auditOnce: groups that end', () => {
   it('a group empty for the end period gets no new findings, and its open ones close as group-ended', async () => {
     const store = new SqliteStore({ file: ':memory:' });
@@ -151,23 +174,7 @@ describe('auditOnce: groups that end', () => {
   });
 
   it('a group gone from the snapshot (deleted) ends too; one that comes back is audited again', async () => {
-    const store = new SqliteStore({ file: ':memory:' });
-    stores.push(store);
-    const topic = `t-${randomUUID()}`;
-    await store.ingest({
-      publishes: [],
-      deliveries: [delivery({ topic, offset: 0, group: 'g', service: 'loadgen', eventId: randomUUID() })],
-      records: [0, 1, 2, 3].map((offset) => ({
-        topic,
-        partition: 0,
-        offset,
-        timestampUs: T0,
-        eventId: randomUUID(),
-        correlationId: null,
-      })),
-    });
-    const view = snapshot();
-    const memory = new AuditMemory();
+    const { store, topic, view, memory } = await fourRecords('loadgen');
     const opts = { graceUs: S, decideUs: 60 * S, groupEndUs: 30 * S };
     view.members.set('g', 1);
     view.committed.set(`g ${topic} 0`, 2);
@@ -188,23 +195,7 @@ describe('auditOnce: groups that end', () => {
   });
 
   it('records an offset reset moved over while the group had no members are skipped at once', async () => {
-    const store = new SqliteStore({ file: ':memory:' });
-    stores.push(store);
-    const topic = `t-${randomUUID()}`;
-    await store.ingest({
-      publishes: [],
-      deliveries: [delivery({ topic, offset: 0, group: 'g', service: 'billing', eventId: randomUUID() })],
-      records: [0, 1, 2, 3].map((offset) => ({
-        topic,
-        partition: 0,
-        offset,
-        timestampUs: T0,
-        eventId: randomUUID(),
-        correlationId: null,
-      })),
-    });
-    const view = snapshot();
-    const memory = new AuditMemory();
+    const { store, topic, view, memory } = await fourRecords('billing');
     const opts = { graceUs: S, decideUs: 60 * S, groupEndUs: 600 * S };
     view.members.set('g', 0);
     view.committed.set(`g ${topic} 0`, 1);
