@@ -3,18 +3,14 @@
  * since a mark, the latest records' `dlq-*` headers, Avro values decoded through the registry.
  */
 import { COMPATIBILITY, SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
-import type { Admin, Producer } from 'kafkajs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { DlqDetail, DlqHistory, DlqList, DlqMarkResponse } from '../src/dlq/schemas.ts';
 import { decodeValue } from '../src/dlq/service.ts';
-import { buildTestApp, connectAdmin, connectProducer, removeDir, uniqueName, type TestApp } from './kafka-helpers.ts';
+import { buildTestApp, uniqueName, useBrokerApp } from './kafka-helpers.ts';
 
 const registryUrl = process.env.SCHEMA_REGISTRY_URL;
 if (!registryUrl) throw new Error('SCHEMA_REGISTRY_URL is not set; run through npm test or the vitest global setup');
-let admin: Admin;
-let producer: Producer;
-let t: TestApp;
-const topics: string[] = [];
+const t = useBrokerApp({ groupsInclude: 'dlqtest-none-*', statusWindow: 5 });
 
 const schema = {
   type: 'record',
@@ -43,27 +39,19 @@ function dlqHeaders(i: number, errorClass: string): Record<string, string> {
   };
 }
 
-beforeAll(async () => {
-  admin = await connectAdmin();
-  producer = await connectProducer();
-  t = await buildTestApp({ groupsInclude: 'dlqtest-none-*', statusWindow: 5 });
-});
-
-afterAll(async () => {
-  await t?.close();
-  removeDir(t?.dataDir ?? '');
-  await admin.deleteTopics({ topics }).catch(() => undefined);
-  await producer.disconnect();
-  await admin.disconnect();
-});
+/** A new DLQ topic of `partitions` partitions, deleted after the suite. */
+async function newDlq(partitions: number): Promise<string> {
+  const topic = `${uniqueName('dlqtest')}.dlq`;
+  await t.admin.createTopics({ topics: [{ topic, numPartitions: partitions }], waitForLeaders: true });
+  t.topics.push(topic);
+  return topic;
+}
 
 describe('DLQ monitor (real broker and registry)', () => {
   it('reports depth, growth, records since a mark, and the latest records with their headers', async () => {
-    const topic = `${uniqueName('dlqtest')}.dlq`;
-    await admin.createTopics({ topics: [{ topic, numPartitions: 2 }], waitForLeaders: true });
-    topics.push(topic);
+    const topic = await newDlq(2);
     const base = Date.now() - 60_000;
-    await producer.send({
+    await t.producer.send({
       topic,
       messages: [0, 1, 2].map((i) => ({
         partition: i % 2,
@@ -78,7 +66,7 @@ describe('DLQ monitor (real broker and registry)', () => {
     let entry = list.dlqs.find((d) => d.topic === topic);
     expect(entry).toMatchObject({ depth: 3, partitions: 2, addedLastInterval: null, addedTotal: 0, mark: null });
 
-    await producer.send({
+    await t.producer.send({
       topic,
       messages: [3, 4].map((i) => ({
         partition: 0,
@@ -103,7 +91,7 @@ describe('DLQ monitor (real broker and registry)', () => {
       mark: { endOffsets: { 0: 4, 1: 1 } },
     });
 
-    await producer.send({
+    await t.producer.send({
       topic,
       messages: [{ partition: 1, value: 'later', timestamp: String(base + 10_000), headers: dlqHeaders(5, 'Boom') }],
     });
@@ -152,13 +140,11 @@ describe('DLQ monitor (real broker and registry)', () => {
   });
 
   it('the mark survives an app rebuild on the same data dir', async () => {
-    const topic = `${uniqueName('dlqtest')}.dlq`;
-    await admin.createTopics({ topics: [{ topic, numPartitions: 1 }], waitForLeaders: true });
-    topics.push(topic);
-    await producer.send({ topic, messages: [{ value: 'a', headers: dlqHeaders(1, 'X') }] });
+    const topic = await newDlq(1);
+    await t.producer.send({ topic, messages: [{ value: 'a', headers: dlqHeaders(1, 'X') }] });
     await t.app.kafkaMonitor.pollOnce();
     expect((await t.app.inject({ method: 'POST', url: `/api/dlqs/${topic}/mark` })).statusCode).toBe(200);
-    await producer.send({ topic, messages: [{ value: 'b', headers: dlqHeaders(2, 'X') }] });
+    await t.producer.send({ topic, messages: [{ value: 'b', headers: dlqHeaders(2, 'X') }] });
     const again = await buildTestApp({ groupsInclude: 'dlqtest-none-*' }, t.dataDir);
     try {
       await again.app.kafkaMonitor.pollOnce();
@@ -170,16 +156,14 @@ describe('DLQ monitor (real broker and registry)', () => {
   });
 
   it('keeps the depth at each poll as a history, oldest first, filtered by since', async () => {
-    const topic = `${uniqueName('dlqtest')}.dlq`;
-    await admin.createTopics({ topics: [{ topic, numPartitions: 2 }], waitForLeaders: true });
-    topics.push(topic);
+    const topic = await newDlq(2);
     await t.app.kafkaMonitor.pollOnce();
-    await producer.send({
+    await t.producer.send({
       topic,
       messages: [0, 1, 2].map((i) => ({ partition: i % 2, value: `r${i}`, headers: dlqHeaders(i, 'DecodeError') })),
     });
     await t.app.kafkaMonitor.pollOnce();
-    await producer.send({ topic, messages: [{ partition: 1, value: 'r3', headers: dlqHeaders(3, 'DecodeError') }] });
+    await t.producer.send({ topic, messages: [{ partition: 1, value: 'r3', headers: dlqHeaders(3, 'DecodeError') }] });
     await t.app.kafkaMonitor.pollOnce();
 
     const res = await t.app.inject(`/api/dlqs/${topic}/history`);
@@ -230,31 +214,23 @@ describe('DLQ monitor (real broker and registry)', () => {
     );
     const encoded = await registry.encode(id, { orderId: 'o-9', amountCents: 1999 });
     const decoded = await decodeValue(encoded, { decode: (b) => registry.decode(b) });
-    expect(decoded).toEqual({
+    const avro = {
       encoding: 'avro',
       schemaId: id,
       data: { orderId: 'o-9', amountCents: 1999 },
       decodeError: null,
       sizeBytes: encoded.length,
       truncated: false,
-    });
+    };
+    expect(decoded).toEqual(avro);
     // Without a registry the bytes are shown as base64, with the schema id.
     expect(await decodeValue(encoded, undefined)).toMatchObject({ encoding: 'base64', schemaId: id });
 
     // Through the app: a DLQ record with an Avro value.
-    const topic = `${uniqueName('dlqtest')}.dlq`;
-    await admin.createTopics({ topics: [{ topic, numPartitions: 1 }], waitForLeaders: true });
-    topics.push(topic);
-    await producer.send({ topic, messages: [{ value: encoded, headers: dlqHeaders(7, 'DecodeError') }] });
+    const topic = await newDlq(1);
+    await t.producer.send({ topic, messages: [{ value: encoded, headers: dlqHeaders(7, 'DecodeError') }] });
     await t.app.kafkaMonitor.pollOnce();
     const d = (await t.app.inject(`/api/dlqs/${topic}`)).json<DlqDetail>();
-    expect(d.dlq.latest[0]?.value).toEqual({
-      encoding: 'avro',
-      schemaId: id,
-      data: { orderId: 'o-9', amountCents: 1999 },
-      decodeError: null,
-      sizeBytes: encoded.length,
-      truncated: false,
-    });
+    expect(d.dlq.latest[0]?.value).toEqual(avro);
   });
 });

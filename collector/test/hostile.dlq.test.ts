@@ -3,44 +3,26 @@
  * that are not integers, and a record larger than the bytes asked per partition, which used to
  * hide every record after it. Each test fails on the code before the fix.
  */
-import type { Admin, Producer } from 'kafkajs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { DlqDetail, DlqList } from '../src/dlq/schemas.ts';
-import { buildTestApp, connectAdmin, connectProducer, removeDir, uniqueName, type TestApp } from './kafka-helpers.ts';
+import { uniqueName, useBrokerApp } from './kafka-helpers.ts';
 
-let admin: Admin;
-let producer: Producer;
-let t: TestApp;
-const topics: string[] = [];
-
-beforeAll(async () => {
-  admin = await connectAdmin();
-  producer = await connectProducer();
-  t = await buildTestApp({ groupsInclude: 'dlqhostile-none-*', statusWindow: 5 });
-});
-
-afterAll(async () => {
-  await t?.close();
-  removeDir(t?.dataDir ?? '');
-  await admin.deleteTopics({ topics }).catch(() => undefined);
-  await producer.disconnect();
-  await admin.disconnect();
-});
+const t = useBrokerApp({ groupsInclude: 'dlqhostile-none-*', statusWindow: 5 });
 
 async function dlqTopic(config: { name: string; value: string }[] = []): Promise<string> {
   const topic = `${uniqueName('dlqhostile')}.dlq`;
-  await admin.createTopics({
+  await t.admin.createTopics({
     topics: [{ topic, numPartitions: 1, configEntries: config }],
     waitForLeaders: true,
   });
-  topics.push(topic);
+  t.topics.push(topic);
   return topic;
 }
 
 describe('DLQ records with hostile headers (real broker)', () => {
   it('an error class named constructor, attempts 1.5 and a __proto__ header keep every DLQ page up', async () => {
     const topic = await dlqTopic();
-    await producer.send({
+    await t.producer.send({
       topic,
       messages: [
         {
@@ -101,7 +83,7 @@ describe('DLQ tail with a record larger than a fetch (real broker)', () => {
     const big = 'x'.repeat(600 * 1024);
     // One send per record: each its own batch, as separate failures would arrive.
     for (const [i, value] of ['small-0', big, 'small-2', 'small-3'].entries()) {
-      await producer.send({ topic, messages: [{ value, headers: { 'dlq-error-class': `E${i}` } }] });
+      await t.producer.send({ topic, messages: [{ value, headers: { 'dlq-error-class': `E${i}` } }] });
     }
     await t.app.kafkaMonitor.pollOnce();
     const res = await t.app.inject(`/api/dlqs/${topic}`);

@@ -8,8 +8,9 @@ import { randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
 import { DEFAULT_KAFKA_VERSION, findJava, kafkaClasspath } from '@eventscope/devstack';
 import { Kafka, logLevel, type Admin, type Consumer, type Producer } from 'kafkajs';
+import { afterAll, beforeAll } from 'vitest';
 import type { Config } from '../src/config.ts';
-import { startApp, tempDir, waitFor, type TestApp } from './harness.ts';
+import { removeDir, startApp, tempDir, waitFor, type TestApp } from './harness.ts';
 
 export { removeDir, waitFor, type TestApp } from './harness.ts';
 
@@ -161,4 +162,36 @@ export function buildTestApp(overrides: Partial<Config> = {}, dataDir?: string):
     overrides,
     dataDir: dataDir ?? tempDir('lag'),
   });
+}
+
+export interface BrokerApp extends TestApp {
+  admin: Admin;
+  producer: Producer;
+  /** Topics the suite made: deleted after it. */
+  topics: string[];
+}
+
+/**
+ * For a suite on the real broker: an admin, a producer and buildTestApp(overrides), there from
+ * the suite's first hook on; after it, the app closed, its data dir and the `topics` deleted.
+ */
+export function useBrokerApp(overrides: Partial<Config> = {}): BrokerApp {
+  const suite = { topics: [] as string[] } as BrokerApp;
+  let started = false;
+  beforeAll(async () => {
+    suite.admin = await connectAdmin();
+    suite.producer = await connectProducer();
+    Object.assign(suite, await buildTestApp(overrides));
+    started = true;
+  });
+  afterAll(async () => {
+    if (started) {
+      await suite.close();
+      removeDir(suite.dataDir);
+    }
+    await suite.admin?.deleteTopics({ topics: suite.topics }).catch(() => undefined);
+    await suite.producer?.disconnect();
+    await suite.admin?.disconnect();
+  });
+  return suite;
 }
