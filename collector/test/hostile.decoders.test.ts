@@ -32,6 +32,26 @@ const hostileInt = fc.oneof(
   fc.constantFrom(-1, 2 ** 64, Number.MAX_SAFE_INTEGER + 2),
 );
 const nowNs = () => BigInt(Date.now()) * 1_000_000n;
+/** An OTLP/JSON export of one span, now, with these attributes. */
+const oneSpanRequest = <A>(attributes: A[]) => ({
+  resourceSpans: [
+    {
+      scopeSpans: [
+        {
+          spans: [
+            {
+              traceId: randomBytes(16).toString('hex'),
+              spanId: randomBytes(8).toString('hex'),
+              startTimeUnixNano: String(nowNs()),
+              endTimeUnixNano: String(nowNs()),
+              attributes,
+            },
+          ],
+        },
+      ],
+    },
+  ],
+});
 const hostileTime = fc.oneof(
   fc.constant(null).map(() => String(nowNs())),
   fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }).map(String),
@@ -139,25 +159,7 @@ describe('OTLP decoders under hostile input', () => {
 
   it('an attribute named like an object member keeps its value (JSON and protobuf alike)', () => {
     for (const key of MEMBER_NAMES) {
-      const req = {
-        resourceSpans: [
-          {
-            scopeSpans: [
-              {
-                spans: [
-                  {
-                    traceId: randomBytes(16).toString('hex'),
-                    spanId: randomBytes(8).toString('hex'),
-                    startTimeUnixNano: String(nowNs()),
-                    endTimeUnixNano: String(nowNs()),
-                    attributes: [{ key, value: { stringValue: 'v' } }],
-                  },
-                ],
-              },
-            ],
-          },
-        ],
-      };
+      const req = oneSpanRequest([{ key, value: { stringValue: 'v' } }]);
       const json = toSpans(decodeJsonRequest(Buffer.from(JSON.stringify(req))));
       expect(Object.getOwnPropertyDescriptor(json.spans[0]?.attributes, key)?.value, key).toBe('v');
       const pb = req.resourceSpans[0]!.scopeSpans[0]!.spans[0]!;
@@ -180,25 +182,8 @@ describe('OTLP decoders under hostile input', () => {
 
   it('an OTLP/JSON intValue that is not a decimal integer is null, not what Number() makes of it', () => {
     const attr = (intValue: unknown) =>
-      toSpans({
-        resourceSpans: [
-          {
-            scopeSpans: [
-              {
-                spans: [
-                  {
-                    traceId: randomBytes(16).toString('hex'),
-                    spanId: randomBytes(8).toString('hex'),
-                    startTimeUnixNano: String(nowNs()),
-                    endTimeUnixNano: String(nowNs()),
-                    attributes: [{ key: 'n', value: { intValue } }],
-                  },
-                ],
-              },
-            ],
-          },
-        ],
-      } as Parameters<typeof toSpans>[0]).spans[0]?.attributes.n;
+      // What a hostile exporter puts where the wire type wants a decimal string.
+      toSpans(oneSpanRequest([{ key: 'n', value: { intValue: intValue as string } }])).spans[0]?.attributes.n;
     for (const odd of ['0x10', '1e3', ' 1', '', 'NaN', '1.5', 1.5, {}, true])
       expect(attr(odd), JSON.stringify(odd)).toBeNull();
     expect(attr('-5')).toBe(-5);

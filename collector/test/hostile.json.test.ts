@@ -18,6 +18,10 @@ const nestedObjects = (() => {
   return Buffer.from('{"a":'.repeat(n) + '1' + '}'.repeat(n));
 })();
 
+/** A POST of a JSON body to `url` (the OTLP/JSON intake by default) of the main port or the OTLP port. */
+const postJson = (payload: string | Buffer, url = '/v1/traces', app: { inject: typeof h.app.inject } = h.app) =>
+  app.inject({ method: 'POST', url, headers: { 'content-type': 'application/json' }, payload });
+
 /** Event-loop block (the longest gap between ticks of a 1 ms timer, ms) and heap growth (MB) while `fn` runs. */
 async function cost<T>(fn: () => Promise<T>): Promise<{ result: T; blockMs: number; heapMb: number }> {
   const h0 = process.memoryUsage().heapUsed;
@@ -56,15 +60,11 @@ describe('deeply nested JSON', () => {
       ] as const) {
         // A small one first: the first request down a path compiles it.
         const small = '['.repeat(100) + ']'.repeat(100);
-        await app.inject({ method: 'POST', url, headers: { 'content-type': 'application/json' }, payload: small });
+        await postJson(small, url, app);
         // The best of three: on a shared machine a single run also measures other processes.
         const runs = [];
         for (let i = 0; i < 3; i++) {
-          runs.push(
-            await cost(() =>
-              app.inject({ method: 'POST', url, headers: { 'content-type': 'application/json' }, payload: body }),
-            ),
-          );
+          runs.push(await cost(() => postJson(body, url, app)));
         }
         const { result } = runs[0] as (typeof runs)[number];
         const blockMs = Math.min(...runs.map((r) => r.blockMs));
@@ -92,23 +92,9 @@ describe('deeply nested JSON', () => {
     const flat = Buffer.from(JSON.stringify({ resourceSpans: [{ scopeSpans: [{ spans }] }] }));
     expect(flat.length).toBeLessThan(MB8);
     expect(flat.length).toBeGreaterThan(MB8 * 0.95);
-    const valid = await cost(() =>
-      h.app.inject({
-        method: 'POST',
-        url: '/v1/traces',
-        headers: { 'content-type': 'application/json' },
-        payload: flat,
-      }),
-    );
+    const valid = await cost(() => postJson(flat));
     expect(valid.result.statusCode).toBe(200);
-    const refused = await cost(() =>
-      h.app.inject({
-        method: 'POST',
-        url: '/v1/traces',
-        headers: { 'content-type': 'application/json' },
-        payload: nestedArrays,
-      }),
-    );
+    const refused = await cost(() => postJson(nestedArrays));
     expect(refused.result.statusCode).toBe(400);
     console.log(
       `8 MB flat valid OTLP/JSON: event loop blocked ${valid.blockMs.toFixed(0)} ms, heap +${valid.heapMb.toFixed(0)} MB; ` +
