@@ -7,7 +7,9 @@ import { randomUUID } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import { OTLPTraceExporter as JsonExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { OTLPTraceExporter as ProtoExporter } from '@opentelemetry/exporter-trace-otlp-proto';
+import type { InjectOptions } from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
+import type { App } from '../src/app.ts';
 import { decodeProtobufRequest, decodeProtobufResponse, encodeProtobufRequest } from '../src/traces/otlp/protobuf.ts';
 import { toSpans } from '../src/traces/otlp/wire.ts';
 import { emitHop } from './sdk-hop.ts';
@@ -21,6 +23,15 @@ afterEach(async () => {
     h = undefined;
   }
 });
+
+/** POST /v1/traces through app.inject, with the content type and content encoding given. */
+const postTraces = (app: App, contentType: string, payload: InjectOptions['payload'], encoding?: string) =>
+  app.inject({
+    method: 'POST',
+    url: '/v1/traces',
+    headers: { 'content-type': contentType, ...(encoding ? { 'content-encoding': encoding } : {}) },
+    payload,
+  });
 
 describe('OTLP intake', () => {
   // Regression: protobufjs puts stringValue '' on the AnyValue prototype, so int, bool and double
@@ -108,59 +119,33 @@ describe('OTLP intake', () => {
 
   it('answers malformed bodies with 400 and a reason, in the request encoding', async () => {
     h = await startHarness();
-    const bad = await h.app.inject({
-      method: 'POST',
-      url: '/v1/traces',
-      headers: { 'content-type': 'application/json' },
-      payload: '{"resourceSpans": [',
-    });
+    const bad = await postTraces(h.app, 'application/json', '{"resourceSpans": [');
     expect(bad.statusCode).toBe(400);
     expect(bad.json()).toMatchObject({
       error: 'BAD_REQUEST',
       message: expect.stringContaining('not valid JSON') as unknown,
     });
 
-    const shape = await h.app.inject({
-      method: 'POST',
-      url: '/v1/traces',
-      headers: { 'content-type': 'application/json' },
-      payload: { resourceSpans: { not: 'an array' } },
-    });
+    const shape = await postTraces(h.app, 'application/json', { resourceSpans: { not: 'an array' } });
     expect(shape.statusCode).toBe(400);
     expect(shape.json<{ message: string }>().message).toContain('resourceSpans must be an array');
 
-    const garbage = await h.app.inject({
-      method: 'POST',
-      url: '/v1/traces',
-      headers: { 'content-type': 'application/x-protobuf' },
-      payload: Buffer.from([0x0a, 0xff, 0xff, 0xff, 0x0f, 0x01]),
-    });
+    const garbage = await postTraces(
+      h.app,
+      'application/x-protobuf',
+      Buffer.from([0x0a, 0xff, 0xff, 0xff, 0x0f, 0x01]),
+    );
     expect(garbage.statusCode).toBe(400);
     expect(garbage.headers['content-type']).toBe('application/x-protobuf');
     expect(garbage.rawPayload.toString('latin1')).toContain('not a protobuf ExportTraceServiceRequest');
 
-    const notGzip = await h.app.inject({
-      method: 'POST',
-      url: '/v1/traces',
-      headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' },
-      payload: Buffer.from('plainly not gzip'),
-    });
+    const notGzip = await postTraces(h.app, 'application/json', Buffer.from('plainly not gzip'), 'gzip');
     expect(notGzip.statusCode).toBe(400);
     expect(notGzip.json<{ message: string }>().message).toContain('not valid gzip');
 
-    const text = await h.app.inject({
-      method: 'POST',
-      url: '/v1/traces',
-      headers: { 'content-type': 'text/plain' },
-      payload: 'hello',
-    });
+    const text = await postTraces(h.app, 'text/plain', 'hello');
     expect(text.statusCode).toBe(415);
-    const br = await h.app.inject({
-      method: 'POST',
-      url: '/v1/traces',
-      headers: { 'content-type': 'application/json', 'content-encoding': 'br' },
-      payload: '{}',
-    });
+    const br = await postTraces(h.app, 'application/json', '{}', 'br');
     expect(br.statusCode).toBe(415);
     const none = await fetch(`${h.otlpUrl}/v1/traces`, { method: 'POST', body: new Uint8Array([1, 2, 3]) });
     expect(none.status).toBe(415);
@@ -321,13 +306,7 @@ describe('OTLP intake', () => {
         },
       ],
     });
-    const post = (n: number) =>
-      h!.app.inject({
-        method: 'POST',
-        url: '/v1/traces',
-        headers: { 'content-type': 'application/json' },
-        payload: payload(n),
-      });
+    const post = (n: number) => postTraces(h!.app, 'application/json', payload(n));
     expect((await post(100)).statusCode).toBe(200);
     expect(h.app.intake.depth).toBe(100);
     const full = await post(1);
@@ -335,12 +314,7 @@ describe('OTLP intake', () => {
     expect(full.headers['retry-after']).toBe('1');
     expect(full.json()).toMatchObject({ error: 'OVERLOADED' });
     // Refused again before decoding (a retrying exporter costs no decode): not even JSON, still 503.
-    const again = await h.app.inject({
-      method: 'POST',
-      url: '/v1/traces',
-      headers: { 'content-type': 'application/json' },
-      payload: '{not json',
-    });
+    const again = await postTraces(h.app, 'application/json', '{not json');
     expect(again.statusCode).toBe(503);
     expect(await metricValue(h.app, 'eventscope_spans_rejected_total', { reason: 'queue_full' })).toBe(1);
     expect((await h.app.inject('/metrics')).body).toMatch(/eventscope_intake_queue_spans 100/);
