@@ -5,29 +5,9 @@
  * 3.7 s later (trace B, linked to A) and publishes invoice.created in trace B; mailer takes
  * that at once (trace C, linked to B). The billing edge is the slow one of the flow map.
  */
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
+import { hex, sendSpans, type SpanSpec } from './seed.ts';
 import { type Served } from './serve.ts';
-
-const hex = (n: number): string => randomBytes(n).toString('hex');
-const ns = (ms: number): string => (BigInt(Math.round(ms * 1000)) * 1000n).toString();
-const attr = (key: string, v: string | number) =>
-  typeof v === 'number' ? { key, value: { intValue: String(v) } } : { key, value: { stringValue: v } };
-
-interface LinkedSpan {
-  service: string;
-  traceId: string;
-  spanId: string;
-  kind: 'producer' | 'consumer';
-  topic: string;
-  eventId: string;
-  type: string;
-  startMs: number;
-  endMs: number;
-  offset: number;
-  group?: string;
-  causationId?: string;
-  link?: { traceId: string; spanId: string };
-}
 
 export interface SeededLinkedFlow {
   correlationId: string;
@@ -43,7 +23,7 @@ export async function seedLinkedFlow(served: Served, suffix = hex(3)): Promise<S
   const invoiced = randomUUID();
   const t = Date.now() - 8000;
   const [orders, invoices] = [`orders-${suffix}`, `invoices-${suffix}`];
-  const list: LinkedSpan[] = [
+  const list: SpanSpec[] = [
     {
       service: `checkout-${suffix}`,
       traceId: traces.producer,
@@ -68,6 +48,7 @@ export async function seedLinkedFlow(served: Served, suffix = hex(3)): Promise<S
       endMs: t + 3760,
       offset: 1,
       group: `billing-${suffix}`,
+      outcome: 'processed',
       link: { traceId: traces.producer, spanId: spans.placed },
     },
     {
@@ -95,49 +76,11 @@ export async function seedLinkedFlow(served: Served, suffix = hex(3)): Promise<S
       endMs: t + 3790,
       offset: 1,
       group: `mailer-${suffix}`,
+      outcome: 'processed',
       link: { traceId: traces.billing, spanId: spans.invoiced },
     },
   ];
-  const res = await served.collector.inject({
-    method: 'POST',
-    url: '/v1/traces',
-    headers: { 'content-type': 'application/json' },
-    payload: {
-      resourceSpans: list.map((s) => ({
-        resource: { attributes: [attr('service.name', s.service)] },
-        scopeSpans: [
-          {
-            spans: [
-              {
-                traceId: s.traceId,
-                spanId: s.spanId,
-                name: `${s.kind === 'producer' ? 'send' : 'process'} ${s.topic}`,
-                kind: s.kind === 'producer' ? 4 : 5,
-                startTimeUnixNano: ns(s.startMs),
-                endTimeUnixNano: ns(s.endMs),
-                links: s.link ? [s.link] : [],
-                attributes: [
-                  attr('messaging.system', 'kafka'),
-                  attr('messaging.destination.name', s.topic),
-                  attr('messaging.destination.partition.id', '0'),
-                  attr('messaging.kafka.offset', s.offset),
-                  attr('messaging.message.id', s.eventId),
-                  attr('eventscope.event.type', s.type),
-                  attr('eventscope.correlation.id', corr),
-                  ...(s.causationId ? [attr('eventscope.causation.id', s.causationId)] : []),
-                  ...(s.group
-                    ? [attr('messaging.consumer.group.name', s.group), attr('eventscope.outcome', 'processed')]
-                    : []),
-                ],
-              },
-            ],
-          },
-        ],
-      })),
-    },
-  });
-  if (res.statusCode !== 200) throw new Error(`OTLP intake answered ${res.statusCode}: ${res.body}`);
-  await served.collector.intake.flush();
+  await sendSpans(served, corr, traces.producer, list);
   return {
     correlationId: corr,
     traces,

@@ -5,8 +5,13 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { type Served } from './serve.ts';
 
-interface SpanSpec {
+/** One Kafka span of a saga; its trace is sendSpans's unless it names one. */
+export interface SpanSpec {
   service: string;
+  traceId?: string;
+  spanId?: string;
+  /** A span link (an eachBatch consumer's trace links to the producer's span). */
+  link?: { traceId: string; spanId: string };
   kind: 'producer' | 'consumer';
   topic: string;
   eventId: string;
@@ -21,7 +26,7 @@ interface SpanSpec {
   causationId?: string;
 }
 
-const hex = (n: number): string => randomBytes(n).toString('hex');
+export const hex = (n: number): string => randomBytes(n).toString('hex');
 const ns = (ms: number): string => (BigInt(Math.round(ms * 1000)) * 1000n).toString();
 const attr = (key: string, v: string | number) =>
   typeof v === 'number' ? { key, value: { intValue: String(v) } } : { key, value: { stringValue: v } };
@@ -278,7 +283,8 @@ export async function seedDenseSaga(served: Served): Promise<string> {
   return corr;
 }
 
-async function sendSpans(served: Served, corr: string, traceId: string, specs: SpanSpec[]): Promise<void> {
+/** Posts the spans as OTLP/JSON, one resource a service, and waits until the collector stored them. */
+export async function sendSpans(served: Served, corr: string, traceId: string, specs: SpanSpec[]): Promise<void> {
   const byService = new Map<string, SpanSpec[]>();
   for (const s of specs) byService.set(s.service, [...(byService.get(s.service) ?? []), s]);
   const resourceSpans = [...byService].map(([service, list]) => ({
@@ -286,12 +292,13 @@ async function sendSpans(served: Served, corr: string, traceId: string, specs: S
     scopeSpans: [
       {
         spans: list.map((s) => ({
-          traceId,
-          spanId: hex(8),
+          traceId: s.traceId ?? traceId,
+          spanId: s.spanId ?? hex(8),
           name: `${s.kind === 'producer' ? 'send' : 'process'} ${s.topic}`,
           kind: s.kind === 'producer' ? 4 : 5,
           startTimeUnixNano: ns(s.startMs),
           endTimeUnixNano: ns(s.endMs),
+          links: s.link ? [s.link] : [],
           attributes: [
             attr('messaging.system', 'kafka'),
             attr('messaging.destination.name', s.topic),
