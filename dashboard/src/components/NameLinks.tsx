@@ -1,10 +1,13 @@
 /**
  * Names as links, wherever they appear: a consumer group to its page, a topic to the groups
- * consuming it (or to its DLQ page when it is one). No name is a dead end.
+ * consuming it (or to its DLQ page when it is one), an event id to its event. No name is a
+ * dead end.
  */
 import { Fragment } from 'react';
 import { Link } from 'react-router';
+import { shortId } from '../lib/format.ts';
 import { Breakable } from './Breakable.tsx';
+import { CopyButton } from './CopyButton.tsx';
 
 const enc = encodeURIComponent;
 
@@ -37,5 +40,18 @@ export function TopicLink({ topic, dlq = false }: { topic: string; dlq?: boolean
     <Link to={to} title={dlq ? `Dead-letter queue ${topic}` : `Groups consuming ${topic}`}>
       <Breakable text={topic} />
     </Link>
+  );
+}
+
+/** A short event id linking to its event, and a button copying the whole id; `—` without one. */
+export function EventIdLink({ eventId }: { eventId: string | null | undefined }) {
+  if (!eventId) return <>—</>;
+  return (
+    <>
+      <Link to={`/events/${enc(eventId)}`} title={eventId}>
+        {shortId(eventId)}
+      </Link>
+      <CopyButton text={eventId} label={`event id ${eventId}`} />
+    </>
   );
 }

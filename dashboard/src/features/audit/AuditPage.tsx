@@ -1,10 +1,10 @@
-import { CopyButton } from '../../components/CopyButton.tsx';
 import { Link } from 'react-router';
 import { useAudit } from '../../api/queries.ts';
 import type { AuditResponse } from '../../api/types.ts';
 import { Figure } from '../../components/Tile.tsx';
 import { Empty, QueryView } from '../../components/states.tsx';
-import { formatCount, formatDateTime, formatInteger, formatRelative, shortId } from '../../lib/format.ts';
+import { EventIdLink } from '../../components/NameLinks.tsx';
+import { formatCount, formatDateTime, formatInteger, formatRelative } from '../../lib/format.ts';
 
 const enc = encodeURIComponent;
 
@@ -55,16 +55,7 @@ function FindingRows({ rows, withClass }: { rows: Finding[]; withClass: boolean 
             </td>
             <td className="num">{formatInteger(u.offset)}</td>
             <td className="mono">
-              {u.eventId ? (
-                <>
-                  <Link to={`/events/${enc(u.eventId)}`} title={u.eventId}>
-                    {shortId(u.eventId)}
-                  </Link>
-                  <CopyButton text={u.eventId} label={`event id ${u.eventId}`} />
-                </>
-              ) : (
-                '—'
-              )}
+              <EventIdLink eventId={u.eventId} />
             </td>
             <td className="mono">
               {u.correlationId ? <Link to={`/sagas/${enc(u.correlationId)}`}>{u.correlationId}</Link> : '—'}
@@ -175,10 +166,7 @@ export function AuditPage() {
                     {data.duplicates.map((d) => (
                       <tr key={`${d.eventId}-${d.group}`}>
                         <td className="mono">
-                          <Link to={`/events/${enc(d.eventId)}`} title={d.eventId}>
-                            {shortId(d.eventId)}
-                          </Link>
-                          <CopyButton text={d.eventId} label={`event id ${d.eventId}`} />
+                          <EventIdLink eventId={d.eventId} />
                         </td>
                         <td>
                           <Link to={`/groups/${enc(d.group)}`}>{d.group}</Link>

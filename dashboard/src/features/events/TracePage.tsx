@@ -6,6 +6,7 @@ import { Empty, QueryView } from '../../components/states.tsx';
 import { formatClockMs, formatDuration, shortId } from '../../lib/format.ts';
 import './trace.css';
 import { CopyButton } from '../../components/CopyButton.tsx';
+import { EventIdLink } from '../../components/NameLinks.tsx';
 
 const enc = encodeURIComponent;
 
@@ -193,16 +194,7 @@ export function TracePage() {
                           <td>{r.outcome ? <OutcomeBadge outcome={r.outcome} /> : 'published'}</td>
                           <td className="num">{formatDuration(r.endMs - r.startMs)}</td>
                           <td className="mono">
-                            {r.eventId ? (
-                              <>
-                                <Link to={`/events/${enc(r.eventId)}`} title={r.eventId}>
-                                  {shortId(r.eventId)}
-                                </Link>
-                                <CopyButton text={r.eventId} label={`event id ${r.eventId}`} />
-                              </>
-                            ) : (
-                              '—'
-                            )}
+                            <EventIdLink eventId={r.eventId} />
                           </td>
                           <td className="wf-col">
                             <Bar row={r} t0={t0} span={span} />
