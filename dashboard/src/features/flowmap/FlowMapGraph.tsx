@@ -8,6 +8,7 @@ import {
   type KeyboardEvent,
   type PointerEvent,
 } from 'react';
+import { ArrowMarker } from '../../components/ArrowMarker.tsx';
 import { type FlowEdge, type FlowMapResponse } from '../../api/types.ts';
 import { Empty, ErrorState, Loading } from '../../components/states.tsx';
 import { formatDuration, formatRate, formatSeconds } from '../../lib/format.ts';
@@ -251,18 +252,7 @@ function Graph({
         >
           <defs>
             {(['ok', 'warn', 'bad', 'unknown'] as const).map((h) => (
-              <marker
-                key={h}
-                id={`fm-arrow-${h}`}
-                viewBox="0 0 10 10"
-                refX="9"
-                refY="5"
-                markerWidth="7"
-                markerHeight="7"
-                orient="auto-start-reverse"
-              >
-                <path d="M 0 0 L 10 5 L 0 10 z" className={`arrow health-${h}`} />
-              </marker>
+              <ArrowMarker key={h} id={`fm-arrow-${h}`} className={`arrow health-${h}`} />
             ))}
           </defs>
           <g transform={`translate(${view.x} ${view.y}) scale(${view.k})`} data-testid="flowmap-canvas">

@@ -6,6 +6,7 @@
  * compensation, retried, duplicate and pending hops are marked in shape and words, not only
  * colour. Every hop is a button: click or Enter selects it.
  */
+import { ArrowMarker } from '../../components/ArrowMarker.tsx';
 import { useEffect, useRef, useState } from 'react';
 import { formatCount, formatDuration, formatSeconds } from '../../lib/format.ts';
 import {
@@ -213,17 +214,7 @@ export function FlowDiagram({
         aria-label={`Saga flow: ${layout.lanes.length} services, ${hops.length} hops`}
       >
         <defs>
-          <marker
-            id="arrowhead"
-            viewBox="0 0 10 10"
-            refX="9"
-            refY="5"
-            markerWidth="7"
-            markerHeight="7"
-            orient="auto-start-reverse"
-          >
-            <path d="M 0 0 L 10 5 L 0 10 z" fill="var(--muted)" />
-          </marker>
+          <ArrowMarker id="arrowhead" fill="var(--muted)" />
         </defs>
         {layout.lanes.map((lane, i) => (
           <g key={lane.name} data-testid={`lane-${lane.name}`}>
