@@ -67,6 +67,14 @@ interface RawResponse {
 }
 
 /** One HTTP request with the path exactly as given (no client-side normalisation). */
+/**
+ * POST to the mark route of a DLQ no poll has seen: a state-changing route that answers 404 to
+ * whoever gets past authentication and the origin check.
+ */
+function mark(port: number, headers: Record<string, string> = {}, body?: string): Promise<RawResponse> {
+  return raw(port, 'POST', '/api/dlqs/orders.dlq/mark', headers, body);
+}
+
 function raw(
   port: number,
   method: string,
@@ -210,14 +218,14 @@ describe('auth: every route of the real app, however spelled', () => {
     }
     const sse = await raw(h.port, 'GET', '/api/stream', bearer(VIEWER));
     expect(sse.status).toBe(200);
-    const denied = await raw(h.port, 'POST', '/api/dlqs/orders.dlq/mark', bearer(VIEWER));
+    const denied = await mark(h.port, bearer(VIEWER));
     expect(denied.status).toBe(403);
     expect(JSON.parse(denied.body)).toMatchObject({
       error: 'FORBIDDEN',
       message: expect.stringContaining('operator') as unknown,
     });
     // Not in a snapshot (no poll here): the operator gets past auth to the handler's 404.
-    const op = await raw(h.port, 'POST', '/api/dlqs/orders.dlq/mark', bearer(OPERATOR));
+    const op = await mark(h.port, bearer(OPERATOR));
     expect(op.status).toBe(404);
     expect(JSON.parse(op.body)).toMatchObject({ error: 'NOT_FOUND' });
   });
@@ -306,65 +314,29 @@ describe('auth: Host and Origin', () => {
 
   it('refuses a cross-site POST (text/plain or JSON) even with no auth configured', async () => {
     const h = await startTracked({ EVENTSCOPE_TOKENS: '' });
-    const form = await raw(
-      h.port,
-      'POST',
-      '/api/dlqs/orders.dlq/mark',
-      { origin: 'http://evil.example', 'content-type': 'text/plain' },
-      'x',
-    );
+    const form = await mark(h.port, { origin: 'http://evil.example', 'content-type': 'text/plain' }, 'x');
     expect(form.status).toBe(403);
     expect(JSON.parse(form.body)).toMatchObject({ error: 'ORIGIN_REFUSED' });
-    const json = await raw(
-      h.port,
-      'POST',
-      '/api/dlqs/orders.dlq/mark',
-      { origin: 'http://evil.example', 'content-type': 'application/json' },
-      '{}',
-    );
+    const json = await mark(h.port, { origin: 'http://evil.example', 'content-type': 'application/json' }, '{}');
     expect(json.status).toBe(403);
     // No Origin, only a foreign Referer: still refused.
-    expect(
-      (await raw(h.port, 'POST', '/api/dlqs/orders.dlq/mark', { referer: 'http://evil.example/page' })).status,
-    ).toBe(403);
-    expect((await raw(h.port, 'POST', '/api/dlqs/orders.dlq/mark', { origin: 'null' })).status).toBe(403);
+    expect((await mark(h.port, { referer: 'http://evil.example/page' })).status).toBe(403);
+    expect((await mark(h.port, { origin: 'null' })).status).toBe(403);
     // A text/plain body without Origin (a browser that strips it) cannot change state either.
-    const plain = await raw(h.port, 'POST', '/api/dlqs/orders.dlq/mark', { 'content-type': 'text/plain' }, 'x');
+    const plain = await mark(h.port, { 'content-type': 'text/plain' }, 'x');
     expect(plain.status).toBe(415);
     // Same origin (the dashboard) and no Origin at all (curl) get through to the handler.
-    const same = await raw(
-      h.port,
-      'POST',
-      '/api/dlqs/orders.dlq/mark',
-      { origin: `http://127.0.0.1:${h.port}`, 'content-type': 'application/json' },
-      '{}',
-    );
+    const same = await mark(h.port, { origin: `http://127.0.0.1:${h.port}`, 'content-type': 'application/json' }, '{}');
     expect(same.status).toBe(404);
-    expect((await raw(h.port, 'POST', '/api/dlqs/orders.dlq/mark')).status).toBe(404);
+    expect((await mark(h.port)).status).toBe(404);
   });
 
   it('accepts origins from allowedOrigins', async () => {
     const h = await startTracked({ EVENTSCOPE_ALLOWED_ORIGINS: 'https://ops.example.com' });
     const headers = { ...bearer(OPERATOR), 'content-type': 'application/json' };
-    expect(
-      (await raw(h.port, 'POST', '/api/dlqs/orders.dlq/mark', { ...headers, origin: 'https://ops.example.com' }, '{}'))
-        .status,
-    ).toBe(404);
-    expect(
-      (
-        await raw(
-          h.port,
-          'POST',
-          '/api/dlqs/orders.dlq/mark',
-          { ...headers, origin: 'https://ops.example.com.evil.io' },
-          '{}',
-        )
-      ).status,
-    ).toBe(403);
-    expect(
-      (await raw(h.port, 'POST', '/api/dlqs/orders.dlq/mark', { ...headers, origin: 'http://ops.example.com' }, '{}'))
-        .status,
-    ).toBe(403);
+    expect((await mark(h.port, { ...headers, origin: 'https://ops.example.com' }, '{}')).status).toBe(404);
+    expect((await mark(h.port, { ...headers, origin: 'https://ops.example.com.evil.io' }, '{}')).status).toBe(403);
+    expect((await mark(h.port, { ...headers, origin: 'http://ops.example.com' }, '{}')).status).toBe(403);
   });
 
   it('refuses a foreign Host on a loopback bind (DNS rebinding), with or without auth, probes exempt', async () => {
