@@ -46,22 +46,8 @@ describe('TracePage', () => {
     stubApi({
       '/api/traces/4bf92f3577b34da6a3ce929d0e0e4736': {
         traceId: '4bf92f3577b34da6a3ce929d0e0e4736',
-        publishes: [
-          {
-            eventId: 'e1',
-            eventType: 'order.placed',
-            correlationId: 'order-17',
-            causationId: null,
-            topic: 'orders',
-            partition: 0,
-            offset: 10,
-            timeMs: hop.publishedMs!,
-            endMs: hop.publishedMs! + 4,
-            service: 'orders',
-            traceId: '4bf92f3577b34da6a3ce929d0e0e4736',
-            spanId: 'p1',
-          },
-        ],
+        // The fixture event's publish (in this trace), at the saga's first hop, 4 ms long.
+        publishes: [{ ...EVENT.publish!, timeMs: hop.publishedMs!, endMs: hop.publishedMs! + 4, spanId: 'p1' }],
         deliveries: hop.deliveries.map((d) => ({ ...d, eventId: 'e1' })),
         eventIds: ['e1'],
         correlationIds: ['order-17'],
