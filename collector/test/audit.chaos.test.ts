@@ -14,12 +14,10 @@ import type { AuditView } from '../src/flows/schemas.ts';
 import type { UnaccountedEntry } from '../src/store/types.ts';
 import { AUDIT, score, settledFindings } from './audit-helpers.ts';
 import {
-  BROKERS,
-  REGISTRY_URL,
-  cleanupPrefix,
+  demoOn,
   getJson,
-  removeDir,
   startCollector,
+  stopDemoSuite,
   tempDir,
   uniquePrefix,
   type Collector,
@@ -37,11 +35,7 @@ let findings: UnaccountedEntry[] = [];
 beforeAll(async () => {
   collector = await startCollector(prefix, storeDir, 0, AUDIT);
   demo = await startIsolatedDemo({
-    prefix,
-    dataDir: demoDir,
-    brokers: BROKERS,
-    registryUrl: REGISTRY_URL,
-    otlpEndpoint: `http://127.0.0.1:${collector.otlpPort}`,
+    ...demoOn(prefix, demoDir, collector.otlpPort),
     summaryFile: path.join(storeDir, 'loadgen.json'),
     // A killed member's partitions move after the session timeout: the shortest the broker allows.
     env: { DEMO_SESSION_TIMEOUT_MS: '6000' },
@@ -68,13 +62,7 @@ beforeAll(async () => {
   findings = await settledFindings(collector.app, (g) => g.startsWith(prefix), Date.now());
 }, 170_000);
 
-afterAll(async () => {
-  await demo?.stop();
-  await collector?.close();
-  await cleanupPrefix(prefix);
-  removeDir(storeDir);
-  removeDir(demoDir);
-}, 120_000);
+afterAll(() => stopDemoSuite(prefix, demo, collector, [storeDir, demoDir]), 120_000);
 
 describe('loss audit with consumer instances SIGKILLed under load', () => {
   it('the load generator saw nothing lost: every saga completed, with kills', () => {

@@ -17,12 +17,10 @@ import type { AuditView } from '../src/flows/schemas.ts';
 import type { UnaccountedEntry } from '../src/store/types.ts';
 import { AUDIT, score, settledFindings } from './audit-helpers.ts';
 import {
-  BROKERS,
-  REGISTRY_URL,
-  cleanupPrefix,
+  demoOn,
   getJson,
-  removeDir,
   startCollector,
+  stopDemoSuite,
   tempDir,
   uniquePrefix,
   type Collector,
@@ -43,11 +41,7 @@ beforeAll(async () => {
   collector = await startCollector(prefix, storeDir, 0, AUDIT);
   const summaryFile = path.join(storeDir, 'loadgen.json');
   demo = await startIsolatedDemo({
-    prefix,
-    dataDir: demoDir,
-    brokers: BROKERS,
-    registryUrl: REGISTRY_URL,
-    otlpEndpoint: `http://127.0.0.1:${collector.otlpPort}`,
+    ...demoOn(prefix, demoDir, collector.otlpPort),
     loadgenArgs: ['--count', '90', '--rate', '20', '--concurrency', '16', '--quiet'],
     summaryFile,
     env: {
@@ -88,13 +82,7 @@ beforeAll(async () => {
   findings = await settledFindings(collector.app, (g) => g.startsWith(prefix), Date.now());
 }, 170_000);
 
-afterAll(async () => {
-  await demo?.stop();
-  await collector?.close();
-  await cleanupPrefix(prefix);
-  removeDir(storeDir);
-  removeDir(demoDir);
-}, 120_000);
+afterAll(() => stopDemoSuite(prefix, demo, collector, [storeDir, demoDir]), 120_000);
 
 describe('loss audit with a consumer that commits past records without processing them', () => {
   it('the fault really skipped records, and their sagas timed out', () => {

@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { deletePrefixed, startIsolatedDemo, type RunningDemo } from '@eventscope/demo-services';
 import type { App } from '../src/app.ts';
 import type { Config } from '../src/config.ts';
-import { BROKERS, REGISTRY_URL, startListeningApp, tempDir, type ListeningApp } from './harness.ts';
+import { BROKERS, REGISTRY_URL, removeDir, startListeningApp, tempDir, type ListeningApp } from './harness.ts';
 
 export { BROKERS, REGISTRY_URL, removeDir, tempDir } from './harness.ts';
 
@@ -58,16 +58,33 @@ export async function runDemo(
   const dataDir = tempDir('demo-data');
   const lines: string[] = [];
   const demo = await startIsolatedDemo({
-    prefix,
-    dataDir,
-    brokers: BROKERS,
-    registryUrl: REGISTRY_URL,
-    otlpEndpoint: `http://127.0.0.1:${otlpPort}`,
+    ...demoOn(prefix, dataDir, otlpPort),
     loadgenArgs,
     ...(summaryFile !== undefined ? { summaryFile } : {}),
     output: (line) => lines.push(line),
   });
   return { demo, lines, dataDir };
+}
+
+/** startIsolatedDemo's options for the demo on `prefix` in `dataDir`, exporting to the OTLP port given. */
+export function demoOn(prefix: string, dataDir: string, otlpPort: number) {
+  return { prefix, dataDir, brokers: BROKERS, registryUrl: REGISTRY_URL, otlpEndpoint: `http://127.0.0.1:${otlpPort}` };
+}
+
+/**
+ * A demo suite's teardown: the demo stopped, then the collector closed, the prefix's topics,
+ * groups and subjects deleted and the folders removed.
+ */
+export async function stopDemoSuite(
+  prefix: string,
+  demo: RunningDemo | undefined,
+  collector: Collector | undefined,
+  dirs: string[],
+): Promise<void> {
+  await demo?.stop();
+  await collector?.close();
+  await cleanupPrefix(prefix);
+  for (const dir of dirs) removeDir(dir);
 }
 
 /** Deletes the prefix's topics, groups and registry subjects. */

@@ -25,9 +25,9 @@ import { TAP_GROUP } from '../src/tap/index.ts';
 import {
   BROKERS,
   REGISTRY_URL,
-  cleanupPrefix,
-  removeDir,
+  demoOn,
   startCollector,
+  stopDemoSuite,
   tempDir,
   uniquePrefix,
   type Collector,
@@ -82,23 +82,15 @@ beforeAll(async () => {
     return demoTopics.every((t) => assigned.has(t)) ? true : undefined;
   });
   demo = await startIsolatedDemo({
-    prefix,
-    dataDir: demoDir,
-    brokers: BROKERS,
-    registryUrl: REGISTRY_URL,
-    otlpEndpoint: `http://127.0.0.1:${collector.otlpPort}`,
+    ...demoOn(prefix, demoDir, collector.otlpPort),
     withLoadgen: false,
     output: (line) => lines.push(line),
   });
 }, 120_000);
 
 afterAll(async () => {
-  await demo?.stop();
-  await collector?.close();
   await admin?.disconnect();
-  await cleanupPrefix(prefix);
-  removeDir(storeDir);
-  removeDir(demoDir);
+  await stopDemoSuite(prefix, demo, collector, [storeDir, demoDir]);
 }, 90_000);
 
 describe('the collector on topics full of garbage', () => {
