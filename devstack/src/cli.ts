@@ -242,27 +242,27 @@ async function runWorkspaceTests(stack: Stack, counts: TestCounts): Promise<stri
   for (const ws of WORKSPACES) {
     const report = path.join(outDir, `vitest-${ws}.json`);
     rmSync(report, { force: true });
-    const code = await phaseExit(`tests: ${ws}`, () =>
-      runInherit(
-        'npm',
-        [
-          'run',
-          'test',
-          '--silent',
-          '-w',
-          ws,
-          '--',
-          '--reporter=default',
-          '--reporter=json',
-          `--outputFile.json=${report}`,
-        ],
-        { cwd: repoRoot, env: { ...process.env, ...stack.env } },
-      ),
-    );
-    addCounts(report, counts);
+    const code = await runVitest(`tests: ${ws}`, ws, [], report, { ...process.env, ...stack.env }, counts);
     if (code !== 0) failures.push(`tests: ${ws} (exit ${code})`);
   }
   return failures;
+}
+
+/** `npm test -w <ws> -- <files>` as a phase, its JSON report added to `counts`; its exit code. */
+async function runVitest(
+  title: string,
+  ws: string,
+  files: string[],
+  report: string,
+  env: NodeJS.ProcessEnv,
+  counts: TestCounts,
+): Promise<number> {
+  const args = ['run', 'test', '--silent', '-w', ws, '--', ...files, '--reporter=default', '--reporter=json'];
+  const code = await phaseExit(title, () =>
+    runInherit('npm', [...args, `--outputFile.json=${report}`], { cwd: repoRoot, env }),
+  );
+  addCounts(report, counts);
+  return code;
 }
 
 function addCounts(report: string, counts: TestCounts): void {
@@ -314,25 +314,14 @@ async function test(): Promise<number> {
     );
     compatStop = () => compat.stop();
     const report = path.join(repoRoot, 'test-output', 'vitest-kafka-compat.json');
-    const code = await phaseExit(`tests: broker smoke on Kafka ${COMPAT_KAFKA_VERSION}`, () =>
-      runInherit(
-        'npm',
-        [
-          'run',
-          'test',
-          '--silent',
-          '-w',
-          'devstack',
-          '--',
-          'test/kafka.smoke.test.ts',
-          '--reporter=default',
-          '--reporter=json',
-          `--outputFile.json=${report}`,
-        ],
-        { cwd: repoRoot, env: { ...process.env, ...testStack.env, KAFKA_BROKERS: compat.brokers } },
-      ),
+    const code = await runVitest(
+      `tests: broker smoke on Kafka ${COMPAT_KAFKA_VERSION}`,
+      'devstack',
+      ['test/kafka.smoke.test.ts'],
+      report,
+      { ...process.env, ...testStack.env, KAFKA_BROKERS: compat.brokers },
+      counts,
     );
-    addCounts(report, counts);
     if (code !== 0) failures.push(`broker smoke on Kafka ${COMPAT_KAFKA_VERSION} (exit ${code})`);
     await compat.stop();
     compatStop = undefined;
