@@ -13,20 +13,10 @@ import type { Overview } from '../src/api/schemas.ts';
 import type { AuditView } from '../src/flows/schemas.ts';
 import type { UnaccountedEntry } from '../src/store/types.ts';
 import { AUDIT, score, settledFindings } from './audit-helpers.ts';
-import {
-  demoOn,
-  getJson,
-  startCollector,
-  stopDemoSuite,
-  tempDir,
-  uniquePrefix,
-  type Collector,
-} from './demo-helpers.ts';
+import { demoOn, demoSuitePlaces, getJson, startCollector, stopDemoSuite, type Collector } from './demo-helpers.ts';
 import { metricValue } from './traces-helpers.ts';
 
-const prefix = uniquePrefix('audit-chaos');
-const storeDir = tempDir('audit-chaos');
-const demoDir = tempDir('audit-chaos-demo');
+const { prefix, storeDir, demoDir } = demoSuitePlaces('audit-chaos');
 let collector: Collector | undefined;
 let demo: RunningDemo | undefined;
 let summary: LoadgenSummary;

@@ -18,6 +18,11 @@ export function uniquePrefix(label: string): string {
 
 export type Collector = ListeningApp;
 
+/** A demo suite's own topic prefix, collector store folder and demo data folder. */
+export function demoSuitePlaces(label: string): { prefix: string; storeDir: string; demoDir: string } {
+  return { prefix: uniquePrefix(label), storeDir: tempDir(label), demoDir: tempDir(`${label}-demo`) };
+}
+
 /**
  * The production app with background work on (Kafka poll, audit), polling only the demo's
  * groups and DLQs, and its OTLP port listening (`otlpPort` 0: a free one).

@@ -26,18 +26,15 @@ import {
   BROKERS,
   REGISTRY_URL,
   demoOn,
+  demoSuitePlaces,
   startCollector,
   stopDemoSuite,
-  tempDir,
-  uniquePrefix,
   type Collector,
 } from './demo-helpers.ts';
 import { waitFor } from './traces-helpers.ts';
 
-const prefix = uniquePrefix('hostile');
+const { prefix, storeDir, demoDir } = demoSuitePlaces('hostile');
 const names = naming(prefix);
-const storeDir = tempDir('hostile-store');
-const demoDir = tempDir('hostile-demo');
 const demoTopics = EVENT_TYPES.map((t) => names.topic(t));
 /** A DLQ that some other (hostile) service writes: raw garbage straight into a watched `*.dlq`. */
 const foreignDlq = `${prefix}foreign.dlq`;
