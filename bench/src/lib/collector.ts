@@ -127,31 +127,13 @@ export async function post(
   bodies: Iterator<{ body: Buffer; spans: number }>,
   concurrency: number,
 ): Promise<{ requests: number; spans: number; retries: number }> {
-  let requests = 0;
-  let spans = 0;
-  let retries = 0;
-  const worker = async (): Promise<void> => {
-    for (;;) {
-      const n = bodies.next();
-      if (n.done) return;
-      for (let attempt = 0; ; attempt++) {
-        const res = await fetch(`${url}/v1/traces`, {
-          method: 'POST',
-          headers: { 'content-type': contentType },
-          body: n.value.body,
-        });
-        await res.arrayBuffer();
-        if (res.status === 200) break;
-        if (res.status !== 503 || attempt > 1000) throw new Error(`POST /v1/traces: ${res.status}`);
-        retries++;
-        await new Promise((r) => setTimeout(r, 20));
-      }
-      requests++;
-      spans += n.value.spans;
-    }
-  };
-  await Promise.all(Array.from({ length: concurrency }, () => worker()));
-  return { requests, spans, retries };
+  return drive(bodies, concurrency, async (body) => {
+    const res = await fetch(`${url}/v1/traces`, { method: 'POST', headers: { 'content-type': contentType }, body });
+    await res.arrayBuffer();
+    if (res.status === 200) return true;
+    if (res.status !== 503) throw new Error(`POST /v1/traces: ${res.status}`);
+    return false;
+  });
 }
 
 /**
@@ -171,6 +153,28 @@ export async function postGrpc(
       client.makeUnaryRequest(TRACE_EXPORT_PATH, identity, identity, body, (err) => resolve(err));
     });
   const retryable = new Set<number>([grpc.status.UNAVAILABLE, grpc.status.RESOURCE_EXHAUSTED]);
+  try {
+    return await drive(bodies, concurrency, async (body) => {
+      const err = await exportCall(body);
+      if (err === null) return true;
+      if (!retryable.has(err.code)) throw new Error(`TraceService/Export: ${err.message}`);
+      return false;
+    });
+  } finally {
+    client.close();
+  }
+}
+
+/**
+ * Sends every body with `concurrency` sends in flight, pulling them lazily. `send` answers true
+ * when the body was taken and false on backpressure: retried after a short pause, as an OTLP
+ * exporter would, at most 1000 times.
+ */
+async function drive(
+  bodies: Iterator<{ body: Buffer; spans: number }>,
+  concurrency: number,
+  send: (body: Buffer) => Promise<boolean>,
+): Promise<{ requests: number; spans: number; retries: number }> {
   let requests = 0;
   let spans = 0;
   let retries = 0;
@@ -178,10 +182,8 @@ export async function postGrpc(
     for (;;) {
       const n = bodies.next();
       if (n.done) return;
-      for (let attempt = 0; ; attempt++) {
-        const err = await exportCall(n.value.body);
-        if (err === null) break;
-        if (!retryable.has(err.code) || attempt > 1000) throw new Error(`TraceService/Export: ${err.message}`);
+      for (let attempt = 0; !(await send(n.value.body)); attempt++) {
+        if (attempt > 1000) throw new Error('still refused (backpressure) after 1000 retries');
         retries++;
         await new Promise((r) => setTimeout(r, 20));
       }
@@ -189,10 +191,6 @@ export async function postGrpc(
       spans += n.value.spans;
     }
   };
-  try {
-    await Promise.all(Array.from({ length: concurrency }, () => worker()));
-  } finally {
-    client.close();
-  }
+  await Promise.all(Array.from({ length: concurrency }, () => worker()));
   return { requests, spans, retries };
 }
