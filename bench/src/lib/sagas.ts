@@ -22,20 +22,21 @@ interface Step {
   to: string;
 }
 
-const HAPPY: Step[] = [
+/** Both sagas: placed, stock reserved, payment asked for. */
+const UNTIL_CHARGE: Step[] = [
   { type: 'order.placed', from: 'order', to: 'orchestrator' },
   { type: 'inventory.reserve', from: 'orchestrator', to: 'inventory' },
   { type: 'inventory.reserved', from: 'inventory', to: 'orchestrator' },
   { type: 'payment.charge', from: 'orchestrator', to: 'payment' },
+];
+const HAPPY: Step[] = [
+  ...UNTIL_CHARGE,
   { type: 'payment.charged', from: 'payment', to: 'orchestrator' },
   { type: 'notification.send', from: 'orchestrator', to: 'notification' },
   { type: 'order.completed', from: 'orchestrator', to: 'order' },
 ];
 const DECLINED: Step[] = [
-  { type: 'order.placed', from: 'order', to: 'orchestrator' },
-  { type: 'inventory.reserve', from: 'orchestrator', to: 'inventory' },
-  { type: 'inventory.reserved', from: 'inventory', to: 'orchestrator' },
-  { type: 'payment.charge', from: 'orchestrator', to: 'payment' },
+  ...UNTIL_CHARGE,
   { type: 'payment.declined', from: 'payment', to: 'orchestrator' },
   { type: 'inventory.release', from: 'orchestrator', to: 'inventory' },
   { type: 'order.failed', from: 'orchestrator', to: 'order' },
