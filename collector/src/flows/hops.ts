@@ -86,17 +86,13 @@ export function spanToHop(
 ): { publish: Publish } | { delivery: Delivery; perLink: boolean } | undefined {
   const m = normalizeSpan(span, rules.envelope);
   if (m === undefined) return undefined;
-  const { topic, partition, offset, eventId, eventType, correlationId } = m;
+  const { topic, partition, offset, eventId, eventType, correlationId, causationId } = m;
+  // What a publish and a delivery say of the record alike.
+  const record = { eventId, eventType, correlationId, causationId, topic, partition, offset };
   if (m.role === 'publish') {
     return {
       publish: {
-        eventId,
-        eventType,
-        correlationId,
-        causationId: m.causationId,
-        topic,
-        partition,
-        offset,
+        ...record,
         timeUs: span.startUs,
         endUs: span.endUs,
         service: span.service,
@@ -117,13 +113,7 @@ export function spanToHop(
         : 'processed';
   return {
     delivery: {
-      eventId,
-      eventType,
-      correlationId,
-      causationId: m.causationId,
-      topic,
-      partition,
-      offset,
+      ...record,
       // Without the group attribute the service name stands in (often the same in practice).
       group: m.group ?? span.service,
       service: span.service,
