@@ -111,7 +111,15 @@ async function groupAlerts(alertname: string): Promise<Alert[]> {
   const res = await prom<{ alerts: Alert[] }>('/api/v1/alerts');
   return res.data.alerts.filter((a) => a.labels.alertname === alertname && a.labels.group === group);
 }
-const lagAlerts = (): Promise<Alert[]> => groupAlerts('EventscopeConsumerLagHigh');
+/**
+ * The test copy's alerts only: with the collector's 5 s budget the real rule (for: 5m) goes
+ * pending for the same group at the same time, under the same alert name.
+ */
+const TEST_COPY_LABEL = { eventscope_test: 'lag-rule-copy' };
+const lagAlerts = async (): Promise<Alert[]> =>
+  (await groupAlerts('EventscopeConsumerLagHigh')).filter(
+    (a) => a.labels.eventscope_test === TEST_COPY_LABEL.eventscope_test,
+  );
 const notification = (): NonNullable<RunningDemo['services'][number]> => {
   const svc = demo?.services.find((s) => s.name === 'notification');
   if (!svc) throw new Error('the demo has no notification service');
@@ -136,7 +144,7 @@ const withLogs =
 /** The test-only copy of EventscopeConsumerLagHigh (see TEST_LAG_THRESHOLD_S). */
 function testLagRule(): string {
   const rules = parse(readFileSync(path.join(repoRoot, 'prometheus', 'rules', 'kafka.yml'), 'utf8')) as {
-    groups: { rules: { alert?: string; expr: string; for?: string }[] }[];
+    groups: { rules: { alert?: string; expr: string; for?: string; labels?: Record<string, string> }[] }[];
   };
   const rule = rules.groups.flatMap((g) => g.rules).find((r) => r.alert === 'EventscopeConsumerLagHigh');
   if (!rule) throw new Error('EventscopeConsumerLagHigh is not in prometheus/rules/kafka.yml');
@@ -147,7 +155,12 @@ function testLagRule(): string {
   if (!expr.includes(group) || !expr.includes('eventscope_consumergroup_lag_budget_seconds'))
     throw new Error(`unexpected lag rule: ${rule.expr}`);
   return stringify({
-    groups: [{ name: 'eventscope-test-lag', rules: [{ ...rule, expr, for: `${TEST_LAG_FOR_S}s` }] }],
+    groups: [
+      {
+        name: 'eventscope-test-lag',
+        rules: [{ ...rule, expr, for: `${TEST_LAG_FOR_S}s`, labels: { ...rule.labels, ...TEST_COPY_LABEL } }],
+      },
+    ],
   });
 }
 
