@@ -231,9 +231,10 @@ describe('incident view in Chromium', () => {
     expect(await related.getByRole('link', { name: `Sagas through ${minuteGroup}` }).getAttribute('href')).toBe(
       `/sagas?group=${minuteGroup}`,
     );
-    // The group's topics in the partitions table are links too.
+    // The group's topics in the partitions table are links too (the table renders once the
+    // group's detail has loaded, after the Related links: wait for it, do not count at once).
     const partitions = page.getByRole('region', { name: 'Partitions' });
-    expect(await partitions.getByRole('link', { name: topics.minute, exact: true }).count()).toBeGreaterThan(0);
+    await partitions.getByRole('link', { name: topics.minute, exact: true }).first().waitFor({ timeout: 30_000 });
     await related.getByRole('link', { name: new RegExp(`^DLQ ${dlqTopic}`) }).click();
     await page.waitForURL(`**/dlqs/${dlqTopic}`);
     // "Dead-lettered by <group>" and the record's group and original topic are links.
