@@ -6,10 +6,18 @@ import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { DevstackError } from './errors.ts';
-import { DEFAULT_KAFKA_VERSION, ensureKafka, installKafka, intFromEnv, probeKafka } from './kafka.ts';
+import {
+  DEFAULT_KAFKA_VERSION,
+  ensureKafka,
+  installKafka,
+  intFromEnv,
+  kafkaOptionsFromEnv,
+  probeKafka,
+  type KafkaHandle,
+} from './kafka.ts';
 import { log, phase, phaseExit } from './log.ts';
 import { exists, repoRoot, stateDir } from './paths.ts';
-import { beginShutdown, forceKillOwned, runInherit, tail } from './proc.ts';
+import { beginShutdown, forceKillOwned, runInherit, runPrefixed, tail } from './proc.ts';
 import { installRegistry, DEFAULT_REGISTRY_VERSION } from './registry.ts';
 import {
   localPortsFromEnv,
@@ -34,8 +42,9 @@ commands:
   collector --brokers <host:port,...> [--registry <url>]
                only the collector and dashboard, against your own Kafka (and schema registry's
                Confluent-compatible URL); no local broker, no demo
-  test         run every check: typecheck, lint, all workspace tests against a real broker
-               and registry, and the broker smoke test on Kafka 3.9 as well
+  test         run every check: typecheck, lint, all workspace tests against real brokers
+               and a registry (two lanes side by side, a broker each), and the broker smoke
+               test on Kafka 3.9 as well
   setup        install everything the demo and tests need, start nothing
   stop         stop services an earlier run left running (found through pid files)
   help         this text
@@ -47,6 +56,9 @@ environment:
   ES_REGISTRY_PORT          Apicurio Registry port (default 8081)
   ES_REGISTRY_VERSION       Apicurio Registry version (default ${DEFAULT_REGISTRY_VERSION}, or 3.0.9 without Java 21)
   ES_COMPAT_KAFKA_VERSION   second Kafka version the broker smoke test runs on (default 3.9.1)
+  ES_COMPAT_KAFKA_PORT, ES_TEST_LANE_KAFKA_PORT
+                            ports of npm test's 3.9 broker (default 19092) and of the broker of
+                            its second test lane (default 19192); controllers on port + 1
   ES_COLLECTOR_PORT, ES_OTLP_PORT, ES_OTLP_GRPC_PORT, ES_ORDER_PORT, ES_PROMETHEUS_PORT,
   ES_ALERTMANAGER_PORT      move the collector (8080, OTLP/HTTP 4318, OTLP/gRPC 4317), the order
                             API (8090), Prometheus (9090) and Alertmanager (9093)
@@ -55,8 +67,13 @@ environment:
   ES_SKIP_BROWSER           set to 1 to not install Chromium (browser tests then fail)
 `;
 
-/** Workspaces whose tests `npm test` runs, in order. */
-const WORKSPACES = ['devstack', 'collector', 'demo-services', 'dashboard', 'grafana', 'bench'] as const;
+/**
+ * Workspaces whose tests `npm test` runs, in two lanes side by side, each lane on its own broker:
+ * the collector runs its files one at a time and its lag monitor tests poll the whole broker, so
+ * the topics the other workspaces make and delete must not land on its broker. The two lanes take
+ * about as long as each other (~8 min each on 2 cores), half of running them one after another.
+ */
+const LANES = [['collector'], ['devstack', 'demo-services', 'dashboard', 'grafana', 'bench']] as const;
 const STATIC_CHECKS = ['typecheck', 'lint', 'format'];
 const COMPAT_KAFKA_VERSION = process.env.ES_COMPAT_KAFKA_VERSION ?? '3.9.1';
 
@@ -235,20 +252,27 @@ async function collectorOnly(options: { brokers: string; registry: string | unde
   );
 }
 
-async function runWorkspaceTests(stack: Stack, counts: TestCounts): Promise<string[]> {
-  const failures: string[] = [];
+/** Each lane's workspaces one after another, the lanes side by side; the failed phases. */
+async function runWorkspaceTests(laneEnvs: NodeJS.ProcessEnv[], counts: TestCounts): Promise<string[]> {
   const outDir = path.join(repoRoot, 'test-output');
   mkdirSync(outDir, { recursive: true });
-  for (const ws of WORKSPACES) {
-    const report = path.join(outDir, `vitest-${ws}.json`);
-    rmSync(report, { force: true });
-    const code = await runVitest(`tests: ${ws}`, ws, [], report, { ...process.env, ...stack.env }, counts);
-    if (code !== 0) failures.push(`tests: ${ws} (exit ${code})`);
-  }
-  return failures;
+  const lanes = LANES.map(async (workspaces, lane) => {
+    const failures: string[] = [];
+    for (const ws of workspaces) {
+      const report = path.join(outDir, `vitest-${ws}.json`);
+      rmSync(report, { force: true });
+      const code = await runVitest(`tests: ${ws}`, ws, [], report, laneEnvs[lane] ?? process.env, counts);
+      if (code !== 0) failures.push(`tests: ${ws} (exit ${code})`);
+    }
+    return failures;
+  });
+  return (await Promise.all(lanes)).flat();
 }
 
-/** `npm test -w <ws> -- <files>` as a phase, its JSON report added to `counts`; its exit code. */
+/**
+ * `npm test -w <ws> -- <files>` as a phase, its output prefixed with the workspace's name (the
+ * lanes run side by side), its JSON report added to `counts`; its exit code.
+ */
 async function runVitest(
   title: string,
   ws: string,
@@ -259,7 +283,7 @@ async function runVitest(
 ): Promise<number> {
   const args = ['run', 'test', '--silent', '-w', ws, '--', ...files, '--reporter=default', '--reporter=json'];
   const code = await phaseExit(title, () =>
-    runInherit('npm', [...args, `--outputFile.json=${report}`], { cwd: repoRoot, env }),
+    runPrefixed('npm', [...args, `--outputFile.json=${report}`], `[${ws}]`, { cwd: repoRoot, env }),
   );
   addCounts(report, counts);
   return code;
@@ -286,45 +310,58 @@ async function test(): Promise<number> {
   const failures: string[] = [];
   const counts: TestCounts = { passed: 0, failed: 0, skipped: 0 };
   let stack: Stack | undefined;
-  let compatStop: (() => Promise<void>) | undefined;
+  const brokers: KafkaHandle[] = [];
   const check = async (name: string, cmd: string, args: string[]): Promise<void> => {
     const code = await phaseExit(name, () => runInherit(cmd, args, { cwd: repoRoot }));
     if (code !== 0) failures.push(`${name} (exit ${code})`);
   };
   try {
     await setup();
+    // The brokers start while the static checks run; the compat broker waits for the end.
+    const lanePort = intFromEnv(process.env, 'ES_TEST_LANE_KAFKA_PORT', 19192);
+    const compatPort = intFromEnv(process.env, 'ES_COMPAT_KAFKA_PORT', 19092);
+    const starting = Promise.allSettled([
+      phase('start Kafka and the schema registry', () => ensureStack({ kafka: { instance: 'test' } })),
+      phase('start a second Kafka for the second test lane', () =>
+        ensureKafka({
+          ...kafkaOptionsFromEnv(),
+          port: lanePort,
+          controllerPort: lanePort + 1,
+          fresh: true,
+          instance: 'lane',
+        }),
+      ),
+      phase(`start Kafka ${COMPAT_KAFKA_VERSION} for the compatibility run`, () =>
+        ensureKafka({
+          version: COMPAT_KAFKA_VERSION,
+          port: compatPort,
+          controllerPort: compatPort + 1,
+          fresh: true,
+          instance: 'compat',
+        }),
+      ),
+    ] as const);
     await check('typecheck', 'npm', ['run', 'typecheck', '--silent']);
     await check('lint', 'npm', ['run', 'lint', '--silent']);
     await check('format', 'npm', ['run', 'format:check', '--silent']);
-    const testStack = await phase('start Kafka and the schema registry', () =>
-      ensureStack({ kafka: { instance: 'test' } }),
-    );
-    stack = testStack;
-    failures.push(...(await runWorkspaceTests(testStack, counts)));
+    const [main, lane, compat] = await starting;
+    if (main.status === 'fulfilled') stack = main.value;
+    for (const b of [lane, compat]) if (b.status === 'fulfilled') brokers.push(b.value);
+    for (const r of [main, lane, compat]) if (r.status === 'rejected') throw r.reason;
+    if (!stack || lane.status !== 'fulfilled' || compat.status !== 'fulfilled') throw new Error('unreachable');
+    const env = { ...process.env, ...stack.env };
+    failures.push(...(await runWorkspaceTests([env, { ...env, KAFKA_BROKERS: lane.value.brokers }], counts)));
     // The broker smoke tests once more against the older supported Kafka line.
-    const compatPort = intFromEnv(process.env, 'ES_COMPAT_KAFKA_PORT', 19092);
-    const compat = await phase(`start Kafka ${COMPAT_KAFKA_VERSION} for the compatibility run`, () =>
-      ensureKafka({
-        version: COMPAT_KAFKA_VERSION,
-        port: compatPort,
-        controllerPort: compatPort + 1,
-        fresh: true,
-        instance: 'compat',
-      }),
-    );
-    compatStop = () => compat.stop();
     const report = path.join(repoRoot, 'test-output', 'vitest-kafka-compat.json');
     const code = await runVitest(
       `tests: broker smoke on Kafka ${COMPAT_KAFKA_VERSION}`,
       'devstack',
       ['test/kafka.smoke.test.ts'],
       report,
-      { ...process.env, ...testStack.env, KAFKA_BROKERS: compat.brokers },
+      { ...env, KAFKA_BROKERS: compat.value.brokers },
       counts,
     );
     if (code !== 0) failures.push(`broker smoke on Kafka ${COMPAT_KAFKA_VERSION} (exit ${code})`);
-    await compat.stop();
-    compatStop = undefined;
   } catch (err) {
     failures.push(describe(err));
   } finally {
@@ -338,7 +375,7 @@ async function test(): Promise<number> {
       }
     }
     await stack?.stop();
-    await compatStop?.();
+    for (const b of brokers) await b.stop();
   }
   const seconds = ((performance.now() - started) / 1000).toFixed(0);
   if (failures.length > 0) {

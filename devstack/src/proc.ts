@@ -2,6 +2,7 @@ import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process'
 import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
+import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DevstackError } from './errors.ts';
 
@@ -84,6 +85,30 @@ export function runInherit(cmd: string, args: readonly string[], options: SpawnO
     refuseWhenStopping(cmd);
     const child = spawn(cmd, args, { ...options, stdio: 'inherit' });
     track(child);
+    child.on('error', reject);
+    child.on('close', (code, signal) => resolve(code ?? (signal ? 128 : 1)));
+  });
+}
+
+/**
+ * Runs a command with each line of its output written to this process's stdout behind
+ * `prefix`, so two commands running side by side stay readable; resolves with its exit code.
+ */
+export function runPrefixed(
+  cmd: string,
+  args: readonly string[],
+  prefix: string,
+  options: SpawnOptions = {},
+): Promise<number> {
+  return new Promise((resolve, reject) => {
+    refuseWhenStopping(cmd);
+    const child = spawn(cmd, args, { ...options, stdio: ['ignore', 'pipe', 'pipe'] });
+    track(child);
+    for (const stream of [child.stdout, child.stderr]) {
+      if (!stream) continue;
+      const lines = createInterface({ input: stream, crlfDelay: Infinity });
+      lines.on('line', (line) => process.stdout.write(`${prefix} ${line}\n`));
+    }
     child.on('error', reject);
     child.on('close', (code, signal) => resolve(code ?? (signal ? 128 : 1)));
   });
