@@ -25,9 +25,22 @@ import type {
   DlqMarkResponseSchema,
   DlqMarkSchema,
   DlqRecordSchema,
+  DlqRedriveMarkSchema,
   DlqSampleSchema,
   DlqSummarySchema,
 } from './dlq/schemas.ts';
+import type { DlqCauseSampleSchema, DlqCauseSchema, DlqCausesSchema, UnmaskQuerySchema } from './dlq/triage/schemas.ts';
+import type {
+  RedriveDryRunSchema,
+  RedriveListSchema,
+  RedriveOutcomeSchema,
+  RedriveRequestSchema,
+  RedriveResponseSchema,
+  RedriveSchema,
+  RedriveSelectSchema,
+  RedriveStatusSchema,
+  RedriveTargetSchema,
+} from './dlq/redrive/schemas.ts';
 import type {
   AuditView,
   FlowMapView,
@@ -82,6 +95,25 @@ export type DlqDetailResponse = Static<typeof DlqDetailSchema>;
 export type DlqSample = Static<typeof DlqSampleSchema>;
 export type DlqHistoryResponse = Static<typeof DlqHistorySchema>;
 export type DlqMarkResponse = Static<typeof DlqMarkResponseSchema>;
+export type DlqRedriveMark = Static<typeof DlqRedriveMarkSchema>;
+
+// DLQ redrive: POST /api/dlqs/:topic/redrives, GET /api/redrives[/:id], GET /api/redrives/:id/events
+// (server-sent events `progress`, data = Redrive), POST /api/redrives/:id/cancel
+export type RedriveSelect = Static<typeof RedriveSelectSchema>;
+export type RedriveTarget = Static<typeof RedriveTargetSchema>;
+export type RedriveRequest = Static<typeof RedriveRequestSchema>;
+export type RedriveStatus = Static<typeof RedriveStatusSchema>;
+export type RedriveOutcome = Static<typeof RedriveOutcomeSchema>;
+export type Redrive = Static<typeof RedriveSchema>;
+export type RedriveDryRunResponse = Static<typeof RedriveDryRunSchema>;
+export type RedriveResponse = Static<typeof RedriveResponseSchema>;
+export type RedrivesResponse = Static<typeof RedriveListSchema>;
+
+// DLQ triage: GET /api/dlqs/:topic/causes, GET /api/dlq-causes; masked payload views take ?unmask=true (operator)
+export type DlqCause = Static<typeof DlqCauseSchema>;
+export type DlqCauseSample = Static<typeof DlqCauseSampleSchema>;
+export type DlqCausesResponse = Static<typeof DlqCausesSchema>;
+export type UnmaskQuery = Static<typeof UnmaskQuerySchema>;
 
 // Flows: GET /api/events/:eventId, /api/traces/:traceId, /api/sagas[/:correlationId], /api/search, /api/audit, /api/flows
 export type DeliveryOutcome = Static<typeof OutcomeSchema>;
