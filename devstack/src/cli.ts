@@ -356,7 +356,7 @@ async function test(): Promise<number> {
     const code = await runVitest(
       `tests: broker smoke on Kafka ${COMPAT_KAFKA_VERSION}`,
       'devstack',
-      ['test/kafka.smoke.test.ts'],
+      ['test/kafka.smoke.test.ts', 'test/collector-only.test.ts'],
       report,
       { ...env, KAFKA_BROKERS: compat.value.brokers },
       counts,
