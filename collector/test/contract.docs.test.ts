@@ -12,6 +12,7 @@ import {
   CLOUDEVENTS_HEADER,
   DEFAULT_SAGA_TERMINAL_TYPES,
   DLQ_HEADER,
+  DLQ_REDRIVE_HEADER,
   HEADER,
   OUTCOMES,
   capturedHeaderAttribute,
@@ -52,6 +53,10 @@ describe('docs/event-contract.md and @eventscope/contract', () => {
 
   it('lists exactly the DLQ headers', () => {
     expect(firstColumn('Dead-letter records').sort()).toEqual(Object.values(DLQ_HEADER).sort());
+  });
+
+  it('lists exactly the headers of redriven records', () => {
+    expect(firstColumn('Redriven records').sort()).toEqual(Object.values(DLQ_REDRIVE_HEADER).sort());
   });
 
   it('lists exactly the span attributes the demo writes', () => {

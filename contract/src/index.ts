@@ -29,6 +29,21 @@ export const DLQ_HEADER = {
   lastFailureTime: 'dlq-last-failure-time',
 } as const;
 
+/**
+ * Headers the collector adds to a record it redrives from a DLQ (issue #18), next to the record's
+ * own headers (kept, the `dlq-*` ones included). Replaced on each redrive; `count` goes up by one.
+ */
+export const DLQ_REDRIVE_HEADER = {
+  redriveId: 'dlq-redrive-id',
+  redriveBy: 'dlq-redrive-by',
+  redriveAt: 'dlq-redrive-at',
+  redriveCount: 'dlq-redrive-count',
+  source: 'dlq-redrive-source',
+} as const;
+
+/** The retry topic of a consumer group: a redrive's target that only the failed group consumes. */
+export const retryTopicOf = (group: string): string => `${group}.retry`;
+
 /** The DLQ topic of a consumer group. */
 export const dlqTopicOf = (group: string): string => `${group}.dlq`;
 

@@ -15,12 +15,24 @@ import {
   type DlqHistory,
   type DlqList,
   type DlqMarkResponse,
+  type DlqRedriveMark,
 } from './schemas.ts';
 import type { DlqService, DlqState } from './service.ts';
 
 const summary = ({ latest: _latest, ...rest }: DlqState) => rest;
 
-export function dlqRoutes(appBase: FastifyInstance, service: DlqService, monitor: KafkaMonitor): void {
+/** The redrives that sent each of these records of a DLQ, by `partition:offset` (dlq/redrive/). */
+export type RedriveMarks = (
+  topic: string,
+  records: readonly { partition: number; offset: number }[],
+) => Promise<Map<string, DlqRedriveMark[]>>;
+
+export function dlqRoutes(
+  appBase: FastifyInstance,
+  service: DlqService,
+  monitor: KafkaMonitor,
+  redriveMarks?: RedriveMarks,
+): void {
   const app = appBase.withTypeProvider<TypeBoxTypeProvider>();
   const missing = (topic: string) =>
     notFound(
@@ -52,11 +64,13 @@ export function dlqRoutes(appBase: FastifyInstance, service: DlqService, monitor
         response: { 200: DlqDetailSchema, 400: ErrorSchema, 404: ErrorSchema },
       },
     },
-    (req): DlqDetail => {
+    async (req): Promise<DlqDetail> => {
       const state = service.get(req.params.topic);
       const time = monitor.snapshot?.time;
       if (!state || time === undefined) throw missing(req.params.topic);
-      return { snapshotTime: time, dlq: state };
+      const marks = (await redriveMarks?.(state.topic, state.latest)) ?? new Map<string, DlqRedriveMark[]>();
+      const latest = state.latest.map((r) => ({ ...r, redrives: marks.get(`${r.partition}:${r.offset}`) ?? [] }));
+      return { snapshotTime: time, dlq: { ...state, latest } };
     },
   );
 

@@ -24,6 +24,9 @@ export const DlqSummarySchema = Type.Object({
   updatedAt: Type.Number(),
 });
 
+/** A redrive that sent this record (issue #18): the DLQ record list marks redriven records with these. */
+export const DlqRedriveMarkSchema = Type.Object({ id: Type.String(), atMs: Type.Number() });
+
 export const DlqRecordSchema = Type.Object({
   partition: Type.Integer(),
   offset: Type.Integer(),
@@ -59,6 +62,7 @@ export const DlqRecordSchema = Type.Object({
     sizeBytes: Type.Integer({ description: "The value's real size in bytes." }),
     truncated: Type.Boolean({ description: 'true: the value was too large to show whole; data holds its start' }),
   }),
+  redrives: Type.Array(DlqRedriveMarkSchema, { description: 'Redrives that sent this record, oldest first.' }),
 });
 
 export const DlqListSchema = Type.Object({
@@ -105,3 +109,4 @@ export type DlqList = Static<typeof DlqListSchema>;
 export type DlqDetail = Static<typeof DlqDetailSchema>;
 export type DlqMarkResponse = Static<typeof DlqMarkResponseSchema>;
 export type DlqHistory = Static<typeof DlqHistorySchema>;
+export type DlqRedriveMark = Static<typeof DlqRedriveMarkSchema>;
