@@ -44,6 +44,13 @@ export interface DemoConfig {
   readonly skipLog: string | undefined;
   /** DEMO_FAULT_SKIP_TOPIC: only records of this event type's topic are skipped (e.g. `inventory.reserve`); empty: all. */
   readonly skipTopic: string | undefined;
+  /**
+   * DEMO_POISON_FIX_FILE: while this file exists, the step that fails on purpose (inventory
+   * reserving a `poison-*` SKU) succeeds: the "fix" a test or an operator deploys by creating
+   * it, without restarting anything, before redriving the dead-lettered records.
+   * Default `<DEMO_DATA_DIR>/<DEMO_TOPIC_PREFIX>poison-fixed`.
+   */
+  readonly poisonFixFile: string;
   /** DEMO_PAYMENT_LIMIT: charges above this amount are declined. */
   readonly paymentLimit: number;
   /** DEMO_SESSION_TIMEOUT_MS: consumer group session timeout (how soon a killed instance's partitions move). */
@@ -108,10 +115,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): DemoConfig {
   if (!/^[A-Za-z0-9._-]*$/.test(prefix)) {
     throw new ConfigError(`DEMO_TOPIC_PREFIX=${prefix}: only letters, digits, '.', '_' and '-' are allowed`);
   }
+  const dataDir = path.resolve(env.DEMO_DATA_DIR || DEFAULT_DATA_DIR);
   return Object.freeze({
     brokers: Object.freeze((env.KAFKA_BROKERS || '127.0.0.1:9092').split(',').map((b) => b.trim())),
     registryUrl: (env.SCHEMA_REGISTRY_URL || 'http://127.0.0.1:8081/apis/ccompat/v7').replace(/\/$/, ''),
-    dataDir: path.resolve(env.DEMO_DATA_DIR || DEFAULT_DATA_DIR),
+    dataDir,
     topicPrefix: prefix,
     partitions: num(env, 'DEMO_PARTITIONS', 3, 1, 1000),
     orderHost,
@@ -129,6 +137,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): DemoConfig {
     skipEvery: num(env, 'DEMO_FAULT_SKIP_EVERY', 0, 0, 1_000_000),
     skipLog: env.DEMO_FAULT_SKIP_LOG || undefined,
     skipTopic: env.DEMO_FAULT_SKIP_TOPIC || undefined,
+    poisonFixFile: path.resolve(env.DEMO_POISON_FIX_FILE || path.join(dataDir, `${prefix}poison-fixed`)),
     paymentLimit: num(env, 'DEMO_PAYMENT_LIMIT', 10_000, 0),
     sessionTimeoutMs: num(env, 'DEMO_SESSION_TIMEOUT_MS', 10_000, 6_000, 300_000),
     instance: env.DEMO_INSTANCE || String(process.pid),

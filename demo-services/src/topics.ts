@@ -21,7 +21,10 @@ export const EVENT_TYPES = [
 
 export type EventType = (typeof EVENT_TYPES)[number];
 
-/** The consuming services; each is one consumer group, `<prefix><service>`, with DLQ `<group>.dlq`. */
+/**
+ * The consuming services; each is one consumer group, `<prefix><service>`, with DLQ `<group>.dlq`
+ * and retry topic `<group>.retry` (records redriven from the DLQ to this group alone).
+ */
 export const CONSUMER_SERVICES = ['order', 'orchestrator', 'inventory', 'payment', 'notification'] as const;
 export type ConsumerService = (typeof CONSUMER_SERVICES)[number];
 
@@ -32,6 +35,8 @@ export interface Naming {
   typeOf(topic: string): EventType | undefined;
   group(service: string): string;
   dlq(service: string): string;
+  /** `<group>.retry`: only this service's group consumes it, so a redrive reaches no other group. */
+  retry(service: string): string;
   allTopics(): string[];
 }
 
@@ -43,6 +48,10 @@ export function naming(prefix: string): Naming {
     typeOf: (topic: string) => byTopic.get(topic),
     group: (service: string) => `${prefix}${service}`,
     dlq: (service: string) => `${prefix}${service}.dlq`,
-    allTopics: () => [...EVENT_TYPES.map((t) => `${prefix}${t}`), ...CONSUMER_SERVICES.map((s) => `${prefix}${s}.dlq`)],
+    retry: (service: string) => `${prefix}${service}.retry`,
+    allTopics: () => [
+      ...EVENT_TYPES.map((t) => `${prefix}${t}`),
+      ...CONSUMER_SERVICES.flatMap((s) => [`${prefix}${s}.dlq`, `${prefix}${s}.retry`]),
+    ],
   });
 }

@@ -5,6 +5,9 @@
  * 2. Handle it inside ONE SQLite transaction that first records its `event-id` in
  *    `processed_events`; when that row already exists the record is a duplicate: the handler
  *    is skipped (no second side effect) and the duplicate is recorded and counted.
+ *    A record that was dead-lettered is handled again when it comes back redriven, through the
+ *    group's own retry topic `<group>.retry` (a redrive that targets only this group): its
+ *    `dead_lettered` row becomes `processed`. A redriven record already processed is a duplicate.
  * 3. A failed attempt is retried with exponential backoff (bounded, with jitter, heartbeating
  *    while it waits); after `maxAttempts`, or at once for a non-retryable error, the record goes
  *    to `<group>.dlq` with the original key, value and headers plus the `dlq-*` headers.
@@ -45,7 +48,10 @@ export interface ConsumedEvent<T = unknown> {
 }
 
 export interface ConsumerSpec {
-  /** The service: the group is `<prefix><service>`, the DLQ `<prefix><service>.dlq`. */
+  /**
+   * The service: the group is `<prefix><service>`, the DLQ `<prefix><service>.dlq`; the group
+   * also consumes `<prefix><service>.retry`, whose records carry one of `topics` in `event-type`.
+   */
   service: string;
   topics: EventType[];
   /**
@@ -111,6 +117,7 @@ export async function runConsumer(deps: ConsumerDeps, spec: ConsumerSpec): Promi
   const { kafka, producer, codec, db, names, config, log } = deps;
   const groupId = names.group(spec.service);
   const dlqTopic = names.dlq(spec.service);
+  const retryTopic = names.retry(spec.service);
   const consumer = kafka.consumer({
     groupId,
     sessionTimeout: config.sessionTimeoutMs,
@@ -129,25 +136,37 @@ export async function runConsumer(deps: ConsumerDeps, spec: ConsumerSpec): Promi
   const insertDuplicate = db.prepare(
     'INSERT INTO duplicates (event_id, topic, partition, "offset", instance, seen_at) VALUES (?, ?, ?, ?, ?, ?)',
   );
+  // A redriven record whose first delivery was dead-lettered: handled now, its row says so.
+  const retakeDeadLettered = db.prepare(
+    `UPDATE processed_events SET event_type = ?, topic = ?, partition = ?, "offset" = ?, outcome = 'processed',
+       instance = ?, processed_at = ?
+     WHERE event_id = ? AND outcome = 'dead_lettered'`,
+  );
   const insertDeadLetter = db.prepare(
     `INSERT INTO dead_letters (event_id, topic, partition, "offset", error_class, error, attempts, at)
      VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
   );
 
+  /**
+   * The record's event type: its topic's; on the retry topic, its `event-type` header's, when
+   * that is a type this group consumes (anything else there cannot be handled).
+   */
+  function eventTypeOf(topic: string, envelope: Envelope): EventType | undefined {
+    if (topic !== retryTopic) return names.typeOf(topic);
+    return spec.topics.find((type) => type === envelope.eventType);
+  }
+
   function applyOnce(event: ConsumedEvent): 'processed' | 'duplicate' {
     return db
       .transaction((): 'processed' | 'duplicate' => {
-        const fresh = insertProcessed.run(
-          event.envelope.eventId,
-          event.eventType,
-          event.topic,
-          event.partition,
-          Number(event.offset),
-          'processed',
-          config.instance,
-          Date.now(),
-        );
-        if (fresh.changes === 0) {
+        const row = [event.eventType, event.topic, event.partition, Number(event.offset)] as const;
+        const fresh = insertProcessed.run(event.envelope.eventId, ...row, 'processed', config.instance, Date.now());
+        const retaken =
+          fresh.changes === 0 &&
+          event.topic === retryTopic &&
+          retakeDeadLettered.run(...row, config.instance, Date.now(), event.envelope.eventId).changes === 1;
+        if (retaken) bump(db, 'redriven');
+        if (fresh.changes === 0 && !retaken) {
           insertDuplicate.run(
             event.envelope.eventId,
             event.topic,
@@ -243,10 +262,14 @@ export async function runConsumer(deps: ConsumerDeps, spec: ConsumerSpec): Promi
   ): Promise<Handled> {
     const base: Attributes = { [ATTR.consumerGroup]: groupId };
     annotateDelivery(message, base);
-    const eventType = names.typeOf(topic);
     const parsed = parseEnvelope(message.headers);
+    const eventType = parsed.ok ? eventTypeOf(topic, parsed.envelope) : undefined;
     if (!parsed.ok || !eventType) {
-      const reason = parsed.ok ? `topic ${topic} is not a demo topic` : parsed.reason;
+      const reason = !parsed.ok
+        ? parsed.reason
+        : topic === retryTopic
+          ? `event type ${parsed.envelope.eventType} on ${topic} is not one group ${groupId} consumes`
+          : `topic ${topic} is not a demo topic`;
       await deadLetter(topic, partition, message, new DecodeError(reason), 1, new Date(), undefined);
       annotateDelivery(message, { [ATTR.outcome]: 'dead_lettered', [ATTR.attempt]: 1, [ATTR.dlqTopic]: dlqTopic });
       return 'dead_lettered';
@@ -345,7 +368,7 @@ export async function runConsumer(deps: ConsumerDeps, spec: ConsumerSpec): Promi
   }
 
   await consumer.connect();
-  await consumer.subscribe({ topics: spec.topics.map((t) => names.topic(t)), fromBeginning: true });
+  await consumer.subscribe({ topics: [...spec.topics.map((t) => names.topic(t)), retryTopic], fromBeginning: true });
   // `run` resolves after the first join, but also after a failed one (kafkajs reports the crash
   // and restarts the consumer later, e.g. while the group coordinator is still loading): wait
   // for an actual join, so that DEMO_READY means the service is consuming.
@@ -399,7 +422,7 @@ export async function runConsumer(deps: ConsumerDeps, spec: ConsumerSpec): Promi
     },
   });
   await joined.finally(() => offJoin?.());
-  log.info(`consuming ${spec.topics.join(', ')} as group ${groupId}`);
+  log.info(`consuming ${spec.topics.join(', ')} and ${retryTopic} as group ${groupId}`);
   return {
     consumer,
     groupId,

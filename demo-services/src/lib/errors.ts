@@ -34,6 +34,16 @@ export class TransientError extends DemoError {
   }
 }
 
+/**
+ * The step that fails on purpose until it is fixed (see DemoConfig.poisonFixFile): a bug, so no
+ * retry helps; the record goes to the DLQ at once and is redriven once the fix is in.
+ */
+export class PoisonError extends DemoError {
+  constructor(message: string) {
+    super('POISON', message, false);
+  }
+}
+
 /** Whether a retry can help: our own errors say so; SQLite lock contention can; anything unknown is retried too. */
 export function isRetryable(error: unknown): boolean {
   if (error instanceof DemoError) return error.retryable;

@@ -13,6 +13,10 @@ Places orders through the order service (ORDER_URL) and follows each to its term
   --decline-rate <0..1>      share of orders above the payment limit (declined -> compensated)
   --reject-rate <0..1>       share of orders for a sold-out SKU (inventory rejected -> failed)
   --poison-rate <0..1>       per order, chance of also producing an undecodable record to inventory.reserve
+  --poison-order-rate <0..1> share of orders with a poison SKU: the inventory step fails on them
+                             (-> inventory.dlq, the saga waits) until the fix is deployed
+                             (DEMO_POISON_FIX_FILE exists) and the records are redriven
+  --poison-order-every <n>   every n-th order is a poison order (besides the rate)
   --duplicate-rate <0..1>    share of order.placed events re-published with the same event id
   --showcase                 every pattern early and again and again, at any rate: every 17th
                              order declined (compensated), every 23rd for a sold-out SKU, every
@@ -50,6 +54,8 @@ export async function runLoadgenCli(argv: string[]): Promise<number> {
       'decline-rate': { type: 'string' },
       'reject-rate': { type: 'string' },
       'poison-rate': { type: 'string' },
+      'poison-order-rate': { type: 'string' },
+      'poison-order-every': { type: 'string' },
       'duplicate-rate': { type: 'string' },
       showcase: { type: 'boolean' },
       steady: { type: 'boolean' },
@@ -111,8 +117,17 @@ export async function runLoadgenCli(argv: string[]): Promise<number> {
     declineRate: num('decline-rate', values['decline-rate'], 0, 0, 1),
     rejectRate: num('reject-rate', values['reject-rate'], 0, 0, 1),
     poisonRate: num('poison-rate', values['poison-rate'], 0, 0, 1),
+    poisonOrderRate: num('poison-order-rate', values['poison-order-rate'], 0, 0, 1),
     duplicateRate: num('duplicate-rate', values['duplicate-rate'], 0, 0, 1),
     ...(values.showcase ? SHOWCASE : {}),
+    ...(values['poison-order-every'] !== undefined
+      ? {
+          every: {
+            ...(values.showcase ? SHOWCASE.every : {}),
+            poisonOrder: num('poison-order-every', values['poison-order-every'], 0, 1, 1_000_000),
+          },
+        }
+      : {}),
     ...(lagPulse ? { lagPulse } : {}),
     spawn,
     slowMs: num('slow-ms', values['slow-ms'], 0, 0),

@@ -8,7 +8,8 @@
  * (timestamp of the `order.placed` record, i.e. the first publish of the flow, which the
  * orchestrator copies into the terminal event as `placedAt`).
  *
- * Fault knobs: payment declines, sold-out SKUs, poison records, duplicate re-publishes, extra
+ * Fault knobs: payment declines, sold-out SKUs, poison records, poison orders (a step that fails
+ * until the fix is deployed: dead-lettered, then redriven), duplicate re-publishes, extra
  * (optionally slow) instances of a service, and chaos (SIGKILL + restart of those instances).
  */
 import { writeFileSync } from 'node:fs';
@@ -18,6 +19,7 @@ import { envelopeHeaders, HEADER, headerString, newEventId, parseHeaders, sendab
 import { DecodeError } from '../lib/errors.ts';
 import { createKafka, ensureTopics, kafkaModule, type KafkaJs } from '../lib/kafka.ts';
 import { Codec } from '../lib/schemas.ts';
+import { POISON_SKU_PREFIX } from '../services/inventory.ts';
 import { ServiceProcess } from '../supervisor.ts';
 import { naming } from '../topics.ts';
 import { ATTR } from '../tracing/attributes.ts';
@@ -31,13 +33,19 @@ export interface LoadgenOptions {
   declineRate: number;
   rejectRate: number;
   poisonRate: number;
+  /**
+   * Share of orders with a `poison-*` SKU: the inventory service fails their reserve (straight
+   * to `inventory.dlq`) until the fix file exists (DEMO_POISON_FIX_FILE); their sagas wait
+   * (give them a long DEMO_STEP_TIMEOUT_MS) until the records are redriven.
+   */
+  poisonOrderRate?: number;
   duplicateRate: number;
   /**
    * Besides the rates: every n-th order is declined / rejected / followed by a poison record,
    * every n-th `order.placed` seen is re-published (the demo's showcase: each pattern early,
    * and again and again, at any rate).
    */
-  every?: { decline?: number; reject?: number; poison?: number; duplicate?: number };
+  every?: { decline?: number; reject?: number; poison?: number; poisonOrder?: number; duplicate?: number };
   /**
    * A consumer group of its own (`analytics`, reading `order.placed`) that pauses for `forMs`
    * first after `firstAfterMs`, then every `everyMs`: it falls behind, then catches up.
@@ -88,6 +96,11 @@ export interface LoadgenSummary {
   sagas: LoadgenSaga[];
   /** Event ids of the undecodable records sent to `inventory.reserve` (they must reach `inventory.dlq`). */
   poisonEventIds: string[];
+  /**
+   * Order ids of the poison orders (`--poison-order-*`): each one's `inventory.reserve` is
+   * dead-lettered by the inventory group until the fix is deployed and the record redriven.
+   */
+  poisonOrderIds: string[];
   /** Event ids of the `order.placed` records re-published unchanged (consumers must skip them). */
   duplicateEventIds: string[];
 }
@@ -117,10 +130,11 @@ const eventIdOf = (headers: unknown): string | null => headerString(parseHeaders
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-function orderBody(n: number, decline: boolean, reject: boolean): unknown {
+function orderBody(n: number, decline: boolean, reject: boolean, poisonOrder: boolean): unknown {
   const lines = 1 + (n % 3);
+  const firstSku = reject ? 'sold-out-widget' : poisonOrder ? `${POISON_SKU_PREFIX}-widget` : undefined;
   const items = Array.from({ length: lines }, (_, i) => ({
-    sku: reject && i === 0 ? 'sold-out-widget' : `sku-${(n * 7 + i * 13) % 50}`,
+    sku: i === 0 && firstSku !== undefined ? firstSku : `sku-${(n * 7 + i * 13) % 50}`,
     quantity: 1 + ((n + i) % 3),
     price: decline && i === 0 ? 20_000 : 5 + ((n * 31 + i * 17) % 95),
     currency: 'EUR',
@@ -146,6 +160,7 @@ export async function runLoadgen(o: LoadgenOptions): Promise<LoadgenSummary> {
   // before the HTTP response has put the order into `orders`, so it is a map of its own.
   const placedEventIds = new Map<string, string>();
   const poisonEventIds: string[] = [];
+  const poisonOrderIds: string[] = [];
   const duplicateEventIds: string[] = [];
   const latencies: number[] = [];
   const counts = {
@@ -432,11 +447,13 @@ export async function runLoadgen(o: LoadgenOptions): Promise<LoadgenSummary> {
     const decline = nth(o.every?.decline, n + 1) || Math.random() < o.declineRate;
     const reject = !decline && (nth(o.every?.reject, n + 1) || Math.random() < o.rejectRate);
     const poison = nth(o.every?.poison, n + 1) || (o.poisonRate > 0 && Math.random() < o.poisonRate);
+    const poisonOrder =
+      !decline && !reject && (nth(o.every?.poisonOrder, n + 1) || Math.random() < (o.poisonOrderRate ?? 0));
     try {
       const res = await fetch(`${config.orderUrl}/orders`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
-        body: JSON.stringify(orderBody(n, decline, reject)),
+        body: JSON.stringify(orderBody(n, decline, reject, poisonOrder)),
       });
       if (res.status !== 201) {
         counts.httpErrors++;
@@ -445,6 +462,7 @@ export async function runLoadgen(o: LoadgenOptions): Promise<LoadgenSummary> {
       const body = (await res.json()) as { orderId: string };
       orders.set(body.orderId, { placedHttpAt: Date.now() });
       placed++;
+      if (poisonOrder) poisonOrderIds.push(body.orderId);
       if (poison) {
         const poisonEventId = newEventId();
         await producer.send({
@@ -537,6 +555,7 @@ export async function runLoadgen(o: LoadgenOptions): Promise<LoadgenSummary> {
       latencyMs: t.handledAt !== undefined && t.placedAt !== undefined ? t.handledAt - t.placedAt : null,
     })),
     poisonEventIds,
+    poisonOrderIds,
     duplicateEventIds,
   };
   const l = summary.latencyMs;
@@ -549,7 +568,7 @@ export async function runLoadgen(o: LoadgenOptions): Promise<LoadgenSummary> {
       `  compensated  ${summary.compensated} (timed out: ${summary.timedOut})`,
       `  failed       ${summary.failed}`,
       `  pending      ${summary.pending}`,
-      `  http errors  ${summary.httpErrors}   poison sent ${summary.poisonSent}   duplicates sent ${summary.duplicatesSent}   chaos kills ${summary.chaosKills}`,
+      `  http errors  ${summary.httpErrors}   poison sent ${summary.poisonSent}   poison orders ${poisonOrderIds.length}   duplicates sent ${summary.duplicatesSent}   chaos kills ${summary.chaosKills}`,
       `  e2e latency  p50 ${l.p50.toFixed(0)} ms  p95 ${l.p95.toFixed(0)} ms  p99 ${l.p99.toFixed(0)} ms  max ${l.max.toFixed(0)} ms (n=${l.count})`,
       '',
     ].join('\n'),

@@ -3,8 +3,12 @@
  * `inventory.reserved` / `inventory.rejected`. `inventory.release` (compensation) -> give the
  * stock back; a release that arrives before its reserve leaves a tombstone so the late reserve
  * is rejected. Stock per SKU starts at DEMO_INITIAL_STOCK; SKUs starting with `sold-out` have none.
+ * SKUs starting with `poison` make the reserve fail (a bug on purpose, to the DLQ) until the fix
+ * file exists (DEMO_POISON_FIX_FILE); then the same command, redriven, reserves them as usual.
  */
+import { existsSync } from 'node:fs';
 import type { DemoConfig } from '../config.ts';
+import { PoisonError } from '../lib/errors.ts';
 import { newEventId } from '../lib/envelope.ts';
 import type { ConsumedEvent } from '../lib/consumer.ts';
 import type { ServiceContext, ServiceDefinition } from '../lib/service.ts';
@@ -46,9 +50,22 @@ function initialStock(config: DemoConfig, sku: string): number {
   return sku.startsWith('sold-out') ? 0 : config.initialStock;
 }
 
+/** SKUs the reserve step fails on until the fix is deployed (the load generator's `--poison-order-*`). */
+export const POISON_SKU_PREFIX = 'poison';
+
+/** Throws the bug on purpose for a command with a poison SKU, unless the fix file exists. */
+function failOnPoison(config: DemoConfig, cmd: ReserveInventory): void {
+  const sku = cmd.items.find((line) => line.sku.startsWith(POISON_SKU_PREFIX))?.sku;
+  if (sku === undefined || existsSync(config.poisonFixFile)) return;
+  throw new PoisonError(
+    `cannot reserve SKU ${sku} for order ${cmd.orderId}: stock lookup failed (poison SKU, no fix deployed)`,
+  );
+}
+
 export function reserve(ctx: ServiceContext, event: ConsumedEvent): void {
   const { db, outbox } = ctx;
   const cmd = event.value as ReserveInventory;
+  failOnPoison(ctx.config, cmd);
   const reply = { key: cmd.orderId, correlationId: event.envelope.correlationId, causationId: event.envelope.eventId };
   const cancelled = db.prepare('SELECT reason FROM cancelled_orders WHERE order_id = ?').get(cmd.orderId) as
     { reason: string } | undefined;
