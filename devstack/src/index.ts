@@ -1,7 +1,16 @@
 export { DevstackError } from './errors.ts';
 export type { DevstackErrorCode } from './errors.ts';
-export { DEFAULT_KAFKA_VERSION, ensureKafka, installKafka, kafkaClasspath, probeKafka } from './kafka.ts';
-export type { KafkaHandle, KafkaOptions } from './kafka.ts';
+export {
+  DEFAULT_KAFKA_VERSION,
+  ensureKafka,
+  installKafka,
+  kafkaClasspath,
+  probeKafka,
+  setScramCredential,
+} from './kafka.ts';
+export type { KafkaHandle, KafkaOptions, SecureListeners } from './kafka.ts';
+export { makePki } from './tls.ts';
+export type { Pki } from './tls.ts';
 export { DEFAULT_REGISTRY_VERSION, ensureRegistry, probeRegistry } from './registry.ts';
 export type { RegistryHandle, RegistryOptions } from './registry.ts';
 export { ensureStack, stopLeftovers } from './stack.ts';

@@ -8,6 +8,7 @@ import { requireJava, resolveKafkaJars } from './java.ts';
 import { log } from './log.ts';
 import { cacheDir, exists, logDir, runDir } from './paths.ts';
 import { isPortOpen, livePid, run, startDaemon, tail, waitFor, type Daemon } from './proc.ts';
+import type { Pki } from './tls.ts';
 
 /** Newest Apache Kafka 4.x that resolves from Maven Central here and works with kafkajs. */
 export const DEFAULT_KAFKA_VERSION = '4.4.0';
@@ -23,6 +24,20 @@ export interface KafkaOptions {
   /** Cluster id for storage formatted by this start (see `newClusterId`); random otherwise. */
   clusterId?: string;
   startTimeoutMs?: number;
+  /** Secured listeners beside PLAINTEXT (tests of SASL and TLS): see `SecureListeners`. */
+  secure?: SecureListeners;
+}
+
+/**
+ * A SASL_SSL listener (PLAIN, SCRAM-SHA-256 and SCRAM-SHA-512 over TLS) and an SSL listener that
+ * requires a client certificate, both with certificates from `pki`. PLAIN users are fixed at
+ * start; SCRAM users are added (and changed) at run time with `setScramCredential`.
+ */
+export interface SecureListeners {
+  saslPort: number;
+  mtlsPort: number;
+  pki: Pki;
+  plainUsers: ReadonlyMap<string, string>;
 }
 
 export interface KafkaHandle {
@@ -31,6 +46,8 @@ export interface KafkaHandle {
   /** True when this process started the broker and so must stop it. */
   owned: boolean;
   logFile: string;
+  /** Bootstrap addresses of the secured listeners, when asked for. */
+  secure?: { saslBrokers: string; mtlsBrokers: string };
   stop(): Promise<void>;
 }
 
@@ -129,14 +146,18 @@ async function describeKafka(brokers: string, timeoutMs: number): Promise<{ brok
 
 function serverProperties(opts: KafkaOptions, dataDir: string): string {
   const major = Number(opts.version.split('.')[0]);
+  const sec = opts.secure;
+  const listeners = [`PLAINTEXT://127.0.0.1:${opts.port}`];
+  if (sec) listeners.push(`SASL_SSL://127.0.0.1:${sec.saslPort}`, `SSL://127.0.0.1:${sec.mtlsPort}`);
   const lines = [
     '# Written by eventscope devstack: a single-node KRaft cluster (broker and controller in one process).',
     'process.roles=broker,controller',
     'node.id=1',
-    `listeners=PLAINTEXT://127.0.0.1:${opts.port},CONTROLLER://127.0.0.1:${opts.controllerPort}`,
-    `advertised.listeners=PLAINTEXT://127.0.0.1:${opts.port}`,
+    `listeners=${[...listeners, `CONTROLLER://127.0.0.1:${opts.controllerPort}`].join(',')}`,
+    `advertised.listeners=${listeners.join(',')}`,
     'controller.listener.names=CONTROLLER',
-    'listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
+    `listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT${sec ? ',SASL_SSL:SASL_SSL,SSL:SSL' : ''}`,
+    ...(sec ? secureProperties(sec) : []),
     'inter.broker.listener.name=PLAINTEXT',
     major >= 4
       ? `controller.quorum.bootstrap.servers=127.0.0.1:${opts.controllerPort}`
@@ -155,6 +176,50 @@ function serverProperties(opts: KafkaOptions, dataDir: string): string {
     'log.retention.check.interval.ms=10000',
   ];
   return `${lines.join('\n')}\n`;
+}
+
+/** Broker settings of the secured listeners (see `SecureListeners`). */
+function secureProperties(sec: SecureListeners): string[] {
+  const plainUsers = [...sec.plainUsers].map(([user, password]) => ` user_${user}="${password}"`).join('');
+  return [
+    'sasl.enabled.mechanisms=PLAIN,SCRAM-SHA-256,SCRAM-SHA-512',
+    `listener.name.sasl_ssl.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required${plainUsers};`,
+    'listener.name.sasl_ssl.scram-sha-256.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;',
+    'listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;',
+    'listener.name.ssl.ssl.client.auth=required',
+    'ssl.keystore.type=PEM',
+    `ssl.keystore.location=${sec.pki.serverKeystoreFile}`,
+    'ssl.truststore.type=PEM',
+    `ssl.truststore.location=${sec.pki.caFile}`,
+  ];
+}
+
+/**
+ * Adds or changes a SCRAM user (Kafka's `kafka-configs.sh --alter --entity-type users`), through
+ * the broker's PLAINTEXT listener; `password` undefined removes the credential.
+ */
+export async function setScramCredential(
+  brokers: string,
+  version: string,
+  mechanism: 'SCRAM-SHA-256' | 'SCRAM-SHA-512',
+  user: string,
+  password: string | undefined,
+): Promise<void> {
+  const jdk = await requireJava(17, `Apache Kafka ${version}'s config tool`);
+  const change =
+    password === undefined ? ['--delete-config', mechanism] : ['--add-config', `${mechanism}=[password=${password}]`];
+  const args = ['--bootstrap-server', brokers, '--alter', ...change, '--entity-type', 'users', '--entity-name', user];
+  // The tool moved from the broker's Scala core to kafka-tools during the 4.x line.
+  let r = await run(jdk.java, ['-cp', kafkaClasspath(version), 'org.apache.kafka.tools.ConfigCommand', ...args]);
+  if (r.code !== 0 && r.stderr.includes('ClassNotFoundException')) {
+    r = await run(jdk.java, ['-cp', kafkaClasspath(version), 'kafka.admin.ConfigCommand', ...args]);
+  }
+  if (r.code !== 0) {
+    throw new DevstackError(
+      'START_FAILED',
+      `setting the ${mechanism} credential of ${user} failed: ${r.stderr.trim().slice(-600)}`,
+    );
+  }
 }
 
 function log4j2Properties(logFile: string): string {
@@ -268,7 +333,11 @@ export async function ensureKafka(opts: KafkaOptions): Promise<KafkaHandle> {
     { logFile: p.logFile, pidFile: p.pidFile, cwd: p.confDir },
   );
   await waitReady(daemon, brokers, opts.startTimeoutMs ?? 90_000);
-  return { brokers, version: opts.version, owned: true, logFile: p.logFile, stop: () => daemon.stop() };
+  const secure = opts.secure && {
+    saslBrokers: `127.0.0.1:${opts.secure.saslPort}`,
+    mtlsBrokers: `127.0.0.1:${opts.secure.mtlsPort}`,
+  };
+  return { brokers, version: opts.version, owned: true, logFile: p.logFile, secure, stop: () => daemon.stop() };
 }
 
 async function waitReady(daemon: Daemon, brokers: string, timeoutMs: number): Promise<void> {
