@@ -1,4 +1,6 @@
-export { GROUP_TYPES, KafkaAdapter, chunks, mapLimit, partitionKey } from './adapter.ts';
+export { KafkaAdapter } from './adapter.ts';
+export { chunks, mapLimit, partitionKey } from './batching.ts';
+export { GROUP_TYPES } from './types.ts';
 export type {
   CommittedOffset,
   GroupInfo,
@@ -10,5 +12,5 @@ export type {
   MemberInfo,
   PartitionOffsets,
   ReadRequest,
-} from './adapter.ts';
+} from './types.ts';
 export { kafkaPlugin } from './plugin.ts';
