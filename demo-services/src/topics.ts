@@ -1,3 +1,5 @@
+import { dlqTopicOf, retryTopicOf } from '@eventscope/contract';
+
 /**
  * Topic and consumer group names. Every name gets DEMO_TOPIC_PREFIX in front, so a test run
  * (or a second demo) never collides with another. Topic = event type: one topic per event or
@@ -47,11 +49,11 @@ export function naming(prefix: string): Naming {
     topic: (type: EventType) => `${prefix}${type}`,
     typeOf: (topic: string) => byTopic.get(topic),
     group: (service: string) => `${prefix}${service}`,
-    dlq: (service: string) => `${prefix}${service}.dlq`,
-    retry: (service: string) => `${prefix}${service}.retry`,
+    dlq: (service: string) => dlqTopicOf(`${prefix}${service}`),
+    retry: (service: string) => retryTopicOf(`${prefix}${service}`),
     allTopics: () => [
       ...EVENT_TYPES.map((t) => `${prefix}${t}`),
-      ...CONSUMER_SERVICES.flatMap((s) => [`${prefix}${s}.dlq`, `${prefix}${s}.retry`]),
+      ...CONSUMER_SERVICES.flatMap((s) => [dlqTopicOf(`${prefix}${s}`), retryTopicOf(`${prefix}${s}`)]),
     ],
   });
 }

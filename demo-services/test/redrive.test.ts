@@ -5,7 +5,7 @@
  * once the fix is in, and one already handled is a duplicate (no second side effect). The
  * collector's redrive API is tested end to end in collector/test/dlq.redrive.e2e.test.ts.
  */
-import { writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config.ts';
 import { newEventId } from '../src/lib/envelope.ts';
@@ -40,6 +40,32 @@ async function redriveTo(topic: string, record: ReadRecord, headers: Record<stri
 const dlqOf = async (orderId: string): Promise<ReadRecord[]> =>
   (await readTopic(t.kafka, t.names.dlq('inventory'))).filter((r) => r.key === orderId);
 
+/** Deploys the fix (`true`) or takes it back: the poison step fails while the file is missing. */
+const fixPoison = (on: boolean): void =>
+  on ? writeFileSync(loadConfig(t.env).poisonFixFile, '') : rmSync(loadConfig(t.env).poisonFixFile, { force: true });
+
+/** Places an order with a poison SKU and waits for its reserve in inventory.dlq. */
+async function placePoisonOrder(): Promise<{ orderId: string; dead: ReadRecord }> {
+  const placed = await placeOrder(t.orderPort, {
+    customer: 'pat',
+    items: [
+      { sku: 'poison-widget', quantity: 1, price: 10, currency: 'EUR' },
+      { sku: 'sku-ok', quantity: 2, price: 3, currency: 'EUR' },
+    ],
+  });
+  const [dead] = await waitFor('the poison reserve in inventory.dlq', async () => {
+    const found = await dlqOf(placed.orderId);
+    return found.length > 0 ? found : undefined;
+  });
+  return { orderId: placed.orderId, dead: dead! };
+}
+
+const terminal = (orderId: string) =>
+  waitFor(`order ${orderId} terminal`, async () => {
+    const o = await getOrder(t.orderPort, orderId);
+    return o.status !== 'PENDING' ? o : undefined;
+  });
+
 const count = (service: string, sql: string, ...params: unknown[]): number =>
   (
     t
@@ -64,32 +90,24 @@ describe('redrive to the group retry topic', () => {
   it('a poison order is dead-lettered, stays pending, then completes once fixed and redriven; once only', async () => {
     const inventoryGroup = t.names.group('inventory');
     const retry = t.names.retry('inventory');
-    const placed = await placeOrder(t.orderPort, {
-      customer: 'pat',
-      items: [
-        { sku: 'poison-widget', quantity: 1, price: 10, currency: 'EUR' },
-        { sku: 'sku-ok', quantity: 2, price: 3, currency: 'EUR' },
-      ],
-    });
-    const [dead] = await waitFor('the poison reserve in inventory.dlq', async () => {
-      const found = await dlqOf(placed.orderId);
-      return found.length > 0 ? found : undefined;
-    });
-    expect(dead!.headers).toMatchObject({
+    fixPoison(false);
+    const { orderId, dead } = await placePoisonOrder();
+    expect(dead.headers).toMatchObject({
       'event-type': 'inventory.reserve',
-      'correlation-id': placed.orderId,
+      'correlation-id': orderId,
       'dlq-consumer-group': inventoryGroup,
       'dlq-error-class': 'PoisonError',
       'dlq-original-topic': t.names.topic('inventory.reserve'),
       'dlq-attempts': '1',
     });
-    expect((await getOrder(t.orderPort, placed.orderId)).status).toBe('PENDING');
-    const eventId = dead!.headers['event-id']!;
+    expect((await getOrder(t.orderPort, orderId)).status).toBe('PENDING');
+    const eventId = dead.headers['event-id']!;
+    expect(dead.headers['dlq-error-message']).toMatch(/poison SKU/);
 
     // Redriven before the fix: it fails again, back to the DLQ, now from the retry topic.
-    await redriveTo(retry, dead!);
+    await redriveTo(retry, dead);
     const again = await waitFor('the redriven record back in the DLQ', async () => {
-      const found = await dlqOf(placed.orderId);
+      const found = await dlqOf(orderId);
       return found.length === 2 ? found[1] : undefined;
     });
     expect(again.headers).toMatchObject({
@@ -99,47 +117,60 @@ describe('redrive to the group retry topic', () => {
     });
 
     // The fix is deployed (no restart), the record redriven: the saga completes.
-    writeFileSync(loadConfig(t.env).poisonFixFile, '');
-    await redriveTo(retry, dead!, { 'dlq-redrive-id': 'by-hand' });
-    const done = await waitFor('the poison order terminal', async () => {
-      const o = await getOrder(t.orderPort, placed.orderId);
-      return o.status !== 'PENDING' ? o : undefined;
-    });
+    fixPoison(true);
+    await redriveTo(retry, dead, { 'dlq-redrive-id': 'by-hand' });
+    const done = await terminal(orderId);
     expect(done.status, String(done.reason)).toBe('COMPLETED');
-    expect(count('inventory', "reservations WHERE order_id = ? AND status = 'RESERVED'", placed.orderId)).toBe(2);
+    expect(count('inventory', "reservations WHERE order_id = ? AND status = 'RESERVED'", orderId)).toBe(2);
     expect(
       t.store('inventory').prepare('SELECT outcome, topic FROM processed_events WHERE event_id = ?').get(eventId),
     ).toEqual({ outcome: 'processed', topic: retry });
 
     // Redriven once more: a duplicate, no second reservation and no second reply.
-    await redriveTo(retry, dead!);
+    await redriveTo(retry, dead);
     await waitFor('the second redrive seen as a duplicate', () =>
       count('inventory', 'duplicates WHERE event_id = ? AND topic = ?', eventId, retry) === 1 ? true : undefined,
     );
-    expect(count('inventory', 'reservations WHERE order_id = ?', placed.orderId)).toBe(2);
+    expect(count('inventory', 'reservations WHERE order_id = ?', orderId)).toBe(2);
     expect(count('inventory', 'dead_letters WHERE event_id = ?', eventId)).toBe(2);
     expect(
-      (await readTopic(t.kafka, t.names.topic('inventory.reserved'))).filter((r) => r.key === placed.orderId),
+      (await readTopic(t.kafka, t.names.topic('inventory.reserved'))).filter((r) => r.key === orderId),
     ).toHaveLength(1);
     // No other group saw any of it: the orchestrator handled one reply and no duplicate for the order.
-    expect(count('orchestrator', "saga_log WHERE order_id = ? AND to_state = 'CHARGING_PAYMENT'", placed.orderId)).toBe(
-      1,
-    );
+    expect(count('orchestrator', "saga_log WHERE order_id = ? AND to_state = 'CHARGING_PAYMENT'", orderId)).toBe(1);
     expect(count('orchestrator', 'duplicates')).toBe(0);
-    expect(count('payment', 'charges WHERE order_id = ?', placed.orderId)).toBe(1);
+    expect(count('payment', 'charges WHERE order_id = ?', orderId)).toBe(1);
+  });
+
+  it('to the original topic: handled only with dlq-redrive-id, a plain re-publish stays a duplicate', async () => {
+    fixPoison(false);
+    const { orderId, dead } = await placePoisonOrder();
+    const eventId = dead.headers['event-id']!;
+    const original = t.names.topic('inventory.reserve');
+    fixPoison(true);
+    // Without the redrive header it is a redelivery of an event already dead-lettered: skipped.
+    await redriveTo(original, dead);
+    await waitFor('the plain re-publish seen as a duplicate', () =>
+      count('inventory', 'duplicates WHERE event_id = ? AND topic = ?', eventId, original) === 1 ? true : undefined,
+    );
+    expect((await getOrder(t.orderPort, orderId)).status).toBe('PENDING');
+    await redriveTo(original, dead, { 'dlq-redrive-id': 'r-1', 'dlq-redrive-count': '1' });
+    expect((await terminal(orderId)).status).toBe('COMPLETED');
+    expect(count('inventory', "reservations WHERE order_id = ? AND status = 'RESERVED'", orderId)).toBe(2);
+    expect(count('payment', 'charges WHERE order_id = ?', orderId)).toBe(1);
   });
 
   it('a processed record redriven is a duplicate; a type the group does not consume goes to its DLQ', async () => {
-    const placed = await placeOrder(t.orderPort);
-    await waitFor('order completed', async () => (await getOrder(t.orderPort, placed.orderId)).status === 'COMPLETED');
-    const charge = (await readTopic(t.kafka, t.names.topic('payment.charge'))).find((r) => r.key === placed.orderId);
+    const { orderId } = await placeOrder(t.orderPort);
+    await waitFor('order completed', async () => (await getOrder(t.orderPort, orderId)).status === 'COMPLETED');
+    const charge = (await readTopic(t.kafka, t.names.topic('payment.charge'))).find((r) => r.key === orderId);
     expect(charge).toBeDefined();
     const chargeId = charge!.headers['event-id']!;
     await redriveTo(t.names.retry('payment'), charge!);
     await waitFor('the redriven charge seen as a duplicate', () =>
       count('payment', 'duplicates WHERE event_id = ?', chargeId) === 1 ? true : undefined,
     );
-    expect(count('payment', 'charges WHERE order_id = ?', placed.orderId)).toBe(1);
+    expect(count('payment', 'charges WHERE order_id = ?', orderId)).toBe(1);
 
     // The same command on the notification group's retry topic: not a type that group handles.
     const stray = { ...charge!, headers: { ...charge!.headers, 'event-id': newEventId() } };

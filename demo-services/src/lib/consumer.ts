@@ -5,9 +5,10 @@
  * 2. Handle it inside ONE SQLite transaction that first records its `event-id` in
  *    `processed_events`; when that row already exists the record is a duplicate: the handler
  *    is skipped (no second side effect) and the duplicate is recorded and counted.
- *    A record that was dead-lettered is handled again when it comes back redriven, through the
- *    group's own retry topic `<group>.retry` (a redrive that targets only this group): its
- *    `dead_lettered` row becomes `processed`. A redriven record already processed is a duplicate.
+ *    A record that was dead-lettered is handled again when it comes back redriven: through the
+ *    group's own retry topic `<group>.retry` (a redrive that targets only this group), or on its
+ *    topic with a `dlq-redrive-id` header; its `dead_lettered` row becomes `processed`. A
+ *    redriven record already processed is a duplicate (so are the other groups' copies of it).
  * 3. A failed attempt is retried with exponential backoff (bounded, with jitter, heartbeating
  *    while it waits); after `maxAttempts`, or at once for a non-retryable error, the record goes
  *    to `<group>.dlq` with the original key, value and headers plus the `dlq-*` headers.
@@ -20,7 +21,7 @@
  * left to the partition's next owner. This is at-least-once delivery; with the idempotency
  * record it is effectively once.
  */
-import { DLQ_HEADER } from '@eventscope/contract';
+import { DLQ_HEADER, DLQ_REDRIVE_HEADER } from '@eventscope/contract';
 import { context, trace, type Attributes } from '@opentelemetry/api';
 import type { DemoConfig } from '../config.ts';
 import { ATTR, type Outcome } from '../tracing/attributes.ts';
@@ -28,7 +29,7 @@ import { appendFileSync } from 'node:fs';
 import { annotateDelivery, deliverySpan, dropDelivery, endDelivery, recordRetriedAttempt } from '../tracing/spans.ts';
 import { type EventType, type Naming } from '../topics.ts';
 import { bump, type Db } from './db.ts';
-import { parseEnvelope, sendableHeaders, type Envelope } from './envelope.ts';
+import { parseEnvelope, parseHeaders, sendableHeaders, type Envelope } from './envelope.ts';
 import { DecodeError, TransientError, errorClass, errorMessage, isRetryable } from './errors.ts';
 import type { KafkaJs } from './kafka.ts';
 import type { Log } from './log.ts';
@@ -156,14 +157,19 @@ export async function runConsumer(deps: ConsumerDeps, spec: ConsumerSpec): Promi
     return spec.topics.find((type) => type === envelope.eventType);
   }
 
-  function applyOnce(event: ConsumedEvent): 'processed' | 'duplicate' {
+  /** A redrive sent it: to the retry topic, or to the original topic with the redrive headers. */
+  function isRedriven(topic: string, message: KafkaJs.KafkaMessage): boolean {
+    return topic === retryTopic || parseHeaders(message.headers).has(DLQ_REDRIVE_HEADER.redriveId);
+  }
+
+  function applyOnce(event: ConsumedEvent, redriven: boolean): 'processed' | 'duplicate' {
     return db
       .transaction((): 'processed' | 'duplicate' => {
         const row = [event.eventType, event.topic, event.partition, Number(event.offset)] as const;
         const fresh = insertProcessed.run(event.envelope.eventId, ...row, 'processed', config.instance, Date.now());
         const retaken =
           fresh.changes === 0 &&
-          event.topic === retryTopic &&
+          redriven &&
           retakeDeadLettered.run(...row, config.instance, Date.now(), event.envelope.eventId).changes === 1;
         if (retaken) bump(db, 'redriven');
         if (fresh.changes === 0 && !retaken) {
@@ -275,6 +281,7 @@ export async function runConsumer(deps: ConsumerDeps, spec: ConsumerSpec): Promi
       return 'dead_lettered';
     }
     const envelope: Envelope = parsed.envelope;
+    const redriven = isRedriven(topic, message);
     let firstFailure: Date | undefined;
     for (let attempt = 1; ; attempt++) {
       const started = Date.now();
@@ -292,17 +299,20 @@ export async function runConsumer(deps: ConsumerDeps, spec: ConsumerSpec): Promi
         const ctx = span ? trace.setSpan(context.active(), span) : context.active();
         // Inside the delivery span's context, so events enqueued to the outbox continue its trace.
         const outcome = context.with(ctx, () =>
-          applyOnce({
-            topic,
-            eventType,
-            partition,
-            offset: message.offset,
-            timestamp: Number(message.timestamp),
-            key: message.key?.toString('utf8') ?? '',
-            value,
-            envelope,
-            attempt,
-          }),
+          applyOnce(
+            {
+              topic,
+              eventType,
+              partition,
+              offset: message.offset,
+              timestamp: Number(message.timestamp),
+              key: message.key?.toString('utf8') ?? '',
+              value,
+              envelope,
+              attempt,
+            },
+            redriven,
+          ),
         );
         spec.afterCommit?.();
         annotateDelivery(message, { [ATTR.outcome]: outcome, [ATTR.attempt]: attempt });
