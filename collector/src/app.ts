@@ -27,6 +27,7 @@ import { storePlugin } from './store/index.ts';
 import { tapPlugin } from './tap/index.ts';
 import { tracesPlugin } from './traces/index.ts';
 import { otlpGrpcPlugin } from './traces/grpc/index.ts';
+import { otlpKafkaPlugin } from './traces/kafka/index.ts';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -120,6 +121,7 @@ export async function buildApp(options: BuildOptions): Promise<App> {
   // After lag: flows read its offsets (pending positions, the loss audit).
   await app.register(flowsPlugin, { background: options.background ?? true });
   await app.register(tapPlugin, { background: options.background ?? true });
+  await app.register(otlpKafkaPlugin, { background: options.background ?? true });
   await app.register(overviewPlugin);
 
   // Last: the built dashboard, and the not-found handler (JSON 404, or index.html for app paths).

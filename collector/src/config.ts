@@ -236,6 +236,34 @@ export const CONFIG_KEYS = {
     default: [],
     doc: 'Topics the optional tap reads headers from (offset <-> event id mapping). Empty: tap off.',
   }),
+  otlpKafkaTopics: spec({
+    env: 'EVENTSCOPE_OTLP_KAFKA_TOPICS',
+    kind: 'list',
+    default: [],
+    doc: "Topics of OTLP trace exports to consume, each record's value one `ExportTraceServiceRequest` in protobuf (the OpenTelemetry Collector's Kafka exporter with `encoding: otlp_proto`). Collectors sharing `otlpKafkaGroup` share the partitions; offsets are committed once the store has the spans. Empty: off.",
+  }),
+  otlpKafkaGroup: spec({
+    env: 'EVENTSCOPE_OTLP_KAFKA_GROUP',
+    kind: 'string',
+    default: 'eventscope-otlp',
+    check: (value: string) => (value.length > 0 && value.length <= 249 ? undefined : 'must be 1-249 characters'),
+    doc: 'Consumer group of the OTLP-in-Kafka receiver (`otlpKafkaTopics`).',
+  }),
+  monitorElection: spec({
+    env: 'EVENTSCOPE_MONITOR_ELECTION',
+    kind: 'enum',
+    default: 'off',
+    values: ['off', 'kafka'],
+    doc: 'How collectors sharing a Kafka cluster pick the one that polls it. `off`: this collector always polls. `kafka`: the member of the consumer group `monitorLeaseTopic` assigned partition 0 of that 1-partition topic (created if missing) polls; when it dies another takes over after its session expires (the poll interval, at least 6 s: the broker minimum).',
+  }),
+  monitorLeaseTopic: spec({
+    env: 'EVENTSCOPE_MONITOR_LEASE_TOPIC',
+    kind: 'string',
+    default: 'eventscope-monitor-lease',
+    check: (value: string) =>
+      /^[a-zA-Z0-9._-]{1,249}$/.test(value) ? undefined : 'must be a Kafka topic name ([a-zA-Z0-9._-], 1-249)',
+    doc: 'Lease topic and consumer group of `monitorElection: kafka`; collectors monitoring the same cluster use the same name.',
+  }),
   sagaTerminalTypes: spec({
     env: 'EVENTSCOPE_SAGA_TERMINAL_TYPES',
     kind: 'list',

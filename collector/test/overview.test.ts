@@ -6,6 +6,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Overview } from '../src/api/schemas.ts';
+import { removeDir, startApp } from './harness.ts';
 import { kafkaSpan, postSpans, serviceSpans, useListeningApp } from './traces-helpers.ts';
 
 const h = useListeningApp();
@@ -104,5 +105,36 @@ describe('GET /api/overview', () => {
       error: 'BAD_REQUEST',
       message: expect.stringContaining('rangeSeconds') as unknown,
     });
+  });
+});
+
+describe('GET /api/overview: setup facts, whatever the range', () => {
+  it('says whether spans ever arrived, names the configured OTLP ports and the DLQ pattern', async () => {
+    const t = await startApp({ overrides: { otlpPort: 14318, otlpGrpcPort: 0, dlqPattern: 'constructor.*' } });
+    try {
+      const before = (await t.app.inject('/api/overview?rangeSeconds=60')).json<Overview>();
+      expect(before.setup).toEqual({
+        hopsStored: 0,
+        lastSpanAt: null,
+        otlpHttpPort: 14318,
+        otlpGrpcPort: null, // 0: gRPC off
+        dlqPattern: 'constructor.*',
+      });
+      // A publish whose span time lies two days back: outside the range, yet it arrived now.
+      const sentAt = Date.now();
+      const old = sentAt - 2 * 86_400_000;
+      await postSpans(t.app, [
+        serviceSpans('order', [span('producer', 'order.placed', randomUUID(), `order-${randomUUID()}`, old, old + 1)]),
+      ]);
+      const after = (await t.app.inject('/api/overview?rangeSeconds=60')).json<Overview>();
+      expect(Object.values(after.sagaOutcomes).reduce((a, b) => a + b, 0)).toBe(0);
+      expect(after.setup.hopsStored).toBe(1);
+      // Stored with a wall-clock second: within the second before the post and now.
+      expect(after.setup.lastSpanAt).toBeGreaterThanOrEqual(Math.floor(sentAt / 1000) * 1000);
+      expect(after.setup.lastSpanAt).toBeLessThanOrEqual(Date.now());
+    } finally {
+      await t.close();
+      removeDir(t.dataDir);
+    }
   });
 });

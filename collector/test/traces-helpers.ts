@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { expect } from 'vitest';
 import type { Config } from '../src/config.ts';
 import type { App } from '../src/app.ts';
+import { encodeProtobufRequest } from '../src/traces/otlp/protobuf.ts';
 import { startListeningApp, tempDir as newTempDir, type ListeningApp } from './harness.ts';
 
 export { removeDir, useListeningApp, waitFor } from './harness.ts';
@@ -101,4 +102,19 @@ export async function postSpans(app: App, resourceSpans: ReturnType<typeof servi
   });
   expect(res.statusCode, res.body).toBe(200);
   await app.intake.flush();
+}
+
+/** The resourceSpans as an OTLP protobuf ExportTraceServiceRequest (hex ids become the bytes protobuf carries). */
+export function protobufExport(resourceSpans: ReturnType<typeof serviceSpans>[]): Buffer {
+  const withBytes = resourceSpans.map((rs) => ({
+    ...rs,
+    scopeSpans: rs.scopeSpans.map((ss) => ({
+      spans: ss.spans.map((s) => ({
+        ...s,
+        traceId: Buffer.from(s.traceId, 'hex'),
+        spanId: Buffer.from(s.spanId, 'hex'),
+      })),
+    })),
+  }));
+  return Buffer.from(encodeProtobufRequest({ resourceSpans: withBytes }));
 }

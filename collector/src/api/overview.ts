@@ -82,7 +82,8 @@ export const overviewPlugin = fp(
       {
         schema: {
           tags: ['overview'],
-          summary: 'Throughput, end-to-end latency percentiles, saga outcomes, worst groups, DLQs, audit counts',
+          summary:
+            'Throughput, end-to-end latency percentiles, saga outcomes, worst groups, DLQs, audit counts, setup facts',
           querystring: OverviewQuerySchema,
           response: { 200: OverviewSchema },
         },
@@ -96,10 +97,11 @@ export const overviewPlugin = fp(
         // Sagas started in the range by current status: what GET /api/sagas?status=<s>&from=<since>
         // lists (the dashboard's links from these figures), counted by the same store query.
         const stuckAfterUs = app.config.stuckAfterMs * 1000;
-        const [sagaOutcomes, duplicates, unaccounted] = await Promise.all([
+        const [sagaOutcomes, duplicates, unaccounted, stats] = await Promise.all([
           app.store.sagaCounts({ fromUs: since * 1000, nowUs: now * 1000, stuckAfterUs }),
           app.store.duplicates(COUNT_CAP),
           app.store.unaccounted(COUNT_CAP, 'skipped'),
+          app.store.stats(),
         ]);
         const groups = snapshot ? [...snapshot.groups.values()].sort(worstFirst).slice(0, 10) : [];
         return {
@@ -122,6 +124,14 @@ export const overviewPlugin = fp(
           dlqs: app.dlqs.list().map(({ latest: _latest, ...rest }) => rest),
           duplicates: duplicates.length,
           unaccounted: unaccounted.length,
+          setup: {
+            hopsStored: stats.rows.publishes + stats.rows.deliveries,
+            lastSpanAt: stats.lastHopIngestS === null ? null : stats.lastHopIngestS * 1000,
+            // 0 means "a free port" (otlpPort) or "off" (otlpGrpcPort): no port to name either way.
+            otlpHttpPort: app.config.otlpPort === 0 ? null : app.config.otlpPort,
+            otlpGrpcPort: app.config.otlpGrpcPort === 0 ? null : app.config.otlpGrpcPort,
+            dlqPattern: app.config.dlqPattern,
+          },
         };
       },
     );

@@ -16,6 +16,24 @@ export const OverviewQuerySchema = Type.Object({
   rangeSeconds: Type.Optional(Type.Integer({ minimum: 60, maximum: 24 * 3600, default: 900 })),
 });
 
+/**
+ * What the first page says whatever the range: whether spans ever arrived (the store's facts, so
+ * a quiet hour does not read as "not connected"), where to send them and which topics are DLQs,
+ * as this collector is configured.
+ */
+export const OverviewSetupSchema = Type.Object({
+  hopsStored: Type.Integer({ description: 'Publishes and deliveries (made from spans) in the store now' }),
+  lastSpanAt: Nullable(
+    Type.Number({ description: 'When the newest stored publish or delivery arrived (ms since the epoch)' }),
+  ),
+  otlpHttpPort: Nullable(
+    Type.Integer({ description: 'Configured OTLP/HTTP port (`otlpPort`); null: a free port picked at start' }),
+  ),
+  otlpGrpcPort: Nullable(Type.Integer({ description: 'Configured OTLP/gRPC port (`otlpGrpcPort`); null: off' })),
+  dlqPattern: Type.String({ description: 'Glob of the topics watched as DLQs (`dlqPattern`)' }),
+});
+export type OverviewSetup = Static<typeof OverviewSetupSchema>;
+
 export const OverviewSchema = Type.Object({
   snapshotTime: Nullable(Type.Number()),
   rangeSeconds: Type.Integer(),
@@ -38,6 +56,7 @@ export const OverviewSchema = Type.Object({
   dlqs: Type.Array(DlqSummarySchema),
   duplicates: Type.Integer(),
   unaccounted: Type.Integer(),
+  setup: OverviewSetupSchema,
 });
 export type Overview = Static<typeof OverviewSchema>;
 

@@ -49,7 +49,19 @@ export function usedBytes(db: Db): number {
 export function stats(c: Conn): StoreStats {
   // records are upserted (an update reports a change too), so counted from their id range.
   c.rows.records = hopRows(c.db, 'records');
-  return { bytes: usedBytes(c.db), rows: { ...c.rows } };
+  return { bytes: usedBytes(c.db), rows: { ...c.rows }, lastHopIngestS: lastHopIngestS(c.db) };
+}
+
+/** The newest hop's `ingest_s`: the row of the largest id of each hop table, an index seek each. */
+function lastHopIngestS(db: Db): number | null {
+  let last: number | null = null;
+  for (const table of ['publishes', 'deliveries'] as const) {
+    const row = db
+      .prepare<[], { s: number }>(`SELECT ingest_s AS s FROM ${table} WHERE id = (SELECT max(id) FROM ${table})`)
+      .get();
+    if (row && (last === null || row.s > last)) last = row.s;
+  }
+  return last;
 }
 
 /** Largest id of `table` whose ingest_s is below `cutoffS` (ids grow with ingest_s). */

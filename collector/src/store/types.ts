@@ -264,6 +264,8 @@ export interface InstrumentedPartition {
 export interface StoreStats {
   bytes: number;
   rows: { publishes: number; deliveries: number; records: number; sagas: number };
+  /** Wall-clock second the newest publish or delivery was stored; null when none is. */
+  lastHopIngestS: number | null;
 }
 
 export interface RetentionPolicy {

@@ -6,7 +6,7 @@
  * (HTTP 503 + Retry-After; gRPC UNAVAILABLE / RESOURCE_EXHAUSTED with RetryInfo).
  */
 import type { Counter } from 'prom-client';
-import type { IntakeQueue } from './intake.ts';
+import type { IntakeQueue, OnStored } from './intake.ts';
 import type { DecodedExport } from './span.ts';
 
 export interface ReceiverMetrics {
@@ -91,12 +91,15 @@ export class ExportAdmission {
     return intake.wouldRefuse(lastRefused ?? 0) ? `intake queue full (${intake.limit} spans); retry later` : undefined;
   }
 
-  /** Applies the time window, then offers the spans to the intake queue; counts spans either way. */
-  admit(decoded: DecodedExport, address: string): AdmissionOutcome {
+  /**
+   * Applies the time window, then offers the spans to the intake queue; counts spans either way.
+   * `onStored` (taken exports only) is called once the store is done with them (intake.ts `offer`).
+   */
+  admit(decoded: DecodedExport, address: string, onStored?: OnStored): AdmissionOutcome {
     const { intake, metrics } = this.#opts;
     const outside = rejectOutsideWindow(decoded, Date.now(), this.#opts);
     const client = clientOf(decoded, address);
-    if (!intake.offer(decoded.spans, client)) {
+    if (!intake.offer(decoded.spans, client, onStored)) {
       // Remembered only for a client known by its address alone: services sharing an address (an
       // agent, one host) cannot be told apart before decoding, and one must not refuse the others.
       if (client === `address ${address}`) {

@@ -15,12 +15,31 @@ export type SpanConsumer = (spans: SpanData[]) => Promise<void>;
 /** Turns accepted spans into the items queued for the consumer (fewer is fine: spans it does not need). */
 export type SpanPreparer<T> = (spans: SpanData[]) => T[];
 
+/** Called once every item of one offer has been consumed: `ok` false when the consumer failed on any of them. */
+export type OnStored = (ok: boolean) => void;
+
+/** The items of one offer still to be consumed, for its `OnStored`. */
+interface StoredTracker {
+  remaining: number;
+  ok: boolean;
+  done: OnStored;
+}
+
 /** Spans as accepted, and whether they are still to be prepared (they came before the consumer). */
 interface Entry {
   items: unknown[];
   raw: boolean;
   /** Who sent them (see `offer`). */
   client: string;
+  tracker?: StoredTracker;
+}
+
+/** Counts `n` items of a tracker as consumed; calls it back when none remain. */
+function settle(tracker: StoredTracker | undefined, n: number, ok: boolean): void {
+  if (!tracker) return;
+  tracker.remaining -= n;
+  if (!ok) tracker.ok = false;
+  if (tracker.remaining <= 0) tracker.done(tracker.ok);
 }
 
 export interface IntakeOptions {
@@ -127,8 +146,10 @@ export class IntakeQueue {
       const items = this.#prepared(e.items as SpanData[]);
       this.#depth += items.length - e.items.length;
       this.#count(e.client, items.length - e.items.length);
+      if (e.tracker) e.tracker.remaining = items.length;
       e.items = items;
       e.raw = false;
+      if (items.length === 0) settle(e.tracker, 0, true);
     }
     this.#queue = this.#queue.filter((e) => e.items.length > 0);
     this.#kick();
@@ -152,13 +173,18 @@ export class IntakeQueue {
    * why). A request larger than the whole queue is still taken when the queue is empty, so it can
    * never be refused forever. Above the high-water mark a client already holding its fair share is
    * refused while others are still taken: one flooding client cannot starve the rest.
+   * `onStored`, for a taken offer, is called once the consumer is done with all of it (at once when
+   * nothing of it needed storing): the Kafka receiver commits offsets only then.
    */
-  offer(spans: SpanData[], client = ''): boolean {
+  offer(spans: SpanData[], client = '', onStored?: OnStored): boolean {
     if (this.#closed) {
       this.lastRefusal = 'closed';
       return false;
     }
-    if (spans.length === 0) return true;
+    if (spans.length === 0) {
+      onStored?.(true);
+      return true;
+    }
     if (this.#depth > 0 && this.#depth + spans.length > this.limit) {
       this.#refusedSize = spans.length;
       this.lastRefusal = 'full';
@@ -174,8 +200,12 @@ export class IntakeQueue {
     this.#refusedSize = 0;
     const raw = this.#consumer === undefined;
     const items = raw ? spans : this.#prepared(spans);
-    if (items.length === 0) return true;
-    this.#queue.push({ items, raw, client });
+    if (items.length === 0) {
+      onStored?.(true);
+      return true;
+    }
+    const tracker = onStored ? { remaining: items.length, ok: true, done: onStored } : undefined;
+    this.#queue.push({ items, raw, client, tracker });
     this.#depth += items.length;
     this.#count(client, items.length);
     this.#kick();
@@ -199,11 +229,13 @@ export class IntakeQueue {
       }
       const chunk: unknown[] = [];
       const clients = new Map<string, number>();
+      const trackers = new Map<StoredTracker, number>();
       while (chunk.length < this.#chunk && this.#queue.length > 0) {
         const head = this.#queue[0] as Entry;
         const room = this.#chunk - chunk.length;
         const n = Math.min(room, head.items.length);
         clients.set(head.client, (clients.get(head.client) ?? 0) + n);
+        if (head.tracker) trackers.set(head.tracker, (trackers.get(head.tracker) ?? 0) + n);
         if (head.items.length <= room) {
           chunk.push(...head.items);
           this.#queue.shift();
@@ -212,7 +244,7 @@ export class IntakeQueue {
           head.items = head.items.slice(room);
         }
       }
-      const done = this.#consume(chunk, clients).finally(() => running.delete(done));
+      const done = this.#consume(chunk, clients, trackers).finally(() => running.delete(done));
       running.add(done);
       // Let requests and timers run between chunks.
       await new Promise<void>((resolve) => setImmediate(resolve));
@@ -220,15 +252,18 @@ export class IntakeQueue {
   }
 
   /** Hands one chunk to the consumer; never rejects (a failure is logged and counted). */
-  async #consume(chunk: unknown[], clients: Map<string, number>): Promise<void> {
+  async #consume(chunk: unknown[], clients: Map<string, number>, trackers: Map<StoredTracker, number>): Promise<void> {
+    let ok = true;
     try {
       await (this.#consumer as (items: unknown[]) => Promise<void>)(chunk);
     } catch (err) {
+      ok = false;
       this.#log.error({ err, spans: chunk.length }, 'storing spans failed; they are lost');
       this.#onError?.(chunk.length, err);
     }
     this.#depth -= chunk.length;
     for (const [client, n] of clients) this.#count(client, -n);
+    for (const [tracker, n] of trackers) settle(tracker, n, ok);
   }
 
   /** Resolves when every span accepted so far has been consumed. */

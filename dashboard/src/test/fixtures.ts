@@ -146,6 +146,7 @@ export const OVERVIEW: OverviewResponse = {
   dlqs: [DLQ],
   duplicates: 3,
   unaccounted: 0,
+  setup: { hopsStored: 5400, lastSpanAt: NOW - 2000, otlpHttpPort: 4318, otlpGrpcPort: 4317, dlqPattern: '*.dlq' },
 };
 
 export const GROUP_DETAIL: GroupDetailResponse = {

@@ -1,7 +1,7 @@
 import { fireEvent, render, screen, waitFor, within } from '@testing-library/react';
 import { MemoryRouter } from 'react-router';
 import { describe, expect, it } from 'vitest';
-import { DLQ, DLQ_DETAIL, DLQ_HISTORY, dlqRecord } from '../../test/fixtures.ts';
+import { DLQ, DLQ_DETAIL, DLQ_HISTORY, dlqRecord, OVERVIEW } from '../../test/fixtures.ts';
 import { DlqRecordView } from './DlqRecordView.tsx';
 import { errorAnswer, renderAt, stubApi } from '../../test/render.tsx';
 
@@ -27,10 +27,16 @@ describe('DlqsPage', () => {
   });
 
   it('says where DLQs come from when there are none', async () => {
-    stubApi({ '/api/dlqs': { snapshotTime: Date.now(), dlqs: [] } });
+    stubApi({
+      '/api/dlqs': { snapshotTime: Date.now(), dlqs: [] },
+      '/api/overview': { ...OVERVIEW, setup: { ...OVERVIEW.setup, dlqPattern: 'dead-letters.*' } },
+    });
     renderAt('/dlqs');
     expect(await screen.findByText('No DLQ topics found.')).toBeInTheDocument();
+    // The pattern as the collector is configured, not the default restated.
+    expect(await screen.findByText('dead-letters.*')).toBeInTheDocument();
     expect(screen.getByText('EVENTSCOPE_DLQ_PATTERN')).toBeInTheDocument();
+    expect(screen.getByText('dead-letters.*').parentElement).not.toHaveTextContent('*.dlq');
   });
 });
 

@@ -3,6 +3,7 @@ import { GroupLinks } from '../../components/NameLinks.tsx';
 import { useDlqs } from '../../api/queries.ts';
 import { Empty, QueryView } from '../../components/states.tsx';
 import { formatCount, formatGrowth, formatRelative } from '../../lib/format.ts';
+import { DlqPatternName } from '../overview/DlqPatternName.tsx';
 
 export function DlqsPage() {
   const query = useDlqs();
@@ -18,9 +19,8 @@ export function DlqsPage() {
         {(data) =>
           data.dlqs.length === 0 ? (
             <Empty title="No DLQ topics found.">
-              The collector watches topics matching its DLQ pattern, <code>EVENTSCOPE_DLQ_PATTERN</code> (default{' '}
-              <code>*.dlq</code>, see the configuration reference). A DLQ appears here once a consumer dead-letters a
-              record.
+              The collector watches topics matching <DlqPatternName /> (<code>EVENTSCOPE_DLQ_PATTERN</code>, see the
+              configuration reference). A DLQ appears here once a consumer dead-letters a record.
             </Empty>
           ) : (
             <div className="panel table-wrap">

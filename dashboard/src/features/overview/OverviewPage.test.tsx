@@ -72,31 +72,68 @@ describe('OverviewPage', () => {
     expect(alerts[0]).toHaveTextContent('npm start');
   });
 
-  it('says how groups and DLQs appear when there are none', async () => {
-    stubApi({ '/api/overview': { ...OVERVIEW, worstGroups: [], dlqs: [] } });
+  it('says how groups and DLQs appear when there are none, naming the configured DLQ pattern', async () => {
+    stubApi({
+      '/api/overview': { ...OVERVIEW, worstGroups: [], dlqs: [], setup: { ...OVERVIEW.setup, dlqPattern: 'dead.*' } },
+    });
     renderAt('/');
     expect(await screen.findByText('No consumer groups found.')).toBeInTheDocument();
-    expect(screen.getByText(/default \*\.dlq/)).toBeInTheDocument();
+    const dlqs = screen.getByRole('region', { name: 'Dead-letter queues' });
+    expect(within(dlqs).getByText('dead.*')).toBeInTheDocument();
+    expect(dlqs).not.toHaveTextContent('*.dlq');
   });
 
-  it('tells a newcomer no spans have arrived yet and how to connect services', async () => {
+  const quiet = {
+    ...OVERVIEW,
+    throughput: [],
+    latency: [],
+    sagaOutcomes: { in_flight: 0, completed: 0, compensated: 0, failed: 0, stuck: 0 },
+    worstGroups: [],
+    dlqs: [],
+  };
+
+  it('tells a newcomer no spans have arrived yet and how to connect services, on the configured ports', async () => {
     stubApi({
       '/api/overview': {
-        ...OVERVIEW,
-        throughput: [],
-        latency: [],
-        sagaOutcomes: { in_flight: 0, completed: 0, compensated: 0, failed: 0, stuck: 0 },
-        worstGroups: [],
-        dlqs: [],
+        ...quiet,
+        setup: { hopsStored: 0, lastSpanAt: null, otlpHttpPort: 14318, otlpGrpcPort: 14317, dlqPattern: '*.dlq' },
       },
     });
     renderAt('/');
     const panel = await screen.findByRole('region', { name: 'Connect your services' });
     expect(panel).toHaveTextContent('No spans have arrived yet');
-    expect(panel).toHaveTextContent(`OTEL_EXPORTER_OTLP_ENDPOINT=http://${window.location.hostname}:4318`);
+    expect(panel).toHaveTextContent(`OTEL_EXPORTER_OTLP_ENDPOINT=http://${window.location.hostname}:14318`);
+    expect(panel).toHaveTextContent(`OTEL_EXPORTER_OTLP_ENDPOINT=http://${window.location.hostname}:14317`);
+    expect(panel).not.toHaveTextContent(':4318');
     expect(panel).toHaveTextContent(`${window.location.origin}/v1/traces`);
     expect(panel).toHaveTextContent('OTEL_EXPORTER_OTLP_HEADERS=authorization=Bearer%20<token>');
+    expect(within(panel).getByText('docs/instrumenting.md')).toBeInTheDocument();
     expect(within(panel).getByText('docs/event-contract.md')).toBeInTheDocument();
+  });
+
+  it('says so when OTLP/gRPC is off and the OTLP/HTTP port is picked at start', async () => {
+    stubApi({
+      '/api/overview': {
+        ...quiet,
+        setup: { hopsStored: 0, lastSpanAt: null, otlpHttpPort: null, otlpGrpcPort: null, dlqPattern: '*.dlq' },
+      },
+    });
+    renderAt('/');
+    const panel = await screen.findByRole('region', { name: 'Connect your services' });
+    expect(panel).toHaveTextContent(`OTEL_EXPORTER_OTLP_ENDPOINT=${window.location.origin}`);
+    expect(panel).toHaveTextContent('OTLP/gRPC is off on this collector');
+  });
+
+  it('keeps the panel away when spans arrived before the range, and says when the last one came', async () => {
+    stubApi({
+      '/api/overview': {
+        ...quiet,
+        setup: { ...OVERVIEW.setup, hopsStored: 12, lastSpanAt: Date.now() - 3 * 3600_000 },
+      },
+    });
+    renderAt('/');
+    expect(await screen.findByText(/last span 3 h ago/)).toBeInTheDocument();
+    expect(screen.queryByRole('region', { name: 'Connect your services' })).toBeNull();
   });
 
   it('does not show the getting-started panel once sagas arrive', async () => {

@@ -20,15 +20,27 @@ import { useChartRange, useRange } from '../../lib/url-state.ts';
 
 const enc = encodeURIComponent;
 
-/** No saga and no latency point: no instrumented service has sent a span in this range. */
-function noSpansYet(data: OverviewResponse): boolean {
-  const sagas = Object.values(data.sagaOutcomes).reduce((a, b) => a + b, 0);
-  return sagas === 0 && !data.latency.some((p) => p.p50Ms !== null);
+type Setup = OverviewResponse['setup'];
+
+/** No span ever stored (whatever the range): the collector has not heard from any service yet. */
+function noSpansYet(setup: Setup): boolean {
+  return setup.hopsStored === 0 && setup.lastSpanAt === null;
 }
 
 /** What a newcomer sees before any span arrives: what this page is and how to feed it. */
-function ConnectServices() {
+function ConnectServices({ setup }: { setup: Setup }) {
   const { hostname, origin } = window.location;
+  const lines = [
+    setup.otlpHttpPort === null
+      ? `OTEL_EXPORTER_OTLP_ENDPOINT=${origin}   # spans go to /v1/traces`
+      : `OTEL_EXPORTER_OTLP_ENDPOINT=http://${hostname}:${setup.otlpHttpPort}   # spans go to /v1/traces
+# or the main port: ${origin}/v1/traces`,
+    setup.otlpGrpcPort === null
+      ? '# OTLP/gRPC is off on this collector'
+      : `# OTLP/gRPC: OTEL_EXPORTER_OTLP_PROTOCOL=grpc OTEL_EXPORTER_OTLP_ENDPOINT=http://${hostname}:${setup.otlpGrpcPort}`,
+    `# with auth on, also the ingest token (EVENTSCOPE_INGEST_TOKEN):
+OTEL_EXPORTER_OTLP_HEADERS=authorization=Bearer%20<token>`,
+  ];
   return (
     <section className="panel onboarding" aria-label="Connect your services">
       <h2>No spans have arrived yet</h2>
@@ -36,16 +48,11 @@ function ConnectServices() {
         This overview shows your Kafka event flows: throughput, consumer lag, sagas and dead-letter queues. Lag and DLQs
         come from Kafka itself; sagas and latency need services that send OpenTelemetry spans.
       </p>
-      <p>Point your services&apos; OTLP/HTTP exporter at the collector:</p>
-      <pre className="mono">
-        {`OTEL_EXPORTER_OTLP_ENDPOINT=http://${hostname}:4318   # spans go to /v1/traces
-# or the main port: ${origin}/v1/traces
-# with auth on, also the ingest token (EVENTSCOPE_INGEST_TOKEN):
-OTEL_EXPORTER_OTLP_HEADERS=authorization=Bearer%20<token>`}
-      </pre>
+      <p>Point your services&apos; OTLP exporter at the collector:</p>
+      <pre className="mono">{lines.join('\n')}</pre>
       <p>
-        Which attributes each span needs (event id, type, correlation id): see <code>docs/event-contract.md</code> in
-        the repository.
+        How to instrument a service and which attributes each span needs (event id, type, correlation id): see{' '}
+        <code>docs/instrumenting.md</code> and <code>docs/event-contract.md</code> in the repository.
       </p>
     </section>
   );
@@ -69,6 +76,9 @@ export function OverviewPage() {
         ) : data ? (
           <span className="subtle">Waiting for the first Kafka poll…</span>
         ) : null}
+        {data?.setup.lastSpanAt ? (
+          <span className="subtle">last span {formatRelative(data.setup.lastSpanAt)}</span>
+        ) : null}
         {range.seconds > OVERVIEW_MAX_SECONDS ? (
           <span className="subtle">(charts: the collector keeps the last 6 h)</span>
         ) : null}
@@ -78,7 +88,7 @@ export function OverviewPage() {
       {query.isError && !data ? (
         <ErrorState error={query.error} what="the overview" onRetry={() => void query.refetch()} />
       ) : null}
-      {data && noSpansYet(data) ? <ConnectServices /> : null}
+      {data && noSpansYet(data.setup) ? <ConnectServices setup={data.setup} /> : null}
       <div className="tiles">
         <Tile title="Throughput" to={withRange('/flows')} linkText="Flow map">
           <TimeSeriesChart
@@ -161,7 +171,10 @@ export function OverviewPage() {
         </Tile>
         <Tile title="Dead-letter queues" to="/dlqs" linkText="All DLQs" query={query}>
           {data && data.dlqs.length === 0 ? (
-            <Empty title="No DLQ topics.">The collector watches topics matching its DLQ pattern (default *.dlq).</Empty>
+            <Empty title="No DLQ topics.">
+              The collector watches topics matching <code>{data.setup.dlqPattern}</code>; one appears once a consumer
+              dead-letters a record.
+            </Empty>
           ) : data ? (
             <table>
               <thead>
