@@ -11,6 +11,20 @@ export { dict } from './lib/safe-map.ts';
 export { assemble, compileRules, DEFAULT_RULES } from './flows/index.ts';
 export { KafkaMonitor } from './lag/index.ts';
 export type { GroupType, KafkaAdapter, KafkaCapabilities } from './kafka/index.ts';
+// The client-independent Kafka plans and shapes, shared with the bench's kafkajs adapter (figure 4).
+export { chunks, mapLimit, partitionKey, readRecordsByLeader, topicOffsetsByLeader } from './kafka/index.ts';
+export type {
+  CommittedOffset,
+  FetchedPartition,
+  FetchedRecord,
+  GroupInfo,
+  GroupListing,
+  KafkaAdapterOptions,
+  KafkaRecord,
+  ListedOffset,
+  PartitionOffsets,
+  ReadRequest,
+} from './kafka/index.ts';
 export { SqliteStore, ThreadedSqliteStore, type IngestBatch, type UnaccountedEntry } from './store/index.ts';
 export { createOtlpServer } from './traces/index.ts';
 export { TRACE_EXPORT_PATH } from './traces/grpc/index.ts';

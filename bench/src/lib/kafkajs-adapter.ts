@@ -6,72 +6,24 @@
  */
 import { createRequire } from 'node:module';
 import { AssignerProtocol, Kafka, logLevel, type Admin, type LogEntry, type logCreator } from 'kafkajs';
-import { CollectorError, dict, type GroupType, type KafkaCapabilities } from '@eventscope/collector';
-
-export interface KafkaAdapterOptions {
-  brokers: readonly string[];
-  clientId: string;
-  /** Receives kafkajs's log lines (already filtered to warn and worse unless debug is on). */
-  log?: (level: 'error' | 'warn' | 'info' | 'debug', message: string, extra: Record<string, unknown>) => void;
-  /** Per-request timeout, ms. */
-  requestTimeoutMs?: number;
-}
-
-export interface GroupListing {
-  groupId: string;
-  protocolType: string;
-  groupType: GroupType;
-}
-
-export interface MemberInfo {
-  memberId: string;
-  clientId: string;
-  host: string;
-  /** topic -> partitions; empty when the group's protocol is not the consumer protocol. */
-  assignment: Record<string, number[]>;
-}
-
-export interface GroupInfo {
-  groupId: string;
-  groupType?: GroupType;
-  state: string;
-  protocolType: string;
-  protocol: string;
-  members: MemberInfo[];
-  /** Broker error code for this group (0 = none). */
-  errorCode: number;
-}
-
-export interface CommittedOffset {
-  topic: string;
-  partition: number;
-  offset: number;
-}
-
-export interface PartitionOffsets {
-  partition: number;
-  /** Log start offset (earliest retained). */
-  start: number;
-  /** Log end offset (high watermark). */
-  end: number;
-}
-
-export interface ReadRequest {
-  topic: string;
-  partition: number;
-  offset: number;
-}
-
-export interface KafkaRecord {
-  topic: string;
-  partition: number;
-  offset: number;
-  /** Record timestamp, ms since epoch. */
-  timestamp: number;
-  key: Buffer | null;
-  value: Buffer | null;
-  headers: Record<string, Buffer[]>;
-}
+import {
+  CollectorError,
+  dict,
+  readRecordsByLeader,
+  topicOffsetsByLeader,
+  type CommittedOffset,
+  type FetchedPartition,
+  type FetchedRecord,
+  type GroupInfo,
+  type GroupListing,
+  type GroupType,
+  type KafkaAdapterOptions,
+  type KafkaCapabilities,
+  type KafkaRecord,
+  type ListedOffset,
+  type PartitionOffsets,
+  type ReadRequest,
+} from '@eventscope/collector';
 
 interface RawMessage {
   offset: string;
@@ -149,27 +101,6 @@ export function kafkajsLevel(level: logLevel, extra: Record<string, unknown>): '
 
 const toNumber = (s: string | number): number => (typeof s === 'number' ? s : Number(s));
 
-/** Splits `items` into chunks of `size`. */
-export function chunks<T>(items: readonly T[], size: number): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
-  return out;
-}
-
-/** Runs `fn` over `items` with at most `limit` in flight; results in input order. */
-export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < items.length) {
-      const i = next++;
-      results[i] = await fn(items[i] as T);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return results;
-}
-
 function decodeAssignment(protocolType: string, buffer: Buffer | undefined): Record<string, number[]> {
   if (protocolType !== 'consumer' || !buffer || buffer.length === 0) return {};
   try {
@@ -191,6 +122,20 @@ function headersOf(raw: RawMessage['headers']): Record<string, Buffer[]> {
     out[name] = list.flatMap((v) => (typeof v === 'string' ? [Buffer.from(v)] : Buffer.isBuffer(v) ? [v] : []));
   }
   return out;
+}
+
+/** A partition's messages as the shared reader takes them, decoded lazily (it stops after `count`). */
+function* recordsOf(messages: readonly RawMessage[]): Generator<FetchedRecord> {
+  for (const m of messages) {
+    yield {
+      offset: toNumber(m.offset),
+      timestamp: toNumber(m.timestamp),
+      key: m.key,
+      value: m.value,
+      headers: headersOf(m.headers),
+      control: m.isControlRecord === true,
+    };
+  }
 }
 
 export class KafkajsAdapter {
@@ -343,79 +288,22 @@ export class KafkajsAdapter {
   async topicOffsets(topics: readonly string[], concurrency = 4): Promise<Map<string, PartitionOffsets[] | Error>> {
     await this.connect();
     const cluster = await this.#recordCluster();
-    const out = new Map<string, PartitionOffsets[] | Error>();
-    const byLeader = new Map<string, string[]>();
-    for (const topic of topics) {
-      const leaders = this.#leaders.get(topic);
-      if (!leaders || leaders.size === 0) {
-        out.set(topic, new Error(`no partition leaders known for ${topic}`));
-        continue;
-      }
-      // A topic's partitions may have several leaders; group the topic under each.
-      for (const nodeId of new Set(leaders.values())) {
-        const list = byLeader.get(nodeId) ?? [];
-        list.push(topic);
-        byLeader.set(nodeId, list);
-      }
-    }
-    const collected = new Map<string, Map<number, { start?: number; end?: number }>>();
-    const request = async (nodeId: string, chunk: string[]): Promise<void> => {
+    return topicOffsetsByLeader(topics, this.#leaders, concurrency, async (nodeId, spec, which) => {
       const broker = await cluster.findBroker({ nodeId });
-      const spec = (timestamp: number) =>
-        chunk.map((topic) => ({
-          topic,
-          partitions: [...(this.#leaders.get(topic) ?? [])]
-            .filter(([, leader]) => leader === nodeId)
-            .map(([partition]) => ({ partition, timestamp })),
-        }));
       // -1: latest (end), -2: earliest (start). READ_UNCOMMITTED: the high watermark.
-      const [ends, starts] = await Promise.all([
-        broker.listOffsets({ replicaId: -1, isolationLevel: 0, topics: spec(-1) }),
-        broker.listOffsets({ replicaId: -1, isolationLevel: 0, topics: spec(-2) }),
-      ]);
-      for (const [res, field] of [
-        [ends, 'end'],
-        [starts, 'start'],
-      ] as const) {
-        for (const t of res.responses) {
-          const parts = collected.get(t.topic) ?? new Map<number, { start?: number; end?: number }>();
-          for (const p of t.partitions) {
-            const entry = parts.get(p.partition) ?? {};
-            entry[field] = toNumber(p.offset);
-            parts.set(p.partition, entry);
-          }
-          collected.set(t.topic, parts);
-        }
-      }
-    };
-    const jobs = [...byLeader].flatMap(([nodeId, list]) => chunks(list, 100).map((chunk) => ({ nodeId, chunk })));
-    await mapLimit(jobs, concurrency, async ({ nodeId, chunk }) => {
-      try {
-        await request(nodeId, chunk);
-      } catch {
-        await mapLimit(chunk, concurrency, async (topic) => {
-          try {
-            await request(nodeId, [topic]);
-          } catch (err) {
-            out.set(topic, err instanceof Error ? err : new Error(String(err)));
-          }
-        });
-      }
-    });
-    for (const topic of topics) {
-      if (out.has(topic)) continue;
-      const parts = collected.get(topic);
-      const expected = this.#leaders.get(topic)?.size ?? 0;
-      const offsets = [...(parts ?? [])]
-        .filter(([, o]) => o.start !== undefined && o.end !== undefined)
-        .map(([partition, o]) => ({ partition, start: o.start as number, end: o.end as number }))
-        .sort((a, b) => a.partition - b.partition);
-      out.set(
-        topic,
-        offsets.length === expected && expected > 0 ? offsets : new Error(`offsets of ${topic} incomplete`),
+      const timestamp = which === 'end' ? -1 : -2;
+      const res = await broker.listOffsets({
+        replicaId: -1,
+        isolationLevel: 0,
+        topics: spec.map(({ topic, partitions }) => ({
+          topic,
+          partitions: partitions.map((partition) => ({ partition, timestamp })),
+        })),
+      });
+      return res.responses.flatMap((t) =>
+        t.partitions.map((p): ListedOffset => ({ topic: t.topic, partition: p.partition, offset: toNumber(p.offset) })),
       );
-    }
-    return out;
+    });
   }
 
   /**
@@ -429,66 +317,38 @@ export class KafkajsAdapter {
     requests: readonly ReadRequest[],
     options: { maxBytesPerPartition: number; count?: number },
   ): Promise<Map<string, KafkaRecord[]>> {
-    const out = new Map<string, KafkaRecord[]>();
-    if (requests.length === 0) return out;
+    if (requests.length === 0) return new Map();
     const cluster = await this.#recordCluster();
-    // Group by leader (from the cycle's metadata).
-    const byBroker = new Map<string, ReadRequest[]>();
-    for (const r of requests) {
-      const nodeId = this.#leaderOf(r.topic, r.partition);
-      if (nodeId === undefined) continue;
-      const list = byBroker.get(nodeId) ?? [];
-      list.push(r);
-      byBroker.set(nodeId, list);
-    }
-    const count = options.count ?? 1;
-    for (const [nodeId, list] of byBroker) {
-      const broker = await cluster.findBroker({ nodeId });
-      for (const chunk of chunks(list, 64)) {
+    return readRecordsByLeader(
+      requests,
+      options,
+      (topic, partition) => this.#leaderOf(topic, partition),
+      async (nodeId, chunk, maxBytesPerPartition) => {
+        const broker = await cluster.findBroker({ nodeId });
         const byTopic = new Map<string, { partition: number; fetchOffset: string; maxBytes: number }[]>();
-        const wanted = new Map<string, number>();
         for (const r of chunk) {
           const parts = byTopic.get(r.topic) ?? [];
-          parts.push({ partition: r.partition, fetchOffset: String(r.offset), maxBytes: options.maxBytesPerPartition });
+          parts.push({ partition: r.partition, fetchOffset: String(r.offset), maxBytes: maxBytesPerPartition });
           byTopic.set(r.topic, parts);
-          wanted.set(`${r.topic}\u0000${r.partition}`, r.offset);
         }
         const res = await broker.fetch({
           replicaId: -1,
           isolationLevel: 0, // read uncommitted: the oldest record a consumer has not passed, committed or not
           maxWaitTime: 0,
           minBytes: 1,
-          maxBytes: options.maxBytesPerPartition * chunk.length,
+          maxBytes: maxBytesPerPartition * chunk.length,
           topics: [...byTopic].map(([topic, partitions]) => ({ topic, partitions })),
         });
-        for (const t of res.responses) {
-          for (const p of t.partitions) {
-            const key = `${t.topicName}\u0000${p.partition}`;
-            const from = wanted.get(key);
-            if (from === undefined || p.errorCode !== 0) continue;
-            const records: KafkaRecord[] = [];
-            for (const m of p.messages) {
-              // A batch starts at or before the requested offset; control records are not user data.
-              const offset = toNumber(m.offset);
-              if (offset < from || m.isControlRecord) continue;
-              records.push({
-                topic: t.topicName,
-                partition: p.partition,
-                offset,
-                timestamp: toNumber(m.timestamp),
-                key: m.key,
-                value: m.value,
-                headers: headersOf(m.headers),
-              });
-              if (records.length >= count) break;
-            }
-            // An empty list: the broker returned batches, but only control records (or records before `offset`).
-            if (records.length > 0 || p.messages.length > 0) out.set(key, records);
-          }
-        }
-      }
-    }
-    return out;
+        return res.responses.flatMap((t) =>
+          t.partitions.map((p): FetchedPartition => ({
+            topic: t.topicName,
+            partition: p.partition,
+            errorCode: p.errorCode,
+            records: recordsOf(p.messages),
+          })),
+        );
+      },
+    );
   }
 
   /**
@@ -516,5 +376,3 @@ export class KafkajsAdapter {
     return this.#cluster;
   }
 }
-
-export const partitionKey = (topic: string, partition: number): string => `${topic}\u0000${partition}`;

@@ -1,6 +1,8 @@
 export { KafkaAdapter } from './adapter.ts';
 export { chunks, mapLimit, partitionKey } from './batching.ts';
 export { GROUP_TYPES } from './types.ts';
+export { topicOffsetsByLeader, type ListedOffset, type ListOffsets, type TopicPartitions } from './offsets.ts';
+export { readRecordsByLeader, type FetchChunk, type FetchedPartition, type FetchedRecord } from './records.ts';
 export type {
   CommittedOffset,
   GroupInfo,
