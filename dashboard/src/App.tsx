@@ -32,6 +32,12 @@ const SagaDetailPage = lazy(() =>
   import('./features/sagas/SagaDetailPage.tsx').then((m) => ({ default: m.SagaDetailPage })),
 );
 const SagasPage = lazy(() => import('./features/sagas/SagasPage.tsx').then((m) => ({ default: m.SagasPage })));
+const RedrivesPage = lazy(() =>
+  import('./features/redrives/RedrivesPage.tsx').then((m) => ({ default: m.RedrivesPage })),
+);
+const RedriveDetailPage = lazy(() =>
+  import('./features/redrives/RedriveDetailPage.tsx').then((m) => ({ default: m.RedriveDetailPage })),
+);
 
 export function createQueryClient(): QueryClient {
   return new QueryClient({
@@ -77,6 +83,8 @@ export function AppRoutes() {
           <Route path="groups/:group" element={<GroupDetailPage />} />
           <Route path="dlqs" element={<DlqsPage />} />
           <Route path="dlqs/:topic" element={<DlqDetailPage />} />
+          <Route path="redrives" element={<RedrivesPage />} />
+          <Route path="redrives/:id" element={<RedriveDetailPage />} />
           <Route path="sagas" element={<SagasPage />} />
           <Route path="sagas/:correlationId" element={<SagaDetailPage />} />
           <Route path="events/:eventId" element={<EventPage />} />

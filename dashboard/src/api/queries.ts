@@ -11,12 +11,18 @@ import {
   type DlqDetailResponse,
   type DlqHistoryResponse,
   type DlqMarkResponse,
+  type DlqCausesResponse,
   type DlqsResponse,
   type EventView,
   type FlowMapResponse,
   type GroupDetailResponse,
   type GroupsResponse,
   type OverviewResponse,
+  type Redrive,
+  type RedriveDryRunResponse,
+  type RedrivesResponse,
+  type RedriveRequest,
+  type RedriveResponse,
   type SagaPage,
   type SagaStatus,
   type SagaView,
@@ -54,6 +60,9 @@ export const queryKeys = {
   audit: () => ['audit'] as const,
   auditLog: (before: number | undefined) => ['audit-log', before ?? null] as const,
   flows: (rangeSeconds: number) => ['flows', rangeSeconds] as const,
+  dlqCauses: (topic: string | null) => ['dlq-causes', topic] as const,
+  redrives: () => ['redrives'] as const,
+  redrive: (id: string) => ['redrives', id] as const,
 };
 
 /** Without the live stream, poll instead so the page still moves. */
@@ -219,4 +228,78 @@ export function useFlowMap(rangeSeconds: number) {
     queryFn: ({ signal }) => apiGet<FlowMapResponse>(`/api/flows${qs({ rangeSeconds })}`, signal),
     refetchInterval,
   });
+}
+
+/** DLQ records grouped by cause (error class + message fingerprint): one DLQ, or every DLQ when `topic` is null. */
+export function useDlqCauses(topic: string | null) {
+  const refetchInterval = usePoll();
+  return useQuery({
+    queryKey: queryKeys.dlqCauses(topic),
+    queryFn: ({ signal }) =>
+      apiGet<DlqCausesResponse>(topic === null ? '/api/dlq-causes' : `/api/dlqs/${enc(topic)}/causes`, signal),
+    refetchInterval,
+  });
+}
+
+/** Every redrive, newest first. */
+export function useRedrives() {
+  const refetchInterval = usePoll();
+  return useQuery({
+    queryKey: queryKeys.redrives(),
+    queryFn: ({ signal }) => apiGet<RedrivesResponse>('/api/redrives', signal),
+    refetchInterval,
+  });
+}
+
+/**
+ * One redrive. While it runs, its progress comes over SSE (redrive-events.ts writes it into this
+ * query); `pollMs` is the fallback when the event stream is not there.
+ */
+export function useRedrive(id: string, pollMs: number | false = false) {
+  return useQuery({
+    queryKey: queryKeys.redrive(id),
+    queryFn: ({ signal }) => apiGet<RedriveResponse>(`/api/redrives/${enc(id)}`, signal),
+    refetchInterval: (q) => (q.state.data?.redrive.status === 'running' ? pollMs : false),
+  });
+}
+
+/** The count and a sample of what a redrive request would select; nothing is produced. */
+export function useRedriveDryRun(topic: string) {
+  return useMutation({
+    mutationFn: (request: Omit<RedriveRequest, 'dryRun'>) =>
+      apiPost<RedriveDryRunResponse>(`/api/dlqs/${enc(topic)}/redrives`, { ...request, dryRun: true }),
+  });
+}
+
+/** Starts a redrive; the list, the DLQ (redriven marks) and the audit log change. */
+export function useStartRedrive(topic: string) {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: (request: Omit<RedriveRequest, 'dryRun'>) =>
+      apiPost<RedriveResponse>(`/api/dlqs/${enc(topic)}/redrives`, { ...request, dryRun: false }),
+    onSuccess: ({ redrive }) => {
+      client.setQueryData(queryKeys.redrive(redrive.id), { redrive });
+      return invalidateRedrives(client, redrive);
+    },
+  });
+}
+
+export function useCancelRedrive(id: string) {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: () => apiPost<RedriveResponse>(`/api/redrives/${enc(id)}/cancel`),
+    onSuccess: ({ redrive }) => {
+      client.setQueryData(queryKeys.redrive(redrive.id), { redrive });
+      return invalidateRedrives(client, redrive);
+    },
+  });
+}
+
+/** What a redrive's start or end changes besides itself. */
+export function invalidateRedrives(client: ReturnType<typeof useQueryClient>, redrive: Redrive): Promise<unknown> {
+  return Promise.all([
+    client.invalidateQueries({ queryKey: queryKeys.redrives(), exact: true }),
+    client.invalidateQueries({ queryKey: queryKeys.dlq(redrive.dlqTopic) }),
+    client.invalidateQueries({ queryKey: ['audit-log'] }),
+  ]);
 }

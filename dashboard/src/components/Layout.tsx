@@ -10,6 +10,7 @@ const NAV = [
   { to: '/', label: 'Overview', end: true },
   { to: '/groups', label: 'Consumer groups', end: false },
   { to: '/dlqs', label: 'DLQs', end: false },
+  { to: '/redrives', label: 'Redrives', end: false },
   { to: '/sagas', label: 'Sagas', end: false },
   { to: '/flows', label: 'Flow map', end: false },
   { to: '/audit-log', label: 'Audit log', end: false },

@@ -262,6 +262,7 @@ export function dlqRecord(over: Partial<DlqRecord> & Pick<DlqRecord, 'offset'>):
     correlationId: null,
     headerErrors: [],
     value: { encoding: 'avro', schemaId: 3, data: null, decodeError: null, sizeBytes: 0, truncated: false },
+    redrives: [],
     ...over,
   };
 }

@@ -1,5 +1,6 @@
+import { useState } from 'react';
 import { Link, useParams } from 'react-router';
-import { useDlq, useDlqHistory, useMarkDlq } from '../../api/queries.ts';
+import { useDlq, useDlqCauses, useDlqHistory, useMarkDlq, useRedrives } from '../../api/queries.ts';
 import { GroupLinks } from '../../components/NameLinks.tsx';
 import { RangePicker } from '../../components/RangePicker.tsx';
 import { Figure } from '../../components/Tile.tsx';
@@ -8,7 +9,10 @@ import { Empty, ErrorState, QueryView } from '../../components/states.tsx';
 import { formatCount, formatGrowth, formatInteger, formatRelative } from '../../lib/format.ts';
 import { useChartRange, useRange, useUrlParam } from '../../lib/url-state.ts';
 import { useCanWrite } from '../auth/session.ts';
+import { RedrivesTable } from '../redrives/RedrivesTable.tsx';
+import { CausesTable } from './CausesTable.tsx';
 import { DlqRecordView } from './DlqRecordView.tsx';
+import { type PickedRecord, RedriveDialog, type RedrivePreset } from './RedriveDialog.tsx';
 import { ReasonBars } from './ReasonBars.tsx';
 
 export function DlqDetailPage() {
@@ -18,6 +22,19 @@ export function DlqDetailPage() {
   const { canWrite, why } = useCanWrite();
   const [reason, setReason] = useUrlParam('reason');
   const history = useDlqHistory(topic);
+  const causes = useDlqCauses(topic);
+  const redrives = useRedrives();
+  // The open redrive dialog and what it starts from; records picked in the list, by "partition@offset".
+  const [redrive, setRedrive] = useState<RedrivePreset | null>(null);
+  const [picked, setPicked] = useState<ReadonlyMap<string, PickedRecord>>(new Map());
+  const togglePick = (p: PickedRecord) =>
+    setPicked((prev) => {
+      const next = new Map(prev);
+      const k = `${p.partition}@${p.offset}`;
+      if (!next.delete(k)) next.set(k, p);
+      return next;
+    });
+  const ours = redrives.data?.redrives.filter((r) => r.dlqTopic === topic) ?? [];
   const range = useRange();
   const chartRange = useChartRange();
   // A new array per answer (recharts keeps, and freezes, what it is given).
@@ -39,13 +56,22 @@ export function DlqDetailPage() {
         <button type="button" onClick={() => mark.mutate()} disabled={mark.isPending || !canWrite} title={why}>
           Set mark now
         </button>
+        {/* Redrive is for operators only: a viewer does not get the button at all. */}
+        {canWrite ? (
+          <button type="button" className="primary" onClick={() => setRedrive({ picked: [...picked.values()] })}>
+            Redrive…
+          </button>
+        ) : null}
       </div>
       {mark.isError ? <ErrorState error={mark.error} what="the mark" /> : null}
       <QueryView query={query} what={`DLQ ${topic}`}>
         {({ dlq }) => {
           const records = dlq.latest.filter((r) => !reason || r.errorClass === reason);
-          const examples: Record<string, string> = {};
-          for (const r of dlq.latest) if (r.errorClass && r.errorMessage) examples[r.errorClass] ??= r.errorMessage;
+          // Keyed by data (an error class may be named `constructor`): no inherited keys.
+          const examples: Record<string, string> = Object.create(null) as Record<string, string>;
+          for (const r of dlq.latest)
+            if (r.errorClass && r.errorMessage && !Object.hasOwn(examples, r.errorClass))
+              examples[r.errorClass] = r.errorMessage;
           return (
             <>
               <div className="panel figures">
@@ -95,6 +121,34 @@ export function DlqDetailPage() {
                   ) : null}
                 </section>
               </div>
+              {redrive ? (
+                <RedriveDialog
+                  topic={topic}
+                  errorClasses={Object.keys(dlq.errorClasses)}
+                  groups={dlq.groups}
+                  preset={redrive}
+                  onClose={() => setRedrive(null)}
+                />
+              ) : null}
+              <section className="panel" aria-label="Causes" style={{ marginTop: 14 }}>
+                <h2>Causes</h2>
+                <QueryView query={causes} what="causes">
+                  {(c) => (
+                    <CausesTable
+                      causes={c.causes}
+                      untracked={c.untracked}
+                      showDlqs={false}
+                      onRedrive={canWrite ? (cause) => setRedrive({ errorClass: cause.errorClass }) : undefined}
+                    />
+                  )}
+                </QueryView>
+              </section>
+              {ours.length ? (
+                <section className="panel" aria-label="Redrives of this DLQ" style={{ marginTop: 14 }}>
+                  <h2>Redrives</h2>
+                  <RedrivesTable redrives={ours} showDlq={false} />
+                </section>
+              ) : null}
               <section className="panel" aria-label="Latest records" style={{ marginTop: 14 }}>
                 <div className="page-header">
                   <h2>Latest records</h2>
@@ -113,7 +167,17 @@ export function DlqDetailPage() {
                     {dlq.depth === 0 ? 'The DLQ is empty.' : 'No record of the latest has this reason.'}
                   </Empty>
                 ) : (
-                  records.map((r, i) => <DlqRecordView key={`${r.partition}-${r.offset}`} record={r} open={i === 0} />)
+                  records.map((r, i) => (
+                    <DlqRecordView
+                      key={`${r.partition}-${r.offset}`}
+                      record={r}
+                      open={i === 0}
+                      picked={canWrite ? picked.has(`${r.partition}@${r.offset}`) : undefined}
+                      onPick={
+                        canWrite ? () => togglePick({ partition: r.partition, offset: String(r.offset) }) : undefined
+                      }
+                    />
+                  ))
                 )}
               </section>
             </>

@@ -3,6 +3,7 @@ import { CopyButton } from '../../components/CopyButton.tsx';
 import { GroupLink, TopicLink } from '../../components/NameLinks.tsx';
 import { type DlqRecord } from '../../api/types.ts';
 import { formatDateTime, formatInteger, formatRelative, shortId } from '../../lib/format.ts';
+import './redrive.css';
 
 function Headers({ headers }: { headers: Record<string, string> }) {
   const entries = Object.entries(headers).sort(([a], [b]) => a.localeCompare(b));
@@ -29,8 +30,55 @@ function payloadText(data: unknown): string {
   return typeof data === 'string' ? data : JSON.stringify(data, null, 2);
 }
 
-/** One DLQ record: summary line, then headers and the decoded payload on expand. */
-export function DlqRecordView({ record, open = false }: { record: DlqRecord; open?: boolean }) {
+/** "redriven ×2": the record went out again, with links to the redrives that sent it. */
+function RedrivenMark({ redrives }: { redrives: DlqRecord['redrives'] }) {
+  const last = redrives[redrives.length - 1];
+  if (!last) return null;
+  return (
+    <>
+      {' · '}
+      <Link
+        to={`/redrives/${encodeURIComponent(last.id)}`}
+        className="badge badge-info"
+        title={`Redriven ${redrives.map((r) => formatDateTime(r.atMs)).join(', ')}`}
+      >
+        redriven{redrives.length > 1 ? ` ×${redrives.length}` : ''} {formatRelative(last.atMs)}
+      </Link>
+    </>
+  );
+}
+
+/**
+ * One DLQ record: summary line, then headers and the decoded payload on expand. With `onPick`
+ * (operators), a checkbox picks it for a redrive by offset.
+ */
+export function DlqRecordView({
+  record,
+  open = false,
+  picked,
+  onPick,
+}: {
+  record: DlqRecord;
+  open?: boolean;
+  picked?: boolean | undefined;
+  onPick?: (() => void) | undefined;
+}) {
+  const details = <RecordDetails record={record} open={open} />;
+  if (!onPick) return details;
+  return (
+    <div className="record-pick">
+      <input
+        type="checkbox"
+        checked={picked ?? false}
+        onChange={onPick}
+        aria-label={`Pick record ${record.partition}@${record.offset} for a redrive`}
+      />
+      {details}
+    </div>
+  );
+}
+
+function RecordDetails({ record, open }: { record: DlqRecord; open: boolean }) {
   return (
     <details className="record" open={open}>
       <summary>
@@ -51,6 +99,7 @@ export function DlqRecordView({ record, open = false }: { record: DlqRecord; ope
             <CopyButton text={record.eventId} label={`event id ${record.eventId}`} />
           </>
         ) : null}
+        <RedrivenMark redrives={record.redrives} />
       </summary>
       {record.errorMessage ? <p className="mono">{record.errorMessage}</p> : null}
       {record.firstFailureTime ? (

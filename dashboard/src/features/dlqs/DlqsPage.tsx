@@ -1,12 +1,14 @@
 import { Link } from 'react-router';
 import { GroupLinks } from '../../components/NameLinks.tsx';
-import { useDlqs } from '../../api/queries.ts';
+import { useDlqCauses, useDlqs } from '../../api/queries.ts';
 import { Empty, QueryView } from '../../components/states.tsx';
 import { formatCount, formatGrowth, formatRelative } from '../../lib/format.ts';
 import { DlqPatternName } from '../overview/DlqPatternName.tsx';
+import { CausesTable } from './CausesTable.tsx';
 
 export function DlqsPage() {
   const query = useDlqs();
+  const causes = useDlqCauses(null);
   return (
     <>
       <div className="page-header">
@@ -14,6 +16,8 @@ export function DlqsPage() {
         {query.data?.snapshotTime ? (
           <span className="subtle">snapshot {formatRelative(query.data.snapshotTime)}</span>
         ) : null}
+        <span className="spacer" />
+        <Link to="/redrives">Redrives</Link>
       </div>
       <QueryView query={query} what="DLQs">
         {(data) =>
@@ -68,6 +72,14 @@ export function DlqsPage() {
           )
         }
       </QueryView>
+      {query.data?.dlqs.length ? (
+        <section className="panel" aria-label="Causes across every DLQ" style={{ marginTop: 14 }}>
+          <h2>Causes across every DLQ</h2>
+          <QueryView query={causes} what="causes">
+            {(c) => <CausesTable causes={c.causes} untracked={c.untracked} showDlqs />}
+          </QueryView>
+        </section>
+      ) : null}
     </>
   );
 }
