@@ -64,6 +64,8 @@ export class KafkaMonitor {
   #running: Promise<CycleResult> | undefined;
   #timer: NodeJS.Timeout | undefined;
   #stopped = false;
+  /** The poll loop's generation: pause() ends the loop of the previous start(). */
+  #loopGen = 0;
   #lastPersist = 0;
   readonly #steps: { name: string; step: CycleStep }[] = [];
   readonly #listeners: ((result: CycleResult) => void)[] = [];
@@ -152,20 +154,29 @@ export class KafkaMonitor {
     this.#listeners.push(listener);
   }
 
-  /** Polls every pollIntervalMs until stop(). */
+  /** Polls every pollIntervalMs until stop() (or pause()). */
   start(): void {
     if (this.#timer || this.#stopped) return;
+    const gen = ++this.#loopGen;
     const loop = (): void => {
       const started = Date.now();
       this.pollOnce()
         .catch(() => undefined)
         .finally(() => {
-          if (this.#stopped) return;
+          if (this.#stopped || gen !== this.#loopGen) return;
           const wait = Math.max(0, this.#m.o.pollIntervalMs - (Date.now() - started));
           this.#timer = setTimeout(loop, wait);
         });
     };
     this.#timer = setTimeout(loop, 0);
+  }
+
+  /** Stops polling until start() again (a collector that no longer leads the monitor election, lag/leader.ts). */
+  async pause(): Promise<void> {
+    this.#loopGen++;
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = undefined;
+    await this.#running?.catch(() => undefined);
   }
 
   async stop(): Promise<void> {

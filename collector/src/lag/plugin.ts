@@ -4,6 +4,8 @@
  * exposes the service (tests drive `pollOnce()` directly).
  */
 import fp from 'fastify-plugin';
+import { Gauge } from 'prom-client';
+import { KafkaLease, SoleLease, type MonitorLease } from './leader.ts';
 import { registerLagMetrics } from './metrics.ts';
 import { KafkaMonitor } from './monitor.ts';
 import { createOffsetsView } from './offsets-view-impl.ts';
@@ -12,6 +14,8 @@ import { lagRoutes } from './routes.ts';
 declare module 'fastify' {
   interface FastifyInstance {
     kafkaMonitor: KafkaMonitor;
+    /** Whether this collector polls Kafka (`monitorElection`). */
+    monitorLease: MonitorLease;
   }
 }
 
@@ -39,10 +43,37 @@ export const lagPlugin = fp<LagPluginOptions>(
     app.decorate('kafkaMonitor', monitor);
     app.decorate('offsets', createOffsetsView(monitor));
     registerLagMetrics(app.metrics, monitor, { perPartition: c.perPartitionMetrics });
+    // One poller per cluster among collectors (lag/leader.ts): the session is the poll interval, at
+    // least the broker's minimum (6 s), so a dead leader is replaced within about two intervals.
+    const lease: MonitorLease =
+      c.monitorElection === 'kafka'
+        ? new KafkaLease({
+            brokers: c.kafkaBrokers,
+            clientId: c.kafkaClientId,
+            topic: c.monitorLeaseTopic,
+            sessionTimeoutMs: Math.min(30_000, Math.max(6_000, c.pollIntervalMs)),
+            log: (level, message, extra) => app.log[level](extra ?? {}, message),
+          })
+        : new SoleLease();
+    app.decorate('monitorLease', lease);
+    lease.onChange((leading) => {
+      if (leading) monitor.start();
+      else void monitor.pause();
+    });
+    new Gauge({
+      name: 'eventscope_kafka_monitor_leader',
+      help: 'Whether this collector polls Kafka (1) or another collector of the monitor election does (0).',
+      registers: [app.metrics],
+      collect() {
+        this.set(lease.leading ? 1 : 0);
+      },
+    });
     lagRoutes(app, monitor);
     app.addReadinessCheck({
       name: 'kafka-poll',
-      check: () => (monitor.snapshot ? undefined : 'no Kafka snapshot yet'),
+      // A follower of the election is ready without one: another collector polls.
+      check: () =>
+        monitor.snapshot || (c.monitorElection !== 'off' && !lease.leading) ? undefined : 'no Kafka snapshot yet',
     });
     // Live views (GET /api/stream) refetch when a poll finished (DLQ tails included).
     monitor.onCycle((result) => {
@@ -50,12 +81,14 @@ export const lagPlugin = fp<LagPluginOptions>(
     });
     if (opts.background ?? true) {
       app.addHook('onReady', (hookDone) => {
-        monitor.start();
+        // In the background: a broker that is down must not hold up the collector's start.
+        lease.start().catch((err: unknown) => app.log.error({ err }, 'monitor election failed to start'));
         hookDone();
       });
     }
     // Runs before the kafka plugin's onClose (hooks close in reverse registration order).
     app.addHook('onClose', async () => {
+      await lease.stop();
       await monitor.stop();
     });
     done();

@@ -1,0 +1,146 @@
+/**
+ * The Kafka monitor's election among collectors watching one cluster (`monitorElection`): exactly
+ * one of them polls. With `kafka`, Kafka's own group membership decides: every collector joins the
+ * consumer group named after a 1-partition lease topic, and the member the group assigns
+ * partition 0 leads. When the leader dies its session expires, the group rebalances and partition
+ * 0 goes to another member; a leader that stops leaves the group at once. Nothing is ever read
+ * from the lease topic.
+ *
+ * Within a rebalance two members may briefly both believe they lead (the old one has not heard of
+ * the new generation yet): two polls of the same cluster are harmless, only wasted work.
+ */
+import { Admin, Consumer, MessagesStreamModes } from '@platformatic/kafka';
+import type { MessagesStream } from '@platformatic/kafka';
+
+export interface MonitorLease {
+  /** Whether this collector polls now. */
+  readonly leading: boolean;
+  /** Called with the new state whenever it changes. */
+  onChange(listener: (leading: boolean) => void): void;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** `monitorElection: off`: this collector always polls. */
+export class SoleLease implements MonitorLease {
+  #leading = false;
+  readonly #listeners: ((leading: boolean) => void)[] = [];
+  get leading(): boolean {
+    return this.#leading;
+  }
+  onChange(listener: (leading: boolean) => void): void {
+    this.#listeners.push(listener);
+  }
+  // eslint-disable-next-line @typescript-eslint/require-await -- the MonitorLease contract is async
+  async start(): Promise<void> {
+    this.#leading = true;
+    for (const l of this.#listeners) l(true);
+  }
+  // eslint-disable-next-line @typescript-eslint/require-await -- the MonitorLease contract is async
+  async stop(): Promise<void> {
+    this.#leading = false;
+  }
+}
+
+export interface KafkaLeaseOptions {
+  brokers: readonly string[];
+  clientId: string;
+  /** The lease topic, also the group's name. */
+  topic: string;
+  /** Session timeout: how long a dead leader keeps the lease (the broker's minimum is 6 s by default). */
+  sessionTimeoutMs: number;
+  log: (level: 'info' | 'warn', message: string, extra?: Record<string, unknown>) => void;
+}
+
+/** How often the assignment is looked at, besides the group's join events (ms). */
+const CHECK_MS = 500;
+
+/** `monitorElection: kafka`: the member assigned partition 0 of the lease topic leads. */
+export class KafkaLease implements MonitorLease {
+  readonly #o: KafkaLeaseOptions;
+  readonly #listeners: ((leading: boolean) => void)[] = [];
+  #leading = false;
+  #consumer: Consumer | undefined;
+  #stream: MessagesStream<Buffer, Buffer, Buffer, Buffer> | undefined;
+  #timer: NodeJS.Timeout | undefined;
+
+  constructor(options: KafkaLeaseOptions) {
+    this.#o = options;
+  }
+
+  get leading(): boolean {
+    return this.#leading;
+  }
+
+  onChange(listener: (leading: boolean) => void): void {
+    this.#listeners.push(listener);
+  }
+
+  #set(leading: boolean): void {
+    if (leading === this.#leading) return;
+    this.#leading = leading;
+    this.#o.log('info', leading ? 'leading the Kafka monitor' : 'following: another collector polls Kafka', {
+      leaseTopic: this.#o.topic,
+    });
+    for (const l of this.#listeners) l(leading);
+  }
+
+  /** Creates the lease topic if missing (one partition), joins its group and watches the assignment. */
+  async start(): Promise<void> {
+    const o = this.#o;
+    const admin = new Admin({ clientId: `${o.clientId}-lease`, bootstrapBrokers: [...o.brokers] });
+    try {
+      await admin.createTopics({ topics: [o.topic], partitions: 1, replicas: -1 });
+    } catch (err) {
+      // Already there (another collector made it): the usual case.
+      if (!/already exists/i.test(JSON.stringify((err as { errors?: unknown }).errors ?? String(err)))) throw err;
+    } finally {
+      await admin.close().catch(() => undefined);
+    }
+    const sessionTimeout = o.sessionTimeoutMs;
+    const c = new Consumer({
+      clientId: `${o.clientId}-lease`,
+      bootstrapBrokers: [...o.brokers],
+      groupId: o.topic,
+      sessionTimeout,
+      rebalanceTimeout: sessionTimeout,
+      heartbeatInterval: Math.min(1000, Math.floor(sessionTimeout / 3)),
+      autocreateTopics: false,
+    });
+    this.#consumer = c;
+    // Heartbeats failing: the coordinator may have given the lease away already; a join says again.
+    let member = false;
+    const check = (): void => {
+      const a = c.assignments ?? [];
+      this.#set(member && a.some((x) => x.topic === o.topic && x.partitions.includes(0)));
+    };
+    c.on('consumer:group:join', () => {
+      member = true;
+      check();
+    });
+    for (const lost of ['consumer:group:leave', 'consumer:heartbeat:error']) {
+      c.on(lost, () => {
+        member = false;
+        check();
+      });
+    }
+    this.#stream = await c.consume({ topics: [o.topic], mode: MessagesStreamModes.LATEST, autocommit: false });
+    this.#stream.on('error', (err: Error) => o.log('warn', 'monitor lease stream error', { err }));
+    this.#timer = setInterval(check, CHECK_MS);
+    this.#timer.unref();
+    check();
+  }
+
+  /** Leaves the group at once, so another collector takes over without waiting for the session to expire. */
+  async stop(): Promise<void> {
+    if (this.#timer) clearInterval(this.#timer);
+    this.#timer = undefined;
+    this.#set(false);
+    const c = this.#consumer;
+    const s = this.#stream;
+    this.#consumer = undefined;
+    this.#stream = undefined;
+    await s?.close().catch(() => undefined);
+    await c?.close(true).catch(() => undefined);
+  }
+}
