@@ -25,6 +25,7 @@ import { guardNumericQueries } from './lib/query-guard.ts';
 import { routerErrors } from './lib/router-errors.ts';
 import { storePlugin } from './store/index.ts';
 import { tapPlugin } from './tap/index.ts';
+import { maskingPlugin } from './masking/index.ts';
 import { tracesPlugin } from './traces/index.ts';
 import { otlpGrpcPlugin } from './traces/grpc/index.ts';
 import { otlpKafkaPlugin } from './traces/kafka/index.ts';
@@ -117,6 +118,8 @@ export async function buildApp(options: BuildOptions): Promise<App> {
   await app.register(otlpGrpcPlugin);
   await app.register(kafkaPlugin);
   await app.register(lagPlugin, { background: options.background ?? true });
+  // Before the capabilities that show record payloads and headers (dlq/).
+  await app.register(maskingPlugin);
   await app.register(dlqPlugin);
   // After lag: flows read its offsets (pending positions, the loss audit).
   await app.register(flowsPlugin, { background: options.background ?? true });

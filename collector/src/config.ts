@@ -18,6 +18,7 @@ import {
   SAGA_OUTCOMES,
 } from '@eventscope/contract';
 import { checkTokenEntries, checkTokenValue } from './auth/tokens.ts';
+import { parseFieldPath } from './masking/paths.ts';
 
 type Kind = 'string' | 'int' | 'bool' | 'enum' | 'list';
 
@@ -47,18 +48,21 @@ interface KeySpec<K extends Kind = Kind, D extends Default<K> = Default<K>> {
 
 const spec = <K extends Kind, D extends Default<K>>(s: KeySpec<K, D>): KeySpec<K, D> => s;
 
+/** Kafka header names as a config list takes them: printable ASCII without spaces. */
+const checkHeaderNames = (value: string[]): string | undefined => {
+  const bad = value.find((h) => !/^[\x21-\x7e]{1,249}$/.test(h));
+  return bad === undefined
+    ? undefined
+    : `header name ${JSON.stringify(bad)} must be 1-249 printable ASCII characters without spaces`;
+};
+
 /** A list of Kafka header names read as one envelope field from captured headers (`messaging.header.<name>`). */
 const headerList = (env: string, defaults: string[], what: string): KeySpec<'list'> =>
   spec({
     env,
     kind: 'list',
     default: defaults,
-    check: (value: string[]) => {
-      const bad = value.find((h) => !/^[\x21-\x7e]{1,249}$/.test(h));
-      return bad === undefined
-        ? undefined
-        : `header name ${JSON.stringify(bad)} must be 1-249 printable ASCII characters without spaces`;
-    },
+    check: checkHeaderNames,
     doc: `Record headers whose value is the ${what}, first found wins, comma-separated. Read from the headers an instrumentation captures as span attributes (\`messaging.header.<name>\`, dashes or underscores, any case) and, for the event and correlation ids, by the tap.`,
   });
 
@@ -223,6 +227,34 @@ export const CONFIG_KEYS = {
     min: 1,
     max: 1000,
     doc: 'Latest records kept per DLQ (with their error headers) for the DLQ API and dashboard.',
+  }),
+  dlqCausesMax: spec({
+    env: 'EVENTSCOPE_DLQ_CAUSES_MAX',
+    kind: 'int',
+    default: 1000,
+    min: 1,
+    max: 100_000,
+    doc: 'Distinct DLQ causes (DLQ topic, error class, message fingerprint) tracked for triage; records of further causes are counted as untracked (`eventscope_dlq_cause_records_untracked_total`).',
+  }),
+  maskFields: spec({
+    env: 'EVENTSCOPE_MASK_FIELDS',
+    kind: 'list',
+    default: [],
+    check: (value: string[]) => {
+      for (const p of value) {
+        const steps = parseFieldPath(p);
+        if (typeof steps === 'string') return steps;
+      }
+      return undefined;
+    },
+    doc: 'Payload fields shown as `"***"` in every record view (DLQ records, DLQ cause samples, redrive dry runs), comma-separated JSON paths: `$.card.number`, `$.items[*].email`, `$[\'odd key\']`. Applied to decoded values (Avro, JSON); a value not decoded (plain text, bytes, a value over 64 KiB shown truncated) is shown as it is. An operator may add `?unmask=true` (audited).',
+  }),
+  maskHeaders: spec({
+    env: 'EVENTSCOPE_MASK_HEADERS',
+    kind: 'list',
+    default: [],
+    check: checkHeaderNames,
+    doc: 'Record headers shown as `"***"` in every record view, any case, comma-separated (e.g. `email,authorization`); a `dlq-*` or envelope header also masks the field read from it. An operator may add `?unmask=true` (audited).',
   }),
   perPartitionMetrics: spec({
     env: 'EVENTSCOPE_PER_PARTITION_METRICS',

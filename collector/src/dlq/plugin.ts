@@ -9,6 +9,7 @@ import { Counter } from 'prom-client';
 import { registerDlqMetrics } from './metrics.ts';
 import { dlqRoutes } from './routes.ts';
 import { DlqService } from './service.ts';
+import { registerTriage } from './triage/index.ts';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -43,7 +44,9 @@ export const dlqPlugin = fp(
     app.decorate('dlqs', service);
     registerDlqMetrics(app.metrics, service);
     dlqRoutes(app, service, app.kafkaMonitor);
+    // Records grouped by cause: a step after the tails are read (issue #18, triage).
+    registerTriage(app, service, app.kafkaMonitor);
     done();
   },
-  { name: 'dlq', dependencies: ['lag', 'metrics'] },
+  { name: 'dlq', dependencies: ['lag', 'metrics', 'masking'] },
 );

@@ -3,6 +3,7 @@ import { type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { notFound } from '../errors.ts';
 import type { KafkaMonitor } from '../lag/index.ts';
+import { maskRecordView, unmaskRequested } from '../masking/index.ts';
 import { ErrorSchema } from '../lag/schemas.ts';
 import {
   DlqDetailSchema,
@@ -18,6 +19,7 @@ import {
   type DlqRedriveMark,
 } from './schemas.ts';
 import type { DlqService, DlqState } from './service.ts';
+import { UnmaskQuerySchema } from './triage/schemas.ts';
 
 const summary = ({ latest: _latest, ...rest }: DlqState) => rest;
 
@@ -61,15 +63,21 @@ export function dlqRoutes(
         summary:
           'One DLQ with its latest records: error class and message, original topic/partition/offset, group, attempts',
         params: TopicParamsSchema,
-        response: { 200: DlqDetailSchema, 400: ErrorSchema, 404: ErrorSchema },
+        querystring: UnmaskQuerySchema,
+        response: { 200: DlqDetailSchema, 400: ErrorSchema, 401: ErrorSchema, 403: ErrorSchema, 404: ErrorSchema },
       },
     },
     async (req): Promise<DlqDetail> => {
       const state = service.get(req.params.topic);
       const time = monitor.snapshot?.time;
       if (!state || time === undefined) throw missing(req.params.topic);
+      // Masked fields and headers (maskFields, maskHeaders) unless an operator asked to unmask (audited).
+      const unmasked = await unmaskRequested(req, req.query.unmask, `dlq=${state.topic}`);
       const marks = (await redriveMarks?.(state.topic, state.latest)) ?? new Map<string, DlqRedriveMark[]>();
-      const latest = state.latest.map((r) => ({ ...r, redrives: marks.get(`${r.partition}:${r.offset}`) ?? [] }));
+      const latest = state.latest.map((r) => ({
+        ...maskRecordView(app.masking, r, unmasked),
+        redrives: marks.get(`${r.partition}:${r.offset}`) ?? [],
+      }));
       return { snapshotTime: time, dlq: { ...state, latest } };
     },
   );

@@ -1,0 +1,39 @@
+/**
+ * DLQ records for the triage and masking suites: a new DLQ topic of the suite (deleted after it)
+ * and the `dlq-*` headers a consumer writes when it dead-letters a record.
+ */
+import { DLQ_HEADER } from '@eventscope/contract';
+import { uniqueName, type BrokerApp } from './kafka-helpers.ts';
+
+/**
+ * A new DLQ topic `<prefix>-<unique>.dlq` of `partitions` partitions, deleted after the suite.
+ * `anyTimestamp`: takes records stamped far in the future (Kafka 4 refuses more than 1 h ahead).
+ */
+export async function newDlqTopic(t: BrokerApp, prefix: string, partitions = 1, anyTimestamp = false): Promise<string> {
+  const topic = `${uniqueName(prefix)}.dlq`;
+  const configEntries = anyTimestamp ? [{ name: 'message.timestamp.after.max.ms', value: '9223372036854775807' }] : [];
+  await t.admin.createTopics({
+    topics: [{ topic, numPartitions: partitions, configEntries }],
+    waitForLeaders: true,
+  });
+  t.topics.push(topic);
+  return topic;
+}
+
+/** The headers of a dead-lettered record: what failed where, plus `extra` (envelope or any other). */
+export function dlqHeaders(
+  failure: { errorClass?: string; message?: string; topic?: string; group?: string },
+  extra: Record<string, string> = {},
+): Record<string, string> {
+  const h: Record<string, string> = {
+    [DLQ_HEADER.originalTopic]: failure.topic ?? 'orders',
+    [DLQ_HEADER.originalPartition]: '0',
+    [DLQ_HEADER.originalOffset]: '42',
+    [DLQ_HEADER.consumerGroup]: failure.group ?? 'payment-service',
+    [DLQ_HEADER.attempts]: '3',
+    ...extra,
+  };
+  if (failure.errorClass !== undefined) h[DLQ_HEADER.errorClass] = failure.errorClass;
+  if (failure.message !== undefined) h[DLQ_HEADER.errorMessage] = failure.message;
+  return h;
+}
