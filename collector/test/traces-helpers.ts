@@ -92,12 +92,16 @@ export function serviceSpans(service: string, spans: ReturnType<typeof kafkaSpan
   return { resource: { attributes: [attr('service.name', service)] }, scopeSpans: [{ spans }] };
 }
 
-/** Posts the resourceSpans as OTLP/JSON to the app, expects a 200 and waits for the store. */
-export async function postSpans(app: App, resourceSpans: ReturnType<typeof serviceSpans>[]): Promise<void> {
+/** Posts the resourceSpans as OTLP/JSON to the app (with these headers: a token), expects a 200 and waits for the store. */
+export async function postSpans(
+  app: App,
+  resourceSpans: ReturnType<typeof serviceSpans>[],
+  headers: Record<string, string> = {},
+): Promise<void> {
   const res = await app.inject({
     method: 'POST',
     url: '/v1/traces',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', ...headers },
     payload: { resourceSpans },
   });
   expect(res.statusCode, res.body).toBe(200);

@@ -7,8 +7,9 @@ import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import fp from 'fastify-plugin';
 import { Counter } from 'prom-client';
 import { registerDlqMetrics } from './metrics.ts';
+import { redrivePlugin } from './redrive/index.ts';
 import { dlqRoutes } from './routes.ts';
-import { DlqService } from './service.ts';
+import { DlqService, type Decoder } from './service.ts';
 import { registerTriage } from './triage/index.ts';
 
 declare module 'fastify' {
@@ -27,6 +28,7 @@ export const dlqPlugin = fp(
       registers: [app.metrics],
     });
     const registry = c.schemaRegistryUrl ? new SchemaRegistry({ host: c.schemaRegistryUrl }) : undefined;
+    const decoder: Decoder | undefined = registry ? { decode: (buffer) => registry.decode(buffer) } : undefined;
     const service = new DlqService({
       pattern: c.dlqPattern,
       dataDir: c.dataDir,
@@ -34,7 +36,7 @@ export const dlqPlugin = fp(
       latestCount: c.dlqLatestRecords,
       // About an hour of depth samples whatever the poll interval (at most 3,600 per DLQ).
       historySize: Math.min(3600, Math.max(60, Math.ceil(3_600_000 / c.pollIntervalMs))),
-      decoder: registry ? { decode: (buffer) => registry.decode(buffer) } : undefined,
+      decoder,
       onIncomplete: (topic, partition, reason) => {
         incomplete.inc({ topic });
         app.log.warn({ topic, partition, reason }, 'DLQ tail read stopped before the end; later records not shown');
@@ -43,7 +45,9 @@ export const dlqPlugin = fp(
     service.attach(app.kafkaMonitor);
     app.decorate('dlqs', service);
     registerDlqMetrics(app.metrics, service);
-    dlqRoutes(app, service, app.kafkaMonitor);
+    dlqRoutes(app, service, app.kafkaMonitor, (topic, records) => app.redrives.marks(topic, records));
+    // Redrive (issue #18): records sent again to their original topic or the group's retry topic.
+    void app.register(redrivePlugin, { decoder });
     // Records grouped by cause: a step after the tails are read (issue #18, triage).
     registerTriage(app, service, app.kafkaMonitor);
     done();

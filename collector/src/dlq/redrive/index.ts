@@ -1,0 +1,2 @@
+export { redrivePlugin, type RedrivePluginOptions } from './plugin.ts';
+export { RedriveEngine, type RedriveEngineOptions } from './engine.ts';

@@ -1,0 +1,190 @@
+/**
+ * HTTP routes of DLQ redrive. Starting and cancelling need the operator role and are audited
+ * (the filter, the counts, the outcome); reading needs `read`. Progress streams as server-sent
+ * events until the redrive ends.
+ */
+import { PassThrough } from 'node:stream';
+import { type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { Errors } from 'typebox/value';
+import { requireRole } from '../../auth/index.ts';
+import { badRequest, notFound } from '../../errors.ts';
+import { ErrorSchema } from '../../lag/schemas.ts';
+import { TopicParamsSchema } from '../schemas.ts';
+import type { RedriveEngine } from './engine.ts';
+import {
+  RedriveDryRunSchema,
+  RedriveListSchema,
+  RedriveParamsSchema,
+  RedriveRequestSchema,
+  RedriveResponseSchema,
+  type Redrive,
+} from './schemas.ts';
+
+const HEARTBEAT_MS = 15_000;
+const errors = { 400: ErrorSchema, 401: ErrorSchema, 403: ErrorSchema, 404: ErrorSchema, 503: ErrorSchema };
+
+/** What the audit row says about a redrive: what it took, where to, how far it got. */
+const auditDetail = (r: Redrive): string =>
+  JSON.stringify({
+    id: r.id,
+    select: r.select,
+    target: r.target.kind,
+    ratePerSecond: r.ratePerSecond,
+    selected: r.selected,
+    sent: r.sent,
+    failed: r.failed,
+    outcome: r.outcome,
+  });
+
+/** Refuses a body with keys the schema does not name (the validator would drop them silently). */
+function strictBody(body: unknown): void {
+  const error = Errors(RedriveRequestSchema, body)[0];
+  if (error) throw badRequest(`body${error.instancePath}: ${error.message}`);
+}
+
+const subject = (req: FastifyRequest): string => req.principal?.subject ?? 'anonymous';
+
+export function redriveRoutes(appBase: FastifyInstance, engine: RedriveEngine): void {
+  const app = appBase.withTypeProvider<TypeBoxTypeProvider>();
+  const missing = (id: string) => notFound(`no redrive ${JSON.stringify(id)}`);
+  // Open event streams, ended when the app closes so shutdown does not wait on them.
+  const open = new Set<() => void>();
+  app.addHook('preClose', (done) => {
+    for (const end of open) end();
+    done();
+  });
+
+  app.post(
+    '/api/dlqs/:topic/redrives',
+    {
+      schema: {
+        tags: ['dlq'],
+        summary:
+          "Redrives DLQ records (by offsets, filter or all) to their original topic or the failed group's retry topic; dryRun: count and sample only. Operator role.",
+        params: TopicParamsSchema,
+        body: RedriveRequestSchema,
+        response: { 200: RedriveDryRunSchema, 202: RedriveResponseSchema, ...errors },
+      },
+      // Checked before the validator drops unknown keys: a misspelt `dryrun` or filter key must
+      // not turn into a real redrive of every record.
+      preValidation: (req, _reply, done) => {
+        requireRole(req, 'operator');
+        strictBody(req.body);
+        done();
+      },
+    },
+    async (req, reply) => {
+      requireRole(req, 'operator');
+      const topic = req.params.topic;
+      if (req.body.dryRun === true) {
+        const result = await engine.dryRun(topic, req.body);
+        await app.auth.recordAudit(req, {
+          action: 'dlq.redrive.dry-run',
+          target: topic,
+          result: 'ok',
+          detail: JSON.stringify({ select: req.body.select, count: result.count }),
+        });
+        return reply.code(200).send(result);
+      }
+      const redrive = await engine.start(topic, req.body, subject(req));
+      await app.auth.recordAudit(req, {
+        action: 'dlq.redrive',
+        target: topic,
+        result: 'started',
+        detail: auditDetail(redrive),
+      });
+      return reply.code(202).send({ redrive });
+    },
+  );
+
+  app.get(
+    '/api/redrives',
+    { schema: { tags: ['dlq'], summary: 'Redrives, newest first', response: { 200: RedriveListSchema } } },
+    async () => ({ redrives: await engine.list() }),
+  );
+
+  app.get(
+    '/api/redrives/:id',
+    {
+      schema: {
+        tags: ['dlq'],
+        summary:
+          'One redrive: counts and what became of the redriven records (processed, dead-lettered again, pending)',
+        params: RedriveParamsSchema,
+        response: { 200: RedriveResponseSchema, ...errors },
+      },
+    },
+    async (req) => {
+      const redrive = await engine.get(req.params.id);
+      if (!redrive) throw missing(req.params.id);
+      return { redrive };
+    },
+  );
+
+  app.get(
+    '/api/redrives/:id/events',
+    {
+      schema: {
+        tags: ['dlq'],
+        summary: 'Server-sent events `progress` (data: the redrive) until the redrive ends',
+        params: RedriveParamsSchema,
+      },
+    },
+    async (req, reply) => {
+      const id = req.params.id;
+      if (!(await engine.get(id))) throw missing(id);
+      const stream = new PassThrough();
+      let ended = false;
+      const end = (): void => {
+        if (ended) return;
+        ended = true;
+        unsubscribe();
+        clearInterval(heartbeat);
+        open.delete(end);
+        stream.end();
+      };
+      const send = (r: Redrive): void => {
+        if (ended) return;
+        stream.write(`event: progress\ndata: ${JSON.stringify(r)}\n\n`);
+        if (r.status !== 'running') end();
+      };
+      // Subscribed before the current state is read, so an end in between is not missed.
+      const unsubscribe = engine.subscribe(id, send);
+      const heartbeat = setInterval(() => stream.write(': keep-alive\n\n'), HEARTBEAT_MS);
+      open.add(end);
+      req.raw.on('close', end);
+      const current = await engine.get(id);
+      if (current) send(current);
+      return reply
+        .header('content-type', 'text/event-stream; charset=utf-8')
+        .header('cache-control', 'no-cache, no-transform')
+        .header('x-accel-buffering', 'no')
+        .send(stream);
+    },
+  );
+
+  app.post(
+    '/api/redrives/:id/cancel',
+    {
+      schema: {
+        tags: ['dlq'],
+        summary: 'Cancels a running redrive (records already sent stay sent). Operator role.',
+        params: RedriveParamsSchema,
+        response: { 200: RedriveResponseSchema, ...errors },
+      },
+    },
+    async (req) => {
+      requireRole(req, 'operator');
+      const redrive = await engine.cancel(req.params.id);
+      if (!redrive) throw missing(req.params.id);
+      await app.auth.recordAudit(req, {
+        action: 'dlq.redrive.cancel',
+        target: redrive.dlqTopic,
+        result: redrive.status,
+        detail: auditDetail(redrive),
+      });
+      return { redrive };
+    },
+  );
+}
