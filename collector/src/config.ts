@@ -124,9 +124,31 @@ export const CONFIG_KEYS = {
   store: spec({
     env: 'EVENTSCOPE_STORE',
     kind: 'enum',
-    values: ['sqlite'],
+    values: ['sqlite', 'postgres'],
     default: 'sqlite',
-    doc: 'Storage engine: one SQLite file in `dataDir`.',
+    doc: 'Storage engine: `sqlite`, one SQLite file in `dataDir`; `postgres`, the PostgreSQL database of `postgresUrl` (several collectors can share it; see docs/postgres.md).',
+  }),
+  postgresUrl: spec({
+    env: 'EVENTSCOPE_POSTGRES_URL',
+    kind: 'string',
+    default: 'postgres://postgres@127.0.0.1:5432/eventscope',
+    secret: true,
+    doc: 'PostgreSQL connection URL of the store (with `store: postgres`); the database must exist, the collector creates and migrates its tables. Masked in logs (it may hold a password).',
+  }),
+  postgresPoolSize: spec({
+    env: 'EVENTSCOPE_POSTGRES_POOL_SIZE',
+    kind: 'int',
+    default: 8,
+    min: 1,
+    max: 100,
+    doc: 'Connections the collector keeps to PostgreSQL (with `store: postgres`): ingest takes one at a time, API reads the rest.',
+  }),
+  postgresPartitionRows: spec({
+    env: 'EVENTSCOPE_POSTGRES_PARTITION_ROWS',
+    kind: 'int',
+    default: 250000,
+    min: 100,
+    doc: 'Rows per partition of the PostgreSQL hop tables (publishes, deliveries, records; about 100 MB at the default). Retention drops whole partitions, so it is also the granularity of retention. Fixed per partition: a change applies to partitions created afterwards.',
   }),
   retentionHours: spec({
     env: 'EVENTSCOPE_RETENTION_HOURS',

@@ -32,17 +32,23 @@ describe('loadConfig', () => {
   });
 
   it('refuses a bad value, naming the key and the valid values', () => {
-    expect(() => loadConfig({ EVENTSCOPE_STORE: 'mysql' })).toThrow(/EVENTSCOPE_STORE.*one of sqlite, got "mysql"/);
+    expect(() => loadConfig({ EVENTSCOPE_STORE: 'mysql' })).toThrow(
+      /EVENTSCOPE_STORE.*one of sqlite, postgres, got "mysql"/,
+    );
     expect(() => loadConfig({ EVENTSCOPE_PORT: 'eighty' })).toThrow(/EVENTSCOPE_PORT.*integer/);
     expect(() => loadConfig({ EVENTSCOPE_POLL_INTERVAL_MS: '5' })).toThrow(/>= 200/);
   });
 
-  it('offers no store it does not have (PostgreSQL is not built)', () => {
-    expect(() => loadConfig({ EVENTSCOPE_STORE: 'postgres' })).toThrow(
-      /EVENTSCOPE_STORE.*one of sqlite, got "postgres"/,
-    );
-    expect(() => loadConfig({ EVENTSCOPE_POSTGRES_URL: 'postgres://x' })).toThrow(/EVENTSCOPE_POSTGRES_URL/);
-    expect(configReference()).not.toMatch(/postgres/i);
+  it('takes the PostgreSQL store and its keys, and masks the URL', () => {
+    const config = loadConfig({
+      EVENTSCOPE_STORE: 'postgres',
+      EVENTSCOPE_POSTGRES_URL: 'postgres://u:secret@db:5432/es',
+      EVENTSCOPE_POSTGRES_POOL_SIZE: '3',
+    });
+    expect(config).toMatchObject({ store: 'postgres', postgresPoolSize: 3, postgresPartitionRows: 250_000 });
+    expect(JSON.stringify(redactConfig(config))).not.toContain('secret');
+    expect(() => loadConfig({ EVENTSCOPE_POSTGRES_POOL_SIZE: '0' })).toThrow(/EVENTSCOPE_POSTGRES_POOL_SIZE.*>= 1/);
+    expect(configReference()).toMatch(/postgresPartitionRows/);
   });
 
   it("reads the store's page cache size, at least 1 MB", () => {

@@ -1,11 +1,14 @@
 /**
- * The store capability: opens the configured store under `dataDir`, enforces retention in the
- * background, exports its size, and closes it with the app. Other capabilities use `app.store`.
+ * The store capability: opens the configured store (SQLite under `dataDir`, or PostgreSQL at
+ * `postgresUrl`), enforces retention in the background, exports its size, and closes it with
+ * the app. Other capabilities use `app.store`. A PostgreSQL store that stops answering makes
+ * /readyz report `store` not ready (the intake holds spans meanwhile, traces/intake.ts).
  */
 import { join } from 'node:path';
 import fp from 'fastify-plugin';
 import { Gauge } from 'prom-client';
 import { CollectorError } from '../errors.ts';
+import { PostgresStore } from './postgres.ts';
 import { ThreadedSqliteStore } from './sqlite-threaded.ts';
 import type { Store } from './types.ts';
 
@@ -28,20 +31,29 @@ export const storePlugin = fp<StorePluginOptions>(
     const { config } = app;
     let store: Store;
     try {
-      // Writes on a worker thread, reads here: OTLP decoding and SQLite's inserts use two cores.
-      store = await ThreadedSqliteStore.open({
-        file: sqliteFile(config.dataDir),
-        onMigrate: (message) => app.log.warn(message),
-        cacheMb: config.storeCacheMb,
-      });
+      if (config.store === 'postgres') {
+        const pgStore = await PostgresStore.open({
+          url: config.postgresUrl,
+          poolSize: config.postgresPoolSize,
+          partitionRows: config.postgresPartitionRows,
+          onMigrate: (message) => app.log.warn(message),
+          onError: (err) => app.log.warn({ err }, 'PostgreSQL connection lost'),
+        });
+        app.addReadinessCheck({ name: 'store', check: () => pgStore.unavailable() });
+        store = pgStore;
+      } else {
+        // Writes on a worker thread, reads here: OTLP decoding and SQLite's inserts use two cores.
+        store = await ThreadedSqliteStore.open({
+          file: sqliteFile(config.dataDir),
+          onMigrate: (message) => app.log.warn(message),
+          cacheMb: config.storeCacheMb,
+        });
+      }
     } catch (err) {
-      throw new CollectorError(
-        'STORE_FAILED',
-        `cannot open the store in ${config.dataDir}: ${(err as Error).message}`,
-        {
-          cause: err,
-        },
-      );
+      const where = config.store === 'postgres' ? 'at postgresUrl' : `in ${config.dataDir}`;
+      throw new CollectorError('STORE_FAILED', `cannot open the store ${where}: ${(err as Error).message}`, {
+        cause: err,
+      });
     }
     app.decorate('store', store);
 
@@ -86,5 +98,5 @@ export const storePlugin = fp<StorePluginOptions>(
       await store.close();
     });
   },
-  { name: 'store', dependencies: ['metrics'] },
+  { name: 'store', dependencies: ['metrics', 'health'] },
 );

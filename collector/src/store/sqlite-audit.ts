@@ -15,16 +15,24 @@ import type {
   Store,
   UnaccountedEntry,
 } from './types.ts';
-import { toRecord, type UnaccountedRow } from './sqlite-rows.ts';
+import {
+  toRecord,
+  type DuplicateRow,
+  type FindingCountRow,
+  type GroupPartitionRow,
+  type UnaccountedRow,
+} from './sqlite-rows.ts';
 import type { Conn } from './sqlite-statements.ts';
 
+export const toInstrumented = (r: GroupPartitionRow): InstrumentedPartition => ({
+  group: r.grp,
+  topic: r.topic,
+  partition: r.part,
+  firstOffset: r.first_off,
+});
+
 export function instrumentedGroups(c: Conn): InstrumentedPartition[] {
-  return c.s.groupPartitions.all().map((r) => ({
-    group: r.grp,
-    topic: r.topic,
-    partition: r.part,
-    firstOffset: r.first_off,
-  }));
+  return c.s.groupPartitions.all().map(toInstrumented);
 }
 
 export function unaccountedCandidates(
@@ -75,17 +83,19 @@ export function setAuditCheckpoint(c: Conn, group: string, topic: string, partit
   c.s.setCheckpoint.run(group, topic, partition, offset);
 }
 
+export const toDuplicate = (r: DuplicateRow): DuplicateEntry => ({
+  eventId: r.event_id,
+  group: r.grp,
+  count: r.count,
+  firstUs: r.first_us,
+  lastUs: r.last_us,
+});
+
 export function duplicates(c: Conn, limit: number): DuplicateEntry[] {
-  return c.s.duplicates.all(limit).map((r) => ({
-    eventId: r.event_id,
-    group: r.grp,
-    count: r.count,
-    firstUs: r.first_us,
-    lastUs: r.last_us,
-  }));
+  return c.s.duplicates.all(limit).map(toDuplicate);
 }
 
-const toFinding = (r: UnaccountedRow): UnaccountedEntry => ({
+export const toFinding = (r: UnaccountedRow): UnaccountedEntry => ({
   group: r.grp,
   topic: r.topic,
   partition: r.part,
@@ -182,12 +192,14 @@ export function withdrawFindings(c: Conn, keys: FindingKey[]): number {
   return removed;
 }
 
+export const toFindingCount = (r: FindingCountRow): FindingCount => ({
+  class: r.class,
+  group: r.grp,
+  topic: r.topic,
+  service: r.service,
+  count: r.n,
+});
+
 export function findingCounts(c: Conn): FindingCount[] {
-  return c.s.findingCounts.all().map((r) => ({
-    class: r.class,
-    group: r.grp,
-    topic: r.topic,
-    service: r.service,
-    count: r.n,
-  }));
+  return c.s.findingCounts.all().map(toFindingCount);
 }

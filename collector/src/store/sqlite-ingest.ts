@@ -5,18 +5,18 @@
  */
 import type { Delivery, IngestBatch, IngestResult, Publish, RecordRef, SagaSummary } from './types.ts';
 import { hexBuf, sagaEnd, toDelivery, toSaga } from './sqlite-rows.ts';
-import type { PublishRefRow, PublishTimeRow, SagaRow } from './sqlite-rows.ts';
+import type { EarlyDeliveryRow, PublishRefRow, PublishTimeRow, SagaRow } from './sqlite-rows.ts';
 import type { Conn } from './sqlite-statements.ts';
 
 /** The earliest publish to `topic` (the first of equals, as ORDER BY time_us over the index gives). */
-function firstPublishTo(rows: PublishTimeRow[], topic: string): PublishTimeRow | undefined {
+export function firstPublishTo(rows: PublishTimeRow[], topic: string): PublishTimeRow | undefined {
   let first: PublishTimeRow | undefined;
   for (const r of rows) if (r.topic === topic && (first === undefined || r.time_us < first.time_us)) first = r;
   return first;
 }
 
 /** A saga row as one ingest batch sees it: read once, changed in memory, written at the end. */
-interface SagaSlot {
+export interface SagaSlot {
   /** The saga as of now in this batch; undefined while it has no row. */
   row: SagaRow | undefined;
   /** Created in this batch (counted once when written). */
@@ -27,7 +27,7 @@ interface SagaSlot {
 }
 
 /** What one ingest batch writes once at its end. */
-interface BatchWrites {
+export interface BatchWrites {
   sagas: Map<string, SagaSlot>;
   records: Map<string, RecordRef>;
   groupPartitions: Map<string, { group: string; topic: string; partition: number; offset: number }>;
@@ -36,7 +36,7 @@ interface BatchWrites {
 }
 
 /** Notes that a span of `traceId` (in saga `corr`, '' for none) was stored at `timeUs`. */
-function mergeTrace(pending: BatchWrites['traces'], traceId: Buffer, corr: string | null, timeUs: number): void {
+export function mergeTrace(pending: BatchWrites['traces'], traceId: Buffer, corr: string | null, timeUs: number): void {
   const key = `${traceId.toString('latin1')}\u0000${corr ?? ''}`;
   const t = pending.get(key);
   if (!t) pending.set(key, { traceId, corr: corr ?? '', firstUs: timeUs, lastUs: timeUs });
@@ -47,7 +47,7 @@ function mergeTrace(pending: BatchWrites['traces'], traceId: Buffer, corr: strin
 }
 
 /** Merges a record sighting into the batch's pending records as the upsert would: earliest time, first ids seen. */
-function mergeRecord(
+export function mergeRecord(
   pending: Map<string, RecordRef>,
   topic: string,
   partition: number,
@@ -65,6 +65,101 @@ function mergeRecord(
   if (timestampUs < r.timestampUs) r.timestampUs = timestampUs;
   r.eventId ??= eventId;
   r.correlationId ??= correlationId;
+}
+
+/** Deliveries that arrived before publish `p` get their queue time now. */
+export function timeEarlyDeliveries(result: IngestResult, p: Publish, early: EarlyDeliveryRow[]): void {
+  for (const d of early) {
+    result.hopTimings.push({
+      topic: p.topic,
+      group: d.grp,
+      service: d.service,
+      queueUs: Math.max(0, d.start_us - p.timeUs),
+      processingUs: d.end_us - d.start_us,
+    });
+  }
+}
+
+/** Publish `p` joins its saga, and so do the deliveries it resolved (link-only ones that came first). */
+export function publishJoinsSaga(
+  c: SagaSource,
+  w: BatchWrites,
+  result: IngestResult,
+  p: Publish,
+  resolved: Delivery[],
+): void {
+  const changed = sagaOnPublish(c, w.sagas, p);
+  if (changed) result.sagasChanged.push(changed);
+  // They join the saga now: last activity, DLQ steps, and its end if this event is terminal.
+  for (const d of resolved) {
+    const ended = sagaOnDelivery(c, w.sagas, {
+      ...d,
+      eventId: p.eventId,
+      eventType: p.eventType,
+      correlationId: p.correlationId,
+      terminal: p.terminal,
+      compensation: p.compensation,
+      sagaType: p.sagaType,
+    });
+    if (ended) result.sagasEnded.push(ended);
+  }
+}
+
+/** A delivery without an event id takes the one of the record at its position, when known. */
+export function resolveByRecord(
+  d: Delivery,
+  rec: { event_id: string | null; correlation_id: string | null } | undefined,
+): void {
+  if (rec?.event_id) {
+    d.eventId = rec.event_id;
+    d.correlationId ??= rec.correlation_id;
+  }
+}
+
+/** A delivery without an event id takes the event of the producer span it links to, when found. */
+export function resolveByPublish(d: Delivery, pub: PublishRefRow | undefined): void {
+  if (pub?.event_id) {
+    d.eventId = pub.event_id;
+    d.correlationId ??= pub.correlation_id;
+    d.eventType ??= pub.event_type;
+  }
+}
+
+/** The publish is the authority on what the event is: `d` takes it; returns the publish time. */
+export function adoptPublish(d: Delivery, pub: PublishTimeRow | undefined): number | undefined {
+  if (!pub) return undefined;
+  d.correlationId ??= pub.correlation_id;
+  d.eventType = pub.event_type ?? d.eventType;
+  d.terminal ??= pub.terminal;
+  d.compensation ||= pub.compensation === 1;
+  return pub.time_us;
+}
+
+/** What a stored delivery adds to the batch: its trace, group partition and record, and its hop timing. */
+export function noteDelivery(
+  w: BatchWrites,
+  result: IngestResult,
+  d: Delivery,
+  traceId: Buffer,
+  publishUs: number | undefined,
+): void {
+  mergeTrace(w.traces, traceId, d.correlationId, d.startUs);
+  if (d.partition !== null && d.offset !== null) {
+    const key = `${d.group}\u0000${d.topic}\u0000${d.partition}`;
+    const gp = w.groupPartitions.get(key);
+    if (!gp) w.groupPartitions.set(key, { group: d.group, topic: d.topic, partition: d.partition, offset: d.offset });
+    else if (d.offset < gp.offset) gp.offset = d.offset;
+    mergeRecord(w.records, d.topic, d.partition, d.offset, d.startUs, d.eventId, d.correlationId);
+  }
+  if (publishUs !== undefined) {
+    result.hopTimings.push({
+      topic: d.topic,
+      group: d.group,
+      service: d.service,
+      queueUs: Math.max(0, d.startUs - publishUs),
+      processingUs: d.endUs - d.startUs,
+    });
+  }
 }
 
 /**
@@ -126,34 +221,10 @@ export function ingestBatch(c: Conn, batch: IngestBatch): IngestResult {
       // earlier-arrived publish of the event to this topic already timed them.
       const early = s.deliveriesByEventTopic.all(p.eventId, p.topic);
       if (early.length > 0 && s.otherPublishTo.get(p.eventId, p.topic, spanId) === undefined) {
-        for (const d of early) {
-          result.hopTimings.push({
-            topic: p.topic,
-            group: d.grp,
-            service: d.service,
-            queueUs: Math.max(0, d.start_us - p.timeUs),
-            processingUs: d.end_us - d.start_us,
-          });
-        }
+        timeEarlyDeliveries(result, p, early);
       }
     }
-    if (p.correlationId !== null) {
-      const changed = sagaOnPublish(c, w.sagas, p);
-      if (changed) result.sagasChanged.push(changed);
-      // They join the saga now: last activity, DLQ steps, and its end if this event is terminal.
-      for (const d of resolved) {
-        const ended = sagaOnDelivery(c, w.sagas, {
-          ...d,
-          eventId: p.eventId,
-          eventType: p.eventType,
-          correlationId: p.correlationId,
-          terminal: p.terminal,
-          compensation: p.compensation,
-          sagaType: p.sagaType,
-        });
-        if (ended) result.sagasEnded.push(ended);
-      }
-    }
+    if (p.correlationId !== null) publishJoinsSaga(c, w, result, p, resolved);
   }
 
   for (const d0 of batch.deliveries) {
@@ -162,33 +233,16 @@ export function ingestBatch(c: Conn, batch: IngestBatch): IngestResult {
     // Resolve the event: (topic, partition, offset) first, then the producer span.
     if (d.eventId === null && d.partition !== null && d.offset !== null) {
       flushRecords(c, nowS, w.records); // the lookup must see this batch's records too
-      const rec = s.recordByTpo.get(d.topic, d.partition, d.offset);
-      if (rec?.event_id) {
-        d.eventId = rec.event_id;
-        d.correlationId ??= rec.correlation_id;
-      }
+      resolveByRecord(d, s.recordByTpo.get(d.topic, d.partition, d.offset));
     }
     if (d.eventId === null && d.originSpanId !== null) {
       flushTraces(c, w.traces); // the producer span may be in this batch
-      const pub = publishBySpan(c, d.originTraceId ?? d.traceId, d.originSpanId);
-      if (pub?.event_id) {
-        d.eventId = pub.event_id;
-        d.correlationId ??= pub.correlation_id;
-        d.eventType ??= pub.event_type;
-      }
+      resolveByPublish(d, publishBySpan(c, d.originTraceId ?? d.traceId, d.originSpanId));
     }
     let publishUs: number | undefined;
     let priorProcessed = 0;
     if (d.eventId !== null) {
-      const pub = firstPublishTo(s.publishesOfEvent.all(d.eventId), d.topic);
-      if (pub) {
-        // The publish is the authority on what the event is.
-        publishUs = pub.time_us;
-        d.correlationId ??= pub.correlation_id;
-        d.eventType = pub.event_type ?? d.eventType;
-        d.terminal ??= pub.terminal;
-        d.compensation ||= pub.compensation === 1;
-      }
+      publishUs = adoptPublish(d, firstPublishTo(s.publishesOfEvent.all(d.eventId), d.topic));
       if (d.outcome === 'processed') priorProcessed = s.processedCount.get(d.eventId, d.group)?.n ?? 0;
     }
     const info = s.insDelivery.run(
@@ -215,23 +269,7 @@ export function ingestBatch(c: Conn, batch: IngestBatch): IngestResult {
     );
     if (info.changes === 0) continue;
     c.rows.deliveries++;
-    mergeTrace(w.traces, traceId, d.correlationId, d.startUs);
-    if (d.partition !== null && d.offset !== null) {
-      const key = `${d.group}\u0000${d.topic}\u0000${d.partition}`;
-      const gp = w.groupPartitions.get(key);
-      if (!gp) w.groupPartitions.set(key, { group: d.group, topic: d.topic, partition: d.partition, offset: d.offset });
-      else if (d.offset < gp.offset) gp.offset = d.offset;
-      mergeRecord(w.records, d.topic, d.partition, d.offset, d.startUs, d.eventId, d.correlationId);
-    }
-    if (publishUs !== undefined) {
-      result.hopTimings.push({
-        topic: d.topic,
-        group: d.group,
-        service: d.service,
-        queueUs: Math.max(0, d.startUs - publishUs),
-        processingUs: d.endUs - d.startUs,
-      });
-    }
+    noteDelivery(w, result, d, traceId, publishUs);
     if (priorProcessed > 0 && d.eventId !== null) {
       s.upsDuplicate.run(d.eventId, d.group, priorProcessed + 1, d.startUs, d.startUs);
       result.duplicates.push({ eventId: d.eventId, group: d.group });
@@ -287,8 +325,16 @@ function putRecord(c: Conn, nowS: number, r: RecordRef, backfill = false): void 
   }
 }
 
+/**
+ * Where the saga state machine reads a saga row it has no slot for yet (the SQLite connection;
+ * the PostgreSQL store loads every slot before it calls the machine).
+ */
+export interface SagaSource {
+  s: { saga: { get(correlationId: string): SagaRow | undefined } };
+}
+
 /** The batch's copy of a saga row: read once, changed in memory, written at the end of the batch. */
-function sagaSlot(c: Conn, slots: Map<string, SagaSlot>, id: string): SagaSlot {
+function sagaSlot(c: SagaSource, slots: Map<string, SagaSlot>, id: string): SagaSlot {
   let slot = slots.get(id);
   if (!slot) {
     slot = { row: c.s.saga.get(id), isNew: false, dirty: false };
@@ -303,8 +349,8 @@ function sagaSlot(c: Conn, slots: Map<string, SagaSlot>, id: string): SagaSlot {
  * compensation that arrives after the terminal delivery turns `failed` into `compensated`;
  * when that end was already reported, the change is returned (metrics count it).
  */
-function sagaOnPublish(
-  c: Conn,
+export function sagaOnPublish(
+  c: SagaSource,
   slots: Map<string, SagaSlot>,
   p: Publish,
 ): IngestResult['sagasChanged'][number] | undefined {
@@ -368,8 +414,8 @@ function sagaOnPublish(
  * can come before `order.placed`) or `takeHeldEnds` reports it. End-to-end latency ends at the
  * start of the earliest processed terminal delivery, whichever arrives first.
  */
-function sagaOnDelivery(
-  c: Conn,
+export function sagaOnDelivery(
+  c: SagaSource,
   slots: Map<string, SagaSlot>,
   d: Delivery,
 ): IngestResult['sagasEnded'][number] | undefined {

@@ -80,6 +80,14 @@ export function traceHops(c: Conn, traceId: string): { publishes: Publish[]; del
     collect(t, s.publishesByTraceInSaga, s.publishesByTraceInTime, publishes);
     collect(t, s.deliveriesByTraceInSaga, s.deliveriesByTraceInTime, deliveries);
   }
+  return traceResult(publishes, deliveries);
+}
+
+/** A trace's hops, collected by span id, in time order, at most 5,000 of each. */
+export function traceResult(
+  publishes: Map<string, PublishRow>,
+  deliveries: Map<string, DeliveryRow>,
+): { publishes: Publish[]; deliveries: Delivery[] } {
   return {
     publishes: [...publishes.values()]
       .sort((a, b) => a.time_us - b.time_us)

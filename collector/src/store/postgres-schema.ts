@@ -1,0 +1,231 @@
+/**
+ * The PostgreSQL store's schema: versioned, forward-only migrations recorded in
+ * `schema_migrations`, applied at start under a session advisory lock (two collectors starting
+ * together: the second waits, then finds them applied), and the hop tables' partitions.
+ *
+ * The hop tables (publishes, deliveries, records) are partitioned by RANGE over `seq`, a
+ * sequence that grows with insertion, so each partition holds the rows of one stretch of
+ * ingest time; `hop_partitions` records each partition's bounds, rows, bytes and newest ingest
+ * time. Retention drops whole partitions (postgres-retention.ts): by age once a partition's
+ * newest row is past the age limit, by size oldest first. Partitions are bounded in rows, not
+ * in clock time, so the size limit can be honoured at any ingest rate (an hour at 30k spans/s
+ * is ~40 GB, larger than the default size limit); they are created ahead of the sequence.
+ */
+import type { Pool, PoolClient } from 'pg';
+
+/** One migration: applied once, in order, in one transaction. Never edit one that shipped; add the next. */
+interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+/** The partitioned tables and the columns each inserts (seq comes from the table's sequence). */
+export const HOP_TABLES = ['publishes', 'deliveries', 'records'] as const;
+export type HopTable = (typeof HOP_TABLES)[number];
+
+const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'flows, sagas, loss audit and access audit log',
+    sql: `
+CREATE SEQUENCE publishes_seq;
+CREATE TABLE publishes (
+  seq bigint NOT NULL DEFAULT nextval('publishes_seq'),
+  ingest_s bigint NOT NULL,
+  event_id text COLLATE "C", event_type text, correlation_id text COLLATE "C", causation_id text,
+  topic text NOT NULL, part integer, off bigint,
+  time_us bigint NOT NULL, end_us bigint NOT NULL,
+  service text NOT NULL, trace_id bytea NOT NULL, span_id bytea NOT NULL,
+  saga_type text, compensation smallint NOT NULL, terminal text
+) PARTITION BY RANGE (seq);
+CREATE INDEX publishes_event_time ON publishes (event_id, time_us) WHERE event_id IS NOT NULL;
+CREATE INDEX publishes_corr ON publishes (correlation_id) WHERE correlation_id IS NOT NULL;
+CREATE INDEX publishes_causation ON publishes (causation_id) WHERE causation_id IS NOT NULL;
+-- An exporter's retry repeats the span's id and start: the retry is recognised by this index.
+CREATE INDEX publishes_time_span ON publishes (time_us, span_id);
+
+CREATE SEQUENCE deliveries_seq;
+CREATE TABLE deliveries (
+  seq bigint NOT NULL DEFAULT nextval('deliveries_seq'),
+  ingest_s bigint NOT NULL,
+  event_id text COLLATE "C", event_type text, correlation_id text COLLATE "C",
+  topic text NOT NULL, part integer, off bigint, grp text NOT NULL, service text NOT NULL,
+  start_us bigint NOT NULL, end_us bigint NOT NULL, outcome text NOT NULL, attempt integer NOT NULL,
+  dlq_topic text, trace_id bytea NOT NULL, span_id bytea NOT NULL, origin_span_id bytea,
+  terminal text, compensation smallint NOT NULL, causation_id text
+) PARTITION BY RANGE (seq);
+CREATE INDEX deliveries_event ON deliveries (event_id, grp) WHERE event_id IS NOT NULL;
+CREATE INDEX deliveries_corr ON deliveries (correlation_id) WHERE correlation_id IS NOT NULL;
+CREATE INDEX deliveries_tpo ON deliveries (topic, part, off) WHERE off IS NOT NULL;
+CREATE INDEX deliveries_origin ON deliveries (origin_span_id) WHERE event_id IS NULL;
+CREATE INDEX deliveries_causation ON deliveries (causation_id) WHERE causation_id IS NOT NULL;
+CREATE INDEX deliveries_time_span ON deliveries (start_us, span_id);
+
+CREATE SEQUENCE records_seq;
+CREATE TABLE records (
+  seq bigint NOT NULL DEFAULT nextval('records_seq'),
+  ingest_s bigint NOT NULL,
+  topic text NOT NULL, part integer NOT NULL, off bigint NOT NULL, ts_us bigint NOT NULL,
+  event_id text COLLATE "C", correlation_id text COLLATE "C"
+) PARTITION BY RANGE (seq);
+-- One row per position: ingest updates the existing row wherever it is (under the ingest lock).
+CREATE INDEX records_tpo ON records (topic, part, off);
+CREATE INDEX records_event ON records (event_id) WHERE event_id IS NOT NULL;
+
+CREATE TABLE hop_partitions (
+  tbl text NOT NULL, lo bigint NOT NULL, hi bigint NOT NULL,
+  rows bigint NOT NULL DEFAULT 0, bytes bigint NOT NULL DEFAULT 0, max_ingest_s bigint,
+  PRIMARY KEY (tbl, lo)
+);
+
+CREATE TABLE traces (
+  trace_id bytea NOT NULL, corr text NOT NULL, first_us bigint NOT NULL, last_us bigint NOT NULL,
+  PRIMARY KEY (trace_id, corr)
+);
+CREATE TABLE sagas (
+  correlation_id text COLLATE "C" PRIMARY KEY,
+  saga_type text, first_us bigint NOT NULL, first_is_publish smallint NOT NULL, last_us bigint NOT NULL,
+  outcome text, terminal_type text, terminal_us bigint, hops integer NOT NULL,
+  compensations integer NOT NULL, dlq_steps integer NOT NULL, stuck_reported smallint NOT NULL DEFAULT 0,
+  updated_s bigint NOT NULL, root_us bigint, end_held smallint NOT NULL DEFAULT 0
+);
+CREATE INDEX sagas_first ON sagas (first_us, correlation_id);
+CREATE INDEX sagas_open_last ON sagas (last_us) WHERE outcome IS NULL;
+CREATE INDEX sagas_outcome ON sagas (outcome, first_us, correlation_id) WHERE outcome IS NOT NULL;
+CREATE INDEX sagas_updated ON sagas (updated_s);
+CREATE INDEX sagas_end_held ON sagas (last_us) WHERE end_held = 1;
+CREATE TABLE duplicates (
+  event_id text NOT NULL, grp text NOT NULL, count integer NOT NULL, first_us bigint NOT NULL, last_us bigint NOT NULL,
+  PRIMARY KEY (event_id, grp)
+);
+CREATE INDEX duplicates_last ON duplicates (last_us);
+CREATE TABLE unaccounted (
+  grp text NOT NULL, topic text NOT NULL, part integer NOT NULL, off bigint NOT NULL,
+  event_id text, correlation_id text, detected_us bigint NOT NULL,
+  class text NOT NULL DEFAULT 'unknown', reason text NOT NULL DEFAULT 'pending', service text, decided_us bigint,
+  PRIMARY KEY (grp, topic, part, off)
+);
+CREATE INDEX unaccounted_detected ON unaccounted (detected_us);
+CREATE INDEX unaccounted_open ON unaccounted (detected_us) WHERE decided_us IS NULL;
+CREATE TABLE audit_checkpoints (
+  grp text NOT NULL, topic text NOT NULL, part integer NOT NULL, off bigint NOT NULL,
+  PRIMARY KEY (grp, topic, part)
+);
+CREATE TABLE audit_log (
+  id bigserial PRIMARY KEY,
+  time_us bigint NOT NULL,
+  subject text NOT NULL, role text, via text,
+  action text NOT NULL, target text NOT NULL, result text NOT NULL, detail text,
+  remote_addr text NOT NULL, user_agent text
+);
+CREATE TABLE group_partitions (
+  grp text NOT NULL, topic text NOT NULL, part integer NOT NULL, first_off bigint NOT NULL,
+  PRIMARY KEY (grp, topic, part)
+);
+`,
+  },
+];
+
+/** The newest schema this collector knows. */
+export const SCHEMA_VERSION = MIGRATIONS.at(-1)?.version ?? 0;
+
+/**
+ * Creates `schema` when given, and applies the migrations it lacks, each in its own
+ * transaction, holding a session advisory lock so concurrent starts apply each one once.
+ * Refuses a database migrated by a newer collector.
+ */
+export async function migrate(pool: Pool, schema?: string, onMigrate?: (message: string) => void): Promise<void> {
+  const c = await pool.connect();
+  try {
+    // One lock per database (advisory locks are): starts of stores in other schemas wait briefly too.
+    await c.query(`SELECT pg_advisory_lock(hashtext('eventscope:migrate'))`);
+    try {
+      if (schema !== undefined) await c.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
+      await c.query(`CREATE TABLE IF NOT EXISTS schema_migrations (
+        version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`);
+      const { rows } = await c.query<{ v: number | null }>(`SELECT max(version) AS v FROM schema_migrations`);
+      const current = rows[0]?.v ?? 0;
+      if (current > SCHEMA_VERSION) {
+        throw new Error(`the database has store schema ${current}; this collector knows up to ${SCHEMA_VERSION}`);
+      }
+      for (const m of MIGRATIONS) {
+        if (m.version <= current) continue;
+        if (current > 0) onMigrate?.(`migrating the PostgreSQL store to schema ${m.version} (${m.name})`);
+        await inTransaction(c, async () => {
+          await c.query(m.sql);
+          await c.query(`INSERT INTO schema_migrations (version, name) VALUES ($1, $2)`, [m.version, m.name]);
+        });
+      }
+    } finally {
+      await c.query(`SELECT pg_advisory_unlock(hashtext('eventscope:migrate'))`);
+    }
+  } finally {
+    c.release();
+  }
+}
+
+/** Runs `fn` in a transaction on `c`: committed when it resolves, rolled back when it throws. */
+export async function inTransaction<T>(c: PoolClient, fn: () => Promise<T>): Promise<T> {
+  await c.query('BEGIN');
+  try {
+    const result = await fn();
+    await c.query('COMMIT');
+    return result;
+  } catch (err) {
+    await c.query('ROLLBACK').catch(() => undefined);
+    throw err;
+  }
+}
+
+/** The name of the partition of `table` that starts at `lo` (bounds are whole multiples of the partition size). */
+export const partitionName = (table: HopTable, lo: number): string => `${table}_p${lo}`;
+
+/**
+ * Creates partitions of every hop table so that at least `need` more rows of it plus one whole
+ * partition fit above each table's sequence: an insert never finds no partition. Runs in the
+ * ingest transaction, under its lock (retention drops under the same lock); it creates a
+ * partition once per `partitionRows` rows, so the DDL's lock on the parent is rare.
+ */
+export async function ensurePartitions(
+  c: PoolClient,
+  partitionRows: number,
+  need: Record<HopTable, number>,
+): Promise<void> {
+  const { rows } = await c.query<{
+    tbl: HopTable;
+    next: number;
+    top: number | null;
+    covered: boolean;
+    above: number | null;
+  }>(`
+    SELECT t.tbl, t.next, (SELECT max(hi) FROM hop_partitions h WHERE h.tbl = t.tbl) AS top,
+      EXISTS (SELECT 1 FROM hop_partitions h WHERE h.tbl = t.tbl AND h.lo <= t.next AND t.next < h.hi) AS covered,
+      (SELECT min(lo) FROM hop_partitions h WHERE h.tbl = t.tbl AND h.lo > t.next) AS above
+    FROM (
+      SELECT 'publishes' AS tbl, last_value + (CASE WHEN is_called THEN 1 ELSE 0 END) AS next FROM publishes_seq
+      UNION ALL SELECT 'deliveries', last_value + (CASE WHEN is_called THEN 1 ELSE 0 END) FROM deliveries_seq
+      UNION ALL SELECT 'records', last_value + (CASE WHEN is_called THEN 1 ELSE 0 END) FROM records_seq) t`);
+  for (const r of rows) {
+    let next = r.next;
+    if (!r.covered && r.above !== null) {
+      // Retention dropped the partition being written: continue in the next one created ahead.
+      await c.query(`SELECT setval('${r.tbl}_seq', $1, false)`, [r.above]);
+      next = r.above;
+    }
+    // After retention dropped every partition, start again where the sequence is.
+    let top = r.top !== null && r.top > next ? r.top : Math.floor(next / partitionRows) * partitionRows;
+    while (top - next < need[r.tbl] + partitionRows) {
+      const hi = top + partitionRows;
+      await c.query(
+        `CREATE TABLE IF NOT EXISTS ${partitionName(r.tbl, top)} PARTITION OF ${r.tbl} FOR VALUES FROM (${top}) TO (${hi})`,
+      );
+      await c.query(`INSERT INTO hop_partitions (tbl, lo, hi) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`, [
+        r.tbl,
+        top,
+        hi,
+      ]);
+      top = hi;
+    }
+  }
+}

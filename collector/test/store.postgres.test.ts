@@ -1,0 +1,161 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import pg from 'pg';
+import { PostgresStore } from '../src/store/postgres.ts';
+import type { Store } from '../src/store/types.ts';
+import { createTestDatabase, randomName } from './postgres-helpers.ts';
+import { delivery, publish, storeSuite } from './store.suite.ts';
+
+let db: Awaited<ReturnType<typeof createTestDatabase>>;
+beforeAll(async () => {
+  db = await createTestDatabase();
+});
+afterAll(async () => {
+  await db.drop();
+});
+
+/** Small partitions, so the suite's 2,000 rows span several and retention by size drops some. */
+const PARTITION_ROWS = 200;
+const schemas = new WeakMap<Store, string>();
+const open = (schema: string): Promise<PostgresStore> =>
+  PostgresStore.open({ url: db.url, poolSize: 4, partitionRows: PARTITION_ROWS, schema });
+
+storeSuite('postgres', {
+  async create() {
+    const schema = randomName('s');
+    const store = await open(schema);
+    schemas.set(store, schema);
+    return store;
+  },
+  async reopen(previous) {
+    const schema = schemas.get(previous) as string;
+    const store = await open(schema);
+    schemas.set(store, schema);
+    return store;
+  },
+});
+
+describe('postgres store: migrations, partitions, several writers', () => {
+  /** A second pool on a store's schema: what a second collector process would hold. */
+  const admin = (): pg.Client => new pg.Client({ connectionString: db.url });
+
+  it('migrates once when two collectors start together, and records the version', async () => {
+    const schema = randomName('s');
+    const [a, b] = await Promise.all([open(schema), open(schema)]);
+    try {
+      const c = admin();
+      await c.connect();
+      try {
+        const { rows } = await c.query<{ version: number }>(`SELECT version FROM ${schema}.schema_migrations`);
+        expect(rows.map((r) => r.version)).toEqual([1]);
+      } finally {
+        await c.end();
+      }
+    } finally {
+      await Promise.all([a.close(), b.close()]);
+    }
+  });
+
+  it('gives the same sagas when two collectors ingest the spans of one saga at once as one collector does', async () => {
+    const corr = `split-${randomName('c')}`;
+    const placed = publish({ correlationId: corr });
+    const steps = Array.from({ length: 12 }, (_, i) =>
+      publish({
+        correlationId: corr,
+        causationId: placed.eventId,
+        eventType: i === 11 ? 'order.completed' : 'payment.requested',
+        terminal: i === 11 ? 'completed' : null,
+        timeUs: placed.timeUs + (i + 1) * 1_000,
+        endUs: placed.timeUs + (i + 1) * 1_000 + 500,
+      }),
+    );
+    const deliveries = [placed, ...steps].map((p, i) =>
+      delivery({
+        eventId: p.eventId,
+        correlationId: corr,
+        terminal: p.terminal,
+        startUs: p.endUs + 100,
+        endUs: p.endUs + 200,
+        outcome: i === 3 ? 'dead_lettered' : 'processed',
+      }),
+    );
+    // Every span in its own batch, in a shuffled order, split between two stores on one schema.
+    const spans = [
+      ...[placed, ...steps].map((p) => ({ publishes: [p], deliveries: [], records: [] })),
+      ...deliveries.map((d) => ({ publishes: [], deliveries: [d], records: [] })),
+    ].sort(() => Math.random() - 0.5);
+    const one = await open(randomName('s'));
+    const schema = randomName('s');
+    const [a, b] = await Promise.all([open(schema), open(schema)]);
+    try {
+      for (const batch of spans) await one.ingest(batch);
+      const halves = [spans.filter((_, i) => i % 2 === 0), spans.filter((_, i) => i % 2 === 1)];
+      await Promise.all(
+        [a, b].map(async (store, i) => {
+          for (const batch of halves[i] ?? []) await store.ingest(batch);
+        }),
+      );
+      const expected = (await one.saga(corr))?.summary;
+      expect(expected).toMatchObject({ outcome: 'completed', hops: 13, dlqSteps: 1 });
+      expect((await a.saga(corr))?.summary).toEqual(expected);
+      expect((await b.stats()).rows).toEqual((await one.stats()).rows);
+    } finally {
+      await Promise.all([one.close(), a.close(), b.close()]);
+    }
+  });
+
+  it('keeps odd text (NUL, lone surrogates, __proto__) and finds it by the same id', async () => {
+    const store = await open(randomName('s'));
+    try {
+      const p = publish({ eventId: 'ev\u0000\ud800-1', eventType: '__proto__', correlationId: 'constructor' });
+      await store.ingest({ publishes: [p], deliveries: [], records: [] });
+      const hops = await store.event('ev\u0000\ud800-1');
+      expect(hops.publishes.map((x) => x.eventType)).toEqual(['__proto__']);
+      expect((await store.saga('constructor'))?.summary.hops).toBe(1);
+      expect(await store.search('ev\u0000\ud800-1')).toMatchObject({ event: true });
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('retains by dropping whole partitions, created ahead of the rows', async () => {
+    const schema = randomName('s');
+    const store = await open(schema);
+    const c = admin();
+    await c.connect();
+    const partitions = async (): Promise<string[]> =>
+      (
+        await c.query<{ name: string }>(
+          `SELECT c.relname AS name FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+          JOIN pg_class p ON p.oid = i.inhparent JOIN pg_namespace n ON n.oid = p.relnamespace
+          WHERE p.relname = 'publishes' AND n.nspname = $1 ORDER BY c.relname`,
+          [schema],
+        )
+      ).rows.map((r) => r.name);
+    try {
+      await store.ingest({
+        publishes: Array.from({ length: PARTITION_ROWS * 2 }, () => publish()),
+        deliveries: [],
+        records: [],
+      });
+      const before = await partitions();
+      // The rows' partitions, and at least one whole partition ahead.
+      expect(before.length).toBeGreaterThanOrEqual(4);
+      const n = await store.enforceRetention({ nowUs: Date.now() * 1000 + 7200e6, maxAgeUs: 3600e6, maxBytes: 1e12 });
+      expect(n).toBe(PARTITION_ROWS * 2);
+      const after = await partitions();
+      expect(after.length).toBeLessThan(before.length);
+      expect(after.every((name) => before.includes(name))).toBe(true);
+      const dead = await c.query<{ n: number }>(
+        `SELECT coalesce(sum(n_tup_del), 0)::int AS n FROM pg_stat_user_tables WHERE schemaname = $1 AND relname LIKE 'publishes%'`,
+        [schema],
+      );
+      expect(dead.rows[0]?.n).toBe(0); // no row was deleted: partitions were dropped
+      // Ingest goes on after the partition being written was dropped.
+      await store.ingest({ publishes: [publish()], deliveries: [], records: [] });
+      expect((await store.stats()).rows.publishes).toBe(1);
+    } finally {
+      await c.end();
+      await store.close();
+    }
+  });
+});
