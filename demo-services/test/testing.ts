@@ -4,5 +4,5 @@
  * the demo's Kafka client setup.
  */
 export { produceGarbage, produceGarbageTo, produceNullHeaders, schemaIdOf } from './garbage.ts';
-export { getOrder, placeOrder } from './helpers.ts';
+export { getOrder, placeOrder, readTopic, type ReadRecord } from './helpers.ts';
 export { createKafka, ensureTopics, kafkaModule, type KafkaJs } from '../src/lib/kafka.ts';
