@@ -2,6 +2,7 @@ import { Link } from 'react-router';
 import { useAudit } from '../../api/queries.ts';
 import type { AuditResponse } from '../../api/types.ts';
 import { Figure } from '../../components/Tile.tsx';
+import { DataTable } from '../../components/DataTable.tsx';
 import { Empty, QueryView } from '../../components/states.tsx';
 import { EventIdLink } from '../../components/NameLinks.tsx';
 import { formatCount, formatDateTime, formatInteger, formatRelative } from '../../lib/format.ts';
@@ -149,36 +150,25 @@ export function AuditPage() {
             </section>
             <section className="panel table-wrap" aria-label="Duplicates">
               <h2>Duplicates: one event processed more than once by one group</h2>
-              {data.duplicates.length === 0 ? (
-                <Empty title="No duplicate processing found." />
-              ) : (
-                <table>
-                  <thead>
-                    <tr>
-                      <th>Event</th>
-                      <th>Group</th>
-                      <th className="num">Times processed</th>
-                      <th>First</th>
-                      <th>Last</th>
-                    </tr>
-                  </thead>
-                  <tbody>
-                    {data.duplicates.map((d) => (
-                      <tr key={`${d.eventId}-${d.group}`}>
-                        <td className="mono">
-                          <EventIdLink eventId={d.eventId} />
-                        </td>
-                        <td>
-                          <Link to={`/groups/${enc(d.group)}`}>{d.group}</Link>
-                        </td>
-                        <td className="num">{d.count}</td>
-                        <td>{formatDateTime(d.firstMs)}</td>
-                        <td>{formatRelative(d.lastMs)}</td>
-                      </tr>
-                    ))}
-                  </tbody>
-                </table>
-              )}
+              <DataTable
+                rows={data.duplicates}
+                columns={['Event', 'Group', { label: 'Times processed', className: 'num' }, 'First', 'Last']}
+                empty="No duplicate processing found."
+              >
+                {(d) => (
+                  <tr key={`${d.eventId}-${d.group}`}>
+                    <td className="mono">
+                      <EventIdLink eventId={d.eventId} />
+                    </td>
+                    <td>
+                      <Link to={`/groups/${enc(d.group)}`}>{d.group}</Link>
+                    </td>
+                    <td className="num">{d.count}</td>
+                    <td>{formatDateTime(d.firstMs)}</td>
+                    <td>{formatRelative(d.lastMs)}</td>
+                  </tr>
+                )}
+              </DataTable>
             </section>
           </>
         )}

@@ -3,7 +3,8 @@ import { Link, useParams } from 'react-router';
 import { useEventLookup } from '../../api/queries.ts';
 import { type GroupView } from '../../api/types.ts';
 import { OutcomeBadge } from '../../components/StatusBadge.tsx';
-import { Empty, QueryView } from '../../components/states.tsx';
+import { DataTable } from '../../components/DataTable.tsx';
+import { QueryView } from '../../components/states.tsx';
 import {
   formatClockMs,
   formatCount,
@@ -133,46 +134,35 @@ export function EventPage() {
                 {d.offsetsSnapshotMs !== null ? (
                   <p className="subtle">Positions from the Kafka snapshot {formatRelative(d.offsetsSnapshotMs)}.</p>
                 ) : null}
-                {d.groups.length === 0 ? (
-                  <Empty title="No consumer group has read or is reading this topic." />
-                ) : (
-                  <table aria-label="Groups">
-                    <thead>
-                      <tr>
-                        <th>Group</th>
-                        <th>Topic</th>
-                        <th>Service</th>
-                        <th>State</th>
-                        <th>Where</th>
-                        <th className="num">Deliveries</th>
-                      </tr>
-                    </thead>
-                    <tbody>
-                      {[...notDone, ...done].map((g) => (
-                        <tr key={`${g.group}-${g.topic}`}>
-                          <td>
-                            <Link to={`/groups/${enc(g.group)}`}>{g.group}</Link>
-                          </td>
-                          <td>{g.topic}</td>
-                          <td>{services.get(g.group) ?? '—'}</td>
-                          <td>
-                            <OutcomeBadge outcome={g.state} />
-                            {g.duplicate && g.state !== 'duplicate' ? (
-                              <>
-                                {' '}
-                                <OutcomeBadge outcome="duplicate" />
-                              </>
-                            ) : null}
-                          </td>
-                          <td>
-                            <Where g={g} />
-                          </td>
-                          <td className="num">{g.deliveries.length}</td>
-                        </tr>
-                      ))}
-                    </tbody>
-                  </table>
-                )}
+                <DataTable
+                  rows={[...notDone, ...done]}
+                  columns={['Group', 'Topic', 'Service', 'State', 'Where', { label: 'Deliveries', className: 'num' }]}
+                  empty="No consumer group has read or is reading this topic."
+                  label="Groups"
+                >
+                  {(g) => (
+                    <tr key={`${g.group}-${g.topic}`}>
+                      <td>
+                        <Link to={`/groups/${enc(g.group)}`}>{g.group}</Link>
+                      </td>
+                      <td>{g.topic}</td>
+                      <td>{services.get(g.group) ?? '—'}</td>
+                      <td>
+                        <OutcomeBadge outcome={g.state} />
+                        {g.duplicate && g.state !== 'duplicate' ? (
+                          <>
+                            {' '}
+                            <OutcomeBadge outcome="duplicate" />
+                          </>
+                        ) : null}
+                      </td>
+                      <td>
+                        <Where g={g} />
+                      </td>
+                      <td className="num">{g.deliveries.length}</td>
+                    </tr>
+                  )}
+                </DataTable>
               </section>
             </>
           );

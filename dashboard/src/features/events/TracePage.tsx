@@ -2,7 +2,8 @@ import { Link, useParams } from 'react-router';
 import { useTrace } from '../../api/queries.ts';
 import { type TraceView } from '../../api/types.ts';
 import { OutcomeBadge } from '../../components/StatusBadge.tsx';
-import { Empty, QueryView } from '../../components/states.tsx';
+import { DataTable } from '../../components/DataTable.tsx';
+import { QueryView } from '../../components/states.tsx';
 import { formatClockMs, formatDuration, shortId } from '../../lib/format.ts';
 import './trace.css';
 import { CopyButton } from '../../components/CopyButton.tsx';
@@ -155,55 +156,52 @@ export function TracePage() {
                 <h2>
                   Waterfall <span className="subtle">{formatDuration(t1 - t0)}, queue time shaded</span>
                 </h2>
-                {rows.length === 0 ? (
-                  <Empty title="No spans stored for this trace." />
-                ) : (
-                  <table aria-label="Spans" className="waterfall">
-                    <thead>
-                      <tr>
-                        <th>Start</th>
-                        <th>Span</th>
-                        <th>Service</th>
-                        <th>Trace</th>
-                        <th>Outcome</th>
-                        <th className="num">Duration</th>
-                        <th>Event</th>
-                        <th className="wf-col">Timeline</th>
-                      </tr>
-                    </thead>
-                    <tbody>
-                      {rows.map((r) => (
-                        <tr key={r.key} data-trace={r.traceId === own ? 'own' : 'linked'}>
-                          <td title={formatClockMs(r.startMs)}>+{formatDuration(r.startMs - t0)}</td>
-                          <td>
-                            <span className={`wf-indent wf-depth-${Math.min(r.depth, 8)}`}>
-                              {r.kind === 'delivery' ? '↳ ' : ''}
-                              {r.what}
-                            </span>
-                          </td>
-                          <td>{r.service}</td>
-                          <td className="mono">
-                            {r.traceId === own ? (
-                              'this'
-                            ) : (
-                              <Link to={`/traces/${r.traceId}`} title={`linked trace ${r.traceId}`}>
-                                {r.traceId.slice(0, 8)}
-                              </Link>
-                            )}
-                          </td>
-                          <td>{r.outcome ? <OutcomeBadge outcome={r.outcome} /> : 'published'}</td>
-                          <td className="num">{formatDuration(r.endMs - r.startMs)}</td>
-                          <td className="mono">
-                            <EventIdLink eventId={r.eventId} />
-                          </td>
-                          <td className="wf-col">
-                            <Bar row={r} t0={t0} span={span} />
-                          </td>
-                        </tr>
-                      ))}
-                    </tbody>
-                  </table>
-                )}
+                <DataTable
+                  rows={rows}
+                  columns={[
+                    'Start',
+                    'Span',
+                    'Service',
+                    'Trace',
+                    'Outcome',
+                    { label: 'Duration', className: 'num' },
+                    'Event',
+                    { label: 'Timeline', className: 'wf-col' },
+                  ]}
+                  empty="No spans stored for this trace."
+                  label="Spans"
+                  className="waterfall"
+                >
+                  {(r) => (
+                    <tr key={r.key} data-trace={r.traceId === own ? 'own' : 'linked'}>
+                      <td title={formatClockMs(r.startMs)}>+{formatDuration(r.startMs - t0)}</td>
+                      <td>
+                        <span className={`wf-indent wf-depth-${Math.min(r.depth, 8)}`}>
+                          {r.kind === 'delivery' ? '↳ ' : ''}
+                          {r.what}
+                        </span>
+                      </td>
+                      <td>{r.service}</td>
+                      <td className="mono">
+                        {r.traceId === own ? (
+                          'this'
+                        ) : (
+                          <Link to={`/traces/${r.traceId}`} title={`linked trace ${r.traceId}`}>
+                            {r.traceId.slice(0, 8)}
+                          </Link>
+                        )}
+                      </td>
+                      <td>{r.outcome ? <OutcomeBadge outcome={r.outcome} /> : 'published'}</td>
+                      <td className="num">{formatDuration(r.endMs - r.startMs)}</td>
+                      <td className="mono">
+                        <EventIdLink eventId={r.eventId} />
+                      </td>
+                      <td className="wf-col">
+                        <Bar row={r} t0={t0} span={span} />
+                      </td>
+                    </tr>
+                  )}
+                </DataTable>
               </section>
             </>
           );
