@@ -6,9 +6,13 @@ import { log } from './log.ts';
 import { cacheDir, logDir, runDir } from './paths.ts';
 import { freePort, isPortOpen, livePid, run, startDaemon, tail, waitFor } from './proc.ts';
 
-/** Apicurio Registry 3.3.x needs Java 21+; 3.0.x is the newest line that runs on Java 17. */
+/**
+ * Apicurio Registry 3.3.x needs Java 21+. On Java 17: 2.6.x, as Maven Central serves no
+ * parent POM of 3.0.9 (io.apicurio:apicurio-registry:pom:3.0.9), the newest 3.0.x app there, so
+ * Maven cannot resolve that app at all.
+ */
 export const DEFAULT_REGISTRY_VERSION = '3.3.3';
-export const JAVA17_REGISTRY_VERSION = '3.0.9';
+export const JAVA17_REGISTRY_VERSION = '2.6.13.Final';
 
 export interface RegistryOptions {
   port: number;
@@ -117,7 +121,11 @@ export async function ensureRegistry(opts: RegistryOptions): Promise<RegistryHan
   log(
     `starting Apicurio Registry ${version} on ${root} (${opts.dataDir ? `data: ${opts.dataDir}` : 'in memory'}; log: ${logFile})`,
   );
-  const daemon = startDaemon(`apicurio-${version}`, java, ['-Xms128m', '-Xmx512m', '-jar', 'quarkus-run.jar'], {
+  // 2.x ships a runner jar and reads REGISTRY_* settings; 3.x has quarkus-run.jar and APICURIO_*.
+  const v2 = version.startsWith('2.');
+  const jar = v2 ? `apicurio-registry-app-${version}-runner.jar` : 'quarkus-run.jar';
+  const h2File = opts.dataDir ? `jdbc:h2:file:${path.join(opts.dataDir, 'registry')}` : undefined;
+  const daemon = startDaemon(`apicurio-${version}`, java, ['-Xms128m', '-Xmx512m', '-jar', jar], {
     cwd: home,
     logFile,
     pidFile,
@@ -129,11 +137,11 @@ export async function ensureRegistry(opts: RegistryOptions): Promise<RegistryHan
       // build-time choice): keep it on loopback, on a free port, so two registries can run.
       QUARKUS_MANAGEMENT_HOST: '127.0.0.1',
       QUARKUS_MANAGEMENT_PORT: String(await freePort()),
-      // SQL storage on H2 (the default kind of both 3.0.x and 3.3.x): a file when the data must
+      // SQL storage on H2 (the default kind of 2.6.x and 3.x): a file when the data must
       // outlive the process, else the app's default in-memory database.
       APICURIO_STORAGE_KIND: 'sql',
       APICURIO_STORAGE_SQL_KIND: 'h2',
-      ...(opts.dataDir ? { APICURIO_DATASOURCE_URL: `jdbc:h2:file:${path.join(opts.dataDir, 'registry')}` } : {}),
+      ...(h2File ? { [v2 ? 'REGISTRY_DATASOURCE_URL' : 'APICURIO_DATASOURCE_URL']: h2File } : {}),
       QUARKUS_LOG_CONSOLE_JSON: 'false',
     },
   });
