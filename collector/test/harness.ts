@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll } from 'vitest';
-import { buildApp, type App } from '../src/app.ts';
+import { buildApp, type App, type BuildOptions } from '../src/app.ts';
 import { loadConfig, type Config } from '../src/config.ts';
 import { createOtlpServer } from '../src/traces/index.ts';
 
@@ -62,6 +62,8 @@ export interface TestAppOptions {
   dataDir?: string;
   /** Background work (Kafka poll, loss audit, sweeps); default off: the test drives it. */
   background?: boolean;
+  /** The app's logger (e.g. `{ level: 'trace', stream }` to read what it logs); default none. */
+  logger?: BuildOptions['logger'];
 }
 
 export interface TestApp {
@@ -86,7 +88,7 @@ function testConfig(o: TestAppOptions, dataDir: string): Config {
 /** The production app, not listening (tests call it with app.inject()). */
 export async function startApp(o: TestAppOptions = {}): Promise<TestApp> {
   const dataDir = o.dataDir ?? tempDir('app');
-  const app = await buildApp({ config: testConfig(o, dataDir), background: o.background ?? false });
+  const app = await buildApp({ config: testConfig(o, dataDir), background: o.background ?? false, logger: o.logger });
   return { app, dataDir, close: () => app.close() };
 }
 

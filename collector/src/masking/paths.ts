@@ -27,6 +27,6 @@ export function parseFieldPath(path: string): PathStep[] | string {
     rest = rest.slice(m[0].length);
   }
   if (steps.length === 0)
-    return `field path ${JSON.stringify(path)} names no field (masking the whole value: mask its fields)`;
+    return `field path ${JSON.stringify(path)} names no field: name the fields to mask (${PATH_SYNTAX})`;
   return steps;
 }
