@@ -26,9 +26,14 @@ export interface CollectorProcess {
   stop(keepData?: boolean): Promise<void>;
 }
 
-/** Starts `node src/server.ts` with these EVENTSCOPE_* variables over the test defaults; resolves once it listens. */
-export async function spawnCollector(env: Record<string, string>): Promise<CollectorProcess> {
-  const dataDir = tempDir('proc');
+/**
+ * Starts `node src/server.ts` with these EVENTSCOPE_* variables over the test defaults; resolves
+ * once it listens. `dataDir`: another process's, to restart on its store.
+ */
+export async function spawnCollector(
+  env: Record<string, string>,
+  dataDir = tempDir('proc'),
+): Promise<CollectorProcess> {
   const child = spawn(process.execPath, [SERVER], {
     env: {
       PATH: process.env.PATH,

@@ -10,6 +10,7 @@ import type { DlqDetail } from '../src/dlq/schemas.ts';
 import type { Redrive, RedriveDryRun, RedriveRequest } from '../src/dlq/redrive/schemas.ts';
 import type { KafkaRecord } from '../src/kafka/index.ts';
 import { uniqueName, useBrokerApp, waitFor } from './kafka-helpers.ts';
+import { readAllRecords, headerText } from './redrive-helpers.ts';
 import { kafkaSpan, postSpans, serviceSpans } from './traces-helpers.ts';
 
 const OPERATOR = 'operator-token-0123456789';
@@ -84,32 +85,8 @@ const ended = (id: string): Promise<Redrive> =>
     return r.status === 'running' ? undefined : r;
   });
 
-/** Every record of a topic, read with the collector's own Kafka adapter. */
-async function readAll(topic: string): Promise<KafkaRecord[]> {
-  const kafka = t.app.kafka;
-  await kafka.listTopics();
-  const offsets = (await kafka.topicOffsets([topic])).get(topic);
-  if (!offsets || offsets instanceof Error) return [];
-  const out: KafkaRecord[] = [];
-  for (const p of offsets) {
-    let offset = p.start;
-    while (offset < p.end) {
-      const got = (
-        await kafka.readRecords([{ topic, partition: p.partition, offset }], {
-          maxBytesPerPartition: 1 << 20,
-          count: 500,
-        })
-      ).get(`${topic}\u0000${p.partition}`);
-      const last = got?.at(-1);
-      if (!got || !last) break;
-      out.push(...got);
-      offset = last.offset + 1;
-    }
-  }
-  return out;
-}
-
-const h = (r: KafkaRecord, name: string): string | undefined => r.headers[name]?.[0]?.toString('utf8');
+const readAll = (topic: string): Promise<KafkaRecord[]> => readAllRecords(topic, t.app.kafka);
+const h = headerText;
 
 describe('DLQ redrive (real broker)', () => {
   it('dry run: counts and samples the filtered records, nothing produced', async () => {
@@ -219,7 +196,9 @@ describe('DLQ redrive (real broker)', () => {
     const got = await readAll(original);
     expect(got).toHaveLength(n);
     const times = got.map((x) => Number(h(x, DLQ_REDRIVE_HEADER.redriveAt))).sort((a, b) => a - b);
-    const achieved = (n - 1) / ((times.at(-1)! - times[0]!) / 1000);
+    // Records of one produce share its time: those after the first produce over the time since it.
+    const first = times[0]!;
+    const achieved = times.filter((x) => x > first).length / ((times.at(-1)! - first) / 1000);
     expect(achieved).toBeGreaterThan(rate * 0.95);
     expect(achieved).toBeLessThan(rate * 1.05);
 

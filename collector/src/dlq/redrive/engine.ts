@@ -353,7 +353,9 @@ export class RedriveEngine {
     const store = this.#o.store;
     if (resume) await this.#resolveSending(r);
     const batch = Math.max(1, Math.min(LIMITS.maxBatch, Math.floor(r.ratePerSecond / 10)));
-    const bucket = new TokenBucket(r.ratePerSecond, 2 * batch);
+    // Up to a quarter second of sending may be caught up after a stall (a slow disk, a busy
+    // machine), so the rate holds on average; more would be a burst.
+    const bucket = new TokenBucket(r.ratePerSecond, Math.max(2 * batch, Math.ceil(r.ratePerSecond / 4)));
     for (;;) {
       if (signal.aborted) return;
       const rows = await store.ledger(r.id, 'pending', LIMITS.roundRows);
