@@ -3,10 +3,7 @@
  * producing with explicit timestamps, consumer groups that really consume, Kafka's own
  * consumer-groups tool; the app and `waitFor` from harness.ts.
  */
-import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { promisify } from 'node:util';
-import { DEFAULT_KAFKA_VERSION, findJava, kafkaClasspath } from '@eventscope/devstack';
 import { Kafka, logLevel, type Admin, type Consumer, type Producer } from 'kafkajs';
 import { afterAll, beforeAll } from 'vitest';
 import type { Config } from '../src/config.ts';
@@ -109,51 +106,7 @@ export async function consumeAndLeave(admin: Admin, groupId: string, topic: stri
   await c.stop();
 }
 
-export interface ToolRow {
-  topic: string;
-  partition: number;
-  currentOffset: number | null;
-  logEndOffset: number;
-  lag: number | null;
-}
-
-const exec = promisify(execFile);
-
-/** Kafka's own ConsumerGroupCommand (from the broker's jars) --describe, parsed. */
-export async function kafkaToolDescribe(groupId: string): Promise<ToolRow[]> {
-  const jdk = await findJava(17);
-  if (!jdk) throw new Error('no Java 17+ for the consumer-groups tool');
-  const { stdout } = await exec(
-    jdk.java,
-    [
-      '-cp',
-      kafkaClasspath(DEFAULT_KAFKA_VERSION),
-      'org.apache.kafka.tools.consumer.group.ConsumerGroupCommand',
-      '--bootstrap-server',
-      brokers[0] ?? '127.0.0.1:9092',
-      '--describe',
-      '--group',
-      groupId,
-    ],
-    { timeout: 60_000 },
-  );
-  const lines = stdout.split('\n').filter((l) => l.trim() !== '');
-  const headerIndex = lines.findIndex((l) => l.startsWith('GROUP'));
-  if (headerIndex < 0) throw new Error(`unexpected consumer-groups output:\n${stdout}`);
-  const header = (lines[headerIndex] ?? '').trim().split(/\s+/);
-  const col = (name: string): number => header.indexOf(name);
-  const num = (s: string | undefined): number | null => (s === undefined || s === '-' ? null : Number(s));
-  return lines.slice(headerIndex + 1).map((line) => {
-    const f = line.trim().split(/\s+/);
-    return {
-      topic: f[col('TOPIC')] ?? '',
-      partition: Number(f[col('PARTITION')]),
-      currentOffset: num(f[col('CURRENT-OFFSET')]),
-      logEndOffset: Number(f[col('LOG-END-OFFSET')]),
-      lag: num(f[col('LAG')]),
-    };
-  });
-}
+export { kafkaToolDescribe, type ToolRow } from './kafka-tools.ts';
 
 /** The production app with background work off (tests drive pollOnce()) and its own data dir. */
 export function buildTestApp(overrides: Partial<Config> = {}, dataDir?: string): Promise<TestApp> {
@@ -162,6 +115,69 @@ export function buildTestApp(overrides: Partial<Config> = {}, dataDir?: string):
     overrides,
     dataDir: dataDir ?? tempDir('lag'),
   });
+}
+
+export interface KafkaSuite {
+  admin: Admin;
+  producer: Producer;
+  /** Topics and groups the suite made: deleted after it. */
+  topics: string[];
+  groups: string[];
+  /** A new topic `<prefix>-t-<random>` with `partitions` partitions (and topic configs), deleted after the suite. */
+  newTopic: (partitions: number, configEntries?: { name: string; value: string }[]) => Promise<string>;
+  /** A new group name `<prefix>-g-<random>`, deleted after the suite. */
+  newGroup: () => string;
+  /** buildTestApp(overrides, dataDir): closed, and its data dir removed, after the suite. */
+  app: (overrides?: Partial<Config>, dataDir?: string) => Promise<TestApp>;
+}
+
+/**
+ * For a suite on the real broker whose names start with `prefix`: an admin and a producer, there
+ * from the suite's first hook on; after it, its apps closed and their data dirs, groups and
+ * topics deleted.
+ */
+export function useKafka(prefix: string): KafkaSuite {
+  const apps: TestApp[] = [];
+  const suite: KafkaSuite = {
+    admin: undefined as unknown as Admin,
+    producer: undefined as unknown as Producer,
+    topics: [],
+    groups: [],
+    newTopic: async (partitions, configEntries) => {
+      const topic = uniqueName(`${prefix}-t`);
+      await suite.admin.createTopics({
+        topics: [{ topic, numPartitions: partitions, ...(configEntries ? { configEntries } : {}) }],
+        waitForLeaders: true,
+      });
+      suite.topics.push(topic);
+      return topic;
+    },
+    newGroup: () => {
+      const group = uniqueName(`${prefix}-g`);
+      suite.groups.push(group);
+      return group;
+    },
+    app: async (overrides, dataDir) => {
+      const t = await buildTestApp(overrides, dataDir);
+      apps.push(t);
+      return t;
+    },
+  };
+  beforeAll(async () => {
+    suite.admin = await connectAdmin();
+    suite.producer = await connectProducer();
+  });
+  afterAll(async () => {
+    // Every app first: a later app may have reopened an earlier one's data dir.
+    for (const t of apps) await t.close().catch(() => undefined);
+    for (const t of apps) removeDir(t.dataDir);
+    // DeleteGroups removes groups of every type (a share group's state too).
+    if (suite.groups.length > 0) await suite.admin?.deleteGroups(suite.groups).catch(() => undefined);
+    if (suite.topics.length > 0) await suite.admin?.deleteTopics({ topics: suite.topics }).catch(() => undefined);
+    await suite.producer?.disconnect();
+    await suite.admin?.disconnect();
+  });
+  return suite;
 }
 
 export interface BrokerApp extends TestApp {
@@ -176,22 +192,10 @@ export interface BrokerApp extends TestApp {
  * the suite's first hook on; after it, the app closed, its data dir and the `topics` deleted.
  */
 export function useBrokerApp(overrides: Partial<Config> = {}): BrokerApp {
-  const suite = { topics: [] as string[] } as BrokerApp;
-  let started = false;
+  const kafka = useKafka('broker-app');
+  const suite = { topics: kafka.topics } as BrokerApp;
   beforeAll(async () => {
-    suite.admin = await connectAdmin();
-    suite.producer = await connectProducer();
-    Object.assign(suite, await buildTestApp(overrides));
-    started = true;
-  });
-  afterAll(async () => {
-    if (started) {
-      await suite.close();
-      removeDir(suite.dataDir);
-    }
-    await suite.admin?.deleteTopics({ topics: suite.topics }).catch(() => undefined);
-    await suite.producer?.disconnect();
-    await suite.admin?.disconnect();
+    Object.assign(suite, await kafka.app(overrides), { admin: kafka.admin, producer: kafka.producer });
   });
   return suite;
 }

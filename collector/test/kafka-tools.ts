@@ -6,10 +6,10 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { promisify } from 'node:util';
 import { DEFAULT_KAFKA_VERSION, findJava, kafkaClasspath } from '@eventscope/devstack';
-import { brokers } from './kafka-helpers.ts';
+import { BROKERS } from './harness.ts';
 
 const exec = promisify(execFile);
-const bootstrap = (): string => brokers[0] ?? '127.0.0.1:9092';
+const bootstrap = (): string => BROKERS.split(',')[0] ?? '127.0.0.1:9092';
 
 async function java(): Promise<string> {
   const jdk = await findJava(17);
@@ -29,21 +29,19 @@ export async function kafkaTool(mainClass: string, args: string[]): Promise<Chil
   return child;
 }
 
-export interface ShareToolRow {
-  topic: string;
-  partition: number;
-  startOffset: number | null;
-  lag: number | null;
-}
+/** A table cell by column name, in one row of a tool's output. */
+type Cell = (column: string) => string | undefined;
 
-/** Kafka's ShareGroupCommand (`kafka-share-groups.sh --describe`), parsed. */
-export async function shareToolDescribe(groupId: string): Promise<ShareToolRow[]> {
+const num = (s: string | undefined): number | null => (s === undefined || s === '-' ? null : Number(s));
+
+/** One of Kafka's group tools (`mainClass`) run with `--describe --group <groupId>`: its table's rows. */
+async function describeGroup(mainClass: string, groupId: string): Promise<Cell[]> {
   const { stdout } = await exec(
     await java(),
     [
       '-cp',
       kafkaClasspath(DEFAULT_KAFKA_VERSION),
-      'org.apache.kafka.tools.consumer.group.ShareGroupCommand',
+      mainClass,
       '--bootstrap-server',
       bootstrap(),
       '--describe',
@@ -54,17 +52,48 @@ export async function shareToolDescribe(groupId: string): Promise<ShareToolRow[]
   );
   const lines = stdout.split('\n').filter((l) => l.trim() !== '');
   const headerIndex = lines.findIndex((l) => l.startsWith('GROUP'));
-  if (headerIndex < 0) throw new Error(`unexpected share-groups output:\n${stdout}`);
+  if (headerIndex < 0) throw new Error(`unexpected ${mainClass} output:\n${stdout}`);
   const header = (lines[headerIndex] ?? '').trim().split(/\s+/);
-  const col = (name: string): number => header.indexOf(name);
-  const num = (s: string | undefined): number | null => (s === undefined || s === '-' ? null : Number(s));
   return lines.slice(headerIndex + 1).map((line) => {
     const f = line.trim().split(/\s+/);
-    return {
-      topic: f[col('TOPIC')] ?? '',
-      partition: Number(f[col('PARTITION')]),
-      startOffset: num(f[col('START-OFFSET')]),
-      lag: num(f[col('LAG')]),
-    };
+    return (column) => f[header.indexOf(column)];
   });
+}
+
+export interface ToolRow {
+  topic: string;
+  partition: number;
+  currentOffset: number | null;
+  logEndOffset: number;
+  lag: number | null;
+}
+
+/** Kafka's own ConsumerGroupCommand (`kafka-consumer-groups.sh --describe`), parsed. */
+export async function kafkaToolDescribe(groupId: string): Promise<ToolRow[]> {
+  const rows = await describeGroup('org.apache.kafka.tools.consumer.group.ConsumerGroupCommand', groupId);
+  return rows.map((cell) => ({
+    topic: cell('TOPIC') ?? '',
+    partition: Number(cell('PARTITION')),
+    currentOffset: num(cell('CURRENT-OFFSET')),
+    logEndOffset: Number(cell('LOG-END-OFFSET')),
+    lag: num(cell('LAG')),
+  }));
+}
+
+export interface ShareToolRow {
+  topic: string;
+  partition: number;
+  startOffset: number | null;
+  lag: number | null;
+}
+
+/** Kafka's ShareGroupCommand (`kafka-share-groups.sh --describe`), parsed. */
+export async function shareToolDescribe(groupId: string): Promise<ShareToolRow[]> {
+  const rows = await describeGroup('org.apache.kafka.tools.consumer.group.ShareGroupCommand', groupId);
+  return rows.map((cell) => ({
+    topic: cell('TOPIC') ?? '',
+    partition: Number(cell('PARTITION')),
+    startOffset: num(cell('START-OFFSET')),
+    lag: num(cell('LAG')),
+  }));
 }

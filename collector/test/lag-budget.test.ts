@@ -4,58 +4,33 @@
  * budget is WARN, on the partition, the topic and the group, and the budget is exported for
  * the lag alert. Regression for "a lagging group looks healthy" (issue #23, item 2).
  */
-import type { Admin, Producer } from 'kafkajs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { withinBudget } from '../src/lag/status.ts';
-import {
-  buildTestApp,
-  connectAdmin,
-  connectProducer,
-  produce,
-  removeDir,
-  uniqueName,
-  type TestApp,
-} from './kafka-helpers.ts';
+import { produce, uniqueName, useKafka, type TestApp } from './kafka-helpers.ts';
 
 const PREFIX = uniqueName('lagbudget');
-let admin: Admin;
-let producer: Producer;
+const k = useKafka(PREFIX);
 let topic: string;
 let group: string;
-const apps: TestApp[] = [];
 
 beforeAll(async () => {
-  admin = await connectAdmin();
-  producer = await connectProducer();
-  topic = uniqueName(`${PREFIX}-t`);
-  group = uniqueName(`${PREFIX}-g`);
-  await admin.createTopics({ topics: [{ topic, numPartitions: 1 }], waitForLeaders: true });
+  topic = await k.newTopic(1);
+  group = k.newGroup();
   // 40 records a minute old: whoever has not consumed them is a minute behind.
   const minuteAgo = Date.now() - 60_000;
   await produce(
-    producer,
+    k.producer,
     topic,
     0,
     Array.from({ length: 40 }, (_, i) => minuteAgo + i),
   );
 });
 
-afterAll(async () => {
-  for (const t of apps) {
-    await t.app.close().catch(() => undefined);
-    removeDir(t.dataDir);
-  }
-  await admin.deleteGroups([group]).catch(() => undefined);
-  await admin.deleteTopics({ topics: [topic] }).catch(() => undefined);
-  await producer.disconnect();
-  await admin.disconnect();
-});
-
 /** Two polls with the committed offset moving forward between them: lag shrinks, the trend is good. */
 async function catchingUp(t: TestApp) {
-  await admin.setOffsets({ groupId: group, topic, partitions: [{ partition: 0, offset: '5' }] });
+  await k.admin.setOffsets({ groupId: group, topic, partitions: [{ partition: 0, offset: '5' }] });
   await t.app.kafkaMonitor.pollOnce();
-  await admin.setOffsets({ groupId: group, topic, partitions: [{ partition: 0, offset: '10' }] });
+  await k.admin.setOffsets({ groupId: group, topic, partitions: [{ partition: 0, offset: '10' }] });
   await t.app.kafkaMonitor.pollOnce();
   const g = t.app.kafkaMonitor.snapshot?.groups.get(group);
   if (!g) throw new Error('group not in the snapshot');
@@ -73,8 +48,7 @@ describe('lag budget', () => {
   });
 
   it('a group a minute behind is WARN under a 10 s budget although its lag shrinks', async () => {
-    const t = await buildTestApp({ groupsInclude: `${PREFIX}-*`, lagTolerance: 0, lagBudgetSeconds: 10 });
-    apps.push(t);
+    const t = await k.app({ groupsInclude: `${PREFIX}-*`, lagTolerance: 0, lagBudgetSeconds: 10 });
     const g = await catchingUp(t);
     expect(g.lag).toBe(30);
     expect(g.lagSeconds).toBeGreaterThan(55);
@@ -92,8 +66,7 @@ describe('lag budget', () => {
   });
 
   it('the same group is OK when the budget is larger than its time lag', async () => {
-    const t = await buildTestApp({ groupsInclude: `${PREFIX}-*`, lagTolerance: 0, lagBudgetSeconds: 600 });
-    apps.push(t);
+    const t = await k.app({ groupsInclude: `${PREFIX}-*`, lagTolerance: 0, lagBudgetSeconds: 600 });
     const g = await catchingUp(t);
     expect(g.lagSeconds).toBeGreaterThan(55);
     expect(g.status).toBe('OK');

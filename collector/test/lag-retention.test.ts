@@ -4,71 +4,41 @@
  * below the new log start has lost records (risk `lost`, the count, the metric); a group at
  * the log start with lag is `at-risk`; a caught-up group is not at risk.
  */
-import type { Admin, Producer } from 'kafkajs';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { beforeAll, expect, it } from 'vitest';
 import type { GroupList } from '../src/lag/schemas.ts';
-import {
-  buildTestApp,
-  connectAdmin,
-  connectProducer,
-  produce,
-  removeDir,
-  uniqueName,
-  waitFor,
-  type TestApp,
-} from './kafka-helpers.ts';
+import { produce, uniqueName, useKafka, waitFor, type TestApp } from './kafka-helpers.ts';
 
 const PREFIX = uniqueName('retention');
-let admin: Admin;
-let producer: Producer;
+const k = useKafka(PREFIX);
 let t: TestApp;
-const topic = `${PREFIX}-t`;
+let topic: string;
 const lost = `${PREFIX}-lost`;
 const atRisk = `${PREFIX}-atrisk`;
 const caughtUp = `${PREFIX}-ok`;
 
 beforeAll(async () => {
-  admin = await connectAdmin();
-  producer = await connectProducer();
-  await admin.createTopics({
-    topics: [
-      {
-        topic,
-        numPartitions: 1,
-        configEntries: [
-          { name: 'retention.ms', value: '60000' },
-          { name: 'segment.ms', value: '100' },
-        ],
-      },
-    ],
-    waitForLeaders: true,
-  });
-  t = await buildTestApp({ groupsInclude: `${PREFIX}-*`, lagTolerance: 0 });
-});
-
-afterAll(async () => {
-  await t?.close();
-  removeDir(t?.dataDir ?? '');
-  await admin?.deleteGroups([lost, atRisk, caughtUp]).catch(() => undefined);
-  await admin?.deleteTopics({ topics: [topic] }).catch(() => undefined);
-  await producer?.disconnect();
-  await admin?.disconnect();
+  k.groups.push(lost, atRisk, caughtUp);
+  topic = await k.newTopic(1, [
+    { name: 'retention.ms', value: '60000' },
+    { name: 'segment.ms', value: '100' },
+  ]);
+  t = await k.app({ groupsInclude: `${PREFIX}-*`, lagTolerance: 0 });
 });
 
 it('a group committed below the log start lost records; one at the log start with lag is at risk', async () => {
   // Five records an hour old (retention by time reads record timestamps), committed up to 2.
   const hourAgo = Date.now() - 3_600_000;
   await produce(
-    producer,
+    k.producer,
     topic,
     0,
     [0, 1, 2, 3, 4].map((i) => hourAgo + i),
   );
-  await admin.setOffsets({ groupId: lost, topic, partitions: [{ partition: 0, offset: '2' }] });
+  await k.admin.setOffsets({ groupId: lost, topic, partitions: [{ partition: 0, offset: '2' }] });
   // Ten current records roll the old segment (older than segment.ms); they stay in the active one.
   await new Promise((r) => setTimeout(r, 300));
   await produce(
-    producer,
+    k.producer,
     topic,
     0,
     Array.from({ length: 10 }, () => Date.now()),
@@ -76,13 +46,13 @@ it('a group committed below the log start lost records; one at the log start wit
   const low: number = await waitFor(
     'retention to delete the old segment (the broker checks every 10 s)',
     async () => {
-      const [p] = await admin.fetchTopicOffsets(topic);
+      const [p] = await k.admin.fetchTopicOffsets(topic);
       return Number(p?.low) === 5 ? 5 : undefined;
     },
     45_000,
   );
-  await admin.setOffsets({ groupId: atRisk, topic, partitions: [{ partition: 0, offset: String(low) }] });
-  await admin.setOffsets({ groupId: caughtUp, topic, partitions: [{ partition: 0, offset: '15' }] });
+  await k.admin.setOffsets({ groupId: atRisk, topic, partitions: [{ partition: 0, offset: String(low) }] });
+  await k.admin.setOffsets({ groupId: caughtUp, topic, partitions: [{ partition: 0, offset: '15' }] });
   const result = await t.app.kafkaMonitor.pollOnce();
   expect(result.ok, JSON.stringify(result.errors)).toBe(true);
   const groups = t.app.kafkaMonitor.snapshot?.groups;

@@ -3,34 +3,19 @@
  * bound (flagged) when the table does not reach back, interpolation when it does, and the
  * table surviving an app rebuild on the same data dir (restart).
  */
-import type { Admin, Producer } from 'kafkajs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { Config } from '../src/config.ts';
 import type { Point } from '../src/lag/offset-times.ts';
-import {
-  buildTestApp,
-  connectAdmin,
-  connectProducer,
-  produce,
-  removeDir,
-  uniqueName,
-  type TestApp,
-} from './kafka-helpers.ts';
+import { produce, uniqueName, useKafka, type TestApp } from './kafka-helpers.ts';
 
 const PREFIX = uniqueName('lagtime');
-let admin: Admin;
-let producer: Producer;
-const dirs: string[] = [];
-const apps: TestApp[] = [];
+const k = useKafka(PREFIX);
 let topic: string;
 let group: string;
 const overrides: Partial<Config> = { groupsInclude: `${PREFIX}-*`, lagTolerance: 0 };
 
 async function app(dataDir?: string): Promise<TestApp> {
-  const t = await buildTestApp(overrides, dataDir);
-  apps.push(t);
-  dirs.push(t.dataDir);
-  return t;
+  return k.app(overrides, dataDir);
 }
 
 function partition0(t: TestApp) {
@@ -40,20 +25,8 @@ function partition0(t: TestApp) {
 }
 
 beforeAll(async () => {
-  admin = await connectAdmin();
-  producer = await connectProducer();
-  topic = uniqueName(`${PREFIX}-t`);
-  group = uniqueName(`${PREFIX}-g`);
-  await admin.createTopics({ topics: [{ topic, numPartitions: 1 }], waitForLeaders: true });
-});
-
-afterAll(async () => {
-  for (const t of apps) await t.app.close().catch(() => undefined);
-  for (const d of new Set(dirs)) removeDir(d);
-  await admin.deleteGroups([group]).catch(() => undefined);
-  await admin.deleteTopics({ topics: [topic] }).catch(() => undefined);
-  await producer.disconnect();
-  await admin.disconnect();
+  topic = await k.newTopic(1);
+  group = k.newGroup();
 });
 
 describe('time lag from the offset/time table', () => {
@@ -64,8 +37,8 @@ describe('time lag from the offset/time table', () => {
     const t = await app();
     dataDir = t.dataDir;
     const hourAgo = Date.now() - 3_600_000;
-    await produce(producer, topic, 0, [hourAgo, hourAgo + 1, hourAgo + 2, hourAgo + 3, hourAgo + 4]);
-    await admin.setOffsets({ groupId: group, topic, partitions: [{ partition: 0, offset: '0' }] });
+    await produce(k.producer, topic, 0, [hourAgo, hourAgo + 1, hourAgo + 2, hourAgo + 3, hourAgo + 4]);
+    await k.admin.setOffsets({ groupId: group, topic, partitions: [{ partition: 0, offset: '0' }] });
 
     await t.app.kafkaMonitor.pollOnce({ recordReads: false });
     let p = partition0(t);
@@ -84,13 +57,13 @@ describe('time lag from the offset/time table', () => {
 
     // Ten more records, seen by the next poll; then the group moves to offset 10.
     await produce(
-      producer,
+      k.producer,
       topic,
       0,
       Array.from({ length: 10 }, () => Date.now()),
     );
     await t.app.kafkaMonitor.pollOnce({ recordReads: false });
-    await admin.setOffsets({ groupId: group, topic, partitions: [{ partition: 0, offset: '10' }] });
+    await k.admin.setOffsets({ groupId: group, topic, partitions: [{ partition: 0, offset: '10' }] });
     await t.app.kafkaMonitor.pollOnce({ recordReads: false });
     points = [...t.app.kafkaMonitor.table.points(topic, 0)].map((x) => [...x] as Point);
     const [a, b] = points;
@@ -104,13 +77,13 @@ describe('time lag from the offset/time table', () => {
 
     // Read directly, the same partition's time lag is the record's own timestamp (an hour ago).
     await t.app.kafkaMonitor.pollOnce();
-    await admin.setOffsets({ groupId: group, topic, partitions: [{ partition: 0, offset: '2' }] });
+    await k.admin.setOffsets({ groupId: group, topic, partitions: [{ partition: 0, offset: '2' }] });
     await t.app.kafkaMonitor.pollOnce();
     p = partition0(t);
     expect(p.lagSecondsSource).toBe('record');
     expect(p.lagSeconds).toBeGreaterThan(3590);
     expect(p.lagSeconds).toBeLessThan(3700);
-    await admin.setOffsets({ groupId: group, topic, partitions: [{ partition: 0, offset: '10' }] });
+    await k.admin.setOffsets({ groupId: group, topic, partitions: [{ partition: 0, offset: '10' }] });
     await t.app.close();
   });
 

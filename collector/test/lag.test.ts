@@ -4,43 +4,27 @@
  * time lag against record timestamps the test produced, rebalances, and the HTTP and
  * metrics outputs. The poller is driven with pollOnce().
  */
-import type { Admin, Producer } from 'kafkajs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { GroupDetail, GroupList, TopicList } from '../src/lag/schemas.ts';
 import {
-  buildTestApp,
   committedSum,
   connectAdmin,
   connectProducer,
   consumeAndLeave,
   kafkaToolDescribe,
   produce,
-  removeDir,
   startConsumer,
   uniqueName,
+  useKafka,
   waitFor,
   type TestApp,
 } from './kafka-helpers.ts';
 
 const PREFIX = uniqueName('lagtest');
-let admin: Admin;
-let producer: Producer;
+const k = useKafka(PREFIX);
+const newTopic = k.newTopic;
+const newGroup = k.newGroup;
 let t: TestApp;
-const topics: string[] = [];
-const groups: string[] = [];
-
-async function newTopic(partitions: number): Promise<string> {
-  const topic = uniqueName(`${PREFIX}-t`);
-  await admin.createTopics({ topics: [{ topic, numPartitions: partitions }], waitForLeaders: true });
-  topics.push(topic);
-  return topic;
-}
-
-function newGroup(): string {
-  const g = uniqueName(`${PREFIX}-g`);
-  groups.push(g);
-  return g;
-}
 
 async function poll(options?: { recordReads?: boolean }) {
   const result = await t.app.kafkaMonitor.pollOnce(options);
@@ -65,9 +49,7 @@ async function expectMatchesKafkaTool(groupId: string): Promise<void> {
 }
 
 beforeAll(async () => {
-  admin = await connectAdmin();
-  producer = await connectProducer();
-  t = await buildTestApp({
+  t = await k.app({
     groupsInclude: `${PREFIX}-*`,
     groupsExclude: 'eventscope-*',
     lagTolerance: 2,
@@ -75,23 +57,14 @@ beforeAll(async () => {
   });
 });
 
-afterAll(async () => {
-  await t?.close();
-  removeDir(t?.dataDir ?? '');
-  await admin.deleteGroups(groups).catch(() => undefined);
-  await admin.deleteTopics({ topics }).catch(() => undefined);
-  await producer.disconnect();
-  await admin.disconnect();
-});
-
 describe('Kafka monitor scenarios (real broker)', () => {
   it('caught-up group: lag 0, OK, figures equal the consumer-groups tool', async () => {
     const topic = await newTopic(2);
     const g = newGroup();
     const now = Date.now();
-    await produce(producer, topic, 0, [now - 5000, now - 4000, now - 3000]);
-    await produce(producer, topic, 1, [now - 5000, now - 4000]);
-    await consumeAndLeave(admin, g, topic, 5);
+    await produce(k.producer, topic, 0, [now - 5000, now - 4000, now - 3000]);
+    await produce(k.producer, topic, 1, [now - 5000, now - 4000]);
+    await consumeAndLeave(k.admin, g, topic, 5);
     await poll();
     await poll();
     const s = group(g);
@@ -106,15 +79,15 @@ describe('Kafka monitor scenarios (real broker)', () => {
     const topic = await newTopic(2);
     const g = newGroup();
     const now = Date.now();
-    await produce(producer, topic, 0, [now - 600_000, now - 590_000]);
-    await produce(producer, topic, 1, [now - 600_000]);
-    await consumeAndLeave(admin, g, topic, 3);
+    await produce(k.producer, topic, 0, [now - 600_000, now - 590_000]);
+    await produce(k.producer, topic, 1, [now - 600_000]);
+    await consumeAndLeave(k.admin, g, topic, 3);
     // Records the group will not consume: the oldest is 300 s old on partition 0, 200 s on 1.
-    await produce(producer, topic, 0, [now - 300_000, now - 250_000, now - 100_000, now - 50_000]);
-    await produce(producer, topic, 1, [now - 200_000, now - 10_000]);
+    await produce(k.producer, topic, 0, [now - 300_000, now - 250_000, now - 100_000, now - 50_000]);
+    await produce(k.producer, topic, 1, [now - 200_000, now - 10_000]);
     await poll();
     expect(group(g).lag).toBe(6);
-    await produce(producer, topic, 1, [Date.now(), Date.now()]);
+    await produce(k.producer, topic, 1, [Date.now(), Date.now()]);
     await poll();
     const s = group(g);
     expect(s.lag).toBe(8); // growing while nobody consumes
@@ -140,8 +113,8 @@ describe('Kafka monitor scenarios (real broker)', () => {
     const topic = await newTopic(1);
     const g = newGroup();
     const now = Date.now();
-    await produce(producer, topic, 0, [now - 3000, now - 2000, now - 1000, now - 500, now - 100]);
-    await admin.setOffsets({ groupId: g, topic, partitions: [{ partition: 0, offset: '2' }] });
+    await produce(k.producer, topic, 0, [now - 3000, now - 2000, now - 1000, now - 500, now - 100]);
+    await k.admin.setOffsets({ groupId: g, topic, partitions: [{ partition: 0, offset: '2' }] });
     await poll();
     const s = group(g);
     expect(s.members).toEqual([]);
@@ -155,16 +128,16 @@ describe('Kafka monitor scenarios (real broker)', () => {
     const g = newGroup();
     const now = Date.now();
     await produce(
-      producer,
+      k.producer,
       topic,
       0,
       Array.from({ length: 8 }, (_, i) => now - 10_000 + i),
     );
-    await consumeAndLeave(admin, g, topic, 8);
+    await consumeAndLeave(k.admin, g, topic, 8);
     await poll();
     expect(group(g).status).toBe('OK');
     // A reset to the earliest offset, as `kafka-consumer-groups --reset-offsets --to-earliest` does.
-    await admin.setOffsets({ groupId: g, topic, partitions: [{ partition: 0, offset: '0' }] });
+    await k.admin.setOffsets({ groupId: g, topic, partitions: [{ partition: 0, offset: '0' }] });
     await poll();
     const s = group(g);
     expect(s.lag).toBe(8);
@@ -177,7 +150,7 @@ describe('Kafka monitor scenarios (real broker)', () => {
     const topic = await newTopic(1);
     const g = newGroup();
     await produce(
-      producer,
+      k.producer,
       topic,
       0,
       Array.from({ length: 30 }, () => Date.now()),
@@ -188,12 +161,12 @@ describe('Kafka monitor scenarios (real broker)', () => {
       for (let step = 0; step < 4; step++) {
         // Wait for progress, then produce more than it can consume before the next poll.
         await waitFor('the slow consumer to commit progress', async () => {
-          const sum = await committedSum(admin, g, topic);
+          const sum = await committedSum(k.admin, g, topic);
           return sum > Math.max(previous, 0) ? sum : undefined;
         });
-        previous = await committedSum(admin, g, topic);
+        previous = await committedSum(k.admin, g, topic);
         await produce(
-          producer,
+          k.producer,
           topic,
           0,
           Array.from({ length: 40 }, () => Date.now()),
@@ -221,7 +194,7 @@ describe('Kafka monitor scenarios (real broker)', () => {
     let b: Awaited<ReturnType<typeof startConsumer>> | undefined;
     try {
       await waitFor('member a to be stable', async () => {
-        const d = (await admin.describeGroups([g])).groups[0];
+        const d = (await k.admin.describeGroups([g])).groups[0];
         return d?.state === 'Stable' && d.members.length === 1;
       });
       await poll();
@@ -229,7 +202,7 @@ describe('Kafka monitor scenarios (real broker)', () => {
       const before = t.app.kafkaMonitor.rebalanceCount(g);
       b = await startConsumer(g, topic, { clientId: 'member-b' });
       await waitFor('both members to be stable', async () => {
-        const d = (await admin.describeGroups([g])).groups[0];
+        const d = (await k.admin.describeGroups([g])).groups[0];
         return d?.state === 'Stable' && d.members.length === 2;
       });
       await poll();
@@ -275,8 +248,8 @@ describe('Kafka monitor scenarios (real broker)', () => {
     const topic = await newTopic(1);
     const g = newGroup();
     const now = Date.now();
-    await produce(producer, topic, 0, [now - 60_000, now - 30_000, now - 1000]);
-    await admin.setOffsets({ groupId: g, topic, partitions: [{ partition: 0, offset: '1' }] });
+    await produce(k.producer, topic, 0, [now - 60_000, now - 30_000, now - 1000]);
+    await k.admin.setOffsets({ groupId: g, topic, partitions: [{ partition: 0, offset: '1' }] });
     await poll();
 
     const list = await t.app.inject('/api/groups');

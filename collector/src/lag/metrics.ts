@@ -6,9 +6,155 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { KafkaMonitor } from './monitor.ts';
 import { STATUS_CODES } from './status.ts';
-import type { RetentionRisk } from './types.ts';
+import type { GroupLag, GroupTopicLag, PartitionLag, RetentionRisk, Snapshot, TopicSnapshot } from './types.ts';
 
 const RETENTION_RISK_CODES: Readonly<Record<RetentionRisk, number>> = { none: 0, 'at-risk': 1, lost: 2 };
+
+type Labels = Record<string, string>;
+/** The series of one gauge in a snapshot: labels and value; a null value is no series. */
+type Rows = (snapshot: Snapshot) => Iterable<readonly [Labels, number | null]>;
+
+interface SnapshotGauge {
+  name: string;
+  help: string;
+  labelNames: readonly string[];
+  rows: Rows;
+}
+
+/** Per group and topic; `skipErrored`: a group whose offsets could not be read has no series. */
+const perGroupTopic = (
+  value: (t: GroupTopicLag) => number | null,
+  skipErrored: boolean,
+): Pick<SnapshotGauge, 'labelNames' | 'rows'> => ({
+  labelNames: ['group', 'group_type', 'topic'],
+  *rows(s) {
+    for (const g of s.groups.values()) {
+      if (skipErrored && g.error) continue;
+      for (const t of g.topics) yield [{ group: g.group, group_type: g.groupType, topic: t.topic }, value(t)];
+    }
+  },
+});
+
+const perGroup = (
+  value: (g: GroupLag) => number | null,
+  skipErrored: boolean,
+): Pick<SnapshotGauge, 'labelNames' | 'rows'> => ({
+  labelNames: ['group', 'group_type'],
+  *rows(s) {
+    for (const g of s.groups.values())
+      if (!(skipErrored && g.error)) yield [{ group: g.group, group_type: g.groupType }, value(g)];
+  },
+});
+
+/** Per topic; `skipErrored`: a topic whose offsets could not be read has no series. */
+const perTopic = (
+  value: (t: TopicSnapshot) => number | null,
+  skipErrored: boolean,
+): Pick<SnapshotGauge, 'labelNames' | 'rows'> => ({
+  labelNames: ['topic'],
+  *rows(s) {
+    for (const t of s.topics.values()) if (!(skipErrored && t.error)) yield [{ topic: t.topic }, value(t)];
+  },
+});
+
+const perPartition = (value: (p: PartitionLag) => number | null): Pick<SnapshotGauge, 'labelNames' | 'rows'> => ({
+  labelNames: ['group', 'group_type', 'topic', 'partition'],
+  *rows(s) {
+    for (const g of s.groups.values()) {
+      for (const p of g.partitions) {
+        yield [{ group: g.group, group_type: g.groupType, topic: p.topic, partition: String(p.partition) }, value(p)];
+      }
+    }
+  },
+});
+
+/** Gauges filled from the last snapshot at scrape time, one series per row. */
+const SNAPSHOT_GAUGES: readonly SnapshotGauge[] = [
+  {
+    name: 'eventscope_consumergroup_lag_messages',
+    help: 'Records the group has not consumed yet on the topic (sum over partitions of end offset - committed offset).',
+    ...perGroupTopic((t) => t.lag, true),
+  },
+  {
+    name: 'eventscope_consumergroup_lag_seconds',
+    help: 'Age of the oldest record the group has not consumed on the topic (max over partitions); 0 when caught up.',
+    ...perGroupTopic((t) => t.lagSeconds, true),
+  },
+  {
+    name: 'eventscope_consumergroup_lag_seconds_lower_bound',
+    help: '1 when eventscope_consumergroup_lag_seconds is only a lower bound (the record is older than the offset/time table reaches), else 0.',
+    ...perGroupTopic((t) => (t.lagSecondsIsLowerBound ? 1 : 0), true),
+  },
+  {
+    name: 'eventscope_consumergroup_status',
+    help: 'Group status code (worst partition): 0 OK, 1 WARN, 2 REWIND, 3 STALL, 4 STOP, 5 ERR.',
+    ...perGroup((g) => STATUS_CODES[g.status], false),
+  },
+  {
+    name: 'eventscope_consumergroup_members',
+    help: 'Members of the group (0 for a group with no active consumer).',
+    ...perGroup((g) => g.members.length, false),
+  },
+  {
+    name: 'eventscope_consumergroup_consumed_records_per_second',
+    help: 'Records per second the group consumed on the topic (committed offset advance over the status window).',
+    ...perGroupTopic((t) => t.consumeRate, false),
+  },
+  {
+    name: 'eventscope_consumergroup_records_lost_to_retention',
+    help: 'Records retention deleted before the group read them (log start offset - committed offset, summed over partitions committed below the log start).',
+    ...perGroupTopic((t) => t.recordsLostToRetention, true),
+  },
+  {
+    name: 'eventscope_consumergroup_retention_margin_messages',
+    help: 'Of the lagging partitions, the fewest records between the log start and the committed offset: what retention deletes before it deletes unread records. Absent when no partition lags.',
+    ...perGroupTopic((t) => t.retentionMarginMessages, true),
+  },
+  {
+    name: 'eventscope_consumergroup_retention_risk',
+    help: 'Data-loss risk from retention: 0 none, 1 at risk (a lagging partition committed within the oldest tenth of its retained log), 2 lost (committed below the log start).',
+    ...perGroup((g) => RETENTION_RISK_CODES[g.retentionRisk], true),
+  },
+  {
+    name: 'eventscope_consumergroup_time_to_catch_up_seconds',
+    help: 'Lag / (consume rate - produce rate): seconds until the group is caught up at current rates. Absent when it is not catching up.',
+    ...perGroup((g) => g.timeToCatchUpSeconds, false),
+  },
+  {
+    name: 'eventscope_topic_records_in_per_second',
+    help: 'Records per second produced to the topic (end offset advance over the status window).',
+    ...perTopic((t) => t.recordsInPerSecond, false),
+  },
+  {
+    name: 'eventscope_topic_end_offset_sum',
+    help: "Sum of the topic's partition end offsets: records ever produced (use rate() for throughput).",
+    ...perTopic((t) => t.endOffsetSum, true),
+  },
+  {
+    name: 'eventscope_topic_records_retained',
+    help: 'Records the topic retains (sum over partitions of end - start offset).',
+    ...perTopic((t) => t.records, true),
+  },
+];
+
+/** Per-partition gauges, only with EVENTSCOPE_PER_PARTITION_METRICS (a series per partition and group). */
+const PARTITION_GAUGES: readonly SnapshotGauge[] = [
+  {
+    name: 'eventscope_consumergroup_partition_lag_messages',
+    help: 'Per-partition lag in messages (EVENTSCOPE_PER_PARTITION_METRICS).',
+    ...perPartition((p) => p.lag),
+  },
+  {
+    name: 'eventscope_consumergroup_partition_lag_seconds',
+    help: 'Per-partition lag in seconds (EVENTSCOPE_PER_PARTITION_METRICS).',
+    ...perPartition((p) => p.lagSeconds),
+  },
+  {
+    name: 'eventscope_consumergroup_partition_status',
+    help: 'Per-partition status code, as eventscope_consumergroup_status (EVENTSCOPE_PER_PARTITION_METRICS).',
+    ...perPartition((p) => STATUS_CODES[p.status]),
+  },
+];
 
 export function registerLagMetrics(
   registry: Registry,
@@ -17,35 +163,20 @@ export function registerLagMetrics(
 ): void {
   const snap = () => monitor.snapshot;
 
-  new Gauge({
-    name: 'eventscope_consumergroup_lag_messages',
-    help: 'Records the group has not consumed yet on the topic (sum over partitions of end offset - committed offset).',
-    labelNames: ['group', 'group_type', 'topic'],
-    registers: [registry],
-    collect() {
-      this.reset();
-      for (const g of snap()?.groups.values() ?? []) {
-        if (g.error) continue;
-        for (const t of g.topics) this.set({ group: g.group, group_type: g.groupType, topic: t.topic }, t.lag);
-      }
-    },
-  });
-  new Gauge({
-    name: 'eventscope_consumergroup_lag_seconds',
-    help: 'Age of the oldest record the group has not consumed on the topic (max over partitions); 0 when caught up.',
-    labelNames: ['group', 'group_type', 'topic'],
-    registers: [registry],
-    collect() {
-      this.reset();
-      for (const g of snap()?.groups.values() ?? []) {
-        if (g.error) continue;
-        for (const t of g.topics) {
-          if (t.lagSeconds !== null)
-            this.set({ group: g.group, group_type: g.groupType, topic: t.topic }, t.lagSeconds);
-        }
-      }
-    },
-  });
+  for (const gauge of [...SNAPSHOT_GAUGES, ...(options.perPartition ? PARTITION_GAUGES : [])]) {
+    new Gauge({
+      name: gauge.name,
+      help: gauge.help,
+      labelNames: [...gauge.labelNames],
+      registers: [registry],
+      collect() {
+        this.reset();
+        const s = snap();
+        if (!s) return;
+        for (const [labels, value] of gauge.rows(s)) if (value !== null) this.set(labels, value);
+      },
+    });
+  }
   const budget = monitor.lagBudgetSeconds;
   if (budget !== null) {
     new Gauge({
@@ -54,42 +185,6 @@ export function registerLagMetrics(
       registers: [registry],
     }).set(budget);
   }
-  new Gauge({
-    name: 'eventscope_consumergroup_lag_seconds_lower_bound',
-    help: '1 when eventscope_consumergroup_lag_seconds is only a lower bound (the record is older than the offset/time table reaches), else 0.',
-    labelNames: ['group', 'group_type', 'topic'],
-    registers: [registry],
-    collect() {
-      this.reset();
-      for (const g of snap()?.groups.values() ?? []) {
-        if (g.error) continue;
-        for (const t of g.topics)
-          this.set({ group: g.group, group_type: g.groupType, topic: t.topic }, t.lagSecondsIsLowerBound ? 1 : 0);
-      }
-    },
-  });
-  new Gauge({
-    name: 'eventscope_consumergroup_status',
-    help: 'Group status code (worst partition): 0 OK, 1 WARN, 2 REWIND, 3 STALL, 4 STOP, 5 ERR.',
-    labelNames: ['group', 'group_type'],
-    registers: [registry],
-    collect() {
-      this.reset();
-      for (const g of snap()?.groups.values() ?? [])
-        this.set({ group: g.group, group_type: g.groupType }, STATUS_CODES[g.status]);
-    },
-  });
-  new Gauge({
-    name: 'eventscope_consumergroup_members',
-    help: 'Members of the group (0 for a group with no active consumer).',
-    labelNames: ['group', 'group_type'],
-    registers: [registry],
-    collect() {
-      this.reset();
-      for (const g of snap()?.groups.values() ?? [])
-        this.set({ group: g.group, group_type: g.groupType }, g.members.length);
-    },
-  });
   new Counter({
     name: 'eventscope_consumergroup_rebalances_total',
     help: 'Rebalances the collector observed since it started (group state or member set changes).',
@@ -101,166 +196,6 @@ export function registerLagMetrics(
         this.inc({ group: g.group, group_type: g.groupType }, monitor.rebalanceCount(g.group));
     },
   });
-  new Gauge({
-    name: 'eventscope_consumergroup_consumed_records_per_second',
-    help: 'Records per second the group consumed on the topic (committed offset advance over the status window).',
-    labelNames: ['group', 'group_type', 'topic'],
-    registers: [registry],
-    collect() {
-      this.reset();
-      for (const g of snap()?.groups.values() ?? []) {
-        for (const t of g.topics) {
-          if (t.consumeRate !== null)
-            this.set({ group: g.group, group_type: g.groupType, topic: t.topic }, t.consumeRate);
-        }
-      }
-    },
-  });
-  new Gauge({
-    name: 'eventscope_consumergroup_records_lost_to_retention',
-    help: 'Records retention deleted before the group read them (log start offset - committed offset, summed over partitions committed below the log start).',
-    labelNames: ['group', 'group_type', 'topic'],
-    registers: [registry],
-    collect() {
-      this.reset();
-      for (const g of snap()?.groups.values() ?? []) {
-        if (g.error) continue;
-        for (const t of g.topics) {
-          this.set({ group: g.group, group_type: g.groupType, topic: t.topic }, t.recordsLostToRetention);
-        }
-      }
-    },
-  });
-  new Gauge({
-    name: 'eventscope_consumergroup_retention_margin_messages',
-    help: 'Of the lagging partitions, the fewest records between the log start and the committed offset: what retention deletes before it deletes unread records. Absent when no partition lags.',
-    labelNames: ['group', 'group_type', 'topic'],
-    registers: [registry],
-    collect() {
-      this.reset();
-      for (const g of snap()?.groups.values() ?? []) {
-        if (g.error) continue;
-        for (const t of g.topics) {
-          if (t.retentionMarginMessages !== null) {
-            this.set({ group: g.group, group_type: g.groupType, topic: t.topic }, t.retentionMarginMessages);
-          }
-        }
-      }
-    },
-  });
-  new Gauge({
-    name: 'eventscope_consumergroup_retention_risk',
-    help: 'Data-loss risk from retention: 0 none, 1 at risk (a lagging partition committed within the oldest tenth of its retained log), 2 lost (committed below the log start).',
-    labelNames: ['group', 'group_type'],
-    registers: [registry],
-    collect() {
-      this.reset();
-      for (const g of snap()?.groups.values() ?? []) {
-        if (g.error) continue;
-        this.set({ group: g.group, group_type: g.groupType }, RETENTION_RISK_CODES[g.retentionRisk]);
-      }
-    },
-  });
-  new Gauge({
-    name: 'eventscope_consumergroup_time_to_catch_up_seconds',
-    help: 'Lag / (consume rate - produce rate): seconds until the group is caught up at current rates. Absent when it is not catching up.',
-    labelNames: ['group', 'group_type'],
-    registers: [registry],
-    collect() {
-      this.reset();
-      for (const g of snap()?.groups.values() ?? []) {
-        if (g.timeToCatchUpSeconds !== null)
-          this.set({ group: g.group, group_type: g.groupType }, g.timeToCatchUpSeconds);
-      }
-    },
-  });
-  new Gauge({
-    name: 'eventscope_topic_records_in_per_second',
-    help: 'Records per second produced to the topic (end offset advance over the status window).',
-    labelNames: ['topic'],
-    registers: [registry],
-    collect() {
-      this.reset();
-      for (const t of snap()?.topics.values() ?? []) {
-        if (t.recordsInPerSecond !== null) this.set({ topic: t.topic }, t.recordsInPerSecond);
-      }
-    },
-  });
-  new Gauge({
-    name: 'eventscope_topic_end_offset_sum',
-    help: "Sum of the topic's partition end offsets: records ever produced (use rate() for throughput).",
-    labelNames: ['topic'],
-    registers: [registry],
-    collect() {
-      this.reset();
-      for (const t of snap()?.topics.values() ?? []) if (!t.error) this.set({ topic: t.topic }, t.endOffsetSum);
-    },
-  });
-  new Gauge({
-    name: 'eventscope_topic_records_retained',
-    help: 'Records the topic retains (sum over partitions of end - start offset).',
-    labelNames: ['topic'],
-    registers: [registry],
-    collect() {
-      this.reset();
-      for (const t of snap()?.topics.values() ?? []) if (!t.error) this.set({ topic: t.topic }, t.records);
-    },
-  });
-  if (options.perPartition) {
-    new Gauge({
-      name: 'eventscope_consumergroup_partition_lag_messages',
-      help: 'Per-partition lag in messages (EVENTSCOPE_PER_PARTITION_METRICS).',
-      labelNames: ['group', 'group_type', 'topic', 'partition'],
-      registers: [registry],
-      collect() {
-        this.reset();
-        for (const g of snap()?.groups.values() ?? []) {
-          for (const p of g.partitions) {
-            if (p.lag !== null)
-              this.set(
-                { group: g.group, group_type: g.groupType, topic: p.topic, partition: String(p.partition) },
-                p.lag,
-              );
-          }
-        }
-      },
-    });
-    new Gauge({
-      name: 'eventscope_consumergroup_partition_lag_seconds',
-      help: 'Per-partition lag in seconds (EVENTSCOPE_PER_PARTITION_METRICS).',
-      labelNames: ['group', 'group_type', 'topic', 'partition'],
-      registers: [registry],
-      collect() {
-        this.reset();
-        for (const g of snap()?.groups.values() ?? []) {
-          for (const p of g.partitions) {
-            if (p.lagSeconds !== null)
-              this.set(
-                { group: g.group, group_type: g.groupType, topic: p.topic, partition: String(p.partition) },
-                p.lagSeconds,
-              );
-          }
-        }
-      },
-    });
-    new Gauge({
-      name: 'eventscope_consumergroup_partition_status',
-      help: 'Per-partition status code, as eventscope_consumergroup_status (EVENTSCOPE_PER_PARTITION_METRICS).',
-      labelNames: ['group', 'group_type', 'topic', 'partition'],
-      registers: [registry],
-      collect() {
-        this.reset();
-        for (const g of snap()?.groups.values() ?? []) {
-          for (const p of g.partitions) {
-            this.set(
-              { group: g.group, group_type: g.groupType, topic: p.topic, partition: String(p.partition) },
-              STATUS_CODES[p.status],
-            );
-          }
-        }
-      },
-    });
-  }
 
   // The collector's own health.
   const duration = new Histogram({
