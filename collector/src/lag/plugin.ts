@@ -6,6 +6,8 @@
 import fp from 'fastify-plugin';
 import { Gauge } from 'prom-client';
 import { KafkaLease, SoleLease, type MonitorLease } from './leader.ts';
+import { isSnapshotStore } from '../store/snapshot-types.ts';
+import { shareSnapshots } from './shared-snapshot.ts';
 import { registerLagMetrics } from './metrics.ts';
 import { KafkaMonitor } from './monitor.ts';
 import { createOffsetsView } from './offsets-view-impl.ts';
@@ -60,6 +62,15 @@ export const lagPlugin = fp<LagPluginOptions>(
       if (leading) monitor.start();
       else void monitor.pause();
     });
+    // Followers answer from the leader's snapshots when the store is shared (store/snapshot-types.ts).
+    const store: unknown = app.hasDecorator('store') ? app.store : undefined;
+    const unshare =
+      c.monitorElection !== 'off' && isSnapshotStore(store)
+        ? shareSnapshots(monitor, lease, store, {
+            intervalMs: c.pollIntervalMs,
+            log: (level, message, extra) => app.log[level](extra ?? {}, message),
+          })
+        : undefined;
     new Gauge({
       name: 'eventscope_kafka_monitor_leader',
       help: 'Whether this collector polls Kafka (1) or another collector of the monitor election does (0).',
@@ -83,11 +94,14 @@ export const lagPlugin = fp<LagPluginOptions>(
       app.addHook('onReady', (hookDone) => {
         // In the background: a broker that is down must not hold up the collector's start.
         lease.start().catch((err: unknown) => app.log.error({ err }, 'monitor election failed to start'));
+        // A follower never polls, yet /readyz says whether the cluster is reachable (the kafka check).
+        if (c.monitorElection !== 'off') app.kafka.connect().catch(() => undefined);
         hookDone();
       });
     }
     // Runs before the kafka plugin's onClose (hooks close in reverse registration order).
     app.addHook('onClose', async () => {
+      unshare?.();
       await lease.stop();
       await monitor.stop();
     });
