@@ -50,9 +50,12 @@ const RULES: readonly (readonly [RegExp, string])[] = [
 /** A Java-style first line, `com.acme.PaymentDeclinedException: message`, names its class. */
 const JAVA_FIRST_LINE = /^((?:[A-Za-z_$][\w$]*\.)*[A-Za-z_$][\w$]*(?:Exception|Error|Throwable|Failure))(?::\s*(.*))?$/;
 
+/** A message's first line, cut long before any rule runs on it (a header may hold megabytes). */
+const firstLineOf = (message: string): string => (message.split(/\r?\n/, 1)[0] ?? '').slice(0, MAX_TEMPLATE_LENGTH * 4);
+
 /** The message's template: its first line, whitespace collapsed, variable parts replaced, clipped. */
 export function messageTemplate(message: string): string {
-  const firstLine = message.split(/\r?\n/, 1)[0] ?? '';
+  const firstLine = firstLineOf(message);
   let t = firstLine.replace(/\s+/g, ' ').trim();
   // Control characters and other odd bytes vary, say nothing about the cause.
   // eslint-disable-next-line no-control-regex
@@ -71,7 +74,7 @@ export function messageTemplate(message: string): string {
 export function causeOf(errorClass: string | null, errorMessage: string | null): Cause {
   let cls = errorClass?.trim() ?? '';
   let message = errorMessage ?? '';
-  const m = JAVA_FIRST_LINE.exec((message.split(/\r?\n/, 1)[0] ?? '').trim());
+  const m = JAVA_FIRST_LINE.exec(firstLineOf(message).trim());
   if (m?.[1] !== undefined && (cls === '' || cls === m[1] || cls === m[1].split('.').pop())) {
     cls ||= m[1];
     message = m[2] ?? '';
