@@ -12,6 +12,16 @@ export type { KafkaHandle, KafkaOptions, SecureListeners } from './kafka.ts';
 export { makePki } from './tls.ts';
 export type { Pki } from './tls.ts';
 export { DEFAULT_REGISTRY_VERSION, ensureRegistry, probeRegistry } from './registry.ts';
+export {
+  DEFAULT_POSTGRES_URL,
+  ensurePostgres,
+  ensurePostgresBin,
+  findPostgresBin,
+  pgCtl,
+  postgresDataDir,
+  probePostgres,
+} from './postgres.ts';
+export type { PostgresHandle } from './postgres.ts';
 export type { RegistryHandle, RegistryOptions } from './registry.ts';
 export { ensureStack, stopLeftovers } from './stack.ts';
 export type { Stack, StackOptions } from './stack.ts';
