@@ -15,14 +15,17 @@ export interface KafkaFixture {
   cleanup(): Promise<void>;
 }
 
-export async function createKafkaFixture(): Promise<KafkaFixture> {
+/**
+ * A topic and its group's DLQ (`<prefix>-<random>`, `…-group.dlq`), one partition each, created
+ * on the test broker; the admin client stays connected for the caller's cleanup.
+ */
+export async function createTopicAndDlq(prefix: string) {
   const brokers = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
   const kafka = new Kafka({ clientId: 'eventscope-dashboard-e2e', brokers, logLevel: logLevel.NOTHING });
   const suffix = randomUUID().slice(0, 8);
-  const topic = `es-dash-${suffix}`;
-  const group = `es-dash-${suffix}-group`;
+  const topic = `${prefix}-${suffix}`;
+  const group = `${prefix}-${suffix}-group`;
   const dlqTopic = `${group}.dlq`;
-  const poisonEventId = randomUUID();
   const admin = kafka.admin();
   await admin.connect();
   await admin.createTopics({
@@ -32,6 +35,12 @@ export async function createKafkaFixture(): Promise<KafkaFixture> {
       { topic: dlqTopic, numPartitions: 1 },
     ],
   });
+  return { kafka, admin, topic, group, dlqTopic };
+}
+
+export async function createKafkaFixture(): Promise<KafkaFixture> {
+  const { kafka, admin, topic, group, dlqTopic } = await createTopicAndDlq('es-dash');
+  const poisonEventId = randomUUID();
   const producer = kafka.producer();
   await producer.connect();
   await producer.send({

@@ -30,7 +30,7 @@ function payloadText(data: unknown): string {
   return typeof data === 'string' ? data : JSON.stringify(data, null, 2);
 }
 
-/** "redriven ×2": the record went out again, with links to the redrives that sent it. */
+/** "redriven ×2": the record went out again, with a link to the last redrive that sent it. */
 function RedrivenMark({ redrives }: { redrives: DlqRecord['redrives'] }) {
   const last = redrives[redrives.length - 1];
   if (!last) return null;
@@ -81,15 +81,25 @@ export function DlqRecordView({
 function RecordDetails({ record, open }: { record: DlqRecord; open: boolean }) {
   return (
     <details className="record" open={open}>
+      {/* The summary is the toggle: text only (a link or button inside it is a control within a control). */}
       <summary>
         <strong>{record.errorClass ?? 'unknown error'}</strong>{' '}
         <span className="subtle">
-          {record.originalTopic ? <TopicLink topic={record.originalTopic} /> : '?'}/{record.originalPartition ?? '?'}@
-          {formatInteger(record.originalOffset)} ·{' '}
-          {record.consumerGroup ? <GroupLink group={record.consumerGroup} /> : 'unknown group'} ·{' '}
+          {record.originalTopic ?? '?'}/{record.originalPartition ?? '?'}@{formatInteger(record.originalOffset)} ·{' '}
+          {record.consumerGroup ?? 'unknown group'} ·{' '}
           {record.attempts === 1 ? '1 attempt' : `${record.attempts ?? '?'} attempts`} ·{' '}
           <span title={formatDateTime(record.timestamp)}>{formatRelative(record.timestamp)}</span>
+          {record.eventId ? ` · event ${shortId(record.eventId)}` : ''}
         </span>
+        {record.redrives.length ? (
+          <span className="badge badge-info">
+            redriven{record.redrives.length > 1 ? ` ×${record.redrives.length}` : ''}
+          </span>
+        ) : null}
+      </summary>
+      <p className="subtle">
+        {record.originalTopic ? <TopicLink topic={record.originalTopic} /> : 'unknown topic'} ·{' '}
+        {record.consumerGroup ? <GroupLink group={record.consumerGroup} /> : 'unknown group'}
         {record.eventId ? (
           <>
             {' · '}
@@ -100,7 +110,7 @@ function RecordDetails({ record, open }: { record: DlqRecord; open: boolean }) {
           </>
         ) : null}
         <RedrivenMark redrives={record.redrives} />
-      </summary>
+      </p>
       {record.errorMessage ? <p className="mono">{record.errorMessage}</p> : null}
       {record.firstFailureTime ? (
         <p className="subtle">

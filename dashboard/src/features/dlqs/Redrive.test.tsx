@@ -296,6 +296,7 @@ describe('redrive pieces', () => {
     render(
       <MemoryRouter>
         <DlqRecordView
+          open
           record={dlqRecord({
             offset: 7,
             redrives: [
@@ -307,6 +308,10 @@ describe('redrive pieces', () => {
       </MemoryRouter>,
     );
     expect(screen.getByRole('link', { name: /redriven ×2/ })).toHaveAttribute('href', '/redrives/rd-2');
+    // The summary (the toggle) says so too, as text: no control inside the control.
+    const summary = screen.getByText('1 attempt', { exact: false }).closest('summary')!;
+    expect(summary).toHaveTextContent('redriven ×2');
+    expect(summary.querySelector('a, button, input')).toBeNull();
   });
 
   it('turns the form into a selection, and says in words what was selected', () => {
