@@ -18,7 +18,7 @@ import {
 import { log, phase, phaseExit } from './log.ts';
 import { exists, repoRoot, stateDir } from './paths.ts';
 import { beginShutdown, forceKillOwned, runInherit, runPrefixed, tail } from './proc.ts';
-import { installRegistry, DEFAULT_REGISTRY_VERSION } from './registry.ts';
+import { installRegistry, DEFAULT_REGISTRY_VERSION, JAVA17_REGISTRY_VERSION } from './registry.ts';
 import {
   localPortsFromEnv,
   startAlertmanager,
@@ -44,7 +44,7 @@ commands:
                Confluent-compatible URL); no local broker, no demo
   test         run every check: typecheck, lint, all workspace tests against real brokers
                and a registry (two lanes side by side, a broker each), and the broker smoke
-               test on Kafka 3.9 as well
+               and collector-only tests on Kafka 3.9 as well
   setup        install everything the demo and tests need, start nothing
   stop         stop services an earlier run left running (found through pid files)
   help         this text
@@ -54,8 +54,8 @@ environment:
   ES_KAFKA_PORT             broker port on 127.0.0.1 (default 9092)
   ES_KAFKA_CONTROLLER_PORT  KRaft controller port (default 9094)
   ES_REGISTRY_PORT          Apicurio Registry port (default 8081)
-  ES_REGISTRY_VERSION       Apicurio Registry version (default ${DEFAULT_REGISTRY_VERSION}, or 3.0.9 without Java 21)
-  ES_COMPAT_KAFKA_VERSION   second Kafka version the broker smoke test runs on (default 3.9.1)
+  ES_REGISTRY_VERSION       Apicurio Registry version (default ${DEFAULT_REGISTRY_VERSION}, or ${JAVA17_REGISTRY_VERSION} without Java 21)
+  ES_COMPAT_KAFKA_VERSION   second Kafka version the broker smoke and collector-only tests run on (default 3.9.1)
   ES_COMPAT_KAFKA_PORT, ES_TEST_LANE_KAFKA_PORT
                             ports of npm test's 3.9 broker (default 19092) and of the broker of
                             its second test lane (default 19192); controllers on port + 1
@@ -98,7 +98,8 @@ async function setup(): Promise<void> {
   });
   await phase('schema registry download', async () => {
     const { findJava } = await import('./java.ts');
-    const version = process.env.ES_REGISTRY_VERSION ?? ((await findJava(21)) ? DEFAULT_REGISTRY_VERSION : '3.0.9');
+    const version =
+      process.env.ES_REGISTRY_VERSION ?? ((await findJava(21)) ? DEFAULT_REGISTRY_VERSION : JAVA17_REGISTRY_VERSION);
     await installRegistry(version);
   });
 }
@@ -351,17 +352,17 @@ async function test(): Promise<number> {
     if (!stack || lane.status !== 'fulfilled' || compat.status !== 'fulfilled') throw new Error('unreachable');
     const env = { ...process.env, ...stack.env };
     failures.push(...(await runWorkspaceTests([env, { ...env, KAFKA_BROKERS: lane.value.brokers }], counts)));
-    // The broker smoke tests once more against the older supported Kafka line.
+    // The broker smoke tests and the collector-only command once more on the older Kafka line.
     const report = path.join(repoRoot, 'test-output', 'vitest-kafka-compat.json');
     const code = await runVitest(
-      `tests: broker smoke on Kafka ${COMPAT_KAFKA_VERSION}`,
+      `tests: broker smoke and collector-only on Kafka ${COMPAT_KAFKA_VERSION}`,
       'devstack',
       ['test/kafka.smoke.test.ts', 'test/collector-only.test.ts'],
       report,
       { ...env, KAFKA_BROKERS: compat.value.brokers },
       counts,
     );
-    if (code !== 0) failures.push(`broker smoke on Kafka ${COMPAT_KAFKA_VERSION} (exit ${code})`);
+    if (code !== 0) failures.push(`broker smoke and collector-only on Kafka ${COMPAT_KAFKA_VERSION} (exit ${code})`);
   } catch (err) {
     failures.push(describe(err));
   } finally {
