@@ -172,18 +172,31 @@ describe('redrive to the group retry topic', () => {
     );
     expect(count('payment', 'charges WHERE order_id = ?', orderId)).toBe(1);
 
-    // The same command on the notification group's retry topic: not a type that group handles.
-    const stray = { ...charge!, headers: { ...charge!.headers, 'event-id': newEventId() } };
-    await redriveTo(t.names.retry('notification'), stray);
-    const dlq = await waitFor('the stray record in notification.dlq', async () =>
-      (await readTopic(t.kafka, t.names.dlq('notification'))).find(
-        (r) => r.headers['event-id'] === stray.headers['event-id'],
-      ),
-    );
-    expect(dlq.headers).toMatchObject({
-      'dlq-error-class': 'DecodeError',
-      'dlq-original-topic': t.names.retry('notification'),
+    // On the notification group's retry topic: the same command (not a type that group handles),
+    // event types named like Object.prototype members, and a record without headers.
+    const retry = t.names.retry('notification');
+    const stray = (eventType: string): ReadRecord => ({
+      ...charge!,
+      headers: { ...charge!.headers, 'event-id': newEventId(), 'event-type': eventType },
     });
-    expect(dlq.headers['dlq-error-message']).toMatch(/payment\.charge .* is not one group .*notification consumes/);
+    const strays = ['payment.charge', '__proto__', 'constructor', 'toString'].map(stray);
+    for (const record of strays) await redriveTo(retry, record);
+    await producer.send({ topic: retry, messages: [{ key: 'no-headers', value: Buffer.from('x') }] });
+    const dlq = await waitFor('every stray record in notification.dlq', async () => {
+      const records = await readTopic(t.kafka, t.names.dlq('notification'));
+      const found = strays.map((r) => records.find((d) => d.headers['event-id'] === r.headers['event-id']));
+      const bare = records.find((d) => d.key === 'no-headers');
+      return found.every((r) => r !== undefined) && bare ? [...found, bare] : undefined;
+    });
+    for (const [i, record] of dlq.entries()) {
+      expect(record.headers, `stray ${i}`).toMatchObject({
+        'dlq-error-class': 'DecodeError',
+        'dlq-original-topic': retry,
+        'dlq-consumer-group': t.names.group('notification'),
+      });
+    }
+    expect(dlq[0]!.headers['dlq-error-message']).toMatch(/payment\.charge .* is not one group .*notification consumes/);
+    expect(dlq[1]!.headers['dlq-error-message']).toMatch(/__proto__ .* is not one group/);
+    expect(count('notification', 'processed_events WHERE topic = ?', retry)).toBe(0);
   });
 });
