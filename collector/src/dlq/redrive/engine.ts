@@ -84,8 +84,12 @@ export class RedriveEngine {
 
   /** Counts, sample or a started redrive. 404 for a topic that is not a DLQ or not there. */
   async dryRun(dlqTopic: string, request: RedriveRequest): Promise<RedriveDryRun> {
-    const selected = await this.#select(dlqTopic, request.select);
-    const sampled = selected.slice(0, LIMITS.sample);
+    let count = 0;
+    const sampled: KafkaRecord[] = [];
+    await this.#select(dlqTopic, request.select, (r) => {
+      count++;
+      if (sampled.length < LIMITS.sample) sampled.push(r);
+    });
     const marks = await this.#o.store.marks(dlqTopic, sampled);
     const sample = await Promise.all(
       sampled.map(async (r) => ({
@@ -93,14 +97,24 @@ export class RedriveEngine {
         redrives: marks.get(key(r.partition, r.offset)) ?? [],
       })),
     );
-    return { count: selected.length, sample };
+    return { count, sample };
   }
 
   async start(dlqTopic: string, request: RedriveRequest, createdBy: string): Promise<Redrive> {
     if (this.#closed) throw new CollectorError('OVERLOADED', 'the collector is shutting down');
-    const records = await this.#select(dlqTopic, request.select);
-    const entries = records.map((r) => ledgerEntry(r, request.target));
-    await this.#prepareTargets(records, entries, request.target.kind);
+    const entries: LedgerEntry[] = [];
+    // Each target with the original topics its records name (a retry topic gets their partitions).
+    const targets = new Map<string, Set<string>>();
+    await this.#select(dlqTopic, request.select, (r) => {
+      const entry = ledgerEntry(r, request.target);
+      entries.push(entry);
+      if (entry.targetTopic === null) return;
+      const originals = targets.get(entry.targetTopic) ?? new Set<string>();
+      const original = header(r, DLQ_HEADER.originalTopic);
+      if (original !== null) originals.add(original);
+      targets.set(entry.targetTopic, originals);
+    });
+    await this.#prepareTargets(targets, entries, request.target.kind);
     const redrive: StoredRedrive = {
       id: randomUUID(),
       dlqTopic,
@@ -198,8 +212,11 @@ export class RedriveEngine {
 
   // --- selection -------------------------------------------------------------------------
 
-  /** The selected records of the DLQ as they are now (up to its end offsets at this moment). */
-  async #select(dlqTopic: string, select: RedriveSelect): Promise<KafkaRecord[]> {
+  /**
+   * Visits the selected records of the DLQ as it is now (up to its end offsets at this moment),
+   * by partition and offset. Records are not kept: a DLQ may hold more than fits in memory.
+   */
+  async #select(dlqTopic: string, select: RedriveSelect, visit: (r: KafkaRecord) => void): Promise<void> {
     if (!this.#o.isDlq(dlqTopic)) {
       throw notFound(`${JSON.stringify(dlqTopic)} does not match the DLQ pattern (EVENTSCOPE_DLQ_PATTERN)`);
     }
@@ -208,7 +225,6 @@ export class RedriveEngine {
     if (offsets === undefined || offsets instanceof Error) {
       throw notFound(`DLQ topic ${JSON.stringify(dlqTopic)} does not exist`);
     }
-    const out: KafkaRecord[] = [];
     if (select.kind === 'offsets') {
       const wanted = new Map<number, Set<number>>();
       for (const { partition, offset } of select.records) {
@@ -222,22 +238,22 @@ export class RedriveEngine {
         set.add(o);
         wanted.set(partition, set);
       }
-      for (const [partition, set] of wanted) {
+      for (const partition of [...wanted.keys()].sort((a, b) => a - b)) {
+        const set = wanted.get(partition) ?? new Set<number>();
         const got = await this.#readOffsets(dlqTopic, partition, [...set]);
         const missing = [...set].filter((o) => !got.has(o));
         if (missing.length > 0) {
           throw badRequest(`no record at offset ${missing[0]} of ${dlqTopic}/${partition} (compacted or a marker)`);
         }
-        out.push(...got.values());
+        for (const o of [...got.keys()].sort((a, b) => a - b)) visit(got.get(o) as KafkaRecord);
       }
     } else {
       for (const p of offsets) {
         await this.#readRange(dlqTopic, p.partition, p.start, p.end, (r) => {
-          if (matches(select, r)) out.push(r);
+          if (matches(select, r)) visit(r);
         });
       }
     }
-    return out.sort((a, b) => a.partition - b.partition || a.offset - b.offset);
   }
 
   /**
@@ -249,19 +265,11 @@ export class RedriveEngine {
     partition: number,
     from: number,
     end: number,
-    visit: (r: KafkaRecord) => boolean | void,
+    visit: (r: KafkaRecord) => void,
   ): Promise<void> {
     let offset = from;
     while (offset < end) {
-      const got = (
-        await this.#o.reader.readRecords([{ topic, partition, offset }], {
-          maxBytesPerPartition: LIMITS.readBytes,
-          count: LIMITS.readCount,
-        })
-      ).get(`${topic}\u0000${partition}`);
-      if (got === undefined) {
-        throw new CollectorError('KAFKA_UNAVAILABLE', `could not read ${topic}/${partition} at offset ${offset}`);
-      }
+      const got = await this.#fetchFrom(topic, partition, offset);
       // [] is an answer of control records only (a transaction marker): step over it.
       const last = got.at(-1);
       if (last === undefined) {
@@ -270,13 +278,30 @@ export class RedriveEngine {
       }
       for (const r of got) {
         if (r.offset >= end) return;
-        if (visit(r) === false) return;
+        visit(r);
       }
       offset = last.offset + 1;
     }
   }
 
-  /** The records at these offsets of a partition (absent: no record there). */
+  /** One fetch of up to `readCount` records from an offset; [] when the broker had control records only. */
+  async #fetchFrom(topic: string, partition: number, offset: number): Promise<KafkaRecord[]> {
+    const got = (
+      await this.#o.reader.readRecords([{ topic, partition, offset }], {
+        maxBytesPerPartition: LIMITS.readBytes,
+        count: LIMITS.readCount,
+      })
+    ).get(`${topic}\u0000${partition}`);
+    if (got === undefined) {
+      throw new CollectorError('KAFKA_UNAVAILABLE', `could not read ${topic}/${partition} at offset ${offset}`);
+    }
+    return got;
+  }
+
+  /**
+   * The records at these offsets of a partition (absent: no record there). One fetch from the
+   * next offset wanted; the gap to the one after is skipped, not read through.
+   */
   async #readOffsets(topic: string, partition: number, offsets: number[]): Promise<Map<number, KafkaRecord>> {
     const sorted = [...new Set(offsets)].sort((a, b) => a - b);
     const want = new Set(sorted);
@@ -284,15 +309,11 @@ export class RedriveEngine {
     let i = 0;
     while (i < sorted.length) {
       const from = sorted[i] as number;
-      // Read a run from the next offset wanted; stop once past the last one wanted in this run.
-      const upTo = sorted[Math.min(sorted.length - 1, i + LIMITS.readCount - 1)] as number;
-      let reached = from;
-      await this.#readRange(topic, partition, from, upTo + 1, (r) => {
-        reached = r.offset;
-        if (want.has(r.offset)) out.set(r.offset, r);
-        return r.offset < upTo;
-      });
-      while (i < sorted.length && (sorted[i] as number) <= Math.max(reached, upTo)) i++;
+      const got = await this.#fetchFrom(topic, partition, from);
+      // Only control records there (a transaction marker): nothing at that offset.
+      const last = got.at(-1)?.offset ?? from;
+      for (const r of got) if (want.has(r.offset)) out.set(r.offset, r);
+      while (i < sorted.length && (sorted[i] as number) <= last) i++;
     }
     return out;
   }
@@ -302,18 +323,10 @@ export class RedriveEngine {
    * most of the originals the group's records name); a target that does not exist fails its records.
    */
   async #prepareTargets(
-    records: KafkaRecord[],
+    originals: ReadonlyMap<string, ReadonlySet<string>>,
     entries: LedgerEntry[],
     kind: 'original' | 'group-retry',
   ): Promise<void> {
-    const originals = new Map<string, Set<string>>();
-    entries.forEach((e, i) => {
-      if (e.targetTopic === null) return;
-      const set = originals.get(e.targetTopic) ?? new Set<string>();
-      const original = header(records[i] as KafkaRecord, DLQ_HEADER.originalTopic);
-      if (original !== null) set.add(original);
-      originals.set(e.targetTopic, set);
-    });
     const missing = new Set<string>();
     for (const [target, names] of originals) {
       if (kind === 'group-retry') {
