@@ -48,6 +48,11 @@ export class KafkaAdapter {
     return this.#kafka.connected;
   }
 
+  /** Why the last connection attempt failed, for /readyz; undefined once connected. */
+  get problem(): string | undefined {
+    return this.#kafka.problem;
+  }
+
   /** Group types the broker can describe, once connected (undefined before the first connection). */
   get capabilities(): KafkaCapabilities | undefined {
     return this.#kafka.capabilities;

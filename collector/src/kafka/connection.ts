@@ -46,11 +46,22 @@ export async function orPartial<T>(request: Promise<T>): Promise<T> {
   }
 }
 
-const errorText = (err: unknown): string => {
-  if (err instanceof AggregateError && err.errors.length > 0) {
-    return `${err.message}: ${err.errors.map((e: unknown) => (e instanceof Error ? e.message : String(e))).join('; ')}`;
-  }
-  return err instanceof Error ? err.message : String(err);
+/**
+ * An error's message with the causes underneath it (the client wraps "authentication failed" or
+ * "self-signed certificate" in "cannot connect to any broker"), each said once.
+ */
+export const errorText = (err: unknown): string => {
+  const seen: string[] = [];
+  const walk = (e: unknown, depth: number): void => {
+    if (depth > 4 || e === undefined || e === null) return;
+    const message = e instanceof Error ? e.message : typeof e === 'string' ? e : '';
+    if (message !== '' && !seen.includes(message)) seen.push(message);
+    const nested = (e as { errors?: unknown }).errors;
+    if (Array.isArray(nested)) for (const n of nested.slice(0, 4)) walk(n, depth + 1);
+    if (e instanceof Error) walk(e.cause, depth + 1);
+  };
+  walk(err, 0);
+  return seen.join(': ');
 };
 
 /** Which group types the broker's API list lets the monitor read, and a sentence for each it cannot. */
@@ -77,6 +88,8 @@ export class KafkaConnection {
   #connecting: Promise<void> | undefined;
   #connected = false;
   #closed = false;
+  /** Why the last connection attempt failed (for /readyz); undefined once connected. */
+  #problem: string | undefined;
 
   constructor(options: KafkaAdapterOptions) {
     this.#log = options.log;
@@ -94,6 +107,7 @@ export class KafkaConnection {
       retryDelay: 200,
       // Never create a topic by asking about it.
       autocreateTopics: false,
+      ...options.security,
     });
     this.admin.on('client:broker:failed', () => {
       this.#connected = false;
@@ -105,6 +119,11 @@ export class KafkaConnection {
 
   get connected(): boolean {
     return this.#connected;
+  }
+
+  /** Why the last connection attempt failed (a refused password, an untrusted certificate...). */
+  get problem(): string | undefined {
+    return this.#problem;
   }
 
   get capabilities(): KafkaCapabilities | undefined {
@@ -140,10 +159,14 @@ export class KafkaConnection {
         }
         this.#connected = true;
         this.#connecting = undefined;
+        this.#problem = undefined;
       },
       (err: unknown) => {
         this.#connecting = undefined;
-        throw new CollectorError('KAFKA_UNAVAILABLE', `cannot connect to Kafka: ${errorText(err)}`, { cause: err });
+        // Logged by the caller (the poll logs once per change of reason); kept for /readyz.
+        const problem = errorText(err);
+        this.#problem = problem;
+        throw new CollectorError('KAFKA_UNAVAILABLE', `cannot connect to Kafka: ${problem}`, { cause: err });
       },
     );
     return this.#connecting;

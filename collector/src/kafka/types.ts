@@ -3,6 +3,8 @@
  * objects (no bigints, no wire structs). Client-independent: the bench's kafkajs adapter
  * (figure 4's old-client peer) returns the same shapes.
  */
+import type { KafkaSecurity } from './security.ts';
+
 export interface KafkaAdapterOptions {
   brokers: readonly string[];
   clientId: string;
@@ -10,6 +12,8 @@ export interface KafkaAdapterOptions {
   log?: (level: 'error' | 'warn' | 'info' | 'debug', message: string, extra: Record<string, unknown>) => void;
   /** Per-request timeout, ms. */
   requestTimeoutMs?: number;
+  /** TLS and SASL settings (./security.ts); none: PLAINTEXT. */
+  security?: KafkaSecurity;
 }
 
 /**

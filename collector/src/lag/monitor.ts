@@ -70,6 +70,8 @@ export class KafkaMonitor {
   readonly #steps: { name: string; step: CycleStep }[] = [];
   readonly #listeners: ((result: CycleResult) => void)[] = [];
   readonly #errorTotals = new Map<string, number>();
+  /** Stages whose last poll failed, with the reason last logged (logged again only when it changes). */
+  readonly #failing = new Map<string, string>();
 
   constructor(kafka: KafkaAdapter, options: MonitorOptions) {
     this.table = new OffsetTimeTable({ file: path.join(options.dataDir, 'lag-offset-times.json') });
@@ -211,7 +213,11 @@ export class KafkaMonitor {
     const deadlineMs = this.#m.o.pollDeadlineMs;
     const cy = newCycle(options, (stage, err) => {
       this.#errorTotals.set(stage, (this.#errorTotals.get(stage) ?? 0) + 1);
-      this.#m.o.log?.('warn', `kafka poll: ${stage} failed: ${(err as Error)?.message ?? String(err)}`);
+      const message = (err as Error)?.message ?? String(err);
+      // Said once per change of reason (a wrong password fails every poll), not once per poll.
+      if (this.#failing.get(stage) === message) return;
+      this.#failing.set(stage, message);
+      this.#m.o.log?.('warn', `kafka poll: ${stage} failed: ${message}`);
     });
     const cycle = this.#cycle(cy);
     let timer: NodeJS.Timeout | undefined;
@@ -234,7 +240,16 @@ export class KafkaMonitor {
     });
     // The abandoned cycle rejects with CycleAbandoned when it resumes: nobody waits for it.
     cycle.catch(() => undefined);
-    return Promise.race([cycle, deadline]).finally(() => clearTimeout(timer));
+    return Promise.race([cycle, deadline])
+      .then((result) => {
+        for (const stage of this.#failing.keys()) {
+          if (Object.hasOwn(result.errors, stage)) continue;
+          this.#failing.delete(stage);
+          this.#m.o.log?.('info', `kafka poll: ${stage} works again`);
+        }
+        return result;
+      })
+      .finally(() => clearTimeout(timer));
   }
 
   #persist(force: boolean): void {

@@ -175,8 +175,7 @@ export const tapPlugin = fp<TapPluginOptions>(
       async start() {
         if (running || topics.length === 0) return;
         const c = new Consumer<Buffer, Buffer, Buffer, Buffer>({
-          clientId: `${app.config.kafkaClientId}-tap`,
-          bootstrapBrokers: [...app.config.kafkaBrokers],
+          ...app.kafkaClientOptions('tap'),
           groupId: opts.groupId ?? TAP_GROUP,
           sessionTimeout: 10_000,
           heartbeatInterval: 1_000,
@@ -238,5 +237,5 @@ export const tapPlugin = fp<TapPluginOptions>(
     });
     done();
   },
-  { name: 'tap', dependencies: ['store', 'metrics'] },
+  { name: 'tap', dependencies: ['store', 'metrics', 'kafka'] },
 );
