@@ -2,15 +2,16 @@
  * PostgreSQL for the collector's `store: postgres`: the server answering on the configured URL
  * when there is one, else one started from Debian's packages (`initdb` + `pg_ctl` of
  * /usr/lib/postgresql/<version>/bin, installed with apt-get when missing) with its data in
- * `.eventscope/postgres-<port>`. Run as root, the server runs as the `postgres` user (initdb
- * refuses root). The database the URL names is created when missing.
+ * `.eventscope/postgres-<port>`, as a daemon of this run (stopped with the rest of what it
+ * started). Run as root, the server runs as the `postgres` user (initdb refuses root). The
+ * database the URL names is created when missing.
  */
 import { chownSync, existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { DevstackError } from './errors.ts';
 import { log } from './log.ts';
-import { logDir, stateDir } from './paths.ts';
-import { run, waitFor } from './proc.ts';
+import { logDir, runDir, stateDir } from './paths.ts';
+import { run, startDaemon, waitFor, type Daemon } from './proc.ts';
 import { ensureTool } from './tools.ts';
 
 export const DEFAULT_POSTGRES_URL = 'postgres://postgres@127.0.0.1:5432/eventscope';
@@ -21,7 +22,7 @@ export interface PostgresHandle {
   started: boolean;
   /** The data directory of a server devstack runs (started now or earlier). */
   dataDir: string | undefined;
-  /** Stops a server this call started (fast shutdown); a server found running is left alone. */
+  /** Stops a server this call started; a server found running is left alone. */
   stop(): Promise<void>;
 }
 
@@ -93,8 +94,9 @@ export async function pgCtl(dataDir: string, action: 'start' | 'stop', port?: nu
   const bin = await ensurePostgresBin();
   const logFile = path.join(logDir, `${path.basename(dataDir)}.log`);
   mkdirSync(logDir, { recursive: true });
-  if (asRoot() && !existsSync(logFile)) {
-    await run('touch', [logFile]);
+  if (asRoot()) {
+    // pg_ctl runs as postgres and appends to the log itself (the daemon's log is written through root's fd).
+    if (!existsSync(logFile)) await run('touch', [logFile]);
     chownSync(logFile, postgresUid(), postgresGid());
   }
   const args =
@@ -139,7 +141,7 @@ export async function ensurePostgres(url = DEFAULT_POSTGRES_URL): Promise<Postgr
   const port = Number(u.port || '5432');
   const database = decodeURIComponent(u.pathname.slice(1)) || 'postgres';
   const user = decodeURIComponent(u.username) || 'postgres';
-  let started = false;
+  let daemon: Daemon | undefined;
   let dataDir: string | undefined;
   if (!(await probePostgres(url))) {
     if (u.hostname !== '127.0.0.1' && u.hostname !== 'localhost') {
@@ -167,10 +169,19 @@ export async function ensurePostgres(url = DEFAULT_POSTGRES_URL): Promise<Postgr
       if (init.code !== 0) throw new DevstackError('START_FAILED', `initdb ${dataDir} failed: ${init.output}`);
     }
     log(`starting PostgreSQL on 127.0.0.1:${port} (${dataDir})`);
-    await pgCtl(dataDir, 'start', port);
-    started = true;
+    const server = path.join(bin, 'postgres');
+    const serverArgs = ['-D', dataDir, '-p', String(port), '-c', 'listen_addresses=127.0.0.1', '-k', dataDir];
+    // A daemon of this run: stopped with everything else it started (Ctrl-C, a failed start).
+    daemon = startDaemon(
+      'postgres',
+      asRoot() ? 'runuser' : server,
+      asRoot() ? ['-u', 'postgres', '--', server, ...serverArgs] : serverArgs,
+      { logFile: path.join(logDir, `postgres-${port}.log`), pidFile: path.join(runDir, `postgres-${port}.pid`) },
+    );
+    const running = daemon;
     await waitFor('PostgreSQL', async () => ((await probePostgres(url, bin)) ? true : undefined), {
       timeoutMs: 60_000,
+      abort: () => running.exitStatus(),
     });
   }
   const bin = findPostgresBin();
@@ -185,13 +196,12 @@ export async function ensurePostgres(url = DEFAULT_POSTGRES_URL): Promise<Postgr
       throw new DevstackError('START_FAILED', `createdb ${database} failed: ${created.output}`);
     }
   }
-  const ownDir = dataDir;
   return {
     url,
-    started,
-    dataDir: ownDir ?? (existsSync(postgresDataDir(port)) ? postgresDataDir(port) : undefined),
+    started: daemon !== undefined,
+    dataDir: dataDir ?? (existsSync(postgresDataDir(port)) ? postgresDataDir(port) : undefined),
     stop: async () => {
-      if (started && ownDir) await pgCtl(ownDir, 'stop');
+      await daemon?.stop();
     },
   };
 }

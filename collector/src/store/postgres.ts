@@ -37,7 +37,7 @@ export interface PostgresStoreOptions {
   schema?: string;
   /** Told before a schema migration starts. */
   onMigrate?: (message: string) => void;
-  /** Told about a connection error outside any query (the server went away); the pool replaces the connection. */
+  /** Told when the server went away: an idle connection broke, or ingest waits for the server to come back. */
   onError?: (err: Error) => void;
 }
 
@@ -57,14 +57,32 @@ const numberTypes = {
 /** Serialization failures and deadlocks: the transaction can simply run again. */
 const RETRYABLE = new Set(['40001', '40P01']);
 
+/** The SQLSTATE of a server's answer; undefined for a failure of the connection itself (ECONNREFUSED, ...). */
+function sqlState(err: unknown): string | undefined {
+  const code = (err as { code?: unknown }).code;
+  return typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) ? code : undefined;
+}
+
+/** The server is away or on its way down or up: connection failures, class 08, shutdown and start-up. */
+export function serverAway(err: unknown): boolean {
+  const state = sqlState(err);
+  return state === undefined || state.startsWith('08') || ['57P01', '57P02', '57P03'].includes(state);
+}
+
+/** Waits between attempts to reach a server that is away: 100 ms, doubling to 2 s. */
+const awayBackoffMs = (attempt: number): number => Math.min(2_000, 100 * 2 ** Math.min(attempt, 5));
+
 export class PostgresStore implements T.Store {
   readonly kind = 'postgres';
   readonly #pool: pg.Pool;
   readonly #partitionRows: number;
+  readonly #onAway: ((err: Error) => void) | undefined;
+  #closing = false;
 
-  private constructor(pool: pg.Pool, partitionRows: number) {
+  private constructor(pool: pg.Pool, options: PostgresStoreOptions) {
     this.#pool = pool;
-    this.#partitionRows = partitionRows;
+    this.#partitionRows = options.partitionRows;
+    this.#onAway = options.onError;
   }
 
   /** Connects, creates the schema when asked, and applies pending migrations. */
@@ -89,22 +107,34 @@ export class PostgresStore implements T.Store {
       await pool.end();
       throw err;
     }
-    return new PostgresStore(pool, options.partitionRows);
+    return new PostgresStore(pool, options);
   }
 
-  /** Runs `fn` in a transaction on a connection of its own, again when PostgreSQL asks for a retry. */
-  async #transaction<T>(fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
+  /**
+   * Runs `fn` in a transaction on a connection of its own, again when PostgreSQL asks for a
+   * retry, and, with `untilServerBack`, again and again while the server is away (until the store
+   * is closed). That is how ingest holds its batch through an outage: the intake queue behind it
+   * fills and refuses with 503 + Retry-After, and the batch is written once the server is back.
+   * A batch that is run twice (the server went away during COMMIT, which may have succeeded)
+   * changes nothing the second time: its spans are found stored and skipped.
+   */
+  async #transaction<T>(fn: (c: pg.PoolClient) => Promise<T>, untilServerBack = false): Promise<T> {
     for (let attempt = 1; ; attempt++) {
-      const c = await this.#pool.connect();
-      let broken: Error | undefined;
+      let c: pg.PoolClient | undefined;
       try {
-        return await inTransaction(c, () => fn(c));
+        c = await this.#pool.connect();
+        const client = c;
+        const result = await inTransaction(client, () => fn(client));
+        client.release();
+        return result;
       } catch (err) {
-        const code = (err as { code?: string }).code;
-        if (code === undefined) broken = err as Error; // not an answer of the server: drop the connection
-        if (code === undefined || !RETRYABLE.has(code) || attempt >= 5) throw err;
-      } finally {
-        c.release(broken);
+        const state = sqlState(err);
+        // A connection that failed (rather than a statement on it) is dropped, not reused.
+        c?.release(state === undefined ? (err as Error) : undefined);
+        if (state !== undefined && RETRYABLE.has(state) && attempt < 5) continue;
+        if (!untilServerBack || !serverAway(err) || this.#closing) throw err;
+        this.#onAway?.(err as Error);
+        await new Promise((resolve) => setTimeout(resolve, awayBackoffMs(attempt)));
       }
     }
   }
@@ -144,7 +174,7 @@ export class PostgresStore implements T.Store {
       await c.query(INGEST_LOCK);
       await ensurePartitions(c, this.#partitionRows, need);
       return ingestBatch(c, batch);
-    });
+    }, true);
   }
 
   event(eventId: string): Promise<T.EventHops> {
@@ -258,6 +288,7 @@ export class PostgresStore implements T.Store {
   }
 
   async close(): Promise<void> {
+    this.#closing = true;
     if (!this.#pool.ended) await this.#pool.end();
   }
 }
