@@ -219,28 +219,39 @@ function byService(spans: GenSpan[]): Map<string, GenSpan[]> {
 
 const SCOPE = { name: '@opentelemetry/instrumentation-kafkajs', version: '0.33.0' };
 
-/** OTLP/JSON ExportTraceServiceRequest body. */
-export function encodeJson(spans: GenSpan[]): Buffer {
-  const resourceSpans = [...byService(spans)].map(([service, list]) => ({
-    resource: { attributes: [attrJson(['service.name', service]), attrJson(['telemetry.sdk.language', 'nodejs'])] },
+/** How one OTLP encoding writes ids and attribute values; everything else is the same in both. */
+interface OtlpWire<Id, Attr> {
+  id: (b: Buffer) => Id;
+  attr: (a: [string, string | number]) => Attr;
+}
+
+/** The ExportTraceServiceRequest's resourceSpans: one per service, one scope, in `wire`'s encoding. */
+function resourceSpans<Id, Attr>(spans: GenSpan[], wire: OtlpWire<Id, Attr>) {
+  return [...byService(spans)].map(([service, list]) => ({
+    resource: { attributes: [wire.attr(['service.name', service]), wire.attr(['telemetry.sdk.language', 'nodejs'])] },
     scopeSpans: [
       {
         scope: SCOPE,
         spans: list.map((s) => ({
-          traceId: s.traceId.toString('hex'),
-          spanId: s.spanId.toString('hex'),
-          ...(s.parentSpanId ? { parentSpanId: s.parentSpanId.toString('hex') } : {}),
+          traceId: wire.id(s.traceId),
+          spanId: wire.id(s.spanId),
+          ...(s.parentSpanId ? { parentSpanId: wire.id(s.parentSpanId) } : {}),
           name: s.name,
           kind: s.kind,
           startTimeUnixNano: String(s.startNs),
           endTimeUnixNano: String(s.endNs),
-          attributes: s.attributes.map(attrJson),
+          attributes: s.attributes.map(wire.attr),
           status: s.error ? { code: 2, message: 'TransientError: try again' } : { code: 0 },
         })),
       },
     ],
   }));
-  return Buffer.from(JSON.stringify({ resourceSpans }));
+}
+
+/** OTLP/JSON ExportTraceServiceRequest body: hex ids, 64-bit integers as strings. */
+export function encodeJson(spans: GenSpan[]): Buffer {
+  const body = { resourceSpans: resourceSpans(spans, { id: (b) => b.toString('hex'), attr: attrJson }) };
+  return Buffer.from(JSON.stringify(body));
 }
 
 const attrPb = ([key, v]: [string, string | number]): { key: string; value: Record<string, unknown> } => ({
@@ -250,26 +261,7 @@ const attrPb = ([key, v]: [string, string | number]): { key: string; value: Reco
 
 /** OTLP/protobuf ExportTraceServiceRequest body, in the collector's own schema (same field numbers). */
 export function encodeProtobuf(spans: GenSpan[]): Buffer {
-  const resourceSpans = [...byService(spans)].map(([service, list]) => ({
-    resource: { attributes: [attrPb(['service.name', service]), attrPb(['telemetry.sdk.language', 'nodejs'])] },
-    scopeSpans: [
-      {
-        scope: SCOPE,
-        spans: list.map((s) => ({
-          traceId: s.traceId,
-          spanId: s.spanId,
-          ...(s.parentSpanId ? { parentSpanId: s.parentSpanId } : {}),
-          name: s.name,
-          kind: s.kind,
-          startTimeUnixNano: String(s.startNs),
-          endTimeUnixNano: String(s.endNs),
-          attributes: s.attributes.map(attrPb),
-          status: s.error ? { code: 2, message: 'TransientError: try again' } : { code: 0 },
-        })),
-      },
-    ],
-  }));
-  return Buffer.from(encodeProtobufRequest({ resourceSpans }));
+  return Buffer.from(encodeProtobufRequest({ resourceSpans: resourceSpans(spans, { id: (b) => b, attr: attrPb }) }));
 }
 
 export type Encoding = 'json' | 'protobuf';
