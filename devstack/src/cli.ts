@@ -27,18 +27,22 @@ import {
   startPrometheus,
   type RunningService,
 } from './services.ts';
+import { DEFAULT_POSTGRES_URL, ensurePostgres } from './postgres.ts';
 import { ensureStack, stopLeftovers, type Stack } from './stack.ts';
 import { ALERTMANAGER, AMTOOL, CHROMIUM, ensureOptionalTool, ensureTool, PROMETHEUS, PROMTOOL } from './tools.ts';
 
 const USAGE = `usage: npm run stack -- <command>
 
 commands:
-  start [--steady]
+  start [--steady] [--store=postgres]
                start Kafka, the registry, the collector + dashboard, the demo services with a
                load generator that shows every pattern (declines, sold-out rejects, poison
                records in a DLQ, duplicates, a consumer falling behind now and then; --steady:
                orders only), Alertmanager and Prometheus (installed when missing); prints the
-               URLs; Ctrl-C stops what it started (a second Ctrl-C kills it at once)
+               URLs; Ctrl-C stops what it started (a second Ctrl-C kills it at once).
+               --store=postgres: the collector keeps its store in PostgreSQL at
+               EVENTSCOPE_POSTGRES_URL (default ${DEFAULT_POSTGRES_URL}),
+               started from Debian's packages in .eventscope/postgres-<port> when none answers
   collector --brokers <host:port,...> [--registry <url>]
                only the collector and dashboard, against your own Kafka (and schema registry's
                Confluent-compatible URL); no local broker, no demo
@@ -141,6 +145,14 @@ async function withCleanup(name: string, body: () => Promise<number>): Promise<n
 
 interface StartOptions {
   steady: boolean;
+  /** The collector's store; `postgres`: the server at EVENTSCOPE_POSTGRES_URL, started when none answers. */
+  store: 'sqlite' | 'postgres';
+}
+
+/** `--store`: sqlite (default) or postgres. */
+function storeOption(value: unknown): StartOptions['store'] {
+  if (value === undefined || value === 'sqlite' || value === 'postgres') return value ?? 'sqlite';
+  throw new DevstackError('BAD_ARGUMENT', `start: --store is sqlite or postgres, not ${JSON.stringify(value)}`);
 }
 
 async function buildDashboard(): Promise<void> {
@@ -179,7 +191,15 @@ async function start(options: StartOptions): Promise<never> {
   const ports = localPortsFromEnv();
   const running: RunningService[] = [];
   const stack = await phase('start Kafka and the schema registry', () => ensureStack());
-  const env = stack.env;
+  const postgres =
+    options.store === 'postgres'
+      ? await phase('start PostgreSQL', () =>
+          ensurePostgres(process.env.EVENTSCOPE_POSTGRES_URL ?? DEFAULT_POSTGRES_URL),
+        )
+      : undefined;
+  const env = postgres
+    ? { ...stack.env, EVENTSCOPE_STORE: 'postgres', EVENTSCOPE_POSTGRES_URL: postgres.url }
+    : stack.env;
   await buildDashboard();
   const collector = await phase('start the collector', () => startCollector(env, ports));
   if (collector) running.push(collector);
@@ -214,6 +234,7 @@ async function start(options: StartOptions): Promise<never> {
     ['Alertmanager', alertmanager?.url],
     ['Kafka bootstrap', `${kafka.brokers}${kafka.owned ? '' : ' (reused)'}`],
     ['Schema registry', `${registry?.url ?? '-'}${registry?.owned === false ? ' (reused)' : ''}`],
+    ['Store', postgres ? `PostgreSQL ${postgres.url}${postgres.started ? '' : ' (reused)'}` : 'SQLite'],
   ]);
 }
 
@@ -410,8 +431,9 @@ async function main(argv: string[]): Promise<number> {
   const [command = 'help', ...rest] = argv;
   switch (command) {
     case 'start': {
-      const { values } = parse(command, rest, { steady: { type: 'boolean' } });
-      return withCleanup('npm start', () => start({ steady: values.steady === true }));
+      const { values } = parse(command, rest, { steady: { type: 'boolean' }, store: { type: 'string' } });
+      const store = storeOption(values.store);
+      return withCleanup('npm start', () => start({ steady: values.steady === true, store }));
     }
     case 'collector': {
       const { values } = parse(command, rest, { brokers: { type: 'string' }, registry: { type: 'string' } });
