@@ -19,6 +19,7 @@ const t = useBrokerApp({
   groupsInclude: 'redrivetest-none-*',
   dlqPattern: 'redrivetest-*.dlq',
   tokens: [`ops:operator:${OPERATOR}`, `alice:viewer:${VIEWER}`],
+  maskFields: ['$.i'],
 });
 const as = (token: string) => ({ authorization: `Bearer ${token}` });
 
@@ -104,6 +105,8 @@ describe('DLQ redrive (real broker)', () => {
     expect(body.count).toBe(12);
     expect(body.sample).toHaveLength(10);
     expect(body.sample[0]).toMatchObject({ errorClass: 'DecodeError', originalTopic: original, redrives: [] });
+    // Masked like every record view (maskFields $.i).
+    expect(body.sample[0]?.value.data).toEqual({ i: '***' });
     expect(await readAll(original)).toHaveLength(0);
   });
 

@@ -10,6 +10,7 @@ import { Errors } from 'typebox/value';
 import { requireRole } from '../../auth/index.ts';
 import { badRequest, notFound } from '../../errors.ts';
 import { ErrorSchema } from '../../lag/schemas.ts';
+import { maskRecordView } from '../../masking/index.ts';
 import { TopicParamsSchema } from '../schemas.ts';
 import type { RedriveEngine } from './engine.ts';
 import {
@@ -78,7 +79,9 @@ export function redriveRoutes(appBase: FastifyInstance, engine: RedriveEngine): 
       requireRole(req, 'operator');
       const topic = req.params.topic;
       if (req.body.dryRun === true) {
-        const result = await engine.dryRun(topic, req.body);
+        const dry = await engine.dryRun(topic, req.body);
+        // Samples are masked like every record view (maskFields, maskHeaders); the DLQ view unmasks.
+        const result = { ...dry, sample: dry.sample.map((r) => maskRecordView(app.masking, r)) };
         await app.auth.recordAudit(req, {
           action: 'dlq.redrive.dry-run',
           target: topic,
