@@ -326,7 +326,7 @@ export const CONFIG_KEYS = {
     kind: 'list',
     default: [],
     check: checkHeaderNames,
-    doc: 'Record headers shown as `"***"` in every record view, any case, comma-separated (e.g. `email,authorization`); a `dlq-*` or envelope header also masks the field read from it. An operator may add `?unmask=true` (audited).',
+    doc: 'Record headers shown as `"***"` in every record view, any case, comma-separated (e.g. `email,authorization`); a `dlq-*` or envelope header also masks what is read from it (the record field; the DLQ groups and error classes; a cause class, template, sample message, topics and groups, and the `error_class` metric label). An operator may add `?unmask=true` (audited).',
   }),
   perPartitionMetrics: spec({
     env: 'EVENTSCOPE_PER_PARTITION_METRICS',

@@ -3,6 +3,7 @@
  * and the `dlq-*` headers a consumer writes when it dead-letters a record.
  */
 import { DLQ_HEADER } from '@eventscope/contract';
+import { toDlqRecord, type DlqRecord } from '../src/dlq/service.ts';
 import { uniqueName, type BrokerApp } from './kafka-helpers.ts';
 
 /**
@@ -36,4 +37,25 @@ export function dlqHeaders(
   if (failure.errorClass !== undefined) h[DLQ_HEADER.errorClass] = failure.errorClass;
   if (failure.message !== undefined) h[DLQ_HEADER.errorMessage] = failure.message;
   return h;
+}
+
+/** A DLQ record view as the DLQ service makes it, from headers (text) and a value, without a broker. */
+export function dlqRecordView(
+  headers: Record<string, string>,
+  o: { partition?: number; offset?: number; timestamp?: number; value?: string } = {},
+): Promise<DlqRecord> {
+  const wire: Record<string, Buffer[]> = {};
+  for (const [name, v] of Object.entries(headers)) wire[name] = [Buffer.from(v)];
+  return toDlqRecord(
+    {
+      topic: 'x.dlq',
+      partition: o.partition ?? 0,
+      offset: o.offset ?? 0,
+      timestamp: o.timestamp ?? Date.now(),
+      key: null,
+      value: o.value === undefined ? null : Buffer.from(o.value),
+      headers: wire,
+    },
+    undefined,
+  );
 }

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { DLQ_HEADER } from '@eventscope/contract';
-import { toDlqRecord, type DlqRecord } from '../src/dlq/service.ts';
+import type { DlqRecord } from '../src/dlq/service.ts';
 import {
   causeOf,
   DlqTriage,
@@ -15,7 +15,7 @@ import {
   type DlqCauses,
 } from '../src/dlq/triage/index.ts';
 import { Masking } from '../src/masking/index.ts';
-import { dlqHeaders, newDlqTopic } from './dlq-helpers.ts';
+import { dlqHeaders, dlqRecordView, newDlqTopic } from './dlq-helpers.ts';
 import { useBrokerApp } from './kafka-helpers.ts';
 
 describe('cause fingerprints', () => {
@@ -88,24 +88,12 @@ describe('cause fingerprints', () => {
   });
 });
 
-/** A DLQ record view as the DLQ service makes it from a record with a class and message header. */
-function record(partition: number, offset: number, o: { errorClass?: string; timestamp?: number } = {}) {
-  return toDlqRecord(
-    {
-      topic: 'x.dlq',
-      partition,
-      offset,
-      timestamp: o.timestamp ?? Date.now(),
-      key: null,
-      value: null,
-      headers: {
-        [DLQ_HEADER.errorClass]: [Buffer.from(o.errorClass ?? 'E')],
-        [DLQ_HEADER.errorMessage]: [Buffer.from(`failed ${offset}`)],
-      },
-    },
-    undefined,
+/** A DLQ record view with a class and message header. */
+const record = (partition: number, offset: number, o: { errorClass?: string; timestamp?: number } = {}) =>
+  dlqRecordView(
+    { [DLQ_HEADER.errorClass]: o.errorClass ?? 'E', [DLQ_HEADER.errorMessage]: `failed ${offset}` },
+    { partition, offset, timestamp: o.timestamp },
   );
-}
 
 describe('the cause table', () => {
   const none = new Masking([], []);

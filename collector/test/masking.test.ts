@@ -5,14 +5,15 @@
  * only with its audit rows, and the collector's log holding none of the masked values.
  */
 import { COMPATIBILITY, SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
+import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AuditLog } from '../src/auth/index.ts';
 import { loadConfig } from '../src/config.ts';
 import type { DlqDetail } from '../src/dlq/schemas.ts';
-import { toDlqRecord } from '../src/dlq/service.ts';
-import type { DlqCauses } from '../src/dlq/triage/index.ts';
+import { DlqTriage, type DlqCauses } from '../src/dlq/triage/index.ts';
+import { registerTriageMetrics } from '../src/dlq/triage/metrics.ts';
 import { MASK, Masking, parseFieldPath } from '../src/masking/index.ts';
-import { dlqHeaders, newDlqTopic } from './dlq-helpers.ts';
+import { dlqHeaders, dlqRecordView, newDlqTopic } from './dlq-helpers.ts';
 import { BROKERS, REGISTRY_URL, removeDir, startApp, type TestApp } from './harness.ts';
 import { uniqueName, useBrokerApp } from './kafka-helpers.ts';
 
@@ -63,22 +64,14 @@ describe('field paths and masked copies', () => {
 
   it('masks headers in any case, the fields read from them, and header errors quoting them', async () => {
     const m = new Masking([], ['X-Customer-Email', 'dlq-error-message', 'dlq-attempts']);
-    const r = await toDlqRecord(
+    const r = await dlqRecordView(
       {
-        topic: 'm.dlq',
-        partition: 0,
-        offset: 1,
-        timestamp: 0,
-        key: null,
-        value: Buffer.from('{"a":1}'),
-        headers: {
-          'x-customer-email': [Buffer.from('jane@example.com')],
-          'dlq-error-message': [Buffer.from('card 4111 declined')],
-          'dlq-attempts': [Buffer.from('secret-7')],
-          'dlq-error-class': [Buffer.from('Declined')],
-        },
+        'x-customer-email': 'jane@example.com',
+        'dlq-error-message': 'card 4111 declined',
+        'dlq-attempts': 'secret-7',
+        'dlq-error-class': 'Declined',
       },
-      undefined,
+      { value: '{"a":1}' },
     );
     const v = m.dlqRecord(r);
     expect(v.headers).toEqual({
@@ -90,6 +83,34 @@ describe('field paths and masked copies', () => {
     expect(v).toMatchObject({ errorMessage: MASK, attempts: null, errorClass: 'Declined', value: { data: { a: 1 } } });
     expect(JSON.stringify(v)).not.toMatch(/jane|4111|secret-7/);
     expect(r.headers['x-customer-email']).toBe('jane@example.com'); // a copy
+  });
+
+  it('masks what causes, DLQ summaries and cause metrics take from masked dlq-* headers', async () => {
+    const m = new Masking([], ['dlq-error-class', 'dlq-consumer-group', 'dlq-original-topic', 'dlq-error-message']);
+    const triage = new DlqTriage({ maxCauses: 10 });
+    const secret = dlqHeaders({
+      errorClass: 'SecretClass',
+      message: 'secret reason 7',
+      topic: 'secret-topic',
+      group: 'secret-group',
+    });
+    triage.ingest('m.dlq', [await dlqRecordView(secret)]);
+    const masked = triage.causes('m.dlq', m, false);
+    expect(masked.causes[0]).toMatchObject({ errorClass: MASK, template: MASK, topics: [MASK], groups: [MASK] });
+    expect(masked.causes[0]?.sample.message).toBe(MASK);
+    expect(JSON.stringify(masked)).not.toMatch(/secret/i);
+    expect(triage.causes('m.dlq', m, true).causes[0]).toMatchObject({
+      errorClass: 'SecretClass',
+      template: 'secret reason <num>',
+      groups: ['secret-group'],
+    });
+    const summary = m.dlqSummary({ groups: ['secret-group'], errorClasses: { SecretClass: 2, Other: 1 } });
+    expect(summary).toEqual({ groups: [MASK], errorClasses: { [MASK]: 3 } });
+    const registry = new Registry();
+    registerTriageMetrics(registry, triage, m);
+    const text = await registry.metrics();
+    expect(text).toContain('error_class="***"');
+    expect(text).not.toMatch(/secret/i);
   });
 });
 
@@ -180,7 +201,7 @@ describe('masked DLQ views on the real broker', () => {
     const causes = await get(`/api/dlqs/${topic}/causes`, VIEWER);
     expect(causes.statusCode).toBe(200);
     const declined = causes.json<DlqCauses>().causes.find((c) => c.errorClass === 'Declined');
-    expect(declined).toMatchObject({ count: 3, template: 'card <num> declined', sample: { message: MASK } });
+    expect(declined).toMatchObject({ count: 3, template: MASK, sample: { message: MASK } });
     expect(causes.body).not.toContain(SECRET.card);
   });
 
@@ -216,7 +237,10 @@ describe('masked DLQ views on the real broker', () => {
     expect(json?.headers['x-customer-email']).toBe(SECRET.email);
     expect(res.body).toContain(SECRET.avroCard);
     const causes = (await get(`/api/dlqs/${topic}/causes?unmask=true`, OPERATOR)).json<DlqCauses>();
-    expect(causes.causes.find((c) => c.errorClass === 'Declined')?.sample.message).toBe(`card ${SECRET.card} declined`);
+    expect(causes.causes.find((c) => c.errorClass === 'Declined')).toMatchObject({
+      template: 'card <num> declined',
+      sample: { message: `card ${SECRET.card} declined` },
+    });
     const ok = (await auditRows()).filter((e) => e.result === 'ok');
     expect(ok.length - before).toBe(2);
     expect(ok[0]).toMatchObject({ subject: 'ops', role: 'operator', target: `dlq=${topic}` });

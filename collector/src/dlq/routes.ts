@@ -52,7 +52,10 @@ export function dlqRoutes(
         response: { 200: DlqListSchema },
       },
     },
-    (): DlqList => ({ snapshotTime: monitor.snapshot?.time ?? null, dlqs: service.list().map(summary) }),
+    (): DlqList => ({
+      snapshotTime: monitor.snapshot?.time ?? null,
+      dlqs: service.list().map((s) => app.masking.dlqSummary(summary(s))),
+    }),
   );
 
   app.get(
@@ -78,7 +81,7 @@ export function dlqRoutes(
         ...maskRecordView(app.masking, r, unmasked),
         redrives: marks.get(`${r.partition}:${r.offset}`) ?? [],
       }));
-      return { snapshotTime: time, dlq: { ...state, latest } };
+      return { snapshotTime: time, dlq: { ...(unmasked ? state : app.masking.dlqSummary(state)), latest } };
     },
   );
 

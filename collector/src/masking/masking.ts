@@ -125,4 +125,22 @@ export class Masking {
   headerText(name: string, text: string): string {
     return this.isMaskedHeader(name) ? MASK : text;
   }
+
+  /** Values of one header gathered from many records (groups, topics): one MASK when it is masked. */
+  headerValues(name: string, values: readonly string[]): string[] {
+    return this.isMaskedHeader(name) && values.length > 0 ? [MASK] : [...values];
+  }
+
+  /** A DLQ summary's header-derived roll-ups: groups (`dlq-consumer-group`), error classes (`dlq-error-class`). */
+  dlqSummary<S extends { groups: string[]; errorClasses: Record<string, number> }>(s: S): S {
+    if (!this.isMaskedHeader(DLQ_HEADER.consumerGroup) && !this.isMaskedHeader(DLQ_HEADER.errorClass)) return s;
+    const total = Object.values(s.errorClasses).reduce((a, b) => a + b, 0);
+    const errorClasses = dict<number>();
+    if (this.isMaskedHeader(DLQ_HEADER.errorClass)) {
+      if (total > 0) errorClasses[MASK] = total;
+    } else {
+      for (const k of Object.keys(s.errorClasses)) errorClasses[k] = s.errorClasses[k] ?? 0;
+    }
+    return { ...s, groups: this.headerValues(DLQ_HEADER.consumerGroup, s.groups), errorClasses };
+  }
 }

@@ -1,8 +1,17 @@
 /** Prometheus collectors of DLQ triage, filled from the triage state at scrape time. */
+import { DLQ_HEADER } from '@eventscope/contract';
 import { Counter, Gauge, type Registry } from 'prom-client';
-import type { DlqTriage } from './service.ts';
+import type { Masking } from '../../masking/index.ts';
+import type { CauseCount, DlqTriage } from './service.ts';
 
-export function registerTriageMetrics(registry: Registry, triage: DlqTriage): void {
+/** Labels of a cause: `error_class` is `***` when `dlq-error-class` is a masked header. */
+const causeLabels = (masking: Masking, e: CauseCount) => ({
+  topic: e.dlq,
+  fingerprint: e.cause.fingerprint,
+  error_class: masking.headerText(DLQ_HEADER.errorClass, e.cause.errorClass),
+});
+
+export function registerTriageMetrics(registry: Registry, triage: DlqTriage, masking: Masking): void {
   new Gauge({
     name: 'eventscope_dlq_causes',
     help: 'Distinct failure causes (error class and message fingerprint) among the records read from the DLQ topic.',
@@ -21,7 +30,7 @@ export function registerTriageMetrics(registry: Registry, triage: DlqTriage): vo
     collect() {
       this.reset();
       for (const e of triage.entries()) {
-        this.inc({ topic: e.dlq, fingerprint: e.cause.fingerprint, error_class: e.cause.errorClass }, e.count);
+        this.inc(causeLabels(masking, e), e.count);
       }
     },
   });
@@ -33,10 +42,7 @@ export function registerTriageMetrics(registry: Registry, triage: DlqTriage): vo
     collect() {
       this.reset();
       for (const e of triage.entries()) {
-        this.set(
-          { topic: e.dlq, fingerprint: e.cause.fingerprint, error_class: e.cause.errorClass },
-          e.firstSeenMs / 1000,
-        );
+        this.set(causeLabels(masking, e), e.firstSeenMs / 1000);
       }
     },
   });

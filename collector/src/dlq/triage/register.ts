@@ -20,7 +20,7 @@ export function registerTriage(app: FastifyInstance, service: DlqService, monito
     return Promise.resolve();
   });
   app.decorate('dlqTriage', triage);
-  registerTriageMetrics(app.metrics, triage);
+  registerTriageMetrics(app.metrics, triage, app.masking);
   triageRoutes(app, service, triage);
   return triage;
 }

@@ -31,6 +31,9 @@ interface Entry {
   buckets: Map<number, number>;
 }
 
+/** One tracked (DLQ, cause) pair as the metrics read it. */
+export type CauseCount = Readonly<Pick<Entry, 'dlq' | 'cause' | 'count' | 'firstSeenMs'>>;
+
 export interface TriageOptions {
   /** Distinct (DLQ, cause) pairs tracked at most. */
   maxCauses: number;
@@ -131,7 +134,7 @@ export class DlqTriage {
   }
 
   /** Every tracked (DLQ, cause) pair, for the metrics. */
-  *entries(): Iterable<Readonly<Pick<Entry, 'dlq' | 'cause' | 'count' | 'firstSeenMs'>>> {
+  *entries(): Iterable<CauseCount> {
     for (const causes of this.#byDlq.values()) yield* causes.values();
   }
 
@@ -146,7 +149,8 @@ export class DlqTriage {
 
   /**
    * The causes of one DLQ, or of all DLQs merged by fingerprint (`dlq` undefined), most records
-   * first. Sample messages are masked when `dlq-error-message` is a masked header (unless unmasked).
+   * first. Unless `unmasked`, what a masked `dlq-*` header gave is `***`: the class, the template
+   * and the sample message (`dlq-error-message`), the topics, the groups.
    */
   causes(dlq: string | undefined, masking: Masking, unmasked: boolean, now = Date.now()): DlqCauses {
     const merged = new Map<string, Entry & { dlqs: Set<string> }>();
@@ -180,21 +184,27 @@ export class DlqTriage {
     }
     for (const [topic, n] of this.#untracked) if (dlq === undefined || topic === dlq) untracked += n;
     const oldest = bucketOf(now) - (TREND_BUCKETS - 1) * TREND_BUCKET_MS;
+    // What comes from a masked header is masked (the template too: it keeps a message's words).
+    const text = (header: string, v: string) => (unmasked ? v : masking.headerText(header, v));
+    const names = (header: string, vs: Set<string>) => {
+      const sorted = [...vs].sort();
+      return unmasked ? sorted : masking.headerValues(header, sorted);
+    };
     const out: DlqCause[] = [...merged.values()].map((m) => ({
       fingerprint: m.cause.fingerprint,
-      errorClass: m.cause.errorClass,
-      template: m.cause.template,
+      errorClass: text(DLQ_HEADER.errorClass, m.cause.errorClass),
+      template: text(DLQ_HEADER.errorMessage, m.cause.template),
       count: m.count,
       firstSeenMs: m.firstSeenMs,
       lastSeenMs: m.lastSeenMs,
       dlqs: [...m.dlqs].sort(),
-      topics: [...m.topics].sort(),
-      groups: [...m.groups].sort(),
+      topics: names(DLQ_HEADER.originalTopic, m.topics),
+      groups: names(DLQ_HEADER.consumerGroup, m.groups),
       sample: {
         topic: m.dlq,
         partition: m.sample.partition,
         offset: String(m.sample.offset),
-        message: unmasked ? m.sample.message : masking.headerText(DLQ_HEADER.errorMessage, m.sample.message),
+        message: text(DLQ_HEADER.errorMessage, m.sample.message),
       },
       trend: Array.from({ length: TREND_BUCKETS }, (_, i) => m.buckets.get(oldest + i * TREND_BUCKET_MS) ?? 0),
       bucketMs: TREND_BUCKET_MS,
