@@ -1,8 +1,28 @@
 import { defineConfig } from 'vitest/config';
 
+/**
+ * Files that never run the Kafka monitor against the shared broker (store contract, OTLP intake,
+ * auth, config, the secured-broker test on a broker of its own). `npm test` runs them as the
+ * `standalone` project in its second lane, beside the `broker` project in the first (see
+ * devstack/src/cli.ts); `npx vitest run` here runs both.
+ */
+const STANDALONE = [
+  'test/store.*.test.ts',
+  'test/kafka-secure.test.ts',
+  'test/config.test.ts',
+  'test/contract.docs.test.ts',
+  'test/auth*.test.ts',
+  'test/hostile.{json,decoders,routes}.test.ts',
+  'test/traces.{otlp,grpc,intake,protobuf-spans,java-agent,java-agent-grpc,java-node-saga,platformatic}.test.ts',
+  'test/flows.instrumentations.test.ts',
+  'test/search-prefix.test.ts',
+  'test/start.test.ts',
+  'test/server.grpc.test.ts',
+  'test/masking.test.ts',
+];
+
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
     globalSetup: ['../devstack/src/vitest-global-setup.ts'],
     testTimeout: 60_000,
     hookTimeout: 120_000,
@@ -10,5 +30,9 @@ export default defineConfig({
     // files creating and deleting topics meanwhile made a poll outlast a test's timeout
     // (seen once in CI: dlq.test.ts "decodes Avro values ..."). See the issue note.
     fileParallelism: false,
+    projects: [
+      { extends: true, test: { name: 'broker', include: ['test/**/*.test.ts'], exclude: STANDALONE } },
+      { extends: true, test: { name: 'standalone', include: STANDALONE } },
+    ],
   },
 });

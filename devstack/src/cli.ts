@@ -71,13 +71,29 @@ environment:
   ES_SKIP_BROWSER           set to 1 to not install Chromium (browser tests then fail)
 `;
 
+/** One vitest run of `npm test`: a workspace, or one project of it. */
+interface TestPhase {
+  ws: string;
+  project?: string;
+}
+
 /**
- * Workspaces whose tests `npm test` runs, in two lanes side by side, each lane on its own broker:
- * the collector runs its files one at a time and its lag monitor tests poll the whole broker, so
- * the topics the other workspaces make and delete must not land on its broker. The two lanes take
- * about as long as each other (~8 min each on 2 cores), half of running them one after another.
+ * What `npm test` runs, in two lanes side by side, each lane on its own broker: the collector's
+ * `broker` project runs its files one at a time and its lag monitor tests poll the whole
+ * broker, so the topics the other workspaces make and delete must not land on its broker. Its
+ * files that never poll (the `standalone` project: store, intake, auth...) run in the second lane.
  */
-const LANES = [['collector'], ['devstack', 'demo-services', 'dashboard', 'grafana', 'bench']] as const;
+const LANES: readonly (readonly TestPhase[])[] = [
+  [{ ws: 'collector', project: 'broker' }],
+  [
+    { ws: 'collector', project: 'standalone' },
+    { ws: 'devstack' },
+    { ws: 'demo-services' },
+    { ws: 'dashboard' },
+    { ws: 'grafana' },
+    { ws: 'bench' },
+  ],
+];
 const STATIC_CHECKS = ['typecheck', 'lint', 'format'];
 const COMPAT_KAFKA_VERSION = process.env.ES_COMPAT_KAFKA_VERSION ?? '3.9.1';
 
@@ -278,13 +294,15 @@ async function collectorOnly(options: { brokers: string; registry: string | unde
 async function runWorkspaceTests(laneEnvs: NodeJS.ProcessEnv[], counts: TestCounts): Promise<string[]> {
   const outDir = path.join(repoRoot, 'test-output');
   mkdirSync(outDir, { recursive: true });
-  const lanes = LANES.map(async (workspaces, lane) => {
+  const lanes = LANES.map(async (phases, lane) => {
     const failures: string[] = [];
-    for (const ws of workspaces) {
-      const report = path.join(outDir, `vitest-${ws}.json`);
+    for (const { ws, project } of phases) {
+      const name = project ? `${ws}:${project}` : ws;
+      const report = path.join(outDir, `vitest-${name.replace(':', '-')}.json`);
       rmSync(report, { force: true });
-      const code = await runVitest(`tests: ${ws}`, ws, [], report, laneEnvs[lane] ?? process.env, counts);
-      if (code !== 0) failures.push(`tests: ${ws} (exit ${code})`);
+      const args = project ? ['--project', project] : [];
+      const code = await runVitest(`tests: ${name}`, ws, args, report, laneEnvs[lane] ?? process.env, counts);
+      if (code !== 0) failures.push(`tests: ${name} (exit ${code})`);
     }
     return failures;
   });
@@ -298,14 +316,17 @@ async function runWorkspaceTests(laneEnvs: NodeJS.ProcessEnv[], counts: TestCoun
 async function runVitest(
   title: string,
   ws: string,
-  files: string[],
+  vitestArgs: string[],
   report: string,
   env: NodeJS.ProcessEnv,
   counts: TestCounts,
 ): Promise<number> {
-  const args = ['run', 'test', '--silent', '-w', ws, '--', ...files, '--reporter=default', '--reporter=json'];
+  const args = ['run', 'test', '--silent', '-w', ws, '--', ...vitestArgs, '--reporter=default', '--reporter=json'];
   const code = await phaseExit(title, () =>
-    runPrefixed('npm', [...args, `--outputFile.json=${report}`], `[${ws}]`, { cwd: repoRoot, env }),
+    runPrefixed('npm', [...args, `--outputFile.json=${report}`], `[${title.replace(/^tests: /, '')}]`, {
+      cwd: repoRoot,
+      env,
+    }),
   );
   addCounts(report, counts);
   return code;
