@@ -435,7 +435,8 @@ export const HOPS: HopView[] = [
   },
 ];
 
-export const SAGA: SagaView = {
+/** order-17 as the saga list shows it; SAGA is its full view. */
+const SAGA_ITEM: SagaPage['items'][number] = {
   correlationId: 'order-17',
   sagaType: 'order',
   status: 'in_flight',
@@ -443,6 +444,13 @@ export const SAGA: SagaView = {
   lastActivityMs: T0 + 410,
   endToEndMs: null,
   terminalEventType: null,
+  hops: 3,
+  compensations: 1,
+  dlqSteps: 1,
+};
+
+export const SAGA: SagaView = {
+  ...SAGA_ITEM,
   hops: HOPS,
   hopCount: 3,
   compensations: [{ eventId: 'e3', eventType: 'inventory.release', timeMs: T0 + 410, service: 'orders' }],
@@ -462,18 +470,7 @@ export const SAGA: SagaView = {
 export const SAGAS: SagaPage = {
   nextCursor: null,
   items: [
-    {
-      correlationId: 'order-17',
-      sagaType: 'order',
-      status: 'in_flight',
-      startMs: T0,
-      lastActivityMs: T0 + 410,
-      endToEndMs: null,
-      terminalEventType: null,
-      hops: 3,
-      compensations: 1,
-      dlqSteps: 1,
-    },
+    SAGA_ITEM,
     {
       correlationId: 'order-1',
       sagaType: 'order',
