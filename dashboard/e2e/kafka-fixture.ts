@@ -35,6 +35,18 @@ export async function createTopicAndDlq(prefix: string) {
       { topic: dlqTopic, numPartitions: 1 },
     ],
   });
+  // On a busy broker the leader can still answer "does not host this topic-partition" for a
+  // moment after createTopics returns: wait until both topics answer a ListOffsets.
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    try {
+      await Promise.all([topic, dlqTopic].map((t) => admin.fetchTopicOffsets(t)));
+      break;
+    } catch (err) {
+      if (Date.now() > deadline) throw err;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
   return { kafka, admin, topic, group, dlqTopic };
 }
 
