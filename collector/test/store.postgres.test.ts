@@ -1,6 +1,10 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
 import { PostgresStore } from '../src/store/postgres.ts';
+import { SqliteStore } from '../src/store/sqlite.ts';
 import type { Store } from '../src/store/types.ts';
 import { createTestDatabase, randomName } from './postgres-helpers.ts';
 import { delivery, publish, storeSuite } from './store.suite.ts';
@@ -156,6 +160,65 @@ describe('postgres store: migrations, partitions, several writers', () => {
     } finally {
       await c.end();
       await store.close();
+    }
+  });
+});
+
+describe('postgres store answers as the SQLite store does where the contract suite does not look', () => {
+  it('agrees on prefixes, positions, saga counts, group filters and instrumented groups', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'eventscope-pg-vs-sqlite-'));
+    const sqlite = new SqliteStore({ file: path.join(dir, 'store.sqlite') });
+    const postgres = await open(randomName('s'));
+    try {
+      const topic = `t-${randomName('x')}`;
+      const batches = Array.from({ length: 6 }, (_, i) => {
+        const corr = i === 5 ? 'constructor' : `agree-${i}`;
+        const p = publish({ eventId: `ab${i}-${randomName('e')}`, correlationId: corr, topic, offset: i });
+        const done = publish({
+          correlationId: corr,
+          causationId: p.eventId,
+          eventType: 'order.completed',
+          terminal: i % 2 === 0 ? 'completed' : 'failed',
+          topic,
+          offset: 100 + i,
+        });
+        return {
+          publishes: [p, done],
+          deliveries: [
+            delivery({ eventId: p.eventId, topic, offset: i, group: i < 3 ? 'g-a' : 'g-b' }),
+            ...(i < 4 ? [delivery({ eventId: done.eventId, topic, offset: 100 + i, terminal: done.terminal })] : []),
+          ],
+          records: [],
+        };
+      });
+      for (const b of batches) {
+        expect(await postgres.ingest(b)).toEqual(await sqlite.ingest(b));
+      }
+      const both = async <R>(f: (s: Store) => Promise<R>): Promise<void> => {
+        expect(await f(postgres)).toEqual(await f(sqlite));
+      };
+      await both((s) => s.eventIdsByPrefix('ab', 10));
+      await both((s) => s.eventIdsByPrefix('ab3', 10));
+      await both((s) => s.eventIdsByPrefix('\u0000', 10));
+      await both((s) => s.recordAt(topic, 0, 2));
+      await both((s) => s.recordAt(topic, 0, 999));
+      const filter = { nowUs: Date.now() * 1000, stuckAfterUs: 60e6 };
+      await both((s) => s.sagaCounts(filter));
+      await both((s) => s.sagaCounts({ ...filter, group: 'g-b' }));
+      await both((s) => s.sagas({ ...filter, group: 'g-a', limit: 10 }));
+      await both((s) => s.sagas({ ...filter, correlationIdPrefix: 'agree-', status: 'failed', limit: 10 }));
+      await both((s) => s.instrumentedGroups());
+      await both((s) => s.saga('constructor'));
+      // Sagas quiet since the same time come in no particular order.
+      await both(async (s) =>
+        (await s.takeNewlyStuck(Number.MAX_SAFE_INTEGER, 10)).sort((a, b) =>
+          a.correlationId.localeCompare(b.correlationId),
+        ),
+      );
+    } finally {
+      await postgres.close();
+      await sqlite.close();
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });
