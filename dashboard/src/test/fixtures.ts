@@ -13,11 +13,22 @@ import {
   type HopView,
   type OverviewResponse,
   type PublishView,
+  type Rebalance,
   type SagaPage,
   type SagaView,
 } from '../api/types.ts';
 
 export const NOW = Date.now();
+
+/** The last rebalance of the inventory group: in the group list, and first in its detail. */
+const INVENTORY_REBALANCE: Rebalance = {
+  startedAt: NOW - 120_000,
+  endedAt: NOW - 116_800,
+  durationMs: 3200,
+  detectedBy: 'members',
+  membersBefore: 2,
+  membersAfter: 1,
+};
 const T0 = NOW - 60_000;
 const TRACE = '4bf92f3577b34da6a3ce929d0e0e4736';
 
@@ -78,14 +89,7 @@ export const GROUPS: GroupSummary[] = [
     consumeRate: 80,
     timeToCatchUpSeconds: 155,
     topics: [topic('orders', { lag: 12_000 }), topic('payments', { lag: 400 })],
-    lastRebalance: {
-      startedAt: NOW - 120_000,
-      endedAt: NOW - 116_800,
-      durationMs: 3200,
-      detectedBy: 'members',
-      membersBefore: 2,
-      membersAfter: 1,
-    },
+    lastRebalance: INVENTORY_REBALANCE,
   }),
   group({
     group: 'shipping',
@@ -219,14 +223,7 @@ export const GROUP_DETAIL: GroupDetailResponse = {
       },
     },
     rebalances: [
-      {
-        startedAt: NOW - 120_000,
-        endedAt: NOW - 116_800,
-        durationMs: 3200,
-        detectedBy: 'members',
-        membersBefore: 2,
-        membersAfter: 1,
-      },
+      INVENTORY_REBALANCE,
       {
         startedAt: NOW - 600_000,
         endedAt: null,
