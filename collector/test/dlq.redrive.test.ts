@@ -9,7 +9,13 @@ import type { AuditLog } from '../src/auth/schemas.ts';
 import type { DlqDetail } from '../src/dlq/schemas.ts';
 import type { Redrive, RedriveDryRun, RedriveRequest } from '../src/dlq/redrive/schemas.ts';
 import type { KafkaRecord } from '../src/kafka/index.ts';
-import { uniqueName, useBrokerApp, waitFor } from './kafka-helpers.ts';
+import { join } from 'node:path';
+import { RedriveEngine } from '../src/dlq/redrive/engine.ts';
+import { toDlqRecord } from '../src/dlq/service.ts';
+import { KafkaWriter } from '../src/kafka/producer.ts';
+import { SqliteRedriveStore } from '../src/store/sqlite-redrive.ts';
+import { tempDir } from './harness.ts';
+import { brokers, removeDir, uniqueName, useBrokerApp, waitFor } from './kafka-helpers.ts';
 import { readAllRecords, headerText } from './redrive-helpers.ts';
 import { kafkaSpan, postSpans, serviceSpans } from './traces-helpers.ts';
 
@@ -272,6 +278,54 @@ describe('DLQ redrive (real broker)', () => {
       as(OPERATOR),
     );
     expect((await getRedrive(r.id)).outcome).toEqual({ processed: 2, deadLetteredAgain: 1, pending: 1 });
+  });
+
+  it('tries again when Kafka fails under a running redrive, and sends each record once', async () => {
+    const { dlq, original, group } = await newDlq();
+    await seed(dlq, original, group, 6);
+    // The app's engine with a reader whose fetches fail for a while once the redrive has started.
+    let failing = false;
+    const reader = t.app.kafka;
+    const flaky = {
+      listTopics: () => reader.listTopics(),
+      topicOffsets: (topics: readonly string[]) => reader.topicOffsets(topics),
+      readRecords: (...args: Parameters<typeof reader.readRecords>) =>
+        failing ? Promise.reject(new Error('broker away')) : reader.readRecords(...args),
+    };
+    const dir = tempDir('redrive-flaky');
+    const store = new SqliteRedriveStore(join(dir, 'redrive.sqlite'));
+    const writer = new KafkaWriter({ brokers, clientId: 'redrive-flaky-test' });
+    const engine = new RedriveEngine({
+      reader: flaky,
+      writer,
+      store,
+      flows: t.app.store,
+      isDlq: () => true,
+      toDlqRecord: (r) => toDlqRecord(r, undefined),
+      log: { warn: () => undefined, error: () => undefined },
+    });
+    try {
+      const started = await engine.start(
+        dlq,
+        { select: { kind: 'all' }, target: { kind: 'original' }, ratePerSecond: 100 },
+        'test',
+      );
+      failing = true;
+      setTimeout(() => (failing = false), 1500);
+      const done = await waitFor('the redrive to end', async () => {
+        const r = await engine.get(started.id);
+        return r?.status === 'running' ? undefined : r;
+      });
+      expect(done).toMatchObject({ status: 'completed', sent: 6, failed: 0 });
+      const ids = (await readAll(original)).map((r) => h(r, 'event-id'));
+      expect(new Set(ids).size).toBe(6);
+      expect(ids).toHaveLength(6);
+    } finally {
+      await engine.close();
+      await writer.close();
+      await store.close();
+      removeDir(dir);
+    }
   });
 
   it('is for operators: a viewer gets 403, nobody 401, and the refusal is audited', async () => {

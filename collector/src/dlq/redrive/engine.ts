@@ -25,6 +25,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { DLQ_HEADER, DLQ_REDRIVE_HEADER } from '@eventscope/contract';
 import { CollectorError, badRequest, notFound } from '../../errors.ts';
 import type { KafkaAdapter, KafkaRecord } from '../../kafka/index.ts';
@@ -51,6 +52,8 @@ const LIMITS = {
   progressEveryMs: 250,
   /** Sample records of a dry run. */
   sample: 10,
+  /** Attempts of a redrive whose reads fail (Kafka away), 2, 4, 8, 16 s apart, before it fails. */
+  attempts: 5,
   /** Deliveries this long before the produce still count (clocks of the services differ a little). */
   clockSlackMs: 500,
 } as const;
@@ -352,12 +355,33 @@ export class RedriveEngine {
 
   #launch(r: StoredRedrive, resume: boolean): void {
     const abort = new AbortController();
-    const done = this.#run(r, resume, abort.signal)
-      .catch(async (err: unknown) => {
-        if (abort.signal.aborted) return;
-        this.#o.log.error({ err, redrive: r.id }, 'redrive failed');
-        await this.#end(r.id, 'failed', message(err));
-      })
+    const attempt = async (): Promise<void> => {
+      for (let n = 1; ; n++) {
+        try {
+          // A retry starts as a resume: rows a failed attempt left `sending` are read back first.
+          await this.#run(r, resume || n > 1, abort.signal);
+          return;
+        } catch (err) {
+          if (abort.signal.aborted) return;
+          // Kafka away for a moment (a restart of the broker, the collector started before it):
+          // try again a few times before giving the redrive up.
+          if (n < LIMITS.attempts && (!(err instanceof CollectorError) || err.retryable)) {
+            this.#o.log.warn({ err, redrive: r.id, attempt: n }, 'redrive interrupted; trying again');
+            try {
+              await sleep(1000 * 2 ** n, undefined, { signal: abort.signal });
+            } catch {
+              return;
+            }
+            continue;
+          }
+          this.#o.log.error({ err, redrive: r.id }, 'redrive failed');
+          await this.#end(r.id, 'failed', message(err));
+          return;
+        }
+      }
+    };
+    const done = attempt()
+      .catch((err: unknown) => this.#o.log.error({ err, redrive: r.id }, 'redrive could not be ended'))
       .finally(() => this.#running.delete(r.id));
     this.#running.set(r.id, { abort, done });
   }
