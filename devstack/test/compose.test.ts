@@ -11,6 +11,7 @@ interface ComposeService {
   ports?: string[];
   environment?: Record<string, string | number>;
   volumes?: string[];
+  profiles?: string[];
 }
 
 const compose = parse(readFileSync(path.join(repoRoot, 'docker-compose.yml'), 'utf8'), { merge: true }) as {
@@ -135,5 +136,121 @@ describe('docker-compose.yml', () => {
       readFileSync(path.join(repoRoot, 'grafana', 'provisioning', 'datasources', 'prometheus.yml'), 'utf8'),
     ) as { datasources: { url: string }[] };
     expect(ds.datasources[0]?.url).toBe(`http://prometheus:${PORTS.prometheus}`);
+  });
+});
+
+/** `${NAME:-default}` as Compose interpolates it, from `vars` (an env file) or the default. */
+function interpolate(value: string | number | undefined, vars: ReadonlyMap<string, string>): string {
+  return String(value).replace(
+    /\$\{(\w+)(?::-([^}]*))?\}/g,
+    (_m, name: string, def?: string) => vars.get(name) ?? def ?? '',
+  );
+}
+
+function readEnvFile(rel: string): Map<string, string> {
+  const vars = new Map<string, string>();
+  for (const line of readFileSync(path.join(repoRoot, rel), 'utf8').split('\n')) {
+    const m = /^([A-Z_][A-Z0-9_]*)=(.*)$/.exec(line.trim());
+    if (m?.[1] !== undefined && m[2] !== undefined) vars.set(m[1], m[2]);
+  }
+  return vars;
+}
+
+/** The collector's configuration reference (generated from config.ts): env name -> allowed values, if an enum. */
+function configReference(): Map<string, string[] | undefined> {
+  const ref = readFileSync(path.join(repoRoot, 'collector', 'docs', 'configuration.md'), 'utf8');
+  const keys = new Map<string, string[] | undefined>();
+  for (const line of ref.split('\n')) {
+    const m = /^\| `\w+` \| `([A-Z0-9_]+)` \| (\w+) \|.*?(?:One of: ([^|]*?)\.)? \|$/.exec(line);
+    if (m?.[1] === undefined) continue;
+    keys.set(m[1], m[2] === 'enum' ? (m[3] ?? '').split(',').map((v) => v.trim()) : undefined);
+  }
+  return keys;
+}
+
+describe('docker-compose.yml, profile scale (PostgreSQL, two collectors, a load balancer)', () => {
+  const SCALE = ['postgres', 'collector-2', 'collector-lb'];
+  const scaleVars = readEnvFile('deploy/compose-scale.env');
+  const collectors = ['collector', 'collector-2'];
+  const env = (name: string, vars: ReadonlyMap<string, string>): Map<string, string> =>
+    new Map(Object.entries(service(name).environment ?? {}).map(([k, v]) => [k, interpolate(v, vars)]));
+
+  it('adds its services under the profile only; the default stack keeps none', () => {
+    for (const name of SCALE) expect(service(name).profiles, name).toEqual(['scale']);
+    for (const [name, svc] of Object.entries(services)) {
+      if (!SCALE.includes(name)) expect(svc.profiles, name).toBeUndefined();
+    }
+    expect(scaleVars.get('COMPOSE_PROFILES')).toBe('scale');
+  });
+
+  it('configures both collectors with keys and values the collector accepts', () => {
+    const reference = configReference();
+    expect(reference.get('EVENTSCOPE_STORE')).toEqual(['sqlite', 'postgres']);
+    for (const name of collectors) {
+      for (const [key, value] of env(name, scaleVars)) {
+        if (key === 'KAFKA_BROKERS' || key === 'SCHEMA_REGISTRY_URL') continue;
+        expect(reference.has(key), `${name}: ${key} is a collector setting`).toBe(true);
+        const allowed = reference.get(key);
+        if (allowed) expect(allowed, `${name}: ${key}=${value}`).toContain(value);
+      }
+    }
+    // Every variable the env file sets is one the collector reads (or Compose's own).
+    for (const key of scaleVars.keys()) {
+      if (!key.startsWith('COMPOSE_')) expect(reference.has(key), key).toBe(true);
+    }
+  });
+
+  it('puts both collectors on one PostgreSQL store with the monitor election, and only with the profile', () => {
+    const pg = service('postgres').environment ?? {};
+    for (const name of collectors) {
+      const e = env(name, scaleVars);
+      expect(e.get('EVENTSCOPE_STORE'), name).toBe('postgres');
+      expect(e.get('EVENTSCOPE_MONITOR_ELECTION'), name).toBe('kafka');
+      const url = new URL(e.get('EVENTSCOPE_POSTGRES_URL') ?? '');
+      expect(url.hostname, name).toBe('postgres');
+      expect(Number(url.port), name).toBe(5432);
+      expect(decodeURIComponent(url.username)).toBe(pg.POSTGRES_USER);
+      expect(decodeURIComponent(url.password)).toBe(pg.POSTGRES_PASSWORD);
+      expect(url.pathname).toBe(`/${String(pg.POSTGRES_DB)}`);
+    }
+    expect(env('collector', scaleVars).get('EVENTSCOPE_POSTGRES_URL')).toBe(
+      env('collector-2', scaleVars).get('EVENTSCOPE_POSTGRES_URL'),
+    );
+    // Without the env file the single collector stays on SQLite and always polls.
+    const plain = env('collector', new Map());
+    expect(plain.get('EVENTSCOPE_STORE')).toBe('sqlite');
+    expect(plain.get('EVENTSCOPE_MONITOR_ELECTION')).toBe('off');
+  });
+
+  it('runs the second collector like the first, without host ports of its own', () => {
+    expect(service('collector-2').command).toEqual(service('collector').command);
+    expect(service('collector-2').ports ?? []).toEqual([]);
+    const first = env('collector', scaleVars);
+    for (const key of [
+      'KAFKA_BROKERS',
+      'SCHEMA_REGISTRY_URL',
+      'EVENTSCOPE_HOST',
+      'EVENTSCOPE_PORT',
+      'EVENTSCOPE_OTLP_PORT',
+    ]) {
+      expect(env('collector-2', scaleVars).get(key), key).toBe(first.get(key));
+    }
+  });
+
+  it('balances API, OTLP/HTTP and OTLP/gRPC over both collectors on their ports', () => {
+    const lb = service('collector-lb');
+    const conf = lb.volumes?.[0]?.split(':')[0] ?? '';
+    const nginx = readFileSync(path.join(repoRoot, conf), 'utf8');
+    const first = env('collector', scaleVars);
+    const listens = [...nginx.matchAll(/listen (\d+);/g)].map((m) => Number(m[1]));
+    const published = publishes('collector-lb');
+    expect(published.map((p) => p.container).sort()).toEqual([...listens].sort());
+    // Host ports differ from the first collector's, which keeps its own.
+    for (const p of published) expect(publishes('collector').map((c) => c.host)).not.toContain(p.host);
+    for (const key of ['EVENTSCOPE_PORT', 'EVENTSCOPE_OTLP_PORT', 'EVENTSCOPE_OTLP_GRPC_PORT']) {
+      const port = first.get(key) ?? '';
+      expect(listens, key).toContain(Number(port));
+      for (const name of collectors) expect(nginx, `${name}:${port}`).toContain(`server ${name}:${port};`);
+    }
   });
 });
