@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { Kafka, logLevel, type Admin, type Consumer, type Producer } from 'kafkajs';
-import { afterAll, beforeAll } from 'vitest';
+import { afterAll, beforeAll, expect } from 'vitest';
 import type { Config } from '../src/config.ts';
 import { removeDir, startApp, tempDir, waitFor, type TestApp } from './harness.ts';
 
@@ -115,6 +115,20 @@ export function buildTestApp(overrides: Partial<Config> = {}, dataDir?: string):
     overrides,
     dataDir: dataDir ?? tempDir('lag'),
   });
+}
+
+/** One poll of the app's Kafka monitor, which must succeed (its errors in the failure message). */
+export async function pollOk(t: TestApp, options?: { recordReads?: boolean }) {
+  const result = await t.app.kafkaMonitor.pollOnce(options);
+  expect(result.ok, JSON.stringify(result.errors)).toBe(true);
+  return result;
+}
+
+/** The group's entry in the app's last snapshot; throws when it is not there. */
+export function snapshotGroup(t: TestApp, name: string) {
+  const g = t.app.kafkaMonitor.snapshot?.groups.get(name);
+  if (!g) throw new Error(`group ${name} not in the snapshot`);
+  return g;
 }
 
 export interface KafkaSuite {

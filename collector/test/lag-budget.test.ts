@@ -6,7 +6,7 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { withinBudget } from '../src/lag/status.ts';
-import { produce, uniqueName, useKafka, type TestApp } from './kafka-helpers.ts';
+import { produce, snapshotGroup, uniqueName, useKafka, type TestApp } from './kafka-helpers.ts';
 
 const PREFIX = uniqueName('lagbudget');
 const k = useKafka(PREFIX);
@@ -32,9 +32,7 @@ async function catchingUp(t: TestApp) {
   await t.app.kafkaMonitor.pollOnce();
   await k.admin.setOffsets({ groupId: group, topic, partitions: [{ partition: 0, offset: '10' }] });
   await t.app.kafkaMonitor.pollOnce();
-  const g = t.app.kafkaMonitor.snapshot?.groups.get(group);
-  if (!g) throw new Error('group not in the snapshot');
-  return g;
+  return snapshotGroup(t, group);
 }
 
 describe('lag budget', () => {

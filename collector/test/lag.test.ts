@@ -12,7 +12,9 @@ import {
   connectProducer,
   consumeAndLeave,
   kafkaToolDescribe,
+  pollOk,
   produce,
+  snapshotGroup,
   startConsumer,
   uniqueName,
   useKafka,
@@ -26,17 +28,8 @@ const newTopic = k.newTopic;
 const newGroup = k.newGroup;
 let t: TestApp;
 
-async function poll(options?: { recordReads?: boolean }) {
-  const result = await t.app.kafkaMonitor.pollOnce(options);
-  expect(result.ok, JSON.stringify(result.errors)).toBe(true);
-  return result;
-}
-
-function group(name: string) {
-  const g = t.app.kafkaMonitor.snapshot?.groups.get(name);
-  if (!g) throw new Error(`group ${name} not in the snapshot`);
-  return g;
-}
+const poll = (options?: { recordReads?: boolean }) => pollOk(t, options);
+const group = (name: string) => snapshotGroup(t, name);
 
 /** Our per-partition figures equal Kafka's consumer-groups tool's. */
 async function expectMatchesKafkaTool(groupId: string): Promise<void> {

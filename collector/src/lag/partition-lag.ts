@@ -92,18 +92,10 @@ export class PartitionLagRow implements PartitionLag {
 
   toJSON(): PartitionLag {
     return {
-      topic: this.topic,
-      partition: this.partition,
-      committedOffset: this.committedOffset,
-      endOffset: this.endOffset,
-      startOffset: this.startOffset,
-      lag: this.lag,
+      ...this.#fields(),
       lagSeconds: this.lagSeconds,
       lagSecondsSource: this.lagSecondsSource,
       lagSecondsIsLowerBound: this.lagSecondsIsLowerBound,
-      status: this.status,
-      owner: this.owner,
-      consumeRate: this.consumeRate,
       samples: this.samples,
     };
   }
