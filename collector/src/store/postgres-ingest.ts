@@ -152,6 +152,37 @@ async function storedSpans(
   return new Set(rows.map((r) => `${r.t}:${r.s}`));
 }
 
+/**
+ * What the deliveries of a batch look up by event id (its publishes, the group's processed
+ * deliveries stored before the batch), fetched for many ids in one query each. The batch's
+ * deliveries are inserted at its end, so stored counts do not change while it runs.
+ */
+class EventLookups {
+  readonly publishes = new Map<string, PublishTimeRow[]>();
+  /** Processed deliveries per `event id \0 group`. */
+  readonly processed = new Map<string, number>();
+
+  async fetch(c: PoolClient, eventIds: string[]): Promise<void> {
+    const ids = [...new Set(eventIds)].filter((id) => !this.publishes.has(id));
+    if (ids.length === 0) return;
+    for (const id of ids) this.publishes.set(id, []);
+    const pubs = await q<PublishTimeRow & { event_id: string }>(
+      c,
+      `SELECT event_id, time_us, topic, event_type, correlation_id, terminal, compensation
+      FROM publishes WHERE event_id = ANY($1::text[])`,
+      [ids],
+    );
+    for (const r of pubs.rows) this.publishes.get(r.event_id)?.push(r);
+    const counts = await q<{ event_id: string; grp: string; n: number }>(
+      c,
+      `SELECT event_id, grp, count(*) AS n FROM deliveries
+      WHERE event_id = ANY($1::text[]) AND outcome = 'processed' GROUP BY 1, 2`,
+      [ids],
+    );
+    for (const r of counts.rows) this.processed.set(`${r.event_id}\u0000${r.grp}`, r.n);
+  }
+}
+
 /** Loads the saga rows of `ids` the batch has no slot for yet. */
 async function loadSagas(c: PoolClient, slots: Map<string, SagaSlot>, ids: Iterable<string>): Promise<void> {
   const missing = [...new Set(ids)].filter((id) => !slots.has(id));
@@ -280,53 +311,72 @@ export async function ingestBatch(c: PoolClient, batch: IngestBatch): Promise<In
     PUBLISH_COLUMNS,
     publishes.map((p) => publishRow(nowS, p)),
   );
-  const batchSpans = publishes.map((p) => hexBuf(p.spanId));
-  /** (event, topic) of the batch's publishes handled so far: "an earlier-arrived publish" in this batch. */
-  const earlier = new Set<string>();
   await loadSagas(
     c,
     w.sagas,
     publishes.flatMap((p) => (p.correlationId === null ? [] : [p.correlationId])),
   );
+  // Link-only deliveries (eachBatch) each publish resolves, then gives its event id.
+  const resolvedBy = new Map<Publish, Delivery[]>();
+  if (linkOnlyStored) {
+    for (const p of publishes) {
+      if (p.eventId === null) continue;
+      const spanId = hexBuf(p.spanId);
+      const linked = await q<DeliveryRow>(
+        c,
+        `SELECT * FROM deliveries WHERE origin_span_id = $1 AND event_id IS NULL`,
+        [spanId],
+      );
+      resolvedBy.set(p, linked.rows.filter((r) => r.correlation_id === null).map(toDelivery));
+      await q(
+        c,
+        `UPDATE deliveries SET event_id = $1, correlation_id = coalesce(correlation_id, $2),
+        event_type = coalesce(event_type, $3) WHERE origin_span_id = $4 AND event_id IS NULL`,
+        [p.eventId, p.correlationId, p.eventType, spanId],
+      );
+    }
+  }
+  // Deliveries that came before their publish, and publishes of those events from earlier batches:
+  // one query each for the whole batch.
+  const eventIds = [...new Set(publishes.flatMap((p) => (p.eventId === null ? [] : [p.eventId])))];
+  const early = new Map<string, EarlyDeliveryRow[]>();
+  const publishedBefore = new Set<string>();
+  if (eventIds.length > 0) {
+    const rows = await q<EarlyDeliveryRow & { event_id: string; topic: string }>(
+      c,
+      `SELECT event_id, topic, grp, service, start_us, end_us FROM deliveries WHERE event_id = ANY($1::text[])`,
+      [eventIds],
+    );
+    for (const r of rows.rows) {
+      const key = `${r.event_id}\u0000${r.topic}`;
+      early.set(key, [...(early.get(key) ?? []), r]);
+    }
+    if (early.size > 0) {
+      const other = await q<{ event_id: string; topic: string }>(
+        c,
+        `SELECT DISTINCT event_id, topic FROM publishes WHERE event_id = ANY($1::text[]) AND span_id <> ALL($2::bytea[])`,
+        [
+          [...new Set([...early.keys()].map((k) => k.slice(0, k.indexOf('\u0000'))))],
+          publishes.map((p) => hexBuf(p.spanId)),
+        ],
+      );
+      for (const r of other.rows) publishedBefore.add(`${r.event_id}\u0000${r.topic}`);
+    }
+  }
+  /** (event, topic) of the batch's publishes handled so far: "an earlier-arrived publish" in this batch. */
+  const earlier = new Set<string>();
   for (const p of publishes) {
-    const spanId = hexBuf(p.spanId);
     mergeTrace(w.traces, hexBuf(p.traceId), p.correlationId, p.timeUs);
-    const resolved: Delivery[] = [];
     if (p.eventId !== null) {
-      if (linkOnlyStored) {
-        const linked = await q<DeliveryRow>(
-          c,
-          `SELECT * FROM deliveries WHERE origin_span_id = $1 AND event_id IS NULL`,
-          [spanId],
-        );
-        for (const r of linked.rows) if (r.correlation_id === null) resolved.push(toDelivery(r));
-        await q(
-          c,
-          `UPDATE deliveries SET event_id = $1, correlation_id = coalesce(correlation_id, $2),
-          event_type = coalesce(event_type, $3) WHERE origin_span_id = $4 AND event_id IS NULL`,
-          [p.eventId, p.correlationId, p.eventType, spanId],
-        );
-      }
       if (p.partition !== null && p.offset !== null) {
         mergeRecord(w.records, p.topic, p.partition, p.offset, p.timeUs, p.eventId, p.correlationId);
       }
       const key = `${p.eventId}\u0000${p.topic}`;
-      const early = await q<EarlyDeliveryRow>(
-        c,
-        `SELECT grp, service, start_us, end_us FROM deliveries WHERE event_id = $1 AND topic = $2`,
-        [p.eventId, p.topic],
-      );
-      if (early.rows.length > 0 && !earlier.has(key)) {
-        const other = await q(
-          c,
-          `SELECT 1 FROM publishes WHERE event_id = $1 AND topic = $2 AND span_id <> ALL($3::bytea[]) LIMIT 1`,
-          [p.eventId, p.topic, batchSpans],
-        );
-        if (other.rowCount === 0) timeEarlyDeliveries(result, p, early.rows);
-      }
+      const first = !earlier.has(key) && !publishedBefore.has(key);
+      if (first) timeEarlyDeliveries(result, p, early.get(key) ?? []);
       earlier.add(key);
     }
-    if (p.correlationId !== null) publishJoinsSaga(NO_READS, w, result, p, resolved);
+    if (p.correlationId !== null) publishJoinsSaga(NO_READS, w, result, p, resolvedBy.get(p) ?? []);
   }
 
   const delStored = await storedSpans(
@@ -340,6 +390,16 @@ export async function ingestBatch(c: PoolClient, batch: IngestBatch): Promise<In
   const processedInBatch = new Map<string, number>();
   const dupes = new Map<string, { eventId: string; group: string; count: number; firstUs: number; lastUs: number }>();
   const inserts: object[] = [];
+  const lookups = new EventLookups();
+  await lookups.fetch(
+    c,
+    deliveries.flatMap((d) => (d.eventId === null ? [] : [d.eventId])),
+  );
+  await loadSagas(
+    c,
+    w.sagas,
+    deliveries.flatMap((d) => (d.correlationId === null ? [] : [d.correlationId])),
+  );
   for (const d0 of deliveries) {
     const d = { ...d0 };
     if (d.eventId === null && d.partition !== null && d.offset !== null) {
@@ -359,19 +419,10 @@ export async function ingestBatch(c: PoolClient, batch: IngestBatch): Promise<In
     let priorProcessed = 0;
     const dupKey = `${d.eventId}\u0000${d.group}`;
     if (d.eventId !== null) {
-      const pubs = await q<PublishTimeRow>(
-        c,
-        `SELECT time_us, topic, event_type, correlation_id, terminal, compensation FROM publishes WHERE event_id = $1`,
-        [d.eventId],
-      );
-      publishUs = adoptPublish(d, firstPublishTo(pubs.rows, d.topic));
+      await lookups.fetch(c, [d.eventId]); // resolved above: not fetched yet
+      publishUs = adoptPublish(d, firstPublishTo(lookups.publishes.get(d.eventId) ?? [], d.topic));
       if (d.outcome === 'processed') {
-        const n = await q<{ n: number }>(
-          c,
-          `SELECT count(*) AS n FROM deliveries WHERE event_id = $1 AND grp = $2 AND outcome = 'processed'`,
-          [d.eventId, d.group],
-        );
-        priorProcessed = (n.rows[0]?.n ?? 0) + (processedInBatch.get(dupKey) ?? 0);
+        priorProcessed = (lookups.processed.get(dupKey) ?? 0) + (processedInBatch.get(dupKey) ?? 0);
       }
     }
     inserts.push(deliveryRow(nowS, d));
