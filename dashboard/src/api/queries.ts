@@ -61,6 +61,7 @@ export const queryKeys = {
   auditLog: (before: number | undefined) => ['audit-log', before ?? null] as const,
   flows: (rangeSeconds: number) => ['flows', rangeSeconds] as const,
   dlqCauses: (topic: string | null) => ['dlq-causes', topic] as const,
+  dlqUnmasked: (topic: string) => ['dlq-unmasked', topic] as const,
   redrives: () => ['redrives'] as const,
   redrive: (id: string) => ['redrives', id] as const,
 };
@@ -123,6 +124,21 @@ export function useDlq(topic: string) {
     queryKey: queryKeys.dlq(topic),
     queryFn: ({ signal }) => apiGet<DlqDetailResponse>(`/api/dlqs/${enc(topic)}`, signal),
     refetchInterval,
+  });
+}
+
+/**
+ * The DLQ with masked fields and headers in clear (`?unmask=true`: operators only, and the
+ * collector writes each such read to the audit log). Read once when asked for: outside the
+ * `dlqs` keys, so live updates and polling do not read (and audit) it again.
+ */
+export function useDlqUnmasked(topic: string, enabled: boolean) {
+  return useQuery({
+    queryKey: queryKeys.dlqUnmasked(topic),
+    queryFn: ({ signal }) => apiGet<DlqDetailResponse>(`/api/dlqs/${enc(topic)}${qs({ unmask: 'true' })}`, signal),
+    enabled,
+    staleTime: Infinity,
+    gcTime: 0,
   });
 }
 

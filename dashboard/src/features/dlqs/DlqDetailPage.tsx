@@ -1,6 +1,6 @@
 import { useState } from 'react';
 import { Link, useParams } from 'react-router';
-import { useDlq, useDlqCauses, useDlqHistory, useMarkDlq, useRedrives } from '../../api/queries.ts';
+import { useDlq, useDlqCauses, useDlqHistory, useDlqUnmasked, useMarkDlq, useRedrives } from '../../api/queries.ts';
 import { GroupLinks } from '../../components/NameLinks.tsx';
 import { RangePicker } from '../../components/RangePicker.tsx';
 import { Figure } from '../../components/Tile.tsx';
@@ -17,9 +17,13 @@ import { ReasonBars } from './ReasonBars.tsx';
 
 export function DlqDetailPage() {
   const { topic = '' } = useParams();
-  const query = useDlq(topic);
-  const mark = useMarkDlq(topic);
+  const live = useDlq(topic);
   const { canWrite, why } = useCanWrite();
+  // Operators may see masked fields and headers in clear: read once, audited by the collector.
+  const [unmask, setUnmask] = useState(false);
+  const unmasked = useDlqUnmasked(topic, canWrite && unmask);
+  const query = canWrite && unmask ? unmasked : live;
+  const mark = useMarkDlq(topic);
   const [reason, setReason] = useUrlParam('reason');
   const history = useDlqHistory(topic);
   const causes = useDlqCauses(topic);
@@ -56,7 +60,17 @@ export function DlqDetailPage() {
         <button type="button" onClick={() => mark.mutate()} disabled={mark.isPending || !canWrite} title={why}>
           Set mark now
         </button>
-        {/* Redrive is for operators only: a viewer does not get the button at all. */}
+        {/* Unmask and redrive are for operators only: a viewer does not get the buttons at all. */}
+        {canWrite ? (
+          <button
+            type="button"
+            aria-pressed={unmask}
+            onClick={() => setUnmask(!unmask)}
+            title="Shows masked payload fields and headers in clear; the collector writes each use to the audit log."
+          >
+            Show masked values
+          </button>
+        ) : null}
         {canWrite ? (
           <button type="button" className="primary" onClick={() => setRedrive({ picked: [...picked.values()] })}>
             Redrive…
@@ -64,6 +78,12 @@ export function DlqDetailPage() {
         ) : null}
       </div>
       {mark.isError ? <ErrorState error={mark.error} what="the mark" /> : null}
+      {canWrite && unmask && unmasked.data ? (
+        <p className="subtle" role="status">
+          Masked values in clear, as read {formatRelative(unmasked.dataUpdatedAt)} (written to the audit log); this view
+          does not update live.
+        </p>
+      ) : null}
       <QueryView query={query} what={`DLQ ${topic}`}>
         {({ dlq }) => {
           const records = dlq.latest.filter((r) => !reason || r.errorClass === reason);

@@ -208,7 +208,29 @@ describe('redrive dialog', () => {
     await screen.findByRole('table', { name: 'Causes' });
     await waitFor(() => expect(screen.getByRole('button', { name: 'Set mark now' })).toBeDisabled());
     expect(screen.queryByRole('button', { name: /Redrive/ })).toBeNull();
+    expect(screen.queryByRole('button', { name: 'Show masked values' })).toBeNull();
     expect(screen.queryByRole('checkbox')).toBeNull();
+  });
+});
+
+describe('unmasking', () => {
+  it('reads the DLQ unmasked once when an operator asks, not again on live updates', async () => {
+    const api = stubApi({ '/api/dlqs/payments.dlq': DLQ_DETAIL });
+    const { client } = renderAt('/dlqs/payments.dlq');
+    const toggle = await screen.findByRole('button', { name: 'Show masked values' });
+    expect(toggle).toHaveAttribute('aria-pressed', 'false');
+    fireEvent.click(toggle);
+    expect(toggle).toHaveAttribute('aria-pressed', 'true');
+    await screen.findByText(/Masked values in clear/);
+    const unmasked = () => api.calls.filter((c) => c === '/api/dlqs/payments.dlq?unmask=true');
+    expect(unmasked()).toHaveLength(1);
+    // A collector snapshot invalidates the DLQ queries: the live view refetches, the unmasked one does not.
+    const before = api.calls.length;
+    await act(() => client.invalidateQueries({ queryKey: ['dlqs'] }));
+    await waitFor(() => expect(api.calls.length).toBeGreaterThan(before));
+    expect(unmasked()).toHaveLength(1);
+    fireEvent.click(toggle);
+    expect(screen.queryByText(/Masked values in clear/)).toBeNull();
   });
 });
 
