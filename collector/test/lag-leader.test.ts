@@ -5,7 +5,7 @@
  * answers the lag API from the leader's snapshot shared through the store (SQLite's SnapshotStore).
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import type { MonitorLease } from '../src/lag/leader.ts';
+import { KafkaLease, type MonitorLease } from '../src/lag/leader.ts';
 import { decodeSnapshot, encodeSnapshot, shareSnapshots } from '../src/lag/shared-snapshot.ts';
 import { SqliteSnapshotStore } from '../src/store/sqlite-snapshots.ts';
 import { spawnCollector, type CollectorProcess } from './collector-process.ts';
@@ -79,6 +79,32 @@ describe('monitor election through a Kafka group', () => {
       await admin.disconnect();
     }
   }, 180_000);
+});
+
+describe('KafkaLease', () => {
+  it('keeps trying to join while Kafka cannot be reached, and stops when told', async () => {
+    const warnings: string[] = [];
+    const lease = new KafkaLease({
+      brokers: ['127.0.0.1:1'],
+      clientId: 'eventscope-lease-test',
+      topic: uniqueName('eventscope-lease'),
+      sessionTimeoutMs: 6000,
+      log: (level, message) => {
+        if (level === 'warn') warnings.push(message);
+      },
+    });
+    let gaveUp = false;
+    const started = lease.start().then(() => (gaveUp = true));
+    await waitFor('a failed attempt to join', () => warnings.length >= 1, 60_000);
+    expect(warnings[0]).toMatch(/cannot join the monitor election; retrying/);
+    // Still trying: start() resolves only once joined or stopped.
+    expect(gaveUp).toBe(false);
+    expect(lease.leading).toBe(false);
+    await lease.stop();
+    await started;
+    expect(gaveUp).toBe(true);
+    expect(lease.leading).toBe(false);
+  }, 90_000);
 });
 
 /** A lease that is what it is told (the election itself is tested above). */

@@ -52,6 +52,8 @@ export interface KafkaLeaseOptions {
   log: (level: 'info' | 'warn', message: string, extra?: Record<string, unknown>) => void;
 }
 
+/** Wait before trying to join again after a failure (ms). */
+const RETRY_MS = 2000;
 /** How often the assignment is looked at, besides the group's join events (ms). */
 const CHECK_MS = 500;
 
@@ -63,6 +65,9 @@ export class KafkaLease implements MonitorLease {
   #consumer: Consumer | undefined;
   #stream: MessagesStream<Buffer, Buffer, Buffer, Buffer> | undefined;
   #timer: NodeJS.Timeout | undefined;
+  #stopped = false;
+  /** Ends the wait before the next attempt to join. */
+  #wake: (() => void) | undefined;
 
   constructor(options: KafkaLeaseOptions) {
     this.#o = options;
@@ -85,8 +90,30 @@ export class KafkaLease implements MonitorLease {
     for (const l of this.#listeners) l(leading);
   }
 
-  /** Creates the lease topic if missing (one partition), joins its group and watches the assignment. */
+  /**
+   * Joins the election; while Kafka cannot be reached it tries again every RETRY_MS (a collector
+   * started before the broker must still be able to lead). Resolves once joined or stopped.
+   */
   async start(): Promise<void> {
+    this.#stopped = false;
+    while (!this.#stopped) {
+      try {
+        await this.#join();
+        return;
+      } catch (err) {
+        await this.#leave();
+        if (this.#stopped) return;
+        this.#o.log('warn', `cannot join the monitor election; retrying in ${RETRY_MS / 1000} s`, { err });
+        await new Promise<void>((resolve) => {
+          this.#wake = resolve;
+          setTimeout(resolve, RETRY_MS).unref();
+        });
+      }
+    }
+  }
+
+  /** Creates the lease topic if missing (one partition), joins its group and watches the assignment. */
+  async #join(): Promise<void> {
     const o = this.#o;
     const admin = new Admin({ clientId: `${o.clientId}-lease`, bootstrapBrokers: [...o.brokers] });
     try {
@@ -97,6 +124,7 @@ export class KafkaLease implements MonitorLease {
     } finally {
       await admin.close().catch(() => undefined);
     }
+    if (this.#stopped) return;
     const sessionTimeout = o.sessionTimeoutMs;
     const c = new Consumer({
       clientId: `${o.clientId}-lease`,
@@ -126,6 +154,11 @@ export class KafkaLease implements MonitorLease {
     }
     this.#stream = await c.consume({ topics: [o.topic], mode: MessagesStreamModes.LATEST, autocommit: false });
     this.#stream.on('error', (err: Error) => o.log('warn', 'monitor lease stream error', { err }));
+    // Stopped while joining: stop() may have found nothing to close yet.
+    if (this.#stopped) {
+      await this.#leave();
+      return;
+    }
     this.#timer = setInterval(check, CHECK_MS);
     this.#timer.unref();
     check();
@@ -133,6 +166,12 @@ export class KafkaLease implements MonitorLease {
 
   /** Leaves the group at once, so another collector takes over without waiting for the session to expire. */
   async stop(): Promise<void> {
+    this.#stopped = true;
+    this.#wake?.();
+    await this.#leave();
+  }
+
+  async #leave(): Promise<void> {
     if (this.#timer) clearInterval(this.#timer);
     this.#timer = undefined;
     this.#set(false);
