@@ -6,47 +6,28 @@
  * the status rules carry the group's type.
  */
 import type { ChildProcess } from 'node:child_process';
-import type { Admin, Producer } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { GroupDetail, GroupList } from '../src/lag/schemas.ts';
 import {
-  buildTestApp,
-  connectAdmin,
-  connectProducer,
   kafkaToolDescribe,
+  pollOk,
   produce,
-  removeDir,
+  snapshotGroup,
   uniqueName,
+  useKafka,
   waitFor,
   type TestApp,
 } from './kafka-helpers.ts';
 import { kafkaTool, shareToolDescribe } from './kafka-tools.ts';
 
 const PREFIX = uniqueName('gtypes');
-let admin: Admin;
-let producer: Producer;
+const k = useKafka(PREFIX);
+const newTopic = k.newTopic;
 let t: TestApp;
-const topics: string[] = [];
 const children: ChildProcess[] = [];
 
-async function newTopic(partitions: number): Promise<string> {
-  const topic = uniqueName(`${PREFIX}-t`);
-  await admin.createTopics({ topics: [{ topic, numPartitions: partitions }], waitForLeaders: true });
-  topics.push(topic);
-  return topic;
-}
-
-async function poll() {
-  const result = await t.app.kafkaMonitor.pollOnce();
-  expect(result.ok, JSON.stringify(result.errors)).toBe(true);
-  return result;
-}
-
-function group(name: string) {
-  const g = t.app.kafkaMonitor.snapshot?.groups.get(name);
-  if (!g) throw new Error(`group ${name} not in the snapshot`);
-  return g;
-}
+const poll = () => pollOk(t);
+const group = (name: string) => snapshotGroup(t, name);
 
 /** Kafka's Java console consumer, as a user runs it; killed in afterAll if still running. */
 function javaConsumer(mainClass: string, args: string[]): Promise<ChildProcess> {
@@ -67,20 +48,12 @@ const exited = (child: ChildProcess, timeoutMs: number): Promise<number | null> 
   });
 
 beforeAll(async () => {
-  admin = await connectAdmin();
-  producer = await connectProducer();
-  t = await buildTestApp({ groupsInclude: `${PREFIX}-*`, lagTolerance: 0, statusWindow: 3 });
+  k.groups.push(`${PREFIX}-kip848`, `${PREFIX}-share`, `${PREFIX}-share-live`);
+  t = await k.app({ groupsInclude: `${PREFIX}-*`, lagTolerance: 0, statusWindow: 3 });
 });
 
-afterAll(async () => {
+afterAll(() => {
   for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
-  await t?.close();
-  removeDir(t?.dataDir ?? '');
-  // DeleteGroups removes groups of every type (a share group's state too).
-  await admin?.deleteGroups([`${PREFIX}-kip848`, `${PREFIX}-share`, `${PREFIX}-share-live`]).catch(() => undefined);
-  await admin?.deleteTopics({ topics }).catch(() => undefined);
-  await producer?.disconnect();
-  await admin?.disconnect();
 });
 
 describe('every group type on the real broker', () => {
@@ -97,7 +70,7 @@ describe('every group type on the real broker', () => {
     const now = Date.now();
     for (let p = 0; p < 3; p++) {
       await produce(
-        producer,
+        k.producer,
         topic,
         p,
         Array.from({ length: 10 }, (_, i) => now - 60_000 + i),
@@ -150,7 +123,7 @@ describe('every group type on the real broker', () => {
       await poll();
       return group(g).members.length === 0 ? true : undefined;
     });
-    for (let p = 0; p < 3; p++) await produce(producer, topic, p, [Date.now() - 1000, Date.now()]);
+    for (let p = 0; p < 3; p++) await produce(k.producer, topic, p, [Date.now() - 1000, Date.now()]);
     await poll();
     const s = group(g);
     expect(s.lag).toBe(6);
@@ -186,7 +159,7 @@ describe('every group type on the real broker', () => {
     expect(await exited(config, 60_000)).toBe(0);
     const now = Date.now();
     await produce(
-      producer,
+      k.producer,
       topic,
       0,
       Array.from({ length: 20 }, (_, i) => now - 30_000 + i),
