@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { DevstackError } from './errors.ts';
 import { log } from './log.ts';
 import { run, runInherit } from './proc.ts';
@@ -6,6 +7,8 @@ import { run, runInherit } from './proc.ts';
 export interface DebianTool {
   /** Executables to look for; the first found wins. */
   commands: readonly string[];
+  /** For a package without an executable (a library): files whose presence shows it is installed. */
+  files?: readonly string[];
   /** Debian package that provides them. */
   debianPackage: string;
   purpose: string;
@@ -44,6 +47,8 @@ export async function which(command: string): Promise<string | undefined> {
 }
 
 export async function findTool(tool: DebianTool): Promise<string | undefined> {
+  const file = tool.files?.find((f) => existsSync(f));
+  if (file) return file;
   for (const command of tool.commands) {
     const found = await which(command);
     if (found) return found;

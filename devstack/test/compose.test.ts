@@ -3,6 +3,7 @@ import path from 'node:path';
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { LOCAL_ENV, PORTS, repoRoot } from '../src/index.ts';
+import { collectorSettings } from './collector-config.ts';
 
 interface ComposeService {
   image?: string;
@@ -156,18 +157,6 @@ function readEnvFile(rel: string): Map<string, string> {
   return vars;
 }
 
-/** The collector's configuration reference (generated from config.ts): env name -> allowed values, if an enum. */
-function configReference(): Map<string, string[] | undefined> {
-  const ref = readFileSync(path.join(repoRoot, 'collector', 'docs', 'configuration.md'), 'utf8');
-  const keys = new Map<string, string[] | undefined>();
-  for (const line of ref.split('\n')) {
-    const m = /^\| `\w+` \| `([A-Z0-9_]+)` \| (\w+) \|.*?(?:One of: ([^|]*?)\.)? \|$/.exec(line);
-    if (m?.[1] === undefined) continue;
-    keys.set(m[1], m[2] === 'enum' ? (m[3] ?? '').split(',').map((v) => v.trim()) : undefined);
-  }
-  return keys;
-}
-
 describe('docker-compose.yml, profile scale (PostgreSQL, two collectors, a load balancer)', () => {
   const SCALE = ['postgres', 'collector-2', 'collector-lb'];
   const scaleVars = readEnvFile('deploy/compose-scale.env');
@@ -184,7 +173,7 @@ describe('docker-compose.yml, profile scale (PostgreSQL, two collectors, a load 
   });
 
   it('configures both collectors with keys and values the collector accepts', () => {
-    const reference = configReference();
+    const reference = collectorSettings();
     expect(reference.get('EVENTSCOPE_STORE')).toEqual(['sqlite', 'postgres']);
     for (const name of collectors) {
       for (const [key, value] of env(name, scaleVars)) {
