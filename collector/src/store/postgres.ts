@@ -14,9 +14,9 @@
  * and retention run in transactions holding one transaction-level advisory lock per store, so
  * they apply one at a time in commit order and every batch sees what the previous committed
  * (postgres-ingest.ts says why that gives the saga state machine one collector's results); the
- * sweeps (`takeNewlyStuck`, `takeHeldEnds`) claim rows with one UPDATE ... FOR UPDATE SKIP
- * LOCKED, so a saga is reported by one collector; finding decisions are single conditional
- * UPDATEs (the first decision wins). Reads take no locks.
+ * sweeps (`takeNewlyStuck`, `takeHeldEnds`) run under the same lock and claim rows with one
+ * UPDATE, so a saga is reported by one collector, never between a batch's read and write of it;
+ * finding decisions are single conditional UPDATEs (the first decision wins). Reads take no locks.
  */
 import pg from 'pg';
 import type * as T from './types.ts';
@@ -263,12 +263,20 @@ export class PostgresStore implements T.Store {
     return audit.unaccounted(this.#pool, limit, cls);
   }
 
+  // The sweeps change saga rows an ingest batch may hold in memory: under the ingest lock, so a
+  // batch never writes back a row a sweep changed since (an end reported twice).
   takeNewlyStuck(beforeUs: number, limit: number): Promise<T.SagaSummary[]> {
-    return this.#withClient((c) => takeNewlyStuck(c, beforeUs, limit));
+    return this.#transaction(async (c) => {
+      await c.query(INGEST_LOCK);
+      return takeNewlyStuck(c, beforeUs, limit);
+    });
   }
 
   takeHeldEnds(beforeUs: number, limit: number): Promise<T.IngestResult['sagasEnded']> {
-    return this.#withClient((c) => takeHeldEnds(c, beforeUs, limit));
+    return this.#transaction(async (c) => {
+      await c.query(INGEST_LOCK);
+      return takeHeldEnds(c, beforeUs, limit);
+    });
   }
 
   addAuditEntry(entry: Omit<T.AuditEntry, 'id'>): Promise<number> {
