@@ -11,7 +11,15 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { SqliteStore } from '../src/store/sqlite.ts';
 import { decodeRecord } from '../src/traces/kafka/index.ts';
 import { spawnCollector, type CollectorProcess } from './collector-process.ts';
-import { committedSum, connectAdmin, connectProducer, removeDir, uniqueName, waitFor } from './kafka-helpers.ts';
+import {
+  buildTestApp,
+  committedSum,
+  connectAdmin,
+  connectProducer,
+  removeDir,
+  uniqueName,
+  waitFor,
+} from './kafka-helpers.ts';
 import { hex, kafkaSpan, protobufExport, serviceSpans } from './traces-helpers.ts';
 
 const PARTITIONS = 4;
@@ -171,4 +179,41 @@ describe('OTLP in Kafka, two collectors in one group', () => {
       await admin.disconnect();
     }
   }, 240_000);
+});
+
+describe('OTLP in Kafka, a topic made after the collector started', () => {
+  it('keeps trying until the topic is there, then reads it', async () => {
+    const topic = uniqueName('otlp-late');
+    const group = uniqueName('eventscope-otlp');
+    const t = await buildTestApp({ otlpKafkaTopics: [topic], otlpKafkaGroup: group });
+    const admin = await connectAdmin();
+    const producer = await connectProducer();
+    let reading = false;
+    const started = t.app.otlpKafka.start().then(() => (reading = t.app.otlpKafka.running));
+    try {
+      // Started with no topic yet: it must keep trying instead of giving up.
+      expect(t.app.otlpKafka.running).toBe(false);
+      await admin.createTopics({ topics: [{ topic, numPartitions: 1 }], waitForLeaders: true });
+      await producer.send({ topic, messages: [{ value: exportOf(7, topic) }] });
+      await started;
+      expect(reading).toBe(true);
+      const res = await waitFor(
+        'the span read from the late topic in the store',
+        async () => {
+          const r = await t.app.inject({ url: '/api/events/r7-s0' });
+          return r.statusCode === 200 ? r : undefined;
+        },
+        60_000,
+      );
+      expect(res.json<{ publish: { topic: string } | null }>().publish?.topic).toBe(topic);
+    } finally {
+      await t.app.otlpKafka.stop();
+      await t.close();
+      removeDir(t.dataDir);
+      await admin.deleteTopics({ topics: [topic] }).catch(() => undefined);
+      await admin.deleteGroups([group]).catch(() => undefined);
+      await producer.disconnect();
+      await admin.disconnect();
+    }
+  }, 120_000);
 });

@@ -24,6 +24,8 @@ type OtlpMessage = Message<Buffer, Buffer, Buffer, Buffer>;
 
 /** Records taken from the stream before it is paused to store them and commit. */
 const MAX_BATCH = 500;
+/** Wait before trying to join again after a failure (ms). */
+const RETRY_MS = 2000;
 /** Attempts at storing a batch whose store write failed before its offsets are committed anyway. */
 const STORE_ATTEMPTS = 3;
 
@@ -65,6 +67,9 @@ export class KafkaOtlpReceiver {
   #pending: OtlpMessage[] = [];
   #working: Promise<void> | undefined;
   #running = false;
+  #stopped = false;
+  /** Ends the wait before the next attempt to join. */
+  #wake: (() => void) | undefined;
 
   constructor(opts: KafkaOtlpOptions) {
     this.#opts = opts;
@@ -74,9 +79,35 @@ export class KafkaOtlpReceiver {
     return this.#running;
   }
 
-  /** Joins the group and starts reading (committed offsets; the start of each partition the first time). */
+  /**
+   * Joins the group and starts reading (committed offsets; the start of each partition the first
+   * time). While the broker or a topic is missing it tries again every RETRY_MS: a collector started
+   * before them must still read the spans. Resolves once reading, or stopped.
+   */
   async start(): Promise<void> {
     if (this.#running || this.#opts.topics.length === 0) return;
+    this.#stopped = false;
+    for (let attempt = 1; !this.#stopped; attempt++) {
+      try {
+        await this.#join();
+        return;
+      } catch (err) {
+        await this.#close();
+        if (this.#stopped) return;
+        // Said once at warn; the retries that follow at debug.
+        this.#opts.log[attempt === 1 ? 'warn' : 'debug'](
+          { err, otlpKafka: true },
+          `OTLP Kafka receiver cannot read ${this.#opts.topics.join(', ')}; retrying every ${RETRY_MS / 1000} s`,
+        );
+        await new Promise<void>((resolve) => {
+          this.#wake = resolve;
+          setTimeout(resolve, RETRY_MS).unref();
+        });
+      }
+    }
+  }
+
+  async #join(): Promise<void> {
     const o = this.#opts;
     const c = new Consumer<Buffer, Buffer, Buffer, Buffer>({
       clientId: `${o.clientId}-otlp`,
@@ -103,11 +134,22 @@ export class KafkaOtlpReceiver {
       this.#kick(s);
     });
     s.on('error', (err: Error) => o.log.warn({ err, otlpKafka: true }, 'OTLP Kafka stream error'));
+    // Stopped while joining: stop() may have found nothing to close yet.
+    if (this.#stopped) {
+      await this.#close();
+      return;
+    }
     this.#running = true;
   }
 
   /** Stores what was read (committing it), then leaves the group. */
   async stop(): Promise<void> {
+    this.#stopped = true;
+    this.#wake?.();
+    await this.#close();
+  }
+
+  async #close(): Promise<void> {
     this.#running = false;
     const c = this.#consumer;
     const s = this.#stream;
