@@ -13,6 +13,7 @@ interface ComposeService {
   environment?: Record<string, string | number>;
   volumes?: string[];
   profiles?: string[];
+  depends_on?: Record<string, { condition?: string; required?: boolean }> | string[];
 }
 
 const compose = parse(readFileSync(path.join(repoRoot, 'docker-compose.yml'), 'utf8'), { merge: true }) as {
@@ -205,6 +206,10 @@ describe('docker-compose.yml, profile scale (PostgreSQL, two collectors, a load 
     expect(env('collector', scaleVars).get('EVENTSCOPE_POSTGRES_URL')).toBe(
       env('collector-2', scaleVars).get('EVENTSCOPE_POSTGRES_URL'),
     );
+    for (const name of collectors) {
+      const deps = service(name).depends_on;
+      expect(Array.isArray(deps) ? deps : deps?.postgres?.condition, name).toBe('service_healthy');
+    }
     // Without the env file the single collector stays on SQLite and always polls.
     const plain = env('collector', new Map());
     expect(plain.get('EVENTSCOPE_STORE')).toBe('sqlite');

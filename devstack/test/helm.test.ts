@@ -216,6 +216,33 @@ describe('Helm chart deploy/helm/eventscope (template and schema check)', () => 
     expect(await refusal(BROKERS, { replicaCount: 1, env: { __proto__x: '1', 'bad name': '2' } })).toMatch(
       /is not an environment variable name/,
     );
+    expect(await refusal(BROKERS, { replicaCount: 1, env: { EVENTSCOPE_STORE: 'postgres' } })).toMatch(
+      /EVENTSCOPE_STORE is set by the chart/,
+    );
+    expect(
+      await refusal(BROKERS, {
+        replicaCount: 1,
+        env: { EVENTSCOPE_API_TOKEN: 'a' },
+        secretEnv: { EVENTSCOPE_API_TOKEN: 'b' },
+      }),
+    ).toMatch(/in both env and secretEnv/);
+  });
+
+  it('passes quotes, newlines, YAML specials and non-ASCII through unchanged', async () => {
+    const odd = ['a"b\\c', 'line1\nline2', '#: - [x] {y} *z &w !v', 'ünï ✓ \u0007', 'null', '0x10'];
+    const url = `postgres://u:${encodeURIComponent(odd.join(''))}@db:5432/es`;
+    const env = Object.fromEntries(odd.map((v, i) => [`EVENTSCOPE_TEST_${i}`, v]));
+    const manifests = await render(BROKERS, {
+      postgres: { url },
+      env,
+      secretEnv: { EVENTSCOPE_API_TOKEN: odd.join(' ') },
+    });
+    validateAll(manifests);
+    expect(one(manifests, 'ConfigMap').data).toMatchObject(env);
+    expect(one(manifests, 'Secret').stringData).toEqual({
+      EVENTSCOPE_POSTGRES_URL: url,
+      EVENTSCOPE_API_TOKEN: odd.join(' '),
+    });
   });
 
   it('schema check rejects what the Kubernetes API would', async () => {

@@ -37,9 +37,16 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version }}
 {{- if not (has .Values.monitorElection (list "kafka" "off")) -}}
 {{- fail (printf "monitorElection must be kafka or off, not %v" .Values.monitorElection) -}}
 {{- end -}}
+{{- $managed := list "KAFKA_BROKERS" "SCHEMA_REGISTRY_URL" "EVENTSCOPE_HOST" "EVENTSCOPE_PORT" "EVENTSCOPE_OTLP_PORT" "EVENTSCOPE_OTLP_GRPC_PORT" "EVENTSCOPE_DATA_DIR" "EVENTSCOPE_STORE" "EVENTSCOPE_MONITOR_ELECTION" "EVENTSCOPE_POSTGRES_URL" -}}
 {{- range $k, $v := merge (dict) .Values.env .Values.secretEnv -}}
 {{- if not (regexMatch "^[A-Z_][A-Z0-9_]*$" $k) -}}
 {{- fail (printf "env/secretEnv: %q is not an environment variable name" $k) -}}
+{{- end -}}
+{{- if has $k $managed -}}
+{{- fail (printf "env/secretEnv: %s is set by the chart from its own values (kafka, service, postgres, monitorElection)" $k) -}}
+{{- end -}}
+{{- if and (hasKey $.Values.env $k) (hasKey $.Values.secretEnv $k) -}}
+{{- fail (printf "%s is in both env and secretEnv" $k) -}}
 {{- end -}}
 {{- end -}}
 {{- end -}}
