@@ -30,6 +30,7 @@ import {
 import { DEFAULT_POSTGRES_URL, ensurePostgres } from './postgres.ts';
 import { ensureStack, stopLeftovers, type Stack } from './stack.ts';
 import { ALERTMANAGER, AMTOOL, CHROMIUM, ensureOptionalTool, ensureTool, PROMETHEUS, PROMTOOL } from './tools.ts';
+import { ensureHelmRender } from './helm.ts';
 
 const USAGE = `usage: npm run stack -- <command>
 
@@ -104,7 +105,7 @@ interface TestCounts {
 }
 
 async function setup(): Promise<void> {
-  await phase('tools: Kafka, schema registry, Prometheus, Alertmanager tools, Chromium', async () => {
+  await phase('tools: Kafka, schema registry, Prometheus, Alertmanager tools, Chromium, helm-render', async () => {
     await Promise.all([
       installKafka(process.env.ES_KAFKA_VERSION ?? DEFAULT_KAFKA_VERSION),
       installKafka(COMPAT_KAFKA_VERSION),
@@ -115,6 +116,8 @@ async function setup(): Promise<void> {
     await ensureTool(AMTOOL);
     await ensureTool(ALERTMANAGER);
     if (process.env.ES_SKIP_BROWSER !== '1') await ensureTool(CHROMIUM);
+    // Go and sprig from Debian, then helm-render (the Helm chart's checks; devstack/src/helm.ts).
+    await ensureHelmRender();
   });
   await phase('schema registry download', async () => {
     const { findJava } = await import('./java.ts');
