@@ -1,8 +1,10 @@
 /**
  * PostgreSQL for tests: the server of EVENTSCOPE_TEST_POSTGRES_URL (default: the one on
- * 127.0.0.1:5432, user postgres), a database of its own per test file, dropped afterwards.
+ * 127.0.0.1:5432, user postgres; devstack starts one there from Debian's packages when none
+ * answers), a database of its own per test file, dropped afterwards.
  */
 import { randomBytes } from 'node:crypto';
+import { ensurePostgres } from '@eventscope/devstack';
 import pg from 'pg';
 
 /** The server's administrative URL (its `postgres` database). */
@@ -23,6 +25,7 @@ export async function createTestDatabase(
   adminUrl = ADMIN_URL,
 ): Promise<{ url: string; name: string; drop: () => Promise<void> }> {
   const name = randomName('eventscope_test');
+  const server = await ensurePostgres(adminUrl);
   const admin = new pg.Client({ connectionString: adminUrl });
   await admin.connect();
   try {
@@ -41,6 +44,7 @@ export async function createTestDatabase(
       } finally {
         await c.end();
       }
+      await server.stop(); // only a server this file started
     },
   };
 }
