@@ -69,6 +69,9 @@ func main() {
 	name, namespace, notes, chartDir := "release-name", "default", false, ""
 	args := os.Args[1:]
 	for i := 0; i < len(args); i++ {
+		if strings.HasPrefix(args[i], "-") && args[i] != "--notes" && i+1 >= len(args) {
+			fail(fmt.Errorf("%s needs a value", args[i]))
+		}
 		switch args[i] {
 		case "-f", "--values":
 			i++

@@ -7,7 +7,7 @@
  * deploy/README.md says what it does and does not do compared with `helm template`.
  */
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, symlinkSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import path from 'node:path';
 import { DevstackError } from './errors.ts';
 import { atomicDir } from './java.ts';
@@ -75,6 +75,12 @@ export async function ensureHelmRender(): Promise<string> {
       throw new DevstackError('INSTALL_FAILED', `building helm-render failed (exit ${res.code}):\n${res.stderr}`);
     }
   });
+  // Builds of earlier sources are of no further use.
+  for (const old of readdirSync(path.dirname(dir))) {
+    if (/^helm-render-[0-9a-f]{16}$/.test(old) && old !== path.basename(dir)) {
+      rmSync(path.join(path.dirname(dir), old), { recursive: true, force: true });
+    }
+  }
   return path.join(dir, 'helm-render');
 }
 
