@@ -8,6 +8,7 @@
  * second time, as each SQLite store here does within itself.
  */
 import { afterAll, describe, expect, it } from 'vitest';
+import { PostgresStore } from '../src/store/postgres.ts';
 import { SqliteStore } from '../src/store/sqlite.ts';
 import { decodeRecord } from '../src/traces/kafka/index.ts';
 import { spawnCollector, type CollectorProcess } from './collector-process.ts';
@@ -20,11 +21,16 @@ import {
   uniqueName,
   waitFor,
 } from './kafka-helpers.ts';
+import { createTestDatabase } from './postgres-helpers.ts';
 import { hex, kafkaSpan, protobufExport, serviceSpans } from './traces-helpers.ts';
 
 const PARTITIONS = 4;
 const RECORDS = 240;
 const SPANS_PER_RECORD = 5;
+/** Every span's event id: record i's spans are r<i>-s<j>. */
+const ALL_IDS = Array.from({ length: RECORDS }, (_, i) =>
+  Array.from({ length: SPANS_PER_RECORD }, (_, j) => `r${i}-s${j}`),
+).flat();
 /** Traces the spans are spread over (the store is read back per trace). */
 const TRACES = Array.from({ length: 8 }, () => hex(16));
 
@@ -82,101 +88,131 @@ describe('decodeRecord', () => {
   });
 });
 
-describe('OTLP in Kafka, two collectors in one group', () => {
-  it('stores every span after one of them is killed mid-stream', async () => {
-    const topic = uniqueName('otlp-spans');
-    const group = uniqueName('eventscope-otlp');
-    const admin = await connectAdmin();
-    const producer = await connectProducer();
-    try {
-      await admin.createTopics({ topics: [{ topic, numPartitions: PARTITIONS }], waitForLeaders: true });
-      const env = {
-        EVENTSCOPE_OTLP_KAFKA_TOPICS: topic,
-        EVENTSCOPE_OTLP_KAFKA_GROUP: group,
-        // The Kafka monitor is not under test: its polls of the shared broker stay small.
-        EVENTSCOPE_POLL_INTERVAL_MS: '60000',
-        EVENTSCOPE_GROUPS_INCLUDE: `${group}-none`,
-        EVENTSCOPE_RECORD_READS_PER_CYCLE: '0',
-      };
-      const [dead, survivor] = await Promise.all([spawnCollector(env), spawnCollector(env)]);
-      procs.push(dead, survivor);
-      dataDirs.push(dead.dataDir, survivor.dataDir);
-      await waitFor(
-        'both collectors in the group, each with partitions',
-        async () => {
-          const d = (await admin.describeGroups([group])).groups[0];
-          return d?.state === 'Stable' && d.members.length === 2;
-        },
-        60_000,
-      );
+/**
+ * Two collector processes (their store per `storeEnv`) in one group on a 4-partition topic; one is
+ * killed mid-stream, the other reads to the end and is stopped. Returns both.
+ */
+async function killOneMidStream(
+  storeEnv: Record<string, string>,
+): Promise<{ dead: CollectorProcess; survivor: CollectorProcess }> {
+  const topic = uniqueName('otlp-spans');
+  const group = uniqueName('eventscope-otlp');
+  const admin = await connectAdmin();
+  const producer = await connectProducer();
+  try {
+    await admin.createTopics({ topics: [{ topic, numPartitions: PARTITIONS }], waitForLeaders: true });
+    const env = {
+      EVENTSCOPE_OTLP_KAFKA_TOPICS: topic,
+      EVENTSCOPE_OTLP_KAFKA_GROUP: group,
+      // The Kafka monitor is not under test: its polls of the shared broker stay small.
+      EVENTSCOPE_POLL_INTERVAL_MS: '60000',
+      EVENTSCOPE_GROUPS_INCLUDE: `${group}-none`,
+      EVENTSCOPE_RECORD_READS_PER_CYCLE: '0',
+      ...storeEnv,
+    };
+    const [dead, survivor] = await Promise.all([spawnCollector(env), spawnCollector(env)]);
+    procs.push(dead, survivor);
+    dataDirs.push(dead.dataDir, survivor.dataDir);
+    await waitFor(
+      'both collectors in the group, each with partitions',
+      async () => {
+        const d = (await admin.describeGroups([group])).groups[0];
+        return d?.state === 'Stable' && d.members.length === 2;
+      },
+      60_000,
+    );
 
-      // Record i goes to partition i % 4.
-      const send = async (from: number, to: number): Promise<void> => {
-        const idx = Array.from({ length: to - from }, (_, k) => from + k);
-        await producer.send({
-          topic,
-          messages: idx.map((i) => ({ partition: i % PARTITIONS, value: exportOf(i, topic) })),
-        });
-      };
-      // The first half, then the kill once the one to die has stored part of it.
-      for (let i = 0; i < RECORDS / 2; i += 20) await send(i, i + 20);
-      await waitFor(
-        'the collector to die storing records',
-        async () => (await dead.metric('eventscope_otlp_kafka_records_total', { outcome: 'stored' })) >= 20,
-        60_000,
-      );
-      // ... and committed some: what it committed, the survivor does not read again.
-      await waitFor('the group to commit offsets', async () => (await committedSum(admin, group, topic)) > 0, 60_000);
-      await dead.kill9();
-      for (let i = RECORDS / 2; i < RECORDS; i += 20) await send(i, i + 20);
-      // Records that are no export: counted and skipped, never a stalled partition.
+    // Record i goes to partition i % 4.
+    const send = async (from: number, to: number): Promise<void> => {
+      const idx = Array.from({ length: to - from }, (_, k) => from + k);
       await producer.send({
         topic,
-        messages: [
-          { partition: 0, value: Buffer.from('not protobuf \u0000\uffff') },
-          { partition: 1, value: null },
-        ],
+        messages: idx.map((i) => ({ partition: i % PARTITIONS, value: exportOf(i, topic) })),
       });
+    };
+    // The first half, then the kill once the one to die has stored part of it.
+    for (let i = 0; i < RECORDS / 2; i += 20) await send(i, i + 20);
+    await waitFor(
+      'the collector to die storing records',
+      async () => (await dead.metric('eventscope_otlp_kafka_records_total', { outcome: 'stored' })) >= 20,
+      60_000,
+    );
+    // ... and committed some: what it committed, the survivor does not read again.
+    await waitFor('the group to commit offsets', async () => (await committedSum(admin, group, topic)) > 0, 60_000);
+    await dead.kill9();
+    for (let i = RECORDS / 2; i < RECORDS; i += 20) await send(i, i + 20);
+    // Records that are no export: counted and skipped, never a stalled partition.
+    await producer.send({
+      topic,
+      messages: [
+        { partition: 0, value: Buffer.from('not protobuf \u0000\uffff') },
+        { partition: 1, value: null },
+      ],
+    });
 
-      // The survivor takes the dead one's partitions (its session expires) and reads to the end.
-      const ends = await admin.fetchTopicOffsets(topic);
-      await waitFor(
-        'the group committed to the end of every partition',
-        async () => {
-          const c = await admin.fetchOffsets({ groupId: group, topics: [topic] });
-          const at = new Map((c[0]?.partitions ?? []).map((p) => [p.partition, Number(p.offset)]));
-          return ends.every((e) => at.get(e.partition) === Number(e.high));
-        },
-        90_000,
-      );
-      expect(await survivor.metric('eventscope_otlp_kafka_records_total', { outcome: 'undecodable' })).toBe(1);
-      expect(await survivor.metric('eventscope_otlp_kafka_records_total', { outcome: 'empty' })).toBe(1);
-      await survivor.stop(true);
+    // The survivor takes the dead one's partitions (its session expires) and reads to the end.
+    const ends = await admin.fetchTopicOffsets(topic);
+    await waitFor(
+      'the group committed to the end of every partition',
+      async () => {
+        const c = await admin.fetchOffsets({ groupId: group, topics: [topic] });
+        const at = new Map((c[0]?.partitions ?? []).map((p) => [p.partition, Number(p.offset)]));
+        return ends.every((e) => at.get(e.partition) === Number(e.high));
+      },
+      90_000,
+    );
+    expect(await survivor.metric('eventscope_otlp_kafka_records_total', { outcome: 'undecodable' })).toBe(1);
+    expect(await survivor.metric('eventscope_otlp_kafka_records_total', { outcome: 'empty' })).toBe(1);
+    await survivor.stop(true);
+    return { dead, survivor };
+  } finally {
+    await admin.deleteTopics({ topics: [topic] }).catch(() => undefined);
+    await admin.deleteGroups([group]).catch(() => undefined);
+    await producer.disconnect();
+    await admin.disconnect();
+  }
+}
 
-      const inDead = await storedEventIds(dead.dataDir);
-      const inSurvivor = await storedEventIds(survivor.dataDir);
-      const all = Array.from({ length: RECORDS }, (_, i) =>
-        Array.from({ length: SPANS_PER_RECORD }, (_, j) => `r${i}-s${j}`),
-      ).flat();
-      // Each store holds a span at most once; together they hold every span.
-      expect(new Set(inDead).size).toBe(inDead.length);
-      expect(new Set(inSurvivor).size).toBe(inSurvivor.length);
-      const union = new Set([...inDead, ...inSurvivor]);
-      expect(all.filter((id) => !union.has(id))).toEqual([]);
-      expect(union.size).toBe(all.length);
-      // The dead one stored part of the stream before it died.
-      expect(inDead.length).toBeGreaterThanOrEqual(20 * SPANS_PER_RECORD);
-      // Stored by both: records the dead one (or a member before a rebalance) stored but had not
-      // committed, read again by the next owner; a store shared by both ignores them. Never all of
-      // what the dead one stored: its commits held.
-      const survivorIds = new Set(inSurvivor);
-      const twice = inDead.filter((id) => survivorIds.has(id));
-      expect(twice.length).toBeLessThan(inDead.length);
+describe('OTLP in Kafka, two collectors in one group', () => {
+  it('stores every span after one of them is killed mid-stream (a SQLite store each)', async () => {
+    const { dead, survivor } = await killOneMidStream({});
+    const inDead = await storedEventIds(dead.dataDir);
+    const inSurvivor = await storedEventIds(survivor.dataDir);
+    const all = ALL_IDS;
+    // Each store holds a span at most once; together they hold every span.
+    expect(new Set(inDead).size).toBe(inDead.length);
+    expect(new Set(inSurvivor).size).toBe(inSurvivor.length);
+    const union = new Set([...inDead, ...inSurvivor]);
+    expect(all.filter((id) => !union.has(id))).toEqual([]);
+    expect(union.size).toBe(all.length);
+    // The dead one stored part of the stream before it died.
+    expect(inDead.length).toBeGreaterThanOrEqual(20 * SPANS_PER_RECORD);
+    // Stored by both: records the dead one (or a member before a rebalance) stored but had not
+    // committed, read again by the next owner; a store shared by both ignores them. Never all of
+    // what the dead one stored: its commits held.
+    const survivorIds = new Set(inSurvivor);
+    const twice = inDead.filter((id) => survivorIds.has(id));
+    expect(twice.length).toBeLessThan(inDead.length);
+  }, 240_000);
+
+  it('stores every span exactly once in a PostgreSQL store the two share', async () => {
+    const db = await createTestDatabase();
+    try {
+      await killOneMidStream({ EVENTSCOPE_STORE: 'postgres', EVENTSCOPE_POSTGRES_URL: db.url });
+      const store = await PostgresStore.open({ url: db.url, poolSize: 2, partitionRows: 250_000 });
+      try {
+        const ids: string[] = [];
+        for (const t of TRACES) for (const p of (await store.trace(t)).publishes) ids.push(p.eventId ?? '');
+        expect(ids.length).toBe(RECORDS * SPANS_PER_RECORD);
+        expect(new Set(ids)).toEqual(new Set(ALL_IDS));
+        // One saga per record, its five publishes counted once.
+        const saga = await store.saga('saga-7');
+        expect(saga?.hops.publishes.length).toBe(SPANS_PER_RECORD);
+      } finally {
+        await store.close();
+      }
     } finally {
-      await admin.deleteTopics({ topics: [topic] }).catch(() => undefined);
-      await admin.deleteGroups([group]).catch(() => undefined);
-      await producer.disconnect();
-      await admin.disconnect();
+      await db.drop();
     }
   }, 240_000);
 });
