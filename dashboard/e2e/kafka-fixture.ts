@@ -29,14 +29,14 @@ export async function createTopicAndDlq(prefix: string) {
   const admin = kafka.admin();
   await admin.connect();
   await admin.createTopics({
-    waitForLeaders: true,
     topics: [
       { topic, numPartitions: 1 },
       { topic: dlqTopic, numPartitions: 1 },
     ],
   });
-  // On a busy broker the leader can still answer "does not host this topic-partition" for a
-  // moment after createTopics returns: wait until both topics answer a ListOffsets.
+  // Not kafkajs's waitForLeaders: its metadata wait gives up on the UNKNOWN_TOPIC_OR_PARTITION
+  // ("does not host this topic-partition") a busy broker answers for a moment after the create.
+  // Instead, wait until both topics answer a ListOffsets.
   const deadline = Date.now() + 20_000;
   for (;;) {
     try {
