@@ -167,8 +167,11 @@ describe('redrive dialog', () => {
   it('refuses a bad rate and a header value without a name before asking the collector', async () => {
     const api = stubRedriveApi({ '/api/dlqs/payments.dlq': DLQ_DETAIL });
     renderAt('/dlqs/payments.dlq');
-    fireEvent.click(await screen.findByRole('button', { name: 'Redrive…' }));
+    const opener = await screen.findByRole('button', { name: 'Redrive…' });
+    opener.focus();
+    fireEvent.click(opener);
     const dialog = screen.getByRole('dialog');
+    expect(within(dialog).getByRole('radio', { name: /every record/ })).toHaveFocus();
     const rate = within(dialog).getByRole('spinbutton', { name: /Rate limit/ });
     fireEvent.change(rate, { target: { value: '0' } });
     expect(within(dialog).getByRole('alert')).toHaveTextContent('1 to 10,000');
@@ -177,8 +180,9 @@ describe('redrive dialog', () => {
     fireEvent.click(within(dialog).getByRole('radio', { name: /matching a filter/ }));
     fireEvent.change(within(dialog).getByRole('textbox', { name: 'Header value' }), { target: { value: 'x' } });
     expect(within(dialog).getByRole('alert')).toHaveTextContent('A header value needs a header name.');
-    fireEvent.click(within(dialog).getByRole('button', { name: 'Close' }));
+    fireEvent.keyDown(window, { key: 'Escape' });
     expect(screen.queryByRole('dialog')).toBeNull();
+    expect(opener).toHaveFocus();
     expect(api.bodies).toEqual([]);
   });
 
