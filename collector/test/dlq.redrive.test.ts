@@ -204,6 +204,8 @@ describe('DLQ redrive (real broker)', () => {
     expect(events.at(-1)).toMatchObject({ status: 'completed', sent: n });
     const got = await readAll(original);
     expect(got).toHaveLength(n);
+    const counted = await t.app.metrics.getSingleMetric('eventscope_dlq_redrive_records_total')?.get();
+    expect(counted?.values.find((v) => v.labels.topic === dlq && v.labels.result === 'sent')?.value).toBe(n);
     const times = got.map((x) => Number(h(x, DLQ_REDRIVE_HEADER.redriveAt))).sort((a, b) => a - b);
     // Records of one produce share its time: those after the first produce over the time since it.
     const first = times[0]!;

@@ -69,6 +69,8 @@ export interface RedriveEngineOptions {
   log: { warn(obj: object, msg: string): void; error(obj: object, msg: string): void };
   /** Told when a redrive ends by itself (completed or failed), for the audit log. */
   onEnd?: (redrive: Redrive) => void;
+  /** Told how many records of a DLQ were sent or failed (metrics). */
+  onRecords?: (dlqTopic: string, result: 'sent' | 'failed', count: number) => void;
 }
 
 const key = (p: number, o: number): string => `${p}:${o}`;
@@ -182,6 +184,11 @@ export class RedriveEngine {
     const name = `progress:${id}`;
     this.#events.on(name, listener);
     return () => this.#events.off(name, listener);
+  }
+
+  /** Redrives whose send loop runs in this process. */
+  get running(): number {
+    return this.#running.size;
   }
 
   /** Stops the send loops without ending their redrives (they resume at the next start). */
@@ -408,6 +415,7 @@ export class RedriveEngine {
           atMs: null,
           error: 'no longer in the DLQ (retention)',
         });
+        this.#o.onRecords?.(r.dlqTopic, 'failed', gone.length);
       }
       const present = rows.filter((row) => records.has(key(row.partition, row.offset)));
       for (let i = 0; i < present.length; i += batch) {
@@ -435,10 +443,12 @@ export class RedriveEngine {
             atMs: at,
             error: why,
           });
+          this.#o.onRecords?.(r.dlqTopic, 'failed', chunk.length);
           await this.#end(r.id, 'failed', why);
           return;
         }
         await store.setLedgerState({ id: r.id, dlqTopic: r.dlqTopic, rows: chunk, state: 'sent', atMs: at });
+        this.#o.onRecords?.(r.dlqTopic, 'sent', chunk.length);
         await this.#emit(r.id, false);
       }
     }

@@ -6,6 +6,7 @@
  */
 import { join } from 'node:path';
 import fp from 'fastify-plugin';
+import { Counter, Gauge } from 'prom-client';
 import { KafkaWriter } from '../../kafka/producer.ts';
 import { SqliteRedriveStore } from '../../store/sqlite-redrive.ts';
 import { toDlqRecord, type Decoder } from '../service.ts';
@@ -36,6 +37,7 @@ export const redrivePlugin = fp<RedrivePluginOptions>(
       isDlq: (topic) => app.dlqs.isDlq(topic),
       toDlqRecord: (r) => toDlqRecord(r, opts.decoder),
       log: app.log,
+      onRecords: (topic, result, count) => records.inc({ topic, result }, count),
       onEnd: (r) => {
         // Ended by itself, not by a request: the row names who started it.
         app.store
@@ -52,6 +54,20 @@ export const redrivePlugin = fp<RedrivePluginOptions>(
             userAgent: null,
           })
           .catch((err: unknown) => app.log.error({ err, redrive: r.id }, 'could not write the audit log row'));
+      },
+    });
+    const records = new Counter({
+      name: 'eventscope_dlq_redrive_records_total',
+      help: 'Records redriven from a DLQ by this collector, by result: sent (acknowledged by the target) or failed.',
+      labelNames: ['topic', 'result'],
+      registers: [app.metrics],
+    });
+    new Gauge({
+      name: 'eventscope_dlq_redrives_running',
+      help: 'Redrives sending in this collector now.',
+      registers: [app.metrics],
+      collect() {
+        this.set(engine.running);
       },
     });
     app.decorate('redrives', engine);
