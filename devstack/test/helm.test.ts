@@ -7,6 +7,7 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { Ajv } from 'ajv';
 import { parseAllDocuments, parse, stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigMap } from 'kubernetes-models/v1/ConfigMap';
@@ -126,6 +127,29 @@ describe('Helm chart deploy/helm/eventscope (lint)', () => {
     // Self-explanatory Kubernetes pass-throughs may go without a comment.
     const passThrough = ['image', 'imagePullSecrets', 'service', 'resources', 'podSecurityContext', 'securityContext'];
     expect(undocumented.filter((k) => !passThrough.includes(k ?? ''))).toEqual([]);
+  });
+});
+
+describe('Helm chart deploy/helm/eventscope (values.schema.json, which helm applies to the values)', () => {
+  const validate = new Ajv({ allErrors: true }).compile(
+    JSON.parse(readFileSync(path.join(CHART, 'values.schema.json'), 'utf8')) as object,
+  );
+  const defaults = parse(readFileSync(path.join(CHART, 'values.yaml'), 'utf8')) as Record<string, unknown>;
+  const check = (overrides: Record<string, unknown>): string =>
+    validate({ ...defaults, ...overrides }) ? 'valid' : JSON.stringify(validate.errors);
+
+  it('accepts values.yaml and the documented shapes', () => {
+    expect(check({})).toBe('valid');
+    expect(check({ ...BROKERS, postgres: { url: PG_URL }, env: { EVENTSCOPE_RETENTION_HOURS: 72 } })).toBe('valid');
+  });
+
+  it('refuses typos and wrong types', () => {
+    expect(check({ replicas: 3 })).toMatch(/additionalProperties/);
+    expect(check({ replicaCount: 'two' })).toMatch(/must be integer/);
+    expect(check({ postgres: { url: 'mysql://x' } })).toMatch(/pattern/);
+    expect(check({ monitorElection: 'raft' })).toMatch(/allowed values/);
+    expect(check({ env: { 'bad name': 'x' } })).toMatch(/property name/);
+    expect(check({ service: { ...(defaults.service as object), port: 70000 } })).toMatch(/must be <= 65535/);
   });
 });
 
