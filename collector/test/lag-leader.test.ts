@@ -85,8 +85,7 @@ describe('KafkaLease', () => {
   it('keeps trying to join while Kafka cannot be reached, and stops when told', async () => {
     const warnings: string[] = [];
     const lease = new KafkaLease({
-      brokers: ['127.0.0.1:1'],
-      clientId: 'eventscope-lease-test',
+      client: { clientId: 'eventscope-lease-test', bootstrapBrokers: ['127.0.0.1:1'] },
       topic: uniqueName('eventscope-lease'),
       sessionTimeoutMs: 6000,
       log: (level, message) => {

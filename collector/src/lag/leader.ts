@@ -11,6 +11,7 @@
  */
 import { Admin, Consumer, MessagesStreamModes } from '@platformatic/kafka';
 import type { MessagesStream } from '@platformatic/kafka';
+import type { KafkaClientBase } from '../kafka/security.ts';
 
 export interface MonitorLease {
   /** Whether this collector polls now. */
@@ -43,8 +44,8 @@ export class SoleLease implements MonitorLease {
 }
 
 export interface KafkaLeaseOptions {
-  brokers: readonly string[];
-  clientId: string;
+  /** Client id, brokers, TLS and SASL (app.kafkaClientOptions). */
+  client: KafkaClientBase;
   /** The lease topic, also the group's name. */
   topic: string;
   /** Session timeout: how long a dead leader keeps the lease (the broker's minimum is 6 s by default). */
@@ -115,7 +116,7 @@ export class KafkaLease implements MonitorLease {
   /** Creates the lease topic if missing (one partition), joins its group and watches the assignment. */
   async #join(): Promise<void> {
     const o = this.#o;
-    const admin = new Admin({ clientId: `${o.clientId}-lease`, bootstrapBrokers: [...o.brokers] });
+    const admin = new Admin(o.client);
     try {
       await admin.createTopics({ topics: [o.topic], partitions: 1, replicas: -1 });
     } catch (err) {
@@ -127,8 +128,7 @@ export class KafkaLease implements MonitorLease {
     if (this.#stopped) return;
     const sessionTimeout = o.sessionTimeoutMs;
     const c = new Consumer({
-      clientId: `${o.clientId}-lease`,
-      bootstrapBrokers: [...o.brokers],
+      ...o.client,
       groupId: o.topic,
       sessionTimeout,
       rebalanceTimeout: sessionTimeout,

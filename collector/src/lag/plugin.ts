@@ -50,8 +50,7 @@ export const lagPlugin = fp<LagPluginOptions>(
     const lease: MonitorLease =
       c.monitorElection === 'kafka'
         ? new KafkaLease({
-            brokers: c.kafkaBrokers,
-            clientId: c.kafkaClientId,
+            client: app.kafkaClientOptions('lease'),
             topic: c.monitorLeaseTopic,
             sessionTimeoutMs: Math.min(30_000, Math.max(6_000, c.pollIntervalMs)),
             log: (level, message, extra) => app.log[level](extra ?? {}, message),

@@ -22,8 +22,7 @@ export const otlpKafkaPlugin = fp<OtlpKafkaPluginOptions>(
   (app, opts, done) => {
     const c = app.config;
     const receiver = new KafkaOtlpReceiver({
-      brokers: c.kafkaBrokers,
-      clientId: c.kafkaClientId,
+      client: app.kafkaClientOptions('otlp'),
       groupId: c.otlpKafkaGroup,
       topics: c.otlpKafkaTopics,
       admission: new ExportAdmission(app.otlpReceiverOptions),
@@ -58,5 +57,5 @@ export const otlpKafkaPlugin = fp<OtlpKafkaPluginOptions>(
     });
     done();
   },
-  { name: 'otlp-kafka', dependencies: ['traces', 'metrics'] },
+  { name: 'otlp-kafka', dependencies: ['traces', 'metrics', 'kafka'] },
 );

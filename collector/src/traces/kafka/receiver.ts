@@ -16,6 +16,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import { Consumer, MessagesStreamFallbackModes, MessagesStreamModes } from '@platformatic/kafka';
 import type { Message, MessagesStream } from '@platformatic/kafka';
 import type { Counter } from 'prom-client';
+import type { KafkaClientBase } from '../../kafka/security.ts';
 import type { ExportAdmission } from '../admission.ts';
 import { decodeProtobufSpans } from '../otlp/protobuf-spans.ts';
 import type { DecodedExport } from '../span.ts';
@@ -38,8 +39,8 @@ export interface KafkaOtlpMetrics {
 }
 
 export interface KafkaOtlpOptions {
-  brokers: readonly string[];
-  clientId: string;
+  /** Client id, brokers, TLS and SASL (app.kafkaClientOptions). */
+  client: KafkaClientBase;
   groupId: string;
   topics: readonly string[];
   admission: ExportAdmission;
@@ -110,8 +111,7 @@ export class KafkaOtlpReceiver {
   async #join(): Promise<void> {
     const o = this.#opts;
     const c = new Consumer<Buffer, Buffer, Buffer, Buffer>({
-      clientId: `${o.clientId}-otlp`,
-      bootstrapBrokers: [...o.brokers],
+      ...o.client,
       groupId: o.groupId,
       sessionTimeout: 10_000,
       heartbeatInterval: 1_000,
