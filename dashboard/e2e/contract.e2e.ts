@@ -5,6 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  CAUSES,
   DLQ,
   DLQ_DETAIL,
   DLQ_HISTORY,
@@ -13,6 +14,7 @@ import {
   GROUP_DETAIL,
   GROUPS,
   OVERVIEW,
+  redrive,
   SAGA,
   SAGAS,
 } from '../src/test/fixtures.ts';
@@ -105,6 +107,13 @@ describe("the dashboard's API types match the collector's route schemas", () => 
     ['/api/dlqs', { snapshotTime: 1, dlqs: [DLQ] }],
     ['/api/dlqs/{topic}', DLQ_DETAIL],
     ['/api/dlqs/{topic}/history', DLQ_HISTORY],
+    ['/api/dlqs/{topic}/causes', CAUSES],
+    ['/api/dlq-causes', CAUSES],
+    ['/api/redrives', { redrives: [redrive(), redrive({ status: 'completed', finishedAtMs: 2 })] }],
+    [
+      '/api/redrives/{id}',
+      { redrive: redrive({ select: { kind: 'offsets', records: [{ partition: 0, offset: '7' }] } }) },
+    ],
     ['/api/events/{eventId}', EVENT],
     ['/api/sagas', SAGAS],
     ['/api/sagas/{correlationId}', SAGA],

@@ -1,6 +1,7 @@
 /** Fixture data typed by the API types, so a change in types.ts breaks the tests that depend on it. */
 import {
   type DeliveryView,
+  type DlqCausesResponse,
   type DlqDetailResponse,
   type DlqHistoryResponse,
   type DlqRecord,
@@ -14,6 +15,7 @@ import {
   type OverviewResponse,
   type PublishView,
   type Rebalance,
+  type Redrive,
   type SagaPage,
   type SagaView,
 } from '../api/types.ts';
@@ -260,6 +262,62 @@ export function dlqRecord(over: Partial<DlqRecord> & Pick<DlqRecord, 'offset'>):
     headerErrors: [],
     value: { encoding: 'avro', schemaId: 3, data: null, decodeError: null, sizeBytes: 0, truncated: false },
     redrives: [],
+    ...over,
+  };
+}
+
+/** Two causes of payments.dlq, one with an error class named like an Object.prototype key. */
+export const CAUSES: DlqCausesResponse = {
+  causes: [
+    {
+      fingerprint: 'f1',
+      errorClass: 'DecodeError',
+      template: 'unknown magic byte <hex> at offset <n>',
+      count: 30,
+      firstSeenMs: NOW - 3_600_000,
+      lastSeenMs: NOW - 60_000,
+      dlqs: ['payments.dlq'],
+      topics: ['orders'],
+      groups: ['payments'],
+      sample: { topic: 'payments.dlq', partition: 0, offset: '41', message: 'unknown magic byte 0x7b at offset 3' },
+      trend: [0, 2, 5, 23],
+      bucketMs: 60_000,
+    },
+    {
+      fingerprint: 'f2',
+      errorClass: 'constructor',
+      template: 'timeout after <n> ms',
+      count: 12,
+      firstSeenMs: NOW - 1_800_000,
+      lastSeenMs: NOW - 30_000,
+      dlqs: ['payments.dlq'],
+      topics: ['orders'],
+      groups: ['payments'],
+      sample: { topic: 'payments.dlq', partition: 0, offset: '40', message: 'timeout after 3000 ms' },
+      trend: [12],
+      bucketMs: 60_000,
+    },
+  ],
+  untracked: 0,
+};
+
+/** A redrive of payments.dlq, running: 10 of 30 sent. */
+export function redrive(over: Partial<Redrive> = {}): Redrive {
+  return {
+    id: 'rd-0001-aaaa-bbbb',
+    dlqTopic: 'payments.dlq',
+    status: 'running',
+    createdBy: 'alice',
+    createdAtMs: NOW - 5_000,
+    finishedAtMs: null,
+    select: { kind: 'filter', errorClass: 'DecodeError' },
+    target: { kind: 'group-retry' },
+    ratePerSecond: 50,
+    selected: 30,
+    sent: 10,
+    failed: 0,
+    error: null,
+    outcome: { processed: 4, deadLetteredAgain: 1, pending: 5 },
     ...over,
   };
 }

@@ -1,66 +1,12 @@
 import { act, fireEvent, render, screen, waitFor, within } from '@testing-library/react';
 import { MemoryRouter } from 'react-router';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { type DlqCausesResponse, type MeResponse, type Redrive, type RedriveRequest } from '../../api/types.ts';
-import { DLQ, DLQ_DETAIL, dlqRecord, NOW } from '../../test/fixtures.ts';
+import { type MeResponse, type Redrive, type RedriveRequest } from '../../api/types.ts';
+import { CAUSES, DLQ, DLQ_DETAIL, dlqRecord, NOW, redrive } from '../../test/fixtures.ts';
 import { renderAt, stubApi } from '../../test/render.tsx';
 import { describeOutcome, describeSelect } from '../redrives/describe.tsx';
 import { DlqRecordView } from './DlqRecordView.tsx';
 import { toSelect } from './RedriveDialog.tsx';
-
-const CAUSES: DlqCausesResponse = {
-  causes: [
-    {
-      fingerprint: 'f1',
-      errorClass: 'DecodeError',
-      template: 'unknown magic byte <hex> at offset <n>',
-      count: 30,
-      firstSeenMs: NOW - 3_600_000,
-      lastSeenMs: NOW - 60_000,
-      dlqs: ['payments.dlq'],
-      topics: ['orders'],
-      groups: ['payments'],
-      sample: { topic: 'payments.dlq', partition: 0, offset: '41', message: 'unknown magic byte 0x7b at offset 3' },
-      trend: [0, 2, 5, 23],
-      bucketMs: 60_000,
-    },
-    {
-      fingerprint: 'f2',
-      errorClass: 'constructor',
-      template: 'timeout after <n> ms',
-      count: 12,
-      firstSeenMs: NOW - 1_800_000,
-      lastSeenMs: NOW - 30_000,
-      dlqs: ['payments.dlq'],
-      topics: ['orders'],
-      groups: ['payments'],
-      sample: { topic: 'payments.dlq', partition: 0, offset: '40', message: 'timeout after 3000 ms' },
-      trend: [12],
-      bucketMs: 60_000,
-    },
-  ],
-  untracked: 0,
-};
-
-function redrive(over: Partial<Redrive> = {}): Redrive {
-  return {
-    id: 'rd-0001-aaaa-bbbb',
-    dlqTopic: 'payments.dlq',
-    status: 'running',
-    createdBy: 'alice',
-    createdAtMs: NOW - 5_000,
-    finishedAtMs: null,
-    select: { kind: 'filter', errorClass: 'DecodeError' },
-    target: { kind: 'group-retry' },
-    ratePerSecond: 50,
-    selected: 30,
-    sent: 10,
-    failed: 0,
-    error: null,
-    outcome: { processed: 4, deadLetteredAgain: 1, pending: 5 },
-    ...over,
-  };
-}
 
 const viewer: MeResponse = {
   sso: false,
