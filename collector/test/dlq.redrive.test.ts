@@ -15,7 +15,7 @@ import { toDlqRecord } from '../src/dlq/service.ts';
 import { KafkaWriter } from '../src/kafka/producer.ts';
 import { SqliteRedriveStore } from '../src/store/sqlite-redrive.ts';
 import { tempDir } from './harness.ts';
-import { brokers, removeDir, uniqueName, useBrokerApp, waitFor } from './kafka-helpers.ts';
+import { removeDir, uniqueName, useBrokerApp, waitFor } from './kafka-helpers.ts';
 import { readAllRecords, headerText } from './redrive-helpers.ts';
 import { kafkaSpan, postSpans, serviceSpans } from './traces-helpers.ts';
 
@@ -296,7 +296,7 @@ describe('DLQ redrive (real broker)', () => {
     };
     const dir = tempDir('redrive-flaky');
     const store = new SqliteRedriveStore(join(dir, 'redrive.sqlite'));
-    const writer = new KafkaWriter({ brokers, clientId: 'redrive-flaky-test' });
+    const writer = new KafkaWriter(t.app.kafkaClientOptions('redrive-flaky-test'));
     const engine = new RedriveEngine({
       reader: flaky,
       writer,

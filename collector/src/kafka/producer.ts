@@ -8,6 +8,7 @@
  * new one, so that guarantee ends there; the redrive's ledger covers the rest (engine.ts).
  */
 import { Admin, Producer, type MessageToProduce } from '@platformatic/kafka';
+import type { KafkaClientBase } from './security.ts';
 
 export interface RedriveMessage {
   topic: string;
@@ -19,10 +20,8 @@ export interface RedriveMessage {
   timestampMs: number;
 }
 
-export interface KafkaWriterOptions {
-  brokers: readonly string[];
-  clientId: string;
-}
+/** The cluster's bootstrap servers, TLS and SASL, and a client id (see `app.kafkaClientOptions`). */
+export type KafkaWriterOptions = KafkaClientBase;
 
 /** Kafka's TOPIC_ALREADY_EXISTS (36): another writer created it first. */
 const TOPIC_ALREADY_EXISTS = 36;
@@ -45,9 +44,8 @@ export class KafkaWriter {
   readonly #admin: Admin;
 
   constructor(options: KafkaWriterOptions) {
-    const base = { clientId: options.clientId, bootstrapBrokers: [...options.brokers] };
-    this.#producer = new Producer({ ...base, idempotent: true, autocreateTopics: false });
-    this.#admin = new Admin(base);
+    this.#producer = new Producer({ ...options, idempotent: true, autocreateTopics: false });
+    this.#admin = new Admin(options);
   }
 
   /** Produces the messages and waits for the acknowledgement of all of them (acks=all). */

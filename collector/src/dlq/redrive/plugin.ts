@@ -28,7 +28,7 @@ export const redrivePlugin = fp<RedrivePluginOptions>(
   (app, opts, done) => {
     const { config } = app;
     const store = new SqliteRedriveStore(join(config.dataDir, 'redrive.sqlite'));
-    const writer = new KafkaWriter({ brokers: config.kafkaBrokers, clientId: `${config.kafkaClientId}-redrive` });
+    const writer = new KafkaWriter(app.kafkaClientOptions('redrive'));
     const engine = new RedriveEngine({
       reader: app.kafka,
       writer,
