@@ -1,7 +1,8 @@
 /**
  * DLQ redrive in Chromium (issue #18), against a real collector and broker: an operator dry runs
  * a redrive (count and sample), starts it, follows its progress to completion and its outcome,
- * finds the records marked as redriven, and cancels a slow one; a viewer gets no redrive button.
+ * finds the records marked as redriven, and cancels a slow one; a masked payload field is shown in
+ * clear only when an operator asks; a viewer gets no redrive or unmask button.
  */
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -23,7 +24,7 @@ beforeAll(async () => {
       messages: Array.from({ length: RECORDS }, (_, i) => `sku-${i} out of stock in warehouse ${i % 3}`),
     },
   ]);
-  served = await serveDlq(seed);
+  served = await serveDlq(seed, { maskFields: ['$.amountCents'] });
   [operator, viewer] = await Promise.all([launchAs('operator'), launchAs('viewer')]);
 }, 120_000);
 
@@ -119,6 +120,18 @@ describe('DLQ redrive in Chromium', () => {
     expect(await page.getByRole('button', { name: 'Cancel redrive' }).count()).toBe(0);
   });
 
+  it('masks a configured payload field until an operator asks to see it in clear', async () => {
+    const { page } = operator;
+    await openDlq(page);
+    const payload = page.getByRole('region', { name: 'Latest records' }).locator('pre.payload').first();
+    expect(await payload.textContent()).toContain('"amountCents": "***"');
+    const toggle = page.getByRole('button', { name: 'Show masked values' });
+    await toggle.click();
+    await page.getByText(/Masked values in clear/).waitFor();
+    expect(await toggle.getAttribute('aria-pressed')).toBe('true');
+    await expect.poll(() => payload.textContent(), { timeout: 10_000 }).toMatch(/"amountCents": \d+/);
+  });
+
   it('shows a viewer the causes and the redrives but no redrive or cancel button', async () => {
     const { page } = viewer;
     await openDlq(page);
@@ -126,6 +139,7 @@ describe('DLQ redrive in Chromium', () => {
     // The mark button is there (disabled): the page knows the role by now.
     expect(await page.getByRole('button', { name: 'Set mark now' }).isDisabled()).toBe(true);
     expect(await page.getByRole('button', { name: /Redrive/ }).count()).toBe(0);
+    expect(await page.getByRole('button', { name: 'Show masked values' }).count()).toBe(0);
     expect(await page.getByRole('checkbox').count()).toBe(0);
     await page.goto(`${served.url}/redrives`);
     const first = page.getByRole('table', { name: 'Redrives' }).getByRole('link').first();

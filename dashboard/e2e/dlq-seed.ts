@@ -85,10 +85,14 @@ interface Monitored {
   kafkaMonitor: { pollOnce(): Promise<unknown> };
 }
 
-/** The collector serving the built dashboard, watching only the seed's DLQ, one poll done (tails read, causes counted). */
-export async function serveDlq(seed: DlqSeed): Promise<Served> {
+/**
+ * The collector serving the built dashboard, watching only the seed's DLQ, one poll done (tails
+ * read, causes counted); `config`: further collector settings (e.g. maskFields).
+ */
+export async function serveDlq(seed: DlqSeed, config: Record<string, unknown> = {}): Promise<Served> {
   const served = await serve('collector', {
     config: {
+      ...config,
       dlqPattern: seed.dlqTopic,
       groupsInclude: seed.group,
       tokens: Object.entries(TOKENS).map(([role, t]) => `${t.name}:${role}:${t.token}`),
