@@ -118,6 +118,14 @@ describe('DLQ redrive in Chromium', () => {
     const sent = Number(/(\d+) of \d+ sent/.exec((await progress.textContent()) ?? '')?.[1]);
     expect(sent).toBeLessThan(RECORDS);
     expect(await page.getByRole('button', { name: 'Cancel redrive' }).count()).toBe(0);
+
+    // Both redrives and the cancel are in the audit log, by the operator.
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Audit log' }).click();
+    const entries = page.getByRole('region', { name: 'Audit log entries' }).locator('tbody tr');
+    const cancelled = entries.filter({ hasText: 'dlq.redrive.cancel' });
+    await cancelled.first().waitFor();
+    expect(await cancelled.first().textContent()).toContain(TOKENS.operator.name);
+    expect(await entries.filter({ hasText: /dlq\.redrive\s*\S*started/ }).count()).toBeGreaterThanOrEqual(2);
   });
 
   it('masks a configured payload field until an operator asks to see it in clear', async () => {
