@@ -21,7 +21,7 @@ import {
 } from '@eventscope/demo-services';
 import { createKafka, getOrder, readTopic } from '@eventscope/demo-services/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Redrive, RedriveDryRun, RedriveRequest } from '../src/dlq/redrive/schemas.ts';
+import type { Redrive, RedriveDryRunResponse as RedriveDryRun, RedriveRequest } from '../src/api-types.ts';
 import type { DlqDetail } from '../src/dlq/schemas.ts';
 import type { EventView, SagaView } from '../src/flows/schemas.ts';
 import { BROKERS, demoOn, demoSuitePlaces, startCollector, stopDemoSuite, type Collector } from './demo-helpers.ts';

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { DLQ_REDRIVE_HEADER } from '@eventscope/contract';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { Redrive } from '../src/dlq/redrive/schemas.ts';
+import type { Redrive } from '../src/api-types.ts';
 import { spawnCollector, type CollectorProcess } from './collector-process.ts';
 import { connectAdmin, connectProducer, removeDir, uniqueName, waitFor } from './kafka-helpers.ts';
 import { tempDir } from './harness.ts';

@@ -7,7 +7,7 @@ import { DLQ_REDRIVE_HEADER, retryTopicOf } from '@eventscope/contract';
 import { describe, expect, it } from 'vitest';
 import type { AuditLog } from '../src/auth/schemas.ts';
 import type { DlqDetail } from '../src/dlq/schemas.ts';
-import type { Redrive, RedriveDryRun, RedriveRequest } from '../src/dlq/redrive/schemas.ts';
+import type { Redrive, RedriveDryRunResponse as RedriveDryRun, RedriveRequest } from '../src/api-types.ts';
 import type { KafkaRecord } from '../src/kafka/index.ts';
 import { join } from 'node:path';
 import { RedriveEngine } from '../src/dlq/redrive/engine.ts';

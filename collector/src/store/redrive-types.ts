@@ -6,7 +6,7 @@
  * A separate interface from `Store`: implemented by SQLite now (sqlite-redrive.ts) and
  * PostgreSQL later, with the same contract.
  */
-import type { Redrive, RedriveOutcome } from '../dlq/redrive/schemas.ts';
+import type { Redrive, RedriveOutcome } from '../api-types.ts';
 
 /** A redrive as stored: the API's shape without the outcome (counted from the ledger's fates). */
 export type StoredRedrive = Omit<Redrive, 'outcome'>;

@@ -9,7 +9,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database, { type Database as Db } from 'better-sqlite3';
-import type { RedriveOutcome } from '../dlq/redrive/schemas.ts';
+import type { RedriveOutcome } from '../api-types.ts';
 import type {
   LedgerEntry,
   LedgerFate,

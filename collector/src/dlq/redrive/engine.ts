@@ -33,7 +33,12 @@ import type { KafkaWriter, RedriveMessage } from '../../kafka/producer.ts';
 import type { LedgerEntry, LedgerFate, LedgerRow, RedriveStore, StoredRedrive } from '../../store/redrive-types.ts';
 import type { Store } from '../../store/types.ts';
 import type { DlqRecord } from '../service.ts';
-import type { Redrive, RedriveDryRun, RedriveRequest, RedriveSelect } from './schemas.ts';
+import type {
+  Redrive,
+  RedriveDryRunResponse as RedriveDryRun,
+  RedriveRequest,
+  RedriveSelect,
+} from '../../api-types.ts';
 import { header, ledgerEntry, matches } from './select.ts';
 import { TokenBucket } from './token-bucket.ts';
 

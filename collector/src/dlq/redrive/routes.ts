@@ -19,8 +19,8 @@ import {
   RedriveParamsSchema,
   RedriveRequestSchema,
   RedriveResponseSchema,
-  type Redrive,
 } from './schemas.ts';
+import type { Redrive } from '../../api-types.ts';
 
 const HEARTBEAT_MS = 15_000;
 const errors = { 400: ErrorSchema, 401: ErrorSchema, 403: ErrorSchema, 404: ErrorSchema, 503: ErrorSchema };

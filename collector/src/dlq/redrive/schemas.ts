@@ -3,7 +3,7 @@
  * `GET /api/redrives/:id/events` (SSE), `POST /api/redrives/:id/cancel`. The agreed names are in
  * issue #18's API note; types are derived here and exported from api-types.ts.
  */
-import { Type, type Static, type TSchema } from 'typebox';
+import { Type, type TSchema } from 'typebox';
 import { DlqRecordSchema } from '../schemas.ts';
 
 const Nullable = <T extends TSchema>(t: T) => Type.Union([t, Type.Null()]);
@@ -114,10 +114,4 @@ export const RedriveResponseSchema = Type.Object({ redrive: RedriveSchema });
 export const RedriveListSchema = Type.Object({ redrives: Type.Array(RedriveSchema, { description: 'Newest first.' }) });
 export const RedriveParamsSchema = Type.Object({ id: Type.String({ pattern: '^[0-9a-zA-Z-]{1,64}$' }) });
 
-export type RedriveSelect = Static<typeof RedriveSelectSchema>;
-export type RedriveTarget = Static<typeof RedriveTargetSchema>;
-export type RedriveRequest = Static<typeof RedriveRequestSchema>;
-export type RedriveStatus = Static<typeof RedriveStatusSchema>;
-export type RedriveOutcome = Static<typeof RedriveOutcomeSchema>;
-export type Redrive = Static<typeof RedriveSchema>;
-export type RedriveDryRun = Static<typeof RedriveDryRunSchema>;
+// Their types (`Static<>`) are in ../../api-types.ts, with the rest of the API's.

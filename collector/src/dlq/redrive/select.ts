@@ -6,7 +6,7 @@
 import { DLQ_HEADER, DLQ_REDRIVE_HEADER, HEADER, retryTopicOf } from '@eventscope/contract';
 import type { KafkaRecord } from '../../kafka/index.ts';
 import type { LedgerEntry } from '../../store/redrive-types.ts';
-import type { RedriveSelect, RedriveTarget } from './schemas.ts';
+import type { RedriveSelect, RedriveTarget } from '../../api-types.ts';
 
 /** A Kafka topic name: what a target read from a header must look like before it is produced to. */
 const TOPIC_NAME = /^[a-zA-Z0-9._-]{1,249}$/;
