@@ -7,10 +7,13 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { KafkaLease, type MonitorLease } from '../src/lag/leader.ts';
 import { decodeSnapshot, encodeSnapshot, shareSnapshots } from '../src/lag/shared-snapshot.ts';
+import { PostgresSnapshotStore } from '../src/store/postgres-snapshots.ts';
+import type { SnapshotStore } from '../src/store/snapshot-types.ts';
 import { SqliteSnapshotStore } from '../src/store/sqlite-snapshots.ts';
 import { spawnCollector, type CollectorProcess } from './collector-process.ts';
 import { buildTestApp, connectAdmin, removeDir, uniqueName, waitFor } from './kafka-helpers.ts';
 import { tempDir } from './harness.ts';
+import { createTestDatabase } from './postgres-helpers.ts';
 
 const POLL_MS = 5000;
 const procs: CollectorProcess[] = [];
@@ -124,9 +127,28 @@ describe('lag snapshots shared through the store', () => {
     expect(Object.getPrototypeOf(back)).toBe(Object.prototype);
   });
 
-  it("a follower answers /api/groups from the leader's last poll", async () => {
-    const dir = tempDir('snapshots');
-    const store = new SqliteSnapshotStore(`${dir}/shared.sqlite`);
+  /** Each SnapshotStore, on a place of its own; `drop` removes it. */
+  const stores: [string, () => Promise<{ store: SnapshotStore & { close(): unknown }; drop: () => Promise<void> }>][] =
+    [
+      [
+        'SQLite',
+        () => {
+          const dir = tempDir('snapshots');
+          const store = new SqliteSnapshotStore(`${dir}/shared.sqlite`);
+          return Promise.resolve({ store, drop: () => Promise.resolve(removeDir(dir)) });
+        },
+      ],
+      [
+        'PostgreSQL',
+        async () => {
+          const db = await createTestDatabase();
+          return { store: new PostgresSnapshotStore(db.url), drop: () => db.drop() };
+        },
+      ],
+    ];
+
+  it.each(stores)("a follower answers /api/groups from the leader's last poll (%s)", async (_name, make) => {
+    const { store, drop } = await make();
     // One group of its own, at offset 0 of a topic with a record: a small poll of the shared broker.
     const topic = uniqueName('shared-snapshot');
     const group = `${topic}-g`;
@@ -154,9 +176,10 @@ describe('lag snapshots shared through the store', () => {
       expect((await store.readSnapshot('lag'))?.timeMs).toBe(time);
     } finally {
       for (const stop of unshare) stop();
-      store.close();
+      await store.close();
+      await drop();
       await Promise.all([leader.close(), follower.close()]);
-      for (const d of [dir, leader.dataDir, follower.dataDir]) removeDir(d);
+      for (const d of [leader.dataDir, follower.dataDir]) removeDir(d);
       await admin.deleteGroups([group]).catch(() => undefined);
       await admin.deleteTopics({ topics: [topic] }).catch(() => undefined);
       await admin.disconnect();

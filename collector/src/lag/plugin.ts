@@ -6,6 +6,7 @@
 import fp from 'fastify-plugin';
 import { Gauge } from 'prom-client';
 import { KafkaLease, SoleLease, type MonitorLease } from './leader.ts';
+import { PostgresSnapshotStore } from '../store/postgres-snapshots.ts';
 import { isSnapshotStore } from '../store/snapshot-types.ts';
 import { shareSnapshots } from './shared-snapshot.ts';
 import { registerLagMetrics } from './metrics.ts';
@@ -62,10 +63,16 @@ export const lagPlugin = fp<LagPluginOptions>(
       else void monitor.pause();
     });
     // Followers answer from the leader's snapshots when the store is shared (store/snapshot-types.ts).
+    // PostgreSQL: a table of their own next to the store's (store/postgres-snapshots.ts).
     const store: unknown = app.hasDecorator('store') ? app.store : undefined;
+    const pgSnapshots =
+      c.monitorElection !== 'off' && !isSnapshotStore(store) && c.store === 'postgres'
+        ? new PostgresSnapshotStore(c.postgresUrl)
+        : undefined;
+    const shared = pgSnapshots ?? (isSnapshotStore(store) ? store : undefined);
     const unshare =
-      c.monitorElection !== 'off' && isSnapshotStore(store)
-        ? shareSnapshots(monitor, lease, store, {
+      c.monitorElection !== 'off' && shared
+        ? shareSnapshots(monitor, lease, shared, {
             intervalMs: c.pollIntervalMs,
             log: (level, message, extra) => app.log[level](extra ?? {}, message),
           })
@@ -102,6 +109,7 @@ export const lagPlugin = fp<LagPluginOptions>(
     app.addHook('onClose', async () => {
       unshare?.();
       await lease.stop();
+      await pgSnapshots?.close();
       await monitor.stop();
     });
     done();
