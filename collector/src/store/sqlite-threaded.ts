@@ -9,37 +9,12 @@
 import { Worker } from 'node:worker_threads';
 import { SqliteStore } from './sqlite.ts';
 import type { WriterOp, WriterRequest, WriterResponse } from './sqlite-writer.ts';
-import type {
-  DuplicateEntry,
-  EventHops,
-  IngestBatch,
-  IngestResult,
-  InstrumentedPartition,
-  Publish,
-  Delivery,
-  RetentionPolicy,
-  SagaCountFilter,
-  SagaFilter,
-  SagaPage,
-  SagaStatus,
-  SagaSummary,
-  Store,
-  StoreStats,
-  UnaccountedEntry,
-  FindingClass,
-  FindingCount,
-  FindingDecision,
-  FindingEvidence,
-  FindingKey,
-  RecordRef,
-  AuditEntry,
-  AuditLogQuery,
-} from './types.ts';
+import type * as T from './types.ts';
 
 // The same extension as this module: .ts when run from source, .js when built.
 const WRITER = new URL(`./sqlite-writer${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url);
 
-export class ThreadedSqliteStore implements Store {
+export class ThreadedSqliteStore implements T.Store {
   readonly kind = 'sqlite';
   readonly #reader: SqliteStore;
   readonly #worker: Worker;
@@ -89,7 +64,7 @@ export class ThreadedSqliteStore implements Store {
         const onExit = (code: number): void => reject(new Error(`the store's writer thread exited (code ${code})`));
         worker.once('error', onError);
         worker.once('exit', onExit);
-        worker.once('message', (m: { ready?: boolean; rows: StoreStats['rows'] }) => {
+        worker.once('message', (m: { ready?: boolean; rows: T.StoreStats['rows'] }) => {
           worker.off('error', onError);
           worker.off('exit', onExit);
           reader.setRowCounts(m.rows);
@@ -114,11 +89,11 @@ export class ThreadedSqliteStore implements Store {
     });
   }
 
-  ingest(batch: IngestBatch): Promise<IngestResult> {
+  ingest(batch: T.IngestBatch): Promise<T.IngestResult> {
     return this.#call('ingest', [batch]);
   }
 
-  addUnaccounted(entries: UnaccountedEntry[]): Promise<number> {
+  addUnaccounted(entries: T.UnaccountedEntry[]): Promise<number> {
     return this.#call('addUnaccounted', [entries]);
   }
 
@@ -126,43 +101,43 @@ export class ThreadedSqliteStore implements Store {
     return this.#call('setAuditCheckpoint', [group, topic, partition, offset]);
   }
 
-  takeHeldEnds(beforeUs: number, limit: number): Promise<IngestResult['sagasEnded']> {
+  takeHeldEnds(beforeUs: number, limit: number): Promise<T.IngestResult['sagasEnded']> {
     return this.#call('takeHeldEnds', [beforeUs, limit]);
   }
 
-  takeNewlyStuck(beforeUs: number, limit: number): Promise<SagaSummary[]> {
+  takeNewlyStuck(beforeUs: number, limit: number): Promise<T.SagaSummary[]> {
     return this.#call('takeNewlyStuck', [beforeUs, limit]);
   }
 
-  enforceRetention(policy: RetentionPolicy): Promise<number> {
+  enforceRetention(policy: T.RetentionPolicy): Promise<number> {
     return this.#call('enforceRetention', [policy]);
   }
 
-  addAuditEntry(entry: Omit<AuditEntry, 'id'>): Promise<number> {
+  addAuditEntry(entry: Omit<T.AuditEntry, 'id'>): Promise<number> {
     return this.#call('addAuditEntry', [entry]);
   }
 
-  auditLog(q: AuditLogQuery): Promise<AuditEntry[]> {
+  auditLog(q: T.AuditLogQuery): Promise<T.AuditEntry[]> {
     return this.#reader.auditLog(q);
   }
 
-  event(eventId: string): Promise<EventHops> {
+  event(eventId: string): Promise<T.EventHops> {
     return this.#reader.event(eventId);
   }
 
-  trace(traceId: string): Promise<{ publishes: Publish[]; deliveries: Delivery[] }> {
+  trace(traceId: string): Promise<{ publishes: T.Publish[]; deliveries: T.Delivery[] }> {
     return this.#reader.trace(traceId);
   }
 
-  saga(correlationId: string): Promise<{ summary: SagaSummary; hops: EventHops } | undefined> {
+  saga(correlationId: string): Promise<{ summary: T.SagaSummary; hops: T.EventHops } | undefined> {
     return this.#reader.saga(correlationId);
   }
 
-  sagas(filter: SagaFilter): Promise<SagaPage> {
+  sagas(filter: T.SagaFilter): Promise<T.SagaPage> {
     return this.#reader.sagas(filter);
   }
 
-  sagaCounts(filter: SagaCountFilter): Promise<Record<SagaStatus, number>> {
+  sagaCounts(filter: T.SagaCountFilter): Promise<Record<T.SagaStatus, number>> {
     return this.#reader.sagaCounts(filter);
   }
 
@@ -178,23 +153,17 @@ export class ThreadedSqliteStore implements Store {
     topic: string,
     partition: number,
     offset: number,
-  ): Promise<{ record: RecordRef | null; deliveries: Delivery[] }> {
+  ): Promise<{ record: T.RecordRef | null; deliveries: T.Delivery[] }> {
     return this.#reader.recordAt(topic, partition, offset);
   }
 
-  instrumentedGroups(): Promise<InstrumentedPartition[]> {
+  instrumentedGroups(): Promise<T.InstrumentedPartition[]> {
     return this.#reader.instrumentedGroups();
   }
 
-  unaccountedCandidates(q: {
-    group: string;
-    topic: string;
-    partition: number;
-    fromOffset: number;
-    toOffset: number;
-    seenBeforeUs: number;
-    limit: number;
-  }): Promise<{ records: RecordRef[]; nextCheckpoint: number }> {
+  unaccountedCandidates(
+    q: Parameters<T.Store['unaccountedCandidates']>[0],
+  ): Promise<{ records: T.RecordRef[]; nextCheckpoint: number }> {
     return this.#reader.unaccountedCandidates(q);
   }
 
@@ -202,35 +171,35 @@ export class ThreadedSqliteStore implements Store {
     return this.#reader.auditCheckpoint(group, topic, partition);
   }
 
-  duplicates(limit: number): Promise<DuplicateEntry[]> {
+  duplicates(limit: number): Promise<T.DuplicateEntry[]> {
     return this.#reader.duplicates(limit);
   }
 
-  unaccounted(limit: number, cls?: FindingClass): Promise<UnaccountedEntry[]> {
+  unaccounted(limit: number, cls?: T.FindingClass): Promise<T.UnaccountedEntry[]> {
     return this.#reader.unaccounted(limit, cls);
   }
 
-  openFindings(limit: number): Promise<UnaccountedEntry[]> {
+  openFindings(limit: number): Promise<T.UnaccountedEntry[]> {
     return this.#reader.openFindings(limit);
   }
 
-  findingEvidence(f: UnaccountedEntry): Promise<FindingEvidence> {
+  findingEvidence(f: T.UnaccountedEntry): Promise<T.FindingEvidence> {
     return this.#reader.findingEvidence(f);
   }
 
-  decideFindings(decisions: FindingDecision[]): Promise<FindingDecision[]> {
+  decideFindings(decisions: T.FindingDecision[]): Promise<T.FindingDecision[]> {
     return this.#call('decideFindings', [decisions]);
   }
 
-  withdrawFindings(keys: FindingKey[]): Promise<number> {
+  withdrawFindings(keys: T.FindingKey[]): Promise<number> {
     return this.#call('withdrawFindings', [keys]);
   }
 
-  findingCounts(): Promise<FindingCount[]> {
+  findingCounts(): Promise<T.FindingCount[]> {
     return this.#reader.findingCounts();
   }
 
-  stats(): Promise<StoreStats> {
+  stats(): Promise<T.StoreStats> {
     return this.#reader.stats();
   }
 
