@@ -1,6 +1,6 @@
 /**
  * The Kafka monitor's election (lag/leader.ts, `monitorElection: kafka`): of two collector
- * processes exactly one polls Kafka (`eventscope_kafka_monitor_leader` 1, and only it has poll
+ * processes on one PostgreSQL store exactly one polls Kafka (`eventscope_kafka_monitor_leader` 1, and only it has poll
  * durations); after `kill -9` of that one the other polls within two poll intervals. A follower
  * answers the lag API from the leader's snapshot shared through the store (SQLite's SnapshotStore).
  */
@@ -27,9 +27,12 @@ const leads = async (p: CollectorProcess): Promise<boolean> =>
   (await p.metric('eventscope_kafka_monitor_leader')) === 1;
 
 describe('monitor election through a Kafka group', () => {
-  it('one of two collectors polls; the other takes over within two poll intervals of its kill -9', async () => {
+  it('one of two collectors on one PostgreSQL polls; the other answers lag, and takes over within two poll intervals of its kill -9', async () => {
     const lease = uniqueName('eventscope-lease');
+    const db = await createTestDatabase();
     const env = {
+      EVENTSCOPE_STORE: 'postgres',
+      EVENTSCOPE_POSTGRES_URL: db.url,
       EVENTSCOPE_MONITOR_ELECTION: 'kafka',
       EVENTSCOPE_MONITOR_LEASE_TOPIC: lease,
       EVENTSCOPE_POLL_INTERVAL_MS: String(POLL_MS),
@@ -66,6 +69,21 @@ describe('monitor election through a Kafka group', () => {
       // A follower is ready (another collector polls) and answers the API.
       const ready = await fetch(`${follower.url}/readyz`);
       expect(ready.status, await ready.text()).toBe(200);
+      // ... with the leader's snapshot, read through the store.
+      await waitFor(
+        "the follower answering /api/groups from the leader's poll",
+        async () => {
+          // The same snapshot time as the leader's last poll (after the follower's own, if it had one).
+          const [f, l] = await Promise.all(
+            [follower, leader].map(
+              async (p) =>
+                ((await (await fetch(`${p.url}/api/groups`)).json()) as { snapshotTime: number | null }).snapshotTime,
+            ),
+          );
+          return f !== null && f === l;
+        },
+        4 * POLL_MS,
+      );
 
       await leader.kill9();
       const killedAt = Date.now();
@@ -80,6 +98,8 @@ describe('monitor election through a Kafka group', () => {
       await admin.deleteTopics({ topics: [lease] }).catch(() => undefined);
       await admin.deleteGroups([lease]).catch(() => undefined);
       await admin.disconnect();
+      for (const p of procs.splice(0)) await p.stop();
+      await db.drop();
     }
   }, 180_000);
 });
