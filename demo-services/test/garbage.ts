@@ -9,9 +9,10 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { DEFAULT_KAFKA_VERSION, findJava, kafkaClasspath } from '@eventscope/devstack';
-import { newEventId, parseHeaders } from '../src/lib/envelope.ts';
+import { newEventId } from '../src/lib/envelope.ts';
 import { kafkaModule, type KafkaJs } from '../src/lib/kafka.ts';
 import type { EventType, Naming } from '../src/topics.ts';
+import { readUpToEnd, type TopicRecord } from './helpers.ts';
 
 export interface GarbageRecord {
   label: string;
@@ -249,59 +250,9 @@ export async function produceNullHeaders(
   return out;
 }
 
-export interface DlqEntry {
-  partition: number;
-  offset: string;
-  key: Buffer | null;
-  value: Buffer | null;
-  /** Every header value in record order, by name. */
-  headers: Map<string, (Buffer | null)[]>;
-  text(name: string): string | undefined;
-}
+export type DlqEntry = TopicRecord;
 
 /** Reads a topic up to its end offsets at the time of the call, headers into a Map. */
 export async function readAll(kafka: KafkaJs.Kafka, topic: string, timeoutMs = 20_000): Promise<DlqEntry[]> {
-  const admin = kafka.admin();
-  await admin.connect();
-  const ends = await admin.fetchTopicOffsets(topic).finally(() => admin.disconnect());
-  const remaining = new Map(
-    ends.filter((e) => Number(e.high) > Number(e.low)).map((e) => [e.partition, Number(e.high)]),
-  );
-  const records: DlqEntry[] = [];
-  if (remaining.size === 0) return records;
-  // Named after the topic, so the run's prefix cleanup removes the group if this does not.
-  const groupId = `${topic}.reader-${Date.now()}-${Math.random().toString(36).slice(2, 8)}`;
-  const consumer = kafka.consumer({ groupId, maxWaitTimeInMs: 100 });
-  await consumer.connect();
-  try {
-    await consumer.subscribe({ topics: [topic], fromBeginning: true });
-    let resolveDone: () => void = () => undefined;
-    const done = new Promise<void>((r) => (resolveDone = r));
-    await consumer.run({
-      eachMessage: ({ partition, message }) => {
-        const headers = new Map([...parseHeaders(message.headers)].map(([k, v]) => [k, [...v]]));
-        records.push({
-          partition,
-          offset: message.offset,
-          key: message.key,
-          value: message.value,
-          headers,
-          text: (name) => headers.get(name)?.[0]?.toString('utf8'),
-        });
-        if (Number(message.offset) + 1 >= (remaining.get(partition) ?? 0)) remaining.delete(partition);
-        if (remaining.size === 0) resolveDone();
-        return Promise.resolve();
-      },
-    });
-    const timer = setTimeout(resolveDone, timeoutMs);
-    await done;
-    clearTimeout(timer);
-  } finally {
-    await consumer.disconnect();
-    const cleanup = kafka.admin();
-    await cleanup.connect();
-    await cleanup.deleteGroups([groupId]).catch(() => undefined);
-    await cleanup.disconnect();
-  }
-  return records;
+  return (await readUpToEnd(kafka, topic, timeoutMs)).records;
 }

@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
+import { parseHeaders } from '../src/lib/envelope.ts';
 import { createKafka, type KafkaJs } from '../src/lib/kafka.ts';
 import { ServiceProcess } from '../src/supervisor.ts';
 import { naming, type Naming } from '../src/topics.ts';
@@ -180,62 +181,106 @@ export async function getOrder(
   return (await res.json()) as { status: string; compensated: boolean; timedOut: boolean; reason: string | null };
 }
 
+/** A record as the tests read it back: headers in record order, by name. */
+export interface TopicRecord {
+  partition: number;
+  offset: string;
+  key: Buffer | null;
+  value: Buffer | null;
+  /** Every header value in record order, by name. */
+  headers: Map<string, (Buffer | null)[]>;
+  /** The record timestamp (CreateTime here), ms since the epoch, as kafkajs gives it. */
+  timestamp: string;
+  /** The first value of header `name` as UTF-8. */
+  text(name: string): string | undefined;
+}
+
+/**
+ * Reads a topic up to its end offsets at the time of the call, with a consumer group of its
+ * own (named after the topic, so a run's prefix cleanup removes it too), deleted afterwards.
+ * `missing`: partitions whose end was not reached within `timeoutMs`.
+ */
+export async function readUpToEnd(
+  kafka: KafkaJs.Kafka,
+  topic: string,
+  timeoutMs = 20_000,
+): Promise<{ records: TopicRecord[]; missing: number[] }> {
+  const admin = kafka.admin();
+  await admin.connect();
+  const ends = await admin.fetchTopicOffsets(topic).finally(() => admin.disconnect());
+  const remaining = new Map(
+    ends.filter((e) => Number(e.high) > Number(e.low)).map((e) => [e.partition, Number(e.high)]),
+  );
+  const records: TopicRecord[] = [];
+  if (remaining.size === 0) return { records, missing: [] };
+  const groupId = `${topic}.reader-${Date.now()}-${Math.random().toString(36).slice(2, 8)}`;
+  const consumer = kafka.consumer({ groupId, maxWaitTimeInMs: 100 });
+  await consumer.connect();
+  try {
+    await consumer.subscribe({ topics: [topic], fromBeginning: true });
+    let resolveDone: () => void = () => undefined;
+    const done = new Promise<void>((r) => (resolveDone = r));
+    await consumer.run({
+      eachMessage: ({ partition, message }) => {
+        const headers = new Map([...parseHeaders(message.headers)].map(([k, v]) => [k, [...v]]));
+        records.push({
+          partition,
+          offset: message.offset,
+          key: message.key,
+          value: message.value,
+          headers,
+          timestamp: message.timestamp,
+          text: (name) => headers.get(name)?.[0]?.toString('utf8'),
+        });
+        if (Number(message.offset) + 1 >= (remaining.get(partition) ?? 0)) remaining.delete(partition);
+        if (remaining.size === 0) resolveDone();
+        return Promise.resolve();
+      },
+    });
+    const timer = setTimeout(resolveDone, timeoutMs);
+    await done;
+    clearTimeout(timer);
+  } finally {
+    await consumer.disconnect();
+    const cleanup = kafka.admin();
+    await cleanup.connect();
+    await cleanup.deleteGroups([groupId]).catch(() => undefined);
+    await cleanup.disconnect();
+  }
+  return { records, missing: [...remaining.keys()] };
+}
+
 export interface ReadRecord {
   partition: number;
   offset: string;
   key: string | null;
   value: Buffer | null;
+  /** The first value of each header as text (a null-prototype object: names are data). */
   headers: Record<string, string>;
   /** The record timestamp (CreateTime here), ms since the epoch, as kafkajs gives it. */
   timestamp: string;
 }
 
-/** Reads every record of a topic up to its current end offsets. */
+/** Reads every record of a topic up to its current end offsets; throws when an end is not reached. */
 export async function readTopic(kafka: KafkaJs.Kafka, topic: string, timeoutMs = 20_000): Promise<ReadRecord[]> {
-  const admin = kafka.admin();
-  await admin.connect();
-  const ends = await admin.fetchTopicOffsets(topic);
-  await admin.disconnect();
-  const remaining = new Map(
-    ends.filter((e) => Number(e.high) > Number(e.low)).map((e) => [e.partition, Number(e.high)]),
-  );
-  const records: ReadRecord[] = [];
-  if (remaining.size === 0) return records;
-  const consumer = kafka.consumer({
-    groupId: `reader-${Date.now()}-${Math.random().toString(36).slice(2)}`,
-    maxWaitTimeInMs: 100,
+  const { records, missing } = await readUpToEnd(kafka, topic, timeoutMs);
+  if (missing.length > 0)
+    throw new Error(`readTopic ${topic}: did not reach the end of partitions ${missing.join(',')}`);
+  return records.map((r) => {
+    const headers = Object.create(null) as Record<string, string>;
+    for (const [name, values] of r.headers) {
+      const first = values[0];
+      if (first) headers[name] = first.toString();
+    }
+    return {
+      partition: r.partition,
+      offset: r.offset,
+      key: r.key?.toString() ?? null,
+      value: r.value,
+      headers,
+      timestamp: r.timestamp,
+    };
   });
-  await consumer.connect();
-  await consumer.subscribe({ topics: [topic], fromBeginning: true });
-  let resolveDone: () => void = () => undefined;
-  const done = new Promise<void>((r) => (resolveDone = r));
-  await consumer.run({
-    eachMessage: async ({ partition, message }) => {
-      const headers: Record<string, string> = {};
-      for (const [k, v] of Object.entries(message.headers ?? {})) {
-        const first = Array.isArray(v) ? v[0] : v;
-        if (first !== undefined) headers[k] = first.toString();
-      }
-      records.push({
-        partition,
-        offset: message.offset,
-        key: message.key?.toString() ?? null,
-        value: message.value,
-        headers,
-        timestamp: message.timestamp,
-      });
-      if (Number(message.offset) + 1 >= (remaining.get(partition) ?? 0)) remaining.delete(partition);
-      if (remaining.size === 0) resolveDone();
-      return Promise.resolve();
-    },
-  });
-  const timer = setTimeout(resolveDone, timeoutMs);
-  await done;
-  clearTimeout(timer);
-  await consumer.disconnect();
-  if (remaining.size > 0)
-    throw new Error(`readTopic ${topic}: did not reach the end of partitions ${[...remaining.keys()].join(',')}`);
-  return records;
 }
 
 /** Sum of committed offsets of a group over a topic (for "the partition keeps flowing" checks). */
