@@ -274,15 +274,17 @@ describe('dashboard in Chromium with demo traffic', () => {
     const dlq = `${PREFIX}inventory.dlq`;
     const { page } = browser;
     await page.goto(`${served.url}/dlqs`);
-    const link = page.getByRole('link', { name: dlq, exact: true });
+    // The causes section links each DLQ too: the row of the DLQ table is the one to follow.
+    const link = page.getByRole('table', { name: 'DLQ topics' }).getByRole('link', { name: dlq, exact: true });
     await link.waitFor({ timeout: 30_000 });
     await screenshot('dlqs', 'dlqs');
     await link.click();
     await page.waitForURL(`**/dlqs/${dlq}`);
     const records = page.getByRole('region', { name: 'Latest records' });
     for (const id of summary.poisonEventIds) {
-      // Each record's summary line links its event (title = the full event id).
-      await records.locator(`a[title="${id}"]`).waitFor({ timeout: 30_000 });
+      // Each record links its event (title = the full event id), below its summary line:
+      // listed for every record, shown once the record is expanded.
+      await records.locator(`a[title="${id}"]`).waitFor({ state: 'attached', timeout: 30_000 });
     }
     // Every raw header is listed (not only the dlq-* ones), and the payload as decoded.
     const first = records.locator('details[open]').first();
@@ -322,6 +324,8 @@ describe('dashboard in Chromium with demo traffic', () => {
     };
     const poisonId = [...summary.poisonEventIds].sort((a, b) => score(b) - score(a))[0]!;
     const orderId = orderOf.get(poisonId)!;
+    const record = records.locator('details', { has: page.locator(`a[title="${poisonId}"]`) });
+    if ((await record.getAttribute('open')) === null) await record.locator('summary').click();
     await records.locator(`a[title="${poisonId}"]`).click();
     await page.waitForURL(`**/events/${poisonId}`);
     const event = page.getByRole('region', { name: 'Event' });

@@ -150,7 +150,7 @@ export function DlqDetailPage() {
                   onClose={() => setRedrive(null)}
                 />
               ) : null}
-              <section className="panel" aria-label="Causes" style={{ marginTop: 14 }}>
+              <section className="panel table-wrap" aria-label="Causes" style={{ marginTop: 14 }}>
                 <h2>Causes</h2>
                 <QueryView query={causes} what="causes">
                   {(c) => (

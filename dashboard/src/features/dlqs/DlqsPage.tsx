@@ -73,7 +73,7 @@ export function DlqsPage() {
         }
       </QueryView>
       {query.data?.dlqs.length ? (
-        <section className="panel" aria-label="Causes across every DLQ" style={{ marginTop: 14 }}>
+        <section className="panel table-wrap" aria-label="Causes across every DLQ" style={{ marginTop: 14 }}>
           <h2>Causes across every DLQ</h2>
           <QueryView query={causes} what="causes">
             {(c) => <CausesTable causes={c.causes} untracked={c.untracked} showDlqs />}
