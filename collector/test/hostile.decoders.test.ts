@@ -285,7 +285,9 @@ describe('DLQ record decoder under hostile headers', () => {
           for (const [name, values] of entries) headers[name] = values;
           const record: KafkaRecord = { topic: 't.dlq', partition: 0, offset: 1, timestamp: 1, key, value, headers };
           const r = await toDlqRecord(record, undefined);
-          expect(Value.Check(DlqRecordSchema, JSON.parse(JSON.stringify(r))), JSON.stringify(r).slice(0, 300)).toBe(
+          // The route adds the record's redrive marks (none here) to what the decoder gives.
+          const view = { ...r, redrives: [] };
+          expect(Value.Check(DlqRecordSchema, JSON.parse(JSON.stringify(view))), JSON.stringify(r).slice(0, 300)).toBe(
             true,
           );
           expect(r.attempts === null || (Number.isSafeInteger(r.attempts) && r.attempts >= 0)).toBe(true);
