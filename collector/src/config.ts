@@ -319,7 +319,7 @@ export const CONFIG_KEYS = {
       }
       return undefined;
     },
-    doc: 'Payload fields shown as `"***"` in every record view (DLQ records, DLQ cause samples, redrive dry runs), comma-separated JSON paths: `$.card.number`, `$.items[*].email`, `$[\'odd key\']`. Applied to decoded values (Avro, JSON); a value not decoded (plain text, bytes, a value over 64 KiB shown truncated) is shown as it is. An operator may add `?unmask=true` (audited).',
+    doc: 'Payload fields shown as `"***"` in every record view (DLQ records, DLQ cause samples, redrive dry runs), comma-separated JSON paths: `$.card.number`, `$.items[*].email`, `$[\'odd key\']`. Applied to decoded values (Avro, JSON); a value not decoded (plain text, bytes) is shown as it is, one over 64 KiB (shown truncated) as `"***"`. An operator may add `?unmask=true` (audited).',
   }),
   maskHeaders: spec({
     env: 'EVENTSCOPE_MASK_HEADERS',

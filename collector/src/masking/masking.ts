@@ -4,8 +4,9 @@
  * the records the collector keeps are never changed, so an operator's `?unmask=true` shows them.
  *
  * Payloads are masked after decoding (Avro through the registry, JSON). A value the collector
- * does not decode (text that is not JSON, bytes shown as base64, a value over the size shown
- * whole, an Avro value without the registry) is shown as before: a path means nothing in it.
+ * does not decode (text that is not JSON, bytes shown as base64, an Avro value without the
+ * registry) is shown as before: a path means nothing in it. A value over the size shown whole is
+ * shown as MASK while paths are set: its start may hold a masked field in clear.
  */
 import { DLQ_HEADER, HEADER } from '@eventscope/contract';
 import type { DlqRecord } from '../dlq/service.ts';
@@ -117,6 +118,10 @@ export class Masking {
     });
     if (r.value.encoding === 'avro' || r.value.encoding === 'json') {
       out.value = { ...r.value, data: this.value(r.value.data) };
+    } else if (r.value.truncated && this.#paths.length > 0) {
+      // The start of a value too large to decode may hold a masked field in clear (a JSON body
+      // padded past the size shown whole): withheld as a whole, `?unmask=true` shows it.
+      out.value = { ...r.value, data: MASK };
     }
     return out;
   }

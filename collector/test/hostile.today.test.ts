@@ -1,0 +1,79 @@
+/**
+ * Hostile input against the surfaces added for issue #18 (redrive, masking), on the real broker:
+ * each test is named after what broke and fails on the code before its fix.
+ */
+import { describe, expect, it } from 'vitest';
+import type { DlqDetail } from '../src/dlq/schemas.ts';
+import type { Redrive } from '../src/api-types.ts';
+import { uniqueName, useBrokerApp, waitFor } from './kafka-helpers.ts';
+import { readAllRecords, headerText } from './redrive-helpers.ts';
+
+const OPERATOR = 'operator-token-hostile-0123456789';
+const t = useBrokerApp({
+  groupsInclude: 'hostiletoday-none-*',
+  dlqPattern: 'hostiletoday-*.dlq',
+  tokens: [`ops:operator:${OPERATOR}`],
+  maskFields: ['$.card.number'],
+});
+const as = { authorization: `Bearer ${OPERATOR}` };
+
+async function newTopic(topic: string): Promise<string> {
+  await t.admin.createTopics({ topics: [{ topic, numPartitions: 1 }], waitForLeaders: true });
+  t.topics.push(topic);
+  return topic;
+}
+
+describe("today's surfaces under hostile records (real broker)", () => {
+  it('a JSON value too large to show whole still hides its masked fields (was shown in clear)', async () => {
+    const dlq = await newTopic(`${uniqueName('hostiletoday')}.dlq`);
+    const secret = '4111111111111111';
+    const value = JSON.stringify({ card: { number: secret }, pad: 'x'.repeat(80 * 1024) });
+    await t.producer.send({ topic: dlq, messages: [{ value, headers: { 'dlq-error-class': 'Big' } }] });
+    await t.app.kafkaMonitor.pollOnce();
+    const res = await t.app.inject({ url: `/api/dlqs/${dlq}`, headers: as });
+    expect(res.statusCode, res.body).toBe(200);
+    const latest = res.json<DlqDetail>().dlq.latest;
+    expect(latest).toHaveLength(1);
+    expect(latest[0]?.value.truncated).toBe(true);
+    expect(res.body.includes(secret), 'the secret in the masked view').toBe(false);
+    expect(latest[0]?.value.data).toBe('***');
+    // An operator's unmask still shows it.
+    const unmasked = await t.app.inject({ url: `/api/dlqs/${dlq}?unmask=true`, headers: as });
+    expect(unmasked.body.includes(secret), 'the secret in the unmasked view').toBe(true);
+  });
+
+  it('held: a record whose original topic is an internal topic fails alone; the records after it are sent', async () => {
+    const base = uniqueName('hostiletoday');
+    const dlq = await newTopic(`${base}.dlq`);
+    const original = await newTopic(`${base}-orders`);
+    const headers = (to: string, i: number) => ({
+      'event-id': `evt-${i}-${base}`,
+      'dlq-original-topic': to,
+      'dlq-consumer-group': `${base}-svc`,
+      'dlq-error-class': 'X',
+    });
+    await t.producer.send({
+      topic: dlq,
+      messages: [
+        { value: 'a', headers: headers('__consumer_offsets', 0) },
+        { value: 'b', headers: headers(original, 1) },
+        { value: 'd', headers: headers(original, 3) },
+      ],
+    });
+    const res = await t.app.inject({
+      method: 'POST',
+      url: `/api/dlqs/${dlq}/redrives`,
+      headers: as,
+      payload: { select: { kind: 'all' }, target: { kind: 'original' }, ratePerSecond: 100 },
+    });
+    expect(res.statusCode, res.body).toBe(202);
+    const id = res.json<{ redrive: Redrive }>().redrive.id;
+    const r = await waitFor(`redrive ${id} to end`, async () => {
+      const got = (await t.app.inject({ url: `/api/redrives/${id}`, headers: as })).json<{ redrive: Redrive }>();
+      return got.redrive.status === 'running' ? undefined : got.redrive;
+    });
+    expect(r).toMatchObject({ status: 'completed', selected: 3, sent: 2, failed: 1 });
+    const onOriginal = await readAllRecords(original, t.app.kafka);
+    expect(onOriginal.map((x) => headerText(x, 'event-id')).sort()).toEqual([`evt-1-${base}`, `evt-3-${base}`]);
+  });
+});
