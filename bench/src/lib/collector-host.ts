@@ -64,6 +64,10 @@ const config = loadConfig(
     ...(process.env.BENCH_STORE_CACHE_MB ? { storeCacheMb: Number(process.env.BENCH_STORE_CACHE_MB) } : {}),
     // Benchmarks measure the store, never retention: a 10M-event store is ~10 GB, above the 2 GB default.
     retentionMaxMb: Number(process.env.BENCH_RETENTION_MAX_MB ?? 1_000_000),
+    // Figure 2 on PostgreSQL (ingest-postgres.ts): the store is that database instead of SQLite.
+    ...(process.env.BENCH_POSTGRES_URL
+      ? { store: 'postgres' as const, postgresUrl: process.env.BENCH_POSTGRES_URL }
+      : {}),
   },
 );
 const app = await buildApp({ config, background: false });

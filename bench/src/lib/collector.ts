@@ -35,6 +35,8 @@ export interface StartOptions {
   /** Extra node flags for the collector process, e.g. ['--cpu-prof']. */
   execArgv?: string[];
   intakeQueueSpans?: number;
+  /** Extra environment of the collector process (e.g. BENCH_POSTGRES_URL). */
+  env?: Record<string, string>;
 }
 
 export async function startCollector(o: StartOptions = {}): Promise<Collector> {
@@ -47,6 +49,7 @@ export async function startCollector(o: StartOptions = {}): Promise<Collector> {
       BENCH_DATA_DIR: dataDir,
       // Unset: the collector's default queue (so its memory is what users get).
       BENCH_INTAKE_QUEUE_SPANS: o.intakeQueueSpans !== undefined ? String(o.intakeQueueSpans) : '',
+      ...o.env,
     },
     // BENCH_COLLECTOR_FLAGS, e.g. '--cpu-prof --cpu-prof-dir=/tmp/prof', profiles the collector under test.
     // The collector's production V8 flags, then any extra ones.
