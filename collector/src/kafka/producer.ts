@@ -14,8 +14,8 @@ export interface RedriveMessage {
   topic: string;
   key: Buffer | null;
   value: Buffer | null;
-  /** In order; a name may repeat. */
-  headers: readonly (readonly [name: string, value: Buffer])[];
+  /** In order; a name may repeat. A null value: a header without one (Java's null, kcat `-H name`). */
+  headers: readonly (readonly [name: string, value: Buffer | null])[];
   /** Record timestamp, ms since epoch. */
   timestampMs: number;
 }
@@ -54,7 +54,8 @@ export class KafkaWriter {
     const out: MessageToProduce[] = messages.map((m) => {
       // Buffer keys are distinct objects, so a repeated header name stays repeated.
       const headers = new Map<Buffer, Buffer>();
-      for (const [name, value] of m.headers) headers.set(Buffer.from(name, 'utf8'), value);
+      // The record encoder writes a null value as Kafka's null (length -1); its type says Buffer only.
+      for (const [name, value] of m.headers) headers.set(Buffer.from(name, 'utf8'), value as Buffer);
       return {
         topic: m.topic,
         key: m.key ?? undefined,

@@ -560,9 +560,11 @@ const REPLACED: ReadonlySet<string> = new Set(Object.values(DLQ_REDRIVE_HEADER))
 
 /** The record to produce: key, value and headers kept, the `dlq-redrive-*` ones set anew. */
 function redriven(rec: KafkaRecord, row: LedgerRow, r: StoredRedrive, at: number): RedriveMessage {
-  const headers: [string, Buffer][] = [];
+  const headers: [string, Buffer | null][] = [];
   for (const [name, values] of Object.entries(rec.headers)) {
     if (REPLACED.has(name)) continue;
+    // A header without a value reads as a name with no values: it goes on as such, not dropped.
+    if (values.length === 0) headers.push([name, null]);
     for (const v of values as unknown[]) headers.push([name, Buffer.isBuffer(v) ? v : Buffer.alloc(0)]);
   }
   const add = (name: string, value: string) => headers.push([name, Buffer.from(value, 'utf8')]);
