@@ -12,7 +12,8 @@ export type CollectorErrorCode =
   | 'OVERLOADED'
   | 'KAFKA_UNAVAILABLE'
   | 'STORE_FAILED'
-  | 'SSO_UNAVAILABLE';
+  | 'SSO_UNAVAILABLE'
+  | 'CONFLICT';
 
 const STATUS: Record<CollectorErrorCode, number> = {
   CONFIG_INVALID: 500,
@@ -31,6 +32,8 @@ const STATUS: Record<CollectorErrorCode, number> = {
   KAFKA_UNAVAILABLE: 503,
   STORE_FAILED: 500,
   SSO_UNAVAILABLE: 503,
+  /** The request collides with work still running (a redrive of the same DLQ records). */
+  CONFLICT: 409,
 };
 
 const RETRYABLE = new Set<CollectorErrorCode>(['OVERLOADED', 'KAFKA_UNAVAILABLE', 'SSO_UNAVAILABLE']);

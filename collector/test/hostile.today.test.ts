@@ -107,4 +107,28 @@ describe("today's surfaces under hostile records (real broker)", () => {
     expect(out?.headers.flag).toEqual([]);
     expect(out?.headers.odd).toEqual([Buffer.from([0xff, 0xfe, 0])]);
   });
+
+  it('two redrives of the same records at once: the second is a 409 (both used to send every record)', async () => {
+    const base = uniqueName('hostiletoday');
+    const dlq = await newTopic(`${base}.dlq`);
+    const original = await newTopic(`${base}-orders`);
+    await t.producer.send({
+      topic: dlq,
+      messages: [0, 1, 2].map((i) => ({ value: `v${i}`, headers: { 'dlq-original-topic': original } })),
+    });
+    const body = { select: { kind: 'all' }, target: { kind: 'original' }, ratePerSecond: 1 };
+    const post = () => t.app.inject({ method: 'POST', url: `/api/dlqs/${dlq}/redrives`, headers: as, payload: body });
+    const answers = await Promise.all([post(), post()]);
+    expect(answers.map((a) => a.statusCode).sort()).toEqual([202, 409]);
+    const refused = answers.find((a) => a.statusCode === 409);
+    expect(refused?.json()).toMatchObject({ error: 'CONFLICT' });
+    const id = answers.find((a) => a.statusCode === 202)?.json<{ redrive: Redrive }>().redrive.id ?? '';
+    const cancel = await t.app.inject({ method: 'POST', url: `/api/redrives/${id}/cancel`, headers: as });
+    expect(cancel.json<{ redrive: Redrive }>().redrive.status).toBe('cancelled');
+    // Once the first has ended, the same records may be redriven again, on purpose.
+    const again = await post();
+    expect(again.statusCode, again.body).toBe(202);
+    const id2 = again.json<{ redrive: Redrive }>().redrive.id;
+    await t.app.inject({ method: 'POST', url: `/api/redrives/${id2}/cancel`, headers: as });
+  });
 });

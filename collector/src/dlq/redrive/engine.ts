@@ -110,7 +110,17 @@ export class RedriveEngine {
     return { count, sample };
   }
 
-  async start(dlqTopic: string, request: RedriveRequest, createdBy: string): Promise<Redrive> {
+  /** Starts one at a time: a second start must see the first one's ledger (a double click). */
+  #starting: Promise<unknown> = Promise.resolve();
+
+  /** A started redrive; 409 when a running redrive of the DLQ holds any of the selected records. */
+  start(dlqTopic: string, request: RedriveRequest, createdBy: string): Promise<Redrive> {
+    const started = this.#starting.then(() => this.#start(dlqTopic, request, createdBy));
+    this.#starting = started.catch(() => undefined);
+    return started;
+  }
+
+  async #start(dlqTopic: string, request: RedriveRequest, createdBy: string): Promise<Redrive> {
     if (this.#closed) throw new CollectorError('OVERLOADED', 'the collector is shutting down');
     const entries: LedgerEntry[] = [];
     // Each target with the original topics its records name (a retry topic gets their partitions).
@@ -124,6 +134,7 @@ export class RedriveEngine {
       if (original !== null) originals.add(original);
       targets.set(entry.targetTopic, originals);
     });
+    await this.#refuseOverlap(dlqTopic, entries);
     await this.#prepareTargets(targets, entries, request.target.kind);
     const redrive: StoredRedrive = {
       id: randomUUID(),
@@ -143,6 +154,29 @@ export class RedriveEngine {
     await this.#o.store.createRedrive(redrive, entries);
     this.#launch(redrive, false);
     return this.#view(redrive, false);
+  }
+
+  /**
+   * Two running redrives of one record would produce it twice: a second redrive of records a
+   * running one holds (in any ledger state) is refused until that one ends or is cancelled.
+   */
+  async #refuseOverlap(dlqTopic: string, entries: readonly LedgerEntry[]): Promise<void> {
+    for (const other of await this.#o.store.runningRedrives()) {
+      if (other.dlqTopic !== dlqTopic) continue;
+      const held = new Set<string>();
+      for (const state of ['pending', 'sending', 'sent'] as const) {
+        for (const row of await this.#o.store.ledger(other.id, state, Number.MAX_SAFE_INTEGER)) {
+          held.add(key(row.partition, row.offset));
+        }
+      }
+      const overlap = entries.find((e) => held.has(key(e.partition, e.offset)));
+      if (overlap !== undefined) {
+        throw new CollectorError(
+          'CONFLICT',
+          `record ${dlqTopic}/${overlap.partition}/${overlap.offset} is in redrive ${other.id}, still running: wait for it or cancel it`,
+        );
+      }
+    }
   }
 
   /** Resumes the redrives a previous run left `running`. */

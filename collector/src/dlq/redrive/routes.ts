@@ -23,7 +23,14 @@ import {
 import type { Redrive } from '../../api-types.ts';
 
 const HEARTBEAT_MS = 15_000;
-const errors = { 400: ErrorSchema, 401: ErrorSchema, 403: ErrorSchema, 404: ErrorSchema, 503: ErrorSchema };
+const errors = {
+  400: ErrorSchema,
+  401: ErrorSchema,
+  403: ErrorSchema,
+  404: ErrorSchema,
+  409: ErrorSchema,
+  503: ErrorSchema,
+};
 
 /** What the audit row says about a redrive: what it took, where to, how far it got. */
 const auditDetail = (r: Redrive): string =>
