@@ -17,7 +17,10 @@ type Param = Scalar | readonly Scalar[];
  * span attributes may carry; they become U+FFFD, in stored values and in lookups alike.
  */
 export const pgText = (s: string): string =>
-  s.replace(/\0|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, '\uFFFD');
+  // Most text has neither: one scan for the characters involved, the rewrite only when one is there.
+  /[\0\uD800-\uDFFF]/.test(s)
+    ? s.replace(/\0|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, '\uFFFD')
+    : s;
 
 const pgParam = (p: Param): Param =>
   typeof p === 'string'
@@ -26,9 +29,23 @@ const pgParam = (p: Param): Param =>
       ? p.map((x: Scalar) => (typeof x === 'string' ? pgText(x) : x))
       : p;
 
-/** Rows as one JSON parameter for jsonb_populate_recordset (a batch insert in one statement). */
-export const pgJson = (rows: readonly object[]): string =>
-  JSON.stringify(rows, (_key, value: unknown) => (typeof value === 'string' ? pgText(value) : value));
+/**
+ * JSON.stringify writes a NUL as `\u0000` and a lone surrogate as `\udXXX` (paired ones as
+ * they are): text with none of these escapes holds no character `pgText` would change.
+ */
+const NEEDS_PG_TEXT = /\\u(?:0000|d[89a-f])/i;
+
+/**
+ * Rows as one JSON parameter for jsonb_populate_recordset (a batch insert in one statement).
+ * Written without a replacer (V8's fast path) and again with `pgText` on every string only when
+ * the first text has an escape that may stand for a NUL or a lone surrogate.
+ */
+export const pgJson = (rows: readonly object[]): string => {
+  const json = JSON.stringify(rows);
+  return NEEDS_PG_TEXT.test(json)
+    ? JSON.stringify(rows, (_key, value: unknown) => (typeof value === 'string' ? pgText(value) : value))
+    : json;
+};
 
 /** Runs one query with its text parameters made acceptable (`pgText`). */
 export function q<R extends object = Record<string, unknown>>(
