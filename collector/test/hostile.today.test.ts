@@ -131,4 +131,29 @@ describe("today's surfaces under hostile records (real broker)", () => {
     const id2 = again.json<{ redrive: Redrive }>().redrive.id;
     await t.app.inject({ method: 'POST', url: `/api/redrives/${id2}/cancel`, headers: as });
   });
+
+  it('a bad filter field is named in the 400 (the message named the offsets member: "records")', async () => {
+    const filter = (extra: string) =>
+      `{"select":{"kind":"filter",${extra}},"target":{"kind":"original"},"ratePerSecond":1,"dryRun":true}`;
+    const cases: [string, RegExp][] = [
+      [filter('"fromMs":1e400'), /^body\/select\/fromMs: /],
+      [filter('"toMs":-1'), /^body\/select\/toMs: /],
+      [filter(`"key":"${'k'.repeat(1001)}"`), /^body\/select\/key: /],
+      [filter('"header":{"name":"","value":"x"}'), /^body\/select\/header\/name: /],
+      ['{"select":{"kind":"all","x":1},"target":{"kind":"original"},"ratePerSecond":1}', /^body\/select\/x: /],
+    ];
+    for (const [payload, message] of cases) {
+      const res = await t.app.inject({
+        method: 'POST',
+        url: '/api/dlqs/hostiletoday-any.dlq/redrives',
+        headers: { ...as, 'content-type': 'application/json' },
+        payload,
+      });
+      expect(res.statusCode, payload.slice(0, 80)).toBe(400);
+      expect(res.json<{ error: string; message: string }>(), payload.slice(0, 80)).toMatchObject({
+        error: 'BAD_REQUEST',
+        message: expect.stringMatching(message) as unknown,
+      });
+    }
+  });
 });

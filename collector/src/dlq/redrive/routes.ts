@@ -6,6 +6,7 @@
 import { PassThrough } from 'node:stream';
 import { type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { TSchema } from 'typebox';
 import { Errors } from 'typebox/value';
 import { requireRole } from '../../auth/index.ts';
 import { badRequest, notFound } from '../../errors.ts';
@@ -14,7 +15,10 @@ import { maskRecordView } from '../../masking/index.ts';
 import { TopicParamsSchema } from '../schemas.ts';
 import type { RedriveEngine } from './engine.ts';
 import {
+  RedriveAllSelectSchema,
   RedriveDryRunSchema,
+  RedriveFilterSelectSchema,
+  RedriveOffsetsSelectSchema,
   RedriveListSchema,
   RedriveParamsSchema,
   RedriveRequestSchema,
@@ -45,10 +49,27 @@ const auditDetail = (r: Redrive): string =>
     outcome: r.outcome,
   });
 
+const SELECT_KINDS = new Map<unknown, TSchema>(
+  [RedriveOffsetsSelectSchema, RedriveFilterSelectSchema, RedriveAllSelectSchema].map((s) => [
+    s.properties.kind.const,
+    s,
+  ]),
+);
+
 /** Refuses a body with keys the schema does not name (the validator would drop them silently). */
 function strictBody(body: unknown): void {
   const error = Errors(RedriveRequestSchema, body)[0];
-  if (error) throw badRequest(`body${error.instancePath}: ${error.message}`);
+  if (!error) return;
+  // A union's error names its first member ("must have required properties records" for a
+  // filter whose `fromMs` is 1e400): the member of the select's own `kind` says what is wrong.
+  const select: unknown = (body as { select?: unknown } | null)?.select;
+  const kind: unknown = typeof select === 'object' && select !== null ? (select as { kind?: unknown }).kind : undefined;
+  const member = SELECT_KINDS.get(kind);
+  const inSelect = member && Errors(member, select)[0];
+  if (error.instancePath === '/select' && inSelect) {
+    throw badRequest(`body/select${inSelect.instancePath}: ${inSelect.message}`);
+  }
+  throw badRequest(`body${error.instancePath}: ${error.message}`);
 }
 
 const subject = (req: FastifyRequest): string => req.principal?.subject ?? 'anonymous';
