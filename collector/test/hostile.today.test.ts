@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import type { DlqDetail } from '../src/dlq/schemas.ts';
 import type { Redrive } from '../src/api-types.ts';
-import { Producer } from '@platformatic/kafka';
+import { Producer, type CompressionAlgorithmValue, type MessageToProduce } from '@platformatic/kafka';
 import { brokers, uniqueName, useBrokerApp, waitFor } from './kafka-helpers.ts';
 import { readAllRecords, headerText } from './redrive-helpers.ts';
 
@@ -22,6 +22,16 @@ async function newTopic(topic: string): Promise<string> {
   await t.admin.createTopics({ topics: [{ topic, numPartitions: 1 }], waitForLeaders: true });
   t.topics.push(topic);
   return topic;
+}
+
+/** Produces with the collector's own client (headers without values, ZSTD batches). */
+async function produceRaw(messages: MessageToProduce[], compression?: CompressionAlgorithmValue): Promise<void> {
+  const p = new Producer({ clientId: 'hostile-today', bootstrapBrokers: brokers });
+  try {
+    await p.send({ messages, ...(compression ? { compression } : {}) });
+  } finally {
+    await p.close();
+  }
 }
 
 /** Redrives every record of the DLQ to its original topic and waits for the end. */
@@ -88,17 +98,12 @@ describe("today's surfaces under hostile records (real broker)", () => {
     const dlq = await newTopic(`${base}.dlq`);
     const original = await newTopic(`${base}-orders`);
     // kafkajs cannot write a header without a value: the collector's own client can.
-    const p = new Producer({ clientId: 'hostile-today', bootstrapBrokers: brokers });
-    try {
-      const headers = new Map<Buffer, Buffer>([
-        [Buffer.from('dlq-original-topic'), Buffer.from(original)],
-        [Buffer.from('flag'), null as unknown as Buffer],
-        [Buffer.from('odd'), Buffer.from([0xff, 0xfe, 0])],
-      ]);
-      await p.send({ messages: [{ topic: dlq, headers }] });
-    } finally {
-      await p.close();
-    }
+    const headers = new Map<Buffer, Buffer>([
+      [Buffer.from('dlq-original-topic'), Buffer.from(original)],
+      [Buffer.from('flag'), null as unknown as Buffer],
+      [Buffer.from('odd'), Buffer.from([0xff, 0xfe, 0])],
+    ]);
+    await produceRaw([{ topic: dlq, headers }]);
     const r = await redriveAll(dlq);
     expect(r).toMatchObject({ status: 'completed', selected: 1, sent: 1, failed: 0 });
     const [out] = await readAllRecords(original, t.app.kafka);
@@ -155,5 +160,33 @@ describe("today's surfaces under hostile records (real broker)", () => {
         message: expect.stringMatching(message) as unknown,
       });
     }
+  });
+
+  it('held: a ZSTD batch in a DLQ is counted by triage and redriven whole', async () => {
+    const base = uniqueName('hostiletoday');
+    const dlq = await newTopic(`${base}.dlq`);
+    const original = await newTopic(`${base}-orders`);
+    const headers = new Map<Buffer, Buffer>([
+      [Buffer.from('dlq-original-topic'), Buffer.from(original)],
+      [Buffer.from('dlq-error-class'), Buffer.from('constructor')],
+      [Buffer.from('dlq-error-message'), Buffer.from([0xc3, 0x28, 0x20, 0x6e, 0x6f])],
+    ]);
+    await produceRaw(
+      [0, 1, 2].map((i) => ({ topic: dlq, value: Buffer.from(`{"i":${i}}`), headers })),
+      'zstd',
+    );
+    const r = await redriveAll(dlq);
+    expect(r).toMatchObject({ status: 'completed', selected: 3, sent: 3, failed: 0 });
+    expect((await readAllRecords(original, t.app.kafka)).map((x) => x.value?.toString())).toEqual([
+      '{"i":0}',
+      '{"i":1}',
+      '{"i":2}',
+    ]);
+    await t.app.kafkaMonitor.pollOnce();
+    const causes = await t.app.inject({ url: `/api/dlqs/${dlq}/causes`, headers: as });
+    expect(causes.statusCode, causes.body).toBe(200);
+    expect(causes.json<{ causes: { errorClass: string; count: number }[] }>().causes).toMatchObject([
+      { errorClass: 'constructor', count: 3 },
+    ]);
   });
 });
