@@ -190,7 +190,10 @@ describe('dashboard in Chromium', () => {
       // Through the DLQ list: a direct load of /dlqs/<topic>.dlq is answered 404 by the collector's
       // SPA fallback today (it treats ".dlq" as a file extension); reported to the collector.
       await page.goto(`${live.url}/dlqs`);
-      await page.getByRole('link', { name: kafka.dlqTopic, exact: true }).click({ timeout: 30_000 });
+      await page
+        .getByRole('table', { name: 'DLQ topics' })
+        .getByRole('link', { name: kafka.dlqTopic, exact: true })
+        .click({ timeout: 30_000 });
       const records = page.getByRole('region', { name: 'Latest records' });
       // (the error class also appears as an <option> of the filter, never "visible": wait on the record itself)
       await records

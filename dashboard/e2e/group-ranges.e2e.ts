@@ -220,7 +220,10 @@ describe('group page with many topics, and time ranges, in Chromium', () => {
   it('has a range picker and drag-to-zoom on the DLQ page too', async () => {
     const { page } = browser;
     await page.goto(`${served.url}/dlqs`);
-    await page.getByRole('link', { name: dlqTopic, exact: true }).click({ timeout: 30_000 });
+    await page
+      .getByRole('table', { name: 'DLQ topics' })
+      .getByRole('link', { name: dlqTopic, exact: true })
+      .click({ timeout: 30_000 });
     await page.getByRole('group', { name: 'Time range' }).waitFor();
     const chart = page.getByRole('figure', { name: 'DLQ depth' });
     await expect

@@ -223,7 +223,10 @@ describe('incident view in Chromium', () => {
   it('links every group and topic name: DLQ list -> group -> its DLQ and sagas, and a gone group', async () => {
     const { page } = browser;
     await page.goto(`${live.url}/dlqs`);
-    const row = page.getByRole('row').filter({ has: page.getByRole('link', { name: dlqTopic, exact: true }) });
+    const row = page
+      .getByRole('table', { name: 'DLQ topics' })
+      .getByRole('row')
+      .filter({ has: page.getByRole('link', { name: dlqTopic, exact: true }) });
     // "Groups: <group>" on the DLQ list is a link to the group.
     await row.getByRole('link', { name: minuteGroup, exact: true }).click({ timeout: 30_000 });
     await page.waitForURL(`**/groups/${minuteGroup}`);
@@ -239,7 +242,8 @@ describe('incident view in Chromium', () => {
     await page.waitForURL(`**/dlqs/${dlqTopic}`);
     // "Dead-lettered by <group>" and the record's group and original topic are links.
     await page.getByText('Dead-lettered by').getByRole('link', { name: minuteGroup }).waitFor({ timeout: 30_000 });
-    const record = page.locator('details.record summary').first();
+    // Under the record's summary line (the toggle, text only), its topic and group link out.
+    const record = page.locator('details.record[open]').first();
     await record.waitFor({ timeout: 30_000 });
     expect(await record.getByRole('link', { name: minuteGroup, exact: true }).getAttribute('href')).toBe(
       `/groups/${minuteGroup}`,
@@ -272,7 +276,10 @@ describe('incident view in Chromium', () => {
     const clipboard = () => page.evaluate(() => navigator.clipboard.readText());
 
     await page.goto(`${live.url}/dlqs`);
-    await page.getByRole('link', { name: dlqTopic, exact: true }).click({ timeout: 30_000 });
+    await page
+      .getByRole('table', { name: 'DLQ topics' })
+      .getByRole('link', { name: dlqTopic, exact: true })
+      .click({ timeout: 30_000 });
     const record = page.locator('details.record').first();
     await record.waitFor({ timeout: 30_000 });
     // The summary shows the id short; its button copies it whole (and does not toggle the record).
