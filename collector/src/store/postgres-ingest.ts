@@ -43,7 +43,7 @@ import { pgJson, q } from './postgres-queries.ts';
 /** The lock every ingest transaction (and retention's drops) holds: one writer at a time per store. */
 export const INGEST_LOCK = `SELECT pg_advisory_xact_lock(hashtext('eventscope:ingest:' || current_schema()))`;
 
-/** `\x...`: how bytea is written inside a JSON document that jsonb_populate_recordset reads. */
+/** `\x...`: how bytea is written inside a JSON document that json_populate_recordset reads. */
 const byteaText = (b: Buffer): string => `\\x${b.toString('hex')}`;
 
 /** The saga machine never reads through this: every slot is loaded (`loadSagas`) before it runs. */
@@ -78,7 +78,7 @@ async function insertHops(c: PoolClient, table: HopTable, columns: string, rows:
   await q(
     c,
     `WITH ins AS (
-      INSERT INTO ${table} (${columns}) SELECT ${columns} FROM jsonb_populate_recordset(NULL::${table}, $1::jsonb)
+      INSERT INTO ${table} (${columns}) SELECT ${columns} FROM json_populate_recordset(NULL::${table}, $1::json)
       RETURNING seq, ingest_s, pg_column_size(${table}.*) AS b)
     ${countInserted(table)}`,
     [pgJson(rows)],
@@ -100,7 +100,7 @@ async function flushRecords(c: PoolClient, nowS: number, pending: Map<string, Re
   pending.clear();
   await q(
     c,
-    `WITH u AS (SELECT * FROM jsonb_populate_recordset(NULL::records, $1::jsonb)),
+    `WITH u AS (SELECT * FROM json_populate_recordset(NULL::records, $1::json)),
     upd AS (
       UPDATE records r SET ts_us = least(r.ts_us, u.ts_us), event_id = coalesce(r.event_id, u.event_id),
         correlation_id = coalesce(r.correlation_id, u.correlation_id)
@@ -128,7 +128,7 @@ async function flushTraces(c: PoolClient, pending: BatchWrites['traces']): Promi
   await q(
     c,
     `INSERT INTO traces (trace_id, corr, first_us, last_us)
-    SELECT trace_id, corr, first_us, last_us FROM jsonb_populate_recordset(NULL::traces, $1::jsonb)
+    SELECT trace_id, corr, first_us, last_us FROM json_populate_recordset(NULL::traces, $1::json)
     ON CONFLICT (trace_id, corr) DO UPDATE SET
       first_us = least(traces.first_us, excluded.first_us), last_us = greatest(traces.last_us, excluded.last_us)`,
     [pgJson(rows)],
@@ -217,7 +217,7 @@ async function publishBySpan(c: PoolClient, traceIdHex: string, spanIdHex: strin
   return undefined;
 }
 
-/** The columns publishes and deliveries share, as jsonb_populate_recordset reads them. */
+/** The columns publishes and deliveries share, as json_populate_recordset reads them. */
 const hopRow = (nowS: number, h: Publish | Delivery): Record<string, unknown> => ({
   ingest_s: nowS,
   event_id: h.eventId,
@@ -282,7 +282,7 @@ export async function ingestBatch(c: PoolClient, batch: IngestBatch): Promise<In
     await q(
       c,
       `UPDATE deliveries d SET event_id = u.event_id, correlation_id = coalesce(d.correlation_id, u.correlation_id)
-      FROM jsonb_populate_recordset(NULL::records, $1::jsonb) u
+      FROM json_populate_recordset(NULL::records, $1::json) u
       WHERE d.topic = u.topic AND d.part = u.part AND d.off = u.off AND d.event_id IS NULL`,
       [
         pgJson(
@@ -461,7 +461,7 @@ export async function ingestBatch(c: PoolClient, batch: IngestBatch): Promise<In
     await q(
       c,
       `INSERT INTO group_partitions (grp, topic, part, first_off)
-      SELECT grp, topic, part, first_off FROM jsonb_populate_recordset(NULL::group_partitions, $1::jsonb)
+      SELECT grp, topic, part, first_off FROM json_populate_recordset(NULL::group_partitions, $1::json)
       ON CONFLICT (grp, topic, part) DO UPDATE SET first_off = excluded.first_off
         WHERE excluded.first_off < group_partitions.first_off`,
       [
@@ -480,7 +480,7 @@ export async function ingestBatch(c: PoolClient, batch: IngestBatch): Promise<In
     await q(
       c,
       `INSERT INTO duplicates (event_id, grp, count, first_us, last_us)
-      SELECT event_id, grp, count, first_us, last_us FROM jsonb_populate_recordset(NULL::duplicates, $1::jsonb)
+      SELECT event_id, grp, count, first_us, last_us FROM json_populate_recordset(NULL::duplicates, $1::json)
       ON CONFLICT (event_id, grp) DO UPDATE SET count = excluded.count,
         first_us = least(duplicates.first_us, excluded.first_us), last_us = greatest(duplicates.last_us, excluded.last_us)`,
       [
@@ -507,7 +507,7 @@ export async function ingestBatch(c: PoolClient, batch: IngestBatch): Promise<In
   if (sagaRows.length > 0) {
     await q(
       c,
-      `INSERT INTO sagas SELECT * FROM jsonb_populate_recordset(NULL::sagas, $1::jsonb)
+      `INSERT INTO sagas SELECT * FROM json_populate_recordset(NULL::sagas, $1::json)
       ON CONFLICT (correlation_id) DO UPDATE SET saga_type = excluded.saga_type, first_us = excluded.first_us,
         first_is_publish = excluded.first_is_publish, last_us = excluded.last_us, outcome = excluded.outcome,
         terminal_type = excluded.terminal_type, terminal_us = excluded.terminal_us, hops = excluded.hops,

@@ -36,7 +36,7 @@ const pgParam = (p: Param): Param =>
 const NEEDS_PG_TEXT = /\\u(?:0000|d[89a-f])/i;
 
 /**
- * Rows as one JSON parameter for jsonb_populate_recordset (a batch insert in one statement).
+ * Rows as one JSON parameter for json_populate_recordset (a batch insert in one statement).
  * Written without a replacer (V8's fast path) and again with `pgText` on every string only when
  * the first text has an escape that may stand for a NUL or a lone surrogate.
  */
