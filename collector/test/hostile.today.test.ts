@@ -15,6 +15,7 @@ const t = useBrokerApp({
   dlqPattern: 'hostiletoday-*.dlq',
   tokens: [`ops:operator:${OPERATOR}`],
   maskFields: ['$.card.number'],
+  maskHeaders: ['email', 'dlq-consumer-group'],
 });
 const as = { authorization: `Bearer ${OPERATOR}` };
 
@@ -188,5 +189,40 @@ describe("today's surfaces under hostile records (real broker)", () => {
     expect(causes.json<{ causes: { errorClass: string; count: number }[] }>().causes).toMatchObject([
       { errorClass: 'constructor', count: 3 },
     ]);
+  });
+
+  it("a redrive's filter on a masked header hides its value from the redrive views and the audit log (was shown)", async () => {
+    const dlq = await newTopic(`${uniqueName('hostiletoday')}.dlq`);
+    const secret = 'alice-9f3a@example.com';
+    const select = { kind: 'filter', header: { name: 'Email', value: secret }, group: `${secret}-svc` };
+    const post = (dryRun: boolean) =>
+      t.app.inject({
+        method: 'POST',
+        url: `/api/dlqs/${dlq}/redrives`,
+        headers: as,
+        payload: { select, target: { kind: 'original' }, ratePerSecond: 1, dryRun },
+      });
+    expect((await post(true)).statusCode).toBe(200);
+    const started = await post(false);
+    expect(started.statusCode, started.body).toBe(202);
+    const id = started.json<{ redrive: Redrive }>().redrive.id;
+    for (const url of [
+      `/api/redrives/${id}`,
+      '/api/redrives',
+      `/api/redrives/${id}/events`,
+      '/api/audit-log?limit=100',
+    ]) {
+      const res = await t.app.inject({ url, headers: as });
+      expect(res.statusCode, url).toBe(200);
+      expect(res.body.includes(secret), url).toBe(false);
+      if (url.endsWith(id)) {
+        expect(res.json<{ redrive: Redrive }>().redrive.select).toEqual({
+          kind: 'filter',
+          header: { name: 'Email', value: '***' },
+          group: '***',
+        });
+      }
+    }
+    expect(started.body.includes(secret)).toBe(false);
   });
 });

@@ -11,7 +11,8 @@ import { Errors } from 'typebox/value';
 import { requireRole } from '../../auth/index.ts';
 import { badRequest, notFound } from '../../errors.ts';
 import { ErrorSchema } from '../../lag/schemas.ts';
-import { maskRecordView } from '../../masking/index.ts';
+import { DLQ_HEADER } from '@eventscope/contract';
+import { MASK, maskRecordView, type Masking } from '../../masking/index.ts';
 import { TopicParamsSchema } from '../schemas.ts';
 import type { RedriveEngine } from './engine.ts';
 import {
@@ -24,7 +25,7 @@ import {
   RedriveRequestSchema,
   RedriveResponseSchema,
 } from './schemas.ts';
-import type { Redrive } from '../../api-types.ts';
+import type { Redrive, RedriveSelect } from '../../api-types.ts';
 
 const HEARTBEAT_MS = 15_000;
 const errors = {
@@ -35,6 +36,22 @@ const errors = {
   409: ErrorSchema,
   503: ErrorSchema,
 };
+
+/**
+ * A filter's values of masked headers (maskHeaders) read as MASK: viewers list redrives and read
+ * the audit log, and a filter on `email` = a customer's address must not show it to them.
+ */
+function maskedSelect(masking: Masking, select: RedriveSelect): RedriveSelect {
+  if (select.kind !== 'filter' || !masking.active) return select;
+  const out = { ...select };
+  const hide = (header: string, value: string | undefined) =>
+    value !== undefined && masking.isMaskedHeader(header) ? MASK : value;
+  out.errorClass = hide(DLQ_HEADER.errorClass, out.errorClass);
+  out.originalTopic = hide(DLQ_HEADER.originalTopic, out.originalTopic);
+  out.group = hide(DLQ_HEADER.consumerGroup, out.group);
+  if (out.header && masking.isMaskedHeader(out.header.name)) out.header = { ...out.header, value: MASK };
+  return out;
+}
 
 /** What the audit row says about a redrive: what it took, where to, how far it got. */
 const auditDetail = (r: Redrive): string =>
@@ -77,6 +94,8 @@ const subject = (req: FastifyRequest): string => req.principal?.subject ?? 'anon
 export function redriveRoutes(appBase: FastifyInstance, engine: RedriveEngine): void {
   const app = appBase.withTypeProvider<TypeBoxTypeProvider>();
   const missing = (id: string) => notFound(`no redrive ${JSON.stringify(id)}`);
+  /** The redrive as shown and audited: its filter's masked header values as MASK. */
+  const shown = (r: Redrive): Redrive => ({ ...r, select: maskedSelect(app.masking, r.select) });
   // Open event streams, ended when the app closes so shutdown does not wait on them.
   const open = new Set<() => void>();
   app.addHook('preClose', (done) => {
@@ -114,11 +133,11 @@ export function redriveRoutes(appBase: FastifyInstance, engine: RedriveEngine): 
           action: 'dlq.redrive.dry-run',
           target: topic,
           result: 'ok',
-          detail: JSON.stringify({ select: req.body.select, count: result.count }),
+          detail: JSON.stringify({ select: maskedSelect(app.masking, req.body.select), count: result.count }),
         });
         return reply.code(200).send(result);
       }
-      const redrive = await engine.start(topic, req.body, subject(req));
+      const redrive = shown(await engine.start(topic, req.body, subject(req)));
       await app.auth.recordAudit(req, {
         action: 'dlq.redrive',
         target: topic,
@@ -132,7 +151,7 @@ export function redriveRoutes(appBase: FastifyInstance, engine: RedriveEngine): 
   app.get(
     '/api/redrives',
     { schema: { tags: ['dlq'], summary: 'Redrives, newest first', response: { 200: RedriveListSchema } } },
-    async () => ({ redrives: await engine.list() }),
+    async () => ({ redrives: (await engine.list()).map(shown) }),
   );
 
   app.get(
@@ -149,7 +168,7 @@ export function redriveRoutes(appBase: FastifyInstance, engine: RedriveEngine): 
     async (req) => {
       const redrive = await engine.get(req.params.id);
       if (!redrive) throw missing(req.params.id);
-      return { redrive };
+      return { redrive: shown(redrive) };
     },
   );
 
@@ -177,7 +196,7 @@ export function redriveRoutes(appBase: FastifyInstance, engine: RedriveEngine): 
       };
       const send = (r: Redrive): void => {
         if (ended) return;
-        stream.write(`event: progress\ndata: ${JSON.stringify(r)}\n\n`);
+        stream.write(`event: progress\ndata: ${JSON.stringify(shown(r))}\n\n`);
         if (r.status !== 'running') end();
       };
       // Subscribed before the current state is read, so an end in between is not missed.
@@ -207,8 +226,9 @@ export function redriveRoutes(appBase: FastifyInstance, engine: RedriveEngine): 
     },
     async (req) => {
       requireRole(req, 'operator');
-      const redrive = await engine.cancel(req.params.id);
-      if (!redrive) throw missing(req.params.id);
+      const cancelled = await engine.cancel(req.params.id);
+      if (!cancelled) throw missing(req.params.id);
+      const redrive = shown(cancelled);
       await app.auth.recordAudit(req, {
         action: 'dlq.redrive.cancel',
         target: redrive.dlqTopic,
