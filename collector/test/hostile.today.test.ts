@@ -225,4 +225,16 @@ describe("today's surfaces under hostile records (real broker)", () => {
     }
     expect(started.body.includes(secret)).toBe(false);
   });
+
+  it("the overview's DLQ list masks the consumer groups read from a masked header (was shown)", async () => {
+    const dlq = await newTopic(`${uniqueName('hostiletoday')}.dlq`);
+    const group = `${uniqueName('hostiletoday')}-secret-group`;
+    await t.producer.send({ topic: dlq, messages: [{ value: 'x', headers: { 'dlq-consumer-group': group } }] });
+    await t.app.kafkaMonitor.pollOnce();
+    const overview = await t.app.inject({ url: '/api/overview', headers: as });
+    expect(overview.statusCode).toBe(200);
+    const dlqs = overview.json<{ dlqs: { topic: string; groups: string[] }[] }>().dlqs;
+    expect(dlqs.find((d) => d.topic === dlq)?.groups).toEqual(['***']);
+    expect(overview.body.includes(group)).toBe(false);
+  });
 });

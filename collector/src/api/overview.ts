@@ -121,7 +121,8 @@ export const overviewPlugin = fp(
             }),
           sagaOutcomes,
           worstGroups: groups.map(toSummary),
-          dlqs: app.dlqs.list().map(({ latest: _latest, ...rest }) => rest),
+          // Masked like GET /api/dlqs: groups and error classes come from dlq-* headers (maskHeaders).
+          dlqs: app.dlqs.list().map(({ latest: _latest, ...rest }) => app.masking.dlqSummary(rest)),
           duplicates: duplicates.length,
           unaccounted: unaccounted.length,
           setup: {
