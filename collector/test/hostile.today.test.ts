@@ -70,6 +70,21 @@ describe("today's surfaces under hostile records (real broker)", () => {
     expect(unmasked.body.includes(secret), 'the secret in the unmasked view').toBe(true);
   });
 
+  it('a JSON value that starts with a byte order mark hides its masked fields (was shown as text, in clear)', async () => {
+    const dlq = await newTopic(`${uniqueName('hostiletoday')}.dlq`);
+    const secret = '5500005555555559';
+    const value = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(`{"card":{"number":"${secret}"}}`)]);
+    await produceRaw([{ topic: dlq, value }]);
+    await t.app.kafkaMonitor.pollOnce();
+    const res = await t.app.inject({ url: `/api/dlqs/${dlq}`, headers: as });
+    expect(res.statusCode, res.body).toBe(200);
+    expect(res.json<DlqDetail>().dlq.latest[0]?.value).toMatchObject({
+      encoding: 'json',
+      data: { card: { number: '***' } },
+    });
+    expect(res.body.includes(secret)).toBe(false);
+  });
+
   it('held: a record whose original topic is an internal topic fails alone; the records after it are sent', async () => {
     const base = uniqueName('hostiletoday');
     const dlq = await newTopic(`${base}.dlq`);

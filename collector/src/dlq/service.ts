@@ -200,7 +200,10 @@ export async function decodeValue(
   const s = asText(value);
   if (s !== undefined) {
     try {
-      return { encoding: 'json', schemaId: null, data: JSON.parse(s) as unknown, sizeBytes, ...none };
+      // A byte order mark (some .NET and Windows writers put one first) is not part of the JSON:
+      // read as text, the value would be shown with its masked fields (maskFields) in clear.
+      const json = s.charCodeAt(0) === 0xfeff ? s.slice(1) : s;
+      return { encoding: 'json', schemaId: null, data: JSON.parse(json) as unknown, sizeBytes, ...none };
     } catch {
       return { encoding: 'utf8', schemaId: null, data: s, sizeBytes, ...none };
     }
