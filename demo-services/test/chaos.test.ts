@@ -59,9 +59,9 @@ describe('chaos', () => {
         setTimeout(() => reject(new Error(`loadgen did not finish:\n${output.slice(-30).join('\n')}`)), 230_000),
       ),
     ]);
+    expect(code, output.slice(-30).join('\n')).toBe(0);
     const summary = JSON.parse(readFileSync(jsonOut, 'utf8')) as LoadgenSummary;
     console.log(output.slice(-12).join('\n'));
-    expect(code, output.slice(-30).join('\n')).toBe(0);
 
     // Ground truth of the load generator.
     expect(summary.placed).toBe(ORDERS);

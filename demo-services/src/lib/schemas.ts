@@ -38,8 +38,18 @@ export async function registerSchema(
   schema: RawSchema,
 ): Promise<number> {
   await ensureBackward(registryUrl, subject);
-  const { id } = await registry.register(schema, { subject, compatibility: COMPATIBILITY.BACKWARD });
-  return id;
+  // Services and the load generator start together and register the same schemas at once;
+  // the registry can refuse one of two simultaneous writes of a subject (seen in CI: a load
+  // generator that exited at start). Registering a schema again is idempotent: try again.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const { id } = await registry.register(schema, { subject, compatibility: COMPATIBILITY.BACKWARD });
+      return id;
+    } catch (err) {
+      if (attempt >= 5) throw err;
+      await new Promise((r) => setTimeout(r, 200 * attempt));
+    }
+  }
 }
 
 /**
