@@ -5,6 +5,9 @@
  * instrumentation writes them, through normalize.ts into one model; and, through a real
  * collector, that a flow of each kind is found by event id (from captured headers, CloudEvents
  * headers or our attributes) or joined by (topic, partition, offset) / trace context.
+ *
+ * Over 600 lines on purpose: one fixture per instrumentation, side by side, so a reader compares
+ * what each writes for the same record; a file per instrumentation would hide the differences.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import fc from 'fast-check';
