@@ -359,8 +359,10 @@ async function test(): Promise<number> {
   const counts: TestCounts = { passed: 0, failed: 0, skipped: 0 };
   let stack: Stack | undefined;
   const brokers: KafkaHandle[] = [];
-  const check = async (name: string, cmd: string, args: string[]): Promise<void> => {
-    const code = await phaseExit(name, () => runInherit(cmd, args, { cwd: repoRoot }));
+  const check = async (name: string, script: string): Promise<void> => {
+    const code = await phaseExit(name, () =>
+      runPrefixed('npm', ['run', script, '--silent'], `[${name}]`, { cwd: repoRoot }),
+    );
     if (code !== 0) failures.push(`${name} (exit ${code})`);
   };
   try {
@@ -389,9 +391,8 @@ async function test(): Promise<number> {
         }),
       ),
     ] as const);
-    await check('typecheck', 'npm', ['run', 'typecheck', '--silent']);
-    await check('lint', 'npm', ['run', 'lint', '--silent']);
-    await check('format', 'npm', ['run', 'format:check', '--silent']);
+    // Side by side: tsc and eslint use one core each, and they are most of this phase.
+    await Promise.all([check('typecheck', 'typecheck'), check('lint', 'lint'), check('format', 'format:check')]);
     const [main, lane, compat] = await starting;
     if (main.status === 'fulfilled') stack = main.value;
     for (const b of [lane, compat]) if (b.status === 'fulfilled') brokers.push(b.value);
