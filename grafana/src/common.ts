@@ -34,6 +34,18 @@ export function labelVariable(name: string, label: string, query: string): dashb
     .current({ text: 'All', value: '$__all', selected: true });
 }
 
+/**
+ * The Kafka cluster(s) to show. Every Kafka series of the collector carries `cluster` (the
+ * cluster's name in its config, the primary's too); a group or topic name is only unique within
+ * its cluster. Options come from the poll metric, which every configured cluster has.
+ */
+export function clusterVariable(): dashboard.QueryVariableBuilder {
+  return labelVariable('cluster', 'Kafka cluster', 'label_values(eventscope_kafka_poll_success, cluster)');
+}
+
+/** The matcher every Kafka query carries (`.*` for "All" also matches a series without the label). */
+export const CLUSTER = 'cluster=~"$cluster"';
+
 export function query(expr: string, legend = '', refId = 'A'): prometheus.DataqueryBuilder {
   return new prometheus.DataqueryBuilder().datasource(DATASOURCE).expr(expr).legendFormat(legend).refId(refId);
 }
@@ -122,11 +134,13 @@ export const STATUS_MAPPING = valueMapping([
   ['5', 'ERR', 'purple'],
 ]);
 
-/** A data link from a series with a `group` label to that group on the consumer groups dashboard. */
+/** A data link from a series with `cluster` and `group` labels to that group on the consumer groups dashboard. */
 export function groupDrillDown(): dashboard.DashboardLinkBuilder {
-  return new dashboard.DashboardLinkBuilder('Consumer group ${__field.labels.group}')
+  return new dashboard.DashboardLinkBuilder('Consumer group ${__field.labels.group} (${__field.labels.cluster})')
     .type(dashboard.DashboardLinkType.Link)
-    .url('/d/eventscope-consumer-groups?var-group=${__field.labels.group}&${__url_time_range}');
+    .url(
+      '/d/eventscope-consumer-groups?var-cluster=${__field.labels.cluster}&var-group=${__field.labels.group}&${__url_time_range}',
+    );
 }
 
 export function baseDashboard(uid: string, title: string, description: string): dashboard.DashboardBuilder {

@@ -142,6 +142,38 @@ describe('Grafana dashboards', () => {
     expect(exprs.every((e) => e.includes('$group') || e.includes('$topic'))).toBe(true);
   });
 
+  it.each(dashboards)('%s: every Kafka query is filtered by the `cluster` variable', (_f, d) => {
+    // Series of the Kafka monitor carry `cluster`; a group or topic name is only unique within
+    // its cluster. (The lag budget is one config value, without the label.)
+    const kafka =
+      /\b(eventscope_(?:consumergroup|topic|dlq|kafka)_[a-z0-9_]+|eventscope:(?:consumergroup|dlq)_[a-z0-9_:]+)(\{[^}]*\})?/g;
+    const texts = [
+      ...allPanels(d).flatMap((p) => (p.targets ?? []).map((t) => t.expr ?? '')),
+      // The variables listing Kafka names (the cluster and collector job variables span every cluster).
+      ...d.templating.list
+        .filter((v) => v.name !== 'cluster' && v.name !== 'job')
+        .map((v) => JSON.stringify(v.query ?? '')),
+    ];
+    let selectors = 0;
+    for (const text of texts) {
+      for (const m of text.replaceAll('\\"', '"').matchAll(kafka)) {
+        if (m[1] === 'eventscope_consumergroup_lag_budget_seconds') continue;
+        selectors++;
+        expect(m[2] ?? '', `${m[0]} in ${text}`).toContain('cluster=~"$cluster"');
+      }
+    }
+    if (d.uid === 'eventscope-sagas') return expect(selectors).toBe(0); // spans, no Kafka series
+    expect(selectors).toBeGreaterThan(3);
+    const names = d.templating.list.map((v) => v.name);
+    const cluster = d.templating.list.find((v) => v.name === 'cluster');
+    expect(cluster?.type).toBe('query');
+    expect(cluster?.multi).toBe(true);
+    expect(cluster?.includeAll).toBe(true);
+    // Grafana resolves variables in order: the group, topic and DLQ lists follow the cluster picked.
+    for (const n of ['group', 'topic', 'dlq'].filter((x) => names.includes(x)))
+      expect(names.indexOf(n), n).toBeGreaterThan(names.indexOf('cluster'));
+  });
+
   it('docker-compose provisions these dashboards and a Prometheus datasource into Grafana', () => {
     const compose = parse(readFileSync(path.join(root, 'docker-compose.yml'), 'utf8'), { merge: true }) as {
       services: Record<string, { volumes?: string[] }>;

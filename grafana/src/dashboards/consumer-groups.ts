@@ -3,6 +3,8 @@ import type * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
 import { RowBuilder } from '@grafana/grafana-foundation-sdk/dashboard';
 import {
   baseDashboard,
+  CLUSTER,
+  clusterVariable,
   instantQuery,
   labelVariable,
   query,
@@ -13,19 +15,18 @@ import {
   timeseriesPanel,
 } from '../common.ts';
 
-const G = 'group=~"$group"';
-const GT = 'group=~"$group",topic=~"$topic"';
+const G = `${CLUSTER},group=~"$group"`;
+const GT = `${CLUSTER},group=~"$group",topic=~"$topic"`;
 
 export function consumerGroups(): dashboard.Dashboard {
   return baseDashboard(
     'eventscope-consumer-groups',
     'eventscope / Consumer groups',
-    'Lag in messages and seconds, status, members, consume vs produce rate and rebalances, per group and topic.',
+    'Lag in messages and seconds, status, members, consume vs produce rate and rebalances, per Kafka cluster, group and topic.',
   )
-    .withVariable(labelVariable('group', 'Group', 'label_values(eventscope_consumergroup_status, group)'))
-    .withVariable(
-      labelVariable('topic', 'Topic', 'label_values(eventscope_consumergroup_lag_messages{group=~"$group"}, topic)'),
-    )
+    .withVariable(clusterVariable())
+    .withVariable(labelVariable('group', 'Group', `label_values(eventscope_consumergroup_status{${CLUSTER}}, group)`))
+    .withVariable(labelVariable('topic', 'Topic', `label_values(eventscope_consumergroup_lag_messages{${G}}, topic)`))
     .withRow(new RowBuilder('Now'))
     .withPanel(
       statPanel(
@@ -96,12 +97,12 @@ export function consumerGroups(): dashboard.Dashboard {
     .withRow(new RowBuilder('Lag'))
     .withPanel(
       timeseriesPanel('Lag in seconds', 'Age of the oldest unconsumed record per group and topic.', 's', [
-        query(`eventscope_consumergroup_lag_seconds{${GT}}`, '{{group}} / {{topic}}'),
+        query(`eventscope_consumergroup_lag_seconds{${GT}}`, '{{group}} / {{topic}} ({{cluster}})'),
       ]),
     )
     .withPanel(
       timeseriesPanel('Lag in messages', 'Records not consumed yet per group and topic.', 'short', [
-        query(`eventscope_consumergroup_lag_messages{${GT}}`, '{{group}} / {{topic}}'),
+        query(`eventscope_consumergroup_lag_messages{${GT}}`, '{{group}} / {{topic}} ({{cluster}})'),
       ]),
     )
     .withPanel(
@@ -110,12 +111,14 @@ export function consumerGroups(): dashboard.Dashboard {
         'Committed offset advance of each group against the records produced to the topic.',
         'ops',
         [
-          query(`eventscope_consumergroup_consumed_records_per_second{${GT}}`, 'consumed {{group}} / {{topic}}', 'A'),
           query(
-            'eventscope_topic_records_in_per_second{topic=~"$topic"} and on (topic) eventscope_consumergroup_lag_messages{' +
-              GT +
-              '}',
-            'produced {{topic}}',
+            `eventscope_consumergroup_consumed_records_per_second{${GT}}`,
+            'consumed {{group}} / {{topic}} ({{cluster}})',
+            'A',
+          ),
+          query(
+            `eventscope_topic_records_in_per_second{${CLUSTER},topic=~"$topic"} and on (cluster, topic) eventscope_consumergroup_lag_messages{${GT}}`,
+            'produced {{topic}} ({{cluster}})',
             'B',
           ),
         ],
@@ -123,20 +126,20 @@ export function consumerGroups(): dashboard.Dashboard {
     )
     .withPanel(
       timeseriesPanel('Status', 'Status code per group over time.', 'none', [
-        query(`eventscope_consumergroup_status{${G}}`, '{{group}}'),
+        query(`eventscope_consumergroup_status{${G}}`, '{{group}} ({{cluster}})'),
       ]).mappings([STATUS_MAPPING]),
     )
     .withRow(new RowBuilder('Members and rebalances'))
     .withPanel(
       timeseriesPanel('Members', 'Active members per group.', 'short', [
-        query(`eventscope_consumergroup_members{${G}}`, '{{group}}'),
+        query(`eventscope_consumergroup_members{${G}}`, '{{group}} ({{cluster}})'),
       ]),
     )
     .withPanel(
       timeseriesPanel('Rebalances', 'Rebalances per group in each interval.', 'short', [
         query(
-          `sum by (group) (increase(eventscope_consumergroup_rebalances_total{${G}}[$__rate_interval]))`,
-          '{{group}}',
+          `sum by (cluster, group) (increase(eventscope_consumergroup_rebalances_total{${G}}[$__rate_interval]))`,
+          '{{group}} ({{cluster}})',
         ),
       ]),
     )
@@ -146,7 +149,12 @@ export function consumerGroups(): dashboard.Dashboard {
         'Lag in seconds per partition',
         'Only when the collector exports per-partition series.',
         's',
-        [query(`eventscope_consumergroup_partition_lag_seconds{${GT}}`, '{{group}} / {{topic}} [{{partition}}]')],
+        [
+          query(
+            `eventscope_consumergroup_partition_lag_seconds{${GT}}`,
+            '{{group}} / {{topic}} [{{partition}}] ({{cluster}})',
+          ),
+        ],
         { w: 24, h: 8 },
       ),
     )

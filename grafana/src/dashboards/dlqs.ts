@@ -3,6 +3,8 @@ import type * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
 import { RowBuilder } from '@grafana/grafana-foundation-sdk/dashboard';
 import {
   baseDashboard,
+  CLUSTER,
+  clusterVariable,
   instantQuery,
   labelVariable,
   query,
@@ -12,7 +14,7 @@ import {
   timeseriesPanel,
 } from '../common.ts';
 
-const T = 'topic=~"$dlq"';
+const T = `${CLUSTER},topic=~"$dlq"`;
 
 export function dlqs(): dashboard.Dashboard {
   return baseDashboard(
@@ -20,7 +22,8 @@ export function dlqs(): dashboard.Dashboard {
     'eventscope / Dead-letter queues',
     'What sits in each dead-letter topic, how fast it grows, and since when. Error reasons: the eventscope dashboard (DLQs page).',
   )
-    .withVariable(labelVariable('dlq', 'DLQ topic', 'label_values(eventscope_dlq_depth_records, topic)'))
+    .withVariable(clusterVariable())
+    .withVariable(labelVariable('dlq', 'DLQ topic', `label_values(eventscope_dlq_depth_records{${CLUSTER}}, topic)`))
     .withRow(new RowBuilder('Now'))
     .withPanel(
       statPanel(
@@ -72,12 +75,15 @@ export function dlqs(): dashboard.Dashboard {
     .withRow(new RowBuilder('Over time'))
     .withPanel(
       timeseriesPanel('Depth', 'Records retained per dead-letter topic.', 'short', [
-        query(`eventscope_dlq_depth_records{${T}}`, '{{topic}}'),
+        query(`eventscope_dlq_depth_records{${T}}`, '{{topic}} ({{cluster}})'),
       ]),
     )
     .withPanel(
       timeseriesPanel('Added per second', 'Records dead-lettered per second.', 'ops', [
-        query(`sum by (topic) (rate(eventscope_dlq_records_added_total{${T}}[$__rate_interval]))`, '{{topic}}'),
+        query(
+          `sum by (cluster, topic) (rate(eventscope_dlq_records_added_total{${T}}[$__rate_interval]))`,
+          '{{topic}} ({{cluster}})',
+        ),
       ]),
     )
     .withPanel(
@@ -85,7 +91,7 @@ export function dlqs(): dashboard.Dashboard {
         'Growth rate (collector)',
         "The collector's own growth figure over its status window.",
         'ops',
-        [query(`eventscope_dlq_growth_records_per_second{${T}}`, '{{topic}}')],
+        [query(`eventscope_dlq_growth_records_per_second{${T}}`, '{{topic}} ({{cluster}})')],
         { w: 24, h: 8 },
       ),
     )

@@ -3,6 +3,8 @@ import type * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
 import { RowBuilder } from '@grafana/grafana-foundation-sdk/dashboard';
 import {
   baseDashboard,
+  CLUSTER,
+  clusterVariable,
   groupDrillDown,
   labelVariable,
   query,
@@ -15,6 +17,9 @@ import {
   valueMapping,
 } from '../common.ts';
 
+/** Kafka series: this collector job and the clusters picked. */
+const K = `job=~"$job",${CLUSTER}`;
+
 export function overview(): dashboard.Dashboard {
   return baseDashboard(
     'eventscope-overview',
@@ -22,6 +27,7 @@ export function overview(): dashboard.Dashboard {
     'Consumer lag, group status, DLQs, sagas and the collector itself, at a glance.',
   )
     .withVariable(labelVariable('job', 'Collector job', 'label_values(eventscope_kafka_poll_success, job)'))
+    .withVariable(clusterVariable())
     .withRow(new RowBuilder('Health'))
     .withPanel(
       statPanel(
@@ -40,9 +46,9 @@ export function overview(): dashboard.Dashboard {
     .withPanel(
       statPanel(
         'Kafka poll',
-        'The last Kafka poll cycle of every collector produced a snapshot (eventscope_kafka_poll_success).',
+        'The last Kafka poll cycle of every collector produced a snapshot, for every cluster picked (eventscope_kafka_poll_success).',
         'short',
-        query('min(eventscope_kafka_poll_success{job=~"$job"})'),
+        query(`min(eventscope_kafka_poll_success{${K}})`),
         steps('red', [1, 'green']),
       ).mappings([
         valueMapping([
@@ -56,7 +62,7 @@ export function overview(): dashboard.Dashboard {
         'Groups monitored',
         'Consumer groups in the last snapshot.',
         'short',
-        query('sum(eventscope_kafka_monitored_groups{job=~"$job"})'),
+        query(`sum(eventscope_kafka_monitored_groups{${K}})`),
         steps('green'),
       ),
     )
@@ -65,7 +71,7 @@ export function overview(): dashboard.Dashboard {
         'Groups not OK',
         'Groups whose status is WARN, REWIND, STALL, STOP or ERR.',
         'short',
-        query('count(eventscope_consumergroup_status{job=~"$job"} > 0) or vector(0)'),
+        query(`count(eventscope_consumergroup_status{${K}} > 0) or vector(0)`),
         steps('green', [1, 'orange']),
       ),
     )
@@ -74,7 +80,7 @@ export function overview(): dashboard.Dashboard {
         'Worst lag',
         'The oldest unconsumed record over all groups and topics.',
         's',
-        query('max(eventscope_consumergroup_lag_seconds{job=~"$job"}) or vector(0)'),
+        query(`max(eventscope_consumergroup_lag_seconds{${K}}) or vector(0)`),
         steps('green', [60, 'yellow'], [300, 'red']),
       ),
     )
@@ -90,12 +96,12 @@ export function overview(): dashboard.Dashboard {
     .withRow(new RowBuilder('Consumer groups'))
     .withPanel(
       timeseriesPanel('Lag by group (seconds)', 'Worst lag in seconds over the topics of each group.', 's', [
-        query('eventscope:consumergroup_lag_seconds:max', '{{group}}'),
+        query(`eventscope:consumergroup_lag_seconds:max{${CLUSTER}}`, '{{group}} ({{cluster}})'),
       ]).dataLinks([groupDrillDown()]),
     )
     .withPanel(
       timeseriesPanel('Lag by group (messages)', 'Records each group has not consumed yet.', 'short', [
-        query('eventscope:consumergroup_lag_messages:sum', '{{group}}'),
+        query(`eventscope:consumergroup_lag_messages:sum{${CLUSTER}}`, '{{group}} ({{cluster}})'),
       ]).dataLinks([groupDrillDown()]),
     )
     .withPanel(
@@ -103,8 +109,8 @@ export function overview(): dashboard.Dashboard {
         'Group status',
         'Worst partition status per group (Burrow-style rules).',
         [
-          instantQuery('eventscope_consumergroup_status{job=~"$job"}', '', 'A'),
-          instantQuery('eventscope_consumergroup_members{job=~"$job"}', '', 'B'),
+          instantQuery(`eventscope_consumergroup_status{${K}}`, '', 'A'),
+          instantQuery(`eventscope_consumergroup_members{${K}}`, '', 'B'),
         ],
         { w: 12, h: 8 },
       )
@@ -113,13 +119,13 @@ export function overview(): dashboard.Dashboard {
     )
     .withPanel(
       timeseriesPanel('Produced records per second by topic', 'Throughput into each topic.', 'ops', [
-        query('sum by (topic) (eventscope_topic_records_in_per_second{job=~"$job"})', '{{topic}}'),
+        query(`sum by (cluster, topic) (eventscope_topic_records_in_per_second{${K}})`, '{{topic}} ({{cluster}})'),
       ]),
     )
     .withRow(new RowBuilder('DLQs and sagas'))
     .withPanel(
       timeseriesPanel('Dead-lettered records per second', 'Records added to each dead-letter topic.', 'ops', [
-        query('eventscope:dlq_records_added:rate5m', '{{topic}}'),
+        query(`eventscope:dlq_records_added:rate5m{${CLUSTER}}`, '{{topic}} ({{cluster}})'),
       ]),
     )
     .withPanel(
@@ -153,13 +159,13 @@ export function overview(): dashboard.Dashboard {
         's',
         [
           query(
-            'histogram_quantile(0.5, sum by (le) (rate(eventscope_kafka_poll_duration_seconds_bucket{job=~"$job"}[$__rate_interval])))',
-            'p50',
+            `histogram_quantile(0.5, sum by (cluster, le) (rate(eventscope_kafka_poll_duration_seconds_bucket{${K}}[$__rate_interval])))`,
+            'p50 {{cluster}}',
             'A',
           ),
           query(
-            'histogram_quantile(0.99, sum by (le) (rate(eventscope_kafka_poll_duration_seconds_bucket{job=~"$job"}[$__rate_interval])))',
-            'p99',
+            `histogram_quantile(0.99, sum by (cluster, le) (rate(eventscope_kafka_poll_duration_seconds_bucket{${K}}[$__rate_interval])))`,
+            'p99 {{cluster}}',
             'B',
           ),
         ],
@@ -173,8 +179,8 @@ export function overview(): dashboard.Dashboard {
         'short',
         [
           query(
-            'sum by (stage) (increase(eventscope_kafka_poll_errors_total{job=~"$job"}[$__rate_interval]))',
-            '{{stage}}',
+            `sum by (cluster, stage) (increase(eventscope_kafka_poll_errors_total{${K}}[$__rate_interval]))`,
+            '{{stage}} ({{cluster}})',
           ),
         ],
         { w: 8, h: 8 },
