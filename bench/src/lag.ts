@@ -1,8 +1,9 @@
 /**
  * Figure 4: one lag cycle vs the number of groups and partitions on the local broker, with the
  * collector's client (@platformatic/kafka), with the kafkajs 2.2.4 adapter it had before (the
- * same KafkaMonitor in the same process, lib/kafkajs-adapter.ts), and the same lag computed by
- * Kafka's own tool (ConsumerGroupCommand --describe --all-groups, from the broker's jars) on
+ * same KafkaMonitor, lib/kafkajs-adapter.ts, in a second collector process: one monitor's
+ * 100,000 group-partitions hold ~90 MB, and two in one 256 MB heap made every cycle of both
+ * about twice as slow in garbage collection), and the same lag computed by Kafka's own tool (ConsumerGroupCommand --describe --all-groups, from the broker's jars) on
  * the same broker, timed in the same run, interleaved; ratio tool/ours.
  *
  * Setup: T topics with P partitions in all (P / T each) and two records on each partition, and
@@ -15,7 +16,7 @@ import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { kafkaClasspath } from '@eventscope/devstack';
 import { Kafka, logLevel } from 'kafkajs';
-import { startCollector } from './lib/collector.ts';
+import { startCollector, type Collector } from './lib/collector.ts';
 import { finish, KAFKA_VERSION, machine } from './lib/machine.ts';
 import { intEnv, printTable, progress, writeResult, type FigureResult } from './lib/results.ts';
 import { round, spread } from './lib/stats.ts';
@@ -114,15 +115,29 @@ export async function benchLag(o: LagOptions): Promise<FigureResult> {
     );
     progress(`${o.groups} groups x ${nTopics * perTopic} partitions set up; timing ${o.runs} runs`);
     const c = await startCollector();
+    // The kafkajs monitor in a process (and V8 heap) of its own, as a collector on that client ran.
+    const ck = await startCollector().catch(async (err: unknown) => {
+      await c.close();
+      throw err;
+    });
     try {
       const warm = await c.lagCycle(); // connects, learns metadata: not counted
-      const warmOld = await c.lagCycleKafkajs();
+      const warmOld = await ck.lagCycleKafkajs();
       notes.push(
         `first (cold) cycle ${round(warm.ms, 0)} ms (@platformatic/kafka), ${round(warmOld.ms, 0)} ms (kafkajs), not counted`,
       );
       const ours: number[] = [];
       const old: number[] = [];
       const theirs: number[] = [];
+      // The collector main thread's CPU per cycle (ms): what the cycle costs whatever else the shared machine runs.
+      const oursCpu: number[] = [];
+      const oldCpu: number[] = [];
+      const cycle = async (host: Collector, kafkajs: boolean, cpu: number[]) => {
+        const before = await host.usage();
+        const x = await (kafkajs ? host.lagCycleKafkajs() : host.lagCycle());
+        cpu.push(((await host.usage()).mainCpuUs - before.mainCpuUs) / 1000);
+        return x;
+      };
       let oldGroups = 0;
       let oldPartitions = 0;
       let groupsSeen = 0;
@@ -136,13 +151,13 @@ export async function benchLag(o: LagOptions): Promise<FigureResult> {
         ];
         for (const who of orders[r % orders.length] ?? []) {
           if (who === 'old') {
-            const x = await c.lagCycleKafkajs();
+            const x = await cycle(ck, true, oldCpu);
             if (!x.ok) notes.push(`kafkajs cycle ${r} reported errors: ${JSON.stringify(x.errors)}`);
             old.push(x.ms);
             oldGroups = x.groups;
             oldPartitions = x.partitions;
           } else if (who === 'ours') {
-            const x = await c.lagCycle();
+            const x = await cycle(c, false, oursCpu);
             if (!x.ok) notes.push(`cycle ${r} reported errors: ${JSON.stringify(x.errors)}`);
             ours.push(x.ms);
             groupsSeen = x.groups;
@@ -157,6 +172,8 @@ export async function benchLag(o: LagOptions): Promise<FigureResult> {
       const a = spread(ours);
       const b = spread(theirs);
       const k = spread(old);
+      const aCpu = spread(oursCpu);
+      const kCpu = spread(oldCpu);
       const ratios = spread(ours.map((x, i) => (theirs[i] as number) / x));
       const fmt = (s: { min: number; max: number }, d = 0): string => `${round(s.min, d)}..${round(s.max, d)}`;
       const size = `${o.groups} groups x ${nTopics * perTopic} partitions`;
@@ -168,10 +185,11 @@ export async function benchLag(o: LagOptions): Promise<FigureResult> {
         method:
           'Collector process with background work off; KafkaMonitor.pollOnce() timed inside it (offsets, lag, time lag, ' +
           "status for every group on the broker), once over the collector's client (@platformatic/kafka) and once over " +
-          'the kafkajs 2.2.4 adapter it had before (a second KafkaMonitor in the same process, same options). Kafka 4.4.0 ' +
+          'the kafkajs 2.2.4 adapter it had before (the same KafkaMonitor, same options, in a second collector process ' +
+          'with the same V8 flags: one heap each). Kafka 4.4.0 ' +
           'ConsumerGroupCommand --describe --all-groups run from the broker jars as a fresh JVM each time (its start-up ' +
           'included: that is what an operator runs). Interleaved, rotating which goes first; medians with min..max; ' +
-          'ratio = tool / ours per run.',
+          "ratio = tool / ours per run. CPU: the collector main thread's (process.threadCpuUsage) across each cycle.",
         params: {
           ...o,
           topics: nTopics,
@@ -198,6 +216,18 @@ export async function benchLag(o: LagOptions): Promise<FigureResult> {
             spread: fmt(k),
           },
           {
+            metric: 'collector main-thread CPU per lag cycle (@platformatic/kafka)',
+            value: round(aCpu.median, 0),
+            unit: 'ms',
+            spread: fmt(aCpu),
+          },
+          {
+            metric: 'collector main-thread CPU per lag cycle (kafkajs 2.2.4)',
+            value: round(kCpu.median, 0),
+            unit: 'ms',
+            spread: fmt(kCpu),
+          },
+          {
             metric: `kafka-consumer-groups --describe --all-groups, ${size}`,
             value: round(b.median, 0),
             unit: 'ms',
@@ -211,10 +241,10 @@ export async function benchLag(o: LagOptions): Promise<FigureResult> {
           },
         ],
         notes,
-        raw: { ours, kafkajs: old, theirs },
+        raw: { ours, kafkajs: old, theirs, oursCpu, kafkajsCpu: oldCpu },
       };
     } finally {
-      await c.close();
+      await Promise.all([c.close(), ck.close()]);
     }
   } finally {
     await admin.deleteGroups(groups).catch(() => undefined);
