@@ -2,7 +2,7 @@
  * The only code of the collector that talks to Kafka for monitoring: a thin, typed adapter
  * over one @platformatic/kafka admin client (its connection pool, API version negotiation
  * and group/offset calls) plus the raw protocol calls it has no method for (bounded Fetch
- * reads, ListOffsets per leader, ConsumerGroupDescribe, share-group APIs in ./protocol.ts).
+ * reads, ListOffsets per leader, ConsumerGroupDescribe; share- and streams-group APIs in ./protocol.ts).
  * Wire values (bigint offsets, Buffers, wire structs) become numbers and plain objects here,
  * once. Services (lag/, dlq/) call it from the background poll; outputs never do.
  *
@@ -19,6 +19,7 @@ import {
   describeClassicGroups,
   describeConsumerGroups,
   describeShareGroups,
+  describeStreamsGroups,
   shareOffsets,
 } from './groups.ts';
 import { listOffsetsOn, topicOffsetsByLeader } from './offsets.ts';
@@ -38,7 +39,6 @@ import type {
 export class KafkaAdapter {
   readonly #kafka: KafkaConnection;
   #groupTypes = new Map<string, GroupType>();
-  #listedStates = new Map<string, string>();
 
   constructor(options: KafkaAdapterOptions) {
     this.#kafka = new KafkaConnection(options);
@@ -86,15 +86,12 @@ export class KafkaAdapter {
     const groups = await this.#kafka.call(() => this.#kafka.admin.listGroups({ types: [...types] }));
     const out: GroupListing[] = [];
     const byId = new Map<string, GroupType>();
-    const states = new Map<string, string>();
     for (const g of groups.values()) {
       const groupType = asGroupType(g.groupType, g.protocolType);
       byId.set(g.id, groupType);
-      states.set(g.id, g.state);
       out.push({ groupId: g.id, protocolType: g.protocolType, groupType });
     }
     this.#groupTypes = byId;
-    this.#listedStates = states;
     return out;
   }
 
@@ -112,23 +109,10 @@ export class KafkaAdapter {
     for (const [type, ids] of byType) {
       if (type === 'consumer') out.push(...(await describeConsumerGroups(this.#kafka, ids)));
       else if (type === 'share') out.push(...(await describeShareGroups(this.#kafka, ids)));
-      else if (type === 'streams') out.push(...this.#streamsGroups(ids));
+      else if (type === 'streams') out.push(...(await describeStreamsGroups(this.#kafka, ids)));
       else out.push(...(await describeClassicGroups(this.#kafka, ids)));
     }
     return out;
-  }
-
-  /** Streams groups: state from ListGroups; members are not described (StreamsGroupDescribe is not read yet). */
-  #streamsGroups(groupIds: string[]): GroupInfo[] {
-    return groupIds.map((groupId) => ({
-      groupId,
-      groupType: 'streams',
-      state: this.#listedStates.get(groupId) ?? 'Unknown',
-      protocolType: 'streams',
-      protocol: '',
-      errorCode: 0,
-      members: [],
-    }));
   }
 
   /**

@@ -2,8 +2,8 @@
  * Groups, each type read with the API made for it: classic groups with DescribeGroups +
  * OffsetFetch, consumer-protocol groups (KIP-848) with ConsumerGroupDescribe + OffsetFetch,
  * share groups (KIP-932) with ShareGroupDescribe + DescribeShareGroupOffsets, streams groups
- * (KIP-1071) with OffsetFetch (their state and type come from ListGroups). Requests go to each
- * group's coordinator through `KafkaConnection.onCoordinators`.
+ * (KIP-1071) with StreamsGroupDescribe + OffsetFetch. Requests go to each group's coordinator
+ * through `KafkaConnection.onCoordinators`.
  */
 import {
   consumerGroupDescribeV0,
@@ -14,8 +14,14 @@ import {
 import { CollectorError } from '../errors.ts';
 import { dict } from '../lib/safe-map.ts';
 import { orPartial, type KafkaConnection } from './connection.ts';
-import { describeShareGroupOffsetsV0, shareGroupDescribeV1 } from './protocol.ts';
-import type { CommittedOffset, GroupInfo, GroupType } from './types.ts';
+import {
+  describeShareGroupOffsetsV0,
+  shareGroupDescribeV1,
+  streamsGroupDescribeV0,
+  type StreamsGroupWire,
+  type StreamsTaskIdsWire,
+} from './protocol.ts';
+import type { CommittedOffset, GroupInfo, GroupType, MemberInfo } from './types.ts';
 
 const GROUP_ID_NOT_FOUND = 69;
 
@@ -66,22 +72,25 @@ export async function describeClassicGroups(kafka: KafkaConnection, groupIds: st
   });
 }
 
-/** The fields KIP-848 consumer groups and KIP-932 share groups answer alike. */
+/** The fields KIP-848 consumer groups, KIP-932 share groups and KIP-1071 streams groups answer alike. */
 interface EpochGroup {
   groupId: string;
   errorCode: number;
   groupState: string;
-  assignorName: string;
+  /** Absent for streams groups (StreamsGroupDescribe v0 does not name it). */
+  assignorName?: string;
   groupEpoch: number;
   assignmentEpoch: number;
   members: { memberId: string; clientId: string; clientHost: string; memberEpoch: number }[];
 }
 
-/** A KIP-848 / KIP-932 group's describe answer; `assignments` picks each member's current (and target) assignment. */
+/** A KIP-848 / KIP-932 / KIP-1071 group's describe answer; `assignments` picks each member's assignments (and what only its type has). */
 function epochGroupInfo<G extends EpochGroup>(
   g: G,
-  groupType: 'consumer' | 'share',
-  assignments: (m: G['members'][number]) => Pick<GroupInfo['members'][number], 'assignment' | 'targetAssignment'>,
+  groupType: Exclude<GroupType, 'classic'>,
+  assignments: (
+    m: G['members'][number],
+  ) => Pick<MemberInfo, 'assignment' | 'targetAssignment' | 'processId' | 'standbyAssignment' | 'warmupAssignment'>,
 ): GroupInfo {
   return {
     groupId: g.groupId,
@@ -89,7 +98,7 @@ function epochGroupInfo<G extends EpochGroup>(
     // A group deleted between list and describe is "Dead", as DescribeGroups says.
     state: g.errorCode === GROUP_ID_NOT_FOUND ? 'Dead' : g.groupState,
     protocolType: groupType,
-    protocol: g.assignorName,
+    protocol: g.assignorName ?? '',
     errorCode: g.errorCode,
     groupEpoch: g.groupEpoch,
     assignmentEpoch: g.assignmentEpoch,
@@ -119,6 +128,38 @@ export async function describeShareGroups(kafka: KafkaConnection, groupIds: stri
   return kafka.onCoordinators(groupIds, async (conn, groups) => {
     const res = await shareGroupDescribeV1.async(conn, groups, false);
     return res.groups.map((g) => epochGroupInfo(g, 'share', (m) => ({ assignment: assignmentOf(m.assignment) })));
+  });
+}
+
+/**
+ * A streams group's tasks as topic partitions: task `<subtopology>_<p>` works on partition p of
+ * each topic its subtopology reads (source topics and internal repartition topics). Without a
+ * topology (not initialized yet) no task maps to a topic.
+ */
+function taskPartitions(subtopologies: StreamsGroupWire['subtopologies']) {
+  const topicsOf = new Map<string, string[]>();
+  for (const s of subtopologies ?? []) topicsOf.set(s.subtopologyId, [...s.sourceTopics, ...s.repartitionSourceTopics]);
+  return (tasks: readonly StreamsTaskIdsWire[]): Record<string, number[]> =>
+    assignmentOf(
+      tasks.flatMap((t) =>
+        (topicsOf.get(t.subtopologyId) ?? []).map((topicName) => ({ topicName, partitions: t.partitions })),
+      ),
+    );
+}
+
+export async function describeStreamsGroups(kafka: KafkaConnection, groupIds: string[]): Promise<GroupInfo[]> {
+  return kafka.onCoordinators(groupIds, async (conn, groups) => {
+    const res = await streamsGroupDescribeV0.async(conn, groups, false);
+    return res.groups.map((g) => {
+      const partitionsOf = taskPartitions(g.subtopologies);
+      return epochGroupInfo(g, 'streams', (m) => ({
+        assignment: partitionsOf(m.assignment.activeTasks),
+        targetAssignment: partitionsOf(m.targetAssignment.activeTasks),
+        processId: m.processId,
+        standbyAssignment: partitionsOf(m.assignment.standbyTasks),
+        warmupAssignment: partitionsOf(m.assignment.warmupTasks),
+      }));
+    });
   });
 }
 

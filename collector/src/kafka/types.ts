@@ -41,12 +41,24 @@ export interface MemberInfo {
   memberId: string;
   clientId: string;
   host: string;
-  /** topic -> partitions (current assignment); empty when the group's protocol is not the consumer protocol. */
+  /**
+   * topic -> partitions (current assignment; a streams member's active tasks as the partitions
+   * they read); empty when a classic group's protocol is not the consumer protocol.
+   */
   assignment: Record<string, number[]>;
-  /** KIP-848 / KIP-932 members: the member epoch. */
+  /** KIP-848 / KIP-932 / KIP-1071 members: the member epoch. */
   memberEpoch?: number;
-  /** KIP-848 members: the assignment the coordinator wants the member to reach. */
+  /** KIP-848 and streams members: the assignment the coordinator wants the member to reach. */
   targetAssignment?: Record<string, number[]>;
+  /** Streams members (KIP-1071): the Kafka Streams instance the member's thread belongs to. */
+  processId?: string;
+  /**
+   * Streams members: topic -> partitions of their standby tasks (state kept warm for failover)
+   * and warm-up tasks (state being caught up before the task moves); `assignment` is their
+   * active tasks, the only ones that consume and commit.
+   */
+  standbyAssignment?: Record<string, number[]>;
+  warmupAssignment?: Record<string, number[]>;
 }
 
 export interface GroupInfo {
@@ -59,7 +71,7 @@ export interface GroupInfo {
   members: MemberInfo[];
   /** Broker error code for this group (0 = none). */
   errorCode: number;
-  /** KIP-848 / KIP-932 groups: the group epoch and the epoch of its target assignment. */
+  /** KIP-848 / KIP-932 / KIP-1071 groups: the group epoch and the epoch of its target assignment. */
   groupEpoch?: number;
   assignmentEpoch?: number;
 }
