@@ -52,6 +52,8 @@ import type {
   TraceView,
 } from './flows/schemas.ts';
 import type {
+  ClusterListSchema,
+  ClusterSchema,
   ErrorSchema,
   GroupDetailSchema,
   GroupListSchema,
@@ -85,6 +87,9 @@ export type GroupDetailResponse = Static<typeof GroupDetailSchema>;
 export type GroupDetail = GroupDetailResponse['group'];
 export type TopicSummary = Static<typeof TopicSchema>;
 export type TopicsResponse = Static<typeof TopicListSchema>;
+// Clusters: GET /api/clusters; every lag route and the overview take ?cluster=<name> (default: the primary)
+export type KafkaClusterSummary = Static<typeof ClusterSchema>;
+export type ClustersResponse = Static<typeof ClusterListSchema>;
 
 // DLQs: GET /api/dlqs, /api/dlqs/:topic, /api/dlqs/:topic/history, POST /api/dlqs/:topic/mark
 export type DlqMark = Static<typeof DlqMarkSchema>;

@@ -19,8 +19,10 @@ import {
 } from '@eventscope/contract';
 import { checkTokenEntries, checkTokenValue } from './auth/tokens.ts';
 import { parseFieldPath } from './masking/paths.ts';
+import { CLUSTER_NAME_PATTERN, checkClusterSpecs, type ClusterSpec } from './kafka/cluster-config.ts';
 
-type Kind = 'string' | 'int' | 'bool' | 'enum' | 'list';
+/** `clusters`: a JSON array of cluster entries (kafka/cluster-config.ts), a real array in the config file. */
+type Kind = 'string' | 'int' | 'bool' | 'enum' | 'list' | 'clusters';
 
 /** A key's parsed value. */
 type Value<K extends Kind> = K extends 'int'
@@ -29,7 +31,9 @@ type Value<K extends Kind> = K extends 'int'
     ? boolean
     : K extends 'list'
       ? string[]
-      : string;
+      : K extends 'clusters'
+        ? readonly ClusterSpec[]
+        : string;
 /** What a key's default may be: a string (or enum) key may have none, and is then unset unless configured. */
 type Default<K extends Kind> = K extends 'string' | 'enum' ? string | undefined : Value<K>;
 
@@ -102,6 +106,20 @@ export const CONFIG_KEYS = {
     kind: 'list',
     default: ['127.0.0.1:9092'],
     doc: 'Comma-separated Kafka bootstrap servers.',
+  }),
+  kafkaClusterName: spec({
+    env: 'EVENTSCOPE_KAFKA_CLUSTER_NAME',
+    kind: 'string',
+    default: 'default',
+    check: (value: string) =>
+      new RegExp(CLUSTER_NAME_PATTERN).test(value) ? undefined : `must match ${CLUSTER_NAME_PATTERN}`,
+    doc: 'Name of the primary cluster, the one the other `kafka*` keys describe: the `cluster` label of its metrics, its `?cluster=` in the API (the default there), and the cluster the DLQ views, redrive, tap and OTLP-in-Kafka receiver use. See docs/clusters.md.',
+  }),
+  kafkaClusters: spec({
+    env: 'EVENTSCOPE_KAFKA_CLUSTERS',
+    kind: 'clusters',
+    default: [],
+    doc: 'Further clusters to monitor for lag (docs/clusters.md): a JSON array (in the environment, JSON text) of `{"name", "brokers": ["host:port"], "tls"?, "tlsCaFile"?, "tlsCertFile"?, "tlsKeyFile"?, "saslMechanism"?, "saslUsername"?, "saslPassword"?, "saslPasswordFile"?, "clientId"?}`, the settings meaning what the `kafka*` keys of the same name do (unset: no TLS, no SASL, `kafkaClientId`). Names unique, `[A-Za-z0-9._-]`, 1-64 characters, not the primary\'s; unknown keys are refused. Passwords are masked in logs.',
   }),
   kafkaClientId: spec({
     env: 'EVENTSCOPE_KAFKA_CLIENT_ID',
@@ -654,6 +672,19 @@ function parseValue(key: string, s: KeySpec, raw: unknown): unknown {
           .filter(Boolean);
       throw invalid(key, s.env, `expected a comma-separated list, got ${JSON.stringify(raw)}`);
     }
+    case 'clusters': {
+      let value = raw;
+      if (typeof raw === 'string') {
+        try {
+          value = JSON.parse(raw);
+        } catch (err) {
+          throw invalid(key, s.env, `expected a JSON array of clusters: ${(err as Error).message}`);
+        }
+      }
+      const problem = checkClusterSpecs(value);
+      if (problem !== undefined) throw invalid(key, s.env, problem);
+      return value;
+    }
   }
 }
 
@@ -706,6 +737,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     if (problem !== undefined) throw invalid(key, s.env, problem);
   }
   checkOidcConfig(out as Config);
+  const primary = out.kafkaClusterName as string;
+  if ((out.kafkaClusters as readonly ClusterSpec[]).some((c) => c.name === primary)) {
+    throw invalid(
+      'kafkaClusters',
+      CONFIG_KEYS.kafkaClusters.env,
+      `the name ${JSON.stringify(primary)} is the primary cluster's (kafkaClusterName); give the entry another name`,
+    );
+  }
   return Object.freeze(out) as Config;
 }
 
@@ -714,7 +753,14 @@ export function redactConfig(config: Config): Record<string, unknown> {
   const out = dict<unknown>();
   for (const [key, s] of Object.entries(CONFIG_KEYS) as [string, KeySpec][]) {
     const value = (config as Record<string, unknown>)[key];
-    out[key] = s.secret && value !== undefined ? '***' : value;
+    out[key] =
+      s.secret && value !== undefined
+        ? '***'
+        : s.kind === 'clusters'
+          ? (value as readonly ClusterSpec[]).map((c) =>
+              c.saslPassword === undefined ? c : { ...c, saslPassword: '***' },
+            )
+          : value;
   }
   return out;
 }
@@ -722,12 +768,13 @@ export function redactConfig(config: Config): Record<string, unknown> {
 /** Markdown reference of every key (docs/configuration.md is this text). */
 export function configReference(): string {
   const rows = (Object.entries(CONFIG_KEYS) as [string, KeySpec][]).map(([key, s]) => {
+    const d = s.default;
     const def =
-      s.default === undefined
+      d === undefined
         ? '(unset)'
-        : Array.isArray(s.default)
-          ? s.default.join(',') || '(empty)'
-          : String(s.default);
+        : typeof d === 'object'
+          ? (d as readonly unknown[]).map((v) => (typeof v === 'string' ? v : JSON.stringify(v))).join(',') || '(empty)'
+          : String(d);
     const values = s.values ? ` One of: ${s.values.join(', ')}.` : '';
     return `| \`${key}\` | \`${s.env}\` | ${s.kind} | \`${def}\` | ${s.doc}${values} |`;
   });

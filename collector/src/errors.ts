@@ -3,6 +3,7 @@ export type CollectorErrorCode =
   | 'CONFIG_INVALID'
   | 'BAD_REQUEST'
   | 'NOT_FOUND'
+  | 'CLUSTER_NOT_FOUND'
   | 'UNAUTHORIZED'
   | 'FORBIDDEN'
   | 'ORIGIN_REFUSED'
@@ -19,6 +20,8 @@ const STATUS: Record<CollectorErrorCode, number> = {
   CONFIG_INVALID: 500,
   BAD_REQUEST: 400,
   NOT_FOUND: 404,
+  /** `?cluster=` names no cluster of the config (the message lists the known ones). */
+  CLUSTER_NOT_FOUND: 404,
   UNAUTHORIZED: 401,
   /** Authenticated, but the role may not do this (or a resolver refused it, e.g. no CSRF token). */
   FORBIDDEN: 403,

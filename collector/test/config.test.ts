@@ -6,6 +6,7 @@ import { buildApp } from '../src/app.ts';
 import { configReference, loadConfig, redactConfig, terminalTypesMap } from '../src/config.ts';
 import type { SpanData } from '../src/traces/span.ts';
 import { DEFAULT_RULES } from '../src/flows/hops.ts';
+import { specSecurity } from '../src/kafka/security.ts';
 
 describe('loadConfig', () => {
   it('applies defaults and freezes the result', () => {
@@ -188,5 +189,83 @@ describe('loadConfig', () => {
   it('keeps docs/configuration.md in step with the config table (npm run docs -w collector)', () => {
     const doc = readFileSync(new URL('../docs/configuration.md', import.meta.url), 'utf8');
     expect(doc).toBe(configReference());
+  });
+});
+
+describe('several Kafka clusters (kafkaClusterName, kafkaClusters)', () => {
+  const env = (clusters: unknown) => ({ EVENTSCOPE_KAFKA_CLUSTERS: JSON.stringify(clusters) });
+
+  it('names the primary cluster `default` and has no further ones by default', () => {
+    const config = loadConfig({});
+    expect(config.kafkaClusterName).toBe('default');
+    expect(config.kafkaClusters).toEqual([]);
+  });
+
+  it('reads the clusters as JSON text from the environment and as an array from the file', () => {
+    const east = { name: 'east', brokers: ['e1:9092', 'e2:9092'], clientId: 'es-east' };
+    expect(loadConfig({ ...env([east]), EVENTSCOPE_KAFKA_CLUSTER_NAME: 'west' })).toMatchObject({
+      kafkaClusterName: 'west',
+      kafkaClusters: [east],
+    });
+    const dir = mkdtempSync(path.join(tmpdir(), 'eventscope-clusters-'));
+    try {
+      const file = path.join(dir, 'config.json');
+      writeFileSync(file, JSON.stringify({ kafkaClusters: [east] }));
+      expect(loadConfig({ EVENTSCOPE_CONFIG_FILE: file }).kafkaClusters).toEqual([east]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it.each([
+    ['not JSON', 'east', /EVENTSCOPE_KAFKA_CLUSTERS.*expected a JSON array of clusters/],
+    ['not an array', JSON.stringify({ name: 'east' }), /expected a JSON array of clusters/],
+    [
+      'an unknown key',
+      JSON.stringify([{ name: 'east', brokers: ['a:1'], pasword: 'x' }]),
+      /entry 0 \("east"\).*"pasword".*valid keys: name, brokers/,
+    ],
+    ['no brokers', JSON.stringify([{ name: 'east', brokers: [] }]), /entry 0 \("east"\): brokers/],
+    ['a bad name', JSON.stringify([{ name: 'east coast', brokers: ['a:1'] }]), /entry 0 \("east coast"\): name/],
+    [
+      'a name used twice',
+      JSON.stringify([
+        { name: 'e', brokers: ['a:1'] },
+        { name: 'e', brokers: ['b:1'] },
+      ]),
+      /entry 1 \("e"\).*used twice/,
+    ],
+    ['the primary name', JSON.stringify([{ name: 'default', brokers: ['a:1'] }]), /"default" is the primary cluster's/],
+    [
+      'a bad mechanism',
+      JSON.stringify([{ name: 'e', brokers: ['a:1'], saslMechanism: 'GSSAPI' }]),
+      /entry 0 \("e"\): saslMechanism/,
+    ],
+  ])('refuses %s, naming the entry', (_what, raw, message) => {
+    expect(() => loadConfig({ EVENTSCOPE_KAFKA_CLUSTERS: raw })).toThrow(message);
+  });
+
+  it('refuses a bad primary cluster name', () => {
+    expect(() => loadConfig({ EVENTSCOPE_KAFKA_CLUSTER_NAME: 'a/b' })).toThrow(
+      /EVENTSCOPE_KAFKA_CLUSTER_NAME.*must match/,
+    );
+  });
+
+  it.each([
+    [{ tlsCaFile: '/x.pem' }, /kafkaClusters\[east\]\.tlsCaFile set while kafkaClusters\[east\]\.tls is not true/],
+    [{ tls: true, tlsCaFile: '/no/such/ca.pem' }, /kafkaClusters\[east\]\.tlsCaFile: cannot read \/no\/such\/ca.pem/],
+    [{ saslMechanism: 'PLAIN', saslUsername: 'u' }, /needs exactly one of kafkaClusters\[east\]\.saslPassword and/],
+  ])("checks an entry's TLS and SASL as the primary's, naming the entry: %o", (settings, message) => {
+    const [spec] = loadConfig(env([{ name: 'east', brokers: ['a:1'], ...settings }])).kafkaClusters;
+    expect(() => specSecurity(spec ?? { name: 'none', brokers: [] })).toThrow(message);
+  });
+
+  it("masks an entry's SASL password for logging", () => {
+    const config = loadConfig(
+      env([{ name: 'east', brokers: ['a:1'], saslMechanism: 'PLAIN', saslUsername: 'u', saslPassword: 'hunter2' }]),
+    );
+    const redacted = JSON.stringify(redactConfig(config));
+    expect(redacted).not.toContain('hunter2');
+    expect(redacted).toContain('"saslUsername":"u"');
   });
 });

@@ -134,9 +134,9 @@ describe('DLQ monitor (real broker and registry)', () => {
     });
 
     const metrics = (await t.app.inject('/metrics')).body;
-    expect(metrics).toContain(`eventscope_dlq_depth_records{topic="${topic}"} 6`);
-    expect(metrics).toContain(`eventscope_dlq_records_added_total{topic="${topic}"} 3`);
-    expect(metrics).toContain(`eventscope_dlq_records_since_mark{topic="${topic}"} 1`);
+    expect(metrics).toContain(`eventscope_dlq_depth_records{cluster="default",topic="${topic}"} 6`);
+    expect(metrics).toContain(`eventscope_dlq_records_added_total{cluster="default",topic="${topic}"} 3`);
+    expect(metrics).toContain(`eventscope_dlq_records_since_mark{cluster="default",topic="${topic}"} 1`);
   });
 
   it('the mark survives an app rebuild on the same data dir', async () => {

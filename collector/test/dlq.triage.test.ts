@@ -262,12 +262,12 @@ describe('DLQ causes on the real broker', () => {
     expect(merged?.groups).toEqual(['audit-service', 'payment-service', 'refund-service']);
 
     const metrics = (await t.app.inject('/metrics')).body;
-    expect(metrics).toContain(`eventscope_dlq_causes{topic="${topic}"} 7`);
+    expect(metrics).toContain(`eventscope_dlq_causes{cluster="default",topic="${topic}"} 7`);
     expect(metrics).toContain(
-      `eventscope_dlq_cause_records_total{topic="${topic}",fingerprint="${dec?.fingerprint}",error_class="DecodeError"} 4`,
+      `eventscope_dlq_cause_records_total{cluster="default",topic="${topic}",fingerprint="${dec?.fingerprint}",error_class="DecodeError"} 4`,
     );
     const firstSeen = new RegExp(
-      `eventscope_dlq_cause_first_seen_timestamp_seconds\\{topic="${topic.replaceAll('.', '\\.')}",fingerprint="${dec?.fingerprint}",error_class="DecodeError"\\} ([0-9.e+]+)`,
+      `eventscope_dlq_cause_first_seen_timestamp_seconds\\{cluster="default",topic="${topic.replaceAll('.', '\\.')}",fingerprint="${dec?.fingerprint}",error_class="DecodeError"\\} ([0-9.e+]+)`,
     ).exec(metrics);
     expect(Number(firstSeen?.[1]) * 1000).toBeCloseTo(dec?.firstSeenMs ?? 0, -1);
     expect(metrics).toContain(`error_class="__proto__"`);

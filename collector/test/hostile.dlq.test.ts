@@ -100,7 +100,7 @@ describe('DLQ tail with a record larger than a fetch (real broker)', () => {
     });
     const metrics = await t.app.inject('/metrics');
     expect(metrics.body).not.toMatch(
-      new RegExp(`eventscope_dlq_tail_reads_incomplete_total\\{topic="${topic}"\\} [1-9]`),
+      new RegExp(`eventscope_dlq_tail_reads_incomplete_total\\{cluster="default",topic="${topic}"\\} [1-9]`),
     );
   });
 });

@@ -37,8 +37,8 @@ describe('Kafka plugin and background poll', () => {
     // Each finished poll is announced to live views (GET /api/stream).
     expect(announced).toContain(first);
     const metrics = (await app.inject('/metrics')).body;
-    expect(metrics).toContain('eventscope_kafka_poll_success 1');
-    expect(metrics).toMatch(/eventscope_kafka_poll_duration_seconds_count ([2-9]|\d\d+)/);
+    expect(metrics).toContain('eventscope_kafka_poll_success{cluster="default"} 1');
+    expect(metrics).toMatch(/eventscope_kafka_poll_duration_seconds_count\{cluster="default"\} ([2-9]|\d\d+)/);
     const monitor = app.kafkaMonitor;
     await app.close();
     app = undefined;
@@ -58,10 +58,10 @@ describe('Kafka plugin and background poll', () => {
     expect(ready.statusCode).toBe(503);
     expect(ready.json<{ checks: Record<string, string> }>().checks.kafka).toContain('not connected');
     const metrics = (await app.inject('/metrics')).body;
-    expect(metrics).toContain('eventscope_kafka_poll_success 0');
-    expect(metrics).toContain('eventscope_kafka_poll_errors_total{stage="list_topics"} 1');
+    expect(metrics).toContain('eventscope_kafka_poll_success{cluster="default"} 0');
+    expect(metrics).toContain('eventscope_kafka_poll_errors_total{cluster="default",stage="list_topics"} 1');
     const groups = await app.inject('/api/groups');
-    expect(groups.json()).toEqual({ snapshotTime: null, groups: [], missingGroupTypes: [] });
+    expect(groups.json()).toEqual({ cluster: 'default', snapshotTime: null, groups: [], missingGroupTypes: [] });
     expect((await app.inject('/api/groups/anything')).statusCode).toBe(404);
   });
 });

@@ -133,7 +133,7 @@ describe('a secured cluster', () => {
     expect((await t.app.inject('/api/groups')).statusCode).toBe(200);
     // Several polls later the reason was still logged once.
     await waitFor('three failed polls', async () => {
-      const m = /eventscope_kafka_poll_errors_total\{stage="list_topics"\} (\d+)/.exec(
+      const m = /eventscope_kafka_poll_errors_total\{cluster="default",stage="list_topics"\} (\d+)/.exec(
         (await t.app.inject('/metrics')).body,
       );
       return Number(m?.[1] ?? 0) >= 3;
@@ -162,7 +162,7 @@ describe('a secured cluster', () => {
 
 describe('security settings', () => {
   it.each([
-    [{ kafkaTlsCaFile: '/x.pem' }, /without kafkaTls/],
+    [{ kafkaTlsCaFile: '/x.pem' }, /while kafkaTls is not true/],
     [{ kafkaTls: true, kafkaTlsCertFile: '/x.pem' }, /go together/],
     [{ kafkaSaslMechanism: 'PLAIN' }, /needs kafkaSaslUsername/],
     [{ kafkaSaslMechanism: 'PLAIN', kafkaSaslUsername: 'u' }, /exactly one of/],

@@ -1,6 +1,6 @@
 /**
  * Kafka's own Java tools and clients from the broker's jars (the shared dev broker's version):
- * console consumers of each group type, the config tool, the share-groups tool. What a user
+ * console consumers of each group type, the config tool, the share- and streams-groups tools. What a user
  * runs, so the collector's figures are checked against Kafka's, not against our own client.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
@@ -34,8 +34,13 @@ type Cell = (column: string) => string | undefined;
 
 const num = (s: string | undefined): number | null => (s === undefined || s === '-' ? null : Number(s));
 
-/** One of Kafka's group tools (`mainClass`) run with `--describe --group <groupId>`: its table's rows. */
-async function describeGroup(mainClass: string, groupId: string): Promise<Cell[]> {
+/** One of Kafka's group tools (`mainClass`) run with `--describe --group <groupId>` (and `extra`): its table's rows. */
+async function describeGroup(
+  mainClass: string,
+  groupId: string,
+  extra: string[] = [],
+  server = bootstrap(),
+): Promise<Cell[]> {
   const { stdout } = await exec(
     await java(),
     [
@@ -43,10 +48,11 @@ async function describeGroup(mainClass: string, groupId: string): Promise<Cell[]
       kafkaClasspath(DEFAULT_KAFKA_VERSION),
       mainClass,
       '--bootstrap-server',
-      bootstrap(),
+      server,
       '--describe',
       '--group',
       groupId,
+      ...extra,
     ],
     { timeout: 60_000 },
   );
@@ -68,16 +74,21 @@ export interface ToolRow {
   lag: number | null;
 }
 
-/** Kafka's own ConsumerGroupCommand (`kafka-consumer-groups.sh --describe`), parsed. */
-export async function kafkaToolDescribe(groupId: string): Promise<ToolRow[]> {
-  const rows = await describeGroup('org.apache.kafka.tools.consumer.group.ConsumerGroupCommand', groupId);
-  return rows.map((cell) => ({
+/** A row of a tool's offsets table; the lag column is `LAG` or (streams groups) `OFFSET-LAG`. */
+const offsetRow =
+  (lagColumn: string) =>
+  (cell: Cell): ToolRow => ({
     topic: cell('TOPIC') ?? '',
     partition: Number(cell('PARTITION')),
     currentOffset: num(cell('CURRENT-OFFSET')),
     logEndOffset: Number(cell('LOG-END-OFFSET')),
-    lag: num(cell('LAG')),
-  }));
+    lag: num(cell(lagColumn)),
+  });
+
+/** Kafka's own ConsumerGroupCommand (`kafka-consumer-groups.sh --describe`), parsed; `server`: another cluster's broker. */
+export async function kafkaToolDescribe(groupId: string, server?: string): Promise<ToolRow[]> {
+  const rows = await describeGroup('org.apache.kafka.tools.consumer.group.ConsumerGroupCommand', groupId, [], server);
+  return rows.map(offsetRow('LAG'));
 }
 
 export interface ShareToolRow {
@@ -95,5 +106,38 @@ export async function shareToolDescribe(groupId: string): Promise<ShareToolRow[]
     partition: Number(cell('PARTITION')),
     startOffset: num(cell('START-OFFSET')),
     lag: num(cell('LAG')),
+  }));
+}
+
+/**
+ * Kafka's StreamsGroupCommand (`kafka-streams-groups.sh --describe --offsets --verbose`), parsed:
+ * per input partition of a group with members (the 4.4 tool prints nothing for an empty group).
+ */
+export async function streamsToolOffsets(groupId: string): Promise<ToolRow[]> {
+  const rows = await describeGroup('org.apache.kafka.tools.streams.StreamsGroupCommand', groupId, [
+    '--offsets',
+    '--verbose',
+  ]);
+  return rows.map(offsetRow('OFFSET-LAG'));
+}
+
+export interface StreamsToolMember {
+  memberId: string;
+  memberEpoch: number;
+  processId: string;
+  clientId: string;
+}
+
+/** `kafka-streams-groups.sh --describe --members --verbose`, parsed (its last column, the tasks, left out). */
+export async function streamsToolMembers(groupId: string): Promise<StreamsToolMember[]> {
+  const rows = await describeGroup('org.apache.kafka.tools.streams.StreamsGroupCommand', groupId, [
+    '--members',
+    '--verbose',
+  ]);
+  return rows.map((cell) => ({
+    memberId: cell('MEMBER') ?? '',
+    memberEpoch: Number(cell('MEMBER-EPOCH')),
+    processId: cell('PROCESS') ?? '',
+    clientId: cell('CLIENT-ID') ?? '',
   }));
 }

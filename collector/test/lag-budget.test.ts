@@ -55,7 +55,9 @@ describe('lag budget', () => {
     expect(g.status).toBe('WARN');
     const metrics = (await t.app.inject('/metrics')).body;
     expect(metrics).toMatch(/^eventscope_consumergroup_lag_budget_seconds 10$/m);
-    expect(metrics).toContain(`eventscope_consumergroup_status{group="${group}",group_type="classic"} 1`);
+    expect(metrics).toContain(
+      `eventscope_consumergroup_status{cluster="default",group="${group}",group_type="classic"} 1`,
+    );
     const detail = (await t.app.inject(`/api/groups/${encodeURIComponent(group)}`)).json<{
       group: { status: string; lagBudgetSeconds: number | null };
     }>();

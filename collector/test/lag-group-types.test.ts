@@ -138,9 +138,11 @@ describe('every group type on the real broker', () => {
     expect(list.groups.find((x) => x.group === g)).toMatchObject({ groupType: 'consumer', status: 'STOP', lag: 6 });
     const metrics = (await t.app.inject('/metrics')).body;
     expect(metrics).toContain(
-      `eventscope_consumergroup_lag_messages{group="${g}",group_type="consumer",topic="${topic}"} 6`,
+      `eventscope_consumergroup_lag_messages{cluster="default",group="${g}",group_type="consumer",topic="${topic}"} 6`,
     );
-    expect(metrics).toContain(`eventscope_consumergroup_status{group="${g}",group_type="consumer"} 4`);
+    expect(metrics).toContain(
+      `eventscope_consumergroup_status{cluster="default",group="${g}",group_type="consumer"} 4`,
+    );
   });
 
   it('share group (KIP-932): start offset and lag per partition equal to the share-groups tool', async () => {
@@ -192,7 +194,7 @@ describe('every group type on the real broker', () => {
     expect(s.lag).toBe(12);
     expect(s.members).toEqual([]);
     const metrics = (await t.app.inject('/metrics')).body;
-    expect(metrics).toContain(`eventscope_consumergroup_members{group="${g}",group_type="share"} 0`);
+    expect(metrics).toContain(`eventscope_consumergroup_members{cluster="default",group="${g}",group_type="share"} 0`);
   });
 
   it('share group (KIP-932) with a live member: member epoch and assignment from ShareGroupDescribe', async () => {

@@ -79,9 +79,15 @@ it('a group committed below the log start lost records; one at the log start wit
   });
   const metrics = (await t.app.inject('/metrics')).body;
   expect(metrics).toContain(
-    `eventscope_consumergroup_records_lost_to_retention{group="${lost}",group_type="classic",topic="${topic}"} ${low - 2}`,
+    `eventscope_consumergroup_records_lost_to_retention{cluster="default",group="${lost}",group_type="classic",topic="${topic}"} ${low - 2}`,
   );
-  expect(metrics).toContain(`eventscope_consumergroup_retention_risk{group="${lost}",group_type="classic"} 2`);
-  expect(metrics).toContain(`eventscope_consumergroup_retention_risk{group="${atRisk}",group_type="classic"} 1`);
-  expect(metrics).toContain(`eventscope_consumergroup_retention_risk{group="${caughtUp}",group_type="classic"} 0`);
+  expect(metrics).toContain(
+    `eventscope_consumergroup_retention_risk{cluster="default",group="${lost}",group_type="classic"} 2`,
+  );
+  expect(metrics).toContain(
+    `eventscope_consumergroup_retention_risk{cluster="default",group="${atRisk}",group_type="classic"} 1`,
+  );
+  expect(metrics).toContain(
+    `eventscope_consumergroup_retention_risk{cluster="default",group="${caughtUp}",group_type="classic"} 0`,
+  );
 });

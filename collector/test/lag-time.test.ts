@@ -52,7 +52,7 @@ describe('time lag from the offset/time table', () => {
     const g = t.app.kafkaMonitor.snapshot?.groups.get(group);
     expect(g?.lagSecondsIsLowerBound).toBe(true);
     expect((await t.app.inject('/metrics')).body).toContain(
-      `eventscope_consumergroup_lag_seconds_lower_bound{group="${group}",group_type="classic",topic="${topic}"} 1`,
+      `eventscope_consumergroup_lag_seconds_lower_bound{cluster="default",group="${group}",group_type="classic",topic="${topic}"} 1`,
     );
 
     // Ten more records, seen by the next poll; then the group moves to offset 10.

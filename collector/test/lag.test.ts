@@ -271,11 +271,13 @@ describe('Kafka monitor scenarios (real broker)', () => {
 
     const metrics = (await t.app.inject('/metrics')).body;
     expect(metrics).toContain(
-      `eventscope_consumergroup_lag_messages{group="${g}",group_type="classic",topic="${topic}"} 2`,
+      `eventscope_consumergroup_lag_messages{cluster="default",group="${g}",group_type="classic",topic="${topic}"} 2`,
     );
-    expect(metrics).toMatch(new RegExp(`eventscope_consumergroup_members\\{group="${g}",group_type="classic"\\} 0`));
-    expect(metrics).toContain('eventscope_kafka_poll_success 1');
-    expect(metrics).toMatch(/eventscope_kafka_poll_duration_seconds_count \d+/);
+    expect(metrics).toMatch(
+      new RegExp(`eventscope_consumergroup_members\\{cluster="default",group="${g}",group_type="classic"\\} 0`),
+    );
+    expect(metrics).toContain('eventscope_kafka_poll_success{cluster="default"} 1');
+    expect(metrics).toMatch(/eventscope_kafka_poll_duration_seconds_count\{cluster="default"\} \d+/);
 
     expect(t.app.offsets.committedOffset(g, topic, 0)).toBe(1);
     expect(t.app.offsets.endOffset(topic, 0)).toBe(3);

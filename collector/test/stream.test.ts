@@ -47,7 +47,7 @@ describe('GET /api/stream', () => {
     const address = await app.listen({ host: '127.0.0.1', port: 0 });
     const received = readEvents(`${address}/api/stream`, 3, () => {
       setTimeout(() => {
-        app?.live.emit('snapshot', { at: 1 });
+        app?.live.emit('snapshot', { at: 1, cluster: 'default' });
         app?.live.emit('saga', { correlationId: 'o-1', status: 'in-flight' });
         app?.live.emit('saga', { correlationId: 'o-1', status: 'in-flight' }); // coalesced
         app?.live.emit('saga', { correlationId: 'o-2', status: 'completed' });
@@ -55,7 +55,7 @@ describe('GET /api/stream', () => {
     });
     const events = await received;
     expect(events).toEqual([
-      { event: 'snapshot', data: { at: 1 } },
+      { event: 'snapshot', data: { at: 1, cluster: 'default' } },
       { event: 'saga', data: { correlationId: 'o-1', status: 'in-flight' } },
       { event: 'saga', data: { correlationId: 'o-2', status: 'completed' } },
     ]);

@@ -4,10 +4,13 @@
  * live bus (throughput per poll, end-to-end latencies of ended sagas). Never calls Kafka.
  * Saga outcomes are counted by the store with the saga list's own filter, never from the
  * live bus: a tile and the list it opens agree, also after a saga's outcome changed late.
+ * `?cluster=` picks the Kafka cluster of the throughput and the worst groups (default: the
+ * primary); DLQs are watched on the primary cluster only, so another cluster's answer has none.
  */
 import { type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import fp from 'fastify-plugin';
 import { toSummary } from '../lag/routes.ts';
+import { ErrorSchema } from '../lag/schemas.ts';
 import type { GroupLag, Status } from '../lag/index.ts';
 import { OverviewQuerySchema, OverviewSchema, type Overview } from './schemas.ts';
 
@@ -39,21 +42,26 @@ function percentile(sorted: number[], p: number): number | null {
 
 export const overviewPlugin = fp(
   (app, _opts, done) => {
-    const throughput: { time: number; recordsPerSecond: number }[] = [];
+    /** Per cluster (by its config name). */
+    const throughputs = new Map<string, { time: number; recordsPerSecond: number }[]>();
     const latency: LatencyBucket[] = [];
     const prune = (now: number): void => {
-      while (throughput.length > 0 && (throughput[0]?.time ?? now) < now - KEEP_MS) throughput.shift();
+      for (const throughput of throughputs.values()) {
+        while (throughput.length > 0 && (throughput[0]?.time ?? now) < now - KEEP_MS) throughput.shift();
+      }
       while (latency.length > 0 && (latency[0]?.time ?? now) < now - KEEP_MS) latency.shift();
     };
 
-    app.live.on('snapshot', ({ at }) => {
-      const snapshot = app.kafkaMonitor.snapshot;
+    app.live.on('snapshot', ({ at, cluster }) => {
+      const snapshot = app.clusters.get(cluster)?.monitor.snapshot;
       if (!snapshot) return;
       let sum = 0;
       for (const t of snapshot.topics.values()) {
         if (t.topic.startsWith('__') || app.dlqs.isDlq(t.topic)) continue;
         sum += t.recordsInPerSecond ?? 0;
       }
+      const throughput = throughputs.get(cluster) ?? [];
+      throughputs.set(cluster, throughput);
       throughput.push({ time: at, recordsPerSecond: sum });
       prune(at);
     });
@@ -85,14 +93,15 @@ export const overviewPlugin = fp(
           summary:
             'Throughput, end-to-end latency percentiles, saga outcomes, worst groups, DLQs, audit counts, setup facts',
           querystring: OverviewQuerySchema,
-          response: { 200: OverviewSchema },
+          response: { 200: OverviewSchema, 400: ErrorSchema, 404: ErrorSchema },
         },
       },
       async (req): Promise<Overview> => {
         const rangeSeconds = req.query.rangeSeconds ?? 900;
         const now = Date.now();
         const since = now - rangeSeconds * 1000;
-        const snapshot = app.kafkaMonitor.snapshot;
+        const cluster = app.cluster(req.query.cluster);
+        const snapshot = cluster.monitor.snapshot;
         const buckets = latency.filter((b) => b.time >= since - LATENCY_BUCKET_MS);
         // Sagas started in the range by current status: what GET /api/sagas?status=<s>&from=<since>
         // lists (the dashboard's links from these figures), counted by the same store query.
@@ -105,9 +114,10 @@ export const overviewPlugin = fp(
         ]);
         const groups = snapshot ? [...snapshot.groups.values()].sort(worstFirst).slice(0, 10) : [];
         return {
+          cluster: cluster.name,
           snapshotTime: snapshot?.time ?? null,
           rangeSeconds,
-          throughput: throughput.filter((p) => p.time >= since),
+          throughput: (throughputs.get(cluster.name) ?? []).filter((p) => p.time >= since),
           latency: buckets
             .filter((b) => b.values.length > 0)
             .map((b) => {
@@ -120,9 +130,11 @@ export const overviewPlugin = fp(
               };
             }),
           sagaOutcomes,
-          worstGroups: groups.map(toSummary),
+          worstGroups: groups.map((g) => toSummary(g, cluster.name)),
           // Masked like GET /api/dlqs: groups and error classes come from dlq-* headers (maskHeaders).
-          dlqs: app.dlqs.list().map(({ latest: _latest, ...rest }) => app.masking.dlqSummary(rest)),
+          dlqs: cluster.primary
+            ? app.dlqs.list().map(({ latest: _latest, ...rest }) => app.masking.dlqSummary(rest))
+            : [],
           duplicates: duplicates.length,
           unaccounted: unaccounted.length,
           setup: {

@@ -4,7 +4,7 @@
  */
 import { Type, type Static } from 'typebox';
 import { DlqSummarySchema } from '../dlq/schemas.ts';
-import { GroupSummarySchema } from '../lag/schemas.ts';
+import { ClusterQuerySchema, GroupSummarySchema } from '../lag/schemas.ts';
 import type { SagaStatus } from '../store/types.ts';
 
 const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => Type.Union([t, Type.Null()]);
@@ -14,6 +14,7 @@ const SAGA_STATUSES = ['in_flight', 'completed', 'compensated', 'failed', 'stuck
 export const OverviewQuerySchema = Type.Object({
   // Series are kept 6 h; saga outcomes are counted from the store over the whole range (up to the dashboard's 24 h).
   rangeSeconds: Type.Optional(Type.Integer({ minimum: 60, maximum: 24 * 3600, default: 900 })),
+  ...ClusterQuerySchema.properties,
 });
 
 /**
@@ -35,6 +36,9 @@ export const OverviewSetupSchema = Type.Object({
 export type OverviewSetup = Static<typeof OverviewSetupSchema>;
 
 export const OverviewSchema = Type.Object({
+  cluster: Type.String({
+    description: 'The Kafka cluster of the throughput, worst groups and DLQs (DLQs: the primary cluster only)',
+  }),
   snapshotTime: Nullable(Type.Number()),
   rangeSeconds: Type.Integer(),
   throughput: Type.Array(Type.Object({ time: Type.Number(), recordsPerSecond: Type.Number() })),
@@ -61,6 +65,9 @@ export const OverviewSchema = Type.Object({
 export type Overview = Static<typeof OverviewSchema>;
 
 /** `event: snapshot` of GET /api/stream: a Kafka poll finished (lag, groups, DLQs updated). */
-export const SnapshotEventSchema = Type.Object({ at: Type.Number() });
+export const SnapshotEventSchema = Type.Object({
+  at: Type.Number(),
+  cluster: Type.String({ description: 'The Kafka cluster polled' }),
+});
 /** `event: saga` of GET /api/stream: a saga changed (new hop or new status). */
 export const SagaEventSchema = Type.Object({ correlationId: Type.String(), status: Type.String() });

@@ -1,5 +1,5 @@
 /**
- * DLQ capability: a step of the Kafka monitor's poll (depth, growth, latest records), its
+ * DLQ capability: a step of the primary cluster's Kafka monitor poll (depth, growth, latest records), its
  * routes and metrics. Avro values are decoded through the schema registry when
  * schemaRegistryUrl is set. `app.dlqs` exposes the service.
  */
@@ -24,7 +24,7 @@ export const dlqPlugin = fp(
     const incomplete = new Counter({
       name: 'eventscope_dlq_tail_reads_incomplete_total',
       help: "Reads of a DLQ's latest records that stopped before a partition's end (records after it not shown).",
-      labelNames: ['topic'],
+      labelNames: ['cluster', 'topic'],
       registers: [app.metrics],
     });
     const registry = c.schemaRegistryUrl ? new SchemaRegistry({ host: c.schemaRegistryUrl }) : undefined;
@@ -38,13 +38,13 @@ export const dlqPlugin = fp(
       historySize: Math.min(3600, Math.max(60, Math.ceil(3_600_000 / c.pollIntervalMs))),
       decoder,
       onIncomplete: (topic, partition, reason) => {
-        incomplete.inc({ topic });
+        incomplete.inc({ cluster: c.kafkaClusterName, topic });
         app.log.warn({ topic, partition, reason }, 'DLQ tail read stopped before the end; later records not shown');
       },
     });
     service.attach(app.kafkaMonitor);
     app.decorate('dlqs', service);
-    registerDlqMetrics(app.metrics, service);
+    registerDlqMetrics(app.metrics, service, c.kafkaClusterName);
     dlqRoutes(app, service, app.kafkaMonitor, (topic, records) => app.redrives.marks(topic, records));
     // Redrive (issue #18): records sent again to their original topic or the group's retry topic.
     void app.register(redrivePlugin, { decoder });

@@ -53,6 +53,7 @@ export function dlqRoutes(
       },
     },
     (): DlqList => ({
+      cluster: app.config.kafkaClusterName,
       snapshotTime: monitor.snapshot?.time ?? null,
       dlqs: service.list().map((s) => app.masking.dlqSummary(summary(s))),
     }),
@@ -81,7 +82,11 @@ export function dlqRoutes(
         ...maskRecordView(app.masking, r, unmasked),
         redrives: marks.get(`${r.partition}:${r.offset}`) ?? [],
       }));
-      return { snapshotTime: time, dlq: { ...(unmasked ? state : app.masking.dlqSummary(state)), latest } };
+      return {
+        cluster: app.config.kafkaClusterName,
+        snapshotTime: time,
+        dlq: { ...(unmasked ? state : app.masking.dlqSummary(state)), latest },
+      };
     },
   );
 
@@ -103,6 +108,7 @@ export function dlqRoutes(
       if (!samples || time === undefined) throw missing(req.params.topic);
       const since = req.query.since;
       return {
+        cluster: app.config.kafkaClusterName,
         topic: req.params.topic,
         snapshotTime: time,
         capacity: service.historySize,

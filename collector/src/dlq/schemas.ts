@@ -65,12 +65,17 @@ export const DlqRecordSchema = Type.Object({
   redrives: Type.Array(DlqRedriveMarkSchema, { description: 'Redrives that sent this record, oldest first.' }),
 });
 
+/** DLQs are watched on the primary cluster (`kafkaClusterName`) only. */
+const DlqClusterSchema = Type.String({ description: 'The Kafka cluster of the DLQs: the primary cluster' });
+
 export const DlqListSchema = Type.Object({
+  cluster: DlqClusterSchema,
   snapshotTime: Nullable(Type.Number()),
   dlqs: Type.Array(DlqSummarySchema),
 });
 
 export const DlqDetailSchema = Type.Object({
+  cluster: DlqClusterSchema,
   snapshotTime: Type.Number(),
   dlq: Type.Object({ ...DlqSummarySchema.properties, latest: Type.Array(DlqRecordSchema) }),
 });
@@ -89,6 +94,7 @@ export const DlqSampleSchema = Type.Object({
 });
 
 export const DlqHistorySchema = Type.Object({
+  cluster: DlqClusterSchema,
   topic: Type.String(),
   snapshotTime: Type.Number(),
   /** How many samples the collector keeps per DLQ (one per poll). */

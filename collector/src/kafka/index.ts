@@ -16,3 +16,5 @@ export type {
   ReadRequest,
 } from './types.ts';
 export { kafkaPlugin } from './plugin.ts';
+export type { KafkaCluster } from './plugin.ts';
+export { CLUSTER_NAME_PATTERN, type ClusterSpec } from './cluster-config.ts';

@@ -156,28 +156,37 @@ const PARTITION_GAUGES: readonly SnapshotGauge[] = [
   },
 ];
 
+/** A cluster's lag service, as the metrics see it. */
+interface ClusterMonitor {
+  name: string;
+  monitor: KafkaMonitor;
+}
+
+/** Every series carries `cluster` (the cluster's name from the config), the primary's too. */
 export function registerLagMetrics(
   registry: Registry,
-  monitor: KafkaMonitor,
+  clusters: ReadonlyMap<string, ClusterMonitor>,
   options: { perPartition: boolean },
 ): void {
-  const snap = () => monitor.snapshot;
-
   for (const gauge of [...SNAPSHOT_GAUGES, ...(options.perPartition ? PARTITION_GAUGES : [])]) {
     new Gauge({
       name: gauge.name,
       help: gauge.help,
-      labelNames: [...gauge.labelNames],
+      labelNames: ['cluster', ...gauge.labelNames],
       registers: [registry],
       collect() {
         this.reset();
-        const s = snap();
-        if (!s) return;
-        for (const [labels, value] of gauge.rows(s)) if (value !== null) this.set(labels, value);
+        for (const { name, monitor } of clusters.values()) {
+          const s = monitor.snapshot;
+          if (!s) continue;
+          for (const [labels, value] of gauge.rows(s))
+            if (value !== null) this.set({ cluster: name, ...labels }, value);
+        }
       },
     });
   }
-  const budget = monitor.lagBudgetSeconds;
+  // The same for every cluster (one config key): no cluster label, so rules compare against it with on().
+  const budget = clusters.values().next().value?.monitor.lagBudgetSeconds ?? null;
   if (budget !== null) {
     new Gauge({
       name: 'eventscope_consumergroup_lag_budget_seconds',
@@ -188,63 +197,83 @@ export function registerLagMetrics(
   new Counter({
     name: 'eventscope_consumergroup_rebalances_total',
     help: 'Rebalances the collector observed since it started (group state or member set changes).',
-    labelNames: ['group', 'group_type'],
+    labelNames: ['cluster', 'group', 'group_type'],
     registers: [registry],
     collect() {
       this.reset();
-      for (const g of snap()?.groups.values() ?? [])
-        this.inc({ group: g.group, group_type: g.groupType }, monitor.rebalanceCount(g.group));
+      for (const { name, monitor } of clusters.values()) {
+        for (const g of monitor.snapshot?.groups.values() ?? [])
+          this.inc({ cluster: name, group: g.group, group_type: g.groupType }, monitor.rebalanceCount(g.group));
+      }
     },
   });
 
-  // The collector's own health.
+  // The collector's own health, per cluster.
   const duration = new Histogram({
     name: 'eventscope_kafka_poll_duration_seconds',
     help: 'Duration of one Kafka poll cycle (admin round, record reads, DLQ tails).',
+    labelNames: ['cluster'],
     buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
     registers: [registry],
   });
   const errors = new Counter({
     name: 'eventscope_kafka_poll_errors_total',
     help: 'Failures in Kafka poll cycles by stage (list_topics, list_groups, describe_groups, group_offsets, topic_offsets, record_reads, dlq_tail, deadline); a failed group or topic is skipped, not fatal; a cycle past its deadline (pollDeadlineMs) is abandoned and keeps the previous snapshot.',
-    labelNames: ['stage'],
+    labelNames: ['cluster', 'stage'],
     registers: [registry],
   });
   const reads = new Counter({
     name: 'eventscope_kafka_record_reads_total',
     help: 'Time-lag lookups of the record at a committed offset, by result: read (fetched), cached, skipped (over the per-cycle cap), missed (not returned); skipped and missed fall back to interpolation.',
-    labelNames: ['result'],
+    labelNames: ['cluster', 'result'],
     registers: [registry],
   });
   const success = new Gauge({
     name: 'eventscope_kafka_poll_success',
     help: '1 when the last poll cycle produced a snapshot, 0 when it failed (broker unreachable, listing failed).',
+    labelNames: ['cluster'],
     registers: [registry],
   });
   new Gauge({
     name: 'eventscope_kafka_poll_last_success_timestamp_seconds',
     help: 'When the last successful poll cycle took its snapshot (Unix time, seconds).',
+    labelNames: ['cluster'],
     registers: [registry],
     collect() {
-      const t = monitor.lastSuccessTime;
-      if (t !== undefined) this.set(t / 1000);
+      for (const { name, monitor } of clusters.values()) {
+        const t = monitor.lastSuccessTime;
+        if (t !== undefined) this.set({ cluster: name }, t / 1000);
+      }
     },
   });
   new Gauge({
     name: 'eventscope_kafka_monitored_groups',
     help: 'Consumer groups in the last snapshot (after groupsInclude/groupsExclude).',
+    labelNames: ['cluster'],
     registers: [registry],
     collect() {
-      this.set(snap()?.groups.size ?? 0);
+      for (const { name, monitor } of clusters.values())
+        this.set({ cluster: name }, monitor.snapshot?.groups.size ?? 0);
     },
   });
-  for (const stage of ['list_topics', 'list_groups', 'describe_groups', 'group_offsets', 'topic_offsets', 'deadline']) {
-    errors.inc({ stage }, 0);
+  for (const { name: cluster, monitor } of clusters.values()) {
+    for (const stage of [
+      'list_topics',
+      'list_groups',
+      'describe_groups',
+      'group_offsets',
+      'topic_offsets',
+      'deadline',
+    ]) {
+      errors.inc({ cluster, stage }, 0);
+    }
+    success.set({ cluster }, 0);
+    monitor.onCycle((result) => {
+      duration.observe({ cluster }, result.durationMs / 1000);
+      success.set({ cluster }, result.ok ? 1 : 0);
+      for (const [stage, n] of Object.entries(result.errors)) errors.inc({ cluster, stage }, n);
+      for (const [result_, n] of Object.entries(result.recordReads))
+        if (n > 0) reads.inc({ cluster, result: result_ }, n);
+    });
   }
-  monitor.onCycle((result) => {
-    duration.observe(result.durationMs / 1000);
-    success.set(result.ok ? 1 : 0);
-    for (const [stage, n] of Object.entries(result.errors)) errors.inc({ stage }, n);
-    for (const [result_, n] of Object.entries(result.recordReads)) if (n > 0) reads.inc({ result: result_ }, n);
-  });
 }

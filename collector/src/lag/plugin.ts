@@ -1,24 +1,40 @@
 /**
- * The Kafka monitor as a Fastify plugin: the lag service (background poll), its metrics,
- * routes, and `app.offsets` (OffsetsView) for other capabilities. `app.kafkaMonitor`
- * exposes the service (tests drive `pollOnce()` directly).
+ * The Kafka monitor as a Fastify plugin: one lag service (background poll) per cluster
+ * (`app.kafkaClusters`), their metrics (a `cluster` label), routes (`?cluster=`), and
+ * `app.offsets` (OffsetsView of the primary cluster) for other capabilities. `app.kafkaMonitor`
+ * is the primary cluster's service (tests drive `pollOnce()` directly); `app.clusters` has them all.
  */
+import path from 'node:path';
 import fp from 'fastify-plugin';
 import { Gauge } from 'prom-client';
+import { CollectorError } from '../errors.ts';
+import type { KafkaCluster } from '../kafka/index.ts';
 import { KafkaLease, SoleLease, type MonitorLease } from './leader.ts';
 import { PostgresSnapshotStore } from '../store/postgres-snapshots.ts';
 import { isSnapshotStore } from '../store/snapshot-types.ts';
-import { shareSnapshots } from './shared-snapshot.ts';
+import { LAG_SNAPSHOT_KIND, shareSnapshots } from './shared-snapshot.ts';
 import { registerLagMetrics } from './metrics.ts';
 import { KafkaMonitor } from './monitor.ts';
 import { createOffsetsView } from './offsets-view-impl.ts';
-import { lagRoutes } from './routes.ts';
+import { clusterRoutes, lagRoutes } from './routes.ts';
+
+/** A cluster with its lag service and its place in the monitor election. */
+export interface MonitoredCluster extends KafkaCluster {
+  monitor: KafkaMonitor;
+  /** Whether this collector polls the cluster (`monitorElection`: one lease per cluster, on it). */
+  lease: MonitorLease;
+}
 
 declare module 'fastify' {
   interface FastifyInstance {
+    /** The primary cluster's lag service. */
     kafkaMonitor: KafkaMonitor;
-    /** Whether this collector polls Kafka (`monitorElection`). */
+    /** Whether this collector polls the primary cluster (`monitorElection`). */
     monitorLease: MonitorLease;
+    /** Every monitored cluster by name, the primary first. */
+    clusters: ReadonlyMap<string, MonitoredCluster>;
+    /** The cluster `?cluster=` names (the primary when absent); CLUSTER_NOT_FOUND (404) for another name. */
+    cluster: (name: string | undefined) => MonitoredCluster;
   }
 }
 
@@ -30,40 +46,61 @@ export interface LagPluginOptions {
 export const lagPlugin = fp<LagPluginOptions>(
   (app, opts, done) => {
     const c = app.config;
-    const monitor = new KafkaMonitor(app.kafka, {
-      pollIntervalMs: c.pollIntervalMs,
-      pollConcurrency: c.pollConcurrency,
-      groupsInclude: c.groupsInclude,
-      groupsExclude: c.groupsExclude,
-      lagTolerance: c.lagTolerance,
-      lagBudgetSeconds: c.lagBudgetSeconds,
-      statusWindow: c.statusWindow,
-      dataDir: c.dataDir,
-      maxRecordReadsPerCycle: c.recordReadsPerCycle,
-      pollDeadlineMs: c.pollDeadlineMs,
-      log: (level, message, extra) => app.log[level](extra ?? {}, message),
+    const log = (cluster: string) => (level: 'error' | 'warn' | 'info' | 'debug', message: string, extra?: object) =>
+      app.log[level]({ ...extra, cluster }, message);
+    const clusters = new Map<string, MonitoredCluster>();
+    for (const k of app.kafkaClusters.values()) {
+      const monitor = new KafkaMonitor(k.adapter, {
+        pollIntervalMs: c.pollIntervalMs,
+        pollConcurrency: c.pollConcurrency,
+        groupsInclude: c.groupsInclude,
+        groupsExclude: c.groupsExclude,
+        lagTolerance: c.lagTolerance,
+        lagBudgetSeconds: c.lagBudgetSeconds,
+        statusWindow: c.statusWindow,
+        // Each cluster's offset/time table in a file of its own (the primary's where it always was).
+        dataDir: k.primary ? c.dataDir : path.join(c.dataDir, 'clusters', k.name),
+        maxRecordReadsPerCycle: c.recordReadsPerCycle,
+        pollDeadlineMs: c.pollDeadlineMs,
+        log: log(k.name),
+      });
+      // One poller per cluster among collectors (lag/leader.ts), elected on that cluster: the session
+      // is the poll interval, at least the broker's minimum (6 s), so a dead leader is replaced
+      // within about two intervals.
+      const lease: MonitorLease =
+        c.monitorElection === 'kafka'
+          ? new KafkaLease({
+              client: k.clientOptions('lease'),
+              topic: c.monitorLeaseTopic,
+              sessionTimeoutMs: Math.min(30_000, Math.max(6_000, c.pollIntervalMs)),
+              log: log(k.name),
+            })
+          : new SoleLease();
+      lease.onChange((leading) => {
+        if (leading) monitor.start();
+        else void monitor.pause();
+      });
+      clusters.set(k.name, { ...k, monitor, lease });
+    }
+    const primary = clusters.get(c.kafkaClusterName);
+    if (!primary) throw new Error('unreachable: the kafka plugin adds the primary cluster');
+    app.decorate('clusters', clusters as ReadonlyMap<string, MonitoredCluster>);
+    app.decorate('cluster', (name: string | undefined): MonitoredCluster => {
+      if (name === undefined) return primary;
+      const found = clusters.get(name);
+      if (found) return found;
+      throw new CollectorError(
+        'CLUSTER_NOT_FOUND',
+        `no Kafka cluster named ${JSON.stringify(name)}; known clusters: ${[...clusters.keys()].join(', ')}`,
+      );
     });
-    app.decorate('kafkaMonitor', monitor);
-    app.decorate('offsets', createOffsetsView(monitor));
-    registerLagMetrics(app.metrics, monitor, { perPartition: c.perPartitionMetrics });
-    // One poller per cluster among collectors (lag/leader.ts): the session is the poll interval, at
-    // least the broker's minimum (6 s), so a dead leader is replaced within about two intervals.
-    const lease: MonitorLease =
-      c.monitorElection === 'kafka'
-        ? new KafkaLease({
-            client: app.kafkaClientOptions('lease'),
-            topic: c.monitorLeaseTopic,
-            sessionTimeoutMs: Math.min(30_000, Math.max(6_000, c.pollIntervalMs)),
-            log: (level, message, extra) => app.log[level](extra ?? {}, message),
-          })
-        : new SoleLease();
-    app.decorate('monitorLease', lease);
-    lease.onChange((leading) => {
-      if (leading) monitor.start();
-      else void monitor.pause();
-    });
-    // Followers answer from the leader's snapshots when the store is shared (store/snapshot-types.ts).
-    // PostgreSQL: a table of their own next to the store's (store/postgres-snapshots.ts).
+    app.decorate('kafkaMonitor', primary.monitor);
+    app.decorate('monitorLease', primary.lease);
+    app.decorate('offsets', createOffsetsView(primary.monitor));
+    registerLagMetrics(app.metrics, clusters, { perPartition: c.perPartitionMetrics });
+
+    // Followers answer from the leader's snapshots when the store is shared (store/snapshot-types.ts),
+    // one snapshot per cluster. PostgreSQL: a table of their own next to the store's (store/postgres-snapshots.ts).
     const store: unknown = app.hasDecorator('store') ? app.store : undefined;
     const pgSnapshots =
       c.monitorElection !== 'off' && !isSnapshotStore(store) && c.store === 'postgres'
@@ -72,45 +109,59 @@ export const lagPlugin = fp<LagPluginOptions>(
     const shared = pgSnapshots ?? (isSnapshotStore(store) ? store : undefined);
     const unshare =
       c.monitorElection !== 'off' && shared
-        ? shareSnapshots(monitor, lease, shared, {
-            intervalMs: c.pollIntervalMs,
-            log: (level, message, extra) => app.log[level](extra ?? {}, message),
-          })
-        : undefined;
+        ? [...clusters.values()].map((k) =>
+            shareSnapshots(k.monitor, k.lease, shared, {
+              // The primary's kind stays `lag`: collectors of an older version share it during an upgrade.
+              kind: k.primary ? LAG_SNAPSHOT_KIND : `${LAG_SNAPSHOT_KIND}:${k.name}`,
+              intervalMs: c.pollIntervalMs,
+              log: log(k.name),
+            }),
+          )
+        : [];
     new Gauge({
       name: 'eventscope_kafka_monitor_leader',
-      help: 'Whether this collector polls Kafka (1) or another collector of the monitor election does (0).',
+      help: 'Whether this collector polls the Kafka cluster (1) or another collector of the monitor election does (0).',
+      labelNames: ['cluster'],
       registers: [app.metrics],
       collect() {
-        this.set(lease.leading ? 1 : 0);
+        for (const k of clusters.values()) this.set({ cluster: k.name }, k.lease.leading ? 1 : 0);
       },
     });
-    lagRoutes(app, monitor);
-    app.addReadinessCheck({
-      name: 'kafka-poll',
-      // A follower of the election is ready without one: another collector polls.
-      check: () =>
-        monitor.snapshot || (c.monitorElection !== 'off' && !lease.leading) ? undefined : 'no Kafka snapshot yet',
-    });
-    // Live views (GET /api/stream) refetch when a poll finished (DLQ tails included).
-    monitor.onCycle((result) => {
-      if (result.ok && result.snapshot) app.live.emit('snapshot', { at: result.snapshot.time });
-    });
+    lagRoutes(app);
+    clusterRoutes(app);
+    for (const k of clusters.values()) {
+      app.addReadinessCheck({
+        name: k.primary ? 'kafka-poll' : `kafka-poll:${k.name}`,
+        // A follower of the election is ready without one: another collector polls.
+        check: () =>
+          k.monitor.snapshot || (c.monitorElection !== 'off' && !k.lease.leading)
+            ? undefined
+            : `no snapshot of the Kafka cluster ${k.name} yet`,
+      });
+      // Live views (GET /api/stream) refetch when a poll finished (DLQ tails included).
+      k.monitor.onCycle((result) => {
+        if (result.ok && result.snapshot) app.live.emit('snapshot', { at: result.snapshot.time, cluster: k.name });
+      });
+    }
     if (opts.background ?? true) {
       app.addHook('onReady', (hookDone) => {
-        // In the background: a broker that is down must not hold up the collector's start.
-        lease.start().catch((err: unknown) => app.log.error({ err }, 'monitor election failed to start'));
-        // A follower never polls, yet /readyz says whether the cluster is reachable (the kafka check).
-        if (c.monitorElection !== 'off') app.kafka.connect().catch(() => undefined);
+        for (const k of clusters.values()) {
+          // In the background: a broker that is down must not hold up the collector's start.
+          k.lease
+            .start()
+            .catch((err: unknown) => app.log.error({ err, cluster: k.name }, 'monitor election failed to start'));
+          // A follower never polls, yet /readyz says whether the cluster is reachable (the kafka check).
+          if (c.monitorElection !== 'off') k.adapter.connect().catch(() => undefined);
+        }
         hookDone();
       });
     }
     // Runs before the kafka plugin's onClose (hooks close in reverse registration order).
     app.addHook('onClose', async () => {
-      unshare?.();
-      await lease.stop();
+      for (const stop of unshare) stop();
+      await Promise.all([...clusters.values()].map((k) => k.lease.stop()));
       await pgSnapshots?.close();
-      await monitor.stop();
+      await Promise.all([...clusters.values()].map((k) => k.monitor.stop()));
     });
     done();
   },

@@ -65,7 +65,22 @@ export const GroupTypeSchema = Type.Union(
   },
 );
 
+/** The cluster an answer is about (`kafkaClusterName` or a `kafkaClusters` entry's name). */
+const ClusterNameSchema = Type.String({ description: 'The Kafka cluster, by its name in the config' });
+
+export const ClusterQuerySchema = Type.Object({
+  cluster: Type.Optional(
+    Type.String({
+      minLength: 1,
+      maxLength: 255,
+      description:
+        'Kafka cluster by name (GET /api/clusters); default: the primary cluster. Unknown: 404 CLUSTER_NOT_FOUND.',
+    }),
+  ),
+});
+
 export const GroupSummarySchema = Type.Object({
+  cluster: ClusterNameSchema,
   group: Type.String(),
   groupType: GroupTypeSchema,
   state: Type.String(),
@@ -86,6 +101,7 @@ export const GroupSummarySchema = Type.Object({
 });
 
 export const GroupListSchema = Type.Object({
+  cluster: ClusterNameSchema,
   snapshotTime: Nullable(Type.Number()),
   groups: Type.Array(GroupSummarySchema),
   missingGroupTypes: Type.Array(Type.String(), {
@@ -96,6 +112,7 @@ export const GroupListSchema = Type.Object({
 
 export const GroupListQuerySchema = Type.Object({
   status: Type.Optional(StatusSchema),
+  ...ClusterQuerySchema.properties,
 });
 
 const TopicPartitionsSchema = Type.Object({ topic: Type.String(), partitions: Type.Array(Type.Integer()) });
@@ -106,12 +123,27 @@ export const MemberSchema = Type.Object({
   host: Type.String(),
   assignment: Type.Array(TopicPartitionsSchema),
   memberEpoch: Nullable(
-    Type.Integer({ description: 'KIP-848 / KIP-932 members: the member epoch; null for classic groups.' }),
+    Type.Integer({ description: 'KIP-848 / KIP-932 / KIP-1071 members: the member epoch; null for classic groups.' }),
   ),
   targetAssignment: Nullable(
     Type.Array(TopicPartitionsSchema, {
       description:
-        'KIP-848 members: the assignment the coordinator wants the member to reach (differs from assignment while it reconciles); null otherwise.',
+        'KIP-848 and streams members: the assignment the coordinator wants the member to reach (differs from assignment while it reconciles); null otherwise.',
+    }),
+  ),
+  processId: Nullable(
+    Type.String({ description: 'Streams members (KIP-1071): the Kafka Streams instance the member belongs to.' }),
+  ),
+  standbyAssignment: Nullable(
+    Type.Array(TopicPartitionsSchema, {
+      description:
+        "Streams members: the partitions of their standby tasks (a copy of the task's state for failover; they do not consume); assignment is their active tasks. Null for other group types.",
+    }),
+  ),
+  warmupAssignment: Nullable(
+    Type.Array(TopicPartitionsSchema, {
+      description:
+        'Streams members: the partitions of their warm-up tasks (state caught up before the task moves to them). Null for other group types.',
     }),
   ),
 });
@@ -147,6 +179,7 @@ export const LagPointSchema = Type.Object({
 });
 
 export const GroupDetailSchema = Type.Object({
+  cluster: ClusterNameSchema,
   snapshotTime: Type.Number(),
   group: Type.Object({
     ...GroupSummarySchema.properties,
@@ -172,6 +205,7 @@ export const GroupParamsSchema = Type.Object({
 });
 
 export const TopicSchema = Type.Object({
+  cluster: ClusterNameSchema,
   topic: Type.String(),
   partitions: Type.Integer(),
   records: Type.Integer(),
@@ -185,11 +219,37 @@ export const TopicSchema = Type.Object({
 });
 
 export const TopicListSchema = Type.Object({
+  cluster: ClusterNameSchema,
   snapshotTime: Nullable(Type.Number()),
   topics: Type.Array(TopicSchema),
 });
+
+export const ClusterSchema = Type.Object({
+  name: ClusterNameSchema,
+  brokers: Type.Array(Type.String(), { description: 'Bootstrap servers from the config' }),
+  primary: Type.Boolean({
+    description: 'The cluster of the `kafka*` keys: the default of `?cluster=`; DLQs, redrive and the tap use it',
+  }),
+  connected: Type.Boolean({ description: "Whether the collector's admin client is connected to the cluster" }),
+  problem: Type.Optional(
+    Type.String({ description: 'Why the cluster is not connected, or why its last poll failed; absent when fine' }),
+  ),
+  leading: Type.Boolean({
+    description: 'Whether this collector polls the cluster (false: another collector of the monitor election does)',
+  }),
+  groups: Type.Integer({ description: 'Consumer groups in the last snapshot' }),
+  polledAt: Type.Optional(
+    Type.String({
+      format: 'date-time',
+      description: 'When the last snapshot was taken (ISO 8601); absent before the first',
+    }),
+  ),
+});
+
+export const ClusterListSchema = Type.Object({ clusters: Type.Array(ClusterSchema) });
 
 export type GroupSummary = Static<typeof GroupSummarySchema>;
 export type GroupList = Static<typeof GroupListSchema>;
 export type GroupDetail = Static<typeof GroupDetailSchema>;
 export type TopicList = Static<typeof TopicListSchema>;
+export type ClusterList = Static<typeof ClusterListSchema>;

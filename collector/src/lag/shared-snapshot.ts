@@ -1,8 +1,8 @@
 /**
  * Lag snapshots shared among collectors through the store (store/snapshot-types.ts): the leader of
  * the monitor election writes each successful poll's snapshot; a follower reads the last one every
- * poll interval and answers the lag API, /metrics and the offsets view from it. Nothing here
- * talks to Kafka.
+ * poll interval and answers the lag API, /metrics and the offsets view from it; one snapshot per
+ * cluster. Nothing here talks to Kafka.
  */
 import { hostname } from 'node:os';
 import type { SnapshotStore } from '../store/snapshot-types.ts';
@@ -29,6 +29,8 @@ export function decodeSnapshot(body: string): Snapshot {
 }
 
 export interface ShareOptions {
+  /** The snapshot's kind in the store: `lag` for the primary cluster, `lag:<name>` for another (one row per cluster). */
+  kind?: string;
   /** How often a follower reads the last snapshot (the poll interval). */
   intervalMs: number;
   /** This collector, as the snapshot's writer. */
@@ -44,11 +46,12 @@ export function shareSnapshots(
   o: ShareOptions,
 ): () => void {
   const writer = o.writer ?? `${hostname()}:${process.pid}`;
+  const kind = o.kind ?? LAG_SNAPSHOT_KIND;
   monitor.onCycle((result) => {
     if (!lease.leading || !result.ok || !result.snapshot) return;
     const snapshot = result.snapshot;
     store
-      .writeSnapshot({ kind: LAG_SNAPSHOT_KIND, writer, timeMs: snapshot.time, body: encodeSnapshot(snapshot) })
+      .writeSnapshot({ kind, writer, timeMs: snapshot.time, body: encodeSnapshot(snapshot) })
       .catch((err: unknown) => o.log('warn', 'cannot share the lag snapshot through the store', { err }));
   });
   let reading = false;
@@ -56,7 +59,7 @@ export function shareSnapshots(
     if (lease.leading || reading) return;
     reading = true;
     store
-      .readSnapshot(LAG_SNAPSHOT_KIND)
+      .readSnapshot(kind)
       .then((shared) => {
         if (shared && shared.timeMs > (monitor.snapshot?.time ?? -1)) monitor.adopt(decodeSnapshot(shared.body));
       })

@@ -37,7 +37,7 @@ export const redrivePlugin = fp<RedrivePluginOptions>(
       isDlq: (topic) => app.dlqs.isDlq(topic),
       toDlqRecord: (r) => toDlqRecord(r, opts.decoder),
       log: app.log,
-      onRecords: (topic, result, count) => records.inc({ topic, result }, count),
+      onRecords: (topic, result, count) => records.inc({ cluster: app.config.kafkaClusterName, topic, result }, count),
       onEnd: (r) => {
         // Ended by itself, not by a request: the row names who started it.
         app.store
@@ -59,7 +59,7 @@ export const redrivePlugin = fp<RedrivePluginOptions>(
     const records = new Counter({
       name: 'eventscope_dlq_redrive_records_total',
       help: 'Records redriven from a DLQ by this collector, by result: sent (acknowledged by the target) or failed.',
-      labelNames: ['topic', 'result'],
+      labelNames: ['cluster', 'topic', 'result'],
       registers: [app.metrics],
     });
     new Gauge({

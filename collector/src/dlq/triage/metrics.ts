@@ -5,55 +5,57 @@ import type { Masking } from '../../masking/index.ts';
 import type { CauseCount, DlqTriage } from './service.ts';
 
 /** Labels of a cause: `error_class` is `***` when `dlq-error-class` is a masked header. */
-const causeLabels = (masking: Masking, e: CauseCount) => ({
+const causeLabels = (masking: Masking, cluster: string, e: CauseCount) => ({
+  cluster,
   topic: e.dlq,
   fingerprint: e.cause.fingerprint,
   error_class: masking.headerText(DLQ_HEADER.errorClass, e.cause.errorClass),
 });
 
-export function registerTriageMetrics(registry: Registry, triage: DlqTriage, masking: Masking): void {
+/** `cluster`: the primary cluster's name, the DLQs' cluster (a label of every series). */
+export function registerTriageMetrics(registry: Registry, triage: DlqTriage, masking: Masking, cluster: string): void {
   new Gauge({
     name: 'eventscope_dlq_causes',
     help: 'Distinct failure causes (error class and message fingerprint) among the records read from the DLQ topic.',
-    labelNames: ['topic'],
+    labelNames: ['cluster', 'topic'],
     registers: [registry],
     collect() {
       this.reset();
-      for (const d of triage.dlqs()) this.set({ topic: d.dlq }, d.causes);
+      for (const d of triage.dlqs()) this.set({ cluster, topic: d.dlq }, d.causes);
     },
   });
   new Counter({
     name: 'eventscope_dlq_cause_records_total',
     help: 'Records of the DLQ topic read with this cause since the collector started.',
-    labelNames: ['topic', 'fingerprint', 'error_class'],
+    labelNames: ['cluster', 'topic', 'fingerprint', 'error_class'],
     registers: [registry],
     collect() {
       this.reset();
       for (const e of triage.entries()) {
-        this.inc(causeLabels(masking, e), e.count);
+        this.inc(causeLabels(masking, cluster, e), e.count);
       }
     },
   });
   new Gauge({
     name: 'eventscope_dlq_cause_first_seen_timestamp_seconds',
     help: 'Timestamp of the earliest record of this cause in the DLQ topic (a future record timestamp counts as when it was read).',
-    labelNames: ['topic', 'fingerprint', 'error_class'],
+    labelNames: ['cluster', 'topic', 'fingerprint', 'error_class'],
     registers: [registry],
     collect() {
       this.reset();
       for (const e of triage.entries()) {
-        this.set(causeLabels(masking, e), e.firstSeenMs / 1000);
+        this.set(causeLabels(masking, cluster, e), e.firstSeenMs / 1000);
       }
     },
   });
   new Counter({
     name: 'eventscope_dlq_cause_records_untracked_total',
     help: 'Records of the DLQ topic not grouped by cause: the cap of distinct causes (dlqCausesMax) was reached.',
-    labelNames: ['topic'],
+    labelNames: ['cluster', 'topic'],
     registers: [registry],
     collect() {
       this.reset();
-      for (const d of triage.dlqs()) this.inc({ topic: d.dlq }, d.untracked);
+      for (const d of triage.dlqs()) this.inc({ cluster, topic: d.dlq }, d.untracked);
     },
   });
 }

@@ -20,7 +20,7 @@ export function registerTriage(app: FastifyInstance, service: DlqService, monito
     return Promise.resolve();
   });
   app.decorate('dlqTriage', triage);
-  registerTriageMetrics(app.metrics, triage, app.masking);
+  registerTriageMetrics(app.metrics, triage, app.masking, app.config.kafkaClusterName);
   triageRoutes(app, service, triage);
   return triage;
 }

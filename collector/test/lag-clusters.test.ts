@@ -1,0 +1,271 @@
+/**
+ * Several Kafka clusters in one collector: the shared 4.x broker as the primary cluster (named
+ * `main`), the 3.9 broker `npm test` starts beside it (`compat`; a lone run starts its own), and
+ * a third cluster nobody listens on (`gone`). Each live cluster has a topic and a group with lag
+ * of its own: the API answers per cluster (`?cluster=`), figures equal to Kafka's consumer-groups
+ * tool on the same broker; /metrics has both `cluster` labels; /api/clusters and /readyz report
+ * the cluster that is away while the others keep being polled.
+ */
+import { ensureKafka, freePort, type KafkaHandle } from '@eventscope/devstack';
+import { Kafka, logLevel, type Admin, type Producer } from 'kafkajs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ClusterList, GroupDetail, GroupList, TopicList } from '../src/lag/schemas.ts';
+import type { Overview } from '../src/api/schemas.ts';
+import { BROKERS, removeDir, startApp, waitFor, type TestApp } from './harness.ts';
+import { kafkaToolDescribe, produce, uniqueName } from './kafka-helpers.ts';
+
+const PREFIX = uniqueName('clusters');
+
+interface Side {
+  name: string;
+  brokers: string;
+  admin: Admin;
+  producer: Producer;
+  topic: string;
+  group: string;
+  /** Lag in messages the group has on its topic. */
+  lag: number;
+}
+
+let compat: KafkaHandle | undefined;
+let t: TestApp | undefined;
+let gonePort: number;
+const sides: Side[] = [];
+
+/**
+ * A topic of two partitions with `records` records and an (empty) group committed at `commits`
+ * on the cluster at `brokers`.
+ */
+async function prepare(name: string, brokers: string, records: [number, number], commits: [number, number]) {
+  const kafka = new Kafka({ clientId: 'clusters-test', brokers: [brokers], logLevel: logLevel.NOTHING });
+  const admin = kafka.admin();
+  await admin.connect();
+  const producer = kafka.producer({ allowAutoTopicCreation: false });
+  await producer.connect();
+  const side: Side = {
+    name,
+    brokers,
+    admin,
+    producer,
+    topic: `${PREFIX}-${name}-t`,
+    group: `${PREFIX}-${name}-g`,
+    lag: records[0] - commits[0] + records[1] - commits[1],
+  };
+  sides.push(side);
+  await admin.createTopics({ topics: [{ topic: side.topic, numPartitions: 2 }], waitForLeaders: true });
+  const now = Date.now();
+  for (const partition of [0, 1] as const) {
+    await produce(
+      producer,
+      side.topic,
+      partition,
+      Array.from({ length: records[partition] }, (_, i) => now - 10_000 + i),
+    );
+  }
+  await admin.setOffsets({
+    groupId: side.group,
+    topic: side.topic,
+    partitions: [
+      { partition: 0, offset: String(commits[0]) },
+      { partition: 1, offset: String(commits[1]) },
+    ],
+  });
+}
+
+const side = (name: string): Side => {
+  const s = sides.find((x) => x.name === name);
+  if (!s) throw new Error(`no side ${name}`);
+  return s;
+};
+
+async function get<T>(url: string): Promise<{ status: number; body: T }> {
+  if (!t) throw new Error('no app');
+  const res = await t.app.inject(url);
+  return { status: res.statusCode, body: res.json<T>() };
+}
+
+beforeAll(async () => {
+  let compatBrokers = process.env.ES_COMPAT_KAFKA_BROKERS;
+  if (!compatBrokers) {
+    // A lone `npx vitest`: a 3.9 broker of this file's own, stopped after it.
+    const port = await freePort();
+    compat = await ensureKafka({
+      version: '3.9.1',
+      port,
+      controllerPort: await freePort(),
+      fresh: true,
+      instance: 'clusters-test',
+    });
+    compatBrokers = compat.brokers;
+  }
+  const primary = BROKERS.split(',')[0] ?? '127.0.0.1:9092';
+  await prepare('main', primary, [6, 4], [2, 1]);
+  await prepare('compat', compatBrokers.split(',')[0] ?? '', [5, 9], [1, 2]);
+  // Nobody listens there: the cluster that is away.
+  gonePort = await freePort();
+  t = await startApp({
+    overrides: {
+      kafkaClusterName: 'main',
+      kafkaClusters: [
+        { name: 'compat', brokers: compatBrokers.split(',') },
+        { name: 'gone', brokers: [`127.0.0.1:${gonePort}`] },
+      ],
+      groupsInclude: `${PREFIX}-*`,
+      pollIntervalMs: 500,
+      pollDeadlineMs: 10_000,
+    },
+    background: true,
+  });
+}, 300_000);
+
+afterAll(async () => {
+  await t?.close();
+  if (t) removeDir(t.dataDir);
+  for (const s of sides) {
+    await s.admin.deleteGroups([s.group]).catch(() => undefined);
+    await s.admin.deleteTopics({ topics: [s.topic] }).catch(() => undefined);
+    await s.producer.disconnect();
+    await s.admin.disconnect();
+  }
+  await compat?.stop();
+});
+
+describe('several clusters in one collector (two real brokers)', () => {
+  it.each(['main', 'compat'])(
+    "GET /api/groups?cluster=%s lists only that cluster's group, figures as Kafka's tool shows them",
+    async (name) => {
+      const s = side(name);
+      const list = await waitFor(
+        `the ${name} cluster's group in its snapshot`,
+        async () => {
+          const res = await get<GroupList>(`/api/groups?cluster=${name}`);
+          return res.body.groups.length > 0 ? res : undefined;
+        },
+        60_000,
+      );
+      expect(list.status).toBe(200);
+      expect(list.body.cluster).toBe(name);
+      expect(list.body.groups.map((g) => [g.cluster, g.group, g.lag])).toEqual([[name, s.group, s.lag]]);
+
+      const detail = await get<GroupDetail>(`/api/groups/${encodeURIComponent(s.group)}?cluster=${name}`);
+      expect(detail.status).toBe(200);
+      expect(detail.body.cluster).toBe(name);
+      expect(detail.body.group.cluster).toBe(name);
+      const rows = (await kafkaToolDescribe(s.group, s.brokers)).filter((r) => r.currentOffset !== null);
+      expect(rows.length).toBe(2);
+      expect(
+        detail.body.group.partitions.map((p) => [p.topic, p.partition, p.committedOffset, p.endOffset, p.lag]).sort(),
+      ).toEqual(rows.map((r) => [r.topic, r.partition, r.currentOffset, r.logEndOffset, r.lag]).sort());
+
+      // The other cluster's group is not this cluster's.
+      const other = side(name === 'main' ? 'compat' : 'main');
+      expect((await get(`/api/groups/${encodeURIComponent(other.group)}?cluster=${name}`)).status).toBe(404);
+
+      const topics = await get<TopicList>(`/api/topics?cluster=${name}`);
+      expect(topics.body.cluster).toBe(name);
+      const names = topics.body.topics.map((x) => x.topic);
+      expect(names).toContain(s.topic);
+      expect(names).not.toContain(other.topic);
+      expect(new Set(topics.body.topics.map((x) => x.cluster))).toEqual(new Set([name]));
+
+      const overview = await get<Overview>(`/api/overview?cluster=${name}`);
+      expect(overview.status).toBe(200);
+      expect(overview.body.cluster).toBe(name);
+      expect(overview.body.worstGroups.map((g) => [g.cluster, g.group])).toEqual([[name, s.group]]);
+    },
+  );
+
+  it('answers about the primary cluster without ?cluster=', async () => {
+    const main = side('main');
+    await waitFor('the primary snapshot', async () => (await get<GroupList>('/api/groups')).body.groups.length > 0);
+    const list = await get<GroupList>('/api/groups');
+    expect(list.body.cluster).toBe('main');
+    expect(list.body.groups.map((g) => g.group)).toEqual([main.group]);
+    expect((await get<Overview>('/api/overview')).body.cluster).toBe('main');
+    expect((await get<TopicList>('/api/topics')).body.cluster).toBe('main');
+  });
+
+  it('labels every lag series with its cluster in /metrics', async () => {
+    const [main, other] = [side('main'), side('compat')];
+    const metrics = await waitFor(
+      'both clusters in /metrics',
+      async () => {
+        const body = (await t?.app.inject('/metrics'))?.body ?? '';
+        return body.includes('cluster="main"') && body.includes('cluster="compat"') ? body : undefined;
+      },
+      60_000,
+    );
+    for (const s of [main, other]) {
+      expect(metrics).toContain(
+        `eventscope_consumergroup_lag_messages{cluster="${s.name}",group="${s.group}",group_type="classic",topic="${s.topic}"} ${s.lag}`,
+      );
+      expect(metrics).toContain(
+        `eventscope_consumergroup_status{cluster="${s.name}",group="${s.group}",group_type="classic"} `,
+      );
+      expect(metrics).toContain(`eventscope_kafka_poll_success{cluster="${s.name}"} 1`);
+      expect(metrics).toContain(`eventscope_kafka_monitored_groups{cluster="${s.name}"} 1`);
+    }
+    // No series of one cluster's group under the other's name.
+    expect(metrics).not.toContain(`{cluster="compat",group="${main.group}"`);
+    expect(metrics).not.toContain(`{cluster="main",group="${other.group}"`);
+  });
+
+  it('refuses an unknown or hostile cluster name with 404 CLUSTER_NOT_FOUND', async () => {
+    const main = side('main');
+    const names = ['nope', '__proto__', 'constructor', 'toString', 'hasOwnProperty', '%5F%5Fproto%5F%5F', 'MAIN'];
+    for (const raw of names) {
+      for (const path of ['/api/groups', `/api/groups/${main.group}`, '/api/topics', '/api/overview']) {
+        const res = await get<{ error: string; message: string }>(`${path}?cluster=${raw}`);
+        expect([path, raw, res.status]).toEqual([path, raw, 404]);
+        expect(res.body.error).toBe('CLUSTER_NOT_FOUND');
+        expect(res.body.message).toContain('known clusters: main, compat, gone');
+      }
+    }
+  });
+
+  it('reports the cluster that is away in /api/clusters and /readyz; the others keep being polled', async () => {
+    // Found away once its client gave up connecting (the reason, e.g. ECONNREFUSED, is kept for /readyz).
+    const problem = await waitFor(
+      'the cluster that is away to fail a poll',
+      () => t?.app.clusters.get('gone')?.adapter.problem,
+      60_000,
+    );
+    const gone = (await get<ClusterList>('/api/clusters')).body;
+    expect(gone.clusters.map((c) => [c.name, c.primary, c.brokers])).toEqual([
+      ['main', true, [BROKERS.split(',')[0]]],
+      ['compat', false, [side('compat').brokers]],
+      ['gone', false, [`127.0.0.1:${gonePort}`]],
+    ]);
+    for (const name of ['main', 'compat']) {
+      const c = gone.clusters.find((x) => x.name === name);
+      expect(c).toMatchObject({ connected: true, leading: true, groups: 1 });
+      expect(c?.problem).toBeUndefined();
+      expect(Date.parse(c?.polledAt ?? '')).toBeGreaterThan(Date.now() - 60_000);
+    }
+    const away = gone.clusters.find((x) => x.name === 'gone');
+    expect(away).toMatchObject({ connected: false, groups: 0, problem });
+    expect(away?.polledAt).toBeUndefined();
+
+    const ready = await get<{ status: string; checks: Record<string, string> }>('/readyz');
+    expect(ready.status).toBe(503);
+    expect(ready.body.checks).toMatchObject({
+      kafka: 'ok',
+      'kafka:compat': 'ok',
+      'kafka-poll': 'ok',
+      'kafka-poll:compat': 'ok',
+    });
+    expect(ready.body.checks['kafka:gone']).toBe(
+      `not connected to the Kafka cluster gone at 127.0.0.1:${gonePort}: ${problem}`,
+    );
+    expect(ready.body.checks['kafka-poll:gone']).toContain('gone');
+
+    // The live clusters go on: each takes a newer snapshot after the other one was found away.
+    for (const name of ['main', 'compat']) {
+      const k = t?.app.clusters.get(name);
+      const before = k?.monitor.snapshot?.time ?? 0;
+      await waitFor(`a newer snapshot of ${name}`, () => (k?.monitor.snapshot?.time ?? 0) > before, 30_000);
+    }
+    const metrics = (await t?.app.inject('/metrics'))?.body ?? '';
+    expect(metrics).toContain('eventscope_kafka_poll_success{cluster="gone"} 0');
+  });
+});
