@@ -1,0 +1,144 @@
+/**
+ * Streams groups (KIP-1071) with a real Kafka Streams application on the real broker: while it
+ * runs, its member (id, epochs, process id, active tasks as the partitions they read) from
+ * StreamsGroupDescribe, as Kafka's kafka-streams-groups tool names it; paused, committed offsets
+ * and lag per partition equal to the tool's (which shows offsets of groups with members only)
+ * and STALL; stopped, STOP; the `streams` group type in the API and on /metrics.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { GroupDetail, GroupList } from '../src/lag/schemas.ts';
+import { pollOk, produce, snapshotGroup, uniqueName, useKafka, waitFor, type TestApp } from './kafka-helpers.ts';
+import { startStreamsApp, type StreamsApp } from './kafka-streams-app.ts';
+import { streamsToolMembers, streamsToolOffsets } from './kafka-tools.ts';
+
+const PREFIX = uniqueName('streams');
+const k = useKafka(PREFIX);
+let t: TestApp;
+const apps: StreamsApp[] = [];
+
+const poll = () => pollOk(t);
+const group = (name: string) => snapshotGroup(t, name);
+/** Values of the /metrics series of `name` whose labels include `labels` (others, such as the cluster, left free). */
+async function series(name: string, labels: Record<string, string>): Promise<number[]> {
+  const body = (await t.app.inject('/metrics')).body;
+  const wanted = Object.entries(labels).map(([key, value]) => `${key}="${value}"`);
+  return body
+    .split('\n')
+    .filter((l) => l.startsWith(`${name}{`))
+    .filter((l) => {
+      const labelText = l.slice(name.length, l.lastIndexOf('}') + 1);
+      return wanted.every((w) => labelText.includes(`{${w}`) || labelText.includes(`,${w}`));
+    })
+    .map((l) => Number(l.slice(l.lastIndexOf(' ') + 1)));
+}
+
+const partitionsOf = (a: Record<string, number[]> | undefined, topic: string) => a?.[topic] ?? [];
+
+beforeAll(async () => {
+  t = await k.app({ groupsInclude: `${PREFIX}-*`, lagTolerance: 0, statusWindow: 3 });
+});
+
+afterAll(() => {
+  for (const a of apps) a.kill();
+});
+
+describe('streams groups (KIP-1071) on the real broker', () => {
+  // A JVM compiling the app from source, a Streams start and the broker's initial streams
+  // rebalance delay, Kafka's tool three times (a JVM each), a status window of polls: about
+  // 40 s on a quiet machine, so twice the default timeout for a loaded one.
+  it(
+    'a Kafka Streams app: member and tasks, then paused and stopped with lag per partition equal to kafka-streams-groups',
+    { timeout: 150_000 },
+    async () => {
+      const topic = await k.newTopic(3);
+      const g = k.newGroup();
+      const now = Date.now();
+      const minuteOld = Array.from({ length: 10 }, (_, i) => now - 60_000 + i);
+      for (const p of [0, 1, 2]) await produce(k.producer, topic, p, minuteOld);
+      const app = await startStreamsApp(g, topic);
+      apps.push(app);
+      await waitFor(
+        'the streams group to show its member with all 3 partitions, caught up',
+        async () => {
+          await poll();
+          const s = t.app.kafkaMonitor.snapshot?.groups.get(g);
+          const assigned = partitionsOf(s?.members[0]?.assignment, topic);
+          const committed = s?.partitions.filter((p) => p.committedOffset === 10).length;
+          return s?.groupType === 'streams' && assigned.length === 3 && committed === 3 ? true : undefined;
+        },
+        90_000,
+      ).catch((err: unknown) => {
+        throw new Error(`${String(err)}\nStreams app output: ${app.stdout.join(' | ')}\n${app.stderr}`);
+      });
+      const seen = group(g);
+      const m = seen.members[0];
+      expect(seen.members).toHaveLength(1);
+      expect(seen.state).toBe('Stable');
+      expect(seen.protocolType).toBe('streams');
+      expect(seen.groupEpoch).toBeGreaterThan(0);
+      expect(seen.assignmentEpoch).toBe(seen.groupEpoch);
+      expect(m?.memberEpoch).toBeGreaterThan(0);
+      expect(partitionsOf(m?.assignment, topic)).toEqual([0, 1, 2]);
+      expect(partitionsOf(m?.targetAssignment, topic)).toEqual([0, 1, 2]);
+      // One instance: no standby (num.standby.replicas=0) and nothing warming up.
+      expect(m?.standbyAssignment).toEqual({});
+      expect(m?.warmupAssignment).toEqual({});
+      expect(seen.partitions.map((p) => p.owner?.memberId)).toEqual([m?.memberId, m?.memberId, m?.memberId]);
+      expect(seen.status).toBe('OK');
+      // The member as Kafka's tool names it: id, epoch, the Streams process and its client.
+      expect(await streamsToolMembers(g)).toEqual([
+        { memberId: m?.memberId, memberEpoch: m?.memberEpoch, processId: m?.processId, clientId: m?.clientId },
+      ]);
+
+      const detail = (await t.app.inject(`/api/groups/${encodeURIComponent(g)}`)).json<GroupDetail>();
+      expect(detail.group).toMatchObject({ groupType: 'streams', groupEpoch: seen.groupEpoch, status: 'OK' });
+      expect(detail.group.members[0]).toMatchObject({
+        memberId: m?.memberId,
+        memberEpoch: m?.memberEpoch,
+        processId: m?.processId,
+        assignment: [{ topic, partitions: [0, 1, 2] }],
+        targetAssignment: [{ topic, partitions: [0, 1, 2] }],
+        standbyAssignment: [],
+        warmupAssignment: [],
+      });
+      const labels = { group: g, group_type: 'streams' };
+      expect(await series('eventscope_consumergroup_members', labels)).toEqual([1]);
+
+      // Paused: the member stays and owns its partitions, its offsets stand still; 6 new records are lag.
+      await app.pause();
+      const later = Date.now();
+      for (let p = 0; p < 3; p++) await produce(k.producer, topic, p, [later - 1000, later]);
+      await waitFor('the paused group to be STALL with lag 6', async () => {
+        await poll();
+        const s = group(g);
+        return s.lag === 6 && s.status === 'STALL' ? true : undefined;
+      });
+      const paused = group(g);
+      expect(paused.members.map((x) => x.memberId)).toEqual([m?.memberId]);
+      expect(paused.lagSeconds).toBeGreaterThan(0);
+      const rows = await streamsToolOffsets(g);
+      expect(rows.length).toBe(3);
+      expect(paused.partitions.map((p) => [p.topic, p.partition, p.committedOffset, p.endOffset, p.lag])).toEqual(
+        rows.map((r) => [r.topic, r.partition, r.currentOffset, r.logEndOffset, r.lag]).sort(),
+      );
+      expect(await series('eventscope_consumergroup_lag_messages', { ...labels, topic })).toEqual([6]);
+      expect(await series('eventscope_consumergroup_status', labels)).toEqual([3]);
+
+      // Stopped (it commits on close and leaves): nobody owns the lagging partitions any more.
+      await app.stop();
+      await waitFor('the stopped streams group to be STOP without members', async () => {
+        await poll();
+        const s = group(g);
+        return s.members.length === 0 && s.status === 'STOP' ? true : undefined;
+      });
+      const s = group(g);
+      expect(s.state).toBe('Empty');
+      expect(s.lag).toBe(6);
+      expect(s.partitions.map((p) => p.committedOffset)).toEqual([10, 10, 10]);
+      const list = (await t.app.inject('/api/groups')).json<GroupList>();
+      expect(list.groups.find((x) => x.group === g)).toMatchObject({ groupType: 'streams', status: 'STOP', lag: 6 });
+      expect(await series('eventscope_consumergroup_status', labels)).toEqual([4]);
+      expect(await series('eventscope_consumergroup_members', labels)).toEqual([0]);
+    },
+  );
+});
