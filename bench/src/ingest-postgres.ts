@@ -16,6 +16,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { post, startCollector, type Collector } from './lib/collector.ts';
 import { finish, machine } from './lib/machine.ts';
+import { adminUrlFromEnv, dbUrl } from './lib/postgres.ts';
 import { processCpuMs } from './lib/proc.ts';
 import { intEnv, printTable, progress, writeResult, type FigureResult } from './lib/results.ts';
 import { CONTENT_TYPE, requests, SagaGenerator } from './lib/sagas.ts';
@@ -72,13 +73,6 @@ function backendDelta(before: Map<number, number>, after: Map<number, number>): 
 
 function psql(adminUrl: string, sql: string): void {
   execFileSync('psql', [adminUrl, '-v', 'ON_ERROR_STOP=1', '-qc', sql], { stdio: ['ignore', 'ignore', 'inherit'] });
-}
-
-/** The URL of database `db` on the admin URL's server. */
-function dbUrl(adminUrl: string, db: string): string {
-  const u = new URL(adminUrl);
-  u.pathname = `/${db}`;
-  return u.toString();
 }
 
 /** A seeded generator in [0, 1) (mulberry32), so both collectors get the same split every round. */
@@ -215,7 +209,7 @@ export async function main(): Promise<void> {
     runs: intEnv('BENCH_RUNS', 3),
     spansPerRequest: intEnv('BENCH_SPANS_PER_REQUEST', 512),
     concurrency: intEnv('BENCH_CONCURRENCY', 4),
-    adminUrl: process.env.BENCH_POSTGRES_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres',
+    adminUrl: adminUrlFromEnv(),
   });
   printTable(r);
   console.log(`  -> ${writeResult(r)}`);

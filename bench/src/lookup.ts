@@ -14,9 +14,10 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { post, startCollector } from './lib/collector.ts';
 import { finish, machine } from './lib/machine.ts';
+import { atEvents, LOOKUP_TIMING_METHOD, lookupRaw, lookupRows, timeLookups } from './lib/lookup-timing.ts';
 import { intEnv, printTable, writeResult, type FigureResult } from './lib/results.ts';
 import { CONTENT_TYPE, encodeProtobuf, Rng, SagaGenerator, type GenSpan } from './lib/sagas.ts';
-import { median, quantile, round, spread } from './lib/stats.ts';
+import { round } from './lib/stats.ts';
 
 export interface LookupOptions {
   events: number;
@@ -41,7 +42,8 @@ interface Manifest {
 
 const MB = 1024 * 1024;
 
-function* bodies(
+/** OTLP/protobuf requests of up to 512 spans, whole sagas, until `events` events (or the deadline). */
+export function* bodies(
   gen: SagaGenerator,
   events: number,
   deadline: number,
@@ -121,57 +123,12 @@ export async function benchLookup(o: LookupOptions): Promise<FigureResult> {
       notes.push(`reused the store generated earlier in ${dataDir} (${manifest.events} events)`);
     }
     const afterGen = await c.usage();
-    const direct: number[][] = [];
-    const http: number[][] = [];
-    let misses = 0;
-    for (let r = 0; r < o.runs; r++) {
-      // Each run: a shuffled order; direct and HTTP lookups interleaved in slices.
-      const rng = new Rng(100 + r);
-      const ids = [...manifest.sample];
-      for (let i = ids.length - 1; i > 0; i--) {
-        const j = rng.next() % (i + 1);
-        [ids[i], ids[j]] = [ids[j] as string, ids[i] as string];
-      }
-      const d: number[] = [];
-      const h: number[] = [];
-      for (let i = 0; i < ids.length; i += 100) {
-        const slice = ids.slice(i, i + 100);
-        const res = await c.lookup(slice);
-        d.push(...res.ms);
-        for (const id of slice) {
-          const t = performance.now();
-          const resp = await fetch(`${c.url}/api/events/${id}`);
-          await resp.arrayBuffer();
-          h.push(performance.now() - t);
-          if (resp.status !== 200) misses++;
-        }
-      }
-      direct.push(d.sort((a, b) => a - b));
-      http.push(h.sort((a, b) => a - b));
-    }
+    const timings = await timeLookups(c, manifest.sample, o.runs);
     const after = await c.usage();
-    if (misses > 0) notes.push(`${misses} lookups answered other than 200`);
-    const q = (runs: number[][], p: number) => spread(runs.map((x) => quantile(x, p)));
-    const fmt = (s: { min: number; max: number }): string => `${round(s.min, 3)}..${round(s.max, 3)}`;
-    const at = `${round(manifest.events / 1e6, 2).toLocaleString('en')}M events`;
-    const atTarget = manifest.events >= 10_000_000;
-    const rows: FigureResult['rows'] = [];
-    for (const [name, runs] of [
-      ['store.event(id)', direct],
-      ['GET /api/events/:id', http],
-    ] as const) {
-      const p50 = q(runs, 0.5);
-      const p99 = q(runs, 0.99);
-      rows.push({ metric: `${name} p50 at ${at}`, value: round(p50.median, 3), unit: 'ms', spread: fmt(p50) });
-      rows.push({
-        metric: `${name} p99 at ${at}`,
-        value: round(p99.median, 3),
-        unit: 'ms',
-        spread: fmt(p99),
-        target: '<= 5 (at 10M)',
-        meets: atTarget ? p99.median <= 5 : undefined,
-      });
-    }
+    const at = atEvents(manifest.events);
+    const measured = lookupRows(timings, manifest.events);
+    const rows = measured.rows;
+    notes.push(...measured.notes);
     rows.push({
       metric: `collector RSS at ${at} (after lookups)`,
       value: round(after.rssBytes / MB, 1),
@@ -180,7 +137,6 @@ export async function benchLookup(o: LookupOptions): Promise<FigureResult> {
       meets: after.rssBytes / MB <= 256,
     });
     rows.push({ metric: `store size at ${at}`, value: round(after.storeBytes / MB, 0), unit: 'MB' });
-    if (!atTarget) notes.push(`target is for 10M stored events; this run stored ${manifest.events}`);
     return {
       figure: 'figure3-lookup',
       title: "Lookup of one event's flow by event id",
@@ -189,19 +145,13 @@ export async function benchLookup(o: LookupOptions): Promise<FigureResult> {
       method:
         'Store generated through POST /v1/traces (protobuf, saga-shaped spans: 7 events, 14+ spans per saga) into a ' +
         `collector with background work off. ${o.samples} event ids sampled uniformly (reservoir) from the whole store; ` +
-        `each run looks them all up in a shuffled order, store.event(id) timed inside the collector process and ` +
-        'GET /api/events/:id timed by a client on 127.0.0.1, interleaved in slices of 100. p50/p99 per run; median of runs with min..max.',
+        LOOKUP_TIMING_METHOD,
       params: { ...o, storedEvents: manifest.events, storedSpans: manifest.spans, rows: afterGen.rows },
       rows,
       notes,
       raw: {
         generation: { seconds: manifest.seconds, spansPerSec: manifest.spansPerSec },
-        directP50: direct.map((x) => quantile(x, 0.5)),
-        directP99: direct.map((x) => quantile(x, 0.99)),
-        httpP50: http.map((x) => quantile(x, 0.5)),
-        httpP99: http.map((x) => quantile(x, 0.99)),
-        directMax: direct.map((x) => x.at(-1)),
-        medianDirect: median(direct.flat()),
+        ...lookupRaw(timings),
       },
     };
   } finally {

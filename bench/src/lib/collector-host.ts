@@ -14,6 +14,7 @@ export type HostRequest =
   | { id: number; op: 'usage' }
   | { id: number; op: 'flush' }
   | { id: number; op: 'lookup'; eventIds: string[] }
+  | { id: number; op: 'events'; eventIds: string[] }
   | { id: number; op: 'lagCycle' }
   | { id: number; op: 'lagCycleKafkajs' }
   | { id: number; op: 'close' };
@@ -67,6 +68,9 @@ const config = loadConfig(
     // Figure 2 on PostgreSQL (ingest-postgres.ts): the store is that database instead of SQLite.
     ...(process.env.BENCH_POSTGRES_URL
       ? { store: 'postgres' as const, postgresUrl: process.env.BENCH_POSTGRES_URL }
+      : {}),
+    ...(process.env.BENCH_POSTGRES_PARTITION_ROWS
+      ? { postgresPartitionRows: Number(process.env.BENCH_POSTGRES_PARTITION_ROWS) }
       : {}),
   },
 );
@@ -156,6 +160,13 @@ process.on('message', (msg: HostRequest) => {
             hops += h.publishes.length + h.deliveries.length;
           }
           process.send?.({ id: msg.id, ok: true, value: { ms, hops } });
+          break;
+        }
+        case 'events': {
+          // store.event(id) as the API calls it, the hops themselves (figure 3 compares their shapes).
+          const hops = [];
+          for (const id of msg.eventIds) hops.push(await app.store.event(id));
+          process.send?.({ id: msg.id, ok: true, value: hops });
           break;
         }
         case 'lagCycle':

@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { COLLECTOR_ENV, COLLECTOR_NODE_FLAGS, TRACE_EXPORT_PATH } from '@eventscope/collector';
+import { COLLECTOR_ENV, COLLECTOR_NODE_FLAGS, TRACE_EXPORT_PATH, type EventHops } from '@eventscope/collector';
 import type { HostRequest, LagCycle, Usage } from './collector-host.ts';
 
 const HOST = fileURLToPath(new URL('./collector-host.ts', import.meta.url));
@@ -22,6 +22,8 @@ export interface Collector {
   /** Resolves when every accepted span is in the store. */
   flush(): Promise<Usage>;
   lookup(eventIds: string[]): Promise<{ ms: number[]; hops: number }>;
+  /** store.event(id) of each id, in the collector process. */
+  events(eventIds: string[]): Promise<EventHops[]>;
   /** One lag cycle (KafkaMonitor.pollOnce), timed inside the collector. */
   lagCycle(): Promise<LagCycle>;
   /** The same cycle over the collector's former kafkajs adapter (figure 4's old client). */
@@ -108,6 +110,7 @@ export async function startCollector(o: StartOptions = {}): Promise<Collector> {
     usage: () => call<Usage>('usage'),
     flush: () => call<Usage>('flush'),
     lookup: (eventIds) => call<{ ms: number[]; hops: number }>('lookup', { eventIds }),
+    events: (eventIds) => call<EventHops[]>('events', { eventIds }),
     lagCycle: () => call<LagCycle>('lagCycle'),
     lagCycleKafkajs: () => call<LagCycle>('lagCycleKafkajs'),
     async close(keep = false) {

@@ -13,6 +13,8 @@ import { ATTR } from '@eventscope/contract';
 import { encodeProtobufRequest } from '@eventscope/collector';
 
 const PARTITIONS = 12;
+/** Saga i starts SAGA_SPACING_MS * i after the generator's start (its ids carry that time). */
+export const SAGA_SPACING_MS = 2;
 
 interface Step {
   type: string;
@@ -123,9 +125,10 @@ export class SagaGenerator {
     const rng = this.#rng;
     const declined = rng.next() % 10 === 0;
     const steps = declined ? DECLINED : HAPPY;
-    // Sagas start 2 ms apart; each hop waits 1-3 ms in its topic and takes 1-4 ms.
-    let tUs = BigInt(this.#startMs) * 1000n + BigInt(i) * 2000n;
-    const correlationId = uuid7(this.#startMs + i * 2, rng);
+    // Sagas start SAGA_SPACING_MS apart; each hop waits 1-3 ms in its topic and takes 1-4 ms.
+    const sagaMs = this.#startMs + i * SAGA_SPACING_MS;
+    let tUs = BigInt(sagaMs) * 1000n;
+    const correlationId = uuid7(sagaMs, rng);
     const partition = rng.next() % PARTITIONS;
     const traceId = rng.fill(Buffer.alloc(16));
     const spans: GenSpan[] = [];
@@ -133,7 +136,7 @@ export class SagaGenerator {
     let causation: string | null = null;
     let parent: Buffer | null = null;
     for (const step of steps) {
-      const eventId = uuid7(this.#startMs + i * 2, rng);
+      const eventId = uuid7(sagaMs, rng);
       eventIds.push(eventId);
       const topic = `${this.#prefix}${step.type}`;
       const offset = this.#offset(topic, partition);

@@ -62,8 +62,11 @@ const PUBLISH_COLUMNS =
 const DELIVERY_COLUMNS =
   'ingest_s, event_id, event_type, correlation_id, topic, part, off, grp, service, start_us, end_us, outcome, attempt, dlq_topic, trace_id, span_id, origin_span_id, terminal, compensation, causation_id';
 
-/** The end of a statement whose CTE `ins` inserted rows: adds them to their partitions' counts. */
-const countInserted = (table: HopTable): string => `
+/**
+ * The end of a statement whose CTE `ins` inserted rows (`RETURNING seq, ingest_s, pg_column_size(t.*) AS b`):
+ * adds them to their partitions' counts.
+ */
+export const countInserted = (table: HopTable): string => `
   UPDATE hop_partitions h SET rows = h.rows + a.n, bytes = h.bytes + a.b, max_ingest_s = greatest(h.max_ingest_s, a.s)
   FROM (SELECT p.lo, count(*) AS n, sum(ins.b) AS b, max(ins.ingest_s) AS s
         FROM ins JOIN hop_partitions p ON p.tbl = '${table}' AND ins.seq >= p.lo AND ins.seq < p.hi GROUP BY p.lo) a

@@ -41,7 +41,10 @@ export interface PostgresStoreOptions {
   onError?: (err: Error) => void;
 }
 
-/** int8 (counts, bigint columns) and numeric (sums) as JS numbers: every value the store keeps is below 2^53. */
+/**
+ * int8 (counts, bigint columns) and numeric (sums) as JS numbers: every value the store keeps is
+ * below 2^53. The store's queries rely on it (a client of the store's tables needs it too).
+ */
 const INT8_OID = 20;
 const NUMERIC_OID = 1700;
 const toNumber = (v: string): number => Number(v);
@@ -49,7 +52,7 @@ const builtinParser = pg.types.getTypeParser.bind(pg.types) as (
   oid: number,
   format?: 'text' | 'binary',
 ) => (value: string) => unknown;
-const numberTypes = {
+export const numberTypes = {
   getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
     oid === INT8_OID || oid === NUMERIC_OID ? toNumber : builtinParser(oid, format)) as typeof pg.types.getTypeParser,
 };
