@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   CAUSES,
+  CLUSTERS,
   DLQ,
   DLQ_DETAIL,
   DLQ_HISTORY,
@@ -102,9 +103,10 @@ const AUDIT_FINDING = {
 
 describe("the dashboard's API types match the collector's route schemas", () => {
   it.each([
-    ['/api/groups', { snapshotTime: 1, groups: GROUPS, missingGroupTypes: [] }],
+    ['/api/clusters', CLUSTERS],
+    ['/api/groups', { cluster: 'main', snapshotTime: 1, groups: GROUPS, missingGroupTypes: [] }],
     ['/api/groups/{group}', GROUP_DETAIL],
-    ['/api/dlqs', { snapshotTime: 1, dlqs: [DLQ] }],
+    ['/api/dlqs', { cluster: 'main', snapshotTime: 1, dlqs: [DLQ] }],
     ['/api/dlqs/{topic}', DLQ_DETAIL],
     ['/api/dlqs/{topic}/history', DLQ_HISTORY],
     ['/api/dlqs/{topic}/causes', CAUSES],

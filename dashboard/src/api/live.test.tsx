@@ -48,15 +48,23 @@ describe('useLiveUpdates', () => {
     expect(screen.getByRole('status')).toHaveTextContent('offline');
   });
 
-  it('invalidates lag, DLQ, overview and flow queries on a snapshot, batched', async () => {
+  it('invalidates lag, DLQ, overview, flow and cluster queries on a snapshot of any cluster, batched', async () => {
     const { source, keys } = setup();
     act(() => {
-      source.emit('snapshot', { at: 1 });
-      source.emit('snapshot', { at: 2 });
+      source.emit('snapshot', { at: 1, cluster: 'main' });
+      source.emit('snapshot', { at: 2, cluster: 'dr' });
     });
     expect(keys()).toEqual([]);
     await act(() => new Promise((r) => setTimeout(r, 40)));
-    expect(keys()).toEqual(['["overview"]', '["groups"]', '["topics"]', '["dlqs"]', '["flows"]', '["event"]']);
+    expect(keys()).toEqual([
+      '["overview"]',
+      '["groups"]',
+      '["topics"]',
+      '["dlqs"]',
+      '["flows"]',
+      '["event"]',
+      '["clusters"]',
+    ]);
   });
 
   it('invalidates the changed sagas, the saga lists and the overview on saga events', async () => {

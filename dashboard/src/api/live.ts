@@ -1,6 +1,7 @@
 /**
  * Live updates: one EventSource on /api/stream. The collector sends
- * - `snapshot` (a lag/DLQ poll finished): lag, topic, DLQ, overview and flow data changed;
+ * - `snapshot` (a lag/DLQ poll of one cluster finished): lag, topic, DLQ, overview, flow and
+ *   cluster data changed;
  * - `saga` (`{correlationId, status}`): that saga, the saga lists and the overview changed.
  * Invalidations are batched (at most one flush per `flushMs`) so a busy saga stream does not
  * refetch on every event.
@@ -26,7 +27,8 @@ interface Pending {
 
 export function flushInvalidations(client: QueryClient, pending: Pending): void {
   const keys: (readonly unknown[])[] = [];
-  if (pending.snapshot) keys.push(['overview'], ['groups'], ['topics'], ['dlqs'], ['flows'], ['event']);
+  // A snapshot of any cluster: its lag and the clusters' state (every cluster's keys, by prefix).
+  if (pending.snapshot) keys.push(['overview'], ['groups'], ['topics'], ['dlqs'], ['flows'], ['event'], ['clusters']);
   if (pending.anySaga) {
     keys.push(['sagas'], ['audit'], ['event']);
     if (!pending.snapshot) keys.push(['overview']);

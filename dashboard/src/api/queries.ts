@@ -3,11 +3,13 @@
  * live stream (live.ts) can invalidate exactly what a collector event changed.
  */
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useClusterParam } from '../lib/cluster-param.ts';
 import { useLiveStatus } from './live-context.ts';
 import { apiGet, apiPost, qs } from './client.ts';
 import {
   type AuditLogResponse,
   type AuditResponse,
+  type ClustersResponse,
   type DlqDetailResponse,
   type DlqHistoryResponse,
   type DlqMarkResponse,
@@ -44,11 +46,17 @@ export interface SagaFilters {
   limit?: number | undefined;
 }
 
+/**
+ * Keys of the Kafka monitor's answers hold the cluster asked for ('' = the collector's primary):
+ * `['groups', cluster]` is a list, `['groups', cluster, group]` one group. Prefixes (`['groups']`)
+ * still reach every cluster's.
+ */
 export const queryKeys = {
-  overview: (rangeSeconds: number) => ['overview', rangeSeconds] as const,
-  groups: () => ['groups'] as const,
-  group: (group: string) => ['groups', group] as const,
-  topics: () => ['topics'] as const,
+  clusters: () => ['clusters'] as const,
+  overview: (cluster: string, rangeSeconds: number) => ['overview', cluster, rangeSeconds] as const,
+  groups: (cluster: string) => ['groups', cluster] as const,
+  group: (cluster: string, group: string) => ['groups', cluster, group] as const,
+  topics: (cluster: string) => ['topics', cluster] as const,
   dlqs: () => ['dlqs'] as const,
   dlq: (topic: string) => ['dlqs', topic] as const,
   dlqHistory: (topic: string) => ['dlqs', topic, 'history'] as const,
@@ -73,38 +81,57 @@ function usePoll(ms = 10_000): number | false {
 
 const enc = encodeURIComponent;
 
+/**
+ * The Kafka clusters the collector watches, whether each is connected and why not. Polled also
+ * while live: a cluster that cannot be reached sends no snapshot events.
+ */
+export function useClusters() {
+  return useQuery({
+    queryKey: queryKeys.clusters(),
+    queryFn: ({ signal }) => apiGet<ClustersResponse>('/api/clusters', signal),
+    refetchInterval: 15_000,
+  });
+}
+
+// The Kafka monitor's answers are for the cluster picked in the URL (`?cluster=`, none: qs leaves
+// out '' and the collector answers for its primary cluster).
+
 export function useOverview(rangeSeconds: number) {
   const refetchInterval = usePoll();
+  const cluster = useClusterParam();
   return useQuery({
-    queryKey: queryKeys.overview(rangeSeconds),
-    queryFn: ({ signal }) => apiGet<OverviewResponse>(`/api/overview${qs({ rangeSeconds })}`, signal),
+    queryKey: queryKeys.overview(cluster, rangeSeconds),
+    queryFn: ({ signal }) => apiGet<OverviewResponse>(`/api/overview${qs({ rangeSeconds, cluster })}`, signal),
     refetchInterval,
   });
 }
 
 export function useGroups() {
   const refetchInterval = usePoll();
+  const cluster = useClusterParam();
   return useQuery({
-    queryKey: queryKeys.groups(),
-    queryFn: ({ signal }) => apiGet<GroupsResponse>('/api/groups', signal),
+    queryKey: queryKeys.groups(cluster),
+    queryFn: ({ signal }) => apiGet<GroupsResponse>(`/api/groups${qs({ cluster })}`, signal),
     refetchInterval,
   });
 }
 
 export function useGroup(group: string) {
   const refetchInterval = usePoll();
+  const cluster = useClusterParam();
   return useQuery({
-    queryKey: queryKeys.group(group),
-    queryFn: ({ signal }) => apiGet<GroupDetailResponse>(`/api/groups/${enc(group)}`, signal),
+    queryKey: queryKeys.group(cluster, group),
+    queryFn: ({ signal }) => apiGet<GroupDetailResponse>(`/api/groups/${enc(group)}${qs({ cluster })}`, signal),
     refetchInterval,
   });
 }
 
 export function useTopics() {
   const refetchInterval = usePoll();
+  const cluster = useClusterParam();
   return useQuery({
-    queryKey: queryKeys.topics(),
-    queryFn: ({ signal }) => apiGet<TopicsResponse>('/api/topics', signal),
+    queryKey: queryKeys.topics(cluster),
+    queryFn: ({ signal }) => apiGet<TopicsResponse>(`/api/topics${qs({ cluster })}`, signal),
     refetchInterval,
   });
 }

@@ -5,15 +5,18 @@
  */
 import { Fragment } from 'react';
 import { Link } from 'react-router';
+import { useClusterLink } from '../lib/cluster-param.ts';
 import { shortId } from '../lib/format.ts';
 import { Breakable } from './Breakable.tsx';
 import { CopyButton } from './CopyButton.tsx';
 
 const enc = encodeURIComponent;
 
+/** To the group, on the Kafka cluster picked. */
 export function GroupLink({ group }: { group: string }) {
+  const link = useClusterLink();
   return (
-    <Link to={`/groups/${enc(group)}`}>
+    <Link to={link(`/groups/${enc(group)}`)}>
       <Breakable text={group} />
     </Link>
   );
@@ -35,7 +38,8 @@ export function GroupLinks({ groups, empty = '—' }: { groups: readonly string[
 }
 
 export function TopicLink({ topic, dlq = false }: { topic: string; dlq?: boolean }) {
-  const to = dlq ? `/dlqs/${enc(topic)}` : `/groups?q=${enc(topic)}`;
+  const link = useClusterLink();
+  const to = link(dlq ? `/dlqs/${enc(topic)}` : `/groups?q=${enc(topic)}`);
   return (
     <Link to={to} title={dlq ? `Dead-letter queue ${topic}` : `Groups consuming ${topic}`}>
       <Breakable text={topic} />

@@ -1,5 +1,6 @@
 /** Fixture data typed by the API types, so a change in types.ts breaks the tests that depend on it. */
 import {
+  type ClustersResponse,
   type DeliveryView,
   type DlqCausesResponse,
   type DlqDetailResponse,
@@ -12,6 +13,7 @@ import {
   type GroupSummary,
   type GroupTopic,
   type HopView,
+  type KafkaClusterSummary,
   type OverviewResponse,
   type PublishView,
   type Rebalance,
@@ -52,8 +54,39 @@ function topic(name: string, over: Partial<GroupTopic> = {}): GroupTopic {
   };
 }
 
+/** A Kafka cluster of GET /api/clusters: connected, polled 2 s ago. */
+export function kafkaCluster(over: Partial<KafkaClusterSummary> & { name: string }): KafkaClusterSummary {
+  return {
+    brokers: [`${over.name}-kafka:9092`],
+    primary: false,
+    connected: true,
+    leading: true,
+    groups: 3,
+    polledAt: new Date(NOW - 2000).toISOString(),
+    ...over,
+  };
+}
+
+/** main (the primary), east, and dr which is not connected. */
+export const CLUSTERS: ClustersResponse = {
+  clusters: [
+    kafkaCluster({ name: 'main', primary: true }),
+    kafkaCluster({ name: 'east' }),
+    {
+      name: 'dr',
+      brokers: ['dr-kafka:9092'],
+      primary: false,
+      connected: false,
+      problem: 'connect ECONNREFUSED 10.9.0.1:9092',
+      leading: true,
+      groups: 0,
+    },
+  ],
+};
+
 export function group(over: Partial<GroupSummary> & { group: string }): GroupSummary {
   return {
+    cluster: 'main',
     groupType: 'classic',
     state: 'Stable',
     recordsLostToRetention: 0,
@@ -126,6 +159,7 @@ export const DLQ: DlqSummary = {
 };
 
 export const DLQ_HISTORY: DlqHistoryResponse = {
+  cluster: 'main',
   topic: 'payments.dlq',
   snapshotTime: NOW,
   capacity: 720,
@@ -137,6 +171,7 @@ export const DLQ_HISTORY: DlqHistoryResponse = {
 };
 
 export const OVERVIEW: OverviewResponse = {
+  cluster: 'main',
   snapshotTime: NOW - 3000,
   rangeSeconds: 3600,
   throughput: [
@@ -156,6 +191,7 @@ export const OVERVIEW: OverviewResponse = {
 };
 
 export const GROUP_DETAIL: GroupDetailResponse = {
+  cluster: 'main',
   snapshotTime: NOW,
   group: {
     ...GROUPS[1]!,
@@ -206,6 +242,9 @@ export const GROUP_DETAIL: GroupDetailResponse = {
         assignment: [{ topic: 'orders', partitions: [0, 1] }],
         memberEpoch: null,
         targetAssignment: null,
+        processId: null,
+        standbyAssignment: null,
+        warmupAssignment: null,
       },
     ],
     history: {
@@ -323,6 +362,7 @@ export function redrive(over: Partial<Redrive> = {}): Redrive {
 }
 
 export const DLQ_DETAIL: DlqDetailResponse = {
+  cluster: 'main',
   snapshotTime: NOW,
   dlq: {
     ...DLQ,

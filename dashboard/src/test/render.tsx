@@ -21,7 +21,19 @@ function isErrorAnswer(a: unknown): a is { status: number; body: unknown; __erro
   return typeof a === 'object' && a !== null && (a as { __error?: boolean }).__error === true;
 }
 
-/** Stubs fetch: `answers` maps a pathname (no query) to the JSON body, or to errorAnswer(). */
+/** An answer that depends on the query string (e.g. `?cluster=`): called with the request's URL. */
+export function byQuery(answer: (params: URLSearchParams) => unknown): { __byQuery: (url: URL) => unknown } {
+  return { __byQuery: (url) => answer(url.searchParams) };
+}
+
+function isByQuery(a: unknown): a is { __byQuery: (url: URL) => unknown } {
+  return typeof a === 'object' && a !== null && typeof (a as { __byQuery?: unknown }).__byQuery === 'function';
+}
+
+/**
+ * Stubs fetch: `answers` maps a pathname (no query) to the JSON body, or to errorAnswer(), or
+ * to byQuery() of either.
+ */
 export function stubApi(answers: Record<string, unknown>): ApiStub {
   const calls: string[] = [];
   vi.stubGlobal(
@@ -32,7 +44,8 @@ export function stubApi(answers: Record<string, unknown>): ApiStub {
         'http://localhost',
       );
       calls.push(url.pathname + url.search);
-      const answer = answers[url.pathname];
+      const stubbed = answers[url.pathname];
+      const answer = isByQuery(stubbed) ? stubbed.__byQuery(url) : stubbed;
       if (answer === undefined)
         return Promise.resolve(
           new Response(JSON.stringify({ error: 'NOT_FOUND', message: `no route GET ${url.pathname}` }), {

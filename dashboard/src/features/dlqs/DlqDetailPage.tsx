@@ -9,6 +9,7 @@ import { Empty, ErrorState, QueryView } from '../../components/states.tsx';
 import { formatCount, formatGrowth, formatInteger, formatRelative } from '../../lib/format.ts';
 import { useChartRange, useRange, useUrlParam } from '../../lib/url-state.ts';
 import { useCanWrite } from '../auth/session.ts';
+import { ClusterNote, useDlqClusterRemark } from '../clusters/Clusters.tsx';
 import { RedrivesTable } from '../redrives/RedrivesTable.tsx';
 import { CausesTable } from './CausesTable.tsx';
 import { DlqRecordView } from './DlqRecordView.tsx';
@@ -44,6 +45,8 @@ export function DlqDetailPage() {
   // A new array per answer (recharts keeps, and freezes, what it is given).
   // Presets show the samples of that last stretch; a custom window or a drag, those of the window.
   const since = Date.now() - range.seconds * 1000;
+  const dlqCluster = query.data?.cluster;
+  const clusterRemark = useDlqClusterRemark(dlqCluster);
   const samples = history.data?.samples
     .filter((s) => chartRange.window !== null || s.time >= since)
     .map((s) => ({ time: s.time, depth: s.depth, added: s.added }));
@@ -55,6 +58,7 @@ export function DlqDetailPage() {
       </div>
       <div className="page-header">
         <h1>{topic}</h1>
+        <ClusterNote cluster={dlqCluster} remark={clusterRemark} />
         <span className="spacer" />
         <RangePicker />
         <button type="button" onClick={() => mark.mutate()} disabled={mark.isPending || !canWrite} title={why}>

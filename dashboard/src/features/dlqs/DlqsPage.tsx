@@ -3,16 +3,19 @@ import { GroupLinks } from '../../components/NameLinks.tsx';
 import { useDlqCauses, useDlqs } from '../../api/queries.ts';
 import { Empty, QueryView } from '../../components/states.tsx';
 import { formatCount, formatGrowth, formatRelative } from '../../lib/format.ts';
+import { ClusterNote, useDlqClusterRemark } from '../clusters/Clusters.tsx';
 import { DlqPatternName } from '../overview/DlqPatternName.tsx';
 import { CausesTable } from './CausesTable.tsx';
 
 export function DlqsPage() {
   const query = useDlqs();
   const causes = useDlqCauses(null);
+  const remark = useDlqClusterRemark(query.data?.cluster);
   return (
     <>
       <div className="page-header">
         <h1>Dead-letter queues</h1>
+        <ClusterNote cluster={query.data?.cluster} remark={remark} />
         {query.data?.snapshotTime ? (
           <span className="subtle">snapshot {formatRelative(query.data.snapshotTime)}</span>
         ) : null}

@@ -3,6 +3,7 @@ import { useDlqs, useFlowMap, useGroups } from '../../api/queries.ts';
 import { FLOW_MAP_MAX_SECONDS } from '../../api/types.ts';
 import { RangePicker } from '../../components/RangePicker.tsx';
 import { useRange, useUrlParam } from '../../lib/url-state.ts';
+import { ClusterNote } from '../clusters/Clusters.tsx';
 import { FlowMapGraph } from './FlowMapGraph.tsx';
 import { lagIndex } from './health.ts';
 import { NodePanel } from './NodePanel.tsx';
@@ -23,6 +24,8 @@ export function FlowMapPage() {
       <div className="page-header">
         <h1>Flow map</h1>
         <span className="subtle">services (rounded) and topics, with rate and p50/p95 per edge</span>
+        {/* The spans draw the map; lag and status colours come from this cluster's groups. */}
+        <ClusterNote cluster={groups.data?.cluster} remark="lag from its groups" />
         <span className="spacer" />
         <RangePicker />
       </div>

@@ -6,8 +6,10 @@ import { LagBadge } from '../../components/StatusBadge.tsx';
 import { Figure } from '../../components/Tile.tsx';
 import { TimeSeriesChart, type Series } from '../../components/TimeSeriesChart.tsx';
 import { Empty, QueryView } from '../../components/states.tsx';
+import { useClusterLink } from '../../lib/cluster-param.ts';
 import { formatCount, formatInteger, formatRate, formatRelative, formatSeconds } from '../../lib/format.ts';
 import { useChartRange, useRange, useUrlParam } from '../../lib/url-state.ts';
+import { ClusterNote } from '../clusters/Clusters.tsx';
 import { OTHERS, pivotHistory, pivotPartitions, topSeries } from './pivot.ts';
 import { GoneGroup, GroupRelated } from './GroupRelated.tsx';
 import { RebalanceTimeline } from './RebalanceTimeline.tsx';
@@ -77,11 +79,12 @@ export function GroupDetailPage() {
   const gone = query.data === undefined && query.error instanceof ApiError && query.error.status === 404;
   const m = metric === 'lag' ? 'lag' : 'lagSeconds';
   const g = query.data?.group;
+  const link = useClusterLink();
 
   return (
     <>
       <div className="breadcrumb">
-        <Link to="/groups">Consumer groups</Link> /
+        <Link to={link('/groups')}>Consumer groups</Link> /
       </div>
       <div className="page-header">
         <h1>{group}</h1>
@@ -93,6 +96,7 @@ export function GroupDetailPage() {
             {g.groupEpoch !== null ? ` · group epoch ${g.groupEpoch}` : ''}
           </span>
         ) : null}
+        <ClusterNote cluster={query.data?.cluster} />
         <span className="spacer" />
         <RangePicker />
       </div>
@@ -253,6 +257,7 @@ export function GroupDetailPage() {
                           <tr>
                             <th>Client</th>
                             <th>Host</th>
+                            {d.members.some((m) => m.processId !== null) ? <th>Streams process</th> : null}
                             {d.members.some((m) => m.memberEpoch !== null) ? <th className="num">Epoch</th> : null}
                             <th>Assignment</th>
                           </tr>
@@ -262,6 +267,7 @@ export function GroupDetailPage() {
                             <tr key={mem.memberId}>
                               <td title={mem.memberId}>{mem.clientId}</td>
                               <td>{mem.host}</td>
+                              {d.members.some((m) => m.processId !== null) ? <td>{mem.processId ?? '-'}</td> : null}
                               {d.members.some((m) => m.memberEpoch !== null) ? (
                                 <td className="num">{mem.memberEpoch ?? '-'}</td>
                               ) : null}
@@ -270,6 +276,16 @@ export function GroupDetailPage() {
                                 {mem.targetAssignment && !sameAssignment(mem.assignment, mem.targetAssignment) ? (
                                   <div className="subtle">
                                     reconciling to <Assignment assignment={mem.targetAssignment} />
+                                  </div>
+                                ) : null}
+                                {mem.standbyAssignment?.length ? (
+                                  <div className="subtle">
+                                    standby <Assignment assignment={mem.standbyAssignment} />
+                                  </div>
+                                ) : null}
+                                {mem.warmupAssignment?.length ? (
+                                  <div className="subtle">
+                                    warming up <Assignment assignment={mem.warmupAssignment} />
                                   </div>
                                 ) : null}
                               </td>

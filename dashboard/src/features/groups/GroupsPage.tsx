@@ -4,7 +4,9 @@ import { useGroups } from '../../api/queries.ts';
 import { Breakable } from '../../components/Breakable.tsx';
 import { LagBadge } from '../../components/StatusBadge.tsx';
 import { Empty, QueryView } from '../../components/states.tsx';
+import { useClusterLink } from '../../lib/cluster-param.ts';
 import { formatCount, formatRate, formatRelative, formatSeconds } from '../../lib/format.ts';
+import { ClusterNote } from '../clusters/Clusters.tsx';
 import { useSort, useUrlParam } from '../../lib/url-state.ts';
 import { GROUP_SORT_KEYS, STATUS_OPTIONS, filterGroups, sortGroups, type GroupSortKey } from './sort-groups.ts';
 
@@ -68,6 +70,7 @@ const TOPICS_SHOWN = 3;
  * rebalance columns out of sight.
  */
 function TopicsLine({ state, topics }: { state: string; topics: string[] }) {
+  const link = useClusterLink();
   const shown = topics.slice(0, TOPICS_SHOWN);
   const more = topics.length - shown.length;
   return (
@@ -78,7 +81,7 @@ function TopicsLine({ state, topics }: { state: string; topics: string[] }) {
         : shown.map((t, i) => (
             <span key={t}>
               {i > 0 ? ', ' : ''}
-              <Link to={`/groups?q=${encodeURIComponent(t)}`} title={`Groups consuming ${t}`}>
+              <Link to={link(`/groups?q=${encodeURIComponent(t)}`)} title={`Groups consuming ${t}`}>
                 <Breakable text={t} />
               </Link>
             </span>
@@ -91,6 +94,7 @@ function TopicsLine({ state, topics }: { state: string; topics: string[] }) {
 export function GroupsPage() {
   const query = useGroups();
   const navigate = useNavigate();
+  const link = useClusterLink();
   const [text, setText] = useUrlParam('q');
   const [status, setStatus] = useUrlParam('status');
   const sort = useSort(GROUP_SORT_KEYS, 'status', 'desc');
@@ -99,6 +103,7 @@ export function GroupsPage() {
     <>
       <div className="page-header">
         <h1>Consumer groups</h1>
+        <ClusterNote cluster={query.data?.cluster} />
         {query.data?.snapshotTime ? (
           <span className="subtle">snapshot {formatRelative(query.data.snapshotTime)}</span>
         ) : null}
@@ -157,7 +162,7 @@ export function GroupsPage() {
                 </thead>
                 <tbody>
                   {rows.map((g) => {
-                    const to = `/groups/${encodeURIComponent(g.group)}`;
+                    const to = link(`/groups/${encodeURIComponent(g.group)}`);
                     return (
                       <tr key={g.group} className="clickable" onDoubleClick={() => void navigate(to)}>
                         <td className="group-cell">

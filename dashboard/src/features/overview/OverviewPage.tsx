@@ -1,5 +1,5 @@
 import { Link } from 'react-router';
-import { useOverview } from '../../api/queries.ts';
+import { useClusters, useOverview } from '../../api/queries.ts';
 import { OVERVIEW_MAX_SECONDS, SAGA_STATUSES, type OverviewResponse } from '../../api/types.ts';
 import { topReason } from '../dlqs/ReasonBars.tsx';
 import { Breakable } from '../../components/Breakable.tsx';
@@ -16,7 +16,9 @@ import {
   formatRelative,
   formatSeconds,
 } from '../../lib/format.ts';
+import { useClusterLink } from '../../lib/cluster-param.ts';
 import { useChartRange, useRange } from '../../lib/url-state.ts';
+import { ClusterNote } from '../clusters/Clusters.tsx';
 
 const enc = encodeURIComponent;
 
@@ -65,12 +67,17 @@ export function OverviewPage() {
   // Saga outcomes are counted over the whole range, as the saga list each figure opens.
   const query = useOverview(range.seconds);
   const data = query.data;
-  const withRange = (path: string) => `${path}${path.includes('?') ? '&' : '?'}range=${range.id}`;
+  // DLQs are watched on the primary cluster only: another cluster's overview has none.
+  const primary = useClusters().data?.clusters.find((c) => c.primary)?.name;
+  const notPrimary = data !== undefined && primary !== undefined && data.cluster !== primary;
+  const link = useClusterLink();
+  const withRange = (path: string) => link(`${path}${path.includes('?') ? '&' : '?'}range=${range.id}`);
 
   return (
     <>
       <div className="page-header">
         <h1>Overview</h1>
+        <ClusterNote cluster={data?.cluster} />
         {data?.snapshotTime ? (
           <span className="subtle">Kafka snapshot {formatRelative(data.snapshotTime)}</span>
         ) : data ? (
@@ -134,7 +141,12 @@ export function OverviewPage() {
             </ul>
           ) : null}
         </Tile>
-        <Tile title="Worst consumer groups" to="/groups?sort=lagSeconds&dir=desc" linkText="All groups" query={query}>
+        <Tile
+          title="Worst consumer groups"
+          to={link('/groups?sort=lagSeconds&dir=desc')}
+          linkText="All groups"
+          query={query}
+        >
           {data && data.worstGroups.length === 0 ? (
             <Empty title="No consumer groups found.">Groups appear after the first poll once something consumes.</Empty>
           ) : data ? (
@@ -170,7 +182,11 @@ export function OverviewPage() {
           ) : null}
         </Tile>
         <Tile title="Dead-letter queues" to="/dlqs" linkText="All DLQs" query={query}>
-          {data && data.dlqs.length === 0 ? (
+          {data && data.dlqs.length === 0 && notPrimary ? (
+            <Empty title="No DLQs on this cluster.">
+              The collector watches DLQs on the primary cluster, {primary}, only.
+            </Empty>
+          ) : data && data.dlqs.length === 0 ? (
             <Empty title="No DLQ topics.">
               The collector watches topics matching <code>{data.setup.dlqPattern}</code>; one appears once a consumer
               dead-letters a record.
