@@ -3,6 +3,14 @@ import { describe, expect, it } from 'vitest';
 import { GROUPS, GROUP_DETAIL } from '../../test/fixtures.ts';
 import { errorAnswer, renderAt, stubApi } from '../../test/render.tsx';
 
+type Detail = typeof GROUP_DETAIL.group;
+
+/** GROUP_DETAIL with `group`'s fields, and its one member with `member`'s. */
+const detailWith = (group: Partial<Detail>, member: Partial<Detail['members'][number]>) => ({
+  ...GROUP_DETAIL,
+  group: { ...GROUP_DETAIL.group, ...group, members: [{ ...GROUP_DETAIL.group.members[0]!, ...member }] },
+});
+
 const groupNames = () =>
   within(screen.getByRole('table', { name: 'Consumer groups' }))
     .getAllByRole('row')
@@ -113,24 +121,14 @@ describe('GroupsPage', () => {
 
 describe('GroupDetailPage', () => {
   it('shows a KIP-848 group with its epochs, and a member reconciling to its target assignment', async () => {
-    const detail = {
-      ...GROUP_DETAIL,
-      group: {
-        ...GROUP_DETAIL.group,
-        groupType: 'consumer' as const,
-        protocol: 'uniform',
-        groupEpoch: 7,
-        assignmentEpoch: 7,
-        members: [
-          {
-            ...GROUP_DETAIL.group.members[0]!,
-            memberEpoch: 6,
-            assignment: [{ topic: 'orders', partitions: [0] }],
-            targetAssignment: [{ topic: 'orders', partitions: [0, 1] }],
-          },
-        ],
+    const detail = detailWith(
+      { groupType: 'consumer', protocol: 'uniform', groupEpoch: 7, assignmentEpoch: 7 },
+      {
+        memberEpoch: 6,
+        assignment: [{ topic: 'orders', partitions: [0] }],
+        targetAssignment: [{ topic: 'orders', partitions: [0, 1] }],
       },
-    };
+    );
     stubApi({ '/api/groups/inventory': detail });
     renderAt('/groups/inventory');
     const members = await screen.findByRole('region', { name: 'Members' });
@@ -139,6 +137,29 @@ describe('GroupDetailPage', () => {
     const row = within(members).getAllByRole('row')[1]!;
     expect(row).toHaveTextContent('6');
     expect(row).toHaveTextContent('reconciling to orders [0, 1]');
+  });
+
+  it('shows a streams group member with its process, active and standby tasks as partitions', async () => {
+    const detail = detailWith(
+      { groupType: 'streams', groupEpoch: 3, assignmentEpoch: 3 },
+      {
+        memberEpoch: 3,
+        processId: 'c0ffee00-1111-2222-3333-444455556666',
+        assignment: [{ topic: 'orders', partitions: [0] }],
+        targetAssignment: [{ topic: 'orders', partitions: [0] }],
+        standbyAssignment: [{ topic: 'orders', partitions: [1] }],
+        warmupAssignment: [],
+      },
+    );
+    stubApi({ '/api/groups/inventory': detail });
+    renderAt('/groups/inventory');
+    const members = await screen.findByRole('region', { name: 'Members' });
+    expect(within(members).getByRole('columnheader', { name: 'Streams process' })).toBeInTheDocument();
+    const row = within(members).getAllByRole('row')[1]!;
+    expect(row).toHaveTextContent('c0ffee00-1111-2222-3333-444455556666');
+    expect(row).toHaveTextContent('standby orders [1]');
+    expect(row).not.toHaveTextContent('reconciling');
+    expect(row).not.toHaveTextContent('warming up');
   });
 
   it('shows figures, partitions with owners, members and the rebalance timeline', async () => {
