@@ -30,6 +30,7 @@ interface Side {
 let compat: KafkaHandle | undefined;
 let t: TestApp | undefined;
 let gonePort: number;
+let compatBrokers = '';
 const sides: Side[] = [];
 
 /**
@@ -85,7 +86,7 @@ async function get<T>(url: string): Promise<{ status: number; body: T }> {
 }
 
 beforeAll(async () => {
-  let compatBrokers = process.env.ES_COMPAT_KAFKA_BROKERS;
+  compatBrokers = process.env.ES_COMPAT_KAFKA_BROKERS ?? '';
   if (!compatBrokers) {
     // A lone `npx vitest`: a 3.9 broker of this file's own, stopped after it.
     const port = await freePort();
@@ -267,5 +268,46 @@ describe('several clusters in one collector (two real brokers)', () => {
     }
     const metrics = (await t?.app.inject('/metrics'))?.body ?? '';
     expect(metrics).toContain('eventscope_kafka_poll_success{cluster="gone"} 0');
+  });
+
+  it('elects the poller of each cluster on that cluster (monitorElection: kafka)', async () => {
+    // Outside groupsInclude (and inside the default groupsExclude): the lease group is not monitored.
+    const leaseTopic = uniqueName('eventscope-clusters-lease');
+    const e = await startApp({
+      overrides: {
+        kafkaClusterName: 'main',
+        kafkaClusters: [{ name: 'compat', brokers: compatBrokers.split(',') }],
+        groupsInclude: `${PREFIX}-*`,
+        monitorElection: 'kafka',
+        monitorLeaseTopic: leaseTopic,
+        pollIntervalMs: 500,
+      },
+      background: true,
+    });
+    try {
+      await waitFor(
+        'this collector to lead both clusters',
+        async () => {
+          const res = await e.app.inject('/api/clusters');
+          return res.json<ClusterList>().clusters.every((c) => c.leading && c.groups === 1);
+        },
+        90_000,
+      );
+      const metrics = (await e.app.inject('/metrics')).body;
+      expect(metrics).toContain('eventscope_kafka_monitor_leader{cluster="main"} 1');
+      expect(metrics).toContain('eventscope_kafka_monitor_leader{cluster="compat"} 1');
+      // The lease is a group on each cluster itself.
+      for (const s of sides) {
+        const { groups } = await s.admin.listGroups();
+        expect(groups.map((g) => g.groupId)).toContain(leaseTopic);
+      }
+    } finally {
+      await e.close();
+      removeDir(e.dataDir);
+      for (const s of sides) {
+        await s.admin.deleteGroups([leaseTopic]).catch(() => undefined);
+        await s.admin.deleteTopics({ topics: [leaseTopic] }).catch(() => undefined);
+      }
+    }
   });
 });
