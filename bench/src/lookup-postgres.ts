@@ -213,8 +213,10 @@ async function fillCopies(
       await c.query(INGEST_LOCK);
       const need = { publishes: 0, deliveries: 0, records: 0 };
       for (const t of HOP_TABLES) need[t] = (seedRows[t] ?? 0) * n;
-      await ensurePartitions(c, partitionRows, need);
-      const params = [k0, k1, g.shiftMs, g.shiftUs, g.offStride, Math.floor(Date.now() / 1000)];
+      const nowS = Math.floor(Date.now() / 1000);
+      // Bounded by rows: a fill takes minutes, far below a partition's time width (postgresPartitionSeconds).
+      await ensurePartitions(c, { rows: partitionRows, nowS }, need);
+      const params = [k0, k1, g.shiftMs, g.shiftUs, g.offStride, nowS];
       for (const [table, cols] of Object.entries(COPY)) {
         const names = Object.keys(cols);
         const exprs = names.map((col) => (cols[col] as (c: string) => string)(col));

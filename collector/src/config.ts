@@ -218,6 +218,13 @@ export const CONFIG_KEYS = {
     min: 100,
     doc: 'Rows per partition of the PostgreSQL hop tables (publishes, deliveries, records; about 100 MB at the default). Retention drops whole partitions, so it is also the granularity of retention. Fixed per partition: a change applies to partitions created afterwards.',
   }),
+  postgresPartitionSeconds: spec({
+    env: 'EVENTSCOPE_POSTGRES_PARTITION_SECONDS',
+    kind: 'int',
+    default: 86400,
+    min: 60,
+    doc: 'Ingest time one partition of the PostgreSQL hop tables spans at most: a partition is closed at `postgresPartitionRows` rows or this many seconds after its first row, whichever comes first, so at a low ingest rate retention by age still drops rows at most this long after they pass `retentionHours` (docs/adr/0006).',
+  }),
   retentionHours: spec({
     env: 'EVENTSCOPE_RETENTION_HOURS',
     kind: 'int',

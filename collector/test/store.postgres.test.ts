@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import pg from 'pg';
 import { PostgresStore } from '../src/store/postgres.ts';
 import { SqliteStore } from '../src/store/sqlite.ts';
@@ -20,8 +20,8 @@ afterAll(async () => {
 /** Small partitions, so the suite's 2,000 rows span several and retention by size drops some. */
 const PARTITION_ROWS = 200;
 const schemas = new WeakMap<Store, string>();
-const open = (schema: string): Promise<PostgresStore> =>
-  PostgresStore.open({ url: db.url, poolSize: 4, partitionRows: PARTITION_ROWS, schema });
+const open = (schema: string, partitionSeconds = 3600): Promise<PostgresStore> =>
+  PostgresStore.open({ url: db.url, poolSize: 4, partitionRows: PARTITION_ROWS, partitionSeconds, schema });
 
 storeSuite('postgres', {
   async create() {
@@ -50,7 +50,7 @@ describe('postgres store: migrations, partitions, several writers', () => {
       await c.connect();
       try {
         const { rows } = await c.query<{ version: number }>(`SELECT version FROM ${schema}.schema_migrations`);
-        expect(rows.map((r) => r.version)).toEqual([1]);
+        expect(rows.map((r) => r.version)).toEqual([1, 2]);
       } finally {
         await c.end();
       }
@@ -160,6 +160,95 @@ describe('postgres store: migrations, partitions, several writers', () => {
     } finally {
       await c.end();
       await store.close();
+    }
+  });
+});
+
+describe('postgres store: partitions bounded in ingest time as well as in rows', () => {
+  const admin = async (): Promise<pg.Client> => {
+    const c = new pg.Client({ connectionString: db.url });
+    await c.connect();
+    return c;
+  };
+  const used = async (c: pg.Client, schema: string) =>
+    (
+      await c.query<{ lo: string; rows: string; min_ingest_s: string; max_ingest_s: string }>(
+        `SELECT lo, rows, min_ingest_s, max_ingest_s FROM ${schema}.hop_partitions
+        WHERE tbl = 'publishes' AND rows > 0 ORDER BY lo`,
+      )
+    ).rows.map((r) => ({
+      lo: Number(r.lo),
+      rows: Number(r.rows),
+      since: Number(r.min_ingest_s),
+      last: Number(r.max_ingest_s),
+    }));
+
+  it('closes a partition its time width after its first row, so age retention drops the old rows alone', async () => {
+    const schema = randomName('s');
+    const store = await open(schema, 1);
+    const c = await admin();
+    try {
+      const old = publish();
+      await store.ingest({ publishes: [old], deliveries: [], records: [] });
+      const [first] = await used(c, schema);
+      expect(first).toMatchObject({ rows: 1 });
+      const since = (first as { since: number }).since;
+      // The next batch comes once the clock has passed the partition's width (1 s).
+      await vi.waitUntil(() => Math.floor(Date.now() / 1000) - since >= 1, { timeout: 5_000, interval: 20 });
+      const fresh = publish();
+      await store.ingest({ publishes: [fresh], deliveries: [], records: [] });
+      const parts = await used(c, schema);
+      // The first partition had room for PARTITION_ROWS - 1 more rows, but its time was up.
+      expect(parts).toHaveLength(2);
+      expect(parts[1]?.lo).toBeGreaterThan(parts[0]?.lo ?? Infinity);
+      expect(parts[1]?.since).toBeGreaterThan(since);
+      // Age retention with its cutoff between the two partitions' ingest times: only the old one goes.
+      const cutoffS = since + 1;
+      await store.enforceRetention({ nowUs: (cutoffS + 3600) * 1e6, maxAgeUs: 3600e6, maxBytes: 1e12 });
+      expect((await store.event(old.eventId as string)).publishes).toEqual([]);
+      expect((await store.event(fresh.eventId as string)).publishes).toHaveLength(1);
+      expect((await store.stats()).rows.publishes).toBe(1);
+    } finally {
+      await c.end();
+      await store.close();
+    }
+  });
+
+  it('keeps a partition open within its width, however many batches it takes', async () => {
+    const schema = randomName('s');
+    const store = await open(schema, 3600);
+    const c = await admin();
+    try {
+      for (let i = 0; i < 5; i++)
+        await store.ingest({ publishes: [publish(), publish()], deliveries: [], records: [] });
+      expect(await used(c, schema)).toMatchObject([{ rows: 10 }]);
+    } finally {
+      await c.end();
+      await store.close();
+    }
+  });
+
+  it('migrates a schema 1 store: partitions written before take their newest ingest time as their first', async () => {
+    const schema = randomName('s');
+    const store = await open(schema);
+    const c = await admin();
+    try {
+      await store.ingest({ publishes: [publish()], deliveries: [], records: [] });
+      await store.close();
+      // Back to schema 1 as a collector before this change left it.
+      await c.query(`ALTER TABLE ${schema}.hop_partitions DROP COLUMN min_ingest_s`);
+      await c.query(`DELETE FROM ${schema}.schema_migrations WHERE version = 2`);
+      const again = await open(schema);
+      try {
+        const [p] = await used(c, schema);
+        expect(p?.since).toBe(p?.last);
+        await again.ingest({ publishes: [publish()], deliveries: [], records: [] });
+        expect((await again.stats()).rows.publishes).toBe(2);
+      } finally {
+        await again.close();
+      }
+    } finally {
+      await c.end();
     }
   });
 });

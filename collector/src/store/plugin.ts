@@ -36,6 +36,7 @@ export const storePlugin = fp<StorePluginOptions>(
           url: config.postgresUrl,
           poolSize: config.postgresPoolSize,
           partitionRows: config.postgresPartitionRows,
+          partitionSeconds: config.postgresPartitionSeconds,
           onMigrate: (message) => app.log.warn(message),
           onError: (err) => app.log.warn({ err }, 'PostgreSQL connection lost'),
         });

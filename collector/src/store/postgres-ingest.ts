@@ -67,8 +67,9 @@ const DELIVERY_COLUMNS =
  * adds them to their partitions' counts.
  */
 export const countInserted = (table: HopTable): string => `
-  UPDATE hop_partitions h SET rows = h.rows + a.n, bytes = h.bytes + a.b, max_ingest_s = greatest(h.max_ingest_s, a.s)
-  FROM (SELECT p.lo, count(*) AS n, sum(ins.b) AS b, max(ins.ingest_s) AS s
+  UPDATE hop_partitions h SET rows = h.rows + a.n, bytes = h.bytes + a.b, max_ingest_s = greatest(h.max_ingest_s, a.s),
+    min_ingest_s = least(h.min_ingest_s, a.s0)
+  FROM (SELECT p.lo, count(*) AS n, sum(ins.b) AS b, max(ins.ingest_s) AS s, min(ins.ingest_s) AS s0
         FROM ins JOIN hop_partitions p ON p.tbl = '${table}' AND ins.seq >= p.lo AND ins.seq < p.hi GROUP BY p.lo) a
   WHERE h.tbl = '${table}' AND h.lo = a.lo`;
 

@@ -5,11 +5,14 @@
  *
  * The hop tables (publishes, deliveries, records) are partitioned by RANGE over `seq`, a
  * sequence that grows with insertion, so each partition holds the rows of one stretch of
- * ingest time; `hop_partitions` records each partition's bounds, rows, bytes and newest ingest
- * time. Retention drops whole partitions (postgres-retention.ts): by age once a partition's
- * newest row is past the age limit, by size oldest first. Partitions are bounded in rows, not
- * in clock time, so the size limit can be honoured at any ingest rate (an hour at 30k spans/s
- * is ~40 GB, larger than the default size limit); they are created ahead of the sequence.
+ * ingest time; `hop_partitions` records each partition's bounds, rows, bytes and first and newest
+ * ingest time. Retention drops whole partitions (postgres-retention.ts): by age once a
+ * partition's newest row is past the age limit, by size oldest first. A partition is closed by
+ * whichever bound it reaches first (ADR 0006): its rows (so the size limit holds at any ingest
+ * rate: an hour at 30k spans/s is ~40 GB, larger than the default size limit) or its time width
+ * (so at a low rate a partition still holds one bounded stretch of ingest time, and age
+ * retention drops rows at most that width after they pass the limit). Partitions are created
+ * ahead of the sequence; closing one moves the sequence on to the next.
  */
 import type { Pool, PoolClient } from 'pg';
 
@@ -125,6 +128,15 @@ CREATE TABLE group_partitions (
 );
 `,
   },
+  {
+    version: 2,
+    name: 'hop partitions bounded in ingest time as well as in rows',
+    sql: `
+ALTER TABLE hop_partitions ADD COLUMN min_ingest_s bigint;
+-- The first ingest time of partitions written before is not kept: their newest stands in for it.
+UPDATE hop_partitions SET min_ingest_s = max_ingest_s WHERE rows > 0;
+`,
+  },
 ];
 
 /** The newest schema this collector knows. */
@@ -181,42 +193,63 @@ export async function inTransaction<T>(c: PoolClient, fn: () => Promise<T>): Pro
 /** The name of the partition of `table` that starts at `lo` (bounds are whole multiples of the partition size). */
 export const partitionName = (table: HopTable, lo: number): string => `${table}_p${lo}`;
 
+/** When a hop partition is closed: after `rows` rows, or `seconds` after its first row (undefined: rows only). */
+export interface PartitionBounds {
+  rows: number;
+  seconds?: number;
+  /** The ingest second of the batch about to be written (the `ingest_s` of its rows). */
+  nowS: number;
+}
+
 /**
  * Creates partitions of every hop table so that at least `need` more rows of it plus one whole
- * partition fit above each table's sequence: an insert never finds no partition. Runs in the
- * ingest transaction, under its lock (retention drops under the same lock); it creates a
- * partition once per `partitionRows` rows, so the DDL's lock on the parent is rare.
+ * partition fit above each table's sequence: an insert never finds no partition. Closes the
+ * partition being written once its first row is `bounds.seconds` old, by moving the sequence on
+ * to the partition above (created ahead: no DDL on the way). Runs in the ingest transaction,
+ * under its lock (retention drops under the same lock); it creates a partition once per
+ * `bounds.rows` rows or time width, so the DDL's lock on the parent is rare.
  */
 export async function ensurePartitions(
   c: PoolClient,
-  partitionRows: number,
+  bounds: PartitionBounds,
   need: Record<HopTable, number>,
 ): Promise<void> {
   const { rows } = await c.query<{
     tbl: HopTable;
     next: number;
     top: number | null;
-    covered: boolean;
+    hi: number | null;
+    since: number | null;
     above: number | null;
   }>(`
     SELECT t.tbl, t.next, (SELECT max(hi) FROM hop_partitions h WHERE h.tbl = t.tbl) AS top,
-      EXISTS (SELECT 1 FROM hop_partitions h WHERE h.tbl = t.tbl AND h.lo <= t.next AND t.next < h.hi) AS covered,
+      cur.hi, cur.min_ingest_s AS since,
       (SELECT min(lo) FROM hop_partitions h WHERE h.tbl = t.tbl AND h.lo > t.next) AS above
     FROM (
       SELECT 'publishes' AS tbl, last_value + (CASE WHEN is_called THEN 1 ELSE 0 END) AS next FROM publishes_seq
       UNION ALL SELECT 'deliveries', last_value + (CASE WHEN is_called THEN 1 ELSE 0 END) FROM deliveries_seq
-      UNION ALL SELECT 'records', last_value + (CASE WHEN is_called THEN 1 ELSE 0 END) FROM records_seq) t`);
+      UNION ALL SELECT 'records', last_value + (CASE WHEN is_called THEN 1 ELSE 0 END) FROM records_seq) t
+    LEFT JOIN hop_partitions cur ON cur.tbl = t.tbl AND cur.lo <= t.next AND t.next < cur.hi`);
   for (const r of rows) {
     let next = r.next;
-    if (!r.covered && r.above !== null) {
+    if (r.hi === null && r.above !== null) {
       // Retention dropped the partition being written: continue in the next one created ahead.
-      await c.query(`SELECT setval('${r.tbl}_seq', $1, false)`, [r.above]);
       next = r.above;
+      await c.query(`SELECT setval('${r.tbl}_seq', $1, false)`, [next]);
+    } else if (
+      r.hi !== null &&
+      r.since !== null &&
+      bounds.seconds !== undefined &&
+      bounds.nowS - r.since >= bounds.seconds
+    ) {
+      // The partition being written spans its time width: closed, the rest of its range unused.
+      next = r.hi;
+      await c.query(`SELECT setval('${r.tbl}_seq', $1, false)`, [next]);
     }
-    // After retention dropped every partition, start again where the sequence is.
-    let top = r.top !== null && r.top > next ? r.top : Math.floor(next / partitionRows) * partitionRows;
-    while (top - next < need[r.tbl] + partitionRows) {
-      const hi = top + partitionRows;
+    // Partitions go on from the top one; after retention dropped every partition, from where the sequence is.
+    let top = Math.max(r.top ?? 0, Math.floor(next / bounds.rows) * bounds.rows);
+    while (top - next < need[r.tbl] + bounds.rows) {
+      const hi = top + bounds.rows;
       await c.query(
         `CREATE TABLE IF NOT EXISTS ${partitionName(r.tbl, top)} PARTITION OF ${r.tbl} FOR VALUES FROM (${top}) TO (${hi})`,
       );

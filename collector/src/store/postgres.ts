@@ -33,6 +33,8 @@ export interface PostgresStoreOptions {
   poolSize: number;
   /** Rows per partition of the hop tables (postgres-schema.ts). */
   partitionRows: number;
+  /** Ingest time a hop partition spans at most, seconds (ADR 0006); undefined: partitions bounded by rows only. */
+  partitionSeconds?: number;
   /** A schema of its own (created when missing) instead of the connection's default; tests use one per store. */
   schema?: string;
   /** Told before a schema migration starts. */
@@ -79,12 +81,14 @@ export class PostgresStore implements T.Store {
   readonly kind = 'postgres';
   readonly #pool: pg.Pool;
   readonly #partitionRows: number;
+  readonly #partitionSeconds: number | undefined;
   readonly #onAway: ((err: Error) => void) | undefined;
   #closing = false;
 
   private constructor(pool: pg.Pool, options: PostgresStoreOptions) {
     this.#pool = pool;
     this.#partitionRows = options.partitionRows;
+    this.#partitionSeconds = options.partitionSeconds;
     this.#onAway = options.onError;
   }
 
@@ -175,7 +179,12 @@ export class PostgresStore implements T.Store {
     };
     return this.#transaction(async (c) => {
       await c.query(INGEST_LOCK);
-      await ensurePartitions(c, this.#partitionRows, need);
+      const bounds = {
+        rows: this.#partitionRows,
+        seconds: this.#partitionSeconds,
+        nowS: Math.floor(Date.now() / 1000),
+      };
+      await ensurePartitions(c, bounds, need);
       return ingestBatch(c, batch);
     }, true);
   }
