@@ -82,14 +82,16 @@ interface TestPhase {
  * What `npm test` runs, in two lanes side by side, each lane on its own broker: the collector's
  * `broker` project runs its files one at a time and its lag monitor tests poll the whole
  * broker, so the topics the other workspaces make and delete must not land on its broker while
- * it runs. Its files that never poll (the `standalone` project: store, intake, auth...) run in
- * the second lane; the dashboard follows the collector in the first. On 2 cores the lanes take
- * about as long as each other (~12 min each; one after the other they took ~25).
+ * it runs. Its files that never poll (the `standalone` project: store, intake, auth...) and two
+ * long ones whose collectors watch only a prefix of their own (`scoped`) run in the second lane;
+ * the dashboard follows the collector in the first. On 2 cores the lanes take about as long as
+ * each other (~12 min each; one after the other they took ~25).
  */
 const LANES: readonly (readonly TestPhase[])[] = [
   [{ ws: 'collector', project: 'broker' }, { ws: 'dashboard' }],
   [
     { ws: 'collector', project: 'standalone' },
+    { ws: 'collector', project: 'scoped' },
     { ws: 'devstack' },
     { ws: 'demo-services' },
     { ws: 'grafana' },
