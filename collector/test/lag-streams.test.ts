@@ -80,7 +80,8 @@ describe('streams groups (KIP-1071) on the real broker', () => {
       expect(m?.memberEpoch).toBeGreaterThan(0);
       expect(partitionsOf(m?.assignment, topic)).toEqual([0, 1, 2]);
       expect(partitionsOf(m?.targetAssignment, topic)).toEqual([0, 1, 2]);
-      // One instance: no standby (num.standby.replicas=0) and nothing warming up.
+      // One instance, and the group's streams.num.standby.replicas is 0 by default (a group config
+      // under KIP-1071, not the app's): no standby and nothing warming up.
       expect(m?.standbyAssignment).toEqual({});
       expect(m?.warmupAssignment).toEqual({});
       expect(seen.partitions.map((p) => p.owner?.memberId)).toEqual([m?.memberId, m?.memberId, m?.memberId]);
