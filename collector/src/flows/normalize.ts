@@ -104,24 +104,22 @@ const DLQ_TOPIC = [ATTR.dlqTopic];
 const PUBLISH_OPS = new Set(['publish', 'send', 'create']);
 const DELIVER_OPS = new Set(['process', 'deliver']);
 
+const DOT = 0x2e;
+
 /**
  * `messaging.message.id` is our event id only when it is not a Kafka coordinate: Python's
  * confluent-kafka and aiokafka instrumentations write `<topic>.<partition>.<offset>`, franz-go's
- * kotel the offset alone. A coordinate is read as partition and offset instead.
+ * kotel the offset alone. A coordinate is read as partition and offset instead (undefined: an
+ * event id, the common case, which costs no allocation on the ingest path).
  */
-function readMessageId(
-  raw: string | null,
-  topic: string,
-): { eventId: string | null; partition: number | null; offset: number | null } {
-  if (raw === null) return { eventId: null, partition: null, offset: null };
+function coordinateOf(raw: string, topic: string): { partition: number | null; offset: number | null } | undefined {
   // A coordinate too large to be one is still no event id: its parts read as absent.
-  if (/^\d+$/.test(raw)) return { eventId: null, partition: null, offset: int(raw) };
-  const prefix = `${topic}.`;
-  if (raw.startsWith(prefix)) {
-    const m = /^(\d+)\.(\d+)$/.exec(raw.slice(prefix.length));
-    if (m) return { eventId: null, partition: int(m[1]), offset: int(m[2]) };
+  if (/^\d+$/.test(raw)) return { partition: null, offset: int(raw) };
+  if (raw.length > topic.length + 1 && raw.charCodeAt(topic.length) === DOT && raw.startsWith(topic)) {
+    const m = /^(\d+)\.(\d+)$/.exec(raw.slice(topic.length + 1));
+    if (m) return { partition: int(m[1]), offset: int(m[2]) };
   }
-  return { eventId: raw, partition: null, offset: null };
+  return undefined;
 }
 
 /** The captured headers of a span, folded keys -> first value. Built only when the span has any. */
@@ -158,9 +156,10 @@ export function normalizeSpan(span: SpanData, envelope: CompiledEnvelope): Messa
   const topic = str(first(a, TOPIC));
   if (topic === null) return undefined;
   const op = str(first(a, OPERATION));
-  const fromId = readMessageId(str(first(a, MESSAGE_ID)), topic);
-  const partition = int(first(a, PARTITION)) ?? fromId.partition;
-  const offset = int(first(a, OFFSET)) ?? fromId.offset;
+  const rawId = str(first(a, MESSAGE_ID));
+  const coordinate = rawId === null ? undefined : coordinateOf(rawId, topic);
+  const partition = int(first(a, PARTITION)) ?? coordinate?.partition ?? null;
+  const offset = int(first(a, OFFSET)) ?? coordinate?.offset ?? null;
 
   let role: MessagingSpan['role'];
   if (span.kind === 'producer' || (op !== null && PUBLISH_OPS.has(op))) role = 'publish';
@@ -177,12 +176,16 @@ export function normalizeSpan(span: SpanData, envelope: CompiledEnvelope): Messa
     role = 'deliver';
   } else return undefined;
 
-  // Captured headers are read only for what the span's own attributes leave out (our demo's spans never need them).
-  let headers: Map<string, string> | undefined | null = null;
-  const header = (keys: readonly string[]): string | null => {
-    if (headers === null) headers = capturedHeaders(a);
-    return fromHeaders(headers, keys);
-  };
+  const eventId = coordinate === undefined ? rawId : null;
+  const eventType = str(first(a, EVENT_TYPE));
+  const correlationId = str(first(a, CORRELATION));
+  const causationId = str(first(a, CAUSATION));
+  // Captured headers are read only for what the span's own attributes leave out (our demo's spans
+  // never need them but for a saga's first event, which has no causation id).
+  const headers =
+    eventId === null || eventType === null || correlationId === null || causationId === null
+      ? capturedHeaders(a)
+      : undefined;
   return {
     role,
     topic,
@@ -190,10 +193,10 @@ export function normalizeSpan(span: SpanData, envelope: CompiledEnvelope): Messa
     offset,
     group: role === 'deliver' ? str(first(a, GROUP)) : null,
     key: str(first(a, KEY)),
-    eventId: fromId.eventId ?? header(envelope.eventId),
-    eventType: str(first(a, EVENT_TYPE)) ?? header(envelope.eventType),
-    correlationId: str(first(a, CORRELATION)) ?? header(envelope.correlationId),
-    causationId: str(first(a, CAUSATION)) ?? header(envelope.causationId),
+    eventId: eventId ?? fromHeaders(headers, envelope.eventId),
+    eventType: eventType ?? fromHeaders(headers, envelope.eventType),
+    correlationId: correlationId ?? fromHeaders(headers, envelope.correlationId),
+    causationId: causationId ?? fromHeaders(headers, envelope.causationId),
     outcome: str(first(a, OUTCOME)),
     attempt: int(first(a, ATTEMPT)),
     dlqTopic: str(first(a, DLQ_TOPIC)),
