@@ -47,5 +47,5 @@ describe('figure 3 on PostgreSQL (smoke, tiny sizes)', () => {
     } finally {
       await admin.end();
     }
-  }, 180_000);
+  }, 300_000);
 });
