@@ -4,7 +4,7 @@
  * (entries there are never overwritten) and builds `samples` when someone reads it.
  */
 import { windowSamples, type OffsetSample, type Status } from './status.ts';
-import type { LagSecondsSource, PartitionLag } from './types.ts';
+import type { PartitionLag } from './types.ts';
 
 const NO_SAMPLES: readonly number[] = [];
 
@@ -14,19 +14,12 @@ export type PartitionLagFields = Pick<
   'topic' | 'partition' | 'committedOffset' | 'endOffset' | 'startOffset' | 'lag' | 'status' | 'owner' | 'consumeRate'
 >;
 
+// The row's fields are PartitionLag's, written once there: the interface merges them into the class.
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging, @typescript-eslint/no-empty-object-type -- fields only; each is set in the constructor
+export interface PartitionLagRow extends Omit<PartitionLag, 'samples'> {}
+
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging -- see the interface above
 export class PartitionLagRow implements PartitionLag {
-  topic: string;
-  partition: number;
-  committedOffset: number;
-  endOffset: number | null;
-  startOffset: number | null;
-  lag: number | null;
-  lagSeconds: number | null;
-  lagSecondsSource: LagSecondsSource;
-  lagSecondsIsLowerBound: boolean;
-  status: Status;
-  owner: { memberId: string; clientId: string; host: string } | null;
-  consumeRate: number | null;
   #buffer: readonly number[] = NO_SAMPLES;
   #start = 0;
   #end = 0;
