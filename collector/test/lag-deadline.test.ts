@@ -104,4 +104,48 @@ describe('Kafka poll deadline', () => {
     expect(await metricValue(t.app, 'eventscope_kafka_poll_success')).toBe(1);
     expect(await metricValue(t.app, 'eventscope_kafka_poll_errors_total', { stage: 'deadline' })).toBe(1);
   });
+
+  it('stop() does not wait for a cycle hanging on Kafka: shutdown drops it and it publishes nothing', async () => {
+    // Regression: stop() awaited the cycle in flight, up to pollDeadlineMs (30 s by default), so a
+    // collector's close (a restart, a deploy) hung while a request to Kafka did.
+    const app = await buildTestApp({
+      groupsInclude: `${PREFIX}-*`,
+      groupsExclude: 'eventscope-*',
+      pollDeadlineMs: 30_000,
+    });
+    try {
+      const monitor = app.app.kafkaMonitor;
+      expect((await monitor.pollOnce()).ok).toBe(true);
+      const before = monitor.snapshot;
+      const kafka = app.app.kafka;
+      const real = kafka.describeGroups.bind(kafka);
+      let release: () => void = () => undefined;
+      const gate = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      let entered: () => void = () => undefined;
+      const hanging = new Promise<void>((resolve) => {
+        entered = resolve;
+      });
+      kafka.describeGroups = (ids) => {
+        entered();
+        return gate.then(() => real(ids));
+      };
+      const inFlight = monitor.pollOnce();
+      await hanging;
+      const started = Date.now();
+      await monitor.stop();
+      expect(Date.now() - started).toBeLessThan(2_000);
+      const dropped = await inFlight;
+      expect(dropped.ok).toBe(false);
+      expect(dropped.errors).toEqual({});
+      release();
+      for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
+      expect(monitor.snapshot).toBe(before);
+      kafka.describeGroups = real;
+    } finally {
+      await app.close();
+      removeDir(app.dataDir);
+    }
+  });
 });

@@ -62,6 +62,8 @@ export class KafkaMonitor {
   #lastSuccess: number | undefined;
   #lastCycleOk = false;
   #running: Promise<CycleResult> | undefined;
+  /** Drops the cycle in flight (stop()). */
+  #dropCycle: (() => void) | undefined;
   #timer: NodeJS.Timeout | undefined;
   #stopped = false;
   /** The poll loop's generation: pause() ends the loop of the previous start(). */
@@ -193,6 +195,9 @@ export class KafkaMonitor {
     this.#stopped = true;
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = undefined;
+    // Shutdown does not wait for Kafka (a cycle can wait up to pollDeadlineMs): the cycle in flight
+    // is dropped as one past its deadline is, and stops before it changes any state.
+    this.#dropCycle?.();
     await this.#running?.catch(() => undefined);
     this.#persist(true);
   }
@@ -222,8 +227,7 @@ export class KafkaMonitor {
     const cycle = this.#cycle(cy);
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<CycleResult>((resolve) => {
-      timer = setTimeout(() => {
-        cy.countError('deadline', new Error(`poll cycle still running after ${deadlineMs} ms; abandoned`));
+      const abandon = (): CycleResult => {
         cy.abandoned = true;
         const result: CycleResult = {
           snapshot: undefined,
@@ -232,11 +236,17 @@ export class KafkaMonitor {
           errors: cy.errors,
           recordReads: { read: 0, cached: 0, skipped: 0, missed: 0 },
         };
+        resolve(result);
+        return result;
+      };
+      timer = setTimeout(() => {
+        cy.countError('deadline', new Error(`poll cycle still running after ${deadlineMs} ms; abandoned`));
+        const result = abandon();
         this.#lastCycleOk = false;
         for (const l of this.#listeners) l(result);
-        resolve(result);
       }, deadlineMs);
       timer.unref();
+      this.#dropCycle = () => void abandon();
     });
     // The abandoned cycle rejects with CycleAbandoned when it resumes: nobody waits for it.
     cycle.catch(() => undefined);
@@ -249,7 +259,10 @@ export class KafkaMonitor {
         }
         return result;
       })
-      .finally(() => clearTimeout(timer));
+      .finally(() => {
+        clearTimeout(timer);
+        this.#dropCycle = undefined;
+      });
   }
 
   #persist(force: boolean): void {
