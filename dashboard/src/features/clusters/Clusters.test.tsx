@@ -122,6 +122,16 @@ describe('cluster switcher', () => {
     expect(within(banner()).getByRole('combobox', { name: 'Kafka cluster' })).toHaveValue('dr');
   });
 
+  it('a cluster still connecting, with no poll and no failure yet, raises no alarm', async () => {
+    // Regression: a collector that had not connected yet (or polls nothing) put a "not connected"
+    // banner over every page, which also shrank the flow map below readable label sizes.
+    const starting = { clusters: [{ ...MAIN, connected: false, problem: undefined, polledAt: undefined }] };
+    stubApi({ '/api/clusters': starting, '/api/groups': groupsByCluster });
+    renderAt('/groups');
+    await screen.findByRole('table', { name: 'Consumer groups' });
+    expect(screen.queryByText(/is not connected/)).toBeNull();
+  });
+
   it('a connected cluster whose last poll failed says so, with the time of its last good figures', async () => {
     const failing = { clusters: [MAIN, { ...EAST, problem: 'the last poll failed' }] };
     stubApi({ '/api/clusters': failing, '/api/groups': groupsByCluster });

@@ -86,7 +86,9 @@ export function ClusterProblem() {
       </div>
     );
   }
-  if (c.connected && c.problem === undefined) return null;
+  // Nothing to say yet: connected, or still connecting (no poll, no failure: a collector just started,
+  // or one that does not poll at all, e.g. with its background work off).
+  if (c.problem === undefined && (c.connected || c.polledAt === undefined)) return null;
   return (
     <div className="state state-error cluster-problem" role="alert">
       <strong>
