@@ -193,8 +193,9 @@ export function clusterRoutes(appBase: FastifyInstance): void {
       clusters: [...app.clusters.values()].map((k) => {
         const snapshot = k.monitor.snapshot;
         const lastPollFailed = k.lease.leading && k.monitor.lastSuccessTime !== undefined && !k.monitor.lastCycleOk;
+        // Not connected with no reason yet: still connecting (or not polling at all); `connected` says it.
         const problem = !k.adapter.connected
-          ? (k.adapter.problem ?? 'not connected yet')
+          ? k.adapter.problem
           : lastPollFailed
             ? 'the last poll failed (eventscope_kafka_poll_errors_total says at which stage)'
             : undefined;
