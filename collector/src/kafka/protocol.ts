@@ -26,13 +26,17 @@ export interface ShareGroupMemberWire {
   assignment: TopicPartitionsWire[];
 }
 
-export interface ShareGroupWire {
+/** What ShareGroupDescribe and StreamsGroupDescribe both answer first for each group. */
+interface DescribedGroupWire {
   errorCode: number;
   errorMessage: string | null;
   groupId: string;
   groupState: string;
   groupEpoch: number;
   assignmentEpoch: number;
+}
+
+export interface ShareGroupWire extends DescribedGroupWire {
   assignorName: string;
   members: ShareGroupMemberWire[];
 }
@@ -199,13 +203,7 @@ export interface StreamsGroupMemberWire {
   isClassic: boolean;
 }
 
-export interface StreamsGroupWire {
-  errorCode: number;
-  errorMessage: string | null;
-  groupId: string;
-  groupState: string;
-  groupEpoch: number;
-  assignmentEpoch: number;
+export interface StreamsGroupWire extends DescribedGroupWire {
   /** Null while the group's topology is not initialized (or its source topics are missing). */
   subtopologies: StreamsSubtopologyWire[] | null;
   members: StreamsGroupMemberWire[];
