@@ -14,7 +14,8 @@
  *    on by k seed lengths and its offsets by k strides. The copies go through the store's own partition
  *    scheme: each chunk in a transaction holding the store's ingest lock, `ensurePartitions`
  *    creating the partitions ahead as ingest does, and the inserted rows counted into
- *    `hop_partitions` by the store's own statement (`countInserted`).
+ *    `hop_partitions` and their events indexed in `event_partitions` by the store's own
+ *    statement (`countInserted`).
  * Then VACUUM ANALYZE (what autovacuum does to a store filled over hours), and a check that
  * generated events look up to the same shape as the seed events they copy.
  *
@@ -226,7 +227,7 @@ async function fillCopies(
         await c.query(
           hop
             ? `WITH ins AS (INSERT INTO ${table} (${names.join(', ')}) ${select}
-                RETURNING seq, ingest_s, pg_column_size(${table}.*) AS b) ${countInserted(table as HopTable)}`
+                RETURNING seq, ingest_s, event_id, pg_column_size(${table}.*) AS b) ${countInserted(table as HopTable)}`
             : `INSERT INTO ${table} (${names.join(', ')}) ${select}`,
           params,
         );
@@ -421,7 +422,7 @@ async function generate(o: PgLookupOptions, coll: Collector, pool: pg.Pool): Pro
     await fillCopies(pool, g, copies, seedRows, partitionRows);
     const fillSeconds = (performance.now() - t1) / 1000;
     const t2 = performance.now();
-    for (const table of Object.keys(COPY)) await c.query(`VACUUM (ANALYZE) ${table}`);
+    for (const table of [...Object.keys(COPY), 'event_partitions']) await c.query(`VACUUM (ANALYZE) ${table}`);
     const vacuumSeconds = (performance.now() - t2) / 1000;
     progress(`filled ${copies} copies in ${round(fillSeconds, 0)} s, VACUUM ANALYZE ${round(vacuumSeconds, 0)} s`);
     await checkBookkeeping(c);
@@ -522,8 +523,9 @@ export async function benchLookupPostgres(o: PgLookupOptions): Promise<FigureRes
   });
   try {
     manifest ??= await generate(o, coll, pool);
-    const sizes = await pool.query<{ db: string; parts: string; sagas: string }>(
+    const sizes = await pool.query<{ db: string; index: string; parts: string; sagas: string }>(
       `SELECT pg_database_size(current_database()) AS db,
+        pg_total_relation_size('event_partitions') AS index,
         (SELECT count(*) FROM hop_partitions WHERE tbl = 'publishes') AS parts,
         (SELECT count(*) FROM sagas) AS sagas`,
     );
@@ -539,6 +541,11 @@ export async function benchLookupPostgres(o: PgLookupOptions): Promise<FigureRes
       {
         metric: `store size at ${at} (rows as written, what retention counts)`,
         value: round(usage.storeBytes / MB, 0),
+        unit: 'MB',
+      },
+      {
+        metric: 'of which the index from event id to partitions (event_partitions, ADR 0007)',
+        value: round(Number(s?.index) / MB, 0),
         unit: 'MB',
       },
       { metric: 'partitions per hop table (publishes)', value: Number(s?.parts), unit: 'partitions' },
@@ -568,7 +575,8 @@ export async function benchLookupPostgres(o: PgLookupOptions): Promise<FigureRes
         "and time-ordered), span and trace ids are a hash of the seed's and k, times move on by k seed lengths and offsets by k " +
         "strides. Each chunk of copies runs in a transaction holding the store's ingest lock, with the store's ensurePartitions " +
         "creating the hop tables' partitions ahead as ingest does and the store's own statement counting the rows into " +
-        "hop_partitions (checked: rows and partitions as hop_partitions lists them); group_partitions keeps the seed's first " +
+        'hop_partitions (checked: rows and partitions as hop_partitions lists them) and indexing their events in ' +
+        "event_partitions, the index a lookup reads first (ADR 0007); group_partitions keeps the seed's first " +
         'offsets, which the copies do not lower. Then VACUUM ANALYZE. A sample of generated events is checked to look up to the same hops as the seed ' +
         `events they copy. ${o.samples} event ids sampled uniformly (a seed event and a copy number each) from the whole store; ` +
         LOOKUP_TIMING_METHOD,

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -16,6 +17,13 @@ beforeAll(async () => {
 afterAll(async () => {
   await db.drop();
 });
+
+/** A store of schema 3 taken back to schema 2, as a collector before ADR 0007 left it. */
+async function backToSchema2(c: pg.Client, schema: string): Promise<void> {
+  await c.query(`DROP TABLE ${schema}.event_partitions`);
+  await c.query(`ALTER TABLE ${schema}.hop_partitions DROP COLUMN unresolved`);
+  await c.query(`DELETE FROM ${schema}.schema_migrations WHERE version = 3`);
+}
 
 /** Small partitions, so the suite's 2,000 rows span several and retention by size drops some. */
 const PARTITION_ROWS = 200;
@@ -50,7 +58,7 @@ describe('postgres store: migrations, partitions, several writers', () => {
       await c.connect();
       try {
         const { rows } = await c.query<{ version: number }>(`SELECT version FROM ${schema}.schema_migrations`);
-        expect(rows.map((r) => r.version)).toEqual([1, 2]);
+        expect(rows.map((r) => r.version)).toEqual([1, 2, 3]);
       } finally {
         await c.end();
       }
@@ -236,6 +244,7 @@ describe('postgres store: partitions bounded in ingest time as well as in rows',
       await store.ingest({ publishes: [publish()], deliveries: [], records: [] });
       await store.close();
       // Back to schema 1 as a collector before this change left it.
+      await backToSchema2(c, schema);
       await c.query(`ALTER TABLE ${schema}.hop_partitions DROP COLUMN min_ingest_s`);
       await c.query(`DELETE FROM ${schema}.schema_migrations WHERE version = 2`);
       const again = await open(schema);
@@ -305,6 +314,85 @@ describe('postgres store answers as the SQLite store does where the contract sui
         ),
       );
     } finally {
+      await postgres.close();
+      await sqlite.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('postgres store: a lookup by event id reads the partitions event_partitions names', () => {
+  it('finds hops spread over partitions, resolved late or never, as SQLite does; after a migration too', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'eventscope-pg-partitions-'));
+    const sqlite = new SqliteStore({ file: path.join(dir, 'store.sqlite') });
+    const schema = randomName('s');
+    let postgres = await open(schema);
+    const c = new pg.Client({ connectionString: db.url });
+    await c.connect();
+    const topic = `t-${randomName('x')}`;
+    let fillOffset = 1_000;
+    const both = async (batch: Parameters<Store['ingest']>[0]): Promise<void> => {
+      expect(await postgres.ingest(batch)).toEqual(await sqlite.ingest(batch));
+    };
+    // Events of their own, enough to move every hop table on to its next partition.
+    const fill = async (): Promise<void> => {
+      const ps = Array.from({ length: PARTITION_ROWS }, () => publish({ topic, offset: fillOffset++ }));
+      await both({
+        publishes: ps,
+        deliveries: ps.map((p) => delivery({ eventId: p.eventId, topic, offset: p.offset })),
+        records: [],
+      });
+    };
+    try {
+      const e1 = publish({ topic, offset: 1 });
+      const e2 = publish({ topic, offset: 2, timeUs: e1.timeUs + 1_000 });
+      const e4 = publish({ topic, offset: null, timeUs: e1.timeUs + 3_000 });
+      const e3 = randomUUID();
+      const early = delivery({ topic, offset: 2, group: 'early' }); // no id, no record yet: stays without one
+      const d1 = delivery({ eventId: e1.eventId, topic, offset: 1 });
+      const late = delivery({ eventId: e1.eventId, topic, offset: 1, group: 'late', startUs: d1.startUs + 80_000 });
+      const tapped = delivery({ topic, offset: 3, group: 'tapped' }); // given e3 by a tap record later
+      const linked = delivery({ originSpanId: e4.spanId, offset: null, group: 'linked' }); // by producer span
+      await both({ publishes: [e1], deliveries: [early, linked], records: [] });
+      await fill();
+      await both({ publishes: [e2], deliveries: [d1, tapped], records: [] });
+      await fill();
+      await both({ publishes: [], deliveries: [late], records: [] });
+      await fill();
+      await both({
+        publishes: [e4],
+        deliveries: [],
+        records: [{ topic, partition: 0, offset: 3, timestampUs: e1.timeUs, eventId: e3, correlationId: null }],
+      });
+      const ids = [e1.eventId, e2.eventId, e3, e4.eventId, randomUUID()] as string[];
+      const expected = await Promise.all(ids.map((id) => sqlite.event(id)));
+      const groups = expected.map((h) => h.deliveries.map((d) => d.group).sort());
+      expect(groups).toEqual([['late', 'payments'], ['early'], ['tapped'], ['linked'], []]);
+      for (const [i, id] of ids.entries()) expect(await postgres.event(id)).toEqual(expected[i]);
+      // e1's deliveries lie in two partitions three fills apart: its entry names the span between.
+      const { rows } = await c.query<{ del_lo: string; del_hi: string }>(
+        `SELECT del_lo, del_hi FROM ${schema}.event_partitions WHERE event_id = $1`,
+        [e1.eventId],
+      );
+      expect(Number(rows[0]?.del_hi) - Number(rows[0]?.del_lo)).toBeGreaterThan(PARTITION_ROWS);
+      // A store of schema 2 gains the index from its rows when this collector opens it.
+      await postgres.close();
+      await backToSchema2(c, schema);
+      postgres = await open(schema);
+      for (const [i, id] of ids.entries()) expect(await postgres.event(id)).toEqual(expected[i]);
+      // Retention drops partitions only; the entries naming them go with them.
+      const gone = await postgres.enforceRetention({ nowUs: Date.now() * 1000, maxAgeUs: 3600e6, maxBytes: 0 });
+      expect(gone).toBeGreaterThan(4 * PARTITION_ROWS);
+      const left = await c.query<{ entries: number; deleted: number }>(
+        `SELECT (SELECT count(*) FROM ${schema}.event_partitions)::int AS entries,
+          (SELECT coalesce(sum(n_tup_del), 0) FROM pg_stat_user_tables WHERE schemaname = $1
+            AND relname ~ '^(publishes|deliveries|records)')::int AS deleted`,
+        [schema],
+      );
+      expect(left.rows[0]).toEqual({ entries: 0, deleted: 0 });
+      expect(await postgres.event(e1.eventId as string)).toEqual({ publishes: [], deliveries: [], records: [] });
+    } finally {
+      await c.end();
       await postgres.close();
       await sqlite.close();
       rmSync(dir, { recursive: true, force: true });

@@ -62,20 +62,60 @@ const PUBLISH_COLUMNS =
 const DELIVERY_COLUMNS =
   'ingest_s, event_id, event_type, correlation_id, topic, part, off, grp, service, start_us, end_us, outcome, attempt, dlq_topic, trace_id, span_id, origin_span_id, terminal, compensation, causation_id';
 
+/** The columns of `event_partitions` that hold a hop table's partitions ([lo, hi) of seq). */
+const EVENT_RANGE: Record<HopTable, { lo: string; hi: string }> = {
+  publishes: { lo: 'pub_lo', hi: 'pub_hi' },
+  deliveries: { lo: 'del_lo', hi: 'del_hi' },
+  records: { lo: 'rec_lo', hi: 'rec_hi' },
+};
+
 /**
- * The end of a statement whose CTE `ins` inserted rows (`RETURNING seq, ingest_s, pg_column_size(t.*) AS b`):
- * adds them to their partitions' counts.
+ * A CTE `idx` that adds the partitions of `table` holding `rows` (a CTE or subquery with seq,
+ * ingest_s, event_id: rows written or given an event id by this statement) to their events'
+ * entries in `event_partitions` (ADR 0007). An entry is written only when its event gains a
+ * partition, so most rows of an event already indexed cost one read of its entry.
  */
-export const countInserted = (table: HopTable): string => `
+export const indexEvents = (table: HopTable, rows: string): string => {
+  const { lo, hi } = EVENT_RANGE[table];
+  return `idx AS (
+    INSERT INTO event_partitions AS e (event_id, first_s, ${lo}, ${hi})
+    SELECT n.event_id, n.s, n.lo, n.hi
+    FROM (SELECT a.event_id, a.s, plo.lo, phi.hi
+          FROM (SELECT event_id, min(ingest_s) AS s, min(seq) AS first, max(seq) AS last
+                FROM ${rows} r WHERE event_id IS NOT NULL GROUP BY event_id) a
+          CROSS JOIN LATERAL (SELECT lo FROM hop_partitions WHERE tbl = '${table}' AND lo <= a.first
+                              ORDER BY lo DESC LIMIT 1) plo
+          CROSS JOIN LATERAL (SELECT hi FROM hop_partitions WHERE tbl = '${table}' AND lo <= a.last
+                              ORDER BY lo DESC LIMIT 1) phi) n
+    LEFT JOIN event_partitions o ON o.event_id = n.event_id
+    WHERE o.event_id IS NULL OR o.${lo} IS NULL OR n.lo < o.${lo} OR n.hi > o.${hi}
+    ON CONFLICT (event_id) DO UPDATE SET ${lo} = least(e.${lo}, excluded.${lo}), ${hi} = greatest(e.${hi}, excluded.${hi}))`;
+};
+
+/**
+ * The end of a statement whose CTE `ins` inserted rows into `table` (`RETURNING seq, ingest_s,
+ * event_id, pg_column_size(t.*) AS b`): indexes their events (`indexEvents`, from `indexed`,
+ * `ins` unless the statement gave more rows an event id) and adds them to their partitions'
+ * counts (rows, bytes, ingest times, deliveries without an event id), which retention reads.
+ */
+export const countInserted = (table: HopTable, indexed = 'ins'): string => `,
+  ${indexEvents(table, indexed)}
   UPDATE hop_partitions h SET rows = h.rows + a.n, bytes = h.bytes + a.b, max_ingest_s = greatest(h.max_ingest_s, a.s),
-    min_ingest_s = least(h.min_ingest_s, a.s0)
-  FROM (SELECT p.lo, count(*) AS n, sum(ins.b) AS b, max(ins.ingest_s) AS s, min(ins.ingest_s) AS s0
+    min_ingest_s = least(h.min_ingest_s, a.s0), unresolved = h.unresolved + a.u
+  FROM (SELECT p.lo, count(*) AS n, sum(ins.b) AS b, max(ins.ingest_s) AS s, min(ins.ingest_s) AS s0,
+          ${table === 'deliveries' ? 'count(*) FILTER (WHERE ins.event_id IS NULL)' : '0'} AS u
         FROM ins JOIN hop_partitions p ON p.tbl = '${table}' AND ins.seq >= p.lo AND ins.seq < p.hi GROUP BY p.lo) a
   WHERE h.tbl = '${table}' AND h.lo = a.lo`;
 
 /**
- * Inserts rows (a JSON array of objects named like the columns) into a hop table and adds them
- * to their partitions' row and byte counts (postgres-retention.ts reads those).
+ * A statement that gave existing rows of `table` an event id (`upd`, `RETURNING seq, ingest_s,
+ * event_id`) indexes their events too: `WITH upd AS (UPDATE ...)${indexUpdated(table)}`.
+ */
+const indexUpdated = (table: HopTable): string => `, ${indexEvents(table, 'upd')} SELECT 1`;
+
+/**
+ * Inserts rows (a JSON array of objects named like the columns) into a hop table, indexes their
+ * events and adds them to their partitions' counts (`countInserted`).
  */
 async function insertHops(c: PoolClient, table: HopTable, columns: string, rows: object[]): Promise<void> {
   if (rows.length === 0) return;
@@ -83,7 +123,7 @@ async function insertHops(c: PoolClient, table: HopTable, columns: string, rows:
     c,
     `WITH ins AS (
       INSERT INTO ${table} (${columns}) SELECT ${columns} FROM json_populate_recordset(NULL::${table}, $1::json)
-      RETURNING seq, ingest_s, pg_column_size(${table}.*) AS b)
+      RETURNING seq, ingest_s, event_id, pg_column_size(${table}.*) AS b)
     ${countInserted(table)}`,
     [pgJson(rows)],
   );
@@ -109,13 +149,13 @@ async function flushRecords(c: PoolClient, nowS: number, pending: Map<string, Re
       UPDATE records r SET ts_us = least(r.ts_us, u.ts_us), event_id = coalesce(r.event_id, u.event_id),
         correlation_id = coalesce(r.correlation_id, u.correlation_id)
       FROM u WHERE r.topic = u.topic AND r.part = u.part AND r.off = u.off
-      RETURNING r.topic, r.part, r.off),
+      RETURNING r.topic, r.part, r.off, r.seq, r.ingest_s, r.event_id),
     ins AS (
       INSERT INTO records (ingest_s, topic, part, off, ts_us, event_id, correlation_id)
       SELECT u.ingest_s, u.topic, u.part, u.off, u.ts_us, u.event_id, u.correlation_id FROM u
       WHERE NOT EXISTS (SELECT 1 FROM upd WHERE upd.topic = u.topic AND upd.part = u.part AND upd.off = u.off)
-      RETURNING seq, ingest_s, pg_column_size(records.*) AS b)
-    ${countInserted('records')}`,
+      RETURNING seq, ingest_s, event_id, pg_column_size(records.*) AS b)
+    ${countInserted('records', '(SELECT seq, ingest_s, event_id FROM ins UNION ALL SELECT seq, ingest_s, event_id FROM upd)')}`,
     [pgJson(rows)],
   );
 }
@@ -285,9 +325,11 @@ export async function ingestBatch(c: PoolClient, batch: IngestBatch): Promise<In
   if (tapped.length > 0) {
     await q(
       c,
-      `UPDATE deliveries d SET event_id = u.event_id, correlation_id = coalesce(d.correlation_id, u.correlation_id)
-      FROM json_populate_recordset(NULL::records, $1::json) u
-      WHERE d.topic = u.topic AND d.part = u.part AND d.off = u.off AND d.event_id IS NULL`,
+      `WITH upd AS (
+        UPDATE deliveries d SET event_id = u.event_id, correlation_id = coalesce(d.correlation_id, u.correlation_id)
+        FROM json_populate_recordset(NULL::records, $1::json) u
+        WHERE d.topic = u.topic AND d.part = u.part AND d.off = u.off AND d.event_id IS NULL
+        RETURNING d.seq, d.ingest_s, d.event_id)${indexUpdated('deliveries')}`,
       [
         pgJson(
           tapped.map((r) => ({
@@ -334,8 +376,10 @@ export async function ingestBatch(c: PoolClient, batch: IngestBatch): Promise<In
       resolvedBy.set(p, linked.rows.filter((r) => r.correlation_id === null).map(toDelivery));
       await q(
         c,
-        `UPDATE deliveries SET event_id = $1, correlation_id = coalesce(correlation_id, $2),
-        event_type = coalesce(event_type, $3) WHERE origin_span_id = $4 AND event_id IS NULL`,
+        `WITH upd AS (
+          UPDATE deliveries SET event_id = $1, correlation_id = coalesce(correlation_id, $2),
+          event_type = coalesce(event_type, $3) WHERE origin_span_id = $4 AND event_id IS NULL
+          RETURNING seq, ingest_s, event_id)${indexUpdated('deliveries')}`,
         [p.eventId, p.correlationId, p.eventType, spanId],
       );
     }

@@ -63,43 +63,103 @@ export async function rowsOf<R extends object>(pool: Pool, sql: string, params: 
 
 /**
  * Runs one of the lookups by id as a prepared statement named `name` (one name per text):
- * each connection plans it once and keeps the plan. A hop table has many partitions and a
- * lookup by id reads all of them, so planning is most of an unprepared lookup's server time
- * (figure 3 on PostgreSQL: a lookup's three queries p50 7.5 -> 4.1 ms at 6 partitions). New
- * partitions invalidate the plan; PostgreSQL plans it again.
+ * each connection plans it once and keeps the plan, or, where the plan depends on the partitions
+ * the parameters select, plans only those (figure 3 on PostgreSQL: planning over every partition
+ * was most of an unprepared lookup's server time). New partitions invalidate a plan; PostgreSQL
+ * plans it again.
  */
 async function preparedRows<R extends object>(pool: Pool, name: string, text: string, params: Param[]): Promise<R[]> {
   return (await pool.query<R>({ name, text, values: params.map(pgParam) })).rows;
 }
 
-/** Every hop of one event: its publishes, its records, and deliveries by id, by position or by producer span. */
+/**
+ * Where one event's rows are (ADR 0007): per hop table the partitions ([lo, hi) of seq) holding
+ * rows with its id, from `event_partitions` (null: none), and the span of the deliveries
+ * partitions holding deliveries written without an event id (null: none).
+ */
+interface EventPlaces {
+  pub_lo: number | null;
+  pub_hi: number | null;
+  del_lo: number | null;
+  del_hi: number | null;
+  rec_lo: number | null;
+  rec_hi: number | null;
+  un_lo: number | null;
+  un_hi: number | null;
+}
+
+/** The rows of `table` with this event id, in the partitions [lo, hi) alone (none when lo is null). */
+function rowsIn<R extends object>(
+  pool: Pool,
+  table: 'publishes' | 'deliveries' | 'records',
+  order: string,
+  eventId: string,
+  lo: number | null,
+  hi: number | null,
+): Promise<R[]> {
+  if (lo === null || hi === null) return Promise.resolve([]);
+  return preparedRows<R>(
+    pool,
+    `event_${table}`,
+    `SELECT * FROM ${table} WHERE event_id = $1 AND seq >= $2 AND seq < $3${order}`,
+    [eventId, lo, hi],
+  );
+}
+
+/**
+ * Every hop of one event: its publishes, its records, and deliveries by id, by position or by
+ * producer span. The partitions are those `event_partitions` names for the event, so a lookup
+ * reads one or two partitions of each table however many the store holds; deliveries without an
+ * event id (found by position or producer span) can only be in the partitions that hop_partitions
+ * counts them in, and none is read when there are none.
+ */
 export async function eventHops(pool: Pool, eventId: string): Promise<T.EventHops> {
+  const [w] = await preparedRows<EventPlaces>(
+    pool,
+    'event_places',
+    `SELECT e.pub_lo, e.pub_hi, e.del_lo, e.del_hi, e.rec_lo, e.rec_hi, u.lo AS un_lo, u.hi AS un_hi
+    FROM (SELECT min(lo) AS lo, max(hi) AS hi FROM hop_partitions WHERE tbl = 'deliveries' AND unresolved > 0) u
+    LEFT JOIN event_partitions e ON e.event_id = $1`,
+    [eventId],
+  );
+  if (!w) throw new Error("the lookup of an event's partitions returned no row");
   const [pubRows, recRows, delRows] = await Promise.all([
-    preparedRows<PublishRow>(
-      pool,
-      'event_publishes',
-      `SELECT * FROM publishes WHERE event_id = $1 ORDER BY time_us, seq`,
-      [eventId],
-    ),
-    preparedRows<RecordRow>(pool, 'event_records', `SELECT * FROM records WHERE event_id = $1`, [eventId]),
-    preparedRows<DeliveryRow>(
-      pool,
-      'event_deliveries',
-      `SELECT * FROM deliveries WHERE event_id = $1 ORDER BY start_us, seq`,
-      [eventId],
-    ),
+    rowsIn<PublishRow>(pool, 'publishes', ' ORDER BY time_us, seq', eventId, w.pub_lo, w.pub_hi),
+    rowsIn<RecordRow>(pool, 'records', '', eventId, w.rec_lo, w.rec_hi),
+    rowsIn<DeliveryRow>(pool, 'deliveries', ' ORDER BY start_us, seq', eventId, w.del_lo, w.del_hi),
   ]);
   const publishes = pubRows.map(toPublish);
   const records = recRows.map(toRecord);
   const deliveries = new Map<string, T.Delivery>();
   for (const r of delRows) deliveries.set(r.span_id.toString('hex'), toDelivery(r));
-  for (const rec of records) {
-    for (const r of await preparedRows<DeliveryRow>(
-      pool,
-      'event_deliveries_at',
-      `SELECT * FROM deliveries WHERE topic = $1 AND part = $2 AND off = $3`,
-      [rec.topic, rec.partition, rec.offset],
-    )) {
+  const sorted = (): T.Delivery[] => [...deliveries.values()].sort((a, b) => a.startUs - b.startUs);
+  const { un_lo: lo, un_hi: hi } = w;
+  if (lo === null || hi === null) return { publishes, deliveries: sorted(), records };
+  // Deliveries that carry no event id: by position, then by producer span, applied in that order.
+  const [atRecords, byOrigin] = await Promise.all([
+    Promise.all(
+      records.map((rec) =>
+        preparedRows<DeliveryRow>(
+          pool,
+          'event_deliveries_at',
+          `SELECT * FROM deliveries WHERE topic = $1 AND part = $2 AND off = $3 AND seq >= $4 AND seq < $5`,
+          [rec.topic, rec.partition, rec.offset, lo, hi],
+        ),
+      ),
+    ),
+    Promise.all(
+      publishes.map((p) =>
+        preparedRows<DeliveryRow>(
+          pool,
+          'event_deliveries_by_origin',
+          `SELECT * FROM deliveries WHERE origin_span_id = $1 AND event_id IS NULL AND seq >= $2 AND seq < $3`,
+          [hexBuf(p.spanId), lo, hi],
+        ),
+      ),
+    ),
+  ]);
+  for (const rows of atRecords) {
+    for (const r of rows) {
       if (r.event_id === null || r.event_id === eventId) {
         const d = toDelivery(r);
         d.eventId = eventId;
@@ -107,19 +167,14 @@ export async function eventHops(pool: Pool, eventId: string): Promise<T.EventHop
       }
     }
   }
-  for (const p of publishes) {
-    for (const r of await preparedRows<DeliveryRow>(
-      pool,
-      'event_deliveries_by_origin',
-      `SELECT * FROM deliveries WHERE origin_span_id = $1 AND event_id IS NULL`,
-      [hexBuf(p.spanId)],
-    )) {
+  for (const rows of byOrigin) {
+    for (const r of rows) {
       const d = toDelivery(r);
       d.eventId = eventId;
       deliveries.set(d.spanId, d);
     }
   }
-  return { publishes, deliveries: [...deliveries.values()].sort((a, b) => a.startUs - b.startUs), records };
+  return { publishes, deliveries: sorted(), records };
 }
 
 export async function traceHops(

@@ -63,11 +63,35 @@ async function dropPartitions(c: PoolClient, parts: { tbl: HopTable; lo: number;
   return rows;
 }
 
+/**
+ * Removes the entries of `event_partitions` (ADR 0007) that name dropped partitions alone: in each
+ * hop table, partitions below its lowest remaining one. Candidates are found by `first_s`: events
+ * first written before the oldest remaining partition began (a later one is removed by a later
+ * run). A DELETE, not a DROP: one small row per event (~100 bytes against ~1 kB of its hop rows),
+ * once per event, after the DROP of its partitions. Outside the ingest lock: an entry a batch
+ * widens meanwhile names a remaining partition, and the DELETE checks the row it deletes again.
+ */
+async function forgetDroppedEvents(c: PoolClient): Promise<void> {
+  const none = '9223372036854775807';
+  await q(
+    c,
+    `DELETE FROM event_partitions e USING (
+      SELECT coalesce(min(lo) FILTER (WHERE tbl = 'publishes'), ${none}) AS p,
+        coalesce(min(lo) FILTER (WHERE tbl = 'deliveries'), ${none}) AS d,
+        coalesce(min(lo) FILTER (WHERE tbl = 'records'), ${none}) AS r,
+        coalesce(min(min_ingest_s), ${none}) AS s
+      FROM hop_partitions) w
+    WHERE e.first_s < w.s AND coalesce(e.pub_hi, 0) <= w.p AND coalesce(e.del_hi, 0) <= w.d
+      AND coalesce(e.rec_hi, 0) <= w.r`,
+  );
+}
+
 /** Drops partitions older than the age limit, then the oldest while larger than `maxBytes`; returns rows removed. */
 export async function enforceRetention(c: PoolClient, policy: RetentionPolicy): Promise<number> {
   const cutoffUs = policy.nowUs - policy.maxAgeUs;
   const cutoffS = Math.floor(cutoffUs / 1e6);
   // Under the ingest lock: a partition is never dropped while a batch writes into it.
+  let hopRows = 0;
   let deleted = await inTransaction(c, async () => {
     await c.query(INGEST_LOCK);
     const old = await q<{ tbl: HopTable; lo: number; rows: number }>(
@@ -75,7 +99,8 @@ export async function enforceRetention(c: PoolClient, policy: RetentionPolicy): 
       `SELECT tbl, lo, rows FROM hop_partitions WHERE max_ingest_s < $1`,
       [cutoffS],
     );
-    let n = await dropPartitions(c, old.rows);
+    hopRows = await dropPartitions(c, old.rows);
+    let n = hopRows;
     n += (await q(c, `DELETE FROM sagas WHERE updated_s < $1`, [cutoffS])).rowCount ?? 0;
     n += (await q(c, `DELETE FROM duplicates WHERE last_us < $1`, [cutoffUs])).rowCount ?? 0;
     n += (await q(c, `DELETE FROM unaccounted WHERE detected_us < $1`, [cutoffUs])).rowCount ?? 0;
@@ -97,6 +122,7 @@ export async function enforceRetention(c: PoolClient, policy: RetentionPolicy): 
       );
       const drop = parts.rows.filter((p) => p.before < Math.max(1, p.total / 10));
       let dropped = await dropPartitions(c, drop);
+      hopRows += dropped;
       dropped +=
         (
           await q(
@@ -110,5 +136,6 @@ export async function enforceRetention(c: PoolClient, policy: RetentionPolicy): 
     deleted += n;
     if (n === 0) break;
   }
+  if (hopRows > 0) await forgetDroppedEvents(c);
   return deleted;
 }

@@ -13,6 +13,10 @@
  * (so at a low rate a partition still holds one bounded stretch of ingest time, and age
  * retention drops rows at most that width after they pass the limit). Partitions are created
  * ahead of the sequence; closing one moves the sequence on to the next.
+ *
+ * The partition key is not in a lookup by event id, so `event_partitions` (schema 3, ADR 0007)
+ * records per event the partitions of each hop table holding its rows, written in the statements
+ * that write the rows (postgres-ingest.ts `countInserted`): a lookup reads those partitions alone.
  */
 import type { Pool, PoolClient } from 'pg';
 
@@ -135,6 +139,43 @@ CREATE TABLE group_partitions (
 ALTER TABLE hop_partitions ADD COLUMN min_ingest_s bigint;
 -- The first ingest time of partitions written before is not kept: their newest stands in for it.
 UPDATE hop_partitions SET min_ingest_s = max_ingest_s WHERE rows > 0;
+`,
+  },
+  {
+    version: 3,
+    name: 'an index from event id to the hop partitions holding its rows',
+    sql: `
+-- Per event, the partitions ([lo, hi) of seq) of each hop table that hold rows with its id (ADR 0007):
+-- a lookup by id reads those partitions alone. Written by ingest when an event gains a partition.
+-- first_s (the earliest ingest second of its rows) finds the entries retention may remove.
+CREATE TABLE event_partitions (
+  event_id text COLLATE "C" PRIMARY KEY,
+  first_s bigint NOT NULL,
+  pub_lo bigint, pub_hi bigint, del_lo bigint, del_hi bigint, rec_lo bigint, rec_hi bigint
+) WITH (fillfactor = 80);
+CREATE INDEX event_partitions_first ON event_partitions (first_s);
+-- Deliveries written without an event id, per partition: only these partitions can hold a delivery
+-- that a lookup finds by its record's position or its producer span (0 for the other tables).
+ALTER TABLE hop_partitions ADD COLUMN unresolved bigint NOT NULL DEFAULT 0;
+UPDATE hop_partitions h SET unresolved = (
+  SELECT count(*) FROM deliveries d WHERE d.seq >= h.lo AND d.seq < h.hi AND d.event_id IS NULL)
+WHERE h.tbl = 'deliveries' AND h.rows > 0;
+INSERT INTO event_partitions (event_id, first_s, pub_lo, pub_hi, del_lo, del_hi, rec_lo, rec_hi)
+SELECT x.event_id, min(x.s),
+  min(h.lo) FILTER (WHERE h.tbl = 'publishes'), max(h.hi) FILTER (WHERE h.tbl = 'publishes'),
+  min(h.lo) FILTER (WHERE h.tbl = 'deliveries'), max(h.hi) FILTER (WHERE h.tbl = 'deliveries'),
+  min(h.lo) FILTER (WHERE h.tbl = 'records'), max(h.hi) FILTER (WHERE h.tbl = 'records')
+FROM hop_partitions h CROSS JOIN LATERAL (
+  SELECT event_id, min(ingest_s) AS s FROM publishes t
+  WHERE h.tbl = 'publishes' AND t.seq >= h.lo AND t.seq < h.hi AND t.event_id IS NOT NULL GROUP BY event_id
+  UNION ALL
+  SELECT event_id, min(ingest_s) FROM deliveries t
+  WHERE h.tbl = 'deliveries' AND t.seq >= h.lo AND t.seq < h.hi AND t.event_id IS NOT NULL GROUP BY event_id
+  UNION ALL
+  SELECT event_id, min(ingest_s) FROM records t
+  WHERE h.tbl = 'records' AND t.seq >= h.lo AND t.seq < h.hi AND t.event_id IS NOT NULL GROUP BY event_id) x
+WHERE h.rows > 0
+GROUP BY x.event_id;
 `,
   },
 ];

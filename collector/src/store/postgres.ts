@@ -6,7 +6,8 @@
  * - postgres-schema.ts: versioned migrations (run at start under an advisory lock) and the hop
  *   tables' partitions (created ahead of their sequence)
  * - postgres-ingest.ts: ingest and the saga state machine (shared with SQLite), batched writes
- * - postgres-queries.ts: flows (event, trace, saga, sagas, search) and the access audit log
+ * - postgres-queries.ts: flows (event, trace, saga, sagas, search) and the access audit log; a
+ *   lookup by event id reads the partitions `event_partitions` names for it (ADR 0007)
  * - postgres-audit.ts: the loss audit's queries
  * - postgres-retention.ts: size, row counts and retention by dropping partitions
  *
