@@ -113,13 +113,13 @@ export const CONFIG_KEYS = {
     default: 'default',
     check: (value: string) =>
       new RegExp(CLUSTER_NAME_PATTERN).test(value) ? undefined : `must match ${CLUSTER_NAME_PATTERN}`,
-    doc: 'Name of the primary cluster, the one the other `kafka*` keys describe: the `cluster` label of its metrics, its `?cluster=` in the API (the default there), and the cluster the DLQ views, redrive, tap and OTLP-in-Kafka receiver use. See docs/clusters.md.',
+    doc: 'Name of the primary cluster, the one the other `kafka*` keys describe: the `cluster` label of its metrics, its `?cluster=` in the API (the default there, DLQ views and redrive included), and the cluster the tap and OTLP-in-Kafka receiver use. See docs/clusters.md.',
   }),
   kafkaClusters: spec({
     env: 'EVENTSCOPE_KAFKA_CLUSTERS',
     kind: 'clusters',
     default: [],
-    doc: 'Further clusters to monitor for lag (docs/clusters.md): a JSON array (in the environment, JSON text) of `{"name", "brokers": ["host:port"], "tls"?, "tlsCaFile"?, "tlsCertFile"?, "tlsKeyFile"?, "saslMechanism"?, "saslUsername"?, "saslPassword"?, "saslPasswordFile"?, "clientId"?}`, the settings meaning what the `kafka*` keys of the same name do (unset: no TLS, no SASL, `kafkaClientId`). Names unique, `[A-Za-z0-9._-]`, 1-64 characters, not the primary\'s; unknown keys are refused. Passwords are masked in logs.',
+    doc: 'Further clusters to monitor for lag and DLQs (docs/clusters.md): a JSON array (in the environment, JSON text) of `{"name", "brokers": ["host:port"], "tls"?, "tlsCaFile"?, "tlsCertFile"?, "tlsKeyFile"?, "saslMechanism"?, "saslUsername"?, "saslPassword"?, "saslPasswordFile"?, "clientId"?}`, the settings meaning what the `kafka*` keys of the same name do (unset: no TLS, no SASL, `kafkaClientId`). Names unique, `[A-Za-z0-9._-]`, 1-64 characters, not the primary\'s; unknown keys are refused. Passwords are masked in logs.',
   }),
   kafkaClientId: spec({
     env: 'EVENTSCOPE_KAFKA_CLIENT_ID',
@@ -331,7 +331,7 @@ export const CONFIG_KEYS = {
     default: 1000,
     min: 1,
     max: 100_000,
-    doc: 'Distinct DLQ causes (DLQ topic, error class, message fingerprint) tracked for triage; records of further causes are counted as untracked (`eventscope_dlq_cause_records_untracked_total`).',
+    doc: 'Distinct DLQ causes (DLQ topic, error class, message fingerprint) tracked for triage, per Kafka cluster; records of further causes are counted as untracked (`eventscope_dlq_cause_records_untracked_total`).',
   }),
   maskFields: spec({
     env: 'EVENTSCOPE_MASK_FIELDS',
@@ -363,7 +363,7 @@ export const CONFIG_KEYS = {
     env: 'EVENTSCOPE_TAP_TOPICS',
     kind: 'list',
     default: [],
-    doc: 'Topics the optional tap reads headers from (offset <-> event id mapping). Empty: tap off.',
+    doc: 'Topics of the primary Kafka cluster the optional tap reads headers from (offset <-> event id mapping). Empty: tap off.',
   }),
   otlpKafkaTopics: spec({
     env: 'EVENTSCOPE_OTLP_KAFKA_TOPICS',

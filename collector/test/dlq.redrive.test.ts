@@ -298,6 +298,7 @@ describe('DLQ redrive (real broker)', () => {
     const store = new SqliteRedriveStore(join(dir, 'redrive.sqlite'));
     const writer = new KafkaWriter(t.app.kafkaClientOptions('redrive-flaky-test'));
     const engine = new RedriveEngine({
+      cluster: t.app.config.kafkaClusterName,
       reader: flaky,
       writer,
       store,

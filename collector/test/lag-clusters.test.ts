@@ -4,17 +4,28 @@
  * a third cluster nobody listens on (`gone`). Each live cluster has a topic and a group with lag
  * of its own: the API answers per cluster (`?cluster=`), figures equal to Kafka's consumer-groups
  * tool on the same broker; /metrics has both `cluster` labels; /api/clusters and /readyz report
- * the cluster that is away while the others keep being polled.
+ * the cluster that is away while the others keep being polled. A DLQ of the same name on both
+ * live clusters (one record on `main`, two on `compat`) is two DLQs, each answered per cluster.
  */
 import { ensureKafka, freePort, type KafkaHandle } from '@eventscope/devstack';
 import { Kafka, logLevel, type Admin, type Producer } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ClusterList, GroupDetail, GroupList, TopicList } from '../src/lag/schemas.ts';
 import type { Overview } from '../src/api/schemas.ts';
+import type { DlqDetail, DlqHistory, DlqList, DlqMarkResponse } from '../src/dlq/schemas.ts';
+import type { DlqCauses } from '../src/dlq/triage/schemas.ts';
+import type { RedriveDryRunResponse, RedrivesResponse } from '../src/api-types.ts';
+import { dlqHeaders } from './dlq-helpers.ts';
 import { BROKERS, removeDir, startApp, waitFor, type TestApp } from './harness.ts';
 import { kafkaToolDescribe, produce, uniqueName } from './kafka-helpers.ts';
 
 const PREFIX = uniqueName('clusters');
+/** A DLQ of this name on both live clusters: one record on `main`, two on `compat`. */
+const DLQ = `${PREFIX}.dlq`;
+const DLQ_RECORDS = new Map([
+  ['main', 1],
+  ['compat', 2],
+]);
 
 interface Side {
   name: string;
@@ -25,6 +36,20 @@ interface Side {
   group: string;
   /** Lag in messages the group has on its topic. */
   lag: number;
+}
+
+/** The cluster's DLQ (`DLQ`), with records of an error class naming the cluster. */
+async function prepareDlq(s: Side): Promise<void> {
+  await s.admin.createTopics({ topics: [{ topic: DLQ, numPartitions: 1 }], waitForLeaders: true });
+  const count = DLQ_RECORDS.get(s.name) ?? 0;
+  const headers = dlqHeaders({ errorClass: `${s.name}Error`, message: `failed on ${s.name}`, topic: s.topic });
+  await produce(
+    s.producer,
+    DLQ,
+    0,
+    Array.from({ length: count }, () => Date.now()),
+    headers,
+  );
 }
 
 let compat: KafkaHandle | undefined;
@@ -102,6 +127,7 @@ beforeAll(async () => {
   const primary = BROKERS.split(',')[0] ?? '127.0.0.1:9092';
   await prepare('main', primary, [6, 4], [2, 1]);
   await prepare('compat', compatBrokers.split(',')[0] ?? '', [5, 9], [1, 2]);
+  for (const s of sides) await prepareDlq(s);
   // Nobody listens there: the cluster that is away.
   gonePort = await freePort();
   t = await startApp({
@@ -124,7 +150,7 @@ afterAll(async () => {
   if (t) removeDir(t.dataDir);
   for (const s of sides) {
     await s.admin.deleteGroups([s.group]).catch(() => undefined);
-    await s.admin.deleteTopics({ topics: [s.topic] }).catch(() => undefined);
+    await s.admin.deleteTopics({ topics: [s.topic, DLQ] }).catch(() => undefined);
     await s.producer.disconnect();
     await s.admin.disconnect();
   }
@@ -213,14 +239,144 @@ describe('several clusters in one collector (two real brokers)', () => {
 
   it('refuses an unknown or hostile cluster name with 404 CLUSTER_NOT_FOUND', async () => {
     const main = side('main');
-    const names = ['nope', '__proto__', 'constructor', 'toString', 'hasOwnProperty', '%5F%5Fproto%5F%5F', 'MAIN'];
+    const names = [
+      'nope',
+      '__proto__',
+      'constructor',
+      'toString',
+      'hasOwnProperty',
+      '%5F%5Fproto%5F%5F',
+      '%2e%2e',
+      '..%2Fcompat',
+      'MAIN',
+    ];
+    const reads = [
+      '/api/groups',
+      `/api/groups/${main.group}`,
+      '/api/topics',
+      '/api/overview',
+      '/api/dlqs',
+      `/api/dlqs/${DLQ}`,
+      `/api/dlqs/${DLQ}/history`,
+      `/api/dlqs/${DLQ}/causes`,
+      '/api/dlq-causes',
+      '/api/redrives',
+    ];
+    const dryRun = { select: { kind: 'all' }, target: { kind: 'original' }, ratePerSecond: 1, dryRun: true };
     for (const raw of names) {
-      for (const path of ['/api/groups', `/api/groups/${main.group}`, '/api/topics', '/api/overview']) {
-        const res = await get<{ error: string; message: string }>(`${path}?cluster=${raw}`);
-        expect([path, raw, res.status]).toEqual([path, raw, 404]);
-        expect(res.body.error).toBe('CLUSTER_NOT_FOUND');
-        expect(res.body.message).toContain('known clusters: main, compat, gone');
+      const answers = [
+        ...(await Promise.all(
+          reads.map(async (path) => [path, await t?.app.inject(`${path}?cluster=${raw}`)] as const),
+        )),
+        ['mark', await t?.app.inject({ method: 'POST', url: `/api/dlqs/${DLQ}/mark?cluster=${raw}` })] as const,
+        [
+          'redrive',
+          await t?.app.inject({ method: 'POST', url: `/api/dlqs/${DLQ}/redrives?cluster=${raw}`, payload: dryRun }),
+        ] as const,
+      ];
+      for (const [path, res] of answers) {
+        const body = res?.json<{ error: string; message: string }>();
+        expect([path, raw, res?.statusCode, body?.error]).toEqual([path, raw, 404, 'CLUSTER_NOT_FOUND']);
+        expect(body?.message).toContain('known clusters: main, compat, gone');
       }
+    }
+  });
+
+  it("answers about each cluster's DLQ of the same name with ?cluster=, the primary's without", async () => {
+    const listed = async (name: string) =>
+      (await get<DlqList>(`/api/dlqs?cluster=${name}`)).body.dlqs.find((d) => d.topic === DLQ);
+    for (const name of ['main', 'compat']) {
+      const depth = DLQ_RECORDS.get(name);
+      await waitFor(
+        `the DLQ of ${name} with its records read`,
+        async () => {
+          const d = await listed(name);
+          return d?.depth === depth && d?.errorClasses[`${name}Error`] === depth;
+        },
+        60_000,
+      );
+      const list = await get<DlqList>(`/api/dlqs?cluster=${name}`);
+      expect(list.body.cluster).toBe(name);
+      expect(list.body.dlqs.find((d) => d.topic === DLQ)).toMatchObject({ depth, groups: ['payment-service'] });
+
+      const detail = await get<DlqDetail>(`/api/dlqs/${DLQ}?cluster=${name}`);
+      expect([detail.status, detail.body.cluster]).toEqual([200, name]);
+      expect(detail.body.dlq.latest.map((r) => [r.errorClass, r.errorMessage, r.originalTopic])).toEqual(
+        Array.from({ length: depth ?? 0 }, () => [`${name}Error`, `failed on ${name}`, side(name).topic]),
+      );
+      const history = await get<DlqHistory>(`/api/dlqs/${DLQ}/history?cluster=${name}`);
+      expect([history.status, history.body.cluster, history.body.samples.at(-1)?.depth]).toEqual([200, name, depth]);
+
+      for (const path of [`/api/dlqs/${DLQ}/causes`, '/api/dlq-causes']) {
+        const causes = await get<DlqCauses>(`${path}?cluster=${name}`);
+        expect([path, causes.status, causes.body.cluster]).toEqual([path, 200, name]);
+        const mine = causes.body.causes.filter((c) => c.dlqs.includes(DLQ));
+        expect(mine.map((c) => [c.errorClass, c.count])).toEqual([[`${name}Error`, depth]]);
+      }
+
+      const overview = await get<Overview>(`/api/overview?cluster=${name}`);
+      expect(overview.body.dlqs.find((d) => d.topic === DLQ)?.depth).toBe(depth);
+    }
+
+    // Without ?cluster=: the primary's, as before.
+    const primary = await get<DlqList>('/api/dlqs');
+    expect(primary.body.cluster).toBe('main');
+    expect(primary.body.dlqs.find((d) => d.topic === DLQ)?.depth).toBe(DLQ_RECORDS.get('main'));
+    expect((await get<DlqDetail>(`/api/dlqs/${DLQ}`)).body.dlq.latest.map((r) => r.errorClass)).toEqual(['mainError']);
+    expect((await get<DlqCauses>(`/api/dlqs/${DLQ}/causes`)).body.cluster).toBe('main');
+    // The cluster that is away has no DLQs (and no snapshot), not another cluster's.
+    expect((await get<DlqList>('/api/dlqs?cluster=gone')).body).toEqual({
+      cluster: 'gone',
+      snapshotTime: null,
+      dlqs: [],
+    });
+    expect((await get(`/api/dlqs/${DLQ}?cluster=gone`)).status).toBe(404);
+
+    const metrics = (await t?.app.inject('/metrics'))?.body ?? '';
+    for (const [name, depth] of DLQ_RECORDS) {
+      expect(metrics).toContain(`eventscope_dlq_depth_records{cluster="${name}",topic="${DLQ}"} ${depth}`);
+      expect(metrics).toMatch(
+        new RegExp(
+          `eventscope_dlq_cause_records_total\\{cluster="${name}",topic="${DLQ.replaceAll('.', '\\.')}",fingerprint="[0-9a-f]+",error_class="${name}Error"\\} ${depth}`,
+        ),
+      );
+    }
+  });
+
+  it("marks and dry-runs a redrive of the other cluster's DLQ on that cluster only", async () => {
+    const app = t?.app;
+    if (!app) throw new Error('no app');
+    await waitFor(
+      'the DLQ of compat',
+      async () => (await get<DlqList>('/api/dlqs?cluster=compat')).body.dlqs.some((d) => d.topic === DLQ),
+      60_000,
+    );
+    const mark = await app.inject({ method: 'POST', url: `/api/dlqs/${DLQ}/mark?cluster=compat` });
+    expect(mark.statusCode).toBe(200);
+    expect(mark.json<DlqMarkResponse>()).toMatchObject({
+      cluster: 'compat',
+      topic: DLQ,
+      mark: { endOffsets: { 0: 2 } },
+    });
+    // The primary's DLQ of the same name keeps no mark.
+    expect((await get<DlqList>('/api/dlqs')).body.dlqs.find((d) => d.topic === DLQ)?.mark).toBeNull();
+
+    const dryRun = { select: { kind: 'all' }, target: { kind: 'original' }, ratePerSecond: 10, dryRun: true };
+    for (const [name, count] of DLQ_RECORDS) {
+      const res = await app.inject({
+        method: 'POST',
+        url: `/api/dlqs/${DLQ}/redrives?cluster=${name}`,
+        payload: dryRun,
+      });
+      expect(res.statusCode).toBe(200);
+      const body = res.json<RedriveDryRunResponse>();
+      expect([body.cluster, body.count, body.sample.map((r) => r.errorClass)]).toEqual([
+        name,
+        count,
+        Array.from({ length: count }, () => `${name}Error`),
+      ]);
+      const redrives = await get<RedrivesResponse>(`/api/redrives?cluster=${name}`);
+      expect([redrives.status, redrives.body.redrives]).toEqual([200, []]);
     }
   });
 

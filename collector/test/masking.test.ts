@@ -107,7 +107,7 @@ describe('field paths and masked copies', () => {
     const summary = m.dlqSummary({ groups: ['secret-group'], errorClasses: { SecretClass: 2, Other: 1 } });
     expect(summary).toEqual({ groups: [MASK], errorClasses: { [MASK]: 3 } });
     const registry = new Registry();
-    registerTriageMetrics(registry, triage, m, 'default');
+    registerTriageMetrics(registry, new Map([['default', { name: 'default', triage }]]), m);
     const text = await registry.metrics();
     expect(text).toContain('error_class="***"');
     expect(text).not.toMatch(/secret/i);

@@ -4,8 +4,8 @@
  * live bus (throughput per poll, end-to-end latencies of ended sagas). Never calls Kafka.
  * Saga outcomes are counted by the store with the saga list's own filter, never from the
  * live bus: a tile and the list it opens agree, also after a saga's outcome changed late.
- * `?cluster=` picks the Kafka cluster of the throughput and the worst groups (default: the
- * primary); DLQs are watched on the primary cluster only, so another cluster's answer has none.
+ * `?cluster=` picks the Kafka cluster of the throughput, the worst groups and the DLQs
+ * (default: the primary).
  */
 import { type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import fp from 'fastify-plugin';
@@ -132,9 +132,10 @@ export const overviewPlugin = fp(
           sagaOutcomes,
           worstGroups: groups.map((g) => toSummary(g, cluster.name)),
           // Masked like GET /api/dlqs: groups and error classes come from dlq-* headers (maskHeaders).
-          dlqs: cluster.primary
-            ? app.dlqs.list().map(({ latest: _latest, ...rest }) => app.masking.dlqSummary(rest))
-            : [],
+          dlqs: app
+            .dlqCluster(cluster.name)
+            .service.list()
+            .map(({ latest: _latest, ...rest }) => app.masking.dlqSummary(rest)),
           duplicates: duplicates.length,
           unaccounted: unaccounted.length,
           setup: {

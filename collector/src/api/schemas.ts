@@ -37,7 +37,7 @@ export type OverviewSetup = Static<typeof OverviewSetupSchema>;
 
 export const OverviewSchema = Type.Object({
   cluster: Type.String({
-    description: 'The Kafka cluster of the throughput, worst groups and DLQs (DLQs: the primary cluster only)',
+    description: 'The Kafka cluster of the throughput, worst groups and DLQs',
   }),
   snapshotTime: Nullable(Type.Number()),
   rangeSeconds: Type.Integer(),

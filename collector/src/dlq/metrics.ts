@@ -1,12 +1,21 @@
 /**
- * Prometheus collectors of the DLQ capability, filled from the service's state at scrape time;
- * every series carries the `cluster` of the DLQs.
+ * Prometheus collectors of the DLQ capability, filled from each cluster's DLQ state at scrape
+ * time; every series carries the `cluster` of its DLQ.
  */
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { DlqService } from './service.ts';
 
-/** `cluster`: the primary cluster's name (DLQs are watched there). */
-export function registerDlqMetrics(registry: Registry, service: DlqService, cluster: string): void {
+/** Every cluster's DLQs (`cluster`: its name in the config), read at each scrape. */
+export function registerDlqMetrics(
+  registry: Registry,
+  clusters: ReadonlyMap<string, { name: string; service: DlqService }>,
+): void {
+  /** Each DLQ with the labels of its series. */
+  const dlqs = function* () {
+    for (const { name, service } of clusters.values()) {
+      for (const d of service.list()) yield { labels: { cluster: name, topic: d.topic }, d };
+    }
+  };
   new Gauge({
     name: 'eventscope_dlq_depth_records',
     help: 'Records retained in the dead-letter topic (sum over partitions of end - start offset).',
@@ -14,7 +23,7 @@ export function registerDlqMetrics(registry: Registry, service: DlqService, clus
     registers: [registry],
     collect() {
       this.reset();
-      for (const d of service.list()) this.set({ cluster, topic: d.topic }, d.depth);
+      for (const { labels, d } of dlqs()) this.set(labels, d.depth);
     },
   });
   new Counter({
@@ -24,7 +33,7 @@ export function registerDlqMetrics(registry: Registry, service: DlqService, clus
     registers: [registry],
     collect() {
       this.reset();
-      for (const d of service.list()) this.inc({ cluster, topic: d.topic }, d.addedTotal);
+      for (const { labels, d } of dlqs()) this.inc(labels, d.addedTotal);
     },
   });
   new Gauge({
@@ -34,8 +43,7 @@ export function registerDlqMetrics(registry: Registry, service: DlqService, clus
     registers: [registry],
     collect() {
       this.reset();
-      for (const d of service.list())
-        if (d.growthPerSecond !== null) this.set({ cluster, topic: d.topic }, d.growthPerSecond);
+      for (const { labels, d } of dlqs()) if (d.growthPerSecond !== null) this.set(labels, d.growthPerSecond);
     },
   });
   new Gauge({
@@ -45,8 +53,7 @@ export function registerDlqMetrics(registry: Registry, service: DlqService, clus
     registers: [registry],
     collect() {
       this.reset();
-      for (const d of service.list())
-        if (d.addedSinceMark !== null) this.set({ cluster, topic: d.topic }, d.addedSinceMark);
+      for (const { labels, d } of dlqs()) if (d.addedSinceMark !== null) this.set(labels, d.addedSinceMark);
     },
   });
 }

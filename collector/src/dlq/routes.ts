@@ -1,10 +1,12 @@
-/** HTTP routes of the DLQ capability: read the service's state (from the last poll); never call Kafka. */
+/**
+ * HTTP routes of the DLQ capability: read the DLQ state of the cluster asked for (`?cluster=`,
+ * default the primary) from its last poll; never call Kafka.
+ */
 import { type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { notFound } from '../errors.ts';
-import type { KafkaMonitor } from '../lag/index.ts';
+import { ClusterQuerySchema, ErrorSchema } from '../lag/schemas.ts';
 import { maskRecordView, unmaskRequested } from '../masking/index.ts';
-import { ErrorSchema } from '../lag/schemas.ts';
 import {
   DlqDetailSchema,
   DlqHistoryQuerySchema,
@@ -18,28 +20,29 @@ import {
   type DlqMarkResponse,
   type DlqRedriveMark,
 } from './schemas.ts';
-import type { DlqService, DlqState } from './service.ts';
+import type { DlqState } from './service.ts';
 import { UnmaskQuerySchema } from './triage/schemas.ts';
 
 const summary = ({ latest: _latest, ...rest }: DlqState) => rest;
 
-/** The redrives that sent each of these records of a DLQ, by `partition:offset` (dlq/redrive/). */
+/** The redrives that sent each of these records of a cluster's DLQ, by `partition:offset` (dlq/redrive/). */
 export type RedriveMarks = (
+  cluster: string,
   topic: string,
   records: readonly { partition: number; offset: number }[],
 ) => Promise<Map<string, DlqRedriveMark[]>>;
 
-export function dlqRoutes(
-  appBase: FastifyInstance,
-  service: DlqService,
-  monitor: KafkaMonitor,
-  redriveMarks?: RedriveMarks,
-): void {
+export function dlqRoutes(appBase: FastifyInstance, redriveMarks?: RedriveMarks): void {
   const app = appBase.withTypeProvider<TypeBoxTypeProvider>();
-  const missing = (topic: string) =>
+  /** The cluster's DLQs and its last snapshot time (`?cluster=`; 404 CLUSTER_NOT_FOUND for an unknown name). */
+  const dlqsOf = (cluster: string | undefined) => {
+    const dlqs = app.dlqCluster(cluster);
+    return { ...dlqs, time: dlqs.monitor.snapshot?.time };
+  };
+  const missing = ({ name, service }: ReturnType<typeof dlqsOf>, topic: string) =>
     notFound(
       service.isDlq(topic)
-        ? `DLQ topic ${JSON.stringify(topic)} is not in the last snapshot`
+        ? `DLQ topic ${JSON.stringify(topic)} is not in the last snapshot of cluster ${name}`
         : `${JSON.stringify(topic)} does not match the DLQ pattern (EVENTSCOPE_DLQ_PATTERN)`,
     );
 
@@ -48,15 +51,19 @@ export function dlqRoutes(
     {
       schema: {
         tags: ['dlq'],
-        summary: 'Dead-letter topics with depth, growth and records added since the mark',
-        response: { 200: DlqListSchema },
+        summary: 'Dead-letter topics of the cluster with depth, growth and records added since the mark',
+        querystring: ClusterQuerySchema,
+        response: { 200: DlqListSchema, 400: ErrorSchema, 404: ErrorSchema },
       },
     },
-    (): DlqList => ({
-      cluster: app.config.kafkaClusterName,
-      snapshotTime: monitor.snapshot?.time ?? null,
-      dlqs: service.list().map((s) => app.masking.dlqSummary(summary(s))),
-    }),
+    (req): DlqList => {
+      const { name, service, time } = dlqsOf(req.query.cluster);
+      return {
+        cluster: name,
+        snapshotTime: time ?? null,
+        dlqs: service.list().map((s) => app.masking.dlqSummary(summary(s))),
+      };
+    },
   );
 
   app.get(
@@ -72,18 +79,19 @@ export function dlqRoutes(
       },
     },
     async (req): Promise<DlqDetail> => {
+      const dlqs = dlqsOf(req.query.cluster);
+      const { name, service, time } = dlqs;
       const state = service.get(req.params.topic);
-      const time = monitor.snapshot?.time;
-      if (!state || time === undefined) throw missing(req.params.topic);
+      if (!state || time === undefined) throw missing(dlqs, req.params.topic);
       // Masked fields and headers (maskFields, maskHeaders) unless an operator asked to unmask (audited).
       const unmasked = await unmaskRequested(req, req.query.unmask, `dlq=${state.topic}`);
-      const marks = (await redriveMarks?.(state.topic, state.latest)) ?? new Map<string, DlqRedriveMark[]>();
+      const marks = (await redriveMarks?.(name, state.topic, state.latest)) ?? new Map<string, DlqRedriveMark[]>();
       const latest = state.latest.map((r) => ({
         ...maskRecordView(app.masking, r, unmasked),
         redrives: marks.get(`${r.partition}:${r.offset}`) ?? [],
       }));
       return {
-        cluster: app.config.kafkaClusterName,
+        cluster: name,
         snapshotTime: time,
         dlq: { ...(unmasked ? state : app.masking.dlqSummary(state)), latest },
       };
@@ -103,12 +111,13 @@ export function dlqRoutes(
       },
     },
     (req): DlqHistory => {
+      const dlqs = dlqsOf(req.query.cluster);
+      const { name, service, time } = dlqs;
       const samples = service.history(req.params.topic);
-      const time = monitor.snapshot?.time;
-      if (!samples || time === undefined) throw missing(req.params.topic);
+      if (!samples || time === undefined) throw missing(dlqs, req.params.topic);
       const since = req.query.since;
       return {
-        cluster: app.config.kafkaClusterName,
+        cluster: name,
         topic: req.params.topic,
         snapshotTime: time,
         capacity: service.historySize,
@@ -122,15 +131,17 @@ export function dlqRoutes(
     {
       schema: {
         tags: ['dlq'],
-        summary: "Marks the DLQ's current end offsets; addedSinceMark counts from here",
+        summary: "Marks the DLQ's current end offsets (on its cluster); addedSinceMark counts from here",
         params: TopicParamsSchema,
+        querystring: ClusterQuerySchema,
         response: { 200: DlqMarkResponseSchema, 400: ErrorSchema, 404: ErrorSchema },
       },
     },
     (req): DlqMarkResponse => {
-      const state = service.mark(req.params.topic);
-      if (!state?.mark) throw missing(req.params.topic);
-      return { topic: state.topic, mark: state.mark, addedSinceMark: state.addedSinceMark ?? 0 };
+      const dlqs = dlqsOf(req.query.cluster);
+      const state = dlqs.service.mark(req.params.topic);
+      if (!state?.mark) throw missing(dlqs, req.params.topic);
+      return { cluster: dlqs.name, topic: state.topic, mark: state.mark, addedSinceMark: state.addedSinceMark ?? 0 };
     },
   );
 }

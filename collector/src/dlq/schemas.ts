@@ -1,5 +1,6 @@
 /** API schemas of the DLQ routes (TypeBox). Times are ms since the Unix epoch unless named ...Time (ISO 8601, as in the headers). */
 import { Type, type Static, type TSchema } from 'typebox';
+import { ClusterQuerySchema } from '../lag/schemas.ts';
 
 const Nullable = <T extends TSchema>(t: T) => Type.Union([t, Type.Null()]);
 
@@ -65,8 +66,10 @@ export const DlqRecordSchema = Type.Object({
   redrives: Type.Array(DlqRedriveMarkSchema, { description: 'Redrives that sent this record, oldest first.' }),
 });
 
-/** DLQs are watched on the primary cluster (`kafkaClusterName`) only. */
-const DlqClusterSchema = Type.String({ description: 'The Kafka cluster of the DLQs: the primary cluster' });
+/** Every DLQ answer says its cluster: `?cluster=` of the request, else the primary (`kafkaClusterName`). */
+export const DlqClusterSchema = Type.String({
+  description: 'The Kafka cluster of the DLQ (`?cluster=`, default the primary cluster)',
+});
 
 export const DlqListSchema = Type.Object({
   cluster: DlqClusterSchema,
@@ -81,6 +84,7 @@ export const DlqDetailSchema = Type.Object({
 });
 
 export const DlqMarkResponseSchema = Type.Object({
+  cluster: DlqClusterSchema,
   topic: Type.String(),
   mark: DlqMarkSchema,
   addedSinceMark: Type.Integer(),
@@ -104,6 +108,7 @@ export const DlqHistorySchema = Type.Object({
 
 export const DlqHistoryQuerySchema = Type.Object({
   since: Type.Optional(Type.Number({ minimum: 0, description: 'Only samples at or after this time (ms).' })),
+  ...ClusterQuerySchema.properties,
 });
 
 /** Kafka topic names: 1-249 of [a-zA-Z0-9._-]. */

@@ -5,6 +5,7 @@
  * Connects in the background (the app starts and answers /healthz while a broker is away;
  * /readyz says which cluster is not ready and why) and disconnects on app.close().
  */
+import path from 'node:path';
 import fp from 'fastify-plugin';
 import { KafkaAdapter } from './adapter.ts';
 import { kafkaSecurity, specSecurity, type KafkaClientBase, type KafkaSecurity } from './security.ts';
@@ -12,9 +13,11 @@ import { kafkaSecurity, specSecurity, type KafkaClientBase, type KafkaSecurity }
 /** One Kafka cluster the collector watches. */
 export interface KafkaCluster {
   name: string;
-  /** The cluster of the `kafka*` keys: DLQs, redrive, tap and the OTLP receiver use it. */
+  /** The cluster of the `kafka*` keys: the tap, the OTLP receiver and `app.offsets` use it. */
   primary: boolean;
   brokers: readonly string[];
+  /** Where this cluster's files go (lag table, DLQ marks, redrive ledger): `dataDir`, or `dataDir/clusters/<name>/`. */
+  dataDir: string;
   adapter: KafkaAdapter;
   /** Options for a further client of this cluster (its brokers, TLS, SASL), with a client id of its own. */
   clientOptions: (clientIdSuffix: string) => KafkaClientBase;
@@ -25,8 +28,9 @@ declare module 'fastify' {
     /** The primary cluster's Kafka adapter; only background services (lag/, dlq/) call it. */
     kafka: KafkaAdapter;
     /**
-     * What every other Kafka client of the collector (tap, redrive producer, span receiver) is
-     * built with: the primary cluster's bootstrap servers, TLS and SASL, and a client id of its own.
+     * What the collector's other Kafka clients of the primary cluster (tap, span receiver) are
+     * built with: its bootstrap servers, TLS and SASL, and a client id of its own. (A redrive
+     * producer is built from its own cluster's `clientOptions`.)
      */
     kafkaClientOptions: (clientIdSuffix: string) => KafkaClientBase;
     /** Every cluster by name, the primary first (names come from the config, never from requests). */
@@ -50,6 +54,8 @@ export const kafkaPlugin = fp(
         name,
         primary,
         brokers,
+        // The primary's files stay where they always were; another cluster's in a directory of its own.
+        dataDir: primary ? c.dataDir : path.join(c.dataDir, 'clusters', name),
         adapter,
         clientOptions: (suffix) => ({ clientId: `${clientId}-${suffix}`, bootstrapBrokers: [...brokers], ...security }),
       });

@@ -4,7 +4,6 @@
  * `app.offsets` (OffsetsView of the primary cluster) for other capabilities. `app.kafkaMonitor`
  * is the primary cluster's service (tests drive `pollOnce()` directly); `app.clusters` has them all.
  */
-import path from 'node:path';
 import fp from 'fastify-plugin';
 import { Gauge } from 'prom-client';
 import { CollectorError } from '../errors.ts';
@@ -59,7 +58,7 @@ export const lagPlugin = fp<LagPluginOptions>(
         lagBudgetSeconds: c.lagBudgetSeconds,
         statusWindow: c.statusWindow,
         // Each cluster's offset/time table in a file of its own (the primary's where it always was).
-        dataDir: k.primary ? c.dataDir : path.join(c.dataDir, 'clusters', k.name),
+        dataDir: k.dataDir,
         maxRecordReadsPerCycle: c.recordReadsPerCycle,
         pollDeadlineMs: c.pollDeadlineMs,
         log: log(k.name),

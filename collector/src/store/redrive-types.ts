@@ -1,6 +1,8 @@
 /**
  * What DLQ redrive (dlq/redrive/) keeps in the store: each redrive's state, and its ledger,
- * one row per selected DLQ record keyed by (redrive id, DLQ topic, partition, offset). The
+ * one row per selected DLQ record keyed by (redrive id, DLQ topic, partition, offset). One store
+ * per Kafka cluster (the primary's `redrive.sqlite` in the data directory, another's in
+ * `clusters/<name>/`), so the ledger and the marks are keyed by cluster too. The
  * ledger row says `sending` before the record is produced and `sent` after the broker's ack,
  * which is what makes a redrive at most once per record across a crash (see engine.ts).
  * A separate interface from `Store`: implemented by SQLite now (sqlite-redrive.ts) and
@@ -8,8 +10,11 @@
  */
 import type { Redrive, RedriveOutcome } from '../api-types.ts';
 
-/** A redrive as stored: the API's shape without the outcome (counted from the ledger's fates). */
-export type StoredRedrive = Omit<Redrive, 'outcome'>;
+/**
+ * A redrive as stored: the API's shape without the outcome (counted from the ledger's fates) and
+ * the cluster (each cluster's redrives are in a store of their own, in that cluster's data directory).
+ */
+export type StoredRedrive = Omit<Redrive, 'outcome' | 'cluster'>;
 
 /** pending: not produced yet; sending: produce started (maybe written); sent: acknowledged; failed: not sent. */
 export type LedgerState = 'pending' | 'sending' | 'sent' | 'failed';

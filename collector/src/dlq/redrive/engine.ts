@@ -67,6 +67,8 @@ const LIMITS = {
 } as const;
 
 export interface RedriveEngineOptions {
+  /** The Kafka cluster of the DLQs, the reader and the writer (the `cluster` of every answer). */
+  cluster: string;
   reader: Pick<KafkaAdapter, 'listTopics' | 'topicOffsets' | 'readRecords'>;
   writer: Pick<KafkaWriter, 'send' | 'partitionCount' | 'ensureTopic' | 'offsetsSince'>;
   store: RedriveStore;
@@ -110,7 +112,7 @@ export class RedriveEngine {
         redrives: marks.get(key(r.partition, r.offset)) ?? [],
       })),
     );
-    return { count, sample };
+    return { cluster: this.#o.cluster, count, sample };
   }
 
   /** Starts one at a time: a second start must see the first one's ledger (a double click). */
@@ -189,6 +191,11 @@ export class RedriveEngine {
     return running.length;
   }
 
+  /** Whether this engine's store has the redrive (each cluster's engine has a store of its own). */
+  async has(id: string): Promise<boolean> {
+    return (await this.#o.store.getRedrive(id)) !== undefined;
+  }
+
   async get(id: string): Promise<Redrive | undefined> {
     const r = await this.#o.store.getRedrive(id);
     return r ? this.#view(r, true) : undefined;
@@ -245,7 +252,7 @@ export class RedriveEngine {
   async #view(r: StoredRedrive, refreshFates: boolean): Promise<Redrive> {
     if (refreshFates) await this.#refreshFates(r);
     const [counts, outcome] = await Promise.all([this.#o.store.ledgerCounts(r.id), this.#o.store.outcome(r.id)]);
-    return { ...r, sent: counts.sent, failed: counts.failed, outcome };
+    return { ...r, cluster: this.#o.cluster, sent: counts.sent, failed: counts.failed, outcome };
   }
 
   #lastEmit = new Map<string, number>();
@@ -275,7 +282,7 @@ export class RedriveEngine {
     await this.#o.reader.listTopics();
     const offsets = (await this.#o.reader.topicOffsets([dlqTopic])).get(dlqTopic);
     if (offsets === undefined || offsets instanceof Error) {
-      throw notFound(`DLQ topic ${JSON.stringify(dlqTopic)} does not exist`);
+      throw notFound(`DLQ topic ${JSON.stringify(dlqTopic)} does not exist on cluster ${this.#o.cluster}`);
     }
     if (select.kind === 'offsets') {
       const wanted = new Map<number, Set<number>>();

@@ -1,8 +1,9 @@
 /**
- * DLQ redrive capability (issue #18): the engine (engine.ts) with its store (redrive.sqlite in
- * the data directory), the collector's Kafka writer, its routes, and the resume of redrives a
- * previous run left unfinished. `app.redrives` exposes the engine; the DLQ record list asks it
- * which records were redriven.
+ * DLQ redrive capability (issue #18), on every monitored Kafka cluster: per cluster an engine
+ * (engine.ts) with its store (`redrive.sqlite` in that cluster's data directory), a Kafka writer
+ * to that cluster, and the resume of redrives a previous run left unfinished; one set of routes
+ * (`?cluster=`). `app.redriveEngine(cluster)` gives a cluster's engine; the DLQ record list asks
+ * it which records were redriven.
  */
 import { join } from 'node:path';
 import fp from 'fastify-plugin';
@@ -15,7 +16,10 @@ import { redriveRoutes } from './routes.ts';
 
 declare module 'fastify' {
   interface FastifyInstance {
-    redrives: RedriveEngine;
+    /** Each cluster's redrive engine by name, the primary first. */
+    redriveEngines: ReadonlyMap<string, RedriveEngine>;
+    /** The redrive engine of the cluster `?cluster=` names (the primary when absent); CLUSTER_NOT_FOUND as `app.cluster`. */
+    redriveEngine: (cluster: string | undefined) => RedriveEngine;
   }
 }
 
@@ -26,64 +30,88 @@ export interface RedrivePluginOptions {
 
 export const redrivePlugin = fp<RedrivePluginOptions>(
   (app, opts, done) => {
-    const { config } = app;
-    const store = new SqliteRedriveStore(join(config.dataDir, 'redrive.sqlite'));
-    const writer = new KafkaWriter(app.kafkaClientOptions('redrive'));
-    const engine = new RedriveEngine({
-      reader: app.kafka,
-      writer,
-      store,
-      flows: app.store,
-      isDlq: (topic) => app.dlqs.isDlq(topic),
-      toDlqRecord: (r) => toDlqRecord(r, opts.decoder),
-      log: app.log,
-      onRecords: (topic, result, count) => records.inc({ cluster: app.config.kafkaClusterName, topic, result }, count),
-      onEnd: (r) => {
-        // Ended by itself, not by a request: the row names who started it.
-        app.store
-          .addAuditEntry({
-            timeUs: Date.now() * 1000,
-            subject: r.createdBy,
-            role: null,
-            via: null,
-            action: 'dlq.redrive.end',
-            target: r.dlqTopic,
-            result: r.status,
-            detail: JSON.stringify({ id: r.id, selected: r.selected, sent: r.sent, failed: r.failed, error: r.error }),
-            remoteAddress: '-',
-            userAgent: null,
-          })
-          .catch((err: unknown) => app.log.error({ err, redrive: r.id }, 'could not write the audit log row'));
-      },
-    });
     const records = new Counter({
       name: 'eventscope_dlq_redrive_records_total',
       help: 'Records redriven from a DLQ by this collector, by result: sent (acknowledged by the target) or failed.',
       labelNames: ['cluster', 'topic', 'result'],
       registers: [app.metrics],
     });
+    const engines = new Map<string, RedriveEngine>();
+    const closers: (() => Promise<void>)[] = [];
+    for (const k of app.clusters.values()) {
+      const dlqs = app.dlqCluster(k.name);
+      const store = new SqliteRedriveStore(join(k.dataDir, 'redrive.sqlite'));
+      const writer = new KafkaWriter(k.clientOptions('redrive'));
+      const engine = new RedriveEngine({
+        cluster: k.name,
+        reader: k.adapter,
+        writer,
+        store,
+        flows: app.store,
+        isDlq: (topic) => dlqs.service.isDlq(topic),
+        toDlqRecord: (r) => toDlqRecord(r, opts.decoder),
+        log: app.log.child({ cluster: k.name }),
+        onRecords: (topic, result, count) => records.inc({ cluster: k.name, topic, result }, count),
+        onEnd: (r) => {
+          // Ended by itself, not by a request: the row names who started it.
+          app.store
+            .addAuditEntry({
+              timeUs: Date.now() * 1000,
+              subject: r.createdBy,
+              role: null,
+              via: null,
+              action: 'dlq.redrive.end',
+              target: r.dlqTopic,
+              result: r.status,
+              detail: JSON.stringify({
+                id: r.id,
+                cluster: r.cluster,
+                selected: r.selected,
+                sent: r.sent,
+                failed: r.failed,
+                error: r.error,
+              }),
+              remoteAddress: '-',
+              userAgent: null,
+            })
+            .catch((err: unknown) => app.log.error({ err, redrive: r.id }, 'could not write the audit log row'));
+        },
+      });
+      engines.set(k.name, engine);
+      closers.push(async () => {
+        await engine.close();
+        await writer.close();
+        await store.close();
+      });
+    }
     new Gauge({
       name: 'eventscope_dlq_redrives_running',
       help: 'Redrives sending in this collector now.',
+      labelNames: ['cluster'],
       registers: [app.metrics],
       collect() {
-        this.set(engine.running);
+        for (const [cluster, engine] of engines) this.set({ cluster }, engine.running);
       },
     });
-    app.decorate('redrives', engine);
-    redriveRoutes(app, engine);
-    app.addHook('onReady', async () => {
-      const resumed = await engine.resume();
-      if (resumed > 0) app.log.warn({ resumed }, 'resuming redrives left running by the previous run');
+    app.decorate('redriveEngines', engines as ReadonlyMap<string, RedriveEngine>);
+    app.decorate('redriveEngine', (cluster: string | undefined): RedriveEngine => {
+      const found = engines.get(app.dlqCluster(cluster).name);
+      if (!found) throw new Error('unreachable: every monitored cluster has a redrive engine');
+      return found;
     });
-    // Before the store and the Kafka adapter close (onClose hooks run in reverse order).
+    redriveRoutes(app);
+    app.addHook('onReady', async () => {
+      for (const [cluster, engine] of engines) {
+        const resumed = await engine.resume();
+        if (resumed > 0) app.log.warn({ cluster, resumed }, 'resuming redrives left running by the previous run');
+      }
+    });
+    // Before the store and the Kafka adapters close (onClose hooks run in reverse order).
     app.addHook('onClose', async () => {
-      await engine.close();
-      await writer.close();
-      await store.close();
+      await Promise.all(closers.map((close) => close()));
     });
     done();
   },
-  // Registered by the DLQ plugin (dlq/plugin.ts), whose service it uses at request time.
-  { name: 'dlq-redrive', dependencies: ['store', 'kafka'] },
+  // Registered by the DLQ plugin (dlq/plugin.ts), whose services it uses.
+  { name: 'dlq-redrive', dependencies: ['store', 'kafka', 'lag'] },
 );

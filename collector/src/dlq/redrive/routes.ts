@@ -1,7 +1,8 @@
 /**
  * HTTP routes of DLQ redrive. Starting and cancelling need the operator role and are audited
- * (the filter, the counts, the outcome); reading needs `read`. Progress streams as server-sent
- * events until the redrive ends.
+ * (the cluster, the filter, the counts, the outcome); reading needs `read`. Progress streams as
+ * server-sent events until the redrive ends. A redrive is started on and listed by a cluster
+ * (`?cluster=`, default the primary); one is found by its id on whichever cluster has it.
  */
 import { PassThrough } from 'node:stream';
 import { type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
@@ -10,11 +11,10 @@ import type { TSchema } from 'typebox';
 import { Errors } from 'typebox/value';
 import { requireRole } from '../../auth/index.ts';
 import { badRequest, notFound } from '../../errors.ts';
-import { ErrorSchema } from '../../lag/schemas.ts';
+import { ClusterQuerySchema, ErrorSchema } from '../../lag/schemas.ts';
 import { DLQ_HEADER } from '@eventscope/contract';
 import { MASK, maskRecordView, type Masking } from '../../masking/index.ts';
 import { TopicParamsSchema } from '../schemas.ts';
-import type { RedriveEngine } from './engine.ts';
 import {
   RedriveAllSelectSchema,
   RedriveDryRunSchema,
@@ -57,6 +57,7 @@ function maskedSelect(masking: Masking, select: RedriveSelect): RedriveSelect {
 const auditDetail = (r: Redrive): string =>
   JSON.stringify({
     id: r.id,
+    cluster: r.cluster,
     select: r.select,
     target: r.target.kind,
     ratePerSecond: r.ratePerSecond,
@@ -91,9 +92,14 @@ function strictBody(body: unknown): void {
 
 const subject = (req: FastifyRequest): string => req.principal?.subject ?? 'anonymous';
 
-export function redriveRoutes(appBase: FastifyInstance, engine: RedriveEngine): void {
+export function redriveRoutes(appBase: FastifyInstance): void {
   const app = appBase.withTypeProvider<TypeBoxTypeProvider>();
   const missing = (id: string) => notFound(`no redrive ${JSON.stringify(id)}`);
+  /** The engine of the cluster that has this redrive (ids are random UUIDs: one cluster has it), or 404. */
+  const engineOf = async (id: string) => {
+    for (const engine of app.redriveEngines.values()) if (await engine.has(id)) return engine;
+    throw missing(id);
+  };
   /** The redrive as shown and audited: its filter's masked header values as MASK. */
   const shown = (r: Redrive): Redrive => ({ ...r, select: maskedSelect(app.masking, r.select) });
   // Open event streams, ended when the app closes so shutdown does not wait on them.
@@ -111,6 +117,7 @@ export function redriveRoutes(appBase: FastifyInstance, engine: RedriveEngine): 
         summary:
           "Redrives DLQ records (by offsets, filter or all) to their original topic or the failed group's retry topic; dryRun: count and sample only. Operator role.",
         params: TopicParamsSchema,
+        querystring: ClusterQuerySchema,
         body: RedriveRequestSchema,
         response: { 200: RedriveDryRunSchema, 202: RedriveResponseSchema, ...errors },
       },
@@ -125,6 +132,7 @@ export function redriveRoutes(appBase: FastifyInstance, engine: RedriveEngine): 
     async (req, reply) => {
       requireRole(req, 'operator');
       const topic = req.params.topic;
+      const engine = app.redriveEngine(req.query.cluster);
       if (req.body.dryRun === true) {
         const dry = await engine.dryRun(topic, req.body);
         // Samples are masked like every record view (maskFields, maskHeaders); the DLQ view unmasks.
@@ -133,7 +141,11 @@ export function redriveRoutes(appBase: FastifyInstance, engine: RedriveEngine): 
           action: 'dlq.redrive.dry-run',
           target: topic,
           result: 'ok',
-          detail: JSON.stringify({ select: maskedSelect(app.masking, req.body.select), count: result.count }),
+          detail: JSON.stringify({
+            cluster: result.cluster,
+            select: maskedSelect(app.masking, req.body.select),
+            count: result.count,
+          }),
         });
         return reply.code(200).send(result);
       }
@@ -150,8 +162,15 @@ export function redriveRoutes(appBase: FastifyInstance, engine: RedriveEngine): 
 
   app.get(
     '/api/redrives',
-    { schema: { tags: ['dlq'], summary: 'Redrives, newest first', response: { 200: RedriveListSchema } } },
-    async () => ({ redrives: (await engine.list()).map(shown) }),
+    {
+      schema: {
+        tags: ['dlq'],
+        summary: 'Redrives of the cluster, newest first',
+        querystring: ClusterQuerySchema,
+        response: { 200: RedriveListSchema, 400: ErrorSchema, 404: ErrorSchema },
+      },
+    },
+    async (req) => ({ redrives: (await app.redriveEngine(req.query.cluster).list()).map(shown) }),
   );
 
   app.get(
@@ -166,7 +185,7 @@ export function redriveRoutes(appBase: FastifyInstance, engine: RedriveEngine): 
       },
     },
     async (req) => {
-      const redrive = await engine.get(req.params.id);
+      const redrive = await (await engineOf(req.params.id)).get(req.params.id);
       if (!redrive) throw missing(req.params.id);
       return { redrive: shown(redrive) };
     },
@@ -183,7 +202,7 @@ export function redriveRoutes(appBase: FastifyInstance, engine: RedriveEngine): 
     },
     async (req, reply) => {
       const id = req.params.id;
-      if (!(await engine.get(id))) throw missing(id);
+      const engine = await engineOf(id);
       const stream = new PassThrough();
       let ended = false;
       const end = (): void => {
@@ -226,6 +245,7 @@ export function redriveRoutes(appBase: FastifyInstance, engine: RedriveEngine): 
     },
     async (req) => {
       requireRole(req, 'operator');
+      const engine = await engineOf(req.params.id);
       const cancelled = await engine.cancel(req.params.id);
       if (!cancelled) throw missing(req.params.id);
       const redrive = shown(cancelled);

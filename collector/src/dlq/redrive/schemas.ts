@@ -4,7 +4,7 @@
  * issue #18's API note; types are derived here and exported from api-types.ts.
  */
 import { Type, type TSchema } from 'typebox';
-import { DlqRecordSchema } from '../schemas.ts';
+import { DlqClusterSchema, DlqRecordSchema } from '../schemas.ts';
 
 const Nullable = <T extends TSchema>(t: T) => Type.Union([t, Type.Null()]);
 /** Free text from outside (a class name, a key, a header value): bounded, any characters. */
@@ -90,6 +90,7 @@ export const RedriveOutcomeSchema = Type.Object({
 
 export const RedriveSchema = Type.Object({
   id: Type.String(),
+  cluster: DlqClusterSchema,
   dlqTopic: Type.String(),
   status: RedriveStatusSchema,
   createdBy: Type.String(),
@@ -106,6 +107,7 @@ export const RedriveSchema = Type.Object({
 });
 
 export const RedriveDryRunSchema = Type.Object({
+  cluster: DlqClusterSchema,
   count: Type.Integer(),
   sample: Type.Array(DlqRecordSchema, { description: 'Up to 10 of the selected records.' }),
 });

@@ -12,8 +12,18 @@ const causeLabels = (masking: Masking, cluster: string, e: CauseCount) => ({
   error_class: masking.headerText(DLQ_HEADER.errorClass, e.cause.errorClass),
 });
 
-/** `cluster`: the primary cluster's name, the DLQs' cluster (a label of every series). */
-export function registerTriageMetrics(registry: Registry, triage: DlqTriage, masking: Masking, cluster: string): void {
+/** Every cluster's triage, read at each scrape; `cluster` (its name in the config) labels every series. */
+export function registerTriageMetrics(
+  registry: Registry,
+  clusters: ReadonlyMap<string, { name: string; triage: DlqTriage }>,
+  masking: Masking,
+): void {
+  function* dlqs() {
+    for (const { name, triage } of clusters.values()) for (const d of triage.dlqs()) yield { cluster: name, d };
+  }
+  function* entries() {
+    for (const { name, triage } of clusters.values()) for (const e of triage.entries()) yield { cluster: name, e };
+  }
   new Gauge({
     name: 'eventscope_dlq_causes',
     help: 'Distinct failure causes (error class and message fingerprint) among the records read from the DLQ topic.',
@@ -21,7 +31,7 @@ export function registerTriageMetrics(registry: Registry, triage: DlqTriage, mas
     registers: [registry],
     collect() {
       this.reset();
-      for (const d of triage.dlqs()) this.set({ cluster, topic: d.dlq }, d.causes);
+      for (const { cluster, d } of dlqs()) this.set({ cluster, topic: d.dlq }, d.causes);
     },
   });
   new Counter({
@@ -31,7 +41,7 @@ export function registerTriageMetrics(registry: Registry, triage: DlqTriage, mas
     registers: [registry],
     collect() {
       this.reset();
-      for (const e of triage.entries()) {
+      for (const { cluster, e } of entries()) {
         this.inc(causeLabels(masking, cluster, e), e.count);
       }
     },
@@ -43,7 +53,7 @@ export function registerTriageMetrics(registry: Registry, triage: DlqTriage, mas
     registers: [registry],
     collect() {
       this.reset();
-      for (const e of triage.entries()) {
+      for (const { cluster, e } of entries()) {
         this.set(causeLabels(masking, cluster, e), e.firstSeenMs / 1000);
       }
     },
@@ -55,7 +65,7 @@ export function registerTriageMetrics(registry: Registry, triage: DlqTriage, mas
     registers: [registry],
     collect() {
       this.reset();
-      for (const d of triage.dlqs()) this.inc({ cluster, topic: d.dlq }, d.untracked);
+      for (const { cluster, d } of dlqs()) this.inc({ cluster, topic: d.dlq }, d.untracked);
     },
   });
 }

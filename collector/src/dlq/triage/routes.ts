@@ -1,17 +1,18 @@
-/** HTTP routes of DLQ triage: read the triage state (from the last poll); never call Kafka. */
+/**
+ * HTTP routes of DLQ triage: read the triage state of the cluster asked for (`?cluster=`,
+ * default the primary) from its last poll; never call Kafka.
+ */
 import { type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { notFound } from '../../errors.ts';
 import { ErrorSchema } from '../../lag/schemas.ts';
 import { unmaskRequested } from '../../masking/index.ts';
 import { TopicParamsSchema } from '../schemas.ts';
-import type { DlqService } from '../service.ts';
 import { DlqCausesSchema, UnmaskQuerySchema, type DlqCauses } from './schemas.ts';
-import type { DlqTriage } from './service.ts';
 
-export function triageRoutes(appBase: FastifyInstance, service: DlqService, triage: DlqTriage): void {
+export function triageRoutes(appBase: FastifyInstance): void {
   const app = appBase.withTypeProvider<TypeBoxTypeProvider>();
-  const errors = { 400: ErrorSchema, 401: ErrorSchema, 403: ErrorSchema };
+  const errors = { 400: ErrorSchema, 401: ErrorSchema, 403: ErrorSchema, 404: ErrorSchema };
 
   app.get(
     '/api/dlqs/:topic/causes',
@@ -22,14 +23,17 @@ export function triageRoutes(appBase: FastifyInstance, service: DlqService, tria
           "One DLQ's records grouped by cause (error class + message fingerprint): count, first/last seen, topics, groups, sample, trend",
         params: TopicParamsSchema,
         querystring: UnmaskQuerySchema,
-        response: { 200: DlqCausesSchema, ...errors, 404: ErrorSchema },
+        response: { 200: DlqCausesSchema, ...errors },
       },
     },
     async (req): Promise<DlqCauses> => {
       const { topic } = req.params;
-      if (!service.get(topic)) throw notFound(`DLQ topic ${JSON.stringify(topic)} is not in the last snapshot`);
+      const { name, service, triage } = app.dlqCluster(req.query.cluster);
+      if (!service.get(topic)) {
+        throw notFound(`DLQ topic ${JSON.stringify(topic)} is not in the last snapshot of cluster ${name}`);
+      }
       const unmasked = await unmaskRequested(req, req.query.unmask, `dlq=${topic}`);
-      return triage.causes(topic, app.masking, unmasked);
+      return { cluster: name, ...triage.causes(topic, app.masking, unmasked) };
     },
   );
 
@@ -38,14 +42,16 @@ export function triageRoutes(appBase: FastifyInstance, service: DlqService, tria
     {
       schema: {
         tags: ['dlq'],
-        summary: 'Records of every DLQ grouped by cause, merged across DLQs by fingerprint (most records first)',
+        summary:
+          'Records of every DLQ of the cluster grouped by cause, merged across DLQs by fingerprint (most records first)',
         querystring: UnmaskQuerySchema,
         response: { 200: DlqCausesSchema, ...errors },
       },
     },
     async (req): Promise<DlqCauses> => {
+      const { name, triage } = app.dlqCluster(req.query.cluster);
       const unmasked = await unmaskRequested(req, req.query.unmask, 'dlq=*');
-      return triage.causes(undefined, app.masking, unmasked);
+      return { cluster: name, ...triage.causes(undefined, app.masking, unmasked) };
     },
   );
 }

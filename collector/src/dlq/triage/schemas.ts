@@ -4,6 +4,8 @@
  * Times are ms since the Unix epoch.
  */
 import { Type, type Static } from 'typebox';
+import { ClusterQuerySchema } from '../../lag/schemas.ts';
+import { DlqClusterSchema } from '../schemas.ts';
 
 export const DlqCauseSampleSchema = Type.Object({
   topic: Type.String({ description: 'The DLQ topic the sample record sits in.' }),
@@ -38,6 +40,7 @@ export const DlqCauseSchema = Type.Object({
 });
 
 export const DlqCausesSchema = Type.Object({
+  cluster: DlqClusterSchema,
   causes: Type.Array(DlqCauseSchema, { description: 'Most records first.' }),
   /** Records whose cause was not tracked because the cap of distinct causes was reached. */
   untracked: Type.Integer({
@@ -45,11 +48,12 @@ export const DlqCausesSchema = Type.Object({
   }),
 });
 
-/** `?unmask=true` on payload views: operator only, audited (masking). */
+/** `?unmask=true` on payload views: operator only, audited (masking); `?cluster=` as on every DLQ route. */
 export const UnmaskQuerySchema = Type.Object({
   unmask: Type.Optional(
     Type.Boolean({ description: 'Show masked fields and headers in clear (operator only, audited).' }),
   ),
+  ...ClusterQuerySchema.properties,
 });
 
 export type DlqCauseSample = Static<typeof DlqCauseSampleSchema>;

@@ -152,7 +152,7 @@ export class DlqTriage {
    * first. Unless `unmasked`, what a masked `dlq-*` header gave is `***`: the class, the template
    * and the sample message (`dlq-error-message`), the topics, the groups.
    */
-  causes(dlq: string | undefined, masking: Masking, unmasked: boolean, now = Date.now()): DlqCauses {
+  causes(dlq: string | undefined, masking: Masking, unmasked: boolean, now = Date.now()): Omit<DlqCauses, 'cluster'> {
     const merged = new Map<string, Entry & { dlqs: Set<string> }>();
     let untracked = 0;
     for (const [topic, causes] of this.#byDlq) {
