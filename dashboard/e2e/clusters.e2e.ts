@@ -3,7 +3,8 @@
  * the 3.9 broker of ES_COMPAT_KAFKA_BROKERS as `compat`) and a third that is not there (`gone`,
  * a closed port). The same group name lags by 40 records on main and by 15 on compat: the
  * dashboard's cluster switcher shows each cluster's figure, the pick stays in the URL from page
- * to page, every page says which cluster, and the cluster that is away shows why.
+ * to page, every page says which cluster, and the cluster that is away shows why. A DLQ on compat
+ * only is on compat's DLQ page, its group linked on compat.
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, type AddressInfo } from 'node:net';
@@ -19,6 +20,8 @@ const prefix = `es-clu-${suffix}`;
 const topic = `${prefix}-orders`;
 /** The same name on both clusters: two different groups. */
 const group = `${prefix}-billing`;
+/** On compat only: one record the group dead-lettered. */
+const dlqTopic = `${prefix}.dlq`;
 
 /** The little of devstack's broker handle the test uses (kept structural, as serve.ts does for the collector). */
 interface BrokerHandle {
@@ -66,8 +69,11 @@ interface Side {
 }
 const sides: Side[] = [];
 
-/** `records` records in one partition of the topic, and the group committed at `committed`, no members. */
-async function prepare(brokers: string, records: number, committed: number): Promise<void> {
+/**
+ * `records` records in one partition of the topic, and the group committed at `committed`, no
+ * members; with `dlq`, the DLQ topic with one record the group dead-lettered.
+ */
+async function prepare(brokers: string, records: number, committed: number, dlq = false): Promise<void> {
   const kafka = new Kafka({
     clientId: 'eventscope-dashboard-e2e-clusters',
     brokers: brokers.split(','),
@@ -76,20 +82,27 @@ async function prepare(brokers: string, records: number, committed: number): Pro
   const admin = kafka.admin();
   await admin.connect();
   sides.push({ admin });
-  await admin.createTopics({ topics: [{ topic, numPartitions: 1 }] });
+  const topics = dlq ? [topic, dlqTopic] : [topic];
+  await admin.createTopics({ topics: topics.map((t) => ({ topic: t, numPartitions: 1 })) });
   const deadline = Date.now() + 20_000;
-  for (;;) {
-    try {
-      await admin.fetchTopicOffsets(topic);
-      break;
-    } catch (err) {
-      if (Date.now() > deadline) throw err;
-      await new Promise((r) => setTimeout(r, 200));
+  for (const t of topics) {
+    for (;;) {
+      try {
+        await admin.fetchTopicOffsets(t);
+        break;
+      } catch (err) {
+        if (Date.now() > deadline) throw err;
+        await new Promise((r) => setTimeout(r, 200));
+      }
     }
   }
   const producer = kafka.producer();
   await producer.connect();
   await producer.send({ topic, messages: Array.from({ length: records }, (_, i) => ({ value: `r${i}` })) });
+  if (dlq) {
+    const headers = { 'dlq-original-topic': topic, 'dlq-consumer-group': group, 'dlq-error-class': 'CompatError' };
+    await producer.send({ topic: dlqTopic, messages: [{ value: 'r0', headers }] });
+  }
   await producer.disconnect();
   await admin.setOffsets({ groupId: group, topic, partitions: [{ partition: 0, offset: String(committed) }] });
 }
@@ -101,7 +114,7 @@ let browser: Browser;
 beforeAll(async () => {
   compat = await compatBrokers();
   await prepare(process.env.KAFKA_BROKERS ?? '127.0.0.1:9092', 50, 10);
-  await prepare(compat.brokers, 20, 5);
+  await prepare(compat.brokers, 20, 5, true);
   served = await serve('collector', {
     background: true,
     config: {
@@ -137,7 +150,7 @@ afterAll(async () => {
   await served?.close();
   for (const { admin } of sides) {
     await admin.deleteGroups([group]).catch(() => undefined);
-    await admin.deleteTopics({ topics: [topic] }).catch(() => undefined);
+    await admin.deleteTopics({ topics: [topic, dlqTopic] }).catch(() => undefined);
     await admin.disconnect();
   }
   await compat?.own?.stop();
@@ -186,6 +199,15 @@ describe('several Kafka clusters', () => {
     await expect.poll(() => note().textContent(), { timeout: 30_000 }).toBe('cluster compat');
     expect(await page.getByRole('region', { name: 'Worst consumer groups' }).textContent()).toContain(group);
     expect(await picker.inputValue()).toBe('compat');
+
+    // compat's DLQ page: its DLQ (main has none of the name), the group linked on compat.
+    await page.goto(`${served.url}/dlqs?cluster=compat`);
+    const dlqs = page.getByRole('table', { name: 'DLQ topics' });
+    await expect.poll(() => dlqs.getByRole('link', { name: dlqTopic }).count(), { timeout: 30_000 }).toBe(1);
+    expect(await note().textContent()).toBe('cluster compat');
+    expect(await dlqs.getByRole('link', { name: group, exact: true }).getAttribute('href')).toBe(
+      `/groups/${group}?cluster=compat`,
+    );
 
     // The cluster nobody answers for: the header says it is not connected, and why.
     await picker.selectOption('gone');

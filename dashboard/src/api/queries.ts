@@ -57,9 +57,9 @@ export const queryKeys = {
   groups: (cluster: string) => ['groups', cluster] as const,
   group: (cluster: string, group: string) => ['groups', cluster, group] as const,
   topics: (cluster: string) => ['topics', cluster] as const,
-  dlqs: () => ['dlqs'] as const,
-  dlq: (topic: string) => ['dlqs', topic] as const,
-  dlqHistory: (topic: string) => ['dlqs', topic, 'history'] as const,
+  dlqs: (cluster: string) => ['dlqs', cluster] as const,
+  dlq: (cluster: string, topic: string) => ['dlqs', cluster, topic] as const,
+  dlqHistory: (cluster: string, topic: string) => ['dlqs', cluster, topic, 'history'] as const,
   sagas: (filters: SagaFilters) => ['sagas', filters] as const,
   saga: (correlationId: string) => ['saga', correlationId] as const,
   event: (eventId: string) => ['event', eventId] as const,
@@ -68,9 +68,9 @@ export const queryKeys = {
   audit: () => ['audit'] as const,
   auditLog: (before: number | undefined) => ['audit-log', before ?? null] as const,
   flows: (rangeSeconds: number) => ['flows', rangeSeconds] as const,
-  dlqCauses: (topic: string | null) => ['dlq-causes', topic] as const,
-  dlqUnmasked: (topic: string) => ['dlq-unmasked', topic] as const,
-  redrives: () => ['redrives'] as const,
+  dlqCauses: (cluster: string, topic: string | null) => ['dlq-causes', cluster, topic] as const,
+  dlqUnmasked: (cluster: string, topic: string) => ['dlq-unmasked', cluster, topic] as const,
+  redrives: (cluster: string) => ['redrives', 'list', cluster] as const,
   redrive: (id: string) => ['redrives', id] as const,
 };
 
@@ -93,8 +93,8 @@ export function useClusters() {
   });
 }
 
-// The Kafka monitor's answers are for the cluster picked in the URL (`?cluster=`, none: qs leaves
-// out '' and the collector answers for its primary cluster).
+// The Kafka monitor's and the DLQs' answers are for the cluster picked in the URL (`?cluster=`,
+// none: qs leaves out '' and the collector answers for its primary cluster).
 
 export function useOverview(rangeSeconds: number) {
   const refetchInterval = usePoll();
@@ -138,18 +138,20 @@ export function useTopics() {
 
 export function useDlqs() {
   const refetchInterval = usePoll();
+  const cluster = useClusterParam();
   return useQuery({
-    queryKey: queryKeys.dlqs(),
-    queryFn: ({ signal }) => apiGet<DlqsResponse>('/api/dlqs', signal),
+    queryKey: queryKeys.dlqs(cluster),
+    queryFn: ({ signal }) => apiGet<DlqsResponse>(`/api/dlqs${qs({ cluster })}`, signal),
     refetchInterval,
   });
 }
 
 export function useDlq(topic: string) {
   const refetchInterval = usePoll();
+  const cluster = useClusterParam();
   return useQuery({
-    queryKey: queryKeys.dlq(topic),
-    queryFn: ({ signal }) => apiGet<DlqDetailResponse>(`/api/dlqs/${enc(topic)}`, signal),
+    queryKey: queryKeys.dlq(cluster, topic),
+    queryFn: ({ signal }) => apiGet<DlqDetailResponse>(`/api/dlqs/${enc(topic)}${qs({ cluster })}`, signal),
     refetchInterval,
   });
 }
@@ -160,9 +162,11 @@ export function useDlq(topic: string) {
  * `dlqs` keys, so live updates and polling do not read (and audit) it again.
  */
 export function useDlqUnmasked(topic: string, enabled: boolean) {
+  const cluster = useClusterParam();
   return useQuery({
-    queryKey: queryKeys.dlqUnmasked(topic),
-    queryFn: ({ signal }) => apiGet<DlqDetailResponse>(`/api/dlqs/${enc(topic)}${qs({ unmask: 'true' })}`, signal),
+    queryKey: queryKeys.dlqUnmasked(cluster, topic),
+    queryFn: ({ signal }) =>
+      apiGet<DlqDetailResponse>(`/api/dlqs/${enc(topic)}${qs({ unmask: 'true', cluster })}`, signal),
     enabled,
     staleTime: Infinity,
     gcTime: 0,
@@ -172,9 +176,10 @@ export function useDlqUnmasked(topic: string, enabled: boolean) {
 /** The DLQ's depth at each poll the collector kept (about the last hour), oldest first. */
 export function useDlqHistory(topic: string) {
   const refetchInterval = usePoll();
+  const cluster = useClusterParam();
   return useQuery({
-    queryKey: queryKeys.dlqHistory(topic),
-    queryFn: ({ signal }) => apiGet<DlqHistoryResponse>(`/api/dlqs/${enc(topic)}/history`, signal),
+    queryKey: queryKeys.dlqHistory(cluster, topic),
+    queryFn: ({ signal }) => apiGet<DlqHistoryResponse>(`/api/dlqs/${enc(topic)}/history${qs({ cluster })}`, signal),
     refetchInterval,
   });
 }
@@ -182,12 +187,13 @@ export function useDlqHistory(topic: string) {
 /** Sets the DLQ's mark to now, so "added since mark" counts from here. */
 export function useMarkDlq(topic: string) {
   const client = useQueryClient();
+  const cluster = useClusterParam();
   return useMutation({
-    mutationFn: () => apiPost<DlqMarkResponse>(`/api/dlqs/${enc(topic)}/mark`),
+    mutationFn: () => apiPost<DlqMarkResponse>(`/api/dlqs/${enc(topic)}/mark${qs({ cluster })}`),
     // A mark is a state change: the audit log has a new row.
     onSuccess: () =>
       Promise.all([
-        client.invalidateQueries({ queryKey: queryKeys.dlqs() }),
+        client.invalidateQueries({ queryKey: queryKeys.dlqs(cluster) }),
         client.invalidateQueries({ queryKey: ['audit-log'] }),
       ]),
   });
@@ -273,23 +279,28 @@ export function useFlowMap(rangeSeconds: number) {
   });
 }
 
-/** DLQ records grouped by cause (error class + message fingerprint): one DLQ, or every DLQ when `topic` is null. */
+/** DLQ records grouped by cause (error class + message fingerprint): one DLQ, or every DLQ of the cluster when `topic` is null. */
 export function useDlqCauses(topic: string | null) {
   const refetchInterval = usePoll();
+  const cluster = useClusterParam();
   return useQuery({
-    queryKey: queryKeys.dlqCauses(topic),
+    queryKey: queryKeys.dlqCauses(cluster, topic),
     queryFn: ({ signal }) =>
-      apiGet<DlqCausesResponse>(topic === null ? '/api/dlq-causes' : `/api/dlqs/${enc(topic)}/causes`, signal),
+      apiGet<DlqCausesResponse>(
+        `${topic === null ? '/api/dlq-causes' : `/api/dlqs/${enc(topic)}/causes`}${qs({ cluster })}`,
+        signal,
+      ),
     refetchInterval,
   });
 }
 
-/** Every redrive, newest first. */
+/** The redrives of the cluster picked, newest first. */
 export function useRedrives() {
   const refetchInterval = usePoll();
+  const cluster = useClusterParam();
   return useQuery({
-    queryKey: queryKeys.redrives(),
-    queryFn: ({ signal }) => apiGet<RedrivesResponse>('/api/redrives', signal),
+    queryKey: queryKeys.redrives(cluster),
+    queryFn: ({ signal }) => apiGet<RedrivesResponse>(`/api/redrives${qs({ cluster })}`, signal),
     refetchInterval,
   });
 }
@@ -308,18 +319,23 @@ export function useRedrive(id: string, pollMs: number | false = false) {
 
 /** The count and a sample of what a redrive request would select; nothing is produced. */
 export function useRedriveDryRun(topic: string) {
+  const cluster = useClusterParam();
   return useMutation({
     mutationFn: (request: Omit<RedriveRequest, 'dryRun'>) =>
-      apiPost<RedriveDryRunResponse>(`/api/dlqs/${enc(topic)}/redrives`, { ...request, dryRun: true }),
+      apiPost<RedriveDryRunResponse>(`/api/dlqs/${enc(topic)}/redrives${qs({ cluster })}`, {
+        ...request,
+        dryRun: true,
+      }),
   });
 }
 
 /** Starts a redrive; the list, the DLQ (redriven marks) and the audit log change. */
 export function useStartRedrive(topic: string) {
   const client = useQueryClient();
+  const cluster = useClusterParam();
   return useMutation({
     mutationFn: (request: Omit<RedriveRequest, 'dryRun'>) =>
-      apiPost<RedriveResponse>(`/api/dlqs/${enc(topic)}/redrives`, { ...request, dryRun: false }),
+      apiPost<RedriveResponse>(`/api/dlqs/${enc(topic)}/redrives${qs({ cluster })}`, { ...request, dryRun: false }),
     onSuccess: ({ redrive }) => {
       client.setQueryData(queryKeys.redrive(redrive.id), { redrive });
       return invalidateRedrives(client, redrive);
@@ -338,11 +354,16 @@ export function useCancelRedrive(id: string) {
   });
 }
 
-/** What a redrive's start or end changes besides itself. */
+/**
+ * What a redrive's start or end changes besides itself: the redrive lists and the DLQ's records
+ * (their redrive marks) of every cluster key, as the picked cluster may be '' (the primary) or its name.
+ */
 export function invalidateRedrives(client: ReturnType<typeof useQueryClient>, redrive: Redrive): Promise<unknown> {
   return Promise.all([
-    client.invalidateQueries({ queryKey: queryKeys.redrives(), exact: true }),
-    client.invalidateQueries({ queryKey: queryKeys.dlq(redrive.dlqTopic) }),
+    client.invalidateQueries({ queryKey: ['redrives', 'list'] }),
+    client.invalidateQueries({
+      predicate: (q) => q.queryKey[0] === 'dlqs' && q.queryKey[2] === redrive.dlqTopic,
+    }),
     client.invalidateQueries({ queryKey: ['audit-log'] }),
   ]);
 }

@@ -5,16 +5,25 @@
  */
 import { Fragment } from 'react';
 import { Link } from 'react-router';
-import { useClusterLink } from '../lib/cluster-param.ts';
+import { useClusterLink, withCluster } from '../lib/cluster-param.ts';
 import { shortId } from '../lib/format.ts';
 import { Breakable } from './Breakable.tsx';
 import { CopyButton } from './CopyButton.tsx';
 
 const enc = encodeURIComponent;
 
-/** To the group, on the Kafka cluster picked. */
-export function GroupLink({ group }: { group: string }) {
-  const link = useClusterLink();
+/**
+ * A link on the Kafka cluster an answer names (`cluster`, e.g. the DLQ's that named the group),
+ * else on the cluster picked.
+ */
+function useLinkOn(cluster: string | undefined): (to: string) => string {
+  const picked = useClusterLink();
+  return cluster === undefined ? picked : (to) => withCluster(to, cluster);
+}
+
+/** To the group, on `cluster` (the answer's that named it) or else the Kafka cluster picked. */
+export function GroupLink({ group, cluster }: { group: string; cluster?: string | undefined }) {
+  const link = useLinkOn(cluster);
   return (
     <Link to={link(`/groups/${enc(group)}`)}>
       <Breakable text={group} />
@@ -22,23 +31,40 @@ export function GroupLink({ group }: { group: string }) {
   );
 }
 
-/** "inventory, payments" as links; `empty` when there are none. */
-export function GroupLinks({ groups, empty = '—' }: { groups: readonly string[]; empty?: string }) {
+/** "inventory, payments" as links (on `cluster`, as GroupLink); `empty` when there are none. */
+export function GroupLinks({
+  groups,
+  cluster,
+  empty = '—',
+}: {
+  groups: readonly string[];
+  cluster?: string | undefined;
+  empty?: string;
+}) {
   if (groups.length === 0) return <>{empty}</>;
   return (
     <>
       {groups.map((g, i) => (
         <Fragment key={g}>
           {i > 0 ? ', ' : ''}
-          <GroupLink group={g} />
+          <GroupLink group={g} cluster={cluster} />
         </Fragment>
       ))}
     </>
   );
 }
 
-export function TopicLink({ topic, dlq = false }: { topic: string; dlq?: boolean }) {
-  const link = useClusterLink();
+/** To the groups consuming the topic (or its DLQ page), on `cluster` as GroupLink. */
+export function TopicLink({
+  topic,
+  dlq = false,
+  cluster,
+}: {
+  topic: string;
+  dlq?: boolean;
+  cluster?: string | undefined;
+}) {
+  const link = useLinkOn(cluster);
   const to = link(dlq ? `/dlqs/${enc(topic)}` : `/groups?q=${enc(topic)}`);
   return (
     <Link to={to} title={dlq ? `Dead-letter queue ${topic}` : `Groups consuming ${topic}`}>

@@ -307,6 +307,7 @@ export function dlqRecord(over: Partial<DlqRecord> & Pick<DlqRecord, 'offset'>):
 
 /** Two causes of payments.dlq, one with an error class named like an Object.prototype key. */
 export const CAUSES: DlqCausesResponse = {
+  cluster: 'main',
   causes: [
     {
       fingerprint: 'f1',
@@ -344,6 +345,7 @@ export const CAUSES: DlqCausesResponse = {
 export function redrive(over: Partial<Redrive> = {}): Redrive {
   return {
     id: 'rd-0001-aaaa-bbbb',
+    cluster: 'main',
     dlqTopic: 'payments.dlq',
     status: 'running',
     createdBy: 'alice',

@@ -86,7 +86,7 @@ describe('cluster switcher', () => {
     fireEvent.click(within(nav).getByRole('link', { name: 'Overview' }));
     await screen.findByRole('heading', { name: 'Overview' });
     await waitFor(() => expect(api.calls).toContain('/api/overview?rangeSeconds=3600&cluster=east'));
-    expect(await screen.findByText('No DLQs on this cluster.')).toBeInTheDocument();
+    expect(await screen.findByText('No DLQ topics.')).toBeInTheDocument();
     expect(within(banner()).getByRole('combobox', { name: 'Kafka cluster' })).toHaveValue('east');
   });
 
@@ -94,13 +94,23 @@ describe('cluster switcher', () => {
     const api = stubApi({
       '/api/clusters': CLUSTERS,
       '/api/groups': groupsByCluster,
-      '/api/dlqs': { cluster: 'main', snapshotTime: Date.now(), dlqs: [DLQ] },
+      '/api/dlqs': byQuery((q) => ({ cluster: q.get('cluster') ?? 'main', snapshotTime: Date.now(), dlqs: [DLQ] })),
       '/api/redrives': { redrives: [] },
     });
     renderAt('/dlqs?cluster=east');
-    // DLQs are read from the primary cluster only; the page says so when another is picked.
+    // The DLQs of the cluster picked; their links (the group's too) are on the DLQ's cluster.
     const note = await screen.findByTitle('The Kafka cluster these figures come from');
-    expect(note).toHaveTextContent('cluster main · DLQs are watched on the primary cluster only');
+    expect(note).toHaveTextContent('cluster east');
+    expect(api.calls).toContain('/api/dlqs?cluster=east');
+    const table = screen.getByRole('table', { name: 'DLQ topics' });
+    expect(within(table).getByRole('link', { name: 'payments' })).toHaveAttribute(
+      'href',
+      '/groups/payments?cluster=east',
+    );
+    expect(within(table).getByRole('link', { name: 'payments.dlq' })).toHaveAttribute(
+      'href',
+      '/dlqs/payments.dlq?cluster=east',
+    );
     // "Redrives" is a plain link to /redrives: the cluster is not in it.
     fireEvent.click(within(screen.getByRole('main')).getByRole('link', { name: 'Redrives' }));
     await waitFor(() => expect(location()).toBe('/redrives?cluster=east'));

@@ -2,6 +2,7 @@ import { Link } from 'react-router';
 import { type DlqCause } from '../../api/types.ts';
 import { GroupLinks } from '../../components/NameLinks.tsx';
 import { Empty } from '../../components/states.tsx';
+import { withCluster } from '../../lib/cluster-param.ts';
 import { formatCount, formatDateTime, formatDuration, formatInteger, formatRelative } from '../../lib/format.ts';
 import './redrive.css';
 
@@ -26,24 +27,26 @@ function Trend({ trend, bucketMs }: { trend: readonly number[]; bucketMs: number
   );
 }
 
-const dlqHref = (topic: string) => `/dlqs/${encodeURIComponent(topic)}`;
-
 /**
- * DLQ records grouped by cause, most records first. `onRedrive` (operators only) offers a
- * redrive of the cause's error class from its DLQ.
+ * DLQ records grouped by cause, most records first, of the DLQs of `cluster` (the answer's: its
+ * DLQs and groups link there). `onRedrive` (operators only) offers a redrive of the cause's
+ * error class from its DLQ.
  */
 export function CausesTable({
+  cluster,
   causes,
   untracked,
   showDlqs,
   onRedrive,
 }: {
+  cluster: string;
   causes: readonly DlqCause[];
   untracked: number;
   showDlqs: boolean;
   onRedrive?: ((cause: DlqCause) => void) | undefined;
 }) {
   if (causes.length === 0) return <Empty title="No causes yet.">Dead-lettered records appear here by cause.</Empty>;
+  const dlqHref = (topic: string) => withCluster(`/dlqs/${encodeURIComponent(topic)}`, cluster);
   const headings = [
     'Cause',
     'Records',
@@ -95,7 +98,7 @@ export function CausesTable({
                 ) : null}
                 <td>{c.topics.join(', ') || '—'}</td>
                 <td>
-                  <GroupLinks groups={c.groups} />
+                  <GroupLinks groups={c.groups} cluster={cluster} />
                 </td>
                 <td>
                   <Trend trend={c.trend} bucketMs={c.bucketMs} />

@@ -8,7 +8,11 @@ import { errorAnswer, renderAt, stubApi } from '../../test/render.tsx';
 describe('DlqsPage', () => {
   it('lists DLQ topics with depth, growth, groups and top reasons', async () => {
     stubApi({
-      '/api/dlqs': { snapshotTime: Date.now(), dlqs: [DLQ, { ...DLQ, topic: 'empty.dlq', depth: 0, reasons: [] }] },
+      '/api/dlqs': {
+        cluster: 'main',
+        snapshotTime: Date.now(),
+        dlqs: [DLQ, { ...DLQ, topic: 'empty.dlq', depth: 0, reasons: [] }],
+      },
     });
     renderAt('/dlqs');
     const table = await screen.findByRole('table', { name: 'DLQ topics' });
@@ -18,17 +22,20 @@ describe('DlqsPage', () => {
     expect(rows[0]).toHaveTextContent('no mark');
     expect(rows[0]).toHaveTextContent('DecodeError (30), TransientError (12)');
     expect(rows[0]).toHaveTextContent(/3\d s ago/);
-    expect(within(rows[0]!).getByRole('link', { name: 'payments.dlq' })).toHaveAttribute('href', '/dlqs/payments.dlq');
+    expect(within(rows[0]!).getByRole('link', { name: 'payments.dlq' })).toHaveAttribute(
+      'href',
+      '/dlqs/payments.dlq?cluster=main',
+    );
     // The groups that dead-letter into it are links to their pages.
     for (const g of DLQ.groups) {
-      expect(within(rows[0]!).getByRole('link', { name: g })).toHaveAttribute('href', `/groups/${g}`);
+      expect(within(rows[0]!).getByRole('link', { name: g })).toHaveAttribute('href', `/groups/${g}?cluster=main`);
     }
     expect(rows[1]).toHaveTextContent('empty.dlq');
   });
 
   it('says where DLQs come from when there are none', async () => {
     stubApi({
-      '/api/dlqs': { snapshotTime: Date.now(), dlqs: [] },
+      '/api/dlqs': { cluster: 'main', snapshotTime: Date.now(), dlqs: [] },
       '/api/overview': { ...OVERVIEW, setup: { ...OVERVIEW.setup, dlqPattern: 'dead-letters.*' } },
     });
     renderAt('/dlqs');
@@ -127,7 +134,7 @@ describe('DlqRecordView', () => {
   it('says "1 attempt" for a record dead-lettered at once, and shows a record without headers', () => {
     render(
       <MemoryRouter>
-        <DlqRecordView record={dlqRecord({ offset: 7, attempts: 1, errorClass: 'DecodeError' })} />
+        <DlqRecordView cluster="main" record={dlqRecord({ offset: 7, attempts: 1, errorClass: 'DecodeError' })} />
       </MemoryRouter>,
     );
     expect(screen.getByText(/1 attempt ·/)).toBeInTheDocument();

@@ -9,7 +9,7 @@ import { Empty, ErrorState, QueryView } from '../../components/states.tsx';
 import { formatCount, formatGrowth, formatInteger, formatRelative } from '../../lib/format.ts';
 import { useChartRange, useRange, useUrlParam } from '../../lib/url-state.ts';
 import { useCanWrite } from '../auth/session.ts';
-import { ClusterNote, useDlqClusterRemark } from '../clusters/Clusters.tsx';
+import { ClusterNote } from '../clusters/Clusters.tsx';
 import { RedrivesTable } from '../redrives/RedrivesTable.tsx';
 import { CausesTable } from './CausesTable.tsx';
 import { DlqRecordView } from './DlqRecordView.tsx';
@@ -46,7 +46,6 @@ export function DlqDetailPage() {
   // Presets show the samples of that last stretch; a custom window or a drag, those of the window.
   const since = Date.now() - range.seconds * 1000;
   const dlqCluster = query.data?.cluster;
-  const clusterRemark = useDlqClusterRemark(dlqCluster);
   const samples = history.data?.samples
     .filter((s) => chartRange.window !== null || s.time >= since)
     .map((s) => ({ time: s.time, depth: s.depth, added: s.added }));
@@ -58,7 +57,7 @@ export function DlqDetailPage() {
       </div>
       <div className="page-header">
         <h1>{topic}</h1>
-        <ClusterNote cluster={dlqCluster} remark={clusterRemark} />
+        <ClusterNote cluster={dlqCluster} />
         <span className="spacer" />
         <RangePicker />
         <button type="button" onClick={() => mark.mutate()} disabled={mark.isPending || !canWrite} title={why}>
@@ -89,7 +88,7 @@ export function DlqDetailPage() {
         </p>
       ) : null}
       <QueryView query={query} what={`DLQ ${topic}`}>
-        {({ dlq }) => {
+        {({ cluster, dlq }) => {
           const records = dlq.latest.filter((r) => !reason || r.errorClass === reason);
           // Keyed by data (an error class may be named `constructor`): no inherited keys.
           const examples: Record<string, string> = Object.create(null) as Record<string, string>;
@@ -140,7 +139,7 @@ export function DlqDetailPage() {
                   <ReasonBars errorClasses={dlq.errorClasses} examples={examples} />
                   {dlq.groups.length ? (
                     <p className="subtle">
-                      Dead-lettered by <GroupLinks groups={dlq.groups} />
+                      Dead-lettered by <GroupLinks groups={dlq.groups} cluster={cluster} />
                     </p>
                   ) : null}
                 </section>
@@ -159,6 +158,7 @@ export function DlqDetailPage() {
                 <QueryView query={causes} what="causes">
                   {(c) => (
                     <CausesTable
+                      cluster={c.cluster}
                       causes={c.causes}
                       untracked={c.untracked}
                       showDlqs={false}
@@ -195,6 +195,7 @@ export function DlqDetailPage() {
                     <DlqRecordView
                       key={`${r.partition}-${r.offset}`}
                       record={r}
+                      cluster={cluster}
                       open={i === 0}
                       picked={canWrite ? picked.has(`${r.partition}@${r.offset}`) : undefined}
                       onPick={

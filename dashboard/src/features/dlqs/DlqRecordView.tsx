@@ -54,16 +54,19 @@ function RedrivenMark({ redrives }: { redrives: DlqRecord['redrives'] }) {
  */
 export function DlqRecordView({
   record,
+  cluster,
   open = false,
   picked,
   onPick,
 }: {
   record: DlqRecord;
+  /** The DLQ's Kafka cluster: its original topic and group are on it. */
+  cluster: string;
   open?: boolean;
   picked?: boolean | undefined;
   onPick?: (() => void) | undefined;
 }) {
-  const details = <RecordDetails record={record} open={open} />;
+  const details = <RecordDetails record={record} cluster={cluster} open={open} />;
   if (!onPick) return details;
   return (
     <div className="record-pick">
@@ -78,7 +81,7 @@ export function DlqRecordView({
   );
 }
 
-function RecordDetails({ record, open }: { record: DlqRecord; open: boolean }) {
+function RecordDetails({ record, cluster, open }: { record: DlqRecord; cluster: string; open: boolean }) {
   return (
     <details className="record" open={open}>
       {/* The summary is the toggle: text only (a link or button inside it is a control within a control). */}
@@ -98,8 +101,8 @@ function RecordDetails({ record, open }: { record: DlqRecord; open: boolean }) {
         ) : null}
       </summary>
       <p className="subtle">
-        {record.originalTopic ? <TopicLink topic={record.originalTopic} /> : 'unknown topic'} ·{' '}
-        {record.consumerGroup ? <GroupLink group={record.consumerGroup} /> : 'unknown group'}
+        {record.originalTopic ? <TopicLink topic={record.originalTopic} cluster={cluster} /> : 'unknown topic'} ·{' '}
+        {record.consumerGroup ? <GroupLink group={record.consumerGroup} cluster={cluster} /> : 'unknown group'}
         {record.eventId ? (
           <>
             {' · '}

@@ -2,20 +2,20 @@ import { Link } from 'react-router';
 import { GroupLinks } from '../../components/NameLinks.tsx';
 import { useDlqCauses, useDlqs } from '../../api/queries.ts';
 import { Empty, QueryView } from '../../components/states.tsx';
+import { withCluster } from '../../lib/cluster-param.ts';
 import { formatCount, formatGrowth, formatRelative } from '../../lib/format.ts';
-import { ClusterNote, useDlqClusterRemark } from '../clusters/Clusters.tsx';
+import { ClusterNote } from '../clusters/Clusters.tsx';
 import { DlqPatternName } from '../overview/DlqPatternName.tsx';
 import { CausesTable } from './CausesTable.tsx';
 
 export function DlqsPage() {
   const query = useDlqs();
   const causes = useDlqCauses(null);
-  const remark = useDlqClusterRemark(query.data?.cluster);
   return (
     <>
       <div className="page-header">
         <h1>Dead-letter queues</h1>
-        <ClusterNote cluster={query.data?.cluster} remark={remark} />
+        <ClusterNote cluster={query.data?.cluster} />
         {query.data?.snapshotTime ? (
           <span className="subtle">snapshot {formatRelative(query.data.snapshotTime)}</span>
         ) : null}
@@ -50,7 +50,7 @@ export function DlqsPage() {
                     .map((d) => (
                       <tr key={d.topic}>
                         <td>
-                          <Link to={`/dlqs/${encodeURIComponent(d.topic)}`}>{d.topic}</Link>
+                          <Link to={withCluster(`/dlqs/${encodeURIComponent(d.topic)}`, data.cluster)}>{d.topic}</Link>
                         </td>
                         <td className="num">{formatCount(d.depth)}</td>
                         <td className="num">{formatCount(d.addedLastInterval)}</td>
@@ -58,7 +58,7 @@ export function DlqsPage() {
                         <td className="num">{d.addedSinceMark === null ? 'no mark' : formatCount(d.addedSinceMark)}</td>
                         <td>{d.lastGrowthAt === null ? 'not seen' : formatRelative(d.lastGrowthAt)}</td>
                         <td>
-                          <GroupLinks groups={d.groups} />
+                          <GroupLinks groups={d.groups} cluster={data.cluster} />
                         </td>
                         <td>
                           {Object.entries(d.errorClasses)
@@ -79,7 +79,7 @@ export function DlqsPage() {
         <section className="panel table-wrap" aria-label="Causes across every DLQ" style={{ marginTop: 14 }}>
           <h2>Causes across every DLQ</h2>
           <QueryView query={causes} what="causes">
-            {(c) => <CausesTable causes={c.causes} untracked={c.untracked} showDlqs />}
+            {(c) => <CausesTable cluster={c.cluster} causes={c.causes} untracked={c.untracked} showDlqs />}
           </QueryView>
         </section>
       ) : null}

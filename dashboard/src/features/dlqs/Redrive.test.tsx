@@ -30,7 +30,11 @@ function stubRedriveApi(answers: Record<string, unknown>): { bodies: RedriveRequ
         const body = JSON.parse(init.body) as RedriveRequest;
         bodies.push(body);
         const answer = body.dryRun
-          ? { count: 2, sample: [dlqRecord({ offset: 41, errorClass: 'DecodeError', key: 'order-41' })] }
+          ? {
+              cluster: 'main',
+              count: 2,
+              sample: [dlqRecord({ offset: 41, errorClass: 'DecodeError', key: 'order-41' })],
+            }
           : { redrive: redrive({ select: body.select, target: body.target, ratePerSecond: body.ratePerSecond }) };
         return Promise.resolve(new Response(JSON.stringify(answer), { status: body.dryRun ? 200 : 202 }));
       }
@@ -61,13 +65,16 @@ describe('DLQ triage', () => {
   });
 
   it('lists the causes across every DLQ, with links to the DLQs', async () => {
-    const api = stubApi({ '/api/dlqs': { snapshotTime: NOW, dlqs: [DLQ] }, '/api/dlq-causes': CAUSES });
+    const api = stubApi({
+      '/api/dlqs': { cluster: 'main', snapshotTime: NOW, dlqs: [DLQ] },
+      '/api/dlq-causes': CAUSES,
+    });
     renderAt('/dlqs');
     const panel = await screen.findByRole('region', { name: 'Causes across every DLQ' });
     const table = await within(panel).findByRole('table', { name: 'Causes' });
     expect(within(table).getAllByRole('link', { name: 'payments.dlq' })[0]).toHaveAttribute(
       'href',
-      '/dlqs/payments.dlq',
+      '/dlqs/payments.dlq?cluster=main',
     );
     expect(api.calls).toContain('/api/dlq-causes');
     // Nothing to redrive from here: no action column.
@@ -269,6 +276,7 @@ describe('redrive pieces', () => {
       <MemoryRouter>
         <DlqRecordView
           open
+          cluster="main"
           record={dlqRecord({
             offset: 7,
             redrives: [

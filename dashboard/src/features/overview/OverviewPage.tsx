@@ -1,5 +1,5 @@
 import { Link } from 'react-router';
-import { useClusters, useOverview } from '../../api/queries.ts';
+import { useOverview } from '../../api/queries.ts';
 import { OVERVIEW_MAX_SECONDS, SAGA_STATUSES, type OverviewResponse } from '../../api/types.ts';
 import { topReason } from '../dlqs/ReasonBars.tsx';
 import { Breakable } from '../../components/Breakable.tsx';
@@ -67,9 +67,6 @@ export function OverviewPage() {
   // Saga outcomes are counted over the whole range, as the saga list each figure opens.
   const query = useOverview(range.seconds);
   const data = query.data;
-  // DLQs are watched on the primary cluster only: another cluster's overview has none.
-  const primary = useClusters().data?.clusters.find((c) => c.primary)?.name;
-  const notPrimary = data !== undefined && primary !== undefined && data.cluster !== primary;
   const link = useClusterLink();
   const withRange = (path: string) => link(`${path}${path.includes('?') ? '&' : '?'}range=${range.id}`);
 
@@ -182,11 +179,7 @@ export function OverviewPage() {
           ) : null}
         </Tile>
         <Tile title="Dead-letter queues" to="/dlqs" linkText="All DLQs" query={query}>
-          {data && data.dlqs.length === 0 && notPrimary ? (
-            <Empty title="No DLQs on this cluster.">
-              The collector watches DLQs on the primary cluster, {primary}, only.
-            </Empty>
-          ) : data && data.dlqs.length === 0 ? (
+          {data && data.dlqs.length === 0 ? (
             <Empty title="No DLQ topics.">
               The collector watches topics matching <code>{data.setup.dlqPattern}</code>; one appears once a consumer
               dead-letters a record.

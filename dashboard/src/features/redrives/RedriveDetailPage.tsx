@@ -3,6 +3,7 @@ import { useCancelRedrive, useRedrive } from '../../api/queries.ts';
 import { useRedriveEvents } from '../../api/redrive-events.ts';
 import { Figure } from '../../components/Tile.tsx';
 import { ErrorState, QueryView } from '../../components/states.tsx';
+import { withCluster } from '../../lib/cluster-param.ts';
 import { formatDateTime, formatDuration, formatInteger, formatPercent, shortId } from '../../lib/format.ts';
 import { useCanWrite } from '../auth/session.ts';
 import '../dlqs/redrive.css';
@@ -73,8 +74,10 @@ export function RedriveDetailPage() {
                 <dl className="kv">
                   <dt>DLQ</dt>
                   <dd>
-                    <Link to={`/dlqs/${encodeURIComponent(r.dlqTopic)}`}>{r.dlqTopic}</Link>
+                    <Link to={withCluster(`/dlqs/${encodeURIComponent(r.dlqTopic)}`, r.cluster)}>{r.dlqTopic}</Link>
                   </dd>
+                  <dt>Cluster</dt>
+                  <dd>{r.cluster}</dd>
                   <dt>Records</dt>
                   <dd>{describeSelect(r.select)}</dd>
                   <dt>Target</dt>

@@ -1,5 +1,6 @@
 import { Link } from 'react-router';
 import { type Redrive } from '../../api/types.ts';
+import { withCluster } from '../../lib/cluster-param.ts';
 import { formatDateTime, formatInteger, formatRelative, shortId } from '../../lib/format.ts';
 import { describeOutcome, describeSelect, describeTarget, RedriveBadge } from './describe.tsx';
 
@@ -38,7 +39,7 @@ export function RedrivesTable({ redrives, showDlq = true }: { redrives: readonly
               </td>
               {showDlq ? (
                 <td>
-                  <Link to={`/dlqs/${encodeURIComponent(r.dlqTopic)}`}>{r.dlqTopic}</Link>
+                  <Link to={withCluster(`/dlqs/${encodeURIComponent(r.dlqTopic)}`, r.cluster)}>{r.dlqTopic}</Link>
                 </td>
               ) : null}
               <td>
