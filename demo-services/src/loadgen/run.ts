@@ -174,20 +174,13 @@ export async function runLoadgen(o: LoadgenOptions): Promise<LoadgenSummary> {
     kills: 0,
   };
 
-  // Follow terminal events and order.placed (event ids, duplicate re-publishes) from the current end.
+  // Follow terminal events and order.placed (event ids, duplicate re-publishes) from the current end:
+  // a group of its own with no committed offsets starts at the end (kafkajs' default reset), and
+  // orders are placed only once the group has joined and fetched, that is once kafkajs has
+  // resolved every assigned partition's offset. (admin.setOffsets did the same with a consumer
+  // joining and leaving the group per topic: ~2-6 s each, before every run.)
   const groupId = `${names.prefix}loadgen-${runId}`;
   const followed = [names.topic('order.completed'), names.topic('order.failed'), names.topic('order.placed')];
-  const admin = kafka.admin();
-  await admin.connect();
-  for (const topic of followed) {
-    const offsets = await admin.fetchTopicOffsets(topic);
-    await admin.setOffsets({
-      groupId,
-      topic,
-      partitions: offsets.map((p) => ({ partition: p.partition, offset: p.high })),
-    });
-  }
-  await admin.disconnect();
   const producer = kafka.producer({
     allowAutoTopicCreation: false,
     createPartitioner: kafkaModule().Partitioners.DefaultPartitioner,
@@ -197,8 +190,13 @@ export async function runLoadgen(o: LoadgenOptions): Promise<LoadgenSummary> {
   await consumer.connect();
   await consumer.subscribe({ topics: followed });
   let joined = false;
+  let fetched = false;
   consumer.on(consumer.events.GROUP_JOIN, () => {
     joined = true;
+  });
+  // The first fetch after the join: offsets resolved, so nothing produced from now on is missed.
+  consumer.on(consumer.events.FETCH, () => {
+    if (joined) fetched = true;
   });
   let placedSeen = 0;
   const nth = (every: number | undefined, n: number): boolean => every !== undefined && every > 0 && n % every === 0;
@@ -346,7 +344,7 @@ export async function runLoadgen(o: LoadgenOptions): Promise<LoadgenSummary> {
     await sleep(250);
   }
   const joinDeadline = Date.now() + 30_000;
-  while (!joined && Date.now() < joinDeadline) await sleep(100);
+  while (!fetched && Date.now() < joinDeadline) await sleep(100);
 
   const pulse = o.lagPulse ? startLagPulse(o.lagPulse) : undefined;
 
