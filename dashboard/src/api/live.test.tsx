@@ -61,6 +61,7 @@ describe('useLiveUpdates', () => {
       '["groups"]',
       '["topics"]',
       '["dlqs"]',
+      '["dlq-causes"]',
       '["flows"]',
       '["event"]',
       '["clusters"]',

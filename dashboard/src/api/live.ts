@@ -28,7 +28,9 @@ interface Pending {
 export function flushInvalidations(client: QueryClient, pending: Pending): void {
   const keys: (readonly unknown[])[] = [];
   // A snapshot of any cluster: its lag and the clusters' state (every cluster's keys, by prefix).
-  if (pending.snapshot) keys.push(['overview'], ['groups'], ['topics'], ['dlqs'], ['flows'], ['event'], ['clusters']);
+  // DLQ causes too: while live they are not polled, so without this they stayed as first read.
+  if (pending.snapshot)
+    keys.push(['overview'], ['groups'], ['topics'], ['dlqs'], ['dlq-causes'], ['flows'], ['event'], ['clusters']);
   if (pending.anySaga) {
     keys.push(['sagas'], ['audit'], ['event']);
     if (!pending.snapshot) keys.push(['overview']);
