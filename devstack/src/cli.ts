@@ -2,7 +2,7 @@
  * devstack: the commands behind `npm start`, `npm test` and `npm run stack -- <command>`.
  * Run through scripts/es, which first makes sure Node >= 22 and node_modules are present.
  */
-import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { DevstackError } from './errors.ts';
@@ -328,11 +328,14 @@ async function runVitest(
   env: NodeJS.ProcessEnv,
   counts: TestCounts,
 ): Promise<number> {
+  const timings = report.replace(/vitest-(.*)\.json$/, 'timings-$1.tsv');
+  rmSync(timings, { force: true });
   const args = ['run', 'test', '--silent', '-w', ws, '--', ...vitestArgs, '--reporter=default', '--reporter=json'];
+  args.push(`--reporter=${path.join(repoRoot, 'devstack/src/vitest-timing-reporter.ts')}`);
   const code = await phaseExit(title, () =>
     runPrefixed('npm', [...args, `--outputFile.json=${report}`], `[${title.replace(/^tests: /, '')}]`, {
       cwd: repoRoot,
-      env,
+      env: { ...env, ES_TIMINGS_FILE: timings },
     }),
   );
   addCounts(report, counts);
@@ -436,7 +439,30 @@ async function test(): Promise<number> {
     log(`all checks passed in ${seconds} s`);
   }
   process.stdout.write(`\ntests: ${counts.passed} passed, ${counts.failed} failed, ${counts.skipped} skipped\n`);
+  process.stdout.write(slowestFiles(10));
   return failures.length > 0 || counts.failed > 0 ? 1 : 0;
+}
+
+/**
+ * The `n` test files that took longest, wall clock with their hooks, from every phase's timings
+ * file (written by vitest-timing-reporter.ts): where a lane's minutes go.
+ */
+function slowestFiles(n: number): string {
+  const outDir = path.join(repoRoot, 'test-output');
+  const rows: { seconds: number; line: string }[] = [];
+  for (const f of readdirSync(outDir).filter((name) => /^timings-.*\.tsv$/.test(name))) {
+    const phase = f.slice('timings-'.length, -'.tsv'.length);
+    for (const line of readFileSync(path.join(outDir, f), 'utf8').split('\n')) {
+      const [seconds, file] = line.split('\t');
+      if (seconds && file) rows.push({ seconds: Number(seconds), line: `${seconds.padStart(7)} s  ${phase}: ${file}` });
+    }
+  }
+  if (rows.length === 0) return '';
+  rows.sort((a, b) => b.seconds - a.seconds);
+  return `slowest test files (wall clock, hooks included; all in test-output/timings-*.tsv):\n${rows
+    .slice(0, n)
+    .map((r) => r.line)
+    .join('\n')}\n`;
 }
 
 function describe(err: unknown): string {
