@@ -59,14 +59,17 @@ export const DeliveryView = Type.Object({
 });
 export type DeliveryView = Static<typeof DeliveryView>;
 
-export const PendingView = Type.Object({
-  group: Type.String(),
-  topic: Type.String(),
-  partition: Type.Integer(),
-  committedOffset: Nullable(Type.Integer()),
-  position: Nullable(Type.Integer({ description: 'messages ahead of the event: event offset - committed offset' })),
-  estimatedWaitSeconds: Nullable(Type.Number({ description: 'position / consumption rate; null when unknown' })),
-});
+export const PendingView = Type.Object(
+  {
+    group: Type.String(),
+    topic: Type.String(),
+    partition: Type.Integer(),
+    committedOffset: Nullable(Type.Integer()),
+    position: Nullable(Type.Integer({ description: 'messages ahead of the event: event offset - committed offset' })),
+    estimatedWaitSeconds: Nullable(Type.Number({ description: 'position / consumption rate; null when unknown' })),
+  },
+  { description: "from the primary Kafka cluster's committed offsets only (docs/clusters.md)" },
+);
 export type PendingView = Static<typeof PendingView>;
 
 export const GroupState = Type.Union([
@@ -185,8 +188,14 @@ export const RecordView = Type.Object({
   topic: Type.String(),
   partition: Type.Integer(),
   offset: Type.Integer(),
-  timestampMs: Nullable(Type.Number({ description: 'the record timestamp (tap), or when a hop first named it' })),
-  eventId: Nullable(Type.String({ description: 'from a hop that carried it, or the tap' })),
+  timestampMs: Nullable(
+    Type.Number({
+      description: 'the record timestamp (tap, primary Kafka cluster only), or when a hop first named it',
+    }),
+  ),
+  eventId: Nullable(
+    Type.String({ description: 'from a hop that carried it, or the tap (primary Kafka cluster only)' }),
+  ),
   correlationId: Nullable(Type.String()),
   event: Type.Union([EventView, Type.Null()], { description: 'the full event, when the record has an event id' }),
   deliveries: Type.Array(DeliveryView, { description: 'deliveries at this position, with or without an event id' }),
@@ -247,7 +256,9 @@ export const AuditView = Type.Object({
       lastMs: Type.Number(),
     }),
   ),
-  unaccounted: Type.Array(FindingView, { description: 'records found skipped: loss (class `skipped` only)' }),
+  unaccounted: Type.Array(FindingView, {
+    description: "records found skipped: loss (class `skipped` only), judged on the primary Kafka cluster's offsets",
+  }),
   findings: Type.Array(FindingView, {
     description: 'every finding (or those of the `class` asked for), newest first',
   }),
