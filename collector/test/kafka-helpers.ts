@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { Kafka, logLevel, type Admin, type Consumer, type Producer } from 'kafkajs';
 import { afterAll, beforeAll, expect } from 'vitest';
 import type { Config } from '../src/config.ts';
+import type { GroupLag, PartitionLag } from '../src/lag/types.ts';
 import { removeDir, startApp, tempDir, waitFor, type TestApp } from './harness.ts';
 
 export { removeDir, waitFor, type TestApp } from './harness.ts';
@@ -129,6 +130,59 @@ export function snapshotGroup(t: TestApp, name: string) {
   const g = t.app.kafkaMonitor.snapshot?.groups.get(name);
   if (!g) throw new Error(`group ${name} not in the snapshot`);
   return g;
+}
+
+/**
+ * Drives a live consumer slower than its producer until the collector says WARN (status rule 7:
+ * the offset moves, the lag never decreases): before each poll it waits for the consumer to take
+ * a record per partition (`taken`: records taken so far), then produces 20 records to each of the
+ * topic's partitions. Returns the group once it and each of its partitions are WARN and each
+ * partition's offset moved at that poll, so that the window stays WARN through one more poll
+ * after more records even if the consumer stops taking records.
+ */
+export async function fallBehind(
+  t: TestApp,
+  producer: Producer,
+  o: { group: string; topic: string; partitions: number; taken: () => number },
+): Promise<GroupLag> {
+  const moved = ({ samples: s }: PartitionLag) => s.length >= 2 && (s.at(-1)?.offset ?? 0) > (s.at(-2)?.offset ?? 0);
+  let taken = 0;
+  return waitFor(
+    `group ${o.group} to be WARN`,
+    async () => {
+      await waitFor(
+        `group ${o.group}'s consumer to take a record a partition`,
+        () => o.taken() >= taken + o.partitions,
+        60_000,
+      );
+      taken = o.taken();
+      const now = Date.now();
+      for (let p = 0; p < o.partitions; p++) {
+        await produce(
+          producer,
+          o.topic,
+          p,
+          Array.from({ length: 20 }, () => now),
+        );
+      }
+      await pollOk(t);
+      const g = t.app.kafkaMonitor.snapshot?.groups.get(o.group);
+      const slow = g?.partitions.length === o.partitions && g.partitions.every((p) => p.status === 'WARN' && moved(p));
+      return g?.status === 'WARN' && slow ? g : undefined;
+    },
+    120_000,
+  );
+}
+
+/** Rule 7 (WARN) in the partition's status window, with tolerance 0: its offset moved, its lag never decreased nor reached 0. */
+export function expectFallingBehind(p: PartitionLag): void {
+  const offsets = p.samples.map((x) => x.offset);
+  const lags = p.samples.map((x) => x.lag);
+  expect(p.status).toBe('WARN');
+  expect(offsets.length).toBeGreaterThanOrEqual(2);
+  expect(offsets.at(-1)).toBeGreaterThan(offsets[0] ?? Infinity);
+  expect(lags).toEqual(lags.toSorted((a, b) => a - b));
+  expect(Math.min(...lags)).toBeGreaterThan(0);
 }
 
 export interface KafkaSuite {

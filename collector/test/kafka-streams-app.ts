@@ -4,23 +4,12 @@
  * broker's jars plus kafka-streams of the same version, from Maven Central (cached under
  * .eventscope/cache like the Java agent). The broker's distribution has no kafka-streams jar.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import {
-  atomicDir,
-  cacheDir,
-  copyArtifact,
-  DEFAULT_KAFKA_VERSION,
-  kafkaClasspath,
-  logDir,
-  requireJava,
-} from '@eventscope/devstack';
-import { BROKERS, removeDir, waitFor } from './harness.ts';
-
-const SOURCE = path.join(path.dirname(fileURLToPath(import.meta.url)), 'java', 'EventscopeStreamsApp.java');
+import { atomicDir, cacheDir, copyArtifact, DEFAULT_KAFKA_VERSION, logDir } from '@eventscope/devstack';
+import { removeDir } from './harness.ts';
+import { bootstrap, startJavaApp, type JavaApp } from './kafka-tools.ts';
 
 let streamsJar: Promise<string> | undefined;
 
@@ -37,14 +26,17 @@ function kafkaStreamsJar(version = DEFAULT_KAFKA_VERSION): Promise<string> {
   return streamsJar;
 }
 
-export interface StreamsApp {
-  /** Lines the app printed (`STATE RUNNING`, ...). */
-  readonly stdout: string[];
-  /** The tail of its log (why it failed, if it did). */
-  readonly stderr: string;
-  /** Pauses processing (the member stays, its offsets stop moving); resolves once the app said so. */
-  pause(timeoutMs?: number): Promise<void>;
-  /** SIGTERM: the app commits, leaves the group and exits; resolves with its exit code. */
+export interface StreamsApp extends JavaApp {
+  /** Records it processed so far. */
+  processed: () => number;
+  /** From its next record on it takes `delayMs` per record (slower than a producer). */
+  slow(delayMs: number): Promise<void>;
+  /**
+   * Blocks its stream thread before the next record (a processor stuck on a call): the member
+   * stays and owns its tasks, nothing more is processed or committed; resolves once it is held.
+   */
+  hold(timeoutMs?: number): Promise<void>;
+  /** SIGTERM: the app commits, leaves the group and exits (its state directory removed); resolves with its exit code. */
   stop(timeoutMs?: number): Promise<number | null>;
   /** SIGKILL if still running, and its state directory removed (afterAll). */
   kill(): void;
@@ -52,53 +44,32 @@ export interface StreamsApp {
 
 /** Starts the Streams app: `applicationId` is its group id; it reads `topic` from the beginning. */
 export async function startStreamsApp(applicationId: string, topic: string): Promise<StreamsApp> {
-  const [jdk, jar] = await Promise.all([requireJava(17, 'the Kafka Streams test app'), kafkaStreamsJar()]);
   const stateDir = mkdtempSync(path.join(tmpdir(), 'es-streams-'));
-  const bootstrap = BROKERS.split(',')[0] ?? '127.0.0.1:9092';
-  const child: ChildProcess = spawn(
-    jdk.java,
-    [
-      '-XX:TieredStopAtLevel=1',
-      '-cp',
-      [jar, kafkaClasspath(DEFAULT_KAFKA_VERSION)].join(path.delimiter),
-      SOURCE,
-      bootstrap,
-      applicationId,
-      topic,
-      stateDir,
-    ],
-    { stdio: ['pipe', 'pipe', 'pipe'] },
-  );
-  const stdout: string[] = [];
-  let stderr = '';
-  child.stdout?.setEncoding('utf8').on('data', (s: string) => stdout.push(...s.split('\n').filter((l) => l !== '')));
-  // Kept short: the tail says why the app failed; a chatty app never blocks on a full pipe.
-  child.stderr?.setEncoding('utf8').on('data', (s: string) => (stderr = (stderr + s).slice(-4000)));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const app = await startJavaApp(
+    'EventscopeStreamsApp',
+    [bootstrap(), applicationId, topic, stateDir],
+    [await kafkaStreamsJar()],
+  ).catch((err: unknown) => {
+    removeDir(stateDir);
+    throw err;
+  });
   return {
-    stdout,
+    ...app,
     get stderr() {
-      return stderr;
+      return app.stderr;
     },
-    async pause(timeoutMs = 20_000) {
-      child.stdin?.write('pause\n');
-      await waitFor('the Streams app to pause', () => stdout.includes('PAUSED'), timeoutMs);
-    },
-    async stop(timeoutMs = 30_000) {
-      if (child.exitCode === null) child.kill('SIGTERM');
-      let timer: NodeJS.Timeout | undefined;
-      const deadline = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`the Streams app did not exit:\n${stderr}`)), timeoutMs);
-      });
+    processed: () => app.count('PROCESSED'),
+    slow: (delayMs) => app.send(`slow ${delayMs}`),
+    hold: (timeoutMs) => app.send('hold', 'HELD', timeoutMs),
+    async stop(timeoutMs) {
       try {
-        return await Promise.race([exited, deadline]);
+        return await app.stop(timeoutMs);
       } finally {
-        clearTimeout(timer);
         removeDir(stateDir);
       }
     },
     kill() {
-      if (child.exitCode === null) child.kill('SIGKILL');
+      app.kill();
       removeDir(stateDir);
     },
   };

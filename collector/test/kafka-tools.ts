@@ -1,15 +1,18 @@
 /**
  * Kafka's own Java tools and clients from the broker's jars (the shared dev broker's version):
  * console consumers of each group type, the config tool, the share- and streams-groups tools. What a user
- * runs, so the collector's figures are checked against Kafka's, not against our own client.
+ * runs, so the collector's figures are checked against Kafka's, not against our own client. Also
+ * small Java clients of our own (java/*.java, run with Java's source launcher on the same jars).
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { DEFAULT_KAFKA_VERSION, findJava, kafkaClasspath } from '@eventscope/devstack';
-import { BROKERS } from './harness.ts';
+import { DEFAULT_KAFKA_VERSION, findJava, kafkaClasspath, requireJava } from '@eventscope/devstack';
+import { BROKERS, waitFor } from './harness.ts';
 
 const exec = promisify(execFile);
-const bootstrap = (): string => BROKERS.split(',')[0] ?? '127.0.0.1:9092';
+export const bootstrap = (): string => BROKERS.split(',')[0] ?? '127.0.0.1:9092';
 
 async function java(): Promise<string> {
   const jdk = await findJava(17);
@@ -140,4 +143,107 @@ export async function streamsToolMembers(groupId: string): Promise<StreamsToolMe
     processId: cell('PROCESS') ?? '',
     clientId: cell('CLIENT-ID') ?? '',
   }));
+}
+
+/** A Java program of ours (java/<name>.java) running on the broker's jars. */
+export interface JavaApp {
+  /** Lines it printed. */
+  readonly stdout: string[];
+  /** The tail of its log (why it failed, if it did). */
+  readonly stderr: string;
+  /** How many lines it printed that are `line` or start with `line `. */
+  count(line: string): number;
+  /** Writes `command` to its stdin; resolves once it printed `reply` (at once without one). */
+  send(command: string, reply?: string, timeoutMs?: number): Promise<void>;
+  /** SIGTERM; resolves with its exit code. */
+  stop(timeoutMs?: number): Promise<number | null>;
+  /** SIGKILL if still running (afterAll). */
+  kill(): void;
+}
+
+/** Runs java/<name>.java with `args`, on the broker's jars and `classpath`. */
+export async function startJavaApp(name: string, args: string[], classpath: string[] = []): Promise<JavaApp> {
+  const jdk = await requireJava(17, `the test app ${name}`);
+  const source = path.join(path.dirname(fileURLToPath(import.meta.url)), 'java', `${name}.java`);
+  const child = spawn(
+    jdk.java,
+    [
+      '-XX:TieredStopAtLevel=1',
+      '-cp',
+      [...classpath, kafkaClasspath(DEFAULT_KAFKA_VERSION)].join(path.delimiter),
+      source,
+      ...args,
+    ],
+    { stdio: ['pipe', 'pipe', 'pipe'] },
+  );
+  const stdout: string[] = [];
+  let partial = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (s: string) => {
+    // A chunk may end inside a line: that part waits for the next chunk.
+    const lines = (partial + s).split('\n');
+    partial = lines.pop() ?? '';
+    stdout.push(...lines.filter((l) => l !== ''));
+  });
+  // Kept short: the tail says why the app failed; a chatty app never blocks on a full pipe.
+  child.stderr.setEncoding('utf8').on('data', (s: string) => (stderr = (stderr + s).slice(-4000)));
+  // An app that died is seen by the caller waiting on its answer, with its log; not an unhandled EPIPE.
+  child.stdin.on('error', () => undefined);
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return {
+    stdout,
+    get stderr() {
+      return stderr;
+    },
+    count: (line) => stdout.filter((l) => l === line || l.startsWith(`${line} `)).length,
+    async send(command, reply, timeoutMs = 20_000) {
+      child.stdin.write(`${command}\n`);
+      if (reply === undefined) return;
+      await waitFor(`${name} to answer ${command} with ${reply}`, () => stdout.includes(reply), timeoutMs).catch(
+        (err: unknown) => {
+          throw new Error(`${String(err)}\n${stderr}`);
+        },
+      );
+    },
+    async stop(timeoutMs = 30_000) {
+      if (child.exitCode === null) child.kill('SIGTERM');
+      let timer: NodeJS.Timeout | undefined;
+      const deadline = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`${name} did not exit:\n${stderr}`)), timeoutMs);
+      });
+      try {
+        return await Promise.race([exited, deadline]);
+      } finally {
+        clearTimeout(timer);
+      }
+    },
+    kill() {
+      if (child.exitCode === null) child.kill('SIGKILL');
+    },
+  };
+}
+
+export interface SlowConsumer extends JavaApp {
+  /** Records it consumed and committed (acknowledged) so far. */
+  consumed: () => number;
+  /** It finishes the record in hand and takes no more; the member stays in the group. */
+  hold(): Promise<void>;
+}
+
+/**
+ * java/EventscopeSlowConsumer.java: Kafka's Java client in `groupId`, a consumer-protocol group
+ * (KIP-848) or a share group (KIP-932), reading `topic` from the earliest offset one record at a
+ * time, `delayMs` per record, committing (acknowledging) each.
+ */
+export async function startSlowConsumer(
+  type: 'consumer' | 'share',
+  groupId: string,
+  topic: string,
+  delayMs: number,
+): Promise<SlowConsumer> {
+  const app = await startJavaApp('EventscopeSlowConsumer', [bootstrap(), groupId, topic, type, String(delayMs)]);
+  return Object.assign(app, {
+    consumed: () => app.count('CONSUMED'),
+    hold: () => app.send('hold', 'HELD'),
+  });
 }

@@ -1,13 +1,24 @@
 /**
  * Streams groups (KIP-1071) with a real Kafka Streams application on the real broker: while it
  * runs, its member (id, epochs, process id, active tasks as the partitions they read) from
- * StreamsGroupDescribe, as Kafka's kafka-streams-groups tool names it; paused, committed offsets
- * and lag per partition equal to the tool's (which shows offsets of groups with members only)
- * and STALL; stopped, STOP; the `streams` group type in the API and on /metrics.
+ * StreamsGroupDescribe, as Kafka's kafka-streams-groups tool names it; slower than its producer,
+ * WARN; held (its stream thread stuck), committed offsets and lag per partition equal to the
+ * tool's (which shows offsets of groups with members only), then STALL; stopped, STOP; the
+ * `streams` group type in the API and on /metrics.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { GroupDetail, GroupList } from '../src/lag/schemas.ts';
-import { pollOk, produce, snapshotGroup, uniqueName, useKafka, waitFor, type TestApp } from './kafka-helpers.ts';
+import {
+  expectFallingBehind,
+  fallBehind,
+  pollOk,
+  produce,
+  snapshotGroup,
+  uniqueName,
+  useKafka,
+  waitFor,
+  type TestApp,
+} from './kafka-helpers.ts';
 import { startStreamsApp, type StreamsApp } from './kafka-streams-app.ts';
 import { streamsToolMembers, streamsToolOffsets } from './kafka-tools.ts';
 
@@ -35,7 +46,14 @@ async function series(name: string, labels: Record<string, string>): Promise<num
 const partitionsOf = (a: Record<string, number[]> | undefined, topic: string) => a?.[topic] ?? [];
 
 beforeAll(async () => {
-  t = await k.app({ groupsInclude: `${PREFIX}-*`, lagTolerance: 0, statusWindow: 3 });
+  // A budget of an hour: WARN here comes from the status rules, not from the time budget.
+  t = await k.app({
+    groupsInclude: `${PREFIX}-*`,
+    lagTolerance: 0,
+    statusWindow: 3,
+    lagBudgetSeconds: 3600,
+    perPartitionMetrics: true,
+  });
 });
 
 afterAll(() => {
@@ -44,10 +62,10 @@ afterAll(() => {
 
 describe('streams groups (KIP-1071) on the real broker', () => {
   // A JVM compiling the app from source, a Streams start and the broker's initial streams
-  // rebalance delay, Kafka's tool three times (a JVM each), a status window of polls: about
-  // 40 s on a quiet machine, so twice the default timeout for a loaded one.
+  // rebalance delay, Kafka's tool twice (a JVM each), a few status windows of polls: about
+  // 40 s on a quiet machine, so more than twice the default timeout for a loaded one.
   it(
-    'a Kafka Streams app: member and tasks, then paused and stopped with lag per partition equal to kafka-streams-groups',
+    'a Kafka Streams app: member and tasks, then slow (WARN), held and stopped, lag per partition equal to kafka-streams-groups',
     { timeout: 150_000 },
     async () => {
       const topic = await k.newTopic(3);
@@ -105,27 +123,54 @@ describe('streams groups (KIP-1071) on the real broker', () => {
       const labels = { group: g, group_type: 'streams' };
       expect(await series('eventscope_consumergroup_members', labels)).toEqual([1]);
 
-      // Paused: the member stays and owns its partitions, its offsets stand still; 6 new records are lag.
-      await app.pause();
+      // Slow (100 ms per record): behind a producer writing faster, WARN for the group and each partition.
+      await app.slow(100);
+      await fallBehind(t, k.producer, { group: g, topic, partitions: 3, taken: app.processed }).catch(
+        (err: unknown) => {
+          throw new Error(`${String(err)}\nStreams app output: ${app.stdout.slice(-5).join(' | ')}\n${app.stderr}`);
+        },
+      );
+      // Held: its stream thread stuck before its next record, its offsets stand still while 20 more
+      // records come to each partition: one more poll is still WARN (the window saw the offsets move
+      // and the lag never fall), with figures Kafka's tool can compare.
+      await app.hold();
       const later = Date.now();
-      for (let p = 0; p < 3; p++) await produce(k.producer, topic, p, [later - 1000, later]);
-      await waitFor('the paused group to be STALL with lag 6', async () => {
-        await poll();
-        const s = group(g);
-        return s.lag === 6 && s.status === 'STALL' ? true : undefined;
-      });
-      const paused = group(g);
-      expect(paused.members.map((x) => x.memberId)).toEqual([m?.memberId]);
-      expect(paused.lagSeconds).toBeGreaterThan(0);
+      for (let p = 0; p < 3; p++) {
+        await produce(
+          k.producer,
+          topic,
+          p,
+          Array.from({ length: 20 }, () => later),
+        );
+      }
+      await poll();
+      const held = group(g);
+      expect(held.status).toBe('WARN');
+      for (const p of held.partitions) expectFallingBehind(p);
+      expect(held.members.map((x) => x.memberId)).toEqual([m?.memberId]);
+      const figures = (x: typeof held) =>
+        x.partitions.map((p) => [p.topic, p.partition, p.committedOffset, p.endOffset, p.lag]);
       const rows = await streamsToolOffsets(g);
       expect(rows.length).toBe(3);
-      expect(paused.partitions.map((p) => [p.topic, p.partition, p.committedOffset, p.endOffset, p.lag])).toEqual(
+      expect(figures(held)).toEqual(
         rows.map((r) => [r.topic, r.partition, r.currentOffset, r.logEndOffset, r.lag]).sort(),
       );
-      expect(await series('eventscope_consumergroup_lag_messages', { ...labels, topic })).toEqual([6]);
+      expect(await series('eventscope_consumergroup_status', labels)).toEqual([1]);
+      expect(await series('eventscope_consumergroup_partition_status', { ...labels, topic })).toEqual([1, 1, 1]);
+
+      // Still held: the member stays and owns its partitions, its offsets stand still over the window: STALL.
+      await waitFor('the held group to be STALL', async () => {
+        await poll();
+        return group(g).status === 'STALL' ? true : undefined;
+      });
+      const stalled = group(g);
+      expect(stalled.members.map((x) => x.memberId)).toEqual([m?.memberId]);
+      expect(figures(stalled)).toEqual(figures(held));
+      expect(stalled.lagSeconds).toBeGreaterThan(0);
+      expect(await series('eventscope_consumergroup_lag_messages', { ...labels, topic })).toEqual([held.lag]);
       expect(await series('eventscope_consumergroup_status', labels)).toEqual([3]);
 
-      // Stopped (it commits on close and leaves): nobody owns the lagging partitions any more.
+      // Stopped (released, it commits what it processed on close and leaves): nobody owns the lagging partitions any more.
       await app.stop();
       await waitFor('the stopped streams group to be STOP without members', async () => {
         await poll();
@@ -134,10 +179,17 @@ describe('streams groups (KIP-1071) on the real broker', () => {
       });
       const s = group(g);
       expect(s.state).toBe('Empty');
-      expect(s.lag).toBe(6);
-      expect(s.partitions.map((p) => p.committedOffset)).toEqual([10, 10, 10]);
+      // The held record and perhaps a few after it were processed before the close.
+      s.partitions.forEach((p, i) => {
+        expect(p.committedOffset).toBeGreaterThanOrEqual(held.partitions[i]?.committedOffset ?? Infinity);
+        expect(p.lag).toBeGreaterThan(0);
+      });
       const list = (await t.app.inject('/api/groups')).json<GroupList>();
-      expect(list.groups.find((x) => x.group === g)).toMatchObject({ groupType: 'streams', status: 'STOP', lag: 6 });
+      expect(list.groups.find((x) => x.group === g)).toMatchObject({
+        groupType: 'streams',
+        status: 'STOP',
+        lag: s.lag,
+      });
       expect(await series('eventscope_consumergroup_status', labels)).toEqual([4]);
       expect(await series('eventscope_consumergroup_members', labels)).toEqual([0]);
     },

@@ -14,13 +14,32 @@ import org.apache.kafka.streams.StreamsConfig;
 /**
  * The smallest Kafka Streams application on the streams rebalance protocol (KIP-1071,
  * group.protocol=streams), for the collector's tests: reads one topic from the beginning (a
- * stateless topology: one subtopology, one task per partition), commits every 200 ms; a line
- * `pause` on stdin pauses processing (KafkaStreams#pause: the member stays in the group, its
- * committed offsets stop moving) and prints PAUSED; on SIGTERM it closes (committing what it
- * processed) and leaves the group.
+ * stateless topology: one subtopology, one task per partition), commits every 200 ms, prints
+ * PROCESSED after each record. Lines on stdin: `slow <ms>` makes it take that long per record
+ * (slower than a producer); `hold` blocks its stream thread before the next record and prints
+ * HELD (the member stays and owns its tasks, nothing more is processed or committed: a processor
+ * stuck on a call). On SIGTERM it closes (committing what it processed) and leaves the group.
  * Args: bootstrap servers, application id (the group id), input topic, state directory.
  */
 public final class EventscopeStreamsApp {
+  private static volatile long delayMs;
+  /** Set by `hold`: the stream thread waits on it before its next record; released on shutdown. */
+  private static volatile CountDownLatch hold;
+
+  private static void process() {
+    CountDownLatch h = hold;
+    try {
+      if (h != null && h.getCount() > 0) {
+        System.out.println("HELD");
+        h.await();
+      }
+      if (delayMs > 0) Thread.sleep(delayMs);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    System.out.println("PROCESSED");
+  }
+
   public static void main(String[] args) throws InterruptedException {
     Properties props = new Properties();
     props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, args[0]);
@@ -31,11 +50,15 @@ public final class EventscopeStreamsApp {
     props.put(StreamsConfig.DEFAULT_KEY_SERDE_CLASS_CONFIG, Serdes.ByteArraySerde.class);
     props.put(StreamsConfig.DEFAULT_VALUE_SERDE_CLASS_CONFIG, Serdes.ByteArraySerde.class);
     StreamsBuilder builder = new StreamsBuilder();
-    builder.<byte[], byte[]>stream(args[2]).foreach((key, value) -> { });
+    builder.<byte[], byte[]>stream(args[2]).foreach((key, value) -> process());
     KafkaStreams streams = new KafkaStreams(builder.build(), props);
     streams.setStateListener((now, before) -> System.out.println("STATE " + now));
     CountDownLatch closed = new CountDownLatch(1);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      // Paused first, so that a held thread, released, soon stops taking records; close commits what it processed.
+      streams.pause();
+      CountDownLatch h = hold;
+      if (h != null) h.countDown();
       // Leave the group on close: a test then sees the member gone at once, not after the session timeout.
       streams.close(CloseOptions.groupMembershipOperation(CloseOptions.GroupMembershipOperation.LEAVE_GROUP)
           .withTimeout(Duration.ofSeconds(20)));
@@ -44,10 +67,9 @@ public final class EventscopeStreamsApp {
     streams.start();
     try (BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8))) {
       for (String line; (line = in.readLine()) != null; ) {
-        if (line.trim().equals("pause")) {
-          streams.pause();
-          System.out.println("PAUSED");
-        }
+        String[] command = line.trim().split(" ");
+        if (command[0].equals("slow") && command.length == 2) delayMs = Long.parseLong(command[1]);
+        if (command[0].equals("hold")) hold = new CountDownLatch(1);
       }
     } catch (IOException e) {
       // stdin closed: keep running until SIGTERM
