@@ -15,6 +15,7 @@ import type { Overview } from '../src/api/schemas.ts';
 import type { DlqDetail, DlqHistory, DlqList, DlqMarkResponse } from '../src/dlq/schemas.ts';
 import type { DlqCauses } from '../src/dlq/triage/schemas.ts';
 import type { RedriveDryRunResponse, RedrivesResponse } from '../src/api-types.ts';
+import type { AuditLog } from '../src/auth/schemas.ts';
 import { dlqHeaders } from './dlq-helpers.ts';
 import { BROKERS, removeDir, startApp, waitFor, type TestApp } from './harness.ts';
 import { kafkaToolDescribe, produce, uniqueName } from './kafka-helpers.ts';
@@ -360,6 +361,12 @@ describe('several clusters in one collector (two real brokers)', () => {
     });
     // The primary's DLQ of the same name keeps no mark.
     expect((await get<DlqList>('/api/dlqs')).body.dlqs.find((d) => d.topic === DLQ)?.mark).toBeNull();
+    // The audit log names the cluster of the mark, and of a read in clear.
+    expect((await get(`/api/dlqs/${DLQ}?cluster=compat&unmask=true`)).status).toBe(200);
+    const audit = await get<AuditLog>('/api/audit-log');
+    const targets = audit.body.entries.map((e) => [e.action, e.target]);
+    expect(targets).toContainEqual(['POST /api/dlqs/:topic/mark', `topic=${DLQ} cluster=compat`]);
+    expect(targets).toContainEqual(['unmask', `dlq=compat/${DLQ}`]);
 
     const dryRun = { select: { kind: 'all' }, target: { kind: 'original' }, ratePerSecond: 10, dryRun: true };
     for (const [name, count] of DLQ_RECORDS) {

@@ -24,7 +24,7 @@ export interface AuditRecorder {
   seen(req: FastifyRequest): boolean;
   /** `POST /api/dlqs/:topic/mark`: the method and the route as declared (not as spelled). */
   routeAction(req: FastifyRequest): string;
-  /** The route's params, `topic=payments.dlq`, or `-`. */
+  /** The route's params and the Kafka cluster asked for, `topic=payments.dlq cluster=us`, or `-`. */
   routeTarget(req: FastifyRequest): string;
 }
 
@@ -65,8 +65,17 @@ export function auditRecorder(app: FastifyInstance): AuditRecorder {
   const routeAction = (req: FastifyRequest): string => `${req.method} ${req.routeOptions.url ?? req.url.split('?')[0]}`;
   const routeTarget = (req: FastifyRequest): string => {
     const params = req.params;
-    if (typeof params !== 'object' || params === null) return '-';
-    const parts = Object.entries(params as Record<string, unknown>).map(([k, v]) => `${k}=${String(v)}`);
+    const parts =
+      typeof params === 'object' && params !== null
+        ? Object.entries(params as Record<string, unknown>).map(([k, v]) => `${k}=${String(v)}`)
+        : [];
+    // `?cluster=`: a DLQ of the same name on two Kafka clusters is two DLQs (docs/clusters.md).
+    const query: unknown = req.query;
+    const cluster =
+      typeof query === 'object' && query !== null && Object.hasOwn(query, 'cluster')
+        ? (query as { cluster: unknown }).cluster
+        : undefined;
+    if (typeof cluster === 'string') parts.push(`cluster=${cluster}`);
     return parts.length > 0 ? parts.join(' ') : '-';
   };
 

@@ -23,6 +23,11 @@ export interface ClusterDlqs {
   monitor: KafkaMonitor;
   service: DlqService;
   triage: DlqTriage;
+  /**
+   * How the audit log names a DLQ of this cluster (`*`: every DLQ): `dlq=<topic>` on the primary
+   * (as before there were clusters), `dlq=<cluster>/<topic>` on another (neither name has a `/`).
+   */
+  auditTarget: (topic: string) => string;
 }
 
 declare module 'fastify' {
@@ -69,7 +74,8 @@ export const dlqPlugin = fp(
       service.attach(k.monitor);
       // Records grouped by cause: a step after the tails are read (issue #18, triage).
       const triage = attachTriage(service, k.monitor, c.dlqCausesMax);
-      clusters.set(k.name, { name: k.name, monitor: k.monitor, service, triage });
+      const auditTarget = (topic: string) => (k.primary ? `dlq=${topic}` : `dlq=${k.name}/${topic}`);
+      clusters.set(k.name, { name: k.name, monitor: k.monitor, service, triage, auditTarget });
     }
     const primary = clusters.get(c.kafkaClusterName);
     if (!primary) throw new Error('unreachable: the lag plugin adds the primary cluster');

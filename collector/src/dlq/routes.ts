@@ -84,7 +84,7 @@ export function dlqRoutes(appBase: FastifyInstance, redriveMarks?: RedriveMarks)
       const state = service.get(req.params.topic);
       if (!state || time === undefined) throw missing(dlqs, req.params.topic);
       // Masked fields and headers (maskFields, maskHeaders) unless an operator asked to unmask (audited).
-      const unmasked = await unmaskRequested(req, req.query.unmask, `dlq=${state.topic}`);
+      const unmasked = await unmaskRequested(req, req.query.unmask, dlqs.auditTarget(state.topic));
       const marks = (await redriveMarks?.(name, state.topic, state.latest)) ?? new Map<string, DlqRedriveMark[]>();
       const latest = state.latest.map((r) => ({
         ...maskRecordView(app.masking, r, unmasked),

@@ -28,11 +28,11 @@ export function triageRoutes(appBase: FastifyInstance): void {
     },
     async (req): Promise<DlqCauses> => {
       const { topic } = req.params;
-      const { name, service, triage } = app.dlqCluster(req.query.cluster);
+      const { name, service, triage, auditTarget } = app.dlqCluster(req.query.cluster);
       if (!service.get(topic)) {
         throw notFound(`DLQ topic ${JSON.stringify(topic)} is not in the last snapshot of cluster ${name}`);
       }
-      const unmasked = await unmaskRequested(req, req.query.unmask, `dlq=${topic}`);
+      const unmasked = await unmaskRequested(req, req.query.unmask, auditTarget(topic));
       return { cluster: name, ...triage.causes(topic, app.masking, unmasked) };
     },
   );
@@ -49,8 +49,8 @@ export function triageRoutes(appBase: FastifyInstance): void {
       },
     },
     async (req): Promise<DlqCauses> => {
-      const { name, triage } = app.dlqCluster(req.query.cluster);
-      const unmasked = await unmaskRequested(req, req.query.unmask, 'dlq=*');
+      const { name, triage, auditTarget } = app.dlqCluster(req.query.cluster);
+      const unmasked = await unmaskRequested(req, req.query.unmask, auditTarget('*'));
       return { cluster: name, ...triage.causes(undefined, app.masking, unmasked) };
     },
   );
