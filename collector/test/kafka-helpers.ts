@@ -132,6 +132,19 @@ export function snapshotGroup(t: TestApp, name: string) {
   return g;
 }
 
+/** `count` records stamped now to each of partitions 0..partitions-1 of `topic`. */
+export async function produceEach(producer: Producer, topic: string, partitions: number, count: number): Promise<void> {
+  const now = Date.now();
+  for (let p = 0; p < partitions; p++) {
+    await produce(
+      producer,
+      topic,
+      p,
+      Array.from({ length: count }, () => now),
+    );
+  }
+}
+
 /**
  * Drives a live consumer slower than its producer until the collector says WARN (status rule 7:
  * the offset moves, the lag never decreases): before each poll it waits for the consumer to take
@@ -156,15 +169,7 @@ export async function fallBehind(
         60_000,
       );
       taken = o.taken();
-      const now = Date.now();
-      for (let p = 0; p < o.partitions; p++) {
-        await produce(
-          producer,
-          o.topic,
-          p,
-          Array.from({ length: 20 }, () => now),
-        );
-      }
+      await produceEach(producer, o.topic, o.partitions, 20);
       await pollOk(t);
       const g = t.app.kafkaMonitor.snapshot?.groups.get(o.group);
       const slow = g?.partitions.length === o.partitions && g.partitions.every((p) => p.status === 'WARN' && moved(p));

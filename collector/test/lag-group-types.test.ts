@@ -1,30 +1,35 @@
 /**
  * Every group type Kafka 4 has, with Kafka's own Java clients on the real broker: a
  * consumer-protocol group (KIP-848, `group.protocol=consumer`: invisible to kafkajs) live and
- * then stopped, and a share group (KIP-932) that acknowledged part of a topic and stopped, and their figures per partition equal
- * to Kafka's consumer-groups and share-groups tools on the same broker. The API, /metrics and
- * the status rules carry the group's type.
+ * then stopped, and a share group (KIP-932) that acknowledged part of a topic and stopped, and
+ * a slow member of each (WARN), their figures per partition equal to Kafka's consumer-groups and
+ * share-groups tools on the same broker. The API, /metrics and the status rules carry the group's type.
  */
 import type { ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { GroupDetail, GroupList } from '../src/lag/schemas.ts';
+import type { GroupLag } from '../src/lag/types.ts';
 import {
+  expectFallingBehind,
+  fallBehind,
   kafkaToolDescribe,
   pollOk,
   produce,
+  produceEach,
   snapshotGroup,
   uniqueName,
   useKafka,
   waitFor,
   type TestApp,
 } from './kafka-helpers.ts';
-import { kafkaTool, shareToolDescribe } from './kafka-tools.ts';
+import { kafkaTool, shareToolDescribe, startSlowConsumer, type JavaApp } from './kafka-tools.ts';
 
 const PREFIX = uniqueName('gtypes');
 const k = useKafka(PREFIX);
 const newTopic = k.newTopic;
 let t: TestApp;
 const children: ChildProcess[] = [];
+const apps: JavaApp[] = [];
 
 const poll = () => pollOk(t);
 const group = (name: string) => snapshotGroup(t, name);
@@ -49,12 +54,53 @@ const exited = (child: ChildProcess, timeoutMs: number): Promise<number | null> 
 
 beforeAll(async () => {
   k.groups.push(`${PREFIX}-kip848`, `${PREFIX}-share`, `${PREFIX}-share-live`);
-  t = await k.app({ groupsInclude: `${PREFIX}-*`, lagTolerance: 0, statusWindow: 3 });
+  // A budget of an hour: WARN here comes from the status rules, not from the time budget.
+  t = await k.app({
+    groupsInclude: `${PREFIX}-*`,
+    lagTolerance: 0,
+    statusWindow: 3,
+    lagBudgetSeconds: 3600,
+    perPartitionMetrics: true,
+  });
 });
 
 afterAll(() => {
   for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
+  for (const a of apps) a.kill();
 });
+
+/**
+ * A slow member of a new group of `type` (java/EventscopeSlowConsumer.java: 200 ms per record)
+ * on a new topic, driven until the collector says WARN; then held (its offset stands still) while
+ * 20 more records come, and polled once more: still WARN (its window saw the offset move and the
+ * lag never fall), and its figures stand still for Kafka's tool to compare. The group as seen then.
+ */
+async function slowThenHeld(type: 'consumer' | 'share'): Promise<GroupLag> {
+  const topic = await newTopic(1);
+  const g = k.newGroup();
+  await produceEach(k.producer, topic, 1, 20);
+  const c = await startSlowConsumer(type, g, topic, 200);
+  apps.push(c);
+  await fallBehind(t, k.producer, { group: g, topic, partitions: 1, taken: c.consumed }).catch((err: unknown) => {
+    throw new Error(`${String(err)}\nslow consumer: ${c.stdout.slice(-5).join(' | ')}\n${c.stderr}`);
+  });
+  await c.hold();
+  await produceEach(k.producer, topic, 1, 20);
+  await poll();
+  const s = group(g);
+  expect(s).toMatchObject({ groupType: type, status: 'WARN', state: 'Stable' });
+  expect(s.members).toHaveLength(1);
+  expect(s.partitions).toHaveLength(1);
+  for (const p of s.partitions) expectFallingBehind(p);
+  const metrics = (await t.app.inject('/metrics')).body;
+  expect(metrics).toContain(`eventscope_consumergroup_status{cluster="default",group="${g}",group_type="${type}"} 1`);
+  expect(metrics).toContain(
+    `eventscope_consumergroup_partition_status{cluster="default",group="${g}",group_type="${type}",topic="${topic}",partition="0"} 1`,
+  );
+  const list = (await t.app.inject('/api/groups')).json<GroupList>();
+  expect(list.groups.find((x) => x.group === g)).toMatchObject({ groupType: type, status: 'WARN', lag: s.lag });
+  return s;
+}
 
 describe('every group type on the real broker', () => {
   it('the broker has every group API, and /api/groups says nothing is missing', async () => {
@@ -229,4 +275,36 @@ describe('every group type on the real broker', () => {
       return group(g).members.length === 0 ? true : undefined;
     });
   });
+
+  // A JVM compiling the client from source and joining, a few polls 200 ms apart, Kafka's tool (a JVM): about 10 s.
+  it(
+    'consumer-protocol group (KIP-848), slow: WARN while it falls behind, figures equal to the consumer-groups tool',
+    { timeout: 150_000 },
+    async () => {
+      const s = await slowThenHeld('consumer');
+      const rows = (await kafkaToolDescribe(s.group)).filter((r) => r.currentOffset !== null);
+      expect(rows.length).toBe(1);
+      expect(s.partitions.map((p) => [p.topic, p.partition, p.committedOffset, p.endOffset, p.lag])).toEqual(
+        rows.map((r) => [r.topic, r.partition, r.currentOffset, r.logEndOffset, r.lag]),
+      );
+    },
+  );
+
+  // The share group's "offset" is its share-partition start offset (SPSO: the first record not
+  // yet acknowledged, or released for good): it moves as the slow member acknowledges, and the lag
+  // is the end offset minus it. Kafka's tool reports the broker's lag (KIP-1226: minus records
+  // acknowledged beyond the start offset); acknowledged in order, one at a time, there are none,
+  // so the two agree.
+  it(
+    'share group (KIP-932), slow: WARN while it falls behind, start offset and lag equal to the share-groups tool',
+    { timeout: 150_000 },
+    async () => {
+      const s = await slowThenHeld('share');
+      const rows = await shareToolDescribe(s.group);
+      expect(rows.length).toBe(1);
+      expect(s.partitions.map((p) => [p.topic, p.partition, p.committedOffset, p.lag])).toEqual(
+        rows.map((r) => [r.topic, r.partition, r.startOffset, r.lag]),
+      );
+    },
+  );
 });

@@ -13,6 +13,7 @@ import {
   fallBehind,
   pollOk,
   produce,
+  produceEach,
   snapshotGroup,
   uniqueName,
   useKafka,
@@ -134,15 +135,7 @@ describe('streams groups (KIP-1071) on the real broker', () => {
       // records come to each partition: one more poll is still WARN (the window saw the offsets move
       // and the lag never fall), with figures Kafka's tool can compare.
       await app.hold();
-      const later = Date.now();
-      for (let p = 0; p < 3; p++) {
-        await produce(
-          k.producer,
-          topic,
-          p,
-          Array.from({ length: 20 }, () => later),
-        );
-      }
+      await produceEach(k.producer, topic, 3, 20);
       await poll();
       const held = group(g);
       expect(held.status).toBe('WARN');

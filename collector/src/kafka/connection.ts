@@ -85,6 +85,7 @@ export class KafkaConnection {
   #coordinators = new Map<string, number>();
   readonly #bootstrapBrokers: BrokerAddress[];
   #capabilities: KafkaCapabilities | undefined;
+  #shareGroupLag = false;
   #connecting: Promise<void> | undefined;
   #connected = false;
   #closed = false;
@@ -130,6 +131,11 @@ export class KafkaConnection {
     return this.#capabilities;
   }
 
+  /** The broker counts share-partition lag itself (DescribeShareGroupOffsets v1, KIP-1226). */
+  get shareGroupLag(): boolean {
+    return this.#shareGroupLag;
+  }
+
   /** Partition leaders (topic -> partition -> broker node id) from the last `listTopics`. */
   get leaders(): ReadonlyMap<string, ReadonlyMap<number, number>> {
     return this.#leaders;
@@ -147,6 +153,7 @@ export class KafkaConnection {
         const { groupTypes, missing } = capabilitiesOf(new Set(apis.map((a) => a.apiKey)));
         const changed = this.#capabilities?.missing.join('\n') !== missing.join('\n');
         this.#capabilities = { groupTypes, missing };
+        this.#shareGroupLag = apis.some((a) => a.apiKey === API.DescribeShareGroupOffsets && a.maxVersion >= 1);
         // Said once per connection whose answer differs, not once per poll.
         if (changed) {
           this.#log?.(

@@ -16,6 +16,7 @@ import { dict } from '../lib/safe-map.ts';
 import { orPartial, type KafkaConnection } from './connection.ts';
 import {
   describeShareGroupOffsetsV0,
+  describeShareGroupOffsetsV1,
   shareGroupDescribeV1,
   streamsGroupDescribeV0,
   type StreamsGroupWire,
@@ -203,12 +204,14 @@ export async function committedOffsets(kafka: KafkaConnection, groupId: string):
 
 /**
  * A share group's offsets: each share-partition's start offset (what Kafka's share-groups tool
- * shows as START-OFFSET), from DescribeShareGroupOffsets.
+ * shows as START-OFFSET), from DescribeShareGroupOffsets; on a broker that counts it (v1,
+ * KIP-1226), its lag too, which Kafka's tool shows as LAG.
  */
 export async function shareOffsets(kafka: KafkaConnection, groupId: string): Promise<CommittedOffset[]> {
+  const api = kafka.shareGroupLag ? describeShareGroupOffsetsV1 : describeShareGroupOffsetsV0;
   const [answer] = await kafka.onCoordinators(
     [groupId],
-    async (conn, groups) => (await describeShareGroupOffsetsV0.async(conn, groups)).groups,
+    async (conn, groups) => (await api.async(conn, groups)).groups,
   );
   const res = onlyAnswer(answer, 'share group', groupId);
   if (res.errorCode !== 0) {
@@ -222,7 +225,10 @@ export async function shareOffsets(kafka: KafkaConnection, groupId: string): Pro
     for (const p of t.partitions) {
       const offset = Number(p.startOffset);
       // -1: the share-partition has no state yet (nothing fetched by the group).
-      if (p.errorCode === 0 && offset >= 0) out.push({ topic: t.topicName, partition: p.partitionIndex, offset });
+      if (p.errorCode !== 0 || offset < 0) continue;
+      // -1 (or v0): the broker did not count it.
+      const lag = p.lag === null ? -1 : Number(p.lag);
+      out.push({ topic: t.topicName, partition: p.partitionIndex, offset, ...(lag >= 0 ? { lag } : {}) });
     }
   }
   return out;

@@ -3,7 +3,8 @@
  * building blocks (createAPI, Writer, Reader) from Kafka's message definitions
  * (clients/src/main/resources/common/message/*.json):
  * - ShareGroupDescribe v1 (API 77, KIP-932; v0 was early access in Kafka 4.0 and is gone),
- * - DescribeShareGroupOffsets v0 (API 90, KIP-932: each share-partition's start offset),
+ * - DescribeShareGroupOffsets v0 and v1 (API 90, KIP-932: each share-partition's start offset;
+ *   v1 adds its lag as the broker counts it, KIP-1226),
  * - StreamsGroupDescribe v0 (API 89, KIP-1071: a streams group's topology and members' tasks).
  * Each parser reads every field of its version, in order, so a new field in a later version
  * cannot shift the others: a broker answers with the version the request named.
@@ -112,6 +113,8 @@ export interface ShareOffsetsPartitionWire {
   partitionIndex: number;
   startOffset: bigint;
   leaderEpoch: number;
+  /** v1 (KIP-1226): records after the start offset not yet acknowledged (-1: unknown); null in v0. */
+  lag: bigint | null;
   errorCode: number;
   errorMessage: string | null;
 }
@@ -124,51 +127,49 @@ export interface ShareOffsetsGroupWire {
 }
 
 /*
-DescribeShareGroupOffsets Request (Version: 0) => [groups] TAG_BUFFER
+DescribeShareGroupOffsets Request (Version: 0, 1) => [groups] TAG_BUFFER
   groups => group_id [topics] TAG_BUFFER    (topics null: every topic-partition of the group)
-DescribeShareGroupOffsets Response (Version: 0) => throttle_time_ms [groups] TAG_BUFFER
+DescribeShareGroupOffsets Response (Version: 0, 1) => throttle_time_ms [groups] TAG_BUFFER
   groups => group_id [topics] error_code error_message TAG_BUFFER
     topics => topic_name topic_id [partitions] TAG_BUFFER
-      partitions => partition_index start_offset leader_epoch error_code error_message TAG_BUFFER
+      partitions => partition_index start_offset leader_epoch lag(v1+) error_code error_message TAG_BUFFER
 */
-function parseDescribeShareGroupOffsets(
-  _correlationId: number,
-  _apiKey: number,
-  _apiVersion: number,
-  reader: Reader,
-): { groups: ShareOffsetsGroupWire[] } {
-  reader.readInt32(); // throttle_time_ms
-  const groups = reader.readArray((r) => ({
-    groupId: r.readString(),
-    topics: r.readArray((t) => ({
-      topicName: t.readString(),
-      topicId: t.readUUID(),
-      partitions: t.readArray((p) => ({
-        partitionIndex: p.readInt32(),
-        startOffset: p.readInt64(),
-        leaderEpoch: p.readInt32(),
-        errorCode: p.readInt16(),
-        errorMessage: p.readNullableString(),
-      })),
-    })),
-    errorCode: r.readInt16(),
-    errorMessage: r.readNullableString(),
-  }));
-  reader.readTaggedFields();
-  return { groups };
-}
+const describeShareGroupOffsets = (apiVersion: 0 | 1) =>
+  createAPI<[groupIds: string[]], { groups: ShareOffsetsGroupWire[] }>(
+    90,
+    apiVersion,
+    (groupIds: string[]) =>
+      Writer.create()
+        .appendArray(groupIds, (w, id) => {
+          w.appendString(id).appendArray(null, () => undefined);
+        })
+        .appendTaggedFields(),
+    (_correlationId: number, _apiKey: number, _apiVersion: number, reader: Reader) => {
+      reader.readInt32(); // throttle_time_ms
+      const groups = reader.readArray((r) => ({
+        groupId: r.readString(),
+        topics: r.readArray((t) => ({
+          topicName: t.readString(),
+          topicId: t.readUUID(),
+          partitions: t.readArray((p) => ({
+            partitionIndex: p.readInt32(),
+            startOffset: p.readInt64(),
+            leaderEpoch: p.readInt32(),
+            lag: apiVersion >= 1 ? p.readInt64() : null,
+            errorCode: p.readInt16(),
+            errorMessage: p.readNullableString(),
+          })),
+        })),
+        errorCode: r.readInt16(),
+        errorMessage: r.readNullableString(),
+      }));
+      reader.readTaggedFields();
+      return { groups };
+    },
+  );
 
-export const describeShareGroupOffsetsV0 = createAPI<[groupIds: string[]], { groups: ShareOffsetsGroupWire[] }>(
-  90,
-  0,
-  (groupIds: string[]) =>
-    Writer.create()
-      .appendArray(groupIds, (w, id) => {
-        w.appendString(id).appendArray(null, () => undefined);
-      })
-      .appendTaggedFields(),
-  parseDescribeShareGroupOffsets,
-);
+export const describeShareGroupOffsetsV0 = describeShareGroupOffsets(0);
+export const describeShareGroupOffsetsV1 = describeShareGroupOffsets(1);
 
 /** A streams member's tasks of one subtopology: task `<subtopologyId>_<p>` for each partition p. */
 export interface StreamsTaskIdsWire {

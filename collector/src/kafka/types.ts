@@ -81,6 +81,12 @@ export interface CommittedOffset {
   partition: number;
   /** The committed offset; for a share group, the share-partition start offset (SPSO). */
   offset: number;
+  /**
+   * A share group's lag as the broker counts it (KIP-1226), where it does: records after the
+   * start offset that are not acknowledged yet. Records acknowledged after the start offset (it
+   * moves past them later) are not lag, though end - start offset counts them.
+   */
+  lag?: number;
 }
 
 export interface PartitionOffsets {

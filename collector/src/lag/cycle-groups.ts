@@ -3,7 +3,7 @@
  * the log's, lag, the status window (kept in place per partition; see SampleWindow), status and
  * consume rate in one pass over the window, and the owning member; rebalances from membership.
  */
-import type { GroupInfo, PartitionOffsets } from '../kafka/index.ts';
+import type { CommittedOffset, GroupInfo, PartitionOffsets } from '../kafka/index.ts';
 import type { Cycle, Memory } from './cycle.ts';
 import { PartitionLagRow } from './partition-lag.ts';
 import { observeRebalance, type GroupObservation } from './rebalance.ts';
@@ -143,7 +143,7 @@ function groupPartitions(
   cy: Cycle,
   groupId: string,
   info: GroupInfo,
-  offsets: { topic: string; partition: number; offset: number }[],
+  offsets: CommittedOffset[],
   byPartition: ReadonlyMap<string, (PartitionOffsets | undefined)[]>,
   cycleNo: number,
 ): PartitionLagRow[] {
@@ -205,7 +205,11 @@ function groupPartitions(
       // The end offset is read after the committed offset (or before): a consumer can
       // commit in between, so end - committed can come out negative for a moment. It is
       // a race between two reads, not a real state; report 0.
-      const lag = Math.max(0, po.end - c.offset);
+      const behind = Math.max(0, po.end - c.offset);
+      // A share group's lag from the broker where it counts it (records acknowledged after the
+      // start offset are not lag), as Kafka's share-groups tool shows it; never more than
+      // end - start offset as read here (the broker may have counted to a later end).
+      const lag = c.lag === undefined ? behind : Math.min(behind, c.lag);
       window.push(now, c.offset, lag);
       const { buffer, start, end } = window;
       row = new PartitionLagRow({
