@@ -1,10 +1,10 @@
 /**
  * Fixture data typed by the API types, so a change in types.ts breaks the tests that depend on it.
  *
- * Over 600 lines on purpose: the fixtures are one small world (the inventory group, its DLQ, one
- * saga and its events) whose answers agree with each other, as the collector's do: the overview
- * counts what GROUPS and the DLQ list, the event's hops are the saga's, the flow map's edges its
- * deliveries. Split by page, the cross-references the tests rely on would be hidden across files.
+ * Over 600 lines on purpose: the fixtures are one small world (the groups, their DLQ, one saga and
+ * its events) whose answers refer to each other, as the collector's do: the overview's worst groups
+ * and DLQs are GROUPS and DLQ, the DLQ detail's records and causes are that DLQ's. Split by page,
+ * the cross-references the tests rely on would be hidden across files.
  */
 import {
   type ClustersResponse,
