@@ -70,25 +70,26 @@ const EVENT_RANGE: Record<HopTable, { lo: string; hi: string }> = {
 };
 
 /**
- * A CTE `idx` that adds the partitions of `table` holding `rows` (a CTE or subquery with seq,
+ * CTEs (`src`, `parts`, `idx`) that add the partitions of `table` holding `rows` (a CTE or subquery with seq,
  * ingest_s, event_id: rows written or given an event id by this statement) to their events'
  * entries in `event_partitions` (ADR 0007). An entry is written only when its event gains a
  * partition, so most rows of an event already indexed cost one read of its entry.
  */
 export const indexEvents = (table: HopTable, rows: string): string => {
   const { lo, hi } = EVENT_RANGE[table];
-  return `idx AS (
+  // The partitions the rows are in (one or two of a batch's, a few more for rows given an id
+  // late): mapped once, not looked up per event.
+  return `src AS (SELECT seq, ingest_s, event_id FROM ${rows} r WHERE event_id IS NOT NULL),
+  parts AS (SELECT lo, hi FROM hop_partitions
+            WHERE tbl = '${table}' AND hi > (SELECT min(seq) FROM src) AND lo <= (SELECT max(seq) FROM src)),
+  idx AS (
     INSERT INTO event_partitions AS e (event_id, first_s, ${lo}, ${hi})
-    SELECT n.event_id, n.s, n.lo, n.hi
-    FROM (SELECT a.event_id, a.s, plo.lo, phi.hi
-          FROM (SELECT event_id, min(ingest_s) AS s, min(seq) AS first, max(seq) AS last
-                FROM ${rows} r WHERE event_id IS NOT NULL GROUP BY event_id) a
-          CROSS JOIN LATERAL (SELECT lo FROM hop_partitions WHERE tbl = '${table}' AND lo <= a.first
-                              ORDER BY lo DESC LIMIT 1) plo
-          CROSS JOIN LATERAL (SELECT hi FROM hop_partitions WHERE tbl = '${table}' AND lo <= a.last
-                              ORDER BY lo DESC LIMIT 1) phi) n
-    LEFT JOIN event_partitions o ON o.event_id = n.event_id
-    WHERE o.event_id IS NULL OR o.${lo} IS NULL OR n.lo < o.${lo} OR n.hi > o.${hi}
+    SELECT a.event_id, a.s, plo.lo, phi.hi
+    FROM (SELECT event_id, min(ingest_s) AS s, min(seq) AS first, max(seq) AS last FROM src GROUP BY event_id) a
+    JOIN parts plo ON a.first >= plo.lo AND a.first < plo.hi
+    JOIN parts phi ON a.last >= phi.lo AND a.last < phi.hi
+    LEFT JOIN event_partitions o ON o.event_id = a.event_id
+    WHERE o.event_id IS NULL OR o.${lo} IS NULL OR plo.lo < o.${lo} OR phi.hi > o.${hi}
     ON CONFLICT (event_id) DO UPDATE SET ${lo} = least(e.${lo}, excluded.${lo}), ${hi} = greatest(e.${hi}, excluded.${hi}))`;
 };
 
