@@ -4,6 +4,7 @@
  * consumer-groups tool; the app and `waitFor` from harness.ts.
  */
 import { randomBytes } from 'node:crypto';
+import { Admin as OffsetsAdmin } from '@platformatic/kafka';
 import { Kafka, logLevel, type Admin, type Consumer, type Producer } from 'kafkajs';
 import { afterAll, beforeAll, expect } from 'vitest';
 import type { Config } from '../src/config.ts';
@@ -24,6 +25,33 @@ export async function connectAdmin(): Promise<Admin> {
   const admin = kafka.admin();
   await admin.connect();
   return admin;
+}
+
+/**
+ * Commits offsets for a group with no members, as `kafka-consumer-groups --reset-offsets` does:
+ * one OffsetCommit through the Admin API (KIP-396). kafkajs' admin.setOffsets joins the group
+ * with a consumer of its own to do it, a few seconds each time. `on`: another cluster's brokers.
+ */
+export async function commitOffsets(
+  groupId: string,
+  topic: string,
+  partitions: readonly { partition: number; offset: number | string }[],
+  on: readonly string[] = brokers,
+): Promise<void> {
+  const admin = new OffsetsAdmin({ clientId: 'eventscope-test-offsets', bootstrapBrokers: [...on] });
+  try {
+    await admin.alterConsumerGroupOffsets({
+      groupId,
+      topics: [
+        {
+          name: topic,
+          partitionOffsets: partitions.map((p) => ({ partition: p.partition, offset: BigInt(p.offset) })),
+        },
+      ],
+    });
+  } finally {
+    await admin.close();
+  }
 }
 
 export async function connectProducer(): Promise<Producer> {

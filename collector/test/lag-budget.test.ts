@@ -6,7 +6,7 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { withinBudget } from '../src/lag/status.ts';
-import { produce, snapshotGroup, uniqueName, useKafka, type TestApp } from './kafka-helpers.ts';
+import { commitOffsets, produce, snapshotGroup, uniqueName, useKafka, type TestApp } from './kafka-helpers.ts';
 
 const PREFIX = uniqueName('lagbudget');
 const k = useKafka(PREFIX);
@@ -28,9 +28,9 @@ beforeAll(async () => {
 
 /** Two polls with the committed offset moving forward between them: lag shrinks, the trend is good. */
 async function catchingUp(t: TestApp) {
-  await k.admin.setOffsets({ groupId: group, topic, partitions: [{ partition: 0, offset: '5' }] });
+  await commitOffsets(group, topic, [{ partition: 0, offset: '5' }]);
   await t.app.kafkaMonitor.pollOnce();
-  await k.admin.setOffsets({ groupId: group, topic, partitions: [{ partition: 0, offset: '10' }] });
+  await commitOffsets(group, topic, [{ partition: 0, offset: '10' }]);
   await t.app.kafkaMonitor.pollOnce();
   return snapshotGroup(t, group);
 }

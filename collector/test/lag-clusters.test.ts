@@ -18,7 +18,7 @@ import type { RedriveDryRunResponse, RedrivesResponse } from '../src/api-types.t
 import type { AuditLog } from '../src/auth/schemas.ts';
 import { dlqHeaders } from './dlq-helpers.ts';
 import { BROKERS, removeDir, startApp, waitFor, type TestApp } from './harness.ts';
-import { kafkaToolDescribe, produce, uniqueName } from './kafka-helpers.ts';
+import { commitOffsets, kafkaToolDescribe, produce, uniqueName } from './kafka-helpers.ts';
 
 const PREFIX = uniqueName('clusters');
 /** A DLQ of this name on both live clusters: one record on `main`, two on `compat`. */
@@ -89,14 +89,15 @@ async function prepare(name: string, brokers: string, records: [number, number],
       Array.from({ length: records[partition] }, (_, i) => now - 10_000 + i),
     );
   }
-  await admin.setOffsets({
-    groupId: side.group,
-    topic: side.topic,
-    partitions: [
-      { partition: 0, offset: String(commits[0]) },
-      { partition: 1, offset: String(commits[1]) },
+  await commitOffsets(
+    side.group,
+    side.topic,
+    [
+      { partition: 0, offset: commits[0] },
+      { partition: 1, offset: commits[1] },
     ],
-  });
+    [brokers],
+  );
 }
 
 const side = (name: string): Side => {

@@ -11,7 +11,7 @@ import { PostgresSnapshotStore } from '../src/store/postgres-snapshots.ts';
 import type { SnapshotStore } from '../src/store/snapshot-types.ts';
 import { SqliteSnapshotStore } from '../src/store/sqlite-snapshots.ts';
 import { spawnCollector, type CollectorProcess } from './collector-process.ts';
-import { buildTestApp, connectAdmin, removeDir, uniqueName, waitFor } from './kafka-helpers.ts';
+import { buildTestApp, commitOffsets, connectAdmin, removeDir, uniqueName, waitFor } from './kafka-helpers.ts';
 import { tempDir } from './harness.ts';
 import { createTestDatabase } from './postgres-helpers.ts';
 
@@ -174,7 +174,7 @@ describe('lag snapshots shared through the store', () => {
     const group = `${topic}-g`;
     const admin = await connectAdmin();
     await admin.createTopics({ topics: [{ topic, numPartitions: 1 }], waitForLeaders: true });
-    await admin.setOffsets({ groupId: group, topic, partitions: [{ partition: 0, offset: '0' }] });
+    await commitOffsets(group, topic, [{ partition: 0, offset: '0' }]);
     const overrides = { groupsInclude: group };
     const [leader, follower] = await Promise.all([buildTestApp(overrides), buildTestApp(overrides)]);
     const log = () => undefined;

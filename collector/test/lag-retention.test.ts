@@ -6,7 +6,7 @@
  */
 import { beforeAll, expect, it } from 'vitest';
 import type { GroupList } from '../src/lag/schemas.ts';
-import { produce, uniqueName, useKafka, waitFor, type TestApp } from './kafka-helpers.ts';
+import { commitOffsets, produce, uniqueName, useKafka, waitFor, type TestApp } from './kafka-helpers.ts';
 
 const PREFIX = uniqueName('retention');
 const k = useKafka(PREFIX);
@@ -34,7 +34,7 @@ it('a group committed below the log start lost records; one at the log start wit
     0,
     [0, 1, 2, 3, 4].map((i) => hourAgo + i),
   );
-  await k.admin.setOffsets({ groupId: lost, topic, partitions: [{ partition: 0, offset: '2' }] });
+  await commitOffsets(lost, topic, [{ partition: 0, offset: '2' }]);
   // Ten current records roll the old segment (older than segment.ms); they stay in the active one.
   await new Promise((r) => setTimeout(r, 300));
   await produce(
@@ -51,8 +51,8 @@ it('a group committed below the log start lost records; one at the log start wit
     },
     45_000,
   );
-  await k.admin.setOffsets({ groupId: atRisk, topic, partitions: [{ partition: 0, offset: String(low) }] });
-  await k.admin.setOffsets({ groupId: caughtUp, topic, partitions: [{ partition: 0, offset: '15' }] });
+  await commitOffsets(atRisk, topic, [{ partition: 0, offset: String(low) }]);
+  await commitOffsets(caughtUp, topic, [{ partition: 0, offset: '15' }]);
   const result = await t.app.kafkaMonitor.pollOnce();
   expect(result.ok, JSON.stringify(result.errors)).toBe(true);
   const groups = t.app.kafkaMonitor.snapshot?.groups;

@@ -7,6 +7,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Overview } from '../src/api/schemas.ts';
 import { removeDir, startApp } from './harness.ts';
+import { commitOffsets } from './kafka-helpers.ts';
 import { kafkaSpan, postSpans, serviceSpans, useListeningApp } from './traces-helpers.ts';
 
 const h = useListeningApp();
@@ -75,7 +76,7 @@ describe('GET /api/overview', () => {
     await admin.connect();
     await admin.createTopics({ topics: [{ topic, numPartitions: 1 }], waitForLeaders: true });
     // The group commits offset 0, then 20 records arrive: it lags and nobody consumes.
-    await admin.setOffsets({ groupId: group, topic, partitions: [{ partition: 0, offset: '0' }] });
+    await commitOffsets(group, topic, [{ partition: 0, offset: '0' }]);
     await admin.disconnect();
     const producer = kafka.producer();
     await producer.connect();
