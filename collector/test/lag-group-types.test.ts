@@ -7,9 +7,12 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { KafkaConnection } from '../src/kafka/connection.ts';
+import { describeShareGroupOffsetsV0 } from '../src/kafka/protocol.ts';
 import type { GroupDetail, GroupList } from '../src/lag/schemas.ts';
 import type { GroupLag } from '../src/lag/types.ts';
 import {
+  brokers,
   expectFallingBehind,
   fallBehind,
   kafkaToolDescribe,
@@ -238,6 +241,25 @@ describe('every group type on the real broker', () => {
     );
     // 8 of 20 records acknowledged: the rest is lag, and nobody is consuming.
     expect(s.lag).toBe(12);
+    // A broker without KIP-1226 (DescribeShareGroupOffsets v0 only, Kafka 4.1) answers the same
+    // start offset and no lag (the collector then counts end - start offset).
+    const conn = new KafkaConnection({ brokers, clientId: 'eventscope-test-share-v0' });
+    try {
+      await conn.connect();
+      const answers = await conn.onCoordinators(
+        [g],
+        async (c, ids) => (await describeShareGroupOffsetsV0.async(c, ids)).groups,
+      );
+      expect(
+        answers.flatMap((a) =>
+          a.topics.flatMap((x) =>
+            x.partitions.map((p) => [x.topicName, p.partitionIndex, Number(p.startOffset), p.lag]),
+          ),
+        ),
+      ).toEqual([[topic, 0, 8, null]]);
+    } finally {
+      await conn.close();
+    }
     expect(s.members).toEqual([]);
     const metrics = (await t.app.inject('/metrics')).body;
     expect(metrics).toContain(`eventscope_consumergroup_members{cluster="default",group="${g}",group_type="share"} 0`);
