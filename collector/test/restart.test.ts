@@ -27,6 +27,7 @@ import {
   type Collector,
   type Demo,
 } from './demo-helpers.ts';
+import { commitOffsets } from './kafka-helpers.ts';
 import { waitFor } from './traces-helpers.ts';
 
 const prefix = uniquePrefix('restart');
@@ -117,11 +118,11 @@ describe('collector restart under demo traffic', () => {
       const offsets = await admin.fetchTopicOffsets(placedTopic);
       partitions = offsets.map((p) => p.partition);
       stalledAt = Date.now();
-      await admin.setOffsets({
-        groupId: stalled,
-        topic: placedTopic,
-        partitions: offsets.map((p) => ({ partition: p.partition, offset: p.high })),
-      });
+      await commitOffsets(
+        stalled,
+        placedTopic,
+        offsets.map((p) => ({ partition: p.partition, offset: p.high })),
+      );
     } finally {
       await admin.disconnect();
     }
