@@ -257,15 +257,21 @@ describe('flows from instrumented kafkajs services on the real broker', () => {
     }>();
     expect(list.items.map((s) => s.correlationId)).toEqual([corr]);
 
+    // Metrics count what the store's write reported back, which can come a moment after a reader
+    // sees the committed saga (the writer is a thread of its own): wait for the count, then check it.
+    const orchestratorProcessed = `eventscope_hop_processing_seconds_count{topic="${T.orders}",group="${G.orchestrator}"}`;
+    await waitFor('the saga and its deliveries counted in the metrics', async () => {
+      const outcomes = await metricValue(h.app, 'eventscope_saga_outcomes_total', { outcome: 'completed' });
+      const body = (await h.app.inject('/metrics')).body;
+      return outcomes > 0 && body.includes(`${orchestratorProcessed} 2`) ? true : undefined;
+    });
     expect(
       await metricValue(h.app, 'eventscope_saga_outcomes_total', { saga_type: 'order', outcome: 'completed' }),
     ).toBe(1);
     const metrics = (await h.app.inject('/metrics')).body;
     expect(metrics).toContain(`eventscope_saga_end_to_end_seconds_count{saga_type="order",outcome="completed"} 1`);
     expect(metrics).toContain(`eventscope_hop_queue_seconds_count{topic="${T.payments}",group="${G.payments}"} 1`);
-    expect(metrics).toContain(
-      `eventscope_hop_processing_seconds_count{topic="${T.orders}",group="${G.orchestrator}"} 2`,
-    );
+    expect(metrics).toContain(`${orchestratorProcessed} 2`);
 
     completed = saga;
   });
