@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp, type App } from '../src/app.ts';
 import { safeReturnTo } from '../src/auth/oidc-session.ts';
 import { loadConfig, type Config } from '../src/config.ts';
-import { brokers, connectAdmin, uniqueName, waitFor } from './kafka-helpers.ts';
+import { brokers, connectAdmin, createTopicsLed, uniqueName, waitFor } from './kafka-helpers.ts';
 import { startTestProvider, type TestProvider } from './oidc-provider.ts';
 
 const SESSION_SECRET = 'test-session-secret-0123456789-abcdefghijklmnop';
@@ -171,7 +171,7 @@ describe('OIDC single sign-on with a real provider', () => {
   beforeAll(async () => {
     dlqTopic = `${uniqueName('es-sso')}.dlq`;
     admin = await connectAdmin();
-    await admin.createTopics({ waitForLeaders: true, topics: [{ topic: dlqTopic, numPartitions: 1 }] });
+    await createTopicsLed(admin, { topics: [{ topic: dlqTopic, numPartitions: 1 }] });
     sso = await startSso({ dlqPattern: dlqTopic, groupsInclude: 'es-sso-none-*' });
     await sso.app.kafkaMonitor.pollOnce();
   });

@@ -14,7 +14,7 @@ import { buildApp, type App } from '../src/app.ts';
 import type { AuditLog } from '../src/auth/index.ts';
 import { loadConfig, redactConfig, type Config } from '../src/config.ts';
 import { createOtlpServer } from '../src/traces/index.ts';
-import { brokers, connectAdmin, uniqueName } from './kafka-helpers.ts';
+import { brokers, connectAdmin, createTopicsLed, uniqueName } from './kafka-helpers.ts';
 
 const VIEWER = 'viewer-token-0123456789abcdef';
 const OPERATOR = 'operator-token-0123456789abcdef';
@@ -517,7 +517,7 @@ describe('auth: audit log (real broker)', () => {
   it('records a DLQ mark with who, what and from where, and refused writes, newest first', async () => {
     const admin = await connectAdmin();
     const topic = `${uniqueName('authtest')}.dlq`;
-    await admin.createTopics({ topics: [{ topic, numPartitions: 1 }], waitForLeaders: true });
+    await createTopicsLed(admin, { topics: [{ topic, numPartitions: 1 }] });
     const h = await start({}, { groupsInclude: 'authtest-none-*' });
     try {
       await h.app.kafkaMonitor.pollOnce();

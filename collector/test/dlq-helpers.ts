@@ -4,7 +4,7 @@
  */
 import { DLQ_HEADER } from '@eventscope/contract';
 import { toDlqRecord, type DlqRecord } from '../src/dlq/service.ts';
-import { uniqueName, type BrokerApp } from './kafka-helpers.ts';
+import { type BrokerApp, createTopicsLed, uniqueName } from './kafka-helpers.ts';
 
 /**
  * A new DLQ topic `<prefix>-<unique>.dlq` of `partitions` partitions, deleted after the suite.
@@ -13,9 +13,8 @@ import { uniqueName, type BrokerApp } from './kafka-helpers.ts';
 export async function newDlqTopic(t: BrokerApp, prefix: string, partitions = 1, anyTimestamp = false): Promise<string> {
   const topic = `${uniqueName(prefix)}.dlq`;
   const configEntries = anyTimestamp ? [{ name: 'message.timestamp.after.max.ms', value: '9223372036854775807' }] : [];
-  await t.admin.createTopics({
+  await createTopicsLed(t.admin, {
     topics: [{ topic, numPartitions: partitions, configEntries }],
-    waitForLeaders: true,
   });
   t.topics.push(topic);
   return topic;

@@ -11,7 +11,7 @@ import { DLQ_REDRIVE_HEADER } from '@eventscope/contract';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Redrive } from '../src/api-types.ts';
 import { spawnCollector, type CollectorProcess } from './collector-process.ts';
-import { connectAdmin, connectProducer, removeDir, uniqueName, waitFor } from './kafka-helpers.ts';
+import { connectAdmin, connectProducer, createTopicsLed, removeDir, uniqueName, waitFor } from './kafka-helpers.ts';
 import { tempDir } from './harness.ts';
 import { headerText, readAllRecords } from './redrive-helpers.ts';
 
@@ -37,12 +37,11 @@ const redriveOf = async (p: CollectorProcess, id: string): Promise<Redrive> =>
 describe('redrive across kill -9 (collector as a child process)', () => {
   it('resumes after a restart and sends every selected record exactly once', async () => {
     const admin = await connectAdmin();
-    await admin.createTopics({
+    await createTopicsLed(admin, {
       topics: [
         { topic: dlq, numPartitions: 2 },
         { topic: original, numPartitions: 2 },
       ],
-      waitForLeaders: true,
     });
     await admin.disconnect();
     const producer = await connectProducer();

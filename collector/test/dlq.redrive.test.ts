@@ -15,7 +15,7 @@ import { toDlqRecord } from '../src/dlq/service.ts';
 import { KafkaWriter } from '../src/kafka/producer.ts';
 import { SqliteRedriveStore } from '../src/store/sqlite-redrive.ts';
 import { tempDir } from './harness.ts';
-import { removeDir, uniqueName, useBrokerApp, waitFor } from './kafka-helpers.ts';
+import { createTopicsLed, removeDir, uniqueName, useBrokerApp, waitFor } from './kafka-helpers.ts';
 import { readAllRecords, headerText } from './redrive-helpers.ts';
 import { kafkaSpan, postSpans, serviceSpans } from './traces-helpers.ts';
 
@@ -30,7 +30,7 @@ const t = useBrokerApp({
 const as = (token: string) => ({ authorization: `Bearer ${token}` });
 
 async function newTopic(name: string, partitions: number): Promise<string> {
-  await t.admin.createTopics({ topics: [{ topic: name, numPartitions: partitions }], waitForLeaders: true });
+  await createTopicsLed(t.admin, { topics: [{ topic: name, numPartitions: partitions }] });
   t.topics.push(name);
   return name;
 }

@@ -6,7 +6,7 @@ import { COMPATIBILITY, SchemaRegistry, SchemaType } from '@kafkajs/confluent-sc
 import { describe, expect, it } from 'vitest';
 import type { DlqDetail, DlqHistory, DlqList, DlqMarkResponse } from '../src/dlq/schemas.ts';
 import { decodeValue } from '../src/dlq/service.ts';
-import { buildTestApp, uniqueName, useBrokerApp } from './kafka-helpers.ts';
+import { buildTestApp, createTopicsLed, uniqueName, useBrokerApp } from './kafka-helpers.ts';
 
 const registryUrl = process.env.SCHEMA_REGISTRY_URL;
 if (!registryUrl) throw new Error('SCHEMA_REGISTRY_URL is not set; run through npm test or the vitest global setup');
@@ -42,7 +42,7 @@ function dlqHeaders(i: number, errorClass: string): Record<string, string> {
 /** A new DLQ topic of `partitions` partitions, deleted after the suite. */
 async function newDlq(partitions: number): Promise<string> {
   const topic = `${uniqueName('dlqtest')}.dlq`;
-  await t.admin.createTopics({ topics: [{ topic, numPartitions: partitions }], waitForLeaders: true });
+  await createTopicsLed(t.admin, { topics: [{ topic, numPartitions: partitions }] });
   t.topics.push(topic);
   return topic;
 }

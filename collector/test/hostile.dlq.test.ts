@@ -5,15 +5,14 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { DlqDetail, DlqList } from '../src/dlq/schemas.ts';
-import { uniqueName, useBrokerApp } from './kafka-helpers.ts';
+import { createTopicsLed, uniqueName, useBrokerApp } from './kafka-helpers.ts';
 
 const t = useBrokerApp({ groupsInclude: 'dlqhostile-none-*', statusWindow: 5 });
 
 async function dlqTopic(config: { name: string; value: string }[] = []): Promise<string> {
   const topic = `${uniqueName('dlqhostile')}.dlq`;
-  await t.admin.createTopics({
+  await createTopicsLed(t.admin, {
     topics: [{ topic, numPartitions: 1, configEntries: config }],
-    waitForLeaders: true,
   });
   t.topics.push(topic);
   return topic;

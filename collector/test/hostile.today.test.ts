@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import type { DlqDetail } from '../src/dlq/schemas.ts';
 import type { Redrive } from '../src/api-types.ts';
 import { Producer, type CompressionAlgorithmValue, type MessageToProduce } from '@platformatic/kafka';
-import { brokers, uniqueName, useBrokerApp, waitFor } from './kafka-helpers.ts';
+import { brokers, createTopicsLed, uniqueName, useBrokerApp, waitFor } from './kafka-helpers.ts';
 import { readAllRecords, headerText } from './redrive-helpers.ts';
 
 const OPERATOR = 'operator-token-hostile-0123456789';
@@ -20,7 +20,7 @@ const t = useBrokerApp({
 const as = { authorization: `Bearer ${OPERATOR}` };
 
 async function newTopic(topic: string): Promise<string> {
-  await t.admin.createTopics({ topics: [{ topic, numPartitions: 1 }], waitForLeaders: true });
+  await createTopicsLed(t.admin, { topics: [{ topic, numPartitions: 1 }] });
   t.topics.push(topic);
   return topic;
 }

@@ -54,6 +54,32 @@ export async function commitOffsets(
   }
 }
 
+/**
+ * Waits until every partition of a new topic has a leader. kafkajs' `waitForLeaders` retries only
+ * LEADER_NOT_AVAILABLE, but a KRaft broker answers UNKNOWN_TOPIC_OR_PARTITION until the controller's
+ * record of the topic reaches it, which on a busy machine is after kafkajs' first metadata request
+ * (seen in CI at a load of ~28: "This server does not host this topic-partition").
+ */
+export async function waitForLeaders(admin: Admin, topic: string, partitions?: number): Promise<void> {
+  await waitFor(
+    `leaders for the partitions of ${topic}`,
+    async () => {
+      const [meta] = (await admin.fetchTopicMetadata({ topics: [topic] })).topics;
+      const all = meta?.partitions ?? [];
+      const led = all.filter((p) => p.leader >= 0).length;
+      // Without a partition count (the broker's default), every partition the broker lists.
+      return led > 0 && led === (partitions ?? all.length) ? true : undefined;
+    },
+    60_000,
+  );
+}
+
+/** admin.createTopics, then waitForLeaders for each topic (never kafkajs' own `waitForLeaders`). */
+export async function createTopicsLed(admin: Admin, options: Parameters<Admin['createTopics']>[0]): Promise<void> {
+  await admin.createTopics({ ...options, waitForLeaders: false });
+  for (const t of options.topics) await waitForLeaders(admin, t.topic, t.numPartitions);
+}
+
 export async function connectProducer(): Promise<Producer> {
   const producer = kafka.producer({ allowAutoTopicCreation: false });
   await producer.connect();
@@ -248,9 +274,9 @@ export function useKafka(prefix: string): KafkaSuite {
       const topic = uniqueName(`${prefix}-t`);
       await suite.admin.createTopics({
         topics: [{ topic, numPartitions: partitions, ...(configEntries ? { configEntries } : {}) }],
-        waitForLeaders: true,
       });
       suite.topics.push(topic);
+      await waitForLeaders(suite.admin, topic, partitions);
       return topic;
     },
     newGroup: () => {

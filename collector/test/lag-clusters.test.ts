@@ -18,7 +18,7 @@ import type { RedriveDryRunResponse, RedrivesResponse } from '../src/api-types.t
 import type { AuditLog } from '../src/auth/schemas.ts';
 import { dlqHeaders } from './dlq-helpers.ts';
 import { BROKERS, removeDir, startApp, waitFor, type TestApp } from './harness.ts';
-import { commitOffsets, kafkaToolDescribe, produce, uniqueName } from './kafka-helpers.ts';
+import { commitOffsets, createTopicsLed, kafkaToolDescribe, produce, uniqueName } from './kafka-helpers.ts';
 
 const PREFIX = uniqueName('clusters');
 /** A DLQ of this name on both live clusters: one record on `main`, two on `compat`. */
@@ -41,7 +41,7 @@ interface Side {
 
 /** The cluster's DLQ (`DLQ`), with records of an error class naming the cluster. */
 async function prepareDlq(s: Side): Promise<void> {
-  await s.admin.createTopics({ topics: [{ topic: DLQ, numPartitions: 1 }], waitForLeaders: true });
+  await createTopicsLed(s.admin, { topics: [{ topic: DLQ, numPartitions: 1 }] });
   const count = DLQ_RECORDS.get(s.name) ?? 0;
   const headers = dlqHeaders({ errorClass: `${s.name}Error`, message: `failed on ${s.name}`, topic: s.topic });
   await produce(
@@ -79,7 +79,7 @@ async function prepare(name: string, brokers: string, records: [number, number],
     lag: records[0] - commits[0] + records[1] - commits[1],
   };
   sides.push(side);
-  await admin.createTopics({ topics: [{ topic: side.topic, numPartitions: 2 }], waitForLeaders: true });
+  await createTopicsLed(admin, { topics: [{ topic: side.topic, numPartitions: 2 }] });
   const now = Date.now();
   for (const partition of [0, 1] as const) {
     await produce(

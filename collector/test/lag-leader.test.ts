@@ -11,7 +11,15 @@ import { PostgresSnapshotStore } from '../src/store/postgres-snapshots.ts';
 import type { SnapshotStore } from '../src/store/snapshot-types.ts';
 import { SqliteSnapshotStore } from '../src/store/sqlite-snapshots.ts';
 import { spawnCollector, type CollectorProcess } from './collector-process.ts';
-import { buildTestApp, commitOffsets, connectAdmin, removeDir, uniqueName, waitFor } from './kafka-helpers.ts';
+import {
+  buildTestApp,
+  commitOffsets,
+  connectAdmin,
+  createTopicsLed,
+  removeDir,
+  uniqueName,
+  waitFor,
+} from './kafka-helpers.ts';
 import { tempDir } from './harness.ts';
 import { createTestDatabase } from './postgres-helpers.ts';
 
@@ -173,7 +181,7 @@ describe('lag snapshots shared through the store', () => {
     const topic = uniqueName('shared-snapshot');
     const group = `${topic}-g`;
     const admin = await connectAdmin();
-    await admin.createTopics({ topics: [{ topic, numPartitions: 1 }], waitForLeaders: true });
+    await createTopicsLed(admin, { topics: [{ topic, numPartitions: 1 }] });
     await commitOffsets(group, topic, [{ partition: 0, offset: '0' }]);
     const overrides = { groupsInclude: group };
     const [leader, follower] = await Promise.all([buildTestApp(overrides), buildTestApp(overrides)]);

@@ -7,7 +7,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Overview } from '../src/api/schemas.ts';
 import { removeDir, startApp } from './harness.ts';
-import { commitOffsets } from './kafka-helpers.ts';
+import { commitOffsets, createTopicsLed } from './kafka-helpers.ts';
 import { kafkaSpan, postSpans, serviceSpans, useListeningApp } from './traces-helpers.ts';
 
 const h = useListeningApp();
@@ -74,7 +74,7 @@ describe('GET /api/overview', () => {
   it('lists the worst consumer groups from the last Kafka poll and samples throughput', async () => {
     const admin = kafka.admin();
     await admin.connect();
-    await admin.createTopics({ topics: [{ topic, numPartitions: 1 }], waitForLeaders: true });
+    await createTopicsLed(admin, { topics: [{ topic, numPartitions: 1 }] });
     // The group commits offset 0, then 20 records arrive: it lags and nobody consumes.
     await commitOffsets(group, topic, [{ partition: 0, offset: '0' }]);
     await admin.disconnect();

@@ -14,6 +14,7 @@ import type { EventView, SagaView } from '../src/flows/schemas.ts';
 import type { SpanData } from '../src/traces/index.ts';
 import { runJavaShop, type JavaShop } from './java-agent.ts';
 import { metricValue, removeDir, startHarness, tempDir, waitFor, type Harness } from './traces-helpers.ts';
+import { createTopicsLed } from './kafka-helpers.ts';
 
 const brokers = process.env.KAFKA_BROKERS ?? '127.0.0.1:9092';
 const prefix = `java-grpc-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}-`;
@@ -64,7 +65,7 @@ beforeAll(async () => {
   if (!app.intake.offer(filler, 'service filler')) throw new Error('the filler did not fit');
   const grpcPort = await app.otlpGrpc.listen('127.0.0.1', 0);
   await admin.connect();
-  await admin.createTopics({ waitForLeaders: true, topics: topics.map((topic) => ({ topic, numPartitions: 2 })) });
+  await createTopicsLed(admin, { topics: topics.map((topic) => ({ topic, numPartitions: 2 })) });
   const run = runJavaShop({
     protocol: 'grpc',
     endpoint: `http://127.0.0.1:${grpcPort}`,

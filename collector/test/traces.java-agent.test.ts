@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EventView, SagaView } from '../src/flows/schemas.ts';
 import { runJavaShop, type JavaShop } from './java-agent.ts';
 import { removeDir, startHarness, tempDir, waitFor, type Harness } from './traces-helpers.ts';
+import { createTopicsLed } from './kafka-helpers.ts';
 
 const brokers = process.env.KAFKA_BROKERS ?? '127.0.0.1:9092';
 const suffix = `${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
@@ -31,8 +32,7 @@ async function get<T>(url: string): Promise<T | undefined> {
 beforeAll(async () => {
   h = await startHarness({}, dataDir);
   await admin.connect();
-  await admin.createTopics({
-    waitForLeaders: true,
+  await createTopicsLed(admin, {
     topics: [...topicsOf(prefixes.plain), ...topicsOf(prefixes.stable)].map((topic) => ({ topic, numPartitions: 2 })),
   });
   // Both JVMs at once: the agent's start is most of a run's time.

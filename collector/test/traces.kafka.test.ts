@@ -17,6 +17,7 @@ import {
   committedSum,
   connectAdmin,
   connectProducer,
+  createTopicsLed,
   removeDir,
   uniqueName,
   waitFor,
@@ -100,7 +101,7 @@ async function killOneMidStream(
   const admin = await connectAdmin();
   const producer = await connectProducer();
   try {
-    await admin.createTopics({ topics: [{ topic, numPartitions: PARTITIONS }], waitForLeaders: true });
+    await createTopicsLed(admin, { topics: [{ topic, numPartitions: PARTITIONS }] });
     const env = {
       EVENTSCOPE_OTLP_KAFKA_TOPICS: topic,
       EVENTSCOPE_OTLP_KAFKA_GROUP: group,
@@ -235,7 +236,7 @@ describe('OTLP in Kafka, a topic made after the collector started', () => {
     try {
       // Started with no topic yet: it must keep trying instead of giving up.
       expect(t.app.otlpKafka.running).toBe(false);
-      await admin.createTopics({ topics: [{ topic, numPartitions: 1 }], waitForLeaders: true });
+      await createTopicsLed(admin, { topics: [{ topic, numPartitions: 1 }] });
       await producer.send({ topic, messages: [{ value: exportOf(7, topic) }] });
       await started;
       expect(reading).toBe(true);
