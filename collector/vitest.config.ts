@@ -22,14 +22,20 @@ const STANDALONE = [
 ];
 
 /**
- * Files whose collectors watch only groups and topics of a prefix of their own (demo traffic
- * through a collector restart, the OTLP-in-Kafka receiver's two processes): topics that other
- * files make and delete on the same broker change nothing they assert. `npm test` runs them as
- * the `scoped` project in its second lane, after `standalone`, to even out the lanes; the other
- * demo suites (demo.e2e, audit.*, dlq.redrive.e2e, hostile.kafka) and lag-leader qualify too,
- * should the first lane grow.
+ * Files whose collectors watch only groups and topics of a prefix of their own (the demo suites
+ * through demo-helpers.ts' startCollector, a collector restart, the OTLP-in-Kafka receiver's two
+ * processes): topics that other files make and delete on the same broker change nothing they
+ * assert. `npm test` runs them as the `scoped` project in a lane of their own (see
+ * devstack/src/cli.ts); lag-leader qualifies too, should the first lane grow.
  */
-const SCOPED = ['test/restart.test.ts', 'test/traces.kafka.test.ts'];
+const SCOPED = [
+  'test/restart.test.ts',
+  'test/traces.kafka.test.ts',
+  'test/demo.e2e.test.ts',
+  'test/audit.{chaos,skip}.test.ts',
+  'test/dlq.redrive.e2e.test.ts',
+  'test/hostile.kafka.test.ts',
+];
 
 export default defineConfig({
   test: {

@@ -48,7 +48,7 @@ commands:
                only the collector and dashboard, against your own Kafka (and schema registry's
                Confluent-compatible URL); no local broker, no demo
   test         run every check: typecheck, lint, all workspace tests against real brokers
-               and a registry (two lanes side by side, a broker each), and the broker smoke
+               and a registry (three lanes side by side, a broker each), and the broker smoke
                and collector-only tests on Kafka 3.9 as well
   setup        install everything the demo and tests need, start nothing
   stop         stop services an earlier run left running (found through pid files)
@@ -62,8 +62,9 @@ environment:
   ES_REGISTRY_VERSION       Apicurio Registry version (default ${DEFAULT_REGISTRY_VERSION}, or ${JAVA17_REGISTRY_VERSION} without Java 21)
   ES_COMPAT_KAFKA_VERSION   second Kafka version the broker smoke and collector-only tests run on (default 3.9.1)
   ES_COMPAT_KAFKA_PORT, ES_TEST_LANE_KAFKA_PORT
-                            ports of npm test's 3.9 broker (default 19092) and of the broker of
-                            its second test lane (default 19192); controllers on port + 1
+                            ports of npm test's 3.9 broker (default 19092) and of the brokers of
+                            its second and third test lanes (default 19192, and 100 above it);
+                            controllers on port + 1
   ES_COLLECTOR_PORT, ES_OTLP_PORT, ES_OTLP_GRPC_PORT, ES_ORDER_PORT, ES_PROMETHEUS_PORT,
   ES_ALERTMANAGER_PORT      move the collector (8080, OTLP/HTTP 4318, OTLP/gRPC 4317), the order
                             API (8090), Prometheus (9090) and Alertmanager (9093)
@@ -79,24 +80,20 @@ interface TestPhase {
 }
 
 /**
- * What `npm test` runs, in two lanes side by side, each lane on its own broker: the collector's
- * `broker` project runs its files one at a time and its lag monitor tests poll the whole
- * broker, so the topics the other workspaces make and delete must not land on its broker while
- * it runs. Its files that never poll (the `standalone` project: store, intake, auth...) and two
- * long ones whose collectors watch only a prefix of their own (`scoped`) run in the second lane;
- * the dashboard follows the collector in the first. On 2 cores the lanes take about as long as
- * each other (~12 min each; one after the other they took ~25).
+ * What `npm test` runs, in three lanes side by side, each lane on a broker of its own: the
+ * collector's `broker` project runs its files one at a time and its lag monitor tests poll the
+ * whole broker, so the topics the other workspaces make and delete must not land on its broker
+ * while it runs. Its files that never poll (the `standalone` project: store, intake, auth...) run
+ * in the second lane; the ones whose collectors watch only a prefix of their own (`scoped`: the
+ * demo suites, the OTLP-in-Kafka receiver) in the third, which the dashboard and the benchmarks'
+ * smoke tests follow. The lanes spend much of their time waiting on Kafka and the processes they
+ * start: on 2 cores two lanes kept ~60% of the CPU busy and took ~13.5 min each; three lanes
+ * share the waits (see the slowest files that npm test lists at its end to rebalance them).
  */
 const LANES: readonly (readonly TestPhase[])[] = [
-  [{ ws: 'collector', project: 'broker' }, { ws: 'dashboard' }],
-  [
-    { ws: 'collector', project: 'standalone' },
-    { ws: 'collector', project: 'scoped' },
-    { ws: 'devstack' },
-    { ws: 'demo-services' },
-    { ws: 'grafana' },
-    { ws: 'bench' },
-  ],
+  [{ ws: 'collector', project: 'broker' }, { ws: 'grafana' }],
+  [{ ws: 'collector', project: 'standalone' }, { ws: 'devstack' }, { ws: 'demo-services' }],
+  [{ ws: 'collector', project: 'scoped' }, { ws: 'dashboard' }, { ws: 'bench' }],
 ];
 
 const STATIC_CHECKS = ['typecheck', 'lint', 'format'];
@@ -377,17 +374,20 @@ async function test(): Promise<number> {
     // The brokers start while the static checks run; the compat broker waits for the end.
     const lanePort = intFromEnv(process.env, 'ES_TEST_LANE_KAFKA_PORT', 19192);
     const compatPort = intFromEnv(process.env, 'ES_COMPAT_KAFKA_PORT', 19092);
-    const starting = Promise.allSettled([
-      phase('start Kafka and the schema registry', () => ensureStack({ kafka: { instance: 'test' } })),
-      phase('start a second Kafka for the second test lane', () =>
+    // The first lane uses the stack's broker; the others one each, 100 ports apart.
+    const laneBroker = (lane: number) =>
+      phase(`start a Kafka for test lane ${lane + 1}`, () =>
         ensureKafka({
           ...kafkaOptionsFromEnv(),
-          port: lanePort,
-          controllerPort: lanePort + 1,
+          port: lanePort + 100 * (lane - 1),
+          controllerPort: lanePort + 100 * (lane - 1) + 1,
           fresh: true,
-          instance: 'lane',
+          instance: lane === 1 ? 'lane' : `lane${lane + 1}`,
         }),
-      ),
+      );
+    const laneStarts = Promise.allSettled(LANES.slice(1).map((_, i) => laneBroker(i + 1)));
+    const starting = Promise.allSettled([
+      phase('start Kafka and the schema registry', () => ensureStack({ kafka: { instance: 'test' } })),
       phase(`start Kafka ${COMPAT_KAFKA_VERSION} for the compatibility run`, () =>
         ensureKafka({
           version: COMPAT_KAFKA_VERSION,
@@ -401,14 +401,16 @@ async function test(): Promise<number> {
     // The static checks run beside the brokers' start and then beside the test lanes, which spend
     // much of their time waiting on Kafka (~60% of 2 cores busy): the lanes need not wait ~75 s for them.
     checks = Promise.all([check('typecheck', 'typecheck'), check('lint', 'lint'), check('format', 'format:check')]);
-    const [main, lane, compat] = await starting;
+    const [[main, compat], lanes] = await Promise.all([starting, laneStarts]);
     if (main.status === 'fulfilled') stack = main.value;
-    for (const b of [lane, compat]) if (b.status === 'fulfilled') brokers.push(b.value);
-    for (const r of [main, lane, compat]) if (r.status === 'rejected') throw r.reason;
-    if (!stack || lane.status !== 'fulfilled' || compat.status !== 'fulfilled') throw new Error('unreachable');
+    for (const b of [compat, ...lanes]) if (b.status === 'fulfilled') brokers.push(b.value);
+    for (const r of [main, compat, ...lanes]) if (r.status === 'rejected') throw r.reason;
+    const laneBrokers = lanes.flatMap((b) => (b.status === 'fulfilled' ? [b.value] : []));
+    if (!stack || compat.status !== 'fulfilled') throw new Error('unreachable');
     // The 3.9 broker is there for the lanes too: the several-clusters test watches it beside the 4.x one.
     const env = { ...process.env, ...stack.env, ES_COMPAT_KAFKA_BROKERS: compat.value.brokers };
-    failures.push(...(await runWorkspaceTests([env, { ...env, KAFKA_BROKERS: lane.value.brokers }], counts)));
+    const laneEnvs = [env, ...laneBrokers.map((b) => ({ ...env, KAFKA_BROKERS: b.brokers }))];
+    failures.push(...(await runWorkspaceTests(laneEnvs, counts)));
     // The broker smoke tests and the collector-only command once more on the older Kafka line.
     const report = path.join(repoRoot, 'test-output', 'vitest-kafka-compat.json');
     const code = await runVitest(
