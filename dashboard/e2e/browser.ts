@@ -21,6 +21,15 @@ export const CHROMIUM_ARGS = [
 ];
 
 /** dashboard/test-output/screenshots (git-ignored). */
+/**
+ * For page.waitForURL: a URL whose path ends with `suffix`, whatever its query string (links from
+ * an answer that names its Kafka cluster carry `?cluster=`).
+ */
+export const pathEndsWith =
+  (suffix: string) =>
+  (url: URL): boolean =>
+    url.pathname.endsWith(suffix);
+
 export const SCREENSHOT_DIR = resolve(import.meta.dirname, '../test-output/screenshots');
 
 export interface Browser {

@@ -16,7 +16,7 @@ import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { coveredHopBars, launch, screenshot as save, type Browser } from './browser.ts';
+import { coveredHopBars, launch, pathEndsWith, screenshot as save, type Browser } from './browser.ts';
 import { DASHBOARD_DIR, serve, type Served } from './serve.ts';
 
 /** The little of demo-services this test uses (structural: the dashboard does not type-check demo-services). */
@@ -279,7 +279,7 @@ describe('dashboard in Chromium with demo traffic', () => {
     await link.waitFor({ timeout: 30_000 });
     await screenshot('dlqs', 'dlqs');
     await link.click();
-    await page.waitForURL(`**/dlqs/${dlq}`);
+    await page.waitForURL(pathEndsWith(`/dlqs/${dlq}`));
     const records = page.getByRole('region', { name: 'Latest records' });
     for (const id of summary.poisonEventIds) {
       // Each record links its event (title = the full event id), below its summary line:

@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { scan } from './axe.ts';
-import { screenshot, type Browser } from './browser.ts';
+import { pathEndsWith, screenshot, type Browser } from './browser.ts';
 import { launchAs, seedDlq, serveDlq, type DlqSeed } from './dlq-seed.ts';
 import { type Served } from './serve.ts';
 
@@ -76,7 +76,7 @@ describe('DLQ triage in Chromium', () => {
     expect(counts).toEqual(['5', '2', '1']);
     expect(rows[0]).toContain(seed.dlqTopic);
     await region.getByRole('link', { name: seed.dlqTopic }).first().click();
-    await page.waitForURL(`${served.url}/dlqs/${seed.dlqTopic}`);
+    await page.waitForURL(pathEndsWith(`/dlqs/${seed.dlqTopic}`));
     await page.getByRole('heading', { name: seed.dlqTopic }).waitFor();
   });
 });

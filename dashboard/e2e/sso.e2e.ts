@@ -9,7 +9,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launch, screenshot, type Browser } from './browser.ts';
+import { launch, pathEndsWith, screenshot, type Browser } from './browser.ts';
 import { createKafkaFixture, type KafkaFixture } from './kafka-fixture.ts';
 import { DIST_DIR } from './serve.ts';
 
@@ -131,7 +131,7 @@ describe('single sign-on in Chromium', () => {
     const { page } = browser;
     await page.goto(`${url}/dlqs/${kafka.dlqTopic}`);
     await signIn('bob');
-    await page.waitForURL(`${url}/dlqs/${kafka.dlqTopic}`);
+    await page.waitForURL(pathEndsWith(`/dlqs/${kafka.dlqTopic}`));
     await page.getByRole('heading', { name: kafka.dlqTopic }).waitFor();
     const records = page.getByRole('region', { name: 'Latest records' });
     await records.waitFor();
