@@ -11,6 +11,7 @@ import { main as lag } from './lag.ts';
 import { main as lookup } from './lookup.ts';
 import { main as soak } from './memory.ts';
 import { main as overhead } from './overhead.ts';
+import { main as redrive } from './redrive.ts';
 
 await overhead();
 await ingest();
@@ -18,6 +19,7 @@ await lookup();
 await lag();
 await e2e();
 await audit();
+await redrive();
 await soak();
 const report = spawnSync(process.execPath, [fileURLToPath(new URL('../scripts/report.ts', import.meta.url))], {
   stdio: 'inherit',
