@@ -32,6 +32,8 @@ export interface RateRun {
   ratio: number;
   /** Wall clock from the POST to the redrive's end, seconds. */
   seconds: number;
+  /** The collector process's CPU over that time, % of one core (is the machine or the ledger's fsync the bound?). */
+  collectorCpuPct: number;
   /** 1/5/15-minute load averages at the run's end (`uptime`). */
   load: number[];
 }
@@ -210,10 +212,12 @@ async function rateRun(c: Collector, limit: number, seconds: number): Promise<Ra
   const admin = await newAdmin();
   try {
     const { dlq, original } = await seedDlq(admin, prefix, n);
+    const cpu0 = (await c.usage()).cpuUs;
     const t0 = Date.now();
     const r = await startRedrive(c, dlq, limit);
     const done = await waitRedrive(c, r.id, ended, (seconds * 4 + 60) * 1000);
     const wall = (Date.now() - t0) / 1000;
+    const cpuUs = (await c.usage()).cpuUs - cpu0;
     if (done.status !== 'completed' || done.sent !== n) {
       throw new Error(`redrive at ${limit}/s: ${done.status}, ${done.sent}/${n} sent, ${done.error ?? ''}`);
     }
@@ -225,6 +229,7 @@ async function rateRun(c: Collector, limit: number, seconds: number): Promise<Ra
       achieved: round(achieved, 1),
       ratio: round(achieved / limit, 3),
       seconds: round(wall, 1),
+      collectorCpuPct: round(cpuUs / 1e4 / wall, 1),
       load: load(),
     };
   } finally {
@@ -319,7 +324,9 @@ export async function benchRedrive(o: RedriveOptions): Promise<FigureResult> {
       for (const limit of o.limits) {
         progress(`redrive rate run ${i + 1}/${o.runs}: ${limit}/s x ${o.seconds} s`);
         const r = await rateRun(live.collector as Collector, limit, o.seconds);
-        progress(`  achieved ${r.achieved}/s (${r.ratio} of the limit) in ${r.seconds} s, load ${r.load.join(' ')}`);
+        progress(
+          `  achieved ${r.achieved}/s (${r.ratio} of the limit) in ${r.seconds} s, collector CPU ${r.collectorCpuPct}%, load ${r.load.join(' ')}`,
+        );
         rates.push(r);
       }
     }
@@ -391,7 +398,7 @@ export async function benchRedrive(o: RedriveOptions): Promise<FigureResult> {
     notes: [
       ...rates.map(
         (r) =>
-          `rate ${r.limit}/s: ${r.records} records, achieved ${r.achieved}/s (${r.ratio}), ${r.seconds} s, load ${r.load.join(' ')}`,
+          `rate ${r.limit}/s: ${r.records} records, achieved ${r.achieved}/s (${r.ratio}), ${r.seconds} s, collector CPU ${r.collectorCpuPct}% of a core, load ${r.load.join(' ')}`,
       ),
       ...crashes.map(
         (r) =>
