@@ -36,6 +36,16 @@ describe('topSeries', () => {
     expect(p.rows[0]![OTHERS]).toBe(1);
   });
 
+  it('ranks each series by its own latest value when the last poll refreshed only some (regression: CI)', () => {
+    // The worst partition's latest sample is a row before the last one (a poll cut short).
+    const rows: Record<string, number | null>[] = [
+      { time: 1, 'x/0': 1, 'x/1': 2, 'x/2': 3, 'x/3': 4, 'x/4': 5, 'x/5': 6, 'x/6': 27 },
+      { time: 2, 'x/0': 1, 'x/1': 2, 'x/2': 3, 'x/3': 4, 'x/4': 5, 'x/5': 6 },
+    ];
+    const series = ['x/0', 'x/1', 'x/2', 'x/3', 'x/4', 'x/5', 'x/6'];
+    expect(topSeries({ rows, series }, 5).series).toEqual(['x/6', 'x/5', 'x/4', 'x/3', 'x/2', OTHERS]);
+  });
+
   it('keeps the group total and leaves few series alone', () => {
     const few = { rows: [{ time: 1, 'all topics': 3, a: 1, b: 2 }], series: ['all topics', 'a', 'b'] };
     expect(topSeries(few, 5)).toEqual({ ...few, folded: 0 });

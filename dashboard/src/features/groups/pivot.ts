@@ -65,9 +65,15 @@ export const OTHERS = 'others (max)';
 export function topSeries(p: Pivoted, n: number): Pivoted & { folded: number } {
   const candidates = p.series.filter((s) => !KEEP.has(s));
   if (candidates.length <= n + 1) return { ...p, folded: 0 };
-  const last = p.rows[p.rows.length - 1] ?? {};
+  // Each series' own latest value: a poll that ran out of time refreshes only some partitions,
+  // so the last row may lack the worst one (which then ranked below every partition it has).
+  const last: Record<string, number> = {};
   const peak = new Map<string, number>();
-  for (const s of candidates) peak.set(s, Math.max(0, ...p.rows.map((r) => r[s] ?? 0)));
+  for (const s of candidates) {
+    peak.set(s, Math.max(0, ...p.rows.map((r) => r[s] ?? 0)));
+    const latest = p.rows.findLast((r) => typeof r[s] === 'number')?.[s];
+    if (typeof latest === 'number') last[s] = latest;
+  }
   const ranked = [...candidates].sort(
     (a, b) =>
       (last[b] ?? 0) - (last[a] ?? 0) ||
