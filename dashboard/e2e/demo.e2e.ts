@@ -211,7 +211,7 @@ describe('dashboard in Chromium with demo traffic', () => {
     await page.keyboard.press('/');
     await page.keyboard.type(eventId);
     await page.keyboard.press('Enter');
-    await page.waitForURL(`**/events/${eventId}`);
+    await page.waitForURL(pathEndsWith(`/events/${eventId}`));
     const where = page.getByRole('region', { name: 'Where is it' });
     await where.getByRole('link', { name: group('orchestrator'), exact: true }).waitFor();
     const heading = (await where.getByRole('heading').first().textContent()) ?? '';
@@ -222,7 +222,7 @@ describe('dashboard in Chromium with demo traffic', () => {
     await screenshot('event-lookup', 'event-lookup');
 
     await page.getByRole('region', { name: 'Event' }).getByRole('link', { name: saga!.orderId }).click();
-    await page.waitForURL(`**/sagas/${saga!.orderId}`);
+    await page.waitForURL(pathEndsWith(`/sagas/${saga!.orderId}`));
     const diagram = page.getByRole('group', { name: /^Saga flow: \d+ services/ });
     await diagram.waitFor();
     for (const service of SERVICES) expect(await diagram.getByTestId(`lane-${service}`).count(), service).toBe(1);
@@ -327,11 +327,11 @@ describe('dashboard in Chromium with demo traffic', () => {
     const record = records.locator('details', { has: page.locator(`a[title="${poisonId}"]`) });
     if ((await record.getAttribute('open')) === null) await record.locator('summary').click();
     await records.locator(`a[title="${poisonId}"]`).click();
-    await page.waitForURL(`**/events/${poisonId}`);
+    await page.waitForURL(pathEndsWith(`/events/${poisonId}`));
     const event = page.getByRole('region', { name: 'Event' });
     await event.waitFor();
     await event.getByRole('link', { name: orderId }).click();
-    await page.waitForURL(`**/sagas/${orderId}`);
+    await page.waitForURL(pathEndsWith(`/sagas/${orderId}`));
     const diagram = page.getByRole('group', { name: /^Saga flow/ });
     const dead = diagram.getByRole('button', {
       name: new RegExp(`^inventory\\.reserve from .*dead-lettered to ${dlq.replaceAll('.', '\\.')}`),
