@@ -19,6 +19,11 @@ export interface Row {
   meets?: boolean;
 }
 
+/** A row whose target is none at all: duplicates, records lost, false alarms. */
+export function noneRow(metric: string, value: number, unit: string): Row {
+  return { metric, value, unit, target: '0', meets: value === 0 };
+}
+
 export interface FigureResult {
   figure: string;
   title: string;
