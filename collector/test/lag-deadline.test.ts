@@ -148,4 +148,50 @@ describe('Kafka poll deadline', () => {
       removeDir(app.dataDir);
     }
   });
+
+  it('a snapshot kept through abandoned cycles still shows its own status window', async () => {
+    // Regression (issue #15): a status window is a ring with one sample to spare, and a snapshot's
+    // rows read their window from it when asked. Two cycles that push and are then abandoned (hung
+    // in their record reads, after the windows) would overwrite what the kept snapshot shows,
+    // unless its rows copy their ring first.
+    const ring = `${PREFIX}-ring`;
+    await admin.setOffsets({ groupId: ring, topic, partitions: [{ partition: 0, offset: '1' }] });
+    const app = await buildTestApp({
+      groupsInclude: ring,
+      groupsExclude: 'eventscope-*',
+      pollDeadlineMs: 2000,
+      statusWindow: 2,
+    });
+    const kafka = app.app.kafka;
+    const real = kafka.readRecords.bind(kafka);
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    try {
+      const monitor = app.app.kafkaMonitor;
+      expect((await monitor.pollOnce()).ok).toBe(true);
+      expect((await monitor.pollOnce()).ok).toBe(true);
+      const kept = monitor.snapshot;
+      let reads = 0;
+      kafka.readRecords = (requests, options) => {
+        reads++;
+        return gate.then(() => real(requests, options));
+      };
+      for (const offset of ['2', '3']) {
+        await admin.setOffsets({ groupId: ring, topic, partitions: [{ partition: 0, offset }] });
+        expect((await monitor.pollOnce()).errors).toEqual({ deadline: 1 });
+      }
+      // Both cycles got past their windows (each read a record for its new committed offset).
+      expect(reads).toBe(2);
+      expect(monitor.snapshot).toBe(kept);
+      expect(kept?.groups.get(ring)?.partitions[0]?.samples.map((x) => x.offset)).toEqual([1, 1]);
+    } finally {
+      release();
+      kafka.readRecords = real;
+      await app.close();
+      removeDir(app.dataDir);
+      await admin.deleteGroups([ring]).catch(() => undefined);
+    }
+  });
 });

@@ -7,7 +7,7 @@ import type { CommittedOffset, GroupInfo, PartitionOffsets } from '../kafka/inde
 import type { Cycle, Memory } from './cycle.ts';
 import { PartitionLagRow } from './partition-lag.ts';
 import { observeRebalance, type GroupObservation } from './rebalance.ts';
-import { SampleWindow, windowConsumeRate, windowStatus } from './status.ts';
+import { SampleWindow, WINDOW_SLACK, windowConsumeRate, windowStatus } from './status.ts';
 import type { GroupLag, PartitionLag } from './types.ts';
 
 /** Partitions in topic order, then by number. */
@@ -98,6 +98,13 @@ export function groupPhase(m: Memory, cy: Cycle): void {
   }
   const cycleNo = ++m.cycleCount;
   const previousGroups = m.snapshot?.groups;
+  // The published snapshot's rows read their windows from the rings, which have room for
+  // WINDOW_SLACK more pushes: after more cycles than that without a new snapshot (abandoned past
+  // their deadline), they keep a copy before this cycle's pushes.
+  if (previousGroups && m.snapshotCycle !== undefined && cycleNo - m.snapshotCycle > WINDOW_SLACK) {
+    for (const g of previousGroups.values()) for (const p of g.partitions) if (p instanceof PartitionLagRow) p.detach();
+    m.snapshotCycle = undefined;
+  }
   for (const groupId of cy.groupIds) {
     const info: GroupInfo = cy.described.get(groupId) ?? {
       groupId,
@@ -179,7 +186,7 @@ function groupPartitions(
     }
     let window = topicWindows[c.partition];
     if (!window) {
-      window = new SampleWindow(statusWindow, c.partition);
+      window = new SampleWindow(statusWindow);
       topicWindows[c.partition] = window;
     }
     window.seen = cycleNo;
@@ -229,7 +236,7 @@ function groupPartitions(
         cy.pendingTargets.push(Math.max(c.offset, po.start));
       }
     }
-    row.setWindow(window.buffer, window.start, window.end);
+    row.setWindow(window.buffer, window.end);
     if (previousRow && compareRows(previousRow, row) > 0) sorted = false;
     previousRow = row;
     partitions.push(row);

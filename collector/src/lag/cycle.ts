@@ -14,8 +14,9 @@ import { chunks, mapLimit, type GroupInfo, type KafkaAdapter, type PartitionOffs
 import type { OffsetTimeTable } from './offset-times.ts';
 import type { PartitionLagRow } from './partition-lag.ts';
 import type { GroupObservation } from './rebalance.ts';
+import type { LagHistory } from './rollup.ts';
 import type { SampleWindow } from './status.ts';
-import type { GroupLag, LagPoint, RebalanceEvent, Snapshot, TopicSnapshot } from './types.ts';
+import type { GroupLag, RebalanceEvent, Snapshot, TopicSnapshot } from './types.ts';
 
 export interface MonitorOptions {
   pollIntervalMs: number;
@@ -68,6 +69,8 @@ export interface Memory {
   readonly table: OffsetTimeTable;
   /** The last successful snapshot. */
   snapshot: Snapshot | undefined;
+  /** The cycle that made `snapshot`, while its rows read from the status windows (see WINDOW_SLACK). */
+  snapshotCycle: number | undefined;
   cycleCount: number;
   /** Status windows: group -> topic -> partition -> window. */
   readonly windows: Map<string, Map<string, (SampleWindow | undefined)[]>>;
@@ -77,7 +80,7 @@ export interface Memory {
   readonly openRebalances: Map<string, RebalanceEvent>;
   readonly rebalances: Map<string, RebalanceEvent[]>;
   readonly rebalanceCounts: Map<string, number>;
-  readonly history: Map<string, { total: LagPoint[]; topics: Map<string, LagPoint[]> }>;
+  readonly history: Map<string, { total: LagHistory; topics: Map<string, LagHistory> }>;
   /** Timestamp of the record at (topic, partition, offset), from direct reads. */
   recordTimes: RecordTimes;
 }

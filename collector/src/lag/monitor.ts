@@ -93,6 +93,7 @@ export class KafkaMonitor {
       exclude: globToRegExp(options.groupsExclude),
       table: this.table,
       snapshot: undefined,
+      snapshotCycle: undefined,
       cycleCount: 0,
       windows: new Map(),
       topicWindows: new Map(),
@@ -134,7 +135,9 @@ export class KafkaMonitor {
   }
 
   history(group: string): { total: readonly LagPoint[]; topics: ReadonlyMap<string, readonly LagPoint[]> } {
-    return this.#m.history.get(group) ?? { total: [], topics: new Map() };
+    const h = this.#m.history.get(group);
+    if (!h) return { total: [], topics: new Map() };
+    return { total: h.total.points(), topics: new Map([...h.topics].map(([t, list]) => [t, list.points()])) };
   }
 
   get tolerance(): number {
@@ -181,6 +184,7 @@ export class KafkaMonitor {
    */
   adopt(snapshot: Snapshot): void {
     this.#m.snapshot = snapshot;
+    this.#m.snapshotCycle = undefined;
   }
 
   /** Stops polling until start() again (a collector that no longer leads the monitor election, lag/leader.ts). */
@@ -309,6 +313,7 @@ export class KafkaMonitor {
       missingGroupTypes: m.kafka.capabilities?.missing ?? [],
     };
     m.snapshot = snapshot;
+    m.snapshotCycle = m.cycleCount;
     this.#lastSuccess = cy.now;
 
     // 7. Extra steps (DLQ tails) on this cycle's data.

@@ -24,27 +24,28 @@ export interface TimeEstimate {
 const FILE_VERSION = 1;
 
 /**
- * Adds a sample to `points` (kept in time order, offsets non-decreasing) and trims it to
- * `maxPoints`. Returns the array (mutated).
+ * The table of one partition as kept: end offset, time, end offset, time, ... in one array of
+ * doubles (stored unboxed, rather than an array object per point).
  */
-export function addPoint(points: Point[], offset: number, time: number, maxPoints: number): Point[] {
-  const last = points[points.length - 1];
-  if (last && offset < last[0]) {
+type Pairs = number[];
+
+/** Adds a sample to `pairs` (kept in time order, offsets non-decreasing) and trims it to `maxPoints`. */
+function addPair(pairs: Pairs, offset: number, time: number, maxPoints: number): void {
+  const n = pairs.length;
+  if (n > 0 && offset < (pairs[n - 2] as number)) {
     // The end offset went backwards: the topic was deleted and recreated. Start over.
-    points.length = 0;
-  } else if (last && offset === last[0]) {
+    pairs.length = 0;
+  } else if (n > 0 && offset === pairs[n - 2]) {
     // Nothing produced since: the next record came after `time`. Keep the first and the
     // latest sighting of this end offset: the first says how old the records before it are
     // at least, the latest bounds when the next one was produced (lookups use the latest).
-    const previous = points[points.length - 2];
-    if (previous && previous[0] === offset) {
-      last[1] = Math.max(last[1], time);
-      return points;
+    if (n > 2 && pairs[n - 4] === offset) {
+      pairs[n - 1] = Math.max(pairs[n - 1] as number, time);
+      return;
     }
   }
-  points.push([offset, time]);
-  while (points.length > maxPoints) removeLeastUseful(points);
-  return points;
+  pairs.push(offset, time);
+  while (pairs.length > maxPoints * 2) removeLeastUseful(pairs);
 }
 
 /**
@@ -52,21 +53,68 @@ export function addPoint(points: Point[], offset: number, time: number, maxPoint
  * to the line between its neighbours, in time). The first point (how far back the table
  * reaches) and the last are always kept.
  */
-function removeLeastUseful(points: Point[]): void {
+function removeLeastUseful(pairs: Pairs): void {
   let best = 1;
   let bestError = Infinity;
-  for (let i = 1; i < points.length - 1; i++) {
-    const [o0, t0] = points[i - 1] as Point;
-    const [o1, t1] = points[i] as Point;
-    const [o2, t2] = points[i + 1] as Point;
+  for (let i = 2; i < pairs.length - 2; i += 2) {
+    const o0 = pairs[i - 2] as number;
+    const t0 = pairs[i - 1] as number;
+    const o1 = pairs[i] as number;
+    const t1 = pairs[i + 1] as number;
+    const o2 = pairs[i + 2] as number;
+    const t2 = pairs[i + 3] as number;
     const estimate = o2 === o0 ? t0 : t0 + ((o1 - o0) / (o2 - o0)) * (t2 - t0);
     const error = Math.abs(estimate - t1);
     if (error < bestError) {
       bestError = error;
-      best = i;
+      best = i / 2;
     }
   }
-  points.splice(best, 1);
+  pairs.splice(best * 2, 2);
+}
+
+/** As estimateTime, over a partition's pairs. */
+function estimatePairs(pairs: Pairs, offset: number): TimeEstimate | undefined {
+  const n = pairs.length / 2;
+  if (n === 0) return undefined;
+  if (offset >= (pairs[(n - 1) * 2] as number)) return undefined;
+  if (offset < (pairs[0] as number)) return { time: pairs[1] as number, lowerBound: true };
+  // Binary search the last point with end offset <= offset.
+  let lo = 0;
+  let hi = n - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if ((pairs[mid * 2] as number) <= offset) lo = mid;
+    else hi = mid - 1;
+  }
+  const o0 = pairs[lo * 2] as number;
+  const t0 = pairs[lo * 2 + 1] as number;
+  const o1 = pairs[lo * 2 + 2] as number;
+  const t1 = pairs[lo * 2 + 3] as number;
+  return { time: t0 + ((offset - o0) / (o1 - o0)) * (t1 - t0), lowerBound: false };
+}
+
+function toPairs(points: readonly Point[]): Pairs {
+  const out: Pairs = [];
+  for (const [offset, time] of points) out.push(offset, time);
+  return out;
+}
+
+function toPoints(pairs: Pairs): Point[] {
+  const out: Point[] = [];
+  for (let i = 0; i < pairs.length; i += 2) out.push([pairs[i] as number, pairs[i + 1] as number]);
+  return out;
+}
+
+/**
+ * Adds a sample to `points` (kept in time order, offsets non-decreasing) and trims it to
+ * `maxPoints`. Returns the array (mutated).
+ */
+export function addPoint(points: Point[], offset: number, time: number, maxPoints: number): Point[] {
+  const pairs = toPairs(points);
+  addPair(pairs, offset, time, maxPoints);
+  points.splice(0, points.length, ...toPoints(pairs));
+  return points;
 }
 
 /**
@@ -74,27 +122,12 @@ function removeLeastUseful(points: Point[]): void {
  * is empty or the record is not produced yet (offset >= the last end offset seen).
  */
 export function estimateTime(points: readonly Point[], offset: number): TimeEstimate | undefined {
-  const first = points[0];
-  const last = points[points.length - 1];
-  if (!first || !last) return undefined;
-  if (offset >= last[0]) return undefined;
-  if (offset < first[0]) return { time: first[1], lowerBound: true };
-  // Binary search the last point with end offset <= offset.
-  let lo = 0;
-  let hi = points.length - 1;
-  while (lo < hi) {
-    const mid = (lo + hi + 1) >> 1;
-    if ((points[mid] as Point)[0] <= offset) lo = mid;
-    else hi = mid - 1;
-  }
-  const [o0, t0] = points[lo] as Point;
-  const [o1, t1] = points[lo + 1] as Point;
-  return { time: t0 + ((offset - o0) / (o1 - o0)) * (t1 - t0), lowerBound: false };
+  return estimatePairs(toPairs(points), offset);
 }
 
 export class OffsetTimeTable {
-  /** topic -> partition -> points. */
-  readonly #points = new Map<string, Map<number, Point[]>>();
+  /** topic -> partition -> points (as pairs). */
+  readonly #points = new Map<string, Map<number, Pairs>>();
   readonly #maxPoints: number;
   readonly #file: string | undefined;
   /** Changed since loaded or saved. */
@@ -120,17 +153,18 @@ export class OffsetTimeTable {
       points = [];
       byPartition.set(partition, points);
     }
-    addPoint(points, endOffset, time, this.#maxPoints);
+    addPair(points, endOffset, time, this.#maxPoints);
     this.#dirty = true;
   }
 
   estimate(topic: string, partition: number, offset: number): TimeEstimate | undefined {
     const points = this.#points.get(topic)?.get(partition);
-    return points ? estimateTime(points, offset) : undefined;
+    return points ? estimatePairs(points, offset) : undefined;
   }
 
   points(topic: string, partition: number): readonly Point[] {
-    return this.#points.get(topic)?.get(partition) ?? [];
+    const points = this.#points.get(topic)?.get(partition);
+    return points ? toPoints(points) : [];
   }
 
   get size(): number {
@@ -177,7 +211,7 @@ export class OffsetTimeTable {
           byPartition = new Map();
           this.#points.set(topic, byPartition);
         }
-        byPartition.set(partition, clean.slice(-this.#maxPoints));
+        byPartition.set(partition, toPairs(clean.slice(-this.#maxPoints)));
       }
       return undefined;
     } catch (err) {
@@ -192,7 +226,9 @@ export class OffsetTimeTable {
     const tmp = `${this.#file}.tmp-${process.pid}`;
     const partitions = dict<Point[]>();
     for (const [topic, byPartition] of this.#points) {
-      for (const [partition, points] of byPartition) partitions[OffsetTimeTable.key(topic, partition)] = points;
+      for (const [partition, points] of byPartition) {
+        partitions[OffsetTimeTable.key(topic, partition)] = toPoints(points);
+      }
     }
     writeFileSync(tmp, JSON.stringify({ version: FILE_VERSION, partitions }));
     renameSync(tmp, this.#file);

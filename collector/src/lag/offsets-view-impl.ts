@@ -4,18 +4,23 @@ import type { KafkaMonitor } from './monitor.ts';
 import type { OffsetsView } from './offsets-view.ts';
 import type { Snapshot } from './types.ts';
 
+/** Lookups by name, then by partition number: no key string per partition or group-partition. */
 interface Index {
-  partitions: Map<string, PartitionOffsets>;
-  committed: Map<string, number>;
+  /** topic -> partition -> log offsets. */
+  partitions: Map<string, (PartitionOffsets | undefined)[]>;
+  /** group -> topic -> partition -> committed offset. */
+  committed: Map<string, Map<string, (number | undefined)[]>>;
   groupsByTopic: Map<string, string[]>;
 }
 
-const key = (...parts: (string | number)[]): string => parts.join('\u0000');
-
 function buildIndex(snapshot: Snapshot): Index {
-  const partitions = new Map<string, PartitionOffsets>();
-  for (const t of snapshot.topics.values()) for (const p of t.partitions) partitions.set(key(t.topic, p.partition), p);
-  const committed = new Map<string, number>();
+  const partitions = new Map<string, (PartitionOffsets | undefined)[]>();
+  for (const t of snapshot.topics.values()) {
+    const list: (PartitionOffsets | undefined)[] = [];
+    for (const p of t.partitions) list[p.partition] = p;
+    partitions.set(t.topic, list);
+  }
+  const committed = new Map<string, Map<string, (number | undefined)[]>>();
   const groupsByTopic = new Map<string, Set<string>>();
   const addGroup = (topic: string, group: string): void => {
     const set = groupsByTopic.get(topic) ?? new Set<string>();
@@ -23,11 +28,20 @@ function buildIndex(snapshot: Snapshot): Index {
     groupsByTopic.set(topic, set);
   };
   for (const g of snapshot.groups.values()) {
+    const byTopic = new Map<string, (number | undefined)[]>();
+    let topic: string | undefined;
+    let offsets: (number | undefined)[] = [];
     for (const p of g.partitions) {
-      committed.set(key(g.group, p.topic, p.partition), p.committedOffset);
-      addGroup(p.topic, g.group);
+      if (p.topic !== topic) {
+        topic = p.topic;
+        offsets = byTopic.get(topic) ?? [];
+        byTopic.set(topic, offsets);
+        addGroup(topic, g.group);
+      }
+      offsets[p.partition] = p.committedOffset;
     }
-    for (const m of g.members) for (const topic of Object.keys(m.assignment)) addGroup(topic, g.group);
+    committed.set(g.group, byTopic);
+    for (const m of g.members) for (const t of Object.keys(m.assignment)) addGroup(t, g.group);
   }
   return {
     partitions,
@@ -50,9 +64,9 @@ export function createOffsetsView(monitor: KafkaMonitor): OffsetsView {
   };
   return {
     groupsForTopic: (topic) => [...(index()?.groupsByTopic.get(topic) ?? [])],
-    committedOffset: (group, topic, partition) => index()?.committed.get(key(group, topic, partition)),
-    endOffset: (topic, partition) => index()?.partitions.get(key(topic, partition))?.end,
-    startOffset: (topic, partition) => index()?.partitions.get(key(topic, partition))?.start,
+    committedOffset: (group, topic, partition) => index()?.committed.get(group)?.get(topic)?.[partition],
+    endOffset: (topic, partition) => index()?.partitions.get(topic)?.[partition]?.end,
+    startOffset: (topic, partition) => index()?.partitions.get(topic)?.[partition]?.start,
     consumeRate: (group, topic) =>
       monitor.snapshot?.groups.get(group)?.topics.find((t) => t.topic === topic)?.consumeRate ?? undefined,
     groupMembers: (group) => monitor.snapshot?.groups.get(group)?.members.length,

@@ -1,9 +1,10 @@
 /**
  * A partition's row in the snapshot. Its status window is not copied into each snapshot: the
- * row keeps the partition's SampleWindow buffer and the bounds of its window at that poll
- * (entries there are never overwritten) and builds `samples` when someone reads it.
+ * row keeps the partition's SampleWindow ring and where its window ended at that poll (the ring
+ * keeps it through the next push; see WINDOW_SLACK and `detach`) and builds `samples` when
+ * someone reads it.
  */
-import { windowSamples, type OffsetSample, type Status } from './status.ts';
+import { windowSamples, windowStart, type OffsetSample, type Status } from './status.ts';
 import type { PartitionLag } from './types.ts';
 
 const NO_SAMPLES: readonly number[] = [];
@@ -21,7 +22,6 @@ export interface PartitionLagRow extends Omit<PartitionLag, 'samples'> {}
 // eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging -- see the interface above
 export class PartitionLagRow implements PartitionLag {
   #buffer: readonly number[] = NO_SAMPLES;
-  #start = 0;
   #end = 0;
   #samples: OffsetSample[] | undefined;
 
@@ -40,17 +40,21 @@ export class PartitionLagRow implements PartitionLag {
     this.consumeRate = o.consumeRate;
   }
 
-  /** The window: samples start..end of `buffer` (which must not change there afterwards). */
-  setWindow(buffer: readonly number[], start: number, end: number): void {
+  /** The window: the samples of SampleWindow ring `buffer` that end at `end`. */
+  setWindow(buffer: readonly number[], end: number): void {
     this.#buffer = buffer;
-    this.#start = start;
     this.#end = end;
     this.#samples = undefined;
   }
 
+  /** Keeps a copy of the ring, for a row that must outlive more pushes than the ring has room for. */
+  detach(): void {
+    if (this.#samples === undefined && this.#buffer !== NO_SAMPLES) this.#buffer = this.#buffer.slice();
+  }
+
   /** Status window, oldest first. */
   get samples(): OffsetSample[] {
-    this.#samples ??= windowSamples(this.#buffer, this.#start, this.#end);
+    this.#samples ??= windowSamples(this.#buffer, windowStart(this.#buffer, this.#end), this.#end);
     return this.#samples;
   }
 
@@ -60,36 +64,37 @@ export class PartitionLagRow implements PartitionLag {
 
   /** The same row with another status (a group whose offsets could not be read keeps its last rows as ERR). */
   withStatus(status: Status): PartitionLagRow {
-    const copy = new PartitionLagRow({ ...this.#fields(), status });
+    const copy = new PartitionLagRow({ ...fieldsOf(this), status });
     copy.lagSeconds = this.lagSeconds;
     copy.lagSecondsSource = this.lagSecondsSource;
     copy.lagSecondsIsLowerBound = this.lagSecondsIsLowerBound;
-    copy.setWindow(this.#buffer, this.#start, this.#end);
+    copy.setWindow(this.#buffer, this.#end);
     copy.#samples = this.#samples;
     return copy;
   }
 
-  #fields(): PartitionLagFields {
-    return {
-      topic: this.topic,
-      partition: this.partition,
-      committedOffset: this.committedOffset,
-      endOffset: this.endOffset,
-      startOffset: this.startOffset,
-      lag: this.lag,
-      status: this.status,
-      owner: this.owner,
-      consumeRate: this.consumeRate,
-    };
-  }
-
   toJSON(): PartitionLag {
     return {
-      ...this.#fields(),
+      ...fieldsOf(this),
       lagSeconds: this.lagSeconds,
       lagSecondsSource: this.lagSecondsSource,
       lagSecondsIsLowerBound: this.lagSecondsIsLowerBound,
       samples: this.samples,
     };
   }
+}
+
+/** The fields a row is built from (a function, not a private method: that costs every row a slot). */
+function fieldsOf(row: PartitionLagRow): PartitionLagFields {
+  return {
+    topic: row.topic,
+    partition: row.partition,
+    committedOffset: row.committedOffset,
+    endOffset: row.endOffset,
+    startOffset: row.startOffset,
+    lag: row.lag,
+    status: row.status,
+    owner: row.owner,
+    consumeRate: row.consumeRate,
+  };
 }

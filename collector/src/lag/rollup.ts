@@ -134,19 +134,62 @@ function rollUp(m: Memory, g: GroupLag, topics: ReadonlyMap<string, TopicSnapsho
     g.lag === 0 ? 0 : catchUps.some((c) => c === null) ? null : Math.max(0, ...(catchUps as number[]));
 }
 
+/**
+ * Lag history of a group or of one of its topics: the last `max` points, oldest first, as a ring
+ * of (time, lag, lagSeconds) in one array of doubles (NaN: lagSeconds unknown) rather than an
+ * object per point. Filled by push, then copied once to its exact size and written in place.
+ */
+export class LagHistory {
+  #buffer: number[] = [];
+  /** Points pushed so far. */
+  #end = 0;
+  readonly #max: number;
+
+  constructor(max: number) {
+    this.#max = Math.max(0, max);
+  }
+
+  push(time: number, lag: number, lagSeconds: number | null): void {
+    if (this.#max === 0) return;
+    const i = (this.#end % this.#max) * 3;
+    if (this.#end < this.#max) {
+      this.#buffer.push(time, lag, lagSeconds ?? NaN);
+      if (this.#end === this.#max - 1) this.#buffer = this.#buffer.slice();
+    } else {
+      this.#buffer[i] = time;
+      this.#buffer[i + 1] = lag;
+      this.#buffer[i + 2] = lagSeconds ?? NaN;
+    }
+    this.#end++;
+  }
+
+  /** The points, oldest first. */
+  points(): LagPoint[] {
+    const n = Math.min(this.#end, this.#max);
+    const out = new Array<LagPoint>(n);
+    for (let k = 0; k < n; k++) {
+      const i = ((this.#end - n + k) % this.#max) * 3;
+      const seconds = this.#buffer[i + 2] as number;
+      out[k] = {
+        time: this.#buffer[i] as number,
+        lag: this.#buffer[i + 1] as number,
+        lagSeconds: Number.isNaN(seconds) ? null : seconds,
+      };
+    }
+    return out;
+  }
+}
+
 function recordHistory(m: Memory, g: GroupLag, now: number): void {
-  const h = m.history.get(g.group) ?? { total: [], topics: new Map<string, LagPoint[]>() };
-  const push = (list: LagPoint[], point: LagPoint): void => {
-    list.push(point);
-    while (list.length > m.o.historyPoints) list.shift();
-  };
+  const max = m.o.historyPoints;
+  const h = m.history.get(g.group) ?? { total: new LagHistory(max), topics: new Map<string, LagHistory>() };
   if (g.error === null) {
-    push(h.total, { time: now, lag: g.lag, lagSeconds: g.lagSeconds });
+    h.total.push(now, g.lag, g.lagSeconds);
     const current = new Set<string>();
     for (const t of g.topics) {
       current.add(t.topic);
-      const list = h.topics.get(t.topic) ?? [];
-      push(list, { time: now, lag: t.lag, lagSeconds: t.lagSeconds });
+      const list = h.topics.get(t.topic) ?? new LagHistory(max);
+      list.push(now, t.lag, t.lagSeconds);
       h.topics.set(t.topic, list);
     }
     for (const t of h.topics.keys()) if (!current.has(t)) h.topics.delete(t);

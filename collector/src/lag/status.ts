@@ -73,28 +73,35 @@ export function partitionStatus(input: PartitionStatusInput): Status {
 export const SAMPLE_FIELDS = 3;
 
 /**
- * The status window of one partition, kept in place across polls: an append-only buffer of
- * (time, offset, lag) triples. Entries before `end` are never written again (a full buffer is
- * replaced by a new one holding the last samples), so a snapshot can keep (buffer, start, end)
- * and read its window later without copying it each poll. A plain array of numbers (doubles
- * stored unboxed, cheaper to allocate than a typed array); `stagger` varies the spare room so
- * that windows created together are not all replaced in the same poll.
+ * Samples a SampleWindow keeps beyond its window. A snapshot's row reads its window from the
+ * ring later (see PartitionLagRow), so a push must not overwrite it: one spare sample covers the
+ * next cycle's push; a monitor whose published snapshot is older than that (cycles abandoned
+ * after they pushed) has the rows copy their ring first (cycle-groups.ts).
+ */
+export const WINDOW_SLACK = 1;
+
+/**
+ * The status window of one partition, kept in place across polls: a ring of the last
+ * size + WINDOW_SLACK (time, offset, lag) triples in one array of doubles (stored unboxed; a
+ * plain array is smaller than a typed array with its ArrayBuffer at this size). Samples are
+ * numbered from 0 in push order; sample n is at (n % capacity) * SAMPLE_FIELDS, and the window
+ * is samples start..end. A snapshot keeps (buffer, end) and reads its window later without
+ * copying it each poll.
  */
 export class SampleWindow {
-  buffer: number[];
-  /** First sample of the window (index in samples, not in numbers). */
-  start = 0;
-  /** One past the last sample. */
+  readonly buffer: number[];
+  /** Samples pushed so far: one past the last sample. */
   end = 0;
   /** Poll in which the partition was last seen (for forgetting partitions no longer committed). */
   seen = 0;
-  readonly #size: number;
-  readonly #capacity: number;
 
-  constructor(size: number, stagger = 0) {
-    this.#size = Math.max(1, size);
-    this.#capacity = this.#size + Math.max(4, Math.min(this.#size, 32)) + (Math.abs(stagger) % 8);
-    this.buffer = newBuffer(this.#capacity);
+  constructor(size: number) {
+    this.buffer = new Array<number>((Math.max(1, size) + WINDOW_SLACK) * SAMPLE_FIELDS).fill(0);
+  }
+
+  /** First sample of the window. */
+  get start(): number {
+    return windowStart(this.buffer, this.end);
   }
 
   get length(): number {
@@ -102,33 +109,29 @@ export class SampleWindow {
   }
 
   push(time: number, offset: number, lag: number): void {
-    if (this.end === this.#capacity) {
-      const keep = Math.min(this.#size - 1, this.end - this.start);
-      const next = newBuffer(this.#capacity);
-      const from = (this.end - keep) * SAMPLE_FIELDS;
-      for (let i = 0; i < keep * SAMPLE_FIELDS; i++) next[i] = this.buffer[from + i] as number;
-      this.buffer = next;
-      this.start = 0;
-      this.end = keep;
-    }
-    const i = this.end * SAMPLE_FIELDS;
+    const i = at(this.buffer, this.end);
     this.buffer[i] = time;
     this.buffer[i + 1] = offset;
     this.buffer[i + 2] = lag;
     this.end++;
-    if (this.end - this.start > this.#size) this.start = this.end - this.#size;
   }
 }
 
-function newBuffer(samples: number): number[] {
-  return new Array<number>(samples * SAMPLE_FIELDS).fill(0);
+/** The first sample of the window ending at `end` in a SampleWindow ring. */
+export function windowStart(buffer: readonly number[], end: number): number {
+  return Math.max(0, end - (buffer.length / SAMPLE_FIELDS - WINDOW_SLACK));
 }
 
-/** Samples start..end of a SampleWindow buffer as objects, oldest first. */
+/** Where sample `n` starts in a SampleWindow ring. */
+function at(buffer: readonly number[], n: number): number {
+  return (n % (buffer.length / SAMPLE_FIELDS)) * SAMPLE_FIELDS;
+}
+
+/** Samples start..end of a SampleWindow ring as objects, oldest first. */
 export function windowSamples(buffer: readonly number[], start: number, end: number): OffsetSample[] {
-  const out: OffsetSample[] = new Array<OffsetSample>(end - start);
+  const out: OffsetSample[] = new Array<OffsetSample>(Math.max(0, end - start));
   for (let i = start; i < end; i++) {
-    const j = i * SAMPLE_FIELDS;
+    const j = at(buffer, i);
     out[i - start] = { time: buffer[j] as number, offset: buffer[j + 1] as number, lag: buffer[j + 2] as number };
   }
   return out;
@@ -146,22 +149,25 @@ export function windowStatus(
   owned: boolean,
 ): Status {
   if (end <= start) return 'OK';
-  const currentLag = buffer[(end - 1) * SAMPLE_FIELDS + 2] as number;
+  const currentLag = buffer[at(buffer, end - 1) + 2] as number;
   const windowed = end - start >= 2;
   if (!windowed) return 'OK';
   let rewound = false;
   let unchanged = true;
-  let caughtUpOnce = (buffer[start * SAMPLE_FIELDS + 2] as number) <= tolerance;
+  let previousLag = buffer[at(buffer, start) + 2] as number;
+  let previousOffset = buffer[at(buffer, start) + 1] as number;
+  let caughtUpOnce = previousLag <= tolerance;
   let lagNeverDecreased = true;
   for (let i = start + 1; i < end; i++) {
-    const j = i * SAMPLE_FIELDS;
+    const j = at(buffer, i);
     const offset = buffer[j + 1] as number;
-    const previousOffset = buffer[j + 1 - SAMPLE_FIELDS] as number;
     const lag = buffer[j + 2] as number;
     if (offset < previousOffset) rewound = true;
     if (offset !== previousOffset) unchanged = false;
     if (lag <= tolerance) caughtUpOnce = true;
-    if (lag < (buffer[j + 2 - SAMPLE_FIELDS] as number)) lagNeverDecreased = false;
+    if (lag < previousLag) lagNeverDecreased = false;
+    previousOffset = offset;
+    previousLag = lag;
   }
   if (currentLag > tolerance && !owned && unchanged) return 'STOP';
   if (currentLag <= tolerance) return 'OK';
@@ -178,12 +184,14 @@ export function windowStatus(
  */
 export function windowConsumeRate(buffer: readonly number[], start: number, end: number): number | null {
   if (end - start < 2) return null;
+  const f = at(buffer, start);
+  let previousOffset = buffer[f + 1] as number;
   for (let i = start + 1; i < end; i++) {
-    const j = i * SAMPLE_FIELDS + 1;
-    if ((buffer[j] as number) < (buffer[j - SAMPLE_FIELDS] as number)) return null;
+    const offset = buffer[at(buffer, i) + 1] as number;
+    if (offset < previousOffset) return null;
+    previousOffset = offset;
   }
-  const f = start * SAMPLE_FIELDS;
-  const l = (end - 1) * SAMPLE_FIELDS;
+  const l = at(buffer, end - 1);
   const firstTime = buffer[f] as number;
   const lastTime = buffer[l] as number;
   if (lastTime <= firstTime) return null;
