@@ -8,13 +8,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Admin, Producer } from 'kafkajs';
 import {
   buildTestApp,
+  commitOffsets,
   connectAdmin,
   connectProducer,
   consumeAndLeave,
+  createTopicsLed,
   produce,
   removeDir,
-  uniqueName,
   type TestApp,
+  uniqueName,
 } from './kafka-helpers.ts';
 import { metricValue } from './traces-helpers.ts';
 
@@ -28,7 +30,7 @@ let t: TestApp;
 beforeAll(async () => {
   admin = await connectAdmin();
   producer = await connectProducer();
-  await admin.createTopics({ topics: [{ topic, numPartitions: 1 }], waitForLeaders: true });
+  await createTopicsLed(admin, { topics: [{ topic, numPartitions: 1 }] });
   const now = Date.now();
   await produce(producer, topic, 0, [now - 3000, now - 2000, now - 1000, now - 500, now - 100]);
   await consumeAndLeave(admin, group, topic, 2);
@@ -155,7 +157,7 @@ describe('Kafka poll deadline', () => {
     // in their record reads, after the windows) would overwrite what the kept snapshot shows,
     // unless its rows copy their ring first.
     const ring = `${PREFIX}-ring`;
-    await admin.setOffsets({ groupId: ring, topic, partitions: [{ partition: 0, offset: '1' }] });
+    await commitOffsets(ring, topic, [{ partition: 0, offset: '1' }]);
     const app = await buildTestApp({
       groupsInclude: ring,
       groupsExclude: 'eventscope-*',
@@ -179,7 +181,7 @@ describe('Kafka poll deadline', () => {
         return gate.then(() => real(requests, options));
       };
       for (const offset of ['2', '3']) {
-        await admin.setOffsets({ groupId: ring, topic, partitions: [{ partition: 0, offset }] });
+        await commitOffsets(ring, topic, [{ partition: 0, offset }]);
         expect((await monitor.pollOnce()).errors).toEqual({ deadline: 1 });
       }
       // Both cycles got past their windows (each read a record for its new committed offset).
