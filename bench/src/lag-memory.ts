@@ -25,6 +25,7 @@ import {
   createOffsetsView,
   KafkaMonitor,
   loadConfig,
+  monitorOptions,
   partitionKey,
   type CommittedOffset,
   type GroupInfo,
@@ -177,15 +178,7 @@ async function child(m: Measure): Promise<Measured> {
     const kafka = new SyntheticKafka(m.shape);
     const base = heapAfterGc();
     const monitor = new KafkaMonitor(kafka as unknown as KafkaAdapter, {
-      pollIntervalMs: config.pollIntervalMs,
-      pollConcurrency: config.pollConcurrency,
-      groupsInclude: config.groupsInclude,
-      groupsExclude: config.groupsExclude,
-      lagTolerance: config.lagTolerance,
-      lagBudgetSeconds: config.lagBudgetSeconds,
-      statusWindow: config.statusWindow,
-      dataDir,
-      maxRecordReadsPerCycle: config.recordReadsPerCycle,
+      ...monitorOptions(config, dataDir),
       // No deadline: a cycle of a large shape on a loaded machine is measured, not abandoned.
       pollDeadlineMs: 3_600_000,
     });

@@ -9,7 +9,7 @@ export { CollectorError } from './errors.ts';
 export { COLLECTOR_ENV, COLLECTOR_NODE_FLAGS } from './node-flags.ts';
 export { dict } from './lib/safe-map.ts';
 export { assemble, compileRules, DEFAULT_RULES } from './flows/index.ts';
-export { createOffsetsView, KafkaMonitor } from './lag/index.ts';
+export { createOffsetsView, KafkaMonitor, monitorOptions } from './lag/index.ts';
 export type { GroupType, KafkaAdapter, KafkaCapabilities } from './kafka/index.ts';
 // The client-independent Kafka plans and shapes, shared with the bench's kafkajs adapter (figure 4).
 export { chunks, mapLimit, partitionKey, readRecordsByLeader, topicOffsetsByLeader } from './kafka/index.ts';

@@ -4,7 +4,14 @@
  * listening on 127.0.0.1. Driven by the parent over IPC (collector.ts).
  */
 import { performance } from 'node:perf_hooks';
-import { buildApp, type KafkaAdapter, KafkaMonitor, loadConfig, ThreadedSqliteStore } from '@eventscope/collector';
+import {
+  buildApp,
+  type KafkaAdapter,
+  KafkaMonitor,
+  loadConfig,
+  monitorOptions,
+  ThreadedSqliteStore,
+} from '@eventscope/collector';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { KafkajsAdapter } from './kafkajs-adapter.ts';
@@ -90,18 +97,7 @@ function legacyMonitor(): KafkaMonitor {
     const dir = path.join(config.dataDir, 'kafkajs');
     mkdirSync(dir, { recursive: true });
     kafkajsAdapter = new KafkajsAdapter({ brokers: config.kafkaBrokers, clientId: 'eventscope-bench-kafkajs' });
-    kafkajsMonitor = new KafkaMonitor(kafkajsAdapter as unknown as KafkaAdapter, {
-      pollIntervalMs: config.pollIntervalMs,
-      pollConcurrency: config.pollConcurrency,
-      groupsInclude: config.groupsInclude,
-      groupsExclude: config.groupsExclude,
-      lagTolerance: config.lagTolerance,
-      lagBudgetSeconds: config.lagBudgetSeconds,
-      statusWindow: config.statusWindow,
-      dataDir: dir,
-      maxRecordReadsPerCycle: config.recordReadsPerCycle,
-      pollDeadlineMs: config.pollDeadlineMs,
-    });
+    kafkajsMonitor = new KafkaMonitor(kafkajsAdapter as unknown as KafkaAdapter, monitorOptions(config, dir));
   }
   return kafkajsMonitor;
 }

@@ -9,6 +9,7 @@
  * then monitor.ts publishes the snapshot and runs the extra cycle steps (DLQ tails).
  * What lives across cycles (windows, tables, rebalance history) is the monitor's `Memory`.
  */
+import type { Config } from '../config.ts';
 import { dict, ownGet } from '../lib/safe-map.ts';
 import { chunks, mapLimit, type GroupInfo, type KafkaAdapter, type PartitionOffsets } from '../kafka/index.ts';
 import type { OffsetTimeTable } from './offset-times.ts';
@@ -46,6 +47,22 @@ export interface MonitorOptions {
    */
   pollDeadlineMs?: number;
   log?: (level: 'error' | 'warn' | 'info' | 'debug', message: string, extra?: Record<string, unknown>) => void;
+}
+
+/** A monitor's options from the collector's config (its keys written once), its table kept in `dataDir`. */
+export function monitorOptions(c: Config, dataDir: string): MonitorOptions {
+  return {
+    pollIntervalMs: c.pollIntervalMs,
+    pollConcurrency: c.pollConcurrency,
+    groupsInclude: c.groupsInclude,
+    groupsExclude: c.groupsExclude,
+    lagTolerance: c.lagTolerance,
+    lagBudgetSeconds: c.lagBudgetSeconds,
+    statusWindow: c.statusWindow,
+    dataDir,
+    maxRecordReadsPerCycle: c.recordReadsPerCycle,
+    pollDeadlineMs: c.pollDeadlineMs,
+  };
 }
 
 /** The options with the monitor's own defaults applied. */

@@ -1,4 +1,5 @@
 export { KafkaMonitor, globToRegExp } from './monitor.ts';
+export { monitorOptions } from './cycle.ts';
 export type { CycleContext, CycleResult, CycleStep, MonitorOptions, PollOptions } from './monitor.ts';
 export { OffsetTimeTable, addPoint, estimateTime } from './offset-times.ts';
 export type { Point, TimeEstimate } from './offset-times.ts';

@@ -13,6 +13,7 @@ import { PostgresSnapshotStore } from '../store/postgres-snapshots.ts';
 import { isSnapshotStore } from '../store/snapshot-types.ts';
 import { LAG_SNAPSHOT_KIND, shareSnapshots } from './shared-snapshot.ts';
 import { registerLagMetrics } from './metrics.ts';
+import { monitorOptions } from './cycle.ts';
 import { KafkaMonitor } from './monitor.ts';
 import { createOffsetsView } from './offsets-view-impl.ts';
 import { clusterRoutes, lagRoutes } from './routes.ts';
@@ -49,20 +50,8 @@ export const lagPlugin = fp<LagPluginOptions>(
       app.log[level]({ ...extra, cluster }, message);
     const clusters = new Map<string, MonitoredCluster>();
     for (const k of app.kafkaClusters.values()) {
-      const monitor = new KafkaMonitor(k.adapter, {
-        pollIntervalMs: c.pollIntervalMs,
-        pollConcurrency: c.pollConcurrency,
-        groupsInclude: c.groupsInclude,
-        groupsExclude: c.groupsExclude,
-        lagTolerance: c.lagTolerance,
-        lagBudgetSeconds: c.lagBudgetSeconds,
-        statusWindow: c.statusWindow,
-        // Each cluster's offset/time table in a file of its own (the primary's where it always was).
-        dataDir: k.dataDir,
-        maxRecordReadsPerCycle: c.recordReadsPerCycle,
-        pollDeadlineMs: c.pollDeadlineMs,
-        log: log(k.name),
-      });
+      // Each cluster's offset/time table in a file of its own (the primary's where it always was).
+      const monitor = new KafkaMonitor(k.adapter, { ...monitorOptions(c, k.dataDir), log: log(k.name) });
       // One poller per cluster among collectors (lag/leader.ts), elected on that cluster: the session
       // is the poll interval, at least the broker's minimum (6 s), so a dead leader is replaced
       // within about two intervals.
