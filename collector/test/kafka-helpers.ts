@@ -80,6 +80,21 @@ export async function createTopicsLed(admin: Admin, options: Parameters<Admin['c
   for (const t of options.topics) await waitForLeaders(admin, t.topic, t.numPartitions);
 }
 
+/**
+ * App settings for tests of the status rules on a suite's groups (`<prefix>-*`): no lag tolerance,
+ * a window of 3 polls, per-partition metrics, and a time budget of an hour, so WARN comes from the
+ * rules and not from the budget.
+ */
+export function statusRulesConfig(prefix: string): Partial<Config> {
+  return {
+    groupsInclude: `${prefix}-*`,
+    lagTolerance: 0,
+    statusWindow: 3,
+    lagBudgetSeconds: 3600,
+    perPartitionMetrics: true,
+  };
+}
+
 export async function connectProducer(): Promise<Producer> {
   const producer = kafka.producer({ allowAutoTopicCreation: false });
   await producer.connect();

@@ -20,6 +20,7 @@ import {
   produce,
   produceEach,
   snapshotGroup,
+  statusRulesConfig,
   uniqueName,
   useKafka,
   waitFor,
@@ -57,14 +58,7 @@ const exited = (child: ChildProcess, timeoutMs: number): Promise<number | null> 
 
 beforeAll(async () => {
   k.groups.push(`${PREFIX}-kip848`, `${PREFIX}-share`, `${PREFIX}-share-live`);
-  // A budget of an hour: WARN here comes from the status rules, not from the time budget.
-  t = await k.app({
-    groupsInclude: `${PREFIX}-*`,
-    lagTolerance: 0,
-    statusWindow: 3,
-    lagBudgetSeconds: 3600,
-    perPartitionMetrics: true,
-  });
+  t = await k.app(statusRulesConfig(PREFIX));
 });
 
 afterAll(() => {

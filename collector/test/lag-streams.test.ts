@@ -15,6 +15,7 @@ import {
   produce,
   produceEach,
   snapshotGroup,
+  statusRulesConfig,
   uniqueName,
   useKafka,
   waitFor,
@@ -47,14 +48,7 @@ async function series(name: string, labels: Record<string, string>): Promise<num
 const partitionsOf = (a: Record<string, number[]> | undefined, topic: string) => a?.[topic] ?? [];
 
 beforeAll(async () => {
-  // A budget of an hour: WARN here comes from the status rules, not from the time budget.
-  t = await k.app({
-    groupsInclude: `${PREFIX}-*`,
-    lagTolerance: 0,
-    statusWindow: 3,
-    lagBudgetSeconds: 3600,
-    perPartitionMetrics: true,
-  });
+  t = await k.app(statusRulesConfig(PREFIX));
 });
 
 afterAll(() => {
