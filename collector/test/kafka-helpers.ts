@@ -95,8 +95,13 @@ export function statusRulesConfig(prefix: string): Partial<Config> {
   };
 }
 
+/**
+ * Idempotent: kafkajs retries a whole produce request when one of its partitions fails (a new
+ * topic's partition whose leader is not ready yet), and without idempotence the partitions that
+ * succeeded got their records twice (a DLQ of 3 records counted 5 in CI).
+ */
 export async function connectProducer(): Promise<Producer> {
-  const producer = kafka.producer({ allowAutoTopicCreation: false });
+  const producer = kafka.producer({ allowAutoTopicCreation: false, idempotent: true });
   await producer.connect();
   return producer;
 }
