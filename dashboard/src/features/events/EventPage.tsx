@@ -1,7 +1,7 @@
 import { CopyButton } from '../../components/CopyButton.tsx';
 import { Link, useParams } from 'react-router';
 import { useEventLookup } from '../../api/queries.ts';
-import { type GroupView } from '../../api/types.ts';
+import { type EventView, type GroupView } from '../../api/types.ts';
 import { OutcomeBadge } from '../../components/StatusBadge.tsx';
 import { DataTable } from '../../components/DataTable.tsx';
 import { QueryView } from '../../components/states.tsx';
@@ -62,6 +62,95 @@ function Where({ g }: { g: GroupView }) {
   );
 }
 
+/** What the event is: its record, publish, saga, cause and trace. */
+function EventSummary({ d }: { d: EventView }) {
+  return (
+    <section className="panel" aria-label="Event">
+      <h2>{d.eventType ?? 'unknown event type'}</h2>
+      <dl className="kv" style={{ marginTop: 8 }}>
+        <dt>Record</dt>
+        <dd>
+          {d.record
+            ? `${d.record.topic} / partition ${d.record.partition} @ offset ${formatInteger(d.record.offset)}`
+            : 'not known'}
+        </dd>
+        <dt>Published</dt>
+        <dd>
+          {d.publish ? `${formatDateTime(d.publish.timeMs)} by ${d.publish.service}` : 'no publish span received'}
+        </dd>
+        <dt>Saga</dt>
+        <dd className="mono">
+          {d.correlationId ? (
+            <Link to={`/sagas/${enc(d.correlationId)}`}>{d.correlationId}</Link>
+          ) : (
+            'none (no correlation-id)'
+          )}
+        </dd>
+        <dt>Caused by</dt>
+        <dd className="mono">
+          {d.causationId ? <Link to={`/events/${enc(d.causationId)}`}>{d.causationId}</Link> : 'nothing (first event)'}
+        </dd>
+        <dt>Trace</dt>
+        <dd className="mono">
+          {d.publish ? <Link to={`/traces/${enc(d.publish.traceId)}`}>{d.publish.traceId}</Link> : 'unknown'}
+        </dd>
+        {d.republishes.length ? (
+          <>
+            <dt>Re-published to</dt>
+            <dd>{d.republishes.map((p) => `${p.topic} (${p.service})`).join(', ')}</dd>
+          </>
+        ) : null}
+      </dl>
+    </section>
+  );
+}
+
+/** Every group that reads the event's topic: the ones not done with it first. */
+function WhereIsIt({ d }: { d: EventView }) {
+  const done = d.groups.filter(isDone);
+  const notDone = d.groups.filter((g) => !isDone(g));
+  const services = new Map(d.groups.map((g) => [g.group, g.deliveries[0]?.service ?? null]));
+  return (
+    <section className="panel" aria-label="Where is it">
+      <h2>
+        Processed by {done.length} of {d.groups.length} group{d.groups.length === 1 ? '' : 's'}
+      </h2>
+      {d.offsetsSnapshotMs !== null ? (
+        <p className="subtle">Positions from the Kafka snapshot {formatRelative(d.offsetsSnapshotMs)}.</p>
+      ) : null}
+      <DataTable
+        rows={[...notDone, ...done]}
+        columns={['Group', 'Topic', 'Service', 'State', 'Where', { label: 'Deliveries', className: 'num' }]}
+        empty="No consumer group has read or is reading this topic."
+        label="Groups"
+      >
+        {(g) => (
+          <tr key={`${g.group}-${g.topic}`}>
+            <td>
+              <Link to={`/groups/${enc(g.group)}`}>{g.group}</Link>
+            </td>
+            <td>{g.topic}</td>
+            <td>{services.get(g.group) ?? '—'}</td>
+            <td>
+              <OutcomeBadge outcome={g.state} />
+              {g.duplicate && g.state !== 'duplicate' ? (
+                <>
+                  {' '}
+                  <OutcomeBadge outcome="duplicate" />
+                </>
+              ) : null}
+            </td>
+            <td>
+              <Where g={g} />
+            </td>
+            <td className="num">{g.deliveries.length}</td>
+          </tr>
+        )}
+      </DataTable>
+    </section>
+  );
+}
+
 /** "Where is event X": every group that has and has not processed it. */
 export function EventPage() {
   const { eventId = '' } = useParams();
@@ -78,95 +167,12 @@ export function EventPage() {
         {query.data?.duplicate ? <OutcomeBadge outcome="duplicate" /> : null}
       </div>
       <QueryView query={query} what={`event ${eventId}`}>
-        {(d) => {
-          const done = d.groups.filter(isDone);
-          const notDone = d.groups.filter((g) => !isDone(g));
-          const services = new Map(d.groups.map((g) => [g.group, g.deliveries[0]?.service ?? null]));
-          return (
-            <>
-              <section className="panel" aria-label="Event">
-                <h2>{d.eventType ?? 'unknown event type'}</h2>
-                <dl className="kv" style={{ marginTop: 8 }}>
-                  <dt>Record</dt>
-                  <dd>
-                    {d.record
-                      ? `${d.record.topic} / partition ${d.record.partition} @ offset ${formatInteger(d.record.offset)}`
-                      : 'not known'}
-                  </dd>
-                  <dt>Published</dt>
-                  <dd>
-                    {d.publish
-                      ? `${formatDateTime(d.publish.timeMs)} by ${d.publish.service}`
-                      : 'no publish span received'}
-                  </dd>
-                  <dt>Saga</dt>
-                  <dd className="mono">
-                    {d.correlationId ? (
-                      <Link to={`/sagas/${enc(d.correlationId)}`}>{d.correlationId}</Link>
-                    ) : (
-                      'none (no correlation-id)'
-                    )}
-                  </dd>
-                  <dt>Caused by</dt>
-                  <dd className="mono">
-                    {d.causationId ? (
-                      <Link to={`/events/${enc(d.causationId)}`}>{d.causationId}</Link>
-                    ) : (
-                      'nothing (first event)'
-                    )}
-                  </dd>
-                  <dt>Trace</dt>
-                  <dd className="mono">
-                    {d.publish ? <Link to={`/traces/${enc(d.publish.traceId)}`}>{d.publish.traceId}</Link> : 'unknown'}
-                  </dd>
-                  {d.republishes.length ? (
-                    <>
-                      <dt>Re-published to</dt>
-                      <dd>{d.republishes.map((p) => `${p.topic} (${p.service})`).join(', ')}</dd>
-                    </>
-                  ) : null}
-                </dl>
-              </section>
-              <section className="panel" aria-label="Where is it">
-                <h2>
-                  Processed by {done.length} of {d.groups.length} group{d.groups.length === 1 ? '' : 's'}
-                </h2>
-                {d.offsetsSnapshotMs !== null ? (
-                  <p className="subtle">Positions from the Kafka snapshot {formatRelative(d.offsetsSnapshotMs)}.</p>
-                ) : null}
-                <DataTable
-                  rows={[...notDone, ...done]}
-                  columns={['Group', 'Topic', 'Service', 'State', 'Where', { label: 'Deliveries', className: 'num' }]}
-                  empty="No consumer group has read or is reading this topic."
-                  label="Groups"
-                >
-                  {(g) => (
-                    <tr key={`${g.group}-${g.topic}`}>
-                      <td>
-                        <Link to={`/groups/${enc(g.group)}`}>{g.group}</Link>
-                      </td>
-                      <td>{g.topic}</td>
-                      <td>{services.get(g.group) ?? '—'}</td>
-                      <td>
-                        <OutcomeBadge outcome={g.state} />
-                        {g.duplicate && g.state !== 'duplicate' ? (
-                          <>
-                            {' '}
-                            <OutcomeBadge outcome="duplicate" />
-                          </>
-                        ) : null}
-                      </td>
-                      <td>
-                        <Where g={g} />
-                      </td>
-                      <td className="num">{g.deliveries.length}</td>
-                    </tr>
-                  )}
-                </DataTable>
-              </section>
-            </>
-          );
-        }}
+        {(d) => (
+          <>
+            <EventSummary d={d} />
+            <WhereIsIt d={d} />
+          </>
+        )}
       </QueryView>
     </>
   );

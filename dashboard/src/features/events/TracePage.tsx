@@ -101,6 +101,103 @@ function Bar({ row, t0, span }: { row: WaterfallRow; t0: number; span: number })
   );
 }
 
+/** The sagas the trace belongs to and the linked traces joined with it. */
+function BelongsTo({ d, rows }: { d: TraceView; rows: WaterfallRow[] }) {
+  const linked = [...new Set(rows.map((r) => r.traceId))].filter((t) => t !== d.traceId);
+  return (
+    <section className="panel">
+      <h2>Belongs to</h2>
+      {d.correlationIds.length === 0 ? (
+        <p className="subtle">No saga: the spans carry no correlation id.</p>
+      ) : (
+        <ul>
+          {d.correlationIds.map((c) => (
+            <li key={c}>
+              saga <Link to={`/sagas/${enc(c)}`}>{c}</Link>
+            </li>
+          ))}
+        </ul>
+      )}
+      {linked.length ? (
+        <p data-testid="linked-traces">
+          Joined with {linked.length} linked {linked.length === 1 ? 'trace' : 'traces'} (consumers that link to the
+          producer span instead of continuing its trace):{' '}
+          {linked.map((t, i) => (
+            <span key={t}>
+              {i ? ', ' : ''}
+              <Link to={`/traces/${t}`} className="mono" title={t}>
+                {shortId(t)}
+              </Link>
+              <CopyButton text={t} label={`trace id ${t}`} />
+            </span>
+          ))}
+        </p>
+      ) : null}
+    </section>
+  );
+}
+
+/** The spans on one time axis from the first queued record to the last span's end. */
+function Waterfall({ d, rows }: { d: TraceView; rows: WaterfallRow[] }) {
+  const own = d.traceId;
+  const t0 = Math.min(...rows.map((r) => r.queuedFromMs ?? r.startMs));
+  const t1 = Math.max(...rows.map((r) => r.endMs));
+  const span = Math.max(t1 - t0, 0.001);
+  return (
+    <section className="panel table-wrap" aria-label="Waterfall">
+      <h2>
+        Waterfall <span className="subtle">{formatDuration(t1 - t0)}, queue time shaded</span>
+      </h2>
+      <DataTable
+        rows={rows}
+        columns={[
+          'Start',
+          'Span',
+          'Service',
+          'Trace',
+          'Outcome',
+          { label: 'Duration', className: 'num' },
+          'Event',
+          { label: 'Timeline', className: 'wf-col' },
+        ]}
+        empty="No spans stored for this trace."
+        label="Spans"
+        className="waterfall"
+      >
+        {(r) => (
+          <tr key={r.key} data-trace={r.traceId === own ? 'own' : 'linked'}>
+            <td title={formatClockMs(r.startMs)}>+{formatDuration(r.startMs - t0)}</td>
+            <td>
+              <span className={`wf-indent wf-depth-${Math.min(r.depth, 8)}`}>
+                {r.kind === 'delivery' ? '↳ ' : ''}
+                {r.what}
+              </span>
+            </td>
+            <td>{r.service}</td>
+            <td className="mono">
+              {r.traceId === own ? (
+                'this'
+              ) : (
+                <Link to={`/traces/${r.traceId}`} title={`linked trace ${r.traceId}`}>
+                  {r.traceId.slice(0, 8)}
+                </Link>
+              )}
+            </td>
+            <td>{r.outcome ? <OutcomeBadge outcome={r.outcome} /> : 'published'}</td>
+            <td className="num">{formatDuration(r.endMs - r.startMs)}</td>
+            <td className="mono">
+              <EventIdLink eventId={r.eventId} />
+            </td>
+            <td className="wf-col">
+              <Bar row={r} t0={t0} span={span} />
+            </td>
+          </tr>
+        )}
+      </DataTable>
+    </section>
+  );
+}
+
 /** One trace and the traces linked to it (eachBatch consumers), as one waterfall with the event flow. */
 export function TracePage() {
   const { traceId = '' } = useParams();
@@ -116,93 +213,10 @@ export function TracePage() {
       <QueryView query={query} what={`trace ${traceId}`}>
         {(d) => {
           const rows = waterfallRows(d);
-          const own = d.traceId;
-          const linked = [...new Set(rows.map((r) => r.traceId))].filter((t) => t !== own);
-          const t0 = Math.min(...rows.map((r) => r.queuedFromMs ?? r.startMs));
-          const t1 = Math.max(...rows.map((r) => r.endMs));
-          const span = Math.max(t1 - t0, 0.001);
           return (
             <>
-              <section className="panel">
-                <h2>Belongs to</h2>
-                {d.correlationIds.length === 0 ? (
-                  <p className="subtle">No saga: the spans carry no correlation id.</p>
-                ) : (
-                  <ul>
-                    {d.correlationIds.map((c) => (
-                      <li key={c}>
-                        saga <Link to={`/sagas/${enc(c)}`}>{c}</Link>
-                      </li>
-                    ))}
-                  </ul>
-                )}
-                {linked.length ? (
-                  <p data-testid="linked-traces">
-                    Joined with {linked.length} linked {linked.length === 1 ? 'trace' : 'traces'} (consumers that link
-                    to the producer span instead of continuing its trace):{' '}
-                    {linked.map((t, i) => (
-                      <span key={t}>
-                        {i ? ', ' : ''}
-                        <Link to={`/traces/${t}`} className="mono" title={t}>
-                          {shortId(t)}
-                        </Link>
-                        <CopyButton text={t} label={`trace id ${t}`} />
-                      </span>
-                    ))}
-                  </p>
-                ) : null}
-              </section>
-              <section className="panel table-wrap" aria-label="Waterfall">
-                <h2>
-                  Waterfall <span className="subtle">{formatDuration(t1 - t0)}, queue time shaded</span>
-                </h2>
-                <DataTable
-                  rows={rows}
-                  columns={[
-                    'Start',
-                    'Span',
-                    'Service',
-                    'Trace',
-                    'Outcome',
-                    { label: 'Duration', className: 'num' },
-                    'Event',
-                    { label: 'Timeline', className: 'wf-col' },
-                  ]}
-                  empty="No spans stored for this trace."
-                  label="Spans"
-                  className="waterfall"
-                >
-                  {(r) => (
-                    <tr key={r.key} data-trace={r.traceId === own ? 'own' : 'linked'}>
-                      <td title={formatClockMs(r.startMs)}>+{formatDuration(r.startMs - t0)}</td>
-                      <td>
-                        <span className={`wf-indent wf-depth-${Math.min(r.depth, 8)}`}>
-                          {r.kind === 'delivery' ? '↳ ' : ''}
-                          {r.what}
-                        </span>
-                      </td>
-                      <td>{r.service}</td>
-                      <td className="mono">
-                        {r.traceId === own ? (
-                          'this'
-                        ) : (
-                          <Link to={`/traces/${r.traceId}`} title={`linked trace ${r.traceId}`}>
-                            {r.traceId.slice(0, 8)}
-                          </Link>
-                        )}
-                      </td>
-                      <td>{r.outcome ? <OutcomeBadge outcome={r.outcome} /> : 'published'}</td>
-                      <td className="num">{formatDuration(r.endMs - r.startMs)}</td>
-                      <td className="mono">
-                        <EventIdLink eventId={r.eventId} />
-                      </td>
-                      <td className="wf-col">
-                        <Bar row={r} t0={t0} span={span} />
-                      </td>
-                    </tr>
-                  )}
-                </DataTable>
-              </section>
+              <BelongsTo d={d} rows={rows} />
+              <Waterfall d={d} rows={rows} />
             </>
           );
         }}
