@@ -177,6 +177,40 @@ export function storeSuite(name: string, factory: StoreFactory): void {
       expect(saga?.hops.deliveries.map((d) => d.eventId)).toEqual([done.eventId]);
     });
 
+    it('names the terminal event type when the terminal delivery comes before its publish', async () => {
+      const store = await make();
+      const corr = `early-end-${hex(4)}`;
+      const placed = publish({ correlationId: corr, timeUs: T0 });
+      const done = publish({
+        correlationId: corr,
+        eventType: 'order.completed',
+        terminal: 'completed',
+        timeUs: T0 + 10_000,
+        endUs: T0 + 11_000,
+        offset: 7,
+      });
+      // The delivery span carries the event id and the terminal kind, not the event type.
+      const end = delivery({ eventId: done.eventId, correlationId: corr, terminal: 'completed', offset: 7 });
+      // The root publish first, then the terminal delivery, then the publish it processed.
+      await store.ingest({ ...empty, publishes: [placed] });
+      await store.ingest({ ...empty, deliveries: [{ ...end, startUs: T0 + 20_000, endUs: T0 + 25_000 }] });
+      expect((await store.saga(corr))?.summary).toMatchObject({ outcome: 'completed', terminalEventType: null });
+      await store.ingest({ ...empty, publishes: [done] });
+      expect((await store.saga(corr))?.summary).toMatchObject({
+        outcome: 'completed',
+        terminalEventType: 'order.completed',
+        terminalUs: T0 + 20_000,
+      });
+      // A later publish of another terminal kind does not rename it.
+      await store.ingest({
+        ...empty,
+        publishes: [
+          publish({ correlationId: corr, eventType: 'order.failed', terminal: 'failed', timeUs: T0 + 30_000 }),
+        ],
+      });
+      expect((await store.saga(corr))?.summary.terminalEventType).toBe('order.completed');
+    });
+
     it('counts a second processed delivery by one group as a duplicate, but not a re-sent span', async () => {
       const store = await make();
       const p = publish();

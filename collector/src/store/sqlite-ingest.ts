@@ -3,7 +3,7 @@
  * deliveries and records joined to what the store holds (event ids resolved by position or
  * producer span, queue times, duplicates) and folded into one row per saga.
  */
-import type { Delivery, IngestBatch, IngestResult, Publish, RecordRef, SagaSummary } from './types.ts';
+import type { Delivery, IngestBatch, IngestResult, Publish, RecordRef, SagaOutcome, SagaSummary } from './types.ts';
 import { hexBuf, sagaEnd, toDelivery, toSaga } from './sqlite-rows.ts';
 import type { EarlyDeliveryRow, PublishRefRow, PublishTimeRow, SagaRow } from './sqlite-rows.ts';
 import type { Conn } from './sqlite-statements.ts';
@@ -343,6 +343,11 @@ function sagaSlot(c: SagaSource, slots: Map<string, SagaSlot>, id: string): Saga
   return slot;
 }
 
+/** Whether processing an event of this terminal kind gives this outcome ('failed' may have become 'compensated'). */
+function endsAs(terminal: SagaOutcome, outcome: SagaOutcome): boolean {
+  return terminal === outcome || (terminal === 'failed' && outcome === 'compensated');
+}
+
 /**
  * A publish joins its saga. The root publish (no causation id) an end was held back for
  * releases it (reported at the end of the batch, with the rest of the batch applied). A
@@ -398,6 +403,10 @@ export function sagaOnPublish(
         changed = { correlationId: id, sagaType: old.saga_type ?? 'unknown', from: 'failed', to: 'compensated' };
       }
     }
+  }
+  // A terminal delivery that came before its publish named no event type: the publish does.
+  if (old.outcome !== null && old.terminal_type === null && p.terminal !== null && endsAs(p.terminal, old.outcome)) {
+    old.terminal_type = p.eventType;
   }
   if (root && (old.root_us === null || p.timeUs < old.root_us)) old.root_us = p.timeUs;
   if (old.end_held === 1 && old.root_us !== null) {
