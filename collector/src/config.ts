@@ -481,6 +481,14 @@ export const CONFIG_KEYS = {
     min: 100,
     doc: 'Spans waiting to be stored before OTLP requests are refused with 503 and Retry-After (exporters retry). A queued span takes about 3 KB, so the default bounds the queue near 75 MB.',
   }),
+  heapMb: spec({
+    env: 'EVENTSCOPE_HEAP_MB',
+    kind: 'int',
+    default: 256,
+    min: 128,
+    max: 65536,
+    doc: "Old-generation limit of the collector's V8 heap in MB (`--max-old-space-size`), passed by the launcher `src/start.ts` (`npm start -w collector`, the bin, the Docker image, docker-compose, the helm chart) when it starts the server; it wins over one in `NODE_OPTIONS`. A hard limit: past it the process dies out of memory. The default fits about 200,000 group-partitions of the Kafka monitor (over all clusters) next to the default intake queue; give it about 1.2 MB more per 1,000 group-partitions beyond that (an estimate, docs/scale.md), and more with a larger `intakeQueueSpans`. The limit in effect is logged at start (`heapLimitMb`); a server started without the launcher warns that it does not have it.",
+  }),
   spanMaxFutureSeconds: spec({
     env: 'EVENTSCOPE_SPAN_MAX_FUTURE_SECONDS',
     kind: 'int',

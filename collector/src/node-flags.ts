@@ -1,6 +1,10 @@
+import { CONFIG_KEYS } from './config.ts';
+
 /**
- * The Node.js (V8) flags the collector is started with: `npm start` (devstack), the Docker image,
- * docker-compose and the benchmarks all pass these, and a test checks the Docker files agree.
+ * The Node.js (V8) flags the collector is started with, for an old-generation limit of `heapMb`
+ * MB (config key `heapMb`, EVENTSCOPE_HEAP_MB): start.ts reads the key and passes these to the
+ * server, so `npm start -w collector`, the bin, the Docker image, docker-compose and the helm chart
+ * all take the limit from the key; a test checks the Docker files start through start.ts.
  *
  * Why: under steady OTLP intake the main thread allocates fast and keeps little (~40 MB live), and
  * V8's default heap sizing on a 64-bit machine lets that garbage grow the heap to 150-400 MB before
@@ -8,9 +12,23 @@
  * V8 collect at a heap near what is live: in a soak at 2,000 spans/s the main thread's heap stayed
  * at ~55 MB reserved instead of 100-170 MB (BENCHMARKS.md, figure 5). Neither flag alone does it.
  * The old-generation limit is a hard limit: the collector's memory is bounded by its intake queue
- * (EVENTSCOPE_INTAKE_QUEUE_SPANS) and page sizes, far below it; raise it with the queue.
+ * (EVENTSCOPE_INTAKE_QUEUE_SPANS), page sizes and the Kafka monitor's group-partitions (~0.5 KB
+ * each, BENCHMARKS.md figure 4); raise `heapMb` with the queue or past ~200,000 group-partitions.
  */
-export const COLLECTOR_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=8', '--max-old-space-size=256'];
+export function collectorNodeFlags(heapMb: number = CONFIG_KEYS.heapMb.default): readonly string[] {
+  return ['--max-semi-space-size=8', `--max-old-space-size=${heapMb}`];
+}
+
+/**
+ * The flags at the default `heapMb`, for what starts server.ts without reading the config:
+ * devstack, the benchmarks and tests.
+ */
+export const COLLECTOR_NODE_FLAGS: readonly string[] = collectorNodeFlags();
+
+/** Whether this process was started with collectorNodeFlags(heapMb) (start.ts passes them; devstack and tests may not). */
+export function startedWithNodeFlags(heapMb: number, execArgv: readonly string[] = process.execArgv): boolean {
+  return collectorNodeFlags(heapMb).every((flag) => execArgv.includes(flag));
+}
 
 /**
  * Environment the collector is started with, unless the user set it: glibc reads it once at

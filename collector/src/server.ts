@@ -5,8 +5,9 @@
  */
 import { getHeapStatistics } from 'node:v8';
 import { buildApp } from './app.ts';
-import { loadConfig, redactConfig } from './config.ts';
+import { CONFIG_KEYS, loadConfig, redactConfig } from './config.ts';
 import { CollectorError } from './errors.ts';
+import { startedWithNodeFlags } from './node-flags.ts';
 import { createOtlpServer } from './traces/index.ts';
 
 async function main(): Promise<void> {
@@ -21,11 +22,18 @@ async function main(): Promise<void> {
     config,
     logger: { level: config.logLevel, redact: ['req.headers.authorization'] },
   });
-  // The V8 heap limit: collector/src/node-flags.ts's flags set it (256 MB old generation); without them V8 picks one from the machine's memory.
+  // The V8 heap limit: node-flags.ts's flags set it (old generation `heapMb`, passed by start.ts); without them V8 picks one from the machine's memory.
   const heapLimitMb = Math.round(getHeapStatistics().heap_size_limit / 1024 / 1024);
   // glibc's malloc arena limit (node-flags.ts COLLECTOR_ENV), read by the C library at process start.
   const mallocArenaMax = process.env.MALLOC_ARENA_MAX ?? 'unset';
   app.log.info({ config: redactConfig(config), heapLimitMb, mallocArenaMax }, 'starting');
+  if (!startedWithNodeFlags(config.heapMb)) {
+    // devstack, the benchmarks and tests start server.ts with the default flags or none: say so rather than ignore the key.
+    app.log.warn(
+      { heapMb: config.heapMb, heapLimitMb, execArgv: process.execArgv },
+      `heapMb (${CONFIG_KEYS.heapMb.env}) ${config.heapMb} is not applied: the server was started without its Node flags (the heap limit is ${heapLimitMb} MB); start the collector through src/start.ts (npm start -w collector)`,
+    );
+  }
   // The OTLP port: only POST /v1/traces, into the same intake queue as the main port.
   const otlp = await createOtlpServer(app);
 
