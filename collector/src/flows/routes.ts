@@ -1,11 +1,12 @@
 /**
- * The flows API: where is my event, traces, sagas, search, audit. Reads the store and the
- * lag monitor's last snapshot; never calls Kafka.
+ * The flows API: where is my event, traces, sagas, search, audit. Reads the store and every
+ * Kafka cluster's last snapshot (`app.clusters`); never calls Kafka.
  */
 import type { FastifyInstance } from 'fastify';
 import { Type, type Static } from 'typebox';
 import { badRequest, notFound } from '../errors.ts';
 import type { FindingClass, SagaStatus, UnaccountedEntry } from '../store/types.ts';
+import type { ClusterOffsets } from './clusters.ts';
 import type { FlowMap } from './flow-map.ts';
 import {
   AuditView,
@@ -58,6 +59,8 @@ function checkCursor(cursor: string): void {
 
 export function flowRoutes(app: FastifyInstance, stuckAfterMs: number, flowMap: FlowMap): void {
   const stuckAfterUs = stuckAfterMs * 1000;
+  /** Every cluster with its last snapshot, the primary first (flows/clusters.ts). */
+  const clusters = (): ClusterOffsets[] => [...app.clusters.values()];
   // Path ids are checked in the handler so a bad id is a 400 naming the rule, not a generic schema error.
   const checkId = (id: string, what: string): void => {
     if (id.length > ID_MAX_LENGTH) {
@@ -83,7 +86,7 @@ export function flowRoutes(app: FastifyInstance, stuckAfterMs: number, flowMap: 
       if (hops.publishes.length === 0 && hops.deliveries.length === 0 && hops.records.length === 0) {
         throw notFound(`no event with id ${eventId}`);
       }
-      return eventView(eventId, hops, app.offsets);
+      return eventView(eventId, hops, clusters());
     },
   );
 
@@ -117,7 +120,7 @@ export function flowRoutes(app: FastifyInstance, stuckAfterMs: number, flowMap: 
         timestampMs: record ? record.timestampUs / 1000 : null,
         eventId,
         correlationId: record?.correlationId ?? deliveries.find((d) => d.correlationId !== null)?.correlationId ?? null,
-        event: eventId !== null && hops ? eventView(eventId, hops, app.offsets) : null,
+        event: eventId !== null && hops ? eventView(eventId, hops, clusters()) : null,
         deliveries: deliveries.map((d) => deliveryView(d, hops?.publishes ?? [])),
       };
     },
@@ -230,7 +233,7 @@ export function flowRoutes(app: FastifyInstance, stuckAfterMs: number, flowMap: 
       checkId(correlationId, 'correlation id');
       const saga = await app.store.saga(correlationId);
       if (!saga) throw notFound(`no saga with correlation id ${correlationId}`);
-      return sagaView(saga.summary, saga.hops, app.offsets, Date.now() * 1000, stuckAfterUs);
+      return sagaView(saga.summary, saga.hops, clusters(), Date.now() * 1000, stuckAfterUs);
     },
   );
 

@@ -59,8 +59,15 @@ export const DeliveryView = Type.Object({
 });
 export type DeliveryView = Static<typeof DeliveryView>;
 
+/** The Kafka cluster a group row or a pending position is about (config `kafkaClusterName` / `kafkaClusters`). */
+const ClusterName = Type.String({
+  description:
+    'the Kafka cluster whose group this is and whose committed offsets the position comes from; deliveries (spans name no cluster) count on the first cluster, primary first, whose last snapshot has the group reading the topic, else the primary (docs/clusters.md)',
+});
+
 export const PendingView = Type.Object(
   {
+    cluster: ClusterName,
     group: Type.String(),
     topic: Type.String(),
     partition: Type.Integer(),
@@ -68,7 +75,7 @@ export const PendingView = Type.Object(
     position: Nullable(Type.Integer({ description: 'messages ahead of the event: event offset - committed offset' })),
     estimatedWaitSeconds: Nullable(Type.Number({ description: 'position / consumption rate; null when unknown' })),
   },
-  { description: "from the primary Kafka cluster's committed offsets only (docs/clusters.md)" },
+  { description: "from the committed offsets of the group's own Kafka cluster (`cluster`)" },
 );
 export type PendingView = Static<typeof PendingView>;
 
@@ -83,6 +90,7 @@ export const GroupState = Type.Union([
 ]);
 
 export const GroupView = Type.Object({
+  cluster: ClusterName,
   group: Type.String(),
   topic: Type.String(),
   state: GroupState,
@@ -107,10 +115,15 @@ export const EventView = Type.Object({
   ),
   publish: Nullable(PublishView),
   republishes: Type.Array(PublishView, { description: 'later publishes of the same event id (DLQ, retry topics)' }),
-  groups: Type.Array(GroupView),
+  groups: Type.Array(GroupView, {
+    description:
+      'groups with deliveries of the event, and every group any Kafka cluster has reading its topic; the same group name on two clusters is two rows',
+  }),
   deadLettered: Type.Boolean(),
   duplicate: Type.Boolean(),
-  offsetsSnapshotMs: Nullable(Type.Number({ description: 'when the lag snapshot used for positions was taken' })),
+  offsetsSnapshotMs: Nullable(
+    Type.Number({ description: 'when the oldest of the lag snapshots used for positions (one per cluster) was taken' }),
+  ),
 });
 export type EventView = Static<typeof EventView>;
 

@@ -1,9 +1,10 @@
 /**
  * The answers flows/ gives: "where is my event" and the saga view, assembled from the
- * stored hops and the lag monitor's last snapshot (OffsetsView). Pure functions: no I/O.
+ * stored hops and every Kafka cluster's last snapshot (OffsetsView per cluster, clusters.ts).
+ * Pure functions: no I/O.
  */
 import { dlqTopicOf } from '@eventscope/contract';
-import type { OffsetsView } from '../lag/offsets-view.ts';
+import { ClusterLookup, type ClusterOffsets } from './clusters.ts';
 import type { Delivery, EventHops, Publish, SagaStatus, SagaSummary } from '../store/types.ts';
 import type {
   DeliveryView,
@@ -73,20 +74,22 @@ function recordPosition(
   return null;
 }
 
-/** Position of a record behind a group's committed offset, and the wait at the group's rate. */
+/** Position of a record behind a group's committed offset on its cluster, and the wait at the group's rate. */
 function pendingFor(
-  offsets: OffsetsView | undefined,
+  cluster: ClusterOffsets,
   group: string,
   rec: { topic: string; partition: number; offset: number | null },
 ): PendingView {
-  const committed = offsets?.committedOffset(group, rec.topic, rec.partition);
+  const offsets = cluster.offsets;
+  const committed = offsets.committedOffset(group, rec.topic, rec.partition);
   const position =
     committed !== undefined && rec.offset !== null
       ? // the committed offset is the next record the group reads: records before ours are ahead of it
         Math.max(0, rec.offset - committed)
       : null;
-  const rate = offsets?.consumeRate(group, rec.topic);
+  const rate = offsets.consumeRate(group, rec.topic);
   return {
+    cluster: cluster.name,
     group,
     topic: rec.topic,
     partition: rec.partition,
@@ -112,8 +115,16 @@ function groupState(ds: Delivery[], dlqAtUs: number | undefined): GroupView['sta
   return 'failed';
 }
 
-/** The full "where is my event" answer. */
-export function eventView(eventId: string, hops: EventHops, offsets: OffsetsView | undefined): EventView {
+/** One row per (cluster, group, topic): the same group name on two clusters is two rows. */
+const rowKey = (cluster: string, group: string, topic: string): string => JSON.stringify([cluster, group, topic]);
+
+/**
+ * The full "where is my event" answer: a row per group with deliveries of the event (on the
+ * cluster clusters.ts attributes them to) and per group any cluster's snapshot has reading the
+ * event's topic, each with positions from its own cluster. `clusters`: config order, primary first.
+ */
+export function eventView(eventId: string, hops: EventHops, clusters: readonly ClusterOffsets[]): EventView {
+  const lookup = new ClusterLookup(clusters);
   const sorted = [...hops.publishes].sort((a, b) => a.timeUs - b.timeUs);
   const original = sorted.find((p) => !isDlqTopic(p.topic)) ?? sorted[0];
   const mainTopic = original?.topic ?? hops.records[0]?.topic ?? hops.deliveries[0]?.topic;
@@ -121,52 +132,66 @@ export function eventView(eventId: string, hops: EventHops, offsets: OffsetsView
   const anyCorr = hops.deliveries.find((d) => d.correlationId !== null)?.correlationId ?? null;
   const anyType = hops.deliveries.find((d) => d.eventType !== null)?.eventType ?? null;
 
-  const byGroup = new Map<string, Delivery[]>();
+  const byGroup = new Map<string, { cluster: ClusterOffsets; group: string; topic: string; ds: Delivery[] }>();
   for (const d of hops.deliveries) {
-    const key = `${d.group}\u0000${d.topic}`;
-    const list = byGroup.get(key) ?? [];
-    list.push(d);
-    byGroup.set(key, list);
+    const cluster = lookup.clusterOf(d.group, d.topic);
+    const key = rowKey(cluster.name, d.group, d.topic);
+    const row = byGroup.get(key) ?? { cluster, group: d.group, topic: d.topic, ds: [] };
+    row.ds.push(d);
+    byGroup.set(key, row);
   }
-  const groups: GroupView[] = [];
-  for (const [key, ds] of byGroup) {
-    const [group, topic] = key.split('\u0000') as [string, string];
+  const rows = new Map<string, { rank: number; view: GroupView }>();
+  for (const [key, { cluster, group, topic, ds }] of byGroup) {
     const processedCount = ds.filter((d) => d.outcome === 'processed').length;
-    groups.push({
-      group,
-      topic,
-      state: groupState(ds, sorted.find((p) => p.topic === dlqTopicOf(group))?.timeUs),
-      processedCount,
-      duplicate: processedCount > 1,
-      deliveries: ds.map((d) => deliveryView(d, hops.publishes)),
-      pending: null,
+    rows.set(key, {
+      rank: lookup.rank(cluster),
+      view: {
+        cluster: cluster.name,
+        group,
+        topic,
+        state: groupState(ds, sorted.find((p) => p.topic === dlqTopicOf(group))?.timeUs),
+        processedCount,
+        duplicate: processedCount > 1,
+        deliveries: ds.map((d) => deliveryView(d, hops.publishes)),
+        pending: null,
+      },
     });
   }
-  // Groups reading the topic that have no delivery of the event: where is it for them?
-  if (record && offsets) {
-    for (const group of offsets.groupsForTopic(record.topic)) {
-      const mine = groups.find((g) => g.group === group && g.topic === record.topic);
-      if (mine && mine.state !== 'retrying' && mine.state !== 'failed') continue;
-      const pending = pendingFor(offsets, group, record);
-      const passed =
-        pending.committedOffset !== null && record.offset !== null && pending.committedOffset > record.offset;
-      if (mine) {
-        mine.pending = passed ? null : pending;
-        continue;
+  // Groups reading the topic on any cluster that have no delivery of the event there: where is it for them?
+  if (record) {
+    for (const { cluster, groups } of lookup.groupsReading(record.topic)) {
+      for (const group of groups) {
+        const key = rowKey(cluster.name, group, record.topic);
+        const mine = rows.get(key)?.view;
+        if (mine && mine.state !== 'retrying' && mine.state !== 'failed') continue;
+        const pending = pendingFor(cluster, group, record);
+        const passed =
+          pending.committedOffset !== null && record.offset !== null && pending.committedOffset > record.offset;
+        if (mine) {
+          mine.pending = passed ? null : pending;
+          continue;
+        }
+        rows.set(key, {
+          rank: lookup.rank(cluster),
+          view: {
+            cluster: cluster.name,
+            group,
+            topic: record.topic,
+            state: passed ? 'passed_without_delivery' : 'pending',
+            processedCount: 0,
+            duplicate: false,
+            deliveries: [],
+            pending: passed ? null : pending,
+          },
+        });
       }
-      groups.push({
-        group,
-        topic: record.topic,
-        state: passed ? 'passed_without_delivery' : 'pending',
-        processedCount: 0,
-        duplicate: false,
-        deliveries: [],
-        pending: passed ? null : pending,
-      });
     }
   }
-  groups.sort((a, b) => a.topic.localeCompare(b.topic) || a.group.localeCompare(b.group));
-  const snapshot = offsets?.snapshotTime();
+  const groups = [...rows.values()]
+    .sort(
+      (a, b) => a.view.topic.localeCompare(b.view.topic) || a.view.group.localeCompare(b.view.group) || a.rank - b.rank,
+    )
+    .map((r) => r.view);
   return {
     eventId,
     eventType: original?.eventType ?? anyType,
@@ -178,7 +203,7 @@ export function eventView(eventId: string, hops: EventHops, offsets: OffsetsView
     groups,
     deadLettered: hops.deliveries.some((d) => d.outcome === 'dead_lettered') || sorted.some((p) => isDlqTopic(p.topic)),
     duplicate: groups.some((g) => g.duplicate),
-    offsetsSnapshotMs: snapshot ?? null,
+    offsetsSnapshotMs: lookup.oldestSnapshotMs() ?? null,
   };
 }
 
@@ -262,10 +287,11 @@ function dlqSteps(hops: EventHops, publishes: Publish[]): DlqStep[] {
 export function sagaView(
   summary: SagaSummary,
   hops: EventHops,
-  offsets: OffsetsView | undefined,
+  clusters: readonly ClusterOffsets[],
   nowUs: number,
   stuckAfterUs: number,
 ): SagaView {
+  const lookup = new ClusterLookup(clusters);
   const list: HopView[] = [];
   const publishes = [...hops.publishes].sort((a, b) => a.timeUs - b.timeUs);
   const used = new Set<Delivery>();
@@ -281,12 +307,22 @@ export function sagaView(
     };
     const rec = recordPosition(sub, p.topic);
     const pending: PendingView[] = [];
-    if (rec && offsets) {
-      for (const group of offsets.groupsForTopic(p.topic)) {
-        if (ds.some((d) => d.group === group && d.outcome !== 'retried' && d.outcome !== 'failed')) continue;
-        const pv = pendingFor(offsets, group, rec);
-        const passed = pv.committedOffset !== null && rec.offset !== null && pv.committedOffset > rec.offset;
-        if (!passed) pending.push(pv);
+    if (rec) {
+      // Per cluster: a delivery counts on the cluster clusters.ts attributes it to, not on the others.
+      for (const { cluster, groups } of lookup.groupsReading(p.topic)) {
+        for (const group of groups) {
+          const done = ds.some(
+            (d) =>
+              d.group === group &&
+              d.outcome !== 'retried' &&
+              d.outcome !== 'failed' &&
+              lookup.clusterOf(d.group, d.topic) === cluster,
+          );
+          if (done) continue;
+          const pv = pendingFor(cluster, group, rec);
+          const passed = pv.committedOffset !== null && rec.offset !== null && pv.committedOffset > rec.offset;
+          if (!passed) pending.push(pv);
+        }
       }
     }
     list.push({

@@ -1,6 +1,6 @@
 /**
  * What the Kafka monitor (lag/) offers other capabilities (flows/ for "where is my event",
- * the loss audit): a read-only view of the LAST poll's snapshot. Never calls Kafka.
+ * the loss audit): a read-only view of one cluster's LAST poll's snapshot. Never calls Kafka.
  * Offsets are numbers (safe up to 2^53, far beyond any real partition).
  */
 export interface OffsetsView {
@@ -22,7 +22,10 @@ export interface OffsetsView {
 
 declare module 'fastify' {
   interface FastifyInstance {
-    /** Provided by the lag plugin; see OffsetsView. */
+    /**
+     * The primary cluster's (the tap and the OTLP-in-Kafka receiver read the primary only); every
+     * cluster's is `app.clusters.get(name).offsets`. Provided by the lag plugin.
+     */
     offsets: OffsetsView;
   }
 }

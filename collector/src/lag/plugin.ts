@@ -1,8 +1,9 @@
 /**
  * The Kafka monitor as a Fastify plugin: one lag service (background poll) per cluster
- * (`app.kafkaClusters`), their metrics (a `cluster` label), routes (`?cluster=`), and
- * `app.offsets` (OffsetsView of the primary cluster) for other capabilities. `app.kafkaMonitor`
- * is the primary cluster's service (tests drive `pollOnce()` directly); `app.clusters` has them all.
+ * (`app.kafkaClusters`), their metrics (a `cluster` label), routes (`?cluster=`), and an
+ * OffsetsView per cluster for other capabilities (`app.clusters`' `offsets`; the flows and the
+ * loss audit read every cluster's), `app.offsets` being the primary's (the tap, the OTLP receiver).
+ * `app.kafkaMonitor` is the primary cluster's service (tests drive `pollOnce()` directly).
  */
 import fp from 'fastify-plugin';
 import { Gauge } from 'prom-client';
@@ -16,6 +17,7 @@ import { registerLagMetrics } from './metrics.ts';
 import { monitorOptions } from './cycle.ts';
 import { KafkaMonitor } from './monitor.ts';
 import { createOffsetsView } from './offsets-view-impl.ts';
+import type { OffsetsView } from './offsets-view.ts';
 import { clusterRoutes, lagRoutes } from './routes.ts';
 
 /** A cluster with its lag service and its place in the monitor election. */
@@ -23,6 +25,8 @@ export interface MonitoredCluster extends KafkaCluster {
   monitor: KafkaMonitor;
   /** Whether this collector polls the cluster (`monitorElection`: one lease per cluster, on it). */
   lease: MonitorLease;
+  /** The cluster's last snapshot for other capabilities (never calls Kafka). */
+  offsets: OffsetsView;
 }
 
 declare module 'fastify' {
@@ -68,7 +72,7 @@ export const lagPlugin = fp<LagPluginOptions>(
         if (leading) monitor.start();
         else void monitor.pause();
       });
-      clusters.set(k.name, { ...k, monitor, lease });
+      clusters.set(k.name, { ...k, monitor, lease, offsets: createOffsetsView(monitor) });
     }
     const primary = clusters.get(c.kafkaClusterName);
     if (!primary) throw new Error('unreachable: the kafka plugin adds the primary cluster');
@@ -84,7 +88,7 @@ export const lagPlugin = fp<LagPluginOptions>(
     });
     app.decorate('kafkaMonitor', primary.monitor);
     app.decorate('monitorLease', primary.lease);
-    app.decorate('offsets', createOffsetsView(primary.monitor));
+    app.decorate('offsets', primary.offsets);
     registerLagMetrics(app.metrics, clusters, { perPartition: c.perPartitionMetrics });
 
     // Followers answer from the leader's snapshots when the store is shared (store/snapshot-types.ts),

@@ -528,6 +528,7 @@ export const HOPS: HopView[] = [
     deliveries: [],
     pending: [
       {
+        cluster: 'main',
         group: 'inventory',
         topic: 'inventory',
         partition: 2,
@@ -627,6 +628,7 @@ export const EVENT: EventView = {
   republishes: [],
   groups: [
     {
+      cluster: 'main',
       group: 'analytics',
       topic: 'orders',
       state: 'pending',
@@ -634,6 +636,7 @@ export const EVENT: EventView = {
       duplicate: false,
       deliveries: [],
       pending: {
+        cluster: 'main',
         group: 'analytics',
         topic: 'orders',
         partition: 0,
@@ -643,6 +646,7 @@ export const EVENT: EventView = {
       },
     },
     {
+      cluster: 'main',
       group: 'payments',
       topic: 'orders',
       state: 'processed',
@@ -655,6 +659,7 @@ export const EVENT: EventView = {
       pending: null,
     },
     {
+      cluster: 'main',
       group: 'audit',
       topic: 'orders',
       state: 'passed_without_delivery',
