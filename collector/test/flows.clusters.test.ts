@@ -247,3 +247,33 @@ describe('flows on every Kafka cluster (two real brokers)', () => {
     ]);
   });
 });
+
+describe('the loss audit on every Kafka cluster (two real brokers)', () => {
+  it("judges each group on its own cluster's committed offsets", async () => {
+    if (!t) throw new Error('no app');
+    await pollAll();
+    const result = await t.app.flows.audit({ graceMs: 0 });
+    // The audited group is on `compat` only, committed at 4, its first delivery at 0: records 1 to 3
+    // passed without one. Judged on the primary's offsets (it has no such group) it had none.
+    expect(
+      result.found
+        .filter((f) => f.group === AUDITED)
+        .map((f) => [f.topic, f.offset, f.class])
+        .sort(),
+    ).toEqual([
+      [AUDIT_TOPIC, 1, 'unknown'],
+      [AUDIT_TOPIC, 2, 'unknown'],
+      [AUDIT_TOPIC, 3, 'unknown'],
+    ]);
+    // The shared group is judged on the primary (committed at 3, below its first delivery at 5), the
+    // group only `compat` has on `compat` (committed at 2): nothing passed without a delivery.
+    expect(result.found.filter((f) => f.group !== AUDITED)).toEqual([]);
+    const audit = await get<{ findings: { group: string; offset: number }[] }>('/api/audit');
+    expect(
+      audit.body.findings
+        .filter((f) => f.group === AUDITED)
+        .map((f) => f.offset)
+        .sort(),
+    ).toEqual([1, 2, 3]);
+  });
+});

@@ -17,8 +17,14 @@
  * - unknown: a group whose records cause no events gives nothing to tell by; a group that ended
  *   before evidence came (deleted, gone from the snapshot, or empty for `groupEndUs`).
  * Only `skipped` is loss (API, metric, alert). A group that ended gets no new findings.
+ *
+ * Several Kafka clusters: each (group, topic) is judged on the offsets and members of its own
+ * cluster (clusters.ts: the first, primary first, whose last snapshot has it). One no snapshot has
+ * is judged on the primary once every cluster has a snapshot; before that it may be on a cluster
+ * not polled yet, and waits.
  */
 import type { OffsetsView } from '../lag/offsets-view.ts';
+import { ClusterLookup, type ClusterOffsets } from './clusters.ts';
 import type { FindingDecision, FindingEvidence, Store, UnaccountedEntry } from '../store/types.ts';
 
 export interface AuditOptions {
@@ -43,13 +49,17 @@ const MAX_RESETS = 100;
  * the collector was down is not seen as one (its records are decided by the other evidence).
  */
 export class AuditMemory {
+  /** Per cluster and group (`groupKey`). */
   readonly idleSinceUs = new Map<string, number>();
+  /** Per cluster, group, topic and partition (`partitionKey`). */
   readonly last = new Map<string, { committed: number; empty: boolean }>();
   readonly resets = new Map<string, { from: number; to: number }[]>();
 
-  /** Whether the committed offset jumped over `offset` while the group had no members. */
-  wasReset(group: string, topic: string, partition: number, offset: number): boolean {
-    return (this.resets.get(key(group, topic, partition)) ?? []).some((r) => offset >= r.from && offset < r.to);
+  /** Whether the committed offset on `cluster` jumped over `offset` while the group had no members. */
+  wasReset(cluster: string, group: string, topic: string, partition: number, offset: number): boolean {
+    return (this.resets.get(partitionKey(cluster, group, topic, partition)) ?? []).some(
+      (r) => offset >= r.from && offset < r.to,
+    );
   }
 }
 
@@ -62,35 +72,56 @@ export interface AuditResult {
   withdrawn: UnaccountedEntry[];
 }
 
-const key = (group: string, topic: string, partition: number): string => `${group}\u0000${topic}\u0000${partition}`;
+// Names are any string (a group may hold any character): JSON keeps the parts apart.
+const key = (group: string, topic: string, partition: number): string => JSON.stringify([group, topic, partition]);
+const groupKey = (cluster: string, group: string): string => JSON.stringify([cluster, group]);
+const partitionKey = (cluster: string, group: string, topic: string, partition: number): string =>
+  JSON.stringify([cluster, group, topic, partition]);
 
+/**
+ * One audit run. `offsets`: every cluster, in config order with the primary first (the plugin
+ * passes `app.clusters`), or one cluster's view alone.
+ */
 export async function auditOnce(
   store: Store,
-  offsets: OffsetsView,
+  offsets: OffsetsView | readonly ClusterOffsets[],
   memory: AuditMemory,
   opts: AuditOptions,
 ): Promise<AuditResult> {
   const { nowUs } = opts;
   const limit = opts.limit ?? 10_000;
+  const clusters = new ClusterLookup(isOffsetsView(offsets) ? [{ name: '', offsets }] : offsets);
+  const allPolled = clusters.clusters.every((c) => c.offsets.snapshotTime() !== undefined);
+  /** The cluster a (group, topic) is judged on; undefined: not known yet (a cluster has no snapshot). */
+  const judgedOn = (group: string, topic: string): ClusterOffsets | undefined =>
+    clusters.find(group, topic) ?? (allPolled ? clusters.primary : undefined);
   const partitions = await store.instrumentedGroups();
 
   const ended = new Set<string>();
-  for (const group of new Set(partitions.map((p) => p.group))) {
-    const members = offsets.groupMembers(group);
+  const seen = new Set<string>();
+  for (const p of partitions) {
+    const cluster = judgedOn(p.group, p.topic);
+    if (!cluster) continue;
+    const gk = groupKey(cluster.name, p.group);
+    if (seen.has(gk)) continue;
+    seen.add(gk);
+    const members = cluster.offsets.groupMembers(p.group);
     if (members === undefined || members === 0) {
-      if (!memory.idleSinceUs.has(group)) memory.idleSinceUs.set(group, nowUs);
-    } else memory.idleSinceUs.delete(group);
-    const since = memory.idleSinceUs.get(group);
-    if (since !== undefined && nowUs - since >= opts.groupEndUs) ended.add(group);
+      if (!memory.idleSinceUs.has(gk)) memory.idleSinceUs.set(gk, nowUs);
+    } else memory.idleSinceUs.delete(gk);
+    const since = memory.idleSinceUs.get(gk);
+    if (since !== undefined && nowUs - since >= opts.groupEndUs) ended.add(gk);
   }
 
   const found: UnaccountedEntry[] = [];
   for (const ip of partitions) {
-    if (ended.has(ip.group)) continue;
-    const committed = offsets.committedOffset(ip.group, ip.topic, ip.partition);
+    const cluster = judgedOn(ip.group, ip.topic);
+    if (!cluster || ended.has(groupKey(cluster.name, ip.group))) continue;
+    const view = cluster.offsets;
+    const committed = view.committedOffset(ip.group, ip.topic, ip.partition);
     if (committed === undefined) continue;
-    const k = key(ip.group, ip.topic, ip.partition);
-    const empty = (offsets.groupMembers(ip.group) ?? 0) === 0;
+    const k = partitionKey(cluster.name, ip.group, ip.topic, ip.partition);
+    const empty = (view.groupMembers(ip.group) ?? 0) === 0;
     const prev = memory.last.get(k);
     // Nobody consumed while the group was empty: the offset was moved (a reset, a tool).
     if (prev && prev.empty && empty && committed > prev.committed) {
@@ -139,11 +170,12 @@ export async function auditOnce(
       withdrawn.push(f);
       continue;
     }
+    const cluster = judgedOn(f.group, f.topic);
     const d = decide(f, evidence, {
       nowUs,
       decideUs: opts.decideUs,
-      ended: ended.has(f.group),
-      reset: memory.wasReset(f.group, f.topic, f.partition, f.offset),
+      ended: cluster !== undefined && ended.has(groupKey(cluster.name, f.group)),
+      reset: cluster !== undefined && memory.wasReset(cluster.name, f.group, f.topic, f.partition, f.offset),
     });
     if (!d) continue;
     decisions.push(d);
@@ -186,4 +218,9 @@ export function decide(
   // The group's records normally cause events (most of its processed neighbours did); this one caused none.
   if (ev.neighbours >= 2 && ev.neighboursWithEffects * 2 > ev.neighbours) return at('skipped', 'no-effect');
   return at('unknown', 'no-evidence');
+}
+
+/** A single view (one cluster) rather than a list of clusters. */
+function isOffsetsView(o: OffsetsView | readonly ClusterOffsets[]): o is OffsetsView {
+  return !Array.isArray(o);
 }

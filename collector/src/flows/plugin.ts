@@ -208,9 +208,12 @@ export const flowsPlugin = fp<FlowsPluginOptions>(
       ingest: (spans) => storeHops(toHops(spans)),
       audit(options = {}) {
         const run = auditRuns.then(async () => {
-          const view = app.offsets;
-          if (view.snapshotTime() === undefined) return { found: [], decided: [], withdrawn: [] };
-          const result = await auditOnce(app.store, view, auditMemory, {
+          // Each group judged on its own cluster's offsets (flows/clusters.ts); nothing before a first snapshot.
+          const clusters = [...app.clusters.values()];
+          if (clusters.every((k) => k.offsets.snapshotTime() === undefined)) {
+            return { found: [], decided: [], withdrawn: [] };
+          }
+          const result = await auditOnce(app.store, clusters, auditMemory, {
             nowUs: Date.now() * 1000,
             graceUs: options.graceMs !== undefined ? options.graceMs * 1000 : graceUs,
             decideUs: (options.decideMs ?? app.config.auditDecideMs) * 1000,

@@ -270,7 +270,8 @@ export const AuditView = Type.Object({
     }),
   ),
   unaccounted: Type.Array(FindingView, {
-    description: "records found skipped: loss (class `skipped` only), judged on the primary Kafka cluster's offsets",
+    description:
+      "records found skipped: loss (class `skipped` only), each group judged on its own Kafka cluster's offsets (docs/clusters.md)",
   }),
   findings: Type.Array(FindingView, {
     description: 'every finding (or those of the `class` asked for), newest first',
