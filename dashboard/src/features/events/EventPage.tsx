@@ -1,9 +1,10 @@
 import { CopyButton } from '../../components/CopyButton.tsx';
 import { Link, useParams } from 'react-router';
-import { useEventLookup } from '../../api/queries.ts';
+import { useClusters, useEventLookup } from '../../api/queries.ts';
 import { type EventView, type GroupView } from '../../api/types.ts';
 import { OutcomeBadge } from '../../components/StatusBadge.tsx';
 import { DataTable } from '../../components/DataTable.tsx';
+import { GroupLink } from '../../components/NameLinks.tsx';
 import { QueryView } from '../../components/states.tsx';
 import {
   formatClockMs,
@@ -105,11 +106,26 @@ function EventSummary({ d }: { d: EventView }) {
   );
 }
 
-/** Every group that reads the event's topic: the ones not done with it first. */
+/** A group row's identity: the same group name on two Kafka clusters is two rows. */
+const rowKey = (g: GroupView): string => JSON.stringify([g.cluster, g.group, g.topic]);
+
+/**
+ * Every group that reads the event's topic, on every Kafka cluster: the ones not done with it
+ * first. With several clusters (configured, or named by the rows) a Cluster column says whose
+ * group each row is; a group links to its page on that cluster.
+ */
 function WhereIsIt({ d }: { d: EventView }) {
+  const clusters = useClusters().data?.clusters ?? [];
   const done = d.groups.filter(isDone);
   const notDone = d.groups.filter((g) => !isDone(g));
-  const services = new Map(d.groups.map((g) => [g.group, g.deliveries[0]?.service ?? null]));
+  const showCluster = clusters.length > 1 || new Set(d.groups.map((g) => g.cluster)).size > 1;
+  // A pending row has no delivery: the service is that of the same group's deliveries on its cluster.
+  const services = new Map<string, string>();
+  for (const g of d.groups) {
+    const service = g.deliveries[0]?.service;
+    const key = JSON.stringify([g.cluster, g.group]);
+    if (service !== undefined && !services.has(key)) services.set(key, service);
+  }
   return (
     <section className="panel" aria-label="Where is it">
       <h2>
@@ -120,17 +136,26 @@ function WhereIsIt({ d }: { d: EventView }) {
       ) : null}
       <DataTable
         rows={[...notDone, ...done]}
-        columns={['Group', 'Topic', 'Service', 'State', 'Where', { label: 'Deliveries', className: 'num' }]}
+        columns={[
+          'Group',
+          ...(showCluster ? ['Cluster'] : []),
+          'Topic',
+          'Service',
+          'State',
+          'Where',
+          { label: 'Deliveries', className: 'num' },
+        ]}
         empty="No consumer group has read or is reading this topic."
         label="Groups"
       >
         {(g) => (
-          <tr key={`${g.group}-${g.topic}`}>
+          <tr key={rowKey(g)}>
             <td>
-              <Link to={`/groups/${enc(g.group)}`}>{g.group}</Link>
+              <GroupLink group={g.group} cluster={g.cluster} />
             </td>
+            {showCluster ? <td>{g.cluster}</td> : null}
             <td>{g.topic}</td>
-            <td>{services.get(g.group) ?? '—'}</td>
+            <td>{services.get(JSON.stringify([g.cluster, g.group])) ?? '—'}</td>
             <td>
               <OutcomeBadge outcome={g.state} />
               {g.duplicate && g.state !== 'duplicate' ? (

@@ -1,6 +1,6 @@
 import { screen, within } from '@testing-library/react';
 import { describe, expect, it } from 'vitest';
-import { EVENT, SAGA } from '../../test/fixtures.ts';
+import { CLUSTERS, EVENT, SAGA } from '../../test/fixtures.ts';
 import { errorAnswer, renderAt, stubApi } from '../../test/render.tsx';
 
 describe('EventPage (where is event X)', () => {
@@ -17,6 +17,60 @@ describe('EventPage (where is event X)', () => {
     expect(rows[2]).toHaveTextContent('processed 2 times');
     expect(within(rows[2]!).getByText('duplicate')).toBeInTheDocument();
     expect(rows[2]).toHaveTextContent('payments');
+  });
+
+  it("names each group's cluster when there are several: the same group on two clusters is two rows", async () => {
+    const analytics = EVENT.groups[0]!;
+    stubApi({
+      '/api/clusters': CLUSTERS,
+      '/api/events/e1': {
+        ...EVENT,
+        groups: [
+          analytics,
+          {
+            ...analytics,
+            cluster: 'east',
+            pending: { ...analytics.pending!, cluster: 'east', committedOffset: 9, position: 1 },
+          },
+          ...EVENT.groups.slice(1),
+        ],
+      },
+    });
+    renderAt('/events/e1');
+    const where = await screen.findByRole('region', { name: 'Where is it' });
+    await within(where).findByRole('columnheader', { name: 'Cluster' });
+    expect(within(where).getByRole('heading')).toHaveTextContent('Processed by 1 of 4 groups');
+    const rows = within(where).getAllByRole('row').slice(1);
+    const cells = rows.map((r) =>
+      within(r)
+        .getAllByRole('cell')
+        .map((c) => c.textContent),
+    );
+    expect(cells.map((c) => [c[0], c[1]])).toEqual([
+      ['analytics', 'main'],
+      ['analytics', 'east'],
+      ['audit', 'main'],
+      ['payments', 'main'],
+    ]);
+    expect(rows[0]).toHaveTextContent('6 messages ahead of it');
+    expect(rows[1]).toHaveTextContent('1 messages ahead of it');
+    // Each group opens on its own cluster.
+    const links = rows.map((r) => within(r).getAllByRole('link')[0]!.getAttribute('href'));
+    expect(links).toEqual([
+      '/groups/analytics?cluster=main',
+      '/groups/analytics?cluster=east',
+      '/groups/audit?cluster=main',
+      '/groups/payments?cluster=main',
+    ]);
+  });
+
+  it('leaves the cluster column out with one cluster, and still links each group on its cluster', async () => {
+    stubApi({ '/api/clusters': { clusters: [CLUSTERS.clusters[0]!] }, '/api/events/e1': EVENT });
+    renderAt('/events/e1');
+    const where = await screen.findByRole('region', { name: 'Where is it' });
+    const first = (await within(where).findAllByRole('row'))[1]!;
+    expect(within(where).queryByRole('columnheader', { name: 'Cluster' })).toBeNull();
+    expect(within(first).getAllByRole('link')[0]).toHaveAttribute('href', '/groups/analytics?cluster=main');
   });
 
   it('shows where the record is and links its saga, cause and trace', async () => {
