@@ -22,10 +22,7 @@ export interface OffsetsView {
 
 declare module 'fastify' {
   interface FastifyInstance {
-    /**
-     * The primary cluster's (the tap and the OTLP-in-Kafka receiver read the primary only); every
-     * cluster's is `app.clusters.get(name).offsets`. Provided by the lag plugin.
-     */
+    /** The primary cluster's; every cluster's is `app.clusters.get(name).offsets`. Provided by the lag plugin. */
     offsets: OffsetsView;
   }
 }

@@ -2,7 +2,7 @@
  * The Kafka monitor as a Fastify plugin: one lag service (background poll) per cluster
  * (`app.kafkaClusters`), their metrics (a `cluster` label), routes (`?cluster=`), and an
  * OffsetsView per cluster for other capabilities (`app.clusters`' `offsets`; the flows and the
- * loss audit read every cluster's), `app.offsets` being the primary's (the tap, the OTLP receiver).
+ * loss audit read every cluster's), `app.offsets` being the primary's.
  * `app.kafkaMonitor` is the primary cluster's service (tests drive `pollOnce()` directly).
  */
 import fp from 'fastify-plugin';
