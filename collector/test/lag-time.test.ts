@@ -6,7 +6,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Config } from '../src/config.ts';
 import type { Point } from '../src/lag/offset-times.ts';
-import { produce, uniqueName, useKafka, type TestApp } from './kafka-helpers.ts';
+import { commitOffsets, produce, uniqueName, useKafka, type TestApp } from './kafka-helpers.ts';
 
 const PREFIX = uniqueName('lagtime');
 const k = useKafka(PREFIX);
@@ -38,7 +38,7 @@ describe('time lag from the offset/time table', () => {
     dataDir = t.dataDir;
     const hourAgo = Date.now() - 3_600_000;
     await produce(k.producer, topic, 0, [hourAgo, hourAgo + 1, hourAgo + 2, hourAgo + 3, hourAgo + 4]);
-    await k.admin.setOffsets({ groupId: group, topic, partitions: [{ partition: 0, offset: '0' }] });
+    await commitOffsets(group, topic, [{ partition: 0, offset: 0 }]);
 
     await t.app.kafkaMonitor.pollOnce({ recordReads: false });
     let p = partition0(t);
@@ -63,7 +63,7 @@ describe('time lag from the offset/time table', () => {
       Array.from({ length: 10 }, () => Date.now()),
     );
     await t.app.kafkaMonitor.pollOnce({ recordReads: false });
-    await k.admin.setOffsets({ groupId: group, topic, partitions: [{ partition: 0, offset: '10' }] });
+    await commitOffsets(group, topic, [{ partition: 0, offset: 10 }]);
     await t.app.kafkaMonitor.pollOnce({ recordReads: false });
     points = [...t.app.kafkaMonitor.table.points(topic, 0)].map((x) => [...x] as Point);
     const [a, b] = points;
@@ -77,13 +77,13 @@ describe('time lag from the offset/time table', () => {
 
     // Read directly, the same partition's time lag is the record's own timestamp (an hour ago).
     await t.app.kafkaMonitor.pollOnce();
-    await k.admin.setOffsets({ groupId: group, topic, partitions: [{ partition: 0, offset: '2' }] });
+    await commitOffsets(group, topic, [{ partition: 0, offset: 2 }]);
     await t.app.kafkaMonitor.pollOnce();
     p = partition0(t);
     expect(p.lagSecondsSource).toBe('record');
     expect(p.lagSeconds).toBeGreaterThan(3590);
     expect(p.lagSeconds).toBeLessThan(3700);
-    await k.admin.setOffsets({ groupId: group, topic, partitions: [{ partition: 0, offset: '10' }] });
+    await commitOffsets(group, topic, [{ partition: 0, offset: 10 }]);
     await t.app.close();
   });
 

@@ -7,6 +7,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { GroupDetail, GroupList, TopicList } from '../src/lag/schemas.ts';
 import {
+  commitOffsets,
   committedSum,
   connectAdmin,
   connectProducer,
@@ -107,7 +108,7 @@ describe('Kafka monitor scenarios (real broker)', () => {
     const g = newGroup();
     const now = Date.now();
     await produce(k.producer, topic, 0, [now - 3000, now - 2000, now - 1000, now - 500, now - 100]);
-    await k.admin.setOffsets({ groupId: g, topic, partitions: [{ partition: 0, offset: '2' }] });
+    await commitOffsets(g, topic, [{ partition: 0, offset: 2 }]);
     await poll();
     const s = group(g);
     expect(s.members).toEqual([]);
@@ -130,7 +131,7 @@ describe('Kafka monitor scenarios (real broker)', () => {
     await poll();
     expect(group(g).status).toBe('OK');
     // A reset to the earliest offset, as `kafka-consumer-groups --reset-offsets --to-earliest` does.
-    await k.admin.setOffsets({ groupId: g, topic, partitions: [{ partition: 0, offset: '0' }] });
+    await commitOffsets(g, topic, [{ partition: 0, offset: 0 }]);
     await poll();
     const s = group(g);
     expect(s.lag).toBe(8);
@@ -221,7 +222,7 @@ describe('Kafka monitor scenarios (real broker)', () => {
     const ownProducer = await connectProducer();
     try {
       await produce(ownProducer, topic, 0, [Date.now()]);
-      await own.setOffsets({ groupId: g, topic, partitions: [{ partition: 0, offset: '0' }] });
+      await commitOffsets(g, topic, [{ partition: 0, offset: 0 }]);
       await poll();
       expect(t.app.kafkaMonitor.snapshot?.topics.has(topic)).toBe(true);
       await own.deleteTopics({ topics: [topic] });
@@ -242,7 +243,7 @@ describe('Kafka monitor scenarios (real broker)', () => {
     const g = newGroup();
     const now = Date.now();
     await produce(k.producer, topic, 0, [now - 60_000, now - 30_000, now - 1000]);
-    await k.admin.setOffsets({ groupId: g, topic, partitions: [{ partition: 0, offset: '1' }] });
+    await commitOffsets(g, topic, [{ partition: 0, offset: 1 }]);
     await poll();
 
     const list = await t.app.inject('/api/groups');
