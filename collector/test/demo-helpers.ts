@@ -32,8 +32,10 @@ export function startCollector(
   dataDir: string,
   otlpPort = 0,
   overrides: Partial<Config> = {},
+  otlpOpens?: Promise<unknown>,
 ): Promise<Collector> {
   return startListeningApp({
+    otlpOpens,
     env: { KAFKA_BROKERS: BROKERS, SCHEMA_REGISTRY_URL: REGISTRY_URL },
     overrides: {
       pollIntervalMs: 1000,

@@ -96,10 +96,17 @@ export async function startApp(o: TestAppOptions = {}): Promise<TestApp> {
  * The production app listening on a free main port, with the OTLP port server on `otlpPort`
  * (default a free one); closed as server.ts closes them: the OTLP listener first.
  */
-export async function startListeningApp(o: TestAppOptions & { otlpPort?: number } = {}): Promise<ListeningApp> {
+export async function startListeningApp(
+  o: TestAppOptions & {
+    otlpPort?: number;
+    /** The OTLP port opens once the app is ready and this has settled (a restart's outage). */
+    otlpOpens?: Promise<unknown>;
+  } = {},
+): Promise<ListeningApp> {
   const { app, dataDir } = await startApp(o);
   const otlp = await createOtlpServer(app);
   const url = await app.listen({ host: '127.0.0.1', port: 0 });
+  await o.otlpOpens;
   const otlpUrl = await otlp.listen({ host: '127.0.0.1', port: o.otlpPort ?? 0 });
   const address = otlp.server.address();
   const otlpPort = typeof address === 'object' && address ? address.port : (o.otlpPort ?? 0);

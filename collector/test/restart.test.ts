@@ -144,11 +144,11 @@ describe('collector restart under demo traffic', () => {
     const port = (first as Collector).otlpPort;
     restartedAt = Date.now();
     await (first as Collector).close();
-    // The collector stays down for DOWNTIME_MS (the scenario, not a wait for a condition): longer
-    // than the services' batch span processor interval (1 s), so their exports meet a refused
-    // connection and must be retried.
-    await delay(DOWNTIME_MS);
-    second = await startCollector(prefix, storeDir, port, { recordReadsPerCycle: 0 });
+    // The OTLP port stays closed for at least DOWNTIME_MS (the scenario, not a wait for a
+    // condition): longer than the services' batch span processor interval (1 s), so their exports
+    // meet a refused connection and must be retried. The new collector starts meanwhile, as a
+    // restarted process would, and opens the port when both are done.
+    second = await startCollector(prefix, storeDir, port, { recordReadsPerCycle: 0 }, delay(DOWNTIME_MS));
     downtimeMs = Date.now() - restartedAt;
     expect(second.otlpPort).toBe(port);
     // The OpenTelemetry exporter retries a refused export 5 times over ~8 s (backoff 1 s x1.5)
