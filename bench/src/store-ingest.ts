@@ -18,6 +18,7 @@ import {
   decodeProtobufSpans,
   DEFAULT_RULES,
   type IngestBatch,
+  loadConfig,
   SqliteStore,
 } from '@eventscope/collector';
 import { intEnv } from './lib/results.ts';
@@ -28,7 +29,8 @@ const prefill = intEnv('BENCH_STORE_PREFILL', 0);
 const batchSize = intEnv('BENCH_STORE_BATCH', 8000);
 
 const dir = mkdtempSync(join(tmpdir(), 'eventscope-bench-store-'));
-const store = new SqliteStore({ file: join(dir, 'store.sqlite') });
+// The collector's page cache (its default storeCacheMb), as the store plugin opens it.
+const store = new SqliteStore({ file: join(dir, 'store.sqlite'), cacheMb: loadConfig({}).storeCacheMb });
 try {
   const rules = compileRules(DEFAULT_RULES);
   const gen = new SagaGenerator({ seed: 7, prefix: 'store.', startMs: Date.now() - 3600_000 });

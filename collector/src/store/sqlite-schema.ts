@@ -6,7 +6,6 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database, { type Database as Db } from 'better-sqlite3';
-import { CONFIG_KEYS } from '../config.ts';
 
 const SCHEMA_VERSION = '4';
 /** Audit log rows kept (the newest); older ones go with retention. Bounds a flood of refused writes too. */
@@ -161,7 +160,11 @@ export interface SqliteStoreOptions {
   file: string;
   /** Told before a schema migration starts (it can take minutes on a large store). */
   onMigrate?: (message: string) => void;
-  /** SQLite's page cache of this connection, MB (default: the config's storeCacheMb). */
+  /**
+   * SQLite's page cache of this connection, MB; left out, SQLite's own default (2 MB). The store
+   * plugin and ThreadedSqliteStore pass the config's `storeCacheMb`. Not read from config.ts here:
+   * the writer thread would load the config's whole module graph (typebox's 679 files) for it.
+   */
   cacheMb?: number;
 }
 
@@ -175,7 +178,7 @@ export function openDatabase(options: SqliteStoreOptions): Db {
   db.pragma('synchronous = NORMAL');
   db.pragma('temp_store = MEMORY');
   // A bounded page cache (negative: KiB), so memory stays bounded whatever the store's size.
-  db.pragma(`cache_size = -${Math.round((options.cacheMb ?? CONFIG_KEYS.storeCacheMb.default) * 1024)}`);
+  if (options.cacheMb !== undefined) db.pragma(`cache_size = -${Math.round(options.cacheMb * 1024)}`);
   db.pragma('busy_timeout = 5000');
   // Checkpoint the WAL every ~40 MB instead of every 4 MB: hot index pages rewritten by consecutive
   // ingest batches are copied into the database file once per checkpoint, not once per 1,000 pages.

@@ -7,6 +7,7 @@
  * index updates there. Results, stored rows and errors are the same as SqliteStore's.
  */
 import { Worker } from 'node:worker_threads';
+import { CONFIG_KEYS } from '../config.ts';
 import { SqliteStore } from './sqlite.ts';
 import type { WriterOp, WriterRequest, WriterResponse } from './sqlite-writer.ts';
 import type * as T from './types.ts';
@@ -52,12 +53,13 @@ export class ThreadedSqliteStore implements T.Store {
   static async open(options: {
     file: string;
     onMigrate?: (message: string) => void;
-    /** Page cache per connection (the writer's and the reader's), MB. */
+    /** Page cache per connection (the writer's and the reader's), MB; default the config's storeCacheMb. */
     cacheMb?: number;
   }): Promise<ThreadedSqliteStore> {
     if (options.file === ':memory:') throw new Error('the threaded store needs a file (use SqliteStore for :memory:)');
-    const reader = new SqliteStore(options);
-    const worker = new Worker(WRITER, { workerData: { file: options.file, cacheMb: options.cacheMb } });
+    const cacheMb = options.cacheMb ?? CONFIG_KEYS.storeCacheMb.default;
+    const reader = new SqliteStore({ ...options, cacheMb });
+    const worker = new Worker(WRITER, { workerData: { file: options.file, cacheMb } });
     try {
       await new Promise<void>((resolve, reject) => {
         const onError = (err: Error): void => reject(err);
