@@ -1,7 +1,7 @@
 /**
- * A real Kafka Streams application for tests: java/EventscopeStreamsApp.java (a stateless
- * topology on the streams rebalance protocol, KIP-1071) run with Java's source launcher on the
- * broker's jars plus kafka-streams of the same version, from Maven Central (cached under
+ * A real Kafka Streams application for tests: java/EventscopeStreamsApp.java (a stateless or a
+ * stateful topology on the streams rebalance protocol, KIP-1071) run with Java's source launcher
+ * on the broker's jars plus kafka-streams of the same version, from Maven Central (cached under
  * .eventscope/cache like the Java agent). The broker's distribution has no kafka-streams jar.
  */
 import { mkdtempSync } from 'node:fs';
@@ -42,12 +42,28 @@ export interface StreamsApp extends JavaApp {
   kill(): void;
 }
 
-/** Starts the Streams app: `applicationId` is its group id; it reads `topic` from the beginning. */
-export async function startStreamsApp(applicationId: string, topic: string): Promise<StreamsApp> {
+/** The internal topics of the stateful topology (Kafka Streams prefixes them with the application id). */
+export const statefulTopics = (applicationId: string) => ({
+  repartition: `${applicationId}-by-value-repartition`,
+  changelog: `${applicationId}-counts-changelog`,
+});
+
+/**
+ * Starts the Streams app: `applicationId` is its group id; it reads `topic` from the beginning.
+ * With `standbyReplicas` its topology is stateful (records counted by value through a
+ * repartition topic, see statefulTopics) and it sets the group's streams.num.standby.replicas
+ * to that number before it starts.
+ */
+export async function startStreamsApp(
+  applicationId: string,
+  topic: string,
+  options: { standbyReplicas?: number } = {},
+): Promise<StreamsApp> {
   const stateDir = mkdtempSync(path.join(tmpdir(), 'es-streams-'));
+  const stateful = options.standbyReplicas === undefined ? [] : [String(options.standbyReplicas)];
   const app = await startJavaApp(
     'EventscopeStreamsApp',
-    [bootstrap(), applicationId, topic, stateDir],
+    [bootstrap(), applicationId, topic, stateDir, ...stateful],
     [await kafkaStreamsJar()],
   ).catch((err: unknown) => {
     removeDir(stateDir);

@@ -32,8 +32,11 @@ export async function kafkaTool(mainClass: string, args: string[]): Promise<Chil
   return child;
 }
 
-/** A table cell by column name, in one row of a tool's output. */
-type Cell = (column: string) => string | undefined;
+/**
+ * A table cell by column name, in one row of a tool's output; `toEnd`: that column and all after
+ * it (a last column with spaces in it).
+ */
+type Cell = (column: string, toEnd?: boolean) => string | undefined;
 
 const num = (s: string | undefined): number | null => (s === undefined || s === '-' ? null : Number(s));
 
@@ -65,7 +68,7 @@ async function describeGroup(
   const header = (lines[headerIndex] ?? '').trim().split(/\s+/);
   return lines.slice(headerIndex + 1).map((line) => {
     const f = line.trim().split(/\s+/);
-    return (column) => f[header.indexOf(column)];
+    return (column, toEnd) => (toEnd ? f.slice(header.indexOf(column)).join(' ') : f[header.indexOf(column)]);
   });
 }
 
@@ -124,14 +127,43 @@ export async function streamsToolOffsets(groupId: string): Promise<ToolRow[]> {
   return rows.map(offsetRow('OFFSET-LAG'));
 }
 
+/** A member's tasks of one kind: subtopology id -> partitions (task `<subtopology>_<partition>`). */
+export type StreamsToolTasks = Map<string, number[]>;
+
 export interface StreamsToolMember {
   memberId: string;
   memberEpoch: number;
   processId: string;
   clientId: string;
+  /**
+   * Its ASSIGNMENTS column by kind: ACTIVE, STANDBY, WARMUP, TARGET-ACTIVE, TARGET-STANDBY,
+   * TARGET-WARMUP; a kind without tasks is absent.
+   */
+  tasks: Map<string, StreamsToolTasks>;
 }
 
-/** `kafka-streams-groups.sh --describe --members --verbose`, parsed (its last column, the tasks, left out). */
+/**
+ * The tool's ASSIGNMENTS column, `ACTIVE: 0:[1]; 1:[0,2]; STANDBY: 1:[1]; TARGET-ACTIVE: ...`
+ * (the tool leaves out a kind without tasks): kind -> subtopology id -> partitions.
+ */
+function streamsToolTasks(text: string): Map<string, StreamsToolTasks> {
+  const out = new Map<string, StreamsToolTasks>();
+  let kind: StreamsToolTasks | undefined;
+  for (const m of text.matchAll(/((?:TARGET-)?(?:ACTIVE|STANDBY|WARMUP)):|([^\s:;[\]]+):\s*\[([^\]]*)\]/g)) {
+    if (m[1] !== undefined) {
+      kind = new Map();
+      out.set(m[1], kind);
+    } else if (kind && m[2] !== undefined) {
+      const partitions = (m[3] ?? '').split(',').filter((p) => p.trim() !== '');
+      kind.set(m[2], partitions.map(Number));
+    } else {
+      throw new Error(`unexpected tasks in kafka-streams-groups output: ${text}`);
+    }
+  }
+  return out;
+}
+
+/** `kafka-streams-groups.sh --describe --members --verbose`, parsed. */
 export async function streamsToolMembers(groupId: string): Promise<StreamsToolMember[]> {
   const rows = await describeGroup('org.apache.kafka.tools.streams.StreamsGroupCommand', groupId, [
     '--members',
@@ -142,6 +174,7 @@ export async function streamsToolMembers(groupId: string): Promise<StreamsToolMe
     memberEpoch: Number(cell('MEMBER-EPOCH')),
     processId: cell('PROCESS') ?? '',
     clientId: cell('CLIENT-ID') ?? '',
+    tasks: streamsToolTasks(cell('ASSIGNMENTS', true) ?? ''),
   }));
 }
 
