@@ -9,7 +9,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { AuditMemory, auditOnce, decide } from '../src/flows/audit.ts';
 import type { OffsetsView } from '../src/lag/offsets-view.ts';
 import { SqliteStore } from '../src/store/sqlite.ts';
-import type { FindingEvidence, UnaccountedEntry } from '../src/store/types.ts';
+import type { FindingEvidence, RecordRef, UnaccountedEntry } from '../src/store/types.ts';
 import { delivery, publish } from './store.suite.ts';
 
 const T0 = 1_760_000_000_000_000;
@@ -106,6 +106,16 @@ function snapshot(): OffsetsView & { committed: Map<string, number>; members: Ma
   };
 }
 
+/** A record of partition 0 of `topic` with a new event id, as the tap or a producer span makes known. */
+const recordAt = (topic: string, offset: number, eventId: string = randomUUID()): RecordRef => ({
+  topic,
+  partition: 0,
+  offset,
+  timestampUs: T0,
+  eventId,
+  correlationId: null,
+});
+
 /**
  * A store with records 0..3 of a new topic, offset 0 processed by group g in `service`; an
  * empty lag snapshot and audit memory to audit it with.
@@ -117,14 +127,7 @@ async function fourRecords(service: string) {
   await store.ingest({
     publishes: [],
     deliveries: [delivery({ topic, offset: 0, group: 'g', service, eventId: randomUUID() })],
-    records: [0, 1, 2, 3].map((offset) => ({
-      topic,
-      partition: 0,
-      offset,
-      timestampUs: T0,
-      eventId: randomUUID(),
-      correlationId: null,
-    })),
+    records: [0, 1, 2, 3].map((offset) => recordAt(topic, offset)),
   });
   return { store, topic, view: snapshot(), memory: new AuditMemory() };
 }
@@ -141,20 +144,15 @@ describe('auditOnce: groups that end', () => {
       deliveries: [0, 1].map((o) =>
         delivery({ topic, offset: o, group: 'g', service: 'inventory', eventId: ids[o] as string }),
       ),
-      records: ids.map((eventId, offset) => ({
-        topic,
-        partition: 0,
-        offset,
-        timestampUs: T0,
-        eventId,
-        correlationId: null,
-      })),
+      records: ids.map((eventId, offset) => recordAt(topic, offset, eventId)),
     });
     const view = snapshot();
     const memory = new AuditMemory();
     const opts = { graceUs: S, decideUs: 60 * S, groupEndUs: 30 * S };
     view.members.set('g', 1);
     view.committed.set(`g ${topic} 0`, 5);
+    // The commit is judged only once it has been seen for the grace period.
+    expect((await auditOnce(store, view, memory, { ...opts, nowUs: T0 + 9 * S })).found).toEqual([]);
     const first = await auditOnce(store, view, memory, { ...opts, nowUs: T0 + 10 * S });
     expect(first.found.map((f) => f.offset)).toEqual([2, 3, 4]);
     expect(first.decided).toEqual([]);
@@ -178,6 +176,7 @@ describe('auditOnce: groups that end', () => {
     const opts = { graceUs: S, decideUs: 60 * S, groupEndUs: 30 * S };
     view.members.set('g', 1);
     view.committed.set(`g ${topic} 0`, 2);
+    await auditOnce(store, view, memory, { ...opts, nowUs: T0 + 9 * S });
     expect((await auditOnce(store, view, memory, { ...opts, nowUs: T0 + 10 * S })).found.map((f) => f.offset)).toEqual([
       1,
     ]);
@@ -189,9 +188,22 @@ describe('auditOnce: groups that end', () => {
     // Back, with a commit past 3: audited from its checkpoint again.
     view.members.set('g', 1);
     view.committed.set(`g ${topic} 0`, 4);
-    expect((await auditOnce(store, view, memory, { ...opts, nowUs: T0 + 50 * S })).found.map((f) => f.offset)).toEqual([
+    expect((await auditOnce(store, view, memory, { ...opts, nowUs: T0 + 50 * S })).found).toEqual([]);
+    expect((await auditOnce(store, view, memory, { ...opts, nowUs: T0 + 51 * S })).found.map((f) => f.offset)).toEqual([
       2, 3,
     ]);
+  });
+
+  it('a record whose span comes after the commit passed it, within the grace period, is still judged', async () => {
+    const { store, topic, view, memory } = await fourRecords('billing');
+    const opts = { graceUs: 5 * S, decideUs: 60 * S, groupEndUs: 600 * S };
+    view.members.set('g', 1);
+    view.committed.set(`g ${topic} 0`, 6);
+    // Offsets 4 and 5 are not known yet: their publish spans are late.
+    expect((await auditOnce(store, view, memory, { ...opts, nowUs: T0 + 10 * S })).found).toEqual([]);
+    await store.ingest({ publishes: [], deliveries: [], records: [recordAt(topic, 4), recordAt(topic, 5)] });
+    const run = await auditOnce(store, view, memory, { ...opts, nowUs: T0 + 15 * S });
+    expect(run.found.map((f) => f.offset)).toEqual([1, 2, 3, 4, 5]);
   });
 
   it('records an offset reset moved over while the group had no members are skipped at once', async () => {
@@ -201,7 +213,8 @@ describe('auditOnce: groups that end', () => {
     view.committed.set(`g ${topic} 0`, 1);
     await auditOnce(store, view, memory, { ...opts, nowUs: T0 + 10 * S });
     view.committed.set(`g ${topic} 0`, 4);
-    const run = await auditOnce(store, view, memory, { ...opts, nowUs: T0 + 11 * S });
+    await auditOnce(store, view, memory, { ...opts, nowUs: T0 + 11 * S });
+    const run = await auditOnce(store, view, memory, { ...opts, nowUs: T0 + 12 * S });
     expect(run.decided.map((f) => [f.offset, f.class, f.reason])).toEqual([
       [1, 'skipped', 'offset-reset'],
       [2, 'skipped', 'offset-reset'],

@@ -1,7 +1,8 @@
 /**
  * The loss audit. Once a group's committed offset has passed a record the collector knows of
  * (tap, producer offsets, other groups' deliveries) and the group has no delivery of it and did
- * not dead-letter it, after a grace period for late spans, the record is a finding. Each
+ * not dead-letter it, after a grace period for late spans (counted from when the record was seen
+ * and from when the group's commit was seen past it), the record is a finding. Each
  * (group, topic, partition) is audited from the group's first delivery seen there, through a
  * persisted checkpoint, so nothing is found twice.
  *
@@ -54,6 +55,28 @@ export class AuditMemory {
   /** Per cluster, group, topic and partition (`partitionKey`). */
   readonly last = new Map<string, { committed: number; empty: boolean }>();
   readonly resets = new Map<string, { from: number; to: number }[]>();
+  /** Per partition (`partitionKey`): the committed offsets seen, oldest first, with when. */
+  readonly commits = new Map<string, { offset: number; atUs: number }[]>();
+
+  /**
+   * The committed offset the group had `graceUs` ago as far as this process saw it (the newest
+   * seen at or before then), after noting `committed` as seen now; undefined: none that old yet.
+   * The audit judges only records the group passed that long ago, so the spans that tell what
+   * happened to them (its delivery, the record's publish) have had the grace period to arrive,
+   * whatever order they came in; a record the collector did not know of yet is not passed over.
+   */
+  settledCommit(k: string, committed: number, nowUs: number, graceUs: number): number | undefined {
+    const seen = this.commits.get(k) ?? [];
+    if (seen.at(-1)?.offset !== committed) seen.push({ offset: committed, atUs: nowUs });
+    const cut = nowUs - graceUs;
+    // Keep the newest observation at or before the cut and everything after it.
+    let i = 0;
+    while (i + 1 < seen.length && (seen[i + 1]?.atUs ?? Infinity) <= cut) i++;
+    const kept = seen.slice(i);
+    this.commits.set(k, kept);
+    const first = kept[0];
+    return first !== undefined && first.atUs <= cut ? first.offset : undefined;
+  }
 
   /** Whether the committed offset on `cluster` jumped over `offset` while the group had no members. */
   wasReset(cluster: string, group: string, topic: string, partition: number, offset: number): boolean {
@@ -130,15 +153,17 @@ export async function auditOnce(
       memory.resets.set(k, ranges.slice(-MAX_RESETS));
     }
     memory.last.set(k, { committed, empty });
+    const settled = memory.settledCommit(k, committed, nowUs, opts.graceUs);
+    if (settled === undefined) continue;
 
     const from = (await store.auditCheckpoint(ip.group, ip.topic, ip.partition)) ?? ip.firstOffset;
-    if (committed <= from) continue;
+    if (settled <= from) continue;
     const { records, nextCheckpoint } = await store.unaccountedCandidates({
       group: ip.group,
       topic: ip.topic,
       partition: ip.partition,
       fromOffset: from,
-      toOffset: committed,
+      toOffset: settled,
       seenBeforeUs: nowUs - opts.graceUs,
       limit,
     });
