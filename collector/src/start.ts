@@ -4,9 +4,9 @@
  * node-flags.ts, the heap limit from the config (`heapMb`). This process reads the config (and
  * refuses a bad one as the server would, exit 2), then replaces itself (`process.execve`) with
  * `node <flags> server.ts`: the collector keeps this pid, gets signals directly, and no parent
- * process stays behind. `npm start -w collector`, the `eventscope-collector` bin, the Docker image,
- * docker-compose and the helm chart start the collector through here; devstack and the benchmarks
- * read node-flags.ts themselves (the default heap). A variable the user set wins over COLLECTOR_ENV;
+ * process stays behind. `npm start` (devstack), `npm start -w collector`, the `eventscope-collector`
+ * bin, the Docker image, docker-compose and the helm chart start the collector through here; the
+ * benchmarks read node-flags.ts themselves (the default heap). A variable the user set wins over COLLECTOR_ENV;
  * arguments after ours go to the server.
  */
 import { spawn } from 'node:child_process';

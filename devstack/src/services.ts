@@ -6,7 +6,6 @@
  */
 import { mkdirSync, writeFileSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { parse, stringify } from 'yaml';
 import { DevstackError } from './errors.ts';
 import { log } from './log.ts';
@@ -114,22 +113,14 @@ export async function startCollector(
   }
   const url = `http://127.0.0.1:${ports.collector}`;
   log(`starting the collector on ${url}`);
-  // The collector's own V8 flags and environment (collector/src/node-flags.ts): they keep its heap
-  // near what is live and its malloc arenas few. A variable the user set wins.
-  const flagsFile = path.join(repoRoot, 'collector', 'src', 'node-flags.ts');
-  const { COLLECTOR_NODE_FLAGS: flags = [], COLLECTOR_ENV: collectorEnv = {} } = exists(flagsFile)
-    ? ((await import(pathToFileURL(flagsFile).href)) as {
-        COLLECTOR_NODE_FLAGS?: readonly string[];
-        COLLECTOR_ENV?: Readonly<Record<string, string>>;
-      })
-    : {};
-  const envDefaults = Object.fromEntries(Object.entries(collectorEnv).filter(([k]) => process.env[k] === undefined));
+  // Through start.ts when there is one: it reads the config (heapMb) and starts the server with the
+  // collector's own V8 flags and environment (collector/src/node-flags.ts), keeping this pid.
+  const launcher = path.join(repoRoot, 'collector', 'src', 'start.ts');
   const daemon = await startAndWait(
     'collector',
     process.execPath,
-    [...flags, entry],
+    [exists(launcher) ? launcher : entry],
     nodeEnv({
-      ...envDefaults,
       ...stackEnv,
       EVENTSCOPE_PORT: String(ports.collector),
       EVENTSCOPE_OTLP_PORT: String(ports.otlp),

@@ -34,7 +34,8 @@ describe('collector only, against your own Kafka', () => {
     await producer.disconnect();
     await admin.setOffsets({ groupId, topic, partitions: [{ partition: 0, offset: '1' }] });
 
-    const run = new CliRun(['collector', '--brokers', brokers], env);
+    // The collector's heap limit from the config (heapMb): started through collector/src/start.ts.
+    const run = new CliRun(['collector', '--brokers', brokers], { ...env, EVENTSCOPE_HEAP_MB: '320' });
     try {
       await run.waitFor(/eventscope is running/, 90_000);
       expect(run.output).toContain(`Kafka bootstrap       ${brokers}`);
@@ -56,7 +57,8 @@ describe('collector only, against your own Kafka', () => {
       // Only the collector runs: no broker, no registry, no demo, no Prometheus of ours.
       const ours = processesOf(sandbox.stateDir);
       expect(ours.map((p) => p.cmd).join('\n')).not.toMatch(/kafka\.Kafka|quarkus-run|demo-services|prometheus/);
-      expect(ours.some((p) => p.cmd.includes('collector/src/server.ts'))).toBe(true);
+      const server = ours.find((p) => p.cmd.includes('collector/src/server.ts'));
+      expect(server?.cmd).toContain('--max-old-space-size=320');
       for (const port of [sandbox.ports.kafka, sandbox.ports.registry, sandbox.ports.order, sandbox.ports.prometheus]) {
         expect(await isPortOpen(port)).toBe(false);
       }

@@ -13,7 +13,7 @@ import { kafkaSecurity, specSecurity, type KafkaClientBase, type KafkaSecurity }
 /** One Kafka cluster the collector watches. */
 export interface KafkaCluster {
   name: string;
-  /** The cluster of the `kafka*` keys: the tap, the OTLP receiver and `app.offsets` use it. */
+  /** The cluster of the `kafka*` keys: the tap and the OTLP-in-Kafka receiver read it; `app.offsets` is its view. */
   primary: boolean;
   brokers: readonly string[];
   /** Where this cluster's files go (lag table, DLQ marks, redrive ledger): `dataDir`, or `dataDir/clusters/<name>/`. */
