@@ -9,6 +9,7 @@
 import { ensureKafka, freePort, type KafkaHandle } from '@eventscope/devstack';
 import { Kafka, logLevel, type Admin, type Producer } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { AuditResponse, FlowMapResponse } from '../src/api-types.ts';
 import type { EventView, SagaView } from '../src/flows/schemas.ts';
 import { BROKERS, removeDir, startApp, waitFor, type TestApp } from './harness.ts';
 import { commitOffsets, createTopicsLed, produce, uniqueName } from './kafka-helpers.ts';
@@ -96,6 +97,10 @@ async function get<T>(url: string): Promise<{ status: number; body: T }> {
 
 const T0 = Date.now() - 60_000;
 
+/** A delivery span (each with its own span id: a second one of the same event is a duplicate). */
+const delivery = (group: string, topic: string, eventId: string, offset: number) =>
+  kafkaSpan({ kind: 'consumer', topic, eventId, offset, group, startMs: T0 + 100, outcome: 'processed' });
+
 beforeAll(async () => {
   let compatBrokers = process.env.ES_COMPAT_KAFKA_BROKERS ?? '';
   if (!compatBrokers) {
@@ -152,8 +157,6 @@ beforeAll(async () => {
   }
   // Deliveries of the event at 5: by the shared group (on both clusters: counted on the primary)
   // and by the group only `compat` has. The audited group processed its topic's first record only.
-  const delivery = (group: string, topic: string, eventId: string, offset: number) =>
-    kafkaSpan({ kind: 'consumer', topic, eventId, offset, group, startMs: T0 + 100, outcome: 'processed' });
   await postSpans(t.app, [
     serviceSpans('orders', publishes),
     serviceSpans('billing', [
@@ -275,5 +278,90 @@ describe('the loss audit on every Kafka cluster (two real brokers)', () => {
         .map((f) => f.offset)
         .sort(),
     ).toEqual([1, 2, 3]);
+  });
+
+  it('names the cluster on findings, loss and telemetry-gap rows, duplicates and flow map edges', async () => {
+    if (!t) throw new Error('no app');
+    const app = t.app;
+    const compatSide = sides.find((s) => s.name === 'compat');
+    if (!compatSide) throw new Error('no compat cluster');
+    // The audited group, still without members, moved from 4 to 6: an offset reset over 4 and 5 (loss).
+    await commitOffsets(AUDITED, AUDIT_TOPIC, [{ partition: 0, offset: 6 }], [compatSide.brokers]);
+    await waitFor(
+      '`compat` polled with the audited group at 6',
+      async () => {
+        for (const k of app.clusters.values()) await k.monitor.pollOnce();
+        return app.cluster('compat').offsets.committedOffset(AUDITED, AUDIT_TOPIC, 0) === 6;
+      },
+      60_000,
+    );
+    // Record 1's delivery comes late (processed, its span was late: a telemetry gap). Duplicates:
+    // the group only `compat` has, the shared one (the primary's by the rule), and hostile names.
+    await postSpans(app, [
+      serviceSpans('billing', [
+        delivery(AUDITED, AUDIT_TOPIC, auditEventAt[1] ?? '', 1),
+        delivery(ONLY_COMPAT, TOPIC, eventAt[5] ?? '', 5),
+        delivery(SHARED, TOPIC, eventAt[5] ?? '', 5),
+      ]),
+      serviceSpans('constructor', [
+        delivery('__proto__', TOPIC, eventAt[9] ?? '', 9),
+        delivery('constructor', TOPIC, eventAt[6] ?? '', 6),
+        delivery('constructor', TOPIC, eventAt[6] ?? '', 6),
+      ]),
+    ]);
+    const byJson = <T>(rows: T[]): T[] => rows.sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
+    let audit: AuditResponse | undefined;
+    await waitFor(
+      'the reset decided as loss and the late span as a telemetry gap',
+      async () => {
+        await app.flows.audit({ graceMs: 0 });
+        audit = (await get<AuditResponse>('/api/audit')).body;
+        const decided = audit.findings.filter((f) => f.group === AUDITED && f.decidedMs !== null);
+        return decided.length >= 3;
+      },
+      60_000,
+    );
+    if (!audit) throw new Error('no audit answer');
+    const findings = audit.findings.filter((f) => f.group === AUDITED);
+    expect(byJson(findings.map((f) => [f.cluster, f.offset, f.class]))).toEqual([
+      ['compat', 1, 'telemetry-missing'],
+      ['compat', 2, 'unknown'],
+      ['compat', 3, 'unknown'],
+      ['compat', 4, 'skipped'],
+      ['compat', 5, 'skipped'],
+    ]);
+    expect(byJson(audit.unaccounted.map((f) => [f.cluster, f.group, f.offset]))).toEqual([
+      ['compat', AUDITED, 4],
+      ['compat', AUDITED, 5],
+    ]);
+    expect(audit.counts.loss).toEqual([{ cluster: 'compat', group: AUDITED, topic: AUDIT_TOPIC, count: 2 }]);
+    expect(audit.counts.telemetryGaps).toEqual([{ cluster: 'compat', group: AUDITED, service: 'billing', count: 1 }]);
+    expect(byJson(audit.duplicates.map((d) => [d.cluster, d.group, d.eventId, d.count]))).toEqual(
+      byJson([
+        ['compat', ONLY_COMPAT, eventAt[5], 2],
+        ['main', SHARED, eventAt[5], 2],
+        ['main', '__proto__', eventAt[9], 2],
+        ['main', 'constructor', eventAt[6], 2],
+      ]),
+    );
+
+    const map = await get<FlowMapResponse>('/api/flows?rangeSeconds=3600');
+    expect(map.status).toBe(200);
+    const ours = map.body.edges.filter((e) => e.from === `topic:${TOPIC}` || e.from === `topic:${AUDIT_TOPIC}`);
+    expect(byJson(ours.map((e) => [e.from, e.to, e.group, e.cluster]))).toEqual(
+      byJson([
+        [`topic:${TOPIC}`, 'service:billing', SHARED, 'main'],
+        [`topic:${TOPIC}`, 'service:billing', ONLY_COMPAT, 'compat'],
+        [`topic:${AUDIT_TOPIC}`, 'service:billing', AUDITED, 'compat'],
+        [`topic:${TOPIC}`, 'service:constructor', '__proto__', 'main'],
+        [`topic:${TOPIC}`, 'service:constructor', 'constructor', 'main'],
+      ]),
+    );
+    // Publish edges name no group, so no cluster.
+    const publishes = map.body.edges.filter((e) => e.from === 'service:orders');
+    expect(publishes.map((e) => [e.to, e.group, e.cluster]).sort()).toEqual([
+      [`topic:${AUDIT_TOPIC}`, null, null],
+      [`topic:${TOPIC}`, null, null],
+    ]);
   });
 });

@@ -88,6 +88,7 @@ function responseSchema(path: string, method = 'get'): Schema {
 }
 
 const AUDIT_FINDING = {
+  cluster: 'main',
   group: 'g',
   topic: 't',
   partition: 0,
@@ -125,7 +126,7 @@ describe("the dashboard's API types match the collector's route schemas", () => 
     [
       '/api/audit',
       {
-        duplicates: [{ eventId: 'e1', group: 'g', count: 2, firstMs: 1, lastMs: 2 }],
+        duplicates: [{ eventId: 'e1', cluster: 'main', group: 'g', count: 2, firstMs: 1, lastMs: 2 }],
         unaccounted: [AUDIT_FINDING],
         findings: [
           AUDIT_FINDING,
@@ -135,8 +136,8 @@ describe("the dashboard's API types match the collector's route schemas", () => 
           skipped: 1,
           telemetryMissing: 0,
           unknown: 1,
-          loss: [{ group: 'g', topic: 't', count: 1 }],
-          telemetryGaps: [{ group: 'g', service: null, count: 0 }],
+          loss: [{ cluster: 'main', group: 'g', topic: 't', count: 1 }],
+          telemetryGaps: [{ cluster: 'main', group: 'g', service: null, count: 0 }],
         },
       },
     ],

@@ -3,7 +3,10 @@
  * from it, with rates, errors and latency over a recent window. Kept in memory as per-minute
  * buckets for the last hour, per edge; edges are bounded (MAX_EDGES) and their count is the
  * product of services, topics and groups, not of events. Starts empty after a restart.
+ * Spans name no Kafka cluster: a consume edge's cluster is worked out when the map is read.
  */
+import type { Static } from 'typebox';
+import type { FlowMapView } from './schemas.ts';
 
 const WINDOW_MINUTES = 60;
 const MAX_EDGES = 5000;
@@ -24,24 +27,15 @@ interface Edge {
   minutes: Minute[];
 }
 
-export interface FlowMapNode {
-  id: string;
-  kind: 'service' | 'topic';
-  name: string;
-}
+type FlowMapNode = Static<typeof FlowMapView>['nodes'][number];
+type FlowMapEdge = Static<typeof FlowMapView>['edges'][number];
 
-export interface FlowMapEdge {
-  from: string;
-  to: string;
-  group: string | null;
-  ratePerSecond: number | null;
-  p50Ms: number | null;
-  p95Ms: number | null;
-  errorsPerSecond: number | null;
-}
+/** The Kafka cluster of a group reading a topic (flows/clusters.ts: ClusterLookup.clusterOf). */
+export type ClusterOf = (group: string, topic: string) => string;
 
+const TOPIC_PREFIX = 'topic:';
 export const serviceNode = (name: string): string => `service:${name}`;
-export const topicNode = (name: string): string => `topic:${name}`;
+export const topicNode = (name: string): string => `${TOPIC_PREFIX}${name}`;
 
 function quantile(hist: Uint32Array, q: number): number | null {
   let total = 0;
@@ -115,7 +109,8 @@ export class FlowMap {
     m.hist[i] = (m.hist[i] as number) + 1;
   }
 
-  view(rangeSeconds: number, nowMs: number): { nodes: FlowMapNode[]; edges: FlowMapEdge[] } {
+  /** The map over the last `rangeSeconds`; each consume edge names its group's cluster (`clusterOf`). */
+  view(rangeSeconds: number, nowMs: number, clusterOf: ClusterOf): { nodes: FlowMapNode[]; edges: FlowMapEdge[] } {
     const fromMinute = Math.floor((nowMs - rangeSeconds * 1000) / 60_000);
     const nodes = new Map<string, FlowMapNode>();
     const edges: FlowMapEdge[] = [];
@@ -138,6 +133,11 @@ export class FlowMap {
         from: e.from,
         to: e.to,
         group: e.group,
+        // Consume edges run topic -> service with the group; publish edges name no group.
+        cluster:
+          e.group !== null && e.from.startsWith(TOPIC_PREFIX)
+            ? clusterOf(e.group, e.from.slice(TOPIC_PREFIX.length))
+            : null,
         ratePerSecond: count / rangeSeconds,
         p50Ms: quantile(hist, 0.5),
         p95Ms: quantile(hist, 0.95),

@@ -5,8 +5,8 @@
 import type { FastifyInstance } from 'fastify';
 import { Type, type Static } from 'typebox';
 import { badRequest, notFound } from '../errors.ts';
-import type { FindingClass, SagaStatus, UnaccountedEntry } from '../store/types.ts';
-import type { ClusterOffsets } from './clusters.ts';
+import type { EventHops, FindingClass, SagaStatus, UnaccountedEntry } from '../store/types.ts';
+import { ClusterLookup, type ClusterOffsets } from './clusters.ts';
 import type { FlowMap } from './flow-map.ts';
 import {
   AuditView,
@@ -44,6 +44,21 @@ function position(raw: string, what: string): number {
   if (!Number.isSafeInteger(n)) throw badRequest(`${what} '${raw.slice(0, 40)}' is not a non-negative integer`);
   return n;
 }
+/**
+ * The topic a duplicate (an event a group processed twice) is counted on: the store keeps the
+ * event id and the group only; the topic is that of the group's latest delivery of the event (a
+ * processed one first); undefined when retention dropped them.
+ */
+function duplicateTopic(hops: EventHops, group: string): string | undefined {
+  const mine = hops.deliveries.filter((d) => d.group === group);
+  const processed = mine.filter((d) => d.outcome === 'processed');
+  const latest = (processed.length > 0 ? processed : mine).reduce<(typeof mine)[number] | undefined>(
+    (best, d) => (best === undefined || d.startUs > best.startUs ? d : best),
+    undefined,
+  );
+  return latest?.topic;
+}
+
 /** A saga cursor as the store makes it: `<first start, integer µs>~<correlation id>`. */
 const CURSOR_RE = /^(\d{1,16})~([\s\S]+)$/;
 
@@ -61,6 +76,14 @@ export function flowRoutes(app: FastifyInstance, stuckAfterMs: number, flowMap: 
   const stuckAfterUs = stuckAfterMs * 1000;
   /** Every cluster with its last snapshot, the primary first (flows/clusters.ts). */
   const clusters = (): ClusterOffsets[] => [...app.clusters.values()];
+  /**
+   * The cluster of each (group, topic) of one answer, by the rule of the event view and the loss
+   * audit (ClusterLookup.clusterOf): the store keeps no cluster, so it is worked out when answering.
+   */
+  const clusterNames = (): { of: (group: string, topic: string) => string; primary: string } => {
+    const lookup = new ClusterLookup(clusters());
+    return { of: (group, topic) => lookup.clusterOf(group, topic).name, primary: lookup.primary.name };
+  };
   // Path ids are checked in the handler so a bad id is a 400 naming the rule, not a generic schema error.
   const checkId = (id: string, what: string): void => {
     if (id.length > ID_MAX_LENGTH) {
@@ -300,7 +323,7 @@ export function flowRoutes(app: FastifyInstance, stuckAfterMs: number, flowMap: 
     },
     (req) => {
       const rangeSeconds = (req.query as { rangeSeconds?: number }).rangeSeconds ?? 300;
-      return { rangeSeconds, ...flowMap.view(rangeSeconds, Date.now()) };
+      return { rangeSeconds, ...flowMap.view(rangeSeconds, Date.now(), clusterNames().of) };
     },
   );
 
@@ -327,7 +350,18 @@ export function flowRoutes(app: FastifyInstance, stuckAfterMs: number, flowMap: 
         app.store.unaccounted(limit, q.class),
         app.store.findingCounts(),
       ]);
+      const names = clusterNames();
+      const clusterOf = names.of;
+      // The store keeps no topic with a duplicate: that of the group's deliveries of the event.
+      const eventIds = [...new Set(dups.map((d) => d.eventId))];
+      const hops = new Map(await Promise.all(eventIds.map(async (id) => [id, await app.store.event(id)] as const)));
+      const duplicateCluster = (eventId: string, group: string): string => {
+        const found = hops.get(eventId);
+        const topic = found && duplicateTopic(found, group);
+        return topic === undefined ? names.primary : clusterOf(group, topic);
+      };
       const finding = (u: UnaccountedEntry): Static<typeof AuditView>['findings'][number] => ({
+        cluster: clusterOf(u.group, u.topic),
         group: u.group,
         topic: u.topic,
         partition: u.partition,
@@ -340,19 +374,22 @@ export function flowRoutes(app: FastifyInstance, stuckAfterMs: number, flowMap: 
         service: u.service,
         decidedMs: u.decidedUs === null ? null : u.decidedUs / 1000,
       });
-      const loss = new Map<string, { group: string; topic: string; count: number }>();
-      const gaps = new Map<string, { group: string; service: string | null; count: number }>();
+      type Counts = Static<typeof AuditView>['counts'];
+      // Keyed by the JSON of the parts: names are any string (`__proto__` too).
+      const loss = new Map<string, Counts['loss'][number]>();
+      const gaps = new Map<string, Counts['telemetryGaps'][number]>();
       const total = new Map<FindingClass, number>();
       for (const c of counts) {
         total.set(c.class, (total.get(c.class) ?? 0) + c.count);
+        const cluster = clusterOf(c.group, c.topic);
         if (c.class === 'skipped') {
-          const k = `${c.group}\u0000${c.topic}`;
-          const e = loss.get(k) ?? { group: c.group, topic: c.topic, count: 0 };
+          const k = JSON.stringify([cluster, c.group, c.topic]);
+          const e = loss.get(k) ?? { cluster, group: c.group, topic: c.topic, count: 0 };
           e.count += c.count;
           loss.set(k, e);
         } else if (c.class === 'telemetry-missing') {
-          const k = `${c.group}\u0000${c.service ?? ''}`;
-          const e = gaps.get(k) ?? { group: c.group, service: c.service, count: 0 };
+          const k = JSON.stringify([cluster, c.group, c.service]);
+          const e = gaps.get(k) ?? { cluster, group: c.group, service: c.service, count: 0 };
           e.count += c.count;
           gaps.set(k, e);
         }
@@ -360,6 +397,7 @@ export function flowRoutes(app: FastifyInstance, stuckAfterMs: number, flowMap: 
       return {
         duplicates: dups.map((d) => ({
           eventId: d.eventId,
+          cluster: duplicateCluster(d.eventId, d.group),
           group: d.group,
           count: d.count,
           firstMs: d.firstUs / 1000,

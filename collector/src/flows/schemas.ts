@@ -65,6 +65,15 @@ const ClusterName = Type.String({
     'the Kafka cluster whose group this is and whose committed offsets the position comes from; deliveries (spans name no cluster) count on the first cluster, primary first, whose last snapshot has the group reading the topic, else the primary (docs/clusters.md)',
 });
 
+/**
+ * The Kafka cluster of a group row of the audit and the flow map. The store keeps no cluster (spans
+ * name none): it is worked out when the answer is made, by the rule above (flows/clusters.ts).
+ */
+const GroupCluster = Type.String({
+  description:
+    'the Kafka cluster of the group: the first, primary first, whose last snapshot has the group reading the topic, else the primary (docs/clusters.md); worked out when answering, so a group gone from every snapshot shows on the primary',
+});
+
 export const PendingView = Type.Object(
   {
     cluster: ClusterName,
@@ -235,6 +244,7 @@ export const FindingClassView = Type.Union(
 );
 
 const FindingView = Type.Object({
+  cluster: GroupCluster,
   group: Type.String(),
   topic: Type.String(),
   partition: Type.Integer(),
@@ -263,6 +273,9 @@ export const AuditView = Type.Object({
   duplicates: Type.Array(
     Type.Object({
       eventId: Type.String(),
+      cluster: Type.String({
+        description: "as a finding's `cluster`, for the topic of the group's latest delivery of the event",
+      }),
       group: Type.String(),
       count: Type.Integer(),
       firstMs: Type.Number(),
@@ -280,12 +293,18 @@ export const AuditView = Type.Object({
     skipped: Type.Integer(),
     telemetryMissing: Type.Integer(),
     unknown: Type.Integer({ description: 'open findings and those closed without evidence' }),
-    loss: Type.Array(Type.Object({ group: Type.String(), topic: Type.String(), count: Type.Integer() }), {
-      description: 'skipped records per group and topic',
-    }),
+    loss: Type.Array(
+      Type.Object({ cluster: GroupCluster, group: Type.String(), topic: Type.String(), count: Type.Integer() }),
+      { description: 'skipped records per cluster, group and topic' },
+    ),
     telemetryGaps: Type.Array(
-      Type.Object({ group: Type.String(), service: Nullable(Type.String()), count: Type.Integer() }),
-      { description: 'processed records whose spans were lost, per group and service' },
+      Type.Object({
+        cluster: GroupCluster,
+        group: Type.String(),
+        service: Nullable(Type.String()),
+        count: Type.Integer(),
+      }),
+      { description: 'processed records whose spans were lost, per cluster, group and service' },
     ),
   }),
 });
@@ -304,6 +323,12 @@ export const FlowMapView = Type.Object({
       from: Type.String(),
       to: Type.String(),
       group: Nullable(Type.String({ description: 'consumer group on topic -> service edges' })),
+      cluster: Nullable(
+        Type.String({
+          description:
+            "the group's Kafka cluster on topic -> service edges, as an audit finding's `cluster`; null on publish edges",
+        }),
+      ),
       ratePerSecond: Nullable(Type.Number()),
       p50Ms: Nullable(Type.Number({ description: 'publish edges: send duration; consume edges: queue time' })),
       p95Ms: Nullable(Type.Number()),

@@ -5,6 +5,7 @@ import { renderAt, stubApi } from '../../test/render.tsx';
 
 const now = Date.now();
 const skipped: AuditResponse['findings'][number] = {
+  cluster: 'main',
   group: 'inventory',
   topic: 'orders',
   partition: 1,
@@ -28,15 +29,17 @@ const lostSpan: AuditResponse['findings'][number] = {
 describe('AuditPage', () => {
   it('lists skipped records as loss, telemetry gaps apart, and duplicates, with links', async () => {
     const audit: AuditResponse = {
-      duplicates: [{ eventId: 'e1', group: 'payments', count: 2, firstMs: now - 5000, lastMs: now - 1000 }],
+      duplicates: [
+        { eventId: 'e1', cluster: 'main', group: 'payments', count: 2, firstMs: now - 5000, lastMs: now - 1000 },
+      ],
       unaccounted: [skipped],
       findings: [lostSpan, skipped],
       counts: {
         skipped: 1,
         telemetryMissing: 7,
         unknown: 0,
-        loss: [{ group: 'inventory', topic: 'orders', count: 1 }],
-        telemetryGaps: [{ group: 'inventory', service: 'inventory', count: 7 }],
+        loss: [{ cluster: 'main', group: 'inventory', topic: 'orders', count: 1 }],
+        telemetryGaps: [{ cluster: 'main', group: 'inventory', service: 'inventory', count: 7 }],
       },
     };
     stubApi({ '/api/audit': audit });

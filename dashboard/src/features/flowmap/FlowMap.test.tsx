@@ -7,7 +7,7 @@ import { bestLayout, layoutGraph } from './graph-layout.ts';
 import { edgeHealth, lagIndex } from './health.ts';
 
 const lines = (e: (typeof FLOWS.edges)[number]) => edgeLines(e).filter(Boolean);
-const edge = { group: null, ratePerSecond: 1, p50Ms: null, p95Ms: null, errorsPerSecond: null };
+const edge = { group: null, cluster: null, ratePerSecond: 1, p50Ms: null, p95Ms: null, errorsPerSecond: null };
 
 describe('layoutGraph', () => {
   it('puts producers left of their topics and topics left of their consumers', () => {
