@@ -1,6 +1,6 @@
 import { render, screen, within } from '@testing-library/react';
 import { describe, expect, it } from 'vitest';
-import { FLOWS } from '../../test/fixtures.ts';
+import { CLUSTERS, FLOWS, group } from '../../test/fixtures.ts';
 import { renderAt, stubApi } from '../../test/render.tsx';
 import { edgeLines, FlowMapGraph, fitView, MIN_FIT_SCALE } from './FlowMapGraph.tsx';
 import { bestLayout, layoutGraph } from './graph-layout.ts';
@@ -102,5 +102,38 @@ describe('FlowMapGraph', () => {
     await screen.findByRole('group', { name: 'Flow map' });
     expect(api.calls).toContain('/api/flows?rangeSeconds=3600');
     expect(screen.getByText(/keeps the flow map for the last hour/)).toBeInTheDocument();
+  });
+});
+
+describe('NodePanel', () => {
+  const consume = FLOWS.edges[1]!;
+  /** A second consumer of `orders`, a group named `__proto__` on the cluster `east`. */
+  const flows = { ...FLOWS, edges: [...FLOWS.edges, { ...consume, group: '__proto__', cluster: 'east' }] };
+  const groups = { cluster: 'main', snapshotTime: 1, groups: [group({ group: 'payments' })], missingGroupTypes: [] };
+
+  it("names each consumer group's cluster when there are several, and links it there", async () => {
+    stubApi({ '/api/clusters': CLUSTERS, '/api/flows': flows, '/api/groups': groups });
+    renderAt('/flows?node=topic%3Aorders');
+    const list = await screen.findByRole('list', { name: 'Consumer groups' });
+    await within(list).findByText(/\(cluster east\)/);
+    const items = within(list).getAllByRole('listitem');
+    expect(items.map((li) => within(li).getAllByRole('link')[0]!.getAttribute('href'))).toEqual([
+      '/groups/payments?cluster=main',
+      '/groups/__proto__?cluster=east',
+    ]);
+    expect(items[0]).toHaveTextContent('payments (cluster main) on orders');
+    // The lag shown is the picked cluster's (main): the group on `east` has none here.
+    await within(items[0]!).findByText(/msgs/);
+    expect(items[1]).toHaveTextContent('__proto__ (cluster east) on orders');
+    expect(items[1]).toHaveTextContent('lag on cluster east: pick it to see');
+  });
+
+  it('leaves the cluster out with one cluster, and still links the group on its cluster', async () => {
+    stubApi({ '/api/clusters': { clusters: [CLUSTERS.clusters[0]!] }, '/api/flows': FLOWS, '/api/groups': groups });
+    renderAt('/flows?node=topic%3Aorders');
+    const list = await screen.findByRole('list', { name: 'Consumer groups' });
+    const item = within(list).getByRole('listitem');
+    expect(within(item).getAllByRole('link')[0]).toHaveAttribute('href', '/groups/payments?cluster=main');
+    expect(item).toHaveTextContent(/^payments on orders/);
   });
 });

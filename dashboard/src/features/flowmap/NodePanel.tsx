@@ -1,5 +1,7 @@
 import { Link } from 'react-router';
+import { useClusters } from '../../api/queries.ts';
 import { type DlqsResponse, type FlowEdge, type FlowNode } from '../../api/types.ts';
+import { GroupLink } from '../../components/NameLinks.tsx';
 import { LagBadge } from '../../components/StatusBadge.tsx';
 import { formatCount, formatDuration, formatRate, formatSeconds } from '../../lib/format.ts';
 import { edgeHealth, HEALTH_TEXT, topicOf, worst, type GroupTopicLag } from './health.ts';
@@ -31,21 +33,26 @@ function LagText({ lag }: { lag: GroupTopicLag | null }) {
 
 /**
  * What one node of the flow map does: rate in and out, latency, the lag of the consumer groups
- * on its edges and their DLQs, with links to the group and DLQ pages.
+ * on its edges and their DLQs, with links to the group and DLQ pages. Each consumer group links
+ * to its page on its own Kafka cluster, named when there are several; `lag` is that of the
+ * cluster `lagCluster` (the one picked), so a group on another cluster shows none.
  */
 export function NodePanel({
   node,
   edges,
   lag,
+  lagCluster,
   dlqs,
   onClose,
 }: {
   node: FlowNode;
   edges: FlowEdge[];
   lag: Map<string, Map<string, GroupTopicLag>>;
+  lagCluster?: string | undefined;
   dlqs: DlqsResponse | undefined;
   onClose: () => void;
 }) {
+  const clusters = useClusters().data?.clusters ?? [];
   const incoming = edges.filter((e) => e.to === node.id);
   const outgoing = edges.filter((e) => e.from === node.id);
   const all = [...incoming, ...outgoing];
@@ -53,6 +60,7 @@ export function NodePanel({
   const topic = topicOf(node.id);
   // Consume edges: topic -> service with a group; on a topic node, those leaving it.
   const consumes = (topic ? outgoing : incoming).filter((e) => e.group);
+  const showCluster = clusters.length > 1 || new Set(consumes.map((e) => e.cluster)).size > 1;
   const groups = [...new Set(consumes.map((e) => e.group!))].sort();
   const groupSet = new Set(groups);
   const dlqList = (dlqs?.dlqs ?? []).filter(
@@ -89,11 +97,17 @@ export function NodePanel({
             {consumes.map((e) => {
               const t = topicOf(e.from) ?? '';
               return (
-                <li key={`${e.from}-${e.to}-${e.group ?? ''}`}>
-                  <Link to={`/groups/${enc(e.group!)}`}>{e.group}</Link> on <Link to={`/groups?q=${enc(t)}`}>{t}</Link>
+                <li key={JSON.stringify([e.from, e.to, e.group, e.cluster])}>
+                  <GroupLink group={e.group!} cluster={e.cluster ?? undefined} />
+                  {showCluster && e.cluster !== null ? ` (cluster ${e.cluster})` : ''} on{' '}
+                  <Link to={`/groups?q=${enc(t)}`}>{t}</Link>
                   {topic ? ` → ${nameOf(e.to)}` : ''}: {formatRate(e.ratePerSecond)}, p95 {formatDuration(e.p95Ms)}
                   <br />
-                  <LagText lag={lag.get(e.group!)?.get(t) ?? null} />
+                  {e.cluster !== null && lagCluster !== undefined && e.cluster !== lagCluster ? (
+                    <span className="subtle">lag on cluster {e.cluster}: pick it to see</span>
+                  ) : (
+                    <LagText lag={lag.get(e.group!)?.get(t) ?? null} />
+                  )}
                 </li>
               );
             })}
