@@ -117,7 +117,12 @@ describe('loss audit with a consumer that commits past records without processin
     expect(mine).toHaveLength(truth.length);
     expect(mine.every((u) => u.class === 'skipped' && u.service === 'inventory')).toBe(true);
     expect(audit.counts.loss.filter((l) => l.group.startsWith(prefix))).toEqual([
-      { group: `${prefix}inventory`, topic: `${prefix}inventory.reserve`, count: truth.length },
+      {
+        cluster: app.config.kafkaClusterName,
+        group: `${prefix}inventory`,
+        topic: `${prefix}inventory.reserve`,
+        count: truth.length,
+      },
     ]);
     const only = (await getJson<Static<typeof AuditView>>(app, '/api/audit?class=skipped&limit=1000')).body;
     expect(only.findings.filter((u) => u.group.startsWith(prefix))).toHaveLength(truth.length);
