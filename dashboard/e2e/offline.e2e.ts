@@ -63,7 +63,11 @@ const PAGES: [string, string][] = [
   ['/audit', 'Loss and duplicate audit'],
 ];
 
-/** Opens the pages each in its own tab at once; each must settle on an error with a retry. */
+/**
+ * Opens the pages each in its own tab at once; each must settle on an error with a retry within
+ * `withinMs` of showing its heading (the product's claim). Not a bound on the whole: nine tabs
+ * loading and taking screenshots at once measure the machine (24 s under a loaded CI run).
+ */
 async function pagesSayWhy(
   pages: [string, string][],
   base: string,
@@ -71,7 +75,6 @@ async function pagesSayWhy(
   name: string,
   withinMs: number,
 ): Promise<void> {
-  const started = Date.now();
   await Promise.all(
     pages.map(async ([path, heading]) => {
       const page = await browser.context.newPage();
@@ -103,7 +106,6 @@ async function pagesSayWhy(
       }
     }),
   );
-  expect(Date.now() - started).toBeLessThan(withinMs + 10_000);
 }
 
 describe('collector unreachable', () => {
