@@ -66,10 +66,17 @@ describe('edgeHealth', () => {
     expect(edgeHealth({ ...edge, from: 'a', to: 'b', p95Ms: 300 }, lag).health).toBe('warn');
     expect(edgeHealth({ ...edge, from: 'a', to: 'b', p95Ms: 3700 }, lag).health).toBe('bad');
     expect(edgeHealth({ ...edge, from: 'a', to: 'b', errorsPerSecond: 0.1 }, lag).health).toBe('bad');
-    const behind = new Map([['g', new Map([['t', { status: 'STALL' as const, lag: 2300, lagSeconds: 7.6 }]])]]);
-    const h = edgeHealth({ ...edge, from: 'topic:t', to: 'service:s', group: 'g', p95Ms: 5 }, behind);
+    const behind = {
+      cluster: 'main',
+      groups: new Map([['g', new Map([['t', { status: 'STALL' as const, lag: 2300, lagSeconds: 7.6 }]])]]),
+    };
+    const consume = { ...edge, from: 'topic:t', to: 'service:s', group: 'g', p95Ms: 5 };
+    const h = edgeHealth({ ...consume, cluster: 'main' }, behind);
     expect(h.health).toBe('bad');
     expect(h.reasons.join()).toContain('lag STALL');
+    // The same group name on another cluster: this cluster's lag is not its own.
+    const other = edgeHealth({ ...consume, cluster: 'east' }, behind);
+    expect(other).toMatchObject({ health: 'ok', lag: null, reasons: [] });
   });
 });
 

@@ -13,7 +13,7 @@ import { type FlowEdge, type FlowMapResponse } from '../../api/types.ts';
 import { Empty, ErrorState, Loading } from '../../components/states.tsx';
 import { formatDuration, formatRate, formatSeconds } from '../../lib/format.ts';
 import { bestLayout, edgeKey, edgeName, edgePath, fitScale, NODE_H, type GraphLayout } from './graph-layout.ts';
-import { edgeHealth, HEALTH_TEXT, worst, type GroupTopicLag, type Health } from './health.ts';
+import { edgeHealth, HEALTH_TEXT, lagIndex, worst, type GroupTopicLag, type Health, type LagIndex } from './health.ts';
 import './flowmap.css';
 
 /** Rate (errors, and the group's lag when it is not OK) on the first line, latency on the second. */
@@ -39,7 +39,7 @@ interface View {
 }
 
 /** One empty map (not a new one per render, which would lay the graph out again on every render). */
-const NO_LAG = new Map<string, Map<string, GroupTopicLag>>();
+const NO_LAG = lagIndex(undefined);
 
 const MIN_K = 0.2;
 const MAX_K = 3;
@@ -60,8 +60,8 @@ export interface FlowMapGraphProps {
   loading: boolean;
   error: unknown;
   data: FlowMapResponse | undefined;
-  /** `group -> topic -> lag` of the Kafka snapshot (empty without one). */
-  lag?: Map<string, Map<string, GroupTopicLag>>;
+  /** One cluster's lag from its Kafka snapshot (empty without one); edges of groups on other clusters get none. */
+  lag?: LagIndex;
   selected?: string;
   onSelect?: (nodeId: string) => void;
 }
@@ -90,7 +90,7 @@ function Graph({
   onSelect,
 }: {
   data: FlowMapResponse;
-  lag: Map<string, Map<string, GroupTopicLag>>;
+  lag: LagIndex;
   selected: string | undefined;
   onSelect: ((nodeId: string) => void) | undefined;
 }) {

@@ -44,14 +44,7 @@ export function FlowMapPage() {
           />
         </section>
         {node && query.data ? (
-          <NodePanel
-            node={node}
-            edges={query.data.edges}
-            lag={lag}
-            lagCluster={groups.data?.cluster}
-            dlqs={dlqs.data}
-            onClose={() => setNodeId('')}
-          />
+          <NodePanel node={node} edges={query.data.edges} lag={lag} dlqs={dlqs.data} onClose={() => setNodeId('')} />
         ) : null}
       </div>
     </>

@@ -4,7 +4,16 @@ import { type DlqsResponse, type FlowEdge, type FlowNode } from '../../api/types
 import { GroupLink } from '../../components/NameLinks.tsx';
 import { LagBadge } from '../../components/StatusBadge.tsx';
 import { formatCount, formatDuration, formatRate, formatSeconds } from '../../lib/format.ts';
-import { edgeHealth, HEALTH_TEXT, topicOf, worst, type GroupTopicLag } from './health.ts';
+import {
+  edgeHealth,
+  HEALTH_TEXT,
+  lagOf,
+  onOtherCluster,
+  topicOf,
+  worst,
+  type GroupTopicLag,
+  type LagIndex,
+} from './health.ts';
 
 const enc = encodeURIComponent;
 
@@ -35,20 +44,18 @@ function LagText({ lag }: { lag: GroupTopicLag | null }) {
  * What one node of the flow map does: rate in and out, latency, the lag of the consumer groups
  * on its edges and their DLQs, with links to the group and DLQ pages. Each consumer group links
  * to its page on its own Kafka cluster, named when there are several; `lag` is that of the
- * cluster `lagCluster` (the one picked), so a group on another cluster shows none.
+ * cluster picked, so a group on another cluster shows none.
  */
 export function NodePanel({
   node,
   edges,
   lag,
-  lagCluster,
   dlqs,
   onClose,
 }: {
   node: FlowNode;
   edges: FlowEdge[];
-  lag: Map<string, Map<string, GroupTopicLag>>;
-  lagCluster?: string | undefined;
+  lag: LagIndex;
   dlqs: DlqsResponse | undefined;
   onClose: () => void;
 }) {
@@ -103,10 +110,10 @@ export function NodePanel({
                   <Link to={`/groups?q=${enc(t)}`}>{t}</Link>
                   {topic ? ` → ${nameOf(e.to)}` : ''}: {formatRate(e.ratePerSecond)}, p95 {formatDuration(e.p95Ms)}
                   <br />
-                  {e.cluster !== null && lagCluster !== undefined && e.cluster !== lagCluster ? (
+                  {onOtherCluster(e, lag) ? (
                     <span className="subtle">lag on cluster {e.cluster}: pick it to see</span>
                   ) : (
-                    <LagText lag={lag.get(e.group!)?.get(t) ?? null} />
+                    <LagText lag={lagOf(e, lag)} />
                   )}
                 </li>
               );

@@ -25,15 +25,34 @@ export interface GroupTopicLag {
   lagSeconds: number | null;
 }
 
-/** `group -> topic -> lag` from GET /api/groups (a Map: names come from data). */
-export function lagIndex(groups: GroupsResponse | undefined): Map<string, Map<string, GroupTopicLag>> {
+/** One cluster's `group -> topic -> lag` (Maps: names come from data). */
+export interface LagIndex {
+  /** The cluster the lag is from (GET /api/groups' `cluster`); undefined before it answered. */
+  cluster: string | undefined;
+  groups: Map<string, Map<string, GroupTopicLag>>;
+}
+
+/** The lag index of GET /api/groups' answer. */
+export function lagIndex(groups: GroupsResponse | undefined): LagIndex {
   const out = new Map<string, Map<string, GroupTopicLag>>();
   for (const g of groups?.groups ?? []) {
     const topics = new Map<string, GroupTopicLag>();
     for (const t of g.topics) topics.set(t.topic, { status: t.status, lag: t.lag, lagSeconds: t.lagSeconds });
     out.set(g.group, topics);
   }
-  return out;
+  return { cluster: groups?.cluster, groups: out };
+}
+
+/** Whether a consume edge's group is on another cluster than the index's: its lag is not in it. */
+export function onOtherCluster(e: FlowEdge, index: LagIndex): boolean {
+  return e.cluster !== null && index.cluster !== undefined && e.cluster !== index.cluster;
+}
+
+/** The lag of a consume edge's group on its topic, when the index is of the group's cluster. */
+export function lagOf(e: FlowEdge, index: LagIndex): GroupTopicLag | null {
+  const topic = topicOf(e.from);
+  if (!e.group || !topic || onOtherCluster(e, index)) return null;
+  return index.groups.get(e.group)?.get(topic) ?? null;
 }
 
 export function lagHealth(status: LagStatus): Health {
@@ -52,7 +71,7 @@ export interface EdgeHealth {
   lag: GroupTopicLag | null;
 }
 
-export function edgeHealth(e: FlowEdge, lag: Map<string, Map<string, GroupTopicLag>>): EdgeHealth {
+export function edgeHealth(e: FlowEdge, lag: LagIndex): EdgeHealth {
   const reasons: string[] = [];
   const parts: Health[] = [];
   if (e.errorsPerSecond) {
@@ -64,8 +83,7 @@ export function edgeHealth(e: FlowEdge, lag: Map<string, Map<string, GroupTopicL
     parts.push(h);
     if (h !== 'ok') reasons.push(`p95 ${formatDuration(e.p95Ms)}`);
   }
-  const topic = topicOf(e.from);
-  const l = e.group && topic ? (lag.get(e.group)?.get(topic) ?? null) : null;
+  const l = lagOf(e, lag);
   if (l) {
     const h = lagHealth(l.status);
     parts.push(h);
