@@ -168,8 +168,16 @@ async function killOneMidStream(
       },
       90_000,
     );
-    expect(await survivor.metric('eventscope_otlp_kafka_records_total', { outcome: 'undecodable' })).toBe(1);
-    expect(await survivor.metric('eventscope_otlp_kafka_records_total', { outcome: 'empty' })).toBe(1);
+    // Counted, not stalled on. At least once, as every record: the survivor alone in the group can
+    // still be rebalanced (a heartbeat late on a loaded machine) and read what it had not committed
+    // again; a clean-clone run counted the empty record twice so. Spans are stored once whatever
+    // (the store keys them), which the callers check.
+    expect(
+      await survivor.metric('eventscope_otlp_kafka_records_total', { outcome: 'undecodable' }),
+    ).toBeGreaterThanOrEqual(1);
+    expect(await survivor.metric('eventscope_otlp_kafka_records_total', { outcome: 'empty' })).toBeGreaterThanOrEqual(
+      1,
+    );
     await survivor.stop(true);
     return { dead, survivor };
   } finally {
