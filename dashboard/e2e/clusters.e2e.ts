@@ -96,7 +96,7 @@ async function prepare(brokers: string, records: number, committed: number, dlq 
       }
     }
   }
-  const producer = kafka.producer();
+  const producer = kafka.producer({ idempotent: true }); // a retry adds no copies
   await producer.connect();
   await producer.send({ topic, messages: Array.from({ length: records }, (_, i) => ({ value: `r${i}` })) });
   if (dlq) {

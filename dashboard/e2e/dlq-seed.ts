@@ -30,7 +30,7 @@ export async function seedDlq(causes: readonly CauseSpec[]): Promise<DlqSeed> {
   const retryTopic = `${group}.retry`;
   const specs = causes.flatMap((c) => c.messages.map((message) => ({ errorClass: c.errorClass, message })));
   const eventIds = specs.map(() => randomUUID());
-  const producer = kafka.producer();
+  const producer = kafka.producer({ idempotent: true }); // a retry adds no copies
   await producer.connect();
   // The originals first, so each DLQ record points at a real record of the topic.
   await producer.send({

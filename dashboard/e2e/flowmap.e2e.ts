@@ -113,8 +113,9 @@ describe('flow map in Chromium', () => {
     expect(await panel.getByRole('heading').first().textContent()).toContain(`billing-${SUFFIX}`);
     expect(await panel.textContent()).toMatch(/rate in.*\/s/);
     expect(await panel.textContent()).toMatch(/p95 \d(\.\d)? s/);
+    // The group's page on its own Kafka cluster (the collector's only one, `default`).
     expect(await panel.getByRole('link', { name: `billing-${SUFFIX}`, exact: true }).getAttribute('href')).toBe(
-      `/groups/billing-${SUFFIX}`,
+      `/groups/billing-${SUFFIX}?cluster=default`,
     );
     expect(await node.getAttribute('aria-pressed')).toBe('true');
     await screenshot(page, 'flow-map-node');

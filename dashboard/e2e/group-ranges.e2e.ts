@@ -31,7 +31,8 @@ beforeAll(async () => {
     waitForLeaders: true,
     topics: [...topics.map((topic) => ({ topic, numPartitions: 3 })), { topic: dlqTopic, numPartitions: 1 }],
   });
-  const producer = kafka.producer();
+  // Idempotent: a retried produce request must not add copies (the lags below are exact).
+  const producer = kafka.producer({ idempotent: true });
   await producer.connect();
   // Partition p of topic i gets 2 + 3i + p records: 27 different lags.
   await producer.sendBatch({
@@ -254,7 +255,9 @@ describe('group page with many topics, and time ranges, in Chromium', () => {
     const panel = page.getByRole('complementary', { name: 'Node details' });
     await panel.getByRole('link', { name: dlqTopic }).waitFor({ timeout: 30_000 });
     expect(await panel.textContent()).toMatch(/(WARN|STALL|STOP)\s*\d+ msgs/);
-    expect(await panel.getByRole('link', { name: group, exact: true }).getAttribute('href')).toBe(`/groups/${group}`);
+    expect(await panel.getByRole('link', { name: group, exact: true }).getAttribute('href')).toBe(
+      `/groups/${group}?cluster=default`,
+    );
     await screenshot(page, 'flow-map-lag');
   });
 });

@@ -55,7 +55,7 @@ beforeAll(async () => {
       numPartitions: 1,
     })),
   });
-  const producer = kafka.producer();
+  const producer = kafka.producer({ idempotent: true }); // a retry adds no copies
   await producer.connect();
   const now = Date.now();
   await producer.sendBatch({

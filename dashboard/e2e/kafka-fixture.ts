@@ -53,7 +53,7 @@ export async function createTopicAndDlq(prefix: string) {
 export async function createKafkaFixture(): Promise<KafkaFixture> {
   const { kafka, admin, topic, group, dlqTopic } = await createTopicAndDlq('es-dash');
   const poisonEventId = randomUUID();
-  const producer = kafka.producer();
+  const producer = kafka.producer({ idempotent: true }); // a retry adds no copies
   await producer.connect();
   await producer.send({
     topic,
