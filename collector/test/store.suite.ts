@@ -66,6 +66,21 @@ export function delivery(over: Partial<Delivery> = {}): Delivery {
 
 const empty = { publishes: [], deliveries: [], records: [] };
 
+/** A saga's root publish at T0 and its terminal `order.completed` publish 10 ms later. */
+function placedAndCompleted(corr: string, over: Partial<Publish> = {}): { placed: Publish; done: Publish } {
+  return {
+    placed: publish({ correlationId: corr, timeUs: T0 }),
+    done: publish({
+      correlationId: corr,
+      eventType: 'order.completed',
+      terminal: 'completed',
+      timeUs: T0 + 10_000,
+      endUs: T0 + 11_000,
+      ...over,
+    }),
+  };
+}
+
 export function storeSuite(name: string, factory: StoreFactory): void {
   describe(`store contract: ${name}`, () => {
     const open: Store[] = [];
@@ -150,14 +165,7 @@ export function storeSuite(name: string, factory: StoreFactory): void {
     it('ends a saga when the terminal publish arrives after its link-only delivery', async () => {
       const store = await make();
       const corr = `late-${hex(4)}`;
-      const placed = publish({ correlationId: corr, timeUs: T0 });
-      const done = publish({
-        correlationId: corr,
-        eventType: 'order.completed',
-        terminal: 'completed',
-        timeUs: T0 + 10_000,
-        endUs: T0 + 11_000,
-      });
+      const { placed, done } = placedAndCompleted(corr);
       await store.ingest({ ...empty, publishes: [placed] });
       // The orchestrator's eachBatch span names no event: only its link to the producer span.
       await store.ingest({
@@ -180,15 +188,7 @@ export function storeSuite(name: string, factory: StoreFactory): void {
     it('names the terminal event type when the terminal delivery comes before its publish', async () => {
       const store = await make();
       const corr = `early-end-${hex(4)}`;
-      const placed = publish({ correlationId: corr, timeUs: T0 });
-      const done = publish({
-        correlationId: corr,
-        eventType: 'order.completed',
-        terminal: 'completed',
-        timeUs: T0 + 10_000,
-        endUs: T0 + 11_000,
-        offset: 7,
-      });
+      const { placed, done } = placedAndCompleted(corr, { offset: 7 });
       // The delivery span carries the event id and the terminal kind, not the event type.
       const end = delivery({ eventId: done.eventId, correlationId: corr, terminal: 'completed', offset: 7 });
       // The root publish first, then the terminal delivery, then the publish it processed.
