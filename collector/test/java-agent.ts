@@ -1,14 +1,12 @@
 /**
  * A real Java service under the real OpenTelemetry Java agent, for tests: plain kafka-clients
  * (the broker's own jars), the agent from Maven Central (cached under .eventscope/cache), the
- * shop in java/EventscopeJavaShop.java compiled with javac at test time. `runJavaShop` takes
+ * shop in java/EventscopeJavaShop.java compiled once with javac (java-compile.ts). `runJavaShop` takes
  * the exporter protocol and endpoint, so the same fixture runs over http/protobuf and gRPC.
  */
 import { execFile } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { HEADER } from '@eventscope/contract';
 import {
@@ -21,12 +19,12 @@ import {
   logDir,
   requireJava,
 } from '@eventscope/devstack';
+import { compileJava } from './java-compile.ts';
 
 const exec = promisify(execFile);
 
 /** The agent version the tests run (docs/instrumenting.md names the same). */
 export const OTEL_JAVAAGENT_VERSION = '2.31.0';
-const SOURCE = path.join(path.dirname(fileURLToPath(import.meta.url)), 'java', 'EventscopeJavaShop.java');
 
 /** Headers the agent copies onto spans: our envelope (docs/instrumenting.md, Java). */
 export const CAPTURE_HEADERS = [HEADER.eventId, HEADER.eventType, HEADER.correlationId, HEADER.causationId].join(',');
@@ -79,34 +77,14 @@ export interface JavaShop {
   stderr: string;
 }
 
-let classesDir: Promise<string> | undefined;
 let kafkaJars: Promise<void> | undefined;
-
-/**
- * javac of the JDK that runs the shop (or the one on PATH), into the cache keyed by the source
- * and the kafka-clients version: compiled once, reused by later runs, nothing left in /tmp.
- */
-function compile(javaBin: string, classpath: string): Promise<string> {
-  classesDir ??= (async () => {
-    const key = createHash('sha256').update(readFileSync(SOURCE)).update(DEFAULT_KAFKA_VERSION).digest('hex');
-    const out = path.join(cacheDir, `java-shop-${key.slice(0, 16)}`);
-    const javac = path.join(path.dirname(javaBin), 'javac');
-    await atomicDir(out, async (scratch) => {
-      await exec(existsSync(javac) ? javac : 'javac', ['--release', '17', '-cp', classpath, '-d', scratch, SOURCE], {
-        timeout: 60_000,
-      });
-    });
-    return out;
-  })();
-  return classesDir;
-}
 
 /** Runs the shop once under the agent; resolves when the JVM exited (the agent flushes its spans on exit). */
 export async function runJavaShop(o: JavaShopOptions): Promise<JavaShop> {
   const jdk = await requireJava(17, 'the Java agent test');
   await (kafkaJars ??= installKafka(DEFAULT_KAFKA_VERSION));
   const libs = kafkaClasspath(DEFAULT_KAFKA_VERSION);
-  const [agent, classes] = await Promise.all([otelJavaAgent(), compile(jdk.java, libs)]);
+  const [agent, classes] = await Promise.all([otelJavaAgent(), compileJava(jdk, 'EventscopeJavaShop', libs)]);
   mkdirSync(logDir, { recursive: true });
   const props: Record<string, string> = {
     'otel.service.name': o.serviceName,

@@ -2,14 +2,14 @@
  * Kafka's own Java tools and clients from the broker's jars (the shared dev broker's version):
  * console consumers of each group type, the config tool, the share- and streams-groups tools. What a user
  * runs, so the collector's figures are checked against Kafka's, not against our own client. Also
- * small Java clients of our own (java/*.java, run with Java's source launcher on the same jars).
+ * small Java clients of our own (java/*.java, compiled once by java-compile.ts, run on the same jars).
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { DEFAULT_KAFKA_VERSION, findJava, kafkaClasspath, requireJava } from '@eventscope/devstack';
 import { BROKERS, waitFor } from './harness.ts';
+import { compileJava } from './java-compile.ts';
 
 const exec = promisify(execFile);
 export const bootstrap = (): string => BROKERS.split(',')[0] ?? '127.0.0.1:9092';
@@ -197,17 +197,14 @@ export interface JavaApp {
 /** Runs java/<name>.java with `args`, on the broker's jars and `classpath`. */
 export async function startJavaApp(name: string, args: string[], classpath: string[] = []): Promise<JavaApp> {
   const jdk = await requireJava(17, `the test app ${name}`);
-  const source = path.join(path.dirname(fileURLToPath(import.meta.url)), 'java', `${name}.java`);
+  const libs = [...classpath, kafkaClasspath(DEFAULT_KAFKA_VERSION)].join(path.delimiter);
+  const classes = await compileJava(jdk, name, libs);
   const child = spawn(
     jdk.java,
-    [
-      '-XX:TieredStopAtLevel=1',
-      '-cp',
-      [...classpath, kafkaClasspath(DEFAULT_KAFKA_VERSION)].join(path.delimiter),
-      source,
-      ...args,
-    ],
-    { stdio: ['pipe', 'pipe', 'pipe'] },
+    ['-XX:TieredStopAtLevel=1', '-cp', `${classes}${path.delimiter}${libs}`, name, ...args],
+    {
+      stdio: ['pipe', 'pipe', 'pipe'],
+    },
   );
   const stdout: string[] = [];
   let partial = '';

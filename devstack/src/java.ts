@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { readdirSync, renameSync, rmSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { DevstackError } from './errors.ts';
@@ -86,12 +87,18 @@ async function mvn(args: readonly string[], what: string, logFile: string): Prom
  */
 export async function atomicDir(target: string, fill: (scratch: string) => Promise<void>): Promise<void> {
   if (exists(target)) return;
-  const scratch = `${target}.partial-${process.pid}`;
+  // Per process and call: two workers (or threads of one process) may fill the same target at once.
+  const scratch = `${target}.partial-${process.pid}-${randomBytes(4).toString('hex')}`;
   rmSync(scratch, { recursive: true, force: true });
   mkdirSync(scratch, { recursive: true });
   try {
     await fill(scratch);
-    renameSync(scratch, target);
+    try {
+      renameSync(scratch, target);
+    } catch (err) {
+      // Another process filled the same target first: theirs is as good as ours.
+      if (!exists(target)) throw err;
+    }
   } finally {
     rmSync(scratch, { recursive: true, force: true });
   }
