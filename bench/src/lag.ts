@@ -14,7 +14,7 @@
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import { kafkaClasspath } from '@eventscope/devstack';
+import { jvmOptions, kafkaClasspath } from '@eventscope/devstack';
 import { Kafka, logLevel } from 'kafkajs';
 import { startCollector, type Collector } from './lib/collector.ts';
 import { finish, KAFKA_VERSION, machine } from './lib/machine.ts';
@@ -40,6 +40,7 @@ function kafkaTool(
     const child = spawn(
       'java',
       [
+        ...jvmOptions(),
         '-cp',
         kafkaClasspath(KAFKA_VERSION),
         'org.apache.kafka.tools.consumer.group.ConsumerGroupCommand',

@@ -1,25 +1,27 @@
 /**
  * A real Java service under the real OpenTelemetry Java agent, for tests: plain kafka-clients
  * (the broker's own jars), the agent from Maven Central (cached under .eventscope/cache), the
- * shop in java/EventscopeJavaShop.java compiled once with javac (java-compile.ts). `runJavaShop` takes
+ * shop in java/EventscopeJavaShop.java compiled once with javac. `runJavaShop` takes
  * the exporter protocol and endpoint, so the same fixture runs over http/protobuf and gRPC.
  */
 import { execFile } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { HEADER } from '@eventscope/contract';
 import {
   atomicDir,
   cacheDir,
+  compileJava,
   copyArtifact,
   DEFAULT_KAFKA_VERSION,
   installKafka,
+  jvmOptions,
   kafkaClasspath,
   logDir,
   requireJava,
 } from '@eventscope/devstack';
-import { compileJava } from './java-compile.ts';
 
 const exec = promisify(execFile);
 
@@ -77,6 +79,7 @@ export interface JavaShop {
   stderr: string;
 }
 
+const SOURCE = path.join(path.dirname(fileURLToPath(import.meta.url)), 'java', 'EventscopeJavaShop.java');
 let kafkaJars: Promise<void> | undefined;
 
 /** Runs the shop once under the agent; resolves when the JVM exited (the agent flushes its spans on exit). */
@@ -84,7 +87,7 @@ export async function runJavaShop(o: JavaShopOptions): Promise<JavaShop> {
   const jdk = await requireJava(17, 'the Java agent test');
   await (kafkaJars ??= installKafka(DEFAULT_KAFKA_VERSION));
   const libs = kafkaClasspath(DEFAULT_KAFKA_VERSION);
-  const [agent, classes] = await Promise.all([otelJavaAgent(), compileJava(jdk, 'EventscopeJavaShop', libs)]);
+  const [agent, classes] = await Promise.all([otelJavaAgent(), compileJava(jdk, SOURCE, libs)]);
   mkdirSync(logDir, { recursive: true });
   const props: Record<string, string> = {
     'otel.service.name': o.serviceName,
@@ -105,6 +108,7 @@ export async function runJavaShop(o: JavaShopOptions): Promise<JavaShop> {
     ...Object.entries(props).map(([k, v]) => `-D${k}=${v}`),
     '-XX:TieredStopAtLevel=1',
     '-Xshare:auto',
+    ...jvmOptions(),
     '-cp',
     `${classes}${path.delimiter}${libs}`,
     'EventscopeJavaShop',

@@ -2,14 +2,21 @@
  * Kafka's own Java tools and clients from the broker's jars (the shared dev broker's version):
  * console consumers of each group type, the config tool, the share- and streams-groups tools. What a user
  * runs, so the collector's figures are checked against Kafka's, not against our own client. Also
- * small Java clients of our own (java/*.java, compiled once by java-compile.ts, run on the same jars).
+ * small Java clients of our own (java/*.java, compiled once with javac, run on the same jars).
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { DEFAULT_KAFKA_VERSION, findJava, kafkaClasspath, requireJava } from '@eventscope/devstack';
+import {
+  compileJava,
+  DEFAULT_KAFKA_VERSION,
+  findJava,
+  jvmOptions,
+  kafkaClasspath,
+  requireJava,
+} from '@eventscope/devstack';
 import { BROKERS, waitFor } from './harness.ts';
-import { compileJava } from './java-compile.ts';
 
 const exec = promisify(execFile);
 export const bootstrap = (): string => BROKERS.split(',')[0] ?? '127.0.0.1:9092';
@@ -24,7 +31,15 @@ async function java(): Promise<string> {
 export async function kafkaTool(mainClass: string, args: string[]): Promise<ChildProcess> {
   const child = spawn(
     await java(),
-    ['-cp', kafkaClasspath(DEFAULT_KAFKA_VERSION), mainClass, '--bootstrap-server', bootstrap(), ...args],
+    [
+      ...jvmOptions(),
+      '-cp',
+      kafkaClasspath(DEFAULT_KAFKA_VERSION),
+      mainClass,
+      '--bootstrap-server',
+      bootstrap(),
+      ...args,
+    ],
     { stdio: ['ignore', 'ignore', 'pipe'] },
   );
   // Drain stderr (log lines) so a chatty tool never blocks on a full pipe.
@@ -50,6 +65,7 @@ async function describeGroup(
   const { stdout } = await exec(
     await java(),
     [
+      ...jvmOptions(),
       '-cp',
       kafkaClasspath(DEFAULT_KAFKA_VERSION),
       mainClass,
@@ -198,10 +214,11 @@ export interface JavaApp {
 export async function startJavaApp(name: string, args: string[], classpath: string[] = []): Promise<JavaApp> {
   const jdk = await requireJava(17, `the test app ${name}`);
   const libs = [...classpath, kafkaClasspath(DEFAULT_KAFKA_VERSION)].join(path.delimiter);
-  const classes = await compileJava(jdk, name, libs);
+  const source = path.join(path.dirname(fileURLToPath(import.meta.url)), 'java', `${name}.java`);
+  const classes = await compileJava(jdk, source, libs);
   const child = spawn(
     jdk.java,
-    ['-XX:TieredStopAtLevel=1', '-cp', `${classes}${path.delimiter}${libs}`, name, ...args],
+    ['-XX:TieredStopAtLevel=1', ...jvmOptions(), '-cp', `${classes}${path.delimiter}${libs}`, name, ...args],
     {
       stdio: ['pipe', 'pipe', 'pipe'],
     },

@@ -8,7 +8,7 @@ import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { DEFAULT_KAFKA_VERSION, findJava, kafkaClasspath } from '@eventscope/devstack';
+import { compileJava, DEFAULT_KAFKA_VERSION, findJava, jvmOptions, kafkaClasspath } from '@eventscope/devstack';
 import { newEventId } from '../src/lib/envelope.ts';
 import { kafkaModule, type KafkaJs } from '../src/lib/kafka.ts';
 import type { EventType, Naming } from '../src/topics.ts';
@@ -212,12 +212,15 @@ export async function produceNullHeaders(
 ): Promise<GarbageRecord[]> {
   const jdk = await findJava(17);
   if (!jdk) throw new Error('no Java 17+ for the null-header producer');
+  const libs = kafkaClasspath(DEFAULT_KAFKA_VERSION);
+  const classes = await compileJava(jdk, JAVA_PRODUCER, libs);
   const { stdout } = await exec(
     jdk.java,
     [
+      ...jvmOptions(),
       '-cp',
-      kafkaClasspath(DEFAULT_KAFKA_VERSION),
-      JAVA_PRODUCER,
+      `${classes}${path.delimiter}${libs}`,
+      'NullHeaderProducer',
       brokers.split(',')[0] ?? brokers,
       ...(options.zstd ? ['--zstd'] : []),
       ...topics,

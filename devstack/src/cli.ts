@@ -68,6 +68,10 @@ environment:
   ES_COLLECTOR_PORT, ES_OTLP_PORT, ES_OTLP_GRPC_PORT, ES_ORDER_PORT, ES_PROMETHEUS_PORT,
   ES_ALERTMANAGER_PORT      move the collector (8080, OTLP/HTTP 4318, OTLP/gRPC 4317), the order
                             API (8090), Prometheus (9090) and Alertmanager (9093)
+  ES_JVM_OPTS               extra options for the JVMs devstack and the tests start (brokers,
+                            registry, Kafka's tools); npm test's default -XX:TieredStopAtLevel=1
+  NODE_COMPILE_CACHE        V8's code cache of the Node processes started from here
+                            (default .eventscope/cache/node-compile)
   ES_STATE_DIR              where downloads, data, logs and pid files go (default .eventscope)
   ES_SKIP_DASHBOARD_BUILD   set to 1 to serve the dashboard as last built
   ES_SKIP_BROWSER           set to 1 to not install Chromium (browser tests then fail)
@@ -371,6 +375,9 @@ async function test(): Promise<number> {
     if (code !== 0) failures.push(`${name} (exit ${code})`);
   };
   let checks: Promise<unknown> = Promise.resolve();
+  // Every JVM of the run (brokers, registry, Kafka's tools, the Java test apps) on C1 alone:
+  // half the CPU to start a broker, two thirds to idle (java.ts, jvmOptions).
+  process.env.ES_JVM_OPTS ??= '-XX:TieredStopAtLevel=1';
   try {
     await setup();
     // The brokers start while the static checks run; the compat broker waits for the end.

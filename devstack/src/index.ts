@@ -25,7 +25,7 @@ export type { PostgresHandle } from './postgres.ts';
 export type { RegistryHandle, RegistryOptions } from './registry.ts';
 export { ensureStack, stopLeftovers } from './stack.ts';
 export type { Stack, StackOptions } from './stack.ts';
-export { atomicDir, copyArtifact, requireJava, findJava } from './java.ts';
+export { atomicDir, compileJava, copyArtifact, requireJava, findJava, jvmOptions } from './java.ts';
 export type { Jdk } from './java.ts';
 export { ensureTool, findTool, ALERTMANAGER, AMTOOL, CHROMIUM, PROMETHEUS, PROMTOOL } from './tools.ts';
 export type { DebianTool } from './tools.ts';

@@ -1,8 +1,8 @@
-import { randomBytes } from 'node:crypto';
-import { readdirSync, renameSync, rmSync, mkdirSync, writeFileSync } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
+import { readdirSync, readFileSync, renameSync, rmSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { DevstackError } from './errors.ts';
-import { exists, mavenDir } from './paths.ts';
+import { cacheDir, exists, mavenDir } from './paths.ts';
 import { run } from './proc.ts';
 import { log } from './log.ts';
 
@@ -45,6 +45,17 @@ export async function findJava(minMajor: number, preferredHome?: string): Promis
     if (major !== undefined && major >= minMajor) return { java, major };
   }
   return undefined;
+}
+
+/**
+ * Extra options for every JVM devstack and the tests start (brokers, the registry, Kafka's tools,
+ * our Java test apps), from ES_JVM_OPTS split on whitespace. `npm test` sets
+ * -XX:TieredStopAtLevel=1 when the variable is unset: a broker then starts on half the CPU
+ * (C1 alone, no C2 compilation of the broker's hot paths) and idles on two thirds of it, which
+ * adds up over the ~20 JVMs a run starts on a 2-core machine.
+ */
+export function jvmOptions(env: NodeJS.ProcessEnv = process.env): string[] {
+  return (env.ES_JVM_OPTS ?? '').split(/\s+/).filter((o) => o !== '');
 }
 
 export async function requireJava(minMajor: number, purpose: string): Promise<Jdk> {
@@ -136,4 +147,44 @@ export async function copyArtifact(coordinates: string, dir: string, logFile: st
     coordinates,
     logFile,
   );
+}
+
+const compiled = new Map<string, Promise<string>>();
+
+/**
+ * The folder of `source`'s classes (one .java file, its class named after the file), compiled by
+ * `jdk`'s javac against `classpath` into the cache once per source, classpath and JDK; run them
+ * with `java -cp <folder>:<classpath> <Name>`. The tests' Java programs ran in the source launcher
+ * before, which compiles in memory at every start (1-2 s of CPU) and once crashed inside javac on
+ * a loaded machine (`IllegalArgumentException: 0 > -7`) before the program's main ran.
+ */
+export function compileJava(jdk: Jdk, source: string, classpath: string): Promise<string> {
+  const key = createHash('sha256')
+    .update(readFileSync(source))
+    .update(`\0${classpath}\0${jdk.java}`)
+    .digest('hex')
+    .slice(0, 16);
+  let classes = compiled.get(key);
+  if (classes === undefined) {
+    const out = path.join(cacheDir, 'java-classes', `${path.basename(source, '.java')}-${key}`);
+    const javac = path.join(path.dirname(jdk.java), 'javac');
+    classes = atomicDir(out, async (scratch) => {
+      const res = await run(exists(javac) ? javac : 'javac', [
+        '--release',
+        '17',
+        '-cp',
+        classpath,
+        '-d',
+        scratch,
+        source,
+      ]);
+      if (res.code !== 0) {
+        throw new DevstackError('START_FAILED', `javac could not compile ${source}: ${res.stderr.trim().slice(-1500)}`);
+      }
+    }).then(() => out);
+    compiled.set(key, classes);
+    // A failed compile is tried again by the next caller, not remembered.
+    classes.catch(() => compiled.delete(key));
+  }
+  return classes;
 }

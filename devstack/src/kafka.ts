@@ -4,7 +4,7 @@ import path from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { DevstackError } from './errors.ts';
 import { PORTS } from './ports.ts';
-import { requireJava, resolveKafkaJars } from './java.ts';
+import { jvmOptions, requireJava, resolveKafkaJars } from './java.ts';
 import { log } from './log.ts';
 import { cacheDir, exists, logDir, runDir } from './paths.ts';
 import { isPortOpen, livePid, run, startDaemon, tail, waitFor, type Daemon } from './proc.ts';
@@ -210,9 +210,10 @@ export async function setScramCredential(
     password === undefined ? ['--delete-config', mechanism] : ['--add-config', `${mechanism}=[password=${password}]`];
   const args = ['--bootstrap-server', brokers, '--alter', ...change, '--entity-type', 'users', '--entity-name', user];
   // The tool moved from the broker's Scala core to kafka-tools during the 4.x line.
-  let r = await run(jdk.java, ['-cp', kafkaClasspath(version), 'org.apache.kafka.tools.ConfigCommand', ...args]);
+  const cp = [...jvmOptions(), '-cp', kafkaClasspath(version)];
+  let r = await run(jdk.java, [...cp, 'org.apache.kafka.tools.ConfigCommand', ...args]);
   if (r.code !== 0 && r.stderr.includes('ClassNotFoundException')) {
-    r = await run(jdk.java, ['-cp', kafkaClasspath(version), 'kafka.admin.ConfigCommand', ...args]);
+    r = await run(jdk.java, [...cp, 'kafka.admin.ConfigCommand', ...args]);
   }
   if (r.code !== 0) {
     throw new DevstackError(
@@ -302,7 +303,8 @@ export async function ensureKafka(opts: KafkaOptions): Promise<KafkaHandle> {
   if (!exists(path.join(p.dataDir, 'meta.properties'))) {
     const major = Number(opts.version.split('.')[0]);
     const clusterId = opts.clusterId ?? newClusterId();
-    const args = ['-cp', classpath, `-Dlog4j2.configurationFile=${log4jFile}`, 'kafka.tools.StorageTool', 'format'];
+    const args = [...jvmOptions(), '-cp', classpath, `-Dlog4j2.configurationFile=${log4jFile}`];
+    args.push('kafka.tools.StorageTool', 'format');
     args.push('-t', clusterId, '-c', serverFile, '--ignore-formatted');
     if (major >= 4) args.push('--standalone');
     const fmt = await run(jdk.java, args);
@@ -323,6 +325,7 @@ export async function ensureKafka(opts: KafkaOptions): Promise<KafkaHandle> {
       '-Xms256m',
       '-Xmx1g',
       '-XX:+UseG1GC',
+      ...jvmOptions(),
       '-Djava.awt.headless=true',
       `-Dlog4j2.configurationFile=${log4jFile}`,
       '-cp',

@@ -1,7 +1,7 @@
 import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { DevstackError } from './errors.ts';
-import { atomicDir, copyArtifact, findJava, requireJava } from './java.ts';
+import { atomicDir, copyArtifact, findJava, jvmOptions, requireJava } from './java.ts';
 import { log } from './log.ts';
 import { cacheDir, logDir, runDir } from './paths.ts';
 import { freePort, isPortOpen, livePid, run, startDaemon, tail, waitFor } from './proc.ts';
@@ -125,7 +125,7 @@ export async function ensureRegistry(opts: RegistryOptions): Promise<RegistryHan
   const v2 = version.startsWith('2.');
   const jar = v2 ? `apicurio-registry-app-${version}-runner.jar` : 'quarkus-run.jar';
   const h2File = opts.dataDir ? `jdbc:h2:file:${path.join(opts.dataDir, 'registry')}` : undefined;
-  const daemon = startDaemon(`apicurio-${version}`, java, ['-Xms128m', '-Xmx512m', '-jar', jar], {
+  const daemon = startDaemon(`apicurio-${version}`, java, ['-Xms128m', '-Xmx512m', ...jvmOptions(), '-jar', jar], {
     cwd: home,
     logFile,
     pidFile,
