@@ -192,6 +192,7 @@ describe('DLQ redrive (real broker)', () => {
     const n = 150;
     const rate = 50;
     await seed(dlq, original, group, n);
+    const startedMs = Date.now();
     const r = await start(dlq, { select: { kind: 'all' }, target: { kind: 'original' }, ratePerSecond: rate });
     // The stream ends with the redrive: inject resolves then.
     const sse = await t.app.inject({ url: `/api/redrives/${r.id}/events`, headers: as(VIEWER) });
@@ -206,15 +207,16 @@ describe('DLQ redrive (real broker)', () => {
     expect(got).toHaveLength(n);
     const counted = await t.app.metrics.getSingleMetric('eventscope_dlq_redrive_records_total')?.get();
     expect(counted?.values.find((v) => v.labels.topic === dlq && v.labels.result === 'sent')?.value).toBe(n);
-    const times = got.map((x) => Number(h(x, DLQ_REDRIVE_HEADER.redriveAt))).sort((a, b) => a - b);
-    // Records of one produce share its time: those after the first produce over the time since it.
-    const first = times[0]!;
-    const achieved = times.filter((x) => x > first).length / ((times.at(-1)! - first) / 1000);
-    // Never faster than the limit, whatever the machine does. Slower only when the machine cannot
-    // keep up (each batch of 5 is a synced ledger write and a produce; under a load of 25 on 2 cores
-    // that took longer than its 100 ms share: 37/s measured): the limit +-5% on a machine that keeps
-    // up is figure 8 (bench/src/redrive.ts), not a timed test.
-    expect(achieved).toBeLessThan(rate * 1.05);
+    const last = Math.max(...got.map((x) => Number(h(x, DLQ_REDRIVE_HEADER.redriveAt))));
+    // Over the whole redrive, from before it started: its token bucket starts empty, so n records
+    // take at least n / rate seconds, whatever the machine does. Measured from the first record
+    // instead, a first batch that came late (a stall the bucket then caught up, by design up to a
+    // quarter second) read as 52.6/s on a loaded CI machine. The 1% is Date.now()'s milliseconds.
+    // Slower only when the machine cannot keep up (each batch of 5 is a synced ledger write and a
+    // produce; under a load of 25 on 2 cores that took longer than its 100 ms share: 37/s
+    // measured): the limit +-5% on a machine that keeps up is figure 8 (bench/src/redrive.ts).
+    const achieved = n / ((last - startedMs) / 1000);
+    expect(achieved).toBeLessThan(rate * 1.01);
     expect(achieved).toBeGreaterThan(rate * 0.5);
 
     const audit = await waitFor('the end row', async () => {
