@@ -292,11 +292,12 @@ export function useKafka(prefix: string): KafkaSuite {
     groups: [],
     newTopic: async (partitions, configEntries) => {
       const topic = uniqueName(`${prefix}-t`);
-      await suite.admin.createTopics({
+      // createTopicsLed: kafkajs's own wait for leaders gives up on UNKNOWN_TOPIC_OR_PARTITION, which a
+      // KRaft broker answers for a topic just made (lag.test failed so on a loaded CI machine).
+      await createTopicsLed(suite.admin, {
         topics: [{ topic, numPartitions: partitions, ...(configEntries ? { configEntries } : {}) }],
       });
       suite.topics.push(topic);
-      await waitForLeaders(suite.admin, topic, partitions);
       return topic;
     },
     newGroup: () => {
