@@ -3,9 +3,12 @@
  * when there is one, else one started from Debian's packages (`initdb` + `pg_ctl` of
  * /usr/lib/postgresql/<version>/bin, installed with apt-get when missing) with its data in
  * `.eventscope/postgres-<port>`, as a daemon of this run (stopped with the rest of what it
- * started). Run as root, the server runs as the `postgres` user (initdb refuses root). The
- * database the URL names is created when missing.
+ * started). Run as root, the server runs as the `postgres` user (initdb refuses root); when
+ * that user cannot enter `.eventscope` (a clone under root's home or another 0700 folder),
+ * the data lives in a folder of its own under the postgres user's home, named after this
+ * tree's `.eventscope`. The database the URL names is created when missing.
  */
+import { createHash } from 'node:crypto';
 import { chownSync, existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { DevstackError } from './errors.ts';
@@ -86,13 +89,40 @@ export async function probePostgres(url: string, bin = findPostgresBin()): Promi
   return res?.code === 0;
 }
 
+let home: Promise<string> | undefined;
+/**
+ * The folder that holds the servers' data directories: `.eventscope`, or, run as root where
+ * the postgres user cannot enter it, `/var/lib/postgresql/eventscope/<hash of its path>`
+ * (PostgreSQL needs its data directory, socket and pg_ctl's log reachable as that user).
+ */
+function postgresHome(): Promise<string> {
+  home ??= (async () => {
+    mkdirSync(stateDir, { recursive: true });
+    if (!asRoot()) return stateDir;
+    const enters = await run('runuser', ['-u', 'postgres', '--', 'test', '-x', stateDir]);
+    if (enters.code === 0) return stateDir;
+    const parent = path.join(postgresUserHome, 'eventscope');
+    const own = path.join(parent, createHash('sha256').update(stateDir).digest('hex').slice(0, 16));
+    for (const dir of [parent, own]) {
+      mkdirSync(dir, { recursive: true, mode: 0o700 });
+      chownSync(dir, postgresUid(), postgresGid());
+    }
+    log(`the postgres user cannot enter ${stateDir}: PostgreSQL's data goes to ${own}`);
+    return own;
+  })();
+  return home;
+}
+
 /** The data directory devstack uses for a server on `port`. */
-export const postgresDataDir = (port: number): string => path.join(stateDir, `postgres-${port}`);
+export const postgresDataDir = async (port: number): Promise<string> =>
+  path.join(await postgresHome(), `postgres-${port}`);
 
 /** `pg_ctl start` or `stop` of the server devstack runs in `dataDir` (the outage tests stop and start it). */
 export async function pgCtl(dataDir: string, action: 'start' | 'stop', port?: number): Promise<void> {
   const bin = await ensurePostgresBin();
-  const logFile = path.join(logDir, `${path.basename(dataDir)}.log`);
+  // Next to the data directory when that is not under .eventscope (pg_ctl writes it as postgres).
+  const pgHome = await postgresHome();
+  const logFile = pgHome === stateDir ? path.join(logDir, `${path.basename(dataDir)}.log`) : `${dataDir}.log`;
   mkdirSync(logDir, { recursive: true });
   if (asRoot()) {
     // pg_ctl runs as postgres and appends to the log itself (the daemon's log is written through root's fd).
@@ -120,11 +150,12 @@ export async function pgCtl(dataDir: string, action: 'start' | 'stop', port?: nu
   }
 }
 
+/** The Debian package creates the postgres user; its home is owned by it. */
+const postgresUserHome = '/var/lib/postgresql';
 let ids: { uid: number; gid: number } | undefined;
 function postgresIds(): { uid: number; gid: number } {
   if (!ids) {
-    // The Debian package creates the postgres user; its home (/var/lib/postgresql) is owned by it.
-    const st = statSync('/var/lib/postgresql');
+    const st = statSync(postgresUserHome);
     ids = { uid: st.uid, gid: st.gid };
   }
   return ids;
@@ -151,7 +182,7 @@ export async function ensurePostgres(url = DEFAULT_POSTGRES_URL): Promise<Postgr
       );
     }
     const bin = await ensurePostgresBin();
-    dataDir = postgresDataDir(port);
+    dataDir = await postgresDataDir(port);
     if (!existsSync(path.join(dataDir, 'PG_VERSION'))) {
       log(`initialising a PostgreSQL data directory in ${dataDir}`);
       mkdirSync(dataDir, { recursive: true, mode: 0o700 });
@@ -196,10 +227,11 @@ export async function ensurePostgres(url = DEFAULT_POSTGRES_URL): Promise<Postgr
       throw new DevstackError('START_FAILED', `createdb ${database} failed: ${created.output}`);
     }
   }
+  const ours = dataDir ?? (await postgresDataDir(port));
   return {
     url,
     started: daemon !== undefined,
-    dataDir: dataDir ?? (existsSync(postgresDataDir(port)) ? postgresDataDir(port) : undefined),
+    dataDir: existsSync(ours) ? ours : undefined,
     stop: async () => {
       await daemon?.stop();
     },
