@@ -8,13 +8,11 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createRequire } from 'node:module';
 import type { Span } from '@opentelemetry/api';
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { KafkaJsInstrumentation, type KafkajsMessage } from '@opentelemetry/instrumentation-kafkajs';
-import { NodeSDK } from '@opentelemetry/sdk-node';
-import { SimpleSpanProcessor } from '@opentelemetry/sdk-trace';
 import type * as KafkaJs from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EventView, SagaView } from '../src/flows/schemas.ts';
+import { startTracing, type TestTracing } from './otel-sdk.ts';
 import { metricValue, removeDir, startHarness, tempDir, waitFor, type Harness } from './traces-helpers.ts';
 
 const brokers = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
@@ -66,7 +64,7 @@ const instrumentation = new KafkaJsInstrumentation({
 });
 
 let h: Harness;
-let sdk: NodeSDK;
+let tracing: TestTracing | undefined;
 let kafka: KafkaJs.Kafka;
 let admin: KafkaJs.Admin;
 let producer: KafkaJs.Producer;
@@ -101,13 +99,7 @@ beforeAll(async () => {
   if (!(await createTopics())) throw new Error('test topics existed already');
   // The tap starts before the SDK patches kafkajs, so its own consumer makes no spans.
   await h.app.tap.start();
-  sdk = new NodeSDK({
-    serviceName: 'flows-test',
-    resourceDetectors: [],
-    spanProcessors: [new SimpleSpanProcessor({ exporter: new OTLPTraceExporter({ url: `${h.otlpUrl}/v1/traces` }) })],
-    instrumentations: [instrumentation],
-  });
-  sdk.start();
+  tracing = startTracing('flows-test', h.otlpUrl, [instrumentation]);
   // Through require, after the SDK started: the instrumentation patches kafkajs's CommonJS exports.
   const require = createRequire(import.meta.url);
   const kafkajs = require('kafkajs') as typeof KafkaJs;
@@ -124,7 +116,7 @@ afterAll(async () => {
   await admin?.deleteTopics({ topics: Object.values(T) }).catch(() => undefined);
   await admin?.deleteGroups(Object.values(G)).catch(() => undefined);
   await admin?.disconnect().catch(() => undefined);
-  await sdk?.shutdown().catch(() => undefined);
+  await tracing?.stop();
   await h?.close();
   removeDir(dataDir);
 });

@@ -8,14 +8,12 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createRequire } from 'node:module';
 import type { Span } from '@opentelemetry/api';
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { KafkaJsInstrumentation, type KafkajsMessage } from '@opentelemetry/instrumentation-kafkajs';
-import { NodeSDK } from '@opentelemetry/sdk-node';
-import { SimpleSpanProcessor } from '@opentelemetry/sdk-trace';
 import type * as KafkaJs from 'kafkajs';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { SagaView } from '../src/flows/schemas.ts';
 import { runJavaShop, type JavaShop } from './java-agent.ts';
+import { startTracing, type TestTracing } from './otel-sdk.ts';
 import { removeDir, startHarness, tempDir, waitFor, type Harness } from './traces-helpers.ts';
 
 const brokers = process.env.KAFKA_BROKERS ?? '127.0.0.1:9092';
@@ -39,7 +37,7 @@ function envelope(span: Span, { message }: { message: KafkajsMessage }): void {
 }
 
 let h: Harness;
-let sdk: NodeSDK;
+let tracing: TestTracing | undefined;
 let kafka: KafkaJs.Kafka;
 let admin: KafkaJs.Admin;
 let producer: KafkaJs.Producer;
@@ -50,21 +48,15 @@ const dataDir = tempDir();
 
 beforeAll(async () => {
   h = await startHarness({}, dataDir);
-  sdk = new NodeSDK({
-    serviceName: 'node-shipping',
-    resourceDetectors: [],
-    spanProcessors: [new SimpleSpanProcessor({ exporter: new OTLPTraceExporter({ url: `${h.otlpUrl}/v1/traces` }) })],
-    instrumentations: [
-      new KafkaJsInstrumentation({
-        producerHook: envelope,
-        consumerHook: (span, info) => {
-          envelope(span, info);
-          span.setAttribute('messaging.consumer.group.name', SHIPPING);
-        },
-      }),
-    ],
-  });
-  sdk.start();
+  tracing = startTracing('node-shipping', h.otlpUrl, [
+    new KafkaJsInstrumentation({
+      producerHook: envelope,
+      consumerHook: (span, info) => {
+        envelope(span, info);
+        span.setAttribute('messaging.consumer.group.name', SHIPPING);
+      },
+    }),
+  ]);
   // Required after the SDK started: the instrumentation patches kafkajs's CommonJS exports.
   const kafkajs = createRequire(import.meta.url)('kafkajs') as typeof KafkaJs;
   kafka = new kafkajs.Kafka({
@@ -119,7 +111,7 @@ afterAll(async () => {
   await admin?.deleteTopics({ topics: TOPICS }).catch(() => undefined);
   await admin?.deleteGroups([SHIPPING, `${prefix}payments`, `${prefix}orders`]).catch(() => undefined);
   await admin?.disconnect().catch(() => undefined);
-  await sdk?.shutdown().catch(() => undefined);
+  await tracing?.stop();
   await h?.close();
   removeDir(dataDir);
 });

@@ -6,9 +6,6 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { Span } from '@opentelemetry/api';
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
-import { NodeSDK } from '@opentelemetry/sdk-node';
-import { SimpleSpanProcessor } from '@opentelemetry/sdk-trace';
 import {
   Admin,
   Consumer,
@@ -20,6 +17,7 @@ import {
 import { KafkaInstrumentation, processWithTracing } from '@platformatic/kafka-opentelemetry';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { EventView, SagaView } from '../src/flows/schemas.ts';
+import { startTracing, type TestTracing } from './otel-sdk.ts';
 import { removeDir, startHarness, tempDir, waitFor, type Harness } from './traces-helpers.ts';
 
 const brokers = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
@@ -54,7 +52,7 @@ function envelope(message: { headers?: unknown }, span: Span): void {
 }
 
 let h: Harness;
-let sdk: NodeSDK;
+let tracing: TestTracing | undefined;
 const admin = new Admin({ clientId: 'plt-test-admin', bootstrapBrokers: brokers });
 const producer = new Producer({ clientId: 'plt-shop', bootstrapBrokers: brokers, serializers: stringSerializers });
 const consumer = new Consumer({
@@ -68,21 +66,15 @@ const orders = [0, 1].map(() => ({ orderId: `order-${randomUUID()}`, eventId: ra
 
 beforeAll(async () => {
   h = await startHarness({}, dataDir);
-  sdk = new NodeSDK({
-    serviceName: 'plt-shop',
-    resourceDetectors: [],
-    spanProcessors: [new SimpleSpanProcessor({ exporter: new OTLPTraceExporter({ url: `${h.otlpUrl}/v1/traces` }) })],
-    instrumentations: [
-      new KafkaInstrumentation({
-        beforeProduce: (message, span) => envelope(message, span),
-        beforeProcess: (message, span) => {
-          envelope(message, span);
-          span.setAttribute('messaging.consumer.group.name', GROUP);
-        },
-      }),
-    ],
-  });
-  sdk.start();
+  tracing = startTracing('plt-shop', h.otlpUrl, [
+    new KafkaInstrumentation({
+      beforeProduce: (message, span) => envelope(message, span),
+      beforeProcess: (message, span) => {
+        envelope(message, span);
+        span.setAttribute('messaging.consumer.group.name', GROUP);
+      },
+    }),
+  ]);
   await admin.createTopics({ topics: [TOPIC], partitions: 2, replicas: 1 });
   await producer.send({
     messages: orders.map((o) => ({
@@ -109,7 +101,7 @@ afterAll(async () => {
   await admin.deleteTopics({ topics: [TOPIC] }).catch(() => undefined);
   await admin.deleteGroups({ groups: [GROUP] }).catch(() => undefined);
   await admin.close().catch(() => undefined);
-  await sdk?.shutdown().catch(() => undefined);
+  await tracing?.stop();
   await h?.close();
   removeDir(dataDir);
 });
