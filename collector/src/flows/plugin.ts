@@ -125,6 +125,20 @@ export const flowsPlugin = fp<FlowsPluginOptions>(
         registers,
       }),
     };
+    // Each hop's two histogram children, found once per (topic, group): prom-client would hash
+    // the label object on every observe (~1.5 us a span, figure 2).
+    type HopSeries = Record<'queue' | 'processing', Histogram.Internal<'topic' | 'group'>>;
+    const hopChildren = new Map<string, Map<string, HopSeries>>();
+    const hopSeries = (topic: string, group: string): HopSeries => {
+      let byGroup = hopChildren.get(topic);
+      if (!byGroup) hopChildren.set(topic, (byGroup = new Map<string, HopSeries>()));
+      let series = byGroup.get(group);
+      if (!series) {
+        series = { queue: m.queue.labels({ topic, group }), processing: m.processing.labels({ topic, group }) };
+        byGroup.set(group, series);
+      }
+      return series;
+    };
     const stuckAfterUs = app.config.stuckAfterMs * 1000;
     const graceUs = (opts.auditGraceMs ?? app.config.auditGraceMs) * 1000;
     const auditMemory = new AuditMemory();
@@ -188,8 +202,9 @@ export const flowsPlugin = fp<FlowsPluginOptions>(
       }
       for (const t of res.hopTimings) {
         flowMap.latency(topicNode(t.topic), serviceNode(t.service), t.group, Date.now(), t.queueUs / 1000);
-        m.queue.observe({ topic: t.topic, group: t.group }, t.queueUs / 1e6);
-        m.processing.observe({ topic: t.topic, group: t.group }, t.processingUs / 1e6);
+        const series = hopSeries(t.topic, t.group);
+        series.queue.observe(t.queueUs / 1e6);
+        series.processing.observe(t.processingUs / 1e6);
       }
       for (const d of res.duplicates) m.duplicates.inc({ group: d.group });
       countEnded(res.sagasEnded);
