@@ -69,16 +69,22 @@ export async function startDemo(
     const host = env.ORDER_HOST && env.ORDER_HOST !== '0.0.0.0' ? env.ORDER_HOST : '127.0.0.1';
     const args = loadgenArgs(options.loadgenArgs);
     if (options.summaryFile !== undefined) args.push('--json-out', options.summaryFile);
-    loadgen = new ServiceProcess('loadgen', 'loadgen', {
+    const started = new ServiceProcess('loadgen', 'loadgen', {
       // Always the order service started here (its port may have been 0 = any).
       env: { ...env, ORDER_URL: `http://${host}:${orderPort}` },
       args,
       ...output,
     }).start();
+    loadgen = started;
     const file = options.summaryFile;
     if (file !== undefined) {
-      summary = loadgen.exit.then(async (code) => {
-        if (code !== 0) throw new Error(`the load generator exited with code ${code}`);
+      summary = started.exit.then(async (code) => {
+        if (code !== 0) {
+          const tail = started.lastErrors.join('\n');
+          throw new Error(
+            `the load generator exited with code ${code}${tail ? `; its last error output:\n${tail}` : ''}`,
+          );
+        }
         return JSON.parse(await readFile(file, 'utf8')) as LoadgenSummary;
       });
       // Callers that never ask for it must not see an unhandled rejection.

@@ -26,6 +26,7 @@ export class ServiceProcess {
   private child: ChildProcess | undefined;
   private exited: Promise<number | null> = Promise.resolve(null);
   private lineListeners: ((line: string) => void)[] = [];
+  private stderrTail: string[] = [];
 
   constructor(name: string, instance: string, options: ChildOptions = {}) {
     this.name = name;
@@ -42,6 +43,11 @@ export class ServiceProcess {
     return this.exited;
   }
 
+  /** The current child's last lines on stderr (at most 40): what to show when it failed. */
+  get lastErrors(): readonly string[] {
+    return this.stderrTail;
+  }
+
   get running(): boolean {
     return this.child !== undefined && this.child.exitCode === null && this.child.signalCode === null;
   }
@@ -53,6 +59,7 @@ export class ServiceProcess {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.child = child;
+    this.stderrTail = [];
     this.exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
     const label = `[${this.instance}]`;
     for (const stream of ['stdout', 'stderr'] as const) {
@@ -64,6 +71,7 @@ export class ServiceProcess {
           const line = buffered.slice(0, nl);
           buffered = buffered.slice(nl + 1);
           for (const l of this.lineListeners) l(line);
+          if (stream === 'stderr' && this.stderrTail.push(line) > 40) this.stderrTail.shift();
           if (this.options.output) this.options.output(line, stream);
           else (stream === 'stdout' ? process.stdout : process.stderr).write(`${label} ${line}\n`);
         }
