@@ -7,7 +7,7 @@ import { expect } from 'vitest';
 import type { Config } from '../src/config.ts';
 import type { App } from '../src/app.ts';
 import { encodeProtobufRequest } from '../src/traces/otlp/protobuf.ts';
-import { startListeningApp, tempDir as newTempDir, type ListeningApp } from './harness.ts';
+import { startListeningApp, tempDir as newTempDir, waitFor, type ListeningApp } from './harness.ts';
 
 export { removeDir, useListeningApp, waitFor } from './harness.ts';
 
@@ -121,4 +121,16 @@ export function protobufExport(resourceSpans: ReturnType<typeof serviceSpans>[])
     })),
   }));
   return Buffer.from(encodeProtobufRequest({ resourceSpans: withBytes }));
+}
+
+/**
+ * The event's view once it has a delivery as well as its publish: an SDK exports each span on
+ * its own, and an accepted export is stored a moment later (the publish alone is seen first).
+ */
+export function eventWithDelivery(app: App, eventId: string): Promise<{ groups: unknown[] }> {
+  return waitFor(`event ${eventId} with its delivery`, async () => {
+    const res = await app.inject(`/api/events/${eventId}`);
+    const view = res.statusCode === 200 ? res.json<{ groups: unknown[] }>() : undefined;
+    return view && view.groups.length > 0 ? view : undefined;
+  });
 }

@@ -16,7 +16,7 @@ import type { Config } from '../src/config.ts';
 import { decodeStatusDetails, STATUS_DETAILS_KEY, TRACE_EXPORT_PATH } from '../src/traces/grpc/index.ts';
 import { decodeProtobufResponse, encodeProtobufRequest } from '../src/traces/otlp/protobuf.ts';
 import { emitHop } from './sdk-hop.ts';
-import { metricValue, removeDir, startHarness, waitFor, type Harness } from './traces-helpers.ts';
+import { eventWithDelivery, metricValue, removeDir, startHarness, waitFor, type Harness } from './traces-helpers.ts';
 
 interface GrpcHarness extends Harness {
   grpcPort: number;
@@ -163,12 +163,7 @@ describe('OTLP/gRPC receiver', () => {
     const gzip = await emitHop(exporterFor(port, { gzip: true }), 'svc-grpc-gzip');
     for (const sent of [plain, gzip]) {
       expect(sent.results.map((r) => r.code)).toEqual([0, 0]); // ExportResultCode.SUCCESS
-      // Both hops: the exporter sends each span in its own call.
-      const body = await waitFor(`event ${sent.eventId} with its delivery`, async () => {
-        const res = await h?.app.inject(`/api/events/${sent.eventId}`);
-        const json = res?.statusCode === 200 ? res.json<{ groups: unknown[] }>() : undefined;
-        return json && json.groups.length > 0 ? json : undefined;
-      });
+      const body = await eventWithDelivery(h.app, sent.eventId);
       expect(body).toMatchObject({
         eventId: sent.eventId,
         eventType: 'order.placed',

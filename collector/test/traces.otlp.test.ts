@@ -13,7 +13,7 @@ import type { App } from '../src/app.ts';
 import { decodeProtobufRequest, decodeProtobufResponse, encodeProtobufRequest } from '../src/traces/otlp/protobuf.ts';
 import { toSpans } from '../src/traces/otlp/wire.ts';
 import { emitHop } from './sdk-hop.ts';
-import { metricValue, removeDir, startHarness, waitFor, type Harness } from './traces-helpers.ts';
+import { eventWithDelivery, metricValue, removeDir, startHarness, waitFor, type Harness } from './traces-helpers.ts';
 
 let h: Harness | undefined;
 afterEach(async () => {
@@ -83,10 +83,7 @@ describe('OTLP intake', () => {
     );
     for (const sent of [json, proto]) {
       expect(sent.results.map((r) => r.code)).toEqual([0, 0]); // ExportResultCode.SUCCESS
-      const body = await waitFor(`event ${sent.eventId}`, async () => {
-        const res = await h?.app.inject(`/api/events/${sent.eventId}`);
-        return res?.statusCode === 200 ? res.json<Record<string, unknown>>() : undefined;
-      });
+      const body = await eventWithDelivery(h.app, sent.eventId);
       expect(body).toMatchObject({
         eventId: sent.eventId,
         eventType: 'order.placed',

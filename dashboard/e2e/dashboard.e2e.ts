@@ -79,7 +79,12 @@ describe('dashboard in Chromium', () => {
     expect(await coveredHopBars(page)).toEqual([]);
     await crossed.locator('rect.processing').click();
     await page.waitForURL(/hop=/);
-    expect(await crossed.getAttribute('aria-pressed')).toBe('true');
+    // The router changes the URL first and renders the selection after it (in a transition): wait
+    // for a hop to show pressed, then check that it is this one (a click on another hop's hit area
+    // would press that hop instead).
+    const pressed = page.locator('g.hop[aria-pressed="true"]');
+    await pressed.first().waitFor();
+    expect(await pressed.getAttribute('data-testid')).toBe(await crossed.getAttribute('data-testid'));
   });
 
   it('lays out a saga of hops 1 µs apart without overlapping or clipped labels', async () => {
