@@ -72,64 +72,56 @@ async function preparedRows<R extends object>(pool: Pool, name: string, text: st
   return (await pool.query<R>({ name, text, values: params.map(pgParam) })).rows;
 }
 
-/**
- * Where one event's rows are (ADR 0007): per hop table the partitions ([lo, hi) of seq) holding
- * rows with its id, from `event_partitions` (null: none), and the span of the deliveries
- * partitions holding deliveries written without an event id (null: none).
- */
-interface EventPlaces {
-  pub_lo: number | null;
-  pub_hi: number | null;
-  del_lo: number | null;
-  del_hi: number | null;
-  rec_lo: number | null;
-  rec_hi: number | null;
+/** One event's rows of each hop table, as json_agg gives them (bytea as '\\x…' text). */
+interface EventRows {
+  pubs: Record<string, unknown>[];
+  recs: Record<string, unknown>[];
+  dels: Record<string, unknown>[];
   un_lo: number | null;
   un_hi: number | null;
 }
 
-/** The rows of `table` with this event id, in the partitions [lo, hi) alone (none when lo is null). */
-function rowsIn<R extends object>(
-  pool: Pool,
-  table: 'publishes' | 'deliveries' | 'records',
-  order: string,
-  eventId: string,
-  lo: number | null,
-  hi: number | null,
-): Promise<R[]> {
-  if (lo === null || hi === null) return Promise.resolve([]);
-  return preparedRows<R>(
-    pool,
-    `event_${table}`,
-    `SELECT * FROM ${table} WHERE event_id = $1 AND seq >= $2 AND seq < $3${order}`,
-    [eventId, lo, hi],
-  );
+/** json_agg's rows with their bytea columns as Buffers again, the shape the row mappers take. */
+function fromJson<R>(rows: Record<string, unknown>[], bytea: readonly string[]): R[] {
+  for (const r of rows) {
+    for (const k of bytea) {
+      const v = r[k];
+      r[k] = typeof v === 'string' ? Buffer.from(v.slice(2), 'hex') : null;
+    }
+  }
+  return rows as R[];
 }
 
 /**
  * Every hop of one event: its publishes, its records, and deliveries by id, by position or by
- * producer span. The partitions are those `event_partitions` names for the event, so a lookup
- * reads one or two partitions of each table however many the store holds; deliveries without an
- * event id (found by position or producer span) can only be in the partitions that hop_partitions
- * counts them in, and none is read when there are none.
+ * producer span. One statement reads the event's entry in `event_partitions` (ADR 0007) and, per
+ * hop table, only the partitions it names (pruned as the statement runs), the rows as json_agg
+ * arrays: one round trip on one connection, where the entry and then three queries side by side
+ * took two round trips on three (figure 3 on PostgreSQL at 10M events, interleaved: store.event
+ * p50 0.48 -> 0.33 ms, p99 1.4 -> 0.8 ms). Deliveries without an event id (found by position or
+ * producer span) can only be in the partitions that hop_partitions counts them in, and none is
+ * read when there are none.
  */
 export async function eventHops(pool: Pool, eventId: string): Promise<T.EventHops> {
-  const [w] = await preparedRows<EventPlaces>(
+  const [w] = await preparedRows<EventRows>(
     pool,
-    'event_places',
-    `SELECT e.pub_lo, e.pub_hi, e.del_lo, e.del_hi, e.rec_lo, e.rec_hi, u.lo AS un_lo, u.hi AS un_hi
+    'event_rows',
+    `SELECT
+      (SELECT coalesce(json_agg(p ORDER BY p.time_us, p.seq), '[]'::json) FROM publishes p
+        WHERE p.event_id = $1 AND p.seq >= e.pub_lo AND p.seq < e.pub_hi) AS pubs,
+      (SELECT coalesce(json_agg(r), '[]'::json) FROM records r
+        WHERE r.event_id = $1 AND r.seq >= e.rec_lo AND r.seq < e.rec_hi) AS recs,
+      (SELECT coalesce(json_agg(d ORDER BY d.start_us, d.seq), '[]'::json) FROM deliveries d
+        WHERE d.event_id = $1 AND d.seq >= e.del_lo AND d.seq < e.del_hi) AS dels,
+      u.lo AS un_lo, u.hi AS un_hi
     FROM (SELECT min(lo) AS lo, max(hi) AS hi FROM hop_partitions WHERE tbl = 'deliveries' AND unresolved > 0) u
     LEFT JOIN event_partitions e ON e.event_id = $1`,
     [eventId],
   );
-  if (!w) throw new Error("the lookup of an event's partitions returned no row");
-  const [pubRows, recRows, delRows] = await Promise.all([
-    rowsIn<PublishRow>(pool, 'publishes', ' ORDER BY time_us, seq', eventId, w.pub_lo, w.pub_hi),
-    rowsIn<RecordRow>(pool, 'records', '', eventId, w.rec_lo, w.rec_hi),
-    rowsIn<DeliveryRow>(pool, 'deliveries', ' ORDER BY start_us, seq', eventId, w.del_lo, w.del_hi),
-  ]);
-  const publishes = pubRows.map(toPublish);
-  const records = recRows.map(toRecord);
+  if (!w) throw new Error("the lookup of an event's rows returned no row");
+  const publishes = fromJson<PublishRow>(w.pubs, ['trace_id', 'span_id']).map(toPublish);
+  const records = fromJson<RecordRow>(w.recs, []).map(toRecord);
+  const delRows = fromJson<DeliveryRow>(w.dels, ['trace_id', 'span_id', 'origin_span_id']);
   const deliveries = new Map<string, T.Delivery>();
   for (const r of delRows) deliveries.set(r.span_id.toString('hex'), toDelivery(r));
   const sorted = (): T.Delivery[] => [...deliveries.values()].sort((a, b) => a.startUs - b.startUs);
