@@ -7,6 +7,7 @@ import { expect } from 'vitest';
 import type { Config } from '../src/config.ts';
 import type { App } from '../src/app.ts';
 import { encodeProtobufRequest } from '../src/traces/otlp/protobuf.ts';
+import type { SdkHop } from './sdk-hop.ts';
 import { startListeningApp, tempDir as newTempDir, waitFor, type ListeningApp } from './harness.ts';
 
 export { removeDir, useListeningApp, waitFor } from './harness.ts';
@@ -124,13 +125,32 @@ export function protobufExport(resourceSpans: ReturnType<typeof serviceSpans>[])
 }
 
 /**
- * The event's view once it has a delivery as well as its publish: an SDK exports each span on
- * its own, and an accepted export is stored a moment later (the publish alone is seen first).
+ * Checks that the SDK's hop (sdk-hop.ts) was accepted and is stored whole: the event's view once
+ * it has its delivery as well as its publish (an SDK exports each span on its own, and an accepted
+ * export is stored a moment later: the publish alone is seen first).
  */
-export function eventWithDelivery(app: App, eventId: string): Promise<{ groups: unknown[] }> {
-  return waitFor(`event ${eventId} with its delivery`, async () => {
-    const res = await app.inject(`/api/events/${eventId}`);
+export async function expectHopStored(app: App, sent: SdkHop): Promise<void> {
+  expect(sent.results.map((r) => r.code)).toEqual([0, 0]); // ExportResultCode.SUCCESS
+  const body = await waitFor(`event ${sent.eventId} with its delivery`, async () => {
+    const res = await app.inject(`/api/events/${sent.eventId}`);
     const view = res.statusCode === 200 ? res.json<{ groups: unknown[] }>() : undefined;
     return view && view.groups.length > 0 ? view : undefined;
+  });
+  expect(body).toMatchObject({
+    eventId: sent.eventId,
+    eventType: 'order.placed',
+    correlationId: sent.correlationId,
+    record: { topic: 'orders', partition: 2, offset: 17 },
+    publish: { topic: 'orders', partition: 2, timeMs: sent.t0, endMs: sent.t0 + 3, traceId: sent.traceId },
+    groups: [
+      {
+        group: 'payments',
+        topic: 'orders',
+        state: 'processed',
+        processedCount: 1,
+        duplicate: false,
+        deliveries: [{ startMs: sent.t0 + 20, endMs: sent.t0 + 32, queueTimeMs: 20, processingTimeMs: 12 }],
+      },
+    ],
   });
 }

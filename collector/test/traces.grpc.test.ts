@@ -16,7 +16,7 @@ import type { Config } from '../src/config.ts';
 import { decodeStatusDetails, STATUS_DETAILS_KEY, TRACE_EXPORT_PATH } from '../src/traces/grpc/index.ts';
 import { decodeProtobufResponse, encodeProtobufRequest } from '../src/traces/otlp/protobuf.ts';
 import { emitHop } from './sdk-hop.ts';
-import { eventWithDelivery, metricValue, removeDir, startHarness, waitFor, type Harness } from './traces-helpers.ts';
+import { expectHopStored, metricValue, removeDir, startHarness, waitFor, type Harness } from './traces-helpers.ts';
 
 interface GrpcHarness extends Harness {
   grpcPort: number;
@@ -161,18 +161,7 @@ describe('OTLP/gRPC receiver', () => {
     const port = h.grpcPort;
     const plain = await emitHop(exporterFor(port), 'svc-grpc');
     const gzip = await emitHop(exporterFor(port, { gzip: true }), 'svc-grpc-gzip');
-    for (const sent of [plain, gzip]) {
-      expect(sent.results.map((r) => r.code)).toEqual([0, 0]); // ExportResultCode.SUCCESS
-      const body = await eventWithDelivery(h.app, sent.eventId);
-      expect(body).toMatchObject({
-        eventId: sent.eventId,
-        eventType: 'order.placed',
-        correlationId: sent.correlationId,
-        record: { topic: 'orders', partition: 2, offset: 17 },
-        publish: { topic: 'orders', partition: 2, timeMs: sent.t0, endMs: sent.t0 + 3 },
-        groups: [{ group: 'payments', state: 'processed', deliveries: [{ queueTimeMs: 20, processingTimeMs: 12 }] }],
-      });
-    }
+    for (const sent of [plain, gzip]) await expectHopStored(h.app, sent);
     expect(await metricValue(h.app, 'eventscope_spans_accepted_total')).toBe(4);
     expect(await metricValue(h.app, 'eventscope_otlp_requests_total', { encoding: 'grpc', code: 'OK' })).toBe(4);
     // A raw gzip-compressed call (grpc-encoding: gzip) is inflated and decoded like the exporter's.

@@ -13,7 +13,7 @@ import type { App } from '../src/app.ts';
 import { decodeProtobufRequest, decodeProtobufResponse, encodeProtobufRequest } from '../src/traces/otlp/protobuf.ts';
 import { toSpans } from '../src/traces/otlp/wire.ts';
 import { emitHop } from './sdk-hop.ts';
-import { eventWithDelivery, metricValue, removeDir, startHarness, waitFor, type Harness } from './traces-helpers.ts';
+import { expectHopStored, metricValue, removeDir, startHarness, waitFor, type Harness } from './traces-helpers.ts';
 
 let h: Harness | undefined;
 afterEach(async () => {
@@ -81,27 +81,7 @@ describe('OTLP intake', () => {
       new ProtoExporter({ url: `${h.otlpUrl}/v1/traces`, compression: 'gzip' as never }),
       'svc-proto',
     );
-    for (const sent of [json, proto]) {
-      expect(sent.results.map((r) => r.code)).toEqual([0, 0]); // ExportResultCode.SUCCESS
-      const body = await eventWithDelivery(h.app, sent.eventId);
-      expect(body).toMatchObject({
-        eventId: sent.eventId,
-        eventType: 'order.placed',
-        correlationId: sent.correlationId,
-        record: { topic: 'orders', partition: 2, offset: 17 },
-        publish: { topic: 'orders', partition: 2, timeMs: sent.t0, endMs: sent.t0 + 3, traceId: sent.traceId },
-        groups: [
-          {
-            group: 'payments',
-            topic: 'orders',
-            state: 'processed',
-            processedCount: 1,
-            duplicate: false,
-            deliveries: [{ startMs: sent.t0 + 20, endMs: sent.t0 + 32, queueTimeMs: 20, processingTimeMs: 12 }],
-          },
-        ],
-      });
-    }
+    for (const sent of [json, proto]) await expectHopStored(h.app, sent);
     expect(await metricValue(h.app, 'eventscope_spans_accepted_total')).toBe(4);
     expect(await metricValue(h.app, 'eventscope_otlp_requests_total', { encoding: 'protobuf', code: '200' })).toBe(2);
     expect(await metricValue(h.app, 'eventscope_otlp_requests_total', { encoding: 'json', code: '200' })).toBe(2);
