@@ -13,6 +13,7 @@ import type * as KafkaJs from 'kafkajs';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { SagaView } from '../src/flows/schemas.ts';
 import { runJavaShop, type JavaShop } from './java-agent.ts';
+import { createTopicsLed } from './kafka-helpers.ts';
 import { startTracing, type TestTracing } from './otel-sdk.ts';
 import { removeDir, startHarness, tempDir, waitFor, type Harness } from './traces-helpers.ts';
 
@@ -66,7 +67,7 @@ beforeAll(async () => {
   });
   admin = kafka.admin();
   await admin.connect();
-  await admin.createTopics({ waitForLeaders: true, topics: TOPICS.map((topic) => ({ topic, numPartitions: 2 })) });
+  await createTopicsLed(admin, { topics: TOPICS.map((topic) => ({ topic, numPartitions: 2 })) });
   producer = kafka.producer({ allowAutoTopicCreation: false });
   await producer.connect();
   consumer = kafka.consumer({ groupId: SHIPPING, sessionTimeout: 10_000, heartbeatInterval: 1000 });
