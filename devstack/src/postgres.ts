@@ -93,7 +93,8 @@ let home: Promise<string> | undefined;
 /**
  * The folder that holds the servers' data directories: `.eventscope`, or, run as root where
  * the postgres user cannot enter it, `/var/lib/postgresql/eventscope/<hash of its path>`
- * (PostgreSQL needs its data directory, socket and pg_ctl's log reachable as that user).
+ * (PostgreSQL needs its data directory, socket and pg_ctl's log reachable as that user). Only
+ * where it is: `ensurePostgres` makes it when it initialises a server there.
  */
 function postgresHome(): Promise<string> {
   home ??= (async () => {
@@ -101,16 +102,19 @@ function postgresHome(): Promise<string> {
     if (!asRoot()) return stateDir;
     const enters = await run('runuser', ['-u', 'postgres', '--', 'test', '-x', stateDir]);
     if (enters.code === 0) return stateDir;
-    const parent = path.join(postgresUserHome, 'eventscope');
-    const own = path.join(parent, createHash('sha256').update(stateDir).digest('hex').slice(0, 16));
-    for (const dir of [parent, own]) {
-      mkdirSync(dir, { recursive: true, mode: 0o700 });
-      chownSync(dir, postgresUid(), postgresGid());
-    }
-    log(`the postgres user cannot enter ${stateDir}: PostgreSQL's data goes to ${own}`);
-    return own;
+    return path.join(postgresUserHome, 'eventscope', createHash('sha256').update(stateDir).digest('hex').slice(0, 16));
   })();
   return home;
+}
+
+/** Makes a folder outside .eventscope that `postgresHome` named, and its parent, the postgres user's own. */
+function makePostgresHome(own: string): void {
+  if (own === stateDir) return;
+  log(`the postgres user cannot enter ${stateDir}: PostgreSQL's data goes to ${own}`);
+  for (const dir of [path.dirname(own), own]) {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    chownSync(dir, postgresUid(), postgresGid());
+  }
 }
 
 /** The data directory devstack uses for a server on `port`. */
@@ -185,6 +189,7 @@ export async function ensurePostgres(url = DEFAULT_POSTGRES_URL): Promise<Postgr
     dataDir = await postgresDataDir(port);
     if (!existsSync(path.join(dataDir, 'PG_VERSION'))) {
       log(`initialising a PostgreSQL data directory in ${dataDir}`);
+      makePostgresHome(path.dirname(dataDir));
       mkdirSync(dataDir, { recursive: true, mode: 0o700 });
       if (asRoot()) chownSync(dataDir, postgresUid(), postgresGid());
       const init = await pgRun(bin, 'initdb', [
