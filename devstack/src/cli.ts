@@ -29,6 +29,7 @@ import {
 } from './services.ts';
 import { DEFAULT_POSTGRES_URL, ensurePostgres } from './postgres.ts';
 import { ensureStack, stopLeftovers, type Stack } from './stack.ts';
+import { readVitestReport, type TestReportSummary } from './test-report.ts';
 import { ALERTMANAGER, AMTOOL, CHROMIUM, ensureOptionalTool, ensureTool, PROMETHEUS, PROMTOOL } from './tools.ts';
 import { ensureHelmRender } from './helm.ts';
 
@@ -104,12 +105,6 @@ const LANES: readonly (readonly TestPhase[])[] = [
 
 const STATIC_CHECKS = ['typecheck', 'lint', 'format'];
 const COMPAT_KAFKA_VERSION = process.env.ES_COMPAT_KAFKA_VERSION ?? '3.9.1';
-
-interface TestCounts {
-  passed: number;
-  failed: number;
-  skipped: number;
-}
 
 async function setup(): Promise<void> {
   await phase('tools: Kafka, schema registry, Prometheus, Alertmanager tools, Chromium, helm-render', async () => {
@@ -301,7 +296,7 @@ async function collectorOnly(options: { brokers: string; registry: string | unde
 }
 
 /** Each lane's workspaces one after another, the lanes side by side; the failed phases. */
-async function runWorkspaceTests(laneEnvs: NodeJS.ProcessEnv[], counts: TestCounts): Promise<string[]> {
+async function runWorkspaceTests(laneEnvs: NodeJS.ProcessEnv[], counts: TestReportSummary): Promise<string[]> {
   const outDir = path.join(repoRoot, 'test-output');
   mkdirSync(outDir, { recursive: true });
   const lanes = LANES.map(async (phases, lane) => {
@@ -329,7 +324,7 @@ async function runVitest(
   vitestArgs: string[],
   report: string,
   env: NodeJS.ProcessEnv,
-  counts: TestCounts,
+  counts: TestReportSummary,
 ): Promise<number> {
   const timings = report.replace(/vitest-(.*)\.json$/, 'timings-$1.tsv');
   rmSync(timings, { force: true });
@@ -341,30 +336,28 @@ async function runVitest(
       env: { ...env, ES_TIMINGS_FILE: timings },
     }),
   );
+  const before = counts.failures.length;
   addCounts(report, counts);
+  if (code !== 0 && counts.failures.length === before) {
+    counts.failures.push(
+      `${title}: exit ${code} with no failed test in its report (an unhandled error? see its lines above)`,
+    );
+  }
   return code;
 }
 
-function addCounts(report: string, counts: TestCounts): void {
-  try {
-    const json = JSON.parse(readFileSync(report, 'utf8')) as {
-      numPassedTests?: number;
-      numFailedTests?: number;
-      numPendingTests?: number;
-      numTodoTests?: number;
-    };
-    counts.passed += json.numPassedTests ?? 0;
-    counts.failed += json.numFailedTests ?? 0;
-    counts.skipped += (json.numPendingTests ?? 0) + (json.numTodoTests ?? 0);
-  } catch {
-    counts.failed += 1; // a suite that wrote no report did not run properly
-  }
+function addCounts(report: string, counts: TestReportSummary): void {
+  const read = readVitestReport(report, repoRoot);
+  counts.passed += read.passed;
+  counts.failed += read.failed;
+  counts.skipped += read.skipped;
+  counts.failures.push(...read.failures);
 }
 
 async function test(): Promise<number> {
   const started = performance.now();
   const failures: string[] = [];
-  const counts: TestCounts = { passed: 0, failed: 0, skipped: 0 };
+  const counts: TestReportSummary = { passed: 0, failed: 0, skipped: 0, failures: [] };
   let stack: Stack | undefined;
   const brokers: KafkaHandle[] = [];
   const check = async (name: string, script: string): Promise<void> => {
@@ -455,6 +448,12 @@ async function test(): Promise<number> {
   }
   process.stdout.write(`\ntests: ${counts.passed} passed, ${counts.failed} failed, ${counts.skipped} skipped\n`);
   process.stdout.write(slowestFiles(10));
+  if (counts.failures.length > 0) {
+    const shown = counts.failures.slice(0, 8);
+    const more = counts.failures.length - shown.length;
+    process.stdout.write(`\nfailed (${counts.failures.length}):\n  - ${shown.join('\n  - ')}\n`);
+    if (more > 0) process.stdout.write(`  ... and ${more} more in test-output/vitest-*.json\n`);
+  }
   return failures.length > 0 || counts.failed > 0 ? 1 : 0;
 }
 
