@@ -29,6 +29,11 @@ import {
   type SagaView,
 } from '../api/types.ts';
 
+/**
+ * When the fixtures were made: the unit tests share one module graph (vitest `isolate: false`),
+ * so this is the first test file's start, minutes before a later one renders. A test that reads
+ * a time relative to the page's clock ("30 s ago") sets that time from Date.now() itself.
+ */
 export const NOW = Date.now();
 
 /** The last rebalance of the inventory group: in the group list, and first in its detail. */

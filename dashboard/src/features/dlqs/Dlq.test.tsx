@@ -11,7 +11,11 @@ describe('DlqsPage', () => {
       '/api/dlqs': {
         cluster: 'main',
         snapshotTime: Date.now(),
-        dlqs: [DLQ, { ...DLQ, topic: 'empty.dlq', depth: 0, reasons: [] }],
+        // Its last growth 30 s before now, not before the fixtures' NOW (which ages as other files run).
+        dlqs: [
+          { ...DLQ, lastGrowthAt: Date.now() - 30_000 },
+          { ...DLQ, topic: 'empty.dlq', depth: 0, reasons: [] },
+        ],
       },
     });
     renderAt('/dlqs');
