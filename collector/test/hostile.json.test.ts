@@ -48,6 +48,44 @@ describe('deeply nested JSON', () => {
     expect(jsonDepthProblem(Buffer.from('"\\\\"' + '['.repeat(65)))).toMatch(/deeper/);
   });
 
+  it('the string skip agrees with a byte-by-byte scan on escapes, odd bytes and unterminated strings', () => {
+    // The scan of 710aea4 (one byte at a time) as the oracle, over random bodies of the bytes that matter.
+    const byteScan = (bytes: Uint8Array, max: number): number | undefined => {
+      let depth = 0;
+      let inString = false;
+      for (let i = 0; i < bytes.length; i++) {
+        const b = bytes[i] as number;
+        if (inString) {
+          if (b === 0x5c) i++;
+          else if (b === 0x22) inString = false;
+        } else if (b === 0x22) inString = true;
+        else if (b === 0x5b || b === 0x7b) {
+          if (++depth > max) return i;
+        } else if (b === 0x5d || b === 0x7d) depth--;
+      }
+      return undefined;
+    };
+    const alphabet = Buffer.from('[]{}"\\a\u00e9', 'utf8');
+    let seed = 21;
+    const next = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31);
+    for (let run = 0; run < 2000; run++) {
+      const body = Buffer.alloc(1 + (next() % 200), 0);
+      for (let i = 0; i < body.length; i++) body[i] = alphabet[next() % alphabet.length] as number;
+      const at = byteScan(body, 4);
+      const problem = jsonDepthProblem(body, 4);
+      expect(
+        problem === undefined ? undefined : Number(/at byte (\d+)/.exec(problem)?.[1]),
+        body.toString('latin1'),
+      ).toBe(at);
+      // A Uint8Array that is no Buffer (a view into a larger buffer) reads the same.
+      const whole = Buffer.concat([Buffer.from('xx'), body]);
+      expect(jsonDepthProblem(new Uint8Array(whole.buffer, whole.byteOffset + 2, body.length), 4)).toBe(problem);
+    }
+    // Backslash runs before a quote: even ends the string, odd escapes it.
+    expect(jsonDepthProblem(Buffer.from('"\\\\"[[[[['), 4)).toMatch(/at byte 8\b/);
+    expect(jsonDepthProblem(Buffer.from('"\\\\\\"[[[[['), 4)).toBeUndefined();
+  });
+
   for (const [name, body] of [
     ['arrays', nestedArrays],
     ['objects', nestedObjects],

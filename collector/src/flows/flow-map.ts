@@ -56,8 +56,21 @@ function quantile(hist: Uint32Array, q: number): number | null {
   return BOUNDS.at(-1) ?? null;
 }
 
+/** Edges by their ends' names: publish edges service -> topic, consume edges topic -> service -> group. */
+type PublishEdges = Map<string, Map<string, Edge>>;
+type ConsumeEdges = Map<string, Map<string, Map<string, Edge>>>;
+
+function child<K, V>(map: Map<K, V>, key: K, make: () => V): V {
+  let v = map.get(key);
+  if (v === undefined) map.set(key, (v = make()));
+  return v;
+}
+
 export class FlowMap {
-  readonly #edges = new Map<string, Edge>();
+  // Nested maps by the names as hops carry them: every hop finds its edge without building a key.
+  readonly #publishes: PublishEdges = new Map();
+  readonly #consumes: ConsumeEdges = new Map();
+  readonly #edges: Edge[] = [];
   #dropped = 0;
 
   /** Edges refused because MAX_EDGES was reached. */
@@ -65,20 +78,48 @@ export class FlowMap {
     return this.#dropped;
   }
 
-  #minute(from: string, to: string, group: string | null, atMs: number): Minute | undefined {
-    // Hops older than the window (late or replayed spans) are not part of the recent map.
-    if (atMs < Date.now() - WINDOW_MINUTES * 60_000) return undefined;
-    const key = `${from}\u0000${to}\u0000${group ?? ''}`;
-    let edge = this.#edges.get(key);
-    if (!edge) {
-      if (this.#edges.size >= MAX_EDGES) {
-        this.#dropped++;
-        return undefined;
-      }
-      edge = { from, to, group, minutes: [] };
-      this.#edges.set(key, edge);
+  #add(from: string, to: string, group: string | null): Edge | undefined {
+    if (this.#edges.length >= MAX_EDGES) {
+      this.#dropped++;
+      return undefined;
     }
+    const edge: Edge = { from, to, group, minutes: [] };
+    this.#edges.push(edge);
+    return edge;
+  }
+
+  #publishEdge(service: string, topic: string): Edge | undefined {
+    const byTopic = child(this.#publishes, service, () => new Map<string, Edge>());
+    let edge = byTopic.get(topic);
+    if (edge === undefined && (edge = this.#add(serviceNode(service), topicNode(topic), null)))
+      byTopic.set(topic, edge);
+    return edge;
+  }
+
+  #consumeEdge(topic: string, service: string, group: string): Edge | undefined {
+    const byGroup = child(
+      child(this.#consumes, topic, () => new Map<string, Map<string, Edge>>()),
+      service,
+      () => new Map<string, Edge>(),
+    );
+    let edge = byGroup.get(group);
+    if (edge === undefined && (edge = this.#add(topicNode(topic), serviceNode(service), group)))
+      byGroup.set(group, edge);
+    return edge;
+  }
+
+  /** Hops older than the window (late or replayed spans) are not part of the recent map. */
+  static #late(atMs: number, nowMs: number): boolean {
+    return atMs < nowMs - WINDOW_MINUTES * 60_000;
+  }
+
+  /** The edge's bucket for the minute of `atMs`. */
+  static #minute(edge: Edge | undefined, atMs: number): Minute | undefined {
+    if (edge === undefined) return undefined;
     const minute = Math.floor(atMs / 60_000);
+    // Hops come mostly in time order: the newest bucket first.
+    const last = edge.minutes.at(-1);
+    if (last?.minute === minute) return last;
     let m = edge.minutes.find((x) => x.minute === minute);
     if (!m) {
       m = { minute, count: 0, errors: 0, hist: new Uint32Array(BOUNDS.length + 1) };
@@ -92,21 +133,34 @@ export class FlowMap {
     return m;
   }
 
-  /** One hop on an edge: a publish (service -> topic) or a delivery (topic -> service, with its group). */
-  count(from: string, to: string, group: string | null, atMs: number, error: boolean): void {
-    const m = this.#minute(from, to, group, atMs);
+  static #observe(m: Minute, ms: number): void {
+    let i = BOUNDS.findIndex((b) => ms <= b);
+    if (i < 0) i = BOUNDS.length;
+    m.hist[i] = (m.hist[i] as number) + 1;
+  }
+
+  /** A publish on service -> topic at `atMs`, taking `ms` (the producer span's duration). */
+  publish(service: string, topic: string, atMs: number, ms: number, nowMs: number): void {
+    if (FlowMap.#late(atMs, nowMs)) return;
+    const m = FlowMap.#minute(this.#publishEdge(service, topic), atMs);
+    if (!m) return;
+    m.count++;
+    FlowMap.#observe(m, ms);
+  }
+
+  /** A delivery on topic -> service (group) at `atMs`. */
+  delivery(topic: string, service: string, group: string, atMs: number, error: boolean, nowMs: number): void {
+    if (FlowMap.#late(atMs, nowMs)) return;
+    const m = FlowMap.#minute(this.#consumeEdge(topic, service, group), atMs);
     if (!m) return;
     m.count++;
     if (error) m.errors++;
   }
 
-  /** A latency on an edge: publish duration, or queue time of a delivery. */
-  latency(from: string, to: string, group: string | null, atMs: number, ms: number): void {
-    const m = this.#minute(from, to, group, atMs);
-    if (!m) return;
-    let i = BOUNDS.findIndex((b) => ms <= b);
-    if (i < 0) i = BOUNDS.length;
-    m.hist[i] = (m.hist[i] as number) + 1;
+  /** A delivery's queue time (`ms`, publish to delivery start), counted in the current minute. */
+  queueTime(topic: string, service: string, group: string, ms: number, nowMs: number): void {
+    const m = FlowMap.#minute(this.#consumeEdge(topic, service, group), nowMs);
+    if (m) FlowMap.#observe(m, ms);
   }
 
   /** The map over the last `rangeSeconds`; each consume edge names its group's cluster (`clusterOf`). */
@@ -114,7 +168,7 @@ export class FlowMap {
     const fromMinute = Math.floor((nowMs - rangeSeconds * 1000) / 60_000);
     const nodes = new Map<string, FlowMapNode>();
     const edges: FlowMapEdge[] = [];
-    for (const e of this.#edges.values()) {
+    for (const e of this.#edges) {
       let count = 0;
       let errors = 0;
       const hist = new Uint32Array(BOUNDS.length + 1);

@@ -9,7 +9,7 @@ import { Counter, Histogram } from 'prom-client';
 import type { Delivery, IngestBatch, IngestResult, Publish } from '../store/types.ts';
 import type { SpanData } from '../traces/span.ts';
 import { AuditMemory, auditOnce, type AuditResult } from './audit.ts';
-import { FlowMap, serviceNode, topicNode } from './flow-map.ts';
+import { FlowMap } from './flow-map.ts';
 import { terminalTypesMap } from '../config.ts';
 import { compileRules, spanHops, type FlowRules } from './hops.ts';
 import { flowRoutes } from './routes.ts';
@@ -192,16 +192,16 @@ export const flowsPlugin = fp<FlowsPluginOptions>(
       }
       if (batch.publishes.length === 0 && batch.deliveries.length === 0) return;
       const res = await app.store.ingest(batch);
+      const nowMs = Date.now();
       for (const p of batch.publishes) {
-        flowMap.count(serviceNode(p.service), topicNode(p.topic), null, p.timeUs / 1000, false);
-        flowMap.latency(serviceNode(p.service), topicNode(p.topic), null, p.timeUs / 1000, (p.endUs - p.timeUs) / 1000);
+        flowMap.publish(p.service, p.topic, p.timeUs / 1000, (p.endUs - p.timeUs) / 1000, nowMs);
       }
       for (const d of batch.deliveries) {
         const error = d.outcome === 'failed' || d.outcome === 'dead_lettered';
-        flowMap.count(topicNode(d.topic), serviceNode(d.service), d.group, d.startUs / 1000, error);
+        flowMap.delivery(d.topic, d.service, d.group, d.startUs / 1000, error, nowMs);
       }
       for (const t of res.hopTimings) {
-        flowMap.latency(topicNode(t.topic), serviceNode(t.service), t.group, Date.now(), t.queueUs / 1000);
+        flowMap.queueTime(t.topic, t.service, t.group, t.queueUs / 1000, nowMs);
         const series = hopSeries(t.topic, t.group);
         series.queue.observe(t.queueUs / 1e6);
         series.processing.observe(t.processingUs / 1e6);
@@ -211,8 +211,8 @@ export const flowsPlugin = fp<FlowsPluginOptions>(
       countChanged(res.sagasChanged);
       // Live views (GET /api/stream) refetch the sagas that changed; the bus coalesces bursts.
       const status = new Map<string, string>();
-      for (const h of [...batch.publishes, ...batch.deliveries]) {
-        if (h.correlationId !== null) status.set(h.correlationId, 'in_flight');
+      for (const hopList of [batch.publishes, batch.deliveries]) {
+        for (const h of hopList) if (h.correlationId !== null) status.set(h.correlationId, 'in_flight');
       }
       for (const s of res.sagasEnded) status.set(s.correlationId, s.outcome);
       for (const s of res.sagasChanged) status.set(s.correlationId, s.to);

@@ -17,22 +17,35 @@ const CLOSE_ARRAY = 0x5d;
 const OPEN_OBJECT = 0x7b;
 const CLOSE_OBJECT = 0x7d;
 
+/** The quote ending the string whose body starts at `from`: the next quote not escaped by a backslash; -1 if none. */
+function stringEnd(bytes: Buffer, from: number): number {
+  for (let q = bytes.indexOf(QUOTE, from); q !== -1; q = bytes.indexOf(QUOTE, q + 1)) {
+    // Escaped when an odd number of backslashes stands right before it (`\"` ends the string, `\\"` does not).
+    let backslashes = 0;
+    while (q - 1 - backslashes >= from && bytes[q - 1 - backslashes] === BACKSLASH) backslashes++;
+    if (backslashes % 2 === 0) return q;
+  }
+  return -1;
+}
+
 /**
  * What makes these JSON bytes too costly to parse (nested deeper than `maxDepth`), or undefined.
  * Not a validator: malformed JSON that is shallow passes, for JSON.parse to refuse. UTF-8 bytes of
- * characters past ASCII are all >= 0x80, so they never look like a quote or a bracket.
+ * characters past ASCII are all >= 0x80, so they never look like a quote or a bracket. Strings
+ * (most of an OTLP body: ids, keys, values) are skipped with a native search for their closing
+ * quote; only the bytes between them are looked at one by one.
  */
-export function jsonDepthProblem(bytes: Uint8Array, maxDepth = MAX_JSON_DEPTH): string | undefined {
+export function jsonDepthProblem(body: Uint8Array, maxDepth = MAX_JSON_DEPTH): string | undefined {
+  const bytes = Buffer.isBuffer(body) ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength);
   let depth = 0;
-  let inString = false;
   const n = bytes.length;
   for (let i = 0; i < n; i++) {
     const b = bytes[i] as number;
-    if (inString) {
-      if (b === BACKSLASH) i++;
-      else if (b === QUOTE) inString = false;
-    } else if (b === QUOTE) inString = true;
-    else if (b === OPEN_ARRAY || b === OPEN_OBJECT) {
+    if (b === QUOTE) {
+      const end = stringEnd(bytes, i + 1);
+      if (end === -1) return undefined; // an unterminated string: shallow so far, JSON.parse refuses it
+      i = end;
+    } else if (b === OPEN_ARRAY || b === OPEN_OBJECT) {
       if (++depth > maxDepth) {
         return `JSON nested deeper than ${maxDepth} levels (at byte ${i}); refused before parsing`;
       }
