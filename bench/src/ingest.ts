@@ -41,6 +41,11 @@ export interface IngestRun {
   writerCpuMsPer1000: number;
   /** CPU of V8's platform threads (parallel and concurrent GC of both heaps, background compilation). */
   v8HelperCpuMsPer1000: number;
+  /**
+   * CPU of this process, the load generator, over the run, in % of one core: it sends on the same
+   * cores, so what it spends the collector cannot (it loads none of the collector's app for that).
+   */
+  loadGeneratorCpuPercent: number;
   /** RSS of the started collector before the run (its baseline). */
   rssBeforeMb: number;
   peakRssMb: number;
@@ -58,12 +63,14 @@ export async function ingestOnce(encoding: Transport, o: IngestOptions, run: num
   try {
     const u0 = await c.usage();
     const t0 = performance.now();
+    const ownCpu0 = process.cpuUsage();
     const sent =
       encoding === 'grpc'
         ? await postGrpc(c.grpcPort, bodies[Symbol.iterator](), o.concurrency)
         : await post(c.url, CONTENT_TYPE[encoding], bodies[Symbol.iterator](), o.concurrency);
     const u1 = await c.flush();
     const seconds = (performance.now() - t0) / 1000;
+    const ownCpu = process.cpuUsage(ownCpu0);
     const threads = threadCpuDelta(u0.threadCpuMs, u1.threadCpuMs);
     return {
       encoding,
@@ -75,6 +82,7 @@ export async function ingestOnce(encoding: Transport, o: IngestOptions, run: num
       mainCpuMsPer1000: round((u1.mainCpuUs - u0.mainCpuUs) / 1000 / (sent.spans / 1000), 3),
       writerCpuMsPer1000: round((threads.WorkerThread ?? NaN) / (sent.spans / 1000), 3),
       v8HelperCpuMsPer1000: round((threads.V8Worker ?? NaN) / (sent.spans / 1000), 3),
+      loadGeneratorCpuPercent: round((ownCpu.user + ownCpu.system) / 1e4 / seconds, 1),
       rssBeforeMb: round(u0.rssBytes / MB, 1),
       peakRssMb: round(u1.peakRssBytes / MB, 1),
       rssAfterMb: round(u1.rssBytes / MB, 1),
@@ -95,7 +103,7 @@ export async function benchIngest(o: IngestOptions): Promise<{ ingest: FigureRes
     for (const enc of order) {
       const res = await ingestOnce(enc, o, r);
       console.log(
-        `  run ${r} ${enc}: ${res.spansPerSec} spans/s, ${res.cpuMsPer1000} ms CPU/1000 spans (main thread ${res.mainCpuMsPer1000}, writer ${res.writerCpuMsPer1000}, V8 helpers ${res.v8HelperCpuMsPer1000}), peak RSS ${res.peakRssMb} MB`,
+        `  run ${r} ${enc}: ${res.spansPerSec} spans/s, ${res.cpuMsPer1000} ms CPU/1000 spans (main thread ${res.mainCpuMsPer1000}, writer ${res.writerCpuMsPer1000}, V8 helpers ${res.v8HelperCpuMsPer1000}), peak RSS ${res.peakRssMb} MB, load generator ${res.loadGeneratorCpuPercent}% of a core`,
       );
       runs.push(res);
     }
@@ -113,6 +121,7 @@ export async function benchIngest(o: IngestOptions): Promise<{ ingest: FigureRes
     const main = spread(of(enc).map((x) => x.mainCpuMsPer1000));
     const writer = spread(of(enc).map((x) => x.writerCpuMsPer1000));
     const helpers = spread(of(enc).map((x) => x.v8HelperCpuMsPer1000));
+    const driver = spread(of(enc).map((x) => x.loadGeneratorCpuPercent));
     rows.push({
       metric: `${enc} ingest`,
       value: Math.round(rate.median),
@@ -139,6 +148,12 @@ export async function benchIngest(o: IngestOptions): Promise<{ ingest: FigureRes
       value: round(helpers.median, 2),
       unit: 'ms',
       spread: fmt(helpers, 2),
+    });
+    rows.push({
+      metric: `${enc} load generator's CPU (same cores)`,
+      value: round(driver.median, 1),
+      unit: '% of a core',
+      spread: fmt(driver, 1),
     });
   }
   const ratio = spread(ratios);
@@ -170,7 +185,7 @@ export async function benchIngest(o: IngestOptions): Promise<{ ingest: FigureRes
       'TraceService/Export calls on one HTTP/2 connection, grpc-js client) runs interleaved, the same number of ' +
       'requests in flight; medians of the runs with min..max; CPU is the collector ' +
       "process's process.cpuUsage() (user + system) over the run, split by thread from /proc (main thread, the " +
-      "store's writer thread, V8's helper threads; the rest is libuv's pool). The load generator shares the machine.",
+      "store's writer thread, V8's helper threads; the rest is libuv's pool). The load generator shares the machine; its own CPU over the run is reported.",
     params,
     rows,
     notes: [],

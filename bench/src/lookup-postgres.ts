@@ -24,15 +24,15 @@
  */
 import { performance } from 'node:perf_hooks';
 import pg from 'pg';
+import type { EventHops } from '@eventscope/collector';
 import {
   countInserted,
   ensurePartitions,
   HOP_TABLES,
   INGEST_LOCK,
-  postgresTypes,
-  type EventHops,
+  numberTypes as postgresTypes,
   type HopTable,
-} from '@eventscope/collector';
+} from '@eventscope/collector/postgres';
 import { post, startCollector, type Collector } from './lib/collector.ts';
 import { atEvents, LOOKUP_TIMING_METHOD, lookupRaw, lookupRows, timeLookups } from './lib/lookup-timing.ts';
 import { finish, machine } from './lib/machine.ts';

@@ -41,6 +41,9 @@ describe('bench harness (smoke, tiny sizes)', () => {
       // The collector's threads were found by name in /proc (a run this small may spend < 1 tick in them).
       expect(x.writerCpuMsPer1000).toBeGreaterThanOrEqual(0);
       expect(x.v8HelperCpuMsPer1000).toBeGreaterThanOrEqual(0);
+      // The load generator's own share: something (it sent every body), and below both cores.
+      expect(x.loadGeneratorCpuPercent).toBeGreaterThan(0);
+      expect(x.loadGeneratorCpuPercent).toBeLessThan(200);
       expect(x.peakRssMb).toBeGreaterThan(10);
     }
     expect(r.rows.find((x) => x.metric === 'json ingest')?.target).toBe('>= 50,000');

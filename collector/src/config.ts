@@ -20,6 +20,7 @@ import {
 import { checkTokenEntries, checkTokenValue } from './auth/tokens.ts';
 import { parseFieldPath } from './masking/paths.ts';
 import { CLUSTER_NAME_PATTERN, checkClusterSpecs, type ClusterSpec } from './kafka/cluster-config.ts';
+import { DEFAULT_HEAP_MB } from './node-flags.ts';
 
 /** `clusters`: a JSON array of cluster entries (kafka/cluster-config.ts), a real array in the config file. */
 type Kind = 'string' | 'int' | 'bool' | 'enum' | 'list' | 'clusters';
@@ -484,7 +485,7 @@ export const CONFIG_KEYS = {
   heapMb: spec({
     env: 'EVENTSCOPE_HEAP_MB',
     kind: 'int',
-    default: 256,
+    default: DEFAULT_HEAP_MB,
     min: 128,
     max: 65536,
     doc: "Old-generation limit of the collector's V8 heap in MB (`--max-old-space-size`), passed by the launcher `src/start.ts` (`npm start -w collector`, the bin, the Docker image, docker-compose, the helm chart) when it starts the server; it wins over one in `NODE_OPTIONS`. A hard limit: past it the process dies out of memory. The default fits about 200,000 group-partitions of the Kafka monitor (over all clusters) next to the default intake queue; give it about 1.2 MB more per 1,000 group-partitions beyond that (an estimate, docs/scale.md), and more with a larger `intakeQueueSpans`. The limit in effect is logged at start (`heapLimitMb`); a server started without the launcher warns that it does not have it.",

@@ -32,16 +32,6 @@ export {
   type IngestBatch,
   type UnaccountedEntry,
 } from './store/index.ts';
-// The PostgreSQL store's partition bookkeeping, so figure 3 on PostgreSQL fills a store through it.
-export {
-  countInserted,
-  ensurePartitions,
-  HOP_TABLES,
-  INGEST_LOCK,
-  numberTypes as postgresTypes,
-  type HopTable,
-} from './store/index.ts';
 export { createOtlpServer } from './traces/index.ts';
-export { TRACE_EXPORT_PATH } from './traces/grpc/index.ts';
-export { encodeProtobufRequest } from './traces/otlp/protobuf.ts';
+export { encodeProtobufRequest, TRACE_EXPORT_PATH } from './traces/otlp/protobuf.ts';
 export { decodeProtobufSpans } from './traces/otlp/protobuf-spans.ts';

@@ -1,4 +1,8 @@
-import { CONFIG_KEYS } from './config.ts';
+/**
+ * The default of config key `heapMb`, here so that what starts a collector (the benchmarks'
+ * load generator, devstack) can read the flags without loading the config module and its schemas.
+ */
+export const DEFAULT_HEAP_MB = 256;
 
 /**
  * The Node.js (V8) flags the collector is started with, for an old-generation limit of `heapMb`
@@ -15,7 +19,7 @@ import { CONFIG_KEYS } from './config.ts';
  * (EVENTSCOPE_INTAKE_QUEUE_SPANS), page sizes and the Kafka monitor's group-partitions (~0.5 KB
  * each, BENCHMARKS.md figure 4); raise `heapMb` with the queue or past ~200,000 group-partitions.
  */
-export function collectorNodeFlags(heapMb: number = CONFIG_KEYS.heapMb.default): readonly string[] {
+export function collectorNodeFlags(heapMb: number = DEFAULT_HEAP_MB): readonly string[] {
   return ['--max-semi-space-size=8', `--max-old-space-size=${heapMb}`];
 }
 

@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
 import { afterAll, describe, expect, it } from 'vitest';
 import { COLLECTOR_NODE_FLAGS } from '../src/node-flags.ts';
-import { TRACE_EXPORT_PATH } from '../src/traces/grpc/index.ts';
+import { TRACE_EXPORT_PATH } from '../src/traces/otlp/protobuf.ts';
 import { encodeProtobufRequest } from '../src/traces/otlp/protobuf.ts';
 import { removeDir, tempDir } from './traces-helpers.ts';
 

@@ -5,7 +5,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { COLLECTOR_ENV, COLLECTOR_NODE_FLAGS, TRACE_EXPORT_PATH, type EventHops } from '@eventscope/collector';
+// The lean entries: this process drives the load beside the collector on the same cores, so it
+// loads none of the collector's app (the package root is ~30 MB of heap to collect).
+import type { EventHops } from '@eventscope/collector';
+import { COLLECTOR_ENV, COLLECTOR_NODE_FLAGS } from '@eventscope/collector/node-flags';
+import { TRACE_EXPORT_PATH } from '@eventscope/collector/otlp';
 import type { HostRequest, LagCycle, Usage } from './collector-host.ts';
 
 const HOST = fileURLToPath(new URL('./collector-host.ts', import.meta.url));

@@ -10,7 +10,7 @@
  * OTLP/protobuf with the collector's own schema (encodeProtobufRequest).
  */
 import { ATTR } from '@eventscope/contract';
-import { encodeProtobufRequest } from '@eventscope/collector';
+import { encodeProtobufRequest } from '@eventscope/collector/otlp';
 
 const PARTITIONS = 12;
 /** Saga i starts SAGA_SPACING_MS * i after the generator's start (its ids carry that time). */

@@ -5,7 +5,7 @@
  * metrics (a `cluster` label). Avro values are decoded through the schema registry when
  * schemaRegistryUrl is set. `app.dlqClusters` has each cluster's DLQs, `app.dlqs` the primary's.
  */
-import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
+import type { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import fp from 'fastify-plugin';
 import { Counter } from 'prom-client';
 import type { KafkaMonitor } from '../lag/index.ts';
@@ -41,6 +41,21 @@ declare module 'fastify' {
   }
 }
 
+/**
+ * Decodes through the schema registry at `host`. The client library (~4 MB of heap once loaded) is
+ * loaded on the first record to decode, so a collector without a registry never holds it.
+ */
+function registryDecoder(host: string): Decoder {
+  let registry: Promise<SchemaRegistry> | undefined;
+  return {
+    async decode(buffer) {
+      registry ??= import('@kafkajs/confluent-schema-registry').then((m) => new m.SchemaRegistry({ host }));
+      const value: unknown = await (await registry).decode(buffer);
+      return value;
+    },
+  };
+}
+
 export const dlqPlugin = fp(
   (app, _opts, done) => {
     const c = app.config;
@@ -50,8 +65,7 @@ export const dlqPlugin = fp(
       labelNames: ['cluster', 'topic'],
       registers: [app.metrics],
     });
-    const registry = c.schemaRegistryUrl ? new SchemaRegistry({ host: c.schemaRegistryUrl }) : undefined;
-    const decoder: Decoder | undefined = registry ? { decode: (buffer) => registry.decode(buffer) } : undefined;
+    const decoder = c.schemaRegistryUrl ? registryDecoder(c.schemaRegistryUrl) : undefined;
     const clusters = new Map<string, ClusterDlqs>();
     for (const k of app.clusters.values()) {
       const service = new DlqService({

@@ -10,7 +10,6 @@ import { Gauge } from 'prom-client';
 import { CollectorError } from '../errors.ts';
 import type { KafkaCluster } from '../kafka/index.ts';
 import { KafkaLease, SoleLease, type MonitorLease } from './leader.ts';
-import { PostgresSnapshotStore } from '../store/postgres-snapshots.ts';
 import { isSnapshotStore } from '../store/snapshot-types.ts';
 import { LAG_SNAPSHOT_KIND, shareSnapshots } from './shared-snapshot.ts';
 import { registerLagMetrics } from './metrics.ts';
@@ -48,7 +47,7 @@ export interface LagPluginOptions {
 }
 
 export const lagPlugin = fp<LagPluginOptions>(
-  (app, opts, done) => {
+  async (app, opts) => {
     const c = app.config;
     const log = (cluster: string) => (level: 'error' | 'warn' | 'info' | 'debug', message: string, extra?: object) =>
       app.log[level]({ ...extra, cluster }, message);
@@ -94,9 +93,10 @@ export const lagPlugin = fp<LagPluginOptions>(
     // Followers answer from the leader's snapshots when the store is shared (store/snapshot-types.ts),
     // one snapshot per cluster. PostgreSQL: a table of their own next to the store's (store/postgres-snapshots.ts).
     const store: unknown = app.hasDecorator('store') ? app.store : undefined;
+    // The PostgreSQL driver is loaded only with a PostgreSQL store.
     const pgSnapshots =
       c.monitorElection !== 'off' && !isSnapshotStore(store) && c.store === 'postgres'
-        ? new PostgresSnapshotStore(c.postgresUrl)
+        ? new (await import('../store/postgres-snapshots.ts')).PostgresSnapshotStore(c.postgresUrl)
         : undefined;
     const shared = pgSnapshots ?? (isSnapshotStore(store) ? store : undefined);
     const unshare =
@@ -155,7 +155,6 @@ export const lagPlugin = fp<LagPluginOptions>(
       await pgSnapshots?.close();
       await Promise.all([...clusters.values()].map((k) => k.monitor.stop()));
     });
-    done();
   },
   { name: 'lag', dependencies: ['kafka', 'metrics', 'health', 'live'] },
 );

@@ -8,7 +8,6 @@ import { join } from 'node:path';
 import fp from 'fastify-plugin';
 import { Gauge } from 'prom-client';
 import { CollectorError } from '../errors.ts';
-import { PostgresStore } from './postgres.ts';
 import { ThreadedSqliteStore } from './sqlite-threaded.ts';
 import type { Store } from './types.ts';
 
@@ -32,6 +31,8 @@ export const storePlugin = fp<StorePluginOptions>(
     let store: Store;
     try {
       if (config.store === 'postgres') {
+        // The PostgreSQL driver is loaded only with a PostgreSQL store (~1.5 MB of heap).
+        const { PostgresStore } = await import('./postgres.ts');
         const pgStore = await PostgresStore.open({
           url: config.postgresUrl,
           poolSize: config.postgresPoolSize,

@@ -25,13 +25,10 @@ import * as grpc from '@grpc/grpc-js';
 import type { FastifyBaseLogger } from 'fastify';
 import type { IngestRefusal } from '../../auth/index.ts';
 import { ExportAdmission, RETRY_AFTER_SECONDS, type ReceiverOptions } from '../admission.ts';
-import { encodeProtobufResponse } from '../otlp/protobuf.ts';
+import { encodeProtobufResponse, TRACE_EXPORT_PATH } from '../otlp/protobuf.ts';
 import { decodeProtobufSpans } from '../otlp/protobuf-spans.ts';
 import { MalformedExport } from '../otlp/wire.ts';
 import { encodeStatusWithRetry, STATUS_DETAILS_KEY } from './status.ts';
-
-/** The method's path, from opentelemetry-proto's collector/trace/v1/trace_service.proto. */
-export const TRACE_EXPORT_PATH = '/opentelemetry.proto.collector.trace.v1.TraceService/Export';
 
 const identity = (bytes: Buffer): Buffer => bytes;
 

@@ -105,6 +105,9 @@ const Request = root.lookupType('otlp.ExportTraceServiceRequest');
 const Response = root.lookupType('otlp.ExportTraceServiceResponse');
 const RpcStatus = root.lookupType('otlp.RpcStatus');
 
+/** The OTLP/gRPC method taking an ExportTraceServiceRequest, from opentelemetry-proto's collector/trace/v1/trace_service.proto. */
+export const TRACE_EXPORT_PATH = '/opentelemetry.proto.collector.trace.v1.TraceService/Export';
+
 /** Decodes an ExportTraceServiceRequest; MalformedExport when the bytes are not one. */
 export function decodeProtobufRequest(body: Uint8Array): WireExportTraceServiceRequest {
   try {
