@@ -49,7 +49,14 @@ function registryDecoder(host: string): Decoder {
   let registry: Promise<SchemaRegistry> | undefined;
   return {
     async decode(buffer) {
-      registry ??= import('@kafkajs/confluent-schema-registry').then((m) => new m.SchemaRegistry({ host }));
+      // A failed load is tried again on the next record, not remembered.
+      registry ??= import('@kafkajs/confluent-schema-registry').then(
+        (m) => new m.SchemaRegistry({ host }),
+        (err: unknown) => {
+          registry = undefined;
+          throw err;
+        },
+      );
       const value: unknown = await (await registry).decode(buffer);
       return value;
     },

@@ -88,24 +88,25 @@ export class FlowMap {
     return edge;
   }
 
+  // Lookups create no map on a miss: a name is kept only with an edge, so names beyond MAX_EDGES
+  // (many services or topics, or made up by a client) take no memory.
   #publishEdge(service: string, topic: string): Edge | undefined {
-    const byTopic = child(this.#publishes, service, () => new Map<string, Edge>());
-    let edge = byTopic.get(topic);
-    if (edge === undefined && (edge = this.#add(serviceNode(service), topicNode(topic), null)))
-      byTopic.set(topic, edge);
-    return edge;
+    const edge = this.#publishes.get(service)?.get(topic);
+    if (edge !== undefined) return edge;
+    const added = this.#add(serviceNode(service), topicNode(topic), null);
+    if (added) child(this.#publishes, service, () => new Map<string, Edge>()).set(topic, added);
+    return added;
   }
 
   #consumeEdge(topic: string, service: string, group: string): Edge | undefined {
-    const byGroup = child(
-      child(this.#consumes, topic, () => new Map<string, Map<string, Edge>>()),
-      service,
-      () => new Map<string, Edge>(),
-    );
-    let edge = byGroup.get(group);
-    if (edge === undefined && (edge = this.#add(topicNode(topic), serviceNode(service), group)))
-      byGroup.set(group, edge);
-    return edge;
+    const edge = this.#consumes.get(topic)?.get(service)?.get(group);
+    if (edge !== undefined) return edge;
+    const added = this.#add(topicNode(topic), serviceNode(service), group);
+    if (added) {
+      const byService = child(this.#consumes, topic, () => new Map<string, Map<string, Edge>>());
+      child(byService, service, () => new Map<string, Edge>()).set(group, added);
+    }
+    return added;
   }
 
   /** Hops older than the window (late or replayed spans) are not part of the recent map. */
