@@ -5,6 +5,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
+import { StringDecoder } from 'node:string_decoder';
 import { fileURLToPath } from 'node:url';
 
 export const MAIN = path.join(path.dirname(fileURLToPath(import.meta.url)), 'main.ts');
@@ -17,6 +18,42 @@ export interface ChildOptions {
   /** Where the child's lines go; default: this process's stdout/stderr with a `[name]` prefix. */
   output?: (line: string, stream: 'stdout' | 'stderr') => void;
   args?: string[];
+}
+
+/** A child's line longer than this is passed on in pieces of this size (a line without end takes no more memory). */
+export const MAX_LINE_CHARS = 64 * 1024;
+
+/**
+ * Splits a child's output into lines for `onLine`: UTF-8 characters cut between chunks are joined,
+ * a line longer than `maxChars` is passed on in pieces, and what is left without a newline at the
+ * end of the stream is passed on by `end()`.
+ */
+export function lineSplitter(
+  onLine: (line: string) => void,
+  maxChars = MAX_LINE_CHARS,
+): { write(chunk: Buffer): void; end(): void } {
+  const decoder = new StringDecoder('utf8');
+  let buffered = '';
+  const take = (text: string): void => {
+    buffered += text;
+    let nl: number;
+    while ((nl = buffered.indexOf('\n')) >= 0) {
+      onLine(buffered.slice(0, nl));
+      buffered = buffered.slice(nl + 1);
+    }
+    while (buffered.length > maxChars) {
+      onLine(buffered.slice(0, maxChars));
+      buffered = buffered.slice(maxChars);
+    }
+  };
+  return {
+    write: (chunk) => take(decoder.write(chunk)),
+    end() {
+      take(decoder.end());
+      if (buffered !== '') onLine(buffered);
+      buffered = '';
+    },
+  };
 }
 
 export class ServiceProcess {
@@ -60,22 +97,18 @@ export class ServiceProcess {
     });
     this.child = child;
     this.stderrTail = [];
-    this.exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+    // 'close': after the exit and the end of its output, so the last lines are in lastErrors by then.
+    this.exited = new Promise((resolve) => child.once('close', (code) => resolve(code)));
     const label = `[${this.instance}]`;
     for (const stream of ['stdout', 'stderr'] as const) {
-      let buffered = '';
-      child[stream]?.on('data', (chunk: Buffer) => {
-        buffered += chunk.toString('utf8');
-        let nl: number;
-        while ((nl = buffered.indexOf('\n')) >= 0) {
-          const line = buffered.slice(0, nl);
-          buffered = buffered.slice(nl + 1);
-          for (const l of this.lineListeners) l(line);
-          if (stream === 'stderr' && this.stderrTail.push(line) > 40) this.stderrTail.shift();
-          if (this.options.output) this.options.output(line, stream);
-          else (stream === 'stdout' ? process.stdout : process.stderr).write(`${label} ${line}\n`);
-        }
+      const lines = lineSplitter((line) => {
+        for (const l of this.lineListeners) l(line);
+        if (stream === 'stderr' && this.stderrTail.push(line) > 40) this.stderrTail.shift();
+        if (this.options.output) this.options.output(line, stream);
+        else (stream === 'stdout' ? process.stdout : process.stderr).write(`${label} ${line}\n`);
       });
+      child[stream]?.on('data', (chunk: Buffer) => lines.write(chunk));
+      child[stream]?.on('end', () => lines.end());
     }
     return this;
   }

@@ -8,6 +8,7 @@ import { envelopeHeaders, parseEnvelope } from '../src/lib/envelope.ts';
 import { encodeWire } from '../src/lib/schemas.ts';
 import { percentile, summarize } from '../src/loadgen/stats.ts';
 import { completeSend, expectOffset, producerHook } from '../src/tracing/spans.ts';
+import { lineSplitter } from '../src/supervisor.ts';
 import { naming } from '../src/topics.ts';
 
 describe('config', () => {
@@ -114,5 +115,27 @@ describe('outbox record timestamp with tracing on', () => {
     expect(exported).toHaveLength(2);
     expect(exported.some((s) => s.attributes['messaging.kafka.offset'] === 7)).toBe(true);
     await provider.shutdown();
+  });
+});
+
+describe("a service's output as lines", () => {
+  const split = (chunks: Buffer[], maxChars?: number): string[] => {
+    const lines: string[] = [];
+    const s = lineSplitter((l) => lines.push(l), maxChars);
+    for (const c of chunks) s.write(c);
+    s.end();
+    return lines;
+  };
+
+  it('joins a UTF-8 character cut between chunks, and passes on a last line without a newline', () => {
+    const bytes = Buffer.from('prix: 12 € ok\nfin sans retour', 'utf8');
+    const cut = bytes.indexOf(0xe2) + 1; // inside the three bytes of €
+    expect(split([bytes.subarray(0, cut), bytes.subarray(cut)])).toEqual(['prix: 12 € ok', 'fin sans retour']);
+    expect(split([Buffer.from('a\n\nb\n')])).toEqual(['a', '', 'b']);
+  });
+
+  it('passes on a line with no end in pieces instead of holding it', () => {
+    const lines = split([Buffer.from('x'.repeat(25)), Buffer.from('y'.repeat(5) + '\nz')], 10);
+    expect(lines).toEqual(['xxxxxxxxxx', 'xxxxxxxxxx', 'xxxxxyyyyy', 'z']);
   });
 });
