@@ -126,15 +126,15 @@ export function protobufExport(resourceSpans: ReturnType<typeof serviceSpans>[])
 
 /**
  * Checks that the SDK's hop (sdk-hop.ts) was accepted and is stored whole: the event's view once
- * it has its delivery as well as its publish (an SDK exports each span on its own, and an accepted
- * export is stored a moment later: the publish alone is seen first).
+ * it has both its publish and its delivery. An SDK exports each span on its own request, and an
+ * accepted export is stored a moment later, so either can be seen alone first (requests race).
  */
 export async function expectHopStored(app: App, sent: SdkHop): Promise<void> {
   expect(sent.results.map((r) => r.code)).toEqual([0, 0]); // ExportResultCode.SUCCESS
-  const body = await waitFor(`event ${sent.eventId} with its delivery`, async () => {
+  const body = await waitFor(`event ${sent.eventId} with its publish and its delivery`, async () => {
     const res = await app.inject(`/api/events/${sent.eventId}`);
-    const view = res.statusCode === 200 ? res.json<{ groups: unknown[] }>() : undefined;
-    return view && view.groups.length > 0 ? view : undefined;
+    const view = res.statusCode === 200 ? res.json<{ publish: unknown; groups: unknown[] }>() : undefined;
+    return view && view.publish !== null && view.groups.length > 0 ? view : undefined;
   });
   expect(body).toMatchObject({
     eventId: sent.eventId,
