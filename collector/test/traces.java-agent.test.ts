@@ -89,7 +89,10 @@ describe.each([
     if (!order) throw new Error('no healthy order');
     const view = await waitFor(`event ${order.placedEventId}`, async () => {
       const v = await get<EventView>(`/api/events/${order.placedEventId}`);
-      return v?.groups.some((g) => g.group === `${prefix}payments` && g.state === 'processed') ? v : undefined;
+      // Its publish and delivery may come in separate exports, stored in either order.
+      return v?.publish && v.groups.some((g) => g.group === `${prefix}payments` && g.state === 'processed')
+        ? v
+        : undefined;
     });
     expect(view.eventType).toBe('order.placed');
     expect(view.correlationId).toBe(order.orderId);
@@ -129,7 +132,7 @@ describe.each([
     if (!poison) throw new Error('no poison order');
     const view = await waitFor(`event ${poison.placedEventId} in the DLQ`, async () => {
       const v = await get<EventView>(`/api/events/${poison.placedEventId}`);
-      return v?.deadLettered ? v : undefined;
+      return v?.deadLettered && v.publish ? v : undefined;
     });
     expect(view.republishes.map((p) => p.topic)).toEqual([`${prefix}payments.dlq`]);
     // The agent reports no outcome: the group's copy to its own DLQ is what says it dead-lettered the event.
