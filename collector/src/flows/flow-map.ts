@@ -6,6 +6,7 @@
  * Spans name no Kafka cluster: a consume edge's cluster is worked out when the map is read.
  */
 import type { Static } from 'typebox';
+import { getOrAdd } from '../lib/safe-map.ts';
 import type { FlowMapView } from './schemas.ts';
 
 const WINDOW_MINUTES = 60;
@@ -60,12 +61,6 @@ function quantile(hist: Uint32Array, q: number): number | null {
 type PublishEdges = Map<string, Map<string, Edge>>;
 type ConsumeEdges = Map<string, Map<string, Map<string, Edge>>>;
 
-function child<K, V>(map: Map<K, V>, key: K, make: () => V): V {
-  let v = map.get(key);
-  if (v === undefined) map.set(key, (v = make()));
-  return v;
-}
-
 export class FlowMap {
   // Nested maps by the names as hops carry them: every hop finds its edge without building a key.
   readonly #publishes: PublishEdges = new Map();
@@ -94,7 +89,7 @@ export class FlowMap {
     const edge = this.#publishes.get(service)?.get(topic);
     if (edge !== undefined) return edge;
     const added = this.#add(serviceNode(service), topicNode(topic), null);
-    if (added) child(this.#publishes, service, () => new Map<string, Edge>()).set(topic, added);
+    if (added) getOrAdd(this.#publishes, service, () => new Map<string, Edge>()).set(topic, added);
     return added;
   }
 
@@ -103,8 +98,8 @@ export class FlowMap {
     if (edge !== undefined) return edge;
     const added = this.#add(topicNode(topic), serviceNode(service), group);
     if (added) {
-      const byService = child(this.#consumes, topic, () => new Map<string, Map<string, Edge>>());
-      child(byService, service, () => new Map<string, Edge>()).set(group, added);
+      const byService = getOrAdd(this.#consumes, topic, () => new Map<string, Map<string, Edge>>());
+      getOrAdd(byService, service, () => new Map<string, Edge>()).set(group, added);
     }
     return added;
   }

@@ -10,6 +10,7 @@ import type { Delivery, IngestBatch, IngestResult, Publish } from '../store/type
 import type { SpanData } from '../traces/span.ts';
 import { AuditMemory, auditOnce, type AuditResult } from './audit.ts';
 import { FlowMap } from './flow-map.ts';
+import { getOrAdd } from '../lib/safe-map.ts';
 import { terminalTypesMap } from '../config.ts';
 import { compileRules, spanHops, type FlowRules } from './hops.ts';
 import { flowRoutes } from './routes.ts';
@@ -129,16 +130,18 @@ export const flowsPlugin = fp<FlowsPluginOptions>(
     // the label object on every observe (~1.5 us a span, figure 2).
     type HopSeries = Record<'queue' | 'processing', Histogram.Internal<'topic' | 'group'>>;
     const hopChildren = new Map<string, Map<string, HopSeries>>();
-    const hopSeries = (topic: string, group: string): HopSeries => {
-      let byGroup = hopChildren.get(topic);
-      if (!byGroup) hopChildren.set(topic, (byGroup = new Map<string, HopSeries>()));
-      let series = byGroup.get(group);
-      if (!series) {
-        series = { queue: m.queue.labels({ topic, group }), processing: m.processing.labels({ topic, group }) };
-        byGroup.set(group, series);
-      }
-      return series;
-    };
+    const addHopSeries = (topic: string, group: string): HopSeries =>
+      getOrAdd(
+        getOrAdd(hopChildren, topic, () => new Map<string, HopSeries>()),
+        group,
+        () => ({
+          queue: m.queue.labels({ topic, group }),
+          processing: m.processing.labels({ topic, group }),
+        }),
+      );
+    // The found case without closures: it runs for every delivery.
+    const hopSeries = (topic: string, group: string): HopSeries =>
+      hopChildren.get(topic)?.get(group) ?? addHopSeries(topic, group);
     const stuckAfterUs = app.config.stuckAfterMs * 1000;
     const graceUs = (opts.auditGraceMs ?? app.config.auditGraceMs) * 1000;
     const auditMemory = new AuditMemory();

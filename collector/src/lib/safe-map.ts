@@ -19,6 +19,13 @@ export function dictFrom<V>(entries: Iterable<readonly [string, V]>): Record<str
   return out;
 }
 
+/** `map.get(key)`, or what `make()` makes, put there first. */
+export function getOrAdd<K, V>(map: Map<K, V>, key: K, make: () => V): V {
+  let v = map.get(key);
+  if (v === undefined) map.set(key, (v = make()));
+  return v;
+}
+
 /** How many items have each key. */
 export function countBy<T>(items: Iterable<T>, key: (item: T) => string): Map<string, number> {
   const counts = new Map<string, number>();
